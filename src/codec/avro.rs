@@ -1,0 +1,350 @@
+//! Avro: typed encode/decode of generated types in the Confluent frame.
+//!
+//! * [`AvroSchema`] is a parsed schema with its references inlined, ready to write or read
+//!   without re-parsing (parse once per schema id, keep it).
+//! * [`AvroCodec<T>`] encodes `T` with `T`'s own schema, and decodes frames written with any
+//!   writer schema: the same schema takes the direct path; another version goes through a
+//!   resolution plan (Avro's rules: promotions, defaults, skipped fields, enum symbols, union
+//!   branches) compiled once per writer schema and cached.
+//!
+//! Values are serialized straight into the output buffer by apache-avro's schema-aware serde
+//! serializer (no intermediate `Value`), and read back by its schema-aware deserializer.
+
+use std::any::type_name;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, RwLock};
+
+use apache_avro::reader::datum::GenericDatumReader;
+use apache_avro::writer::datum::GenericDatumWriter;
+use apache_avro::Schema;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use super::avro_resolve::ResolvePlan;
+use crate::error::{Error, Result};
+use crate::wire::{self, SchemaId};
+use crate::GeneratedSchema;
+
+self_cell::self_cell!(
+    struct WriterCell {
+        owner: Schema,
+        #[covariant]
+        dependent: GenericDatumWriter,
+    }
+);
+
+self_cell::self_cell!(
+    struct ReaderCell {
+        owner: Schema,
+        #[covariant]
+        dependent: GenericDatumReader,
+    }
+);
+
+/// A parsed Avro schema, references inlined, with a ready writer and reader.
+pub struct AvroSchema {
+    name: String,
+    fingerprint: u64,
+    writer: WriterCell,
+    reader: ReaderCell,
+}
+
+impl std::fmt::Debug for AvroSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AvroSchema")
+            .field("name", &self.name)
+            .field("fingerprint", &format_args!("{:016x}", self.fingerprint))
+            .finish()
+    }
+}
+
+impl AvroSchema {
+    /// Parse `text`, whose named types may refer to types defined in `references` (the texts
+    /// of the referenced schemas, dependencies before dependents).
+    pub fn parse(text: &str, references: &[&str]) -> Result<Self> {
+        let err = |reason: String| Error::ParseAvroSchema {
+            name: schema_label(text),
+            reason,
+        };
+        let mut texts: Vec<&str> = references.to_vec();
+        texts.push(text);
+        let mut parsed = Schema::parse_list(&texts).map_err(|e| err(e.to_string()))?;
+        let mut root = parsed.pop().ok_or_else(|| err("no schema".into()))?;
+        let mut defs = HashMap::new();
+        for r in &parsed {
+            collect_defs(r, &mut defs);
+        }
+        let mut seen = HashSet::new();
+        inline_refs(&mut root, &defs, &mut seen);
+        Self::from_schema(root).map_err(|e| match e {
+            Error::ParseAvroSchema { reason, .. } => err(reason),
+            other => other,
+        })
+    }
+
+    /// Parse a generated type's schema (its text and its references, recursively).
+    pub fn of<T: GeneratedSchema>() -> Result<Self> {
+        let mut refs = Vec::new();
+        flatten_refs(T::REFERENCES, &mut refs);
+        Self::parse(T::SCHEMA_TEXT, &refs)
+    }
+
+    /// Wrap an already self-contained schema.
+    pub fn from_schema(schema: Schema) -> Result<Self> {
+        let name = schema_name(&schema);
+        let err = |e: apache_avro::Error| Error::ParseAvroSchema {
+            name: name.clone(),
+            reason: e.to_string(),
+        };
+        let fingerprint = {
+            let fp = schema.fingerprint::<apache_avro::rabin::Rabin>();
+            let mut b = [0u8; 8];
+            b.copy_from_slice(&fp.bytes[..8]);
+            u64::from_le_bytes(b)
+        };
+        let writer = WriterCell::try_new(schema.clone(), |s| {
+            GenericDatumWriter::builder(s)
+                .validate(false)
+                .human_readable(true)
+                .build()
+        })
+        .map_err(err)?;
+        let reader = ReaderCell::try_new(schema, |s| {
+            GenericDatumReader::builder(s).human_readable(true).build()
+        })
+        .map_err(err)?;
+        Ok(AvroSchema {
+            name,
+            fingerprint,
+            writer,
+            reader,
+        })
+    }
+
+    /// The schema (references inlined).
+    pub fn schema(&self) -> &Schema {
+        self.reader.borrow_owner()
+    }
+
+    /// The full name of a named top-level type, else the type's kind.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Rabin fingerprint (CRC-64-AVRO) of the Parsing Canonical Form: equal fingerprints mean
+    /// the same binary encoding.
+    pub fn fingerprint(&self) -> u64 {
+        self.fingerprint
+    }
+
+    /// Serialize `value` as an Avro datum appended to `buf` (no frame).
+    pub fn write<T: Serialize>(&self, value: &T, buf: &mut Vec<u8>) -> Result<()> {
+        let start = buf.len();
+        self.writer
+            .borrow_dependent()
+            .write_ser(buf, value)
+            .map_err(|e| {
+                buf.truncate(start);
+                Error::EncodeAvro {
+                    type_name: type_name::<T>().to_string(),
+                    reason: e.to_string(),
+                }
+            })?;
+        Ok(())
+    }
+
+    /// Deserialize an Avro datum written with exactly this schema.
+    pub fn read<T: DeserializeOwned>(&self, mut datum: &[u8]) -> std::result::Result<T, String> {
+        self.reader
+            .borrow_dependent()
+            .read_deser(&mut datum)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Decode a datum into apache-avro's generic [`Value`](apache_avro::types::Value).
+    pub fn read_value(&self, mut datum: &[u8]) -> std::result::Result<apache_avro::types::Value, String> {
+        self.reader
+            .borrow_dependent()
+            .read_value(&mut datum)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Typed Avro encoding/decoding of a generated type `T` in the Confluent frame.
+pub struct AvroCodec<T> {
+    schema: Arc<AvroSchema>,
+    plans: RwLock<HashMap<u64, Arc<ResolvePlan>>>,
+    _type: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> std::fmt::Debug for AvroCodec<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AvroCodec").field("schema", &self.schema).finish()
+    }
+}
+
+impl<T: GeneratedSchema + Serialize + DeserializeOwned> AvroCodec<T> {
+    /// A codec for `T`, its schema parsed once.
+    pub fn new() -> Result<Self> {
+        Ok(Self::with_schema(Arc::new(AvroSchema::of::<T>()?)))
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> AvroCodec<T> {
+    /// A codec for `T` with `reader` as its (reader and writer) schema.
+    pub fn with_schema(reader: Arc<AvroSchema>) -> Self {
+        AvroCodec {
+            schema: reader,
+            plans: RwLock::new(HashMap::new()),
+            _type: std::marker::PhantomData,
+        }
+    }
+
+    /// `T`'s schema: what [`encode`](Self::encode) writes with, and reads into.
+    pub fn schema(&self) -> &AvroSchema {
+        &self.schema
+    }
+
+    /// Append the frame for `value` under schema id `id` (the id the registry gave `T`'s
+    /// schema) to `buf`. On error `buf` is left as it was.
+    pub fn encode(&self, id: SchemaId, value: &T, buf: &mut Vec<u8>) -> Result<()> {
+        let start = buf.len();
+        wire::write_header(id, buf);
+        self.schema.write(value, buf).inspect_err(|_| buf.truncate(start))
+    }
+
+    /// Decode a frame whose writer schema is `writer` (fetched by the frame's id). Data written
+    /// with another version of the schema is resolved into `T`.
+    pub fn decode(&self, frame: &[u8], writer: &AvroSchema) -> Result<(SchemaId, T)> {
+        let (id, datum) = wire::read_header(frame)?;
+        Ok((id, self.decode_datum(id, datum, writer)?))
+    }
+
+    /// Decode a datum (no frame) written with `writer`.
+    pub fn decode_datum(&self, id: SchemaId, datum: &[u8], writer: &AvroSchema) -> Result<T> {
+        let fail = |reason: String| Error::DecodeAvro {
+            type_name: self.schema.name().to_string(),
+            schema_id: id,
+            reason,
+        };
+        if writer.fingerprint() == self.schema.fingerprint() {
+            return self.schema.read(datum).map_err(fail);
+        }
+        let plan = self.plan_for(writer)?;
+        let mut transcoded = Vec::with_capacity(datum.len() + 16);
+        plan.transcode(datum, &mut transcoded).map_err(fail)?;
+        self.schema.read(&transcoded).map_err(fail)
+    }
+
+    /// The resolution plan from `writer` to `T`'s schema, compiled once and cached.
+    fn plan_for(&self, writer: &AvroSchema) -> Result<Arc<ResolvePlan>> {
+        let key = writer.fingerprint();
+        if let Some(plan) = self.plans.read().ok().and_then(|p| p.get(&key).cloned()) {
+            return Ok(plan);
+        }
+        let plan = Arc::new(
+            ResolvePlan::new(writer.schema(), self.schema.schema()).map_err(|reason| {
+                Error::ResolveAvroSchema {
+                    writer: writer.name().to_string(),
+                    reader: self.schema.name().to_string(),
+                    reason,
+                }
+            })?,
+        );
+        if let Ok(mut plans) = self.plans.write() {
+            plans.insert(key, plan.clone());
+        }
+        Ok(plan)
+    }
+}
+
+fn flatten_refs(refs: &[crate::GeneratedReference], out: &mut Vec<&'static str>) {
+    for r in refs {
+        flatten_refs(r.references, out);
+        if !out.contains(&r.schema_text) {
+            out.push(r.schema_text);
+        }
+    }
+}
+
+fn schema_label(text: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(text)
+        .ok()
+        .and_then(|v| v.get("name").and_then(|n| n.as_str()).map(str::to_string))
+        .unwrap_or_else(|| "(unnamed schema)".to_string())
+}
+
+fn schema_name(schema: &Schema) -> String {
+    match schema {
+        Schema::Record(r) => r.name.fullname(None),
+        Schema::Enum(e) => e.name.fullname(None),
+        Schema::Fixed(f) => f.name.fullname(None),
+        other => format!("{:?}", apache_avro::schema::SchemaKind::from(other)).to_lowercase(),
+    }
+}
+
+/// Every named type defined in `schema`, by full name.
+fn collect_defs(schema: &Schema, defs: &mut HashMap<String, Schema>) {
+    match schema {
+        Schema::Record(r) => {
+            defs.insert(r.name.fullname(None), schema.clone());
+            for f in &r.fields {
+                collect_defs(&f.schema, defs);
+            }
+        }
+        Schema::Enum(e) => {
+            defs.insert(e.name.fullname(None), schema.clone());
+        }
+        Schema::Fixed(f) => {
+            defs.insert(f.name.fullname(None), schema.clone());
+        }
+        Schema::Array(a) => collect_defs(&a.items, defs),
+        Schema::Map(m) => collect_defs(&m.types, defs),
+        Schema::Union(u) => {
+            for v in u.variants() {
+                collect_defs(v, defs);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Replace the first use of each referenced named type by its definition, so the schema is
+/// self-contained (later uses stay references to that definition).
+fn inline_refs(schema: &mut Schema, defs: &HashMap<String, Schema>, seen: &mut HashSet<String>) {
+    match schema {
+        Schema::Ref { name } => {
+            let full = name.fullname(None);
+            if !seen.contains(&full) {
+                if let Some(def) = defs.get(&full) {
+                    *schema = def.clone();
+                    inline_refs(schema, defs, seen);
+                }
+            }
+        }
+        Schema::Record(r) => {
+            seen.insert(r.name.fullname(None));
+            for f in &mut r.fields {
+                inline_refs(&mut f.schema, defs, seen);
+            }
+        }
+        Schema::Enum(e) => {
+            seen.insert(e.name.fullname(None));
+        }
+        Schema::Fixed(f) => {
+            seen.insert(f.name.fullname(None));
+        }
+        Schema::Array(a) => inline_refs(&mut a.items, defs, seen),
+        Schema::Map(m) => inline_refs(&mut m.types, defs, seen),
+        Schema::Union(u) => {
+            let mut variants = u.variants().to_vec();
+            for v in &mut variants {
+                inline_refs(v, defs, seen);
+            }
+            if let Ok(new) = apache_avro::schema::UnionSchema::new(variants) {
+                *u = new;
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,864 @@
+//! Avro schema resolution as a byte-to-byte plan: reads a datum written with the writer schema
+//! and writes the same data encoded with the reader schema, applying the specification's
+//! resolution rules. The typed reader then deserializes the result directly.
+//!
+//! Why not apache-avro's `Value::resolve`: it needs a full `Value` tree per message, and its
+//! decimal resolution rejects the minimal two's-complement bytes that Java and fastavro write.
+//! Logical types resolve on their underlying physical types, as in Java.
+//!
+//! Rules applied (Avro specification, "Schema Resolution"):
+//! promotions int→long/float/double, long→float/double, float→double, string↔bytes;
+//! record fields matched by name (or reader alias), writer-only fields skipped, reader-only
+//! fields filled from their default (none → the plan fails); enum symbols by name, unknown
+//! ones to the reader's enum default; unions branch by branch; arrays and maps recursively;
+//! named types by unqualified name or reader alias; fixed sizes equal. Recursive types work.
+
+use std::collections::HashMap;
+
+use apache_avro::schema::{EnumSchema, FixedSchema, RecordSchema, UnionSchema, UuidSchema};
+use apache_avro::schema::{InnerDecimalSchema, Schema};
+use serde_json::Value as Json;
+
+/// A compiled writer→reader resolution.
+#[derive(Debug)]
+pub struct ResolvePlan {
+    steps: Vec<Step>,
+    root: usize,
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Placeholder,
+    Null,
+    Boolean,
+    /// Int or long: a zig-zag varint copied as is (int→long is the same bytes).
+    Varint,
+    IntToFloat,
+    IntToDouble,
+    LongToFloat,
+    LongToDouble,
+    Float,
+    FloatToDouble,
+    Double,
+    /// Bytes or string (same encoding, so string↔bytes is a copy).
+    LengthPrefixed,
+    Fixed(usize),
+    Enum {
+        map: Vec<Option<i32>>,
+        writer_symbols: Vec<String>,
+    },
+    Array(usize),
+    Map(usize),
+    Record(RecordPlan),
+    /// Writer union → reader union: per writer branch, the reader branch and its step.
+    UnionToUnion(Vec<Result<(i32, usize), String>>),
+    /// Writer union → reader non-union: per writer branch, the step.
+    UnionToSingle(Vec<Result<usize, String>>),
+    /// Writer non-union → reader union branch.
+    SingleToUnion(i32, usize),
+}
+
+#[derive(Debug, Clone)]
+enum RecordPlan {
+    /// Writer fields map to reader fields in increasing order: stream straight through.
+    InOrder(Vec<Op>),
+    /// Reader order differs: each writer field into a slot, then slots in reader order.
+    Reordered {
+        writer: Vec<(Option<usize>, usize)>,
+        reader: Vec<Source>,
+    },
+}
+
+#[derive(Debug, Clone)]
+enum Op {
+    Read(usize),
+    Skip(usize),
+    Default(Vec<u8>),
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    Writer(usize),
+    Default(Vec<u8>),
+}
+
+/// Physical view of a schema: logical types by their underlying type.
+enum Phys<'a> {
+    Null,
+    Boolean,
+    Int,
+    Long,
+    Float,
+    Double,
+    Bytes,
+    String,
+    Fixed(usize, Option<&'a FixedSchema>),
+    Enum(&'a EnumSchema),
+    Array(&'a Schema),
+    Map(&'a Schema),
+    Union(&'a UnionSchema),
+    Record(&'a RecordSchema),
+}
+
+type Names<'a> = HashMap<String, &'a Schema>;
+
+struct Builder<'a> {
+    steps: Vec<Step>,
+    named: HashMap<(String, String), usize>,
+    wnames: Names<'a>,
+    rnames: Names<'a>,
+}
+
+impl ResolvePlan {
+    /// Compile the plan, or say (with the element path) why `writer` data cannot be read as
+    /// `reader`.
+    pub fn new(writer: &Schema, reader: &Schema) -> Result<Self, String> {
+        let mut b = Builder {
+            steps: Vec::new(),
+            named: HashMap::new(),
+            wnames: HashMap::new(),
+            rnames: HashMap::new(),
+        };
+        collect_names(writer, &mut b.wnames);
+        collect_names(reader, &mut b.rnames);
+        let root = b.build(writer, reader, "")?;
+        Ok(ResolvePlan {
+            steps: b.steps,
+            root,
+        })
+    }
+
+    /// Transcode one datum: `input` written with the writer schema, output appended to `out`
+    /// encoded with the reader schema. Corrupt input is an error, never a panic.
+    pub fn transcode(&self, input: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+        let mut cursor = input;
+        self.run(self.root, &mut cursor, out, 0)
+    }
+
+    fn run(&self, step: usize, input: &mut &[u8], out: &mut Vec<u8>, depth: u32) -> Result<(), String> {
+        if depth > MAX_DEPTH {
+            return Err("data nested too deeply".into());
+        }
+        let step = self.steps.get(step).ok_or("internal: bad step")?;
+        match step {
+            Step::Placeholder => return Err("internal: unfinished plan".into()),
+            Step::Null => {}
+            Step::Boolean => {
+                let b = take(input, 1)?;
+                if b[0] > 1 {
+                    return Err(format!("invalid boolean byte {}", b[0]));
+                }
+                out.push(b[0]);
+            }
+            Step::Varint => {
+                let start = *input;
+                read_long(input)?;
+                out.extend_from_slice(&start[..start.len() - input.len()]);
+            }
+            Step::IntToFloat => out.extend_from_slice(&(read_int(input)? as f32).to_le_bytes()),
+            Step::IntToDouble => out.extend_from_slice(&f64::from(read_int(input)?).to_le_bytes()),
+            Step::LongToFloat => out.extend_from_slice(&(read_long(input)? as f32).to_le_bytes()),
+            Step::LongToDouble => out.extend_from_slice(&(read_long(input)? as f64).to_le_bytes()),
+            Step::Float => out.extend_from_slice(take(input, 4)?),
+            Step::FloatToDouble => {
+                let b = take(input, 4)?;
+                let f = f32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                out.extend_from_slice(&f64::from(f).to_le_bytes());
+            }
+            Step::Double => out.extend_from_slice(take(input, 8)?),
+            Step::LengthPrefixed => {
+                let start = *input;
+                let len = read_len(input)?;
+                take(input, len)?;
+                out.extend_from_slice(&start[..start.len() - input.len()]);
+            }
+            Step::Fixed(n) => out.extend_from_slice(take(input, *n)?),
+            Step::Enum {
+                map,
+                writer_symbols,
+            } => {
+                let i = read_int(input)?;
+                let mapped = usize::try_from(i).ok().and_then(|i| map.get(i));
+                match mapped {
+                    Some(Some(r)) => write_long(i64::from(*r), out),
+                    Some(None) => {
+                        return Err(format!(
+                            "enum symbol {} is not in the reader's enum, which has no default",
+                            writer_symbols[i as usize]
+                        ))
+                    }
+                    None => return Err(format!("enum index {i} out of range")),
+                }
+            }
+            Step::Array(item) | Step::Map(item) => {
+                let is_map = matches!(step, Step::Map(_));
+                loop {
+                    let mut count = read_long(input)?;
+                    if count == 0 {
+                        break;
+                    }
+                    if count < 0 {
+                        count = count.checked_neg().ok_or("invalid block count")?;
+                        read_long(input)?; // block size in bytes: not needed
+                    }
+                    if count as u64 > input.len() as u64 && !self.zero_width(*item) {
+                        return Err(format!("block of {count} items exceeds the remaining input"));
+                    }
+                    write_long(count, out);
+                    for _ in 0..count {
+                        if is_map {
+                            let start = *input;
+                            let len = read_len(input)?;
+                            take(input, len)?;
+                            out.extend_from_slice(&start[..start.len() - input.len()]);
+                        }
+                        self.run(*item, input, out, depth + 1)?;
+                    }
+                }
+                out.push(0);
+            }
+            Step::Record(RecordPlan::InOrder(ops)) => {
+                for op in ops {
+                    match op {
+                        Op::Read(s) => self.run(*s, input, out, depth + 1)?,
+                        Op::Skip(s) => {
+                            let mark = out.len();
+                            self.run(*s, input, out, depth + 1)?;
+                            out.truncate(mark);
+                        }
+                        Op::Default(bytes) => out.extend_from_slice(bytes),
+                    }
+                }
+            }
+            Step::Record(RecordPlan::Reordered { writer, reader }) => {
+                let mut scratch = Vec::new();
+                let mut slots: Vec<(usize, usize)> = Vec::with_capacity(writer.len());
+                for (slot, s) in writer {
+                    let start = scratch.len();
+                    self.run(*s, input, &mut scratch, depth + 1)?;
+                    if slot.is_some() {
+                        slots.push((start, scratch.len()));
+                    } else {
+                        scratch.truncate(start);
+                        slots.push((start, start));
+                    }
+                }
+                for src in reader {
+                    match src {
+                        Source::Writer(i) => {
+                            let (a, b) = slots[*i];
+                            out.extend_from_slice(&scratch[a..b]);
+                        }
+                        Source::Default(bytes) => out.extend_from_slice(bytes),
+                    }
+                }
+            }
+            Step::UnionToUnion(branches) => {
+                let b = read_int(input)?;
+                match usize::try_from(b).ok().and_then(|b| branches.get(b)) {
+                    Some(Ok((r, s))) => {
+                        write_long(i64::from(*r), out);
+                        self.run(*s, input, out, depth + 1)?;
+                    }
+                    Some(Err(e)) => return Err(e.clone()),
+                    None => return Err(format!("union branch {b} out of range")),
+                }
+            }
+            Step::UnionToSingle(branches) => {
+                let b = read_int(input)?;
+                match usize::try_from(b).ok().and_then(|b| branches.get(b)) {
+                    Some(Ok(s)) => self.run(*s, input, out, depth + 1)?,
+                    Some(Err(e)) => return Err(e.clone()),
+                    None => return Err(format!("union branch {b} out of range")),
+                }
+            }
+            Step::SingleToUnion(r, s) => {
+                write_long(i64::from(*r), out);
+                self.run(*s, input, out, depth + 1)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Items that take no bytes (null, empty records): a block count cannot be checked against
+    /// the remaining input for them.
+    fn zero_width(&self, step: usize) -> bool {
+        match self.steps.get(step) {
+            Some(Step::Null) | Some(Step::Fixed(0)) => true,
+            Some(Step::Record(RecordPlan::InOrder(ops))) => ops.is_empty(),
+            _ => false,
+        }
+    }
+}
+
+const MAX_DEPTH: u32 = 512;
+
+impl<'a> Builder<'a> {
+    fn push(&mut self, step: Step) -> usize {
+        self.steps.push(step);
+        self.steps.len() - 1
+    }
+
+    fn deref<'s>(&self, s: &'s Schema, names: &Names<'a>) -> Result<&'s Schema, String>
+    where
+        'a: 's,
+    {
+        match s {
+            Schema::Ref { name } => names
+                .get(&name.fullname(None))
+                .copied()
+                .ok_or_else(|| format!("unknown named type {}", name.fullname(None))),
+            other => Ok(other),
+        }
+    }
+
+    fn build(&mut self, w: &'a Schema, r: &'a Schema, path: &str) -> Result<usize, String> {
+        let w = self.deref(w, &self.wnames.clone())?;
+        let r = self.deref(r, &self.rnames.clone())?;
+        let (wp, rp) = (phys(w), phys(r));
+
+        // Named types: memoize (also what makes recursive types terminate).
+        let key = match (named_full(w), named_full(r)) {
+            (Some(a), Some(b)) => Some((a, b)),
+            _ => None,
+        };
+        if let Some(k) = &key {
+            if let Some(&i) = self.named.get(k) {
+                return Ok(i);
+            }
+        }
+
+        let step = match (&wp, &rp) {
+            (Phys::Union(wu), Phys::Union(ru)) => {
+                let mut branches = Vec::new();
+                for (i, wb) in wu.variants().iter().enumerate() {
+                    let wb = self.deref(wb, &self.wnames.clone())?;
+                    branches.push(match self.best_branch(wb, ru) {
+                        Some(ri) => {
+                            let rb = &ru.variants()[ri];
+                            match self.build(wb, rb, &format!("{path}/{i}")) {
+                                Ok(s) => Ok((ri as i32, s)),
+                                Err(e) => Err(e),
+                            }
+                        }
+                        None => Err(format!(
+                            "{}: writer union branch {} ({}) has no match in the reader's union",
+                            show(path),
+                            i,
+                            kind_name(wb)
+                        )),
+                    });
+                }
+                Step::UnionToUnion(branches)
+            }
+            (Phys::Union(wu), _) => {
+                let mut branches = Vec::new();
+                for (i, wb) in wu.variants().iter().enumerate() {
+                    branches.push(self.build(wb, r, &format!("{path}/{i}")));
+                }
+                Step::UnionToSingle(branches)
+            }
+            (_, Phys::Union(ru)) => {
+                let ri = self.best_branch(w, ru).ok_or_else(|| {
+                    format!(
+                        "{}: the reader's union has no branch for the writer's {}",
+                        show(path),
+                        kind_name(w)
+                    )
+                })?;
+                let s = self.build(w, &ru.variants()[ri], path)?;
+                Step::SingleToUnion(ri as i32, s)
+            }
+            (Phys::Null, Phys::Null) => Step::Null,
+            (Phys::Boolean, Phys::Boolean) => Step::Boolean,
+            (Phys::Int, Phys::Int) | (Phys::Int, Phys::Long) | (Phys::Long, Phys::Long) => {
+                Step::Varint
+            }
+            (Phys::Int, Phys::Float) => Step::IntToFloat,
+            (Phys::Int, Phys::Double) => Step::IntToDouble,
+            (Phys::Long, Phys::Float) => Step::LongToFloat,
+            (Phys::Long, Phys::Double) => Step::LongToDouble,
+            (Phys::Float, Phys::Float) => Step::Float,
+            (Phys::Float, Phys::Double) => Step::FloatToDouble,
+            (Phys::Double, Phys::Double) => Step::Double,
+            (Phys::Bytes | Phys::String, Phys::Bytes | Phys::String) => Step::LengthPrefixed,
+            (Phys::Fixed(ws, wf), Phys::Fixed(rs, rf)) => {
+                if let (Some(wf), Some(rf)) = (wf, rf) {
+                    if !names_match(wf.name.name(), &rf.name, &rf.aliases) {
+                        return Err(format!(
+                            "{}: fixed {} cannot be read as fixed {}",
+                            show(path),
+                            wf.name.fullname(None),
+                            rf.name.fullname(None)
+                        ));
+                    }
+                }
+                if ws != rs {
+                    return Err(format!(
+                        "{}: fixed size {ws} cannot be read as size {rs}",
+                        show(path)
+                    ));
+                }
+                Step::Fixed(*ws)
+            }
+            (Phys::Enum(we), Phys::Enum(re)) => {
+                if !names_match(we.name.name(), &re.name, &re.aliases) {
+                    return Err(format!(
+                        "{}: enum {} cannot be read as enum {}",
+                        show(path),
+                        we.name.fullname(None),
+                        re.name.fullname(None)
+                    ));
+                }
+                let default = re
+                    .default
+                    .as_ref()
+                    .and_then(|d| re.symbols.iter().position(|s| s == d));
+                let map = we
+                    .symbols
+                    .iter()
+                    .map(|s| {
+                        re.symbols
+                            .iter()
+                            .position(|x| x == s)
+                            .or(default)
+                            .map(|i| i as i32)
+                    })
+                    .collect();
+                Step::Enum {
+                    map,
+                    writer_symbols: we.symbols.clone(),
+                }
+            }
+            (Phys::Array(wi), Phys::Array(ri)) => {
+                let s = self.build(wi, ri, &format!("{path}/items"))?;
+                Step::Array(s)
+            }
+            (Phys::Map(wv), Phys::Map(rv)) => {
+                let s = self.build(wv, rv, &format!("{path}/values"))?;
+                Step::Map(s)
+            }
+            (Phys::Record(wr), Phys::Record(rr)) => {
+                if !names_match(wr.name.name(), &rr.name, &rr.aliases) {
+                    return Err(format!(
+                        "{}: record {} cannot be read as record {}",
+                        show(path),
+                        wr.name.fullname(None),
+                        rr.name.fullname(None)
+                    ));
+                }
+                let idx = self.push(Step::Placeholder);
+                if let Some(k) = key.clone() {
+                    self.named.insert(k, idx);
+                }
+                let plan = self.record(wr, rr, path)?;
+                self.steps[idx] = Step::Record(plan);
+                return Ok(idx);
+            }
+            _ => {
+                return Err(format!(
+                    "{}: writer type {} cannot be read as {}",
+                    show(path),
+                    kind_name(w),
+                    kind_name(r)
+                ))
+            }
+        };
+        let idx = self.push(step);
+        if let Some(k) = key {
+            self.named.insert(k, idx);
+        }
+        Ok(idx)
+    }
+
+    fn record(&mut self, wr: &'a RecordSchema, rr: &'a RecordSchema, path: &str) -> Result<RecordPlan, String> {
+        // For each writer field: the reader field it feeds, if any.
+        let mut target: Vec<Option<usize>> = Vec::with_capacity(wr.fields.len());
+        for wf in &wr.fields {
+            let pos = rr.fields.iter().position(|rf| {
+                rf.name == wf.name || rf.aliases.iter().any(|a| *a == wf.name)
+            });
+            target.push(pos);
+        }
+        let mut wsteps = Vec::with_capacity(wr.fields.len());
+        for (i, wf) in wr.fields.iter().enumerate() {
+            let fpath = format!("{path}/fields/{}", wf.name);
+            let s = match target[i] {
+                Some(ri) => self.build(&wf.schema, &rr.fields[ri].schema, &fpath)?,
+                None => self.build(&wf.schema, &wf.schema, &fpath)?,
+            };
+            wsteps.push(s);
+        }
+        // Reader fields without a writer field need their default.
+        let mut defaults: Vec<Option<Vec<u8>>> = vec![None; rr.fields.len()];
+        for (ri, rf) in rr.fields.iter().enumerate() {
+            if target.contains(&Some(ri)) {
+                continue;
+            }
+            let Some(default) = &rf.default else {
+                return Err(format!(
+                    "{}/fields/{}: the reader's field `{}` is not in the writer's schema and has no default",
+                    show(path),
+                    rf.name,
+                    rf.name
+                ));
+            };
+            let mut bytes = Vec::new();
+            encode_default(&rf.schema, default, &self.rnames, &mut bytes, 0).map_err(|e| {
+                format!("{}/fields/{}: invalid default: {e}", show(path), rf.name)
+            })?;
+            defaults[ri] = Some(bytes);
+        }
+        let mapped: Vec<usize> = target.iter().flatten().copied().collect();
+        if mapped.windows(2).all(|w| w[0] < w[1]) {
+            let mut ops = Vec::new();
+            let mut next_reader = 0;
+            for (i, t) in target.iter().enumerate() {
+                match t {
+                    Some(ri) => {
+                        while next_reader < *ri {
+                            if let Some(d) = defaults[next_reader].take() {
+                                ops.push(Op::Default(d));
+                            }
+                            next_reader += 1;
+                        }
+                        ops.push(Op::Read(wsteps[i]));
+                        next_reader = ri + 1;
+                    }
+                    None => ops.push(Op::Skip(wsteps[i])),
+                }
+            }
+            for d in defaults.into_iter().skip(next_reader).flatten() {
+                ops.push(Op::Default(d));
+            }
+            Ok(RecordPlan::InOrder(ops))
+        } else {
+            let writer = target.iter().copied().zip(wsteps).collect();
+            let reader = (0..rr.fields.len())
+                .map(|ri| match target.iter().position(|t| *t == Some(ri)) {
+                    Some(wi) => Source::Writer(wi),
+                    None => Source::Default(defaults[ri].clone().unwrap_or_default()),
+                })
+                .collect();
+            Ok(RecordPlan::Reordered { writer, reader })
+        }
+    }
+
+    /// The reader union branch for a writer schema: same type/name first, then a promotion.
+    fn best_branch(&self, w: &Schema, ru: &UnionSchema) -> Option<usize> {
+        let rbs: Vec<&Schema> = ru
+            .variants()
+            .iter()
+            .map(|b| self.deref(b, &self.rnames).unwrap_or(b))
+            .collect();
+        let wp = phys(w);
+        // 1. same kind and, for named types, same full name
+        for (i, rb) in rbs.iter().enumerate() {
+            if same_kind(&wp, &phys(rb)) {
+                match (named_full(w), named_full(rb)) {
+                    (Some(a), Some(b)) if a != b => {}
+                    _ => return Some(i),
+                }
+            }
+        }
+        // 2. same kind, unqualified name or alias
+        for (i, rb) in rbs.iter().enumerate() {
+            if same_kind(&wp, &phys(rb)) {
+                return Some(i);
+            }
+        }
+        // 3. promotions
+        rbs.iter().position(|rb| promotable(&wp, &phys(rb)))
+    }
+}
+
+fn same_kind(a: &Phys<'_>, b: &Phys<'_>) -> bool {
+    matches!(
+        (a, b),
+        (Phys::Null, Phys::Null)
+            | (Phys::Boolean, Phys::Boolean)
+            | (Phys::Int, Phys::Int)
+            | (Phys::Long, Phys::Long)
+            | (Phys::Float, Phys::Float)
+            | (Phys::Double, Phys::Double)
+            | (Phys::Bytes, Phys::Bytes)
+            | (Phys::String, Phys::String)
+            | (Phys::Array(_), Phys::Array(_))
+            | (Phys::Map(_), Phys::Map(_))
+    ) || match (a, b) {
+        (Phys::Fixed(_, Some(x)), Phys::Fixed(_, Some(y))) => {
+            names_match(x.name.name(), &y.name, &y.aliases)
+        }
+        (Phys::Fixed(n, _), Phys::Fixed(m, _)) => n == m,
+        (Phys::Enum(x), Phys::Enum(y)) => names_match(x.name.name(), &y.name, &y.aliases),
+        (Phys::Record(x), Phys::Record(y)) => names_match(x.name.name(), &y.name, &y.aliases),
+        _ => false,
+    }
+}
+
+fn promotable(w: &Phys<'_>, r: &Phys<'_>) -> bool {
+    matches!(
+        (w, r),
+        (Phys::Int, Phys::Long | Phys::Float | Phys::Double)
+            | (Phys::Long, Phys::Float | Phys::Double)
+            | (Phys::Float, Phys::Double)
+            | (Phys::String, Phys::Bytes)
+            | (Phys::Bytes, Phys::String)
+    )
+}
+
+fn names_match(writer_unqualified: &str, reader: &apache_avro::schema::Name, aliases: &Option<Vec<apache_avro::schema::Alias>>) -> bool {
+    reader.name() == writer_unqualified
+        || aliases
+            .as_ref()
+            .is_some_and(|a| a.iter().any(|al| al.name() == writer_unqualified))
+}
+
+fn phys(s: &Schema) -> Phys<'_> {
+    match s {
+        Schema::Null => Phys::Null,
+        Schema::Boolean => Phys::Boolean,
+        Schema::Int | Schema::Date | Schema::TimeMillis => Phys::Int,
+        Schema::Long
+        | Schema::TimeMicros
+        | Schema::TimestampMillis
+        | Schema::TimestampMicros
+        | Schema::TimestampNanos
+        | Schema::LocalTimestampMillis
+        | Schema::LocalTimestampMicros
+        | Schema::LocalTimestampNanos => Phys::Long,
+        Schema::Float => Phys::Float,
+        Schema::Double => Phys::Double,
+        Schema::Bytes | Schema::BigDecimal | Schema::Uuid(UuidSchema::Bytes) => Phys::Bytes,
+        Schema::String | Schema::Uuid(UuidSchema::String) => Phys::String,
+        Schema::Decimal(d) => match &d.inner {
+            InnerDecimalSchema::Bytes => Phys::Bytes,
+            InnerDecimalSchema::Fixed(f) => Phys::Fixed(f.size, Some(f)),
+        },
+        Schema::Uuid(UuidSchema::Fixed(f)) | Schema::Duration(f) | Schema::Fixed(f) => {
+            Phys::Fixed(f.size, Some(f))
+        }
+        Schema::Enum(e) => Phys::Enum(e),
+        Schema::Array(a) => Phys::Array(&a.items),
+        Schema::Map(m) => Phys::Map(&m.types),
+        Schema::Union(u) => Phys::Union(u),
+        Schema::Record(r) => Phys::Record(r),
+        // Unresolved references are dereferenced before `phys` is called.
+        Schema::Ref { .. } => Phys::Null,
+    }
+}
+
+fn named_full(s: &Schema) -> Option<String> {
+    match s {
+        Schema::Record(r) => Some(r.name.fullname(None)),
+        Schema::Enum(e) => Some(e.name.fullname(None)),
+        Schema::Fixed(f) => Some(f.name.fullname(None)),
+        _ => None,
+    }
+}
+
+fn kind_name(s: &Schema) -> String {
+    match named_full(s) {
+        Some(n) => format!("{} {n}", kind_word(s)),
+        None => kind_word(s).to_string(),
+    }
+}
+
+fn kind_word(s: &Schema) -> &'static str {
+    match phys(s) {
+        Phys::Null => "null",
+        Phys::Boolean => "boolean",
+        Phys::Int => "int",
+        Phys::Long => "long",
+        Phys::Float => "float",
+        Phys::Double => "double",
+        Phys::Bytes => "bytes",
+        Phys::String => "string",
+        Phys::Fixed(..) => "fixed",
+        Phys::Enum(_) => "enum",
+        Phys::Array(_) => "array",
+        Phys::Map(_) => "map",
+        Phys::Union(_) => "union",
+        Phys::Record(_) => "record",
+    }
+}
+
+fn show(path: &str) -> &str {
+    if path.is_empty() {
+        "/"
+    } else {
+        path
+    }
+}
+
+fn collect_names<'a>(s: &'a Schema, names: &mut Names<'a>) {
+    match s {
+        Schema::Record(r) => {
+            if names.insert(r.name.fullname(None), s).is_some() {
+                return;
+            }
+            for f in &r.fields {
+                collect_names(&f.schema, names);
+            }
+        }
+        Schema::Enum(e) => {
+            names.insert(e.name.fullname(None), s);
+        }
+        Schema::Fixed(f) => {
+            names.insert(f.name.fullname(None), s);
+        }
+        Schema::Array(a) => collect_names(&a.items, names),
+        Schema::Map(m) => collect_names(&m.types, names),
+        Schema::Union(u) => {
+            for v in u.variants() {
+                collect_names(v, names);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Encode a field default (JSON, as in the schema) in Avro binary for `schema`.
+fn encode_default(schema: &Schema, json: &Json, names: &Names<'_>, out: &mut Vec<u8>, depth: u32) -> Result<(), String> {
+    if depth > MAX_DEPTH {
+        return Err("default nested too deeply".into());
+    }
+    let schema = match schema {
+        Schema::Ref { name } => *names
+            .get(&name.fullname(None))
+            .ok_or_else(|| format!("unknown type {}", name.fullname(None)))?,
+        s => s,
+    };
+    let bad = || format!("{json} is not a valid default for {}", kind_word(schema));
+    match phys(schema) {
+        Phys::Null => json.is_null().then_some(()).ok_or_else(bad)?,
+        Phys::Boolean => out.push(u8::from(json.as_bool().ok_or_else(bad)?)),
+        Phys::Int | Phys::Long => write_long(json.as_i64().ok_or_else(bad)?, out),
+        Phys::Float => out.extend_from_slice(&(json.as_f64().ok_or_else(bad)? as f32).to_le_bytes()),
+        Phys::Double => out.extend_from_slice(&json.as_f64().ok_or_else(bad)?.to_le_bytes()),
+        Phys::String => {
+            let s = json.as_str().ok_or_else(bad)?;
+            write_long(s.len() as i64, out);
+            out.extend_from_slice(s.as_bytes());
+        }
+        Phys::Bytes => {
+            let b = json_bytes(json).ok_or_else(bad)?;
+            write_long(b.len() as i64, out);
+            out.extend_from_slice(&b);
+        }
+        Phys::Fixed(n, _) => {
+            let b = json_bytes(json).ok_or_else(bad)?;
+            if b.len() != n {
+                return Err(bad());
+            }
+            out.extend_from_slice(&b);
+        }
+        Phys::Enum(e) => {
+            let s = json.as_str().ok_or_else(bad)?;
+            let i = e.symbols.iter().position(|x| x == s).ok_or_else(bad)?;
+            write_long(i as i64, out);
+        }
+        Phys::Array(items) => {
+            let arr = json.as_array().ok_or_else(bad)?;
+            if !arr.is_empty() {
+                write_long(arr.len() as i64, out);
+                for v in arr {
+                    encode_default(items, v, names, out, depth + 1)?;
+                }
+            }
+            out.push(0);
+        }
+        Phys::Map(values) => {
+            let obj = json.as_object().ok_or_else(bad)?;
+            if !obj.is_empty() {
+                write_long(obj.len() as i64, out);
+                for (k, v) in obj {
+                    write_long(k.len() as i64, out);
+                    out.extend_from_slice(k.as_bytes());
+                    encode_default(values, v, names, out, depth + 1)?;
+                }
+            }
+            out.push(0);
+        }
+        Phys::Union(u) => {
+            // The default is for the first branch; accept any branch it fits, first wins.
+            let mut last = bad();
+            for (i, b) in u.variants().iter().enumerate() {
+                let mut tmp = Vec::new();
+                write_long(i as i64, &mut tmp);
+                match encode_default(b, json, names, &mut tmp, depth + 1) {
+                    Ok(()) => {
+                        out.extend_from_slice(&tmp);
+                        return Ok(());
+                    }
+                    Err(e) => last = e,
+                }
+            }
+            return Err(last);
+        }
+        Phys::Record(r) => {
+            let obj = json.as_object().ok_or_else(bad)?;
+            for f in &r.fields {
+                let v = obj.get(&f.name).or(f.default.as_ref()).ok_or_else(|| {
+                    format!("default record lacks field `{}`", f.name)
+                })?;
+                encode_default(&f.schema, v, names, out, depth + 1)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Avro JSON for bytes/fixed: a string whose code points 0–255 are the bytes.
+fn json_bytes(json: &Json) -> Option<Vec<u8>> {
+    json.as_str()?
+        .chars()
+        .map(|c| u8::try_from(u32::from(c)).ok())
+        .collect()
+}
+
+fn take<'i>(input: &mut &'i [u8], n: usize) -> Result<&'i [u8], String> {
+    if input.len() < n {
+        return Err(format!("truncated data: needed {n} bytes, {} left", input.len()));
+    }
+    let (head, tail) = input.split_at(n);
+    *input = tail;
+    Ok(head)
+}
+
+fn read_long(input: &mut &[u8]) -> Result<i64, String> {
+    let mut value: u64 = 0;
+    for i in 0..10 {
+        let Some((&b, rest)) = input.split_first() else {
+            return Err("truncated varint".into());
+        };
+        *input = rest;
+        if i == 9 && b > 1 {
+            return Err("overlong varint".into());
+        }
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
+        }
+    }
+    Err("overlong varint".into())
+}
+
+fn read_int(input: &mut &[u8]) -> Result<i32, String> {
+    let v = read_long(input)?;
+    i32::try_from(v).map_err(|_| format!("int value {v} out of range"))
+}
+
+fn read_len(input: &mut &[u8]) -> Result<usize, String> {
+    let v = read_long(input)?;
+    usize::try_from(v).map_err(|_| format!("negative length {v}"))
+}
+
+fn write_long(v: i64, out: &mut Vec<u8>) {
+    let mut z = ((v << 1) ^ (v >> 63)) as u64;
+    while z >= 0x80 {
+        out.push((z as u8) | 0x80);
+        z >>= 7;
+    }
+    out.push(z as u8);
+}

@@ -1,0 +1,152 @@
+//! Protobuf: prost messages in the Confluent frame, plus schemas parsed at run time.
+//!
+//! A Protobuf frame names its message by index path inside the writer's `.proto` file
+//! (see [`wire`]). Typed decoding checks that path against the type's own: a frame holding
+//! another message of the file is a [`Error::MessageIndexMismatch`], never a silent
+//! misread (Confluent's Python deserializer ignores the path when given a class; we do not).
+
+use std::collections::HashMap;
+
+use prost::Message;
+use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor};
+use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
+
+use crate::error::{Error, Result};
+use crate::wire::{self, SchemaId};
+use crate::GeneratedSchema;
+
+/// Append the frame for `value` (header, `T`'s message indexes, message bytes) to `buf`.
+pub fn encode<T: Message + GeneratedSchema>(id: SchemaId, value: &T, buf: &mut Vec<u8>) {
+    wire::write_header(id, buf);
+    wire::write_message_indexes(T::MESSAGE_INDEXES, buf);
+    buf.reserve(value.encoded_len());
+    // Encoding into a Vec cannot run out of space.
+    let _ = value.encode(buf);
+}
+
+/// Decode a frame into `T`; the frame's message indexes must be `T`'s.
+pub fn decode<T: Message + Default + GeneratedSchema>(frame: &[u8]) -> Result<(SchemaId, T)> {
+    let (id, rest) = wire::read_header(frame)?;
+    let payload = match wire::match_message_indexes(rest, T::MESSAGE_INDEXES)? {
+        Ok(payload) => payload,
+        Err(found) => {
+            return Err(Error::MessageIndexMismatch {
+                schema_id: id,
+                type_name: T::FULL_NAME.to_string(),
+                expected: T::MESSAGE_INDEXES.to_vec(),
+                found,
+            })
+        }
+    };
+    let value = T::decode(payload).map_err(|source| Error::DecodeProtobuf {
+        type_name: T::FULL_NAME.to_string(),
+        schema_id: id,
+        source,
+    })?;
+    Ok((id, value))
+}
+
+/// A `.proto` schema parsed at run time (from the registry or a file), with its imports.
+#[derive(Debug, Clone)]
+pub struct ProtobufSchema {
+    pool: DescriptorPool,
+    file: String,
+}
+
+struct InMemory(HashMap<String, String>);
+
+impl FileResolver for InMemory {
+    fn open_file(&self, name: &str) -> std::result::Result<File, protox::Error> {
+        match self.0.get(name) {
+            Some(source) => File::from_source(name, source),
+            None => Err(protox::Error::file_not_found(name)),
+        }
+    }
+}
+
+impl ProtobufSchema {
+    /// Parse `text` (named `file`), whose imports are given as `(import path, text)` pairs.
+    /// The well-known `google/protobuf/*` files resolve without being given.
+    pub fn parse(file: &str, text: &str, imports: &[(&str, &str)]) -> Result<Self> {
+        let mut files: HashMap<String, String> = imports
+            .iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect();
+        files.insert(file.to_string(), text.to_string());
+        let mut chain = ChainFileResolver::new();
+        chain.add(InMemory(files));
+        chain.add(GoogleFileResolver::new());
+        let mut compiler = protox::Compiler::with_file_resolver(chain);
+        compiler.include_imports(true);
+        compiler.open_file(file).map_err(|e| Error::ParseProtobufSchema {
+            name: file.to_string(),
+            reason: e.to_string(),
+        })?;
+        Ok(ProtobufSchema {
+            pool: compiler.descriptor_pool(),
+            file: file.to_string(),
+        })
+    }
+
+    /// The schema of a generated message type.
+    pub fn of<T: GeneratedSchema>() -> Result<Self> {
+        let mut imports = Vec::new();
+        flatten(T::REFERENCES, &mut imports);
+        Self::parse(T::FILE, T::SCHEMA_TEXT, &imports)
+    }
+
+    /// The descriptor pool (this file and its imports).
+    pub fn pool(&self) -> &DescriptorPool {
+        &self.pool
+    }
+
+    /// The message at an index path of this file (`[0]`, `[1, 0]`…).
+    pub fn message_at(&self, indexes: &[i32]) -> Result<MessageDescriptor> {
+        let err = |reason: String| Error::ParseProtobufSchema {
+            name: self.file.clone(),
+            reason,
+        };
+        let file = self
+            .pool
+            .get_file_by_name(&self.file)
+            .ok_or_else(|| err("file missing from its own pool".into()))?;
+        let mut iter = indexes.iter();
+        let first = iter.next().ok_or_else(|| err("empty message index path".into()))?;
+        let mut msg = usize::try_from(*first)
+            .ok()
+            .and_then(|i| file.messages().nth(i))
+            .ok_or_else(|| err(format!("no message at index path {indexes:?}")))?;
+        for i in iter {
+            msg = usize::try_from(*i)
+                .ok()
+                .and_then(|i| msg.child_messages().nth(i))
+                .ok_or_else(|| err(format!("no message at index path {indexes:?}")))?;
+        }
+        Ok(msg)
+    }
+
+    /// Decode a frame written with this schema to JSON (proto3 JSON mapping).
+    pub fn frame_to_json(&self, frame: &[u8]) -> Result<(SchemaId, serde_json::Value)> {
+        let (id, rest) = wire::read_header(frame)?;
+        let (indexes, payload) = wire::read_message_indexes(rest)?;
+        let desc = self.message_at(&indexes)?;
+        let msg = DynamicMessage::decode(desc.clone(), payload).map_err(|source| {
+            Error::DecodeProtobuf {
+                type_name: desc.full_name().to_string(),
+                schema_id: id,
+                source,
+            }
+        })?;
+        let json = serde_json::to_value(&msg).map_err(|e| Error::Json(e.to_string()))?;
+        Ok((id, json))
+    }
+}
+
+fn flatten(refs: &[crate::GeneratedReference], out: &mut Vec<(&'static str, &'static str)>) {
+    for r in refs {
+        flatten(r.references, out);
+        if !out.iter().any(|(n, _)| *n == r.name) {
+            out.push((r.name, r.schema_text));
+        }
+    }
+}

@@ -1,0 +1,78 @@
+//! # schemaflow
+//!
+//! Kafka events whose shape a schema registry guarantees, in Rust, byte-compatible with
+//! Confluent's serializers.
+//!
+//! ## The model
+//!
+//! 1. **Schemas are files.** `schemas/*.avsc` (Avro) and `proto/**/*.proto` (Protobuf) are the
+//!    contract. `build.rs` turns them into Rust types at build time ([`generated`]): serde
+//!    structs for Avro, prost messages for Protobuf, no `protoc` needed. Each type implements
+//!    [`GeneratedSchema`]: its exact schema text, full name, references and (Protobuf) message
+//!    index path.
+//! 2. **The registry assigns ids.** A producer registers (or looks up) the schema under a
+//!    subject and gets a [`SchemaId`](wire::SchemaId).
+//! 3. **Frames carry the id.** Every record value is `0x00 | id (u32 BE) | [indexes] | payload`
+//!    ([`wire`]); consumers in any language fetch the writer schema by id.
+//! 4. **Readers resolve.** The Avro codec reads data written with another version of the
+//!    schema into the reader's type by Avro's resolution rules ([`codec::avro`]), so producers
+//!    and consumers upgrade independently.
+//!
+//! ## Encode and decode a generated type
+//!
+//! ```
+//! use schemaflow::codec::avro::AvroCodec;
+//! use schemaflow::generated::avro::user_event::{Action, Device, UserEvent};
+//! use schemaflow::wire::SchemaId;
+//!
+//! let codec = AvroCodec::<UserEvent>::new()?;
+//! let event = UserEvent {
+//!     event_id: "6f1c2b9e-3d4a-4f5b-8c7d-9e0f1a2b3c4d".parse()?,
+//!     user_id: "user-42".into(),
+//!     action: Action::Login,
+//!     occurred_at: 1_700_000_000_123,
+//!     amount: "0.00".parse()?,
+//!     session_id: None,
+//!     device: Device { platform: "web".into(), app_version: None },
+//!     shipping_address: None,
+//!     tags: vec![],
+//!     attributes: Default::default(),
+//! };
+//! let mut frame = Vec::new();
+//! codec.encode(SchemaId(1), &event, &mut frame)?;      // id from the registry
+//! assert_eq!(&frame[..5], &[0, 0, 0, 0, 1]);
+//! let (id, back) = codec.decode(&frame, codec.schema())?; // writer schema fetched by id
+//! assert_eq!((id, back), (SchemaId(1), event));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![deny(missing_docs)]
+
+extern crate self as schemaflow;
+
+pub mod codec;
+mod decimal;
+pub mod error;
+pub mod generated;
+mod schema;
+pub mod wire;
+
+pub use decimal::{Decimal, ParseDecimalError};
+pub use error::{Error, Result};
+pub use schema::{GeneratedReference, GeneratedSchema, SchemaType, UnknownSchemaType};
+pub use uuid::Uuid;
+
+/// Re-exports used by generated code, so a crate using schemaflow needs no direct dependency
+/// on serde, prost or apache-avro. Not a stable API.
+#[doc(hidden)]
+pub mod codegen_support {
+    pub use prost;
+    pub use prost_types;
+    pub use serde;
+    /// serde `with` helpers for Avro bytes and fixed.
+    pub mod avro {
+        pub use apache_avro::serde::{
+            bytes as serde_avro_bytes, bytes_opt as serde_avro_bytes_opt,
+            fixed as serde_avro_fixed, fixed_opt as serde_avro_fixed_opt,
+        };
+    }
+}
