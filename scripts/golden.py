@@ -26,6 +26,7 @@ import datetime as dt
 import importlib
 import importlib.metadata
 import json
+import os
 import sys
 import tempfile
 from decimal import Decimal
@@ -48,7 +49,9 @@ from confluent_kafka.schema_registry.protobuf import (
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 REPO = Path(__file__).resolve().parent.parent
-OUT = REPO / "tests" / "fixtures" / "golden"
+# GOLDEN_OUT overrides the output folder (the test script regenerates into a temp dir and
+# compares, proving the committed fixtures are what Confluent writes today).
+OUT = Path(os.environ["GOLDEN_OUT"]) if os.environ.get("GOLDEN_OUT") else REPO / "tests" / "fixtures" / "golden"
 CK_VERSION = importlib.metadata.version("confluent-kafka")
 WKT_INCLUDE = str(Path(grpc_tools.__file__).parent / "_proto")  # google/protobuf/*.proto
 
@@ -374,7 +377,7 @@ def main() -> None:
         (OUT / e["file"]).write_bytes(bytes.fromhex(e["hex"]))
     (OUT / "manifest.json").write_text(json.dumps(entries, indent=2) + "\n")
 
-    print(f"confluent-kafka {CK_VERSION}; wrote {len(entries)} frames to {OUT.relative_to(REPO)}")
+    print(f"confluent-kafka {CK_VERSION}; wrote {len(entries)} frames to {OUT}")
     print(f"{'name':28} {'type':8} {'subject':26} {'id':>3} {'idx':8} {'bytes':>5}")
     for e in entries:
         idx = ",".join(map(str, e.get("message_indexes") or [])) or "-"

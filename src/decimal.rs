@@ -53,7 +53,11 @@ impl<const SCALE: u32> Decimal<SCALE> {
 impl<const SCALE: u32> fmt::Display for Decimal<SCALE> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let digits = self.unscaled.magnitude().to_string();
-        let sign = if self.unscaled.sign() == num_bigint::Sign::Minus { "-" } else { "" };
+        let sign = if self.unscaled.sign() == num_bigint::Sign::Minus {
+            "-"
+        } else {
+            ""
+        };
         let scale = SCALE as usize;
         if scale == 0 {
             return write!(f, "{sign}{digits}");
@@ -167,7 +171,13 @@ mod tests {
 
     #[test]
     fn display_and_parse() {
-        for (text, shown) in [("12.34", "12.34"), ("-1.5", "-1.50"), ("0.07", "0.07"), ("-0.07", "-0.07"), ("5", "5.00")] {
+        for (text, shown) in [
+            ("12.34", "12.34"),
+            ("-1.5", "-1.50"),
+            ("0.07", "0.07"),
+            ("-0.07", "-0.07"),
+            ("5", "5.00"),
+        ] {
             let d: Decimal<2> = text.parse().unwrap();
             assert_eq!(d.to_string(), shown);
         }

@@ -76,3 +76,8 @@ pub mod codegen_support {
         };
     }
 }
+
+/// The README's code blocks, compiled as doc tests so the front door stays true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -148,7 +148,11 @@ pub fn match_message_indexes<'a>(
         }
     }
     let (found, rest) = read_message_indexes(bytes)?;
-    Ok(if found == expected { Ok(rest) } else { Err(found) })
+    Ok(if found == expected {
+        Ok(rest)
+    } else {
+        Err(found)
+    })
 }
 
 /// Zig-zag varint of a 32-bit value (as Kafka's `ByteUtils.writeVarint`).
@@ -192,14 +196,20 @@ mod tests {
         write_header(SchemaId(0x01020304), &mut buf);
         assert_eq!(buf, [0, 1, 2, 3, 4]);
         buf.extend_from_slice(b"payload");
-        assert_eq!(read_header(&buf), Ok((SchemaId(0x01020304), &b"payload"[..])));
+        assert_eq!(
+            read_header(&buf),
+            Ok((SchemaId(0x01020304), &b"payload"[..]))
+        );
     }
 
     #[test]
     fn header_errors() {
         assert_eq!(read_header(&[]), Err(WireError::Empty));
         assert_eq!(read_header(&[0, 1]), Err(WireError::TooShort { len: 2 }));
-        assert_eq!(read_header(&[1, 0, 0, 0, 1]), Err(WireError::BadMagic { found: 1 }));
+        assert_eq!(
+            read_header(&[1, 0, 0, 0, 1]),
+            Err(WireError::BadMagic { found: 1 })
+        );
         assert_eq!(read_header(&[0, 0, 0, 0, 7]), Ok((SchemaId(7), &[][..])));
     }
 
@@ -238,18 +248,32 @@ mod tests {
     #[test]
     fn bad_indexes_are_errors() {
         assert_eq!(read_message_indexes(&[]), Err(WireError::TruncatedVarint));
-        assert_eq!(read_message_indexes(&[0x80]), Err(WireError::TruncatedVarint));
-        assert_eq!(read_message_indexes(&[4, 2]), Err(WireError::TruncatedVarint));
+        assert_eq!(
+            read_message_indexes(&[0x80]),
+            Err(WireError::TruncatedVarint)
+        );
+        assert_eq!(
+            read_message_indexes(&[4, 2]),
+            Err(WireError::TruncatedVarint)
+        );
         assert_eq!(
             read_message_indexes(&[0xff, 0xff, 0xff, 0xff, 0xff, 0x01]),
             Err(WireError::OverlongVarint)
         );
-        assert_eq!(read_message_indexes(&[1]), Err(WireError::BadIndexCount { count: -1 }));
+        assert_eq!(
+            read_message_indexes(&[1]),
+            Err(WireError::BadIndexCount { count: -1 })
+        );
         assert_eq!(
             read_message_indexes(&[0xfe, 0xff, 0xff, 0xff, 0x0f]),
-            Err(WireError::BadIndexCount { count: i64::from(i32::MAX) })
+            Err(WireError::BadIndexCount {
+                count: i64::from(i32::MAX)
+            })
         );
-        assert_eq!(read_message_indexes(&[2, 1]), Err(WireError::NegativeIndex { index: -1 }));
+        assert_eq!(
+            read_message_indexes(&[2, 1]),
+            Err(WireError::NegativeIndex { index: -1 })
+        );
     }
 
     #[test]

@@ -16,7 +16,11 @@ fn generated_type_knows_its_schema() {
     assert_eq!(UserEvent::FULL_NAME, "com.example.events.UserEvent");
     assert_eq!(UserEvent::FILE, "user_event.avsc");
     // The file as written, not a canonical form.
-    let on_disk = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schemas/user_event.avsc")).unwrap();
+    let on_disk = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/schemas/user_event.avsc"
+    ))
+    .unwrap();
     assert_eq!(UserEvent::SCHEMA_TEXT, on_disk);
     assert_eq!(UserEvent::REFERENCES.len(), 1);
     assert_eq!(UserEvent::REFERENCES[0].name, "com.example.events.Address");
@@ -29,7 +33,11 @@ fn generated_type_knows_its_schema() {
 #[test]
 fn round_trip_same_schema() {
     let codec = AvroCodec::<UserEvent>::new().unwrap();
-    for event in [common::avro_full(), common::avro_minimal(), common::avro_negative()] {
+    for event in [
+        common::avro_full(),
+        common::avro_minimal(),
+        common::avro_negative(),
+    ] {
         let mut frame = Vec::new();
         codec.encode(SchemaId(42), &event, &mut frame).unwrap();
         assert_eq!(&frame[..5], &[0, 0, 0, 0, 42]);
@@ -44,7 +52,8 @@ fn v1_data_reads_as_v2_with_default() {
     let v1 = AvroCodec::<UserEvent>::new().unwrap();
     let v2c = AvroCodec::<v2::UserEvent>::new().unwrap();
     let mut frame = Vec::new();
-    v1.encode(SchemaId(1), &common::avro_full(), &mut frame).unwrap();
+    v1.encode(SchemaId(1), &common::avro_full(), &mut frame)
+        .unwrap();
     let (_, got) = v2c.decode(&frame, v1.schema()).unwrap();
     assert_eq!(got, common::avro_v2_full("web"));
 }
@@ -54,7 +63,8 @@ fn v2_data_reads_as_v1_dropping_new_field() {
     let v1 = AvroCodec::<UserEvent>::new().unwrap();
     let v2c = AvroCodec::<v2::UserEvent>::new().unwrap();
     let mut frame = Vec::new();
-    v2c.encode(SchemaId(2), &common::avro_v2_full("ios"), &mut frame).unwrap();
+    v2c.encode(SchemaId(2), &common::avro_v2_full("ios"), &mut frame)
+        .unwrap();
     let (id, got) = v1.decode(&frame, v2c.schema()).unwrap();
     assert_eq!(id, SchemaId(2));
     assert_eq!(got, common::avro_full());
@@ -82,11 +92,19 @@ fn incompatible_writer_is_a_typed_error() {
 fn truncated_and_corrupt_payloads_are_errors() {
     let codec = AvroCodec::<UserEvent>::new().unwrap();
     let mut frame = Vec::new();
-    codec.encode(SchemaId(1), &common::avro_full(), &mut frame).unwrap();
+    codec
+        .encode(SchemaId(1), &common::avro_full(), &mut frame)
+        .unwrap();
     for cut in 0..frame.len() {
-        assert!(codec.decode(&frame[..cut], codec.schema()).is_err(), "prefix {cut} decoded");
+        assert!(
+            codec.decode(&frame[..cut], codec.schema()).is_err(),
+            "prefix {cut} decoded"
+        );
     }
-    assert!(matches!(codec.decode(&[1, 0, 0, 0, 1, 0], codec.schema()), Err(Error::Frame(_))));
+    assert!(matches!(
+        codec.decode(&[1, 0, 0, 0, 1, 0], codec.schema()),
+        Err(Error::Frame(_))
+    ));
     // The same corrupt bytes through the resolution path (v1 data, v2 reader).
     let v2c = AvroCodec::<v2::UserEvent>::new().unwrap();
     for cut in 5..frame.len() {
@@ -103,7 +121,10 @@ fn writer_schema_with_references_parses_and_matches_own() {
     .unwrap();
     let codec = AvroCodec::<UserEvent>::with_schema(Arc::new(schema));
     assert_eq!(codec.schema().name(), "com.example.events.UserEvent");
-    assert!(AvroSchema::parse(UserEvent::SCHEMA_TEXT, &[]).is_err(), "missing reference must fail");
+    assert!(
+        AvroSchema::parse(UserEvent::SCHEMA_TEXT, &[]).is_err(),
+        "missing reference must fail"
+    );
 }
 
 fn arb_event() -> impl Strategy<Value = UserEvent> {
@@ -118,18 +139,28 @@ fn arb_event() -> impl Strategy<Value = UserEvent> {
         proptest::collection::vec(".{0,6}", 0..4),
         proptest::collection::btree_map("[a-z]{1,5}", ".{0,5}", 0..4),
     )
-        .prop_map(|(id, user, action, at, cents, session, (platform, app), tags, attrs)| UserEvent {
-            event_id: schemaflow::Uuid::from_u128(id),
-            user_id: user,
-            action: [Action::Login, Action::Logout, Action::View, Action::Purchase][action as usize],
-            occurred_at: at,
-            amount: schemaflow::Decimal::from(cents),
-            session_id: session,
-            device: Device { platform, app_version: app },
-            shipping_address: None,
-            tags,
-            attributes: attrs,
-        })
+        .prop_map(
+            |(id, user, action, at, cents, session, (platform, app), tags, attrs)| UserEvent {
+                event_id: schemaflow::Uuid::from_u128(id),
+                user_id: user,
+                action: [
+                    Action::Login,
+                    Action::Logout,
+                    Action::View,
+                    Action::Purchase,
+                ][action as usize],
+                occurred_at: at,
+                amount: schemaflow::Decimal::from(cents),
+                session_id: session,
+                device: Device {
+                    platform,
+                    app_version: app,
+                },
+                shipping_address: None,
+                tags,
+                attributes: attrs,
+            },
+        )
 }
 
 proptest! {

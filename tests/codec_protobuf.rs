@@ -1,8 +1,8 @@
 //! Protobuf codec: message indexes, round trips, evolution, bad input, property tests.
 mod common;
 
-use prost::Message;
 use proptest::prelude::*;
+use prost::Message;
 use schemaflow::codec::protobuf::{self, ProtobufSchema};
 use schemaflow::generated::proto::events::v1 as pb;
 use schemaflow::generated::proto::evolution::events::v1 as pb_v2;
@@ -15,14 +15,21 @@ fn generated_messages_know_their_index_paths() {
     assert_eq!(pb::UserEvent::FULL_NAME, "events.v1.UserEvent");
     assert_eq!(pb::UserEvent::MESSAGE_INDEXES, &[0]);
     assert_eq!(pb::UserEventBatch::MESSAGE_INDEXES, &[1]);
-    assert_eq!(pb::user_event::LineItem::FULL_NAME, "events.v1.UserEvent.LineItem");
+    assert_eq!(
+        pb::user_event::LineItem::FULL_NAME,
+        "events.v1.UserEvent.LineItem"
+    );
     assert_eq!(pb::user_event::LineItem::MESSAGE_INDEXES, &[0, 0]);
     assert_eq!(pb::Address::MESSAGE_INDEXES, &[1]);
     assert_eq!(pb::UserEvent::FILE, "events/v1/user_event.proto");
     // Imports are references, except the well-known google/protobuf files.
     let refs: Vec<&str> = pb::UserEvent::REFERENCES.iter().map(|r| r.name).collect();
     assert_eq!(refs, ["events/v1/common.proto"]);
-    let on_disk = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/proto/events/v1/user_event.proto")).unwrap();
+    let on_disk = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/proto/events/v1/user_event.proto"
+    ))
+    .unwrap();
     assert_eq!(pb::UserEvent::SCHEMA_TEXT, on_disk);
 }
 
@@ -43,10 +50,16 @@ fn frames_carry_the_right_indexes() {
 fn round_trips() {
     let mut f = Vec::new();
     protobuf::encode(SchemaId(7), &common::proto_full(), &mut f);
-    assert_eq!(protobuf::decode::<pb::UserEvent>(&f).unwrap(), (SchemaId(7), common::proto_full()));
+    assert_eq!(
+        protobuf::decode::<pb::UserEvent>(&f).unwrap(),
+        (SchemaId(7), common::proto_full())
+    );
     f.clear();
     protobuf::encode(SchemaId(8), &common::proto_batch(), &mut f);
-    assert_eq!(protobuf::decode::<pb::UserEventBatch>(&f).unwrap(), (SchemaId(8), common::proto_batch()));
+    assert_eq!(
+        protobuf::decode::<pb::UserEventBatch>(&f).unwrap(),
+        (SchemaId(8), common::proto_batch())
+    );
 }
 
 #[test]
@@ -54,7 +67,9 @@ fn wrong_message_is_an_error_not_a_misread() {
     let mut f = Vec::new();
     protobuf::encode(SchemaId(1), &common::proto_batch(), &mut f);
     match protobuf::decode::<pb::UserEvent>(&f) {
-        Err(Error::MessageIndexMismatch { expected, found, .. }) => {
+        Err(Error::MessageIndexMismatch {
+            expected, found, ..
+        }) => {
             assert_eq!(expected, vec![0]);
             assert_eq!(found, vec![1]);
         }
@@ -84,7 +99,10 @@ fn corrupt_frames_are_errors() {
     assert!(protobuf::decode::<pb::UserEvent>(&[0, 0, 0, 0, 1, 0x80]).is_err());
     let mut truncated = f.clone();
     truncated.truncate(f.len() - 3);
-    assert!(matches!(protobuf::decode::<pb::UserEvent>(&truncated), Err(Error::DecodeProtobuf { .. })));
+    assert!(matches!(
+        protobuf::decode::<pb::UserEvent>(&truncated),
+        Err(Error::DecodeProtobuf { .. })
+    ));
 }
 
 #[test]
@@ -101,7 +119,10 @@ fn generic_json_decode_by_index_path() {
     assert_eq!(json["occurredAt"], "2023-11-14T22:13:20.123Z");
     assert_eq!(json["action"], "ACTION_PURCHASE");
     assert_eq!(json["amountCents"], "1234");
-    assert!(schema.frame_to_json(&[0, 0, 0, 0, 5, 2, 40]).is_err(), "index 20 does not exist");
+    assert!(
+        schema.frame_to_json(&[0, 0, 0, 0, 5, 2, 40]).is_err(),
+        "index 20 does not exist"
+    );
 }
 
 fn arb_event() -> impl Strategy<Value = pb::UserEvent> {
@@ -109,26 +130,34 @@ fn arb_event() -> impl Strategy<Value = pb::UserEvent> {
         ".{0,12}",
         ".{0,12}",
         0..5i32,
-        proptest::option::of((any::<i64>().prop_map(|s| s % 100_000_000_000), 0..1_000_000_000i32)),
+        proptest::option::of((
+            any::<i64>().prop_map(|s| s % 100_000_000_000),
+            0..1_000_000_000i32,
+        )),
         any::<i64>(),
         proptest::option::of(".{0,8}"),
         proptest::collection::vec(".{0,5}", 0..4),
         proptest::collection::btree_map("[a-z]{1,4}", ".{0,4}", 0..3),
         proptest::collection::vec(("[a-z0-9-]{0,6}", any::<i32>()), 0..3),
     )
-        .prop_map(|(id, user, action, ts, cents, session, tags, attributes, items)| pb::UserEvent {
-            event_id: id,
-            user_id: user,
-            action,
-            occurred_at: ts.map(|(seconds, nanos)| prost_types::Timestamp { seconds, nanos }),
-            amount_cents: cents,
-            session_id: session,
-            device: None,
-            shipping_address: None,
-            tags,
-            attributes,
-            items: items.into_iter().map(|(sku, quantity)| pb::user_event::LineItem { sku, quantity }).collect(),
-        })
+        .prop_map(
+            |(id, user, action, ts, cents, session, tags, attributes, items)| pb::UserEvent {
+                event_id: id,
+                user_id: user,
+                action,
+                occurred_at: ts.map(|(seconds, nanos)| prost_types::Timestamp { seconds, nanos }),
+                amount_cents: cents,
+                session_id: session,
+                device: None,
+                shipping_address: None,
+                tags,
+                attributes,
+                items: items
+                    .into_iter()
+                    .map(|(sku, quantity)| pb::user_event::LineItem { sku, quantity })
+                    .collect(),
+            },
+        )
 }
 
 proptest! {

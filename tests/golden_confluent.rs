@@ -29,7 +29,11 @@ fn load() -> Vec<Golden> {
         .expect("list")
         .iter()
         .map(|e| {
-            let bytes = std::fs::read(common::fixture(&format!("golden/{}", e["file"].as_str().unwrap()))).unwrap();
+            let bytes = std::fs::read(common::fixture(&format!(
+                "golden/{}",
+                e["file"].as_str().unwrap()
+            )))
+            .unwrap();
             assert_eq!(hex::encode(&bytes), e["hex"].as_str().unwrap());
             Golden {
                 name: e["name"].as_str().unwrap().to_string(),
@@ -42,11 +46,18 @@ fn load() -> Vec<Golden> {
 }
 
 fn golden(name: &str) -> Golden {
-    load().into_iter().find(|g| g.name == name).unwrap_or_else(|| panic!("no golden frame {name}"))
+    load()
+        .into_iter()
+        .find(|g| g.name == name)
+        .unwrap_or_else(|| panic!("no golden frame {name}"))
 }
 
 fn assert_same(name: &str, ours: &[u8], theirs: &[u8]) {
-    assert_eq!(hex::encode(ours), hex::encode(theirs), "{name}: our frame differs from Confluent's");
+    assert_eq!(
+        hex::encode(ours),
+        hex::encode(theirs),
+        "{name}: our frame differs from Confluent's"
+    );
 }
 
 #[test]
@@ -81,7 +92,11 @@ fn avro_frames_match_confluent() {
         codec.encode(g.id, &value, &mut ours).unwrap();
         assert_same(name, &ours, &g.bytes);
         let (id, back) = codec.decode(&g.bytes, codec.schema()).unwrap();
-        assert_eq!((id, back), (g.id, value), "{name}: decoding Confluent's frame");
+        assert_eq!(
+            (id, back),
+            (g.id, value),
+            "{name}: decoding Confluent's frame"
+        );
     }
 }
 
@@ -91,7 +106,8 @@ fn avro_v2_frame_matches_and_resolves_into_v1() {
     let v1 = AvroCodec::<UserEvent>::new().unwrap();
     let g = golden("avro_user_event_v2");
     let mut ours = Vec::new();
-    v2c.encode(g.id, &common::avro_v2_full("ios"), &mut ours).unwrap();
+    v2c.encode(g.id, &common::avro_v2_full("ios"), &mut ours)
+        .unwrap();
     assert_same(&g.name, &ours, &g.bytes);
     let (_, as_v1) = v1.decode(&g.bytes, v2c.schema()).unwrap();
     assert_eq!(as_v1, common::avro_full());
@@ -110,7 +126,10 @@ fn avro_generic_json_of_confluent_frame() {
     assert_eq!(json["shipping_address"]["city"], "Springfield");
     assert_eq!(json["attributes"], serde_json::json!({"campaign": "fall"}));
     let neg = golden("avro_user_event_negative");
-    assert_eq!(avro_frame_to_json(&neg.bytes, codec.schema()).unwrap().1["amount"], "-1.50");
+    assert_eq!(
+        avro_frame_to_json(&neg.bytes, codec.schema()).unwrap().1["amount"],
+        "-1.50"
+    );
 }
 
 #[test]
@@ -118,12 +137,20 @@ fn avro_registered_text_is_the_file_as_written() {
     // Confluent's serializer registers the schema string it is given; we keep the file text.
     let g = golden("avro_user_event_full");
     let registered = g.entry["registered_schema"]["schema_str"].as_str().unwrap();
-    assert_eq!(registered, <UserEvent as schemaflow::GeneratedSchema>::SCHEMA_TEXT.trim());
+    assert_eq!(
+        registered,
+        <UserEvent as schemaflow::GeneratedSchema>::SCHEMA_TEXT.trim()
+    );
 }
 
 #[test]
 fn protobuf_frames_match_confluent() {
-    fn check<T: prost::Message + Default + PartialEq + std::fmt::Debug + schemaflow::GeneratedSchema>(name: &str, value: T) {
+    fn check<
+        T: prost::Message + Default + PartialEq + std::fmt::Debug + schemaflow::GeneratedSchema,
+    >(
+        name: &str,
+        value: T,
+    ) {
         let g = golden(name);
         let expected: Vec<i32> = g.entry["message_indexes"]
             .as_array()
@@ -131,12 +158,20 @@ fn protobuf_frames_match_confluent() {
             .iter()
             .map(|v| v.as_i64().unwrap() as i32)
             .collect();
-        assert_eq!(T::MESSAGE_INDEXES, expected.as_slice(), "{name}: index path");
+        assert_eq!(
+            T::MESSAGE_INDEXES,
+            expected.as_slice(),
+            "{name}: index path"
+        );
         let mut ours = Vec::new();
         protobuf::encode(g.id, &value, &mut ours);
         assert_same(name, &ours, &g.bytes);
         let (id, back) = protobuf::decode::<T>(&g.bytes).unwrap();
-        assert_eq!((id, back), (g.id, value), "{name}: decoding Confluent's frame");
+        assert_eq!(
+            (id, back),
+            (g.id, value),
+            "{name}: decoding Confluent's frame"
+        );
     }
     check("proto_user_event_full", common::proto_full());
     check("proto_user_event_minimal", common::proto_minimal());
@@ -146,7 +181,8 @@ fn protobuf_frames_match_confluent() {
     // Confluent's v2 frame read by the v1 type (evolution across implementations).
     let (_, v1) = protobuf::decode::<pb::UserEvent>(&golden("proto_user_event_v2").bytes).unwrap();
     assert_eq!(v1, common::proto_full());
-    let (_, v2) = protobuf::decode::<pb_v2::UserEvent>(&golden("proto_user_event_full").bytes).unwrap();
+    let (_, v2) =
+        protobuf::decode::<pb_v2::UserEvent>(&golden("proto_user_event_full").bytes).unwrap();
     assert_eq!(v2, common::proto_v2_full(""));
 }
 
@@ -154,9 +190,14 @@ fn protobuf_frames_match_confluent() {
 fn protobuf_references_match_what_confluent_registers() {
     // Confluent registers each import (not google/protobuf/*) under its import path.
     let g = golden("proto_user_event_full");
-    let refs = g.entry["registered_schema"]["references"].as_array().unwrap();
+    let refs = g.entry["registered_schema"]["references"]
+        .as_array()
+        .unwrap();
     let names: Vec<&str> = refs.iter().map(|r| r["name"].as_str().unwrap()).collect();
-    let ours: Vec<&str> = <pb::UserEvent as schemaflow::GeneratedSchema>::REFERENCES.iter().map(|r| r.name).collect();
+    let ours: Vec<&str> = <pb::UserEvent as schemaflow::GeneratedSchema>::REFERENCES
+        .iter()
+        .map(|r| r.name)
+        .collect();
     assert_eq!(names, ours);
     assert_eq!(refs[0]["subject"], "events/v1/common.proto");
 }

@@ -66,7 +66,10 @@ pub fn generate_set(
         })?;
     }
     // Context files that define a name this set redefines (v1 of an evolved type) are left out.
-    let redefined: BTreeSet<String> = files.iter().filter_map(|f| top_level_name(&f.text)).collect();
+    let redefined: BTreeSet<String> = files
+        .iter()
+        .filter_map(|f| top_level_name(&f.text))
+        .collect();
     let kept: BTreeSet<usize> = context
         .map(|c| {
             (0..c.files.len())
@@ -119,7 +122,15 @@ pub fn generate_set(
     let mut defined: Vec<Vec<&Schema>> = vec![Vec::new(); files.len()];
     for (i, schema) in parsed.iter().enumerate() {
         if let Some(name) = named(schema) {
-            claim(&mut ctx, &mut defined[i], schema, name, i, module_path, &modules[i]);
+            claim(
+                &mut ctx,
+                &mut defined[i],
+                schema,
+                name,
+                i,
+                module_path,
+                &modules[i],
+            );
         }
     }
     for (i, schema) in parsed.iter().enumerate() {
@@ -128,7 +139,15 @@ pub fn generate_set(
         for s in inline {
             if let Some(name) = named(s) {
                 if !ctx.owner.contains_key(&name.fullname(None)) {
-                    claim(&mut ctx, &mut defined[i], s, name, i, module_path, &modules[i]);
+                    claim(
+                        &mut ctx,
+                        &mut defined[i],
+                        s,
+                        name,
+                        i,
+                        module_path,
+                        &modules[i],
+                    );
                 }
             }
         }
@@ -256,7 +275,13 @@ fn blame(files: &[SourceFile], ctx: &[SourceFile], e: apache_avro::Error) -> Cod
     for skip in 0..files.len() {
         let rest: Vec<&str> = ctx
             .iter()
-            .chain(files.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, f)| f))
+            .chain(
+                files
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i != skip)
+                    .map(|(_, f)| f),
+            )
             .map(|f| f.text.as_str())
             .collect();
         if Schema::parse_list(&rest).is_ok() {
@@ -381,7 +406,11 @@ fn emit_record(ctx: &mut Ctx<'_>, out: &mut String, r: &RecordSchema) -> Result<
             let _ = writeln!(out, "    #[serde(rename = {})]", str_lit(&field.name));
         }
         if let Some(with) = with {
-            let _ = writeln!(out, "    #[serde(with = \"{}::codegen_support::avro::{with}\")]", ctx.rt);
+            let _ = writeln!(
+                out,
+                "    #[serde(with = \"{}::codegen_support::avro::{with}\")]",
+                ctx.rt
+            );
         }
         let _ = writeln!(out, "    pub {fid}: {ty},");
     }
@@ -440,7 +469,10 @@ fn rust_type(
             if with.is_some() {
                 return Err(unsupported(record, field, "maps of bytes/fixed"));
             }
-            (format!("::std::collections::BTreeMap<String, {inner}>"), None)
+            (
+                format!("::std::collections::BTreeMap<String, {inner}>"),
+                None,
+            )
         }
         Schema::Union(u) => union_type(ctx, u, record, field)?,
         Schema::Record(_) | Schema::Enum(_) | Schema::Fixed(_) | Schema::Ref { .. } => {
@@ -499,7 +531,10 @@ fn union_type(
                 type_ident(named(v).map(|n| n.name()).unwrap_or("Named"))
             }
             Schema::Ref { name } => type_ident(name.name()),
-            other => type_ident(&format!("{:?}", apache_avro::schema::SchemaKind::from(other))),
+            other => type_ident(&format!(
+                "{:?}",
+                apache_avro::schema::SchemaKind::from(other)
+            )),
         };
         name.push_str(&variant);
         arms.push(format!("    {variant}({ty}),"));

@@ -111,7 +111,9 @@ pub fn generate(opts: &Options) -> Result<Generated, CodegenError> {
         &opts.runtime,
     )?;
     if !avro_evo.is_empty() {
-        out.push_str("/// Evolution samples from `schemas/evolution/` (v2 of types in the parent module).\n");
+        out.push_str(
+            "/// Evolution samples from `schemas/evolution/` (v2 of types in the parent module).\n",
+        );
         out.push_str("pub mod evolution {\n");
         avro::generate_set(
             &mut out,
@@ -126,7 +128,12 @@ pub fn generate(opts: &Options) -> Result<Generated, CodegenError> {
 
     out.push_str("/// Messages generated from `proto/**/*.proto` (one module per package).\n");
     out.push_str("pub mod proto {\n");
-    protobuf::generate_set(&mut out, &proto_v1, &[opts.proto_dir.clone()], &opts.runtime)?;
+    protobuf::generate_set(
+        &mut out,
+        &proto_v1,
+        std::slice::from_ref(&opts.proto_dir),
+        &opts.runtime,
+    )?;
     if !proto_evo.is_empty() {
         out.push_str("/// Evolution samples from `proto/evolution/`, compiled in their own descriptor pool.\n");
         out.push_str("pub mod evolution {\n");

@@ -89,9 +89,15 @@ pub fn generate_set(
         .btree_map(["."])
         .compile_well_known_types()
         .prost_path(format!("{rt}::codegen_support::prost"))
-        .extern_path(".google.protobuf", format!("{rt}::codegen_support::prost_types"));
+        .extern_path(
+            ".google.protobuf",
+            format!("{rt}::codegen_support::prost_types"),
+        );
     let modules = config.generate(requests).map_err(|e| CodegenError {
-        file: files.first().map(|f| f.path.display().to_string()).unwrap_or_default(),
+        file: files
+            .first()
+            .map(|f| f.path.display().to_string())
+            .unwrap_or_default(),
         reason: e.to_string(),
     })?;
 
@@ -106,7 +112,17 @@ pub fn generate_set(
         };
         let body = impls.entry(f.package().to_string()).or_default();
         for (idx, msg) in f.message_type.iter().enumerate() {
-            emit_impls(body, rt, f, i, &meta_path, msg, &[idx as i32], "", f.package());
+            emit_impls(
+                body,
+                rt,
+                f,
+                i,
+                &meta_path,
+                msg,
+                &[idx as i32],
+                "",
+                f.package(),
+            );
         }
     }
 
@@ -148,7 +164,11 @@ fn compile(files: &[SourceFile], includes: &[PathBuf]) -> Result<FileDescriptorS
     Ok(compiler.file_descriptor_set())
 }
 
-fn read_text(name: &str, files: &[SourceFile], includes: &[PathBuf]) -> Result<String, CodegenError> {
+fn read_text(
+    name: &str,
+    files: &[SourceFile],
+    includes: &[PathBuf],
+) -> Result<String, CodegenError> {
     if let Some(f) = files.iter().find(|f| f.rel == name) {
         return Ok(f.text.clone());
     }

@@ -162,7 +162,10 @@ impl AvroSchema {
     }
 
     /// Decode a datum into apache-avro's generic [`Value`](apache_avro::types::Value).
-    pub fn read_value(&self, mut datum: &[u8]) -> std::result::Result<apache_avro::types::Value, String> {
+    pub fn read_value(
+        &self,
+        mut datum: &[u8],
+    ) -> std::result::Result<apache_avro::types::Value, String> {
         self.reader
             .borrow_dependent()
             .read_value(&mut datum)
@@ -179,7 +182,9 @@ pub struct AvroCodec<T> {
 
 impl<T> std::fmt::Debug for AvroCodec<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AvroCodec").field("schema", &self.schema).finish()
+        f.debug_struct("AvroCodec")
+            .field("schema", &self.schema)
+            .finish()
     }
 }
 
@@ -210,7 +215,9 @@ impl<T: Serialize + DeserializeOwned> AvroCodec<T> {
     pub fn encode(&self, id: SchemaId, value: &T, buf: &mut Vec<u8>) -> Result<()> {
         let start = buf.len();
         wire::write_header(id, buf);
-        self.schema.write(value, buf).inspect_err(|_| buf.truncate(start))
+        self.schema
+            .write(value, buf)
+            .inspect_err(|_| buf.truncate(start))
     }
 
     /// Decode a frame whose writer schema is `writer` (fetched by the frame's id). Data written

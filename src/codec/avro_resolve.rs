@@ -135,7 +135,13 @@ impl ResolvePlan {
         self.run(self.root, &mut cursor, out, 0)
     }
 
-    fn run(&self, step: usize, input: &mut &[u8], out: &mut Vec<u8>, depth: u32) -> Result<(), String> {
+    fn run(
+        &self,
+        step: usize,
+        input: &mut &[u8],
+        out: &mut Vec<u8>,
+        depth: u32,
+    ) -> Result<(), String> {
         if depth > MAX_DEPTH {
             return Err("data nested too deeply".into());
         }
@@ -202,7 +208,9 @@ impl ResolvePlan {
                         read_long(input)?; // block size in bytes: not needed
                     }
                     if count as u64 > input.len() as u64 && !self.zero_width(*item) {
-                        return Err(format!("block of {count} items exceeds the remaining input"));
+                        return Err(format!(
+                            "block of {count} items exceeds the remaining input"
+                        ));
                     }
                     write_long(count, out);
                     for _ in 0..count {
@@ -471,13 +479,19 @@ impl<'a> Builder<'a> {
         Ok(idx)
     }
 
-    fn record(&mut self, wr: &'a RecordSchema, rr: &'a RecordSchema, path: &str) -> Result<RecordPlan, String> {
+    fn record(
+        &mut self,
+        wr: &'a RecordSchema,
+        rr: &'a RecordSchema,
+        path: &str,
+    ) -> Result<RecordPlan, String> {
         // For each writer field: the reader field it feeds, if any.
         let mut target: Vec<Option<usize>> = Vec::with_capacity(wr.fields.len());
         for wf in &wr.fields {
-            let pos = rr.fields.iter().position(|rf| {
-                rf.name == wf.name || rf.aliases.iter().any(|a| *a == wf.name)
-            });
+            let pos = rr
+                .fields
+                .iter()
+                .position(|rf| rf.name == wf.name || rf.aliases.contains(&wf.name));
             target.push(pos);
         }
         let mut wsteps = Vec::with_capacity(wr.fields.len());
@@ -504,9 +518,8 @@ impl<'a> Builder<'a> {
                 ));
             };
             let mut bytes = Vec::new();
-            encode_default(&rf.schema, default, &self.rnames, &mut bytes, 0).map_err(|e| {
-                format!("{}/fields/{}: invalid default: {e}", show(path), rf.name)
-            })?;
+            encode_default(&rf.schema, default, &self.rnames, &mut bytes, 0)
+                .map_err(|e| format!("{}/fields/{}: invalid default: {e}", show(path), rf.name))?;
             defaults[ri] = Some(bytes);
         }
         let mapped: Vec<usize> = target.iter().flatten().copied().collect();
@@ -607,7 +620,11 @@ fn promotable(w: &Phys<'_>, r: &Phys<'_>) -> bool {
     )
 }
 
-fn names_match(writer_unqualified: &str, reader: &apache_avro::schema::Name, aliases: &Option<Vec<apache_avro::schema::Alias>>) -> bool {
+fn names_match(
+    writer_unqualified: &str,
+    reader: &apache_avro::schema::Name,
+    aliases: &Option<Vec<apache_avro::schema::Alias>>,
+) -> bool {
     reader.name() == writer_unqualified
         || aliases
             .as_ref()
@@ -719,7 +736,13 @@ fn collect_names<'a>(s: &'a Schema, names: &mut Names<'a>) {
 }
 
 /// Encode a field default (JSON, as in the schema) in Avro binary for `schema`.
-fn encode_default(schema: &Schema, json: &Json, names: &Names<'_>, out: &mut Vec<u8>, depth: u32) -> Result<(), String> {
+fn encode_default(
+    schema: &Schema,
+    json: &Json,
+    names: &Names<'_>,
+    out: &mut Vec<u8>,
+    depth: u32,
+) -> Result<(), String> {
     if depth > MAX_DEPTH {
         return Err("default nested too deeply".into());
     }
@@ -734,7 +757,9 @@ fn encode_default(schema: &Schema, json: &Json, names: &Names<'_>, out: &mut Vec
         Phys::Null => json.is_null().then_some(()).ok_or_else(bad)?,
         Phys::Boolean => out.push(u8::from(json.as_bool().ok_or_else(bad)?)),
         Phys::Int | Phys::Long => write_long(json.as_i64().ok_or_else(bad)?, out),
-        Phys::Float => out.extend_from_slice(&(json.as_f64().ok_or_else(bad)? as f32).to_le_bytes()),
+        Phys::Float => {
+            out.extend_from_slice(&(json.as_f64().ok_or_else(bad)? as f32).to_le_bytes())
+        }
         Phys::Double => out.extend_from_slice(&json.as_f64().ok_or_else(bad)?.to_le_bytes()),
         Phys::String => {
             let s = json.as_str().ok_or_else(bad)?;
@@ -799,9 +824,10 @@ fn encode_default(schema: &Schema, json: &Json, names: &Names<'_>, out: &mut Vec
         Phys::Record(r) => {
             let obj = json.as_object().ok_or_else(bad)?;
             for f in &r.fields {
-                let v = obj.get(&f.name).or(f.default.as_ref()).ok_or_else(|| {
-                    format!("default record lacks field `{}`", f.name)
-                })?;
+                let v = obj
+                    .get(&f.name)
+                    .or(f.default.as_ref())
+                    .ok_or_else(|| format!("default record lacks field `{}`", f.name))?;
                 encode_default(&f.schema, v, names, out, depth + 1)?;
             }
         }
@@ -819,7 +845,10 @@ fn json_bytes(json: &Json) -> Option<Vec<u8>> {
 
 fn take<'i>(input: &mut &'i [u8], n: usize) -> Result<&'i [u8], String> {
     if input.len() < n {
-        return Err(format!("truncated data: needed {n} bytes, {} left", input.len()));
+        return Err(format!(
+            "truncated data: needed {n} bytes, {} left",
+            input.len()
+        ));
     }
     let (head, tail) = input.split_at(n);
     *input = tail;
@@ -876,11 +905,19 @@ mod tests {
     fn check(writer: &str, value: Value, reader: &str, expected: Value) {
         let w = Schema::parse_str(writer).unwrap();
         let r = Schema::parse_str(reader).unwrap();
-        let bytes = GenericDatumWriter::builder(&w).build().unwrap().write_value_to_vec(value).unwrap();
+        let bytes = GenericDatumWriter::builder(&w)
+            .build()
+            .unwrap()
+            .write_value_to_vec(value)
+            .unwrap();
         let plan = ResolvePlan::new(&w, &r).unwrap();
         let mut out = Vec::new();
         plan.transcode(&bytes, &mut out).unwrap();
-        let ours = GenericDatumReader::builder(&r).build().unwrap().read_value(&mut out.as_slice()).unwrap();
+        let ours = GenericDatumReader::builder(&r)
+            .build()
+            .unwrap()
+            .read_value(&mut out.as_slice())
+            .unwrap();
         let theirs = GenericDatumReader::builder(&w)
             .reader_schema(&r)
             .build()
@@ -903,10 +940,30 @@ mod tests {
         check(r#""int""#, Value::Int(-7), r#""long""#, Value::Long(-7));
         check(r#""int""#, Value::Int(3), r#""float""#, Value::Float(3.0));
         check(r#""int""#, Value::Int(3), r#""double""#, Value::Double(3.0));
-        check(r#""long""#, Value::Long(1 << 40), r#""double""#, Value::Double((1u64 << 40) as f64));
-        check(r#""float""#, Value::Float(1.5), r#""double""#, Value::Double(1.5));
-        check(r#""string""#, Value::String("hé".into()), r#""bytes""#, Value::Bytes("hé".as_bytes().to_vec()));
-        check(r#""bytes""#, Value::Bytes(b"ab".to_vec()), r#""string""#, Value::String("ab".into()));
+        check(
+            r#""long""#,
+            Value::Long(1 << 40),
+            r#""double""#,
+            Value::Double((1u64 << 40) as f64),
+        );
+        check(
+            r#""float""#,
+            Value::Float(1.5),
+            r#""double""#,
+            Value::Double(1.5),
+        );
+        check(
+            r#""string""#,
+            Value::String("hé".into()),
+            r#""bytes""#,
+            Value::Bytes("hé".as_bytes().to_vec()),
+        );
+        check(
+            r#""bytes""#,
+            Value::Bytes(b"ab".to_vec()),
+            r#""string""#,
+            Value::String("ab".into()),
+        );
         fails(r#""long""#, r#""int""#, "cannot be read as int");
         fails(r#""double""#, r#""float""#, "cannot be read");
     }
@@ -930,7 +987,11 @@ mod tests {
                 ("a".into(), Value::Long(1)),
             ]),
         );
-        fails(w, r#"{"type":"record","name":"R","fields":[{"name":"z","type":"int"}]}"#, "no default");
+        fails(
+            w,
+            r#"{"type":"record","name":"R","fields":[{"name":"z","type":"int"}]}"#,
+            "no default",
+        );
     }
 
     #[test]
@@ -939,19 +1000,43 @@ mod tests {
         let r = r#"{"type":"enum","name":"E","symbols":["C","A"],"default":"A"}"#;
         check(w, Value::Enum(2, "C".into()), r, Value::Enum(0, "C".into()));
         check(w, Value::Enum(1, "B".into()), r, Value::Enum(1, "A".into()));
-        fails(w, r#"{"type":"enum","name":"Other","symbols":["A"]}"#, "cannot be read as enum");
+        fails(
+            w,
+            r#"{"type":"enum","name":"Other","symbols":["A"]}"#,
+            "cannot be read as enum",
+        );
     }
 
     #[test]
     fn unions() {
         let w = r#"["null","int","string"]"#;
         let r = r#"["string","null","long"]"#;
-        check(w, Value::Union(1, Box::new(Value::Int(4))), r, Value::Union(2, Box::new(Value::Long(4))));
-        check(w, Value::Union(0, Box::new(Value::Null)), r, Value::Union(1, Box::new(Value::Null)));
+        check(
+            w,
+            Value::Union(1, Box::new(Value::Int(4))),
+            r,
+            Value::Union(2, Box::new(Value::Long(4))),
+        );
+        check(
+            w,
+            Value::Union(0, Box::new(Value::Null)),
+            r,
+            Value::Union(1, Box::new(Value::Null)),
+        );
         // non-union writer into a union reader
-        check(r#""int""#, Value::Int(9), r#"["null","long"]"#, Value::Union(1, Box::new(Value::Long(9))));
+        check(
+            r#""int""#,
+            Value::Int(9),
+            r#"["null","long"]"#,
+            Value::Union(1, Box::new(Value::Long(9))),
+        );
         // union writer into a non-union reader, branch readable
-        check(r#"["int","long"]"#, Value::Union(0, Box::new(Value::Int(2))), r#""long""#, Value::Long(2));
+        check(
+            r#"["int","long"]"#,
+            Value::Union(0, Box::new(Value::Int(2))),
+            r#""long""#,
+            Value::Long(2),
+        );
         fails(r#""boolean""#, r#"["null","string"]"#, "no branch");
     }
 
@@ -959,16 +1044,43 @@ mod tests {
     fn arrays_maps_fixed_recursive() {
         check(
             r#"{"type":"map","values":{"type":"array","items":"int"}}"#,
-            Value::Map([("k".to_string(), Value::Array(vec![Value::Int(1), Value::Int(2)]))].into()),
+            Value::Map(
+                [(
+                    "k".to_string(),
+                    Value::Array(vec![Value::Int(1), Value::Int(2)]),
+                )]
+                .into(),
+            ),
             r#"{"type":"map","values":{"type":"array","items":"double"}}"#,
-            Value::Map([("k".to_string(), Value::Array(vec![Value::Double(1.0), Value::Double(2.0)]))].into()),
+            Value::Map(
+                [(
+                    "k".to_string(),
+                    Value::Array(vec![Value::Double(1.0), Value::Double(2.0)]),
+                )]
+                .into(),
+            ),
         );
-        check(r#"{"type":"fixed","name":"F","size":2}"#, Value::Fixed(2, vec![1, 2]), r#"{"type":"fixed","name":"F","size":2}"#, Value::Fixed(2, vec![1, 2]));
-        fails(r#"{"type":"fixed","name":"F","size":2}"#, r#"{"type":"fixed","name":"F","size":3}"#, "size");
+        check(
+            r#"{"type":"fixed","name":"F","size":2}"#,
+            Value::Fixed(2, vec![1, 2]),
+            r#"{"type":"fixed","name":"F","size":2}"#,
+            Value::Fixed(2, vec![1, 2]),
+        );
+        fails(
+            r#"{"type":"fixed","name":"F","size":2}"#,
+            r#"{"type":"fixed","name":"F","size":3}"#,
+            "size",
+        );
         let list_w = r#"{"type":"record","name":"Node","fields":[{"name":"v","type":"int"},{"name":"next","type":["null","Node"]}]}"#;
         let list_r = r#"{"type":"record","name":"Node","fields":[{"name":"v","type":"long"},{"name":"next","type":["null","Node"]},{"name":"tag","type":"string","default":"t"}]}"#;
-        let tail = Value::Record(vec![("v".into(), Value::Int(2)), ("next".into(), Value::Union(0, Box::new(Value::Null)))]);
-        let head = Value::Record(vec![("v".into(), Value::Int(1)), ("next".into(), Value::Union(1, Box::new(tail)))]);
+        let tail = Value::Record(vec![
+            ("v".into(), Value::Int(2)),
+            ("next".into(), Value::Union(0, Box::new(Value::Null))),
+        ]);
+        let head = Value::Record(vec![
+            ("v".into(), Value::Int(1)),
+            ("next".into(), Value::Union(1, Box::new(tail))),
+        ]);
         let rtail = Value::Record(vec![
             ("v".into(), Value::Long(2)),
             ("next".into(), Value::Union(0, Box::new(Value::Null))),

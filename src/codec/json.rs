@@ -21,11 +21,13 @@ use crate::wire::{self, SchemaId};
 /// Decode an Avro frame written with `writer` to natural JSON.
 pub fn avro_frame_to_json(frame: &[u8], writer: &AvroSchema) -> Result<(SchemaId, Json)> {
     let (id, datum) = wire::read_header(frame)?;
-    let value = writer.read_value(datum).map_err(|reason| Error::DecodeAvro {
-        type_name: writer.name().to_string(),
-        schema_id: id,
-        reason,
-    })?;
+    let value = writer
+        .read_value(datum)
+        .map_err(|reason| Error::DecodeAvro {
+            type_name: writer.name().to_string(),
+            schema_id: id,
+            reason,
+        })?;
     let mut names = HashMap::new();
     collect(writer.schema(), &mut names);
     Ok((id, avro_value_to_json(&value, writer.schema(), &names)))
@@ -89,7 +91,12 @@ fn avro_value_to_json(value: &Value, schema: &Schema, names: &HashMap<String, &S
                 Schema::Array(a) => &*a.items,
                 s => s,
             };
-            Json::Array(items.iter().map(|v| avro_value_to_json(v, item_schema, names)).collect())
+            Json::Array(
+                items
+                    .iter()
+                    .map(|v| avro_value_to_json(v, item_schema, names))
+                    .collect(),
+            )
         }
         Value::Map(m) => {
             let vs = match schema {
@@ -135,7 +142,11 @@ fn avro_value_to_json(value: &Value, schema: &Schema, names: &HashMap<String, &S
 fn decimal_string(bytes: &[u8], scale: u32) -> String {
     let n = num_bigint::BigInt::from_signed_bytes_be(bytes);
     let digits = n.magnitude().to_string();
-    let sign = if n.sign() == num_bigint::Sign::Minus { "-" } else { "" };
+    let sign = if n.sign() == num_bigint::Sign::Minus {
+        "-"
+    } else {
+        ""
+    };
     let scale = scale as usize;
     if scale == 0 {
         return format!("{sign}{digits}");

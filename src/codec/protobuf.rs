@@ -78,10 +78,12 @@ impl ProtobufSchema {
         chain.add(GoogleFileResolver::new());
         let mut compiler = protox::Compiler::with_file_resolver(chain);
         compiler.include_imports(true);
-        compiler.open_file(file).map_err(|e| Error::ParseProtobufSchema {
-            name: file.to_string(),
-            reason: e.to_string(),
-        })?;
+        compiler
+            .open_file(file)
+            .map_err(|e| Error::ParseProtobufSchema {
+                name: file.to_string(),
+                reason: e.to_string(),
+            })?;
         Ok(ProtobufSchema {
             pool: compiler.descriptor_pool(),
             file: file.to_string(),
@@ -111,7 +113,9 @@ impl ProtobufSchema {
             .get_file_by_name(&self.file)
             .ok_or_else(|| err("file missing from its own pool".into()))?;
         let mut iter = indexes.iter();
-        let first = iter.next().ok_or_else(|| err("empty message index path".into()))?;
+        let first = iter
+            .next()
+            .ok_or_else(|| err("empty message index path".into()))?;
         let mut msg = usize::try_from(*first)
             .ok()
             .and_then(|i| file.messages().nth(i))

@@ -1,0 +1,109 @@
+//! Codegen: golden output for the repository's schemas, and build failures that name the file.
+use std::fs;
+use std::path::Path;
+
+use schemaflow_codegen::{generate, write_if_changed, Options};
+
+fn repo_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+}
+
+/// The generated source for `schemas/` and `proto/` is reviewed as a file: set
+/// `UPDATE_GOLDEN=1` to rewrite it after an intended change.
+#[test]
+fn generated_source_matches_golden() {
+    let generated = generate(&Options::for_crate_root(repo_root())).unwrap();
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/generated.rs");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        fs::write(&golden, &generated.source).unwrap();
+    }
+    let expected = fs::read_to_string(&golden).expect("golden file; run with UPDATE_GOLDEN=1");
+    assert!(generated.source.starts_with("// @generated"));
+    assert_eq!(generated.source, expected, "codegen output changed; review and UPDATE_GOLDEN=1");
+    // Every schema file was read (for rerun-if-changed).
+    let inputs: Vec<String> = generated
+        .inputs
+        .iter()
+        .map(|p| p.strip_prefix(repo_root()).unwrap().display().to_string())
+        .collect();
+    for f in [
+        "schemas/address.avsc",
+        "schemas/user_event.avsc",
+        "schemas/evolution/user_event.avsc",
+        "proto/events/v1/common.proto",
+        "proto/events/v1/user_event.proto",
+        "proto/evolution/events/v1/user_event.proto",
+    ] {
+        assert!(inputs.iter().any(|i| i == f), "{f} not among inputs {inputs:?}");
+    }
+}
+
+fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, text) in files {
+        let p = dir.path().join(path);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(p, text).unwrap();
+    }
+    dir
+}
+
+fn error_for(files: &[(&str, &str)]) -> String {
+    let dir = project(files);
+    generate(&Options::for_crate_root(dir.path()))
+        .expect_err("must fail")
+        .to_string()
+}
+
+const GOOD: &str = r#"{"type":"record","name":"Good","fields":[{"name":"a","type":"int"}]}"#;
+
+#[test]
+fn invalid_json_names_the_file() {
+    let e = error_for(&[("schemas/good.avsc", GOOD), ("schemas/broken.avsc", "{\"type\": ")]);
+    assert!(e.contains("broken.avsc") && e.contains("invalid JSON"), "{e}");
+}
+
+#[test]
+fn invalid_avro_names_the_file_and_reason() {
+    let e = error_for(&[
+        ("schemas/good.avsc", GOOD),
+        ("schemas/bad.avsc", r#"{"type":"record","name":"Bad","fields":[{"name":"x","type":"nosuchtype"}]}"#),
+    ]);
+    assert!(e.contains("bad.avsc"), "{e}");
+    assert!(e.contains("nosuchtype"), "{e}");
+}
+
+#[test]
+fn invalid_proto_names_the_file_and_reason() {
+    let e = error_for(&[("proto/bad.proto", "syntax = \"proto3\";\nmessage M { int32 x = ; }\n")]);
+    assert!(e.contains("bad.proto"), "{e}");
+    let e = error_for(&[("proto/imp.proto", "syntax = \"proto3\";\nimport \"missing.proto\";\n")]);
+    assert!(e.contains("missing.proto"), "{e}");
+}
+
+#[test]
+fn packageless_proto_and_unions_generate() {
+    let dir = project(&[
+        ("proto/plain.proto", "syntax = \"proto3\";\nmessage Plain { string s = 1; }\n"),
+        (
+            "schemas/u.avsc",
+            r#"{"type":"record","name":"U","fields":[{"name":"v","type":["null","int","string"]},{"name":"type","type":"bytes"},{"name":"camelCase","type":{"type":"fixed","name":"F4","size":4}}]}"#,
+        ),
+    ]);
+    let src = generate(&Options::for_crate_root(dir.path())).unwrap().source;
+    assert!(src.contains("pub struct Plain"), "{src}");
+    assert!(src.contains("const MESSAGE_INDEXES: &'static [i32] = &[0];"));
+    assert!(src.contains("pub enum UnionNullIntString"), "{src}");
+    assert!(src.contains("pub r#type: Vec<u8>"), "{src}");
+    assert!(src.contains("#[serde(rename = \"camelCase\")]"), "{src}");
+}
+
+#[test]
+fn write_if_changed_keeps_identical_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("out/gen.rs");
+    assert!(write_if_changed(&p, "a").unwrap());
+    assert!(!write_if_changed(&p, "a").unwrap());
+    assert!(write_if_changed(&p, "b").unwrap());
+    assert_eq!(fs::read_to_string(&p).unwrap(), "b");
+}
