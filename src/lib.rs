@@ -53,6 +53,7 @@ pub mod codec;
 mod decimal;
 pub mod error;
 pub mod generated;
+pub mod registry;
 mod schema;
 pub mod wire;
 

@@ -41,6 +41,13 @@ self_cell::self_cell!(
     }
 );
 
+thread_local! {
+    static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Scratch buffers larger than this are dropped after use rather than kept per thread.
+const MAX_SCRATCH: usize = 1 << 20;
+
 /// A parsed Avro schema, references inlined, with a ready writer and reader.
 pub struct AvroSchema {
     name: String,
@@ -238,9 +245,18 @@ impl<T: Serialize + DeserializeOwned> AvroCodec<T> {
             return self.schema.read(datum).map_err(fail);
         }
         let plan = self.plan_for(writer)?;
-        let mut transcoded = Vec::with_capacity(datum.len() + 16);
-        plan.transcode(datum, &mut transcoded).map_err(fail)?;
-        self.schema.read(&transcoded).map_err(fail)
+        // One scratch buffer per thread for the re-encoded datum: no allocation per message.
+        SCRATCH.with(|cell| {
+            let mut scratch = cell.take();
+            scratch.clear();
+            let result = plan
+                .transcode(datum, &mut scratch)
+                .and_then(|()| self.schema.read(&scratch));
+            if scratch.capacity() <= MAX_SCRATCH {
+                cell.replace(scratch);
+            }
+            result.map_err(fail)
+        })
     }
 
     /// The resolution plan from `writer` to `T`'s schema, compiled once and cached.

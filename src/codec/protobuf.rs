@@ -19,8 +19,7 @@ use crate::GeneratedSchema;
 pub fn encode<T: Message + GeneratedSchema>(id: SchemaId, value: &T, buf: &mut Vec<u8>) {
     wire::write_header(id, buf);
     wire::write_message_indexes(T::MESSAGE_INDEXES, buf);
-    buf.reserve(value.encoded_len());
-    // Encoding into a Vec cannot run out of space.
+    // Encoding into a Vec cannot run out of space (and prost sizes it in one pass).
     let _ = value.encode(buf);
 }
 
@@ -58,10 +57,31 @@ struct InMemory(HashMap<String, String>);
 impl FileResolver for InMemory {
     fn open_file(&self, name: &str) -> std::result::Result<File, protox::Error> {
         match self.0.get(name) {
-            Some(source) => File::from_source(name, source),
+            Some(source) => match decode_serialized(source) {
+                Some(mut fdp) => {
+                    fdp.name = Some(name.to_string());
+                    Ok(File::from_file_descriptor_proto(fdp))
+                }
+                None => File::from_source(name, source),
+            },
             None => Err(protox::Error::file_not_found(name)),
         }
     }
+}
+
+/// A schema in Confluent's serialized form: a base64 `FileDescriptorProto` (what Confluent's
+/// Python `ProtobufSerializer` registers). `.proto` source is never valid base64 (it has
+/// spaces, quotes, semicolons), so the two forms cannot be confused.
+pub fn decode_serialized(text: &str) -> Option<prost_types::FileDescriptorProto> {
+    use base64::Engine as _;
+    let trimmed = text.trim();
+    if trimmed.is_empty() || trimmed.contains(|c: char| c.is_whitespace() || c == ';') {
+        return None;
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(trimmed)
+        .ok()?;
+    prost_types::FileDescriptorProto::decode(bytes.as_slice()).ok()
 }
 
 impl ProtobufSchema {
@@ -88,6 +108,22 @@ impl ProtobufSchema {
             pool: compiler.descriptor_pool(),
             file: file.to_string(),
         })
+    }
+
+    /// The main file's `FileDescriptorProto`, base64-encoded: Confluent's `format=serialized`.
+    pub fn serialized(&self) -> String {
+        use base64::Engine as _;
+        let bytes = self
+            .pool
+            .get_file_by_name(&self.file)
+            .map(|f| f.file_descriptor_proto().encode_to_vec())
+            .unwrap_or_default();
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    }
+
+    /// The main file's name in the pool.
+    pub fn file_name(&self) -> &str {
+        &self.file
     }
 
     /// The schema of a generated message type.

@@ -1,0 +1,199 @@
+//! Caching in front of the registry client: what producers and consumers call on the hot path.
+//!
+//! * id → schema, (subject, schema) → id, (subject, version) → schema: kept (ids and versions
+//!   never change meaning);
+//! * (subject, latest) → schema: kept for a TTL, since `latest` moves.
+//!
+//! Concurrent first requests for the same key make one HTTP call (moka's `try_get_with`
+//! coalesces them); errors are never cached, so a registry that was down is asked again.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::future::Cache;
+
+use super::client::{RegistryClient, SchemaById};
+use super::error::RegistryError;
+use super::types::{RegisteredSchema, Schema, Version};
+use crate::wire::SchemaId;
+
+/// Cache sizes and the TTL of `latest`.
+#[derive(Debug, Clone)]
+pub struct CacheConfig {
+    /// Entries per cache. Default: 10,000.
+    pub capacity: u64,
+    /// How long a `latest` answer is reused (`latest.cache.ttl.sec`). Default: 60 s.
+    pub latest_ttl: Duration,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        CacheConfig {
+            capacity: 10_000,
+            latest_ttl: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Hit and miss counts of a [`CachedRegistry`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Answers served from the cache.
+    pub hits: u64,
+    /// Answers that needed the registry.
+    pub misses: u64,
+}
+
+/// A registry client with caches.
+#[derive(Clone)]
+pub struct CachedRegistry {
+    client: RegistryClient,
+    by_id: Cache<u32, Arc<SchemaById>>,
+    ids: Cache<(String, String), SchemaId>,
+    lookups: Cache<(String, String), Arc<RegisteredSchema>>,
+    versions: Cache<(String, i32), Arc<RegisteredSchema>>,
+    latest: Cache<String, Arc<RegisteredSchema>>,
+    hits: Arc<AtomicU64>,
+    misses: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for CachedRegistry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CachedRegistry")
+            .field("stats", &self.stats())
+            .finish()
+    }
+}
+
+fn key_of(schema: &Schema) -> String {
+    serde_json::to_string(schema).unwrap_or_default()
+}
+
+impl CachedRegistry {
+    /// Wrap `client`.
+    pub fn new(client: RegistryClient, config: CacheConfig) -> Self {
+        CachedRegistry {
+            client,
+            by_id: Cache::new(config.capacity),
+            ids: Cache::new(config.capacity),
+            lookups: Cache::new(config.capacity),
+            versions: Cache::new(config.capacity),
+            latest: Cache::builder()
+                .max_capacity(config.capacity)
+                .time_to_live(config.latest_ttl)
+                .build(),
+            hits: Arc::new(AtomicU64::new(0)),
+            misses: Arc::new(AtomicU64::new(0)),
+        }
+    }
+
+    /// The uncached client.
+    pub fn client(&self) -> &RegistryClient {
+        &self.client
+    }
+
+    /// Hits and misses so far.
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+        }
+    }
+
+    fn miss(&self) {
+        self.misses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn count<T>(&self, missed: bool, v: T) -> T {
+        if !missed {
+            self.hits.fetch_add(1, Ordering::Relaxed);
+        }
+        v
+    }
+
+    /// The schema with id `id`.
+    pub async fn schema_by_id(&self, id: SchemaId) -> Result<Arc<SchemaById>, RegistryError> {
+        let mut missed = false;
+        let r = self
+            .by_id
+            .try_get_with(id.0, async {
+                missed = true;
+                self.miss();
+                self.client.schema_by_id(id).await.map(Arc::new)
+            })
+            .await
+            .map_err(|e| (*e).clone());
+        self.count(missed, r)
+    }
+
+    /// Register (or find) `schema` under `subject`: its id.
+    pub async fn register(
+        &self,
+        subject: &str,
+        schema: &Schema,
+        normalize: bool,
+    ) -> Result<SchemaId, RegistryError> {
+        let mut missed = false;
+        let r = self
+            .ids
+            .try_get_with((subject.to_string(), key_of(schema)), async {
+                missed = true;
+                self.miss();
+                self.client
+                    .register(subject, schema, normalize)
+                    .await
+                    .map(|(id, _)| id)
+            })
+            .await
+            .map_err(|e| (*e).clone());
+        self.count(missed, r)
+    }
+
+    /// The version of `subject` holding `schema` (no registration).
+    pub async fn lookup(
+        &self,
+        subject: &str,
+        schema: &Schema,
+        normalize: bool,
+    ) -> Result<Arc<RegisteredSchema>, RegistryError> {
+        let mut missed = false;
+        let r = self
+            .lookups
+            .try_get_with((subject.to_string(), key_of(schema)), async {
+                missed = true;
+                self.miss();
+                self.client
+                    .lookup(subject, schema, normalize)
+                    .await
+                    .map(Arc::new)
+            })
+            .await
+            .map_err(|e| (*e).clone());
+        self.count(missed, r)
+    }
+
+    /// A version of `subject`; `latest` is cached for the configured TTL only.
+    pub async fn version(
+        &self,
+        subject: &str,
+        version: Version,
+    ) -> Result<Arc<RegisteredSchema>, RegistryError> {
+        let mut missed = false;
+        let fetch = async {
+            missed = true;
+            self.miss();
+            self.client.version(subject, version).await.map(Arc::new)
+        };
+        let r = match version {
+            Version::Latest => self.latest.try_get_with(subject.to_string(), fetch).await,
+            Version::Number(n) => {
+                self.versions
+                    .try_get_with((subject.to_string(), n), fetch)
+                    .await
+            }
+        }
+        .map_err(|e| (*e).clone());
+        self.count(missed, r)
+    }
+}

@@ -1,0 +1,236 @@
+//! Registry errors: the registry's own error codes, and a response error that keeps the
+//! method, URL, HTTP status, code and message of a failed call.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// An error code of the Confluent Schema Registry REST API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// 40101 unauthorized.
+    Unauthorized,
+    /// 40301 forbidden.
+    Forbidden,
+    /// 40401 subject not found.
+    SubjectNotFound,
+    /// 40402 version not found.
+    VersionNotFound,
+    /// 40403 schema not found.
+    SchemaNotFound,
+    /// 40404 subject was soft-deleted (a permanent delete needs a soft delete first).
+    SubjectSoftDeleted,
+    /// 40405 subject not soft-deleted (permanent delete asked for a live subject).
+    SubjectNotSoftDeleted,
+    /// 40406 schema version soft-deleted.
+    VersionSoftDeleted,
+    /// 40407 schema version not soft-deleted.
+    VersionNotSoftDeleted,
+    /// 40408 subject-level compatibility not configured.
+    SubjectCompatibilityNotConfigured,
+    /// 40409 subject-level mode not configured.
+    SubjectModeNotConfigured,
+    /// 409 or 40901: the schema is incompatible with an earlier one.
+    Incompatible,
+    /// 42201 invalid schema.
+    InvalidSchema,
+    /// 42202 invalid version.
+    InvalidVersion,
+    /// 42203 invalid compatibility level.
+    InvalidCompatibilityLevel,
+    /// 42204 invalid mode.
+    InvalidMode,
+    /// 42205 operation not permitted (e.g. registering in READONLY mode).
+    OperationNotPermitted,
+    /// 42206 reference exists (cannot delete a schema that others reference).
+    ReferenceExists,
+    /// 42207 invalid id.
+    InvalidId,
+    /// 42208 invalid subject.
+    InvalidSubject,
+    /// 50001 error in the backend data store.
+    StoreError,
+    /// 50002 operation timed out.
+    OperationTimeout,
+    /// 50003 error forwarding the request to the leader.
+    ForwardingError,
+    /// A code this client does not know (kept as is), or a plain HTTP status.
+    Other(i32),
+}
+
+impl ErrorCode {
+    /// From the `error_code` of an error body.
+    pub fn from_code(code: i32) -> Self {
+        match code {
+            40101 => ErrorCode::Unauthorized,
+            40301 => ErrorCode::Forbidden,
+            40401 => ErrorCode::SubjectNotFound,
+            40402 => ErrorCode::VersionNotFound,
+            40403 => ErrorCode::SchemaNotFound,
+            40404 => ErrorCode::SubjectSoftDeleted,
+            40405 => ErrorCode::SubjectNotSoftDeleted,
+            40406 => ErrorCode::VersionSoftDeleted,
+            40407 => ErrorCode::VersionNotSoftDeleted,
+            40408 => ErrorCode::SubjectCompatibilityNotConfigured,
+            40409 => ErrorCode::SubjectModeNotConfigured,
+            409 | 40901 => ErrorCode::Incompatible,
+            42201 => ErrorCode::InvalidSchema,
+            42202 => ErrorCode::InvalidVersion,
+            42203 => ErrorCode::InvalidCompatibilityLevel,
+            42204 => ErrorCode::InvalidMode,
+            42205 => ErrorCode::OperationNotPermitted,
+            42206 => ErrorCode::ReferenceExists,
+            42207 => ErrorCode::InvalidId,
+            42208 => ErrorCode::InvalidSubject,
+            50001 => ErrorCode::StoreError,
+            50002 => ErrorCode::OperationTimeout,
+            50003 => ErrorCode::ForwardingError,
+            other => ErrorCode::Other(other),
+        }
+    }
+
+    /// The numeric code (the current Confluent code for `Incompatible`: 40901).
+    pub fn code(self) -> i32 {
+        match self {
+            ErrorCode::Unauthorized => 40101,
+            ErrorCode::Forbidden => 40301,
+            ErrorCode::SubjectNotFound => 40401,
+            ErrorCode::VersionNotFound => 40402,
+            ErrorCode::SchemaNotFound => 40403,
+            ErrorCode::SubjectSoftDeleted => 40404,
+            ErrorCode::SubjectNotSoftDeleted => 40405,
+            ErrorCode::VersionSoftDeleted => 40406,
+            ErrorCode::VersionNotSoftDeleted => 40407,
+            ErrorCode::SubjectCompatibilityNotConfigured => 40408,
+            ErrorCode::SubjectModeNotConfigured => 40409,
+            ErrorCode::Incompatible => 40901,
+            ErrorCode::InvalidSchema => 42201,
+            ErrorCode::InvalidVersion => 42202,
+            ErrorCode::InvalidCompatibilityLevel => 42203,
+            ErrorCode::InvalidMode => 42204,
+            ErrorCode::OperationNotPermitted => 42205,
+            ErrorCode::ReferenceExists => 42206,
+            ErrorCode::InvalidId => 42207,
+            ErrorCode::InvalidSubject => 42208,
+            ErrorCode::StoreError => 50001,
+            ErrorCode::OperationTimeout => 50002,
+            ErrorCode::ForwardingError => 50003,
+            ErrorCode::Other(c) => c,
+        }
+    }
+
+    /// The HTTP status the registry answers with for this code.
+    pub fn http_status(self) -> u16 {
+        match self.code() {
+            c if c >= 10_000 => (c / 100) as u16,
+            c => c as u16,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.code().fmt(f)
+    }
+}
+
+/// The JSON error body of the registry: `{"error_code": 40401, "message": "..."}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// The error code.
+    pub error_code: i32,
+    /// The message.
+    pub message: String,
+}
+
+/// A failed registry call.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum RegistryError {
+    /// The registry answered with an error.
+    #[error("{method} {url}: HTTP {status}, error {code}: {message}")]
+    Response {
+        /// HTTP method.
+        method: String,
+        /// The URL called.
+        url: String,
+        /// HTTP status.
+        status: u16,
+        /// The registry's error code (the status when the body had none).
+        code: ErrorCode,
+        /// The registry's message.
+        message: String,
+    },
+    /// No registry could be reached (after retries and failover).
+    #[error("{method} {url}: registry unreachable: {reason}")]
+    Transport {
+        /// HTTP method.
+        method: String,
+        /// The URL called last.
+        url: String,
+        /// The last transport error.
+        reason: String,
+    },
+    /// The answer was not the JSON expected.
+    #[error("{method} {url}: unexpected answer: {reason}")]
+    BadResponse {
+        /// HTTP method.
+        method: String,
+        /// The URL called.
+        url: String,
+        /// What was wrong.
+        reason: String,
+    },
+    /// The client configuration is unusable (bad URL, unreadable certificate…).
+    #[error("registry client configuration: {0}")]
+    Config(String),
+}
+
+impl RegistryError {
+    /// The registry error code, if the registry answered with one.
+    pub fn code(&self) -> Option<ErrorCode> {
+        match self {
+            RegistryError::Response { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+
+    /// Whether retrying may help: transport errors and HTTP 408, 429, 500, 502, 503, 504.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            RegistryError::Transport { .. } => true,
+            RegistryError::Response { status, .. } => {
+                matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
+            }
+            _ => false,
+        }
+    }
+
+    /// True for "not found" answers (subject, version or schema).
+    pub fn is_not_found(&self) -> bool {
+        matches!(
+            self.code(),
+            Some(
+                ErrorCode::SubjectNotFound | ErrorCode::VersionNotFound | ErrorCode::SchemaNotFound
+            )
+        ) || matches!(self, RegistryError::Response { status: 404, .. })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_and_map_to_status() {
+        for c in [40401, 40402, 40403, 40901, 42201, 42202, 42203, 50001] {
+            assert_eq!(ErrorCode::from_code(c).code(), c);
+        }
+        assert_eq!(ErrorCode::from_code(409), ErrorCode::Incompatible);
+        assert_eq!(ErrorCode::Incompatible.http_status(), 409);
+        assert_eq!(ErrorCode::InvalidSchema.http_status(), 422);
+        assert_eq!(ErrorCode::SubjectNotFound.http_status(), 404);
+        assert_eq!(ErrorCode::from_code(12345), ErrorCode::Other(12345));
+    }
+}

@@ -1,0 +1,25 @@
+//! Schema registry: a client, and an embedded Confluent-compatible server.
+//!
+//! * [`types`]: the registry's vocabulary (subjects, versions, schemas, references,
+//!   compatibility levels, modes) with Confluent's JSON shapes.
+//! * [`error`]: the registry's error codes and the response error of a failed call.
+//! * [`client`]: one method per REST call, with failover, retries and auth — HTTP only.
+//! * [`cache`]: the caches producers and consumers go through.
+//! * [`strategy`]: subject name strategies.
+//! * [`server`]: the embedded registry (`schemaflow registry serve`).
+
+pub mod cache;
+pub mod client;
+pub mod error;
+pub mod server;
+pub mod strategy;
+pub mod types;
+
+pub use cache::{CacheConfig, CacheStats, CachedRegistry};
+pub use client::{ClientConfig, RegistryClient, SchemaById};
+pub use error::{ErrorCode, RegistryError};
+pub use strategy::SubjectNameStrategy;
+pub use types::{
+    CompatibilityLevel, CompatibilityResult, Mode, RegisteredSchema, Schema, SchemaReference,
+    Subject, Version,
+};

@@ -1,0 +1,739 @@
+//! The registry's behaviour, independent of HTTP: what each API call does to the store and
+//! which Confluent error it answers with.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use crate::codec::avro::AvroSchema;
+use crate::codec::protobuf::{decode_serialized, ProtobufSchema};
+use crate::registry::error::ErrorCode;
+use crate::registry::types::{
+    CompatibilityLevel, CompatibilityResult, Mode, RegisteredSchema, Schema, SchemaReference,
+    Version,
+};
+use crate::wire::SchemaId;
+use crate::SchemaType;
+
+use super::compat::{CheckInput, CompatibilityChecker};
+use super::store::{Event, State, Store, StoredSchema, VersionEntry};
+
+/// An error answer: a registry error code and its message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// The code (the HTTP status follows from it).
+    pub code: ErrorCode,
+    /// The message.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with `code`.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+
+    fn subject_not_found(s: &str) -> Self {
+        Self::new(
+            ErrorCode::SubjectNotFound,
+            format!("Subject '{s}' not found."),
+        )
+    }
+
+    fn version_not_found(v: impl std::fmt::Display) -> Self {
+        Self::new(
+            ErrorCode::VersionNotFound,
+            format!("Version {v} not found."),
+        )
+    }
+
+    fn store(e: std::io::Error) -> Self {
+        Self::new(
+            ErrorCode::StoreError,
+            format!("Error in the backend data store: {e}"),
+        )
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+/// Name given to a Protobuf schema's main file when it arrives as source text.
+const MAIN_PROTO: &str = "schema.proto";
+
+/// The embedded registry's logic over a [`Store`].
+pub struct Registry {
+    store: Store,
+    checker: Arc<dyn CompatibilityChecker>,
+    /// Identity keys of stored schemas, computed once per id (they never change).
+    keys: Mutex<HashMap<u32, String>>,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry")
+            .field("store", &self.store.path())
+            .finish()
+    }
+}
+
+/// A schema after validation: what identifies it, and what to store.
+struct Validated {
+    key: String,
+    deps: Vec<(String, String)>,
+}
+
+impl Registry {
+    /// A registry over `store`, deciding compatibility with `checker`.
+    pub fn new(store: Store, checker: Arc<dyn CompatibilityChecker>) -> Self {
+        Registry {
+            store,
+            checker,
+            keys: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `POST /subjects/{subject}/versions`: the id of `schema` under `subject`, registering
+    /// it as a new version when needed. `import_id`: the id to use (IMPORT mode).
+    pub fn register(
+        &self,
+        subject: &str,
+        schema: &Schema,
+        import_id: Option<u32>,
+    ) -> ApiResult<RegisteredSchema> {
+        check_subject(subject)?;
+        let mut w = self.store.begin();
+        let (events, answer) = {
+            let state = w.read();
+            match state.mode_for(subject) {
+                Mode::Readonly => {
+                    return Err(ApiError::new(
+                        ErrorCode::OperationNotPermitted,
+                        format!("Subject {subject} is in read-only mode"),
+                    ))
+                }
+                Mode::Import if import_id.is_none() => {
+                    return Err(ApiError::new(
+                        ErrorCode::OperationNotPermitted,
+                        "Registering without an id is not permitted in IMPORT mode",
+                    ))
+                }
+                _ => {}
+            }
+            let v = validate(&state, schema)?;
+            let live = state.live_versions(subject);
+            // Already registered under this subject: the same id and version, no new version.
+            for e in live.iter().rev() {
+                if let Some(s) = state.schemas.get(&e.id) {
+                    if self.same_schema(&state, s, schema.schema_type, &v.key) {
+                        return Ok(registered(subject, e, s));
+                    }
+                }
+            }
+            let level = state.level_for(subject);
+            if level != CompatibilityLevel::None && !live.is_empty() {
+                let messages = self.compat_messages(&state, level, &live, schema, &v)?;
+                if !messages.is_empty() {
+                    return Err(ApiError::new(
+                        ErrorCode::Incompatible,
+                        format!(
+                            "Schema being registered is incompatible with an earlier schema for subject \"{subject}\", details: [{}]",
+                            messages.join(", ")
+                        ),
+                    ));
+                }
+            }
+            let mut events = Vec::new();
+            let existing = state
+                .schemas
+                .values()
+                .find(|s| self.same_schema(&state, s, schema.schema_type, &v.key))
+                .map(|s| s.id);
+            let id = match (import_id, existing) {
+                (Some(want), Some(have)) if want != have => {
+                    return Err(ApiError::new(
+                        ErrorCode::OperationNotPermitted,
+                        format!("Overwrite new schema with id {want} is not permitted: the schema has id {have}"),
+                    ))
+                }
+                (Some(want), None) if state.schemas.contains_key(&want) => {
+                    return Err(ApiError::new(
+                        ErrorCode::OperationNotPermitted,
+                        format!("Overwrite new schema with id {want} is not permitted."),
+                    ))
+                }
+                (_, Some(have)) => have,
+                (want, None) => {
+                    let id = want.unwrap_or_else(|| state.next_id());
+                    events.push(Event::Schema(StoredSchema {
+                        id,
+                        schema_type: schema.schema_type,
+                        schema: schema.schema.clone(),
+                        references: schema.references.clone(),
+                        guid: new_guid(),
+                    }));
+                    id
+                }
+            };
+            let version = state
+                .subjects
+                .get(subject)
+                .and_then(|v| v.last())
+                .map_or(1, |e| e.version + 1);
+            events.push(Event::Version {
+                subject: subject.to_string(),
+                version,
+                id,
+            });
+            (events, (version, id))
+        };
+        w.commit(&events).map_err(ApiError::store)?;
+        let state = self.store.read();
+        let (version, id) = answer;
+        let stored = state
+            .schemas
+            .get(&id)
+            .ok_or_else(|| ApiError::new(ErrorCode::StoreError, "schema vanished"))?;
+        Ok(registered(
+            subject,
+            &VersionEntry {
+                version,
+                id,
+                deleted: false,
+            },
+            stored,
+        ))
+    }
+
+    /// `POST /subjects/{subject}`: the version of `subject` holding `schema`.
+    pub fn lookup(
+        &self,
+        subject: &str,
+        schema: &Schema,
+        deleted: bool,
+    ) -> ApiResult<RegisteredSchema> {
+        let state = self.store.read();
+        let versions = state
+            .subjects
+            .get(subject)
+            .ok_or_else(|| ApiError::subject_not_found(subject))?;
+        let v = validate(&state, schema)?;
+        versions
+            .iter()
+            .rev()
+            .filter(|e| deleted || !e.deleted)
+            .find_map(|e| {
+                let s = state.schemas.get(&e.id)?;
+                self.same_schema(&state, s, schema.schema_type, &v.key)
+                    .then(|| registered(subject, e, s))
+            })
+            .ok_or_else(|| ApiError::new(ErrorCode::SchemaNotFound, "Schema not found"))
+    }
+
+    /// `GET /schemas/ids/{id}`.
+    pub fn schema_by_id(&self, id: u32) -> ApiResult<StoredSchema> {
+        self.store.read().schemas.get(&id).cloned().ok_or_else(|| {
+            ApiError::new(ErrorCode::SchemaNotFound, format!("Schema {id} not found"))
+        })
+    }
+
+    /// `GET /schemas/guids/{guid}`.
+    pub fn schema_by_guid(&self, guid: &str) -> ApiResult<StoredSchema> {
+        let state = self.store.read();
+        state
+            .guids
+            .get(guid)
+            .and_then(|id| state.schemas.get(id))
+            .cloned()
+            .ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::SchemaNotFound,
+                    format!("Schema {guid} not found"),
+                )
+            })
+    }
+
+    /// `GET /schemas/ids/{id}/versions`: every (subject, version) using the id.
+    pub fn id_versions(&self, id: u32, deleted: bool) -> ApiResult<Vec<(String, i32)>> {
+        let state = self.store.read();
+        if !state.schemas.contains_key(&id) {
+            return Err(ApiError::new(
+                ErrorCode::SchemaNotFound,
+                format!("Schema {id} not found"),
+            ));
+        }
+        Ok(state
+            .subjects
+            .iter()
+            .flat_map(|(s, vs)| {
+                vs.iter()
+                    .filter(|e| e.id == id && (deleted || !e.deleted))
+                    .map(move |e| (s.clone(), e.version))
+            })
+            .collect())
+    }
+
+    /// `GET /subjects`.
+    pub fn subjects(&self, deleted: bool) -> Vec<String> {
+        let state = self.store.read();
+        state
+            .subjects
+            .iter()
+            .filter(|(_, vs)| deleted || vs.iter().any(|e| !e.deleted))
+            .map(|(s, _)| s.clone())
+            .collect()
+    }
+
+    /// `GET /subjects/{subject}/versions`.
+    pub fn versions(&self, subject: &str, deleted: bool) -> ApiResult<Vec<i32>> {
+        let state = self.store.read();
+        let vs: Vec<i32> = state
+            .subjects
+            .get(subject)
+            .map(|vs| {
+                vs.iter()
+                    .filter(|e| deleted || !e.deleted)
+                    .map(|e| e.version)
+                    .collect()
+            })
+            .unwrap_or_default();
+        if vs.is_empty() {
+            return Err(ApiError::subject_not_found(subject));
+        }
+        Ok(vs)
+    }
+
+    /// `GET /subjects/{subject}/versions/{version}`.
+    pub fn version(
+        &self,
+        subject: &str,
+        version: Version,
+        deleted: bool,
+    ) -> ApiResult<RegisteredSchema> {
+        let state = self.store.read();
+        let e = find_version(&state, subject, version, deleted)?;
+        let s = state
+            .schemas
+            .get(&e.id)
+            .ok_or_else(|| ApiError::new(ErrorCode::StoreError, "schema vanished"))?;
+        Ok(registered(subject, &e, s))
+    }
+
+    /// `DELETE /subjects/{subject}`: soft, or permanent after a soft delete.
+    pub fn delete_subject(&self, subject: &str, permanent: bool) -> ApiResult<Vec<i32>> {
+        let mut w = self.store.begin();
+        let events: Vec<Event> = {
+            let state = w.read();
+            self.writable(&state, subject)?;
+            let vs = state
+                .subjects
+                .get(subject)
+                .ok_or_else(|| ApiError::subject_not_found(subject))?;
+            if permanent {
+                if vs.iter().any(|e| !e.deleted) {
+                    return Err(ApiError::new(
+                        ErrorCode::SubjectNotSoftDeleted,
+                        format!("Subject '{subject}' was not deleted first before being permanently deleted"),
+                    ));
+                }
+            } else if vs.iter().all(|e| e.deleted) {
+                return Err(ApiError::new(
+                    ErrorCode::SubjectSoftDeleted,
+                    format!("Subject '{subject}' was soft deleted.Set permanent=true to delete permanently"),
+                ));
+            }
+            vs.iter()
+                .filter(|e| permanent || !e.deleted)
+                .map(|e| Event::DeleteVersion {
+                    subject: subject.to_string(),
+                    version: e.version,
+                    permanent,
+                })
+                .collect()
+        };
+        let versions = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::DeleteVersion { version, .. } => Some(*version),
+                _ => None,
+            })
+            .collect();
+        w.commit(&events).map_err(ApiError::store)?;
+        Ok(versions)
+    }
+
+    /// `DELETE /subjects/{subject}/versions/{version}`.
+    pub fn delete_version(
+        &self,
+        subject: &str,
+        version: Version,
+        permanent: bool,
+    ) -> ApiResult<i32> {
+        let mut w = self.store.begin();
+        let event = {
+            let state = w.read();
+            self.writable(&state, subject)?;
+            let e = find_version(&state, subject, version, permanent)?;
+            if permanent && !e.deleted {
+                return Err(ApiError::new(
+                    ErrorCode::VersionNotSoftDeleted,
+                    format!("Subject '{subject}' Version {} was not deleted first before being permanently deleted", e.version),
+                ));
+            }
+            Event::DeleteVersion {
+                subject: subject.to_string(),
+                version: e.version,
+                permanent,
+            }
+        };
+        let v = match &event {
+            Event::DeleteVersion { version, .. } => *version,
+            _ => 0,
+        };
+        w.commit(&[event]).map_err(ApiError::store)?;
+        Ok(v)
+    }
+
+    /// `GET /config[/{subject}]`. A subject without its own level: 40408, unless
+    /// `default_to_global`.
+    pub fn config(
+        &self,
+        subject: Option<&str>,
+        default_to_global: bool,
+    ) -> ApiResult<CompatibilityLevel> {
+        let state = self.store.read();
+        match subject {
+            None => Ok(state.global_level.unwrap_or_default()),
+            Some(s) => match state.subject_levels.get(s) {
+                Some(l) => Ok(*l),
+                None if default_to_global => Ok(state.global_level.unwrap_or_default()),
+                None => Err(ApiError::new(
+                    ErrorCode::SubjectCompatibilityNotConfigured,
+                    format!("Subject '{s}' does not have subject-level compatibility configured"),
+                )),
+            },
+        }
+    }
+
+    /// `PUT /config[/{subject}]`.
+    pub fn set_config(
+        &self,
+        subject: Option<&str>,
+        level: CompatibilityLevel,
+    ) -> ApiResult<CompatibilityLevel> {
+        let mut w = self.store.begin();
+        w.commit(&[Event::Config {
+            subject: subject.map(str::to_string),
+            level: Some(level),
+        }])
+        .map_err(ApiError::store)?;
+        Ok(level)
+    }
+
+    /// `DELETE /config[/{subject}]`: back to the default; answers the level removed.
+    pub fn delete_config(&self, subject: Option<&str>) -> ApiResult<CompatibilityLevel> {
+        let old = self.config(subject, true)?;
+        let mut w = self.store.begin();
+        w.commit(&[Event::Config {
+            subject: subject.map(str::to_string),
+            level: None,
+        }])
+        .map_err(ApiError::store)?;
+        Ok(old)
+    }
+
+    /// `GET /mode[/{subject}]`.
+    pub fn mode(&self, subject: Option<&str>) -> Mode {
+        let state = self.store.read();
+        match subject {
+            None => state.global_mode.unwrap_or_default(),
+            Some(s) => state.mode_for(s),
+        }
+    }
+
+    /// `PUT /mode[/{subject}]`.
+    pub fn set_mode(&self, subject: Option<&str>, mode: Mode) -> ApiResult<Mode> {
+        let mut w = self.store.begin();
+        w.commit(&[Event::Mode {
+            subject: subject.map(str::to_string),
+            mode: Some(mode),
+        }])
+        .map_err(ApiError::store)?;
+        Ok(mode)
+    }
+
+    /// `POST /compatibility/subjects/{subject}/versions[/{version}]`: `version` `None` checks
+    /// against the versions the subject's level names.
+    pub fn check_compatibility(
+        &self,
+        subject: &str,
+        version: Option<Version>,
+        schema: &Schema,
+    ) -> ApiResult<CompatibilityResult> {
+        let state = self.store.read();
+        let v = validate(&state, schema)?;
+        let level = state.level_for(subject);
+        let against: Vec<VersionEntry> = match version {
+            Some(ver) => match find_version(&state, subject, ver, false) {
+                Ok(e) => vec![e],
+                // Nothing registered yet: anything is compatible.
+                Err(e) if e.code == ErrorCode::SubjectNotFound => Vec::new(),
+                Err(e) => return Err(e),
+            },
+            None => state.live_versions(subject),
+        };
+        if level == CompatibilityLevel::None || against.is_empty() {
+            return Ok(CompatibilityResult {
+                is_compatible: true,
+                messages: Vec::new(),
+            });
+        }
+        // A specific version is checked on its own, with the level's direction.
+        let level = if version.is_some() {
+            match level {
+                CompatibilityLevel::BackwardTransitive => CompatibilityLevel::Backward,
+                CompatibilityLevel::ForwardTransitive => CompatibilityLevel::Forward,
+                CompatibilityLevel::FullTransitive => CompatibilityLevel::Full,
+                l => l,
+            }
+        } else {
+            level
+        };
+        let messages = self.compat_messages(&state, level, &against, schema, &v)?;
+        Ok(CompatibilityResult {
+            is_compatible: messages.is_empty(),
+            messages,
+        })
+    }
+
+    fn compat_messages(
+        &self,
+        state: &State,
+        level: CompatibilityLevel,
+        live: &[VersionEntry],
+        schema: &Schema,
+        v: &Validated,
+    ) -> ApiResult<Vec<String>> {
+        let previous: Vec<&VersionEntry> = if level.is_transitive() {
+            live.iter().collect()
+        } else {
+            live.last().into_iter().collect()
+        };
+        let mut inputs = Vec::new();
+        for e in previous {
+            let s = state
+                .schemas
+                .get(&e.id)
+                .ok_or_else(|| ApiError::new(ErrorCode::StoreError, "schema vanished"))?;
+            if s.schema_type != schema.schema_type {
+                return Ok(vec![format!(
+                    "Incompatible because of different schema type: version {} is {}, the new schema is {}",
+                    e.version, s.schema_type, schema.schema_type
+                )]);
+            }
+            inputs.push(CheckInput {
+                schema_type: s.schema_type,
+                schema: s.schema.clone(),
+                references: resolve_refs(state, &s.references)?,
+                label: format!("version {}", e.version),
+            });
+        }
+        let candidate = CheckInput {
+            schema_type: schema.schema_type,
+            schema: schema.schema.clone(),
+            references: v.deps.clone(),
+            label: "the new schema".into(),
+        };
+        self.checker
+            .check(level, &inputs, &candidate)
+            .map_err(|reason| {
+                ApiError::new(
+                    ErrorCode::InvalidSchema,
+                    format!("Invalid schema: {reason}"),
+                )
+            })
+    }
+
+    fn same_schema(&self, state: &State, stored: &StoredSchema, t: SchemaType, key: &str) -> bool {
+        if stored.schema_type != t {
+            return false;
+        }
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(k) = keys.get(&stored.id) {
+            return k == key;
+        }
+        let as_schema = Schema {
+            schema: stored.schema.clone(),
+            schema_type: stored.schema_type,
+            references: stored.references.clone(),
+        };
+        match validate(state, &as_schema) {
+            Ok(v) => {
+                let same = v.key == key;
+                keys.insert(stored.id, v.key);
+                same
+            }
+            Err(_) => false,
+        }
+    }
+
+    fn writable(&self, state: &State, subject: &str) -> ApiResult<()> {
+        if state.mode_for(subject) == Mode::Readonly {
+            return Err(ApiError::new(
+                ErrorCode::OperationNotPermitted,
+                format!("Subject {subject} is in read-only mode"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The Protobuf serialized form (base64 `FileDescriptorProto`) of a stored schema; other
+    /// types and already-serialized schemas come back as stored.
+    pub fn serialized_form(&self, s: &StoredSchema) -> ApiResult<String> {
+        if s.schema_type != SchemaType::Protobuf || decode_serialized(&s.schema).is_some() {
+            return Ok(s.schema.clone());
+        }
+        let state = self.store.read();
+        let deps = resolve_refs(&state, &s.references)?;
+        let imports: Vec<(&str, &str)> =
+            deps.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+        let parsed = ProtobufSchema::parse(MAIN_PROTO, &s.schema, &imports)
+            .map_err(|e| ApiError::new(ErrorCode::InvalidSchema, e.to_string()))?;
+        Ok(parsed.serialized())
+    }
+}
+
+fn check_subject(subject: &str) -> ApiResult<()> {
+    if subject.is_empty() || subject.chars().any(|c| c.is_control()) {
+        return Err(ApiError::new(
+            ErrorCode::InvalidSubject,
+            format!("Invalid subject {subject:?}"),
+        ));
+    }
+    Ok(())
+}
+
+fn registered(subject: &str, e: &VersionEntry, s: &StoredSchema) -> RegisteredSchema {
+    RegisteredSchema {
+        subject: subject.to_string(),
+        version: e.version,
+        id: SchemaId(s.id),
+        schema: Schema {
+            schema: s.schema.clone(),
+            schema_type: s.schema_type,
+            references: s.references.clone(),
+        },
+        guid: Some(s.guid.clone()),
+    }
+}
+
+fn find_version(
+    state: &State,
+    subject: &str,
+    version: Version,
+    deleted: bool,
+) -> ApiResult<VersionEntry> {
+    let vs = state
+        .subjects
+        .get(subject)
+        .filter(|vs| deleted || vs.iter().any(|e| !e.deleted))
+        .ok_or_else(|| ApiError::subject_not_found(subject))?;
+    let found = match version {
+        Version::Latest => vs.iter().rev().find(|e| deleted || !e.deleted),
+        Version::Number(n) => vs
+            .iter()
+            .find(|e| e.version == n && (deleted || !e.deleted)),
+    };
+    found
+        .copied()
+        .ok_or_else(|| ApiError::version_not_found(version))
+}
+
+/// `(name, text)` of every transitive dependency, dependencies first.
+fn resolve_refs(state: &State, refs: &[SchemaReference]) -> ApiResult<Vec<(String, String)>> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    resolve_into(state, refs, &mut out, 0)?;
+    Ok(out)
+}
+
+fn resolve_into(
+    state: &State,
+    refs: &[SchemaReference],
+    out: &mut Vec<(String, String)>,
+    depth: usize,
+) -> ApiResult<()> {
+    if depth > 64 {
+        return Err(ApiError::new(
+            ErrorCode::InvalidSchema,
+            "Invalid schema: references nested too deeply",
+        ));
+    }
+    for r in refs {
+        let e =
+            find_version(state, &r.subject, Version::Number(r.version), true).map_err(|_| {
+                ApiError::new(
+                    ErrorCode::InvalidSchema,
+                    format!(
+                        "Invalid schema: reference {} (subject '{}' version {}) is not registered",
+                        r.name, r.subject, r.version
+                    ),
+                )
+            })?;
+        let s = state
+            .schemas
+            .get(&e.id)
+            .ok_or_else(|| ApiError::new(ErrorCode::StoreError, "schema vanished"))?;
+        resolve_into(state, &s.references, out, depth + 1)?;
+        if !out.iter().any(|(n, _)| *n == r.name) {
+            out.push((r.name.clone(), s.schema.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// Parse the schema with its references; the identity key is a normal form of its text.
+fn validate(state: &State, schema: &Schema) -> ApiResult<Validated> {
+    let deps = resolve_refs(state, &schema.references)?;
+    let invalid = |reason: String| {
+        ApiError::new(
+            ErrorCode::InvalidSchema,
+            format!("Invalid schema: {reason}"),
+        )
+    };
+    let key = match schema.schema_type {
+        SchemaType::Avro => {
+            let texts: Vec<&str> = deps.iter().map(|(_, t)| t.as_str()).collect();
+            AvroSchema::parse(&schema.schema, &texts).map_err(|e| invalid(e.to_string()))?;
+            // JSON re-serialized with sorted keys: whitespace and key order do not matter.
+            serde_json::from_str::<serde_json::Value>(&schema.schema)
+                .map(|v| v.to_string())
+                .unwrap_or_else(|_| schema.schema.trim().to_string())
+        }
+        SchemaType::Protobuf => {
+            let imports: Vec<(&str, &str)> =
+                deps.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+            let parsed = ProtobufSchema::parse(MAIN_PROTO, &schema.schema, &imports)
+                .map_err(|e| invalid(e.to_string()))?;
+            parsed.serialized()
+        }
+        SchemaType::Json => {
+            let v: serde_json::Value = serde_json::from_str(&schema.schema)
+                .map_err(|e| invalid(format!("not JSON: {e}")))?;
+            v.to_string()
+        }
+    };
+    let refs_key = serde_json::to_string(&schema.references).unwrap_or_default();
+    Ok(Validated {
+        key: format!("{key}\u{0}{refs_key}"),
+        deps,
+    })
+}
+
+fn new_guid() -> String {
+    let mut bytes = [0u8; 16];
+    bytes.iter_mut().for_each(|b| *b = fastrand::u8(..));
+    uuid::Builder::from_random_bytes(bytes)
+        .into_uuid()
+        .to_string()
+}

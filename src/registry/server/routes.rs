@@ -1,0 +1,483 @@
+//! The HTTP face of the embedded registry: Confluent's REST paths, JSON shapes, content type
+//! and error bodies. Handlers are thin: parse, call [`Registry`], shape the answer.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::core::{ApiError, Registry};
+use super::store::StoredSchema;
+use crate::registry::error::ErrorCode;
+use crate::registry::types::{
+    CompatibilityLevel, Mode, RegisteredSchema, Schema, SchemaReference, Version,
+};
+use crate::SchemaType;
+
+/// The registry's JSON content type.
+pub const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
+
+#[derive(Clone)]
+struct App {
+    registry: Arc<Registry>,
+    auth: Option<String>,
+}
+
+type Q = Query<HashMap<String, String>>;
+
+/// The router for `registry`; `basic_auth` (`user:password`) makes every call need it.
+pub fn router(registry: Arc<Registry>, basic_auth: Option<&str>, max_body_bytes: usize) -> Router {
+    use base64::Engine as _;
+    let app = App {
+        registry,
+        auth: basic_auth.map(|a| {
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(a)
+            )
+        }),
+    };
+    Router::new()
+        .route("/", get(|| async { ok(json!({})) }))
+        .route(
+            "/schemas/types",
+            get(|| async { ok(json!(["JSON", "PROTOBUF", "AVRO"])) }),
+        )
+        .route("/schemas/ids/{id}", get(schema_by_id))
+        .route("/schemas/ids/{id}/schema", get(raw_schema_by_id))
+        .route("/schemas/ids/{id}/subjects", get(id_subjects))
+        .route("/schemas/ids/{id}/versions", get(id_versions))
+        .route("/schemas/guids/{guid}", get(schema_by_guid))
+        .route("/subjects", get(subjects))
+        .route("/subjects/{subject}", post(lookup).delete(delete_subject))
+        .route("/subjects/{subject}/versions", get(versions).post(register))
+        .route(
+            "/subjects/{subject}/versions/{version}",
+            get(version).delete(delete_version),
+        )
+        .route(
+            "/subjects/{subject}/versions/{version}/schema",
+            get(raw_version),
+        )
+        .route(
+            "/config",
+            get(get_global_config)
+                .put(put_global_config)
+                .delete(delete_global_config),
+        )
+        .route(
+            "/config/{subject}",
+            get(get_config).put(put_config).delete(delete_config),
+        )
+        .route("/mode", get(get_global_mode).put(put_global_mode))
+        .route("/mode/{subject}", get(get_mode).put(put_mode))
+        .route(
+            "/compatibility/subjects/{subject}/versions/{version}",
+            post(compat_version),
+        )
+        .route(
+            "/compatibility/subjects/{subject}/versions",
+            post(compat_all),
+        )
+        .fallback(|| async { error(ErrorCode::Other(404), "HTTP 404 Not Found") })
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn_with_state(app.clone(), auth))
+        .with_state(app)
+}
+
+async fn auth(State(app): State<App>, req: Request, next: Next) -> Response {
+    if let Some(expected) = &app.auth {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        if given != Some(expected.as_str()) {
+            let mut r = error(ErrorCode::Unauthorized, "Unauthorized");
+            r.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"schemaflow\""),
+            );
+            return r;
+        }
+    }
+    next.run(req).await
+}
+
+fn ok(body: Value) -> Response {
+    let mut r = (StatusCode::OK, body.to_string()).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    r
+}
+
+fn error(code: ErrorCode, message: &str) -> Response {
+    let status =
+        StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let body = json!({"error_code": code.code(), "message": message});
+    let mut r = (status, body.to_string()).into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    r
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        error(self.code, &self.message)
+    }
+}
+
+type Answer = Result<Response, ApiError>;
+
+fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::new(ErrorCode::Other(400), format!("Malformed JSON body: {e}")))
+}
+
+fn flag(q: &Q, name: &str) -> bool {
+    q.get(name).is_some_and(|v| v.eq_ignore_ascii_case("true"))
+}
+
+fn parse_id(id: &str) -> Result<u32, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::new(ErrorCode::SchemaNotFound, format!("Schema {id} not found")))
+}
+
+fn parse_version(v: &str) -> Result<Version, ApiError> {
+    v.parse().map_err(|_| {
+        ApiError::new(
+            ErrorCode::InvalidVersion,
+            format!("The specified version '{v}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string \"latest\""),
+        )
+    })
+}
+
+/// The schema text in the asked format (`format=serialized`: Protobuf as base64 descriptor).
+fn schema_text(app: &App, s: &StoredSchema, q: &Q) -> Result<String, ApiError> {
+    if q.get("format").is_some_and(|f| f == "serialized") {
+        app.registry.serialized_form(s)
+    } else {
+        Ok(s.schema.clone())
+    }
+}
+
+fn schema_json(
+    text: String,
+    schema_type: SchemaType,
+    references: &[SchemaReference],
+) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("schema".into(), json!(text));
+    if schema_type != SchemaType::Avro {
+        m.insert("schemaType".into(), json!(schema_type.as_str()));
+    }
+    if !references.is_empty() {
+        m.insert("references".into(), json!(references));
+    }
+    m
+}
+
+fn registered_json(app: &App, r: &RegisteredSchema, q: &Q) -> Answer {
+    let stored = StoredSchema {
+        id: r.id.0,
+        schema_type: r.schema.schema_type,
+        schema: r.schema.schema.clone(),
+        references: r.schema.references.clone(),
+        guid: r.guid.clone().unwrap_or_default(),
+    };
+    let mut m = schema_json(
+        schema_text(app, &stored, q)?,
+        r.schema.schema_type,
+        &r.schema.references,
+    );
+    m.insert("subject".into(), json!(r.subject));
+    m.insert("version".into(), json!(r.version));
+    m.insert("id".into(), json!(r.id.0));
+    if let Some(g) = &r.guid {
+        m.insert("guid".into(), json!(g));
+    }
+    Ok(ok(Value::Object(m)))
+}
+
+async fn schema_by_id(State(app): State<App>, Path(id): Path<String>, q: Q) -> Answer {
+    let s = app.registry.schema_by_id(parse_id(&id)?)?;
+    let mut m = schema_json(schema_text(&app, &s, &q)?, s.schema_type, &s.references);
+    m.insert("guid".into(), json!(s.guid));
+    Ok(ok(Value::Object(m)))
+}
+
+async fn raw_schema_by_id(State(app): State<App>, Path(id): Path<String>, q: Q) -> Answer {
+    let s = app.registry.schema_by_id(parse_id(&id)?)?;
+    raw(schema_text(&app, &s, &q)?)
+}
+
+fn raw(text: String) -> Answer {
+    // Avro schemas are JSON and served as such; other types as a JSON string.
+    let body = serde_json::from_str::<Value>(&text).unwrap_or(Value::String(text));
+    Ok(ok(body))
+}
+
+async fn schema_by_guid(State(app): State<App>, Path(guid): Path<String>, q: Q) -> Answer {
+    let s = app.registry.schema_by_guid(&guid)?;
+    let mut m = schema_json(schema_text(&app, &s, &q)?, s.schema_type, &s.references);
+    m.insert("id".into(), json!(s.id));
+    Ok(ok(Value::Object(m)))
+}
+
+async fn id_subjects(State(app): State<App>, Path(id): Path<String>, q: Q) -> Answer {
+    let mut subjects: Vec<String> = app
+        .registry
+        .id_versions(parse_id(&id)?, flag(&q, "deleted"))?
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    subjects.dedup();
+    Ok(ok(json!(subjects)))
+}
+
+async fn id_versions(State(app): State<App>, Path(id): Path<String>, q: Q) -> Answer {
+    let vs: Vec<Value> = app
+        .registry
+        .id_versions(parse_id(&id)?, flag(&q, "deleted"))?
+        .into_iter()
+        .map(|(s, v)| json!({"subject": s, "version": v}))
+        .collect();
+    Ok(ok(json!(vs)))
+}
+
+async fn subjects(State(app): State<App>, q: Q) -> Answer {
+    let prefix = q.get("subjectPrefix").map(String::as_str).unwrap_or("");
+    let list: Vec<String> = app
+        .registry
+        .subjects(flag(&q, "deleted"))
+        .into_iter()
+        .filter(|s| s.starts_with(prefix))
+        .collect();
+    Ok(ok(json!(list)))
+}
+
+#[derive(Deserialize)]
+struct RegisterBody {
+    schema: String,
+    #[serde(rename = "schemaType", default)]
+    schema_type: Option<String>,
+    #[serde(default)]
+    references: Vec<SchemaReference>,
+    #[serde(default)]
+    id: Option<u32>,
+}
+
+fn to_schema(b: RegisterBody) -> Result<(Schema, Option<u32>), ApiError> {
+    let schema_type = match b.schema_type.as_deref() {
+        None | Some("") => SchemaType::Avro,
+        Some(t) => t.parse().map_err(|_| {
+            ApiError::new(ErrorCode::InvalidSchema, format!("Invalid schema type {t}"))
+        })?,
+    };
+    Ok((
+        Schema {
+            schema: b.schema,
+            schema_type,
+            references: b.references,
+        },
+        b.id,
+    ))
+}
+
+async fn register(State(app): State<App>, Path(subject): Path<String>, bytes: Bytes) -> Answer {
+    let (schema, id) = to_schema(body(&bytes)?)?;
+    let r = app.registry.register(&subject, &schema, id)?;
+    let mut answer = json!({"id": r.id.0});
+    if let Some(g) = r.guid {
+        answer["guid"] = json!(g);
+    }
+    Ok(ok(answer))
+}
+
+async fn lookup(State(app): State<App>, Path(subject): Path<String>, q: Q, bytes: Bytes) -> Answer {
+    let (schema, _) = to_schema(body(&bytes)?)?;
+    let r = app
+        .registry
+        .lookup(&subject, &schema, flag(&q, "deleted"))?;
+    registered_json(&app, &r, &q)
+}
+
+async fn delete_subject(State(app): State<App>, Path(subject): Path<String>, q: Q) -> Answer {
+    Ok(ok(json!(app
+        .registry
+        .delete_subject(&subject, flag(&q, "permanent"))?)))
+}
+
+async fn versions(State(app): State<App>, Path(subject): Path<String>, q: Q) -> Answer {
+    Ok(ok(json!(app
+        .registry
+        .versions(&subject, flag(&q, "deleted"))?)))
+}
+
+async fn version(
+    State(app): State<App>,
+    Path((subject, v)): Path<(String, String)>,
+    q: Q,
+) -> Answer {
+    let r = app
+        .registry
+        .version(&subject, parse_version(&v)?, flag(&q, "deleted"))?;
+    registered_json(&app, &r, &q)
+}
+
+async fn raw_version(
+    State(app): State<App>,
+    Path((subject, v)): Path<(String, String)>,
+    q: Q,
+) -> Answer {
+    let r = app
+        .registry
+        .version(&subject, parse_version(&v)?, flag(&q, "deleted"))?;
+    let s = app.registry.schema_by_id(r.id.0)?;
+    raw(schema_text(&app, &s, &q)?)
+}
+
+async fn delete_version(
+    State(app): State<App>,
+    Path((subject, v)): Path<(String, String)>,
+    q: Q,
+) -> Answer {
+    Ok(ok(json!(app.registry.delete_version(
+        &subject,
+        parse_version(&v)?,
+        flag(&q, "permanent")
+    )?)))
+}
+
+#[derive(Deserialize)]
+struct ConfigBody {
+    compatibility: Option<String>,
+    #[serde(rename = "compatibilityLevel")]
+    compatibility_level: Option<String>,
+}
+
+fn level_from(bytes: &Bytes) -> Result<CompatibilityLevel, ApiError> {
+    let b: ConfigBody = body(bytes)?;
+    let invalid = || {
+        ApiError::new(
+            ErrorCode::InvalidCompatibilityLevel,
+            "Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive",
+        )
+    };
+    b.compatibility
+        .or(b.compatibility_level)
+        .ok_or_else(invalid)?
+        .parse()
+        .map_err(|_| invalid())
+}
+
+async fn get_global_config(State(app): State<App>) -> Answer {
+    Ok(ok(
+        json!({"compatibilityLevel": app.registry.config(None, true)?}),
+    ))
+}
+
+async fn put_global_config(State(app): State<App>, bytes: Bytes) -> Answer {
+    Ok(ok(
+        json!({"compatibility": app.registry.set_config(None, level_from(&bytes)?)?}),
+    ))
+}
+
+async fn delete_global_config(State(app): State<App>) -> Answer {
+    Ok(ok(
+        json!({"compatibilityLevel": app.registry.delete_config(None)?}),
+    ))
+}
+
+async fn get_config(State(app): State<App>, Path(subject): Path<String>, q: Q) -> Answer {
+    Ok(ok(
+        json!({"compatibilityLevel": app.registry.config(Some(&subject), flag(&q, "defaultToGlobal"))?}),
+    ))
+}
+
+async fn put_config(State(app): State<App>, Path(subject): Path<String>, bytes: Bytes) -> Answer {
+    Ok(ok(
+        json!({"compatibility": app.registry.set_config(Some(&subject), level_from(&bytes)?)?}),
+    ))
+}
+
+async fn delete_config(State(app): State<App>, Path(subject): Path<String>) -> Answer {
+    Ok(ok(
+        json!({"compatibilityLevel": app.registry.delete_config(Some(&subject))?}),
+    ))
+}
+
+#[derive(Deserialize)]
+struct ModeBody {
+    mode: String,
+}
+
+fn mode_from(bytes: &Bytes) -> Result<Mode, ApiError> {
+    let b: ModeBody = body(bytes)?;
+    serde_json::from_value(json!(b.mode.to_ascii_uppercase())).map_err(|_| {
+        ApiError::new(
+            ErrorCode::InvalidMode,
+            "Invalid mode. Valid values are READWRITE, READONLY and IMPORT",
+        )
+    })
+}
+
+async fn get_global_mode(State(app): State<App>) -> Answer {
+    Ok(ok(json!({"mode": app.registry.mode(None)})))
+}
+
+async fn put_global_mode(State(app): State<App>, bytes: Bytes) -> Answer {
+    Ok(ok(
+        json!({"mode": app.registry.set_mode(None, mode_from(&bytes)?)?}),
+    ))
+}
+
+async fn get_mode(State(app): State<App>, Path(subject): Path<String>) -> Answer {
+    Ok(ok(json!({"mode": app.registry.mode(Some(&subject))})))
+}
+
+async fn put_mode(State(app): State<App>, Path(subject): Path<String>, bytes: Bytes) -> Answer {
+    Ok(ok(
+        json!({"mode": app.registry.set_mode(Some(&subject), mode_from(&bytes)?)?}),
+    ))
+}
+
+fn compat_answer(r: crate::registry::types::CompatibilityResult, verbose: bool) -> Response {
+    if verbose {
+        ok(json!({"is_compatible": r.is_compatible, "messages": r.messages}))
+    } else {
+        ok(json!({"is_compatible": r.is_compatible}))
+    }
+}
+
+async fn compat_version(
+    State(app): State<App>,
+    Path((subject, v)): Path<(String, String)>,
+    q: Q,
+    bytes: Bytes,
+) -> Answer {
+    let (schema, _) = to_schema(body(&bytes)?)?;
+    let r = app
+        .registry
+        .check_compatibility(&subject, Some(parse_version(&v)?), &schema)?;
+    Ok(compat_answer(r, flag(&q, "verbose")))
+}
+
+async fn compat_all(
+    State(app): State<App>,
+    Path(subject): Path<String>,
+    q: Q,
+    bytes: Bytes,
+) -> Answer {
+    let (schema, _) = to_schema(body(&bytes)?)?;
+    let r = app.registry.check_compatibility(&subject, None, &schema)?;
+    Ok(compat_answer(r, flag(&q, "verbose")))
+}

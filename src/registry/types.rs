@@ -1,0 +1,361 @@
+//! The registry's vocabulary: subjects, versions, schemas, references, compatibility levels and
+//! modes, with the JSON shapes of Confluent's REST API (`application/vnd.schemaregistry.v1+json`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::wire::SchemaId;
+use crate::SchemaType;
+
+/// A subject: the name under which a schema's versions are registered (`user-events-value`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Subject(pub String);
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl From<&str> for Subject {
+    fn from(s: &str) -> Self {
+        Subject(s.to_string())
+    }
+}
+
+impl From<String> for Subject {
+    fn from(s: String) -> Self {
+        Subject(s)
+    }
+}
+
+/// A version of a subject: a number from 1, or `latest`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Version {
+    /// The newest live version (`latest`, also `-1`).
+    Latest,
+    /// A version number (1-based).
+    Number(i32),
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Version::Latest => f.write_str("latest"),
+            Version::Number(n) => n.fmt(f),
+        }
+    }
+}
+
+/// The text given was not a version.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid version {0:?}: expected a number from 1 or \"latest\"")]
+pub struct InvalidVersion(pub String);
+
+impl FromStr for Version {
+    type Err = InvalidVersion;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "latest" | "-1" => Ok(Version::Latest),
+            n => match n.parse::<i32>() {
+                Ok(v) if v >= 1 => Ok(Version::Number(v)),
+                _ => Err(InvalidVersion(s.to_string())),
+            },
+        }
+    }
+}
+
+impl From<i32> for Version {
+    fn from(v: i32) -> Self {
+        Version::Number(v)
+    }
+}
+
+/// A dependency of a schema: an Avro named type or a Protobuf import, registered under its own
+/// subject and version.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SchemaReference {
+    /// Avro: the referenced type's full name. Protobuf: the import path.
+    pub name: String,
+    /// The subject it is registered under.
+    pub subject: String,
+    /// Its version there.
+    pub version: i32,
+}
+
+/// A schema as sent to the registry (register, lookup, compatibility check).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Schema {
+    /// The schema text (Avro JSON, `.proto` source, or a base64 `FileDescriptorProto`).
+    pub schema: String,
+    /// The schema language; the registry omits it for Avro.
+    #[serde(rename = "schemaType", default = "avro", with = "schema_type_serde")]
+    pub schema_type: SchemaType,
+    /// Dependencies.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<SchemaReference>,
+}
+
+fn avro() -> SchemaType {
+    SchemaType::Avro
+}
+
+impl Schema {
+    /// An Avro schema without references.
+    pub fn avro(text: impl Into<String>) -> Self {
+        Schema {
+            schema: text.into(),
+            schema_type: SchemaType::Avro,
+            references: Vec::new(),
+        }
+    }
+
+    /// A Protobuf schema without references.
+    pub fn protobuf(text: impl Into<String>) -> Self {
+        Schema {
+            schema: text.into(),
+            schema_type: SchemaType::Protobuf,
+            references: Vec::new(),
+        }
+    }
+
+    /// With references.
+    pub fn with_references(mut self, references: Vec<SchemaReference>) -> Self {
+        self.references = references;
+        self
+    }
+}
+
+/// `schemaType` as the registry spells it (`AVRO`, `PROTOBUF`, `JSON`).
+pub(crate) mod schema_type_serde {
+    use super::SchemaType;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(t: &SchemaType, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(t.as_str())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SchemaType, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A schema as the registry holds it under a subject.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisteredSchema {
+    /// The subject.
+    pub subject: String,
+    /// The version under the subject.
+    pub version: i32,
+    /// The global schema id.
+    pub id: SchemaId,
+    /// The schema itself.
+    #[serde(flatten)]
+    pub schema: Schema,
+    /// The schema's GUID (Confluent 8.x), when the registry gives one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guid: Option<String>,
+}
+
+impl Serialize for SchemaId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u32(self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SchemaId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        u32::deserialize(d).map(SchemaId)
+    }
+}
+
+/// A compatibility level: which earlier versions a new schema must stay compatible with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum CompatibilityLevel {
+    /// No check.
+    None,
+    /// The new schema reads data written with the latest version (the registry's default).
+    #[default]
+    Backward,
+    /// The new schema reads data written with every earlier version.
+    BackwardTransitive,
+    /// The latest version reads data written with the new schema.
+    Forward,
+    /// Every earlier version reads data written with the new schema.
+    ForwardTransitive,
+    /// Backward and forward with the latest version.
+    Full,
+    /// Backward and forward with every earlier version.
+    FullTransitive,
+}
+
+impl CompatibilityLevel {
+    /// All levels, in the registry's order.
+    pub const ALL: [CompatibilityLevel; 7] = [
+        CompatibilityLevel::None,
+        CompatibilityLevel::Backward,
+        CompatibilityLevel::BackwardTransitive,
+        CompatibilityLevel::Forward,
+        CompatibilityLevel::ForwardTransitive,
+        CompatibilityLevel::Full,
+        CompatibilityLevel::FullTransitive,
+    ];
+
+    /// The registry's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompatibilityLevel::None => "NONE",
+            CompatibilityLevel::Backward => "BACKWARD",
+            CompatibilityLevel::BackwardTransitive => "BACKWARD_TRANSITIVE",
+            CompatibilityLevel::Forward => "FORWARD",
+            CompatibilityLevel::ForwardTransitive => "FORWARD_TRANSITIVE",
+            CompatibilityLevel::Full => "FULL",
+            CompatibilityLevel::FullTransitive => "FULL_TRANSITIVE",
+        }
+    }
+
+    /// Checked against every earlier version, not just the latest.
+    pub fn is_transitive(self) -> bool {
+        matches!(
+            self,
+            CompatibilityLevel::BackwardTransitive
+                | CompatibilityLevel::ForwardTransitive
+                | CompatibilityLevel::FullTransitive
+        )
+    }
+
+    /// The new schema must read old data.
+    pub fn checks_backward(self) -> bool {
+        matches!(
+            self,
+            CompatibilityLevel::Backward
+                | CompatibilityLevel::BackwardTransitive
+                | CompatibilityLevel::Full
+                | CompatibilityLevel::FullTransitive
+        )
+    }
+
+    /// Old schemas must read new data.
+    pub fn checks_forward(self) -> bool {
+        matches!(
+            self,
+            CompatibilityLevel::Forward
+                | CompatibilityLevel::ForwardTransitive
+                | CompatibilityLevel::Full
+                | CompatibilityLevel::FullTransitive
+        )
+    }
+}
+
+impl fmt::Display for CompatibilityLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The text given was not a compatibility level.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid compatibility level {0:?}: expected one of NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE")]
+pub struct InvalidCompatibilityLevel(pub String);
+
+impl FromStr for CompatibilityLevel {
+    type Err = InvalidCompatibilityLevel;
+    /// Case-insensitive.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let upper = s.to_ascii_uppercase();
+        CompatibilityLevel::ALL
+            .into_iter()
+            .find(|l| l.as_str() == upper)
+            .ok_or_else(|| InvalidCompatibilityLevel(s.to_string()))
+    }
+}
+
+impl Serialize for CompatibilityLevel {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for CompatibilityLevel {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?
+            .parse()
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+/// A registry (or subject) mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Mode {
+    /// Normal operation.
+    #[default]
+    Readwrite,
+    /// No registrations or deletes.
+    Readonly,
+    /// Registrations must give their id (migrating schemas from another registry).
+    Import,
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Mode::Readwrite => "READWRITE",
+            Mode::Readonly => "READONLY",
+            Mode::Import => "IMPORT",
+        })
+    }
+}
+
+/// The result of a compatibility check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompatibilityResult {
+    /// The verdict.
+    pub is_compatible: bool,
+    /// Why not (with `verbose=true`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub messages: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_round_trip_registry_spelling() {
+        for l in CompatibilityLevel::ALL {
+            assert_eq!(l.as_str().parse::<CompatibilityLevel>().unwrap(), l);
+            assert_eq!(
+                l.as_str()
+                    .to_lowercase()
+                    .parse::<CompatibilityLevel>()
+                    .unwrap(),
+                l
+            );
+        }
+        assert!("SIDEWAYS".parse::<CompatibilityLevel>().is_err());
+        assert_eq!(CompatibilityLevel::default(), CompatibilityLevel::Backward);
+    }
+
+    #[test]
+    fn versions_parse() {
+        assert_eq!("latest".parse::<Version>().unwrap(), Version::Latest);
+        assert_eq!("-1".parse::<Version>().unwrap(), Version::Latest);
+        assert_eq!("3".parse::<Version>().unwrap(), Version::Number(3));
+        assert!("0".parse::<Version>().is_err());
+        assert!("x".parse::<Version>().is_err());
+    }
+
+    #[test]
+    fn schema_json_shape() {
+        let s: Schema = serde_json::from_str(r#"{"schema":"\"int\""}"#).unwrap();
+        assert_eq!(s.schema_type, SchemaType::Avro);
+        let json = serde_json::to_value(Schema::protobuf("syntax = \"proto3\";")).unwrap();
+        assert_eq!(json["schemaType"], "PROTOBUF");
+        assert!(json.get("references").is_none());
+    }
+}
