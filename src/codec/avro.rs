@@ -73,10 +73,8 @@ impl AvroSchema {
             name: schema_label(text),
             reason,
         };
-        let mut texts: Vec<&str> = references.to_vec();
-        texts.push(text);
-        let mut parsed = Schema::parse_list(&texts).map_err(|e| err(e.to_string()))?;
-        let mut root = parsed.pop().ok_or_else(|| err("no schema".into()))?;
+        let (mut root, parsed) =
+            Schema::parse_str_with_list(text, references).map_err(|e| err(e.to_string()))?;
         let mut defs = HashMap::new();
         for r in &parsed {
             collect_defs(r, &mut defs);

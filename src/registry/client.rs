@@ -459,17 +459,20 @@ impl RegistryClient {
                     })
                 }
                 Err((err, retry_after)) => {
-                    if !err.is_transient() || attempt >= self.config.max_retries {
+                    if !err.is_transient() {
                         return Err(err);
                     }
                     (err, retry_after)
                 }
             };
-            // Another URL first, if there is one; the backoff applies once all were tried.
+            // Another URL first, if there is one; a retry (with backoff) once all were tried.
             url_index += 1;
             if url_index % self.config.urls.len() != 0 {
                 tracing::debug!(error = %err.0, "registry call failed; failing over");
                 continue;
+            }
+            if attempt >= self.config.max_retries {
+                return Err(err.0);
             }
             let delay = err
                 .1
