@@ -715,7 +715,7 @@ fn validate(state: &State, schema: &Schema) -> ApiResult<Validated> {
                 deps.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
             let parsed = ProtobufSchema::parse(MAIN_PROTO, &schema.schema, &imports)
                 .map_err(|e| invalid(e.to_string()))?;
-            parsed.serialized()
+            normalized_descriptor(&parsed)
         }
         SchemaType::Json => {
             let v: serde_json::Value = serde_json::from_str(&schema.schema)
@@ -728,6 +728,32 @@ fn validate(state: &State, schema: &Schema) -> ApiResult<Validated> {
         key: format!("{key}\u{0}{refs_key}"),
         deps,
     })
+}
+
+/// The descriptor of a Protobuf schema with what does not change its meaning removed (file
+/// name, `json_name`, source info), so `.proto` text and Confluent's serialized form of the
+/// same file are recognised as one schema.
+fn normalized_descriptor(parsed: &ProtobufSchema) -> String {
+    use prost::Message as _;
+    fn strip(m: &mut prost_types::DescriptorProto) {
+        for f in &mut m.field {
+            f.json_name = None;
+        }
+        for n in &mut m.nested_type {
+            strip(n);
+        }
+    }
+    let Some(file) = parsed.pool().get_file_by_name(parsed.file_name()) else {
+        return String::new();
+    };
+    let mut fdp = file.file_descriptor_proto().clone();
+    fdp.name = None;
+    fdp.source_code_info = None;
+    for m in &mut fdp.message_type {
+        strip(m);
+    }
+    let bytes = fdp.encode_to_vec();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn new_guid() -> String {
