@@ -7,7 +7,7 @@ use crate::wire::{SchemaId, WireError};
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything schemaflow can fail at.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The bytes are not a Confluent frame (empty, short, bad magic, bad message indexes).
@@ -85,6 +85,45 @@ pub enum Error {
         expected: Vec<i32>,
         /// The index path in the frame.
         found: Vec<i32>,
+    },
+
+    /// The writer schema is of another language than the type asked for.
+    #[error("{type_name} is {expected}, but the frame's schema is {found}")]
+    SchemaTypeMismatch {
+        /// The type asked for.
+        type_name: String,
+        /// Its schema type.
+        expected: crate::SchemaType,
+        /// The writer schema's type.
+        found: crate::SchemaType,
+    },
+
+    /// A schema registry call failed.
+    #[error("schema registry: {0}")]
+    Registry(#[from] crate::registry::RegistryError),
+
+    /// A Kafka operation failed.
+    #[error("{operation}: {reason}")]
+    Kafka {
+        /// What was being done (`producing to user-events`, `committing offsets`…).
+        operation: String,
+        /// librdkafka's reason.
+        reason: String,
+        /// Whether Kafka calls the error retriable.
+        retriable: bool,
+    },
+
+    /// A handler kept failing on a record and there is no dead-letter topic.
+    #[error("handler failed on {topic}/{partition}@{offset} after its retries (no dead-letter topic configured): {reason}")]
+    Handler {
+        /// Topic.
+        topic: String,
+        /// Partition.
+        partition: i32,
+        /// Offset.
+        offset: i64,
+        /// The handler's last error.
+        reason: String,
     },
 
     /// A value could not be turned into JSON (or JSON into a value).

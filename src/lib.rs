@@ -50,9 +50,11 @@
 extern crate self as schemaflow;
 
 pub mod codec;
+pub mod consumer;
 mod decimal;
 pub mod error;
 pub mod generated;
+pub mod producer;
 pub mod registry;
 mod schema;
 pub mod wire;

@@ -210,9 +210,12 @@ pub fn generate_set(
             let ident = type_ident(top.name());
             let _ = write!(
                 body,
-                "impl {rt}::GeneratedSchema for {ident} {{\n    const SCHEMA_TYPE: {rt}::SchemaType = {rt}::SchemaType::Avro;\n    const FULL_NAME: &'static str = {};\n    const SCHEMA_TEXT: &'static str = super::__schemaflow_meta::FILE_{i};\n    const FILE: &'static str = {};\n    const REFERENCES: &'static [{rt}::GeneratedReference] = super::__schemaflow_meta::REFS_{i};\n    const MESSAGE_INDEXES: &'static [i32] = &[];\n}}\n",
+                "impl {rt}::GeneratedSchema for {ident} {{\n    const SCHEMA_TYPE: {rt}::SchemaType = {rt}::SchemaType::Avro;\n    const FULL_NAME: &'static str = {};\n    const SCHEMA_TEXT: &'static str = super::__schemaflow_meta::FILE_{i};\n    const FILE: &'static str = {};\n    const REFERENCES: &'static [{rt}::GeneratedReference] = super::__schemaflow_meta::REFS_{i};\n    const MESSAGE_INDEXES: &'static [i32] = &[];\n}}\n\
+impl {ident} {{\n    /// The Avro codec of this type: its schema parsed once per process.\n    #[doc(hidden)]\n    pub fn __schemaflow_codec() -> {rt}::Result<&'static {rt}::codec::avro::AvroCodec<Self>> {{\n        static CODEC: ::std::sync::OnceLock<::std::result::Result<{rt}::codec::avro::AvroCodec<{ident}>, ::std::string::String>> = ::std::sync::OnceLock::new();\n        CODEC.get_or_init(|| {rt}::codec::avro::AvroCodec::new().map_err(|e| e.to_string())).as_ref().map_err(|e| {rt}::Error::ParseAvroSchema {{ name: {name}.to_string(), reason: e.clone() }})\n    }}\n}}\n\
+impl {rt}::codec::RegistryCodec for {ident} {{\n    fn encode_frame(&self, id: {rt}::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> {rt}::Result<()> {{\n        Self::__schemaflow_codec()?.encode(id, self, buf)\n    }}\n    fn decode_frame(frame: &[u8], writer: &{rt}::codec::WriterSchema) -> {rt}::Result<({rt}::wire::SchemaId, Self)> {{\n        Self::__schemaflow_codec()?.decode_writer(frame, writer)\n    }}\n}}\n",
                 str_lit(&top.fullname(None)),
                 str_lit(&f.rel),
+                name = str_lit(&top.fullname(None)),
             );
         }
         let _ = write!(

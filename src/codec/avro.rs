@@ -232,6 +232,23 @@ impl<T: Serialize + DeserializeOwned> AvroCodec<T> {
         Ok((id, self.decode_datum(id, datum, writer)?))
     }
 
+    /// Decode a frame given its writer schema as fetched by id; a Protobuf writer schema is
+    /// a [`Error::SchemaTypeMismatch`].
+    pub fn decode_writer(
+        &self,
+        frame: &[u8],
+        writer: &super::WriterSchema,
+    ) -> Result<(SchemaId, T)> {
+        match writer {
+            super::WriterSchema::Avro(w) => self.decode(frame, w),
+            super::WriterSchema::Protobuf(_) => Err(Error::SchemaTypeMismatch {
+                type_name: self.schema.name().to_string(),
+                expected: crate::SchemaType::Avro,
+                found: crate::SchemaType::Protobuf,
+            }),
+        }
+    }
+
     /// Decode a datum (no frame) written with `writer`.
     pub fn decode_datum(&self, id: SchemaId, datum: &[u8], writer: &AvroSchema) -> Result<T> {
         let fail = |reason: String| Error::DecodeAvro {

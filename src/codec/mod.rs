@@ -5,3 +5,40 @@ pub mod avro;
 mod avro_resolve;
 pub mod json;
 pub mod protobuf;
+
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::wire::SchemaId;
+use crate::GeneratedSchema;
+
+/// A writer schema fetched by id, parsed and ready to decode with.
+#[derive(Debug, Clone)]
+pub enum WriterSchema {
+    /// An Avro schema (references inlined).
+    Avro(Arc<avro::AvroSchema>),
+    /// A Protobuf schema (with its imports).
+    Protobuf(Arc<protobuf::ProtobufSchema>),
+}
+
+impl WriterSchema {
+    /// Decode any frame written with this schema to JSON (see [`json`]).
+    pub fn frame_to_json(&self, frame: &[u8]) -> Result<(SchemaId, serde_json::Value)> {
+        match self {
+            WriterSchema::Avro(s) => json::avro_frame_to_json(frame, s),
+            WriterSchema::Protobuf(s) => s.frame_to_json(frame),
+        }
+    }
+}
+
+/// Frame encoding and decoding of a generated type; `build.rs` implements it for every
+/// top-level Avro type and every Protobuf message. The producer and consumer are generic over it.
+pub trait RegistryCodec: GeneratedSchema + Clone + Send + Sync + 'static {
+    /// Append the frame of `self` under schema id `id` to `buf`.
+    fn encode_frame(&self, id: SchemaId, buf: &mut Vec<u8>) -> Result<()>;
+
+    /// Decode a frame written with `writer` (the schema of the frame's id) into `Self`:
+    /// Avro resolves the writer schema into this type; Protobuf checks that the frame's
+    /// message is this type.
+    fn decode_frame(frame: &[u8], writer: &WriterSchema) -> Result<(SchemaId, Self)>;
+}

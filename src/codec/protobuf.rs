@@ -45,6 +45,39 @@ pub fn decode<T: Message + Default + GeneratedSchema>(frame: &[u8]) -> Result<(S
     Ok((id, value))
 }
 
+/// Decode a frame into `T` given the writer schema fetched by the frame's id: the message
+/// the frame's indexes name in the writer's file must be `T` (by full name), so a frame of
+/// another message, or of another file layout, is an error rather than a misread.
+pub fn decode_with_writer<T: Message + Default + GeneratedSchema>(
+    frame: &[u8],
+    writer: &super::WriterSchema,
+) -> Result<(SchemaId, T)> {
+    let super::WriterSchema::Protobuf(schema) = writer else {
+        return Err(Error::SchemaTypeMismatch {
+            type_name: T::FULL_NAME.to_string(),
+            expected: crate::SchemaType::Protobuf,
+            found: crate::SchemaType::Avro,
+        });
+    };
+    let (id, rest) = wire::read_header(frame)?;
+    let (indexes, payload) = wire::read_message_indexes(rest)?;
+    let found = schema.message_at(&indexes)?;
+    if found.full_name() != T::FULL_NAME {
+        return Err(Error::MessageIndexMismatch {
+            schema_id: id,
+            type_name: T::FULL_NAME.to_string(),
+            expected: T::MESSAGE_INDEXES.to_vec(),
+            found: indexes,
+        });
+    }
+    let value = T::decode(payload).map_err(|source| Error::DecodeProtobuf {
+        type_name: T::FULL_NAME.to_string(),
+        schema_id: id,
+        source,
+    })?;
+    Ok((id, value))
+}
+
 /// A `.proto` schema parsed at run time (from the registry or a file), with its imports.
 #[derive(Debug, Clone)]
 pub struct ProtobufSchema {

@@ -11,6 +11,7 @@
 pub mod cache;
 pub mod client;
 pub mod error;
+pub mod schemas;
 pub mod server;
 pub mod strategy;
 pub mod types;
@@ -18,6 +19,7 @@ pub mod types;
 pub use cache::{CacheConfig, CacheStats, CachedRegistry};
 pub use client::{ClientConfig, RegistryClient, SchemaById};
 pub use error::{ErrorCode, RegistryError};
+pub use schemas::{register_generated, SchemaResolver};
 pub use strategy::SubjectNameStrategy;
 pub use types::{
     CompatibilityLevel, CompatibilityResult, Mode, RegisteredSchema, Schema, SchemaReference,

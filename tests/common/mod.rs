@@ -144,3 +144,4 @@ pub fn proto_v2_full(channel: &str) -> pb_v2::UserEvent {
     v2.channel = channel.into();
     v2
 }
+pub mod broker;

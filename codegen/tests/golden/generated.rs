@@ -29,6 +29,22 @@ impl ::schemaflow::GeneratedSchema for Address {
     const REFERENCES: &'static [::schemaflow::GeneratedReference] = super::__schemaflow_meta::REFS_0;
     const MESSAGE_INDEXES: &'static [i32] = &[];
 }
+impl Address {
+    /// The Avro codec of this type: its schema parsed once per process.
+    #[doc(hidden)]
+    pub fn __schemaflow_codec() -> ::schemaflow::Result<&'static ::schemaflow::codec::avro::AvroCodec<Self>> {
+        static CODEC: ::std::sync::OnceLock<::std::result::Result<::schemaflow::codec::avro::AvroCodec<Address>, ::std::string::String>> = ::std::sync::OnceLock::new();
+        CODEC.get_or_init(|| ::schemaflow::codec::avro::AvroCodec::new().map_err(|e| e.to_string())).as_ref().map_err(|e| ::schemaflow::Error::ParseAvroSchema { name: "com.example.events.Address".to_string(), reason: e.clone() })
+    }
+}
+impl ::schemaflow::codec::RegistryCodec for Address {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+        Self::__schemaflow_codec()?.encode(id, self, buf)
+    }
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+        Self::__schemaflow_codec()?.decode_writer(frame, writer)
+    }
+}
 }
 /// Types generated from `user_event.avsc`.
 #[allow(clippy::all, missing_docs)]
@@ -74,6 +90,22 @@ impl ::schemaflow::GeneratedSchema for UserEvent {
     const FILE: &'static str = "user_event.avsc";
     const REFERENCES: &'static [::schemaflow::GeneratedReference] = super::__schemaflow_meta::REFS_1;
     const MESSAGE_INDEXES: &'static [i32] = &[];
+}
+impl UserEvent {
+    /// The Avro codec of this type: its schema parsed once per process.
+    #[doc(hidden)]
+    pub fn __schemaflow_codec() -> ::schemaflow::Result<&'static ::schemaflow::codec::avro::AvroCodec<Self>> {
+        static CODEC: ::std::sync::OnceLock<::std::result::Result<::schemaflow::codec::avro::AvroCodec<UserEvent>, ::std::string::String>> = ::std::sync::OnceLock::new();
+        CODEC.get_or_init(|| ::schemaflow::codec::avro::AvroCodec::new().map_err(|e| e.to_string())).as_ref().map_err(|e| ::schemaflow::Error::ParseAvroSchema { name: "com.example.events.UserEvent".to_string(), reason: e.clone() })
+    }
+}
+impl ::schemaflow::codec::RegistryCodec for UserEvent {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+        Self::__schemaflow_codec()?.encode(id, self, buf)
+    }
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+        Self::__schemaflow_codec()?.decode_writer(frame, writer)
+    }
 }
 }
 /// Evolution samples from `schemas/evolution/` (v2 of types in the parent module).
@@ -129,6 +161,22 @@ impl ::schemaflow::GeneratedSchema for UserEvent {
     const FILE: &'static str = "user_event.avsc";
     const REFERENCES: &'static [::schemaflow::GeneratedReference] = super::__schemaflow_meta::REFS_0;
     const MESSAGE_INDEXES: &'static [i32] = &[];
+}
+impl UserEvent {
+    /// The Avro codec of this type: its schema parsed once per process.
+    #[doc(hidden)]
+    pub fn __schemaflow_codec() -> ::schemaflow::Result<&'static ::schemaflow::codec::avro::AvroCodec<Self>> {
+        static CODEC: ::std::sync::OnceLock<::std::result::Result<::schemaflow::codec::avro::AvroCodec<UserEvent>, ::std::string::String>> = ::std::sync::OnceLock::new();
+        CODEC.get_or_init(|| ::schemaflow::codec::avro::AvroCodec::new().map_err(|e| e.to_string())).as_ref().map_err(|e| ::schemaflow::Error::ParseAvroSchema { name: "com.example.events.UserEvent".to_string(), reason: e.clone() })
+    }
+}
+impl ::schemaflow::codec::RegistryCodec for UserEvent {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+        Self::__schemaflow_codec()?.encode(id, self, buf)
+    }
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+        Self::__schemaflow_codec()?.decode_writer(frame, writer)
+    }
 }
 }
 }
@@ -280,6 +328,15 @@ impl ::schemaflow::GeneratedSchema for Device {
     const REFERENCES: &'static [::schemaflow::GeneratedReference] = super::super::__schemaflow_meta::REFS_0;
     const MESSAGE_INDEXES: &'static [i32] = &[0];
 }
+impl ::schemaflow::codec::RegistryCodec for Device {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+        ::schemaflow::codec::protobuf::encode(id, self, buf);
+        Ok(())
+    }
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+        ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
+    }
+}
 impl ::schemaflow::GeneratedSchema for Address {
     const SCHEMA_TYPE: ::schemaflow::SchemaType = ::schemaflow::SchemaType::Protobuf;
     const FULL_NAME: &'static str = "events.v1.Address";
@@ -287,6 +344,15 @@ impl ::schemaflow::GeneratedSchema for Address {
     const FILE: &'static str = "events/v1/common.proto";
     const REFERENCES: &'static [::schemaflow::GeneratedReference] = super::super::__schemaflow_meta::REFS_0;
     const MESSAGE_INDEXES: &'static [i32] = &[1];
+}
+impl ::schemaflow::codec::RegistryCodec for Address {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+        ::schemaflow::codec::protobuf::encode(id, self, buf);
+        Ok(())
+    }
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+        ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
+    }
 }
 impl ::schemaflow::GeneratedSchema for UserEvent {
     const SCHEMA_TYPE: ::schemaflow::SchemaType = ::schemaflow::SchemaType::Protobuf;
@@ -296,6 +362,15 @@ impl ::schemaflow::GeneratedSchema for UserEvent {
     const REFERENCES: &'static [::schemaflow::GeneratedReference] = super::super::__schemaflow_meta::REFS_1;
     const MESSAGE_INDEXES: &'static [i32] = &[0];
 }
+impl ::schemaflow::codec::RegistryCodec for UserEvent {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+        ::schemaflow::codec::protobuf::encode(id, self, buf);
+        Ok(())
+    }
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+        ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
+    }
+}
 impl ::schemaflow::GeneratedSchema for user_event::LineItem {
     const SCHEMA_TYPE: ::schemaflow::SchemaType = ::schemaflow::SchemaType::Protobuf;
     const FULL_NAME: &'static str = "events.v1.UserEvent.LineItem";
@@ -304,6 +379,15 @@ impl ::schemaflow::GeneratedSchema for user_event::LineItem {
     const REFERENCES: &'static [::schemaflow::GeneratedReference] = super::super::__schemaflow_meta::REFS_1;
     const MESSAGE_INDEXES: &'static [i32] = &[0, 0];
 }
+impl ::schemaflow::codec::RegistryCodec for user_event::LineItem {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+        ::schemaflow::codec::protobuf::encode(id, self, buf);
+        Ok(())
+    }
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+        ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
+    }
+}
 impl ::schemaflow::GeneratedSchema for UserEventBatch {
     const SCHEMA_TYPE: ::schemaflow::SchemaType = ::schemaflow::SchemaType::Protobuf;
     const FULL_NAME: &'static str = "events.v1.UserEventBatch";
@@ -311,6 +395,15 @@ impl ::schemaflow::GeneratedSchema for UserEventBatch {
     const FILE: &'static str = "events/v1/user_event.proto";
     const REFERENCES: &'static [::schemaflow::GeneratedReference] = super::super::__schemaflow_meta::REFS_1;
     const MESSAGE_INDEXES: &'static [i32] = &[1];
+}
+impl ::schemaflow::codec::RegistryCodec for UserEventBatch {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+        ::schemaflow::codec::protobuf::encode(id, self, buf);
+        Ok(())
+    }
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+        ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
+    }
 }
 }
 }
@@ -462,6 +555,15 @@ impl ::schemaflow::GeneratedSchema for Device {
     const REFERENCES: &'static [::schemaflow::GeneratedReference] = super::super::__schemaflow_meta::REFS_0;
     const MESSAGE_INDEXES: &'static [i32] = &[0];
 }
+impl ::schemaflow::codec::RegistryCodec for Device {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+        ::schemaflow::codec::protobuf::encode(id, self, buf);
+        Ok(())
+    }
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+        ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
+    }
+}
 impl ::schemaflow::GeneratedSchema for Address {
     const SCHEMA_TYPE: ::schemaflow::SchemaType = ::schemaflow::SchemaType::Protobuf;
     const FULL_NAME: &'static str = "events.v1.Address";
@@ -469,6 +571,15 @@ impl ::schemaflow::GeneratedSchema for Address {
     const FILE: &'static str = "events/v1/common.proto";
     const REFERENCES: &'static [::schemaflow::GeneratedReference] = super::super::__schemaflow_meta::REFS_0;
     const MESSAGE_INDEXES: &'static [i32] = &[1];
+}
+impl ::schemaflow::codec::RegistryCodec for Address {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+        ::schemaflow::codec::protobuf::encode(id, self, buf);
+        Ok(())
+    }
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+        ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
+    }
 }
 impl ::schemaflow::GeneratedSchema for UserEvent {
     const SCHEMA_TYPE: ::schemaflow::SchemaType = ::schemaflow::SchemaType::Protobuf;
@@ -478,6 +589,15 @@ impl ::schemaflow::GeneratedSchema for UserEvent {
     const REFERENCES: &'static [::schemaflow::GeneratedReference] = super::super::__schemaflow_meta::REFS_1;
     const MESSAGE_INDEXES: &'static [i32] = &[0];
 }
+impl ::schemaflow::codec::RegistryCodec for UserEvent {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+        ::schemaflow::codec::protobuf::encode(id, self, buf);
+        Ok(())
+    }
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+        ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
+    }
+}
 impl ::schemaflow::GeneratedSchema for user_event::LineItem {
     const SCHEMA_TYPE: ::schemaflow::SchemaType = ::schemaflow::SchemaType::Protobuf;
     const FULL_NAME: &'static str = "events.v1.UserEvent.LineItem";
@@ -486,6 +606,15 @@ impl ::schemaflow::GeneratedSchema for user_event::LineItem {
     const REFERENCES: &'static [::schemaflow::GeneratedReference] = super::super::__schemaflow_meta::REFS_1;
     const MESSAGE_INDEXES: &'static [i32] = &[0, 0];
 }
+impl ::schemaflow::codec::RegistryCodec for user_event::LineItem {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+        ::schemaflow::codec::protobuf::encode(id, self, buf);
+        Ok(())
+    }
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+        ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
+    }
+}
 impl ::schemaflow::GeneratedSchema for UserEventBatch {
     const SCHEMA_TYPE: ::schemaflow::SchemaType = ::schemaflow::SchemaType::Protobuf;
     const FULL_NAME: &'static str = "events.v1.UserEventBatch";
@@ -493,6 +622,15 @@ impl ::schemaflow::GeneratedSchema for UserEventBatch {
     const FILE: &'static str = "events/v1/user_event.proto";
     const REFERENCES: &'static [::schemaflow::GeneratedReference] = super::super::__schemaflow_meta::REFS_1;
     const MESSAGE_INDEXES: &'static [i32] = &[1];
+}
+impl ::schemaflow::codec::RegistryCodec for UserEventBatch {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+        ::schemaflow::codec::protobuf::encode(id, self, buf);
+        Ok(())
+    }
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+        ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
+    }
 }
 }
 }

@@ -1,0 +1,180 @@
+//! Between the registry and the codecs: registering a generated type's schema (references
+//! first, recursively) and turning a schema id into a parsed writer schema.
+
+use std::sync::Arc;
+
+use moka::future::Cache;
+
+use super::cache::CachedRegistry;
+use super::types::{Schema, SchemaReference, Version};
+use crate::codec::avro::AvroSchema;
+use crate::codec::protobuf::ProtobufSchema;
+use crate::codec::WriterSchema;
+use crate::error::{Error, Result};
+use crate::wire::SchemaId;
+use crate::{GeneratedReference, GeneratedSchema, SchemaType};
+
+/// Register `T`'s schema under `subject`: each reference first (under a subject named as the
+/// reference, Confluent's default), then `T` with those references. Answers `T`'s id.
+pub async fn register_generated<T: GeneratedSchema>(
+    registry: &CachedRegistry,
+    subject: &str,
+    normalize: bool,
+) -> Result<SchemaId> {
+    let refs = register_references(registry, T::REFERENCES, normalize).await?;
+    let schema = Schema {
+        schema: T::SCHEMA_TEXT.to_string(),
+        schema_type: T::SCHEMA_TYPE,
+        references: refs,
+    };
+    Ok(registry.register(subject, &schema, normalize).await?)
+}
+
+/// The schema `T` would be registered as (with references at the versions they have now),
+/// without registering anything: for look-ups.
+pub async fn generated_schema<T: GeneratedSchema>(
+    registry: &CachedRegistry,
+    normalize: bool,
+) -> Result<Schema> {
+    let mut refs = Vec::new();
+    for r in T::REFERENCES {
+        let schema = reference_schema(registry, r, normalize).await?;
+        let found = registry.lookup(r.name, &schema, normalize).await?;
+        refs.push(SchemaReference {
+            name: r.name.to_string(),
+            subject: r.name.to_string(),
+            version: found.version,
+        });
+    }
+    Ok(Schema {
+        schema: T::SCHEMA_TEXT.to_string(),
+        schema_type: T::SCHEMA_TYPE,
+        references: refs,
+    })
+}
+
+async fn reference_schema(
+    registry: &CachedRegistry,
+    r: &GeneratedReference,
+    normalize: bool,
+) -> Result<Schema> {
+    let refs = Box::pin(register_references(registry, r.references, normalize)).await?;
+    Ok(Schema {
+        schema: r.schema_text.to_string(),
+        schema_type: r.schema_type,
+        references: refs,
+    })
+}
+
+async fn register_references(
+    registry: &CachedRegistry,
+    refs: &'static [GeneratedReference],
+    normalize: bool,
+) -> Result<Vec<SchemaReference>> {
+    let mut out = Vec::with_capacity(refs.len());
+    for r in refs {
+        let schema = reference_schema(registry, r, normalize).await?;
+        registry.register(r.name, &schema, normalize).await?;
+        let found = registry.lookup(r.name, &schema, normalize).await?;
+        out.push(SchemaReference {
+            name: r.name.to_string(),
+            subject: r.name.to_string(),
+            version: found.version,
+        });
+    }
+    Ok(out)
+}
+
+/// Schema id → parsed writer schema, with references fetched recursively; cached per id.
+#[derive(Clone)]
+pub struct SchemaResolver {
+    registry: CachedRegistry,
+    parsed: Cache<u32, WriterSchema>,
+}
+
+impl std::fmt::Debug for SchemaResolver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SchemaResolver")
+            .field("cached", &self.parsed.entry_count())
+            .finish()
+    }
+}
+
+impl SchemaResolver {
+    /// Resolve through `registry`.
+    pub fn new(registry: CachedRegistry) -> Self {
+        SchemaResolver {
+            registry,
+            parsed: Cache::new(10_000),
+        }
+    }
+
+    /// The registry used.
+    pub fn registry(&self) -> &CachedRegistry {
+        &self.registry
+    }
+
+    /// The parsed writer schema of `id`.
+    pub async fn writer_schema(&self, id: SchemaId) -> Result<WriterSchema> {
+        self.parsed
+            .try_get_with(id.0, self.load(id))
+            .await
+            .map_err(|e| (*e).clone())
+    }
+
+    async fn load(&self, id: SchemaId) -> Result<WriterSchema> {
+        let fetched = self.registry.schema_by_id(id).await?;
+        let schema = &fetched.schema;
+        let mut deps = Vec::new();
+        self.references(&schema.references, &mut deps, 0).await?;
+        match schema.schema_type {
+            SchemaType::Avro => {
+                let texts: Vec<&str> = deps.iter().map(|(_, t)| t.as_str()).collect();
+                Ok(WriterSchema::Avro(Arc::new(AvroSchema::parse(
+                    &schema.schema,
+                    &texts,
+                )?)))
+            }
+            SchemaType::Protobuf => {
+                let imports: Vec<(&str, &str)> =
+                    deps.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+                let name = format!("schema-{}.proto", id.0);
+                Ok(WriterSchema::Protobuf(Arc::new(ProtobufSchema::parse(
+                    &name,
+                    &schema.schema,
+                    &imports,
+                )?)))
+            }
+            SchemaType::Json => Err(Error::ParseAvroSchema {
+                name: format!("schema id {id}"),
+                reason: "JSON Schema is not supported".into(),
+            }),
+        }
+    }
+
+    async fn references(
+        &self,
+        refs: &[SchemaReference],
+        out: &mut Vec<(String, String)>,
+        depth: usize,
+    ) -> Result<()> {
+        if depth > 32 {
+            return Err(Error::ParseAvroSchema {
+                name: "references".into(),
+                reason: "nested too deeply".into(),
+            });
+        }
+        for r in refs {
+            if out.iter().any(|(n, _)| *n == r.name) {
+                continue;
+            }
+            let dep = self
+                .registry
+                .version(&r.subject, Version::Number(r.version))
+                .await?;
+            Box::pin(self.references(&dep.schema.references, out, depth + 1)).await?;
+            out.push((r.name.clone(), dep.schema.schema.clone()));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,422 @@
+//! The typed producer and consumer through a real broker process (Tansu over TCP) and the
+//! embedded registry over HTTP: volume, evolution, tombstones, poison messages and the DLQ.
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::broker::{broker, create_topic, rand_topic};
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{Headers, Message as _};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use schemaflow::codec::RegistryCodec;
+use schemaflow::consumer::{ConsumerConfig, DeadLetter, Message, TypedConsumer};
+use schemaflow::generated::avro::evolution::user_event as avro_v2;
+use schemaflow::generated::avro::user_event::UserEvent;
+use schemaflow::generated::proto::events::v1 as pb;
+use schemaflow::generated::proto::evolution::events::v1 as pb_v2;
+use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
+use schemaflow::registry::server::{
+    CheckInput, CompatibilityChecker, EmbeddedRegistry, ServerConfig,
+};
+use schemaflow::registry::{
+    CacheConfig, CachedRegistry, ClientConfig, CompatibilityLevel, RegistryClient,
+};
+use tokio::sync::Notify;
+
+struct AllowAll;
+impl CompatibilityChecker for AllowAll {
+    fn check(
+        &self,
+        _: CompatibilityLevel,
+        _: &[CheckInput],
+        _: &CheckInput,
+    ) -> Result<Vec<String>, String> {
+        Ok(Vec::new())
+    }
+}
+
+async fn registry() -> (EmbeddedRegistry, CachedRegistry) {
+    let server = EmbeddedRegistry::start(
+        ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..ServerConfig::default()
+        },
+        Arc::new(AllowAll),
+    )
+    .await
+    .unwrap();
+    let cached = CachedRegistry::new(
+        RegistryClient::new(ClientConfig::new(server.url())).unwrap(),
+        CacheConfig::default(),
+    );
+    (server, cached)
+}
+
+fn avro_event(i: usize) -> UserEvent {
+    let mut e = common::avro_full();
+    e.user_id = format!("user-{i}");
+    e.occurred_at = i as i64;
+    e
+}
+
+fn proto_event(i: usize) -> pb::UserEvent {
+    let mut e = common::proto_full();
+    e.user_id = format!("user-{i}");
+    e.amount_cents = i as i64;
+    e
+}
+
+/// Produce all `values` to `topic` (keys `k-i`), waiting for every delivery.
+async fn produce_all<V: RegistryCodec>(producer: &TypedProducer, topic: &str, values: &[V]) {
+    let keys: Vec<String> = (0..values.len()).map(|i| format!("k-{i}")).collect();
+    let mut pending = Vec::with_capacity(values.len());
+    for (v, k) in values.iter().zip(&keys) {
+        pending.push(
+            producer
+                .enqueue(Record::to(topic).key(k.as_bytes()).value(v))
+                .await
+                .unwrap(),
+        );
+    }
+    for p in pending {
+        p.await.unwrap();
+    }
+}
+
+/// Run a consumer until `expected` records were handled; returns them.
+async fn consume<V: RegistryCodec + std::fmt::Debug>(
+    consumer: TypedConsumer<V>,
+    expected: usize,
+) -> (Vec<Message<V>>, schemaflow::consumer::ConsumerStats) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let done = Arc::new(Notify::new());
+    let (s, d) = (seen.clone(), done.clone());
+    let run = consumer.run(
+        move |m: Message<V>| {
+            let s = s.clone();
+            let d = d.clone();
+            async move {
+                let mut v = s.lock().unwrap();
+                v.push(m);
+                if v.len() >= expected {
+                    d.notify_one();
+                }
+                Ok::<(), String>(())
+            }
+        },
+        async move {
+            let _ = tokio::time::timeout(Duration::from_secs(120), done.notified()).await;
+        },
+    );
+    let stats = run.await.unwrap();
+    let v = std::mem::take(&mut *seen.lock().unwrap());
+    (v, stats)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_avro_events_round_trip() {
+    let b = broker();
+    let (server, reg) = registry().await;
+    let topic = rand_topic("avro-10k");
+    create_topic(&b.bootstrap, &topic, 3).await;
+    let producer = TypedProducer::new(ProducerConfig::new(&b.bootstrap), reg.clone()).unwrap();
+    let values: Vec<UserEvent> = (0..10_000).map(avro_event).collect();
+    produce_all(&producer, &topic, &values).await;
+    producer.flush(Duration::from_secs(10)).unwrap();
+
+    let consumer = TypedConsumer::<UserEvent>::new(
+        ConsumerConfig::new(&b.bootstrap, rand_topic("g"), &[&topic]),
+        reg.clone(),
+    )
+    .unwrap();
+    let (got, stats) = consume(consumer, 10_000).await;
+    assert_eq!(got.len(), 10_000);
+    assert_eq!(stats.handled, 10_000);
+    assert_eq!(stats.dead_lettered, 0);
+    let by_user: BTreeMap<String, UserEvent> = got
+        .into_iter()
+        .map(|m| {
+            let v = m.value.unwrap();
+            (v.user_id.clone(), v)
+        })
+        .collect();
+    assert_eq!(by_user.len(), 10_000, "no duplicates, none missing");
+    for v in values {
+        assert_eq!(by_user[&v.user_id], v);
+    }
+    // Schemas were resolved once each (register, references, fetch by id), not per message.
+    let stats = reg.stats();
+    assert!(stats.misses <= 8, "{stats:?}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_protobuf_events_round_trip() {
+    let b = broker();
+    let (server, reg) = registry().await;
+    let topic = rand_topic("proto-10k");
+    create_topic(&b.bootstrap, &topic, 3).await;
+    let producer = TypedProducer::new(ProducerConfig::new(&b.bootstrap), reg.clone()).unwrap();
+    let values: Vec<pb::UserEvent> = (0..10_000).map(proto_event).collect();
+    produce_all(&producer, &topic, &values).await;
+
+    let consumer = TypedConsumer::<pb::UserEvent>::new(
+        ConsumerConfig::new(&b.bootstrap, rand_topic("g"), &[&topic]),
+        reg.clone(),
+    )
+    .unwrap();
+    let (got, stats) = consume(consumer, 10_000).await;
+    assert_eq!(stats.handled, 10_000);
+    let by_user: BTreeMap<String, pb::UserEvent> = got
+        .into_iter()
+        .map(|m| {
+            let v = m.value.unwrap();
+            (v.user_id.clone(), v)
+        })
+        .collect();
+    assert_eq!(by_user.len(), 10_000);
+    for v in values {
+        assert_eq!(by_user[&v.user_id], v);
+    }
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evolution_v2_producer_v1_consumer_and_back() {
+    let b = broker();
+    let (server, reg) = registry().await;
+    let producer = TypedProducer::new(ProducerConfig::new(&b.bootstrap), reg.clone()).unwrap();
+
+    // Avro: v2 written, v1 read (field dropped); v1 written, v2 read (default filled).
+    let t1 = rand_topic("evo-avro-a");
+    create_topic(&b.bootstrap, &t1, 1).await;
+    produce_all(&producer, &t1, &[common::avro_v2_full("ios")]).await;
+    let c = TypedConsumer::<UserEvent>::new(
+        ConsumerConfig::new(&b.bootstrap, rand_topic("g"), &[&t1]),
+        reg.clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        consume(c, 1).await.0[0].value.as_ref().unwrap(),
+        &common::avro_full()
+    );
+
+    let t2 = rand_topic("evo-avro-b");
+    create_topic(&b.bootstrap, &t2, 1).await;
+    produce_all(&producer, &t2, &[common::avro_full()]).await;
+    let c = TypedConsumer::<avro_v2::UserEvent>::new(
+        ConsumerConfig::new(&b.bootstrap, rand_topic("g"), &[&t2]),
+        reg.clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        consume(c, 1).await.0[0].value.as_ref().unwrap(),
+        &common::avro_v2_full("web")
+    );
+
+    // Protobuf both ways.
+    let t3 = rand_topic("evo-proto");
+    create_topic(&b.bootstrap, &t3, 1).await;
+    produce_all(&producer, &t3, &[common::proto_v2_full("ios")]).await;
+    let c = TypedConsumer::<pb::UserEvent>::new(
+        ConsumerConfig::new(&b.bootstrap, rand_topic("g"), &[&t3]),
+        reg.clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        consume(c, 1).await.0[0].value.as_ref().unwrap(),
+        &common::proto_full()
+    );
+    let c = TypedConsumer::<pb_v2::UserEvent>::new(
+        ConsumerConfig::new(&b.bootstrap, rand_topic("g"), &[&t3]),
+        reg.clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        consume(c, 1).await.0[0].value.as_ref().unwrap(),
+        &common::proto_v2_full("ios")
+    );
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn poison_messages_go_to_the_dlq_and_good_ones_flow() {
+    let b = broker();
+    let (server, reg) = registry().await;
+    let topic = rand_topic("poison");
+    let dlq = format!("{topic}.dlq");
+    create_topic(&b.bootstrap, &topic, 1).await;
+    let producer = TypedProducer::new(ProducerConfig::new(&b.bootstrap), reg.clone()).unwrap();
+    let raw: FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &b.bootstrap)
+        .create()
+        .unwrap();
+    let poisons: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "random",
+            (0..64)
+                .map(|_| fastrand::u8(..))
+                .map(|b| b | 0x80)
+                .collect(),
+        ),
+        ("unknown-id", vec![0, 0, 0, 0x30, 0x39, 2, 4, 6]),
+        ("wrong-magic", vec![7, 0, 0, 0, 1, 0]),
+        ("truncated", {
+            let mut f = Vec::new();
+            let id = producer.preload::<UserEvent>(&topic).await.unwrap();
+            avro_event(0).encode_frame(id, &mut f).unwrap();
+            f.truncate(20);
+            f
+        }),
+    ];
+    let mut good = 0;
+    for i in 0..40 {
+        if i % 10 == 5 {
+            let (name, bytes) = &poisons[i / 10];
+            raw.send(
+                FutureRecord::to(&topic).key(*name).payload(bytes).headers(
+                    rdkafka::message::OwnedHeaders::new().insert(rdkafka::message::Header {
+                        key: "origin",
+                        value: Some("test"),
+                    }),
+                ),
+                Duration::from_secs(5),
+            )
+            .await
+            .unwrap();
+        } else {
+            producer
+                .send(Record::to(&topic).key(b"good").value(&avro_event(i)))
+                .await
+                .unwrap();
+            good += 1;
+        }
+    }
+    // A tombstone is passed through, never dead-lettered.
+    producer
+        .send(Record::<UserEvent>::to(&topic).key(b"gone"))
+        .await
+        .unwrap();
+
+    let mut cfg = ConsumerConfig::new(&b.bootstrap, rand_topic("g"), &[&topic]);
+    cfg.dead_letter = DeadLetter::PerTopic;
+    let consumer = TypedConsumer::<UserEvent>::new(cfg, reg.clone()).unwrap();
+    let (got, stats) = consume(consumer, good + 1).await;
+    assert_eq!(stats.dead_lettered, 4);
+    assert_eq!(got.iter().filter(|m| m.value.is_some()).count(), good);
+    let tomb: Vec<_> = got.iter().filter(|m| m.value.is_none()).collect();
+    assert_eq!(tomb.len(), 1);
+    assert_eq!(tomb[0].key.as_deref(), Some(&b"gone"[..]));
+
+    // The DLQ holds the original bytes with the error headers.
+    let c: StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &b.bootstrap)
+        .set("group.id", rand_topic("dlq-reader"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    c.subscribe(&[&dlq]).unwrap();
+    let mut kinds = BTreeSet::new();
+    for _ in 0..4 {
+        let m = tokio::time::timeout(Duration::from_secs(30), c.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        let name = std::str::from_utf8(m.key().unwrap()).unwrap().to_string();
+        let original = &poisons.iter().find(|(n, _)| *n == name).unwrap().1;
+        assert_eq!(
+            m.payload().unwrap(),
+            original.as_slice(),
+            "{name}: original bytes kept"
+        );
+        let h = m.headers().unwrap();
+        let get = |k: &str| {
+            h.iter()
+                .find(|x| x.key == k)
+                .and_then(|x| x.value)
+                .map(|v| String::from_utf8_lossy(v).to_string())
+        };
+        assert_eq!(
+            get("origin").as_deref(),
+            Some("test"),
+            "original headers kept"
+        );
+        assert_eq!(
+            get("__connect.errors.topic").as_deref(),
+            Some(topic.as_str())
+        );
+        assert_eq!(get("__connect.errors.partition").as_deref(), Some("0"));
+        assert!(get("__connect.errors.offset")
+            .unwrap()
+            .parse::<i64>()
+            .is_ok());
+        assert_eq!(
+            get("__connect.errors.stage").as_deref(),
+            Some("VALUE_CONVERTER")
+        );
+        assert!(!get("__connect.errors.exception.message")
+            .unwrap()
+            .is_empty());
+        kinds.insert((name, get("__connect.errors.exception.class.name").unwrap()));
+    }
+    assert_eq!(
+        kinds.into_iter().collect::<Vec<_>>(),
+        vec![
+            ("random".to_string(), "FrameError".to_string()),
+            ("truncated".to_string(), "AvroDecodeError".to_string()),
+            ("unknown-id".to_string(), "RegistryError".to_string()),
+            ("wrong-magic".to_string(), "FrameError".to_string()),
+        ]
+    );
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_dlq_a_poison_message_stops_the_consumer_uncommitted() {
+    let b = broker();
+    let (server, reg) = registry().await;
+    let topic = rand_topic("stop");
+    create_topic(&b.bootstrap, &topic, 1).await;
+    let raw: FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &b.bootstrap)
+        .create()
+        .unwrap();
+    raw.send(
+        FutureRecord::<(), _>::to(&topic).payload(&b"\x05junk"[..]),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    let group = rand_topic("g");
+    let consumer = TypedConsumer::<UserEvent>::new(
+        ConsumerConfig::new(&b.bootstrap, &group, &[&topic]),
+        reg.clone(),
+    )
+    .unwrap();
+    let err = consumer
+        .run(
+            |_m| async { Ok::<(), String>(()) },
+            tokio::time::sleep(Duration::from_secs(60)),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("magic"), "{err}");
+    drop(consumer);
+    // Nothing was committed past it: a new member of the group sees it again.
+    let again = TypedConsumer::<UserEvent>::new(
+        ConsumerConfig::new(&b.bootstrap, &group, &[&topic]),
+        reg.clone(),
+    )
+    .unwrap();
+    let err = again
+        .run(
+            |_m| async { Ok::<(), String>(()) },
+            tokio::time::sleep(Duration::from_secs(60)),
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("magic"), "{err}");
+    server.stop().await.unwrap();
+}
