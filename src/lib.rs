@@ -53,6 +53,7 @@ pub mod codec;
 pub mod consumer;
 mod decimal;
 pub mod error;
+pub mod exactly_once;
 pub mod generated;
 pub mod producer;
 pub mod registry;

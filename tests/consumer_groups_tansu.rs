@@ -11,13 +11,22 @@ use common::broker::{broker, create_topic, rand_topic};
 use schemaflow::consumer::{ConsumerConfig, Message, TypedConsumer};
 use schemaflow::generated::avro::user_event::UserEvent;
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
-use schemaflow::registry::server::{CheckInput, CompatibilityChecker, EmbeddedRegistry, ServerConfig};
-use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, CompatibilityLevel, RegistryClient};
+use schemaflow::registry::server::{
+    CheckInput, CompatibilityChecker, EmbeddedRegistry, ServerConfig,
+};
+use schemaflow::registry::{
+    CacheConfig, CachedRegistry, ClientConfig, CompatibilityLevel, RegistryClient,
+};
 use tokio::sync::Notify;
 
 struct AllowAll;
 impl CompatibilityChecker for AllowAll {
-    fn check(&self, _: CompatibilityLevel, _: &[CheckInput], _: &CheckInput) -> Result<Vec<String>, String> {
+    fn check(
+        &self,
+        _: CompatibilityLevel,
+        _: &[CheckInput],
+        _: &CheckInput,
+    ) -> Result<Vec<String>, String> {
         Ok(Vec::new())
     }
 }
@@ -25,12 +34,18 @@ impl CompatibilityChecker for AllowAll {
 async fn setup(partitions: i32, count: usize) -> (EmbeddedRegistry, CachedRegistry, String) {
     let b = broker();
     let server = EmbeddedRegistry::start(
-        ServerConfig { listen: "127.0.0.1:0".parse().unwrap(), ..ServerConfig::default() },
+        ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..ServerConfig::default()
+        },
         Arc::new(AllowAll),
     )
     .await
     .unwrap();
-    let reg = CachedRegistry::new(RegistryClient::new(ClientConfig::new(server.url())).unwrap(), CacheConfig::default());
+    let reg = CachedRegistry::new(
+        RegistryClient::new(ClientConfig::new(server.url())).unwrap(),
+        CacheConfig::default(),
+    );
     let topic = rand_topic("group");
     create_topic(&b.bootstrap, &topic, partitions).await;
     let producer = TypedProducer::new(ProducerConfig::new(&b.bootstrap), reg.clone()).unwrap();
@@ -44,7 +59,12 @@ async fn setup(partitions: i32, count: usize) -> (EmbeddedRegistry, CachedRegist
         .collect();
     for (i, e) in events.iter().enumerate() {
         let p = (i % partitions as usize) as i32;
-        pending.push(producer.enqueue(Record::to(&topic).value(e).partition(p)).await.unwrap());
+        pending.push(
+            producer
+                .enqueue(Record::to(&topic).value(e).partition(p))
+                .await
+                .unwrap(),
+        );
     }
     for p in pending {
         p.await.unwrap();
@@ -58,13 +78,21 @@ fn config(topic: &str, group: &str) -> ConsumerConfig {
     let mut c = ConsumerConfig::new(&broker().bootstrap, group, &[topic]);
     c.commit_every = 50;
     c.commit_interval = Duration::from_millis(200);
-    c.properties.insert("session.timeout.ms".into(), "6000".into());
-    c.properties.insert("heartbeat.interval.ms".into(), "500".into());
+    c.properties
+        .insert("session.timeout.ms".into(), "6000".into());
+    c.properties
+        .insert("heartbeat.interval.ms".into(), "500".into());
     c
 }
 
 /// Run member `me` until `stop` is notified (a clean stop) or the future is dropped (a crash).
-async fn member(consumer: TypedConsumer<UserEvent>, me: usize, log: Log, handled: Arc<AtomicUsize>, stop: Arc<Notify>) {
+async fn member(
+    consumer: TypedConsumer<UserEvent>,
+    me: usize,
+    log: Log,
+    handled: Arc<AtomicUsize>,
+    stop: Arc<Notify>,
+) {
     consumer
         .run(
             move |m: Message<UserEvent>| {
@@ -104,19 +132,32 @@ async fn two_members_share_partitions_and_one_dies_mid_stream() {
 
     let a = TypedConsumer::<UserEvent>::new(config(&topic, &group), reg.clone()).unwrap();
     let b = TypedConsumer::<UserEvent>::new(config(&topic, &group), reg.clone()).unwrap();
-    let task_a = tokio::spawn(member(a, 0, log.clone(), handled.clone(), Arc::new(Notify::new())));
+    let task_a = tokio::spawn(member(
+        a,
+        0,
+        log.clone(),
+        handled.clone(),
+        Arc::new(Notify::new()),
+    ));
     let task_b = tokio::spawn(member(b, 1, log.clone(), handled.clone(), stop_b.clone()));
 
     // Let both work, then kill A abruptly (no final commit, no clean leave).
     wait_until(&handled, N / 2).await;
     task_a.abort();
     let _ = task_a.await;
-    let a_done: BTreeSet<(i32, i64)> = log.lock().unwrap().iter().filter(|e| e.0 == 0).map(|e| (e.1, e.2)).collect();
+    let a_done: BTreeSet<(i32, i64)> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| e.0 == 0)
+        .map(|e| (e.1, e.2))
+        .collect();
 
     // B takes A's partitions over after the session timeout, and finishes the topic.
     tokio::time::timeout(Duration::from_secs(120), async {
         loop {
-            let seen: BTreeSet<(i32, i64)> = log.lock().unwrap().iter().map(|e| (e.1, e.2)).collect();
+            let seen: BTreeSet<(i32, i64)> =
+                log.lock().unwrap().iter().map(|e| (e.1, e.2)).collect();
             if seen.len() == N {
                 break;
             }
@@ -131,22 +172,35 @@ async fn two_members_share_partitions_and_one_dies_mid_stream() {
     let log = log.lock().unwrap().clone();
     let seen: BTreeSet<(i32, i64)> = log.iter().map(|e| (e.1, e.2)).collect();
     assert_eq!(seen.len(), N, "no record lost");
-    assert!(log.iter().any(|e| e.0 == 0) && log.iter().any(|e| e.0 == 1), "both members worked");
+    assert!(
+        log.iter().any(|e| e.0 == 0) && log.iter().any(|e| e.0 == 1),
+        "both members worked"
+    );
     // Duplicates are only A's uncommitted tail: at most commit_every per partition, plus the
     // records in flight between two commits.
     let mut count: BTreeMap<(i32, i64), usize> = BTreeMap::new();
     for e in &log {
         *count.entry((e.1, e.2)).or_default() += 1;
     }
-    let dups: Vec<_> = count.iter().filter(|(_, c)| **c > 1).map(|(k, _)| *k).collect();
-    assert!(dups.iter().all(|d| a_done.contains(d)), "only records A handled are seen twice");
+    let dups: Vec<_> = count
+        .iter()
+        .filter(|(_, c)| **c > 1)
+        .map(|(k, _)| *k)
+        .collect();
+    assert!(
+        dups.iter().all(|d| a_done.contains(d)),
+        "only records A handled are seen twice"
+    );
     assert!(dups.len() <= 3 * 100, "{} duplicates", dups.len());
     // One owner at a time: per partition, the sequence of handlers is A…A then B…B (or
     // B then A then B around the first rebalance), never interleaved record by record.
     for p in 0..3 {
         let owners: Vec<usize> = log.iter().filter(|e| e.1 == p).map(|e| e.0).collect();
         let switches = owners.windows(2).filter(|w| w[0] != w[1]).count();
-        assert!(switches <= 3, "partition {p} switched owner {switches} times");
+        assert!(
+            switches <= 3,
+            "partition {p} switched owner {switches} times"
+        );
     }
     server.stop().await.unwrap();
 }
@@ -159,7 +213,13 @@ async fn restart_after_a_crash_resumes_from_the_last_commit() {
     let log: Log = Arc::new(Mutex::new(Vec::new()));
     let handled = Arc::new(AtomicUsize::new(0));
     let first = TypedConsumer::<UserEvent>::new(config(&topic, &group), reg.clone()).unwrap();
-    let task = tokio::spawn(member(first, 0, log.clone(), handled.clone(), Arc::new(Notify::new())));
+    let task = tokio::spawn(member(
+        first,
+        0,
+        log.clone(),
+        handled.clone(),
+        Arc::new(Notify::new()),
+    ));
     wait_until(&handled, 550).await;
     task.abort(); // crash: no final commit
     let _ = task.await;
@@ -167,9 +227,20 @@ async fn restart_after_a_crash_resumes_from_the_last_commit() {
 
     let stop = Arc::new(Notify::new());
     let second = TypedConsumer::<UserEvent>::new(config(&topic, &group), reg.clone()).unwrap();
-    let task = tokio::spawn(member(second, 1, log.clone(), handled.clone(), stop.clone()));
+    let task = tokio::spawn(member(
+        second,
+        1,
+        log.clone(),
+        handled.clone(),
+        stop.clone(),
+    ));
     tokio::time::timeout(Duration::from_secs(60), async {
-        while !log.lock().unwrap().iter().any(|e| e.0 == 1 && e.2 == N as i64 - 1) {
+        while !log
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| e.0 == 1 && e.2 == N as i64 - 1)
+        {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     })
@@ -182,8 +253,14 @@ async fn restart_after_a_crash_resumes_from_the_last_commit() {
     let resumed_at = log.iter().filter(|e| e.0 == 1).map(|e| e.2).min().unwrap();
     let all: BTreeSet<i64> = log.iter().map(|e| e.2).collect();
     assert_eq!(all.len(), N, "nothing lost");
-    assert!(resumed_at <= crashed_at + 1, "resumed at {resumed_at}, crashed after {crashed_at}: a gap");
-    assert!(resumed_at >= 100, "resumed at {resumed_at}: earlier commits were lost");
+    assert!(
+        resumed_at <= crashed_at + 1,
+        "resumed at {resumed_at}, crashed after {crashed_at}: a gap"
+    );
+    assert!(
+        resumed_at >= 100,
+        "resumed at {resumed_at}: earlier commits were lost"
+    );
     // Replayed: exactly the uncommitted tail.
     let replayed = log.iter().filter(|e| e.0 == 1 && e.2 <= crashed_at).count() as i64;
     assert_eq!(replayed, crashed_at + 1 - resumed_at);

@@ -467,7 +467,7 @@ impl RegistryClient {
             };
             // Another URL first, if there is one; a retry (with backoff) once all were tried.
             url_index += 1;
-            if url_index % self.config.urls.len() != 0 {
+            if !url_index.is_multiple_of(self.config.urls.len()) {
                 tracing::debug!(error = %err.0, "registry call failed; failing over");
                 continue;
             }

@@ -1,0 +1,373 @@
+//! Exactly-once consume–transform–produce: read `I` records, turn each into zero or more `O`
+//! records, and write them and the input offsets in one Kafka transaction.
+//!
+//! ```text
+//! loop: poll up to batch_size records (read_committed)
+//!       begin_transaction
+//!       for each: decode → transform → produce outputs (frames with the output's schema id)
+//!                 undecodable → the dead-letter topic, in the same transaction
+//!       send_offsets_to_transaction(positions, group metadata); commit_transaction
+//! on any error: abort_transaction, rewind each partition to its first record in the batch, go again
+//! ```
+//!
+//! Either the outputs and the offsets of a batch are both committed, or neither: a restart or
+//! an aborted batch re-reads exactly the uncommitted inputs, and `read_committed` readers of
+//! the output never see the outputs of an aborted batch.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{BorrowedMessage, Header, Message as _, OwnedHeaders};
+use rdkafka::producer::{FutureRecord, Producer};
+use rdkafka::{ClientConfig as KafkaConfig, Offset, TopicPartitionList};
+
+use crate::codec::RegistryCodec;
+use crate::error::{Error, Result};
+use crate::producer::{kafka_error, ProducerConfig, Record, TypedProducer};
+use crate::registry::schemas::SchemaResolver;
+use crate::registry::CachedRegistry;
+use crate::wire;
+
+/// Settings of an [`ExactlyOnceProcessor`].
+#[derive(Debug, Clone)]
+pub struct ExactlyOnceConfig {
+    /// `bootstrap.servers`.
+    pub brokers: String,
+    /// Consumer group of the inputs.
+    pub group_id: String,
+    /// Input topics.
+    pub input_topics: Vec<String>,
+    /// Output topic.
+    pub output_topic: String,
+    /// `transactional.id`: stable per processor instance (a restarted instance with the same
+    /// id fences off its zombie predecessor).
+    pub transactional_id: String,
+    /// Dead-letter topic for undecodable inputs (written in the same transaction).
+    pub dead_letter_topic: String,
+    /// Records per transaction, at most. Default: 500.
+    pub batch_size: usize,
+    /// How long to wait for more records before committing a partial batch. Default: 100 ms.
+    pub batch_wait: Duration,
+    /// Aborted batches retried before giving up. Default: 10.
+    pub max_aborts: u32,
+    /// librdkafka properties for both clients, applied last.
+    pub properties: std::collections::BTreeMap<String, String>,
+}
+
+impl ExactlyOnceConfig {
+    /// Defaults; the dead-letter topic is `<output>.dlq`.
+    pub fn new(
+        brokers: &str,
+        group_id: &str,
+        input: &str,
+        output: &str,
+        transactional_id: &str,
+    ) -> Self {
+        ExactlyOnceConfig {
+            brokers: brokers.into(),
+            group_id: group_id.into(),
+            input_topics: vec![input.into()],
+            output_topic: output.into(),
+            transactional_id: transactional_id.into(),
+            dead_letter_topic: format!("{output}.dlq"),
+            batch_size: 500,
+            batch_wait: Duration::from_millis(100),
+            max_aborts: 10,
+            properties: Default::default(),
+        }
+    }
+}
+
+/// Counters of a processor run.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ExactlyOnceStats {
+    /// Input records in committed transactions.
+    pub inputs: u64,
+    /// Output records in committed transactions.
+    pub outputs: u64,
+    /// Inputs dead-lettered (in committed transactions).
+    pub dead_lettered: u64,
+    /// Transactions committed.
+    pub commits: u64,
+    /// Transactions aborted (and retried).
+    pub aborts: u64,
+}
+
+/// A transactional consume–transform–produce loop from `I` to `O`.
+pub struct ExactlyOnceProcessor<I, O> {
+    consumer: StreamConsumer,
+    producer: TypedProducer,
+    resolver: SchemaResolver,
+    config: ExactlyOnceConfig,
+    _types: PhantomData<fn(I) -> O>,
+}
+
+impl<I, O> std::fmt::Debug for ExactlyOnceProcessor<I, O> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExactlyOnceProcessor")
+            .field("transactional_id", &self.config.transactional_id)
+            .finish()
+    }
+}
+
+impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
+    /// Create the clients, initialise transactions (fencing older instances) and subscribe.
+    pub async fn new(config: ExactlyOnceConfig, registry: CachedRegistry) -> Result<Self> {
+        let mut pc =
+            ProducerConfig::new(&config.brokers).set("transactional.id", &config.transactional_id);
+        for (k, v) in &config.properties {
+            pc = pc.set(k, v);
+        }
+        let producer = TypedProducer::new(pc, registry.clone())?;
+        let p = producer.inner().clone();
+        tokio::task::spawn_blocking(move || p.init_transactions(Duration::from_secs(30)))
+            .await
+            .map_err(|e| Error::Kafka {
+                operation: "initialising transactions".into(),
+                reason: e.to_string(),
+                retriable: false,
+            })?
+            .map_err(|e| kafka_error("initialising transactions", e))?;
+        let mut cc = KafkaConfig::new();
+        cc.set("bootstrap.servers", &config.brokers)
+            .set("group.id", &config.group_id)
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("isolation.level", "read_committed");
+        for (k, v) in &config.properties {
+            cc.set(k, v);
+        }
+        let consumer: StreamConsumer = cc
+            .create()
+            .map_err(|e| kafka_error("creating the consumer", e))?;
+        let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
+        consumer
+            .subscribe(&topics)
+            .map_err(|e| kafka_error("subscribing", e))?;
+        Ok(ExactlyOnceProcessor {
+            consumer,
+            producer,
+            resolver: SchemaResolver::new(registry),
+            config,
+            _types: PhantomData,
+        })
+    }
+
+    /// Process until `shutdown` completes; each input goes through `transform`. A transform
+    /// error aborts the batch (it is retried, up to `max_aborts` times in a row).
+    pub async fn run<F, E>(
+        &self,
+        mut transform: F,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<ExactlyOnceStats>
+    where
+        F: FnMut(&I) -> std::result::Result<Vec<O>, E>,
+        E: std::fmt::Display,
+    {
+        tokio::pin!(shutdown);
+        let mut stats = ExactlyOnceStats::default();
+        let mut aborts_in_row = 0u32;
+        loop {
+            // Gather a batch (at least one record, then whatever comes within batch_wait).
+            let mut batch: Vec<BorrowedMessage<'_>> = Vec::new();
+            tokio::select! {
+                biased;
+                () = &mut shutdown => return Ok(stats),
+                m = self.consumer.recv() => match m {
+                    Ok(m) => batch.push(m),
+                    Err(e) => { tracing::warn!(error = %e, "consumer error"); continue; }
+                },
+            }
+            let deadline = tokio::time::Instant::now() + self.config.batch_wait;
+            while batch.len() < self.config.batch_size {
+                match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
+                    Ok(Ok(m)) => batch.push(m),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "consumer error"),
+                    Err(_) => break,
+                }
+            }
+            match self.transact(&batch, &mut transform).await {
+                Ok((outputs, dead)) => {
+                    stats.inputs += batch.len() as u64;
+                    stats.outputs += outputs;
+                    stats.dead_lettered += dead;
+                    stats.commits += 1;
+                    aborts_in_row = 0;
+                }
+                Err(e) => {
+                    stats.aborts += 1;
+                    aborts_in_row += 1;
+                    tracing::warn!(error = %e, "transaction aborted; rewinding");
+                    let p = self.producer.inner().clone();
+                    let _ = tokio::task::spawn_blocking(move || {
+                        p.abort_transaction(Duration::from_secs(30))
+                    })
+                    .await;
+                    // Back to the first record of each partition in this batch: everything
+                    // before it was in a committed transaction (records are handled in order).
+                    let mut starts: std::collections::BTreeMap<(String, i32), i64> =
+                        Default::default();
+                    for m in &batch {
+                        let e = starts
+                            .entry((m.topic().to_string(), m.partition()))
+                            .or_insert(m.offset());
+                        *e = (*e).min(m.offset());
+                    }
+                    drop(batch);
+                    self.rewind(&starts)?;
+                    if aborts_in_row > self.config.max_aborts {
+                        return Err(e);
+                    }
+                    tokio::time::sleep(Duration::from_millis(
+                        100 * u64::from(aborts_in_row.min(20)),
+                    ))
+                    .await;
+                }
+            }
+        }
+    }
+
+    async fn transact<F, E>(
+        &self,
+        batch: &[BorrowedMessage<'_>],
+        transform: &mut F,
+    ) -> Result<(u64, u64)>
+    where
+        F: FnMut(&I) -> std::result::Result<Vec<O>, E>,
+        E: std::fmt::Display,
+    {
+        let producer = self.producer.inner();
+        producer
+            .begin_transaction()
+            .map_err(|e| kafka_error("beginning a transaction", e))?;
+        let mut pending = Vec::new();
+        let mut raw_pending = Vec::new();
+        let mut outputs = 0u64;
+        let mut dead = 0u64;
+        let mut offsets = TopicPartitionList::new();
+        for msg in batch {
+            offsets
+                .add_partition_offset(
+                    msg.topic(),
+                    msg.partition(),
+                    Offset::Offset(msg.offset() + 1),
+                )
+                .map_err(|e| kafka_error("recording offsets", e))?;
+            let Some(payload) = msg.payload() else {
+                continue;
+            };
+            match self.decode(payload).await {
+                Ok(value) => {
+                    let outs = transform(&value).map_err(|e| Error::Handler {
+                        topic: msg.topic().into(),
+                        partition: msg.partition(),
+                        offset: msg.offset(),
+                        reason: e.to_string(),
+                    })?;
+                    for o in &outs {
+                        let mut rec = Record::to(&self.config.output_topic).value(o);
+                        if let Some(k) = msg.key() {
+                            rec = rec.key(k);
+                        }
+                        pending.push(self.producer.enqueue(rec).await?);
+                        outputs += 1;
+                    }
+                }
+                Err(Error::Registry(r)) if r.is_transient() => return Err(Error::Registry(r)),
+                Err(e) => {
+                    let headers = OwnedHeaders::new()
+                        .insert(Header {
+                            key: "__connect.errors.topic",
+                            value: Some(msg.topic()),
+                        })
+                        .insert(Header {
+                            key: "__connect.errors.partition",
+                            value: Some(&msg.partition().to_string()),
+                        })
+                        .insert(Header {
+                            key: "__connect.errors.offset",
+                            value: Some(&msg.offset().to_string()),
+                        })
+                        .insert(Header {
+                            key: "__connect.errors.stage",
+                            value: Some("VALUE_CONVERTER"),
+                        })
+                        .insert(Header {
+                            key: "__connect.errors.exception.message",
+                            value: Some(&e.to_string()),
+                        });
+                    let mut rec: FutureRecord<'_, [u8], [u8]> =
+                        FutureRecord::to(&self.config.dead_letter_topic)
+                            .payload(payload)
+                            .headers(headers);
+                    if let Some(k) = msg.key() {
+                        rec = rec.key(k);
+                    }
+                    raw_pending.push(
+                        producer
+                            .send_result(rec)
+                            .map_err(|(e, _)| kafka_error("writing a dead letter", e))?,
+                    );
+                    dead += 1;
+                }
+            }
+        }
+        for p in pending {
+            p.await?;
+        }
+        for p in raw_pending {
+            match p.await {
+                Ok(Ok(_)) => {}
+                Ok(Err((e, _))) => return Err(kafka_error("writing a dead letter", e)),
+                Err(_) => {
+                    return Err(kafka_error(
+                        "writing a dead letter",
+                        rdkafka::error::KafkaError::Canceled,
+                    ))
+                }
+            }
+        }
+        let meta = self.consumer.group_metadata().ok_or_else(|| Error::Kafka {
+            operation: "reading group metadata".into(),
+            reason: "the consumer has no group metadata".into(),
+            retriable: true,
+        })?;
+        let p = producer.clone();
+        tokio::task::spawn_blocking(move || -> Result<()> {
+            p.send_offsets_to_transaction(&offsets, &meta, Duration::from_secs(30))
+                .map_err(|e| kafka_error("sending offsets to the transaction", e))?;
+            p.commit_transaction(Duration::from_secs(30))
+                .map_err(|e| kafka_error("committing the transaction", e))
+        })
+        .await
+        .map_err(|e| Error::Kafka {
+            operation: "committing the transaction".into(),
+            reason: e.to_string(),
+            retriable: false,
+        })??;
+        Ok((outputs, dead))
+    }
+
+    async fn decode(&self, payload: &[u8]) -> Result<I> {
+        let (id, _) = wire::read_header(payload)?;
+        let writer = self.resolver.writer_schema(id).await?;
+        Ok(I::decode_frame(payload, &writer)?.1)
+    }
+
+    /// After an abort: seek every partition of the aborted batch back to its first record.
+    fn rewind(&self, starts: &std::collections::BTreeMap<(String, i32), i64>) -> Result<()> {
+        for ((topic, partition), offset) in starts {
+            self.consumer
+                .seek(
+                    topic,
+                    *partition,
+                    Offset::Offset(*offset),
+                    Duration::from_secs(10),
+                )
+                .map_err(|err| kafka_error("rewinding after an abort", err))?;
+        }
+        Ok(())
+    }
+}
