@@ -370,9 +370,20 @@ impl<V: RegistryCodec> TypedConsumer<V> {
         // Whatever stopped us, commit what was handled, then leave the group.
         let final_commit = self.commit(CommitMode::Sync);
         self.consumer.unsubscribe();
+        let stats = self.stats();
+        tracing::info!(
+            handled = stats.handled,
+            bytes = stats.bytes,
+            dead_lettered = stats.dead_lettered,
+            handler_errors = stats.handler_errors,
+            commits = stats.commits,
+            registry_cache_hits = stats.registry_cache_hits,
+            registry_cache_misses = stats.registry_cache_misses,
+            "consumer stopped"
+        );
         result?;
         final_commit?;
-        Ok(self.stats())
+        Ok(stats)
     }
 
     fn commit(&self, mode: CommitMode) -> Result<()> {
@@ -604,6 +615,29 @@ impl<V: RegistryCodec> TypedConsumer<V> {
             c.push(topic.to_string());
         }
         Ok(())
+    }
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM: the usual `shutdown` for [`TypedConsumer::run`].
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

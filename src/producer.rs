@@ -78,7 +78,9 @@ impl ProducerConfig {
         self
     }
 
-    pub(crate) fn kafka_config(&self) -> KafkaConfig {
+    /// The librdkafka configuration a producer made from this uses: the defaults above, then
+    /// `properties` (for a raw producer with the same settings, e.g. in benchmarks).
+    pub fn kafka_config(&self) -> KafkaConfig {
         let mut c = KafkaConfig::new();
         c.set("bootstrap.servers", &self.brokers)
             .set("enable.idempotence", "true")
