@@ -56,7 +56,7 @@ mod rules;
 use std::fmt;
 
 pub use level::{CompatibilityLevel, UnknownCompatibilityLevel};
-pub use rules::{rule, Rule, RULES};
+pub use rules::{rule, Rule, RULES, SCHEMA_DELETED};
 
 use crate::error::{Error, Result};
 use crate::SchemaType;

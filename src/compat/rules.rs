@@ -18,6 +18,9 @@ pub struct Rule {
 
 pub(crate) const SCHEMA_TYPE_CHANGED: &str = "SCHEMA_TYPE_CHANGED";
 
+/// A schema file present at the compared git ref was deleted (`schemaflow check --against`).
+pub const SCHEMA_DELETED: &str = "SCHEMA_DELETED";
+
 const fn r(id: &'static str, t: Option<SchemaType>, compatible: bool, purpose: &'static str) -> Rule {
     Rule {
         id,
@@ -33,6 +36,7 @@ const P: Option<SchemaType> = Some(SchemaType::Protobuf);
 /// Every rule, Avro first, then Protobuf.
 pub const RULES: &[Rule] = &[
     r(SCHEMA_TYPE_CHANGED, None, false, "The schema type (AVRO, PROTOBUF) differs from the previous version's."),
+    r(SCHEMA_DELETED, None, false, "A schema file that exists at the compared git ref was deleted (repository mode)."),
     // Avro (Apache Avro's reader/writer incompatibility types).
     r("READER_FIELD_MISSING_DEFAULT_VALUE", A, false, "A reader record field is absent from the writer's record and has no default."),
     r("TYPE_MISMATCH", A, false, "The reader's type cannot read the writer's, even with a promotion."),
