@@ -398,11 +398,34 @@ struct Tree {
 }
 
 impl Tree {
-    fn avro_references(&self, except: &str) -> Vec<(String, String)> {
-        self.files
+    /// The other Avro files this one needs: those whose type names it (or a needed file)
+    /// mentions as a JSON string, transitively.
+    fn avro_references(&self, path: &str) -> Vec<(String, String)> {
+        let others: Vec<(String, &String)> = self
+            .files
             .iter()
-            .filter(|(p, _)| p.ends_with(".avsc") && p.as_str() != except)
-            .filter_map(|(_, t)| avro_full_name(t).map(|n| (n, t.clone())))
+            .filter(|(p, _)| p.ends_with(".avsc") && p.as_str() != path)
+            .filter_map(|(_, t)| avro_full_name(t).map(|n| (n, t)))
+            .collect();
+        let mentions = |text: &str, full: &str| {
+            let short = full.rsplit('.').next().unwrap_or(full);
+            text.contains(&format!("\"{full}\"")) || text.contains(&format!("\"{short}\""))
+        };
+        let mut needed = vec![false; others.len()];
+        let mut texts: Vec<&str> = self.files.get(path).map(|t| vec![t.as_str()]).unwrap_or_default();
+        while let Some(text) = texts.pop() {
+            for (i, (name, t)) in others.iter().enumerate() {
+                if !needed[i] && mentions(text, name) {
+                    needed[i] = true;
+                    texts.push(t.as_str());
+                }
+            }
+        }
+        others
+            .into_iter()
+            .zip(needed)
+            .filter(|(_, n)| *n)
+            .map(|((name, t), _)| (name, t.clone()))
             .collect()
     }
 
