@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use schemaflow::compat::{check, differences, CompatibilityLevel, Direction, ParsedSchema, SchemaInput, RULES};
+use schemaflow::compat::{
+    check, differences, CompatibilityLevel, Direction, ParsedSchema, SchemaInput, RULES,
+};
 use schemaflow::SchemaType;
 
 fn root() -> PathBuf {
@@ -23,11 +25,20 @@ fn load(dir: &Path, stem: &str) -> SchemaInput {
 }
 
 fn check_fixture(dir: &Path) -> Result<(), String> {
-    let rule = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
-    let expected: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).map_err(|e| e.to_string())?)
-            .map_err(|e| e.to_string())?;
-    let mode: CompatibilityLevel = expected["mode"].as_str().ok_or("mode")?.parse().map_err(|e| format!("{e}"))?;
+    let rule = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_string();
+    let expected: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("expected.json")).map_err(|e| e.to_string())?,
+    )
+    .map_err(|e| e.to_string())?;
+    let mode: CompatibilityLevel = expected["mode"]
+        .as_str()
+        .ok_or("mode")?
+        .parse()
+        .map_err(|e| format!("{e}"))?;
     let want_compatible = expected["compatible"].as_bool().ok_or("compatible")?;
     let want_rules: BTreeSet<String> = expected["rules"]
         .as_array()
@@ -36,23 +47,42 @@ fn check_fixture(dir: &Path) -> Result<(), String> {
         .filter_map(|r| r.as_str().map(str::to_string))
         .collect();
     if !want_rules.contains(&rule) {
-        return Err(format!("{rule}: expected.json does not list the folder's own rule"));
+        return Err(format!(
+            "{rule}: expected.json does not list the folder's own rule"
+        ));
     }
     let prev = load(dir, "previous");
     let cand = load(dir, "candidate");
-    let report = check(mode, std::slice::from_ref(&prev), &cand).map_err(|e| format!("{rule}: {e}"))?;
+    let report =
+        check(mode, std::slice::from_ref(&prev), &cand).map_err(|e| format!("{rule}: {e}"))?;
     if report.compatible != want_compatible {
-        return Err(format!("{rule}: compatible = {}, expected {want_compatible}: {:?}", report.compatible, report.messages()));
+        return Err(format!(
+            "{rule}: compatible = {}, expected {want_compatible}: {:?}",
+            report.compatible,
+            report.messages()
+        ));
     }
-    let (p, c) = (ParsedSchema::parse(&prev).map_err(|e| e.to_string())?, ParsedSchema::parse(&cand).map_err(|e| e.to_string())?);
+    let (p, c) = (
+        ParsedSchema::parse(&prev).map_err(|e| e.to_string())?,
+        ParsedSchema::parse(&cand).map_err(|e| e.to_string())?,
+    );
     let mut found = BTreeSet::new();
-    for (on, dir) in [(mode.checks_backward(), Direction::Backward), (mode.checks_forward(), Direction::Forward)] {
+    for (on, dir) in [
+        (mode.checks_backward(), Direction::Backward),
+        (mode.checks_forward(), Direction::Forward),
+    ] {
         if on {
-            found.extend(differences(dir, &p, &c).into_iter().map(|d| d.rule.to_string()));
+            found.extend(
+                differences(dir, &p, &c)
+                    .into_iter()
+                    .map(|d| d.rule.to_string()),
+            );
         }
     }
     if found != want_rules {
-        return Err(format!("{rule}: found rules {found:?}, expected {want_rules:?}"));
+        return Err(format!(
+            "{rule}: found rules {found:?}, expected {want_rules:?}"
+        ));
     }
     Ok(())
 }
@@ -99,8 +129,14 @@ fn every_rule_has_a_fixture() {
         .filter(|id| *id != schemaflow::compat::SCHEMA_DELETED)
         .filter(|id| !have.contains(*id))
         .collect();
-    assert!(missing.is_empty(), "rules without a fixture folder: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "rules without a fixture folder: {missing:?}"
+    );
     for id in &have {
-        assert!(RULES.iter().any(|r| r.id == id), "fixture folder {id} names no rule");
+        assert!(
+            RULES.iter().any(|r| r.id == id),
+            "fixture folder {id} names no rule"
+        );
     }
 }

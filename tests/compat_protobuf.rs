@@ -3,7 +3,9 @@
 
 use base64::Engine as _;
 use prost::Message as _;
-use schemaflow::compat::{check, differences, CompatibilityLevel, Direction, ParsedSchema, SchemaInput};
+use schemaflow::compat::{
+    check, differences, CompatibilityLevel, Direction, ParsedSchema, SchemaInput,
+};
 use schemaflow::SchemaType;
 
 use CompatibilityLevel::*;
@@ -20,7 +22,11 @@ fn input(text: &str, label: &str) -> SchemaInput {
     SchemaInput::new(SchemaType::Protobuf, text, label)
 }
 
-fn verdict(mode: CompatibilityLevel, previous: &[&str], candidate: &str) -> (bool, Vec<&'static str>) {
+fn verdict(
+    mode: CompatibilityLevel,
+    previous: &[&str],
+    candidate: &str,
+) -> (bool, Vec<&'static str>) {
     let prev: Vec<SchemaInput> = previous
         .iter()
         .enumerate()
@@ -38,7 +44,10 @@ fn verdict(mode: CompatibilityLevel, previous: &[&str], candidate: &str) -> (boo
 fn diff_rules(previous: &str, candidate: &str) -> Vec<&'static str> {
     let p = ParsedSchema::parse(&input(previous, "prev")).unwrap();
     let c = ParsedSchema::parse(&input(candidate, "cand")).unwrap();
-    let mut r: Vec<&'static str> = differences(Direction::Backward, &p, &c).iter().map(|d| d.rule).collect();
+    let mut r: Vec<&'static str> = differences(Direction::Backward, &p, &c)
+        .iter()
+        .map(|d| d.rule)
+        .collect();
     r.sort();
     r.dedup();
     r
@@ -52,8 +61,20 @@ struct Case {
     expect: &'static [&'static str],
 }
 
-fn case(name: &'static str, mode: CompatibilityLevel, previous: String, candidate: String, expect: &'static [&'static str]) -> Case {
-    Case { name, mode, previous, candidate, expect }
+fn case(
+    name: &'static str,
+    mode: CompatibilityLevel,
+    previous: String,
+    candidate: String,
+    expect: &'static [&'static str],
+) -> Case {
+    Case {
+        name,
+        mode,
+        previous,
+        candidate,
+        expect,
+    }
 }
 
 fn field(ty: &str) -> String {
@@ -150,9 +171,13 @@ fn cases() -> Vec<Case> {
         case("oneof renamed", Full, p3("message M { oneof o { string x = 1; } }"), p3("message M { oneof p { string x = 1; } }"), &[]),
         case("none accepts anything", CompatibilityLevel::None, base.clone(), p3("message Z { bytes q = 9; }"), &[]),
     ];
-    v.push(case("two problems at once", Backward,
+    v.push(case(
+        "two problems at once",
+        Backward,
         p3("message M { int32 a = 1; } message N {}"),
-        p3("message M { string a = 1; }"), &["FIELD_SCALAR_KIND_CHANGED", "MESSAGE_REMOVED"]));
+        p3("message M { string a = 1; }"),
+        &["FIELD_SCALAR_KIND_CHANGED", "MESSAGE_REMOVED"],
+    ));
     v
 }
 
@@ -164,17 +189,44 @@ fn protobuf_cases() {
     for c in &cases {
         let (compatible, found) = verdict(c.mode, &[&c.previous], &c.candidate);
         if found != c.expect || compatible != c.expect.is_empty() {
-            failures.push(format!("{} ({}): expected {:?}, found {:?}", c.name, c.mode, c.expect, found));
+            failures.push(format!(
+                "{} ({}): expected {:?}, found {:?}",
+                c.name, c.mode, c.expect, found
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn compatible_changes_are_still_named() {
-    assert_eq!(diff_rules(&p3("message A {} message B {}"), &p3("message B {} message A {}")), vec!["MESSAGE_MOVED"]);
-    assert_eq!(diff_rules(&p3("message M { string a = 1; }"), &p3("message M { string b = 1; int32 c = 2; }")), vec!["FIELD_ADDED", "FIELD_NAME_CHANGED"]);
-    assert_eq!(diff_rules(&p3("message M { oneof o { string x = 1; } }"), &p3("message M { string x = 1; }")), vec!["ONEOF_FIELD_MOVED_TO_TOP_LEVEL", "ONEOF_REMOVED"]);
+    assert_eq!(
+        diff_rules(
+            &p3("message A {} message B {}"),
+            &p3("message B {} message A {}")
+        ),
+        vec!["MESSAGE_MOVED"]
+    );
+    assert_eq!(
+        diff_rules(
+            &p3("message M { string a = 1; }"),
+            &p3("message M { string b = 1; int32 c = 2; }")
+        ),
+        vec!["FIELD_ADDED", "FIELD_NAME_CHANGED"]
+    );
+    assert_eq!(
+        diff_rules(
+            &p3("message M { oneof o { string x = 1; } }"),
+            &p3("message M { string x = 1; }")
+        ),
+        vec!["ONEOF_FIELD_MOVED_TO_TOP_LEVEL", "ONEOF_REMOVED"]
+    );
 }
 
 #[test]
@@ -183,16 +235,28 @@ fn transitive_modes() {
     let v2 = p3("message M { }");
     let v3 = p3("message M { string a = 1; }");
     assert_eq!(verdict(Backward, &[&v1, &v2], &v3), (true, vec![]));
-    assert_eq!(verdict(BackwardTransitive, &[&v1, &v2], &v3), (false, vec!["FIELD_SCALAR_KIND_CHANGED"]));
-    assert_eq!(verdict(ForwardTransitive, &[&v1, &v2], &v3), (false, vec!["FIELD_SCALAR_KIND_CHANGED"]));
-    assert_eq!(verdict(FullTransitive, &[&v1, &v2], &v3), (false, vec!["FIELD_SCALAR_KIND_CHANGED"]));
+    assert_eq!(
+        verdict(BackwardTransitive, &[&v1, &v2], &v3),
+        (false, vec!["FIELD_SCALAR_KIND_CHANGED"])
+    );
+    assert_eq!(
+        verdict(ForwardTransitive, &[&v1, &v2], &v3),
+        (false, vec!["FIELD_SCALAR_KIND_CHANGED"])
+    );
+    assert_eq!(
+        verdict(FullTransitive, &[&v1, &v2], &v3),
+        (false, vec!["FIELD_SCALAR_KIND_CHANGED"])
+    );
 }
 
 #[test]
 fn finding_path_is_full_name() {
     let report = check(
         Backward,
-        &[input(&p3("message UserEvent { int32 action = 3; }"), "version 2")],
+        &[input(
+            &p3("message UserEvent { int32 action = 3; }"),
+            "version 2",
+        )],
         &input(&p3("message UserEvent { string action = 3; }"), "candidate"),
     )
     .unwrap();
@@ -206,11 +270,18 @@ fn imports_from_references() {
     let user = "syntax = \"proto3\"; package p.v1; import \"p/v1/common.proto\"; message U { Device d = 1; }";
     let refs = vec![("p/v1/common.proto".to_string(), common)];
     let prev = input(user, "v1").with_references(refs.clone());
-    let cand = input(&user.replace("Device d = 1;", "Device d = 1; string x = 2;"), "v2").with_references(refs);
+    let cand = input(
+        &user.replace("Device d = 1;", "Device d = 1; string x = 2;"),
+        "v2",
+    )
+    .with_references(refs);
     assert!(check(Full, &[prev], &cand).unwrap().compatible);
     // Without the reference the import does not resolve.
     let err = check(Full, &[], &input(user, "user.proto")).unwrap_err();
-    assert!(matches!(err, schemaflow::Error::ParseProtobufSchema { .. }), "{err}");
+    assert!(
+        matches!(err, schemaflow::Error::ParseProtobufSchema { .. }),
+        "{err}"
+    );
 }
 
 #[test]
@@ -218,19 +289,41 @@ fn base64_descriptor_form_is_accepted() {
     // Build the descriptor the way Confluent's Python client does: serialize the file's
     // FileDescriptorProto and base64 it.
     let text = p3("message M { string a = 1; int32 b = 2; }");
-    let fdp = protox::file::File::from_source("m.proto", &text).unwrap().file_descriptor_proto().clone();
+    let fdp = protox::file::File::from_source("m.proto", &text)
+        .unwrap()
+        .file_descriptor_proto()
+        .clone();
     let b64 = base64::engine::general_purpose::STANDARD.encode(fdp.encode_to_vec());
     let cand = p3("message M { string a = 1; string b = 2; }");
-    let report = check(Backward, &[input(&b64, "version 1")], &input(&cand, "candidate")).unwrap();
-    assert_eq!(report.findings.iter().map(|f| f.rule).collect::<Vec<_>>(), vec!["FIELD_SCALAR_KIND_CHANGED"]);
-    assert!(check(Full, &[input(&text, "v1")], &input(&b64, "v2")).unwrap().compatible);
+    let report = check(
+        Backward,
+        &[input(&b64, "version 1")],
+        &input(&cand, "candidate"),
+    )
+    .unwrap();
+    assert_eq!(
+        report.findings.iter().map(|f| f.rule).collect::<Vec<_>>(),
+        vec!["FIELD_SCALAR_KIND_CHANGED"]
+    );
+    assert!(
+        check(Full, &[input(&text, "v1")], &input(&b64, "v2"))
+            .unwrap()
+            .compatible
+    );
 }
 
 #[test]
 fn garbage_is_a_parse_error() {
-    for bad in ["message {", "aGVsbG8gd29ybGQ=", "syntax = \"proto3\"; import \"nowhere.proto\";"] {
+    for bad in [
+        "message {",
+        "aGVsbG8gd29ybGQ=",
+        "syntax = \"proto3\"; import \"nowhere.proto\";",
+    ] {
         let r = check(Backward, &[], &input(bad, "bad.proto"));
-        assert!(matches!(r, Err(schemaflow::Error::ParseProtobufSchema { .. })), "{bad:?}: {r:?}");
+        assert!(
+            matches!(r, Err(schemaflow::Error::ParseProtobufSchema { .. })),
+            "{bad:?}: {r:?}"
+        );
     }
 }
 

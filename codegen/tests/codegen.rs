@@ -19,7 +19,10 @@ fn generated_source_matches_golden() {
     }
     let expected = fs::read_to_string(&golden).expect("golden file; run with UPDATE_GOLDEN=1");
     assert!(generated.source.starts_with("// @generated"));
-    assert_eq!(generated.source, expected, "codegen output changed; review and UPDATE_GOLDEN=1");
+    assert_eq!(
+        generated.source, expected,
+        "codegen output changed; review and UPDATE_GOLDEN=1"
+    );
     // Every schema file was read (for rerun-if-changed).
     let inputs: Vec<String> = generated
         .inputs
@@ -34,7 +37,10 @@ fn generated_source_matches_golden() {
         "proto/events/v1/user_event.proto",
         "proto/evolution/events/v1/user_event.proto",
     ] {
-        assert!(inputs.iter().any(|i| i == f), "{f} not among inputs {inputs:?}");
+        assert!(
+            inputs.iter().any(|i| i == f),
+            "{f} not among inputs {inputs:?}"
+        );
     }
 }
 
@@ -59,15 +65,24 @@ const GOOD: &str = r#"{"type":"record","name":"Good","fields":[{"name":"a","type
 
 #[test]
 fn invalid_json_names_the_file() {
-    let e = error_for(&[("schemas/good.avsc", GOOD), ("schemas/broken.avsc", "{\"type\": ")]);
-    assert!(e.contains("broken.avsc") && e.contains("invalid JSON"), "{e}");
+    let e = error_for(&[
+        ("schemas/good.avsc", GOOD),
+        ("schemas/broken.avsc", "{\"type\": "),
+    ]);
+    assert!(
+        e.contains("broken.avsc") && e.contains("invalid JSON"),
+        "{e}"
+    );
 }
 
 #[test]
 fn invalid_avro_names_the_file_and_reason() {
     let e = error_for(&[
         ("schemas/good.avsc", GOOD),
-        ("schemas/bad.avsc", r#"{"type":"record","name":"Bad","fields":[{"name":"x","type":"nosuchtype"}]}"#),
+        (
+            "schemas/bad.avsc",
+            r#"{"type":"record","name":"Bad","fields":[{"name":"x","type":"nosuchtype"}]}"#,
+        ),
     ]);
     assert!(e.contains("bad.avsc"), "{e}");
     assert!(e.contains("nosuchtype"), "{e}");
@@ -75,22 +90,33 @@ fn invalid_avro_names_the_file_and_reason() {
 
 #[test]
 fn invalid_proto_names_the_file_and_reason() {
-    let e = error_for(&[("proto/bad.proto", "syntax = \"proto3\";\nmessage M { int32 x = ; }\n")]);
+    let e = error_for(&[(
+        "proto/bad.proto",
+        "syntax = \"proto3\";\nmessage M { int32 x = ; }\n",
+    )]);
     assert!(e.contains("bad.proto"), "{e}");
-    let e = error_for(&[("proto/imp.proto", "syntax = \"proto3\";\nimport \"missing.proto\";\n")]);
+    let e = error_for(&[(
+        "proto/imp.proto",
+        "syntax = \"proto3\";\nimport \"missing.proto\";\n",
+    )]);
     assert!(e.contains("missing.proto"), "{e}");
 }
 
 #[test]
 fn packageless_proto_and_unions_generate() {
     let dir = project(&[
-        ("proto/plain.proto", "syntax = \"proto3\";\nmessage Plain { string s = 1; }\n"),
+        (
+            "proto/plain.proto",
+            "syntax = \"proto3\";\nmessage Plain { string s = 1; }\n",
+        ),
         (
             "schemas/u.avsc",
             r#"{"type":"record","name":"U","fields":[{"name":"v","type":["null","int","string"]},{"name":"type","type":"bytes"},{"name":"camelCase","type":{"type":"fixed","name":"F4","size":4}}]}"#,
         ),
     ]);
-    let src = generate(&Options::for_crate_root(dir.path())).unwrap().source;
+    let src = generate(&Options::for_crate_root(dir.path()))
+        .unwrap()
+        .source;
     assert!(src.contains("pub struct Plain"), "{src}");
     assert!(src.contains("const MESSAGE_INDEXES: &'static [i32] = &[0];"));
     assert!(src.contains("pub enum UnionNullIntString"), "{src}");

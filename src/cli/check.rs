@@ -63,7 +63,12 @@ pub struct CheckArgs {
     #[arg(long, value_name = "FILE", conflicts_with = "against")]
     pub previous: Vec<PathBuf>,
     /// The new version to check.
-    #[arg(long, value_name = "FILE", conflicts_with = "against", required_unless_present = "against")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        conflicts_with = "against",
+        required_unless_present = "against"
+    )]
     pub candidate: Option<PathBuf>,
     /// A folder Protobuf imports resolve from (repeatable).
     #[arg(long = "proto-path", value_name = "DIR")]
@@ -156,7 +161,10 @@ pub fn run(args: CheckArgs) -> ExitCode {
             let compatible = found.is_empty();
             print!("{}", render(args.output, args.mode, &found));
             if compatible {
-                eprintln!("schemaflow check: compatible ({}, {files} file(s) checked)", args.mode);
+                eprintln!(
+                    "schemaflow check: compatible ({}, {files} file(s) checked)",
+                    args.mode
+                );
                 ExitCode::SUCCESS
             } else {
                 eprintln!(
@@ -245,7 +253,8 @@ struct FsSources<'a> {
 
 impl Sources for FsSources<'_> {
     fn find(&self, import: &str, importer_dir: &str) -> Result<Option<String>, Fail> {
-        let dirs = std::iter::once(PathBuf::from(importer_dir)).chain(self.proto_paths.iter().cloned());
+        let dirs =
+            std::iter::once(PathBuf::from(importer_dir)).chain(self.proto_paths.iter().cloned());
         for d in dirs {
             let p = d.join(import);
             if p.is_file() {
@@ -257,10 +266,9 @@ impl Sources for FsSources<'_> {
 }
 
 fn pair_mode(args: &CheckArgs) -> Result<(Vec<Located>, usize), Fail> {
-    let candidate = args
-        .candidate
-        .as_ref()
-        .ok_or_else(|| usage("give --candidate FILE (and --previous FILE…), or --against git:REF"))?;
+    let candidate = args.candidate.as_ref().ok_or_else(|| {
+        usage("give --candidate FILE (and --previous FILE…), or --against git:REF")
+    })?;
     let schema_type = match args.schema_type {
         Some(t) => SchemaType::from(t),
         None => schema_type_of(candidate).ok_or_else(|| {
@@ -275,7 +283,10 @@ fn pair_mode(args: &CheckArgs) -> Result<(Vec<Located>, usize), Fail> {
         for r in &args.reference {
             let text = read(r)?;
             let name = avro_full_name(&text).ok_or_else(|| {
-                usage(format!("{}: a reference must be a named Avro type (record, enum, fixed)", r.display()))
+                usage(format!(
+                    "{}: a reference must be a named Avro type (record, enum, fixed)",
+                    r.display()
+                ))
             })?;
             refs.push((name, text));
         }
@@ -291,7 +302,10 @@ fn pair_mode(args: &CheckArgs) -> Result<(Vec<Located>, usize), Fail> {
         let label = path.display().to_string();
         let references = match schema_type {
             SchemaType::Protobuf => {
-                let dir = path.parent().map(|p| p.display().to_string()).unwrap_or_default();
+                let dir = path
+                    .parent()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
                 let dir = if dir.is_empty() { ".".to_string() } else { dir };
                 proto_references(&label, &text, &dir, &sources)?
             }
@@ -305,7 +319,11 @@ fn pair_mode(args: &CheckArgs) -> Result<(Vec<Located>, usize), Fail> {
         })
     };
     let cand = load(candidate)?;
-    let previous = args.previous.iter().map(|p| load(p)).collect::<Result<Vec<_>, _>>()?;
+    let previous = args
+        .previous
+        .iter()
+        .map(|p| load(p))
+        .collect::<Result<Vec<_>, _>>()?;
     let report = compat::check(args.mode, &previous, &cand).map_err(from_lib)?;
     let located = locate(&cand, &previous, report.findings);
     Ok((located, 1 + previous.len()))
@@ -321,7 +339,10 @@ fn locate(cand: &SchemaInput, previous: &[SchemaInput], findings: Vec<Finding>) 
                     // Avro paths follow the reader: the candidate backward, the previous forward.
                     let reader = match f.direction {
                         Direction::Backward => Some(cand.text.as_str()),
-                        Direction::Forward => previous.iter().find(|p| p.label == f.against).map(|p| p.text.as_str()),
+                        Direction::Forward => previous
+                            .iter()
+                            .find(|p| p.label == f.against)
+                            .map(|p| p.text.as_str()),
                     };
                     reader.and_then(|r| avro_line(r, &cand.text, &f.path))
                 }
@@ -387,7 +408,8 @@ fn proto_line(text: &str, path: &str) -> Option<usize> {
                 || t.contains(&format!(" {last} ="))
                 || t.starts_with(&format!("{last} =")))
     });
-    def.or_else(|| lines.iter().position(|l| is_word(l))).map(|i| i + 1)
+    def.or_else(|| lines.iter().position(|l| is_word(l)))
+        .map(|i| i + 1)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -412,7 +434,11 @@ impl Tree {
             text.contains(&format!("\"{full}\"")) || text.contains(&format!("\"{short}\""))
         };
         let mut needed = vec![false; others.len()];
-        let mut texts: Vec<&str> = self.files.get(path).map(|t| vec![t.as_str()]).unwrap_or_default();
+        let mut texts: Vec<&str> = self
+            .files
+            .get(path)
+            .map(|t| vec![t.as_str()])
+            .unwrap_or_default();
         while let Some(text) = texts.pop() {
             for (i, (name, t)) in others.iter().enumerate() {
                 if !needed[i] && mentions(text, name) {
@@ -438,7 +464,10 @@ impl Tree {
         };
         let references = match schema_type {
             SchemaType::Protobuf => {
-                let dir = Path::new(path).parent().map(|p| p.display().to_string()).unwrap_or_default();
+                let dir = Path::new(path)
+                    .parent()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
                 proto_references(&label, text, &dir, self)?
             }
             _ => self.avro_references(path),
@@ -454,7 +483,10 @@ impl Tree {
 
 impl Sources for Tree {
     fn find(&self, import: &str, importer_dir: &str) -> Result<Option<String>, Fail> {
-        let candidates = [format!("proto/{import}"), format!("{importer_dir}/{import}")];
+        let candidates = [
+            format!("proto/{import}"),
+            format!("{importer_dir}/{import}"),
+        ];
         Ok(candidates.iter().find_map(|c| self.files.get(c).cloned()))
     }
 }
@@ -511,7 +543,19 @@ fn working_tree(root: &Path) -> Result<Tree, Fail> {
 }
 
 fn tree_at(root: &Path, rev: &str) -> Result<Tree, Fail> {
-    let list = git(root, &["ls-tree", "-r", "-z", "--name-only", rev, "--", "schemas", "proto"])?;
+    let list = git(
+        root,
+        &[
+            "ls-tree",
+            "-r",
+            "-z",
+            "--name-only",
+            rev,
+            "--",
+            "schemas",
+            "proto",
+        ],
+    )?;
     let mut files = BTreeMap::new();
     for name in list.split(|b| *b == 0).filter(|n| !n.is_empty()) {
         let name = String::from_utf8_lossy(name).to_string();
@@ -519,7 +563,8 @@ fn tree_at(root: &Path, rev: &str) -> Result<Tree, Fail> {
             continue;
         }
         let blob = git(root, &["cat-file", "blob", &format!("{rev}:{name}")])?;
-        let text = String::from_utf8(blob).map_err(|_| usage(format!("{rev}:{name} is not UTF-8")))?;
+        let text =
+            String::from_utf8(blob).map_err(|_| usage(format!("{rev}:{name} is not UTF-8")))?;
         files.insert(name, text);
     }
     Ok(Tree { files })
@@ -529,12 +574,29 @@ fn repo_mode(args: &CheckArgs, against: &str) -> Result<(Vec<Located>, usize), F
     let rev = against
         .strip_prefix("git:")
         .filter(|r| !r.is_empty())
-        .ok_or_else(|| usage(format!("--against {against:?}: expected git:REF (e.g. git:main)")))?;
+        .ok_or_else(|| {
+            usage(format!(
+                "--against {against:?}: expected git:REF (e.g. git:main)"
+            ))
+        })?;
     let cwd = std::env::current_dir().map_err(|e| io(format!("current directory: {e}")))?;
     let top = git(&cwd, &["rev-parse", "--show-toplevel"])?;
     let root = PathBuf::from(String::from_utf8_lossy(&top).trim());
-    let commit = git(&root, &["rev-parse", "--verify", "--quiet", &format!("{rev}^{{commit}}")])
-        .map_err(|_| usage(format!("--against git:{rev}: no such commit in {}", root.display())))?;
+    let commit = git(
+        &root,
+        &[
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{rev}^{{commit}}"),
+        ],
+    )
+    .map_err(|_| {
+        usage(format!(
+            "--against git:{rev}: no such commit in {}",
+            root.display()
+        ))
+    })?;
     let commit = String::from_utf8_lossy(&commit).trim().to_string();
     let old = tree_at(&root, &commit)?;
     let new = working_tree(&root)?;
@@ -551,7 +613,8 @@ fn repo_mode(args: &CheckArgs, against: &str) -> Result<(Vec<Located>, usize), F
         if prev.text == cand.text && prev.references == cand.references {
             continue;
         }
-        let report = compat::check(args.mode, std::slice::from_ref(&prev), &cand).map_err(from_lib)?;
+        let report =
+            compat::check(args.mode, std::slice::from_ref(&prev), &cand).map_err(from_lib)?;
         found.extend(locate(&cand, std::slice::from_ref(&prev), report.findings));
     }
     for path in old.files.keys().filter(|p| !new.files.contains_key(*p)) {
@@ -634,7 +697,9 @@ fn render(format: OutputFormat, mode: CompatibilityLevel, found: &[Located]) -> 
 }
 
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 fn escape_property(s: &str) -> String {
@@ -655,7 +720,8 @@ mod tests {
 
     #[test]
     fn proto_line_finds_definitions() {
-        let text = "syntax = \"proto3\";\nmessage M {\n  string action_id = 1;\n  int32 action = 2;\n}\n";
+        let text =
+            "syntax = \"proto3\";\nmessage M {\n  string action_id = 1;\n  int32 action = 2;\n}\n";
         assert_eq!(proto_line(text, "p.M.action"), Some(4));
         assert_eq!(proto_line(text, "p.M"), Some(2));
         assert_eq!(proto_line(text, "p.Gone"), None);

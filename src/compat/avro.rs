@@ -50,7 +50,10 @@ impl AvroCompatSchema {
             reason,
         };
         let (root, refs) = if input.references.is_empty() {
-            (Schema::parse_str(&input.text).map_err(|e| err(e.to_string()))?, Vec::new())
+            (
+                Schema::parse_str(&input.text).map_err(|e| err(e.to_string()))?,
+                Vec::new(),
+            )
         } else {
             Schema::parse_str_with_list(
                 &input.text,
@@ -74,11 +77,9 @@ impl AvroCompatSchema {
 
 fn collect_names(s: &Schema, out: &mut HashMap<String, Schema>) {
     match s {
-        Schema::Record(r) => {
-            if out.insert(r.name.fullname(None), s.clone()).is_none() {
-                for f in &r.fields {
-                    collect_names(&f.schema, out);
-                }
+        Schema::Record(r) if out.insert(r.name.fullname(None), s.clone()).is_none() => {
+            for f in &r.fields {
+                collect_names(&f.schema, out);
             }
         }
         Schema::Enum(e) => {

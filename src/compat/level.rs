@@ -118,14 +118,22 @@ mod tests {
     fn round_trips_and_flags() {
         for l in CompatibilityLevel::ALL {
             assert_eq!(l.to_string().parse::<CompatibilityLevel>(), Ok(l));
-            assert_eq!(l.as_str().to_lowercase().parse::<CompatibilityLevel>(), Ok(l));
+            assert_eq!(
+                l.as_str().to_lowercase().parse::<CompatibilityLevel>(),
+                Ok(l)
+            );
         }
         assert_eq!(CompatibilityLevel::default(), CompatibilityLevel::Backward);
         assert!("sideways".parse::<CompatibilityLevel>().is_err());
         assert!(CompatibilityLevel::FullTransitive.is_transitive());
         assert!(!CompatibilityLevel::Full.is_transitive());
-        assert!(CompatibilityLevel::Full.checks_backward() && CompatibilityLevel::Full.checks_forward());
-        assert!(!CompatibilityLevel::None.checks_backward() && !CompatibilityLevel::None.checks_forward());
+        assert!(
+            CompatibilityLevel::Full.checks_backward() && CompatibilityLevel::Full.checks_forward()
+        );
+        assert!(
+            !CompatibilityLevel::None.checks_backward()
+                && !CompatibilityLevel::None.checks_forward()
+        );
         assert!(!CompatibilityLevel::Forward.checks_backward());
     }
 }

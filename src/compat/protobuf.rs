@@ -208,7 +208,10 @@ struct Diff<'a> {
 fn type_key(full_name: &str, file: &FileDescriptor, schema: &ProtoCompatSchema) -> String {
     let pkg = schema.file.package_name();
     if file.name() == schema.file.name() && !pkg.is_empty() {
-        if let Some(rest) = full_name.strip_prefix(pkg).and_then(|r| r.strip_prefix('.')) {
+        if let Some(rest) = full_name
+            .strip_prefix(pkg)
+            .and_then(|r| r.strip_prefix('.'))
+        {
             return rest.to_string();
         }
     }
@@ -445,7 +448,11 @@ impl Diff<'_> {
                     self.push(
                         rule,
                         of.full_name().to_string(),
-                        format!("{what} {} (number {}) was removed{advice}", of.full_name(), of.number()),
+                        format!(
+                            "{what} {} (number {}) was removed{advice}",
+                            of.full_name(),
+                            of.number()
+                        ),
                     )
                 }
             }
@@ -466,12 +473,20 @@ impl Diff<'_> {
             } else if real_oneof(&uf).is_some() {
                 (
                     "ONEOF_FIELD_ADDED",
-                    format!("oneof field {} (number {}) was added", uf.full_name(), uf.number()),
+                    format!(
+                        "oneof field {} (number {}) was added",
+                        uf.full_name(),
+                        uf.number()
+                    ),
                 )
             } else {
                 (
                     "FIELD_ADDED",
-                    format!("field {} (number {}) was added", uf.full_name(), uf.number()),
+                    format!(
+                        "field {} (number {}) was added",
+                        uf.full_name(),
+                        uf.number()
+                    ),
                 )
             };
             self.push(rule, uf.full_name().to_string(), msg);
@@ -491,7 +506,11 @@ impl Diff<'_> {
             self.push(
                 "FIELD_NAME_CHANGED",
                 path.clone(),
-                format!("field number {num} was renamed from {} to {}", of.name(), uf.name()),
+                format!(
+                    "field number {num} was renamed from {} to {}",
+                    of.name(),
+                    uf.name()
+                ),
             );
         }
         self.field_type(of, uf, &path);
@@ -519,10 +538,17 @@ impl Diff<'_> {
             uf.cardinality() == Cardinality::Repeated,
         );
         if orep != urep {
-            let from_to = if orep { "repeated to singular" } else { "singular to repeated" };
+            let from_to = if orep {
+                "repeated to singular"
+            } else {
+                "singular to repeated"
+            };
             let length_delimited = matches!(
                 (of.kind(), uf.kind()),
-                (Kind::String | Kind::Bytes | Kind::Message(_), Kind::String | Kind::Bytes | Kind::Message(_))
+                (
+                    Kind::String | Kind::Bytes | Kind::Message(_),
+                    Kind::String | Kind::Bytes | Kind::Message(_)
+                )
             );
             if length_delimited {
                 self.push(
@@ -544,7 +570,10 @@ impl Diff<'_> {
             (Some(oo), None) => self.push(
                 "ONEOF_FIELD_MOVED_TO_TOP_LEVEL",
                 path.clone(),
-                format!("field {path} (number {num}) moved out of oneof {}", oo.name()),
+                format!(
+                    "field {path} (number {num}) moved out of oneof {}",
+                    oo.name()
+                ),
             ),
             (oo, Some(uo)) if oo.as_ref().map(|o| o.name()) != Some(uo.name()) => {
                 if has_oneof(om, uo.name()) {
