@@ -225,14 +225,14 @@ fn describe(s: &Schema) -> String {
     }
 }
 
-/// Java's rule: the reader's unqualified name, or one of its aliases, equals the writer's
-/// unqualified name.
+/// Java's rule: the reader's unqualified name equals the writer's, or one of the reader's
+/// aliases (qualified with the reader's namespace when it has none) is the writer's full name.
 fn names_match(reader: &Name, aliases: &Option<Vec<Alias>>, writer: &Name) -> bool {
     reader.name() == writer.name()
         || aliases
             .iter()
             .flatten()
-            .any(|a| a.name() == writer.name() || a.fullname(None) == writer.fullname(None))
+            .any(|a| a.fullname(reader.namespace()) == writer.fullname(None))
 }
 
 fn promotable(reader: Kind, writer: Kind) -> bool {
