@@ -12,22 +12,15 @@ use std::time::{Duration, Instant};
 
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
+use schemaflow::codec::RegistryCodec;
 use schemaflow::consumer::{ConsumerConfig, Message, TypedConsumer};
 use schemaflow::generated::avro::user_event::{Action, Device, UserEvent};
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
-use schemaflow::registry::server::{CheckInput, CompatibilityChecker, EmbeddedRegistry, ServerConfig};
-use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, CompatibilityLevel, RegistryClient};
-use schemaflow::codec::RegistryCodec;
+use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
+use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
 
 const N: usize = 50_000;
 const ROUNDS: usize = 3;
-
-struct AllowAll;
-impl CompatibilityChecker for AllowAll {
-    fn check(&self, _: CompatibilityLevel, _: &[CheckInput], _: &CheckInput) -> Result<Vec<String>, String> {
-        Ok(Vec::new())
-    }
-}
 
 fn event(i: usize) -> UserEvent {
     UserEvent {
@@ -37,7 +30,10 @@ fn event(i: usize) -> UserEvent {
         occurred_at: 1_700_000_000_000 + i as i64,
         amount: schemaflow::Decimal::from(i as i64),
         session_id: Some("sess".into()),
-        device: Device { platform: "web".into(), app_version: None },
+        device: Device {
+            platform: "web".into(),
+            app_version: None,
+        },
         shipping_address: None,
         tags: vec!["a".into()],
         attributes: Default::default(),
@@ -53,12 +49,18 @@ fn median(mut v: Vec<f64>) -> f64 {
 async fn main() {
     let b = broker::broker();
     let server = EmbeddedRegistry::start(
-        ServerConfig { listen: "127.0.0.1:0".parse().unwrap(), ..ServerConfig::default() },
-        Arc::new(AllowAll),
+        ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..ServerConfig::default()
+        },
+        Arc::new(CompatibilityEngine),
     )
     .await
     .unwrap();
-    let reg = CachedRegistry::new(RegistryClient::new(ClientConfig::new(server.url())).unwrap(), CacheConfig::default());
+    let reg = CachedRegistry::new(
+        RegistryClient::new(ClientConfig::new(server.url())).unwrap(),
+        CacheConfig::default(),
+    );
     let events: Vec<UserEvent> = (0..N).map(event).collect();
 
     let typed = TypedProducer::new(ProducerConfig::new(&b.bootstrap), reg.clone()).unwrap();
@@ -75,7 +77,10 @@ async fn main() {
             f
         })
         .collect();
-    let raw: FutureProducer = ProducerConfig::new(&b.bootstrap).kafka_config().create().unwrap();
+    let raw: FutureProducer = ProducerConfig::new(&b.bootstrap)
+        .kafka_config()
+        .create()
+        .unwrap();
 
     let (mut rp, mut rc, mut tp, mut tc) = (vec![], vec![], vec![], vec![]);
     for round in 0..ROUNDS {
@@ -131,7 +136,11 @@ async fn main() {
             p.await.unwrap();
         }
         tp.push(N as f64 / t.elapsed().as_secs_f64());
-        let consumer = TypedConsumer::<UserEvent>::new(ConsumerConfig::new(&b.bootstrap, broker::rand_topic("typed-g"), &[&topic]), reg.clone()).unwrap();
+        let consumer = TypedConsumer::<UserEvent>::new(
+            ConsumerConfig::new(&b.bootstrap, broker::rand_topic("typed-g"), &[&topic]),
+            reg.clone(),
+        )
+        .unwrap();
         let count = Arc::new(AtomicUsize::new(0));
         let done = Arc::new(tokio::sync::Notify::new());
         let (c2, d2) = (count.clone(), done.clone());
@@ -153,7 +162,10 @@ async fn main() {
             .await
             .unwrap();
         tc.push(N as f64 / t.elapsed().as_secs_f64());
-        eprintln!("round {round}: raw {:.0}/{:.0} typed {:.0}/{:.0} msgs/s (produce/consume), {} bytes", rp[round], rc[round], tp[round], tc[round], bytes);
+        eprintln!(
+            "round {round}: raw {:.0}/{:.0} typed {:.0}/{:.0} msgs/s (produce/consume), {} bytes",
+            rp[round], rc[round], tp[round], tc[round], bytes
+        );
     }
     let (rp, rc, tp, tc) = (median(rp), median(rc), median(tp), median(tc));
     println!("| path | produce msgs/s | consume msgs/s |");

@@ -126,6 +126,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// The operation does not support this schema type (e.g. compatibility of JSON Schema).
+    #[error("{operation} is not supported for {schema_type} schemas")]
+    UnsupportedSchemaType {
+        /// The schema type given.
+        schema_type: String,
+        /// What was asked for.
+        operation: &'static str,
+    },
+
     /// A value could not be turned into JSON (or JSON into a value).
     #[error("converting to JSON: {0}")]
     Json(String),

@@ -50,6 +50,7 @@
 extern crate self as schemaflow;
 
 pub mod codec;
+pub mod compat;
 pub mod consumer;
 mod decimal;
 pub mod error;

@@ -1,11 +1,8 @@
 //! The `schemaflow` command line.
 use clap::Parser;
 
-/// Schema-registry-aware Avro/Protobuf pipeline for Kafka.
-#[derive(Debug, Parser)]
-#[command(name = "schemaflow", version, about, long_about = None)]
-struct Cli {}
+mod cli;
 
-fn main() {
-    let _cli = Cli::parse();
+fn main() -> std::process::ExitCode {
+    cli::run(cli::Cli::parse())
 }

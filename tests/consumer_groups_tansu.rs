@@ -11,25 +11,9 @@ use common::broker::{broker, create_topic, rand_topic};
 use schemaflow::consumer::{ConsumerConfig, Message, TypedConsumer};
 use schemaflow::generated::avro::user_event::UserEvent;
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
-use schemaflow::registry::server::{
-    CheckInput, CompatibilityChecker, EmbeddedRegistry, ServerConfig,
-};
-use schemaflow::registry::{
-    CacheConfig, CachedRegistry, ClientConfig, CompatibilityLevel, RegistryClient,
-};
+use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
+use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
 use tokio::sync::Notify;
-
-struct AllowAll;
-impl CompatibilityChecker for AllowAll {
-    fn check(
-        &self,
-        _: CompatibilityLevel,
-        _: &[CheckInput],
-        _: &CheckInput,
-    ) -> Result<Vec<String>, String> {
-        Ok(Vec::new())
-    }
-}
 
 async fn setup(partitions: i32, count: usize) -> (EmbeddedRegistry, CachedRegistry, String) {
     let b = broker();
@@ -38,7 +22,7 @@ async fn setup(partitions: i32, count: usize) -> (EmbeddedRegistry, CachedRegist
             listen: "127.0.0.1:0".parse().unwrap(),
             ..ServerConfig::default()
         },
-        Arc::new(AllowAll),
+        Arc::new(CompatibilityEngine),
     )
     .await
     .unwrap();

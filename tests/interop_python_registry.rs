@@ -12,25 +12,9 @@ use schemaflow::codec::avro::AvroCodec;
 use schemaflow::codec::protobuf;
 use schemaflow::generated::avro::user_event::UserEvent;
 use schemaflow::generated::proto::events::v1 as pb;
-use schemaflow::registry::server::{
-    CheckInput, CompatibilityChecker, EmbeddedRegistry, ServerConfig,
-};
-use schemaflow::registry::{
-    ClientConfig, CompatibilityLevel, RegistryClient, Schema, SchemaReference,
-};
+use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
+use schemaflow::registry::{ClientConfig, RegistryClient, Schema, SchemaReference};
 use schemaflow::GeneratedSchema;
-
-struct AllowAll;
-impl CompatibilityChecker for AllowAll {
-    fn check(
-        &self,
-        _: CompatibilityLevel,
-        _: &[CheckInput],
-        _: &CheckInput,
-    ) -> Result<Vec<String>, String> {
-        Ok(Vec::new())
-    }
-}
 
 fn python() -> String {
     let root = env!("CARGO_MANIFEST_DIR");
@@ -53,7 +37,7 @@ async fn confluent_python_client_and_serdes_against_embedded_registry() {
             listen: "127.0.0.1:0".parse().unwrap(),
             ..ServerConfig::default()
         },
-        Arc::new(AllowAll),
+        Arc::new(CompatibilityEngine),
     )
     .await
     .unwrap();

@@ -17,25 +17,9 @@ use schemaflow::generated::avro::user_event::UserEvent;
 use schemaflow::generated::proto::events::v1 as pb;
 use schemaflow::generated::proto::evolution::events::v1 as pb_v2;
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
-use schemaflow::registry::server::{
-    CheckInput, CompatibilityChecker, EmbeddedRegistry, ServerConfig,
-};
-use schemaflow::registry::{
-    CacheConfig, CachedRegistry, ClientConfig, CompatibilityLevel, RegistryClient,
-};
+use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
+use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
 use tokio::sync::Notify;
-
-struct AllowAll;
-impl CompatibilityChecker for AllowAll {
-    fn check(
-        &self,
-        _: CompatibilityLevel,
-        _: &[CheckInput],
-        _: &CheckInput,
-    ) -> Result<Vec<String>, String> {
-        Ok(Vec::new())
-    }
-}
 
 async fn registry() -> (EmbeddedRegistry, CachedRegistry) {
     let server = EmbeddedRegistry::start(
@@ -43,7 +27,7 @@ async fn registry() -> (EmbeddedRegistry, CachedRegistry) {
             listen: "127.0.0.1:0".parse().unwrap(),
             ..ServerConfig::default()
         },
-        Arc::new(AllowAll),
+        Arc::new(CompatibilityEngine),
     )
     .await
     .unwrap();

@@ -8,25 +8,9 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use schemaflow::registry::server::{
-    CheckInput, CompatibilityChecker, EmbeddedRegistry, ServerConfig,
-};
-use schemaflow::registry::{
-    CacheConfig, CachedRegistry, ClientConfig, CompatibilityLevel, RegistryClient, Schema,
-};
+use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
+use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient, Schema};
 use schemaflow::wire::SchemaId;
-
-struct AllowAll;
-impl CompatibilityChecker for AllowAll {
-    fn check(
-        &self,
-        _: CompatibilityLevel,
-        _: &[CheckInput],
-        _: &CheckInput,
-    ) -> Result<Vec<String>, String> {
-        Ok(Vec::new())
-    }
-}
 
 fn fast(url: &str, retries: u32) -> ClientConfig {
     let mut c = ClientConfig::new(url);
@@ -143,7 +127,7 @@ async fn registry_down_then_back_and_errors_are_not_cached() {
             listen: format!("127.0.0.1:{port}").parse().unwrap(),
             ..ServerConfig::default()
         },
-        Arc::new(AllowAll),
+        Arc::new(CompatibilityEngine),
     )
     .await
     .unwrap();
@@ -184,7 +168,7 @@ async fn retries_span_a_restart() {
                 listen: format!("127.0.0.1:{port}").parse().unwrap(),
                 ..ServerConfig::default()
             },
-            Arc::new(AllowAll),
+            Arc::new(CompatibilityEngine),
         )
         .await
         .unwrap()
@@ -203,7 +187,7 @@ async fn concurrent_first_requests_make_one_call() {
             listen: "127.0.0.1:0".parse().unwrap(),
             ..ServerConfig::default()
         },
-        Arc::new(AllowAll),
+        Arc::new(CompatibilityEngine),
     )
     .await
     .unwrap();

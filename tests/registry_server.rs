@@ -5,7 +5,7 @@ use std::sync::Arc;
 use schemaflow::generated::avro::user_event::UserEvent;
 use schemaflow::generated::proto::events::v1 as pb;
 use schemaflow::registry::server::{
-    CheckInput, CompatibilityChecker, EmbeddedRegistry, ServerConfig,
+    CheckInput, CompatibilityChecker, CompatibilityEngine, EmbeddedRegistry, ServerConfig,
 };
 use schemaflow::registry::{
     ClientConfig, CompatibilityLevel, ErrorCode, Mode, RegistryClient, RegistryError, Schema,
@@ -551,5 +551,63 @@ async fn basic_auth_is_required_when_configured() {
         .await
         .unwrap()
         .is_empty());
+    server.stop().await.unwrap();
+}
+
+/// With the real compatibility engine: Confluent's verdicts and messages on register.
+#[tokio::test]
+async fn the_engine_decides_on_register() {
+    let server = EmbeddedRegistry::start(
+        ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..ServerConfig::default()
+        },
+        Arc::new(CompatibilityEngine),
+    )
+    .await
+    .unwrap();
+    let mut cc = ClientConfig::new(server.url());
+    cc.max_retries = 0;
+    let c = RegistryClient::new(cc).unwrap();
+    c.register("s", &Schema::avro(REC_V1), false).await.unwrap();
+    // BACKWARD (default): adding a field with a default is fine; changing a type is not.
+    c.register("s", &Schema::avro(REC_V2), false).await.unwrap();
+    let breaking = Schema::avro(
+        r#"{"type":"record","name":"R","fields":[{"name":"a","type":"string"},{"name":"b","type":"string","default":""}]}"#,
+    );
+    let e = c.register("s", &breaking, false).await.unwrap_err();
+    assert_eq!(code(e.clone()), ErrorCode::Incompatible);
+    assert!(
+        e.to_string().contains("TYPE_MISMATCH") || e.to_string().contains("type"),
+        "{e}"
+    );
+    let r = c.check_compatibility("s", None, &breaking).await.unwrap();
+    assert!(!r.is_compatible);
+    assert!(!r.messages.is_empty());
+    // A field without a default breaks BACKWARD.
+    let no_default = Schema::avro(
+        r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"b","type":"string","default":""},{"name":"c","type":"long"}]}"#,
+    );
+    assert_eq!(
+        code(c.register("s", &no_default, false).await.unwrap_err()),
+        ErrorCode::Incompatible
+    );
+
+    // Protobuf: renaming a field is compatible; changing its kind is not.
+    let v1 = "syntax = \"proto3\"; package p; message M { int32 a = 1; string s = 2; }";
+    let renamed = "syntax = \"proto3\"; package p; message M { int32 a = 1; string text = 2; }";
+    let kind = "syntax = \"proto3\"; package p; message M { int32 a = 1; M s = 2; }";
+    c.register("p", &Schema::protobuf(v1), false).await.unwrap();
+    c.register("p", &Schema::protobuf(renamed), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        code(
+            c.register("p", &Schema::protobuf(kind), false)
+                .await
+                .unwrap_err()
+        ),
+        ErrorCode::Incompatible
+    );
     server.stop().await.unwrap();
 }

@@ -173,120 +173,7 @@ impl<'de> Deserialize<'de> for SchemaId {
     }
 }
 
-/// A compatibility level: which earlier versions a new schema must stay compatible with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum CompatibilityLevel {
-    /// No check.
-    None,
-    /// The new schema reads data written with the latest version (the registry's default).
-    #[default]
-    Backward,
-    /// The new schema reads data written with every earlier version.
-    BackwardTransitive,
-    /// The latest version reads data written with the new schema.
-    Forward,
-    /// Every earlier version reads data written with the new schema.
-    ForwardTransitive,
-    /// Backward and forward with the latest version.
-    Full,
-    /// Backward and forward with every earlier version.
-    FullTransitive,
-}
-
-impl CompatibilityLevel {
-    /// All levels, in the registry's order.
-    pub const ALL: [CompatibilityLevel; 7] = [
-        CompatibilityLevel::None,
-        CompatibilityLevel::Backward,
-        CompatibilityLevel::BackwardTransitive,
-        CompatibilityLevel::Forward,
-        CompatibilityLevel::ForwardTransitive,
-        CompatibilityLevel::Full,
-        CompatibilityLevel::FullTransitive,
-    ];
-
-    /// The registry's spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CompatibilityLevel::None => "NONE",
-            CompatibilityLevel::Backward => "BACKWARD",
-            CompatibilityLevel::BackwardTransitive => "BACKWARD_TRANSITIVE",
-            CompatibilityLevel::Forward => "FORWARD",
-            CompatibilityLevel::ForwardTransitive => "FORWARD_TRANSITIVE",
-            CompatibilityLevel::Full => "FULL",
-            CompatibilityLevel::FullTransitive => "FULL_TRANSITIVE",
-        }
-    }
-
-    /// Checked against every earlier version, not just the latest.
-    pub fn is_transitive(self) -> bool {
-        matches!(
-            self,
-            CompatibilityLevel::BackwardTransitive
-                | CompatibilityLevel::ForwardTransitive
-                | CompatibilityLevel::FullTransitive
-        )
-    }
-
-    /// The new schema must read old data.
-    pub fn checks_backward(self) -> bool {
-        matches!(
-            self,
-            CompatibilityLevel::Backward
-                | CompatibilityLevel::BackwardTransitive
-                | CompatibilityLevel::Full
-                | CompatibilityLevel::FullTransitive
-        )
-    }
-
-    /// Old schemas must read new data.
-    pub fn checks_forward(self) -> bool {
-        matches!(
-            self,
-            CompatibilityLevel::Forward
-                | CompatibilityLevel::ForwardTransitive
-                | CompatibilityLevel::Full
-                | CompatibilityLevel::FullTransitive
-        )
-    }
-}
-
-impl fmt::Display for CompatibilityLevel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The text given was not a compatibility level.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid compatibility level {0:?}: expected one of NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE")]
-pub struct InvalidCompatibilityLevel(pub String);
-
-impl FromStr for CompatibilityLevel {
-    type Err = InvalidCompatibilityLevel;
-    /// Case-insensitive.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let upper = s.to_ascii_uppercase();
-        CompatibilityLevel::ALL
-            .into_iter()
-            .find(|l| l.as_str() == upper)
-            .ok_or_else(|| InvalidCompatibilityLevel(s.to_string()))
-    }
-}
-
-impl Serialize for CompatibilityLevel {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for CompatibilityLevel {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d)?
-            .parse()
-            .map_err(serde::de::Error::custom)
-    }
-}
+pub use crate::compat::{CompatibilityLevel, UnknownCompatibilityLevel};
 
 /// A registry (or subject) mode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
@@ -324,22 +211,6 @@ pub struct CompatibilityResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn levels_round_trip_registry_spelling() {
-        for l in CompatibilityLevel::ALL {
-            assert_eq!(l.as_str().parse::<CompatibilityLevel>().unwrap(), l);
-            assert_eq!(
-                l.as_str()
-                    .to_lowercase()
-                    .parse::<CompatibilityLevel>()
-                    .unwrap(),
-                l
-            );
-        }
-        assert!("SIDEWAYS".parse::<CompatibilityLevel>().is_err());
-        assert_eq!(CompatibilityLevel::default(), CompatibilityLevel::Backward);
-    }
 
     #[test]
     fn versions_parse() {

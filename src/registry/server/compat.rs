@@ -29,3 +29,33 @@ pub trait CompatibilityChecker: Send + Sync + 'static {
         candidate: &CheckInput,
     ) -> Result<Vec<String>, String>;
 }
+
+/// The compatibility engine ([`crate::compat`]): Confluent's verdicts for Avro and Protobuf.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CompatibilityEngine;
+
+impl CompatibilityChecker for CompatibilityEngine {
+    fn check(
+        &self,
+        level: CompatibilityLevel,
+        previous: &[CheckInput],
+        candidate: &CheckInput,
+    ) -> Result<Vec<String>, String> {
+        let input = |c: &CheckInput| crate::compat::SchemaInput {
+            schema_type: c.schema_type,
+            text: c.schema.clone(),
+            references: c.references.clone(),
+            label: c.label.clone(),
+        };
+        let previous: Vec<_> = previous.iter().map(input).collect();
+        crate::compat::check(level, &previous, &input(candidate))
+            .map(|report| {
+                if report.compatible {
+                    Vec::new()
+                } else {
+                    report.messages()
+                }
+            })
+            .map_err(|e| e.to_string())
+    }
+}

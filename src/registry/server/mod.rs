@@ -23,7 +23,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use self::compat::{CheckInput, CompatibilityChecker};
+pub use self::compat::{CheckInput, CompatibilityChecker, CompatibilityEngine};
 pub use self::core::{ApiError, Registry};
 pub use self::routes::{router, CONTENT_TYPE};
 pub use self::store::{Event, State, Store, StoredSchema};

@@ -1,0 +1,512 @@
+//! Avro compatibility: can a reader schema read data written with a writer schema?
+//!
+//! This is Apache Avro's reader/writer compatibility (Java's `SchemaCompatibility`, which the
+//! registry applies), reimplemented here over [`apache_avro::Schema`]; the apache-avro crate's
+//! own checker is not used because its verdicts differ from Java's in places. In `BACKWARD`
+//! the candidate is the reader and the previous version the writer; `FORWARD` swaps them.
+//!
+//! Rules, in the order they are checked for a (reader, writer) pair:
+//!
+//! 1. A writer **union** is readable when each of its branches is (paths `/0`, `/1`, …).
+//! 2. A reader **union** reads a non-union writer when some branch of it does, else
+//!    `MISSING_UNION_BRANCH`.
+//! 3. Same type: primitives match; **arrays** and **maps** compare items/values
+//!    (`/items`, `/values`); **records**, **enums** and **fixed** compare names (the reader's
+//!    unqualified name or one of its aliases must equal the writer's unqualified name, else
+//!    `NAME_MISMATCH` at `/name`); fixed sizes must be equal (`FIXED_SIZE_MISMATCH` at `/size`);
+//!    writer enum symbols missing from the reader's enum are `MISSING_ENUM_SYMBOLS`
+//!    (`/symbols`) unless the reader's enum has a default; each reader record field is looked
+//!    up in the writer's record by name, then by the reader field's aliases: found, their types
+//!    are compared (`/fields/<reader index>/type`); missing, the reader field needs a default
+//!    (`READER_FIELD_MISSING_DEFAULT_VALUE` at `/fields/<reader index>`). Writer-only fields
+//!    are ignored.
+//! 4. Different types: the promotions int→long/float/double, long→float/double,
+//!    float→double, string→bytes and bytes→string are accepted; anything else is
+//!    `TYPE_MISMATCH`.
+//!
+//! Logical types are compared on their underlying types (as Java does). Recursive named
+//! types terminate: a (reader, writer) pair already under comparison counts as compatible.
+//! All differences are reported, not just the first.
+
+use std::collections::{HashMap, HashSet};
+
+use apache_avro::schema::{Alias, Name, RecordSchema, Schema, UnionSchema};
+
+use super::{Difference, SchemaInput};
+use crate::error::{Error, Result};
+
+/// A parsed Avro schema with its named types (its own and its references').
+#[derive(Debug)]
+pub struct AvroCompatSchema {
+    root: Schema,
+    names: HashMap<String, Schema>,
+}
+
+impl AvroCompatSchema {
+    /// Parse the schema text with its references.
+    pub fn parse(input: &SchemaInput) -> Result<Self> {
+        let err = |reason: String| Error::ParseAvroSchema {
+            name: input.label.clone(),
+            reason,
+        };
+        let (root, refs) = if input.references.is_empty() {
+            (
+                Schema::parse_str(&input.text).map_err(|e| err(e.to_string()))?,
+                Vec::new(),
+            )
+        } else {
+            Schema::parse_str_with_list(
+                &input.text,
+                input.references.iter().map(|(_, t)| t.as_str()),
+            )
+            .map_err(|e| err(e.to_string()))?
+        };
+        let mut names = HashMap::new();
+        for r in &refs {
+            collect_names(r, &mut names);
+        }
+        collect_names(&root, &mut names);
+        Ok(AvroCompatSchema { root, names })
+    }
+
+    /// The parsed schema.
+    pub fn schema(&self) -> &Schema {
+        &self.root
+    }
+}
+
+fn collect_names(s: &Schema, out: &mut HashMap<String, Schema>) {
+    match s {
+        Schema::Record(r) if out.insert(r.name.fullname(None), s.clone()).is_none() => {
+            for f in &r.fields {
+                collect_names(&f.schema, out);
+            }
+        }
+        Schema::Enum(e) => {
+            out.insert(e.name.fullname(None), s.clone());
+        }
+        Schema::Fixed(f) | Schema::Duration(f) => {
+            out.insert(f.name.fullname(None), s.clone());
+        }
+        Schema::Decimal(d) => {
+            if let apache_avro::schema::InnerDecimalSchema::Fixed(f) = &d.inner {
+                out.insert(f.name.fullname(None), Schema::Fixed(f.clone()));
+            }
+        }
+        Schema::Uuid(apache_avro::schema::UuidSchema::Fixed(f)) => {
+            out.insert(f.name.fullname(None), Schema::Fixed(f.clone()));
+        }
+        Schema::Array(a) => collect_names(&a.items, out),
+        Schema::Map(m) => collect_names(&m.types, out),
+        Schema::Union(u) => u.variants().iter().for_each(|v| collect_names(v, out)),
+        _ => {}
+    }
+}
+
+/// Every reason `reader` cannot read data written with `writer`. `reader_role` and
+/// `writer_role` name them in messages ("new schema", "old schema").
+pub fn differences(
+    reader: &AvroCompatSchema,
+    writer: &AvroCompatSchema,
+    reader_role: &str,
+    writer_role: &str,
+) -> Vec<Difference> {
+    let mut c = Checker {
+        rnames: &reader.names,
+        wnames: &writer.names,
+        in_progress: HashSet::new(),
+        out: Vec::new(),
+        reader_role,
+        writer_role,
+    };
+    let mut path = Vec::new();
+    c.check(&reader.root, &writer.root, &mut path);
+    c.out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Null,
+    Boolean,
+    Int,
+    Long,
+    Float,
+    Double,
+    Bytes,
+    String,
+    Fixed,
+    Enum,
+    Array,
+    Map,
+    Union,
+    Record,
+    Unknown,
+}
+
+impl Kind {
+    fn word(self) -> &'static str {
+        match self {
+            Kind::Null => "null",
+            Kind::Boolean => "boolean",
+            Kind::Int => "int",
+            Kind::Long => "long",
+            Kind::Float => "float",
+            Kind::Double => "double",
+            Kind::Bytes => "bytes",
+            Kind::String => "string",
+            Kind::Fixed => "fixed",
+            Kind::Enum => "enum",
+            Kind::Array => "array",
+            Kind::Map => "map",
+            Kind::Union => "union",
+            Kind::Record => "record",
+            Kind::Unknown => "unknown type",
+        }
+    }
+}
+
+fn kind(s: &Schema) -> Kind {
+    use apache_avro::schema::{InnerDecimalSchema, UuidSchema};
+    match s {
+        Schema::Null => Kind::Null,
+        Schema::Boolean => Kind::Boolean,
+        Schema::Int | Schema::Date | Schema::TimeMillis => Kind::Int,
+        Schema::Long
+        | Schema::TimeMicros
+        | Schema::TimestampMillis
+        | Schema::TimestampMicros
+        | Schema::TimestampNanos
+        | Schema::LocalTimestampMillis
+        | Schema::LocalTimestampMicros
+        | Schema::LocalTimestampNanos => Kind::Long,
+        Schema::Float => Kind::Float,
+        Schema::Double => Kind::Double,
+        Schema::Bytes | Schema::BigDecimal | Schema::Uuid(UuidSchema::Bytes) => Kind::Bytes,
+        Schema::String | Schema::Uuid(UuidSchema::String) => Kind::String,
+        Schema::Decimal(d) => match &d.inner {
+            InnerDecimalSchema::Bytes => Kind::Bytes,
+            InnerDecimalSchema::Fixed(_) => Kind::Fixed,
+        },
+        Schema::Uuid(UuidSchema::Fixed(_)) | Schema::Duration(_) | Schema::Fixed(_) => Kind::Fixed,
+        Schema::Enum(_) => Kind::Enum,
+        Schema::Array(_) => Kind::Array,
+        Schema::Map(_) => Kind::Map,
+        Schema::Union(_) => Kind::Union,
+        Schema::Record(_) => Kind::Record,
+        Schema::Ref { .. } => Kind::Unknown,
+    }
+}
+
+/// Name, aliases and size of a fixed (also under decimal, uuid and duration).
+fn fixed_of(s: &Schema) -> Option<&apache_avro::schema::FixedSchema> {
+    use apache_avro::schema::{InnerDecimalSchema, UuidSchema};
+    match s {
+        Schema::Fixed(f) | Schema::Duration(f) | Schema::Uuid(UuidSchema::Fixed(f)) => Some(f),
+        Schema::Decimal(d) => match &d.inner {
+            InnerDecimalSchema::Fixed(f) => Some(f),
+            InnerDecimalSchema::Bytes => None,
+        },
+        _ => None,
+    }
+}
+
+fn full_name(s: &Schema) -> Option<String> {
+    match s {
+        Schema::Record(r) => Some(r.name.fullname(None)),
+        Schema::Enum(e) => Some(e.name.fullname(None)),
+        other => fixed_of(other).map(|f| f.name.fullname(None)),
+    }
+}
+
+fn describe(s: &Schema) -> String {
+    match full_name(s) {
+        Some(n) => format!("{} {n}", kind(s).word()),
+        None => kind(s).word().to_string(),
+    }
+}
+
+/// Java's rule: the reader's unqualified name equals the writer's, or one of the reader's
+/// aliases (qualified with the reader's namespace when it has none) is the writer's full name.
+fn names_match(reader: &Name, aliases: &Option<Vec<Alias>>, writer: &Name) -> bool {
+    reader.name() == writer.name()
+        || aliases
+            .iter()
+            .flatten()
+            .any(|a| a.fullname(reader.namespace()) == writer.fullname(None))
+}
+
+fn promotable(reader: Kind, writer: Kind) -> bool {
+    matches!(
+        (writer, reader),
+        (Kind::Int, Kind::Long | Kind::Float | Kind::Double)
+            | (Kind::Long, Kind::Float | Kind::Double)
+            | (Kind::Float, Kind::Double)
+            | (Kind::String, Kind::Bytes)
+            | (Kind::Bytes, Kind::String)
+    )
+}
+
+struct Checker<'a> {
+    rnames: &'a HashMap<String, Schema>,
+    wnames: &'a HashMap<String, Schema>,
+    in_progress: HashSet<(String, String)>,
+    out: Vec<Difference>,
+    reader_role: &'a str,
+    writer_role: &'a str,
+}
+
+fn show(path: &[String]) -> String {
+    if path.is_empty() {
+        "/".to_string()
+    } else {
+        let mut s = String::new();
+        for p in path {
+            s.push('/');
+            s.push_str(p);
+        }
+        s
+    }
+}
+
+fn deref<'s>(s: &'s Schema, names: &'s HashMap<String, Schema>) -> &'s Schema {
+    match s {
+        Schema::Ref { name } => names.get(&name.fullname(None)).unwrap_or(s),
+        other => other,
+    }
+}
+
+impl<'a> Checker<'a> {
+    fn push(&mut self, rule: &'static str, path: &[String], message: String) {
+        self.out.push(Difference {
+            rule,
+            path: show(path),
+            message,
+        });
+    }
+
+    /// Whether `reader` reads `writer` without any difference (no output recorded).
+    fn readable(&mut self, reader: &Schema, writer: &Schema, path: &mut Vec<String>) -> bool {
+        let mark = self.out.len();
+        self.check(reader, writer, path);
+        let ok = self.out.len() == mark;
+        self.out.truncate(mark);
+        ok
+    }
+
+    fn check(&mut self, reader: &Schema, writer: &Schema, path: &mut Vec<String>) {
+        let reader = deref(reader, self.rnames);
+        let writer = deref(writer, self.wnames);
+        let (rk, wk) = (kind(reader), kind(writer));
+
+        // Recursion guard for named types.
+        let key = match (full_name(reader), full_name(writer)) {
+            (Some(r), Some(w)) => Some((r, w)),
+            _ => None,
+        };
+        if let Some(k) = &key {
+            if !self.in_progress.insert(k.clone()) {
+                return;
+            }
+        }
+        self.check_inner(reader, writer, rk, wk, path);
+        if let Some(k) = key {
+            self.in_progress.remove(&k);
+        }
+    }
+
+    fn check_inner(
+        &mut self,
+        reader: &Schema,
+        writer: &Schema,
+        rk: Kind,
+        wk: Kind,
+        path: &mut Vec<String>,
+    ) {
+        if let Schema::Union(wu) = writer {
+            for (i, branch) in wu.variants().iter().enumerate() {
+                path.push(i.to_string());
+                self.check(reader, branch, path);
+                path.pop();
+            }
+            return;
+        }
+        if let Schema::Union(ru) = reader {
+            self.reader_union(ru, writer, path);
+            return;
+        }
+        if rk == Kind::Unknown || wk == Kind::Unknown {
+            let which = if rk == Kind::Unknown { reader } else { writer };
+            self.push(
+                "TYPE_MISMATCH",
+                path,
+                format!(
+                    "the type at path '{}' refers to an undefined named type ({which:?}); pass the schema defining it as a reference",
+                    show(path)
+                ),
+            );
+            return;
+        }
+        if rk != wk {
+            if !promotable(rk, wk) {
+                self.push(
+                    "TYPE_MISMATCH",
+                    path,
+                    format!(
+                        "the type at path '{}' in the {} is {} but {} in the {}, and {} cannot be read as {}; keep the type or use an Avro promotion (int→long/float/double, long→float/double, float→double, string↔bytes)",
+                        show(path),
+                        self.reader_role,
+                        describe(reader),
+                        describe(writer),
+                        self.writer_role,
+                        wk.word(),
+                        rk.word()
+                    ),
+                );
+            }
+            return;
+        }
+        match (reader, writer) {
+            (Schema::Array(r), Schema::Array(w)) => {
+                path.push("items".into());
+                self.check(&r.items, &w.items, path);
+                path.pop();
+            }
+            (Schema::Map(r), Schema::Map(w)) => {
+                path.push("values".into());
+                self.check(&r.types, &w.types, path);
+                path.pop();
+            }
+            (Schema::Enum(r), Schema::Enum(w)) => {
+                if !names_match(&r.name, &r.aliases, &w.name) {
+                    self.name_mismatch(reader, &r.name, &w.name, path);
+                }
+                if r.default.is_none() {
+                    let missing: Vec<&str> = w
+                        .symbols
+                        .iter()
+                        .filter(|s| !r.symbols.contains(s))
+                        .map(String::as_str)
+                        .collect();
+                    if !missing.is_empty() {
+                        path.push("symbols".into());
+                        self.push(
+                            "MISSING_ENUM_SYMBOLS",
+                            path,
+                            format!(
+                                "the {} enum {} lacks the symbols [{}] of the {}; keep them, or give the enum a default symbol",
+                                self.reader_role,
+                                r.name.fullname(None),
+                                missing.join(", "),
+                                self.writer_role
+                            ),
+                        );
+                        path.pop();
+                    }
+                }
+            }
+            (Schema::Record(r), Schema::Record(w)) => {
+                if !names_match(&r.name, &r.aliases, &w.name) {
+                    self.name_mismatch(reader, &r.name, &w.name, path);
+                }
+                self.record_fields(r, w, path);
+            }
+            _ if rk == Kind::Fixed => {
+                if let (Some(r), Some(w)) = (fixed_of(reader), fixed_of(writer)) {
+                    if !names_match(&r.name, &r.aliases, &w.name) {
+                        self.name_mismatch(reader, &r.name, &w.name, path);
+                    }
+                    if r.size != w.size {
+                        path.push("size".into());
+                        self.push(
+                            "FIXED_SIZE_MISMATCH",
+                            path,
+                            format!(
+                                "the fixed {} is {} bytes in the {} but {} bytes in the {}; a fixed type's size cannot change",
+                                r.name.fullname(None),
+                                r.size,
+                                self.reader_role,
+                                w.size,
+                                self.writer_role
+                            ),
+                        );
+                        path.pop();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn name_mismatch(&mut self, reader: &Schema, r: &Name, w: &Name, path: &mut Vec<String>) {
+        path.push("name".into());
+        self.push(
+            "NAME_MISMATCH",
+            path,
+            format!(
+                "the {} {} is named {} in the {} but {} in the {}; keep the name, or add \"{}\" to its aliases",
+                kind(reader).word(),
+                r.fullname(None),
+                r.fullname(None),
+                self.reader_role,
+                w.fullname(None),
+                self.writer_role,
+                w.fullname(None)
+            ),
+        );
+        path.pop();
+    }
+
+    fn reader_union(&mut self, ru: &UnionSchema, writer: &Schema, path: &mut Vec<String>) {
+        for branch in ru.variants() {
+            if self.readable(branch, writer, path) {
+                return;
+            }
+        }
+        self.push(
+            "MISSING_UNION_BRANCH",
+            path,
+            format!(
+                "the union at path '{}' in the {} has no branch that can read the {}'s {}; add a {} branch to the union",
+                show(path),
+                self.reader_role,
+                self.writer_role,
+                describe(writer),
+                describe(writer)
+            ),
+        );
+    }
+
+    fn record_fields(&mut self, r: &RecordSchema, w: &RecordSchema, path: &mut Vec<String>) {
+        path.push("fields".into());
+        for (i, rf) in r.fields.iter().enumerate() {
+            path.push(i.to_string());
+            let wf = w
+                .fields
+                .iter()
+                .find(|wf| wf.name == rf.name)
+                .or_else(|| w.fields.iter().find(|wf| rf.aliases.contains(&wf.name)));
+            match wf {
+                Some(wf) => {
+                    path.push("type".into());
+                    self.check(&rf.schema, &wf.schema, path);
+                    path.pop();
+                }
+                None if rf.default.is_none() => self.push(
+                    "READER_FIELD_MISSING_DEFAULT_VALUE",
+                    path,
+                    format!(
+                        "the field '{}' at path '{}' in the {} has no default value and is missing in the {}; add a default value (or an alias naming the {}'s field)",
+                        rf.name,
+                        show(path),
+                        self.reader_role,
+                        self.writer_role,
+                        self.writer_role
+                    ),
+                ),
+                None => {}
+            }
+            path.pop();
+        }
+        path.pop();
+    }
+}

@@ -1,0 +1,280 @@
+//! Schema compatibility, with the verdicts a Confluent Schema Registry gives.
+//!
+//! ## The model
+//!
+//! A subject's versions form a history; a **candidate** schema may join it if it is compatible
+//! with the **previous** versions under the subject's [`CompatibilityLevel`]:
+//!
+//! * `BACKWARD` — the candidate (as reader) can read data written with the previous schema;
+//! * `FORWARD` — the previous schema (as reader) can read data written with the candidate;
+//! * `FULL` — both;
+//! * plain levels compare with the latest version only, `_TRANSITIVE` levels with every
+//!   earlier version; `NONE` accepts anything (the candidate must still parse).
+//!
+//! Each comparison of one previous schema in one [`Direction`] yields **differences**, each
+//! named by a rule id ([`RULES`]). A rule is data: its id, its schema type, whether the
+//! registry accepts the change, and what it means. A schema is compatible when no difference
+//! found is of an incompatible rule; those become [`Finding`]s, carrying the rule id, the
+//! element's path, a sentence a person can act on, and which version and direction failed.
+//! Every rule has a fixture folder, `tests/fixtures/compat/<avro|protobuf>/<RULE_ID>/`, with a
+//! previous and a candidate file and the expected verdict (buf-style).
+//!
+//! * **Avro** ([`avro`]): Apache Avro's reader/writer compatibility, as the registry uses it
+//!   (Java's `SchemaCompatibility`), reimplemented over `apache_avro::Schema`: promotions,
+//!   defaults for reader-only fields, names and aliases, enum symbols and enum defaults, fixed
+//!   sizes, unions branch by branch, arrays and maps, nested and recursive records. Rule ids are
+//!   Avro's incompatibility types (`READER_FIELD_MISSING_DEFAULT_VALUE`, `TYPE_MISMATCH`, …);
+//!   paths are Avro's (`/fields/1/type/items`).
+//! * **Protobuf** ([`protobuf`]): the registry's schema-diff rules, fields matched by number,
+//!   paths are full names (`events.v1.UserEvent.action`). See the module for the direction
+//!   semantics.
+//!
+//! ## Use
+//!
+//! ```
+//! use schemaflow::compat::{check, CompatibilityLevel, SchemaInput};
+//! use schemaflow::SchemaType;
+//!
+//! let v1 = SchemaInput::new(SchemaType::Avro, r#"{"type":"record","name":"U","fields":[]}"#, "version 1");
+//! let v2 = SchemaInput::new(
+//!     SchemaType::Avro,
+//!     r#"{"type":"record","name":"U","fields":[{"name":"email","type":"string"}]}"#,
+//!     "candidate",
+//! );
+//! let report = check(CompatibilityLevel::Backward, &[v1], &v2)?;
+//! assert!(!report.compatible);
+//! assert_eq!(report.findings[0].rule, "READER_FIELD_MISSING_DEFAULT_VALUE");
+//! # Ok::<(), schemaflow::Error>(())
+//! ```
+
+pub mod avro;
+mod google_type;
+mod level;
+pub mod protobuf;
+mod rules;
+
+use std::fmt;
+
+pub use level::{CompatibilityLevel, UnknownCompatibilityLevel};
+pub use rules::{rule, Rule, RULES, SCHEMA_DELETED};
+
+use crate::error::{Error, Result};
+use crate::SchemaType;
+
+/// A schema to compare: its text and the schemas it references.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaInput {
+    /// Avro or Protobuf.
+    pub schema_type: SchemaType,
+    /// The schema text. Protobuf: `.proto` source, or a base64-encoded serialized
+    /// `FileDescriptorProto` (the form Confluent's Python client registers).
+    pub text: String,
+    /// `(reference name, schema text)`: the Avro full name or the Protobuf import path, for all
+    /// transitive dependencies, dependencies first. `google/protobuf/*` and `google/type/*`
+    /// imports resolve without being given.
+    pub references: Vec<(String, String)>,
+    /// How findings name this schema: a file path, or `version 3`.
+    pub label: String,
+}
+
+impl SchemaInput {
+    /// A schema without references.
+    pub fn new(schema_type: SchemaType, text: impl Into<String>, label: impl Into<String>) -> Self {
+        SchemaInput {
+            schema_type,
+            text: text.into(),
+            references: Vec::new(),
+            label: label.into(),
+        }
+    }
+
+    /// Add references (`(name, text)`, dependencies first).
+    pub fn with_references(mut self, references: Vec<(String, String)>) -> Self {
+        self.references = references;
+        self
+    }
+}
+
+/// Which way data flows in a comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Direction {
+    /// The candidate reads data written with the previous schema.
+    Backward,
+    /// The previous schema reads data written with the candidate.
+    Forward,
+}
+
+impl Direction {
+    /// `BACKWARD` or `FORWARD`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Backward => "BACKWARD",
+            Direction::Forward => "FORWARD",
+        }
+    }
+}
+
+impl fmt::Display for Direction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One change found between two schemas, compatible or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Difference {
+    /// The rule id ([`RULES`]).
+    pub rule: &'static str,
+    /// Where: an Avro path (`/fields/1/type`) or a Protobuf full name.
+    pub path: String,
+    /// What changed and what to do about it.
+    pub message: String,
+}
+
+/// An incompatible change: why the candidate may not join the subject.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule id ([`RULES`]).
+    pub rule: &'static str,
+    /// Where: an Avro path (`/fields/1/type`) or a Protobuf full name.
+    pub path: String,
+    /// A sentence a person can act on.
+    pub message: String,
+    /// The label of the previous schema compared with.
+    pub against: String,
+    /// Which way the data could not flow.
+    pub direction: Direction,
+}
+
+/// The verdict on a candidate.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CompatReport {
+    /// Whether the registry would accept the candidate.
+    pub compatible: bool,
+    /// Why not (empty when compatible).
+    pub findings: Vec<Finding>,
+}
+
+impl CompatReport {
+    /// One sentence per finding, for the registry's verbose 409 answer:
+    /// `RULE_ID at PATH (BACKWARD against version 2): message`.
+    pub fn messages(&self) -> Vec<String> {
+        self.findings
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} at {} ({} against {}): {}",
+                    f.rule, f.path, f.direction, f.against, f.message
+                )
+            })
+            .collect()
+    }
+}
+
+/// A parsed schema, ready to compare.
+#[derive(Debug)]
+pub enum ParsedSchema {
+    /// An Avro schema with its named types.
+    Avro(avro::AvroCompatSchema),
+    /// A Protobuf file with its imports.
+    Protobuf(protobuf::ProtoCompatSchema),
+}
+
+impl ParsedSchema {
+    /// Parse a schema input (Protobuf: text or base64 descriptor).
+    pub fn parse(input: &SchemaInput) -> Result<Self> {
+        match input.schema_type {
+            SchemaType::Avro => avro::AvroCompatSchema::parse(input).map(ParsedSchema::Avro),
+            SchemaType::Protobuf => {
+                protobuf::ProtoCompatSchema::parse(input).map(ParsedSchema::Protobuf)
+            }
+            SchemaType::Json => Err(Error::UnsupportedSchemaType {
+                schema_type: SchemaType::Json.to_string(),
+                operation: "compatibility checking",
+            }),
+        }
+    }
+
+    fn schema_type(&self) -> SchemaType {
+        match self {
+            ParsedSchema::Avro(_) => SchemaType::Avro,
+            ParsedSchema::Protobuf(_) => SchemaType::Protobuf,
+        }
+    }
+}
+
+/// Every difference between `previous` and `candidate` in one direction, compatible ones
+/// included (what the rule fixtures assert).
+pub fn differences(
+    direction: Direction,
+    previous: &ParsedSchema,
+    candidate: &ParsedSchema,
+) -> Vec<Difference> {
+    match (previous, candidate) {
+        (ParsedSchema::Avro(p), ParsedSchema::Avro(c)) => match direction {
+            Direction::Backward => avro::differences(c, p, "new schema", "old schema"),
+            Direction::Forward => avro::differences(p, c, "old schema", "new schema"),
+        },
+        (ParsedSchema::Protobuf(p), ParsedSchema::Protobuf(c)) => match direction {
+            Direction::Backward => protobuf::differences(p, c),
+            Direction::Forward => protobuf::differences(c, p),
+        },
+        (p, c) => vec![Difference {
+            rule: rules::SCHEMA_TYPE_CHANGED,
+            path: "/".into(),
+            message: format!(
+                "the schema type changed from {} to {}; a subject keeps one schema type, so register it under a new subject",
+                p.schema_type(),
+                c.schema_type()
+            ),
+        }],
+    }
+}
+
+/// Check `candidate` against the `previous` versions (oldest first) under `level`.
+///
+/// Parse errors are [`Error::ParseAvroSchema`] / [`Error::ParseProtobufSchema`]; the candidate
+/// is parsed even under `NONE`.
+pub fn check(
+    level: CompatibilityLevel,
+    previous: &[SchemaInput],
+    candidate: &SchemaInput,
+) -> Result<CompatReport> {
+    let cand = ParsedSchema::parse(candidate)?;
+    let against: &[SchemaInput] = if level == CompatibilityLevel::None {
+        &[]
+    } else if level.is_transitive() {
+        previous
+    } else {
+        previous.last().map(std::slice::from_ref).unwrap_or(&[])
+    };
+    let mut findings = Vec::new();
+    // Newest first, as the registry reports.
+    for prev_input in against.iter().rev() {
+        let prev = ParsedSchema::parse(prev_input)?;
+        for (on, direction) in [
+            (level.checks_backward(), Direction::Backward),
+            (level.checks_forward(), Direction::Forward),
+        ] {
+            if !on {
+                continue;
+            }
+            for d in differences(direction, &prev, &cand) {
+                if rules::is_compatible(d.rule) {
+                    continue;
+                }
+                findings.push(Finding {
+                    rule: d.rule,
+                    path: d.path,
+                    message: d.message,
+                    against: prev_input.label.clone(),
+                    direction,
+                });
+            }
+        }
+    }
+    Ok(CompatReport {
+        compatible: findings.is_empty(),
+        findings,
+    })
+}
