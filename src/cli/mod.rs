@@ -8,6 +8,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 pub mod check;
+pub mod common;
+pub mod consume;
+pub mod dlq;
+pub mod registry;
+pub mod schemas;
+pub mod topics;
 
 /// Schema-registry-aware Avro/Protobuf pipeline for Kafka.
 #[derive(Debug, Parser)]
@@ -16,6 +22,9 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Flags every command takes.
+    #[command(flatten)]
+    pub global: common::Global,
 }
 
 /// The subcommands.
@@ -23,6 +32,20 @@ pub struct Cli {
 pub enum Command {
     /// Check schema changes for compatibility, as a Confluent Schema Registry would judge them.
     Check(check::CheckArgs),
+    /// Decode registry-framed records to JSON lines.
+    Consume(consume::ConsumeArgs),
+    /// Register a schema file under a subject.
+    Register(schemas::RegisterArgs),
+    /// List, show and delete registered schemas.
+    Schemas(schemas::SchemasArgs),
+    /// Show and set compatibility levels.
+    Config(schemas::ConfigArgs),
+    /// Create and list Kafka topics.
+    Topics(topics::TopicsArgs),
+    /// Inspect and replay dead letters.
+    Dlq(dlq::DlqArgs),
+    /// Run the embedded Confluent-compatible schema registry.
+    Registry(registry::RegistryArgs),
 }
 
 /// Exit code: the check failed (incompatible schema).
@@ -34,7 +57,15 @@ pub const EXIT_IO: u8 = 3;
 
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
+    let g = cli.global;
     match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Consume(a) => consume::run(g, a),
+        Command::Register(a) => schemas::run_register(g, a),
+        Command::Schemas(a) => schemas::run_schemas(g, a),
+        Command::Config(a) => schemas::run_config(g, a),
+        Command::Topics(a) => topics::run(g, a),
+        Command::Dlq(a) => dlq::run(g, a),
+        Command::Registry(a) => registry::run(a),
     }
 }

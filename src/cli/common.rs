@@ -1,0 +1,197 @@
+//! What every subcommand shares: global flags (brokers, registry, auth, `-X` passthrough),
+//! the exit-code error, and client construction.
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+use clap::Args;
+use schemaflow::registry::{
+    CacheConfig, CachedRegistry, ClientConfig, RegistryClient, RegistryError,
+};
+use schemaflow::SchemaType;
+
+pub use super::check::SchemaTypeArg;
+use super::{EXIT_FAILED, EXIT_IO, EXIT_USAGE};
+
+/// Flags every command takes (also from the environment).
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// Kafka bootstrap servers.
+    #[arg(
+        long,
+        global = true,
+        env = "KAFKA_BROKERS",
+        default_value = "localhost:9092"
+    )]
+    pub brokers: String,
+    /// Schema registry URL(s), comma-separated for failover.
+    #[arg(
+        long,
+        global = true,
+        env = "SCHEMA_REGISTRY_URL",
+        default_value = "http://localhost:8081"
+    )]
+    pub registry: String,
+    /// Registry basic auth (`basic.auth.user.info`).
+    #[arg(
+        long,
+        global = true,
+        env = "SCHEMA_REGISTRY_AUTH",
+        value_name = "USER:PASSWORD"
+    )]
+    pub registry_auth: Option<String>,
+    /// Registry bearer token.
+    #[arg(
+        long,
+        global = true,
+        env = "SCHEMA_REGISTRY_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub registry_token: Option<String>,
+    /// librdkafka property passed through, like kcat (repeatable): `-X security.protocol=SSL`.
+    #[arg(short = 'X', global = true, value_name = "KEY=VALUE", value_parser = parse_kv)]
+    pub kafka: Vec<(String, String)>,
+}
+
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.trim().to_string(), v.to_string()))
+        .filter(|(k, _)| !k.is_empty())
+        .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))
+}
+
+impl Global {
+    /// The registry client (cached).
+    pub fn registry(&self) -> Result<CachedRegistry, CliError> {
+        let mut c = ClientConfig::new(&self.registry);
+        c.basic_auth = self.registry_auth.clone();
+        c.bearer_token = self.registry_token.clone();
+        let client = RegistryClient::new(c).map_err(|e| CliError::usage(e.to_string()))?;
+        Ok(CachedRegistry::new(client, CacheConfig::default()))
+    }
+
+    /// `-X` properties.
+    pub fn properties(&self) -> BTreeMap<String, String> {
+        self.kafka.iter().cloned().collect()
+    }
+}
+
+/// Schema type from `--schema-type`, else from the file extension.
+pub fn schema_type_of(
+    arg: Option<SchemaTypeArg>,
+    file: &std::path::Path,
+) -> Result<SchemaType, CliError> {
+    if let Some(a) = arg {
+        return Ok(a.into());
+    }
+    match file.extension().and_then(|e| e.to_str()) {
+        Some("avsc") | Some("avro") | Some("json") => Ok(SchemaType::Avro),
+        Some("proto") => Ok(SchemaType::Protobuf),
+        _ => Err(CliError::usage(format!(
+            "cannot tell the schema type of {}: pass --schema-type avro|protobuf",
+            file.display()
+        ))),
+    }
+}
+
+/// An error ending a command: one line on stderr and the exit code.
+#[derive(Debug)]
+pub struct CliError {
+    /// Exit code (1 check failed, 2 usage, 3 I/O/broker/registry).
+    pub code: u8,
+    /// What failed and what to do.
+    pub message: String,
+}
+
+impl CliError {
+    /// Usage or parse error (exit 2).
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError {
+            code: EXIT_USAGE,
+            message: message.into(),
+        }
+    }
+
+    /// I/O, broker or registry error (exit 3).
+    pub fn io(message: impl Into<String>) -> Self {
+        CliError {
+            code: EXIT_IO,
+            message: message.into(),
+        }
+    }
+
+    /// The check failed (exit 1).
+    pub fn failed(message: impl Into<String>) -> Self {
+        CliError {
+            code: EXIT_FAILED,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<RegistryError> for CliError {
+    fn from(e: RegistryError) -> Self {
+        use schemaflow::registry::ErrorCode;
+        let hint = match e.code() {
+            Some(ErrorCode::SubjectNotFound) => " (is the subject name right? `schemaflow schemas list` shows them)",
+            Some(ErrorCode::Incompatible) => " (see `schemaflow check`; or change the subject's level with `schemaflow config set`)",
+            None if e.is_transient() => " (is the registry running? set --registry or SCHEMA_REGISTRY_URL)",
+            _ => "",
+        };
+        match e.code() {
+            Some(ErrorCode::Incompatible) => CliError::failed(format!("{e}{hint}")),
+            Some(ErrorCode::InvalidSchema) => CliError::usage(format!("{e}{hint}")),
+            _ => CliError::io(format!("{e}{hint}")),
+        }
+    }
+}
+
+impl From<schemaflow::Error> for CliError {
+    fn from(e: schemaflow::Error) -> Self {
+        use schemaflow::Error;
+        match e {
+            Error::Registry(r) => r.into(),
+            Error::Kafka { .. } => CliError::io(format!(
+                "{e} (is Kafka reachable? set --brokers or KAFKA_BROKERS)"
+            )),
+            Error::ParseAvroSchema { .. } | Error::ParseProtobufSchema { .. } | Error::Json(_) => {
+                CliError::usage(e.to_string())
+            }
+            other => CliError::failed(other.to_string()),
+        }
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::io(e.to_string())
+    }
+}
+
+/// Print the error (one line) and turn the result into an exit code.
+pub fn finish(command: &str, result: Result<(), CliError>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("schemaflow {command}: {}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
+}
+
+/// Run an async command on a fresh runtime.
+pub fn block_on<F: std::future::Future<Output = Result<(), CliError>>>(
+    f: F,
+) -> Result<(), CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::io(format!("starting the async runtime: {e}")))?
+        .block_on(f)
+}
+
+/// Print one JSON value on a line.
+pub fn print_json(v: &serde_json::Value) {
+    println!("{v}");
+}

@@ -1,0 +1,214 @@
+//! `schemaflow dlq inspect|replay`: look at dead letters and, once the cause is fixed, send
+//! them back to the topic they came from.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::message::{BorrowedMessage, Header, Headers, Message as _, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::ClientConfig;
+use schemaflow::registry::SchemaResolver;
+use serde_json::{json, Map, Value};
+
+use super::common::{block_on, finish, print_json, CliError, Global};
+
+/// `schemaflow dlq …`
+#[derive(Debug, Args)]
+pub struct DlqArgs {
+    #[command(subcommand)]
+    command: DlqCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum DlqCommand {
+    /// Print every dead letter with its error headers (and its value decoded when possible).
+    /// Example: dlq inspect --topic user-events.dlq
+    Inspect {
+        /// The dead-letter topic.
+        #[arg(long)]
+        topic: String,
+        /// Stop after this many.
+        #[arg(long)]
+        max_messages: Option<u64>,
+        /// Stop when nothing arrives for this long (seconds).
+        #[arg(long, default_value_t = 3.0)]
+        idle_timeout: f64,
+    },
+    /// Send dead letters back to their original topic (the `__connect.errors.topic` header),
+    /// without the error headers. Progress is committed under a group, so a second run does not
+    /// send them again. Example: dlq replay --topic user-events.dlq
+    Replay {
+        /// The dead-letter topic.
+        #[arg(long)]
+        topic: String,
+        /// Send to this topic instead of the original one.
+        #[arg(long)]
+        to: Option<String>,
+        /// Consumer group that remembers what was replayed.
+        #[arg(long)]
+        group: Option<String>,
+        /// Stop after this many.
+        #[arg(long)]
+        max_messages: Option<u64>,
+        /// Stop when nothing arrives for this long (seconds).
+        #[arg(long, default_value_t = 3.0)]
+        idle_timeout: f64,
+    },
+}
+
+fn header(msg: &BorrowedMessage<'_>, key: &str) -> Option<String> {
+    msg.headers()?
+        .iter()
+        .find(|h| h.key == key)
+        .and_then(|h| h.value)
+        .map(|v| String::from_utf8_lossy(v).to_string())
+}
+
+fn is_error_header(key: &str) -> bool {
+    key.starts_with("__connect.errors.") || key.starts_with("__schemaflow.errors.")
+}
+
+fn consumer(g: &Global, group: &str) -> Result<StreamConsumer, CliError> {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &g.brokers)
+        .set("group.id", group)
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false");
+    for (k, v) in g.properties() {
+        c.set(k, v);
+    }
+    c.create().map_err(|e| CliError::io(e.to_string()))
+}
+
+/// Run `dlq …`.
+pub fn run(g: Global, a: DlqArgs) -> ExitCode {
+    finish(
+        "dlq",
+        block_on(async move {
+            match a.command {
+                DlqCommand::Inspect {
+                    topic,
+                    max_messages,
+                    idle_timeout,
+                } => {
+                    let c = consumer(&g, &format!("schemaflow-dlq-inspect-{}", fastrand::u32(..)))?;
+                    c.subscribe(&[&topic])
+                        .map_err(|e| CliError::io(e.to_string()))?;
+                    let resolver = SchemaResolver::new(g.registry()?);
+                    let mut n = 0u64;
+                    while max_messages.is_none_or(|m| n < m) {
+                        let Ok(m) =
+                            tokio::time::timeout(Duration::from_secs_f64(idle_timeout), c.recv())
+                                .await
+                        else {
+                            break;
+                        };
+                        let m = m.map_err(|e| CliError::io(e.to_string()))?;
+                        let mut error = Map::new();
+                        if let Some(h) = m.headers() {
+                            for h in h.iter().filter(|h| is_error_header(h.key)) {
+                                let key = h.key.rsplit("errors.").next().unwrap_or(h.key);
+                                error.insert(
+                                    key.to_string(),
+                                    json!(h.value.map(|v| String::from_utf8_lossy(v).to_string())),
+                                );
+                            }
+                        }
+                        let decoded = match m.payload() {
+                            Some(p) => match schemaflow::wire::read_header(p) {
+                                Ok((id, _)) => match resolver.writer_schema(id).await {
+                                    Ok(w) => w.frame_to_json(p).map(|(_, v)| v).ok(),
+                                    Err(_) => None,
+                                },
+                                Err(_) => None,
+                            },
+                            None => None,
+                        };
+                        print_json(&json!({
+                            "partition": m.partition(),
+                            "offset": m.offset(),
+                            "key": m.key().map(|k| String::from_utf8_lossy(k).to_string()),
+                            "error": Value::Object(error),
+                            "value": decoded,
+                            "value_hex": m.payload().map(hex_of),
+                        }));
+                        n += 1;
+                    }
+                    eprintln!("schemaflow dlq: {n} dead letter(s) in {topic}");
+                }
+                DlqCommand::Replay {
+                    topic,
+                    to,
+                    group,
+                    max_messages,
+                    idle_timeout,
+                } => {
+                    let group = group.unwrap_or_else(|| format!("schemaflow-dlq-replay-{topic}"));
+                    let c = consumer(&g, &group)?;
+                    c.subscribe(&[&topic])
+                        .map_err(|e| CliError::io(e.to_string()))?;
+                    let p: FutureProducer = ClientConfig::new()
+                        .set("bootstrap.servers", &g.brokers)
+                        .set("enable.idempotence", "true")
+                        .create()
+                        .map_err(|e| CliError::io(e.to_string()))?;
+                    let mut n = 0u64;
+                    while max_messages.is_none_or(|m| n < m) {
+                        let Ok(m) =
+                            tokio::time::timeout(Duration::from_secs_f64(idle_timeout), c.recv())
+                                .await
+                        else {
+                            break;
+                        };
+                        let m = m.map_err(|e| CliError::io(e.to_string()))?;
+                        let target = to
+                            .clone()
+                            .or_else(|| header(&m, "__connect.errors.topic"))
+                            .ok_or_else(|| {
+                                CliError::usage(format!(
+                                    "{topic}@{}: no __connect.errors.topic header; pass --to TOPIC",
+                                    m.offset()
+                                ))
+                            })?;
+                        let mut headers = OwnedHeaders::new();
+                        if let Some(h) = m.headers() {
+                            for h in h.iter().filter(|h| !is_error_header(h.key)) {
+                                headers = headers.insert(Header {
+                                    key: h.key,
+                                    value: h.value,
+                                });
+                            }
+                        }
+                        let mut rec: FutureRecord<'_, [u8], [u8]> =
+                            FutureRecord::to(&target).headers(headers);
+                        if let Some(k) = m.key() {
+                            rec = rec.key(k);
+                        }
+                        if let Some(v) = m.payload() {
+                            rec = rec.payload(v);
+                        }
+                        p.send(rec, Duration::from_secs(30))
+                            .await
+                            .map_err(|(e, _)| {
+                                CliError::io(format!("replaying to {target}: {e}"))
+                            })?;
+                        c.store_offset(m.topic(), m.partition(), m.offset())
+                            .map_err(|e| CliError::io(e.to_string()))?;
+                        c.commit_consumer_state(CommitMode::Sync)
+                            .map_err(|e| CliError::io(e.to_string()))?;
+                        n += 1;
+                    }
+                    eprintln!("schemaflow dlq: replayed {n} record(s) from {topic}");
+                }
+            }
+            Ok(())
+        }),
+    )
+}
+
+fn hex_of(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}

@@ -1,0 +1,229 @@
+//! Registry administration: `register`, `schemas list|get|versions|delete`, `config get|set`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use schemaflow::registry::{CompatibilityLevel, Schema, SchemaReference, Version};
+use schemaflow::wire::SchemaId;
+use serde_json::json;
+
+use super::common::{
+    block_on, finish, print_json, schema_type_of, CliError, Global, SchemaTypeArg,
+};
+
+/// `schemaflow register`: register a schema file under a subject; prints `{"id": N}`.
+///
+/// Example: schemaflow register --subject com.example.events.Address --schema-file schemas/address.avsc
+///          schemaflow register --subject user-events-value --schema-file schemas/user_event.avsc \
+///              --reference com.example.events.Address=com.example.events.Address:1
+#[derive(Debug, Args)]
+pub struct RegisterArgs {
+    /// The subject.
+    #[arg(long)]
+    subject: String,
+    /// The schema file (`.avsc` or `.proto`).
+    #[arg(long, value_name = "FILE")]
+    schema_file: PathBuf,
+    /// Schema language (default: from the file extension).
+    #[arg(long, value_enum)]
+    schema_type: Option<SchemaTypeArg>,
+    /// A reference, `NAME=SUBJECT:VERSION` (repeatable); NAME is the Avro full name or the
+    /// Protobuf import path.
+    #[arg(long, value_name = "NAME=SUBJECT:VERSION", value_parser = parse_reference)]
+    reference: Vec<SchemaReference>,
+    /// Ask the registry to normalize the schema.
+    #[arg(long)]
+    normalize: bool,
+}
+
+fn parse_reference(s: &str) -> Result<SchemaReference, String> {
+    let (name, rest) = s.split_once('=').ok_or("expected NAME=SUBJECT:VERSION")?;
+    let (subject, version) = rest
+        .rsplit_once(':')
+        .ok_or("expected NAME=SUBJECT:VERSION")?;
+    let version = version
+        .parse::<i32>()
+        .map_err(|_| format!("version {version:?} is not a number"))?;
+    Ok(SchemaReference {
+        name: name.to_string(),
+        subject: subject.to_string(),
+        version,
+    })
+}
+
+/// Run `register`.
+pub fn run_register(g: Global, a: RegisterArgs) -> ExitCode {
+    finish(
+        "register",
+        block_on(async move {
+            let text = std::fs::read_to_string(&a.schema_file)
+                .map_err(|e| CliError::io(format!("reading {}: {e}", a.schema_file.display())))?;
+            let schema = Schema {
+                schema: text,
+                schema_type: schema_type_of(a.schema_type, &a.schema_file)?,
+                references: a.reference,
+            };
+            let registry = g.registry()?;
+            let (id, guid) = registry
+                .client()
+                .register(&a.subject, &schema, a.normalize)
+                .await?;
+            print_json(&json!({"subject": a.subject, "id": id.0, "guid": guid}));
+            Ok(())
+        }),
+    )
+}
+
+/// `schemaflow schemas …`
+#[derive(Debug, Args)]
+pub struct SchemasArgs {
+    #[command(subcommand)]
+    command: SchemasCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum SchemasCommand {
+    /// List subjects.
+    List {
+        /// Include soft-deleted subjects.
+        #[arg(long)]
+        deleted: bool,
+    },
+    /// Show a schema, by id or by subject and version. Example: schemas get --subject user-events-value --version latest
+    Get {
+        /// Schema id.
+        #[arg(long, conflicts_with = "subject")]
+        id: Option<u32>,
+        /// Subject.
+        #[arg(long, required_unless_present = "id")]
+        subject: Option<String>,
+        /// Version number or `latest`.
+        #[arg(long, default_value = "latest")]
+        version: String,
+    },
+    /// List a subject's versions.
+    Versions {
+        /// Subject.
+        #[arg(long)]
+        subject: String,
+    },
+    /// Delete a subject or one version (soft; `--permanent` after a soft delete).
+    Delete {
+        /// Subject.
+        #[arg(long)]
+        subject: String,
+        /// Only this version.
+        #[arg(long)]
+        version: Option<String>,
+        /// Permanent (hard) delete.
+        #[arg(long)]
+        permanent: bool,
+    },
+}
+
+fn version(v: &str) -> Result<Version, CliError> {
+    v.parse()
+        .map_err(|e: schemaflow::registry::types::InvalidVersion| CliError::usage(e.to_string()))
+}
+
+/// Run `schemas …`.
+pub fn run_schemas(g: Global, a: SchemasArgs) -> ExitCode {
+    finish(
+        "schemas",
+        block_on(async move {
+            let registry = g.registry()?;
+            let c = registry.client();
+            match a.command {
+                SchemasCommand::List { deleted } => {
+                    for s in c.subjects(deleted).await? {
+                        println!("{s}");
+                    }
+                }
+                SchemasCommand::Get { id: Some(id), .. } => {
+                    let s = c.schema_by_id(SchemaId(id)).await?;
+                    print_json(&json!({
+                        "id": id,
+                        "schemaType": s.schema.schema_type.as_str(),
+                        "schema": s.schema.schema,
+                        "references": s.schema.references,
+                    }));
+                }
+                SchemasCommand::Get {
+                    subject,
+                    version: v,
+                    ..
+                } => {
+                    let subject = subject.unwrap_or_default();
+                    let r = c.version(&subject, version(&v)?).await?;
+                    print_json(&serde_json::to_value(&r).map_err(|e| CliError::io(e.to_string()))?);
+                }
+                SchemasCommand::Versions { subject } => {
+                    print_json(&json!(c.subject_versions(&subject).await?));
+                }
+                SchemasCommand::Delete {
+                    subject,
+                    version: Some(v),
+                    permanent,
+                } => {
+                    print_json(&json!(
+                        c.delete_version(&subject, version(&v)?, permanent).await?
+                    ));
+                }
+                SchemasCommand::Delete {
+                    subject,
+                    version: None,
+                    permanent,
+                } => {
+                    print_json(&json!(c.delete_subject(&subject, permanent).await?));
+                }
+            }
+            Ok(())
+        }),
+    )
+}
+
+/// `schemaflow config …`: compatibility levels.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    #[command(subcommand)]
+    command: ConfigCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCommand {
+    /// Show the level in force (global, or for a subject).
+    Get {
+        /// Subject (default: global).
+        #[arg(long)]
+        subject: Option<String>,
+    },
+    /// Set the level. Example: config set --subject user-events-value --level FULL
+    Set {
+        /// Subject (default: global).
+        #[arg(long)]
+        subject: Option<String>,
+        /// NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE.
+        #[arg(long)]
+        level: CompatibilityLevel,
+    },
+}
+
+/// Run `config …`.
+pub fn run_config(g: Global, a: ConfigArgs) -> ExitCode {
+    finish(
+        "config",
+        block_on(async move {
+            let registry = g.registry()?;
+            let c = registry.client();
+            let level = match a.command {
+                ConfigCommand::Get { subject } => c.compatibility(subject.as_deref()).await?,
+                ConfigCommand::Set { subject, level } => {
+                    c.set_compatibility(subject.as_deref(), level).await?
+                }
+            };
+            print_json(&json!({"compatibilityLevel": level}));
+            Ok(())
+        }),
+    )
+}

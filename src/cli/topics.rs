@@ -1,0 +1,72 @@
+//! `schemaflow topics create|list` (Tansu and some managed clusters never auto-create topics).
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::ClientConfig;
+
+use super::common::{block_on, finish, CliError, Global};
+
+/// `schemaflow topics …`
+#[derive(Debug, Args)]
+pub struct TopicsArgs {
+    #[command(subcommand)]
+    command: TopicsCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum TopicsCommand {
+    /// Create a topic (an existing one is fine). Example: topics create --topic user-events --partitions 3
+    Create {
+        /// Topic name.
+        #[arg(long)]
+        topic: String,
+        /// Partitions.
+        #[arg(long, default_value_t = 1)]
+        partitions: i32,
+    },
+    /// List topics with their partition counts.
+    List,
+}
+
+/// Run `topics …`.
+pub fn run(g: Global, a: TopicsArgs) -> ExitCode {
+    finish(
+        "topics",
+        block_on(async move {
+            match a.command {
+                TopicsCommand::Create { topic, partitions } => {
+                    schemaflow::consumer::create_topic(&g.brokers, &topic, partitions).await?;
+                    eprintln!("topic {topic} ready ({partitions} partition(s))");
+                }
+                TopicsCommand::List => {
+                    let mut c = ClientConfig::new();
+                    c.set("bootstrap.servers", &g.brokers);
+                    for (k, v) in g.properties() {
+                        c.set(k, v);
+                    }
+                    let consumer: BaseConsumer =
+                        c.create().map_err(|e| CliError::io(e.to_string()))?;
+                    let md = tokio::task::spawn_blocking(move || {
+                        consumer.fetch_metadata(None, Duration::from_secs(10))
+                    })
+                    .await
+                    .map_err(|e| CliError::io(e.to_string()))?
+                    .map_err(|e| CliError::io(format!("listing topics on {}: {e}", g.brokers)))?;
+                    let mut topics: Vec<(String, usize)> = md
+                        .topics()
+                        .iter()
+                        .map(|t| (t.name().to_string(), t.partitions().len()))
+                        .collect();
+                    topics.sort();
+                    for (t, p) in topics {
+                        println!("{t}\t{p}");
+                    }
+                }
+            }
+            Ok(())
+        }),
+    )
+}
