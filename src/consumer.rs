@@ -641,8 +641,12 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Create `topic` if it does not exist (an existing topic is fine).
+/// Create `topic` if it does not exist (an existing topic is fine; brokers without the
+/// CreateTopics API, like librdkafka's mock cluster, work when the topic exists).
 pub async fn create_topic(brokers: &str, topic: &str, partitions: i32) -> Result<()> {
+    if topic_exists(brokers, topic).await? {
+        return Ok(());
+    }
     let admin: AdminClient<DefaultClientContext> = KafkaConfig::new()
         .set("bootstrap.servers", brokers)
         .create()
@@ -668,6 +672,29 @@ pub async fn create_topic(brokers: &str, topic: &str, partitions: i32) -> Result
         }
     }
     Ok(())
+}
+
+async fn topic_exists(brokers: &str, topic: &str) -> Result<bool> {
+    let probe: BaseConsumer = KafkaConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("allow.auto.create.topics", "false")
+        .create()
+        .map_err(|e| kafka_error("creating a metadata client", e))?;
+    let name = topic.to_string();
+    let md = tokio::task::spawn_blocking(move || {
+        probe.fetch_metadata(Some(&name), Duration::from_secs(10))
+    })
+    .await
+    .map_err(|e| Error::Kafka {
+        operation: format!("looking up topic {topic}"),
+        reason: e.to_string(),
+        retriable: false,
+    })?
+    .map_err(|e| kafka_error(&format!("looking up topic {topic}"), e))?;
+    Ok(md
+        .topics()
+        .iter()
+        .any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty()))
 }
 
 fn error_kind(e: &Error) -> &'static str {

@@ -166,7 +166,7 @@ pub struct TypedProducer {
     producer: FutureProducer,
     registry: CachedRegistry,
     config: Arc<ProducerConfig>,
-    ids: Arc<Mutex<HashMap<(String, &'static str), SchemaId>>>,
+    ids: Arc<Mutex<HashMap<(String, std::any::TypeId), SchemaId>>>,
     in_flight: Arc<Semaphore>,
 }
 
@@ -213,7 +213,8 @@ impl TypedProducer {
     }
 
     async fn schema_id<V: RegistryCodec>(&self, topic: &str) -> Result<SchemaId> {
-        let key = (topic.to_string(), V::FULL_NAME);
+        // Keyed by the Rust type: two versions of a schema share a full name but not a type.
+        let key = (topic.to_string(), std::any::TypeId::of::<V>());
         if let Some(id) = self.ids.lock().ok().and_then(|m| m.get(&key).copied()) {
             return Ok(id);
         }

@@ -16,22 +16,13 @@ use super::{EXIT_FAILED, EXIT_IO, EXIT_USAGE};
 /// Flags every command takes (also from the environment).
 #[derive(Debug, Clone, Args)]
 pub struct Global {
-    /// Kafka bootstrap servers.
-    #[arg(
-        long,
-        global = true,
-        env = "KAFKA_BROKERS",
-        default_value = "localhost:9092"
-    )]
-    pub brokers: String,
-    /// Schema registry URL(s), comma-separated for failover.
-    #[arg(
-        long,
-        global = true,
-        env = "SCHEMA_REGISTRY_URL",
-        default_value = "http://localhost:8081"
-    )]
-    pub registry: String,
+    /// Kafka bootstrap servers [default: localhost:9092; `demo`: an in-process broker].
+    #[arg(long, global = true, env = "KAFKA_BROKERS")]
+    pub brokers: Option<String>,
+    /// Schema registry URL(s), comma-separated for failover [default: http://localhost:8081;
+    /// `demo`: an in-process registry].
+    #[arg(long, global = true, env = "SCHEMA_REGISTRY_URL")]
+    pub registry: Option<String>,
     /// Registry basic auth (`basic.auth.user.info`).
     #[arg(
         long,
@@ -61,14 +52,29 @@ fn parse_kv(s: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("expected KEY=VALUE, got {s:?}"))
 }
 
+/// Default Kafka bootstrap servers.
+pub const DEFAULT_BROKERS: &str = "localhost:9092";
+/// Default registry URL.
+pub const DEFAULT_REGISTRY: &str = "http://localhost:8081";
+
 impl Global {
-    /// The registry client (cached).
-    pub fn registry(&self) -> Result<CachedRegistry, CliError> {
-        let mut c = ClientConfig::new(&self.registry);
+    /// Kafka bootstrap servers (flag, `KAFKA_BROKERS`, or the default).
+    pub fn brokers(&self) -> &str {
+        self.brokers.as_deref().unwrap_or(DEFAULT_BROKERS)
+    }
+
+    /// A registry client for `url` with this command line's auth.
+    pub fn registry_at(&self, url: &str) -> Result<CachedRegistry, CliError> {
+        let mut c = ClientConfig::new(url);
         c.basic_auth = self.registry_auth.clone();
         c.bearer_token = self.registry_token.clone();
         let client = RegistryClient::new(c).map_err(|e| CliError::usage(e.to_string()))?;
         Ok(CachedRegistry::new(client, CacheConfig::default()))
+    }
+
+    /// The registry client (cached), at `--registry`, `SCHEMA_REGISTRY_URL` or the default.
+    pub fn registry(&self) -> Result<CachedRegistry, CliError> {
+        self.registry_at(self.registry.as_deref().unwrap_or(DEFAULT_REGISTRY))
     }
 
     /// `-X` properties.

@@ -86,7 +86,7 @@ async fn consume(g: Global, a: ConsumeArgs) -> Result<(), CliError> {
         }
     };
     let mut cfg = ClientConfig::new();
-    cfg.set("bootstrap.servers", &g.brokers)
+    cfg.set("bootstrap.servers", g.brokers())
         .set(
             "group.id",
             a.group
@@ -115,10 +115,10 @@ async fn consume(g: Global, a: ConsumeArgs) -> Result<(), CliError> {
     }
     let dlq: Option<FutureProducer> = match &a.dlq_topic {
         Some(t) => {
-            schemaflow::consumer::create_topic(&g.brokers, t, 1).await?;
+            schemaflow::consumer::create_topic(g.brokers(), t, 1).await?;
             Some(
                 ClientConfig::new()
-                    .set("bootstrap.servers", &g.brokers)
+                    .set("bootstrap.servers", g.brokers())
                     .create()
                     .map_err(|e| CliError::io(e.to_string()))?,
             )

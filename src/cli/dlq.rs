@@ -72,7 +72,7 @@ fn is_error_header(key: &str) -> bool {
 
 fn consumer(g: &Global, group: &str) -> Result<StreamConsumer, CliError> {
     let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", &g.brokers)
+    c.set("bootstrap.servers", g.brokers())
         .set("group.id", group)
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "false")
@@ -151,7 +151,7 @@ pub fn run(g: Global, a: DlqArgs) -> ExitCode {
                     c.subscribe(&[&topic])
                         .map_err(|e| CliError::io(e.to_string()))?;
                     let p: FutureProducer = ClientConfig::new()
-                        .set("bootstrap.servers", &g.brokers)
+                        .set("bootstrap.servers", g.brokers())
                         .set("enable.idempotence", "true")
                         .create()
                         .map_err(|e| CliError::io(e.to_string()))?;

@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 pub mod check;
 pub mod common;
 pub mod consume;
+pub mod demo;
 pub mod dlq;
 pub mod registry;
 pub mod schemas;
@@ -32,6 +33,8 @@ pub struct Cli {
 pub enum Command {
     /// Check schema changes for compatibility, as a Confluent Schema Registry would judge them.
     Check(check::CheckArgs),
+    /// Run the whole pipeline with nothing installed (embedded registry and broker).
+    Demo(demo::DemoArgs),
     /// Decode registry-framed records to JSON lines.
     Consume(consume::ConsumeArgs),
     /// Register a schema file under a subject.
@@ -60,6 +63,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let g = cli.global;
     match cli.command {
         Command::Check(args) => check::run(args),
+        Command::Demo(a) => demo::run(g, a),
         Command::Consume(a) => consume::run(g, a),
         Command::Register(a) => schemas::run_register(g, a),
         Command::Schemas(a) => schemas::run_schemas(g, a),

@@ -38,12 +38,12 @@ pub fn run(g: Global, a: TopicsArgs) -> ExitCode {
         block_on(async move {
             match a.command {
                 TopicsCommand::Create { topic, partitions } => {
-                    schemaflow::consumer::create_topic(&g.brokers, &topic, partitions).await?;
+                    schemaflow::consumer::create_topic(g.brokers(), &topic, partitions).await?;
                     eprintln!("topic {topic} ready ({partitions} partition(s))");
                 }
                 TopicsCommand::List => {
                     let mut c = ClientConfig::new();
-                    c.set("bootstrap.servers", &g.brokers);
+                    c.set("bootstrap.servers", g.brokers());
                     for (k, v) in g.properties() {
                         c.set(k, v);
                     }
@@ -54,7 +54,7 @@ pub fn run(g: Global, a: TopicsArgs) -> ExitCode {
                     })
                     .await
                     .map_err(|e| CliError::io(e.to_string()))?
-                    .map_err(|e| CliError::io(format!("listing topics on {}: {e}", g.brokers)))?;
+                    .map_err(|e| CliError::io(format!("listing topics on {}: {e}", g.brokers())))?;
                     let mut topics: Vec<(String, usize)> = md
                         .topics()
                         .iter()
