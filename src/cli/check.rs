@@ -14,6 +14,14 @@
 //!   `SCHEMA_DELETED` findings; `evolution/` folders hold samples and are skipped. Avro files
 //!   see each other's named types; Protobuf imports resolve from `proto/` and each file's
 //!   folder. Mode defaults to `BACKWARD`.
+//! * **registry** — `schemaflow check --registry URL [--subjects-config FILE]
+//!   [--registry-auth USER:PASS]`: the registry is the authority. Every schema file of the
+//!   repository (as in repository mode) is sent to
+//!   `POST /compatibility/subjects/{subject}/versions?verbose=true`, i.e. checked against the
+//!   versions the subject's own compatibility level names; its messages become
+//!   `REGISTRY_INCOMPATIBLE` findings. A subject the registry does not know yet is a new
+//!   schema and passes (an `info:` line). Subjects come from a TOML file; references must
+//!   already be registered. See [`check_registry`] for the subject and reference rules.
 //!
 //! Output (`--output`):
 //!
@@ -26,7 +34,15 @@
 //!   "against": str}]}`.
 //! * `github-actions`: workflow commands, `::error file=FILE,line=LINE,title=RULE_ID::MESSAGE`.
 //!
-//! Exit codes: 0 compatible, 1 incompatible, 2 usage or parse error, 3 I/O or git error.
+//! In registry mode `mode` is `"REGISTRY"`, `direction` is the subject's compatibility level,
+//! and the JSON object has a `notes` array (`{"file", "subject", "message"}`) for new subjects;
+//! the text output has `info: FILE: MESSAGE` lines and GitHub Actions gets `::notice` lines.
+//!
+//! Exit codes: 0 compatible, 1 incompatible, 2 usage or parse error, 3 I/O, git or registry
+//! error.
+
+#[path = "check_registry.rs"]
+pub mod check_registry;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
@@ -46,7 +62,28 @@ Output formats:
                   \"path\", \"message\", \"direction\", \"against\"}]}
   github-actions  ::error file=FILE,line=LINE,title=RULE_ID::MESSAGE
 
-Exit codes: 0 compatible, 1 incompatible, 2 usage or parse error, 3 I/O or git error.";
+Registry mode (--registry URL): each *.avsc under schemas/ and *.proto under proto/
+(evolution/ skipped) is checked by the registry against its subject's versions
+(POST /compatibility/subjects/SUBJECT/versions?verbose=true, the subject's own level).
+Subjects come from schemaflow-subjects.toml at the root (or --subjects-config FILE):
+  [defaults]
+  strategy = \"record\"          # record (default) | topic | topic-record
+  [[file]]
+  path = \"schemas/user_event.avsc\"
+  subject = \"user-events-value\"  # an explicit subject, or:
+  [[file]]
+  path = \"proto/events/v1/user_event.proto\"
+  topic = \"user-events-proto\"    # user-events-proto-value (key = true: -key)
+A file not listed gets [defaults].strategy: record = the Avro top-level full name, or the
+Protobuf package + first message; topic and topic-record need a topic per file.
+Referenced files (Avro named types from other files of schemas/, Protobuf imports of
+proto/ files other than google/*) are sent as references: their subjects (same rules) must
+already hold their exact text, else REFERENCE_NOT_REGISTERED. A subject the registry does
+not know yet passes (a new schema). Basic auth: --registry-auth or
+SCHEMAFLOW_REGISTRY_AUTH.
+
+Exit codes: 0 compatible, 1 incompatible, 2 usage or parse error, 3 I/O, git or registry
+error (registry unreachable, HTTP errors).";
 
 /// Arguments of `schemaflow check`.
 #[derive(Debug, Args)]
@@ -57,7 +94,7 @@ pub struct CheckArgs {
     pub schema_type: Option<SchemaTypeArg>,
     /// Compatibility level: NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE,
     /// FULL, FULL_TRANSITIVE (case-insensitive).
-    #[arg(long, default_value = "BACKWARD")]
+    #[arg(long, default_value = "BACKWARD", conflicts_with = "registry")]
     pub mode: CompatibilityLevel,
     /// A previous version, oldest first (repeatable).
     #[arg(long, value_name = "FILE", conflicts_with = "against")]
@@ -67,7 +104,7 @@ pub struct CheckArgs {
         long,
         value_name = "FILE",
         conflicts_with = "against",
-        required_unless_present = "against"
+        required_unless_present_any = ["against", "registry"]
     )]
     pub candidate: Option<PathBuf>,
     /// A folder Protobuf imports resolve from (repeatable).
@@ -80,6 +117,26 @@ pub struct CheckArgs {
     /// (`git:main`, `git:HEAD~1`).
     #[arg(long, value_name = "git:REF")]
     pub against: Option<String>,
+    /// Registry mode: ask this Schema Registry (comma-separated URLs fail over) whether each
+    /// schema of the repository may be registered under its subject.
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with_all = ["against", "previous", "candidate", "proto_path", "reference", "schema_type"]
+    )]
+    pub registry: Option<String>,
+    /// Registry mode: the TOML file mapping schema files to subjects (default:
+    /// `schemaflow-subjects.toml` at the repository root, if present).
+    #[arg(long, value_name = "FILE", requires = "registry")]
+    pub subjects_config: Option<PathBuf>,
+    /// Registry mode: basic auth (`basic.auth.user.info`).
+    #[arg(
+        long,
+        value_name = "USER:PASS",
+        env = "SCHEMAFLOW_REGISTRY_AUTH",
+        hide_env_values = true
+    )]
+    pub registry_auth: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub output: OutputFormat,
@@ -147,29 +204,87 @@ fn from_lib(e: schemaflow::Error) -> Fail {
 struct Located {
     file: String,
     line: usize,
-    finding: Finding,
+    rule: &'static str,
+    path: String,
+    message: String,
+    /// `BACKWARD`/`FORWARD` for local checks; the subject's level in registry mode.
+    direction: String,
+    against: String,
+}
+
+impl Located {
+    fn new(file: String, line: usize, f: Finding) -> Self {
+        Located {
+            file,
+            line,
+            rule: f.rule,
+            path: f.path,
+            message: f.message,
+            direction: f.direction.as_str().to_string(),
+            against: f.against,
+        }
+    }
+}
+
+/// Something worth saying that is not a finding (a new subject in registry mode).
+struct Note {
+    file: String,
+    subject: String,
+    message: String,
+}
+
+/// What a mode found.
+struct Outcome {
+    found: Vec<Located>,
+    checked: usize,
+    notes: Vec<Note>,
+}
+
+impl Outcome {
+    fn of(found: Vec<Located>, checked: usize) -> Self {
+        Outcome {
+            found,
+            checked,
+            notes: Vec::new(),
+        }
+    }
 }
 
 /// Run `schemaflow check`.
 pub fn run(args: CheckArgs) -> ExitCode {
-    let result = match &args.against {
-        Some(against) => repo_mode(&args, against),
-        None => pair_mode(&args),
+    let (result, mode) = match (&args.registry, &args.against) {
+        (Some(url), _) => (
+            check_registry::registry_mode(&args, url),
+            "REGISTRY".to_string(),
+        ),
+        (None, Some(against)) => (repo_mode(&args, against), args.mode.to_string()),
+        (None, None) => (pair_mode(&args), args.mode.to_string()),
     };
     match result {
-        Ok((found, files)) => {
+        Ok(Outcome {
+            found,
+            checked,
+            notes,
+        }) => {
             let compatible = found.is_empty();
-            print!("{}", render(args.output, args.mode, &found));
+            print!("{}", render(args.output, &mode, &found, &notes));
+            let context = match &args.registry {
+                Some(url) => format!("registry {url}"),
+                None => mode,
+            };
             if compatible {
+                let new = if notes.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {} new subject(s)", notes.len())
+                };
                 eprintln!(
-                    "schemaflow check: compatible ({}, {files} file(s) checked)",
-                    args.mode
+                    "schemaflow check: compatible ({context}, {checked} file(s) checked{new})"
                 );
                 ExitCode::SUCCESS
             } else {
                 eprintln!(
-                    "schemaflow check: incompatible ({}): {} finding(s)",
-                    args.mode,
+                    "schemaflow check: incompatible ({context}): {} finding(s)",
                     found.len()
                 );
                 ExitCode::from(EXIT_FAILED)
@@ -265,7 +380,7 @@ impl Sources for FsSources<'_> {
     }
 }
 
-fn pair_mode(args: &CheckArgs) -> Result<(Vec<Located>, usize), Fail> {
+fn pair_mode(args: &CheckArgs) -> Result<Outcome, Fail> {
     let candidate = args.candidate.as_ref().ok_or_else(|| {
         usage("give --candidate FILE (and --previous FILE…), or --against git:REF")
     })?;
@@ -326,7 +441,7 @@ fn pair_mode(args: &CheckArgs) -> Result<(Vec<Located>, usize), Fail> {
         .collect::<Result<Vec<_>, _>>()?;
     let report = compat::check(args.mode, &previous, &cand).map_err(from_lib)?;
     let located = locate(&cand, &previous, report.findings);
-    Ok((located, 1 + previous.len()))
+    Ok(Outcome::of(located, 1 + previous.len()))
 }
 
 /// Place findings in the candidate's text.
@@ -348,11 +463,7 @@ fn locate(cand: &SchemaInput, previous: &[SchemaInput], findings: Vec<Finding>) 
                 }
                 _ => proto_line(&cand.text, &f.path),
             };
-            Located {
-                file: cand.label.clone(),
-                line: line.unwrap_or(1),
-                finding: f,
-            }
+            Located::new(cand.label.clone(), line.unwrap_or(1), f)
         })
         .collect()
 }
@@ -570,7 +681,7 @@ fn tree_at(root: &Path, rev: &str) -> Result<Tree, Fail> {
     Ok(Tree { files })
 }
 
-fn repo_mode(args: &CheckArgs, against: &str) -> Result<(Vec<Located>, usize), Fail> {
+fn repo_mode(args: &CheckArgs, against: &str) -> Result<Outcome, Fail> {
     let rev = against
         .strip_prefix("git:")
         .filter(|r| !r.is_empty())
@@ -621,10 +732,10 @@ fn repo_mode(args: &CheckArgs, against: &str) -> Result<(Vec<Located>, usize), F
         if args.mode == CompatibilityLevel::None {
             break;
         }
-        found.push(Located {
-            file: path.clone(),
-            line: 1,
-            finding: Finding {
+        found.push(Located::new(
+            path.clone(),
+            1,
+            Finding {
                 rule: compat::SCHEMA_DELETED,
                 path: path.clone(),
                 message: format!(
@@ -633,24 +744,26 @@ fn repo_mode(args: &CheckArgs, against: &str) -> Result<(Vec<Located>, usize), F
                 against: format!("{path}@{rev}"),
                 direction: Direction::Backward,
             },
-        });
+        ));
     }
-    Ok((found, checked))
+    Ok(Outcome::of(found, checked))
 }
 
 // ---------------------------------------------------------------------------------------------
 // Printers.
 
-fn render(format: OutputFormat, mode: CompatibilityLevel, found: &[Located]) -> String {
+fn render(format: OutputFormat, mode: &str, found: &[Located], notes: &[Note]) -> String {
     let mut s = String::new();
     match format {
         OutputFormat::Text => {
+            for n in notes {
+                let _ = writeln!(s, "info: {}: {}", n.file, n.message);
+            }
             for l in found {
-                let f = &l.finding;
                 let _ = writeln!(
                     s,
                     "{}:{}: {} {}: {} ({} against {})",
-                    l.file, l.line, f.rule, f.path, f.message, f.direction, f.against
+                    l.file, l.line, l.rule, l.path, l.message, l.direction, l.against
                 );
             }
         }
@@ -661,33 +774,52 @@ fn render(format: OutputFormat, mode: CompatibilityLevel, found: &[Located]) -> 
                     serde_json::json!({
                         "file": l.file,
                         "line": l.line,
-                        "rule": l.finding.rule,
-                        "path": l.finding.path,
-                        "message": l.finding.message,
-                        "direction": l.finding.direction.as_str(),
-                        "against": l.finding.against,
+                        "rule": l.rule,
+                        "path": l.path,
+                        "message": l.message,
+                        "direction": l.direction,
+                        "against": l.against,
                     })
                 })
                 .collect();
-            let doc = serde_json::json!({
+            let mut doc = serde_json::json!({
                 "compatible": found.is_empty(),
-                "mode": mode.as_str(),
+                "mode": mode,
                 "findings": findings,
             });
+            if !notes.is_empty() {
+                doc["notes"] = notes
+                    .iter()
+                    .map(|n| {
+                        serde_json::json!({
+                            "file": n.file,
+                            "subject": n.subject,
+                            "message": n.message,
+                        })
+                    })
+                    .collect();
+            }
             let _ = writeln!(s, "{doc}");
         }
         OutputFormat::GithubActions => {
+            for n in notes {
+                let _ = writeln!(
+                    s,
+                    "::notice file={},line=1,title=NEW_SUBJECT::{}",
+                    escape_property(&n.file),
+                    escape_data(&n.message)
+                );
+            }
             for l in found {
-                let f = &l.finding;
                 let _ = writeln!(
                     s,
                     "::error file={},line={},title={}::{}",
                     escape_property(&l.file),
                     l.line,
-                    escape_property(f.rule),
+                    escape_property(l.rule),
                     escape_data(&format!(
                         "{}: {} ({} against {})",
-                        f.path, f.message, f.direction, f.against
+                        l.path, l.message, l.direction, l.against
                     ))
                 );
             }
