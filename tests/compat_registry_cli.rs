@@ -117,7 +117,8 @@ async fn check(dir: &Path, args: &[&str]) -> Output {
     tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_schemaflow"))
             .current_dir(dir)
-            .env_remove("SCHEMAFLOW_REGISTRY_AUTH")
+            .env_remove("SCHEMA_REGISTRY_AUTH")
+            .env_remove("SCHEMA_REGISTRY_URL")
             .arg("check")
             .args(args)
             .output()

@@ -80,7 +80,7 @@ Referenced files (Avro named types from other files of schemas/, Protobuf import
 proto/ files other than google/*) are sent as references: their subjects (same rules) must
 already hold their exact text, else REFERENCE_NOT_REGISTERED. A subject the registry does
 not know yet passes (a new schema). Basic auth: --registry-auth or
-SCHEMAFLOW_REGISTRY_AUTH.
+SCHEMA_REGISTRY_AUTH.
 
 Exit codes: 0 compatible, 1 incompatible, 2 usage or parse error, 3 I/O, git or registry
 error (registry unreachable, HTTP errors).";
@@ -94,7 +94,7 @@ pub struct CheckArgs {
     pub schema_type: Option<SchemaTypeArg>,
     /// Compatibility level: NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE,
     /// FULL, FULL_TRANSITIVE (case-insensitive).
-    #[arg(long, default_value = "BACKWARD", conflicts_with = "registry")]
+    #[arg(long, default_value = "BACKWARD")]
     pub mode: CompatibilityLevel,
     /// A previous version, oldest first (repeatable).
     #[arg(long, value_name = "FILE", conflicts_with = "against")]
@@ -117,25 +117,17 @@ pub struct CheckArgs {
     /// (`git:main`, `git:HEAD~1`).
     #[arg(long, value_name = "git:REF")]
     pub against: Option<String>,
-    /// Registry mode: ask this Schema Registry (comma-separated URLs fail over) whether each
-    /// schema of the repository may be registered under its subject.
-    #[arg(
-        long,
-        value_name = "URL",
-        conflicts_with_all = ["against", "previous", "candidate", "proto_path", "reference", "schema_type"]
-    )]
+    /// Registry mode: the global `--registry URL` flag (comma-separated URLs fail over): ask
+    /// that Schema Registry whether each schema of the repository may be registered under its
+    /// subject, under the level configured there (`--mode` does not apply).
+    #[arg(skip)]
     pub registry: Option<String>,
     /// Registry mode: the TOML file mapping schema files to subjects (default:
     /// `schemaflow-subjects.toml` at the repository root, if present).
-    #[arg(long, value_name = "FILE", requires = "registry")]
+    #[arg(long, value_name = "FILE")]
     pub subjects_config: Option<PathBuf>,
-    /// Registry mode: basic auth (`basic.auth.user.info`).
-    #[arg(
-        long,
-        value_name = "USER:PASS",
-        env = "SCHEMAFLOW_REGISTRY_AUTH",
-        hide_env_values = true
-    )]
+    /// Registry mode: basic auth, from the global `--registry-auth` flag.
+    #[arg(skip)]
     pub registry_auth: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
@@ -250,8 +242,25 @@ impl Outcome {
     }
 }
 
-/// Run `schemaflow check`.
-pub fn run(args: CheckArgs) -> ExitCode {
+/// Run `schemaflow check`; registry mode when `--registry` was given on the command line.
+pub fn run(global: &super::common::Global, mut args: CheckArgs) -> ExitCode {
+    args.registry = global.registry.clone();
+    args.registry_auth = global.registry_auth.clone();
+    if args.registry.is_some() {
+        let pair_or_repo = args.against.is_some()
+            || !args.previous.is_empty()
+            || args.candidate.is_some()
+            || !args.proto_path.is_empty()
+            || !args.reference.is_empty()
+            || args.schema_type.is_some();
+        if pair_or_repo {
+            eprintln!("schemaflow check: --registry checks the repository against the registry; it cannot be combined with --against, --previous, --candidate, --proto-path, --reference or --schema-type");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    } else if args.subjects_config.is_some() {
+        eprintln!("schemaflow check: --subjects-config needs --registry URL");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let (result, mode) = match (&args.registry, &args.against) {
         (Some(url), _) => (
             check_registry::registry_mode(&args, url),

@@ -21,7 +21,8 @@ pub struct Global {
     pub brokers: Option<String>,
     /// Schema registry URL(s), comma-separated for failover [default: http://localhost:8081;
     /// `demo`: an in-process registry].
-    #[arg(long, global = true, env = "SCHEMA_REGISTRY_URL")]
+    /// (`SCHEMA_REGISTRY_URL` is read when the flag is absent.)
+    #[arg(long, global = true)]
     pub registry: Option<String>,
     /// Registry basic auth (`basic.auth.user.info`).
     #[arg(
@@ -72,9 +73,22 @@ impl Global {
         Ok(CachedRegistry::new(client, CacheConfig::default()))
     }
 
+    /// The registry URL given by `--registry` or `SCHEMA_REGISTRY_URL`, if any.
+    pub fn registry_url(&self) -> Option<String> {
+        self.registry.clone().or_else(|| {
+            std::env::var("SCHEMA_REGISTRY_URL")
+                .ok()
+                .filter(|u| !u.is_empty())
+        })
+    }
+
     /// The registry client (cached), at `--registry`, `SCHEMA_REGISTRY_URL` or the default.
     pub fn registry(&self) -> Result<CachedRegistry, CliError> {
-        self.registry_at(self.registry.as_deref().unwrap_or(DEFAULT_REGISTRY))
+        self.registry_at(
+            &self
+                .registry_url()
+                .unwrap_or_else(|| DEFAULT_REGISTRY.to_string()),
+        )
     }
 
     /// `-X` properties.

@@ -232,7 +232,7 @@ async fn demo(g: Global, a: DemoArgs) -> Result<(), CliError> {
         Some(m) => m.bootstrap_servers(),
         None => g.brokers().to_string(),
     };
-    let embedded = match &g.registry {
+    let embedded = match g.registry_url() {
         Some(_) => None,
         None => Some(
             EmbeddedRegistry::start(
@@ -255,7 +255,7 @@ async fn demo(g: Global, a: DemoArgs) -> Result<(), CliError> {
     let registry_url = embedded
         .as_ref()
         .map(|r| format!("{} (embedded)", r.url()))
-        .unwrap_or_else(|| g.registry.clone().unwrap_or_default());
+        .unwrap_or_else(|| g.registry_url().unwrap_or_default());
     println!("schemaflow demo");
     println!(
         "  broker:   {brokers}{}",

@@ -62,7 +62,7 @@ pub const EXIT_IO: u8 = 3;
 pub fn run(cli: Cli) -> ExitCode {
     let g = cli.global;
     match cli.command {
-        Command::Check(args) => check::run(args),
+        Command::Check(args) => check::run(&g, args),
         Command::Demo(a) => demo::run(g, a),
         Command::Consume(a) => consume::run(g, a),
         Command::Register(a) => schemas::run_register(g, a),
