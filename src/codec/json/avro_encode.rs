@@ -584,10 +584,26 @@ impl<'s> Encoder<'s> {
                 }
             }
         }
-        if failures.len() == 1 {
-            if let Some((_, e)) = failures.pop() {
-                return Err(e);
-            }
+        // One plausible branch (the only one tried, or the only record the keys fit): its
+        // own error, at its own path, says most.
+        let plausible: Vec<usize> = failures
+            .iter()
+            .enumerate()
+            .filter(|(_, (i, _))| match (json, self.resolve(&variants[*i])) {
+                (Json::Object(_), Schema::Record(_)) => {
+                    matches!(
+                        natural_rank(json, self.resolve(&variants[*i])),
+                        Some((0, 0, _))
+                    )
+                }
+                _ => true,
+            })
+            .map(|(k, _)| k)
+            .collect();
+        match (failures.len(), plausible.as_slice()) {
+            (1, _) => return Err(failures.swap_remove(0).1),
+            (_, [k]) => return Err(failures.swap_remove(*k).1),
+            _ => {}
         }
         let mut reason = format!(
             "{} fits no branch of the union {}",
@@ -642,7 +658,11 @@ fn natural_rank(json: &Json, branch: &Schema) -> Option<(usize, usize, usize)> {
             | Schema::TimestampNanos => rank(4),
             Schema::Bytes => rank(5),
             Schema::Fixed(_) | Schema::Duration(_) => rank(6),
-            Schema::Float | Schema::Double => rank(7),
+            Schema::Float | Schema::Double
+                if matches!(json.as_str(), Some("NaN" | "Infinity" | "-Infinity")) =>
+            {
+                rank(7)
+            }
             _ => None,
         },
         (Json::Array(_), Schema::Array(_)) => rank(0),
