@@ -787,3 +787,76 @@ fn protobuf_wrong_type_is_an_error_with_its_path() {
     assert_eq!(path, "$.action");
     assert!(reason.contains("JUMP"), "{reason}");
 }
+
+#[test]
+fn every_logical_type_round_trips_in_the_natural_form() {
+    let schema = AvroSchema::parse(
+        r#"{"type": "record", "name": "Logical", "fields": [
+          {"name": "date", "type": {"type": "int", "logicalType": "date"}},
+          {"name": "tmillis", "type": {"type": "int", "logicalType": "time-millis"}},
+          {"name": "tmicros", "type": {"type": "long", "logicalType": "time-micros"}},
+          {"name": "ts_ms", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+          {"name": "ts_us", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+          {"name": "ts_ns", "type": {"type": "long", "logicalType": "timestamp-nanos"}},
+          {"name": "local_ms", "type": {"type": "long", "logicalType": "local-timestamp-millis"}},
+          {"name": "uuid_fixed", "type": {"type": "fixed", "name": "U", "size": 16, "logicalType": "uuid"}},
+          {"name": "dec_fixed", "type": ["null", {"type": "fixed", "name": "D", "size": 8, "logicalType": "decimal", "precision": 18, "scale": 4}]},
+          {"name": "big", "type": {"type": "bytes", "logicalType": "big-decimal"}},
+          {"name": "dur", "type": {"type": "fixed", "name": "Dur", "size": 12, "logicalType": "duration"}},
+          {"name": "f", "type": "float"},
+          {"name": "d", "type": "double"}
+        ]}"#,
+        &[],
+    )
+    .unwrap();
+    let input = json!({
+        "date": -3, "tmillis": 1000, "tmicros": 1_000_000, "ts_ms": -1,
+        "ts_us": 1_700_000_000_123_456i64, "ts_ns": 1_700_000_000_123_456_789i64,
+        "local_ms": 5, "uuid_fixed": "6f1c2b9e-3d4a-4f5b-8c7d-9e0f1a2b3c4d",
+        "dec_fixed": "-12345678901234.5678", "big": "-123.456",
+        "dur": "\u{0001}\u{0000}\u{0000}\u{0000}\u{0002}\u{0000}\u{0000}\u{0000}\u{0003}\u{0000}\u{0000}\u{0000}",
+        "f": 0.1, "d": -2.5e-300
+    });
+    let frame = natural(&input, &schema).unwrap();
+    let (_, printed) = avro_frame_to_json(&frame, &schema).unwrap();
+    assert_eq!(natural(&printed, &schema).unwrap(), frame, "{printed}");
+    for key in [
+        "date",
+        "ts_us",
+        "ts_ns",
+        "uuid_fixed",
+        "dec_fixed",
+        "big",
+        "dur",
+        "d",
+    ] {
+        assert_eq!(printed[key], input[key], "{key}");
+    }
+    // Text forms of dates and timestamps.
+    let mut text = input.clone();
+    text["date"] = json!("1969-12-29");
+    text["ts_us"] = json!("2023-11-14T22:13:20.123456Z");
+    text["ts_ns"] = json!("2023-11-14T22:13:20.123456789Z");
+    text["ts_ms"] = json!("1969-12-31T23:59:59.999Z");
+    assert_eq!(natural(&text, &schema).unwrap(), frame);
+}
+
+#[test]
+fn deep_nesting_is_an_error_not_a_crash() {
+    let schema = AvroSchema::parse(
+        r#"{"type": "record", "name": "Node", "fields": [
+          {"name": "next", "type": ["null", "Node"], "default": null}]}"#,
+        &[],
+    )
+    .unwrap();
+    let mut json = json!({});
+    for _ in 0..100 {
+        json = json!({ "next": json });
+    }
+    natural(&json, &schema).unwrap();
+    for _ in 0..400 {
+        json = json!({ "next": json });
+    }
+    let (_, reason) = encode_error(natural(&json, &schema));
+    assert!(reason.contains("nested deeper"), "{reason}");
+}

@@ -20,8 +20,14 @@ use serde_json::Value as Json;
 
 use super::datetime;
 
-/// Nesting deeper than this (records, arrays, maps) is refused rather than recursed into.
-const MAX_DEPTH: usize = 256;
+/// Nesting deeper than this (records, arrays, maps) is refused rather than recursed into:
+/// serde_json's parser stops at 128 levels too, and 128 levels stay well inside a 2 MiB
+/// thread stack even in debug builds.
+const MAX_DEPTH: usize = 128;
+
+/// Decimals longer than this are refused whatever the schema's precision (bounds the work a
+/// hostile `1e999999999` can cause).
+const MAX_DECIMAL_DIGITS: i64 = 100_000;
 
 /// How a JSON value is read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -162,6 +168,8 @@ impl<'s> Encoder<'s> {
         }
     }
 
+    /// Encode `json` as `schema`. The recursion goes through here: kept small (debug
+    /// builds give every temporary its own stack slot), the leaves are in [`Self::leaf`].
     fn value<'a>(
         &self,
         json: &'a Json,
@@ -173,14 +181,40 @@ impl<'s> Encoder<'s> {
     where
         's: 'a,
     {
+        let schema = match schema {
+            Schema::Ref { name } => match self.names.get(&name.fullname(None)) {
+                Some(target) => *target,
+                None => return Err(unknown_ref(schema, path)),
+            },
+            s => s,
+        };
         match schema {
-            Schema::Ref { name } => {
-                let full = name.fullname(None);
-                let target = self.names.get(&full).copied().ok_or_else(|| {
-                    fail(path, format!("the schema refers to unknown type {full}"))
-                })?;
-                self.value(json, target, mode, path, out)
-            }
+            Schema::Array(a) => self.array(json, a, mode, path, out),
+            Schema::Map(m) => self.map(json, m, mode, path, out),
+            Schema::Record(r) => self.record(json, r, mode, path, out),
+            Schema::Union(u) => self.union(json, u, mode, path, out),
+            leaf => self.leaf(json, leaf, mode, path, out),
+        }
+    }
+
+    /// Encode `json` as a schema without children (and without references).
+    fn leaf<'a>(
+        &self,
+        json: &'a Json,
+        schema: &'a Schema,
+        mode: Mode,
+        path: &mut Path<'a>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Fail>
+    where
+        's: 'a,
+    {
+        match schema {
+            Schema::Ref { .. }
+            | Schema::Array(_)
+            | Schema::Map(_)
+            | Schema::Record(_)
+            | Schema::Union(_) => self.value(json, schema, mode, path, out),
             Schema::Null => match json {
                 Json::Null => Ok(()),
                 other => Err(mismatch(path, "null", other)),
@@ -244,40 +278,6 @@ impl<'s> Encoder<'s> {
                 other => Err(mismatch(path, "a string", other)),
             },
             Schema::Uuid(kind) => uuid(json, kind, mode, path, out),
-            Schema::Array(a) => {
-                let Json::Array(items) = json else {
-                    return Err(mismatch(path, "an array", json));
-                };
-                check_depth(path)?;
-                if !items.is_empty() {
-                    put_long(items.len() as i64, out);
-                    for (i, item) in items.iter().enumerate() {
-                        path.push(Seg::Index(i));
-                        self.value(item, &a.items, mode, path, out)?;
-                        path.pop();
-                    }
-                }
-                out.push(0);
-                Ok(())
-            }
-            Schema::Map(m) => {
-                let Json::Object(entries) = json else {
-                    return Err(mismatch(path, "an object (Avro map)", json));
-                };
-                check_depth(path)?;
-                if !entries.is_empty() {
-                    put_long(entries.len() as i64, out);
-                    for (k, v) in entries {
-                        put_bytes(k.as_bytes(), out);
-                        path.push(Seg::Key(k));
-                        self.value(v, &m.types, mode, path, out)?;
-                        path.pop();
-                    }
-                }
-                out.push(0);
-                Ok(())
-            }
-            Schema::Record(r) => self.record(json, r, mode, path, out),
             Schema::Enum(e) => {
                 let Json::String(s) = json else {
                     return Err(mismatch(
@@ -328,18 +328,85 @@ impl<'s> Encoder<'s> {
             }
             Schema::Decimal(d) => decimal(json, d, mode, path, out),
             Schema::BigDecimal => big_decimal(json, path, out),
-            Schema::Union(u) => match mode {
-                Mode::Default => {
-                    let first = u
-                        .variants()
-                        .first()
-                        .ok_or_else(|| fail(path, "the union has no branches"))?;
+        }
+    }
+
+    fn array<'a>(
+        &self,
+        json: &'a Json,
+        a: &'a apache_avro::schema::ArraySchema,
+        mode: Mode,
+        path: &mut Path<'a>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Fail>
+    where
+        's: 'a,
+    {
+        let Json::Array(items) = json else {
+            return Err(mismatch(path, "an array", json));
+        };
+        check_depth(path)?;
+        if !items.is_empty() {
+            put_long(items.len() as i64, out);
+            for (i, item) in items.iter().enumerate() {
+                path.push(Seg::Index(i));
+                self.value(item, &a.items, mode, path, out)?;
+                path.pop();
+            }
+        }
+        out.push(0);
+        Ok(())
+    }
+
+    fn map<'a>(
+        &self,
+        json: &'a Json,
+        m: &'a apache_avro::schema::MapSchema,
+        mode: Mode,
+        path: &mut Path<'a>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Fail>
+    where
+        's: 'a,
+    {
+        let Json::Object(entries) = json else {
+            return Err(mismatch(path, "an object (Avro map)", json));
+        };
+        check_depth(path)?;
+        if !entries.is_empty() {
+            put_long(entries.len() as i64, out);
+            for (k, v) in entries {
+                put_bytes(k.as_bytes(), out);
+                path.push(Seg::Key(k));
+                self.value(v, &m.types, mode, path, out)?;
+                path.pop();
+            }
+        }
+        out.push(0);
+        Ok(())
+    }
+
+    fn union<'a>(
+        &self,
+        json: &'a Json,
+        u: &'a UnionSchema,
+        mode: Mode,
+        path: &mut Path<'a>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Fail>
+    where
+        's: 'a,
+    {
+        match mode {
+            Mode::Default => match u.variants().first() {
+                Some(first) => {
                     put_long(0, out);
                     self.value(json, first, Mode::Default, path, out)
                 }
-                Mode::Avro => self.avro_union(json, u, path, out),
-                Mode::Natural => self.natural_union(json, u, path, out),
+                None => Err(fail(path, "the union has no branches")),
             },
+            Mode::Avro => self.avro_union(json, u, path, out),
+            Mode::Natural => self.natural_union(json, u, path, out),
         }
     }
 
@@ -682,6 +749,15 @@ fn natural_rank(json: &Json, branch: &Schema) -> Option<(usize, usize, usize)> {
     }
 }
 
+#[cold]
+fn unknown_ref(schema: &Schema, path: &[Seg<'_>]) -> Fail {
+    let name = match schema {
+        Schema::Ref { name } => name.fullname(None),
+        _ => String::new(),
+    };
+    fail(path, format!("the schema refers to unknown type {name}"))
+}
+
 fn check_depth(path: &[Seg<'_>]) -> Result<(), Fail> {
     if path.len() >= MAX_DEPTH {
         return Err(fail(path, format!("nested deeper than {MAX_DEPTH} levels")));
@@ -927,6 +1003,9 @@ pub(super) fn parse_decimal(text: &str, precision: usize, scale: usize) -> Resul
         return Err(format!(
             "{text} has {total} digits at scale {scale}, more than the schema's precision {precision}"
         ));
+    }
+    if total > MAX_DECIMAL_DIGITS {
+        return Err(format!("{text} has more than {MAX_DECIMAL_DIGITS} digits"));
     }
     let mut unscaled = BigInt::from_str(digits).map_err(|_| bad())?;
     unscaled *= BigInt::from(10u32).pow(u32::try_from(shift).map_err(|_| bad())?);
