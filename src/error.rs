@@ -135,6 +135,15 @@ pub enum Error {
         operation: &'static str,
     },
 
+    /// A JSON value does not fit the schema it is being encoded with (the CLI's `produce`).
+    #[error("encoding JSON at {path}: {reason}")]
+    EncodeJson {
+        /// Where in the JSON value, as a JSON path (`$`, `$.device.platform`, `$.tags[2]`).
+        path: String,
+        /// What is wrong there.
+        reason: String,
+    },
+
     /// A value could not be turned into JSON (or JSON into a value).
     #[error("converting to JSON: {0}")]
     Json(String),

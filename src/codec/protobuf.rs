@@ -198,6 +198,42 @@ impl ProtobufSchema {
         Ok(msg)
     }
 
+    /// The index path in this file of the message `full_name` (`events.v1.UserEvent` → `[0]`,
+    /// `events.v1.UserEvent.LineItem` → `[0, 0]`; a leading `.` is allowed): what a frame of
+    /// that message carries as its message indexes. Nested messages count in declaration
+    /// order, map-entry messages included, as Confluent's serializers count them.
+    pub fn index_path(&self, full_name: &str) -> Result<Vec<i32>> {
+        let name = full_name.strip_prefix('.').unwrap_or(full_name);
+        let err = |reason: String| Error::ParseProtobufSchema {
+            name: self.file.clone(),
+            reason,
+        };
+        let file = self
+            .pool
+            .get_file_by_name(&self.file)
+            .ok_or_else(|| err("file missing from its own pool".into()))?;
+        fn find(
+            msgs: impl Iterator<Item = MessageDescriptor>,
+            name: &str,
+            path: &mut Vec<i32>,
+        ) -> bool {
+            for (i, m) in msgs.enumerate() {
+                path.push(i32::try_from(i).unwrap_or(i32::MAX));
+                if m.full_name() == name || find(m.child_messages(), name, path) {
+                    return true;
+                }
+                path.pop();
+            }
+            false
+        }
+        let mut path = Vec::new();
+        if find(file.messages(), name, &mut path) {
+            Ok(path)
+        } else {
+            Err(err(format!("no message {name} in {}", self.file)))
+        }
+    }
+
     /// Decode a frame written with this schema to JSON (proto3 JSON mapping).
     pub fn frame_to_json(&self, frame: &[u8]) -> Result<(SchemaId, serde_json::Value)> {
         let (id, rest) = wire::read_header(frame)?;
