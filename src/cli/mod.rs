@@ -12,6 +12,7 @@ pub mod common;
 pub mod consume;
 pub mod demo;
 pub mod dlq;
+pub mod produce;
 pub mod registry;
 pub mod schemas;
 pub mod topics;
@@ -35,6 +36,8 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Run the whole pipeline with nothing installed (embedded registry and broker).
     Demo(demo::DemoArgs),
+    /// Write JSON lines as registry-framed records.
+    Produce(produce::ProduceArgs),
     /// Decode registry-framed records to JSON lines.
     Consume(consume::ConsumeArgs),
     /// Register a schema file under a subject.
@@ -64,6 +67,7 @@ pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         Command::Check(args) => check::run(&g, args),
         Command::Demo(a) => demo::run(g, a),
+        Command::Produce(a) => produce::run(g, a),
         Command::Consume(a) => consume::run(g, a),
         Command::Register(a) => schemas::run_register(g, a),
         Command::Schemas(a) => schemas::run_schemas(g, a),

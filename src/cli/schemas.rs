@@ -37,7 +37,7 @@ pub struct RegisterArgs {
     normalize: bool,
 }
 
-fn parse_reference(s: &str) -> Result<SchemaReference, String> {
+pub(super) fn parse_reference(s: &str) -> Result<SchemaReference, String> {
     let (name, rest) = s.split_once('=').ok_or("expected NAME=SUBJECT:VERSION")?;
     let (subject, version) = rest
         .rsplit_once(':')

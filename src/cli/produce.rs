@@ -1,0 +1,283 @@
+//! `schemaflow produce`: JSON lines in, registry-framed records out.
+//!
+//! JSON forms (the same `consume` prints, so `consume | produce` round-trips):
+//! * Avro, `--json natural` (default): unions as plain values, enums as symbols, `decimal` as a
+//!   string (`"12.34"`), `uuid` as a string, bytes/fixed as strings of code points 0–255,
+//!   date/time/timestamp logical types as numbers (RFC 3339 strings are accepted for
+//!   timestamps, `YYYY-MM-DD` for dates); missing fields take their defaults.
+//! * Avro, `--json avro`: Avro's standard JSON encoding (unions as `{"type": value}`).
+//! * Protobuf: the proto3 JSON mapping (either field-name spelling; int64 as strings or
+//!   numbers; enums by name; `Timestamp` as RFC 3339).
+//!
+//! A line that is not valid JSON or does not fit the schema stops the command with exit 1 and
+//! its line number, after the records before it are delivered; `--skip-invalid` reports such
+//! lines on stderr, goes on, and prints a count.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
+use rdkafka::types::RDKafkaErrorCode;
+use schemaflow::codec::json::{json_to_avro_frame, json_to_protobuf_frame, AvroJsonForm};
+use schemaflow::codec::WriterSchema;
+use schemaflow::registry::{Schema, SchemaReference, SchemaResolver, Version};
+use schemaflow::wire::SchemaId;
+
+use super::common::{block_on, finish, schema_type_of, CliError, Global, SchemaTypeArg};
+
+/// `--json` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum JsonForm {
+    /// Natural JSON (default).
+    Natural,
+    /// Avro's standard JSON encoding.
+    Avro,
+}
+
+/// Arguments of `produce`.
+///
+/// Examples:
+///   schemaflow produce --topic user-events --subject user-events-value < events.jsonl
+///   schemaflow produce --topic user-events-proto --schema-type protobuf \
+///       --schema-file proto/events/v1/user_event.proto --message events.v1.UserEvent \
+///       --reference events/v1/common.proto=events/v1/common.proto:1 --key-field user_id
+#[derive(Debug, Args)]
+pub struct ProduceArgs {
+    /// Topic to write to.
+    #[arg(long)]
+    topic: String,
+    /// Schema language (default: from --schema-file's extension, or the registered schema).
+    #[arg(long, value_enum)]
+    schema_type: Option<SchemaTypeArg>,
+    /// Register this schema file (under --subject, default `<topic>-value`) and use it.
+    #[arg(long, value_name = "FILE", conflicts_with = "version")]
+    schema_file: Option<PathBuf>,
+    /// The subject; without --schema-file its registered version is used.
+    #[arg(long, required_unless_present = "schema_file")]
+    subject: Option<String>,
+    /// Version of --subject to use: a number or `latest`.
+    #[arg(long, default_value = "latest")]
+    version: String,
+    /// A reference of --schema-file, `NAME=SUBJECT:VERSION` (repeatable).
+    #[arg(long, value_name = "NAME=SUBJECT:VERSION", value_parser = super::schemas::parse_reference)]
+    reference: Vec<SchemaReference>,
+    /// Protobuf: the message to write, by full name (default: the file's first message).
+    #[arg(long, value_name = "FULL.NAME")]
+    message: Option<String>,
+    /// Avro JSON form.
+    #[arg(long = "json", value_enum, default_value_t = JsonForm::Natural)]
+    json_form: JsonForm,
+    /// Read from this file instead of stdin.
+    #[arg(long, value_name = "FILE")]
+    input: Option<PathBuf>,
+    /// Use this value's field as the key (dotted path: `device.platform`).
+    #[arg(long, value_name = "PATH", conflicts_with = "key")]
+    key_field: Option<String>,
+    /// Use this string as every record's key.
+    #[arg(long)]
+    key: Option<String>,
+    /// Report bad lines and go on instead of stopping.
+    #[arg(long)]
+    skip_invalid: bool,
+}
+
+/// Run `produce`.
+pub fn run(g: Global, a: ProduceArgs) -> ExitCode {
+    finish("produce", block_on(produce(g, a)))
+}
+
+fn key_of(json: &serde_json::Value, path: &str) -> Option<Vec<u8>> {
+    let mut v = json;
+    for part in path.split('.') {
+        v = v.get(part)?;
+    }
+    Some(match v {
+        serde_json::Value::String(s) => s.clone().into_bytes(),
+        other => other.to_string().into_bytes(),
+    })
+}
+
+async fn settle(d: DeliveryFuture, topic: &str) -> Result<(), CliError> {
+    match d.await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err((e, _))) => Err(CliError::io(format!("producing to {topic}: {e}"))),
+        Err(_) => Err(CliError::io(format!(
+            "producing to {topic}: the producer went away"
+        ))),
+    }
+}
+
+async fn produce(g: Global, a: ProduceArgs) -> Result<(), CliError> {
+    let registry = g.registry()?;
+    let subject = a
+        .subject
+        .clone()
+        .unwrap_or_else(|| format!("{}-value", a.topic));
+    // The schema and its id: register the file, or use the subject's version.
+    let id: SchemaId =
+        match &a.schema_file {
+            Some(file) => {
+                let text = std::fs::read_to_string(file)
+                    .map_err(|e| CliError::io(format!("reading {}: {e}", file.display())))?;
+                let schema = Schema {
+                    schema: text,
+                    schema_type: schema_type_of(a.schema_type, file)?,
+                    references: a.reference.clone(),
+                };
+                registry
+                    .client()
+                    .register(&subject, &schema, false)
+                    .await?
+                    .0
+            }
+            None => {
+                let version: Version = a.version.parse().map_err(
+                    |e: schemaflow::registry::types::InvalidVersion| CliError::usage(e.to_string()),
+                )?;
+                registry.version(&subject, version).await?.id
+            }
+        };
+    let writer = SchemaResolver::new(registry.clone())
+        .writer_schema(id)
+        .await?;
+    let message = match (&writer, &a.message) {
+        (WriterSchema::Protobuf(_), Some(m)) => Some(m.trim_start_matches('.').to_string()),
+        (WriterSchema::Protobuf(p), None) => Some(p.message_at(&[0])?.full_name().to_string()),
+        (WriterSchema::Avro(_), Some(_)) => {
+            return Err(CliError::usage("--message is for Protobuf schemas"))
+        }
+        (WriterSchema::Avro(_), None) => None,
+    };
+    let form = match a.json_form {
+        JsonForm::Natural => AvroJsonForm::Natural,
+        JsonForm::Avro => AvroJsonForm::Avro,
+    };
+
+    let mut cfg = rdkafka::ClientConfig::new();
+    cfg.set("bootstrap.servers", g.brokers())
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set("linger.ms", "5");
+    for (k, v) in g.properties() {
+        cfg.set(k, v);
+    }
+    let producer: FutureProducer = cfg.create().map_err(|e| CliError::io(e.to_string()))?;
+
+    let reader: Box<dyn BufRead> = match &a.input {
+        Some(p) => {
+            Box::new(BufReader::new(std::fs::File::open(p).map_err(|e| {
+                CliError::io(format!("opening {}: {e}", p.display()))
+            })?))
+        }
+        None => Box::new(BufReader::new(std::io::stdin())),
+    };
+    let interactive = a.input.is_none() && std::io::stdin().is_terminal();
+    let progress = if interactive {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new_spinner()
+    };
+    progress.set_style(
+        ProgressStyle::with_template("{spinner} {pos} records {per_sec}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+
+    let mut pending: VecDeque<DeliveryFuture> = VecDeque::new();
+    let (mut sent, mut skipped) = (0u64, 0u64);
+    let mut failure: Option<CliError> = None;
+    let mut frame = Vec::with_capacity(256);
+    for (n, line) in reader.lines().enumerate() {
+        let line_no = n + 1;
+        let line = line.map_err(|e| CliError::io(format!("reading input line {line_no}: {e}")))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        frame.clear();
+        let encoded = serde_json::from_str::<serde_json::Value>(&line)
+            .map_err(|e| format!("not JSON: {e}"))
+            .and_then(|json| {
+                let r = match (&writer, &message) {
+                    (WriterSchema::Avro(s), _) => {
+                        json_to_avro_frame(&json, s, id, form, &mut frame)
+                    }
+                    (WriterSchema::Protobuf(s), Some(m)) => {
+                        json_to_protobuf_frame(&json, s, m, id, &mut frame)
+                    }
+                    (WriterSchema::Protobuf(_), None) => {
+                        Err(schemaflow::Error::Json("no Protobuf message chosen".into()))
+                    }
+                };
+                r.map(|()| json).map_err(|e| e.to_string())
+            });
+        let json = match encoded {
+            Ok(j) => j,
+            Err(reason) if a.skip_invalid => {
+                skipped += 1;
+                eprintln!("schemaflow produce: skipping line {line_no}: {reason}");
+                continue;
+            }
+            Err(reason) => {
+                failure = Some(CliError::failed(format!(
+                    "line {line_no}: {reason} ({sent} record(s) before it were sent; fix the line or pass --skip-invalid)"
+                )));
+                break;
+            }
+        };
+        let key = match (&a.key, &a.key_field) {
+            (Some(k), _) => Some(k.clone().into_bytes()),
+            (None, Some(path)) => key_of(&json, path),
+            (None, None) => None,
+        };
+        let mut rec: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&a.topic).payload(&frame);
+        if let Some(k) = &key {
+            rec = rec.key(k);
+        }
+        loop {
+            match producer.send_result(rec) {
+                Ok(d) => {
+                    pending.push_back(d);
+                    break;
+                }
+                Err((e, back)) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::QueueFull) => {
+                    rec = back;
+                    if let Some(d) = pending.pop_front() {
+                        settle(d, &a.topic).await?;
+                    } else {
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                }
+                Err((e, _)) => return Err(CliError::io(format!("producing to {}: {e}", a.topic))),
+            }
+        }
+        sent += 1;
+        progress.inc(1);
+        while pending.len() > 100_000 {
+            if let Some(d) = pending.pop_front() {
+                settle(d, &a.topic).await?;
+            }
+        }
+    }
+    // Deliver everything sent before stopping (also before reporting a bad line).
+    for d in pending {
+        settle(d, &a.topic).await?;
+    }
+    progress.finish_and_clear();
+    eprintln!(
+        "schemaflow produce: {sent} record(s) to {} (schema id {id}, subject {subject}){}",
+        a.topic,
+        if skipped > 0 {
+            format!(", {skipped} invalid line(s) skipped")
+        } else {
+            String::new()
+        }
+    );
+    match failure {
+        Some(f) => Err(f),
+        None => Ok(()),
+    }
+}
