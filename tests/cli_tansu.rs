@@ -83,9 +83,9 @@ fn avro_event(i: usize) -> Value {
         "action": "PURCHASE",
         "occurred_at": 1_700_000_000_000i64 + i as i64,
         "amount": format!("{i}.25"),
-        "session_id": if i % 2 == 0 { Value::Null } else { json!("sess") },
+        "session_id": if i.is_multiple_of(2) { Value::Null } else { json!("sess") },
         "device": {"platform": "ios", "app_version": null},
-        "shipping_address": if i % 3 == 0 { json!({"street": "1 Main St", "city": "Springfield", "country_code": "US"}) } else { Value::Null },
+        "shipping_address": if i.is_multiple_of(3) { json!({"street": "1 Main St", "city": "Springfield", "country_code": "US"}) } else { Value::Null },
         "tags": ["a", "b"],
         "attributes": {"k": format!("v{i}")}
     })
