@@ -28,7 +28,10 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let registry = CachedRegistry::new(RegistryClient::new(ClientConfig::new(&args.registry))?, CacheConfig::default());
+    let registry = CachedRegistry::new(
+        RegistryClient::new(ClientConfig::new(&args.registry))?,
+        CacheConfig::default(),
+    );
     let mut config = ConsumerConfig::new(&args.brokers, &args.group, &[&args.topic]);
     config.dead_letter = DeadLetter::PerTopic;
     let consumer = TypedConsumer::<UserEvent>::new(config, registry)?;
@@ -36,7 +39,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .run(
             |m: Message<UserEvent>| async move {
                 match m.value {
-                    Some(e) => println!("{}@{}: {} {:?} {}", m.partition, m.offset, e.user_id, e.action, e.amount),
+                    Some(e) => println!(
+                        "{}@{}: {} {:?} {}",
+                        m.partition, m.offset, e.user_id, e.action, e.amount
+                    ),
                     None => println!("{}@{}: tombstone", m.partition, m.offset),
                 }
                 Ok::<(), String>(())

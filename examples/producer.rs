@@ -29,7 +29,10 @@ struct Args {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
-    let registry = CachedRegistry::new(RegistryClient::new(ClientConfig::new(&args.registry))?, CacheConfig::default());
+    let registry = CachedRegistry::new(
+        RegistryClient::new(ClientConfig::new(&args.registry))?,
+        CacheConfig::default(),
+    );
     let producer = TypedProducer::new(ProducerConfig::new(&args.brokers), registry)?;
     // Fail at start-up, not on the first message, if the schema cannot be registered.
     let id = producer.preload::<UserEvent>(&args.topic).await?;
@@ -42,14 +45,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             occurred_at: 1_700_000_000_000 + i as i64,
             amount: "0.00".parse()?,
             session_id: None,
-            device: Device { platform: "web".into(), app_version: None },
+            device: Device {
+                platform: "web".into(),
+                app_version: None,
+            },
             shipping_address: None,
             tags: vec![],
             attributes: Default::default(),
         };
         let key = event.user_id.clone();
-        let delivery = producer.send(Record::to(&args.topic).key(key.as_bytes()).value(&event)).await?;
-        println!("{} → partition {} offset {}", event.user_id, delivery.partition, delivery.offset);
+        let delivery = producer
+            .send(Record::to(&args.topic).key(key.as_bytes()).value(&event))
+            .await?;
+        println!(
+            "{} → partition {} offset {}",
+            event.user_id, delivery.partition, delivery.offset
+        );
     }
     Ok(())
 }

@@ -77,7 +77,7 @@ impl AvroSchema {
             Schema::parse_str_with_list(text, references).map_err(|e| err(e.to_string()))?;
         let mut defs = HashMap::new();
         for r in &parsed {
-            collect_defs(r, &mut defs);
+            collect_named_types(r, &mut defs);
         }
         let mut seen = HashSet::new();
         inline_refs(&mut root, &defs, &mut seen);
@@ -321,41 +321,49 @@ fn schema_name(schema: &Schema) -> String {
     }
 }
 
-/// Every named type defined in `schema`, by full name.
-fn collect_defs(schema: &Schema, defs: &mut HashMap<String, Schema>) {
-    match schema {
+/// Every named type (record, enum, fixed — also the fixed under a decimal, uuid or
+/// duration) defined in `schema`, by full name. The one walk the codecs and the compatibility
+/// checker share to resolve `Schema::Ref`s.
+pub(crate) fn collect_named_types<'a>(s: &'a Schema, out: &mut HashMap<String, &'a Schema>) {
+    use apache_avro::schema::{InnerDecimalSchema, UuidSchema};
+    match s {
         Schema::Record(r) => {
-            defs.insert(r.name.fullname(None), schema.clone());
-            for f in &r.fields {
-                collect_defs(&f.schema, defs);
+            if out.insert(r.name.fullname(None), s).is_none() {
+                for f in &r.fields {
+                    collect_named_types(&f.schema, out);
+                }
             }
         }
         Schema::Enum(e) => {
-            defs.insert(e.name.fullname(None), schema.clone());
+            out.insert(e.name.fullname(None), s);
         }
-        Schema::Fixed(f) => {
-            defs.insert(f.name.fullname(None), schema.clone());
+        Schema::Fixed(f) | Schema::Duration(f) | Schema::Uuid(UuidSchema::Fixed(f)) => {
+            out.insert(f.name.fullname(None), s);
         }
-        Schema::Array(a) => collect_defs(&a.items, defs),
-        Schema::Map(m) => collect_defs(&m.types, defs),
-        Schema::Union(u) => {
-            for v in u.variants() {
-                collect_defs(v, defs);
+        Schema::Decimal(d) => {
+            if let InnerDecimalSchema::Fixed(f) = &d.inner {
+                out.insert(f.name.fullname(None), s);
             }
         }
+        Schema::Array(a) => collect_named_types(&a.items, out),
+        Schema::Map(m) => collect_named_types(&m.types, out),
+        Schema::Union(u) => u
+            .variants()
+            .iter()
+            .for_each(|v| collect_named_types(v, out)),
         _ => {}
     }
 }
 
 /// Replace the first use of each referenced named type by its definition, so the schema is
 /// self-contained (later uses stay references to that definition).
-fn inline_refs(schema: &mut Schema, defs: &HashMap<String, Schema>, seen: &mut HashSet<String>) {
+fn inline_refs(schema: &mut Schema, defs: &HashMap<String, &Schema>, seen: &mut HashSet<String>) {
     match schema {
         Schema::Ref { name } => {
             let full = name.fullname(None);
             if !seen.contains(&full) {
                 if let Some(def) = defs.get(&full) {
-                    *schema = def.clone();
+                    *schema = (*def).clone();
                     inline_refs(schema, defs, seen);
                 }
             }

@@ -19,6 +19,8 @@ use apache_avro::schema::{EnumSchema, FixedSchema, RecordSchema, UnionSchema, Uu
 use apache_avro::schema::{InnerDecimalSchema, Schema};
 use serde_json::Value as Json;
 
+use super::avro::collect_named_types;
+
 /// A compiled writer→reader resolution.
 #[derive(Debug)]
 pub struct ResolvePlan {
@@ -119,8 +121,8 @@ impl ResolvePlan {
             wnames: HashMap::new(),
             rnames: HashMap::new(),
         };
-        collect_names(writer, &mut b.wnames);
-        collect_names(reader, &mut b.rnames);
+        collect_named_types(writer, &mut b.wnames);
+        collect_named_types(reader, &mut b.rnames);
         let root = b.build(writer, reader, "")?;
         Ok(ResolvePlan {
             steps: b.steps,
@@ -705,33 +707,6 @@ fn show(path: &str) -> &str {
         "/"
     } else {
         path
-    }
-}
-
-fn collect_names<'a>(s: &'a Schema, names: &mut Names<'a>) {
-    match s {
-        Schema::Record(r) => {
-            if names.insert(r.name.fullname(None), s).is_some() {
-                return;
-            }
-            for f in &r.fields {
-                collect_names(&f.schema, names);
-            }
-        }
-        Schema::Enum(e) => {
-            names.insert(e.name.fullname(None), s);
-        }
-        Schema::Fixed(f) => {
-            names.insert(f.name.fullname(None), s);
-        }
-        Schema::Array(a) => collect_names(&a.items, names),
-        Schema::Map(m) => collect_names(&m.types, names),
-        Schema::Union(u) => {
-            for v in u.variants() {
-                collect_names(v, names);
-            }
-        }
-        _ => {}
     }
 }
 

@@ -61,45 +61,18 @@ impl AvroCompatSchema {
             )
             .map_err(|e| err(e.to_string()))?
         };
-        let mut names = HashMap::new();
+        let mut found = HashMap::new();
         for r in &refs {
-            collect_names(r, &mut names);
+            crate::codec::avro::collect_named_types(r, &mut found);
         }
-        collect_names(&root, &mut names);
+        crate::codec::avro::collect_named_types(&root, &mut found);
+        let names = found.into_iter().map(|(k, v)| (k, v.clone())).collect();
         Ok(AvroCompatSchema { root, names })
     }
 
     /// The parsed schema.
     pub fn schema(&self) -> &Schema {
         &self.root
-    }
-}
-
-fn collect_names(s: &Schema, out: &mut HashMap<String, Schema>) {
-    match s {
-        Schema::Record(r) if out.insert(r.name.fullname(None), s.clone()).is_none() => {
-            for f in &r.fields {
-                collect_names(&f.schema, out);
-            }
-        }
-        Schema::Enum(e) => {
-            out.insert(e.name.fullname(None), s.clone());
-        }
-        Schema::Fixed(f) | Schema::Duration(f) => {
-            out.insert(f.name.fullname(None), s.clone());
-        }
-        Schema::Decimal(d) => {
-            if let apache_avro::schema::InnerDecimalSchema::Fixed(f) = &d.inner {
-                out.insert(f.name.fullname(None), Schema::Fixed(f.clone()));
-            }
-        }
-        Schema::Uuid(apache_avro::schema::UuidSchema::Fixed(f)) => {
-            out.insert(f.name.fullname(None), Schema::Fixed(f.clone()));
-        }
-        Schema::Array(a) => collect_names(&a.items, out),
-        Schema::Map(m) => collect_names(&m.types, out),
-        Schema::Union(u) => u.variants().iter().for_each(|v| collect_names(v, out)),
-        _ => {}
     }
 }
 

@@ -137,7 +137,7 @@ impl<'s> Encoder<'s> {
     /// Index the named types of `root`.
     pub(super) fn new(root: &'s Schema) -> Self {
         let mut names = HashMap::new();
-        super::collect(root, &mut names);
+        crate::codec::avro::collect_named_types(root, &mut names);
         Encoder { names }
     }
 

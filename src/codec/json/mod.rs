@@ -211,33 +211,8 @@ pub fn avro_frame_to_json(frame: &[u8], writer: &AvroSchema) -> Result<(SchemaId
             reason,
         })?;
     let mut names = HashMap::new();
-    collect(writer.schema(), &mut names);
+    crate::codec::avro::collect_named_types(writer.schema(), &mut names);
     Ok((id, avro_value_to_json(&value, writer.schema(), &names)))
-}
-
-fn collect<'a>(s: &'a Schema, names: &mut HashMap<String, &'a Schema>) {
-    match s {
-        Schema::Record(r) => {
-            names.insert(r.name.fullname(None), s);
-            r.fields.iter().for_each(|f| collect(&f.schema, names));
-        }
-        Schema::Enum(e) => {
-            names.insert(e.name.fullname(None), s);
-        }
-        Schema::Fixed(f)
-        | Schema::Duration(f)
-        | Schema::Uuid(apache_avro::schema::UuidSchema::Fixed(f))
-        | Schema::Decimal(apache_avro::schema::DecimalSchema {
-            inner: InnerDecimalSchema::Fixed(f),
-            ..
-        }) => {
-            names.insert(f.name.fullname(None), s);
-        }
-        Schema::Array(a) => collect(&a.items, names),
-        Schema::Map(m) => collect(&m.types, names),
-        Schema::Union(u) => u.variants().iter().for_each(|v| collect(v, names)),
-        _ => {}
-    }
 }
 
 fn bytes_json(b: &[u8]) -> Json {
