@@ -5,6 +5,8 @@
 //! Run: `cargo bench --bench pipeline` (needs the Tansu binary: scripts/tansu).
 #[path = "../tests/common/broker.rs"]
 mod broker;
+#[path = "../tests/common/services.rs"]
+mod services;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -16,8 +18,6 @@ use schemaflow::codec::RegistryCodec;
 use schemaflow::consumer::{ConsumerConfig, Message, TypedConsumer};
 use schemaflow::generated::avro::user_event::{Action, Device, UserEvent};
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
-use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
-use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
 
 const N: usize = 50_000;
 const ROUNDS: usize = 3;
@@ -48,19 +48,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let b = broker::broker();
-    let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            ..ServerConfig::default()
-        },
-        Arc::new(CompatibilityEngine),
-    )
-    .await
-    .unwrap();
-    let reg = CachedRegistry::new(
-        RegistryClient::new(ClientConfig::new(server.url())).unwrap(),
-        CacheConfig::default(),
-    );
+    let (server, reg) = services::registry().await;
     let events: Vec<UserEvent> = (0..N).map(event).collect();
 
     let typed = TypedProducer::new(ProducerConfig::new(&b.bootstrap), reg.clone()).unwrap();

@@ -11,25 +11,13 @@ use common::broker::{broker, create_topic, rand_topic};
 use schemaflow::consumer::{ConsumerConfig, Message, TypedConsumer};
 use schemaflow::generated::avro::user_event::UserEvent;
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
-use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
-use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
+use schemaflow::registry::server::EmbeddedRegistry;
+use schemaflow::registry::CachedRegistry;
 use tokio::sync::Notify;
 
 async fn setup(partitions: i32, count: usize) -> (EmbeddedRegistry, CachedRegistry, String) {
     let b = broker();
-    let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            ..ServerConfig::default()
-        },
-        Arc::new(CompatibilityEngine),
-    )
-    .await
-    .unwrap();
-    let reg = CachedRegistry::new(
-        RegistryClient::new(ClientConfig::new(server.url())).unwrap(),
-        CacheConfig::default(),
-    );
+    let (server, reg) = common::services::registry().await;
     let topic = rand_topic("group");
     create_topic(&b.bootstrap, &topic, partitions).await;
     let producer = TypedProducer::new(ProducerConfig::new(&b.bootstrap), reg.clone()).unwrap();

@@ -18,26 +18,10 @@ use schemaflow::exactly_once::{ExactlyOnceConfig, ExactlyOnceProcessor};
 use schemaflow::generated::avro::user_event::UserEvent;
 use schemaflow::generated::proto::events::v1 as pb;
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
-use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
-use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
+use schemaflow::registry::CachedRegistry;
 use tokio::sync::Notify;
 
-async fn registry() -> (EmbeddedRegistry, CachedRegistry) {
-    let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            ..ServerConfig::default()
-        },
-        Arc::new(CompatibilityEngine),
-    )
-    .await
-    .unwrap();
-    let reg = CachedRegistry::new(
-        RegistryClient::new(ClientConfig::new(server.url())).unwrap(),
-        CacheConfig::default(),
-    );
-    (server, reg)
-}
+use common::services::registry;
 
 fn event(i: usize) -> UserEvent {
     let mut e = common::avro_minimal();

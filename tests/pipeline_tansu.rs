@@ -17,26 +17,9 @@ use schemaflow::generated::avro::user_event::UserEvent;
 use schemaflow::generated::proto::events::v1 as pb;
 use schemaflow::generated::proto::evolution::events::v1 as pb_v2;
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
-use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
-use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
 use tokio::sync::Notify;
 
-async fn registry() -> (EmbeddedRegistry, CachedRegistry) {
-    let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            ..ServerConfig::default()
-        },
-        Arc::new(CompatibilityEngine),
-    )
-    .await
-    .unwrap();
-    let cached = CachedRegistry::new(
-        RegistryClient::new(ClientConfig::new(server.url())).unwrap(),
-        CacheConfig::default(),
-    );
-    (server, cached)
-}
+use common::services::registry;
 
 fn avro_event(i: usize) -> UserEvent {
     let mut e = common::avro_full();

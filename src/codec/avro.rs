@@ -327,11 +327,9 @@ fn schema_name(schema: &Schema) -> String {
 pub(crate) fn collect_named_types<'a>(s: &'a Schema, out: &mut HashMap<String, &'a Schema>) {
     use apache_avro::schema::{InnerDecimalSchema, UuidSchema};
     match s {
-        Schema::Record(r) => {
-            if out.insert(r.name.fullname(None), s).is_none() {
-                for f in &r.fields {
-                    collect_named_types(&f.schema, out);
-                }
+        Schema::Record(r) if out.insert(r.name.fullname(None), s).is_none() => {
+            for f in &r.fields {
+                collect_named_types(&f.schema, out);
             }
         }
         Schema::Enum(e) => {

@@ -145,3 +145,4 @@ pub fn proto_v2_full(channel: &str) -> pb_v2::UserEvent {
     v2
 }
 pub mod broker;
+pub mod services;
