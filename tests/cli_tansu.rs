@@ -402,3 +402,67 @@ async fn bad_line_stops_with_its_number_after_delivering_the_rest_and_unknown_su
     assert_eq!(d[0]["value_hex"], "016a756e6b");
     reg.stop().await.unwrap();
 }
+
+/// A consumer process killed with SIGKILL mid-stream: the next one in the group resumes from
+/// the last commit — nothing lost, only the uncommitted tail seen twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consumer_process_killed_and_restarted_resumes_from_the_last_commit() {
+    use std::io::{BufRead, BufReader};
+    const N: usize = 2000;
+    let (reg, cached) = common::services::registry().await;
+    let url = reg.url().to_string();
+    let topic = rand_topic("cli-kill");
+    ok(&run(&url, &["topics", "create", "--topic", &topic], None).await);
+    let producer = schemaflow::producer::TypedProducer::new(schemaflow::producer::ProducerConfig::new(&broker().bootstrap), cached).unwrap();
+    let mut pending = Vec::new();
+    let events: Vec<_> = (0..N)
+        .map(|i| {
+            let mut e = common::avro_minimal();
+            e.user_id = format!("user-{i}");
+            e
+        })
+        .collect();
+    for e in &events {
+        pending.push(producer.enqueue(schemaflow::producer::Record::to(&topic).value(e)).await.unwrap());
+    }
+    for p in pending {
+        p.await.unwrap();
+    }
+    let group = rand_topic("g");
+    let spawn = |extra: &[&str]| {
+        let mut args = vec!["consume", "--topic", &topic, "--group", &group, "--metadata", "-X", "auto.commit.interval.ms=100", "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500", "--brokers", &broker().bootstrap, "--registry", &url];
+        args.extend_from_slice(extra);
+        Command::new(env!("CARGO_BIN_EXE_schemaflow")).args(&args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap()
+    };
+    let offsets = |line: &str| serde_json::from_str::<Value>(line).unwrap()["offset"].as_i64().unwrap();
+
+    let mut first = spawn(&["--offset", "beginning"]);
+    let mut reader = BufReader::new(first.stdout.take().unwrap());
+    let mut seen_first = Vec::new();
+    let mut line = String::new();
+    while seen_first.len() < N / 2 {
+        line.clear();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "consumer ended early");
+        seen_first.push(offsets(&line));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500)); // let some commits happen
+    first.kill().unwrap(); // SIGKILL: no clean shutdown, no final commit
+    first.wait().unwrap();
+    // Whatever it printed before dying counts as handled.
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
+    seen_first.extend(rest.lines().filter(|l| !l.is_empty()).map(offsets));
+    let crashed_after = *seen_first.iter().max().unwrap();
+
+    // The killed member never left the group: the new one is admitted after its session
+    // (6 s here) times out.
+    let second = spawn(&["--idle-timeout", "20"]).wait_with_output().unwrap();
+    let seen_second: Vec<i64> = String::from_utf8(second.stdout).unwrap().lines().map(offsets).collect();
+    let resumed_at = *seen_second.iter().min().expect("the restarted consumer read something");
+    let all: std::collections::BTreeSet<i64> = seen_first.iter().chain(&seen_second).copied().collect();
+    assert_eq!(all.len(), N, "nothing lost");
+    assert!(resumed_at <= crashed_after + 1, "gap: resumed at {resumed_at} after {crashed_after}");
+    assert!(resumed_at > 0, "no commit survived the kill");
+    assert_eq!(*seen_second.iter().max().unwrap(), N as i64 - 1);
+    reg.stop().await.unwrap();
+}
