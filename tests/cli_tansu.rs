@@ -413,7 +413,11 @@ async fn consumer_process_killed_and_restarted_resumes_from_the_last_commit() {
     let url = reg.url().to_string();
     let topic = rand_topic("cli-kill");
     ok(&run(&url, &["topics", "create", "--topic", &topic], None).await);
-    let producer = schemaflow::producer::TypedProducer::new(schemaflow::producer::ProducerConfig::new(&broker().bootstrap), cached).unwrap();
+    let producer = schemaflow::producer::TypedProducer::new(
+        schemaflow::producer::ProducerConfig::new(&broker().bootstrap),
+        cached,
+    )
+    .unwrap();
     let mut pending = Vec::new();
     let events: Vec<_> = (0..N)
         .map(|i| {
@@ -423,18 +427,49 @@ async fn consumer_process_killed_and_restarted_resumes_from_the_last_commit() {
         })
         .collect();
     for e in &events {
-        pending.push(producer.enqueue(schemaflow::producer::Record::to(&topic).value(e)).await.unwrap());
+        pending.push(
+            producer
+                .enqueue(schemaflow::producer::Record::to(&topic).value(e))
+                .await
+                .unwrap(),
+        );
     }
     for p in pending {
         p.await.unwrap();
     }
     let group = rand_topic("g");
     let spawn = |extra: &[&str]| {
-        let mut args = vec!["consume", "--topic", &topic, "--group", &group, "--metadata", "-X", "auto.commit.interval.ms=100", "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500", "--brokers", &broker().bootstrap, "--registry", &url];
+        let mut args = vec![
+            "consume",
+            "--topic",
+            &topic,
+            "--group",
+            &group,
+            "--metadata",
+            "-X",
+            "auto.commit.interval.ms=100",
+            "-X",
+            "session.timeout.ms=6000",
+            "-X",
+            "heartbeat.interval.ms=500",
+            "--brokers",
+            &broker().bootstrap,
+            "--registry",
+            &url,
+        ];
         args.extend_from_slice(extra);
-        Command::new(env!("CARGO_BIN_EXE_schemaflow")).args(&args).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap()
+        Command::new(env!("CARGO_BIN_EXE_schemaflow"))
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
     };
-    let offsets = |line: &str| serde_json::from_str::<Value>(line).unwrap()["offset"].as_i64().unwrap();
+    let offsets = |line: &str| {
+        serde_json::from_str::<Value>(line).unwrap()["offset"]
+            .as_i64()
+            .unwrap()
+    };
 
     let mut first = spawn(&["--offset", "beginning"]);
     let mut reader = BufReader::new(first.stdout.take().unwrap());
@@ -442,7 +477,10 @@ async fn consumer_process_killed_and_restarted_resumes_from_the_last_commit() {
     let mut line = String::new();
     while seen_first.len() < N / 2 {
         line.clear();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "consumer ended early");
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "consumer ended early"
+        );
         seen_first.push(offsets(&line));
     }
     std::thread::sleep(std::time::Duration::from_millis(500)); // let some commits happen
@@ -457,11 +495,22 @@ async fn consumer_process_killed_and_restarted_resumes_from_the_last_commit() {
     // The killed member never left the group: the new one is admitted after its session
     // (6 s here) times out.
     let second = spawn(&["--idle-timeout", "20"]).wait_with_output().unwrap();
-    let seen_second: Vec<i64> = String::from_utf8(second.stdout).unwrap().lines().map(offsets).collect();
-    let resumed_at = *seen_second.iter().min().expect("the restarted consumer read something");
-    let all: std::collections::BTreeSet<i64> = seen_first.iter().chain(&seen_second).copied().collect();
+    let seen_second: Vec<i64> = String::from_utf8(second.stdout)
+        .unwrap()
+        .lines()
+        .map(offsets)
+        .collect();
+    let resumed_at = *seen_second
+        .iter()
+        .min()
+        .expect("the restarted consumer read something");
+    let all: std::collections::BTreeSet<i64> =
+        seen_first.iter().chain(&seen_second).copied().collect();
     assert_eq!(all.len(), N, "nothing lost");
-    assert!(resumed_at <= crashed_after + 1, "gap: resumed at {resumed_at} after {crashed_after}");
+    assert!(
+        resumed_at <= crashed_after + 1,
+        "gap: resumed at {resumed_at} after {crashed_after}"
+    );
     assert!(resumed_at > 0, "no commit survived the kill");
     assert_eq!(*seen_second.iter().max().unwrap(), N as i64 - 1);
     reg.stop().await.unwrap();
