@@ -113,6 +113,32 @@ fn truncated_and_corrupt_payloads_are_errors() {
 }
 
 #[test]
+fn shortcut_paths_still_reject_truncated_or_padded_data() {
+    let v1 = AvroCodec::<UserEvent>::new().unwrap();
+    let v2c = AvroCodec::<v2::UserEvent>::new().unwrap();
+    // v2 data read as v1 (the reader's bytes are a prefix): a cut in the skipped `channel`
+    // field, or bytes after it, is still an error.
+    let mut frame = Vec::new();
+    v2c.encode(SchemaId(2), &common::avro_v2_full("ios"), &mut frame)
+        .unwrap();
+    for cut in 5..frame.len() {
+        assert!(
+            v1.decode(&frame[..cut], v2c.schema()).is_err(),
+            "cut at {cut}"
+        );
+    }
+    let mut padded = frame.clone();
+    padded.push(0);
+    assert!(v1.decode(&padded, v2c.schema()).is_err());
+    // v1 data read as v2 (defaults appended): bytes after the datum are an error.
+    let mut frame = Vec::new();
+    v1.encode(SchemaId(1), &common::avro_full(), &mut frame)
+        .unwrap();
+    frame.push(0);
+    assert!(v2c.decode(&frame, v1.schema()).is_err());
+}
+
+#[test]
 fn writer_schema_with_references_parses_and_matches_own() {
     let schema = AvroSchema::parse(
         UserEvent::SCHEMA_TEXT,

@@ -20,7 +20,7 @@ use apache_avro::Schema;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use super::avro_resolve::ResolvePlan;
+use super::avro_resolve::{ResolvePlan, Shortcut};
 use crate::error::{Error, Result};
 use crate::wire::{self, SchemaId};
 use crate::GeneratedSchema;
@@ -160,9 +160,14 @@ impl AvroSchema {
 
     /// Deserialize an Avro datum written with exactly this schema.
     pub fn read<T: DeserializeOwned>(&self, mut datum: &[u8]) -> std::result::Result<T, String> {
+        self.read_from(&mut datum)
+    }
+
+    /// Deserialize from the front of `datum`, leaving the unread rest in it.
+    fn read_from<T: DeserializeOwned>(&self, datum: &mut &[u8]) -> std::result::Result<T, String> {
         self.reader
             .borrow_dependent()
-            .read_deser(&mut datum)
+            .read_deser(datum)
             .map_err(|e| e.to_string())
     }
 
@@ -260,6 +265,36 @@ impl<T: Serialize + DeserializeOwned> AvroCodec<T> {
             return self.schema.read(datum).map_err(fail);
         }
         let plan = self.plan_for(writer)?;
+        match plan.shortcut() {
+            Shortcut::SkipTrailing(_) => {
+                let mut rest = datum;
+                let value = self.schema.read_from(&mut rest).map_err(fail)?;
+                plan.validate_tail(rest).map_err(fail)?;
+                return Ok(value);
+            }
+            Shortcut::AppendDefaults(defaults) => {
+                return SCRATCH.with(|cell| {
+                    let mut scratch = cell.take();
+                    scratch.clear();
+                    scratch.extend_from_slice(datum);
+                    scratch.extend_from_slice(defaults);
+                    let mut rest = scratch.as_slice();
+                    let result = self.schema.read_from(&mut rest).and_then(|v| {
+                        // Every byte must be used: a truncated datum cannot borrow the defaults.
+                        if rest.is_empty() {
+                            Ok(v)
+                        } else {
+                            Err(format!("{} unexpected bytes after the datum", rest.len()))
+                        }
+                    });
+                    if scratch.capacity() <= MAX_SCRATCH {
+                        cell.replace(scratch);
+                    }
+                    result.map_err(fail)
+                });
+            }
+            Shortcut::None => {}
+        }
         // One scratch buffer per thread for the re-encoded datum: no allocation per message.
         SCRATCH.with(|cell| {
             let mut scratch = cell.take();

@@ -26,6 +26,20 @@ use super::avro::collect_named_types;
 pub struct ResolvePlan {
     steps: Vec<Step>,
     root: usize,
+    shortcut: Shortcut,
+}
+
+/// The common evolutions, recognised at plan time so most messages need no re-encoding.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shortcut {
+    /// No shortcut: transcode.
+    None,
+    /// The reader is the writer plus trailing fields with defaults: reader bytes = writer
+    /// bytes followed by these default bytes.
+    AppendDefaults(Vec<u8>),
+    /// The reader is the writer minus trailing fields: the reader's bytes are a prefix of the
+    /// writer's; the rest (these writer-schema steps) is only validated.
+    SkipTrailing(Vec<usize>),
 }
 
 #[derive(Debug, Clone)]
@@ -124,10 +138,93 @@ impl ResolvePlan {
         collect_named_types(writer, &mut b.wnames);
         collect_named_types(reader, &mut b.rnames);
         let root = b.build(writer, reader, "")?;
-        Ok(ResolvePlan {
+        let mut plan = ResolvePlan {
             steps: b.steps,
             root,
-        })
+            shortcut: Shortcut::None,
+        };
+        plan.shortcut = plan.find_shortcut();
+        Ok(plan)
+    }
+
+    /// The shortcut this plan allows (see [`Shortcut`]).
+    pub fn shortcut(&self) -> &Shortcut {
+        &self.shortcut
+    }
+
+    /// Validate that `rest` is exactly the trailing writer fields of a [`Shortcut::SkipTrailing`]
+    /// plan (so corrupt or truncated tails are still errors).
+    pub fn validate_tail(&self, mut rest: &[u8]) -> Result<(), String> {
+        let Shortcut::SkipTrailing(steps) = &self.shortcut else {
+            return Ok(());
+        };
+        let mut sink = Vec::new();
+        for s in steps {
+            self.run(*s, &mut rest, &mut sink, 0)?;
+            sink.clear();
+        }
+        if rest.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{} unexpected bytes after the datum", rest.len()))
+        }
+    }
+
+    fn find_shortcut(&self) -> Shortcut {
+        let Some(Step::Record(RecordPlan::InOrder(ops))) = self.steps.get(self.root) else {
+            return Shortcut::None;
+        };
+        let lead = ops
+            .iter()
+            .take_while(|op| matches!(op, Op::Read(s) if self.is_identity(*s, &mut Vec::new())))
+            .count();
+        let rest = &ops[lead..];
+        if rest.is_empty() {
+            return Shortcut::None;
+        }
+        if rest.iter().all(|op| matches!(op, Op::Default(_))) {
+            let mut bytes = Vec::new();
+            for op in rest {
+                if let Op::Default(d) = op {
+                    bytes.extend_from_slice(d);
+                }
+            }
+            return Shortcut::AppendDefaults(bytes);
+        }
+        if rest.iter().all(|op| matches!(op, Op::Skip(_))) {
+            return Shortcut::SkipTrailing(
+                rest.iter()
+                    .filter_map(|op| match op {
+                        Op::Skip(s) => Some(*s),
+                        _ => None,
+                    })
+                    .collect(),
+            );
+        }
+        Shortcut::None
+    }
+
+    /// Whether `step` writes exactly the bytes it reads.
+    fn is_identity(&self, step: usize, visiting: &mut Vec<usize>) -> bool {
+        if visiting.contains(&step) {
+            return true; // a recursive type: identity if the rest of it is
+        }
+        visiting.push(step);
+        let same = match self.steps.get(step) {
+            Some(Step::Null | Step::Boolean | Step::Varint | Step::Float | Step::Double)
+            | Some(Step::LengthPrefixed | Step::Fixed(_)) => true,
+            Some(Step::Enum { map, .. }) => map.iter().enumerate().all(|(i, m)| *m == Some(i as i32)),
+            Some(Step::Array(s) | Step::Map(s)) => self.is_identity(*s, visiting),
+            Some(Step::Record(RecordPlan::InOrder(ops))) => ops
+                .iter()
+                .all(|op| matches!(op, Op::Read(s) if self.is_identity(*s, visiting))),
+            Some(Step::UnionToUnion(branches)) => branches.iter().enumerate().all(|(i, b)| {
+                matches!(b, Ok((r, s)) if *r == i as i32 && self.is_identity(*s, visiting))
+            }),
+            _ => false,
+        };
+        visiting.pop();
+        same
     }
 
     /// Transcode one datum: `input` written with the writer schema, output appended to `out`
@@ -1067,6 +1164,37 @@ mod tests {
             ("tag".into(), Value::String("t".into())),
         ]);
         check(list_w, head, list_r, rhead);
+    }
+
+    #[test]
+    fn shortcuts_for_trailing_additions_and_removals() {
+        let v1 = Schema::parse_str(r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"s","type":"string"}]}"#).unwrap();
+        let v2 = Schema::parse_str(r#"{"type":"record","name":"R","fields":[{"name":"a","type":"long"},{"name":"s","type":"string"},{"name":"c","type":"string","default":"x"}]}"#).unwrap();
+        let plan = ResolvePlan::new(&v1, &v2).unwrap();
+        assert_eq!(plan.shortcut(), &Shortcut::AppendDefaults(vec![2, b'x']));
+        let back = ResolvePlan::new(&v2, &v1);
+        // long → int is not a promotion: no plan at all.
+        assert!(back.is_err());
+        let v2i = Schema::parse_str(r#"{"type":"record","name":"R","fields":[{"name":"a","type":"int"},{"name":"s","type":"string"},{"name":"c","type":"string","default":"x"}]}"#).unwrap();
+        let plan = ResolvePlan::new(&v2i, &v1).unwrap();
+        assert!(matches!(plan.shortcut(), Shortcut::SkipTrailing(s) if s.len() == 1));
+        assert!(plan.validate_tail(&[2, b'z']).is_ok());
+        assert!(plan.validate_tail(&[4, b'z']).is_err(), "truncated tail");
+        assert!(
+            plan.validate_tail(&[2, b'z', 0]).is_err(),
+            "trailing garbage"
+        );
+        // A promotion that changes bytes, or a reorder, gets no shortcut.
+        let f = Schema::parse_str(r#"{"type":"record","name":"R","fields":[{"name":"a","type":"double"},{"name":"s","type":"string"}]}"#).unwrap();
+        assert_eq!(
+            ResolvePlan::new(&v1, &f).unwrap().shortcut(),
+            &Shortcut::None
+        );
+        let swapped = Schema::parse_str(r#"{"type":"record","name":"R","fields":[{"name":"s","type":"string"},{"name":"a","type":"int"}]}"#).unwrap();
+        assert_eq!(
+            ResolvePlan::new(&v1, &swapped).unwrap().shortcut(),
+            &Shortcut::None
+        );
     }
 
     #[test]
