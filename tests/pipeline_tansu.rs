@@ -387,3 +387,152 @@ async fn without_a_dlq_a_poison_message_stops_the_consumer_uncommitted() {
     assert!(err.to_string().contains("magic"), "{err}");
     server.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handler_failures_are_retried_then_dead_lettered() {
+    let b = broker();
+    let (server, reg) = registry().await;
+    let topic = rand_topic("handler");
+    create_topic(&b.bootstrap, &topic, 1).await;
+    let producer = TypedProducer::new(ProducerConfig::new(&b.bootstrap), reg.clone()).unwrap();
+    let values: Vec<UserEvent> = (0..10).map(avro_event).collect();
+    produce_all(&producer, &topic, &values).await;
+
+    let mut cfg = ConsumerConfig::new(&b.bootstrap, rand_topic("g"), &[&topic]);
+    cfg.dead_letter = DeadLetter::PerTopic;
+    cfg.max_retries = 2;
+    cfg.retry_backoff = Duration::from_millis(10);
+    let consumer = TypedConsumer::<UserEvent>::new(cfg, reg.clone()).unwrap();
+    let attempts = Arc::new(Mutex::new(BTreeMap::<String, u32>::new()));
+    let handled = Arc::new(Mutex::new(Vec::new()));
+    let done = Arc::new(Notify::new());
+    let (a, h, d) = (attempts.clone(), handled.clone(), done.clone());
+    let stats = consumer
+        .run(
+            move |m: Message<UserEvent>| {
+                let (a, h, d) = (a.clone(), h.clone(), d.clone());
+                async move {
+                    let user = m.value.unwrap().user_id;
+                    let n = {
+                        let mut a = a.lock().unwrap();
+                        let n = a.entry(user.clone()).or_default();
+                        *n += 1;
+                        *n
+                    };
+                    // user-3 always fails; user-5 fails once, then works.
+                    if user == "user-3" || (user == "user-5" && n == 1) {
+                        return Err(format!("cannot handle {user} (attempt {n})"));
+                    }
+                    let mut h = h.lock().unwrap();
+                    h.push(user);
+                    if h.len() == 9 {
+                        d.notify_one();
+                    }
+                    Ok(())
+                }
+            },
+            async move {
+                let _ = tokio::time::timeout(Duration::from_secs(60), done.notified()).await;
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(stats.handled, 9);
+    assert_eq!(stats.dead_lettered, 1);
+    assert_eq!(
+        attempts.lock().unwrap()["user-3"],
+        3,
+        "one try plus max_retries"
+    );
+    assert_eq!(attempts.lock().unwrap()["user-5"], 2);
+    assert_eq!(stats.handler_errors, 4);
+    // The dead letter is the original record with a TASK_PUT stage and the handler's message.
+    let c: StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &b.bootstrap)
+        .set("group.id", rand_topic("dlq-reader"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    c.subscribe(&[&format!("{topic}.dlq")]).unwrap();
+    let m = tokio::time::timeout(Duration::from_secs(30), c.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    let h = m.headers().unwrap();
+    let get = |k: &str| {
+        h.iter()
+            .find(|x| x.key == k)
+            .and_then(|x| x.value)
+            .map(|v| String::from_utf8_lossy(v).to_string())
+    };
+    assert_eq!(get("__connect.errors.stage").as_deref(), Some("TASK_PUT"));
+    assert_eq!(
+        get("__connect.errors.exception.message").as_deref(),
+        Some("cannot handle user-3 (attempt 3)")
+    );
+    assert_eq!(m.key(), Some(&b"k-3"[..]));
+    let mut frame = Vec::new();
+    values[3].encode_frame(got_id(&m), &mut frame).unwrap();
+    assert_eq!(
+        m.payload().unwrap(),
+        frame.as_slice(),
+        "original bytes kept"
+    );
+    server.stop().await.unwrap();
+}
+
+fn got_id(m: &rdkafka::message::BorrowedMessage<'_>) -> schemaflow::wire::SchemaId {
+    schemaflow::wire::read_header(m.payload().unwrap())
+        .unwrap()
+        .0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_id_in_a_header_with_a_guid_is_read_too() {
+    let b = broker();
+    let (server, reg) = registry().await;
+    let topic = rand_topic("header-id");
+    create_topic(&b.bootstrap, &topic, 1).await;
+    let id = schemaflow::registry::register_generated::<UserEvent>(
+        &reg,
+        &format!("{topic}-value"),
+        false,
+    )
+    .await
+    .unwrap();
+    let guid = reg.client().schema_by_id(id).await.unwrap().guid.unwrap();
+    let guid_bytes = uuid::Uuid::parse_str(&guid).unwrap();
+    // Confluent 8 header form: __value_schema_id = 0x01 + 16-byte GUID; the payload is the
+    // bare Avro datum (no 5-byte header).
+    let mut frame = Vec::new();
+    avro_event(7).encode_frame(id, &mut frame).unwrap();
+    let mut header = vec![1u8];
+    header.extend_from_slice(guid_bytes.as_bytes());
+    let raw: FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &b.bootstrap)
+        .create()
+        .unwrap();
+    raw.send(
+        FutureRecord::<(), _>::to(&topic)
+            .payload(&frame[5..])
+            .headers(
+                rdkafka::message::OwnedHeaders::new().insert(rdkafka::message::Header {
+                    key: "__value_schema_id",
+                    value: Some(&header),
+                }),
+            ),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
+    let consumer = TypedConsumer::<UserEvent>::new(
+        ConsumerConfig::new(&b.bootstrap, rand_topic("g"), &[&topic]),
+        reg.clone(),
+    )
+    .unwrap();
+    let (got, stats) = consume(consumer, 1).await;
+    assert_eq!(stats.dead_lettered, 0);
+    assert_eq!(got[0].value.as_ref().unwrap(), &avro_event(7));
+    assert_eq!(got[0].schema_id, Some(id));
+    server.stop().await.unwrap();
+}
