@@ -400,6 +400,44 @@ async fn bad_line_stops_with_its_number_after_delivering_the_rest_and_unknown_su
     assert_eq!(d.len(), 1);
     assert_eq!(d[0]["error"]["topic"], topic.as_str());
     assert_eq!(d[0]["value_hex"], "016a756e6b");
+
+    // Replay it (to another topic here): the original bytes, without the error headers; a
+    // second replay sends nothing (progress is committed).
+    let replayed = rand_topic("cli-replayed");
+    ok(&run(&url, &["topics", "create", "--topic", &replayed], None).await);
+    let dlq_topic = format!("{topic}.dlq");
+    let args = [
+        "dlq",
+        "replay",
+        "--topic",
+        dlq_topic.as_str(),
+        "--to",
+        replayed.as_str(),
+        "--idle-timeout",
+        "5",
+    ];
+    let out = run(&url, &args, None).await;
+    ok(&out);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("replayed 1 record(s)"));
+    let out = run(&url, &args, None).await;
+    assert!(String::from_utf8_lossy(&out.stderr).contains("replayed 0 record(s)"));
+    use rdkafka::consumer::Consumer as _;
+    use rdkafka::message::{Headers as _, Message as _};
+    let c: rdkafka::consumer::StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &broker().bootstrap)
+        .set("group.id", rand_topic("replay-reader"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    c.subscribe(&[&replayed]).unwrap();
+    let m = tokio::time::timeout(std::time::Duration::from_secs(30), c.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.payload(), Some(&b"\x01junk"[..]));
+    assert!(m
+        .headers()
+        .is_none_or(|h| h.iter().all(|h| !h.key.starts_with("__connect.errors."))));
     reg.stop().await.unwrap();
 }
 
