@@ -5,7 +5,9 @@
 //! - raw Protobuf: `prost::Message::encode` / `decode` of the same message
 //!
 //! Run: `cargo bench --bench codec`. Results go to BENCHMARKS.md by hand from the output.
-use std::collections::BTreeMap;
+#[path = "../tests/common/mod.rs"]
+mod common;
+
 use std::hint::black_box;
 use std::time::Duration;
 
@@ -15,67 +17,15 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use prost::Message;
 use schemaflow::codec::avro::AvroCodec;
 use schemaflow::codec::protobuf;
-use schemaflow::generated::avro::address::Address;
 use schemaflow::generated::avro::evolution::user_event as v2;
-use schemaflow::generated::avro::user_event::{Action, Device, UserEvent};
+use schemaflow::generated::avro::user_event::UserEvent;
 use schemaflow::generated::proto::events::v1 as pb;
 use schemaflow::wire::SchemaId;
-
-fn avro_event() -> UserEvent {
-    UserEvent {
-        event_id: "6f1c2b9e-3d4a-4f5b-8c7d-9e0f1a2b3c4d".parse().unwrap(),
-        user_id: "user-42".into(),
-        action: Action::Purchase,
-        occurred_at: 1_700_000_000_123,
-        amount: "12.34".parse().unwrap(),
-        session_id: Some("sess-1".into()),
-        device: Device {
-            platform: "ios".into(),
-            app_version: Some("17.1".into()),
-        },
-        shipping_address: Some(Address {
-            street: "1 Main St".into(),
-            city: "Springfield".into(),
-            country_code: "US".into(),
-        }),
-        tags: vec!["new".into(), "mobile".into()],
-        attributes: BTreeMap::from([("campaign".to_string(), "fall".to_string())]),
-    }
-}
-
-fn proto_event() -> pb::UserEvent {
-    pb::UserEvent {
-        event_id: "6f1c2b9e-3d4a-4f5b-8c7d-9e0f1a2b3c4d".into(),
-        user_id: "user-42".into(),
-        action: pb::user_event::Action::Purchase as i32,
-        occurred_at: Some(prost_types::Timestamp {
-            seconds: 1_700_000_000,
-            nanos: 123_000_000,
-        }),
-        amount_cents: 1234,
-        session_id: Some("sess-1".into()),
-        device: Some(pb::Device {
-            platform: "ios".into(),
-            app_version: Some("17.1".into()),
-        }),
-        shipping_address: Some(pb::Address {
-            street: "1 Main St".into(),
-            city: "Springfield".into(),
-            country_code: "US".into(),
-        }),
-        tags: vec!["new".into(), "mobile".into()],
-        attributes: BTreeMap::from([("campaign".to_string(), "fall".to_string())]),
-        items: vec![pb::user_event::LineItem {
-            sku: "sku-1".into(),
-            quantity: 2,
-        }],
-    }
-}
 
 fn avro(c: &mut Criterion) {
     let codec = AvroCodec::<UserEvent>::new().unwrap();
     let v2codec = AvroCodec::<v2::UserEvent>::new().unwrap();
-    let event = avro_event();
+    let event = common::avro_full();
     let schema = codec.schema().schema().clone();
     let raw_writer = GenericDatumWriter::builder(&schema)
         .validate(false)
@@ -146,7 +96,7 @@ fn avro(c: &mut Criterion) {
 }
 
 fn proto(c: &mut Criterion) {
-    let event = proto_event();
+    let event = common::proto_full();
     let mut g = c.benchmark_group("protobuf_user_event");
     let mut buf = Vec::with_capacity(256);
     g.bench_function("encode/raw_prost", |b| {

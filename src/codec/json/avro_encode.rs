@@ -536,6 +536,22 @@ impl<'s> Encoder<'s> {
         format!("[{}]", names.join(", "))
     }
 
+    /// A JSON null in a union: the index of its null branch.
+    fn null_branch(&self, u: &UnionSchema, path: &Path<'_>, out: &mut Vec<u8>) -> Result<(), Fail> {
+        let i = u
+            .variants()
+            .iter()
+            .position(|b| matches!(b, Schema::Null))
+            .ok_or_else(|| {
+                fail(
+                    path,
+                    format!("null, but the union {} has no null", self.union_names(u)),
+                )
+            })?;
+        put_long(i as i64, out);
+        Ok(())
+    }
+
     fn avro_union<'a>(
         &self,
         json: &'a Json,
@@ -548,17 +564,7 @@ impl<'s> Encoder<'s> {
     {
         let variants = u.variants();
         if json.is_null() {
-            let i = variants
-                .iter()
-                .position(|b| matches!(b, Schema::Null))
-                .ok_or_else(|| {
-                    fail(
-                        path,
-                        format!("null, but the union {} has no null", self.union_names(u)),
-                    )
-                })?;
-            put_long(i as i64, out);
-            return Ok(());
+            return self.null_branch(u, path, out);
         }
         let single = match json {
             Json::Object(obj) if obj.len() == 1 => obj.iter().next(),
@@ -602,17 +608,7 @@ impl<'s> Encoder<'s> {
     {
         let variants = u.variants();
         if json.is_null() {
-            let i = variants
-                .iter()
-                .position(|b| matches!(b, Schema::Null))
-                .ok_or_else(|| {
-                    fail(
-                        path,
-                        format!("null, but the union {} has no null", self.union_names(u)),
-                    )
-                })?;
-            put_long(i as i64, out);
-            return Ok(());
+            return self.null_branch(u, path, out);
         }
         // The Avro-JSON wrapped form, when it cannot be a record or a map.
         if let Json::Object(obj) = json {
