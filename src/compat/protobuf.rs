@@ -143,12 +143,10 @@ impl ProtoCompatSchema {
             name: input.label.clone(),
             reason: reason.replace(MAIN, &input.label),
         };
-        let mut files: HashMap<String, String> = input.references.iter().cloned().collect();
+        let files: HashMap<String, String> = input.references.iter().cloned().collect();
+        // The source is parsed once here; the compiler gets this parsed file back.
         let (main_name, main_descriptor) = match File::from_source(MAIN, &input.text) {
-            Ok(_) => {
-                files.insert(MAIN.to_string(), input.text.clone());
-                (MAIN.to_string(), None)
-            }
+            Ok(parsed) => (MAIN.to_string(), Some(parsed)),
             Err(source_err) => match decode_descriptor(&input.text) {
                 Some(mut fdp) => {
                     let name = match fdp.name.as_deref() {
