@@ -64,6 +64,7 @@ async fn member(
     log: Log,
     handled: Arc<AtomicUsize>,
     stop: Arc<Notify>,
+    pace: Duration,
 ) {
     consumer
         .run(
@@ -71,7 +72,7 @@ async fn member(
                 let log = log.clone();
                 let handled = handled.clone();
                 async move {
-                    tokio::time::sleep(Duration::from_micros(300)).await;
+                    tokio::time::sleep(pace).await;
                     log.lock().unwrap().push((me, m.partition, m.offset));
                     handled.fetch_add(1, Ordering::SeqCst);
                     Ok::<(), String>(())
@@ -102,19 +103,40 @@ async fn two_members_share_partitions_and_one_dies_mid_stream() {
     let handled = Arc::new(AtomicUsize::new(0));
     let stop_b = Arc::new(Notify::new());
 
+    // A starts alone; B joins once A is busy; A is killed once B has partitions too. Each
+    // record takes 3 ms to handle, so the stream outlasts the rebalances.
+    let pace = Duration::from_millis(3);
     let a = TypedConsumer::<UserEvent>::new(config(&topic, &group), reg.clone()).unwrap();
-    let b = TypedConsumer::<UserEvent>::new(config(&topic, &group), reg.clone()).unwrap();
     let task_a = tokio::spawn(member(
         a,
         0,
         log.clone(),
         handled.clone(),
         Arc::new(Notify::new()),
+        pace,
     ));
-    let task_b = tokio::spawn(member(b, 1, log.clone(), handled.clone(), stop_b.clone()));
-
-    // Let both work, then kill A abruptly (no final commit, no clean leave).
-    wait_until(&handled, N / 2).await;
+    wait_until(&handled, 50).await;
+    let b = TypedConsumer::<UserEvent>::new(config(&topic, &group), reg.clone()).unwrap();
+    let task_b = tokio::spawn(member(
+        b,
+        1,
+        log.clone(),
+        handled.clone(),
+        stop_b.clone(),
+        pace,
+    ));
+    tokio::time::timeout(Duration::from_secs(60), async {
+        while !log.lock().unwrap().iter().any(|e| e.0 == 1) {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("B was given partitions while A was running");
+    assert!(
+        handled.load(Ordering::SeqCst) < N,
+        "the stream ended before the kill; slow the handler"
+    );
+    // Kill A abruptly (no final commit, no clean leave).
     task_a.abort();
     let _ = task_a.await;
     let a_done: BTreeSet<(i32, i64)> = log
@@ -191,6 +213,7 @@ async fn restart_after_a_crash_resumes_from_the_last_commit() {
         log.clone(),
         handled.clone(),
         Arc::new(Notify::new()),
+        Duration::from_micros(300),
     ));
     wait_until(&handled, 550).await;
     task.abort(); // crash: no final commit
@@ -205,6 +228,7 @@ async fn restart_after_a_crash_resumes_from_the_last_commit() {
         log.clone(),
         handled.clone(),
         stop.clone(),
+        Duration::from_micros(300),
     ));
     tokio::time::timeout(Duration::from_secs(60), async {
         while !log
