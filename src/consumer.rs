@@ -557,42 +557,13 @@ impl<V: RegistryCodec> TypedConsumer<V> {
             });
         };
         self.ensure_topic(&topic).await?;
-        let mut headers = OwnedHeaders::new();
-        if let Some(h) = msg.headers() {
-            for h in h.iter() {
-                headers = headers.insert(Header {
-                    key: h.key,
-                    value: h.value,
-                });
-            }
-        }
-        let partition = msg.partition().to_string();
-        let offset = msg.offset().to_string();
-        let id_text = id.map(|i| i.to_string());
-        let mut extra: Vec<(&str, &[u8])> = vec![
-            ("__connect.errors.topic", msg.topic().as_bytes()),
-            ("__connect.errors.partition", partition.as_bytes()),
-            ("__connect.errors.offset", offset.as_bytes()),
-            ("__connect.errors.stage", stage.as_bytes()),
-            ("__connect.errors.exception.class.name", class.as_bytes()),
-            ("__connect.errors.exception.message", message.as_bytes()),
-        ];
-        if let Some(t) = &id_text {
-            extra.push(("__schemaflow.errors.schema.id", t.as_bytes()));
-        }
-        for (k, v) in extra {
-            headers = headers.insert(Header {
-                key: k,
-                value: Some(v),
-            });
-        }
-        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&topic).headers(headers);
-        if let Some(k) = msg.key() {
-            record = record.key(k);
-        }
-        if let Some(p) = msg.payload() {
-            record = record.payload(p);
-        }
+        let cause = DeadLetterCause {
+            stage,
+            class,
+            message: &message,
+            schema_id: id,
+        };
+        let record = dead_letter_record(msg, &topic, &cause);
         producer
             .send(record, Duration::from_secs(30))
             .await
@@ -616,6 +587,73 @@ impl<V: RegistryCodec> TypedConsumer<V> {
         }
         Ok(())
     }
+}
+
+/// Why a record is dead-lettered: what goes into its error headers.
+#[derive(Debug, Clone, Copy)]
+pub struct DeadLetterCause<'a> {
+    /// `VALUE_CONVERTER` (could not decode) or `TASK_PUT` (the handler failed).
+    pub stage: &'a str,
+    /// The error kind (`FrameError`, `AvroDecodeError`, `HandlerError`…).
+    pub class: &'a str,
+    /// The error message.
+    pub message: &'a str,
+    /// The frame's schema id, when it had one.
+    pub schema_id: Option<SchemaId>,
+}
+
+/// The dead letter of `msg` for `topic`: its key, value and headers unchanged, plus Kafka
+/// Connect-style `__connect.errors.{topic,partition,offset,stage,exception.class.name,
+/// exception.message}` headers and `__schemaflow.errors.schema.id`. One shape for every writer
+/// of dead letters (consumer, exactly-once processor, CLI).
+pub fn dead_letter_record<'m>(
+    msg: &'m BorrowedMessage<'_>,
+    topic: &'m str,
+    cause: &DeadLetterCause<'_>,
+) -> FutureRecord<'m, [u8], [u8]> {
+    let mut headers = OwnedHeaders::new();
+    if let Some(h) = msg.headers() {
+        for h in h.iter() {
+            headers = headers.insert(Header {
+                key: h.key,
+                value: h.value,
+            });
+        }
+    }
+    let partition = msg.partition().to_string();
+    let offset = msg.offset().to_string();
+    let id_text = cause.schema_id.map(|i| i.to_string());
+    let mut extra: Vec<(&str, &[u8])> = vec![
+        ("__connect.errors.topic", msg.topic().as_bytes()),
+        ("__connect.errors.partition", partition.as_bytes()),
+        ("__connect.errors.offset", offset.as_bytes()),
+        ("__connect.errors.stage", cause.stage.as_bytes()),
+        (
+            "__connect.errors.exception.class.name",
+            cause.class.as_bytes(),
+        ),
+        (
+            "__connect.errors.exception.message",
+            cause.message.as_bytes(),
+        ),
+    ];
+    if let Some(t) = &id_text {
+        extra.push(("__schemaflow.errors.schema.id", t.as_bytes()));
+    }
+    for (k, v) in extra {
+        headers = headers.insert(Header {
+            key: k,
+            value: Some(v),
+        });
+    }
+    let mut record: FutureRecord<'m, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
+    if let Some(k) = msg.key() {
+        record = record.key(k);
+    }
+    if let Some(p) = msg.payload() {
+        record = record.payload(p);
+    }
+    record
 }
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM: the usual `shutdown` for [`TypedConsumer::run`].
@@ -697,7 +735,8 @@ async fn topic_exists(brokers: &str, topic: &str) -> Result<bool> {
         .any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty()))
 }
 
-fn error_kind(e: &Error) -> &'static str {
+/// The error kind written to `__connect.errors.exception.class.name` for a decode error.
+pub fn error_kind(e: &Error) -> &'static str {
     match e {
         Error::Frame(_) => "FrameError",
         Error::Registry(_) => "RegistryError",

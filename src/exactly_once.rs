@@ -19,11 +19,12 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::{BorrowedMessage, Header, Message as _, OwnedHeaders};
-use rdkafka::producer::{FutureRecord, Producer};
+use rdkafka::message::{BorrowedMessage, Message as _};
+use rdkafka::producer::Producer;
 use rdkafka::{ClientConfig as KafkaConfig, Offset, TopicPartitionList};
 
 use crate::codec::RegistryCodec;
+use crate::consumer::{dead_letter_record, error_kind, DeadLetterCause};
 use crate::error::{Error, Result};
 use crate::producer::{kafka_error, ProducerConfig, Record, TypedProducer};
 use crate::registry::schemas::SchemaResolver;
@@ -277,34 +278,14 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                 }
                 Err(Error::Registry(r)) if r.is_transient() => return Err(Error::Registry(r)),
                 Err(e) => {
-                    let headers = OwnedHeaders::new()
-                        .insert(Header {
-                            key: "__connect.errors.topic",
-                            value: Some(msg.topic()),
-                        })
-                        .insert(Header {
-                            key: "__connect.errors.partition",
-                            value: Some(&msg.partition().to_string()),
-                        })
-                        .insert(Header {
-                            key: "__connect.errors.offset",
-                            value: Some(&msg.offset().to_string()),
-                        })
-                        .insert(Header {
-                            key: "__connect.errors.stage",
-                            value: Some("VALUE_CONVERTER"),
-                        })
-                        .insert(Header {
-                            key: "__connect.errors.exception.message",
-                            value: Some(&e.to_string()),
-                        });
-                    let mut rec: FutureRecord<'_, [u8], [u8]> =
-                        FutureRecord::to(&self.config.dead_letter_topic)
-                            .payload(payload)
-                            .headers(headers);
-                    if let Some(k) = msg.key() {
-                        rec = rec.key(k);
-                    }
+                    let message = e.to_string();
+                    let cause = DeadLetterCause {
+                        stage: "VALUE_CONVERTER",
+                        class: error_kind(&e),
+                        message: &message,
+                        schema_id: wire::read_header(payload).ok().map(|(id, _)| id),
+                    };
+                    let rec = dead_letter_record(msg, &self.config.dead_letter_topic, &cause);
                     raw_pending.push(
                         producer
                             .send_result(rec)

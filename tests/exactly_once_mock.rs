@@ -89,6 +89,19 @@ async fn exactly_once_under_injected_faults_and_aborts() {
     for p in pending {
         p.await.unwrap();
     }
+    // One poison record among the inputs: dead-lettered inside a transaction.
+    let raw: rdkafka::producer::FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .create()
+        .unwrap();
+    raw.send(
+        rdkafka::producer::FutureRecord::<(), _>::to("input")
+            .payload(&b"\x09poison"[..])
+            .partition(0),
+        Duration::from_secs(5),
+    )
+    .await
+    .unwrap();
 
     let mut cfg = ExactlyOnceConfig::new(&brokers, "eos-group", "input", "output", "eos-1");
     cfg.batch_size = 50;
@@ -135,8 +148,32 @@ async fn exactly_once_under_injected_faults_and_aborts() {
     });
 
     let out: Vec<pb::UserEvent> = read_committed(&brokers, "output", &reg, N).await;
+    // The poison record's dead letter, committed with its transaction.
+    {
+        use rdkafka::consumer::Consumer as _;
+        use rdkafka::message::{Headers as _, Message as _};
+        let c: rdkafka::consumer::StreamConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .set("group.id", "dlq-reader")
+            .set("auto.offset.reset", "earliest")
+            .set("isolation.level", "read_committed")
+            .create()
+            .unwrap();
+        c.subscribe(&["output.dlq"]).unwrap();
+        let m = tokio::time::timeout(Duration::from_secs(60), c.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(m.payload(), Some(&b"\x09poison"[..]));
+        let h = m.headers().unwrap();
+        assert!(h
+            .iter()
+            .any(|x| x.key == "__connect.errors.exception.class.name"
+                && x.value == Some(&b"FrameError"[..])));
+    }
     stop.notify_one();
     let stats = run.await.unwrap().unwrap();
+    assert_eq!(stats.dead_lettered, 1, "{stats:?}");
     eprintln!("stats {stats:?}, outputs read {}", out.len());
     assert_eq!(out.len(), N, "exactly the input count in the output");
     let ids: BTreeSet<String> = out.iter().map(|o| o.user_id.clone()).collect();

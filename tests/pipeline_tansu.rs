@@ -278,13 +278,7 @@ async fn poison_messages_go_to_the_dlq_and_good_ones_flow() {
     assert_eq!(tomb[0].key.as_deref(), Some(&b"gone"[..]));
 
     // The DLQ holds the original bytes with the error headers.
-    let c: StreamConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", &b.bootstrap)
-        .set("group.id", rand_topic("dlq-reader"))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    c.subscribe(&[&dlq]).unwrap();
+    let c = raw_reader(&dlq);
     let mut kinds = BTreeSet::new();
     for _ in 0..4 {
         let m = tokio::time::timeout(Duration::from_secs(30), c.recv())
@@ -299,12 +293,7 @@ async fn poison_messages_go_to_the_dlq_and_good_ones_flow() {
             "{name}: original bytes kept"
         );
         let h = m.headers().unwrap();
-        let get = |k: &str| {
-            h.iter()
-                .find(|x| x.key == k)
-                .and_then(|x| x.value)
-                .map(|v| String::from_utf8_lossy(v).to_string())
-        };
+        let get = |k: &str| header(h, k);
         assert_eq!(
             get("origin").as_deref(),
             Some("test"),
@@ -357,34 +346,23 @@ async fn without_a_dlq_a_poison_message_stops_the_consumer_uncommitted() {
     .await
     .unwrap();
     let group = rand_topic("g");
-    let consumer = TypedConsumer::<UserEvent>::new(
-        ConsumerConfig::new(&b.bootstrap, &group, &[&topic]),
-        reg.clone(),
-    )
-    .unwrap();
-    let err = consumer
-        .run(
-            |_m| async { Ok::<(), String>(()) },
-            tokio::time::sleep(Duration::from_secs(60)),
+    // The first member stops on it; nothing was committed past it, so a new member of the
+    // group stops on it again.
+    for _member in 0..2 {
+        let consumer = TypedConsumer::<UserEvent>::new(
+            ConsumerConfig::new(&b.bootstrap, &group, &[&topic]),
+            reg.clone(),
         )
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("magic"), "{err}");
-    drop(consumer);
-    // Nothing was committed past it: a new member of the group sees it again.
-    let again = TypedConsumer::<UserEvent>::new(
-        ConsumerConfig::new(&b.bootstrap, &group, &[&topic]),
-        reg.clone(),
-    )
-    .unwrap();
-    let err = again
-        .run(
-            |_m| async { Ok::<(), String>(()) },
-            tokio::time::sleep(Duration::from_secs(60)),
-        )
-        .await
-        .unwrap_err();
-    assert!(err.to_string().contains("magic"), "{err}");
+        .unwrap();
+        let err = consumer
+            .run(
+                |_m| async { Ok::<(), String>(()) },
+                tokio::time::sleep(Duration::from_secs(60)),
+            )
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("magic"), "{err}");
+    }
     server.stop().await.unwrap();
 }
 
@@ -447,24 +425,13 @@ async fn handler_failures_are_retried_then_dead_lettered() {
     assert_eq!(attempts.lock().unwrap()["user-5"], 2);
     assert_eq!(stats.handler_errors, 4);
     // The dead letter is the original record with a TASK_PUT stage and the handler's message.
-    let c: StreamConsumer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", &b.bootstrap)
-        .set("group.id", rand_topic("dlq-reader"))
-        .set("auto.offset.reset", "earliest")
-        .create()
-        .unwrap();
-    c.subscribe(&[&format!("{topic}.dlq")]).unwrap();
+    let c = raw_reader(&format!("{topic}.dlq"));
     let m = tokio::time::timeout(Duration::from_secs(30), c.recv())
         .await
         .unwrap()
         .unwrap();
     let h = m.headers().unwrap();
-    let get = |k: &str| {
-        h.iter()
-            .find(|x| x.key == k)
-            .and_then(|x| x.value)
-            .map(|v| String::from_utf8_lossy(v).to_string())
-    };
+    let get = |k: &str| header(h, k);
     assert_eq!(get("__connect.errors.stage").as_deref(), Some("TASK_PUT"));
     assert_eq!(
         get("__connect.errors.exception.message").as_deref(),
@@ -479,6 +446,26 @@ async fn handler_failures_are_retried_then_dead_lettered() {
         "original bytes kept"
     );
     server.stop().await.unwrap();
+}
+
+/// A plain consumer of `topic` from the beginning (to read dead letters as raw records).
+fn raw_reader(topic: &str) -> StreamConsumer {
+    let c: StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &broker().bootstrap)
+        .set("group.id", rand_topic("dlq-reader"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    c.subscribe(&[topic]).unwrap();
+    c
+}
+
+/// A header's value as text.
+fn header(h: &rdkafka::message::BorrowedHeaders, key: &str) -> Option<String> {
+    h.iter()
+        .find(|x| x.key == key)
+        .and_then(|x| x.value)
+        .map(|v| String::from_utf8_lossy(v).to_string())
 }
 
 fn got_id(m: &rdkafka::message::BorrowedMessage<'_>) -> schemaflow::wire::SchemaId {

@@ -13,9 +13,10 @@ use std::time::Duration;
 
 use clap::Args;
 use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::{BorrowedMessage, Header, Headers, Message as _, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::message::{BorrowedMessage, Message as _};
+use rdkafka::producer::FutureProducer;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use schemaflow::consumer::{dead_letter_record, error_kind, DeadLetterCause};
 use schemaflow::registry::SchemaResolver;
 use serde_json::json;
 
@@ -246,40 +247,17 @@ async fn dead_letter(
     msg: &BorrowedMessage<'_>,
     e: &schemaflow::Error,
 ) -> Result<(), CliError> {
-    let mut headers = OwnedHeaders::new();
-    if let Some(h) = msg.headers() {
-        for h in h.iter() {
-            headers = headers.insert(Header {
-                key: h.key,
-                value: h.value,
-            });
-        }
-    }
-    let (part, off, text) = (
-        msg.partition().to_string(),
-        msg.offset().to_string(),
-        e.to_string(),
-    );
-    for (k, v) in [
-        ("__connect.errors.topic", msg.topic()),
-        ("__connect.errors.partition", part.as_str()),
-        ("__connect.errors.offset", off.as_str()),
-        ("__connect.errors.stage", "VALUE_CONVERTER"),
-        ("__connect.errors.exception.class.name", "DecodeError"),
-        ("__connect.errors.exception.message", text.as_str()),
-    ] {
-        headers = headers.insert(Header {
-            key: k,
-            value: Some(v),
-        });
-    }
-    let mut rec: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
-    if let Some(k) = msg.key() {
-        rec = rec.key(k);
-    }
-    if let Some(v) = msg.payload() {
-        rec = rec.payload(v);
-    }
+    let text = e.to_string();
+    let cause = DeadLetterCause {
+        stage: "VALUE_CONVERTER",
+        class: error_kind(e),
+        message: &text,
+        schema_id: msg
+            .payload()
+            .and_then(|p| schemaflow::wire::read_header(p).ok())
+            .map(|(id, _)| id),
+    };
+    let rec = dead_letter_record(msg, topic, &cause);
     p.send(rec, Duration::from_secs(30))
         .await
         .map(|_| ())
