@@ -1,10 +1,13 @@
-//! A real Kafka-compatible broker for integration tests: Tansu (crates.io `tansu` 0.6.0,
-//! libsql storage), one process per test binary, in a fresh temp dir, on a free port.
-//! It is stopped when the test process exits (a watcher shell kills it), even on a panic.
+//! A real broker for integration tests: Apache Kafka (KRaft, one node; see `scripts/kafka`).
+//!
+//! `SCHEMAFLOW_TEST_BROKERS` set (as `scripts/test` does, one broker for the whole run): that
+//! broker. Otherwise the first call starts one for this test binary with `scripts/kafka start`
+//! in a fresh temp dir (installing Kafka first if needed), and a watcher shell stops it and
+//! removes the dir when the test process exits, whatever way it ends (even on a panic or a
+//! SIGKILL). A test never skips for want of a broker.
 #![allow(dead_code)]
 
-use std::net::TcpStream;
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
@@ -12,81 +15,85 @@ use std::time::{Duration, Instant};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+
+/// The env var naming a running broker (`host:port[,host:port…]`) for the tests to use.
+pub const BROKERS_ENV: &str = "SCHEMAFLOW_TEST_BROKERS";
 
 /// A running broker.
 pub struct Broker {
     /// `host:port` to bootstrap from.
     pub bootstrap: String,
-    _dir: tempfile::TempDir,
-    _watcher: Child,
+    /// Stops the broker we started when this process exits (none for `SCHEMAFLOW_TEST_BROKERS`).
+    _watcher: Option<Child>,
 }
 
-/// The Tansu binary: `$TANSU_BIN`, else what `scripts/tansu` prints (building it if needed).
-pub fn tansu_bin() -> PathBuf {
-    if let Ok(p) = std::env::var("TANSU_BIN") {
-        return PathBuf::from(p);
-    }
-    let out = Command::new(concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/tansu"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run scripts/tansu");
-    assert!(out.status.success(), "scripts/tansu failed");
-    PathBuf::from(
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .last()
-            .unwrap()
-            .trim(),
-    )
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The broker of this test binary, started on first use.
+/// The broker of this test binary: `$SCHEMAFLOW_TEST_BROKERS`, else one started on first use.
 pub fn broker() -> &'static Broker {
     static BROKER: OnceLock<Broker> = OnceLock::new();
-    BROKER.get_or_init(start)
+    BROKER.get_or_init(|| match std::env::var(BROKERS_ENV) {
+        Ok(b) if !b.trim().is_empty() => Broker {
+            bootstrap: b.trim().to_string(),
+            _watcher: None,
+        },
+        _ => start(),
+    })
 }
 
 fn start() -> Broker {
-    let bin = tansu_bin();
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let url = format!("tcp://127.0.0.1:{port}");
-    // The shell starts the broker, then waits for the test process (its parent) to go away
-    // and stops the broker: no orphans, whatever way the tests end.
-    let script = r#"parent=$PPID; "$0" broker --listener-url "$1" --advertised-listener-url "$1" --storage-engine sqlite://tansu.db >tansu.log 2>&1 & child=$!; while kill -0 "$parent" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.5; done; kill "$child" 2>/dev/null; wait "$child""#;
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/kafka");
+    // Kept past this process: the watcher removes it after stopping the broker.
+    let dir = tempfile::Builder::new()
+        .prefix("schemaflow-kafka-")
+        .tempdir()
+        .unwrap()
+        .keep();
+    // The watcher waits for the test process (its parent) to go away, then stops the broker
+    // and removes its dir: no orphans, whatever way the tests end. It is started before the
+    // broker so that a panic while waiting for it still stops it.
+    // It ignores Ctrl-C and SIGTERM (sent to the whole process group) so that it outlives the
+    // test process and does its job: the broker runs in a session of its own.
+    let watch = r#"trap '' INT TERM HUP; parent=$PPID; while kill -0 "$parent" 2>/dev/null; do sleep 0.5; done; "$0" stop "$1" >/dev/null 2>&1; rm -rf "$1""#;
     let watcher = Command::new("sh")
         .arg("-c")
+        .arg(watch)
         .arg(script)
-        .arg(&bin)
-        .arg(&url)
-        .current_dir(dir.path())
+        .arg(&dir)
         .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .spawn()
-        .expect("start tansu");
-    let addr = format!("127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while TcpStream::connect(&addr).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "tansu did not start; log: {}",
-            std::fs::read_to_string(dir.path().join("tansu.log")).unwrap_or_default()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        .expect("start the broker watcher");
+    let out = Command::new(script)
+        .arg("start")
+        .arg(&dir)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run scripts/kafka start");
+    assert!(
+        out.status.success(),
+        "scripts/kafka start failed ({}); log: {}",
+        out.status,
+        log_tail(&dir.join("kafka.log"))
+    );
+    let bootstrap = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .expect("scripts/kafka start printed no address")
+        .trim()
+        .to_string();
     Broker {
-        bootstrap: addr,
-        _dir: dir,
-        _watcher: watcher,
+        bootstrap,
+        _watcher: Some(watcher),
     }
+}
+
+fn log_tail(path: &Path) -> String {
+    let log = std::fs::read_to_string(path).unwrap_or_default();
+    let lines: Vec<&str> = log.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
 }
 
 /// A topic name unique to this run.
@@ -94,7 +101,9 @@ pub fn rand_topic(name: &str) -> String {
     format!("{name}-{:08x}", fastrand::u32(..))
 }
 
-/// Create `topic` with `partitions` (Tansu never auto-creates topics).
+/// Create `topic` with `partitions`, and wait until the broker serves every partition (so a
+/// producer or consumer started next sees them all). Explicit, though the test broker would
+/// auto-create topics: tests say how many partitions they need.
 pub async fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
@@ -110,4 +119,43 @@ pub async fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
     for r in res {
         r.unwrap_or_else(|(t, e)| panic!("create topic {t}: {e}"));
     }
+    wait_for_topic(bootstrap, topic, partitions).await;
+}
+
+async fn wait_for_topic(bootstrap: &str, topic: &str, partitions: i32) {
+    let bootstrap = bootstrap.to_string();
+    let topic = topic.to_string();
+    tokio::task::spawn_blocking(move || {
+        let client: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", &bootstrap)
+            .create()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let ready = client
+                .fetch_metadata(Some(&topic), Duration::from_secs(5))
+                .ok()
+                .and_then(|md| {
+                    md.topics().iter().find(|t| t.name() == topic).map(|t| {
+                        t.error().is_none()
+                            && t.partitions().len() == partitions as usize
+                            && t
+                                .partitions()
+                                .iter()
+                                .all(|p| p.leader() >= 0 && p.error().is_none())
+                    })
+                })
+                .unwrap_or(false);
+            if ready {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "topic {topic} not served with {partitions} partitions within 15 s"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    })
+    .await
+    .unwrap();
 }

@@ -1,4 +1,4 @@
-//! The CLI as an operator uses it, against a real broker (Tansu) and the embedded registry
+//! The CLI as an operator uses it, against a real broker (Apache Kafka) and the embedded registry
 //! over HTTP: produce JSON → consume JSON round trips for Avro and Protobuf, a bad line, an
 //! unknown subject, and `consume | produce` into another topic.
 mod common;

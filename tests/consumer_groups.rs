@@ -1,4 +1,4 @@
-//! Consumer groups and crash recovery through a real broker (Tansu): partitions shared by
+//! Consumer groups and crash recovery through a real broker (Apache Kafka): partitions shared by
 //! two members, a member dying mid-stream, and a restart resuming from the last commit.
 mod common;
 

@@ -1,4 +1,4 @@
-//! The typed producer and consumer through a real broker process (Tansu over TCP) and the
+//! The typed producer and consumer through a real broker process (Apache Kafka over TCP) and the
 //! embedded registry over HTTP: volume, evolution, tombstones, poison messages and the DLQ.
 mod common;
 
