@@ -1,8 +1,9 @@
-//! End-to-end throughput through a real broker (Tansu, started here): typed produce+consume of
+//! End-to-end throughput through a real broker (Apache Kafka): typed produce+consume of
 //! `UserEvent` (Avro, registry ids, decode into the type) versus raw rdkafka produce+consume
 //! of the same frame bytes on the same broker. Prints msgs/s and the ratio (target ≥ 0.9×).
 //!
-//! Run: `cargo bench --bench pipeline` (needs the Tansu binary: scripts/tansu).
+//! Run: `cargo bench --bench pipeline`: on the broker in `SCHEMAFLOW_TEST_BROKERS` when set,
+//! else on one it starts with `scripts/kafka start` (and stops at exit).
 #[path = "../tests/common/broker.rs"]
 mod broker;
 #[path = "../tests/common/services.rs"]
