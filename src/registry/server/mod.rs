@@ -26,7 +26,7 @@ use std::sync::Arc;
 pub use self::compat::{CheckInput, CompatibilityChecker, CompatibilityEngine};
 pub use self::core::{ApiError, Registry};
 pub use self::routes::{router, CONTENT_TYPE};
-pub use self::store::{Event, State, Store, StoredSchema};
+pub use self::store::{Event, LogError, State, Store, StoredSchema};
 
 /// How to run the embedded registry.
 #[derive(Debug, Clone)]
