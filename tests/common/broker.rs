@@ -139,8 +139,7 @@ async fn wait_for_topic(bootstrap: &str, topic: &str, partitions: i32) {
                     md.topics().iter().find(|t| t.name() == topic).map(|t| {
                         t.error().is_none()
                             && t.partitions().len() == partitions as usize
-                            && t
-                                .partitions()
+                            && t.partitions()
                                 .iter()
                                 .all(|p| p.leader() >= 0 && p.error().is_none())
                     })
