@@ -48,13 +48,16 @@ fn start() -> Broker {
         .tempdir()
         .unwrap()
         .keep();
-    // The watcher waits for the test process (its parent) to go away, then stops the broker
-    // and removes its dir: no orphans, whatever way the tests end. It is started before the
-    // broker so that a panic while waiting for it still stops it.
-    // It ignores Ctrl-C and SIGTERM (sent to the whole process group) so that it outlives the
-    // test process and does its job: the broker runs in a session of its own.
-    let watch = r#"trap '' INT TERM HUP; parent=$PPID; while kill -0 "$parent" 2>/dev/null; do sleep 0.5; done; "$0" stop "$1" >/dev/null 2>&1; rm -rf "$1""#;
-    let watcher = Command::new("sh")
+    // The watcher runs `scripts/kafka start` (so that a stop can never race a start), records
+    // its outcome, then waits for the test process (its parent) to go away and stops the broker
+    // and removes its dir: no orphans, whatever way the tests end. It survives Ctrl-C and SIGTERM
+    // sent to the whole process group (caught, not ignored: its children get the defaults back),
+    // so it outlives the test process and does its job (the broker runs in a session of its own).
+    let watch = r#"trap : INT TERM HUP; parent=$PPID
+"$0" start "$1" >"$1/start.out" 2>"$1/start.err"; echo $? >"$1/start.rc.tmp"; mv "$1/start.rc.tmp" "$1/start.rc"
+while kill -0 "$parent" 2>/dev/null; do sleep 0.5; done
+"$0" stop "$1" >/dev/null 2>&1; rm -rf "$1""#;
+    let mut watcher = Command::new("sh")
         .arg("-c")
         .arg(watch)
         .arg(script)
@@ -64,20 +67,30 @@ fn start() -> Broker {
         .stderr(Stdio::null())
         .spawn()
         .expect("start the broker watcher");
-    let out = Command::new(script)
-        .arg("start")
-        .arg(&dir)
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run scripts/kafka start");
+    // A cold install resolves Kafka from Maven Central first: allow for a slow network.
+    let deadline = Instant::now() + Duration::from_secs(900);
+    let rc = loop {
+        if let Ok(rc) = std::fs::read_to_string(dir.join("start.rc")) {
+            break rc.trim().to_string();
+        }
+        if let Ok(Some(status)) = watcher.try_wait() {
+            panic!("the broker watcher exited ({status}) before scripts/kafka start finished");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "scripts/kafka start did not finish within 15 min"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let err = std::fs::read_to_string(dir.join("start.err")).unwrap_or_default();
     assert!(
-        out.status.success(),
-        "scripts/kafka start failed ({}); log: {}",
-        out.status,
+        rc == "0",
+        "scripts/kafka start {} failed (exit {rc}):\n{err}\nlog: {}",
+        dir.display(),
         log_tail(&dir.join("kafka.log"))
     );
-    let bootstrap = String::from_utf8(out.stdout)
+    eprint!("{err}");
+    let bootstrap = std::fs::read_to_string(dir.join("start.out"))
         .unwrap()
         .lines()
         .last()
