@@ -82,6 +82,8 @@ public final class Main {
   public static void main(String[] args) {
     System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
     System.setProperty("org.slf4j.simpleLogger.logFile", "System.err");
+    // Avro 1.12 instantiates only trusted SpecificRecord classes: trust the generated ones.
+    System.setProperty("org.apache.avro.SERIALIZABLE_PACKAGES", "com.example.events");
     PrintStream out = new PrintStream(System.out, false, StandardCharsets.UTF_8);
     int code;
     try {
