@@ -1,68 +1,55 @@
-//! `TypedConsumer`: a consumer-group member that decodes registry-framed records into a
-//! generated type and hands them to your handler, at least once.
+//! `TypedConsumer`: a consumer-group member that decodes registry-framed records and hands
+//! them to your handler, at least once. It is the one consumer loop of schemaflow: the typed
+//! consumer of generated types, and `schemaflow consume` (which decodes any frame to
+//! [`serde_json::Value`]), both run it.
 //!
 //! ```text
-//! record → schema id (frame, or the __value_schema_id header) → writer schema (cached)
-//!        → decode into V (Avro resolution / Protobuf message check)
+//! record → schema id (payload frame, or the __value_schema_id header: id or GUID)
+//!        → writer schema (cached) → decode into V (Avro resolution / Protobuf message check)
 //!        → handler(msg): Ok → offset stored; Err → retried with backoff, then dead-lettered
-//!        → undecodable (bad magic, unknown id, corrupt, wrong message) → dead-lettered at once
+//!        → decode fails, whose fault? (Error::fault)
+//!            the record's (bad magic, unknown id 40403, corrupt, wrong message)
+//!                → the dead-letter policy: DLQ topic | stop | skip
+//!            the environment's (registry unreachable, 5xx, 429, timeouts)
+//!                → retried with backoff for `environment_retry_timeout`, holding the position:
+//!                  no offset stored, nothing dead-lettered; then stop with Error::Environment
+//!            the environment refuses (401/403) → stop at once, holding the position
 //! stored offsets are committed every `commit_every` records or `commit_interval`,
-//! synchronously when partitions are revoked, and on shutdown.
+//! synchronously when partitions are revoked, and on shutdown — whatever stopped the loop,
+//! so the committed offset is the first record not handled.
 //! ```
 //!
-//! Dead letters keep the original key, value and headers, plus error headers modelled on
-//! Kafka Connect's: `__connect.errors.topic`, `.partition`, `.offset`, `.stage`
-//! (`VALUE_CONVERTER` for decode errors, `TASK_PUT` for handler failures),
-//! `.exception.class.name`, `.exception.message`, and `__schemaflow.errors.schema.id` when the
-//! frame had one. The dead-letter topic is created if missing (some brokers never
-//! auto-create). Without a dead-letter policy the consumer stops with the error and does not
-//! commit past the bad record: nothing is skipped silently.
+//! Dead letters keep the original key, value and headers, plus Kafka Connect-style error
+//! headers ([`crate::dead_letter`]). The dead-letter topic is created if missing (some brokers
+//! never auto-create). Nothing is skipped silently: [`DeadLetter::Stop`] is the default.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{
     BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
 };
-use rdkafka::message::{BorrowedMessage, Header, Headers, Message as _, OwnedHeaders};
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::message::{BorrowedMessage, Headers, Message as _};
+use rdkafka::producer::FutureProducer;
 use rdkafka::types::RDKafkaErrorCode;
-use rdkafka::{ClientConfig as KafkaConfig, ClientContext};
+use rdkafka::{ClientConfig as KafkaConfig, ClientContext, TopicPartitionList};
 
-use crate::codec::RegistryCodec;
-use crate::error::{Error, Result};
-use crate::producer::kafka_error;
+pub use crate::admin::create_topic;
+use crate::codec::FromFrame;
+pub use crate::dead_letter::{dead_letter_record, error_kind, DeadLetter, DeadLetterCause};
+use crate::dead_letter::{STAGE_DECODE, STAGE_HANDLER};
+use crate::error::{kafka_error, Error, Fault, Result};
 use crate::registry::schemas::SchemaResolver;
 use crate::registry::CachedRegistry;
-use crate::wire::SchemaId;
+pub use crate::shutdown_signal;
+use crate::wire::{HeaderSchemaId, SchemaId, VALUE_SCHEMA_ID_HEADER};
 
-/// What happens to a record that cannot be decoded or handled.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum DeadLetter {
-    /// Stop the consumer with the error; the record's offset is not committed. Default.
-    #[default]
-    Stop,
-    /// Send it to this topic.
-    Topic(String),
-    /// Send it to `<source topic>.dlq` (the default dead-letter name).
-    PerTopic,
-}
-
-impl DeadLetter {
-    fn topic_for(&self, source: &str) -> Option<String> {
-        match self {
-            DeadLetter::Stop => None,
-            DeadLetter::Topic(t) => Some(t.clone()),
-            DeadLetter::PerTopic => Some(format!("{source}.dlq")),
-        }
-    }
-}
+/// Longest pause between two retries of an environment fault.
+const MAX_ENVIRONMENT_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Consumer settings. Kafka properties not covered here pass through `properties`.
 #[derive(Debug, Clone)]
@@ -79,16 +66,29 @@ pub struct ConsumerConfig {
     pub commit_every: usize,
     /// …or after this long. Default: 1 s.
     pub commit_interval: Duration,
+    /// Whether to commit at all. Default: true. `false` for tools that only look at a topic
+    /// (`schemaflow consume` without `--group`): the group id is then only a label.
+    pub commit_offsets: bool,
     /// Handler attempts after the first, before dead-lettering. Default: 3.
     pub max_retries: u32,
-    /// First retry delay (doubles each retry). Default: 100 ms.
+    /// First retry delay (doubles each retry), for handler failures and environment faults.
+    /// Default: 100 ms.
     pub retry_backoff: Duration,
-    /// Dead-letter policy. Default: [`DeadLetter::Stop`].
+    /// How long an environment fault on a record (registry unreachable, HTTP 5xx/429/408,
+    /// timeouts) is retried, holding the partition's position, before the consumer stops
+    /// with [`Error::Environment`]. Separate from the handler's retries. Default: 60 s
+    /// (`schemaflow consume --registry-retry-timeout`). Keep it below librdkafka's
+    /// `max.poll.interval.ms` (300 s), or the group takes the partitions away meanwhile.
+    pub environment_retry_timeout: Duration,
+    /// Dead-letter policy for the record's faults. Default: [`DeadLetter::Stop`].
     pub dead_letter: DeadLetter,
+    /// Stop (as on shutdown) when no record arrives for this long. Default: never.
+    pub idle_timeout: Option<Duration>,
     /// Read only committed transactional records (`isolation.level=read_committed`).
     /// Default: true (Kafka's default too).
     pub read_committed: bool,
-    /// librdkafka properties, applied last.
+    /// librdkafka properties, applied last (also to the dead-letter producer, so security
+    /// settings reach both).
     pub properties: BTreeMap<String, String>,
 }
 
@@ -102,9 +102,12 @@ impl ConsumerConfig {
             auto_offset_reset: "earliest".into(),
             commit_every: 500,
             commit_interval: Duration::from_secs(1),
+            commit_offsets: true,
             max_retries: 3,
             retry_backoff: Duration::from_millis(100),
+            environment_retry_timeout: Duration::from_secs(60),
             dead_letter: DeadLetter::Stop,
+            idle_timeout: None,
             read_committed: true,
             properties: BTreeMap::new(),
         }
@@ -117,24 +120,22 @@ impl ConsumerConfig {
     }
 
     fn kafka_config(&self) -> KafkaConfig {
-        let mut c = KafkaConfig::new();
-        c.set("bootstrap.servers", &self.brokers)
-            .set("group.id", &self.group_id)
-            .set("enable.auto.commit", "false")
-            .set("enable.auto.offset.store", "false")
-            .set("auto.offset.reset", &self.auto_offset_reset)
-            .set(
-                "isolation.level",
-                if self.read_committed {
-                    "read_committed"
-                } else {
-                    "read_uncommitted"
-                },
-            );
-        for (k, v) in &self.properties {
-            c.set(k, v);
-        }
-        c
+        let isolation = if self.read_committed {
+            "read_committed"
+        } else {
+            "read_uncommitted"
+        };
+        crate::kafka_config::kafka_config(
+            &self.brokers,
+            &[
+                ("group.id", &self.group_id),
+                ("enable.auto.commit", "false"),
+                ("enable.auto.offset.store", "false"),
+                ("auto.offset.reset", &self.auto_offset_reset),
+                ("isolation.level", isolation),
+            ],
+            &self.properties,
+        )
     }
 }
 
@@ -168,8 +169,12 @@ pub struct ConsumerStats {
     pub bytes: u64,
     /// Records sent to the dead-letter topic.
     pub dead_lettered: u64,
+    /// Records passed over under [`DeadLetter::Skip`].
+    pub skipped: u64,
     /// Handler attempts that failed (retried or dead-lettered).
     pub handler_errors: u64,
+    /// Retries of environment faults (registry unreachable…) while holding a record.
+    pub environment_retries: u64,
     /// Offset commits made.
     pub commits: u64,
     /// Registry cache hits.
@@ -183,8 +188,78 @@ struct Counters {
     handled: AtomicU64,
     bytes: AtomicU64,
     dead_lettered: AtomicU64,
+    skipped: AtomicU64,
     handler_errors: AtomicU64,
+    environment_retries: AtomicU64,
     commits: AtomicU64,
+}
+
+/// Where a record is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position<'a> {
+    /// Topic.
+    pub topic: &'a str,
+    /// Partition.
+    pub partition: i32,
+    /// Offset.
+    pub offset: i64,
+}
+
+impl std::fmt::Display for Position<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}@{}", self.topic, self.partition, self.offset)
+    }
+}
+
+/// Something the consumer did with a record besides handling it, for a caller that reports
+/// progress (see [`TypedConsumer::on_event`]). Also logged with `tracing`.
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum ConsumerEvent<'a> {
+    /// The environment failed on this record; the consumer waits and retries, holding the
+    /// partition's position.
+    Retrying {
+        /// The record.
+        at: Position<'a>,
+        /// 1 for the first retry.
+        attempt: u32,
+        /// How long it has been retried so far.
+        waited: Duration,
+        /// The budget ([`ConsumerConfig::environment_retry_timeout`]).
+        budget: Duration,
+        /// The environment's error.
+        error: &'a Error,
+    },
+    /// The record could not be decoded or handled and was written to a dead-letter topic.
+    DeadLettered {
+        /// The record.
+        at: Position<'a>,
+        /// The dead-letter topic.
+        topic: &'a str,
+        /// Why.
+        reason: &'a str,
+    },
+    /// The record could not be decoded or handled and was passed over ([`DeadLetter::Skip`]).
+    Skipped {
+        /// The record.
+        at: Position<'a>,
+        /// Why.
+        reason: &'a str,
+    },
+}
+
+type EventListener = Arc<dyn Fn(&ConsumerEvent<'_>) + Send + Sync>;
+
+/// Return `Err(StopConsumer(..))` from a handler to stop the consumer at this record at once,
+/// without retrying it or dead-lettering it, and without committing past it (for faults of
+/// the handler's own environment that retrying cannot fix, e.g. a closed output).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopConsumer(pub String);
+
+impl std::fmt::Display for StopConsumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
 }
 
 /// Commits stored offsets synchronously when partitions are taken away, so the next owner
@@ -207,15 +282,16 @@ impl ConsumerContext for CommitOnRevoke {
     }
 }
 
-/// A consumer-group member decoding records into `V`.
+/// A consumer-group member decoding records into `V`: a generated type, or
+/// [`serde_json::Value`] for records of any schema.
 pub struct TypedConsumer<V> {
     consumer: StreamConsumer<CommitOnRevoke>,
     resolver: SchemaResolver,
     dead_letters: Option<FutureProducer>,
     created_dlq: Mutex<Vec<String>>,
-    guid_ids: Mutex<HashMap<String, SchemaId>>,
     config: ConsumerConfig,
     counters: Arc<Counters>,
+    listener: Option<EventListener>,
     _value: PhantomData<fn() -> V>,
 }
 
@@ -228,31 +304,53 @@ impl<V> std::fmt::Debug for TypedConsumer<V> {
     }
 }
 
-enum Failure {
+/// Why a record is rejected (dead-lettered, skipped, or stops the consumer).
+enum Rejected {
     Decode(Error, Option<SchemaId>),
     Handler(String, Option<SchemaId>),
 }
 
-impl<V: RegistryCodec> TypedConsumer<V> {
-    /// Join the group and subscribe.
+impl<V: FromFrame> TypedConsumer<V> {
+    /// Join the group and subscribe to `config.topics`.
     pub fn new(config: ConsumerConfig, registry: CachedRegistry) -> Result<Self> {
+        let this = Self::create(config, registry)?;
+        let topics: Vec<&str> = this.config.topics.iter().map(String::as_str).collect();
+        this.consumer
+            .subscribe(&topics)
+            .map_err(|e| kafka_error("subscribing", e))?;
+        Ok(this)
+    }
+
+    /// Read the given partitions from the given offsets, without joining a group (offsets are
+    /// still committed under `config.group_id` unless `config.commit_offsets` is false).
+    /// `config.topics` is not used.
+    pub fn with_assignment(
+        config: ConsumerConfig,
+        registry: CachedRegistry,
+        assignment: &TopicPartitionList,
+    ) -> Result<Self> {
+        let this = Self::create(config, registry)?;
+        this.consumer
+            .assign(assignment)
+            .map_err(|e| kafka_error("assigning partitions", e))?;
+        Ok(this)
+    }
+
+    fn create(config: ConsumerConfig, registry: CachedRegistry) -> Result<Self> {
         let consumer: StreamConsumer<CommitOnRevoke> = config
             .kafka_config()
             .create_with_context(CommitOnRevoke)
             .map_err(|e| kafka_error("creating the consumer", e))?;
-        let topics: Vec<&str> = config.topics.iter().map(String::as_str).collect();
-        consumer
-            .subscribe(&topics)
-            .map_err(|e| kafka_error("subscribing", e))?;
         let dead_letters = match config.dead_letter {
-            DeadLetter::Stop => None,
+            DeadLetter::Stop | DeadLetter::Skip => None,
             _ => Some(
-                KafkaConfig::new()
-                    .set("bootstrap.servers", &config.brokers)
-                    .set("enable.idempotence", "true")
-                    .set("acks", "all")
-                    .create::<FutureProducer>()
-                    .map_err(|e| kafka_error("creating the dead-letter producer", e))?,
+                crate::kafka_config::kafka_config(
+                    &config.brokers,
+                    crate::kafka_config::PRODUCER_DEFAULTS,
+                    &config.properties,
+                )
+                .create::<FutureProducer>()
+                .map_err(|e| kafka_error("creating the dead-letter producer", e))?,
             ),
         };
         Ok(TypedConsumer {
@@ -260,11 +358,21 @@ impl<V: RegistryCodec> TypedConsumer<V> {
             resolver: SchemaResolver::new(registry),
             dead_letters,
             created_dlq: Mutex::new(Vec::new()),
-            guid_ids: Mutex::new(HashMap::new()),
             config,
             counters: Arc::new(Counters::default()),
+            listener: None,
             _value: PhantomData,
         })
+    }
+
+    /// Call `listener` for every retry of an environment fault, dead letter and skipped
+    /// record (e.g. to print a line per skipped record, as `schemaflow consume` does).
+    pub fn on_event(
+        mut self,
+        listener: impl Fn(&ConsumerEvent<'_>) + Send + Sync + 'static,
+    ) -> Self {
+        self.listener = Some(Arc::new(listener));
+        self
     }
 
     /// The rdkafka consumer underneath.
@@ -280,7 +388,9 @@ impl<V: RegistryCodec> TypedConsumer<V> {
             handled: c.handled.load(Ordering::Relaxed),
             bytes: c.bytes.load(Ordering::Relaxed),
             dead_lettered: c.dead_lettered.load(Ordering::Relaxed),
+            skipped: c.skipped.load(Ordering::Relaxed),
             handler_errors: c.handler_errors.load(Ordering::Relaxed),
+            environment_retries: c.environment_retries.load(Ordering::Relaxed),
             commits: c.commits.load(Ordering::Relaxed),
             registry_cache_hits: cache.hits,
             registry_cache_misses: cache.misses,
@@ -306,11 +416,13 @@ impl<V: RegistryCodec> TypedConsumer<V> {
         Ok(out)
     }
 
-    /// Consume until `shutdown` completes (e.g. `tokio::signal::ctrl_c()`), calling `handler`
+    /// Consume until `shutdown` completes (e.g. [`shutdown_signal`]), calling `handler`
     /// for each record, in order per partition. On shutdown the record in hand is finished,
     /// stored offsets are committed, and the group is left. Returns the final counters, or
-    /// the error that stopped it (a dead letter that could not be written, a commit or
-    /// broker failure, or a bad record under [`DeadLetter::Stop`]).
+    /// the error that stopped it: a bad record under [`DeadLetter::Stop`]
+    /// ([`Error::Undecodable`], [`Error::Handler`]), an environment fault past its retry
+    /// budget ([`Error::Environment`]), a dead letter that could not be written, or a
+    /// commit or broker failure. Whatever stopped it, what was handled is committed.
     pub async fn run<F, Fut, E>(
         &self,
         mut handler: F,
@@ -319,11 +431,17 @@ impl<V: RegistryCodec> TypedConsumer<V> {
     where
         F: FnMut(Message<V>) -> Fut,
         Fut: Future<Output = std::result::Result<(), E>>,
-        E: std::fmt::Display,
+        E: std::fmt::Display + 'static,
     {
         tokio::pin!(shutdown);
         let mut since_commit = 0usize;
         let mut last_commit = Instant::now();
+        // A year stands for "never": `select!` evaluates a disabled branch's future too.
+        let idle = self
+            .config
+            .idle_timeout
+            .unwrap_or(Duration::from_secs(365 * 24 * 3600));
+        let mut last_record = tokio::time::Instant::now();
         let result = loop {
             let msg = tokio::select! {
                 biased;
@@ -335,19 +453,27 @@ impl<V: RegistryCodec> TypedConsumer<V> {
                     last_commit = Instant::now();
                     continue;
                 }
+                () = tokio::time::sleep_until(last_record + idle), if self.config.idle_timeout.is_some() => {
+                    break Ok(());
+                }
             };
             let msg = match msg {
                 Ok(m) => m,
                 Err(e) => {
                     tracing::warn!(error = %e, "consumer error");
-                    if matches!(e.rdkafka_error_code(), Some(RDKafkaErrorCode::Fatal)) {
-                        break Err(kafka_error("consuming", e));
+                    let e = kafka_error("consuming", e);
+                    if e.is_fatal() {
+                        break Err(e);
                     }
                     continue;
                 }
             };
+            last_record = tokio::time::Instant::now();
             if let Err(e) = self.process(&msg, &mut handler).await {
                 break Err(e);
+            }
+            if !self.config.commit_offsets {
+                continue;
             }
             if let Err(e) = self
                 .consumer
@@ -367,7 +493,8 @@ impl<V: RegistryCodec> TypedConsumer<V> {
                 last_commit = Instant::now();
             }
         };
-        // Whatever stopped us, commit what was handled, then leave the group.
+        // Whatever stopped us, commit what was handled (never the record that stopped us: its
+        // offset was not stored), then leave the group.
         let final_commit = self.commit(CommitMode::Sync);
         self.consumer.unsubscribe();
         let stats = self.stats();
@@ -375,7 +502,9 @@ impl<V: RegistryCodec> TypedConsumer<V> {
             handled = stats.handled,
             bytes = stats.bytes,
             dead_lettered = stats.dead_lettered,
+            skipped = stats.skipped,
             handler_errors = stats.handler_errors,
+            environment_retries = stats.environment_retries,
             commits = stats.commits,
             registry_cache_hits = stats.registry_cache_hits,
             registry_cache_misses = stats.registry_cache_misses,
@@ -387,6 +516,9 @@ impl<V: RegistryCodec> TypedConsumer<V> {
     }
 
     fn commit(&self, mode: CommitMode) -> Result<()> {
+        if !self.config.commit_offsets {
+            return Ok(());
+        }
         match self.consumer.commit_consumer_state(mode) {
             Ok(()) => {
                 self.counters.commits.fetch_add(1, Ordering::Relaxed);
@@ -397,56 +529,105 @@ impl<V: RegistryCodec> TypedConsumer<V> {
         }
     }
 
+    fn emit(&self, event: ConsumerEvent<'_>) {
+        if let Some(l) = &self.listener {
+            l(&event);
+        }
+    }
+
     async fn process<F, Fut, E>(&self, msg: &BorrowedMessage<'_>, handler: &mut F) -> Result<()>
     where
         F: FnMut(Message<V>) -> Fut,
         Fut: Future<Output = std::result::Result<(), E>>,
-        E: std::fmt::Display,
+        E: std::fmt::Display + 'static,
     {
-        let mut decoded = self.decode(msg).await;
-        let mut delay = self.config.retry_backoff;
+        let decoded = match self.decode_holding_position(msg).await? {
+            Ok(m) => m,
+            Err((e, id)) => return self.reject(msg, Rejected::Decode(e, id)).await,
+        };
+        let id = decoded.schema_id;
         let mut attempt = 0u32;
-        // A registry that cannot be reached is not the record's fault: retry, then stop
-        // (without committing) rather than dead-letter a good record.
-        while let Err((Error::Registry(r), _)) = &decoded {
-            if !r.is_transient() {
-                break;
-            }
-            if attempt >= self.config.max_retries {
-                return Err(Error::Registry(r.clone()));
-            }
-            tokio::time::sleep(delay).await;
-            delay = delay.saturating_mul(2);
-            attempt += 1;
-            decoded = self.decode(msg).await;
-        }
-        let failure = match decoded {
-            Err((e, id)) => Failure::Decode(e, id),
-            Ok(decoded) => {
-                let id = decoded.schema_id;
-                let mut attempt = 0u32;
-                let mut delay = self.config.retry_backoff;
-                loop {
-                    match handler(decoded.clone()).await {
-                        Ok(()) => {
-                            self.counters.handled.fetch_add(1, Ordering::Relaxed);
-                            return Ok(());
-                        }
-                        Err(e) => {
-                            self.counters.handler_errors.fetch_add(1, Ordering::Relaxed);
-                            if attempt >= self.config.max_retries {
-                                break Failure::Handler(e.to_string(), id);
-                            }
-                            tracing::debug!(error = %e, attempt, "handler failed; retrying");
-                            tokio::time::sleep(delay).await;
-                            delay = delay.saturating_mul(2);
-                            attempt += 1;
-                        }
+        let mut delay = self.config.retry_backoff;
+        let reason = loop {
+            match handler(decoded.clone()).await {
+                Ok(()) => {
+                    self.counters.handled.fetch_add(1, Ordering::Relaxed);
+                    return Ok(());
+                }
+                Err(e) => {
+                    let reason = e.to_string();
+                    if (&e as &dyn std::any::Any).is::<StopConsumer>() {
+                        return Err(Error::Handler {
+                            topic: msg.topic().to_string(),
+                            partition: msg.partition(),
+                            offset: msg.offset(),
+                            reason,
+                        });
                     }
+                    self.counters.handler_errors.fetch_add(1, Ordering::Relaxed);
+                    if attempt >= self.config.max_retries {
+                        break reason;
+                    }
+                    tracing::debug!(error = %reason, attempt, "handler failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = delay.saturating_mul(2);
+                    attempt += 1;
                 }
             }
         };
-        self.dead_letter(msg, failure).await
+        self.reject(msg, Rejected::Handler(reason, id)).await
+    }
+
+    /// Decode, retrying the environment's faults within the budget without giving up the
+    /// record. `Err` = stop the consumer (budget spent, or a fault retrying cannot fix);
+    /// `Ok(Err)` = the record's own fault.
+    async fn decode_holding_position(
+        &self,
+        msg: &BorrowedMessage<'_>,
+    ) -> Result<std::result::Result<Message<V>, (Error, Option<SchemaId>)>> {
+        let started = Instant::now();
+        let budget = self.config.environment_retry_timeout;
+        let mut delay = self.config.retry_backoff.max(Duration::from_millis(1));
+        let mut attempt = 0u32;
+        let at = Position {
+            topic: msg.topic(),
+            partition: msg.partition(),
+            offset: msg.offset(),
+        };
+        loop {
+            let (error, id) = match self.decode(msg).await {
+                Ok(m) => return Ok(Ok(m)),
+                Err(failed) => failed,
+            };
+            let waited = started.elapsed();
+            match error.fault() {
+                Fault::Record => return Ok(Err((error, id))),
+                Fault::Transient if waited < budget => {}
+                Fault::Transient | Fault::Fatal => {
+                    return Err(Error::Environment {
+                        topic: at.topic.to_string(),
+                        partition: at.partition,
+                        offset: at.offset,
+                        waited,
+                        source: Box::new(error),
+                    })
+                }
+            }
+            attempt += 1;
+            self.counters
+                .environment_retries
+                .fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(record = %at, attempt, ?waited, error = %error, "environment fault; retrying, holding the position");
+            self.emit(ConsumerEvent::Retrying {
+                at,
+                attempt,
+                waited,
+                budget,
+                error: &error,
+            });
+            tokio::time::sleep(delay.min(budget.saturating_sub(waited))).await;
+            delay = delay.saturating_mul(2).min(MAX_ENVIRONMENT_BACKOFF);
+        }
     }
 
     async fn decode(
@@ -479,14 +660,21 @@ impl<V: RegistryCodec> TypedConsumer<V> {
             .fetch_add(payload.len() as u64, Ordering::Relaxed);
         let header_id = headers
             .iter()
-            .find(|(k, _)| k == "__value_schema_id")
-            .and_then(|(_, v)| v.clone());
+            .find(|(k, _)| k == VALUE_SCHEMA_ID_HEADER)
+            .and_then(|(_, v)| v.as_deref());
+        // The header form (Confluent 8): the payload has no magic and id; put them in front so
+        // one decoder reads both forms.
         let framed;
         let frame: &[u8] = match header_id {
             None => payload,
             Some(h) => {
-                let id = self.header_schema_id(&h).await.map_err(|e| (e, None))?;
-                let mut f = Vec::with_capacity(payload.len() + 5);
+                let h = HeaderSchemaId::parse(h).map_err(|e| (e.into(), None))?;
+                let id = self
+                    .resolver
+                    .header_schema_id(h)
+                    .await
+                    .map_err(|e| (e, None))?;
+                let mut f = Vec::with_capacity(payload.len() + crate::wire::HEADER_LEN);
                 crate::wire::write_header(id, &mut f);
                 f.extend_from_slice(payload);
                 framed = f;
@@ -499,59 +687,45 @@ impl<V: RegistryCodec> TypedConsumer<V> {
             .writer_schema(id)
             .await
             .map_err(|e| (e, Some(id)))?;
-        let (_, value) = V::decode_frame(frame, &writer).map_err(|e| (e, Some(id)))?;
+        let value = V::from_frame(frame, &writer).map_err(|e| (e, Some(id)))?;
         Ok(base(Some(value), Some(id)))
     }
 
-    /// A schema id carried in a header (Confluent 8): magic 1 + 16-byte GUID, or magic 0 + id.
-    async fn header_schema_id(&self, h: &[u8]) -> Result<SchemaId> {
-        match h {
-            [0, a, b, c, d] => Ok(SchemaId(u32::from_be_bytes([*a, *b, *c, *d]))),
-            [1, guid @ ..] if guid.len() == 16 => {
-                let guid = uuid::Uuid::from_slice(guid)
-                    .map_err(|e| Error::Json(e.to_string()))?
-                    .to_string();
-                if let Some(id) = self
-                    .guid_ids
-                    .lock()
-                    .ok()
-                    .and_then(|m| m.get(&guid).copied())
-                {
-                    return Ok(id);
-                }
-                let (id, _) = self
-                    .resolver
-                    .registry()
-                    .client()
-                    .schema_by_guid(&guid)
-                    .await?;
-                if let Ok(mut m) = self.guid_ids.lock() {
-                    m.insert(guid, id);
-                }
-                Ok(id)
-            }
-            _ => Err(crate::wire::WireError::BadMagic {
-                found: h.first().copied().unwrap_or(0xff),
-            }
-            .into()),
-        }
-    }
-
-    async fn dead_letter(&self, msg: &BorrowedMessage<'_>, failure: Failure) -> Result<()> {
-        let (stage, class, message, id) = match &failure {
-            Failure::Decode(e, id) => ("VALUE_CONVERTER", error_kind(e), e.to_string(), *id),
-            Failure::Handler(m, id) => ("TASK_PUT", "HandlerError", m.clone(), *id),
+    /// A record's own fault: dead-letter it, skip it, or stop at it, by policy.
+    async fn reject(&self, msg: &BorrowedMessage<'_>, rejected: Rejected) -> Result<()> {
+        let (stage, class, message, id) = match &rejected {
+            Rejected::Decode(e, id) => (STAGE_DECODE, error_kind(e), e.to_string(), *id),
+            Rejected::Handler(m, id) => (STAGE_HANDLER, "HandlerError", m.clone(), *id),
         };
+        let at = Position {
+            topic: msg.topic(),
+            partition: msg.partition(),
+            offset: msg.offset(),
+        };
+        if self.config.dead_letter == DeadLetter::Skip {
+            tracing::warn!(record = %at, reason = %message, "skipped");
+            self.counters.skipped.fetch_add(1, Ordering::Relaxed);
+            self.emit(ConsumerEvent::Skipped {
+                at,
+                reason: &message,
+            });
+            return Ok(());
+        }
         let (Some(topic), Some(producer)) = (
             self.config.dead_letter.topic_for(msg.topic()),
             &self.dead_letters,
         ) else {
-            return Err(match failure {
-                Failure::Decode(e, _) => e,
-                Failure::Handler(m, _) => Error::Handler {
-                    topic: msg.topic().to_string(),
-                    partition: msg.partition(),
-                    offset: msg.offset(),
+            return Err(match rejected {
+                Rejected::Decode(e, _) => Error::Undecodable {
+                    topic: at.topic.to_string(),
+                    partition: at.partition,
+                    offset: at.offset,
+                    source: Box::new(e),
+                },
+                Rejected::Handler(m, _) => Error::Handler {
+                    topic: at.topic.to_string(),
+                    partition: at.partition,
+                    offset: at.offset,
                     reason: m,
                 },
             });
@@ -568,8 +742,13 @@ impl<V: RegistryCodec> TypedConsumer<V> {
             .send(record, Duration::from_secs(30))
             .await
             .map_err(|(e, _)| kafka_error(&format!("writing a dead letter to {topic}"), e))?;
-        tracing::warn!(topic = msg.topic(), partition = msg.partition(), offset = msg.offset(), dlq = %topic, %message, "dead-lettered");
+        tracing::warn!(record = %at, dlq = %topic, reason = %message, "dead-lettered");
         self.counters.dead_lettered.fetch_add(1, Ordering::Relaxed);
+        self.emit(ConsumerEvent::DeadLettered {
+            at,
+            topic: &topic,
+            reason: &message,
+        });
         Ok(())
     }
 
@@ -586,164 +765,5 @@ impl<V: RegistryCodec> TypedConsumer<V> {
             c.push(topic.to_string());
         }
         Ok(())
-    }
-}
-
-/// Why a record is dead-lettered: what goes into its error headers.
-#[derive(Debug, Clone, Copy)]
-pub struct DeadLetterCause<'a> {
-    /// `VALUE_CONVERTER` (could not decode) or `TASK_PUT` (the handler failed).
-    pub stage: &'a str,
-    /// The error kind (`FrameError`, `AvroDecodeError`, `HandlerError`…).
-    pub class: &'a str,
-    /// The error message.
-    pub message: &'a str,
-    /// The frame's schema id, when it had one.
-    pub schema_id: Option<SchemaId>,
-}
-
-/// The dead letter of `msg` for `topic`: its key, value and headers unchanged, plus Kafka
-/// Connect-style `__connect.errors.{topic,partition,offset,stage,exception.class.name,
-/// exception.message}` headers and `__schemaflow.errors.schema.id`. One shape for every writer
-/// of dead letters (consumer, exactly-once processor, CLI).
-pub fn dead_letter_record<'m>(
-    msg: &'m BorrowedMessage<'_>,
-    topic: &'m str,
-    cause: &DeadLetterCause<'_>,
-) -> FutureRecord<'m, [u8], [u8]> {
-    let mut headers = OwnedHeaders::new();
-    if let Some(h) = msg.headers() {
-        for h in h.iter() {
-            headers = headers.insert(Header {
-                key: h.key,
-                value: h.value,
-            });
-        }
-    }
-    let partition = msg.partition().to_string();
-    let offset = msg.offset().to_string();
-    let id_text = cause.schema_id.map(|i| i.to_string());
-    let mut extra: Vec<(&str, &[u8])> = vec![
-        ("__connect.errors.topic", msg.topic().as_bytes()),
-        ("__connect.errors.partition", partition.as_bytes()),
-        ("__connect.errors.offset", offset.as_bytes()),
-        ("__connect.errors.stage", cause.stage.as_bytes()),
-        (
-            "__connect.errors.exception.class.name",
-            cause.class.as_bytes(),
-        ),
-        (
-            "__connect.errors.exception.message",
-            cause.message.as_bytes(),
-        ),
-    ];
-    if let Some(t) = &id_text {
-        extra.push(("__schemaflow.errors.schema.id", t.as_bytes()));
-    }
-    for (k, v) in extra {
-        headers = headers.insert(Header {
-            key: k,
-            value: Some(v),
-        });
-    }
-    let mut record: FutureRecord<'m, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
-    if let Some(k) = msg.key() {
-        record = record.key(k);
-    }
-    if let Some(p) = msg.payload() {
-        record = record.payload(p);
-    }
-    record
-}
-
-/// Completes on Ctrl-C (SIGINT) or SIGTERM: the usual `shutdown` for [`TypedConsumer::run`].
-pub async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-/// Create `topic` if it does not exist (an existing topic is fine; brokers without the
-/// CreateTopics API, like librdkafka's mock cluster, work when the topic exists).
-pub async fn create_topic(brokers: &str, topic: &str, partitions: i32) -> Result<()> {
-    if topic_exists(brokers, topic).await? {
-        return Ok(());
-    }
-    let admin: AdminClient<DefaultClientContext> = KafkaConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()
-        .map_err(|e| kafka_error("creating the admin client", e))?;
-    let results = admin
-        .create_topics(
-            &[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))],
-            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
-        )
-        .await
-        .map_err(|e| kafka_error(&format!("creating topic {topic}"), e))?;
-    for r in results {
-        match r {
-            Ok(_) => {}
-            Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
-            Err((t, code)) => {
-                return Err(Error::Kafka {
-                    operation: format!("creating topic {t}"),
-                    reason: code.to_string(),
-                    retriable: false,
-                })
-            }
-        }
-    }
-    Ok(())
-}
-
-async fn topic_exists(brokers: &str, topic: &str) -> Result<bool> {
-    let probe: BaseConsumer = KafkaConfig::new()
-        .set("bootstrap.servers", brokers)
-        .set("allow.auto.create.topics", "false")
-        .create()
-        .map_err(|e| kafka_error("creating a metadata client", e))?;
-    let name = topic.to_string();
-    let md = tokio::task::spawn_blocking(move || {
-        probe.fetch_metadata(Some(&name), Duration::from_secs(10))
-    })
-    .await
-    .map_err(|e| Error::Kafka {
-        operation: format!("looking up topic {topic}"),
-        reason: e.to_string(),
-        retriable: false,
-    })?
-    .map_err(|e| kafka_error(&format!("looking up topic {topic}"), e))?;
-    Ok(md
-        .topics()
-        .iter()
-        .any(|t| t.name() == topic && t.error().is_none() && !t.partitions().is_empty()))
-}
-
-/// The error kind written to `__connect.errors.exception.class.name` for a decode error.
-pub fn error_kind(e: &Error) -> &'static str {
-    match e {
-        Error::Frame(_) => "FrameError",
-        Error::Registry(_) => "RegistryError",
-        Error::DecodeAvro { .. } | Error::ResolveAvroSchema { .. } => "AvroDecodeError",
-        Error::DecodeProtobuf { .. } => "ProtobufDecodeError",
-        Error::MessageIndexMismatch { .. } | Error::SchemaTypeMismatch { .. } => "SchemaMismatch",
-        Error::ParseAvroSchema { .. } | Error::ParseProtobufSchema { .. } => "SchemaParseError",
-        _ => "DecodeError",
     }
 }

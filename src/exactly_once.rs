@@ -19,14 +19,15 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Message as _};
 use rdkafka::producer::Producer;
-use rdkafka::{ClientConfig as KafkaConfig, Offset, TopicPartitionList};
+use rdkafka::{Offset, TopicPartitionList};
 
 use crate::codec::RegistryCodec;
 use crate::consumer::{dead_letter_record, error_kind, DeadLetterCause};
-use crate::error::{Error, Result};
-use crate::producer::{kafka_error, ProducerConfig, Record, TypedProducer};
+use crate::error::{kafka_error, Error, Fault, Result};
+use crate::producer::{ProducerConfig, Record, TypedProducer};
 use crate::registry::schemas::SchemaResolver;
 use crate::registry::CachedRegistry;
 use crate::wire;
@@ -125,24 +126,20 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
         let p = producer.inner().clone();
         tokio::task::spawn_blocking(move || p.init_transactions(Duration::from_secs(30)))
             .await
-            .map_err(|e| Error::Kafka {
-                operation: "initialising transactions".into(),
-                reason: e.to_string(),
-                retriable: false,
-            })?
+            .map_err(|_| kafka_error("initialising transactions", KafkaError::Canceled))?
             .map_err(|e| kafka_error("initialising transactions", e))?;
-        let mut cc = KafkaConfig::new();
-        cc.set("bootstrap.servers", &config.brokers)
-            .set("group.id", &config.group_id)
-            .set("enable.auto.commit", "false")
-            .set("auto.offset.reset", "earliest")
-            .set("isolation.level", "read_committed");
-        for (k, v) in &config.properties {
-            cc.set(k, v);
-        }
-        let consumer: StreamConsumer = cc
-            .create()
-            .map_err(|e| kafka_error("creating the consumer", e))?;
+        let consumer: StreamConsumer = crate::kafka_config::kafka_config(
+            &config.brokers,
+            &[
+                ("group.id", &config.group_id),
+                ("enable.auto.commit", "false"),
+                ("auto.offset.reset", "earliest"),
+                ("isolation.level", "read_committed"),
+            ],
+            &config.properties,
+        )
+        .create()
+        .map_err(|e| kafka_error("creating the consumer", e))?;
         let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
         consumer
             .subscribe(&topics)
@@ -156,8 +153,17 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
         })
     }
 
-    /// Process until `shutdown` completes; each input goes through `transform`. A transform
-    /// error aborts the batch (it is retried, up to `max_aborts` times in a row).
+    /// Process until `shutdown` completes; each input goes through `transform`.
+    ///
+    /// Errors come in the three classes of rust-rdkafka's transactional producer:
+    /// - *retriable / abortable* (a transform error, a broker timeout, a registry that is
+    ///   down): the transaction is aborted, every partition rewound to the batch's first
+    ///   record, and the batch retried — up to `max_aborts` times in a row;
+    /// - *fatal* ([`Error::is_fatal`]: this producer was fenced by a newer instance with the
+    ///   same `transactional.id`, or the registry refuses us with 401/403): the processor
+    ///   stops at once with the error and never writes again;
+    /// - records that cannot be decoded (the record's fault) go to the dead-letter topic
+    ///   inside the transaction.
     pub async fn run<F, E>(
         &self,
         mut transform: F,
@@ -196,6 +202,12 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                     stats.dead_lettered += dead;
                     stats.commits += 1;
                     aborts_in_row = 0;
+                }
+                // A fenced producer (another instance took over this transactional.id) or a
+                // registry that refuses us: this instance must not write again.
+                Err(e) if e.is_fatal() || e.fault() == Fault::Fatal => {
+                    tracing::error!(error = %e, "fatal error; the processor stops");
+                    return Err(e);
                 }
                 Err(e) => {
                     stats.aborts += 1;
@@ -276,7 +288,9 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                         outputs += 1;
                     }
                 }
-                Err(Error::Registry(r)) if r.is_transient() => return Err(Error::Registry(r)),
+                // The environment's fault (registry down, 401): abort and retry the batch, or
+                // stop; never a dead letter for a good record.
+                Err(e) if e.fault() != Fault::Record => return Err(e),
                 Err(e) => {
                     let message = e.to_string();
                     let cause = DeadLetterCause {
@@ -310,10 +324,11 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                 }
             }
         }
-        let meta = self.consumer.group_metadata().ok_or_else(|| Error::Kafka {
-            operation: "reading group metadata".into(),
-            reason: "the consumer has no group metadata".into(),
-            retriable: true,
+        let meta = self.consumer.group_metadata().ok_or_else(|| {
+            kafka_error(
+                "reading the consumer's group metadata",
+                KafkaError::Global(RDKafkaErrorCode::State),
+            )
         })?;
         let p = producer.clone();
         tokio::task::spawn_blocking(move || -> Result<()> {
@@ -323,11 +338,7 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                 .map_err(|e| kafka_error("committing the transaction", e))
         })
         .await
-        .map_err(|e| Error::Kafka {
-            operation: "committing the transaction".into(),
-            reason: e.to_string(),
-            retriable: false,
-        })??;
+        .map_err(|_| kafka_error("committing the transaction", KafkaError::Canceled))??;
         Ok((outputs, dead))
     }
 

@@ -49,22 +49,49 @@
 
 extern crate self as schemaflow;
 
+pub mod admin;
 pub mod codec;
 pub mod compat;
 pub mod consumer;
+pub mod dead_letter;
 mod decimal;
 pub mod error;
 pub mod exactly_once;
 pub mod generated;
+pub mod kafka_config;
 pub mod producer;
 pub mod registry;
 mod schema;
 pub mod wire;
 
 pub use decimal::{Decimal, ParseDecimalError};
-pub use error::{Error, Result};
+pub use error::{Error, Fault, Result};
 pub use schema::{GeneratedReference, GeneratedSchema, SchemaType, UnknownSchemaType};
 pub use uuid::Uuid;
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM: the usual `shutdown` for
+/// [`TypedConsumer::run`](consumer::TypedConsumer::run) and the exactly-once processor.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
 
 /// Re-exports used by generated code, so a crate using schemaflow needs no direct dependency
 /// on serde, prost or apache-avro. Not a stable API.

@@ -22,7 +22,7 @@ use rdkafka::ClientConfig as KafkaConfig;
 use tokio::sync::Semaphore;
 
 use crate::codec::RegistryCodec;
-use crate::error::{Error, Result};
+use crate::error::{kafka_error, Result};
 use crate::registry::schemas::register_generated;
 use crate::registry::{CachedRegistry, SubjectNameStrategy, Version};
 use crate::wire::SchemaId;
@@ -81,16 +81,11 @@ impl ProducerConfig {
     /// The librdkafka configuration a producer made from this uses: the defaults above, then
     /// `properties` (for a raw producer with the same settings, e.g. in benchmarks).
     pub fn kafka_config(&self) -> KafkaConfig {
-        let mut c = KafkaConfig::new();
-        c.set("bootstrap.servers", &self.brokers)
-            .set("enable.idempotence", "true")
-            .set("acks", "all")
-            .set("linger.ms", "5")
-            .set("compression.type", "lz4");
-        for (k, v) in &self.properties {
-            c.set(k, v);
-        }
-        c
+        crate::kafka_config::kafka_config(
+            &self.brokers,
+            crate::kafka_config::PRODUCER_DEFAULTS,
+            &self.properties,
+        )
     }
 }
 
@@ -181,12 +176,10 @@ impl std::fmt::Debug for TypedProducer {
 impl TypedProducer {
     /// A producer; connects lazily.
     pub fn new(config: ProducerConfig, registry: CachedRegistry) -> Result<Self> {
-        let producer: FutureProducer =
-            config.kafka_config().create().map_err(|e| Error::Kafka {
-                operation: "creating the producer".into(),
-                reason: e.to_string(),
-                retriable: false,
-            })?;
+        let producer: FutureProducer = config
+            .kafka_config()
+            .create()
+            .map_err(|e| kafka_error("creating the producer", e))?;
         Ok(TypedProducer {
             producer,
             registry,
@@ -253,11 +246,7 @@ impl TypedProducer {
             .clone()
             .acquire_owned()
             .await
-            .map_err(|_| Error::Kafka {
-                operation: "sending".into(),
-                reason: "producer closed".into(),
-                retriable: false,
-            })?;
+            .map_err(|_| kafka_error("sending", KafkaError::Canceled))?;
         let (payload, schema_id) = match record.value {
             Some(v) => {
                 let id = self.schema_id::<V>(record.topic).await?;
@@ -311,11 +300,11 @@ impl TypedProducer {
                     schema_id,
                 }),
                 Ok(Err((e, _))) => Err(kafka_error(&format!("producing to {topic}"), e)),
-                Err(_) => Err(Error::Kafka {
-                    operation: format!("producing to {topic}"),
-                    reason: "the producer was dropped before delivery".into(),
-                    retriable: false,
-                }),
+                // The producer was dropped before the delivery report came.
+                Err(_) => Err(kafka_error(
+                    &format!("producing to {topic}"),
+                    KafkaError::Canceled,
+                )),
             }
         })
     }
@@ -325,29 +314,5 @@ impl TypedProducer {
         self.producer
             .flush(timeout)
             .map_err(|e| kafka_error("flushing the producer", e))
-    }
-}
-
-/// A typed Kafka error: says what was being done and whether Kafka calls it retriable.
-pub(crate) fn kafka_error(operation: &str, e: KafkaError) -> Error {
-    let retriable = matches!(
-        e.rdkafka_error_code(),
-        Some(
-            RDKafkaErrorCode::QueueFull
-                | RDKafkaErrorCode::MessageTimedOut
-                | RDKafkaErrorCode::RequestTimedOut
-                | RDKafkaErrorCode::NotEnoughReplicas
-                | RDKafkaErrorCode::NotEnoughReplicasAfterAppend
-                | RDKafkaErrorCode::LeaderNotAvailable
-                | RDKafkaErrorCode::NotLeaderForPartition
-                | RDKafkaErrorCode::BrokerTransportFailure
-                | RDKafkaErrorCode::AllBrokersDown
-                | RDKafkaErrorCode::NetworkException
-        )
-    );
-    Error::Kafka {
-        operation: operation.to_string(),
-        reason: e.to_string(),
-        retriable,
     }
 }

@@ -71,6 +71,12 @@ pub enum WireError {
         /// The count read.
         count: i64,
     },
+    /// A schema-id header (`__value_schema_id`) of the wrong length for its magic byte.
+    #[error("schema id header of {len} bytes: expected magic 0 + a 4-byte id or magic 1 + a 16-byte GUID")]
+    BadHeaderSchemaId {
+        /// Bytes present.
+        len: usize,
+    },
     /// A negative message index.
     #[error("negative message index {index}")]
     NegativeIndex {
@@ -94,6 +100,63 @@ pub fn read_header(frame: &[u8]) -> Result<(SchemaId, &[u8]), WireError> {
         [magic, ..] if *magic != MAGIC_BYTE => Err(WireError::BadMagic { found: *magic }),
         [_, a, b, c, d, rest @ ..] => Ok((SchemaId(u32::from_be_bytes([*a, *b, *c, *d])), rest)),
         _ => Err(WireError::TooShort { len: frame.len() }),
+    }
+}
+
+/// The header that carries the value's schema id when it is not in the payload (Confluent 8).
+pub const VALUE_SCHEMA_ID_HEADER: &str = "__value_schema_id";
+/// The header that carries the key's schema id when it is not in the payload (Confluent 8).
+pub const KEY_SCHEMA_ID_HEADER: &str = "__key_schema_id";
+
+/// A schema id carried in a record header instead of the payload prefix (Confluent 8.0+,
+/// `header.schema.id.serializer`): the payload then holds only the Protobuf message indexes
+/// and the data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HeaderSchemaId {
+    /// Magic 0 and the 4-byte id, as in the payload form.
+    Id(SchemaId),
+    /// Magic 1 and the schema's 16-byte GUID (`GET /schemas/guids/{guid}` gives the id).
+    Guid(uuid::Uuid),
+}
+
+/// Magic byte of the GUID form of a header-carried schema id.
+pub const GUID_MAGIC_BYTE: u8 = 1;
+
+impl HeaderSchemaId {
+    /// Read a `__value_schema_id` / `__key_schema_id` header value.
+    pub fn parse(header: &[u8]) -> Result<Self, WireError> {
+        match header {
+            [] => Err(WireError::Empty),
+            [MAGIC_BYTE, a, b, c, d] => Ok(HeaderSchemaId::Id(SchemaId(u32::from_be_bytes([
+                *a, *b, *c, *d,
+            ])))),
+            [GUID_MAGIC_BYTE, guid @ ..] if guid.len() == 16 => {
+                let mut bytes = [0u8; 16];
+                bytes.copy_from_slice(guid);
+                Ok(HeaderSchemaId::Guid(uuid::Uuid::from_bytes(bytes)))
+            }
+            [MAGIC_BYTE | GUID_MAGIC_BYTE, ..] => {
+                Err(WireError::BadHeaderSchemaId { len: header.len() })
+            }
+            [magic, ..] => Err(WireError::BadMagic { found: *magic }),
+        }
+    }
+
+    /// The header value: magic 0 + id, or magic 1 + GUID.
+    pub fn to_bytes(self) -> Vec<u8> {
+        match self {
+            HeaderSchemaId::Id(id) => {
+                let mut b = Vec::with_capacity(HEADER_LEN);
+                write_header(id, &mut b);
+                b
+            }
+            HeaderSchemaId::Guid(g) => {
+                let mut b = Vec::with_capacity(17);
+                b.push(GUID_MAGIC_BYTE);
+                b.extend_from_slice(g.as_bytes());
+                b
+            }
+        }
     }
 }
 
@@ -188,6 +251,29 @@ pub fn read_zigzag_varint(bytes: &[u8]) -> Result<(i32, &[u8]), WireError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn header_schema_ids_both_forms() {
+        let id = HeaderSchemaId::Id(SchemaId(7));
+        assert_eq!(id.to_bytes(), [0, 0, 0, 0, 7]);
+        assert_eq!(HeaderSchemaId::parse(&id.to_bytes()), Ok(id));
+        let g = HeaderSchemaId::Guid(uuid::Uuid::from_bytes([9; 16]));
+        assert_eq!(g.to_bytes().len(), 17);
+        assert_eq!(HeaderSchemaId::parse(&g.to_bytes()), Ok(g));
+        assert_eq!(HeaderSchemaId::parse(&[]), Err(WireError::Empty));
+        assert_eq!(
+            HeaderSchemaId::parse(&[1, 2, 3]),
+            Err(WireError::BadHeaderSchemaId { len: 3 })
+        );
+        assert_eq!(
+            HeaderSchemaId::parse(&[0, 0, 0, 0, 7, 1]),
+            Err(WireError::BadHeaderSchemaId { len: 6 })
+        );
+        assert_eq!(
+            HeaderSchemaId::parse(&[2, 0, 0, 0, 7]),
+            Err(WireError::BadMagic { found: 2 })
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -382,7 +382,9 @@ async fn bad_line_stops_with_its_number_after_delivering_the_rest_and_unknown_su
     .await;
     let printed = ok(&out);
     assert_eq!(lines(&printed).len(), 2 + 3);
-    assert!(String::from_utf8_lossy(&out.stderr).contains("undecodable skipped"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("dead-lettered to"), "{stderr}");
+    assert!(stderr.contains("1 undecodable dead-lettered"), "{stderr}");
     let dlq = ok(&run(
         &url,
         &[

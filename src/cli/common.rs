@@ -95,7 +95,48 @@ impl Global {
     pub fn properties(&self) -> BTreeMap<String, String> {
         self.kafka.iter().cloned().collect()
     }
+
+    /// A librdkafka config: `--brokers`, then `defaults`, then `-X` (which wins).
+    pub fn kafka_config(&self, defaults: &[(&str, &str)]) -> rdkafka::ClientConfig {
+        schemaflow::kafka_config::kafka_config(self.brokers(), defaults, &self.properties())
+    }
+
+    /// A librdkafka producer config for the CLI: the library's producer defaults plus
+    /// [`CLI_PRODUCER_DEFAULTS`], then `-X`.
+    pub fn producer_config(&self) -> rdkafka::ClientConfig {
+        let defaults: Vec<(&str, &str)> = schemaflow::kafka_config::PRODUCER_DEFAULTS
+            .iter()
+            .chain(CLI_PRODUCER_DEFAULTS)
+            .copied()
+            .collect();
+        self.kafka_config(&defaults)
+    }
+
+    /// The one cluster check every Kafka command makes first: the partitions of `topic`,
+    /// within [`schemaflow::admin::METADATA_TIMEOUT`]; exit 3 with one line if the cluster
+    /// does not answer or the topic does not exist.
+    pub async fn topic_partitions(&self, topic: &str) -> Result<Vec<i32>, CliError> {
+        use schemaflow::admin::{topic_partitions, TopicState, METADATA_TIMEOUT};
+        match topic_partitions(self.brokers(), topic, &self.properties(), METADATA_TIMEOUT).await
+        {
+            Ok(TopicState::Exists(p)) => Ok(p),
+            Ok(TopicState::Missing) => Err(CliError::io(format!(
+                "topic {topic} not found at {} (create it with `schemaflow topics create --topic {topic}`)",
+                self.brokers()
+            ))),
+            Err(e) => Err(CliError::io(format!(
+                "the Kafka cluster at {} did not answer within {} s ({e}); is it running? set --brokers or KAFKA_BROKERS",
+                self.brokers(),
+                METADATA_TIMEOUT.as_secs()
+            ))),
+        }
+    }
 }
+
+/// What CLI producers add to the library's producer defaults: a record the broker has not
+/// acknowledged within 30 s fails (librdkafka's default is 5 minutes, a long silence at a
+/// terminal). Override with `-X message.timeout.ms=…`.
+pub const CLI_PRODUCER_DEFAULTS: &[(&str, &str)] = &[("message.timeout.ms", "30000")];
 
 /// Schema type from `--schema-type`, else from the file extension.
 pub fn schema_type_of(
@@ -175,6 +216,14 @@ impl From<schemaflow::Error> for CliError {
             Error::Kafka { .. } => CliError::io(format!(
                 "{e} (is Kafka reachable? set --brokers or KAFKA_BROKERS)"
             )),
+            // The environment failed while a record was in hand: nothing was skipped.
+            Error::Environment { .. } => CliError::io(e.to_string()),
+            // A record that cannot be decoded, under the stop policy: the check failed.
+            Error::Undecodable { .. } => CliError::failed(format!(
+                "{e} (pass --dlq-topic to set such records aside, or --skip-undecodable)"
+            )),
+            // The handler stopped the consumer (its output closed).
+            Error::Handler { .. } => CliError::io(e.to_string()),
             Error::ParseAvroSchema { .. } | Error::ParseProtobufSchema { .. } | Error::Json(_) => {
                 CliError::usage(e.to_string())
             }

@@ -1,33 +1,52 @@
 //! `schemaflow consume`: decode any registry-framed record (Avro or Protobuf, writer schema
-//! fetched by id) to one JSON line on stdout.
+//! fetched by id — from the payload prefix or, Confluent 8's form, the `__value_schema_id`
+//! header) to one JSON line on stdout.
+//!
+//! It runs the library's one consumer loop ([`TypedConsumer`] over [`serde_json::Value`]), so
+//! it treats failures exactly as a typed consumer does. The rule:
+//! - a record's own fault (bad magic, unknown schema id, corrupt payload): with `--dlq-topic`
+//!   it is dead-lettered and the command goes on; with `--group` and no DLQ the command exits
+//!   1 without committing past it (unless `--skip-undecodable`); without `--group` it is
+//!   skipped with one line on stderr;
+//! - the environment's fault (registry unreachable, 5xx, 429, timeouts): retried, holding the
+//!   position, for `--registry-retry-timeout` (default 60 s), then exit 3 — never skipped,
+//!   never dead-lettered, never committed past; 401/403 exit 3 at once.
 //!
 //! By default a line holds just the value, in the JSON forms `produce` reads (so
 //! `consume | produce` round-trips); `--metadata` wraps it with topic, partition, offset, key,
-//! schema id and timestamp. A tombstone prints `null`. A record that cannot be decoded is
-//! reported on stderr (and copied to `--dlq-topic` if given) and skipped: it never stops the
-//! command. Without `--group` partitions are assigned directly and nothing is committed.
+//! schema id and timestamp. A tombstone prints `null`. Without `--group` partitions are
+//! assigned directly and nothing is committed.
 
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::Args;
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::message::{BorrowedMessage, Message as _};
-use rdkafka::producer::FutureProducer;
-use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use schemaflow::consumer::{dead_letter_record, error_kind, DeadLetterCause};
-use schemaflow::registry::SchemaResolver;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{Offset, TopicPartitionList};
+use schemaflow::consumer::{
+    ConsumerConfig, ConsumerEvent, DeadLetter, Message, StopConsumer, TypedConsumer,
+};
 use serde_json::json;
 
 use super::common::{block_on, finish, CliError, Global};
 
 /// Arguments of `consume`.
 ///
+/// A record that cannot be decoded (the record's fault): with --dlq-topic it is
+/// dead-lettered and consuming goes on; with --group and no DLQ the command exits 1 without
+/// committing past it (unless --skip-undecodable); without --group it is skipped with one
+/// line on stderr. A registry or broker that fails (unreachable, 5xx, 429, timeouts) is
+/// retried holding the position for --registry-retry-timeout, then exit 3; 401/403 exit 3 at
+/// once. Such records are never skipped or dead-lettered.
+///
 /// Examples:
 ///   schemaflow consume --topic user-events --from-beginning --max-messages 10
 ///   schemaflow consume --topic user-events --group audit --metadata
 #[derive(Debug, Args)]
+#[command(verbatim_doc_comment)]
 pub struct ConsumeArgs {
     /// Topic to read.
     #[arg(long)]
@@ -50,9 +69,17 @@ pub struct ConsumeArgs {
     /// Stop when nothing arrives for this many seconds.
     #[arg(long, value_name = "SECS")]
     idle_timeout: Option<f64>,
-    /// Copy undecodable records here, with error headers.
+    /// Copy undecodable records here, with error headers, and go on.
     #[arg(long)]
     dlq_topic: Option<String>,
+    /// With --group and no --dlq-topic: skip undecodable records (one stderr line each)
+    /// instead of stopping with exit 1.
+    #[arg(long)]
+    skip_undecodable: bool,
+    /// How long a registry (or broker) failure is retried, holding the position, before
+    /// exit 3.
+    #[arg(long, value_name = "SECS", default_value_t = 60.0)]
+    registry_retry_timeout: f64,
     /// Print `{topic, partition, offset, key, schema_id, timestamp, value}` objects.
     #[arg(long)]
     metadata: bool,
@@ -70,145 +97,177 @@ pub fn run(g: Global, a: ConsumeArgs) -> ExitCode {
     finish("consume", block_on(consume(g, a)))
 }
 
-async fn consume(g: Global, a: ConsumeArgs) -> Result<(), CliError> {
-    let start = if a.from_beginning {
-        Start::Beginning
-    } else if let Some(ms) = a.from_timestamp {
-        Start::Time(ms)
-    } else {
-        match a.offset.as_deref() {
-            None | Some("end") => Start::End,
-            Some("beginning") => Start::Beginning,
-            Some(n) => Start::At(n.parse().map_err(|_| {
-                CliError::usage(format!(
-                    "--offset {n:?}: expected beginning, end or a number"
-                ))
-            })?),
-        }
-    };
-    let mut cfg = ClientConfig::new();
-    cfg.set("bootstrap.servers", g.brokers())
-        .set(
-            "group.id",
-            a.group
-                .clone()
-                .unwrap_or_else(|| format!("schemaflow-consume-{}", fastrand::u32(..))),
-        )
-        .set("enable.auto.commit", "true")
-        .set("enable.auto.offset.store", "false")
-        .set(
-            "auto.offset.reset",
-            match start {
-                Start::Beginning => "earliest",
-                _ => "latest",
-            },
-        );
-    for (k, v) in g.properties() {
-        cfg.set(k, v);
+fn start_of(a: &ConsumeArgs) -> Result<Start, CliError> {
+    if a.from_beginning {
+        return Ok(Start::Beginning);
     }
-    let consumer: StreamConsumer = cfg.create().map_err(|e| CliError::io(e.to_string()))?;
-    if a.group.is_some() && matches!(start, Start::Beginning | Start::End) {
-        consumer
-            .subscribe(&[&a.topic])
-            .map_err(|e| CliError::io(e.to_string()))?;
-    } else {
-        assign(&consumer, &a.topic, &start).await?;
+    if let Some(ms) = a.from_timestamp {
+        return Ok(Start::Time(ms));
     }
-    let dlq: Option<FutureProducer> = match &a.dlq_topic {
-        Some(t) => {
-            schemaflow::consumer::create_topic(g.brokers(), t, 1).await?;
-            Some(
-                ClientConfig::new()
-                    .set("bootstrap.servers", g.brokers())
-                    .create()
-                    .map_err(|e| CliError::io(e.to_string()))?,
-            )
-        }
-        None => None,
-    };
-    let resolver = SchemaResolver::new(g.registry()?);
-    let mut out = std::io::stdout().lock();
-    let (mut printed, mut skipped) = (0u64, 0u64);
-    let idle = a.idle_timeout.map(Duration::from_secs_f64);
-    let shutdown = schemaflow::consumer::shutdown_signal();
-    tokio::pin!(shutdown);
-    while a.max_messages.is_none_or(|m| printed < m) {
-        let next = async {
-            match idle {
-                Some(d) => tokio::time::timeout(d, consumer.recv()).await.ok(),
-                None => Some(consumer.recv().await),
-            }
-        };
-        let msg = tokio::select! {
-            () = &mut shutdown => break,
-            m = next => match m {
-                None => break,
-                Some(Ok(m)) => m,
-                Some(Err(e)) => return Err(CliError::io(format!("reading {}: {e}", a.topic))),
-            },
-        };
-        match decode(&resolver, &msg).await {
-            Ok((id, value)) => {
-                let line = if a.metadata {
-                    json!({
-                        "topic": msg.topic(),
-                        "partition": msg.partition(),
-                        "offset": msg.offset(),
-                        "key": msg.key().map(|k| String::from_utf8_lossy(k).to_string()),
-                        "schema_id": id,
-                        "timestamp": msg.timestamp().to_millis(),
-                        "value": value,
-                    })
-                } else {
-                    value
-                };
-                writeln!(out, "{line}").map_err(|e| CliError::io(e.to_string()))?;
-                printed += 1;
-            }
-            Err(e) => {
-                skipped += 1;
-                eprintln!(
-                    "schemaflow consume: skipping {}/{}@{}: {e}",
-                    msg.topic(),
-                    msg.partition(),
-                    msg.offset()
-                );
-                if let (Some(p), Some(t)) = (&dlq, &a.dlq_topic) {
-                    dead_letter(p, t, &msg, &e).await?;
-                }
-            }
-        }
-        if a.group.is_some() {
-            let _ = consumer.store_offset(msg.topic(), msg.partition(), msg.offset());
-        }
+    match a.offset.as_deref() {
+        None | Some("end") => Ok(Start::End),
+        Some("beginning") => Ok(Start::Beginning),
+        Some(n) => n.parse().map(Start::At).map_err(|_| {
+            CliError::usage(format!(
+                "--offset {n:?}: expected beginning, end or a number"
+            ))
+        }),
     }
-    out.flush().map_err(|e| CliError::io(e.to_string()))?;
-    if a.group.is_some() {
-        let _ = consumer.commit_consumer_state(rdkafka::consumer::CommitMode::Sync);
-    }
-    if skipped > 0 {
-        eprintln!("schemaflow consume: {printed} printed, {skipped} undecodable skipped");
-    }
-    Ok(())
 }
 
-async fn assign(consumer: &StreamConsumer, topic: &str, start: &Start) -> Result<(), CliError> {
-    let md = consumer
-        .fetch_metadata(Some(topic), Duration::from_secs(10))
-        .map_err(|e| CliError::io(format!("fetching metadata of {topic}: {e}")))?;
-    let partitions: Vec<i32> = md
-        .topics()
-        .iter()
-        .filter(|t| t.name() == topic)
-        .flat_map(|t| t.partitions().iter().map(|p| p.id()))
-        .collect();
-    if partitions.is_empty() {
-        return Err(CliError::io(format!(
-            "topic {topic} not found (create it with `schemaflow topics create`)"
-        )));
+fn seconds(flag: &str, secs: f64) -> Result<Duration, CliError> {
+    Duration::try_from_secs_f64(secs)
+        .map_err(|_| CliError::usage(format!("{flag} {secs}: expected seconds ≥ 0")))
+}
+
+async fn consume(g: Global, a: ConsumeArgs) -> Result<(), CliError> {
+    let start = start_of(&a)?;
+    // One metadata request first: a cluster that does not answer is one line within seconds.
+    let partitions = g.topic_partitions(&a.topic).await?;
+    let mut config = ConsumerConfig::new(
+        g.brokers(),
+        a.group
+            .clone()
+            .unwrap_or_else(|| format!("schemaflow-consume-{:08x}", fastrand::u32(..))),
+        &[&a.topic],
+    );
+    config.auto_offset_reset = match start {
+        Start::Beginning => "earliest",
+        _ => "latest",
     }
+    .into();
+    config.commit_offsets = a.group.is_some();
+    config.read_committed = true;
+    config.environment_retry_timeout =
+        seconds("--registry-retry-timeout", a.registry_retry_timeout)?;
+    config.idle_timeout = a
+        .idle_timeout
+        .map(|s| seconds("--idle-timeout", s))
+        .transpose()?;
+    config.dead_letter = match (&a.dlq_topic, &a.group) {
+        (Some(t), _) => DeadLetter::Topic(t.clone()),
+        (None, Some(_)) if !a.skip_undecodable => DeadLetter::Stop,
+        (None, _) => DeadLetter::Skip,
+    };
+    config.properties = g.properties();
+    let registry = g.registry()?;
+    let consumer = if a.group.is_some() && matches!(start, Start::Beginning | Start::End) {
+        TypedConsumer::<serde_json::Value>::new(config, registry)?
+    } else {
+        let tpl = assignment(&g, &a.topic, &partitions, &start).await?;
+        TypedConsumer::<serde_json::Value>::with_assignment(config, registry, &tpl)?
+    };
+    let undecodable = Arc::new(AtomicU64::new(0));
+    let consumer = consumer.on_event({
+        let undecodable = undecodable.clone();
+        move |event| report(event, &undecodable)
+    });
+
+    // --max-messages: the handler asks for a stop after the last record it prints; the loop
+    // finishes that record (its offset stored and committed) before it stops.
+    let done = Arc::new(tokio::sync::Notify::new());
+    let printed = Arc::new(AtomicU64::new(0));
+    let out = Arc::new(Mutex::new(std::io::stdout()));
+    let handler = {
+        let (done, printed, out) = (done.clone(), printed.clone(), out.clone());
+        let (metadata, max) = (a.metadata, a.max_messages);
+        move |m: Message<serde_json::Value>| {
+            let result = print(&out, &m, metadata);
+            if result.is_ok() {
+                let n = printed.fetch_add(1, Ordering::Relaxed) + 1;
+                if max.is_some_and(|max| n >= max) {
+                    done.notify_one();
+                }
+            }
+            std::future::ready(result)
+        }
+    };
+    if a.max_messages == Some(0) {
+        return Ok(());
+    }
+    let shutdown = async {
+        tokio::select! {
+            () = schemaflow::shutdown_signal() => {}
+            () = done.notified() => {}
+        }
+    };
+    let result = consumer.run(handler, shutdown).await;
+    let skipped = undecodable.load(Ordering::Relaxed);
+    if skipped > 0 {
+        eprintln!(
+            "schemaflow consume: {} printed, {skipped} undecodable {}",
+            printed.load(Ordering::Relaxed),
+            if a.dlq_topic.is_some() {
+                "dead-lettered"
+            } else {
+                "skipped"
+            }
+        );
+    }
+    result.map(|_| ()).map_err(CliError::from)
+}
+
+/// One stderr line per record not printed, and one when the registry starts failing.
+fn report(event: &ConsumerEvent<'_>, undecodable: &AtomicU64) {
+    match event {
+        ConsumerEvent::Skipped { at, reason } => {
+            undecodable.fetch_add(1, Ordering::Relaxed);
+            eprintln!("schemaflow consume: skipping {at}: {reason}");
+        }
+        ConsumerEvent::DeadLettered { at, topic, reason } => {
+            undecodable.fetch_add(1, Ordering::Relaxed);
+            eprintln!("schemaflow consume: {at} dead-lettered to {topic}: {reason}");
+        }
+        ConsumerEvent::Retrying {
+            at,
+            attempt: 1,
+            budget,
+            error,
+            ..
+        } => eprintln!(
+            "schemaflow consume: waiting at {at} (retrying for up to {} s, nothing skipped): {error}",
+            budget.as_secs_f64()
+        ),
+        _ => {}
+    }
+}
+
+fn print(
+    out: &Mutex<std::io::Stdout>,
+    m: &Message<serde_json::Value>,
+    metadata: bool,
+) -> Result<(), StopConsumer> {
+    let value = m.value.clone().unwrap_or(serde_json::Value::Null);
+    let line = if metadata {
+        json!({
+            "topic": m.topic,
+            "partition": m.partition,
+            "offset": m.offset,
+            "key": m.key.as_deref().map(|k| String::from_utf8_lossy(k).to_string()),
+            "schema_id": m.schema_id.map(|id| id.0),
+            "timestamp": m.timestamp,
+            "value": value,
+        })
+    } else {
+        value
+    };
+    // A closed stdout (`consume | head`) is not the record's fault: stop at it, uncommitted.
+    let mut out = out
+        .lock()
+        .map_err(|_| StopConsumer("stdout lock poisoned".into()))?;
+    writeln!(out, "{line}")
+        .and_then(|()| out.flush())
+        .map_err(|e| StopConsumer(format!("writing to stdout: {e}")))
+}
+
+async fn assignment(
+    g: &Global,
+    topic: &str,
+    partitions: &[i32],
+    start: &Start,
+) -> Result<TopicPartitionList, CliError> {
     let mut tpl = TopicPartitionList::new();
-    for p in &partitions {
+    for p in partitions {
         let offset = match start {
             Start::Beginning => Offset::Beginning,
             Start::End => Offset::End,
@@ -219,47 +278,16 @@ async fn assign(consumer: &StreamConsumer, topic: &str, start: &Start) -> Result
             .map_err(|e| CliError::io(e.to_string()))?;
     }
     if matches!(start, Start::Time(_)) {
-        tpl = consumer
-            .offsets_for_times(tpl, Duration::from_secs(10))
-            .map_err(|e| CliError::io(format!("looking up offsets by time: {e}")))?;
-    }
-    consumer
-        .assign(&tpl)
-        .map_err(|e| CliError::io(e.to_string()))
-}
-
-async fn decode(
-    resolver: &SchemaResolver,
-    msg: &BorrowedMessage<'_>,
-) -> schemaflow::Result<(Option<u32>, serde_json::Value)> {
-    let Some(payload) = msg.payload() else {
-        return Ok((None, serde_json::Value::Null));
-    };
-    let (id, _) = schemaflow::wire::read_header(payload)?;
-    let writer = resolver.writer_schema(id).await?;
-    let (_, value) = writer.frame_to_json(payload)?;
-    Ok((Some(id.0), value))
-}
-
-async fn dead_letter(
-    p: &FutureProducer,
-    topic: &str,
-    msg: &BorrowedMessage<'_>,
-    e: &schemaflow::Error,
-) -> Result<(), CliError> {
-    let text = e.to_string();
-    let cause = DeadLetterCause {
-        stage: "VALUE_CONVERTER",
-        class: error_kind(e),
-        message: &text,
-        schema_id: msg
-            .payload()
-            .and_then(|p| schemaflow::wire::read_header(p).ok())
-            .map(|(id, _)| id),
-    };
-    let rec = dead_letter_record(msg, topic, &cause);
-    p.send(rec, Duration::from_secs(30))
+        let probe: BaseConsumer = g
+            .kafka_config(&[])
+            .create()
+            .map_err(|e| CliError::io(format!("creating a Kafka client: {e}")))?;
+        tpl = tokio::task::spawn_blocking(move || {
+            probe.offsets_for_times(tpl, schemaflow::admin::METADATA_TIMEOUT)
+        })
         .await
-        .map(|_| ())
-        .map_err(|(e, _)| CliError::io(format!("writing a dead letter to {topic}: {e}")))
+        .map_err(|e| CliError::io(e.to_string()))?
+        .map_err(|e| CliError::io(format!("looking up offsets by time: {e}")))?;
+    }
+    Ok(tpl)
 }

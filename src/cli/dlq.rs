@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Header, Headers, Message as _, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use rdkafka::ClientConfig;
+use schemaflow::dead_letter::is_error_header;
 use schemaflow::registry::SchemaResolver;
 use serde_json::{json, Map, Value};
 
@@ -66,21 +66,31 @@ fn header(msg: &BorrowedMessage<'_>, key: &str) -> Option<String> {
         .map(|v| String::from_utf8_lossy(v).to_string())
 }
 
-fn is_error_header(key: &str) -> bool {
-    key.starts_with("__connect.errors.") || key.starts_with("__schemaflow.errors.")
+fn consumer(g: &Global, group: &str) -> Result<StreamConsumer, CliError> {
+    g.kafka_config(&[
+        ("group.id", group),
+        ("auto.offset.reset", "earliest"),
+        ("enable.auto.commit", "false"),
+        ("enable.auto.offset.store", "false"),
+    ])
+    .create()
+    .map_err(|e| CliError::io(e.to_string()))
 }
 
-fn consumer(g: &Global, group: &str) -> Result<StreamConsumer, CliError> {
-    let mut c = ClientConfig::new();
-    c.set("bootstrap.servers", g.brokers())
-        .set("group.id", group)
-        .set("auto.offset.reset", "earliest")
-        .set("enable.auto.commit", "false")
-        .set("enable.auto.offset.store", "false");
-    for (k, v) in g.properties() {
-        c.set(k, v);
+async fn decode(resolver: &SchemaResolver, payload: &[u8]) -> schemaflow::Result<Value> {
+    let (id, _) = schemaflow::wire::read_header(payload)?;
+    let writer = resolver.writer_schema(id).await?;
+    Ok(writer.frame_to_json(payload)?.1)
+}
+
+/// Why the value is not shown: the record's own fault, or (said plainly, since the value may
+/// be fine) a registry that cannot be reached now.
+fn why_not_decoded(e: &schemaflow::Error) -> String {
+    match e.fault() {
+        schemaflow::Fault::Record => format!("undecodable: {e}"),
+        schemaflow::Fault::Transient => format!("registry unreachable, value not decoded: {e}"),
+        schemaflow::Fault::Fatal => format!("registry refused, value not decoded: {e}"),
     }
-    c.create().map_err(|e| CliError::io(e.to_string()))
 }
 
 /// Run `dlq …`.
@@ -94,6 +104,7 @@ pub fn run(g: Global, a: DlqArgs) -> ExitCode {
                     max_messages,
                     idle_timeout,
                 } => {
+                    g.topic_partitions(&topic).await?;
                     let c = consumer(&g, &format!("schemaflow-dlq-inspect-{}", fastrand::u32(..)))?;
                     c.subscribe(&[&topic])
                         .map_err(|e| CliError::io(e.to_string()))?;
@@ -117,24 +128,25 @@ pub fn run(g: Global, a: DlqArgs) -> ExitCode {
                                 );
                             }
                         }
-                        let decoded = match m.payload() {
-                            Some(p) => match schemaflow::wire::read_header(p) {
-                                Ok((id, _)) => match resolver.writer_schema(id).await {
-                                    Ok(w) => w.frame_to_json(p).map(|(_, v)| v).ok(),
-                                    Err(_) => None,
-                                },
-                                Err(_) => None,
+                        let (decoded, not_decoded) = match m.payload() {
+                            Some(p) => match decode(&resolver, p).await {
+                                Ok(v) => (Some(v), None),
+                                Err(e) => (None, Some(why_not_decoded(&e))),
                             },
-                            None => None,
+                            None => (None, None),
                         };
-                        print_json(&json!({
+                        let mut line = json!({
                             "partition": m.partition(),
                             "offset": m.offset(),
                             "key": m.key().map(|k| String::from_utf8_lossy(k).to_string()),
                             "error": Value::Object(error),
                             "value": decoded,
                             "value_hex": m.payload().map(hex_of),
-                        }));
+                        });
+                        if let (Some(why), Some(obj)) = (not_decoded, line.as_object_mut()) {
+                            obj.insert("value_not_decoded".into(), json!(why));
+                        }
+                        print_json(&line);
                         n += 1;
                     }
                     eprintln!("schemaflow dlq: {n} dead letter(s) in {topic}");
@@ -147,12 +159,12 @@ pub fn run(g: Global, a: DlqArgs) -> ExitCode {
                     idle_timeout,
                 } => {
                     let group = group.unwrap_or_else(|| format!("schemaflow-dlq-replay-{topic}"));
+                    g.topic_partitions(&topic).await?;
                     let c = consumer(&g, &group)?;
                     c.subscribe(&[&topic])
                         .map_err(|e| CliError::io(e.to_string()))?;
-                    let p: FutureProducer = ClientConfig::new()
-                        .set("bootstrap.servers", g.brokers())
-                        .set("enable.idempotence", "true")
+                    let p: FutureProducer = g
+                        .producer_config()
                         .create()
                         .map_err(|e| CliError::io(e.to_string()))?;
                     let mut n = 0u64;
@@ -166,7 +178,7 @@ pub fn run(g: Global, a: DlqArgs) -> ExitCode {
                         let m = m.map_err(|e| CliError::io(e.to_string()))?;
                         let target = to
                             .clone()
-                            .or_else(|| header(&m, "__connect.errors.topic"))
+                            .or_else(|| header(&m, schemaflow::dead_letter::HEADER_TOPIC))
                             .ok_or_else(|| {
                                 CliError::usage(format!(
                                     "{topic}@{}: no __connect.errors.topic header; pass --to TOPIC",

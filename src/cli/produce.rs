@@ -103,7 +103,16 @@ fn key_of(json: &serde_json::Value, path: &str) -> Option<Vec<u8>> {
 }
 
 async fn settle(d: DeliveryFuture, topic: &str) -> Result<(), CliError> {
-    match d.await {
+    tokio::pin!(d);
+    // Say so when the broker keeps us waiting, rather than sit silent until the timeout.
+    let result = tokio::select! {
+        r = &mut d => r,
+        () = tokio::time::sleep(Duration::from_secs(3)) => {
+            eprintln!("schemaflow produce: waiting for the broker to acknowledge records to {topic}…");
+            d.await
+        }
+    };
+    match result {
         Ok(Ok(_)) => Ok(()),
         Ok(Err((e, _))) => Err(CliError::io(format!("producing to {topic}: {e}"))),
         Err(_) => Err(CliError::io(format!(
@@ -113,6 +122,8 @@ async fn settle(d: DeliveryFuture, topic: &str) -> Result<(), CliError> {
 }
 
 async fn produce(g: Global, a: ProduceArgs) -> Result<(), CliError> {
+    // The cluster first: nothing is registered or read when it does not answer.
+    g.topic_partitions(&a.topic).await?;
     let registry = g.registry()?;
     let subject = a
         .subject
@@ -158,15 +169,10 @@ async fn produce(g: Global, a: ProduceArgs) -> Result<(), CliError> {
         JsonForm::Avro => AvroJsonForm::Avro,
     };
 
-    let mut cfg = rdkafka::ClientConfig::new();
-    cfg.set("bootstrap.servers", g.brokers())
-        .set("enable.idempotence", "true")
-        .set("acks", "all")
-        .set("linger.ms", "5");
-    for (k, v) in g.properties() {
-        cfg.set(k, v);
-    }
-    let producer: FutureProducer = cfg.create().map_err(|e| CliError::io(e.to_string()))?;
+    let producer: FutureProducer = g
+        .producer_config()
+        .create()
+        .map_err(|e| CliError::io(e.to_string()))?;
 
     let reader: Box<dyn BufRead> = match &a.input {
         Some(p) => {

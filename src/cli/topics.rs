@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use clap::{Args, Subcommand};
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::ClientConfig;
 
 use super::common::{block_on, finish, CliError, Global};
 
@@ -38,17 +37,16 @@ pub fn run(g: Global, a: TopicsArgs) -> ExitCode {
         block_on(async move {
             match a.command {
                 TopicsCommand::Create { topic, partitions } => {
-                    schemaflow::consumer::create_topic(g.brokers(), &topic, partitions).await?;
+                    schemaflow::admin::create_topic(g.brokers(), &topic, partitions)
+                        .await
+                        .map_err(|e| CliError::io(format!("{e} (is the Kafka cluster at {} running? set --brokers or KAFKA_BROKERS)", g.brokers())))?;
                     eprintln!("topic {topic} ready ({partitions} partition(s))");
                 }
                 TopicsCommand::List => {
-                    let mut c = ClientConfig::new();
-                    c.set("bootstrap.servers", g.brokers());
-                    for (k, v) in g.properties() {
-                        c.set(k, v);
-                    }
-                    let consumer: BaseConsumer =
-                        c.create().map_err(|e| CliError::io(e.to_string()))?;
+                    let consumer: BaseConsumer = g
+                        .kafka_config(&[])
+                        .create()
+                        .map_err(|e| CliError::io(e.to_string()))?;
                     let md = tokio::task::spawn_blocking(move || {
                         consumer.fetch_metadata(None, Duration::from_secs(10))
                     })

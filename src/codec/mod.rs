@@ -42,3 +42,23 @@ pub trait RegistryCodec: GeneratedSchema + Clone + Send + Sync + 'static {
     /// message is this type.
     fn decode_frame(frame: &[u8], writer: &WriterSchema) -> Result<(SchemaId, Self)>;
 }
+
+/// What a consumer decodes a record's value into: every generated type (through
+/// [`RegistryCodec`]), or [`serde_json::Value`] for a record of any schema (what
+/// `schemaflow consume` prints). The consumer loop is written once over this trait.
+pub trait FromFrame: Clone + Send + Sync + Sized + 'static {
+    /// Decode a frame (payload form: magic, id, [indexes], data) written with `writer`.
+    fn from_frame(frame: &[u8], writer: &WriterSchema) -> Result<Self>;
+}
+
+impl<T: RegistryCodec> FromFrame for T {
+    fn from_frame(frame: &[u8], writer: &WriterSchema) -> Result<Self> {
+        Ok(T::decode_frame(frame, writer)?.1)
+    }
+}
+
+impl FromFrame for serde_json::Value {
+    fn from_frame(frame: &[u8], writer: &WriterSchema) -> Result<Self> {
+        Ok(writer.frame_to_json(frame)?.1)
+    }
+}

@@ -11,7 +11,7 @@ use crate::codec::avro::AvroSchema;
 use crate::codec::protobuf::ProtobufSchema;
 use crate::codec::WriterSchema;
 use crate::error::{Error, Result};
-use crate::wire::SchemaId;
+use crate::wire::{HeaderSchemaId, SchemaId};
 use crate::{GeneratedReference, GeneratedSchema, SchemaType};
 
 /// Register `T`'s schema under `subject`: each reference first (under a subject named as the
@@ -90,6 +90,7 @@ async fn register_references(
 pub struct SchemaResolver {
     registry: CachedRegistry,
     parsed: Cache<u32, WriterSchema>,
+    guids: Cache<uuid::Uuid, SchemaId>,
 }
 
 impl std::fmt::Debug for SchemaResolver {
@@ -106,6 +107,7 @@ impl SchemaResolver {
         SchemaResolver {
             registry,
             parsed: Cache::new(10_000),
+            guids: Cache::new(10_000),
         }
     }
 
@@ -120,6 +122,26 @@ impl SchemaResolver {
             .try_get_with(id.0, self.load(id))
             .await
             .map_err(|e| (*e).clone())
+    }
+
+    /// The schema id a header-carried id names: the id itself, or the id of a GUID
+    /// (`GET /schemas/guids/{guid}`, cached; errors are not cached).
+    pub async fn header_schema_id(&self, header: HeaderSchemaId) -> Result<SchemaId> {
+        match header {
+            HeaderSchemaId::Id(id) => Ok(id),
+            HeaderSchemaId::Guid(guid) => self
+                .guids
+                .try_get_with(guid, async {
+                    let (id, _) = self
+                        .registry
+                        .client()
+                        .schema_by_guid(&guid.to_string())
+                        .await?;
+                    Ok::<_, Error>(id)
+                })
+                .await
+                .map_err(|e| (*e).clone()),
+        }
     }
 
     async fn load(&self, id: SchemaId) -> Result<WriterSchema> {

@@ -1,0 +1,142 @@
+//! Dead letters: where a record goes when it cannot be decoded (the record's fault, see
+//! [`Fault::Record`](crate::error::Fault)) or its handler keeps failing.
+//!
+//! A dead letter keeps the original key, value and headers, plus error headers modelled on
+//! Kafka Connect's (`errors.deadletterqueue.context.headers.enable`):
+//! `__connect.errors.topic`, `.partition`, `.offset`, `.stage` (`VALUE_CONVERTER` for decode
+//! errors, `TASK_PUT` for handler failures), `.exception.class.name`, `.exception.message`,
+//! and `__schemaflow.errors.schema.id` when the frame had one. One builder,
+//! [`dead_letter_record`], serves every writer of dead letters (the consumer, the
+//! exactly-once processor, the CLI), and `schemaflow dlq` reads these same names.
+//!
+//! The environment's faults (registry unreachable, 5xx, 401) never make a dead letter: the
+//! record is fine, and the consumer retries or stops holding its position instead.
+
+use rdkafka::message::{BorrowedMessage, Header, Headers, Message as _, OwnedHeaders};
+use rdkafka::producer::FutureRecord;
+
+use crate::error::Error;
+use crate::wire::SchemaId;
+
+/// Header: the topic the record was read from.
+pub const HEADER_TOPIC: &str = "__connect.errors.topic";
+/// Header: its partition (decimal text).
+pub const HEADER_PARTITION: &str = "__connect.errors.partition";
+/// Header: its offset (decimal text).
+pub const HEADER_OFFSET: &str = "__connect.errors.offset";
+/// Header: `VALUE_CONVERTER` (could not decode) or `TASK_PUT` (the handler failed).
+pub const HEADER_STAGE: &str = "__connect.errors.stage";
+/// Header: the error kind ([`error_kind`], or `HandlerError`).
+pub const HEADER_CLASS: &str = "__connect.errors.exception.class.name";
+/// Header: the error message.
+pub const HEADER_MESSAGE: &str = "__connect.errors.exception.message";
+/// Header: the writer schema id of the frame, when it had one.
+pub const HEADER_SCHEMA_ID: &str = "__schemaflow.errors.schema.id";
+
+/// Whether a header is one of the error headers a dead letter adds (what `dlq replay` strips).
+pub fn is_error_header(key: &str) -> bool {
+    key.starts_with("__connect.errors.") || key.starts_with("__schemaflow.errors.")
+}
+
+/// Stage of a record that could not be decoded.
+pub const STAGE_DECODE: &str = "VALUE_CONVERTER";
+/// Stage of a record whose handler kept failing.
+pub const STAGE_HANDLER: &str = "TASK_PUT";
+
+/// What happens to a record that cannot be decoded or handled (the record's fault).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum DeadLetter {
+    /// Stop the consumer with the error; the record's offset is not committed. Default.
+    #[default]
+    Stop,
+    /// Send it to this topic.
+    Topic(String),
+    /// Send it to `<source topic>.dlq` (the default dead-letter name).
+    PerTopic,
+    /// Report it (a `tracing` warning and [`ConsumerEvent::Skipped`](crate::consumer::ConsumerEvent))
+    /// and go on: the record is passed over for good. For tools that only look at a topic.
+    Skip,
+}
+
+impl DeadLetter {
+    /// The dead-letter topic for records of `source`, if the policy writes dead letters.
+    pub fn topic_for(&self, source: &str) -> Option<String> {
+        match self {
+            DeadLetter::Stop | DeadLetter::Skip => None,
+            DeadLetter::Topic(t) => Some(t.clone()),
+            DeadLetter::PerTopic => Some(format!("{source}.dlq")),
+        }
+    }
+}
+
+/// Why a record is dead-lettered: what goes into its error headers.
+#[derive(Debug, Clone, Copy)]
+pub struct DeadLetterCause<'a> {
+    /// [`STAGE_DECODE`] or [`STAGE_HANDLER`].
+    pub stage: &'a str,
+    /// The error kind (`FrameError`, `AvroDecodeError`, `HandlerError`…).
+    pub class: &'a str,
+    /// The error message.
+    pub message: &'a str,
+    /// The frame's schema id, when it had one.
+    pub schema_id: Option<SchemaId>,
+}
+
+/// The dead letter of `msg` for `topic`: its key, value and headers unchanged, plus the error
+/// headers (see the module docs).
+pub fn dead_letter_record<'m>(
+    msg: &'m BorrowedMessage<'_>,
+    topic: &'m str,
+    cause: &DeadLetterCause<'_>,
+) -> FutureRecord<'m, [u8], [u8]> {
+    let mut headers = OwnedHeaders::new();
+    if let Some(h) = msg.headers() {
+        for h in h.iter() {
+            headers = headers.insert(Header {
+                key: h.key,
+                value: h.value,
+            });
+        }
+    }
+    let partition = msg.partition().to_string();
+    let offset = msg.offset().to_string();
+    let id_text = cause.schema_id.map(|i| i.to_string());
+    let mut extra: Vec<(&str, &[u8])> = vec![
+        (HEADER_TOPIC, msg.topic().as_bytes()),
+        (HEADER_PARTITION, partition.as_bytes()),
+        (HEADER_OFFSET, offset.as_bytes()),
+        (HEADER_STAGE, cause.stage.as_bytes()),
+        (HEADER_CLASS, cause.class.as_bytes()),
+        (HEADER_MESSAGE, cause.message.as_bytes()),
+    ];
+    if let Some(t) = &id_text {
+        extra.push((HEADER_SCHEMA_ID, t.as_bytes()));
+    }
+    for (k, v) in extra {
+        headers = headers.insert(Header {
+            key: k,
+            value: Some(v),
+        });
+    }
+    let mut record: FutureRecord<'m, [u8], [u8]> = FutureRecord::to(topic).headers(headers);
+    if let Some(k) = msg.key() {
+        record = record.key(k);
+    }
+    if let Some(p) = msg.payload() {
+        record = record.payload(p);
+    }
+    record
+}
+
+/// The error kind written to [`HEADER_CLASS`] for a decode error.
+pub fn error_kind(e: &Error) -> &'static str {
+    match e {
+        Error::Frame(_) => "FrameError",
+        Error::Registry(_) => "RegistryError",
+        Error::DecodeAvro { .. } | Error::ResolveAvroSchema { .. } => "AvroDecodeError",
+        Error::DecodeProtobuf { .. } => "ProtobufDecodeError",
+        Error::MessageIndexMismatch { .. } | Error::SchemaTypeMismatch { .. } => "SchemaMismatch",
+        Error::ParseAvroSchema { .. } | Error::ParseProtobufSchema { .. } => "SchemaParseError",
+        _ => "DecodeError",
+    }
+}
