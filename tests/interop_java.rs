@@ -502,6 +502,33 @@ async fn java_protobuf_producer_to_rust_consumer() {
     );
     let got: Vec<pb::UserEventBatch> = rust_consume(&reg, &t2, 1).await;
     assert_eq!(got, [common::proto_batch()]);
+
+    // A nested message ([0, 0]) with the id schemaflow registered (`--id`): Java builds the
+    // descriptor from the registry's serialized form and writes the index path itself.
+    let t3 = rand_topic("java-proto-item-out");
+    create_topic(&b.bootstrap, &t3, 1).await;
+    let id = schemaflow::registry::register_generated::<pb::UserEvent>(
+        &reg,
+        &format!("{t3}-value"),
+        false,
+    )
+    .await
+    .unwrap();
+    java_produce(
+        &url,
+        &t3,
+        &[
+            "--format",
+            "protobuf",
+            "--id",
+            &id.to_string(),
+            "--message",
+            "events.v1.UserEvent.LineItem",
+        ],
+        &[proto_to_java(&common::proto_line_item())],
+    );
+    let got: Vec<pb::user_event::LineItem> = rust_consume(&reg, &t3, 1).await;
+    assert_eq!(got, [common::proto_line_item()]);
     server.stop().await.unwrap();
 }
 

@@ -100,6 +100,9 @@ public final class Main {
     } catch (IOException e) {
       System.err.println("java-peer: " + e);
       code = 3;
+    } catch (org.apache.kafka.common.KafkaException e) {
+      System.err.println("java-peer: broker: " + e);
+      code = 3;
     } catch (RuntimeException e) {
       System.err.println("java-peer: " + e);
       e.printStackTrace();
