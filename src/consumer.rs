@@ -87,6 +87,8 @@ pub struct ConsumerConfig {
     /// Read only committed transactional records (`isolation.level=read_committed`).
     /// Default: true (Kafka's default too).
     pub read_committed: bool,
+    /// The consumer-group protocol (`group.protocol`). Default: [`GroupProtocol::Classic`].
+    pub group_protocol: GroupProtocol,
     /// librdkafka properties, applied last (also to the dead-letter producer, so security
     /// settings reach both).
     pub properties: BTreeMap<String, String>,
@@ -109,6 +111,7 @@ impl ConsumerConfig {
             dead_letter: DeadLetter::Stop,
             idle_timeout: None,
             read_committed: true,
+            group_protocol: GroupProtocol::Classic,
             properties: BTreeMap::new(),
         }
     }
@@ -133,9 +136,34 @@ impl ConsumerConfig {
                 ("enable.auto.offset.store", "false"),
                 ("auto.offset.reset", &self.auto_offset_reset),
                 ("isolation.level", isolation),
+                ("group.protocol", self.group_protocol.as_str()),
             ],
             &self.properties,
         )
+    }
+}
+
+/// Which consumer-group protocol a member speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum GroupProtocol {
+    /// The classic protocol (JoinGroup/SyncGroup, client-side assignment): every broker and
+    /// every Kafka-compatible service speaks it. Default.
+    #[default]
+    Classic,
+    /// KIP-848's consumer protocol (Kafka 4.0+, `group.protocol=consumer`): the broker assigns
+    /// partitions and rebalances are incremental, with no stop-the-world pause. Session
+    /// timeouts and heartbeats are then the broker's settings
+    /// (`group.consumer.session.timeout.ms`), not the client's.
+    Consumer,
+}
+
+impl GroupProtocol {
+    /// librdkafka's name: `classic` or `consumer`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupProtocol::Classic => "classic",
+            GroupProtocol::Consumer => "consumer",
+        }
     }
 }
 

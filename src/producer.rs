@@ -25,7 +25,7 @@ use crate::codec::RegistryCodec;
 use crate::error::{kafka_error, Result};
 use crate::registry::schemas::register_generated;
 use crate::registry::{CachedRegistry, SubjectNameStrategy, Version};
-use crate::wire::SchemaId;
+use crate::wire::{HeaderSchemaId, SchemaId, VALUE_SCHEMA_ID_HEADER};
 
 /// Where a producer's schema ids come from (Confluent's `auto.register.schemas`,
 /// `use.latest.version`, or a pinned id).
@@ -38,6 +38,20 @@ pub enum SchemaIdSource {
     UseLatest,
     /// Always this id.
     Fixed(SchemaId),
+}
+
+/// Where a record carries its value's schema id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SchemaIdPlacement {
+    /// In the payload, before the data: magic 0 + the 4-byte id (the classic Confluent
+    /// frame every Confluent client reads). Default.
+    #[default]
+    Payload,
+    /// In the `__value_schema_id` header as magic 1 + the schema's 16-byte GUID, the payload
+    /// holding only the (Protobuf) message indexes and the data: Confluent 8's
+    /// `header.schema.id.serializer` form, read by Confluent clients 8.0+ (and 2.10+ of
+    /// confluent-kafka-python). Needs a registry that gives schemas a GUID.
+    HeaderGuid,
 }
 
 /// Producer settings. Kafka properties not covered here pass through `properties`
@@ -54,6 +68,8 @@ pub struct ProducerConfig {
     pub normalize: bool,
     /// Records sent but not yet acknowledged, at most. Default: 100,000.
     pub max_in_flight: usize,
+    /// Where the schema id goes. Default: [`SchemaIdPlacement::Payload`].
+    pub schema_id_placement: SchemaIdPlacement,
     /// librdkafka properties. Defaults set here: `enable.idempotence=true`, `acks=all`,
     /// `linger.ms=5`, `compression.type=lz4`.
     pub properties: BTreeMap<String, String>,
@@ -68,6 +84,7 @@ impl ProducerConfig {
             schema_ids: SchemaIdSource::AutoRegister,
             normalize: false,
             max_in_flight: 100_000,
+            schema_id_placement: SchemaIdPlacement::Payload,
             properties: BTreeMap::new(),
         }
     }
@@ -162,6 +179,7 @@ pub struct TypedProducer {
     registry: CachedRegistry,
     config: Arc<ProducerConfig>,
     ids: Arc<Mutex<HashMap<(String, std::any::TypeId), SchemaId>>>,
+    guids: Arc<Mutex<HashMap<SchemaId, uuid::Uuid>>>,
     in_flight: Arc<Semaphore>,
 }
 
@@ -186,6 +204,7 @@ impl TypedProducer {
             in_flight: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
             config: Arc::new(config),
             ids: Arc::new(Mutex::new(HashMap::new())),
+            guids: Arc::new(Mutex::new(HashMap::new())),
         })
     }
 
@@ -228,6 +247,27 @@ impl TypedProducer {
         Ok(id)
     }
 
+    /// The GUID the registry gave schema `id` (cached).
+    async fn guid_of(&self, id: SchemaId) -> Result<uuid::Uuid> {
+        if let Some(g) = self.guids.lock().ok().and_then(|m| m.get(&id).copied()) {
+            return Ok(g);
+        }
+        let fetched = self.registry.schema_by_id(id).await?;
+        let guid = fetched
+            .guid
+            .as_deref()
+            .and_then(|g| g.parse::<uuid::Uuid>().ok())
+            .ok_or_else(|| crate::registry::RegistryError::BadResponse {
+                method: "GET".into(),
+                url: format!("/schemas/ids/{id}"),
+                reason: "no schema GUID in the answer: this registry cannot serve the header form (SchemaIdPlacement::HeaderGuid); use the payload form".into(),
+            })?;
+        if let Ok(mut m) = self.guids.lock() {
+            m.insert(id, guid);
+        }
+        Ok(guid)
+    }
+
     /// Send one record and wait for its delivery report.
     pub async fn send<V: RegistryCodec>(&self, record: Record<'_, V>) -> Result<Delivery> {
         self.enqueue(record).await?.await
@@ -256,7 +296,21 @@ impl TypedProducer {
             }
             None => (None, None),
         };
-        let mut headers = OwnedHeaders::new_with_capacity(record.headers.len());
+        let mut headers = OwnedHeaders::new_with_capacity(record.headers.len() + 1);
+        let id_header;
+        let payload = match (self.config.schema_id_placement, schema_id, payload) {
+            (SchemaIdPlacement::HeaderGuid, Some(id), Some(mut frame)) => {
+                id_header = HeaderSchemaId::Guid(self.guid_of(id).await?).to_bytes();
+                headers = headers.insert(Header {
+                    key: VALUE_SCHEMA_ID_HEADER,
+                    value: Some(&id_header),
+                });
+                // The header form's payload is the frame without its magic byte and id.
+                frame.drain(..crate::wire::HEADER_LEN);
+                Some(frame)
+            }
+            (_, _, payload) => payload,
+        };
         for (k, v) in &record.headers {
             headers = headers.insert(Header {
                 key: k,
