@@ -496,6 +496,35 @@ async fn an_unknown_id_is_the_records_fault_and_the_rule_without_a_dlq() {
     assert!(look.status.success());
     assert_eq!(seqs(&String::from_utf8_lossy(&look.stdout)), vec![0]);
     assert!(String::from_utf8_lossy(&look.stderr).contains("skipping"));
+
+    // `dlq inspect` says why a value is not shown: the record's fault, or — said plainly —
+    // a registry it cannot reach now.
+    let inspect = |url: &str| {
+        let out = cli(
+            url,
+            &["dlq", "inspect", "--topic", &dlq, "--idle-timeout", "3"],
+            None,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let line: Value =
+            serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+        line["value_not_decoded"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(
+        inspect(&url).starts_with("undecodable: "),
+        "{}",
+        inspect(&url)
+    );
+    registry.stop();
+    let why = inspect(&url);
+    assert!(why.starts_with("registry unreachable"), "{why}");
 }
 
 fn python() -> String {
