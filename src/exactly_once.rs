@@ -7,8 +7,16 @@
 //!       for each: decode → transform → produce outputs (frames with the output's schema id)
 //!                 undecodable → the dead-letter topic, in the same transaction
 //!       send_offsets_to_transaction(positions, group metadata); commit_transaction
-//! on any error: abort_transaction, rewind each partition to its first record in the batch, go again
+//! on a fatal error (fenced, or librdkafka's producer in its fatal state): stop, write nothing more
+//! on any other error: abort_transaction, rewind each partition to its first record in the batch, go again
 //! ```
+//!
+//! A zombie (an instance whose `transactional.id` a newer instance took over: its
+//! `init_transactions` bumped the producer epoch and aborted the zombie's open transaction)
+//! learns of it at its next produce, offset send or commit — librdkafka reports the broker's
+//! `INVALID_PRODUCER_EPOCH` / `PRODUCER_FENCED` on a delivery, `Fatal` on the next produce, or a
+//! fatal transaction error — and stops with an error saying it was fenced by another instance
+//! with the same `transactional.id` (`tests/exactly_once.rs` shows it on Apache Kafka).
 //!
 //! Either the outputs and the offsets of a batch are both committed, or neither: a restart or
 //! an aborted batch re-reads exactly the uncommitted inputs, and `read_committed` readers of
@@ -97,6 +105,16 @@ pub struct ExactlyOnceStats {
     pub aborts: u64,
 }
 
+/// What [`ExactlyOnceProcessor::run_with_progress`] reports after each transaction.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress<'a> {
+    /// A transaction committed: its outputs and input offsets are in the log for good.
+    Committed(&'a ExactlyOnceStats),
+    /// A transaction was aborted (its outputs vanish for `read_committed` readers) and its
+    /// inputs will be read again.
+    Aborted(&'a ExactlyOnceStats, &'a Error),
+}
+
 /// A transactional consume–transform–produce loop from `I` to `O`.
 pub struct ExactlyOnceProcessor<I, O> {
     consumer: StreamConsumer,
@@ -164,14 +182,35 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
     ///   stops at once with the error and never writes again;
     /// - records that cannot be decoded (the record's fault) go to the dead-letter topic
     ///   inside the transaction.
+    ///
+    /// A fenced instance stops with an [`Error::Kafka`] whose message says so ("fenced by
+    /// another instance with the same transactional.id …"), whatever operation noticed it:
+    /// librdkafka's fatal-error state is consulted after every failure, so a fence that first
+    /// shows as a purged delivery or a failed abort is not mistaken for a retriable error.
     pub async fn run<F, E>(
         &self,
-        mut transform: F,
+        transform: F,
         shutdown: impl Future<Output = ()>,
     ) -> Result<ExactlyOnceStats>
     where
         F: FnMut(&I) -> std::result::Result<Vec<O>, E>,
         E: std::fmt::Display,
+    {
+        self.run_with_progress(transform, |_| {}, shutdown).await
+    }
+
+    /// [`run`](Self::run), calling `progress` after every committed or aborted transaction
+    /// (e.g. to print the counters).
+    pub async fn run_with_progress<F, E, P>(
+        &self,
+        mut transform: F,
+        mut progress: P,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<ExactlyOnceStats>
+    where
+        F: FnMut(&I) -> std::result::Result<Vec<O>, E>,
+        E: std::fmt::Display,
+        P: FnMut(Progress<'_>),
     {
         tokio::pin!(shutdown);
         let mut stats = ExactlyOnceStats::default();
@@ -202,10 +241,12 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                     stats.dead_lettered += dead;
                     stats.commits += 1;
                     aborts_in_row = 0;
+                    progress(Progress::Committed(&stats));
                 }
                 // A fenced producer (another instance took over this transactional.id) or a
                 // registry that refuses us: this instance must not write again.
-                Err(e) if e.is_fatal() || e.fault() == Fault::Fatal => {
+                Err(e) if self.must_stop(&e) => {
+                    let e = self.final_error(e);
                     tracing::error!(error = %e, "fatal error; the processor stops");
                     return Err(e);
                 }
@@ -214,10 +255,23 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                     aborts_in_row += 1;
                     tracing::warn!(error = %e, "transaction aborted; rewinding");
                     let p = self.producer.inner().clone();
-                    let _ = tokio::task::spawn_blocking(move || {
+                    let aborted = tokio::task::spawn_blocking(move || {
                         p.abort_transaction(Duration::from_secs(30))
                     })
-                    .await;
+                    .await
+                    .map_err(|_| kafka_error("aborting the transaction", KafkaError::Canceled))
+                    .and_then(|r| r.map_err(|e| kafka_error("aborting the transaction", e)));
+                    if let Err(abort_error) = aborted {
+                        // Fenced while aborting (or the abort itself is fatal): stop. Any other
+                        // failure to abort shows again at the next begin_transaction.
+                        if self.must_stop(&abort_error) {
+                            let e = self.final_error(abort_error);
+                            tracing::error!(error = %e, "fatal error; the processor stops");
+                            return Err(e);
+                        }
+                        tracing::warn!(error = %abort_error, "aborting the transaction failed");
+                    }
+                    progress(Progress::Aborted(&stats, &e));
                     // Back to the first record of each partition in this batch: everything
                     // before it was in a committed transaction (records are handled in order).
                     let mut starts: std::collections::BTreeMap<(String, i32), i64> =
@@ -239,6 +293,66 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                     .await;
                 }
             }
+        }
+    }
+
+    /// Whether this instance must stop rather than abort and retry: the error is fatal
+    /// (librdkafka's verdict, or a registry that refuses us), or the producer is in
+    /// librdkafka's fatal state whatever the error that surfaced first (a fence can first show
+    /// as a purged delivery or an aborted-transaction error, which alone look retriable).
+    fn must_stop(&self, e: &Error) -> bool {
+        e.is_fatal() || e.fault() == Fault::Fatal || self.fatal_cause().is_some()
+    }
+
+    /// librdkafka's fatal error of the producer, if it is in that state: the underlying cause
+    /// (e.g. `Fenced` with the broker's reason), not the `Fatal` code operations report.
+    fn fatal_cause(&self) -> Option<(RDKafkaErrorCode, String)> {
+        self.producer.inner().client().fatal_error()
+    }
+
+    /// The error a stopping instance returns: when librdkafka says the producer was fenced,
+    /// one that says so plainly — another instance with the same `transactional.id` took over
+    /// — with librdkafka's cause; otherwise `e` (with the fatal cause, if any, added).
+    fn final_error(&self, e: Error) -> Error {
+        let cause = self.fatal_cause();
+        let fenced = cause.as_ref().is_some_and(|(code, _)| is_fenced(*code))
+            || matches!(&e, Error::Kafka { source, .. } if is_fenced_error(source));
+        let id = &self.config.transactional_id;
+        let (code, reason) = match cause {
+            Some(c) => c,
+            None if fenced => match &e {
+                Error::Kafka { source, .. } => (
+                    source
+                        .rdkafka_error_code()
+                        .unwrap_or(RDKafkaErrorCode::Fenced),
+                    source.to_string(),
+                ),
+                _ => (RDKafkaErrorCode::Fenced, e.to_string()),
+            },
+            None => return e,
+        };
+        let operation = if fenced {
+            format!(
+                "fenced by another instance with the same transactional.id {id:?}: this \
+                 processor stops and writes nothing more (librdkafka's fatal error: {reason}; \
+                 it surfaced as: {e})"
+            )
+        } else {
+            format!(
+                "the transactional producer (transactional.id {id:?}) is in a fatal state and \
+                 the processor stops (librdkafka's fatal error: {reason}; it surfaced as: {e})"
+            )
+        };
+        // The cause librdkafka recorded, if `is_fatal` knows it as fatal (the error that
+        // surfaced may be a purged delivery, which alone is not), else librdkafka's `Fatal`.
+        let cause_is_fatal = kafka_error("", KafkaError::Global(code)).is_fatal();
+        Error::Kafka {
+            operation,
+            source: KafkaError::Global(if cause_is_fatal {
+                code
+            } else {
+                RDKafkaErrorCode::Fatal
+            }),
         }
     }
 
@@ -361,5 +475,22 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                 .map_err(|err| kafka_error("rewinding after an abort", err))?;
         }
         Ok(())
+    }
+}
+
+/// librdkafka's codes for "another producer with this transactional.id took over".
+fn is_fenced(code: RDKafkaErrorCode) -> bool {
+    matches!(
+        code,
+        RDKafkaErrorCode::Fenced
+            | RDKafkaErrorCode::ProducerFenced
+            | RDKafkaErrorCode::InvalidProducerEpoch
+    )
+}
+
+fn is_fenced_error(e: &KafkaError) -> bool {
+    match e {
+        KafkaError::Transaction(t) => is_fenced(t.code()),
+        other => other.rdkafka_error_code().is_some_and(is_fenced),
     }
 }
