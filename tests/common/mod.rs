@@ -145,4 +145,5 @@ pub fn proto_v2_full(channel: &str) -> pb_v2::UserEvent {
     v2
 }
 pub mod broker;
+pub mod java;
 pub mod services;

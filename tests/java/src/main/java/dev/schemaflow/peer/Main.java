@@ -134,7 +134,7 @@ public final class Main {
 
   static int run(String[] args, PrintStream out) throws Exception {
     if (args.length == 0) {
-      throw new Usage("commands: consume, produce, compat, compat-batch");
+      throw new Usage("commands: consume, produce, compat, compat-batch, partition");
     }
     switch (args[0]) {
       case "consume" -> {
@@ -187,6 +187,21 @@ public final class Main {
           frames = proto.jsonToFrames(lines, id, o.message);
         }
         out.println(Kafka.produce(args[1], topic, frames));
+        return 0;
+      }
+      case "partition" -> {
+        // Where Java's producer puts each key: kafka-clients' own BuiltInPartitioner
+        // (murmur2 of the key bytes, made positive, modulo the partition count).
+        need(args, 3, "partition NUM_PARTITIONS KEY...");
+        int partitions = Integer.parseInt(args[1]);
+        for (int i = 2; i < args.length; i++) {
+          byte[] key = args[i].getBytes(StandardCharsets.UTF_8);
+          out.println(
+              args[i]
+                  + "\t"
+                  + org.apache.kafka.clients.producer.internals.BuiltInPartitioner.partitionForKey(
+                      key, partitions));
+        }
         return 0;
       }
       case "compat" -> {
