@@ -75,7 +75,11 @@ pub struct ProduceArgs {
     /// Read from this file instead of stdin.
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
-    /// Use this value's field as the key (dotted path: `device.platform`).
+    /// Use this value's field as the key (dotted path: `device.platform`). A string becomes
+    /// its UTF-8 bytes (what Java's `StringSerializer` writes); any other value its JSON text
+    /// (`42`, `true`) — not the 8 bytes of Java's `LongSerializer`, so numeric keys land on
+    /// other partitions than a Java producer's. Keys are partitioned as Java does (murmur2;
+    /// `-X partitioner=consistent_random` for librdkafka's CRC32 placement).
     #[arg(long, value_name = "PATH", conflicts_with = "key")]
     key_field: Option<String>,
     /// Use this string as every record's key.
