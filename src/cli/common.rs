@@ -4,13 +4,12 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use clap::Args;
+use clap::{Args, ValueEnum};
 use schemaflow::registry::{
     CacheConfig, CachedRegistry, ClientConfig, RegistryClient, RegistryError,
 };
 use schemaflow::SchemaType;
 
-pub use super::check::SchemaTypeArg;
 use super::{EXIT_FAILED, EXIT_IO, EXIT_USAGE};
 
 /// Flags every command takes (also from the environment).
@@ -137,6 +136,33 @@ impl Global {
 /// acknowledged within 30 s fails (librdkafka's default is 5 minutes, a long silence at a
 /// terminal). Override with `-X message.timeout.ms=…`.
 pub const CLI_PRODUCER_DEFAULTS: &[(&str, &str)] = &[("message.timeout.ms", "30000")];
+
+/// `--schema-type` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaTypeArg {
+    /// Apache Avro (`.avsc`).
+    Avro,
+    /// Protocol Buffers (`.proto`).
+    Protobuf,
+}
+
+impl From<SchemaTypeArg> for SchemaType {
+    fn from(a: SchemaTypeArg) -> Self {
+        match a {
+            SchemaTypeArg::Avro => SchemaType::Avro,
+            SchemaTypeArg::Protobuf => SchemaType::Protobuf,
+        }
+    }
+}
+
+/// The schema type a file's extension names: `.avsc` is Avro, `.proto` is Protobuf.
+pub fn schema_type_from_extension(file: &std::path::Path) -> Option<SchemaType> {
+    match file.extension().and_then(|e| e.to_str()) {
+        Some("avsc") => Some(SchemaType::Avro),
+        Some("proto") => Some(SchemaType::Protobuf),
+        _ => None,
+    }
+}
 
 /// Schema type from `--schema-type`, else from the file extension.
 pub fn schema_type_of(

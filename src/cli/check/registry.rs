@@ -60,16 +60,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use schemaflow::registry::{
-    ClientConfig, ErrorCode, RegistryClient, RegistryError, Schema, SchemaReference,
-    SubjectNameStrategy,
+    ErrorCode, RegistryClient, RegistryError, Schema, SchemaReference, SubjectNameStrategy,
 };
 use schemaflow::SchemaType;
 use serde::Deserialize;
 
-use super::{
-    avro_full_name, git, io, schema_type_of, usage, working_tree, CheckArgs, Fail, Located, Note,
-    Outcome, Tree,
-};
+use super::super::common::{schema_type_from_extension, CliError, Global};
+use super::repo::{git, working_tree, Tree};
+use super::{avro_full_name, locate, CheckArgs, Located, Note, Outcome};
 
 /// The rule id of an incompatibility the registry reported.
 pub const REGISTRY_INCOMPATIBLE: &str = "REGISTRY_INCOMPATIBLE";
@@ -112,19 +110,19 @@ struct Subjects {
     source: String,
 }
 
-fn strategy(s: &str, source: &str) -> Result<SubjectNameStrategy, Fail> {
+fn strategy(s: &str, source: &str) -> Result<SubjectNameStrategy, CliError> {
     s.parse()
-        .map_err(|e| usage(format!("{source}: {e} (or record, topic, topic-record)")))
+        .map_err(|e| CliError::usage(format!("{source}: {e} (or record, topic, topic-record)")))
 }
 
 impl Subjects {
-    fn load(path: Option<&Path>, tree: &Tree) -> Result<Self, Fail> {
+    fn load(path: Option<&Path>, tree: &Tree) -> Result<Self, CliError> {
         let (config, source) = match path {
             Some(p) => {
                 let text = std::fs::read_to_string(p)
-                    .map_err(|e| io(format!("reading {}: {e}", p.display())))?;
+                    .map_err(|e| CliError::io(format!("reading {}: {e}", p.display())))?;
                 let config: SubjectsConfig = toml::from_str(&text).map_err(|e| {
-                    usage(format!(
+                    CliError::usage(format!(
                         "{}: {}",
                         p.display(),
                         e.to_string().replace('\n', " ")
@@ -142,18 +140,18 @@ impl Subjects {
         for f in config.files {
             let path = f.path.trim_start_matches("./").to_string();
             if !tree.files.contains_key(&path) {
-                return Err(usage(format!(
+                return Err(CliError::usage(format!(
                     "{source}: [[file]] path {:?} is not a schema file under schemas/ or proto/ (evolution/ is skipped)",
                     f.path
                 )));
             }
             if f.subject.is_some() && (f.topic.is_some() || f.strategy.is_some()) {
-                return Err(usage(format!(
+                return Err(CliError::usage(format!(
                     "{source}: {path}: give either subject or topic/strategy, not both"
                 )));
             }
             if files.insert(path.clone(), f).is_some() {
-                return Err(usage(format!("{source}: {path} is listed twice")));
+                return Err(CliError::usage(format!("{source}: {path} is listed twice")));
             }
         }
         Ok(Subjects {
@@ -164,7 +162,7 @@ impl Subjects {
     }
 
     /// The subject of a repository file.
-    fn subject_of(&self, path: &str, text: &str) -> Result<String, Fail> {
+    fn subject_of(&self, path: &str, text: &str) -> Result<String, CliError> {
         let entry = self.files.get(path);
         if let Some(s) = entry.and_then(|e| e.subject.as_ref()) {
             return Ok(s.clone());
@@ -180,7 +178,7 @@ impl Subjects {
         };
         let is_key = entry.is_some_and(|e| e.key);
         match (strategy, topic) {
-            (SubjectNameStrategy::RecordName, Some(_)) => Err(usage(format!(
+            (SubjectNameStrategy::RecordName, Some(_)) => Err(CliError::usage(format!(
                 "{}: {path}: strategy record does not use a topic; drop topic or pick topic/topic-record",
                 self.source
             ))),
@@ -189,7 +187,7 @@ impl Subjects {
             (SubjectNameStrategy::TopicRecordName, Some(t)) => {
                 Ok(strategy.subject(t, &record_name(path, text)?, is_key))
             }
-            (s, None) => Err(usage(format!(
+            (s, None) => Err(CliError::usage(format!(
                 "{path}: {s} needs a topic: list it in the subjects config ([[file]] path = {path:?}, topic = \"…\")"
             ))),
         }
@@ -198,27 +196,27 @@ impl Subjects {
 
 /// RecordNameStrategy's name for a file: the Avro top-level full name, or the Protobuf
 /// package plus the first message's name.
-fn record_name(path: &str, text: &str) -> Result<String, Fail> {
-    match schema_type_of(Path::new(path)) {
+fn record_name(path: &str, text: &str) -> Result<String, CliError> {
+    match schema_type_from_extension(Path::new(path)) {
         Some(SchemaType::Avro) => avro_full_name(text).ok_or_else(|| {
-            usage(format!(
+            CliError::usage(format!(
                 "{path}: not a named Avro type, so it has no record name: map it to a subject in the subjects config"
             ))
         }),
         Some(SchemaType::Protobuf) => {
             let file = protox::file::File::from_source(path, text)
-                .map_err(|e| usage(format!("{path}: {e}")))?;
+                .map_err(|e| CliError::usage(format!("{path}: {e}")))?;
             let fdp = file.file_descriptor_proto();
             let message = fdp.message_type.first().and_then(|m| m.name.as_deref());
             match (fdp.package.as_deref(), message) {
-                (_, None) => Err(usage(format!(
+                (_, None) => Err(CliError::usage(format!(
                     "{path}: defines no message, so it has no record name: map it to a subject in the subjects config"
                 ))),
                 (Some(p), Some(m)) if !p.is_empty() => Ok(format!("{p}.{m}")),
                 (_, Some(m)) => Ok(m.to_string()),
             }
         }
-        _ => Err(usage(format!("{path}: not an .avsc or .proto file"))),
+        _ => Err(CliError::usage(format!("{path}: not an .avsc or .proto file"))),
     }
 }
 
@@ -271,11 +269,15 @@ fn avro_type_names(v: &serde_json::Value, ns: Option<&str>, out: &mut BTreeSet<S
 }
 
 /// A file's direct references: `(reference name, file path)`.
-fn direct_references(tree: &Tree, path: &str, text: &str) -> Result<Vec<(String, String)>, Fail> {
-    match schema_type_of(Path::new(path)) {
+fn direct_references(
+    tree: &Tree,
+    path: &str,
+    text: &str,
+) -> Result<Vec<(String, String)>, CliError> {
+    match schema_type_from_extension(Path::new(path)) {
         Some(SchemaType::Avro) => {
             let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
-                return Err(usage(format!("{path}: not JSON")));
+                return Err(CliError::usage(format!("{path}: not JSON")));
             };
             let mut used = BTreeSet::new();
             avro_type_names(&v, None, &mut used);
@@ -293,7 +295,7 @@ fn direct_references(tree: &Tree, path: &str, text: &str) -> Result<Vec<(String,
         }
         Some(SchemaType::Protobuf) => {
             let imports = schemaflow::compat::protobuf::imports_of(path, text)
-                .map_err(|e| usage(e.to_string()))?;
+                .map_err(|e| CliError::usage(e.to_string()))?;
             let mut refs = Vec::new();
             for import in imports {
                 if schemaflow::compat::protobuf::is_well_known_import(&import) {
@@ -301,7 +303,7 @@ fn direct_references(tree: &Tree, path: &str, text: &str) -> Result<Vec<(String,
                 }
                 let file = format!("proto/{import}");
                 if !tree.files.contains_key(&file) {
-                    return Err(usage(format!(
+                    return Err(CliError::usage(format!(
                         "{path}: import \"{import}\" not found under proto/"
                     )));
                 }
@@ -335,10 +337,12 @@ struct Remote {
     client: RegistryClient,
 }
 
-fn registry_fail(e: RegistryError) -> Fail {
+fn registry_fail(e: RegistryError) -> CliError {
     match e.code() {
-        Some(ErrorCode::InvalidSchema) => usage(format!("the registry rejected a schema: {e}")),
-        _ => io(format!("registry: {e}")),
+        Some(ErrorCode::InvalidSchema) => {
+            CliError::usage(format!("the registry rejected a schema: {e}"))
+        }
+        _ => CliError::io(format!("registry: {e}")),
     }
 }
 
@@ -363,16 +367,14 @@ impl Resolver<'_> {
         &mut self,
         path: &str,
         stack: &mut Vec<String>,
-    ) -> Result<Result<Schema, Missing>, Fail> {
-        let text = self
-            .tree
-            .files
-            .get(path)
-            .ok_or_else(|| usage(format!("{path}: not a schema file of this repository")))?;
-        let schema_type = schema_type_of(Path::new(path))
-            .ok_or_else(|| usage(format!("{path}: not an .avsc or .proto file")))?;
+    ) -> Result<Result<Schema, Missing>, CliError> {
+        let text = self.tree.files.get(path).ok_or_else(|| {
+            CliError::usage(format!("{path}: not a schema file of this repository"))
+        })?;
+        let schema_type = schema_type_from_extension(Path::new(path))
+            .ok_or_else(|| CliError::usage(format!("{path}: not an .avsc or .proto file")))?;
         if stack.iter().any(|p| p == path) {
-            return Err(usage(format!(
+            return Err(CliError::usage(format!(
                 "reference cycle: {} -> {path}",
                 stack.join(" -> ")
             )));
@@ -401,7 +403,7 @@ impl Resolver<'_> {
     }
 
     /// Where the registry holds a referenced file.
-    fn reference(&mut self, path: &str, stack: &mut Vec<String>) -> Result<RefState, Fail> {
+    fn reference(&mut self, path: &str, stack: &mut Vec<String>) -> Result<RefState, CliError> {
         if let Some(s) = self.refs.get(path) {
             return Ok(s.clone());
         }
@@ -434,8 +436,9 @@ impl Resolver<'_> {
 
 /// The repository root: the current folder when it holds `schemas/`, `proto/` or the subjects
 /// file, else the git top level when there is one, else the current folder.
-fn repository_root() -> Result<PathBuf, Fail> {
-    let cwd = std::env::current_dir().map_err(|e| io(format!("current directory: {e}")))?;
+fn repository_root() -> Result<PathBuf, CliError> {
+    let cwd =
+        std::env::current_dir().map_err(|e| CliError::io(format!("current directory: {e}")))?;
     let looks_like_root = |d: &Path| {
         d.join("schemas").is_dir()
             || d.join("proto").is_dir()
@@ -451,7 +454,11 @@ fn repository_root() -> Result<PathBuf, Fail> {
 }
 
 /// Run registry mode against `url`.
-pub(super) fn registry_mode(args: &CheckArgs, url: &str) -> Result<Outcome, Fail> {
+pub(super) fn registry_mode(
+    global: &Global,
+    args: &CheckArgs,
+    url: &str,
+) -> Result<Outcome, CliError> {
     let root = repository_root()?;
     let tree = working_tree(&root)?;
     let config_path = match &args.subjects_config {
@@ -460,13 +467,12 @@ pub(super) fn registry_mode(args: &CheckArgs, url: &str) -> Result<Outcome, Fail
     };
     let subjects = Subjects::load(config_path.as_deref(), &tree)?;
 
-    let mut config = ClientConfig::new(url);
-    config.basic_auth = args.registry_auth.clone().filter(|a| !a.is_empty());
-    let client = RegistryClient::new(config).map_err(|e| usage(format!("--registry: {e}")))?;
+    // The command line's registry client: its basic auth or bearer token, TLS settings.
+    let client = global.registry_at(url)?.client().clone();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| io(format!("starting the async runtime: {e}")))?;
+        .map_err(|e| CliError::io(format!("starting the async runtime: {e}")))?;
     let remote = Remote { rt, client };
     let mut resolver = Resolver {
         tree: &tree,
@@ -486,7 +492,8 @@ pub(super) fn registry_mode(args: &CheckArgs, url: &str) -> Result<Outcome, Fail
             Err(m) => {
                 found.push(Located {
                     file: path.clone(),
-                    line: 1,
+                    line: locate::Position::START.line,
+                    column: locate::Position::START.column,
                     rule: REFERENCE_NOT_REGISTERED,
                     path: subject.clone(),
                     message: format!(
@@ -551,7 +558,8 @@ pub(super) fn registry_mode(args: &CheckArgs, url: &str) -> Result<Outcome, Fail
         for message in messages {
             found.push(Located {
                 file: path.clone(),
-                line: 1,
+                line: locate::Position::START.line,
+                column: locate::Position::START.column,
                 rule: REGISTRY_INCOMPATIBLE,
                 path: subject.clone(),
                 message,
@@ -584,10 +592,10 @@ mod tests {
     const USER: &str = r#"{"type":"record","name":"User","namespace":"shop","fields":[{"name":"address","type":["null","Address"]},{"name":"Address","type":"string"}]}"#;
     const PROTO: &str = "syntax = \"proto3\";\npackage ev.v1;\nimport \"ev/v1/common.proto\";\nimport \"google/protobuf/timestamp.proto\";\nmessage A { Common c = 1; }\nmessage B {}\n";
 
-    fn config(text: &str, t: &Tree) -> Result<Subjects, Fail> {
-        let dir = tempfile::tempdir().map_err(|e| io(e.to_string()))?;
+    fn config(text: &str, t: &Tree) -> Result<Subjects, CliError> {
+        let dir = tempfile::tempdir().map_err(|e| CliError::io(e.to_string()))?;
         let p = dir.path().join("s.toml");
-        std::fs::write(&p, text).map_err(|e| io(e.to_string()))?;
+        std::fs::write(&p, text).map_err(|e| CliError::io(e.to_string()))?;
         Subjects::load(Some(&p), t)
     }
 

@@ -1,0 +1,86 @@
+//! Pair mode: a candidate file against previous files given on the command line.
+
+use std::path::{Path, PathBuf};
+
+use schemaflow::compat::{self, SchemaInput};
+use schemaflow::SchemaType;
+
+use super::super::common::{schema_type_of, CliError};
+use super::{
+    avro_full_name, locate, proto_references, read, schema_error, CheckArgs, Outcome, Sources,
+};
+
+/// Protobuf imports from the importer's folder, then the `--proto-path` folders.
+struct FsSources<'a> {
+    proto_paths: &'a [PathBuf],
+}
+
+impl Sources for FsSources<'_> {
+    fn find(&self, import: &str, importer_dir: &str) -> Result<Option<String>, CliError> {
+        let dirs =
+            std::iter::once(PathBuf::from(importer_dir)).chain(self.proto_paths.iter().cloned());
+        for d in dirs {
+            let p = d.join(import);
+            if p.is_file() {
+                return read(&p).map(Some);
+            }
+        }
+        Ok(None)
+    }
+}
+
+pub(super) fn pair_mode(args: &CheckArgs) -> Result<Outcome, CliError> {
+    let candidate = args.candidate.as_ref().ok_or_else(|| {
+        CliError::usage("give --candidate FILE (and --previous FILE…), or --against git:REF")
+    })?;
+    let schema_type = schema_type_of(args.schema_type, candidate)?;
+    let avro_refs = if schema_type == SchemaType::Avro {
+        let mut refs = Vec::new();
+        for r in &args.reference {
+            let text = read(r)?;
+            let name = avro_full_name(&text).ok_or_else(|| {
+                CliError::usage(format!(
+                    "{}: a reference must be a named Avro type (record, enum, fixed)",
+                    r.display()
+                ))
+            })?;
+            refs.push((name, text));
+        }
+        refs
+    } else {
+        Vec::new()
+    };
+    let sources = FsSources {
+        proto_paths: &args.proto_path,
+    };
+    let load = |path: &Path| -> Result<SchemaInput, CliError> {
+        let text = read(path)?;
+        let label = path.display().to_string();
+        let references = match schema_type {
+            SchemaType::Protobuf => {
+                let dir = path
+                    .parent()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                let dir = if dir.is_empty() { ".".to_string() } else { dir };
+                proto_references(&label, &text, &dir, &sources)?
+            }
+            _ => avro_refs.clone(),
+        };
+        Ok(SchemaInput {
+            schema_type,
+            text,
+            references,
+            label,
+        })
+    };
+    let cand = load(candidate)?;
+    let previous = args
+        .previous
+        .iter()
+        .map(|p| load(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let report = compat::check(args.mode, &previous, &cand).map_err(schema_error)?;
+    let located = locate::locate(&cand, &previous, report.findings);
+    Ok(Outcome::of(located, 1 + previous.len()))
+}
