@@ -10,6 +10,7 @@
 //! - records written by Confluent's Python serializer with the schema id in a header.
 mod common;
 
+use common::python::python;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -525,16 +526,6 @@ async fn an_unknown_id_is_the_records_fault_and_the_rule_without_a_dlq() {
     registry.stop();
     let why = inspect(&url);
     assert!(why.starts_with("registry unreachable"), "{why}");
-}
-
-fn python() -> String {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new(format!("{root}/scripts/python-env"))
-        .output()
-        .expect("run scripts/python-env");
-    assert!(out.status.success(), "python-env failed");
-    let venv = String::from_utf8(out.stdout).unwrap();
-    format!("{}/bin/python", venv.lines().last().unwrap().trim())
 }
 
 #[tokio::test(flavor = "multi_thread")]

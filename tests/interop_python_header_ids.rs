@@ -5,6 +5,7 @@
 //! `schemaflow consume` — is in tests/cli_registry_outage.rs.)
 mod common;
 
+use common::python::python;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
@@ -15,16 +16,6 @@ use schemaflow::consumer::{ConsumerConfig, Message, TypedConsumer};
 use schemaflow::generated::avro::user_event::UserEvent;
 use schemaflow::producer::{ProducerConfig, Record, SchemaIdPlacement, TypedProducer};
 use serde_json::Value;
-
-fn python() -> String {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new(format!("{root}/scripts/python-env"))
-        .output()
-        .expect("run scripts/python-env");
-    assert!(out.status.success(), "python-env failed");
-    let venv = String::from_utf8(out.stdout).unwrap();
-    format!("{}/bin/python", venv.lines().last().unwrap().trim())
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn header_guid_ids_written_by_us_are_read_by_confluent_python_and_by_us() {

@@ -5,6 +5,7 @@
 //! Needs Python 3 and PyPI on first run: the venv is made (then reused) by scripts/python-env.
 mod common;
 
+use common::python::python;
 use std::process::Command;
 use std::sync::Arc;
 
@@ -15,20 +16,6 @@ use schemaflow::generated::proto::events::v1 as pb;
 use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use schemaflow::registry::{ClientConfig, RegistryClient, Schema, SchemaReference};
 use schemaflow::GeneratedSchema;
-
-fn python() -> String {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let out = Command::new(format!("{root}/scripts/python-env"))
-        .output()
-        .expect("run scripts/python-env");
-    assert!(
-        out.status.success(),
-        "python-env failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let venv = String::from_utf8(out.stdout).unwrap();
-    format!("{}/bin/python", venv.lines().last().unwrap().trim())
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn confluent_python_client_and_serdes_against_embedded_registry() {

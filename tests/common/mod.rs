@@ -146,4 +146,5 @@ pub fn proto_v2_full(channel: &str) -> pb_v2::UserEvent {
 }
 pub mod broker;
 pub mod java;
+pub mod python;
 pub mod services;
