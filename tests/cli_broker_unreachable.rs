@@ -114,3 +114,38 @@ async fn every_kafka_command_fails_fast_and_clearly_when_the_cluster_does_not_an
     // produce checked the cluster before registering anything.
     assert!(client.client().subjects(true).await.unwrap().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn producing_to_a_missing_topic_says_so_before_registering_anything() {
+    let (registry, client) = common::services::registry().await;
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("tick.avsc");
+    std::fs::write(&schema, SCHEMA).unwrap();
+    let topic = common::broker::rand_topic("t-missing");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_schemaflow"))
+        .args(["produce", "--topic", &topic, "--schema-file"])
+        .arg(&schema)
+        .args(["--brokers", &common::broker::broker().bootstrap])
+        .args(["--registry", registry.url()])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"{\"seq\": 1}\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(&format!("topic {topic} not found"))
+            && stderr.contains("schemaflow topics create"),
+        "{stderr}"
+    );
+    assert!(client.client().subjects(true).await.unwrap().is_empty());
+}
