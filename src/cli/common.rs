@@ -155,7 +155,11 @@ impl From<SchemaTypeArg> for SchemaType {
     }
 }
 
-/// The schema type a file's extension names: `.avsc` is Avro, `.proto` is Protobuf.
+/// The schema type a file's extension names: `.avsc` is Avro, `.proto` is Protobuf, and
+/// nothing else is guessed, in every command (`check`, `register`, `produce`). `.avsc` is what
+/// Avro's own tools and Confluent's Maven plugin take for an Avro schema; `.avro` names an Avro
+/// data (object container) file, not a schema, and `.json` is as likely a JSON Schema, which
+/// schemaflow does not handle: those need `--schema-type`.
 pub fn schema_type_from_extension(file: &std::path::Path) -> Option<SchemaType> {
     match file.extension().and_then(|e| e.to_str()) {
         Some("avsc") => Some(SchemaType::Avro),
@@ -172,14 +176,12 @@ pub fn schema_type_of(
     if let Some(a) = arg {
         return Ok(a.into());
     }
-    match file.extension().and_then(|e| e.to_str()) {
-        Some("avsc") | Some("avro") | Some("json") => Ok(SchemaType::Avro),
-        Some("proto") => Ok(SchemaType::Protobuf),
-        _ => Err(CliError::usage(format!(
-            "cannot tell the schema type of {}: pass --schema-type avro|protobuf",
+    schema_type_from_extension(file).ok_or_else(|| {
+        CliError::usage(format!(
+            "cannot tell the schema type of {} (.avsc is Avro, .proto is Protobuf): pass --schema-type avro|protobuf",
             file.display()
-        ))),
-    }
+        ))
+    })
 }
 
 /// An error ending a command: one line on stderr and the exit code.

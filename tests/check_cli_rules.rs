@@ -1,0 +1,139 @@
+//! Behaviour of `schemaflow check` settled when `check` moved onto the CLI's shared parts
+//! (issue 9, item 5): one schema-type-from-extension rule for every command, the registry
+//! client built from the global flags (so `--registry-token` is sent), and findings placed
+//! where the parsers say the element is.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::{Arc, Mutex};
+
+fn bin(dir: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_schemaflow"));
+    c.current_dir(dir)
+        .env_remove("SCHEMA_REGISTRY_AUTH")
+        .env_remove("SCHEMA_REGISTRY_TOKEN")
+        .env_remove("SCHEMA_REGISTRY_URL");
+    c
+}
+
+fn write(dir: &Path, path: &str, text: &str) {
+    let p = dir.join(path);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, text).expect("write");
+}
+
+fn show(out: &Output) -> String {
+    format!(
+        "exit {:?}\nstdout {}\nstderr {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+const V1: &str =
+    r#"{"type":"record","name":"U","namespace":"shop","fields":[{"name":"id","type":"string"}]}"#;
+const V2: &str = r#"{"type":"record","name":"U","namespace":"shop","fields":[{"name":"id","type":"string"},{"name":"note","type":["null","string"],"default":null}]}"#;
+
+/// `.avsc` is Avro and `.proto` Protobuf; `.avro` (Avro's data-file extension) and `.json`
+/// (as likely JSON Schema) are not guessed, in `check` as in `register`.
+#[test]
+fn only_avsc_and_proto_name_a_schema_type() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    for ext in ["avsc", "avro", "json"] {
+        write(d, &format!("v1.{ext}"), V1);
+        write(d, &format!("v2.{ext}"), V2);
+    }
+    let pair = |ext: &str, extra: &[&str]| {
+        bin(d)
+            .arg("check")
+            .args(extra)
+            .args(["--previous", &format!("v1.{ext}")])
+            .args(["--candidate", &format!("v2.{ext}")])
+            .output()
+            .expect("binary runs")
+    };
+    let out = pair("avsc", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    for ext in ["avro", "json"] {
+        let out = pair(ext, &[]);
+        assert_eq!(out.status.code(), Some(2), "{ext}: {}", show(&out));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("--schema-type"), "{ext}: {stderr}");
+        let out = pair(ext, &["--schema-type", "avro"]);
+        assert_eq!(out.status.code(), Some(0), "{ext}: {}", show(&out));
+    }
+    // `register` applies the same rule before it contacts the registry (none listens here).
+    let out = bin(d)
+        .args(["--registry", "http://127.0.0.1:9", "register"])
+        .args(["--subject", "u-value", "--schema-file", "v1.avro"])
+        .output()
+        .expect("binary runs");
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+}
+
+/// A one-route registry: every request is answered `404 40401` (no such subject) after its
+/// `Authorization` header is recorded.
+fn recording_registry() -> (String, Arc<Mutex<Vec<(String, Option<String>)>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}", listener.local_addr().expect("address"));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let record = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut request = String::new();
+            let _ = reader.read_line(&mut request);
+            let mut auth = None;
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':') {
+                    match name.trim().to_ascii_lowercase().as_str() {
+                        "authorization" => auth = Some(value.trim().to_string()),
+                        "content-length" => length = value.trim().parse().unwrap_or(0),
+                        _ => {}
+                    }
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = std::io::Read::read_exact(&mut reader, &mut body);
+            record
+                .lock()
+                .expect("lock")
+                .push((request.trim().to_string(), auth));
+            let body = r#"{"error_code":40401,"message":"Subject 'shop.U' not found."}"#;
+            let _ = write!(
+                stream,
+                "HTTP/1.1 404 Not Found\r\nContent-Type: application/vnd.schemaregistry.v1+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (url, seen)
+}
+
+#[test]
+fn registry_mode_sends_the_bearer_token() {
+    let (url, seen) = recording_registry();
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(dir.path(), "schemas/u.avsc", V1);
+    let out = bin(dir.path())
+        .args(["check", "--registry", &url, "--registry-token", "T"])
+        .output()
+        .expect("binary runs");
+    // The subject is new to this registry: a pass with a note.
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let seen = seen.lock().expect("lock").clone();
+    assert!(!seen.is_empty(), "no request reached the registry");
+    for (request, auth) in &seen {
+        assert_eq!(auth.as_deref(), Some("Bearer T"), "{request}");
+    }
+}
