@@ -487,8 +487,6 @@ async fn consumer_process_killed_and_restarted_resumes_from_the_last_commit() {
             &group,
             "--metadata",
             "-X",
-            "auto.commit.interval.ms=100",
-            "-X",
             "session.timeout.ms=6000",
             "-X",
             "heartbeat.interval.ms=500",
@@ -498,52 +496,84 @@ async fn consumer_process_killed_and_restarted_resumes_from_the_last_commit() {
             &url,
         ];
         args.extend_from_slice(extra);
-        Command::new(env!("CARGO_BIN_EXE_schemaflow"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_schemaflow"))
             .args(&args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap()
+            .unwrap();
+        // The offsets it prints, one at a time as the test takes them (a test that stops
+        // taking them stops the consumer too, once the pipe is full); the channel closes when
+        // its stdout does.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<i64>(0);
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                let offset = serde_json::from_str::<Value>(&line).unwrap()["offset"]
+                    .as_i64()
+                    .unwrap();
+                if tx.send(offset).is_err() {
+                    break;
+                }
+            }
+        });
+        (child, rx)
     };
-    let offsets = |line: &str| {
-        serde_json::from_str::<Value>(line).unwrap()["offset"]
-            .as_i64()
-            .unwrap()
+    let next = |rx: &std::sync::mpsc::Receiver<i64>| {
+        rx.recv_timeout(std::time::Duration::from_secs(60))
+            .expect("the consumer printed nothing for 60 s, or ended")
+    };
+    // The group's committed offset of partition 0 (the topic's only one), as the broker has it.
+    let committed = || {
+        use rdkafka::consumer::Consumer as _;
+        let c: rdkafka::consumer::BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &broker().bootstrap)
+            .set("group.id", &group)
+            .create()
+            .unwrap();
+        let mut tpl = rdkafka::TopicPartitionList::new();
+        tpl.add_partition(&topic, 0);
+        let got = c
+            .committed_offsets(tpl, std::time::Duration::from_secs(10))
+            .unwrap();
+        match got.find_partition(&topic, 0).unwrap().offset() {
+            rdkafka::Offset::Offset(o) => o,
+            _ => 0,
+        }
     };
 
-    let mut first = spawn(&["--offset", "beginning"]);
-    let mut reader = BufReader::new(first.stdout.take().unwrap());
+    let (mut first, rx) = spawn(&["--offset", "beginning"]);
     let mut seen_first = Vec::new();
-    let mut line = String::new();
     while seen_first.len() < N / 2 {
-        line.clear();
-        assert!(
-            reader.read_line(&mut line).unwrap() > 0,
-            "consumer ended early"
-        );
-        seen_first.push(offsets(&line));
+        seen_first.push(next(&rx));
     }
-    std::thread::sleep(std::time::Duration::from_millis(500)); // let some commits happen
+    // It is held there (its stdout full) before the end. Kill it once a commit of its has
+    // reached the broker (it commits every 500 records).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while committed() == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no commit within 60 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
     first.kill().unwrap(); // SIGKILL: no clean shutdown, no final commit
     first.wait().unwrap();
     // Whatever it printed before dying counts as handled.
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut reader, &mut rest).unwrap();
-    seen_first.extend(rest.lines().filter(|l| !l.is_empty()).map(offsets));
+    seen_first.extend(rx.iter());
     let crashed_after = *seen_first.iter().max().unwrap();
+    let committed_at_kill = committed();
 
     // The killed member never left the group: the new one is admitted after its session
-    // (6 s here) times out.
-    let second = spawn(&["--idle-timeout", "20"]).wait_with_output().unwrap();
-    let seen_second: Vec<i64> = String::from_utf8(second.stdout)
-        .unwrap()
-        .lines()
-        .map(offsets)
-        .collect();
-    let resumed_at = *seen_second
-        .iter()
-        .min()
-        .expect("the restarted consumer read something");
+    // (6 s here) times out. It runs until it has printed the last record.
+    let (mut second, rx) = spawn(&[]);
+    let mut seen_second = Vec::new();
+    while seen_second.last() != Some(&(N as i64 - 1)) {
+        seen_second.push(next(&rx));
+    }
+    second.kill().unwrap();
+    second.wait().unwrap();
+    let resumed_at = *seen_second.iter().min().unwrap();
     let all: std::collections::BTreeSet<i64> =
         seen_first.iter().chain(&seen_second).copied().collect();
     assert_eq!(all.len(), N, "nothing lost");
@@ -552,6 +582,17 @@ async fn consumer_process_killed_and_restarted_resumes_from_the_last_commit() {
         "gap: resumed at {resumed_at} after {crashed_after}"
     );
     assert!(resumed_at > 0, "no commit survived the kill");
-    assert_eq!(*seen_second.iter().max().unwrap(), N as i64 - 1);
+    assert_eq!(resumed_at, committed_at_kill, "resumed at the last commit");
+    assert_eq!(
+        seen_second.len() as i64,
+        N as i64 - resumed_at,
+        "each record once"
+    );
+    eprintln!(
+        "first printed {} (to offset {crashed_after}), committed {committed_at_kill}; \
+         second resumed at {resumed_at}: {} replayed",
+        seen_first.len(),
+        crashed_after + 1 - resumed_at
+    );
     reg.stop().await.unwrap();
 }

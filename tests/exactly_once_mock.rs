@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
 use rdkafka::types::RDKafkaApiKey;
 use rdkafka::types::RDKafkaRespErr;
@@ -29,19 +30,59 @@ fn event(i: usize) -> UserEvent {
     e
 }
 
-/// Read `topic` with read_committed until `n` values arrived (or 60 s passed); returns them.
+/// The end offset (high watermark) of each partition of `topic`.
+async fn ends(brokers: &str, topic: &str) -> Vec<i64> {
+    let (brokers, topic) = (brokers.to_string(), topic.to_string());
+    tokio::task::spawn_blocking(move || {
+        let c: BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &brokers)
+            .create()
+            .unwrap();
+        let md = c
+            .fetch_metadata(Some(&topic), Duration::from_secs(10))
+            .unwrap();
+        let partitions = md.topics()[0].partitions().len() as i32;
+        (0..partitions)
+            .map(|p| {
+                c.fetch_watermarks(&topic, p, Duration::from_secs(10))
+                    .unwrap()
+                    .1
+            })
+            .collect()
+    })
+    .await
+    .unwrap()
+}
+
+/// Read `topic` with read_committed until `n` values arrived (or 60 s passed), then on to the
+/// end offsets the topic has at that point, so that any extra (duplicate) record written
+/// before it is read too. Returns the values and those end offsets.
 async fn read_committed<V: RegistryCodec + std::fmt::Debug>(
     brokers: &str,
     topic: &str,
     reg: &CachedRegistry,
     n: usize,
-) -> Vec<V> {
+) -> (Vec<V>, Vec<i64>) {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let done = Arc::new(Notify::new());
     let mut cfg = ConsumerConfig::new(brokers, format!("reader-{}", fastrand::u32(..)), &[topic]);
     cfg.read_committed = true;
     let c = TypedConsumer::<V>::new(cfg, reg.clone()).unwrap();
     let (s, d) = (seen.clone(), done.clone());
+    // Whether the consumer's position is at `ends` in every partition (past transaction
+    // markers too: librdkafka moves the position over them).
+    let at = |ends: &[i64]| {
+        c.inner().position().is_ok_and(|tpl| {
+            ends.iter().enumerate().all(|(p, end)| {
+                *end == 0
+                    || tpl
+                        .find_partition(topic, p as i32)
+                        .and_then(|e| e.offset().to_raw())
+                        .is_some_and(|o| o >= *end)
+            })
+        })
+    };
+    let end = Mutex::new(Vec::new());
     c.run(
         move |m: Message<V>| {
             let (s, d) = (s.clone(), d.clone());
@@ -54,16 +95,20 @@ async fn read_committed<V: RegistryCodec + std::fmt::Debug>(
                 Ok::<(), String>(())
             }
         },
-        async move {
+        async {
             let _ = tokio::time::timeout(Duration::from_secs(60), done.notified()).await;
-            // Linger so that any extra (duplicate) record would be seen too.
-            tokio::time::sleep(Duration::from_secs(2)).await;
+            let ends = ends(brokers, topic).await;
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+            while !at(&ends) && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            *end.lock().unwrap() = ends;
         },
     )
     .await
     .unwrap();
     let v = std::mem::take(&mut *seen.lock().unwrap());
-    v
+    (v, end.into_inner().unwrap())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -147,7 +192,8 @@ async fn exactly_once_under_injected_faults_and_aborts() {
             .await
     });
 
-    let out: Vec<pb::UserEvent> = read_committed(&brokers, "output", &reg, N).await;
+    let (out, out_ends): (Vec<pb::UserEvent>, _) =
+        read_committed(&brokers, "output", &reg, N).await;
     // The poison record's dead letter, committed with its transaction.
     {
         use rdkafka::consumer::Consumer as _;
@@ -173,6 +219,8 @@ async fn exactly_once_under_injected_faults_and_aborts() {
     }
     stop.notify_one();
     let stats = run.await.unwrap().unwrap();
+    // Nothing was written to the output after the end the reader read to: it saw all of it.
+    assert_eq!(ends(&brokers, "output").await, out_ends);
     assert_eq!(stats.dead_lettered, 1, "{stats:?}");
     eprintln!("stats {stats:?}, outputs read {}", out.len());
     assert_eq!(out.len(), N, "exactly the input count in the output");
@@ -217,7 +265,7 @@ async fn broker_down_during_produce_loses_nothing_and_duplicates_nothing() {
     for p in pending {
         p.await.unwrap();
     }
-    let got: Vec<UserEvent> = read_committed(&brokers, "events", &reg, N).await;
+    let (got, _): (Vec<UserEvent>, _) = read_committed(&brokers, "events", &reg, N).await;
     assert_eq!(got.len(), N, "exactly N: none lost, none duplicated");
     let ids: BTreeSet<String> = got.iter().map(|e| e.user_id.clone()).collect();
     assert_eq!(ids.len(), N);

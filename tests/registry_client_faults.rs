@@ -156,28 +156,35 @@ async fn registry_down_then_back_and_errors_are_not_cached() {
 
 #[tokio::test]
 async fn retries_span_a_restart() {
-    let port = free_port().await;
+    // Down: the first attempt's connection is accepted and closed unanswered, and nothing
+    // listens after it; the registry starts only once that attempt has failed.
+    let down = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = down.local_addr().unwrap().port();
     let url = format!("http://127.0.0.1:{port}");
     let mut cfg = fast(&url, 8);
     cfg.retry_base = Duration::from_millis(100);
     let c = RegistryClient::new(cfg).unwrap();
-    let starter = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
-        EmbeddedRegistry::start(
-            ServerConfig {
-                listen: format!("127.0.0.1:{port}").parse().unwrap(),
-                ..ServerConfig::default()
-            },
-            Arc::new(CompatibilityEngine),
-        )
+    let call = tokio::spawn(async move { c.schema_types().await });
+    let (first, _) = tokio::time::timeout(Duration::from_secs(10), down.accept())
         .await
-        .unwrap()
-    });
+        .expect("the client's first attempt")
+        .unwrap();
+    drop(first);
+    drop(down);
+    let server = EmbeddedRegistry::start(
+        ServerConfig {
+            listen: format!("127.0.0.1:{port}").parse().unwrap(),
+            ..ServerConfig::default()
+        },
+        Arc::new(CompatibilityEngine),
+    )
+    .await
+    .unwrap();
     assert_eq!(
-        c.schema_types().await.unwrap(),
+        call.await.unwrap().unwrap(),
         vec!["JSON", "PROTOBUF", "AVRO"]
     );
-    starter.await.unwrap().stop().await.unwrap();
+    server.stop().await.unwrap();
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use schemaflow::registry::{ClientConfig, RegistryClient, Schema, Version};
 use schemaflow::wire::SchemaId;
+use tokio::sync::Notify;
 
 fn serve(dir: &std::path::Path) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_schemaflow"))
@@ -43,33 +44,45 @@ async fn kill_9_during_a_burst_loses_no_acknowledged_schema() {
     cc.request_timeout = Duration::from_secs(5);
     let client = RegistryClient::new(cc).unwrap();
     let acked: Arc<Mutex<Vec<(usize, SchemaId)>>> = Arc::new(Mutex::new(Vec::new()));
+    let busy = Arc::new(Notify::new());
 
-    // 4 writers registering as fast as they can; the registry is killed mid-burst.
+    // 4 writers registering as fast as they can; the registry is killed mid-burst, once it
+    // has acknowledged KILL_AFTER registrations.
+    const KILL_AFTER: usize = 200;
     let mut tasks = Vec::new();
     for w in 0..4 {
-        let (client, acked) = (client.clone(), acked.clone());
+        let (client, acked, busy) = (client.clone(), acked.clone(), busy.clone());
         tasks.push(tokio::spawn(async move {
             for n in 0..10_000 {
                 let i = n * 4 + w;
                 match client.register(&format!("s{i}"), &schema(i), false).await {
-                    Ok((id, _)) => acked.lock().unwrap().push((i, id)),
+                    Ok((id, _)) => {
+                        let mut acked = acked.lock().unwrap();
+                        acked.push((i, id));
+                        if acked.len() == KILL_AFTER {
+                            busy.notify_one();
+                        }
+                    }
                     Err(_) => break, // the registry is gone
                 }
             }
         }));
     }
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    tokio::time::timeout(Duration::from_secs(60), busy.notified())
+        .await
+        .unwrap_or_else(|_| {
+            panic!(
+                "only {} registrations acknowledged within 60 s",
+                acked.lock().unwrap().len()
+            )
+        });
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
     for t in tasks {
         t.await.unwrap();
     }
     let acked = acked.lock().unwrap().clone();
-    assert!(
-        acked.len() >= 20,
-        "only {} registrations before the kill",
-        acked.len()
-    );
+    assert!(acked.len() >= KILL_AFTER);
 
     let (mut child, url) = serve(dir.path());
     let client = RegistryClient::new(ClientConfig::new(&url)).unwrap();
