@@ -77,7 +77,10 @@ fn only_avsc_and_proto_name_a_schema_type() {
 
 /// A one-route registry: every request is answered `404 40401` (no such subject) after its
 /// `Authorization` header is recorded.
-fn recording_registry() -> (String, Arc<Mutex<Vec<(String, Option<String>)>>>) {
+/// What the registry saw: each request line with its `Authorization` header.
+type Seen = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
+fn recording_registry() -> (String, Seen) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));
     let seen = Arc::new(Mutex::new(Vec::new()));
