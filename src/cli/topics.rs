@@ -1,4 +1,4 @@
-//! `schemaflow topics create|list` (Tansu and some managed clusters never auto-create topics).
+//! `schemaflow topics create|list` (some brokers and managed clusters never auto-create topics).
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -22,8 +22,8 @@ enum TopicsCommand {
         /// Topic name.
         #[arg(long)]
         topic: String,
-        /// Partitions.
-        #[arg(long, default_value_t = 1)]
+        /// Partitions (at least 1). An existing topic keeps its own count.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..))]
         partitions: i32,
     },
     /// List topics with their partition counts.
@@ -37,10 +37,24 @@ pub fn run(g: Global, a: TopicsArgs) -> ExitCode {
         block_on(async move {
             match a.command {
                 TopicsCommand::Create { topic, partitions } => {
+                    use schemaflow::admin::{topic_partitions, TopicState, METADATA_TIMEOUT};
+                    let state = topic_partitions(g.brokers(), &topic, &g.properties(), METADATA_TIMEOUT)
+                        .await
+                        .map_err(|e| CliError::io(format!("{e} (is the Kafka cluster at {} running? set --brokers or KAFKA_BROKERS)", g.brokers())))?;
+                    if let TopicState::Exists(existing) = state {
+                        if existing.len() != partitions as usize {
+                            eprintln!("schemaflow topics: warning: {topic} already has {} partition(s); --partitions {partitions} not applied", existing.len());
+                        }
+                        eprintln!(
+                            "topic {topic} already exists ({} partition(s))",
+                            existing.len()
+                        );
+                        return Ok(());
+                    }
                     schemaflow::admin::create_topic(g.brokers(), &topic, partitions)
                         .await
                         .map_err(|e| CliError::io(format!("{e} (is the Kafka cluster at {} running? set --brokers or KAFKA_BROKERS)", g.brokers())))?;
-                    eprintln!("topic {topic} ready ({partitions} partition(s))");
+                    eprintln!("topic {topic} created ({partitions} partition(s))");
                 }
                 TopicsCommand::List => {
                     let consumer: BaseConsumer = g
