@@ -50,6 +50,7 @@
 extern crate self as schemaflow;
 
 pub mod admin;
+mod avro;
 pub mod codec;
 pub mod compat;
 pub mod consumer;

@@ -221,12 +221,8 @@ pub fn match_message_indexes<'a>(
 /// Zig-zag varint of a 32-bit value (as Kafka's `ByteUtils.writeVarint`).
 #[inline]
 pub fn write_zigzag_varint(value: i32, buf: &mut Vec<u8>) {
-    let mut v = ((value << 1) ^ (value >> 31)) as u32;
-    while v >= 0x80 {
-        buf.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    buf.push(v as u8);
+    // Zig-zag of a 32-bit value is the same bytes as of its 64-bit widening: one writer.
+    crate::avro::write_long(i64::from(value), buf);
 }
 
 /// Read a zig-zag varint of a 32-bit value: at most 5 bytes, the last with at most 4 bits.

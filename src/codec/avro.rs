@@ -21,6 +21,8 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::avro_resolve::{ResolvePlan, Shortcut};
+use crate::avro::collect_named_types;
+pub use crate::avro::AvroDecodeError;
 use crate::error::{Error, Result};
 use crate::wire::{self, SchemaId};
 use crate::GeneratedSchema;
@@ -159,27 +161,33 @@ impl AvroSchema {
     }
 
     /// Deserialize an Avro datum written with exactly this schema.
-    pub fn read<T: DeserializeOwned>(&self, mut datum: &[u8]) -> std::result::Result<T, String> {
+    pub fn read<T: DeserializeOwned>(
+        &self,
+        mut datum: &[u8],
+    ) -> std::result::Result<T, AvroDecodeError> {
         self.read_from(&mut datum)
     }
 
     /// Deserialize from the front of `datum`, leaving the unread rest in it.
-    fn read_from<T: DeserializeOwned>(&self, datum: &mut &[u8]) -> std::result::Result<T, String> {
+    fn read_from<T: DeserializeOwned>(
+        &self,
+        datum: &mut &[u8],
+    ) -> std::result::Result<T, AvroDecodeError> {
         self.reader
             .borrow_dependent()
             .read_deser(datum)
-            .map_err(|e| e.to_string())
+            .map_err(|e| AvroDecodeError::Datum(e.to_string()))
     }
 
     /// Decode a datum into apache-avro's generic [`Value`](apache_avro::types::Value).
     pub fn read_value(
         &self,
         mut datum: &[u8],
-    ) -> std::result::Result<apache_avro::types::Value, String> {
+    ) -> std::result::Result<apache_avro::types::Value, AvroDecodeError> {
         self.reader
             .borrow_dependent()
             .read_value(&mut datum)
-            .map_err(|e| e.to_string())
+            .map_err(|e| AvroDecodeError::Datum(e.to_string()))
     }
 }
 
@@ -256,10 +264,10 @@ impl<T: Serialize + DeserializeOwned> AvroCodec<T> {
 
     /// Decode a datum (no frame) written with `writer`.
     pub fn decode_datum(&self, id: SchemaId, datum: &[u8], writer: &AvroSchema) -> Result<T> {
-        let fail = |reason: String| Error::DecodeAvro {
+        let fail = |e: AvroDecodeError| Error::DecodeAvro {
             type_name: self.schema.name().to_string(),
             schema_id: id,
-            reason,
+            reason: e.to_string(),
         };
         if writer.fingerprint() == self.schema.fingerprint() {
             return self.schema.read(datum).map_err(fail);
@@ -284,7 +292,7 @@ impl<T: Serialize + DeserializeOwned> AvroCodec<T> {
                         if rest.is_empty() {
                             Ok(v)
                         } else {
-                            Err(format!("{} unexpected bytes after the datum", rest.len()))
+                            Err(AvroDecodeError::TrailingBytes(rest.len()))
                         }
                     });
                     if scratch.capacity() <= MAX_SCRATCH {
@@ -353,38 +361,6 @@ fn schema_name(schema: &Schema) -> String {
         Schema::Enum(e) => e.name.fullname(None),
         Schema::Fixed(f) => f.name.fullname(None),
         other => format!("{:?}", apache_avro::schema::SchemaKind::from(other)).to_lowercase(),
-    }
-}
-
-/// Every named type (record, enum, fixed — also the fixed under a decimal, uuid or
-/// duration) defined in `schema`, by full name. The one walk the codecs and the compatibility
-/// checker share to resolve `Schema::Ref`s.
-pub(crate) fn collect_named_types<'a>(s: &'a Schema, out: &mut HashMap<String, &'a Schema>) {
-    use apache_avro::schema::{InnerDecimalSchema, UuidSchema};
-    match s {
-        Schema::Record(r) if out.insert(r.name.fullname(None), s).is_none() => {
-            for f in &r.fields {
-                collect_named_types(&f.schema, out);
-            }
-        }
-        Schema::Enum(e) => {
-            out.insert(e.name.fullname(None), s);
-        }
-        Schema::Fixed(f) | Schema::Duration(f) | Schema::Uuid(UuidSchema::Fixed(f)) => {
-            out.insert(f.name.fullname(None), s);
-        }
-        Schema::Decimal(d) => {
-            if let InnerDecimalSchema::Fixed(f) = &d.inner {
-                out.insert(f.name.fullname(None), s);
-            }
-        }
-        Schema::Array(a) => collect_named_types(&a.items, out),
-        Schema::Map(m) => collect_named_types(&m.types, out),
-        Schema::Union(u) => u
-            .variants()
-            .iter()
-            .for_each(|v| collect_named_types(v, out)),
-        _ => {}
     }
 }
 

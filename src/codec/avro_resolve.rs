@@ -11,15 +11,17 @@
 //! record fields matched by name (or reader alias), writer-only fields skipped, reader-only
 //! fields filled from their default (none → the plan fails); enum symbols by name, unknown
 //! ones to the reader's enum default; unions branch by branch; arrays and maps recursively;
-//! named types by unqualified name or reader alias; fixed sizes equal. Recursive types work.
+//! named types by [`crate::avro::names_match`] (Java's rule, the checker's too); fixed sizes
+//! equal. Recursive types work.
 
 use std::collections::HashMap;
 
-use apache_avro::schema::{EnumSchema, FixedSchema, RecordSchema, UnionSchema, UuidSchema};
-use apache_avro::schema::{InnerDecimalSchema, Schema};
-use serde_json::Value as Json;
+use apache_avro::schema::{RecordSchema, Schema, UnionSchema};
 
-use super::avro::collect_named_types;
+use crate::avro::{
+    collect_named_types, encode_default, full_name, names_match, promotable, read_int, read_len,
+    read_long, take, write_long, AvroDecodeError, Kind, Names, Phys,
+};
 
 /// A compiled writer→reader resolution.
 #[derive(Debug)]
@@ -98,26 +100,6 @@ enum Source {
     Default(Vec<u8>),
 }
 
-/// Physical view of a schema: logical types by their underlying type.
-enum Phys<'a> {
-    Null,
-    Boolean,
-    Int,
-    Long,
-    Float,
-    Double,
-    Bytes,
-    String,
-    Fixed(usize, Option<&'a FixedSchema>),
-    Enum(&'a EnumSchema),
-    Array(&'a Schema),
-    Map(&'a Schema),
-    Union(&'a UnionSchema),
-    Record(&'a RecordSchema),
-}
-
-type Names<'a> = HashMap<String, &'a Schema>;
-
 struct Builder<'a> {
     steps: Vec<Step>,
     named: HashMap<(String, String), usize>,
@@ -154,7 +136,7 @@ impl ResolvePlan {
 
     /// Validate that `rest` is exactly the trailing writer fields of a [`Shortcut::SkipTrailing`]
     /// plan (so corrupt or truncated tails are still errors).
-    pub fn validate_tail(&self, mut rest: &[u8]) -> Result<(), String> {
+    pub fn validate_tail(&self, mut rest: &[u8]) -> Result<(), AvroDecodeError> {
         let Shortcut::SkipTrailing(steps) = &self.shortcut else {
             return Ok(());
         };
@@ -166,7 +148,7 @@ impl ResolvePlan {
         if rest.is_empty() {
             Ok(())
         } else {
-            Err(format!("{} unexpected bytes after the datum", rest.len()))
+            Err(AvroDecodeError::TrailingBytes(rest.len()))
         }
     }
 
@@ -229,7 +211,7 @@ impl ResolvePlan {
 
     /// Transcode one datum: `input` written with the writer schema, output appended to `out`
     /// encoded with the reader schema. Corrupt input is an error, never a panic.
-    pub fn transcode(&self, input: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+    pub fn transcode(&self, input: &[u8], out: &mut Vec<u8>) -> Result<(), AvroDecodeError> {
         let mut cursor = input;
         self.run(self.root, &mut cursor, out, 0)
     }
@@ -240,18 +222,21 @@ impl ResolvePlan {
         input: &mut &[u8],
         out: &mut Vec<u8>,
         depth: u32,
-    ) -> Result<(), String> {
+    ) -> Result<(), AvroDecodeError> {
         if depth > MAX_DEPTH {
-            return Err("data nested too deeply".into());
+            return Err(AvroDecodeError::TooDeep);
         }
-        let step = self.steps.get(step).ok_or("internal: bad step")?;
+        let step = self
+            .steps
+            .get(step)
+            .ok_or(AvroDecodeError::Internal("bad step"))?;
         match step {
-            Step::Placeholder => return Err("internal: unfinished plan".into()),
+            Step::Placeholder => return Err(AvroDecodeError::Internal("unfinished plan")),
             Step::Null => {}
             Step::Boolean => {
                 let b = take(input, 1)?;
                 if b[0] > 1 {
-                    return Err(format!("invalid boolean byte {}", b[0]));
+                    return Err(AvroDecodeError::InvalidBoolean(b[0]));
                 }
                 out.push(b[0]);
             }
@@ -287,12 +272,11 @@ impl ResolvePlan {
                 match mapped {
                     Some(Some(r)) => write_long(i64::from(*r), out),
                     Some(None) => {
-                        return Err(format!(
-                            "enum symbol {} is not in the reader's enum, which has no default",
-                            writer_symbols[i as usize]
+                        return Err(AvroDecodeError::UnknownEnumSymbol(
+                            writer_symbols[i as usize].clone(),
                         ))
                     }
-                    None => return Err(format!("enum index {i} out of range")),
+                    None => return Err(AvroDecodeError::EnumIndexOutOfRange(i)),
                 }
             }
             Step::Array(item) | Step::Map(item) => {
@@ -303,13 +287,13 @@ impl ResolvePlan {
                         break;
                     }
                     if count < 0 {
-                        count = count.checked_neg().ok_or("invalid block count")?;
+                        count = count
+                            .checked_neg()
+                            .ok_or(AvroDecodeError::InvalidBlockCount(count))?;
                         read_long(input)?; // block size in bytes: not needed
                     }
                     if count as u64 > input.len() as u64 && !self.zero_width(*item) {
-                        return Err(format!(
-                            "block of {count} items exceeds the remaining input"
-                        ));
+                        return Err(AvroDecodeError::InvalidBlockCount(count));
                     }
                     write_long(count, out);
                     for _ in 0..count {
@@ -367,16 +351,16 @@ impl ResolvePlan {
                         write_long(i64::from(*r), out);
                         self.run(*s, input, out, depth + 1)?;
                     }
-                    Some(Err(e)) => return Err(e.clone()),
-                    None => return Err(format!("union branch {b} out of range")),
+                    Some(Err(e)) => return Err(AvroDecodeError::UnreadableBranch(e.clone())),
+                    None => return Err(AvroDecodeError::UnionBranchOutOfRange(b)),
                 }
             }
             Step::UnionToSingle(branches) => {
                 let b = read_int(input)?;
                 match usize::try_from(b).ok().and_then(|b| branches.get(b)) {
                     Some(Ok(s)) => self.run(*s, input, out, depth + 1)?,
-                    Some(Err(e)) => return Err(e.clone()),
-                    None => return Err(format!("union branch {b} out of range")),
+                    Some(Err(e)) => return Err(AvroDecodeError::UnreadableBranch(e.clone())),
+                    None => return Err(AvroDecodeError::UnionBranchOutOfRange(b)),
                 }
             }
             Step::SingleToUnion(r, s) => {
@@ -410,22 +394,19 @@ impl<'a> Builder<'a> {
     where
         'a: 's,
     {
-        match s {
-            Schema::Ref { name } => names
-                .get(&name.fullname(None))
-                .copied()
-                .ok_or_else(|| format!("unknown named type {}", name.fullname(None))),
-            other => Ok(other),
-        }
+        crate::avro::deref(s, names).ok_or_else(|| match s {
+            Schema::Ref { name } => format!("unknown named type {}", name.fullname(None)),
+            _ => "unknown named type".to_string(),
+        })
     }
 
     fn build(&mut self, w: &'a Schema, r: &'a Schema, path: &str) -> Result<usize, String> {
         let w = self.deref(w, &self.wnames.clone())?;
         let r = self.deref(r, &self.rnames.clone())?;
-        let (wp, rp) = (phys(w), phys(r));
+        let (wp, rp) = (Phys::of(w), Phys::of(r));
 
         // Named types: memoize (also what makes recursive types terminate).
-        let key = match (named_full(w), named_full(r)) {
+        let key = match (full_name(w), full_name(r)) {
             (Some(a), Some(b)) => Some((a, b)),
             _ => None,
         };
@@ -489,27 +470,26 @@ impl<'a> Builder<'a> {
             (Phys::Float, Phys::Double) => Step::FloatToDouble,
             (Phys::Double, Phys::Double) => Step::Double,
             (Phys::Bytes | Phys::String, Phys::Bytes | Phys::String) => Step::LengthPrefixed,
-            (Phys::Fixed(ws, wf), Phys::Fixed(rs, rf)) => {
-                if let (Some(wf), Some(rf)) = (wf, rf) {
-                    if !names_match(wf.name.name(), &rf.name, &rf.aliases) {
-                        return Err(format!(
-                            "{}: fixed {} cannot be read as fixed {}",
-                            show(path),
-                            wf.name.fullname(None),
-                            rf.name.fullname(None)
-                        ));
-                    }
+            (Phys::Fixed(wf), Phys::Fixed(rf)) => {
+                if !names_match(&rf.name, &rf.aliases, &wf.name) {
+                    return Err(format!(
+                        "{}: fixed {} cannot be read as fixed {}",
+                        show(path),
+                        wf.name.fullname(None),
+                        rf.name.fullname(None)
+                    ));
                 }
+                let (ws, rs) = (wf.size, rf.size);
                 if ws != rs {
                     return Err(format!(
                         "{}: fixed size {ws} cannot be read as size {rs}",
                         show(path)
                     ));
                 }
-                Step::Fixed(*ws)
+                Step::Fixed(ws)
             }
             (Phys::Enum(we), Phys::Enum(re)) => {
-                if !names_match(we.name.name(), &re.name, &re.aliases) {
+                if !names_match(&re.name, &re.aliases, &we.name) {
                     return Err(format!(
                         "{}: enum {} cannot be read as enum {}",
                         show(path),
@@ -546,7 +526,7 @@ impl<'a> Builder<'a> {
                 Step::Map(s)
             }
             (Phys::Record(wr), Phys::Record(rr)) => {
-                if !names_match(wr.name.name(), &rr.name, &rr.aliases) {
+                if !names_match(&rr.name, &rr.aliases, &wr.name) {
                     return Err(format!(
                         "{}: record {} cannot be read as record {}",
                         show(path),
@@ -617,7 +597,7 @@ impl<'a> Builder<'a> {
                 ));
             };
             let mut bytes = Vec::new();
-            encode_default(&rf.schema, default, &self.rnames, &mut bytes, 0)
+            encode_default(&rf.schema, default, &self.rnames, &mut bytes)
                 .map_err(|e| format!("{}/fields/{}: invalid default: {e}", show(path), rf.name))?;
             defaults[ri] = Some(bytes);
         }
@@ -663,11 +643,11 @@ impl<'a> Builder<'a> {
             .iter()
             .map(|b| self.deref(b, &self.rnames).unwrap_or(b))
             .collect();
-        let wp = phys(w);
+        let wp = Phys::of(w);
         // 1. same kind and, for named types, same full name
         for (i, rb) in rbs.iter().enumerate() {
-            if same_kind(&wp, &phys(rb)) {
-                match (named_full(w), named_full(rb)) {
+            if same_kind(&wp, &Phys::of(rb)) {
+                match (full_name(w), full_name(rb)) {
                     (Some(a), Some(b)) if a != b => {}
                     _ => return Some(i),
                 }
@@ -675,127 +655,33 @@ impl<'a> Builder<'a> {
         }
         // 2. same kind, unqualified name or alias
         for (i, rb) in rbs.iter().enumerate() {
-            if same_kind(&wp, &phys(rb)) {
+            if same_kind(&wp, &Phys::of(rb)) {
                 return Some(i);
             }
         }
         // 3. promotions
-        rbs.iter().position(|rb| promotable(&wp, &phys(rb)))
+        rbs.iter()
+            .position(|rb| promotable(wp.kind(), Kind::of(rb)))
     }
 }
 
 fn same_kind(a: &Phys<'_>, b: &Phys<'_>) -> bool {
-    matches!(
-        (a, b),
-        (Phys::Null, Phys::Null)
-            | (Phys::Boolean, Phys::Boolean)
-            | (Phys::Int, Phys::Int)
-            | (Phys::Long, Phys::Long)
-            | (Phys::Float, Phys::Float)
-            | (Phys::Double, Phys::Double)
-            | (Phys::Bytes, Phys::Bytes)
-            | (Phys::String, Phys::String)
-            | (Phys::Array(_), Phys::Array(_))
-            | (Phys::Map(_), Phys::Map(_))
-    ) || match (a, b) {
-        (Phys::Fixed(_, Some(x)), Phys::Fixed(_, Some(y))) => {
-            names_match(x.name.name(), &y.name, &y.aliases)
+    match (a, b) {
+        (Phys::Fixed(x), Phys::Fixed(y)) => names_match(&y.name, &y.aliases, &x.name),
+        (Phys::Enum(x), Phys::Enum(y)) => names_match(&y.name, &y.aliases, &x.name),
+        (Phys::Record(x), Phys::Record(y)) => names_match(&y.name, &y.aliases, &x.name),
+        (Phys::Union(_), _) | (_, Phys::Union(_)) | (Phys::Unknown, _) | (_, Phys::Unknown) => {
+            false
         }
-        (Phys::Fixed(n, _), Phys::Fixed(m, _)) => n == m,
-        (Phys::Enum(x), Phys::Enum(y)) => names_match(x.name.name(), &y.name, &y.aliases),
-        (Phys::Record(x), Phys::Record(y)) => names_match(x.name.name(), &y.name, &y.aliases),
-        _ => false,
-    }
-}
-
-fn promotable(w: &Phys<'_>, r: &Phys<'_>) -> bool {
-    matches!(
-        (w, r),
-        (Phys::Int, Phys::Long | Phys::Float | Phys::Double)
-            | (Phys::Long, Phys::Float | Phys::Double)
-            | (Phys::Float, Phys::Double)
-            | (Phys::String, Phys::Bytes)
-            | (Phys::Bytes, Phys::String)
-    )
-}
-
-fn names_match(
-    writer_unqualified: &str,
-    reader: &apache_avro::schema::Name,
-    aliases: &Option<Vec<apache_avro::schema::Alias>>,
-) -> bool {
-    reader.name() == writer_unqualified
-        || aliases
-            .as_ref()
-            .is_some_and(|a| a.iter().any(|al| al.name() == writer_unqualified))
-}
-
-fn phys(s: &Schema) -> Phys<'_> {
-    match s {
-        Schema::Null => Phys::Null,
-        Schema::Boolean => Phys::Boolean,
-        Schema::Int | Schema::Date | Schema::TimeMillis => Phys::Int,
-        Schema::Long
-        | Schema::TimeMicros
-        | Schema::TimestampMillis
-        | Schema::TimestampMicros
-        | Schema::TimestampNanos
-        | Schema::LocalTimestampMillis
-        | Schema::LocalTimestampMicros
-        | Schema::LocalTimestampNanos => Phys::Long,
-        Schema::Float => Phys::Float,
-        Schema::Double => Phys::Double,
-        Schema::Bytes | Schema::BigDecimal | Schema::Uuid(UuidSchema::Bytes) => Phys::Bytes,
-        Schema::String | Schema::Uuid(UuidSchema::String) => Phys::String,
-        Schema::Decimal(d) => match &d.inner {
-            InnerDecimalSchema::Bytes => Phys::Bytes,
-            InnerDecimalSchema::Fixed(f) => Phys::Fixed(f.size, Some(f)),
-        },
-        Schema::Uuid(UuidSchema::Fixed(f)) | Schema::Duration(f) | Schema::Fixed(f) => {
-            Phys::Fixed(f.size, Some(f))
-        }
-        Schema::Enum(e) => Phys::Enum(e),
-        Schema::Array(a) => Phys::Array(&a.items),
-        Schema::Map(m) => Phys::Map(&m.types),
-        Schema::Union(u) => Phys::Union(u),
-        Schema::Record(r) => Phys::Record(r),
-        // Unresolved references are dereferenced before `phys` is called.
-        Schema::Ref { .. } => Phys::Null,
-    }
-}
-
-fn named_full(s: &Schema) -> Option<String> {
-    match s {
-        Schema::Record(r) => Some(r.name.fullname(None)),
-        Schema::Enum(e) => Some(e.name.fullname(None)),
-        Schema::Fixed(f) => Some(f.name.fullname(None)),
-        _ => None,
+        _ => a.kind() == b.kind(),
     }
 }
 
 fn kind_name(s: &Schema) -> String {
-    match named_full(s) {
-        Some(n) => format!("{} {n}", kind_word(s)),
-        None => kind_word(s).to_string(),
-    }
-}
-
-fn kind_word(s: &Schema) -> &'static str {
-    match phys(s) {
-        Phys::Null => "null",
-        Phys::Boolean => "boolean",
-        Phys::Int => "int",
-        Phys::Long => "long",
-        Phys::Float => "float",
-        Phys::Double => "double",
-        Phys::Bytes => "bytes",
-        Phys::String => "string",
-        Phys::Fixed(..) => "fixed",
-        Phys::Enum(_) => "enum",
-        Phys::Array(_) => "array",
-        Phys::Map(_) => "map",
-        Phys::Union(_) => "union",
-        Phys::Record(_) => "record",
+    let word = Kind::of(s).word();
+    match full_name(s) {
+        Some(n) => format!("{word} {n}"),
+        None => word.to_string(),
     }
 }
 
@@ -805,163 +691,6 @@ fn show(path: &str) -> &str {
     } else {
         path
     }
-}
-
-/// Encode a field default (JSON, as in the schema) in Avro binary for `schema`.
-fn encode_default(
-    schema: &Schema,
-    json: &Json,
-    names: &Names<'_>,
-    out: &mut Vec<u8>,
-    depth: u32,
-) -> Result<(), String> {
-    if depth > MAX_DEPTH {
-        return Err("default nested too deeply".into());
-    }
-    let schema = match schema {
-        Schema::Ref { name } => *names
-            .get(&name.fullname(None))
-            .ok_or_else(|| format!("unknown type {}", name.fullname(None)))?,
-        s => s,
-    };
-    let bad = || format!("{json} is not a valid default for {}", kind_word(schema));
-    match phys(schema) {
-        Phys::Null => json.is_null().then_some(()).ok_or_else(bad)?,
-        Phys::Boolean => out.push(u8::from(json.as_bool().ok_or_else(bad)?)),
-        Phys::Int | Phys::Long => write_long(json.as_i64().ok_or_else(bad)?, out),
-        Phys::Float => {
-            out.extend_from_slice(&(json.as_f64().ok_or_else(bad)? as f32).to_le_bytes())
-        }
-        Phys::Double => out.extend_from_slice(&json.as_f64().ok_or_else(bad)?.to_le_bytes()),
-        Phys::String => {
-            let s = json.as_str().ok_or_else(bad)?;
-            write_long(s.len() as i64, out);
-            out.extend_from_slice(s.as_bytes());
-        }
-        Phys::Bytes => {
-            let b = json_bytes(json).ok_or_else(bad)?;
-            write_long(b.len() as i64, out);
-            out.extend_from_slice(&b);
-        }
-        Phys::Fixed(n, _) => {
-            let b = json_bytes(json).ok_or_else(bad)?;
-            if b.len() != n {
-                return Err(bad());
-            }
-            out.extend_from_slice(&b);
-        }
-        Phys::Enum(e) => {
-            let s = json.as_str().ok_or_else(bad)?;
-            let i = e.symbols.iter().position(|x| x == s).ok_or_else(bad)?;
-            write_long(i as i64, out);
-        }
-        Phys::Array(items) => {
-            let arr = json.as_array().ok_or_else(bad)?;
-            if !arr.is_empty() {
-                write_long(arr.len() as i64, out);
-                for v in arr {
-                    encode_default(items, v, names, out, depth + 1)?;
-                }
-            }
-            out.push(0);
-        }
-        Phys::Map(values) => {
-            let obj = json.as_object().ok_or_else(bad)?;
-            if !obj.is_empty() {
-                write_long(obj.len() as i64, out);
-                for (k, v) in obj {
-                    write_long(k.len() as i64, out);
-                    out.extend_from_slice(k.as_bytes());
-                    encode_default(values, v, names, out, depth + 1)?;
-                }
-            }
-            out.push(0);
-        }
-        Phys::Union(u) => {
-            // The default is for the first branch; accept any branch it fits, first wins.
-            let mut last = bad();
-            for (i, b) in u.variants().iter().enumerate() {
-                let mut tmp = Vec::new();
-                write_long(i as i64, &mut tmp);
-                match encode_default(b, json, names, &mut tmp, depth + 1) {
-                    Ok(()) => {
-                        out.extend_from_slice(&tmp);
-                        return Ok(());
-                    }
-                    Err(e) => last = e,
-                }
-            }
-            return Err(last);
-        }
-        Phys::Record(r) => {
-            let obj = json.as_object().ok_or_else(bad)?;
-            for f in &r.fields {
-                let v = obj
-                    .get(&f.name)
-                    .or(f.default.as_ref())
-                    .ok_or_else(|| format!("default record lacks field `{}`", f.name))?;
-                encode_default(&f.schema, v, names, out, depth + 1)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Avro JSON for bytes/fixed: a string whose code points 0–255 are the bytes.
-fn json_bytes(json: &Json) -> Option<Vec<u8>> {
-    json.as_str()?
-        .chars()
-        .map(|c| u8::try_from(u32::from(c)).ok())
-        .collect()
-}
-
-fn take<'i>(input: &mut &'i [u8], n: usize) -> Result<&'i [u8], String> {
-    if input.len() < n {
-        return Err(format!(
-            "truncated data: needed {n} bytes, {} left",
-            input.len()
-        ));
-    }
-    let (head, tail) = input.split_at(n);
-    *input = tail;
-    Ok(head)
-}
-
-fn read_long(input: &mut &[u8]) -> Result<i64, String> {
-    let mut value: u64 = 0;
-    for i in 0..10 {
-        let Some((&b, rest)) = input.split_first() else {
-            return Err("truncated varint".into());
-        };
-        *input = rest;
-        if i == 9 && b > 1 {
-            return Err("overlong varint".into());
-        }
-        value |= u64::from(b & 0x7f) << (7 * i);
-        if b & 0x80 == 0 {
-            return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
-        }
-    }
-    Err("overlong varint".into())
-}
-
-fn read_int(input: &mut &[u8]) -> Result<i32, String> {
-    let v = read_long(input)?;
-    i32::try_from(v).map_err(|_| format!("int value {v} out of range"))
-}
-
-fn read_len(input: &mut &[u8]) -> Result<usize, String> {
-    let v = read_long(input)?;
-    usize::try_from(v).map_err(|_| format!("negative length {v}"))
-}
-
-fn write_long(v: i64, out: &mut Vec<u8>) {
-    let mut z = ((v << 1) ^ (v >> 63)) as u64;
-    while z >= 0x80 {
-        out.push((z as u8) | 0x80);
-        z >>= 7;
-    }
-    out.push(z as u8);
 }
 
 #[cfg(test)]
@@ -1195,6 +924,53 @@ mod tests {
             ResolvePlan::new(&v1, &swapped).unwrap().shortcut(),
             &Shortcut::None
         );
+    }
+
+    /// The runtime (this plan) and the checker answer alias questions by one rule
+    /// ([`crate::avro::names_match`], Java's): a rename the checker rejects is one the codec
+    /// cannot read, and the other way round.
+    #[test]
+    fn runtime_and_checker_agree_on_renames() {
+        use crate::compat::avro::{differences, AvroCompatSchema};
+        use crate::compat::SchemaInput;
+        let rec = |name: &str, aliases: &str| {
+            format!(
+                r#"{{"type":"record","name":"{name}"{aliases},"fields":[{{"name":"a","type":"int"}}]}}"#
+            )
+        };
+        let en = |name: &str, aliases: &str| {
+            format!(r#"{{"type":"enum","name":"{name}"{aliases},"symbols":["X"]}}"#)
+        };
+        let fx = |name: &str, aliases: &str| {
+            format!(r#"{{"type":"fixed","name":"{name}"{aliases},"size":2}}"#)
+        };
+        // (reader name, reader aliases, writer name, readable)
+        let cases = [
+            ("a.R", "", "a.R", true),
+            ("b.R", "", "a.R", true), // namespace change: unqualified names equal (Java)
+            ("a.S", r#","aliases":["R"]"#, "a.R", true), // alias in the reader's namespace
+            ("b.S", r#","aliases":["a.R"]"#, "a.R", true), // fully qualified alias
+            ("b.S", r#","aliases":["R"]"#, "a.R", false), // alias means b.R, not a.R
+            ("b.S", r#","aliases":["c.R"]"#, "a.R", false), // same short name, other type
+            ("a.S", "", "a.R", false),
+        ];
+        for make in [rec, en, fx] {
+            for (rname, aliases, wname, readable) in cases {
+                let (r, w) = (make(rname, aliases), make(wname, ""));
+                let runtime = ResolvePlan::new(
+                    &Schema::parse_str(&w).unwrap(),
+                    &Schema::parse_str(&r).unwrap(),
+                )
+                .is_ok();
+                let input = |text: &str| {
+                    AvroCompatSchema::parse(&SchemaInput::new(crate::SchemaType::Avro, text, "t"))
+                        .unwrap()
+                };
+                let checker = differences(&input(&r), &input(&w), "reader", "writer").is_empty();
+                assert_eq!(runtime, readable, "runtime: reader {r} writer {w}");
+                assert_eq!(checker, readable, "checker: reader {r} writer {w}");
+            }
+        }
     }
 
     #[test]

@@ -11,9 +11,10 @@
 //! 2. A reader **union** reads a non-union writer when some branch of it does, else
 //!    `MISSING_UNION_BRANCH`.
 //! 3. Same type: primitives match; **arrays** and **maps** compare items/values
-//!    (`/items`, `/values`); **records**, **enums** and **fixed** compare names (the reader's
-//!    unqualified name or one of its aliases must equal the writer's unqualified name, else
-//!    `NAME_MISMATCH` at `/name`); fixed sizes must be equal (`FIXED_SIZE_MISMATCH` at `/size`);
+//!    (`/items`, `/values`); **records**, **enums** and **fixed** compare names by
+//!    [`crate::avro::names_match`], the rule the codec's resolution uses too (the unqualified
+//!    names are equal, or the writer's full name is one of the reader's aliases, qualified
+//!    with the reader's namespace), else `NAME_MISMATCH` at `/name`; fixed sizes must be equal (`FIXED_SIZE_MISMATCH` at `/size`);
 //!    writer enum symbols missing from the reader's enum are `MISSING_ENUM_SYMBOLS`
 //!    (`/symbols`) unless the reader's enum has a default; each reader record field is looked
 //!    up in the writer's record by name, then by the reader field's aliases: found, their types
@@ -28,18 +29,19 @@
 //! types terminate: a (reader, writer) pair already under comparison counts as compatible.
 //! All differences are reported, not just the first.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use apache_avro::schema::{Alias, Name, RecordSchema, Schema, UnionSchema};
+use apache_avro::schema::{Name, RecordSchema, Schema, UnionSchema};
 
 use super::{Difference, SchemaInput};
+use crate::avro::{collect_named_types, full_name, names_match, promotable, Kind, Names, Phys};
 use crate::error::{Error, Result};
 
-/// A parsed Avro schema with its named types (its own and its references').
+/// A parsed Avro schema with the schemas it references.
 #[derive(Debug)]
 pub struct AvroCompatSchema {
     root: Schema,
-    names: HashMap<String, Schema>,
+    refs: Vec<Schema>,
 }
 
 impl AvroCompatSchema {
@@ -61,18 +63,22 @@ impl AvroCompatSchema {
             )
             .map_err(|e| err(e.to_string()))?
         };
-        let mut found = HashMap::new();
-        for r in &refs {
-            crate::codec::avro::collect_named_types(r, &mut found);
-        }
-        crate::codec::avro::collect_named_types(&root, &mut found);
-        let names = found.into_iter().map(|(k, v)| (k, v.clone())).collect();
-        Ok(AvroCompatSchema { root, names })
+        Ok(AvroCompatSchema { root, refs })
     }
 
     /// The parsed schema.
     pub fn schema(&self) -> &Schema {
         &self.root
+    }
+
+    /// Its named types and its references'.
+    fn names(&self) -> Names<'_> {
+        let mut found = Names::new();
+        for r in &self.refs {
+            collect_named_types(r, &mut found);
+        }
+        collect_named_types(&self.root, &mut found);
+        found
     }
 }
 
@@ -84,9 +90,10 @@ pub fn differences(
     reader_role: &str,
     writer_role: &str,
 ) -> Vec<Difference> {
+    let (rnames, wnames) = (reader.names(), writer.names());
     let mut c = Checker {
-        rnames: &reader.names,
-        wnames: &writer.names,
+        rnames: &rnames,
+        wnames: &wnames,
         in_progress: HashSet::new(),
         out: Vec::new(),
         reader_role,
@@ -97,100 +104,6 @@ pub fn differences(
     c.out
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Null,
-    Boolean,
-    Int,
-    Long,
-    Float,
-    Double,
-    Bytes,
-    String,
-    Fixed,
-    Enum,
-    Array,
-    Map,
-    Union,
-    Record,
-    Unknown,
-}
-
-impl Kind {
-    fn word(self) -> &'static str {
-        match self {
-            Kind::Null => "null",
-            Kind::Boolean => "boolean",
-            Kind::Int => "int",
-            Kind::Long => "long",
-            Kind::Float => "float",
-            Kind::Double => "double",
-            Kind::Bytes => "bytes",
-            Kind::String => "string",
-            Kind::Fixed => "fixed",
-            Kind::Enum => "enum",
-            Kind::Array => "array",
-            Kind::Map => "map",
-            Kind::Union => "union",
-            Kind::Record => "record",
-            Kind::Unknown => "unknown type",
-        }
-    }
-}
-
-fn kind(s: &Schema) -> Kind {
-    use apache_avro::schema::{InnerDecimalSchema, UuidSchema};
-    match s {
-        Schema::Null => Kind::Null,
-        Schema::Boolean => Kind::Boolean,
-        Schema::Int | Schema::Date | Schema::TimeMillis => Kind::Int,
-        Schema::Long
-        | Schema::TimeMicros
-        | Schema::TimestampMillis
-        | Schema::TimestampMicros
-        | Schema::TimestampNanos
-        | Schema::LocalTimestampMillis
-        | Schema::LocalTimestampMicros
-        | Schema::LocalTimestampNanos => Kind::Long,
-        Schema::Float => Kind::Float,
-        Schema::Double => Kind::Double,
-        Schema::Bytes | Schema::BigDecimal | Schema::Uuid(UuidSchema::Bytes) => Kind::Bytes,
-        Schema::String | Schema::Uuid(UuidSchema::String) => Kind::String,
-        Schema::Decimal(d) => match &d.inner {
-            InnerDecimalSchema::Bytes => Kind::Bytes,
-            InnerDecimalSchema::Fixed(_) => Kind::Fixed,
-        },
-        Schema::Uuid(UuidSchema::Fixed(_)) | Schema::Duration(_) | Schema::Fixed(_) => Kind::Fixed,
-        Schema::Enum(_) => Kind::Enum,
-        Schema::Array(_) => Kind::Array,
-        Schema::Map(_) => Kind::Map,
-        Schema::Union(_) => Kind::Union,
-        Schema::Record(_) => Kind::Record,
-        Schema::Ref { .. } => Kind::Unknown,
-    }
-}
-
-/// Name, aliases and size of a fixed (also under decimal, uuid and duration).
-fn fixed_of(s: &Schema) -> Option<&apache_avro::schema::FixedSchema> {
-    use apache_avro::schema::{InnerDecimalSchema, UuidSchema};
-    match s {
-        Schema::Fixed(f) | Schema::Duration(f) | Schema::Uuid(UuidSchema::Fixed(f)) => Some(f),
-        Schema::Decimal(d) => match &d.inner {
-            InnerDecimalSchema::Fixed(f) => Some(f),
-            InnerDecimalSchema::Bytes => None,
-        },
-        _ => None,
-    }
-}
-
-fn full_name(s: &Schema) -> Option<String> {
-    match s {
-        Schema::Record(r) => Some(r.name.fullname(None)),
-        Schema::Enum(e) => Some(e.name.fullname(None)),
-        other => fixed_of(other).map(|f| f.name.fullname(None)),
-    }
-}
-
 fn describe(s: &Schema) -> String {
     match full_name(s) {
         Some(n) => format!("{} {n}", kind(s).word()),
@@ -198,30 +111,9 @@ fn describe(s: &Schema) -> String {
     }
 }
 
-/// Java's rule: the reader's unqualified name equals the writer's, or one of the reader's
-/// aliases (qualified with the reader's namespace when it has none) is the writer's full name.
-fn names_match(reader: &Name, aliases: &Option<Vec<Alias>>, writer: &Name) -> bool {
-    reader.name() == writer.name()
-        || aliases
-            .iter()
-            .flatten()
-            .any(|a| a.fullname(reader.namespace()) == writer.fullname(None))
-}
-
-fn promotable(reader: Kind, writer: Kind) -> bool {
-    matches!(
-        (writer, reader),
-        (Kind::Int, Kind::Long | Kind::Float | Kind::Double)
-            | (Kind::Long, Kind::Float | Kind::Double)
-            | (Kind::Float, Kind::Double)
-            | (Kind::String, Kind::Bytes)
-            | (Kind::Bytes, Kind::String)
-    )
-}
-
 struct Checker<'a> {
-    rnames: &'a HashMap<String, Schema>,
-    wnames: &'a HashMap<String, Schema>,
+    rnames: &'a Names<'a>,
+    wnames: &'a Names<'a>,
     in_progress: HashSet<(String, String)>,
     out: Vec<Difference>,
     reader_role: &'a str,
@@ -241,11 +133,12 @@ fn show(path: &[String]) -> String {
     }
 }
 
-fn deref<'s>(s: &'s Schema, names: &'s HashMap<String, Schema>) -> &'s Schema {
-    match s {
-        Schema::Ref { name } => names.get(&name.fullname(None)).unwrap_or(s),
-        other => other,
-    }
+fn deref<'s>(s: &'s Schema, names: &Names<'s>) -> &'s Schema {
+    crate::avro::deref(s, names).unwrap_or(s)
+}
+
+fn kind(s: &Schema) -> Kind {
+    Kind::of(s)
 }
 
 impl<'a> Checker<'a> {
@@ -320,7 +213,7 @@ impl<'a> Checker<'a> {
             return;
         }
         if rk != wk {
-            if !promotable(rk, wk) {
+            if !promotable(wk, rk) {
                 self.push(
                     "TYPE_MISMATCH",
                     path,
@@ -384,7 +277,7 @@ impl<'a> Checker<'a> {
                 self.record_fields(r, w, path);
             }
             _ if rk == Kind::Fixed => {
-                if let (Some(r), Some(w)) = (fixed_of(reader), fixed_of(writer)) {
+                if let (Phys::Fixed(r), Phys::Fixed(w)) = (Phys::of(reader), Phys::of(writer)) {
                     if !names_match(&r.name, &r.aliases, &w.name) {
                         self.name_mismatch(reader, &r.name, &w.name, path);
                     }

@@ -36,8 +36,6 @@ pub(super) enum Mode {
     Natural,
     /// Avro's JSON encoding (unions wrapped as `{"type": value}`).
     Avro,
-    /// A field default from the schema: Avro JSON, but a union takes its first branch.
-    Default,
 }
 
 /// A failure: where in the JSON, and why.
@@ -114,19 +112,7 @@ fn mismatch(path: &[Seg<'_>], expected: &str, json: &Json) -> Fail {
     )
 }
 
-fn put_long(v: i64, out: &mut Vec<u8>) {
-    let mut n = ((v << 1) ^ (v >> 63)) as u64;
-    while n >= 0x80 {
-        out.push((n as u8) | 0x80);
-        n >>= 7;
-    }
-    out.push(n as u8);
-}
-
-fn put_bytes(b: &[u8], out: &mut Vec<u8>) {
-    put_long(b.len() as i64, out);
-    out.extend_from_slice(b);
-}
+use crate::avro::{write_bytes as put_bytes, write_long as put_long};
 
 /// The JSON-to-Avro encoder of one schema: its named types, for references.
 pub(super) struct Encoder<'s> {
@@ -137,7 +123,7 @@ impl<'s> Encoder<'s> {
     /// Index the named types of `root`.
     pub(super) fn new(root: &'s Schema) -> Self {
         let mut names = HashMap::new();
-        crate::codec::avro::collect_named_types(root, &mut names);
+        crate::avro::collect_named_types(root, &mut names);
         Encoder { names }
     }
 
@@ -398,13 +384,6 @@ impl<'s> Encoder<'s> {
         's: 'a,
     {
         match mode {
-            Mode::Default => match u.variants().first() {
-                Some(first) => {
-                    put_long(0, out);
-                    self.value(json, first, Mode::Default, path, out)
-                }
-                None => Err(fail(path, "the union has no branches")),
-            },
             Mode::Avro => self.avro_union(json, u, path, out),
             Mode::Natural => self.natural_union(json, u, path, out),
         }
@@ -445,15 +424,20 @@ impl<'s> Encoder<'s> {
             path.push(Seg::Key(&field.name));
             match (obj.get(&field.name), &field.default) {
                 (Some(v), _) => self.value(v, &field.schema, mode, path, out)?,
-                (None, Some(default)) => self
-                    .value(default, &field.schema, Mode::Default, path, out)
-                    .map_err(|e| Fail {
-                        reason: format!(
-                            "field {:?} is missing and its default does not fit its schema: {}",
-                            field.name, e.reason
-                        ),
-                        ..e
-                    })?,
+                (None, Some(default)) => {
+                    let mark = out.len();
+                    crate::avro::encode_default(&field.schema, default, &self.names, out)
+                        .map_err(|e| {
+                            out.truncate(mark);
+                            fail(
+                                path,
+                                format!(
+                                    "field {:?} is missing and its default does not fit its schema: {e}",
+                                    field.name
+                                ),
+                            )
+                        })?
+                }
                 (None, None) => {
                     return Err(fail(
                         path,
@@ -899,7 +883,7 @@ fn decimal(
     let text = match (json, mode) {
         (Json::Number(n), _) => n.to_string(),
         (Json::String(s), Mode::Natural) => s.clone(),
-        (Json::String(_), Mode::Avro | Mode::Default) => {
+        (Json::String(_), Mode::Avro) => {
             // Avro JSON: the two's-complement bytes themselves, written as given.
             let raw = code_points(json, path)?;
             match &d.inner {

@@ -203,15 +203,13 @@ fn json_path(path: &serde_path_to_error::Path) -> String {
 /// Decode an Avro frame written with `writer` to natural JSON.
 pub fn avro_frame_to_json(frame: &[u8], writer: &AvroSchema) -> Result<(SchemaId, Json)> {
     let (id, datum) = wire::read_header(frame)?;
-    let value = writer
-        .read_value(datum)
-        .map_err(|reason| Error::DecodeAvro {
-            type_name: writer.name().to_string(),
-            schema_id: id,
-            reason,
-        })?;
+    let value = writer.read_value(datum).map_err(|e| Error::DecodeAvro {
+        type_name: writer.name().to_string(),
+        schema_id: id,
+        reason: e.to_string(),
+    })?;
     let mut names = HashMap::new();
-    crate::codec::avro::collect_named_types(writer.schema(), &mut names);
+    crate::avro::collect_named_types(writer.schema(), &mut names);
     Ok((id, avro_value_to_json(&value, writer.schema(), &names)))
 }
 
@@ -220,10 +218,7 @@ fn bytes_json(b: &[u8]) -> Json {
 }
 
 fn avro_value_to_json(value: &Value, schema: &Schema, names: &HashMap<String, &Schema>) -> Json {
-    let schema = match schema {
-        Schema::Ref { name } => names.get(&name.fullname(None)).copied().unwrap_or(schema),
-        s => s,
-    };
+    let schema = crate::avro::deref(schema, names).unwrap_or(schema);
     match value {
         Value::Null => Json::Null,
         Value::Boolean(b) => json!(b),
