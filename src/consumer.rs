@@ -320,6 +320,9 @@ pub struct TypedConsumer<V> {
     config: ConsumerConfig,
     counters: Arc<Counters>,
     listener: Option<EventListener>,
+    /// Set when shutdown is asked for while a record is in hand: cuts environment retries short.
+    stop_retrying: std::sync::atomic::AtomicBool,
+    stop_notify: tokio::sync::Notify,
     _value: PhantomData<fn() -> V>,
 }
 
@@ -389,6 +392,8 @@ impl<V: FromFrame> TypedConsumer<V> {
             config,
             counters: Arc::new(Counters::default()),
             listener: None,
+            stop_retrying: std::sync::atomic::AtomicBool::new(false),
+            stop_notify: tokio::sync::Notify::new(),
             _value: PhantomData,
         })
     }
@@ -497,7 +502,39 @@ impl<V: FromFrame> TypedConsumer<V> {
                 }
             };
             last_record = tokio::time::Instant::now();
-            if let Err(e) = self.process(&msg, &mut handler).await {
+            // Shutdown while a record is in hand: a handler in progress is finished, but an
+            // environment retry (up to `environment_retry_timeout`) is cut short — the record is
+            // then not stored, so it is read again after the restart.
+            let outcome = {
+                let process = self.process(&msg, &mut handler);
+                tokio::pin!(process);
+                let mut asked = false;
+                loop {
+                    tokio::select! {
+                        biased;
+                        r = &mut process => break r,
+                        () = &mut shutdown, if !asked => {
+                            asked = true;
+                            self.stop_retrying.store(true, Ordering::SeqCst);
+                            self.stop_notify.notify_one();
+                        }
+                    }
+                }
+            };
+            if self.stop_retrying.load(Ordering::SeqCst) {
+                match outcome {
+                    Ok(()) => {}
+                    Err(Error::Environment { .. }) => break Ok(()),
+                    Err(e) => break Err(e),
+                }
+                if self.config.commit_offsets {
+                    let _ = self
+                        .consumer
+                        .store_offset(msg.topic(), msg.partition(), msg.offset());
+                }
+                break Ok(());
+            }
+            if let Err(e) = outcome {
                 break Err(e);
             }
             if !self.config.commit_offsets {
@@ -653,7 +690,20 @@ impl<V: FromFrame> TypedConsumer<V> {
                 budget,
                 error: &error,
             });
-            tokio::time::sleep(delay.min(budget.saturating_sub(waited))).await;
+            let pause = delay.min(budget.saturating_sub(waited));
+            tokio::select! {
+                () = tokio::time::sleep(pause) => {}
+                () = self.stop_notify.notified() => {}
+            }
+            if self.stop_retrying.load(Ordering::SeqCst) {
+                return Err(Error::Environment {
+                    topic: at.topic.to_string(),
+                    partition: at.partition,
+                    offset: at.offset,
+                    waited: started.elapsed(),
+                    source: Box::new(error),
+                });
+            }
             delay = delay.saturating_mul(2).min(MAX_ENVIRONMENT_BACKOFF);
         }
     }

@@ -645,3 +645,58 @@ async fn the_typed_consumer_waits_out_a_registry_outage_too() {
     assert_eq!(stats.dead_lettered, 0);
     assert_eq!(records_in(&format!("{topic}.dlq")), 0);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigterm_while_waiting_for_the_registry_stops_at_once_and_commits_nothing_past() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let registry = serve(dir.path(), port);
+    let url = registry.url.clone();
+    let topic = rand_topic("t-term");
+    create_topic(&broker().bootstrap, &topic, 1).await;
+    let schema = schema_file(dir.path());
+    produce(&url, &topic, &schema, 0..3);
+    registry.stop();
+    let group = rand_topic("g");
+    let mut consume = spawn(
+        &url,
+        &[
+            "consume",
+            "--topic",
+            &topic,
+            "--group",
+            &group,
+            "--from-beginning",
+            "--registry-retry-timeout",
+            "600",
+        ],
+    );
+    consume.wait_for_stderr("waiting at", Duration::from_secs(60));
+    let term = Command::new("kill")
+        .args(["-TERM", &consume.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(term.success());
+    // Well inside the 600 s budget: the retry is cut short by the signal.
+    let (code, stdout, stderr) = consume.finish(Duration::from_secs(30));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.is_empty());
+
+    let _registry = serve(dir.path(), port);
+    let again = cli(
+        &url,
+        &[
+            "consume",
+            "--topic",
+            &topic,
+            "--group",
+            &group,
+            "--from-beginning",
+            "--max-messages",
+            "3",
+        ],
+        None,
+    );
+    assert!(again.status.success());
+    assert_eq!(seqs(&String::from_utf8_lossy(&again.stdout)), vec![0, 1, 2]);
+}
