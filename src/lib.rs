@@ -61,6 +61,7 @@ pub mod exactly_once;
 pub mod generated;
 pub mod kafka_config;
 pub mod producer;
+mod protobuf;
 pub mod registry;
 mod schema;
 pub mod wire;

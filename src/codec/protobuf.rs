@@ -9,7 +9,6 @@ use std::collections::HashMap;
 
 use prost::Message;
 use prost_reflect::{DescriptorPool, DynamicMessage, MessageDescriptor};
-use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
 
 use crate::error::{Error, Result};
 use crate::wire::{self, SchemaId};
@@ -85,60 +84,32 @@ pub struct ProtobufSchema {
     file: String,
 }
 
-struct InMemory(HashMap<String, String>);
-
-impl FileResolver for InMemory {
-    fn open_file(&self, name: &str) -> std::result::Result<File, protox::Error> {
-        match self.0.get(name) {
-            Some(source) => match decode_serialized(source) {
-                Some(mut fdp) => {
-                    fdp.name = Some(name.to_string());
-                    Ok(File::from_file_descriptor_proto(fdp))
-                }
-                None => File::from_source(name, source),
-            },
-            None => Err(protox::Error::file_not_found(name)),
-        }
-    }
-}
-
 /// A schema in Confluent's serialized form: a base64 `FileDescriptorProto` (what Confluent's
-/// Python `ProtobufSerializer` registers). `.proto` source is never valid base64 (it has
-/// spaces, quotes, semicolons), so the two forms cannot be confused.
+/// Python `ProtobufSerializer` registers); the rule is the loader's, shared with the checker
+/// and the registry (surrounding whitespace trimmed, whitespace inside refused, padding
+/// optional).
 pub fn decode_serialized(text: &str) -> Option<prost_types::FileDescriptorProto> {
-    use base64::Engine as _;
-    let trimmed = text.trim();
-    if trimmed.is_empty() || trimmed.contains(|c: char| c.is_whitespace() || c == ';') {
-        return None;
-    }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(trimmed)
-        .ok()?;
-    prost_types::FileDescriptorProto::decode(bytes.as_slice()).ok()
+    crate::protobuf::decode_descriptor(text)
 }
 
 impl ProtobufSchema {
     /// Parse `text` (named `file`), whose imports are given as `(import path, text)` pairs.
-    /// The well-known `google/protobuf/*` files resolve without being given.
+    /// The well-known `google/protobuf/*` and `google/type/*` files resolve without being
+    /// given (the loader's chain, [`crate::compat`]'s too).
     pub fn parse(file: &str, text: &str, imports: &[(&str, &str)]) -> Result<Self> {
         let mut files: HashMap<String, String> = imports
             .iter()
             .map(|(n, t)| (n.to_string(), t.to_string()))
             .collect();
         files.insert(file.to_string(), text.to_string());
-        let mut chain = ChainFileResolver::new();
-        chain.add(InMemory(files));
-        chain.add(GoogleFileResolver::new());
-        let mut compiler = protox::Compiler::with_file_resolver(chain);
-        compiler.include_imports(true);
-        compiler
-            .open_file(file)
-            .map_err(|e| Error::ParseProtobufSchema {
+        let pool = crate::protobuf::compile(file, None, files).map_err(|e| {
+            Error::ParseProtobufSchema {
                 name: file.to_string(),
                 reason: e.to_string(),
-            })?;
+            }
+        })?;
         Ok(ProtobufSchema {
-            pool: compiler.descriptor_pool(),
+            pool,
             file: file.to_string(),
         })
     }

@@ -48,7 +48,6 @@
 //! ```
 
 pub mod avro;
-mod google_type;
 mod level;
 pub mod protobuf;
 mod rules;

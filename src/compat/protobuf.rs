@@ -44,15 +44,12 @@
 
 use std::collections::HashMap;
 
-use base64::Engine as _;
-use prost::Message as _;
 use prost_reflect::{
     Cardinality, DescriptorPool, EnumDescriptor, FieldDescriptor, FileDescriptor, Kind,
     MessageDescriptor,
 };
-use protox::file::{ChainFileResolver, File, FileResolver, GoogleFileResolver};
+use protox::file::File;
 
-use super::google_type::GoogleTypeResolver;
 use super::{Difference, SchemaInput};
 use crate::error::{Error, Result};
 
@@ -80,61 +77,7 @@ pub struct ProtoCompatSchema {
 
 const MAIN: &str = "schemaflow/input.proto";
 
-/// Parse one file's text: `.proto` source, else base64 of a `FileDescriptorProto`. The error
-/// is the source parser's.
-pub(crate) fn file_from_text(name: &str, text: &str) -> std::result::Result<File, protox::Error> {
-    match File::from_source(name, text) {
-        Ok(f) => Ok(f),
-        Err(source_err) => match decode_descriptor(text) {
-            Some(mut fdp) => {
-                if fdp.name.as_deref().unwrap_or("").is_empty() {
-                    fdp.name = Some(name.to_string());
-                }
-                Ok(File::from_file_descriptor_proto(fdp))
-            }
-            None => Err(source_err),
-        },
-    }
-}
-
-fn decode_descriptor(text: &str) -> Option<prost_types::FileDescriptorProto> {
-    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    if compact.is_empty() {
-        return None;
-    }
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(&compact)
-        .or_else(|_| base64::engine::general_purpose::STANDARD_NO_PAD.decode(&compact))
-        .ok()?;
-    let fdp = prost_types::FileDescriptorProto::decode(bytes.as_slice()).ok()?;
-    // Something that decodes but declares nothing is not a schema.
-    let declares = !fdp.message_type.is_empty()
-        || !fdp.enum_type.is_empty()
-        || !fdp.service.is_empty()
-        || fdp.package.is_some()
-        || fdp.syntax.is_some();
-    declares.then_some(fdp)
-}
-
-struct Inputs {
-    files: HashMap<String, String>,
-    main_descriptor: Option<File>,
-    main_name: String,
-}
-
-impl FileResolver for Inputs {
-    fn open_file(&self, name: &str) -> std::result::Result<File, protox::Error> {
-        if name == self.main_name {
-            if let Some(f) = &self.main_descriptor {
-                return Ok(f.clone());
-            }
-        }
-        match self.files.get(name) {
-            Some(text) => file_from_text(name, text),
-            None => Err(protox::Error::file_not_found(name)),
-        }
-    }
-}
+pub(crate) use crate::protobuf::file_from_text;
 
 impl ProtoCompatSchema {
     /// Parse the input (source or base64 descriptor) with its references.
@@ -147,7 +90,7 @@ impl ProtoCompatSchema {
         // The source is parsed once here; the compiler gets this parsed file back.
         let (main_name, main_descriptor) = match File::from_source(MAIN, &input.text) {
             Ok(parsed) => (MAIN.to_string(), Some(parsed)),
-            Err(source_err) => match decode_descriptor(&input.text) {
+            Err(source_err) => match crate::protobuf::decode_descriptor(&input.text) {
                 Some(mut fdp) => {
                     let name = match fdp.name.as_deref() {
                         Some(n) if !n.is_empty() => n.to_string(),
@@ -159,20 +102,8 @@ impl ProtoCompatSchema {
                 None => return Err(err(source_err.to_string())),
             },
         };
-        let mut chain = ChainFileResolver::new();
-        chain.add(Inputs {
-            files,
-            main_descriptor,
-            main_name: main_name.clone(),
-        });
-        chain.add(GoogleFileResolver::new());
-        chain.add(GoogleTypeResolver);
-        let mut compiler = protox::Compiler::with_file_resolver(chain);
-        compiler.include_imports(true);
-        compiler
-            .open_file(&main_name)
+        let pool: DescriptorPool = crate::protobuf::compile(&main_name, main_descriptor, files)
             .map_err(|e| err(e.to_string()))?;
-        let pool: DescriptorPool = compiler.descriptor_pool();
         let file = pool
             .get_file_by_name(&main_name)
             .ok_or_else(|| err("the file is missing from its own descriptor pool".into()))?;
