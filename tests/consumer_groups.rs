@@ -350,26 +350,51 @@ fn parse(line: &str) -> Line {
     }
 }
 
-/// Session of a member that is killed (its partitions move once it has timed out), and of
-/// one that survives (long enough that a loaded machine never expels it).
-const DYING: [&str; 4] = [
-    "-X",
-    "session.timeout.ms=3000",
-    "-X",
-    "heartbeat.interval.ms=300",
-];
-const SURVIVING: [&str; 4] = [
-    "-X",
-    "session.timeout.ms=6000",
-    "-X",
-    "heartbeat.interval.ms=500",
-];
+/// The consumer-group protocol a test's members speak.
+#[derive(Clone, Copy, Debug)]
+enum Protocol {
+    /// JoinGroup/SyncGroup; the client sets its session timeout.
+    Classic,
+    /// KIP-848 (`group.protocol=consumer`): the broker assigns and owns the session timeout
+    /// (`group.consumer.session.timeout.ms`, 6 s on the test broker).
+    Consumer,
+}
+
+/// Session of a member that is killed (its partitions move once it has timed out), or of one
+/// that survives (long enough that a loaded machine never expels it).
+fn session(protocol: Protocol, dying: bool) -> Vec<&'static str> {
+    match (protocol, dying) {
+        (Protocol::Classic, true) => vec![
+            "-X",
+            "session.timeout.ms=3000",
+            "-X",
+            "heartbeat.interval.ms=300",
+        ],
+        (Protocol::Classic, false) => vec![
+            "-X",
+            "session.timeout.ms=6000",
+            "-X",
+            "heartbeat.interval.ms=500",
+        ],
+        (Protocol::Consumer, _) => vec!["-X", "group.protocol=consumer"],
+    }
+}
 
 /// A member killed between two commits: the next member of the group gets again exactly the
 /// records the dead one handled after its last commit (at least once, more than zero), nothing
 /// it committed, and no record is lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_killed_between_commits_hands_its_uncommitted_records_to_the_next() {
+    killed_between_commits(Protocol::Classic).await;
+}
+
+/// The same with KIP-848's consumer protocol.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kip848_a_member_killed_between_commits_hands_its_uncommitted_records_to_the_next() {
+    killed_between_commits(Protocol::Consumer).await;
+}
+
+async fn killed_between_commits(protocol: Protocol) {
     const PARTITIONS: i32 = 3;
     const N: usize = 900;
     const COMMIT_EVERY: usize = 100;
@@ -396,7 +421,7 @@ async fn a_member_killed_between_commits_hands_its_uncommitted_records_to_the_ne
         "-X",
         "max.partition.fetch.bytes=1",
     ];
-    args.extend(DYING);
+    args.extend(session(protocol, true));
     let a = g.spawn(&args);
     g.wait_until("A handled 250 records and stalled", |g| {
         g.members[a].stalled
@@ -443,7 +468,7 @@ async fn a_member_killed_between_commits_hands_its_uncommitted_records_to_the_ne
 
     // B joins after A is dead: admitted once A's session has timed out, it owns every
     // partition from the committed offsets on.
-    let b = g.spawn(&SURVIVING);
+    let b = g.spawn(&session(protocol, false));
     g.wait_until("B read every partition to its end", |g| {
         g.reached_the_end(b, &ends)
     })
@@ -495,6 +520,17 @@ async fn a_member_killed_between_commits_hands_its_uncommitted_records_to_the_ne
 /// (B joining), so everything it handles after that rebalance is uncommitted at the kill.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_members_share_partitions_and_one_is_killed_mid_stream() {
+    share_then_kill(Protocol::Classic).await;
+}
+
+/// The same with KIP-848's consumer protocol (incremental: B gets partitions without A
+/// stopping).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kip848_two_members_share_partitions_and_one_is_killed_mid_stream() {
+    share_then_kill(Protocol::Consumer).await;
+}
+
+async fn share_then_kill(protocol: Protocol) {
     const PARTITIONS: i32 = 3;
     const N: usize = 3000;
     tokio::task::spawn_blocking(group_member_exe).await.unwrap();
@@ -511,14 +547,14 @@ async fn two_members_share_partitions_and_one_is_killed_mid_stream() {
         "--commit-interval-ms",
         "3600000",
     ];
-    args.extend(DYING);
+    args.extend(session(protocol, true));
     let a = g.spawn(&args);
     g.wait_until("A handled 100 records", |g| {
         g.members[a].handled.len() >= 100
     })
     .await;
     let mut args = vec!["--work-ms", "3"];
-    args.extend(SURVIVING);
+    args.extend(session(protocol, false));
     let b = g.spawn(&args);
     g.wait_until("B was given partitions", |g| {
         !g.members[b].handled.is_empty()
