@@ -140,3 +140,114 @@ fn registry_mode_sends_the_bearer_token() {
         assert_eq!(auth.as_deref(), Some("Bearer T"), "{request}");
     }
 }
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", show(out)))
+}
+
+/// `(line, column)` of each finding of a JSON report.
+fn places(out: &Output) -> Vec<(String, u64, u64)> {
+    json(out)["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or_default().to_string(),
+                f["line"].as_u64().unwrap_or_default(),
+                f["column"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+const ORDER: &str = "syntax = \"proto3\";\npackage shop.v1;\n\nmessage Customer {\n  string id = 1;\n}\n\nmessage Order {\n  string id = 1;\n}\n";
+const USER: &str = r#"{"type": "record", "name": "User", "namespace": "shop",
+ "fields": [
+  {"name": "address", "type": {"type": "record", "name": "Address",
+     "fields": [{"name": "id", "type": "string"}]}},
+  {"name": "id",
+   "type": "string"}
+ ]}"#;
+
+/// Findings are placed where the parser says the element is, not at the first line that
+/// mentions its name: an `id` of another message or record earlier in the file is skipped.
+#[test]
+fn findings_sit_where_the_element_is_defined() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    write(d, "old/order.proto", ORDER);
+    write(
+        d,
+        "new/order.proto",
+        &ORDER.replace(
+            "message Order {\n  string id",
+            "message Order {\n  int64 id",
+        ),
+    );
+    write(d, "old/user.avsc", USER);
+    write(
+        d,
+        "new/user.avsc",
+        &USER.replace("\"type\": \"string\"}\n ]}", "\"type\": \"long\"}\n ]}"),
+    );
+    let pair = |old: &str, new: &str, output: &str| {
+        bin(d)
+            .args([
+                "check",
+                "--output",
+                output,
+                "--previous",
+                old,
+                "--candidate",
+                new,
+            ])
+            .output()
+            .expect("binary runs")
+    };
+    let out = pair("old/order.proto", "new/order.proto", "json");
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert_eq!(
+        places(&out),
+        vec![("FIELD_SCALAR_KIND_CHANGED".to_string(), 9, 3)],
+        "{}",
+        show(&out)
+    );
+    let out = pair("old/user.avsc", "new/user.avsc", "json");
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert_eq!(
+        places(&out),
+        vec![("TYPE_MISMATCH".to_string(), 6, 12)],
+        "{}",
+        show(&out)
+    );
+    // The stable text line carries the same line.
+    let out = pair("old/user.avsc", "new/user.avsc", "text");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.starts_with("new/user.avsc:6: TYPE_MISMATCH /fields/1/type: "),
+        "{text}"
+    );
+    // FULL: the forward finding is found in the candidate through the previous (reader)
+    // schema's field name.
+    let out = bin(d)
+        .args(["check", "--mode", "FULL", "--output", "json"])
+        .args([
+            "--previous",
+            "new/user.avsc",
+            "--candidate",
+            "old/user.avsc",
+        ])
+        .output()
+        .expect("binary runs");
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let doc = json(&out);
+    let forward: Vec<_> = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["direction"] == "FORWARD")
+        .map(|f| (f["line"].as_u64(), f["column"].as_u64()))
+        .collect();
+    assert_eq!(forward, vec![(Some(6), Some(12))], "{doc}");
+}

@@ -27,10 +27,10 @@
 //!
 //! * `text` (default): one stable line per finding,
 //!   `FILE:LINE: RULE_ID PATH: MESSAGE (DIRECTION against LABEL)`; LINE is where the element is
-//!   defined in the candidate when found, else 1.
+//!   defined in the candidate, as its parser places it (`locate.rs`), else 1.
 //! * `json`: one object,
 //!   `{"compatible": bool, "mode": "BACKWARD", "findings": [{"file": str, "line": int,
-//!   "rule": str, "path": str, "message": str, "direction": "BACKWARD"|"FORWARD",
+//!   "column": int, "rule": str, "path": str, "message": str, "direction": "BACKWARD"|"FORWARD",
 //!   "against": str}]}`.
 //! * `github-actions`: workflow commands, `::error file=FILE,line=LINE,title=RULE_ID::MESSAGE`.
 //!
@@ -60,8 +60,8 @@ use render::OutputFormat;
 const AFTER_HELP: &str = "\
 Output formats:
   text            FILE:LINE: RULE_ID PATH: MESSAGE (DIRECTION against LABEL)
-  json            {\"compatible\": bool, \"mode\": str, \"findings\": [{\"file\", \"line\", \"rule\",
-                  \"path\", \"message\", \"direction\", \"against\"}]}
+  json            {\"compatible\": bool, \"mode\": str, \"findings\": [{\"file\", \"line\", \"column\",
+                  \"rule\", \"path\", \"message\", \"direction\", \"against\"}]}
   github-actions  ::error file=FILE,line=LINE,title=RULE_ID::MESSAGE
 
 Registry mode (--registry URL): each *.avsc under schemas/ and *.proto under proto/
