@@ -93,6 +93,17 @@ fn why_not_decoded(e: &schemaflow::Error) -> String {
     }
 }
 
+/// The next dead letter, or `None` after `idle_secs` of quiet.
+async fn next(c: &StreamConsumer, idle_secs: f64) -> Result<Option<BorrowedMessage<'_>>, CliError> {
+    let idle = Duration::try_from_secs_f64(idle_secs).map_err(|_| {
+        CliError::usage(format!("--idle-timeout {idle_secs}: expected seconds ≥ 0"))
+    })?;
+    match tokio::time::timeout(idle, c.recv()).await {
+        Err(_) => Ok(None),
+        Ok(m) => m.map(Some).map_err(|e| CliError::io(e.to_string())),
+    }
+}
+
 /// Run `dlq …`.
 pub fn run(g: Global, a: DlqArgs) -> ExitCode {
     finish(
@@ -111,13 +122,9 @@ pub fn run(g: Global, a: DlqArgs) -> ExitCode {
                     let resolver = SchemaResolver::new(g.registry()?);
                     let mut n = 0u64;
                     while max_messages.is_none_or(|m| n < m) {
-                        let Ok(m) =
-                            tokio::time::timeout(Duration::from_secs_f64(idle_timeout), c.recv())
-                                .await
-                        else {
+                        let Some(m) = next(&c, idle_timeout).await? else {
                             break;
                         };
-                        let m = m.map_err(|e| CliError::io(e.to_string()))?;
                         let mut error = Map::new();
                         if let Some(h) = m.headers() {
                             for h in h.iter().filter(|h| is_error_header(h.key)) {
@@ -169,13 +176,9 @@ pub fn run(g: Global, a: DlqArgs) -> ExitCode {
                         .map_err(|e| CliError::io(e.to_string()))?;
                     let mut n = 0u64;
                     while max_messages.is_none_or(|m| n < m) {
-                        let Ok(m) =
-                            tokio::time::timeout(Duration::from_secs_f64(idle_timeout), c.recv())
-                                .await
-                        else {
+                        let Some(m) = next(&c, idle_timeout).await? else {
                             break;
                         };
-                        let m = m.map_err(|e| CliError::io(e.to_string()))?;
                         let target = to
                             .clone()
                             .or_else(|| header(&m, schemaflow::dead_letter::HEADER_TOPIC))
