@@ -17,6 +17,7 @@ fn demo_runs_the_whole_pipeline_on_the_embedded_default() {
         "(embedded)",
         "produced 3000 Avro events to user-events",
         "3000 Protobuf events to user-events-proto",
+        "consumed while producing, at most 20000 records ahead",
         "with at-least-once commits: 3000 Avro",
         "3000 Protobuf (",
         "compatible = true",
@@ -25,6 +26,32 @@ fn demo_runs_the_whole_pipeline_on_the_embedded_default() {
         "3 poison records went to user-events.dlq",
         "events        3000 Avro + 3000 Protobuf produced and consumed",
         "dead letters  3",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+}
+
+/// More events than librdkafka's mock cluster keeps (about 5 MiB per partition, ~555,000 of
+/// these per 3-partition topic): produced first, the oldest were dropped before they were read
+/// and the demo timed out after 300 s. Consumed while produced, all arrive.
+#[test]
+fn demo_past_the_in_process_brokers_retention_loses_nothing() {
+    let out = Command::new(env!("CARGO_BIN_EXE_schemaflow"))
+        .args(["demo", "--count", "600000"])
+        .env_remove("KAFKA_BROKERS")
+        .env_remove("SCHEMA_REGISTRY_URL")
+        .output()
+        .expect("run schemaflow demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "demo failed:\n{stdout}\n{stderr}");
+    for expected in [
+        "with at-least-once commits: 600000 Avro",
+        "600000 Protobuf (",
+        "events        600000 Avro + 600000 Protobuf produced and consumed",
     ] {
         assert!(
             stdout.contains(expected),

@@ -9,6 +9,11 @@
 //! Protobuf (`user-events-proto`) → consume them in group `my-group` with at-least-once
 //! commits → schema evolution (check and register v2, a v1 consumer reads v2 data; a breaking
 //! change is refused) → a few poison records go to the dead-letter topic → summary.
+//!
+//! The in-process broker keeps only about 5 MiB per partition (older records are dropped), so
+//! there each format is consumed while it is produced, the producer at most
+//! [`MOCK_WINDOW`] records ahead: any `--count` works, in bounded memory. A record dropped
+//! anyway shows as a gap in the offsets and stops the demo at once with a line saying so.
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,7 +21,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use rdkafka::consumer::Consumer;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemaflow::codec::RegistryCodec;
@@ -119,17 +125,43 @@ impl Rate {
     }
 }
 
+/// On the in-process broker, records produced but not yet consumed, at most (per topic).
+///
+/// librdkafka's mock cluster keeps at most 5 MiB or 100,000 record batches per partition
+/// and drops the oldest batches beyond that (`rd_kafka_mock_msgset_new` in
+/// `rdkafka_mock.c`; no setting changes it): produce 1,000,000 demo events to 3 partitions
+/// first and only the newest ~185,000 per partition are left to consume. So on the mock the
+/// demo consumes while it produces, and the producer waits while this many are unconsumed.
+/// A demo record is under 150 bytes uncompressed (key and record overhead included), so
+/// even with the whole window and a full 10,000-record batch in one partition, uncompressed,
+/// (20,000 + 10,000) × 150 B = 4.5 MB stays below 5 MiB. A real broker needs no window.
+const MOCK_WINDOW: u64 = 20_000;
+
+/// A consumer that sees no new record for this long gives up (and says why).
+const STALL: Duration = Duration::from_secs(30);
+
+/// Lets the producer run at most `window` records ahead of the consumer's `seen`.
+struct Gate {
+    seen: Arc<AtomicU64>,
+    window: u64,
+}
+
 async fn produce<V: RegistryCodec>(
     p: &TypedProducer,
     topic: &str,
     n: u64,
     make: impl Fn(u64) -> V,
-    label: &str,
+    pb: ProgressBar,
+    gate: Option<Gate>,
 ) -> Result<Rate, CliError> {
-    let pb = bar(n, label);
     let t = Instant::now();
     let mut pending = std::collections::VecDeque::new();
     for i in 0..n {
+        if let Some(g) = &gate {
+            while i >= g.seen.load(Ordering::Relaxed) + g.window {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
         let v = make(i);
         let key = format!("user-{}", i % 1000);
         pending.push_back(
@@ -155,14 +187,38 @@ async fn produce<V: RegistryCodec>(
     })
 }
 
-async fn consume<V: RegistryCodec>(
+/// What the consumer produces for itself while it consumes (the in-process broker's way).
+struct Feed<V> {
+    producer: TypedProducer,
+    make: fn(u64) -> V,
+    bar: ProgressBar,
+}
+
+/// Consumed records: the rate, the consumer's counters, the last value, and the rate of the
+/// producer run alongside (with a [`Feed`]).
+struct Consumed<V> {
+    rate: Rate,
+    stats: schemaflow::consumer::ConsumerStats,
+    last: Option<V>,
+    produced: Option<Rate>,
+}
+
+/// Consume `expect` records of `topic` in group [`GROUP`]. With `feed`, produce them
+/// meanwhile, at most [`MOCK_WINDOW`] ahead, once the consumer has its partitions; and
+/// check that each partition's offsets run from 0 without a gap (a gap is a record the
+/// in-process broker dropped before it was read). Stops with an error after [`STALL`]
+/// without progress, never waits for minutes.
+#[allow(clippy::too_many_arguments)]
+async fn consume<V: RegistryCodec + Send + 'static>(
     brokers: &str,
     registry: &CachedRegistry,
-    topic: &str,
+    topic: &'static str,
     expect: u64,
     dead_letter: DeadLetter,
-    label: &str,
-) -> Result<(Rate, schemaflow::consumer::ConsumerStats, Option<V>), CliError> {
+    bar: ProgressBar,
+    feed: Option<Feed<V>>,
+    mock: bool,
+) -> Result<Consumed<V>, CliError> {
     let mut cfg = ConsumerConfig::new(brokers, GROUP, &[topic]);
     cfg.dead_letter = dead_letter;
     // Each demo step starts a new member: short sessions keep the hand-overs quick.
@@ -170,51 +226,209 @@ async fn consume<V: RegistryCodec>(
         .insert("session.timeout.ms".into(), "6000".into());
     cfg.properties
         .insert("heartbeat.interval.ms".into(), "500".into());
+    if mock {
+        // The mock answers a fetch that finds no data only after fetch.wait.max.ms (500 ms
+        // by default), even if records arrive meanwhile: following a producer, that wait
+        // would be most of the time.
+        cfg.properties
+            .insert("fetch.wait.max.ms".into(), "5".into());
+    }
     let consumer = TypedConsumer::<V>::new(cfg, registry.clone())?;
-    let pb = bar(expect, label);
     let seen = Arc::new(AtomicU64::new(0));
     let last = Arc::new(std::sync::Mutex::new(None));
+    let lost = Arc::new(std::sync::Mutex::new(None::<String>));
     let done = Arc::new(tokio::sync::Notify::new());
     // The rate is timed from the first record, so the group join is not counted.
     let first = Arc::new(std::sync::OnceLock::new());
-    let (s, l, d, pbc, f) = (
+    let finished = Arc::new(std::sync::OnceLock::new());
+
+    // The producer starts once the consumer has its partitions.
+    let (go, ready) = tokio::sync::oneshot::channel::<()>();
+    let produce_failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let checked = feed.is_some();
+    let producing = feed.map(|f| {
+        let gate = Gate {
+            seen: seen.clone(),
+            window: MOCK_WINDOW,
+        };
+        let failed = produce_failed.clone();
+        let done = done.clone();
+        tokio::spawn(async move {
+            if ready.await.is_err() {
+                return Ok(None);
+            }
+            let r = produce(&f.producer, topic, expect, f.make, f.bar, Some(gate)).await;
+            if r.is_err() {
+                failed.store(true, Ordering::Relaxed);
+                done.notify_one();
+            }
+            r.map(Some)
+        })
+    });
+    let mut go = producing.as_ref().map(|_| go);
+
+    let mut next_offset: std::collections::HashMap<i32, i64> = Default::default();
+    let (s, l, lo, d, pbc, f, fin) = (
         seen.clone(),
         last.clone(),
+        lost.clone(),
         done.clone(),
-        pb.clone(),
+        bar.clone(),
         first.clone(),
+        finished.clone(),
     );
-    let stats = consumer
-        .run(
-            move |m: Message<V>| {
-                let (s, l, d, pbc) = (s.clone(), l.clone(), d.clone(), pbc.clone());
-                f.get_or_init(Instant::now);
-                async move {
-                    pbc.inc(1);
-                    if let Ok(mut last) = l.lock() {
-                        *last = m.value;
+    let run = consumer.run(
+        move |m: Message<V>| {
+            f.get_or_init(Instant::now);
+            if checked {
+                let next = next_offset.entry(m.partition).or_insert(0);
+                if m.offset > *next {
+                    if let Ok(mut lost) = lo.lock() {
+                        lost.get_or_insert_with(|| {
+                            format!(
+                                "{topic}/{}: offsets {}..{} were dropped by the in-process broker \
+                                 before they were read (it keeps about 5 MiB per partition); \
+                                 use --brokers with a real broker",
+                                m.partition,
+                                *next,
+                                m.offset - 1
+                            )
+                        });
                     }
-                    if s.fetch_add(1, Ordering::Relaxed) + 1 >= expect {
-                        d.notify_one();
-                    }
-                    Ok::<(), String>(())
+                    d.notify_one();
                 }
-            },
-            async move {
-                let _ = tokio::time::timeout(Duration::from_secs(300), done.notified()).await;
-            },
-        )
-        .await?;
-    pb.finish_and_clear();
-    let secs = first.get().map_or(0.0, |t| t.elapsed().as_secs_f64());
+                *next = (*next).max(m.offset + 1);
+            }
+            pbc.inc(1);
+            if let Ok(mut last) = l.lock() {
+                *last = m.value;
+            }
+            if s.fetch_add(1, Ordering::Relaxed) + 1 >= expect {
+                fin.get_or_init(Instant::now);
+                d.notify_one();
+            }
+            std::future::ready(Ok::<(), String>(()))
+        },
+        async {
+            // Wait for the partitions, then let the producer go.
+            let since = Instant::now();
+            while go.is_some() {
+                let assigned = consumer
+                    .inner()
+                    .assignment()
+                    .map(|a| a.count() > 0)
+                    .unwrap_or(false);
+                if assigned {
+                    if let Some(go) = go.take() {
+                        let _ = go.send(());
+                    }
+                } else if since.elapsed() > STALL {
+                    return;
+                } else {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+            // Until all are here, a record is lost, the producer fails, or nothing moves.
+            let (mut count, mut moved) = (0, Instant::now());
+            loop {
+                tokio::select! {
+                    () = done.notified() => {}
+                    () = tokio::time::sleep(Duration::from_millis(250)) => {}
+                }
+                let now = seen.load(Ordering::Relaxed);
+                let lost = lost.lock().map(|l| l.is_some()).unwrap_or(false);
+                if now >= expect || lost || produce_failed.load(Ordering::Relaxed) {
+                    return;
+                }
+                if now != count {
+                    (count, moved) = (now, Instant::now());
+                } else if moved.elapsed() > STALL {
+                    return;
+                }
+            }
+        },
+    );
+    let stats = run.await;
+    bar.finish_and_clear();
+    let produced = match producing {
+        Some(p) => {
+            if stats.is_err() || seen.load(Ordering::Relaxed) < expect {
+                p.abort();
+            }
+            match p.await {
+                Ok(r) => r?,
+                Err(_) => None,
+            }
+        }
+        None => None,
+    };
+    let stats = stats?;
+    if let Some(lost) = lost.lock().ok().and_then(|mut l| l.take()) {
+        return Err(CliError::io(lost));
+    }
     let got = seen.load(Ordering::Relaxed);
     if got < expect {
         return Err(CliError::io(format!(
-            "{topic}: consumed {got} of {expect} records within 300 s"
+            "{topic}: consumed {got} of {expect} records, then none for {} s",
+            STALL.as_secs()
         )));
     }
+    let secs = match (first.get(), finished.get()) {
+        (Some(a), Some(b)) => b.duration_since(*a).as_secs_f64(),
+        _ => 0.0,
+    };
     let last = last.lock().ok().and_then(|mut l| l.take());
-    Ok((Rate { count: got, secs }, stats, last))
+    Ok(Consumed {
+        rate: Rate { count: got, secs },
+        stats,
+        last,
+        produced,
+    })
+}
+
+/// Produce `n` records of one format to `topic` and consume them: on the in-process broker
+/// both at once (see [`MOCK_WINDOW`]), on a real one all produced first, then consumed.
+#[allow(clippy::too_many_arguments)]
+async fn produce_and_consume<V: RegistryCodec + Send + 'static>(
+    brokers: &str,
+    registry: &CachedRegistry,
+    producer: &TypedProducer,
+    topic: &'static str,
+    n: u64,
+    make: fn(u64) -> V,
+    format: &str,
+    mock: bool,
+) -> Result<(Rate, Consumed<V>), CliError> {
+    let bars = MultiProgress::new();
+    let out = bars.add(bar(n, &format!("producing {format}")));
+    let (before, feed) = if mock {
+        let feed = Feed {
+            producer: producer.clone(),
+            make,
+            bar: out,
+        };
+        (None, Some(feed))
+    } else {
+        (
+            Some(produce(producer, topic, n, make, out, None).await?),
+            None,
+        )
+    };
+    let mut c = consume(
+        brokers,
+        registry,
+        topic,
+        n,
+        DeadLetter::Stop,
+        bars.add(bar(n, &format!("consuming {format}"))),
+        feed,
+        mock,
+    )
+    .await?;
+    let rate = before
+        .or_else(|| c.produced.take())
+        .ok_or_else(|| CliError::io(format!("{topic}: the producer did not start")))?;
+    Ok((rate, c))
 }
 
 async fn demo(g: Global, a: DemoArgs) -> Result<(), CliError> {
@@ -285,44 +499,41 @@ async fn demo(g: Global, a: DemoArgs) -> Result<(), CliError> {
     println!("\n1. registered {} as id {avro_id} (user-events-value, with its reference com.example.events.Address)", UserEvent::FULL_NAME);
     println!("   registered {} as id {proto_id} (user-events-proto-value, importing events/v1/common.proto)", pb::UserEvent::FULL_NAME);
 
-    // 2. Produce.
+    // 2 and 3. Produce and consume.
     let n = a.count;
-    let avro_out = produce(&producer, AVRO_TOPIC, n, sample, "producing Avro").await?;
-    let proto_out = produce(
+    let embedded_broker = mock.is_some();
+    let (avro_out, avro_in) = produce_and_consume(
+        &brokers,
+        &registry,
+        &producer,
+        AVRO_TOPIC,
+        n,
+        sample,
+        "Avro",
+        embedded_broker,
+    )
+    .await?;
+    let (proto_out, proto_in) = produce_and_consume(
+        &brokers,
+        &registry,
         &producer,
         PROTO_TOPIC,
         n,
         proto_sample,
-        "producing Protobuf",
+        "Protobuf",
+        embedded_broker,
     )
     .await?;
     println!("\n2. produced {n} Avro events to {AVRO_TOPIC} ({:.0} msg/s) and {n} Protobuf events to {PROTO_TOPIC} ({:.0} msg/s)", avro_out.per_sec(), proto_out.per_sec());
-
-    // 3. Consume.
-    let (avro_in, avro_stats, _) = consume::<UserEvent>(
-        &brokers,
-        &registry,
-        AVRO_TOPIC,
-        n,
-        DeadLetter::Stop,
-        "consuming Avro",
-    )
-    .await?;
-    let (proto_in, proto_stats, _) = consume::<pb::UserEvent>(
-        &brokers,
-        &registry,
-        PROTO_TOPIC,
-        n,
-        DeadLetter::Stop,
-        "consuming Protobuf",
-    )
-    .await?;
+    if embedded_broker {
+        println!("   consumed while producing, at most {MOCK_WINDOW} records ahead: the in-process broker keeps only about 5 MiB per partition");
+    }
     println!(
         "\n3. consumed them in group {GROUP} with at-least-once commits: {} Avro ({:.0} msg/s), {} Protobuf ({:.0} msg/s)",
-        avro_stats.handled,
-        avro_in.per_sec(),
-        proto_stats.handled,
-        proto_in.per_sec()
+        avro_in.stats.handled,
+        avro_in.rate.per_sec(),
+        proto_in.stats.handled,
+        proto_in.rate.per_sec()
     );
 
     // 4. Evolution.
@@ -356,15 +567,18 @@ async fn demo(g: Global, a: DemoArgs) -> Result<(), CliError> {
     producer
         .send(Record::to(AVRO_TOPIC).key(b"evolved-user").value(&v2_event))
         .await?;
-    let (_, _, read_by_v1) = consume::<UserEvent>(
+    let read_by_v1 = consume::<UserEvent>(
         &brokers,
         &registry,
         AVRO_TOPIC,
         1,
         DeadLetter::Stop,
-        "v1 reading v2",
+        bar(1, "v1 reading v2"),
+        None,
+        embedded_broker,
     )
-    .await?;
+    .await?
+    .last;
     let breaking = Schema::avro(UserEvent::SCHEMA_TEXT.replace(
         r#""name": "user_id", "type": "string""#,
         r#""name": "user_id", "type": "long""#,
@@ -417,15 +631,18 @@ async fn demo(g: Global, a: DemoArgs) -> Result<(), CliError> {
                 .partition(0),
         )
         .await?;
-    let (_, dlq_stats, _) = consume::<UserEvent>(
+    let dlq_stats = consume::<UserEvent>(
         &brokers,
         &registry,
         AVRO_TOPIC,
         1,
         DeadLetter::Topic(DLQ_TOPIC.into()),
-        "poison → DLQ",
+        bar(1, "poison → DLQ"),
+        None,
+        embedded_broker,
     )
-    .await?;
+    .await?
+    .stats;
     println!(
         "\n5. {} poison records went to {DLQ_TOPIC} with __connect.errors.* headers; the good record after them was handled ({} handled)",
         dlq_stats.dead_lettered, dlq_stats.handled
@@ -441,8 +658,8 @@ async fn demo(g: Global, a: DemoArgs) -> Result<(), CliError> {
     );
     println!(
         "  consume       {:>10.0} msg/s Avro   {:>10.0} msg/s Protobuf",
-        avro_in.per_sec(),
-        proto_in.per_sec()
+        avro_in.rate.per_sec(),
+        proto_in.rate.per_sec()
     );
     println!(
         "  registry      {} HTTP calls, {} cache hits",
