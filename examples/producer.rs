@@ -3,8 +3,8 @@
 //! ```sh
 //! cargo run --example producer -- --brokers localhost:9092 --registry http://localhost:8081 --count 10
 //! ```
-//! (Start Kafka and a registry first: `docker compose up -d --wait`, or Tansu and
-//! `schemaflow registry serve`; create the topic with `schemaflow topics create --topic user-events`.)
+//! (Start Kafka and a registry first: `docker compose up -d --wait`, or `scripts/kafka start DIR`
+//! and `schemaflow registry serve`; create the topic with `schemaflow topics create --topic user-events`.)
 use clap::Parser;
 use schemaflow::generated::avro::user_event::{Action, Device, UserEvent};
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};

@@ -1,7 +1,7 @@
 //! Fault injection on librdkafka's MockCluster (an in-process broker speaking the Kafka
 //! protocol over TCP): exactly-once consume–transform–produce under injected errors and
-//! aborted batches, and a broker down for seconds during produce. Tansu lacks transactions,
-//! so these run here; the plain broker tests run on Tansu.
+//! aborted batches, and a broker down for seconds during produce — faults a real broker cannot be
+//! made to inject. Exactly-once on Apache Kafka itself (crash, zombie) is tests/exactly_once.rs.
 mod common;
 
 use std::collections::BTreeSet;
