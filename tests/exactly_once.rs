@@ -38,47 +38,10 @@ const WAIT: Duration = Duration::from_secs(120);
 /// Partitions of the input and the output topics.
 const PARTITIONS: i32 = 3;
 
-/// `examples/exactly_once_processor`, built for this test's profile and target dir. `cargo
-/// test` builds the examples, but `cargo test --test exactly_once` does not (the binary may be
-/// missing, or older than the library): build it here (a no-op when it is up to date; cargo's
-/// lock is not held while tests run) and take its path from cargo's own report.
+/// `examples/exactly_once_processor` (built on first use).
 fn processor_exe() -> &'static Path {
     static EXE: OnceLock<PathBuf> = OnceLock::new();
-    EXE.get_or_init(|| {
-        let profile_dir = Path::new(env!("CARGO_BIN_EXE_schemaflow"))
-            .parent()
-            .unwrap();
-        let target_dir = profile_dir.parent().unwrap();
-        let profile = match profile_dir.file_name().unwrap().to_str().unwrap() {
-            "debug" => "dev",
-            other => other,
-        };
-        let out = Command::new(env!("CARGO"))
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .args(["build", "--example", "exactly_once_processor"])
-            .args(["--message-format", "json-render-diagnostics"])
-            .args(["--profile", profile])
-            .arg("--target-dir")
-            .arg(target_dir)
-            .stderr(Stdio::piped())
-            .output()
-            .expect("run cargo build --example exactly_once_processor");
-        assert!(
-            out.status.success(),
-            "cargo build --example exactly_once_processor failed:\n{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .lines()
-            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .filter(|m| {
-                m["reason"] == "compiler-artifact"
-                    && m["target"]["name"] == "exactly_once_processor"
-            })
-            .find_map(|m| m["executable"].as_str().map(PathBuf::from))
-            .expect("cargo reported no exactly_once_processor executable")
-    })
+    EXE.get_or_init(|| common::examples::example_exe("exactly_once_processor"))
 }
 
 /// Input and output topics with `PARTITIONS` partitions, and `user-0` … `user-{n-1}` (Avro,
