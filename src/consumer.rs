@@ -606,7 +606,11 @@ impl<V: FromFrame> TypedConsumer<V> {
         Fut: Future<Output = std::result::Result<(), E>>,
         E: std::fmt::Display + 'static,
     {
-        let decoded = match self.decode_holding_position(msg).await? {
+        self.counters.bytes.fetch_add(
+            msg.payload().map_or(0, |p| p.len() as u64),
+            Ordering::Relaxed,
+        );
+        let mut decoded = match self.decode_holding_position(msg).await? {
             Ok(m) => m,
             Err((e, id)) => return self.reject(msg, Rejected::Decode(e, id)).await,
         };
@@ -614,7 +618,9 @@ impl<V: FromFrame> TypedConsumer<V> {
         let mut attempt = 0u32;
         let mut delay = self.config.retry_backoff;
         let reason = loop {
-            match handler(decoded.clone()).await {
+            // The handler owns the value; a retry decodes the record again (the writer schema
+            // is cached) rather than every record paying for a clone in case of a retry.
+            match handler(decoded).await {
                 Ok(()) => {
                     self.counters.handled.fetch_add(1, Ordering::Relaxed);
                     return Ok(());
@@ -637,6 +643,10 @@ impl<V: FromFrame> TypedConsumer<V> {
                     tokio::time::sleep(delay).await;
                     delay = delay.saturating_mul(2);
                     attempt += 1;
+                    decoded = match self.decode_holding_position(msg).await? {
+                        Ok(m) => m,
+                        Err((e, id)) => return self.reject(msg, Rejected::Decode(e, id)).await,
+                    };
                 }
             }
         };
@@ -733,9 +743,6 @@ impl<V: FromFrame> TypedConsumer<V> {
         let Some(payload) = msg.payload() else {
             return Ok(base(None, None));
         };
-        self.counters
-            .bytes
-            .fetch_add(payload.len() as u64, Ordering::Relaxed);
         let header_id = headers
             .iter()
             .find(|(k, _)| k == VALUE_SCHEMA_ID_HEADER)

@@ -178,7 +178,8 @@ pub struct TypedProducer {
     producer: FutureProducer,
     registry: CachedRegistry,
     config: Arc<ProducerConfig>,
-    ids: Arc<Mutex<HashMap<(String, std::any::TypeId), SchemaId>>>,
+    /// Resolved ids by Rust type, then topic (looked up by `&str`: no allocation per record).
+    ids: Arc<Mutex<HashMap<std::any::TypeId, HashMap<String, SchemaId>>>>,
     guids: Arc<Mutex<HashMap<SchemaId, uuid::Uuid>>>,
     in_flight: Arc<Semaphore>,
 }
@@ -226,8 +227,13 @@ impl TypedProducer {
 
     async fn schema_id<V: RegistryCodec>(&self, topic: &str) -> Result<SchemaId> {
         // Keyed by the Rust type: two versions of a schema share a full name but not a type.
-        let key = (topic.to_string(), std::any::TypeId::of::<V>());
-        if let Some(id) = self.ids.lock().ok().and_then(|m| m.get(&key).copied()) {
+        let ty = std::any::TypeId::of::<V>();
+        if let Some(id) = self
+            .ids
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&ty).and_then(|t| t.get(topic)).copied())
+        {
             return Ok(id);
         }
         let subject = self
@@ -242,7 +248,7 @@ impl TypedProducer {
             SchemaIdSource::UseLatest => self.registry.version(&subject, Version::Latest).await?.id,
         };
         if let Ok(mut m) = self.ids.lock() {
-            m.insert(key, id);
+            m.entry(ty).or_default().insert(topic.to_string(), id);
         }
         Ok(id)
     }
@@ -296,14 +302,21 @@ impl TypedProducer {
             }
             None => (None, None),
         };
-        let mut headers = OwnedHeaders::new_with_capacity(record.headers.len() + 1);
+        // An empty header list is still a librdkafka allocation per record: make one only for
+        // real headers.
+        let header_guid =
+            self.config.schema_id_placement == SchemaIdPlacement::HeaderGuid && schema_id.is_some();
+        let mut headers = (header_guid || !record.headers.is_empty())
+            .then(|| OwnedHeaders::new_with_capacity(record.headers.len() + 1));
         let id_header;
         let payload = match (self.config.schema_id_placement, schema_id, payload) {
             (SchemaIdPlacement::HeaderGuid, Some(id), Some(mut frame)) => {
                 id_header = HeaderSchemaId::Guid(self.guid_of(id).await?).to_bytes();
-                headers = headers.insert(Header {
-                    key: VALUE_SCHEMA_ID_HEADER,
-                    value: Some(&id_header),
+                headers = headers.map(|h| {
+                    h.insert(Header {
+                        key: VALUE_SCHEMA_ID_HEADER,
+                        value: Some(&id_header),
+                    })
                 });
                 // The header form's payload is the frame without its magic byte and id.
                 frame.drain(..crate::wire::HEADER_LEN);
@@ -312,13 +325,17 @@ impl TypedProducer {
             (_, _, payload) => payload,
         };
         for (k, v) in &record.headers {
-            headers = headers.insert(Header {
-                key: k,
-                value: Some(*v),
+            headers = headers.map(|h| {
+                h.insert(Header {
+                    key: k,
+                    value: Some(*v),
+                })
             });
         }
-        let mut fr: FutureRecord<'_, [u8], Vec<u8>> =
-            FutureRecord::to(record.topic).headers(headers);
+        let mut fr: FutureRecord<'_, [u8], Vec<u8>> = FutureRecord::to(record.topic);
+        if let Some(h) = headers {
+            fr = fr.headers(h);
+        }
         if let Some(k) = record.key {
             fr = fr.key(k);
         }

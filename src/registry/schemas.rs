@@ -85,11 +85,17 @@ async fn register_references(
     Ok(out)
 }
 
+/// Ids kept on the lock-only hot path of [`SchemaResolver`]; more stay in the moka cache.
+const HOT_SCHEMAS: usize = 1024;
+
 /// Schema id → parsed writer schema, with references fetched recursively; cached per id.
 #[derive(Clone)]
 pub struct SchemaResolver {
     registry: CachedRegistry,
     parsed: Cache<u32, WriterSchema>,
+    /// The hot path: ids already parsed, behind a plain lock (a consumer sees a handful of ids;
+    /// moka's async look-up costs more than the decode of a small record). Bounded.
+    hot: Arc<std::sync::RwLock<std::collections::HashMap<u32, WriterSchema>>>,
     guids: Cache<uuid::Uuid, SchemaId>,
 }
 
@@ -107,6 +113,7 @@ impl SchemaResolver {
         SchemaResolver {
             registry,
             parsed: Cache::new(10_000),
+            hot: Default::default(),
             guids: Cache::new(10_000),
         }
     }
@@ -118,10 +125,20 @@ impl SchemaResolver {
 
     /// The parsed writer schema of `id`.
     pub async fn writer_schema(&self, id: SchemaId) -> Result<WriterSchema> {
-        self.parsed
+        if let Some(w) = self.hot.read().ok().and_then(|h| h.get(&id.0).cloned()) {
+            return Ok(w);
+        }
+        let w = self
+            .parsed
             .try_get_with(id.0, self.load(id))
             .await
-            .map_err(|e| (*e).clone())
+            .map_err(|e| (*e).clone())?;
+        if let Ok(mut h) = self.hot.write() {
+            if h.len() < HOT_SCHEMAS {
+                h.insert(id.0, w.clone());
+            }
+        }
+        Ok(w)
     }
 
     /// The schema id a header-carried id names: the id itself, or the id of a GUID
