@@ -528,9 +528,7 @@ impl<V: FromFrame> TypedConsumer<V> {
                     Err(e) => break Err(e),
                 }
                 if self.config.commit_offsets {
-                    let _ = self
-                        .consumer
-                        .store_offset(msg.topic(), msg.partition(), msg.offset());
+                    let _ = self.consumer.store_offset_from_message(&msg);
                 }
                 break Ok(());
             }
@@ -542,7 +540,8 @@ impl<V: FromFrame> TypedConsumer<V> {
             }
             if let Err(e) = self
                 .consumer
-                .store_offset(msg.topic(), msg.partition(), msg.offset())
+                // From the message: one librdkafka call, no partition list built per record.
+                .store_offset_from_message(&msg)
             {
                 // The partition may have been revoked meanwhile: the record will be redelivered.
                 tracing::warn!(error = %e, "storing offset failed");
