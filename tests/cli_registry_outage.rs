@@ -700,3 +700,46 @@ async fn sigterm_while_waiting_for_the_registry_stops_at_once_and_commits_nothin
     assert!(again.status.success());
     assert_eq!(seqs(&String::from_utf8_lossy(&again.stdout)), vec![0, 1, 2]);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_written_with_a_json_schema_is_the_records_fault_not_an_avro_parse_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = serve(dir.path(), free_port());
+    let client = RegistryClient::new(ClientConfig::new(&registry.url)).unwrap();
+    let (topic, dlq) = (rand_topic("t-json"), rand_topic("t-json-dlq"));
+    create_topic(&broker().bootstrap, &topic, 1).await;
+    let json_schema = schemaflow::registry::Schema {
+        schema: r#"{"type":"object","properties":{"a":{"type":"string"}}}"#.into(),
+        schema_type: schemaflow::SchemaType::Json,
+        references: vec![],
+    };
+    let (id, _) = client
+        .register("json-value", &json_schema, false)
+        .await
+        .unwrap();
+    let mut frame = vec![0];
+    frame.extend_from_slice(&id.0.to_be_bytes());
+    frame.extend_from_slice(br#"{"a":"x"}"#);
+    raw_send(&topic, &[&frame]);
+    let (code, _, stderr) = spawn(
+        &registry.url,
+        &[
+            "consume",
+            "--topic",
+            &topic,
+            "--from-beginning",
+            "--dlq-topic",
+            &dlq,
+            "--idle-timeout",
+            "3",
+        ],
+    )
+    .finish(Duration::from_secs(60));
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stderr.contains("dead-lettered") && stderr.contains("JSON"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("parsing Avro"), "{stderr}");
+    assert_eq!(records_in(&dlq), 1);
+}

@@ -184,9 +184,11 @@ impl SchemaResolver {
                     &imports,
                 )?)))
             }
-            SchemaType::Json => Err(Error::ParseAvroSchema {
-                name: format!("schema id {id}"),
-                reason: "JSON Schema is not supported".into(),
+            // Not an Avro parse error: the record was written with a kind of schema this crate
+            // does not decode (the record's fault for this consumer: dead-lettered).
+            SchemaType::Json => Err(Error::UnsupportedSchemaType {
+                schema_type: format!("JSON (schema id {id})"),
+                operation: "decoding a record",
             }),
         }
     }
