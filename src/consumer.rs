@@ -771,7 +771,7 @@ impl<V: FromFrame> TypedConsumer<V> {
             .writer_schema(id)
             .await
             .map_err(|e| (e, Some(id)))?;
-        let value = V::from_frame(frame, &writer).map_err(|e| (e, Some(id)))?;
+        let value = V::from_frame(frame, &writer).map_err(|e| (e.into(), Some(id)))?;
         Ok(base(Some(value), Some(id)))
     }
 

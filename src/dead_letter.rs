@@ -17,6 +17,7 @@ use rdkafka::producer::FutureRecord;
 
 use crate::error::Error;
 use crate::wire::SchemaId;
+use crate::SchemaError;
 
 /// Header: the topic the record was read from.
 pub const HEADER_TOPIC: &str = "__connect.errors.topic";
@@ -131,12 +132,21 @@ pub fn dead_letter_record<'m>(
 /// The error kind written to [`HEADER_CLASS`] for a decode error.
 pub fn error_kind(e: &Error) -> &'static str {
     match e {
-        Error::Frame(_) => "FrameError",
         Error::Registry(_) => "RegistryError",
-        Error::DecodeAvro { .. } | Error::ResolveAvroSchema { .. } => "AvroDecodeError",
-        Error::DecodeProtobuf { .. } => "ProtobufDecodeError",
-        Error::MessageIndexMismatch { .. } | Error::SchemaTypeMismatch { .. } => "SchemaMismatch",
-        Error::ParseAvroSchema { .. } | Error::ParseProtobufSchema { .. } => "SchemaParseError",
+        Error::Schema(s) => match s {
+            SchemaError::Frame(_) => "FrameError",
+            SchemaError::DecodeAvro { .. } | SchemaError::ResolveAvroSchema { .. } => {
+                "AvroDecodeError"
+            }
+            SchemaError::DecodeProtobuf { .. } => "ProtobufDecodeError",
+            SchemaError::MessageIndexMismatch { .. } | SchemaError::SchemaTypeMismatch { .. } => {
+                "SchemaMismatch"
+            }
+            SchemaError::ParseAvroSchema { .. } | SchemaError::ParseProtobufSchema { .. } => {
+                "SchemaParseError"
+            }
+            _ => "DecodeError",
+        },
         _ => "DecodeError",
     }
 }

@@ -23,7 +23,7 @@ use std::time::Duration;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 
 use crate::registry::{ErrorCode, RegistryError};
-use crate::wire::{SchemaId, WireError};
+use crate::SchemaError;
 
 /// Result with the crate's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -32,93 +32,10 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The bytes are not a Confluent frame (empty, short, bad magic, bad message indexes).
-    #[error("reading the schema-registry frame: {0}")]
-    Frame(#[from] WireError),
-
-    /// An Avro schema did not parse (or a reference it names is missing).
-    #[error("parsing Avro schema {name}: {reason}")]
-    ParseAvroSchema {
-        /// The schema's name or source.
-        name: String,
-        /// The parser's reason.
-        reason: String,
-    },
-
-    /// A Protobuf schema did not parse or does not contain the wanted message.
-    #[error("parsing Protobuf schema {name}: {reason}")]
-    ParseProtobufSchema {
-        /// The schema's file or message name.
-        name: String,
-        /// The parser's reason.
-        reason: String,
-    },
-
-    /// Data written with one Avro schema cannot be read with another (Avro's resolution rules).
-    #[error("Avro data written with {writer} cannot be read as {reader}: {reason}")]
-    ResolveAvroSchema {
-        /// The writer schema's name.
-        writer: String,
-        /// The reader schema's name.
-        reader: String,
-        /// Which rule failed, and where.
-        reason: String,
-    },
-
-    /// A value did not serialize with its Avro schema.
-    #[error("encoding Avro {type_name}: {reason}")]
-    EncodeAvro {
-        /// The Rust type or schema name.
-        type_name: String,
-        /// What went wrong.
-        reason: String,
-    },
-
-    /// Avro bytes did not decode (corrupt, truncated, or not of the writer schema).
-    #[error("decoding Avro {type_name} written with schema id {schema_id}: {reason}")]
-    DecodeAvro {
-        /// The Rust type or schema name.
-        type_name: String,
-        /// The writer schema id from the frame.
-        schema_id: SchemaId,
-        /// What went wrong.
-        reason: String,
-    },
-
-    /// Protobuf bytes did not decode.
-    #[error("decoding Protobuf {type_name} written with schema id {schema_id}: {source}")]
-    DecodeProtobuf {
-        /// The message type.
-        type_name: String,
-        /// The writer schema id from the frame.
-        schema_id: SchemaId,
-        /// prost's reason.
-        source: prost::DecodeError,
-    },
-
-    /// The frame's message indexes name another message of the writer's `.proto` file.
-    #[error("schema id {schema_id}: the frame holds message {found:?} of its .proto file, but {type_name} is message {expected:?}")]
-    MessageIndexMismatch {
-        /// The writer schema id.
-        schema_id: SchemaId,
-        /// The type asked for.
-        type_name: String,
-        /// Its index path.
-        expected: Vec<i32>,
-        /// The index path in the frame.
-        found: Vec<i32>,
-    },
-
-    /// The writer schema is of another language than the type asked for.
-    #[error("{type_name} is {expected}, but the frame's schema is {found}")]
-    SchemaTypeMismatch {
-        /// The type asked for.
-        type_name: String,
-        /// Its schema type.
-        expected: crate::SchemaType,
-        /// The writer schema's type.
-        found: crate::SchemaType,
-    },
+    /// A schema did not parse, or a frame did not encode or decode with its schema: the
+    /// record's or the schema's fault (see [`SchemaError`]).
+    #[error(transparent)]
+    Schema(#[from] SchemaError),
 
     /// A schema registry call failed.
     #[error("schema registry: {0}")]
@@ -176,28 +93,13 @@ pub enum Error {
         /// The handler's last error.
         reason: String,
     },
+}
 
-    /// The operation does not support this schema type (e.g. compatibility of JSON Schema).
-    #[error("{operation} is not supported for {schema_type} schemas")]
-    UnsupportedSchemaType {
-        /// The schema type given.
-        schema_type: String,
-        /// What was asked for.
-        operation: &'static str,
-    },
-
-    /// A JSON value does not fit the schema it is being encoded with (the CLI's `produce`).
-    #[error("encoding JSON at {path}: {reason}")]
-    EncodeJson {
-        /// Where in the JSON value, as a JSON path (`$`, `$.device.platform`, `$.tags[2]`).
-        path: String,
-        /// What is wrong there.
-        reason: String,
-    },
-
-    /// A value could not be turned into JSON (or JSON into a value).
-    #[error("converting to JSON: {0}")]
-    Json(String),
+/// A frame that is not a Confluent frame is a schema-layer error like any other.
+impl From<crate::wire::WireError> for Error {
+    fn from(e: crate::wire::WireError) -> Self {
+        Error::Schema(SchemaError::Frame(e))
+    }
 }
 
 /// Whose fault an error is, which decides what a consumer does with the record in hand (see
@@ -223,20 +125,7 @@ impl Error {
                 Fault::Record => Fault::Fatal,
                 f => f,
             },
-            Error::Undecodable { .. }
-            | Error::Frame(_)
-            | Error::ParseAvroSchema { .. }
-            | Error::ParseProtobufSchema { .. }
-            | Error::ResolveAvroSchema { .. }
-            | Error::EncodeAvro { .. }
-            | Error::DecodeAvro { .. }
-            | Error::DecodeProtobuf { .. }
-            | Error::MessageIndexMismatch { .. }
-            | Error::SchemaTypeMismatch { .. }
-            | Error::Handler { .. }
-            | Error::UnsupportedSchemaType { .. }
-            | Error::EncodeJson { .. }
-            | Error::Json(_) => Fault::Record,
+            Error::Undecodable { .. } | Error::Schema(_) | Error::Handler { .. } => Fault::Record,
         }
     }
 
@@ -292,15 +181,11 @@ fn registry_fault(r: &RegistryError) -> Fault {
     }
 }
 
-fn kafka_code(e: &KafkaError) -> Option<RDKafkaErrorCode> {
-    e.rdkafka_error_code()
-}
-
 fn kafka_is_fatal(e: &KafkaError) -> bool {
     match e {
         KafkaError::Transaction(t) => t.is_fatal(),
         other => matches!(
-            kafka_code(other),
+            other.rdkafka_error_code(),
             Some(
                 RDKafkaErrorCode::Fatal
                     | RDKafkaErrorCode::Fenced
@@ -318,7 +203,7 @@ fn kafka_is_retriable(e: &KafkaError) -> bool {
     match e {
         KafkaError::Transaction(t) => t.is_retriable(),
         other => matches!(
-            kafka_code(other),
+            other.rdkafka_error_code(),
             Some(
                 RDKafkaErrorCode::QueueFull
                     | RDKafkaErrorCode::MessageTimedOut
@@ -351,6 +236,7 @@ pub(crate) fn kafka_error(operation: &str, source: KafkaError) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::WireError;
 
     fn response(status: u16, code: i32) -> RegistryError {
         RegistryError::Response {
@@ -382,7 +268,7 @@ mod tests {
         assert_eq!(Error::Registry(response(403, 40301)).fault(), Fault::Fatal);
         assert_eq!(Error::Registry(response(404, 404)).fault(), Fault::Fatal);
         assert_eq!(
-            Error::Frame(WireError::BadMagic { found: 7 }).fault(),
+            Error::from(SchemaError::Frame(WireError::BadMagic { found: 7 })).fault(),
             Fault::Record
         );
         let fenced = kafka_error(

@@ -50,25 +50,24 @@
 extern crate self as schemaflow;
 
 pub mod admin;
-mod avro;
-pub mod codec;
-pub mod compat;
 pub mod consumer;
 pub mod dead_letter;
-mod decimal;
 pub mod error;
 pub mod exactly_once;
 pub mod generated;
 pub mod kafka_config;
 pub mod producer;
-mod protobuf;
 pub mod registry;
-mod schema;
-pub mod wire;
 
-pub use decimal::{Decimal, ParseDecimalError};
+// The schema layer lives in the Kafka-free `schemaflow-schema` crate (the codegen and the fuzz
+// targets depend on it without librdkafka); its modules keep their paths here.
+pub use schemaflow_schema::{codec, compat, wire};
+pub use schemaflow_schema::{
+    Decimal, Error as SchemaError, GeneratedReference, GeneratedSchema, ParseDecimalError,
+    SchemaType, UnknownSchemaType,
+};
+
 pub use error::{Error, Fault, Result};
-pub use schema::{GeneratedReference, GeneratedSchema, SchemaType, UnknownSchemaType};
 pub use uuid::Uuid;
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM: the usual `shutdown` for

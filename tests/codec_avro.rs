@@ -8,7 +8,7 @@ use schemaflow::codec::avro::{AvroCodec, AvroSchema};
 use schemaflow::generated::avro::evolution::user_event as v2;
 use schemaflow::generated::avro::user_event::{Action, Device, UserEvent};
 use schemaflow::wire::SchemaId;
-use schemaflow::{Error, GeneratedSchema, SchemaType};
+use schemaflow::{GeneratedSchema, SchemaError as Error, SchemaType};
 
 #[test]
 fn generated_type_knows_its_schema() {

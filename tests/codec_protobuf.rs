@@ -7,7 +7,7 @@ use schemaflow::codec::protobuf::{self, ProtobufSchema};
 use schemaflow::generated::proto::events::v1 as pb;
 use schemaflow::generated::proto::evolution::events::v1 as pb_v2;
 use schemaflow::wire::SchemaId;
-use schemaflow::{Error, GeneratedSchema, SchemaType};
+use schemaflow::{GeneratedSchema, SchemaError as Error, SchemaType};
 
 #[test]
 fn generated_messages_know_their_index_paths() {

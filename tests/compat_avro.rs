@@ -784,7 +784,7 @@ fn references_resolve_named_types() {
 fn parse_error_is_reported() {
     let err = check(Backward, &[], &input("{not json", "bad.avsc")).unwrap_err();
     assert!(
-        matches!(err, schemaflow::Error::ParseAvroSchema { .. }),
+        matches!(err, schemaflow::SchemaError::ParseAvroSchema { .. }),
         "{err}"
     );
     let err = check(
@@ -794,7 +794,7 @@ fn parse_error_is_reported() {
     )
     .unwrap_err();
     assert!(
-        matches!(err, schemaflow::Error::ParseAvroSchema { .. }),
+        matches!(err, schemaflow::SchemaError::ParseAvroSchema { .. }),
         "{err}"
     );
 }

@@ -279,7 +279,7 @@ fn imports_from_references() {
     // Without the reference the import does not resolve.
     let err = check(Full, &[], &input(user, "user.proto")).unwrap_err();
     assert!(
-        matches!(err, schemaflow::Error::ParseProtobufSchema { .. }),
+        matches!(err, schemaflow::SchemaError::ParseProtobufSchema { .. }),
         "{err}"
     );
 }
@@ -321,7 +321,7 @@ fn garbage_is_a_parse_error() {
     ] {
         let r = check(Backward, &[], &input(bad, "bad.proto"));
         assert!(
-            matches!(r, Err(schemaflow::Error::ParseProtobufSchema { .. })),
+            matches!(r, Err(schemaflow::SchemaError::ParseProtobufSchema { .. })),
             "{bad:?}: {r:?}"
         );
     }

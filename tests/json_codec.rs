@@ -16,7 +16,7 @@ use schemaflow::generated::avro::user_event::{Action, Device, UserEvent};
 use schemaflow::generated::proto::events::v1 as pb;
 use schemaflow::generated::proto::evolution::events::v1 as pb_v2;
 use schemaflow::wire::SchemaId;
-use schemaflow::Error;
+use schemaflow::SchemaError as Error;
 use serde_json::{json, Value as Json};
 
 struct Golden {
@@ -55,14 +55,14 @@ fn v1() -> AvroSchema {
 }
 
 /// Frame of `json` in the natural form under id 1.
-fn natural(json: &Json, schema: &AvroSchema) -> schemaflow::Result<Vec<u8>> {
+fn natural(json: &Json, schema: &AvroSchema) -> schemaflow::codec::Result<Vec<u8>> {
     let mut buf = Vec::new();
     json_to_avro_frame(json, schema, SchemaId(1), AvroJsonForm::Natural, &mut buf)?;
     Ok(buf)
 }
 
 /// The (path, reason) of an `EncodeJson` error.
-fn encode_error(result: schemaflow::Result<Vec<u8>>) -> (String, String) {
+fn encode_error(result: schemaflow::codec::Result<Vec<u8>>) -> (String, String) {
     match result {
         Err(Error::EncodeJson { path, reason }) => (path, reason),
         other => panic!("expected an EncodeJson error, got {other:?}"),
@@ -704,7 +704,7 @@ fn error_invalid_json_structure() {
 // ---------------------------------------------------------------------------------------
 // Protobuf.
 
-fn proto(json: &Json, message: &str) -> schemaflow::Result<Vec<u8>> {
+fn proto(json: &Json, message: &str) -> schemaflow::codec::Result<Vec<u8>> {
     let schema = ProtobufSchema::of::<pb::UserEvent>().unwrap();
     let mut buf = Vec::new();
     json_to_protobuf_frame(json, &schema, message, SchemaId(5), &mut buf)?;

@@ -211,7 +211,7 @@ fn emit_impls(
     let _ = write!(
         out,
         "impl {rt}::GeneratedSchema for {rust_path} {{\n    const SCHEMA_TYPE: {rt}::SchemaType = {rt}::SchemaType::Protobuf;\n    const FULL_NAME: &'static str = {};\n    const SCHEMA_TEXT: &'static str = {meta_path}::FILE_{file_index};\n    const FILE: &'static str = {};\n    const REFERENCES: &'static [{rt}::GeneratedReference] = {meta_path}::REFS_{file_index};\n    const MESSAGE_INDEXES: &'static [i32] = &{path:?};\n}}\n\
-impl {rt}::codec::RegistryCodec for {rust_path} {{\n    fn encode_frame(&self, id: {rt}::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> {rt}::Result<()> {{\n        {rt}::codec::protobuf::encode(id, self, buf);\n        Ok(())\n    }}\n    fn decode_frame(frame: &[u8], writer: &{rt}::codec::WriterSchema) -> {rt}::Result<({rt}::wire::SchemaId, Self)> {{\n        {rt}::codec::protobuf::decode_with_writer(frame, writer)\n    }}\n}}\n",
+impl {rt}::codec::RegistryCodec for {rust_path} {{\n    fn encode_frame(&self, id: {rt}::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> {rt}::codec::Result<()> {{\n        {rt}::codec::protobuf::encode(id, self, buf);\n        Ok(())\n    }}\n    fn decode_frame(frame: &[u8], writer: &{rt}::codec::WriterSchema) -> {rt}::codec::Result<({rt}::wire::SchemaId, Self)> {{\n        {rt}::codec::protobuf::decode_with_writer(frame, writer)\n    }}\n}}\n",
         str_lit(&full_name),
         str_lit(file.name()),
     );

@@ -252,9 +252,19 @@ impl From<schemaflow::Error> for CliError {
             )),
             // The handler stopped the consumer (its output closed).
             Error::Handler { .. } => CliError::io(e.to_string()),
-            Error::ParseAvroSchema { .. } | Error::ParseProtobufSchema { .. } | Error::Json(_) => {
-                CliError::usage(e.to_string())
-            }
+            Error::Schema(s) => s.into(),
+            other => CliError::failed(other.to_string()),
+        }
+    }
+}
+
+impl From<schemaflow::SchemaError> for CliError {
+    fn from(e: schemaflow::SchemaError) -> Self {
+        use schemaflow::SchemaError;
+        match e {
+            SchemaError::ParseAvroSchema { .. }
+            | SchemaError::ParseProtobufSchema { .. }
+            | SchemaError::Json(_) => CliError::usage(e.to_string()),
             other => CliError::failed(other.to_string()),
         }
     }

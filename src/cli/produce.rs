@@ -218,9 +218,9 @@ async fn produce(g: Global, a: ProduceArgs) -> Result<(), CliError> {
                     (WriterSchema::Protobuf(s), Some(m)) => {
                         json_to_protobuf_frame(&json, s, m, id, &mut frame)
                     }
-                    (WriterSchema::Protobuf(_), None) => {
-                        Err(schemaflow::Error::Json("no Protobuf message chosen".into()))
-                    }
+                    (WriterSchema::Protobuf(_), None) => Err(schemaflow::SchemaError::Json(
+                        "no Protobuf message chosen".into(),
+                    )),
                 };
                 r.map(|()| json).map_err(|e| e.to_string())
             });

@@ -12,6 +12,7 @@ use crate::codec::protobuf::ProtobufSchema;
 use crate::codec::WriterSchema;
 use crate::error::{Error, Result};
 use crate::wire::{HeaderSchemaId, SchemaId};
+use crate::SchemaError;
 use crate::{GeneratedReference, GeneratedSchema, SchemaType};
 
 /// Register `T`'s schema under `subject`: each reference first (under a subject named as the
@@ -186,10 +187,11 @@ impl SchemaResolver {
             }
             // Not an Avro parse error: the record was written with a kind of schema this crate
             // does not decode (the record's fault for this consumer: dead-lettered).
-            SchemaType::Json => Err(Error::UnsupportedSchemaType {
+            SchemaType::Json => Err(SchemaError::UnsupportedSchemaType {
                 schema_type: format!("JSON (schema id {id})"),
                 operation: "decoding a record",
-            }),
+            }
+            .into()),
         }
     }
 
@@ -200,10 +202,11 @@ impl SchemaResolver {
         depth: usize,
     ) -> Result<()> {
         if depth > 32 {
-            return Err(Error::ParseAvroSchema {
+            return Err(SchemaError::ParseAvroSchema {
                 name: "references".into(),
                 reason: "nested too deeply".into(),
-            });
+            }
+            .into());
         }
         for r in refs {
             if out.iter().any(|(n, _)| *n == r.name) {

@@ -161,18 +161,6 @@ pub struct RegisteredSchema {
     pub guid: Option<String>,
 }
 
-impl Serialize for SchemaId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_u32(self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for SchemaId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        u32::deserialize(d).map(SchemaId)
-    }
-}
-
 pub use crate::compat::{CompatibilityLevel, UnknownCompatibilityLevel};
 
 /// A registry (or subject) mode.

@@ -32,16 +32,16 @@ impl ::schemaflow::GeneratedSchema for Address {
 impl Address {
     /// The Avro codec of this type: its schema parsed once per process.
     #[doc(hidden)]
-    pub fn __schemaflow_codec() -> ::schemaflow::Result<&'static ::schemaflow::codec::avro::AvroCodec<Self>> {
+    pub fn __schemaflow_codec() -> ::schemaflow::codec::Result<&'static ::schemaflow::codec::avro::AvroCodec<Self>> {
         static CODEC: ::std::sync::OnceLock<::std::result::Result<::schemaflow::codec::avro::AvroCodec<Address>, ::std::string::String>> = ::std::sync::OnceLock::new();
-        CODEC.get_or_init(|| ::schemaflow::codec::avro::AvroCodec::new().map_err(|e| e.to_string())).as_ref().map_err(|e| ::schemaflow::Error::ParseAvroSchema { name: "com.example.events.Address".to_string(), reason: e.clone() })
+        CODEC.get_or_init(|| ::schemaflow::codec::avro::AvroCodec::new().map_err(|e| e.to_string())).as_ref().map_err(|e| ::schemaflow::SchemaError::ParseAvroSchema { name: "com.example.events.Address".to_string(), reason: e.clone() })
     }
 }
 impl ::schemaflow::codec::RegistryCodec for Address {
-    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::codec::Result<()> {
         Self::__schemaflow_codec()?.encode(id, self, buf)
     }
-    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         Self::__schemaflow_codec()?.decode_writer(frame, writer)
     }
 }
@@ -94,16 +94,16 @@ impl ::schemaflow::GeneratedSchema for UserEvent {
 impl UserEvent {
     /// The Avro codec of this type: its schema parsed once per process.
     #[doc(hidden)]
-    pub fn __schemaflow_codec() -> ::schemaflow::Result<&'static ::schemaflow::codec::avro::AvroCodec<Self>> {
+    pub fn __schemaflow_codec() -> ::schemaflow::codec::Result<&'static ::schemaflow::codec::avro::AvroCodec<Self>> {
         static CODEC: ::std::sync::OnceLock<::std::result::Result<::schemaflow::codec::avro::AvroCodec<UserEvent>, ::std::string::String>> = ::std::sync::OnceLock::new();
-        CODEC.get_or_init(|| ::schemaflow::codec::avro::AvroCodec::new().map_err(|e| e.to_string())).as_ref().map_err(|e| ::schemaflow::Error::ParseAvroSchema { name: "com.example.events.UserEvent".to_string(), reason: e.clone() })
+        CODEC.get_or_init(|| ::schemaflow::codec::avro::AvroCodec::new().map_err(|e| e.to_string())).as_ref().map_err(|e| ::schemaflow::SchemaError::ParseAvroSchema { name: "com.example.events.UserEvent".to_string(), reason: e.clone() })
     }
 }
 impl ::schemaflow::codec::RegistryCodec for UserEvent {
-    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::codec::Result<()> {
         Self::__schemaflow_codec()?.encode(id, self, buf)
     }
-    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         Self::__schemaflow_codec()?.decode_writer(frame, writer)
     }
 }
@@ -165,16 +165,16 @@ impl ::schemaflow::GeneratedSchema for UserEvent {
 impl UserEvent {
     /// The Avro codec of this type: its schema parsed once per process.
     #[doc(hidden)]
-    pub fn __schemaflow_codec() -> ::schemaflow::Result<&'static ::schemaflow::codec::avro::AvroCodec<Self>> {
+    pub fn __schemaflow_codec() -> ::schemaflow::codec::Result<&'static ::schemaflow::codec::avro::AvroCodec<Self>> {
         static CODEC: ::std::sync::OnceLock<::std::result::Result<::schemaflow::codec::avro::AvroCodec<UserEvent>, ::std::string::String>> = ::std::sync::OnceLock::new();
-        CODEC.get_or_init(|| ::schemaflow::codec::avro::AvroCodec::new().map_err(|e| e.to_string())).as_ref().map_err(|e| ::schemaflow::Error::ParseAvroSchema { name: "com.example.events.UserEvent".to_string(), reason: e.clone() })
+        CODEC.get_or_init(|| ::schemaflow::codec::avro::AvroCodec::new().map_err(|e| e.to_string())).as_ref().map_err(|e| ::schemaflow::SchemaError::ParseAvroSchema { name: "com.example.events.UserEvent".to_string(), reason: e.clone() })
     }
 }
 impl ::schemaflow::codec::RegistryCodec for UserEvent {
-    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::codec::Result<()> {
         Self::__schemaflow_codec()?.encode(id, self, buf)
     }
-    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         Self::__schemaflow_codec()?.decode_writer(frame, writer)
     }
 }
@@ -329,11 +329,11 @@ impl ::schemaflow::GeneratedSchema for Device {
     const MESSAGE_INDEXES: &'static [i32] = &[0];
 }
 impl ::schemaflow::codec::RegistryCodec for Device {
-    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::codec::Result<()> {
         ::schemaflow::codec::protobuf::encode(id, self, buf);
         Ok(())
     }
-    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
     }
 }
@@ -346,11 +346,11 @@ impl ::schemaflow::GeneratedSchema for Address {
     const MESSAGE_INDEXES: &'static [i32] = &[1];
 }
 impl ::schemaflow::codec::RegistryCodec for Address {
-    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::codec::Result<()> {
         ::schemaflow::codec::protobuf::encode(id, self, buf);
         Ok(())
     }
-    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
     }
 }
@@ -363,11 +363,11 @@ impl ::schemaflow::GeneratedSchema for UserEvent {
     const MESSAGE_INDEXES: &'static [i32] = &[0];
 }
 impl ::schemaflow::codec::RegistryCodec for UserEvent {
-    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::codec::Result<()> {
         ::schemaflow::codec::protobuf::encode(id, self, buf);
         Ok(())
     }
-    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
     }
 }
@@ -380,11 +380,11 @@ impl ::schemaflow::GeneratedSchema for user_event::LineItem {
     const MESSAGE_INDEXES: &'static [i32] = &[0, 0];
 }
 impl ::schemaflow::codec::RegistryCodec for user_event::LineItem {
-    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::codec::Result<()> {
         ::schemaflow::codec::protobuf::encode(id, self, buf);
         Ok(())
     }
-    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
     }
 }
@@ -397,11 +397,11 @@ impl ::schemaflow::GeneratedSchema for UserEventBatch {
     const MESSAGE_INDEXES: &'static [i32] = &[1];
 }
 impl ::schemaflow::codec::RegistryCodec for UserEventBatch {
-    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::codec::Result<()> {
         ::schemaflow::codec::protobuf::encode(id, self, buf);
         Ok(())
     }
-    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
     }
 }
@@ -556,11 +556,11 @@ impl ::schemaflow::GeneratedSchema for Device {
     const MESSAGE_INDEXES: &'static [i32] = &[0];
 }
 impl ::schemaflow::codec::RegistryCodec for Device {
-    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::codec::Result<()> {
         ::schemaflow::codec::protobuf::encode(id, self, buf);
         Ok(())
     }
-    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
     }
 }
@@ -573,11 +573,11 @@ impl ::schemaflow::GeneratedSchema for Address {
     const MESSAGE_INDEXES: &'static [i32] = &[1];
 }
 impl ::schemaflow::codec::RegistryCodec for Address {
-    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::codec::Result<()> {
         ::schemaflow::codec::protobuf::encode(id, self, buf);
         Ok(())
     }
-    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
     }
 }
@@ -590,11 +590,11 @@ impl ::schemaflow::GeneratedSchema for UserEvent {
     const MESSAGE_INDEXES: &'static [i32] = &[0];
 }
 impl ::schemaflow::codec::RegistryCodec for UserEvent {
-    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::codec::Result<()> {
         ::schemaflow::codec::protobuf::encode(id, self, buf);
         Ok(())
     }
-    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
     }
 }
@@ -607,11 +607,11 @@ impl ::schemaflow::GeneratedSchema for user_event::LineItem {
     const MESSAGE_INDEXES: &'static [i32] = &[0, 0];
 }
 impl ::schemaflow::codec::RegistryCodec for user_event::LineItem {
-    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::codec::Result<()> {
         ::schemaflow::codec::protobuf::encode(id, self, buf);
         Ok(())
     }
-    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
     }
 }
@@ -624,11 +624,11 @@ impl ::schemaflow::GeneratedSchema for UserEventBatch {
     const MESSAGE_INDEXES: &'static [i32] = &[1];
 }
 impl ::schemaflow::codec::RegistryCodec for UserEventBatch {
-    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::Result<()> {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::codec::Result<()> {
         ::schemaflow::codec::protobuf::encode(id, self, buf);
         Ok(())
     }
-    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::Result<(::schemaflow::wire::SchemaId, Self)> {
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         ::schemaflow::codec::protobuf::decode_with_writer(frame, writer)
     }
 }

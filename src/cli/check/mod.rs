@@ -242,11 +242,12 @@ fn check(global: &Global, args: &CheckArgs) -> Result<(), CliError> {
 
 /// A schema that does not parse is a usage error (exit 2); anything else the library reports
 /// here is an I/O error (exit 3).
-fn schema_error(e: schemaflow::Error) -> CliError {
+fn schema_error(e: schemaflow::SchemaError) -> CliError {
+    use schemaflow::SchemaError;
     match e {
-        schemaflow::Error::ParseAvroSchema { .. }
-        | schemaflow::Error::ParseProtobufSchema { .. }
-        | schemaflow::Error::UnsupportedSchemaType { .. } => CliError::usage(e.to_string()),
+        SchemaError::ParseAvroSchema { .. }
+        | SchemaError::ParseProtobufSchema { .. }
+        | SchemaError::UnsupportedSchemaType { .. } => CliError::usage(e.to_string()),
         other => CliError::io(other.to_string()),
     }
 }

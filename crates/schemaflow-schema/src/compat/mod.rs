@@ -32,8 +32,8 @@
 //! ## Use
 //!
 //! ```
-//! use schemaflow::compat::{check, CompatibilityLevel, SchemaInput};
-//! use schemaflow::SchemaType;
+//! use schemaflow_schema::compat::{check, CompatibilityLevel, SchemaInput};
+//! use schemaflow_schema::SchemaType;
 //!
 //! let v1 = SchemaInput::new(SchemaType::Avro, r#"{"type":"record","name":"U","fields":[]}"#, "version 1");
 //! let v2 = SchemaInput::new(
@@ -44,7 +44,7 @@
 //! let report = check(CompatibilityLevel::Backward, &[v1], &v2)?;
 //! assert!(!report.compatible);
 //! assert_eq!(report.findings[0].rule, "READER_FIELD_MISSING_DEFAULT_VALUE");
-//! # Ok::<(), schemaflow::Error>(())
+//! # Ok::<(), schemaflow_schema::Error>(())
 //! ```
 
 pub mod avro;

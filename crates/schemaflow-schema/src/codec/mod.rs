@@ -8,7 +8,7 @@ pub mod protobuf;
 
 use std::sync::Arc;
 
-use crate::error::Result;
+pub use crate::error::{Error, Result};
 use crate::wire::SchemaId;
 use crate::GeneratedSchema;
 

@@ -245,6 +245,19 @@ pub fn read_zigzag_varint(bytes: &[u8]) -> Result<(i32, &[u8]), WireError> {
     Err(WireError::OverlongVarint)
 }
 
+/// Ids are plain JSON numbers in the registry's API (`{"id": 42}`).
+impl serde::Serialize for SchemaId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u32(self.0)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SchemaId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <u32 as serde::Deserialize>::deserialize(d).map(SchemaId)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

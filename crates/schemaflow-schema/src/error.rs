@@ -1,0 +1,126 @@
+//! The schema layer's error: one variant per failed parse, resolution, encode or decode, each
+//! saying what failed and on what, so a log line is enough to act on.
+//!
+//! Every one of them is the fault of the bytes or the schema in hand, never of the
+//! environment: retrying cannot help, and a consumer dead-letters the record (schemaflow's
+//! `Error::fault` answers `Fault::Record` for all of them).
+
+use crate::wire::{SchemaId, WireError};
+
+/// Result with the schema layer's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything parsing schemas and encoding or decoding frames can fail at.
+#[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The bytes are not a Confluent frame (empty, short, bad magic, bad message indexes).
+    #[error("reading the schema-registry frame: {0}")]
+    Frame(#[from] WireError),
+
+    /// An Avro schema did not parse (or a reference it names is missing).
+    #[error("parsing Avro schema {name}: {reason}")]
+    ParseAvroSchema {
+        /// The schema's name or source.
+        name: String,
+        /// The parser's reason.
+        reason: String,
+    },
+
+    /// A Protobuf schema did not parse or does not contain the wanted message.
+    #[error("parsing Protobuf schema {name}: {reason}")]
+    ParseProtobufSchema {
+        /// The schema's file or message name.
+        name: String,
+        /// The parser's reason.
+        reason: String,
+    },
+
+    /// Data written with one Avro schema cannot be read with another (Avro's resolution rules).
+    #[error("Avro data written with {writer} cannot be read as {reader}: {reason}")]
+    ResolveAvroSchema {
+        /// The writer schema's name.
+        writer: String,
+        /// The reader schema's name.
+        reader: String,
+        /// Which rule failed, and where.
+        reason: String,
+    },
+
+    /// A value did not serialize with its Avro schema.
+    #[error("encoding Avro {type_name}: {reason}")]
+    EncodeAvro {
+        /// The Rust type or schema name.
+        type_name: String,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// Avro bytes did not decode (corrupt, truncated, or not of the writer schema).
+    #[error("decoding Avro {type_name} written with schema id {schema_id}: {reason}")]
+    DecodeAvro {
+        /// The Rust type or schema name.
+        type_name: String,
+        /// The writer schema id from the frame.
+        schema_id: SchemaId,
+        /// What went wrong.
+        reason: String,
+    },
+
+    /// Protobuf bytes did not decode.
+    #[error("decoding Protobuf {type_name} written with schema id {schema_id}: {source}")]
+    DecodeProtobuf {
+        /// The message type.
+        type_name: String,
+        /// The writer schema id from the frame.
+        schema_id: SchemaId,
+        /// prost's reason.
+        source: prost::DecodeError,
+    },
+
+    /// The frame's message indexes name another message of the writer's `.proto` file.
+    #[error("schema id {schema_id}: the frame holds message {found:?} of its .proto file, but {type_name} is message {expected:?}")]
+    MessageIndexMismatch {
+        /// The writer schema id.
+        schema_id: SchemaId,
+        /// The type asked for.
+        type_name: String,
+        /// Its index path.
+        expected: Vec<i32>,
+        /// The index path in the frame.
+        found: Vec<i32>,
+    },
+
+    /// The writer schema is of another language than the type asked for.
+    #[error("{type_name} is {expected}, but the frame's schema is {found}")]
+    SchemaTypeMismatch {
+        /// The type asked for.
+        type_name: String,
+        /// Its schema type.
+        expected: crate::SchemaType,
+        /// The writer schema's type.
+        found: crate::SchemaType,
+    },
+
+    /// The operation does not support this schema type (e.g. compatibility of JSON Schema).
+    #[error("{operation} is not supported for {schema_type} schemas")]
+    UnsupportedSchemaType {
+        /// The schema type given.
+        schema_type: String,
+        /// What was asked for.
+        operation: &'static str,
+    },
+
+    /// A JSON value does not fit the schema it is being encoded with (the CLI's `produce`).
+    #[error("encoding JSON at {path}: {reason}")]
+    EncodeJson {
+        /// Where in the JSON value, as a JSON path (`$`, `$.device.platform`, `$.tags[2]`).
+        path: String,
+        /// What is wrong there.
+        reason: String,
+    },
+
+    /// A value could not be turned into JSON (or JSON into a value).
+    #[error("converting to JSON: {0}")]
+    Json(String),
+}

@@ -1,0 +1,33 @@
+//! # schemaflow-schema
+//!
+//! The Kafka-free half of [schemaflow](https://example.invalid/schemaflow): everything that
+//! reads, writes or compares schemas and frames, with no librdkafka, no async runtime and no
+//! HTTP client, so that build scripts (the codegen, which runs the compatibility checker on a
+//! lock of released schemas) and fuzz targets can depend on it.
+//!
+//! - [`avro`]: the one Avro schema model (physical kinds, promotions, Java's name and alias
+//!   rule, the named-type walk, the binary primitives, JSON defaults as bytes).
+//! - [`protobuf`]: the one Protobuf loader (given files, then `google/protobuf`, `google/type`
+//!   and Confluent's bundled files), with its base64-descriptor detector.
+//! - [`wire`]: the Confluent frame (magic 0, 4-byte id, message indexes) and header-carried ids.
+//! - [`codec`]: typed codecs for generated types, and any frame to JSON.
+//! - [`compat`]: compatibility checks with Confluent Schema Registry's verdicts.
+//!
+//! `schemaflow` re-exports all of it under the same paths (`schemaflow::codec`,
+//! `schemaflow::compat`, `schemaflow::wire`, `schemaflow::Decimal`, …); depend on this crate
+//! directly only where librdkafka must stay out.
+#![deny(missing_docs)]
+
+pub mod avro;
+pub mod codec;
+pub mod compat;
+mod decimal;
+pub mod error;
+pub mod protobuf;
+mod schema;
+pub mod wire;
+
+pub use decimal::{Decimal, ParseDecimalError};
+pub use error::{Error, Result};
+pub use schema::{GeneratedReference, GeneratedSchema, SchemaType, UnknownSchemaType};
+pub use uuid::Uuid;
