@@ -4,7 +4,7 @@ mod common;
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use schemaflow::codec::avro::{AvroCodec, AvroSchema};
+use schemaflow::codec::avro::{AvroCodec, AvroDecodeError, AvroSchema};
 use schemaflow::generated::avro::evolution::user_event as v2;
 use schemaflow::generated::avro::user_event::{Action, Device, UserEvent};
 use schemaflow::wire::SchemaId;
@@ -105,6 +105,19 @@ fn truncated_and_corrupt_payloads_are_errors() {
         codec.decode(&[1, 0, 0, 0, 1, 0], codec.schema()),
         Err(Error::Frame(_))
     ));
+    // The reason is typed, not a string: a datum cut inside the first (uuid string) field.
+    match codec.decode(&frame[..7], codec.schema()) {
+        Err(Error::DecodeAvro {
+            schema_id: SchemaId(1),
+            source,
+            ..
+        }) => assert!(
+            // apache-avro's serde reader reports a short read as a datum error.
+            matches!(source, AvroDecodeError::Datum(ref r) if r.contains("fill whole buffer")),
+            "{source:?}"
+        ),
+        other => panic!("expected a typed DecodeAvro error, got {other:?}"),
+    }
     // The same corrupt bytes through the resolution path (v1 data, v2 reader).
     let v2c = AvroCodec::<v2::UserEvent>::new().unwrap();
     for cut in 5..frame.len() {

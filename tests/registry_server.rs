@@ -361,6 +361,36 @@ async fn protobuf_text_and_serialized_forms() {
     server.stop().await.unwrap();
 }
 
+/// What Kafka Connect's Protobuf converter registers: Confluent's bundled decimal type and
+/// field metadata, imported without references (Confluent's registry resolves them itself).
+#[tokio::test]
+async fn protobuf_importing_confluent_bundled_files_registers_without_references() {
+    let (server, c) = start(ServerConfig::default()).await;
+    let text = r#"syntax = "proto3";
+package shop.v1;
+import "confluent/meta.proto";
+import "confluent/type/decimal.proto";
+import "google/type/money.proto";
+message Price {
+  confluent.type.Decimal amount = 1 [(confluent.field_meta) = { doc: "net" }];
+  google.type.Money list = 2;
+}
+"#;
+    let (id, _) = c
+        .register("prices-value", &Schema::protobuf(text), false)
+        .await
+        .unwrap();
+    assert_eq!(c.schema_by_id(id).await.unwrap().schema.schema, text);
+    // An import that is not bundled still needs a reference.
+    let missing = text.replace("confluent/meta.proto", "confluent/nope.proto");
+    let err = c
+        .register("prices-value", &Schema::protobuf(&missing), false)
+        .await
+        .unwrap_err();
+    assert_eq!(code(err), ErrorCode::InvalidSchema);
+    server.stop().await.unwrap();
+}
+
 #[tokio::test]
 async fn soft_then_permanent_deletes() {
     let (server, c) = start(ServerConfig::default()).await;

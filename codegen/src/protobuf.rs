@@ -12,9 +12,10 @@ use crate::rust::{field_ident, str_lit, type_ident};
 use crate::{CodegenError, SourceFile};
 
 /// True for the well-known files that registries never get as references
-/// (Confluent's `skip.known.types`): `google/protobuf/*` and `google/type/*`.
+/// (Confluent's `skip.known.types`): `google/protobuf/*`, `google/type/*` and Confluent's
+/// bundled `confluent/*` files (the one loader's rule).
 pub fn is_well_known(file: &str) -> bool {
-    file.starts_with("google/protobuf/") || file.starts_with("google/type/")
+    schemaflow_schema::protobuf::bundled::is_bundled(file)
 }
 
 /// Compile one set of `.proto` files (`files`, relative to `includes[0]`) and emit its packages
@@ -145,23 +146,22 @@ pub fn generate_set(
     Ok(())
 }
 
+/// The one Protobuf loader's chain (schemaflow-schema): include dirs, `google/protobuf/*`, then
+/// the files Confluent bundles.
 fn compile(files: &[SourceFile], includes: &[PathBuf]) -> Result<FileDescriptorSet, CodegenError> {
-    let mut compiler = protox::Compiler::new(includes).map_err(|e| CodegenError {
-        file: includes
+    let names: Vec<String> = files.iter().map(|f| f.rel.clone()).collect();
+    schemaflow_schema::protobuf::compile_files(includes, &names).map_err(|e| {
+        // protox names the file in its error; say which set it was compiling too.
+        let file = files
             .iter()
-            .map(|p| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", "),
-        reason: e.to_string(),
-    })?;
-    compiler.include_imports(true).include_source_info(false);
-    for f in files {
-        compiler.open_file(&f.rel).map_err(|e| CodegenError {
-            file: f.path.display().to_string(),
+            .find(|f| e.to_string().contains(&f.rel))
+            .map(|f| f.path.display().to_string())
+            .unwrap_or_else(|| names.join(", "));
+        CodegenError {
+            file,
             reason: e.to_string(),
-        })?;
-    }
-    Ok(compiler.file_descriptor_set())
+        }
+    })
 }
 
 fn read_text(

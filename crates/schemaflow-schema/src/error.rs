@@ -57,14 +57,14 @@ pub enum Error {
     },
 
     /// Avro bytes did not decode (corrupt, truncated, or not of the writer schema).
-    #[error("decoding Avro {type_name} written with schema id {schema_id}: {reason}")]
+    #[error("decoding Avro {type_name} written with schema id {schema_id}: {source}")]
     DecodeAvro {
         /// The Rust type or schema name.
         type_name: String,
         /// The writer schema id from the frame.
         schema_id: SchemaId,
-        /// What went wrong.
-        reason: String,
+        /// What went wrong, typed (truncated, bad length, bad branch, …).
+        source: crate::avro::AvroDecodeError,
     },
 
     /// Protobuf bytes did not decode.

@@ -57,8 +57,8 @@ impl FromStr for SchemaType {
 /// A schema another schema depends on, embedded at build time: an Avro named type defined in
 /// another `.avsc` file, or an imported `.proto` file. Registered before the schema that uses it.
 ///
-/// The well-known `google/protobuf/*` and `google/type/*` imports are never listed: registries
-/// resolve them themselves (Confluent's `skip.known.types`).
+/// The well-known `google/protobuf/*`, `google/type/*` and `confluent/*` imports are never
+/// listed: registries resolve them themselves (Confluent's `skip.known.types`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GeneratedReference {
     /// The reference name a registry expects: the Avro full name, or the Protobuf import path.

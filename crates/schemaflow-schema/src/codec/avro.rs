@@ -267,7 +267,7 @@ impl<T: Serialize + DeserializeOwned> AvroCodec<T> {
         let fail = |e: AvroDecodeError| Error::DecodeAvro {
             type_name: self.schema.name().to_string(),
             schema_id: id,
-            reason: e.to_string(),
+            source: e,
         };
         if writer.fingerprint() == self.schema.fingerprint() {
             return self.schema.read(datum).map_err(fail);

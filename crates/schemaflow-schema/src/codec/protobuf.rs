@@ -94,8 +94,8 @@ pub fn decode_serialized(text: &str) -> Option<prost_types::FileDescriptorProto>
 
 impl ProtobufSchema {
     /// Parse `text` (named `file`), whose imports are given as `(import path, text)` pairs.
-    /// The well-known `google/protobuf/*` and `google/type/*` files resolve without being
-    /// given (the loader's chain, [`crate::compat`]'s too).
+    /// The well-known `google/protobuf/*`, `google/type/*` and Confluent's `confluent/*` files
+    /// resolve without being given (the one loader's chain, [`crate::protobuf`]).
     pub fn parse(file: &str, text: &str, imports: &[(&str, &str)]) -> Result<Self> {
         let mut files: HashMap<String, String> = imports
             .iter()

@@ -54,9 +54,9 @@ use super::{Difference, SchemaInput};
 use crate::error::{Error, Result};
 
 /// Whether an import is one registries resolve themselves (`google/protobuf/*`,
-/// `google/type/*`): never a reference.
+/// `google/type/*`, `confluent/meta.proto`, `confluent/type/decimal.proto`): never a reference.
 pub fn is_well_known_import(import: &str) -> bool {
-    import.starts_with("google/protobuf/") || import.starts_with("google/type/")
+    crate::protobuf::bundled::is_bundled(import)
 }
 
 /// The import paths a `.proto` file (source or base64 descriptor) declares, in order.

@@ -5,9 +5,10 @@
 //!   `FileDescriptorProto`);
 //! * [`file_from_text`]: one file's text, `.proto` source or serialized;
 //! * [`compile`]: the resolver chain — the given files, then `google/protobuf/*` (protox),
-//!   then `google/type/*` (embedded, [`google_type`]) — and the compiler over it.
+//!   then `google/type/*` and Confluent's `confluent/meta.proto` and
+//!   `confluent/type/decimal.proto` (embedded, [`bundled`]) — and the compiler over it.
 
-pub(crate) mod google_type;
+pub mod bundled;
 
 use std::collections::HashMap;
 
@@ -88,7 +89,7 @@ impl FileResolver for Given {
 }
 
 /// Compile `main_name` (given parsed as `main`, or looked up in `files`) with its imports:
-/// the given files first, then `google/protobuf/*`, then `google/type/*`.
+/// the given files first, then `google/protobuf/*`, then the [`bundled`] files.
 pub(crate) fn compile(
     main_name: &str,
     main: Option<File>,
@@ -100,11 +101,33 @@ pub(crate) fn compile(
         main: main.map(|f| (main_name.to_string(), f)),
     });
     chain.add(GoogleFileResolver::new());
-    chain.add(google_type::GoogleTypeResolver);
+    chain.add(bundled::BundledResolver);
     let mut compiler = protox::Compiler::with_file_resolver(chain);
     compiler.include_imports(true);
     compiler.open_file(main_name)?;
     Ok(compiler.descriptor_pool())
+}
+
+/// Compile `.proto` files from disk (`files` relative to the first of `includes` that has
+/// them) with their imports, through the same chain: the include directories, then
+/// `google/protobuf/*`, then the [`bundled`] files. What the build-time codegen uses, so a
+/// schema that compiles in a build script compiles in the registry and the checker too.
+pub fn compile_files(
+    includes: &[std::path::PathBuf],
+    files: &[String],
+) -> Result<prost_types::FileDescriptorSet, protox::Error> {
+    let mut chain = ChainFileResolver::new();
+    for dir in includes {
+        chain.add(protox::file::IncludeFileResolver::new(dir.clone()));
+    }
+    chain.add(GoogleFileResolver::new());
+    chain.add(bundled::BundledResolver);
+    let mut compiler = protox::Compiler::with_file_resolver(chain);
+    compiler.include_imports(true).include_source_info(false);
+    for f in files {
+        compiler.open_file(f)?;
+    }
+    Ok(compiler.file_descriptor_set())
 }
 
 #[cfg(test)]
@@ -153,5 +176,28 @@ mod tests {
             [("m.proto".to_string(), src.to_string())].into()
         )
         .is_ok());
+    }
+
+    #[test]
+    fn confluent_bundled_files_resolve() {
+        // What Kafka Connect's Protobuf converter writes: Confluent's decimal type and its
+        // field metadata option. Confluent's registry resolves both without references.
+        let src = "syntax = \"proto3\"; import \"confluent/meta.proto\"; import \"confluent/type/decimal.proto\"; message M { confluent.type.Decimal price = 1 [(confluent.field_meta) = { doc: \"in EUR\" }]; }";
+        let pool = compile(
+            "m.proto",
+            None,
+            [("m.proto".to_string(), src.to_string())].into(),
+        )
+        .expect("confluent/* resolves");
+        let m = pool.get_message_by_name("M").expect("M");
+        let price = m.get_field_by_name("price").expect("price");
+        assert_eq!(
+            price.kind().as_message().map(|d| d.full_name().to_string()),
+            Some("confluent.type.Decimal".to_string())
+        );
+        assert!(bundled::is_bundled("confluent/type/decimal.proto"));
+        assert!(bundled::is_bundled("google/type/money.proto"));
+        assert!(bundled::is_bundled("google/protobuf/timestamp.proto"));
+        assert!(!bundled::is_bundled("confluent/other.proto"));
     }
 }

@@ -206,7 +206,7 @@ pub fn avro_frame_to_json(frame: &[u8], writer: &AvroSchema) -> Result<(SchemaId
     let value = writer.read_value(datum).map_err(|e| Error::DecodeAvro {
         type_name: writer.name().to_string(),
         schema_id: id,
-        reason: e.to_string(),
+        source: e,
     })?;
     let mut names = HashMap::new();
     crate::avro::collect_named_types(writer.schema(), &mut names);
