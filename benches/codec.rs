@@ -5,6 +5,7 @@
 //! - raw Protobuf: `prost::Message::encode` / `decode` of the same message
 //!
 //! Run: `cargo bench --bench codec`. Results go to BENCHMARKS.md by hand from the output.
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 
@@ -13,13 +14,13 @@ use std::time::Duration;
 
 use apache_avro::reader::datum::GenericDatumReader;
 use apache_avro::writer::datum::GenericDatumWriter;
+use common::samples::avro::evolution::user_event as v2;
+use common::samples::avro::user_event::UserEvent;
+use common::samples::proto::events::v1 as pb;
 use criterion::{criterion_group, criterion_main, Criterion};
 use prost::Message;
 use schemaflow::codec::avro::AvroCodec;
 use schemaflow::codec::protobuf;
-use schemaflow::generated::avro::evolution::user_event as v2;
-use schemaflow::generated::avro::user_event::UserEvent;
-use schemaflow::generated::proto::events::v1 as pb;
 use schemaflow::wire::SchemaId;
 
 fn avro(c: &mut Criterion) {

@@ -5,9 +5,10 @@
 //!
 //! ## The model
 //!
-//! 1. **Schemas are files.** `schemas/*.avsc` (Avro) and `proto/**/*.proto` (Protobuf) are the
-//!    contract. `build.rs` turns them into Rust types at build time ([`generated`]): serde
-//!    structs for Avro, prost messages for Protobuf, no `protoc` needed. Each type implements
+//! 1. **Schemas are files.** Your crate's `.avsc` (Avro) and `.proto` (Protobuf) files are the
+//!    contract. The `schemaflow-build` crate, called from your `build.rs`, turns them into Rust
+//!    types at build time and [`include_schemas!`] puts them in your crate: serde structs for
+//!    Avro, prost messages for Protobuf, no `protoc` needed. Each type implements
 //!    [`GeneratedSchema`]: its exact schema text, full name, references and (Protobuf) message
 //!    index path.
 //! 2. **The registry assigns ids.** A producer registers (or looks up) the schema under a
@@ -21,8 +22,12 @@
 //! ## Encode and decode a generated type
 //!
 //! ```
+//! // This repository's samples (schemas/user_event.avsc); your crate includes its own.
+//! mod schemas {
+//!     schemaflow::include_schemas!();
+//! }
 //! use schemaflow::codec::avro::AvroCodec;
-//! use schemaflow::generated::avro::user_event::{Action, Device, UserEvent};
+//! use schemas::avro::user_event::{Action, Device, UserEvent};
 //! use schemaflow::wire::SchemaId;
 //!
 //! let codec = AvroCodec::<UserEvent>::new()?;
@@ -54,7 +59,6 @@ pub mod consumer;
 pub mod dead_letter;
 pub mod error;
 pub mod exactly_once;
-pub mod generated;
 pub mod kafka_config;
 pub mod producer;
 pub mod registry;
@@ -68,6 +72,8 @@ pub use schemaflow_schema::{
 };
 
 pub use error::{Error, Fault, Result};
+/// The well-known Protobuf types (`google.protobuf.Timestamp`, …) that generated messages use.
+pub use prost_types;
 pub use uuid::Uuid;
 
 /// Completes on Ctrl-C (SIGINT) or SIGTERM: the usual `shutdown` for
@@ -92,6 +98,26 @@ pub async fn shutdown_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+/// Includes the Rust types `schemaflow-build` generated in your build script
+/// (`$OUT_DIR/schemaflow.rs`, or the file named): modules `avro::<file stem>` and
+/// `proto::<package path>`.
+///
+/// ```text
+/// pub mod schemas {
+///     schemaflow::include_schemas!();
+/// }
+/// use schemas::avro::order::Order;
+/// ```
+#[macro_export]
+macro_rules! include_schemas {
+    () => {
+        include!(concat!(env!("OUT_DIR"), "/schemaflow.rs"));
+    };
+    ($file:literal) => {
+        include!(concat!(env!("OUT_DIR"), "/", $file));
+    };
 }
 
 /// Re-exports used by generated code, so a crate using schemaflow needs no direct dependency

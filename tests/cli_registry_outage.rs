@@ -19,10 +19,10 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::broker::{broker, create_topic, rand_topic};
+use common::samples::avro::user_event::UserEvent;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use schemaflow::consumer::{ConsumerConfig, DeadLetter, Message, TypedConsumer};
-use schemaflow::generated::avro::user_event::UserEvent;
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
 use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
 use serde_json::{json, Value};

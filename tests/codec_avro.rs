@@ -3,10 +3,10 @@ mod common;
 
 use std::sync::Arc;
 
+use common::samples::avro::evolution::user_event as v2;
+use common::samples::avro::user_event::{Action, Device, UserEvent};
 use proptest::prelude::*;
 use schemaflow::codec::avro::{AvroCodec, AvroDecodeError, AvroSchema};
-use schemaflow::generated::avro::evolution::user_event as v2;
-use schemaflow::generated::avro::user_event::{Action, Device, UserEvent};
 use schemaflow::wire::SchemaId;
 use schemaflow::{GeneratedSchema, SchemaError as Error, SchemaType};
 

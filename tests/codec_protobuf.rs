@@ -1,11 +1,11 @@
 //! Protobuf codec: message indexes, round trips, evolution, bad input, property tests.
 mod common;
 
+use common::samples::proto::events::v1 as pb;
+use common::samples::proto::evolution::events::v1 as pb_v2;
 use proptest::prelude::*;
 use prost::Message;
 use schemaflow::codec::protobuf::{self, ProtobufSchema};
-use schemaflow::generated::proto::events::v1 as pb;
-use schemaflow::generated::proto::evolution::events::v1 as pb_v2;
 use schemaflow::wire::SchemaId;
 use schemaflow::{GeneratedSchema, SchemaError as Error, SchemaType};
 

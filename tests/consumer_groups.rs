@@ -16,9 +16,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use common::broker::{broker, create_topic, rand_topic};
+use common::samples::avro::user_event::UserEvent;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use schemaflow::generated::avro::user_event::UserEvent;
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
 use schemaflow::registry::server::EmbeddedRegistry;
 use tokio::sync::mpsc;

@@ -23,12 +23,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use common::broker::{broker, create_topic, rand_topic};
+use common::samples::avro::user_event::UserEvent;
+use common::samples::proto::events::v1 as pb;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message as _;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use schemaflow::generated::avro::user_event::UserEvent;
-use schemaflow::generated::proto::events::v1 as pb;
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
 use schemaflow::registry::server::EmbeddedRegistry;
 use tokio::sync::mpsc;

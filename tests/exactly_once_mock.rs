@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::samples::avro::user_event::UserEvent;
+use common::samples::proto::events::v1 as pb;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::mocking::MockCluster;
 use rdkafka::types::RDKafkaApiKey;
@@ -16,8 +18,6 @@ use rdkafka::types::RDKafkaRespErr;
 use schemaflow::codec::RegistryCodec;
 use schemaflow::consumer::{ConsumerConfig, Message, TypedConsumer};
 use schemaflow::exactly_once::{ExactlyOnceConfig, ExactlyOnceProcessor};
-use schemaflow::generated::avro::user_event::UserEvent;
-use schemaflow::generated::proto::events::v1 as pb;
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
 use schemaflow::registry::CachedRegistry;
 use tokio::sync::Notify;

@@ -2,13 +2,13 @@
 //! scripts/golden.py) must equal ours byte for byte, and ours must read theirs.
 mod common;
 
+use common::samples::avro::evolution::user_event as avro_v2;
+use common::samples::avro::user_event::UserEvent;
+use common::samples::proto::events::v1 as pb;
+use common::samples::proto::evolution::events::v1 as pb_v2;
 use schemaflow::codec::avro::AvroCodec;
 use schemaflow::codec::json::avro_frame_to_json;
 use schemaflow::codec::protobuf;
-use schemaflow::generated::avro::evolution::user_event as avro_v2;
-use schemaflow::generated::avro::user_event::UserEvent;
-use schemaflow::generated::proto::events::v1 as pb;
-use schemaflow::generated::proto::evolution::events::v1 as pb_v2;
 use schemaflow::wire::SchemaId;
 use serde_json::Value;
 

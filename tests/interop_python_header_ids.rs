@@ -10,10 +10,10 @@ use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use common::broker::{broker, create_topic, rand_topic};
+use common::samples::avro::user_event::UserEvent;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message as _};
 use schemaflow::consumer::{ConsumerConfig, Message, TypedConsumer};
-use schemaflow::generated::avro::user_event::UserEvent;
 use schemaflow::producer::{ProducerConfig, Record, SchemaIdPlacement, TypedProducer};
 use serde_json::Value;
 

@@ -9,10 +9,10 @@ use common::python::python;
 use std::process::Command;
 use std::sync::Arc;
 
+use common::samples::avro::user_event::UserEvent;
+use common::samples::proto::events::v1 as pb;
 use schemaflow::codec::avro::AvroCodec;
 use schemaflow::codec::protobuf;
-use schemaflow::generated::avro::user_event::UserEvent;
-use schemaflow::generated::proto::events::v1 as pb;
 use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use schemaflow::registry::{ClientConfig, RegistryClient, Schema, SchemaReference};
 use schemaflow::GeneratedSchema;

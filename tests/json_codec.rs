@@ -4,17 +4,17 @@
 mod common;
 
 use apache_avro::types::Value;
+use common::samples::avro::address::Address;
+use common::samples::avro::evolution::user_event as avro_v2;
+use common::samples::avro::user_event::{Action, Device, UserEvent};
+use common::samples::proto::events::v1 as pb;
+use common::samples::proto::evolution::events::v1 as pb_v2;
 use proptest::prelude::*;
 use schemaflow::codec::avro::{AvroCodec, AvroSchema};
 use schemaflow::codec::json::{
     avro_frame_to_json, json_to_avro_frame, json_to_protobuf_frame, AvroJsonForm,
 };
 use schemaflow::codec::protobuf::ProtobufSchema;
-use schemaflow::generated::avro::address::Address;
-use schemaflow::generated::avro::evolution::user_event as avro_v2;
-use schemaflow::generated::avro::user_event::{Action, Device, UserEvent};
-use schemaflow::generated::proto::events::v1 as pb;
-use schemaflow::generated::proto::evolution::events::v1 as pb_v2;
 use schemaflow::wire::SchemaId;
 use schemaflow::SchemaError as Error;
 use serde_json::{json, Value as Json};

@@ -7,15 +7,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::broker::{broker, create_topic, rand_topic};
+use common::samples::avro::evolution::user_event as avro_v2;
+use common::samples::avro::user_event::UserEvent;
+use common::samples::proto::events::v1 as pb;
+use common::samples::proto::evolution::events::v1 as pb_v2;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message as _};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemaflow::codec::RegistryCodec;
 use schemaflow::consumer::{ConsumerConfig, DeadLetter, Message, TypedConsumer};
-use schemaflow::generated::avro::evolution::user_event as avro_v2;
-use schemaflow::generated::avro::user_event::UserEvent;
-use schemaflow::generated::proto::events::v1 as pb;
-use schemaflow::generated::proto::evolution::events::v1 as pb_v2;
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
 use tokio::sync::Notify;
 

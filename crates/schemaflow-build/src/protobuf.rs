@@ -25,6 +25,7 @@ pub fn generate_set(
     files: &[SourceFile],
     includes: &[PathBuf],
     rt: &str,
+    attributes: &[(String, String)],
 ) -> Result<(), CodegenError> {
     if files.is_empty() {
         return Ok(());
@@ -94,6 +95,11 @@ pub fn generate_set(
             ".google.protobuf",
             format!("{rt}::codegen_support::prost_types"),
         );
+    // Fully qualified paths (and "." for all) are Protobuf's; names without a leading dot are
+    // Avro full names and are not handed to prost-build's suffix matching.
+    for (path, attribute) in attributes.iter().filter(|(p, _)| p.starts_with('.')) {
+        config.type_attribute(path, attribute);
+    }
     let modules = config.generate(requests).map_err(|e| CodegenError {
         file: files
             .first()

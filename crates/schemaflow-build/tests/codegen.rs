@@ -2,17 +2,33 @@
 use std::fs;
 use std::path::Path;
 
-use schemaflow_codegen::{generate, write_if_changed, Options};
+use schemaflow_build::{write_if_changed, Builder, Error, Generated};
 
 fn repo_root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+}
+
+/// What a crate with `schemas/` and/or `proto/` at `root` generates (with `evolution/` apart,
+/// as this repository's build.rs does).
+fn generate(root: &Path) -> Result<Generated, Error> {
+    let mut b = Builder::new();
+    if root.join("schemas").is_dir() {
+        b.avro_dir(root.join("schemas"));
+    }
+    if root.join("proto").is_dir() {
+        b.proto_dir(root.join("proto"));
+    }
+    b.separate_set("evolution").generate()
 }
 
 /// The generated source for `schemas/` and `proto/` is reviewed as a file: set
 /// `UPDATE_GOLDEN=1` to rewrite it after an intended change.
 #[test]
 fn generated_source_matches_golden() {
-    let generated = generate(&Options::for_crate_root(repo_root())).unwrap();
+    let generated = generate(repo_root()).unwrap();
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/generated.rs");
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         fs::write(&golden, &generated.source).unwrap();
@@ -56,9 +72,7 @@ fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
 
 fn error_for(files: &[(&str, &str)]) -> String {
     let dir = project(files);
-    generate(&Options::for_crate_root(dir.path()))
-        .expect_err("must fail")
-        .to_string()
+    generate(dir.path()).expect_err("must fail").to_string()
 }
 
 const GOOD: &str = r#"{"type":"record","name":"Good","fields":[{"name":"a","type":"int"}]}"#;
@@ -114,9 +128,7 @@ fn packageless_proto_and_unions_generate() {
             r#"{"type":"record","name":"U","fields":[{"name":"v","type":["null","int","string"]},{"name":"type","type":"bytes"},{"name":"camelCase","type":{"type":"fixed","name":"F4","size":4}}]}"#,
         ),
     ]);
-    let src = generate(&Options::for_crate_root(dir.path()))
-        .unwrap()
-        .source;
+    let src = generate(dir.path()).unwrap().source;
     assert!(src.contains("pub struct Plain"), "{src}");
     assert!(src.contains("const MESSAGE_INDEXES: &'static [i32] = &[0];"));
     assert!(src.contains("pub enum UnionNullIntString"), "{src}");

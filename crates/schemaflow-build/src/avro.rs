@@ -29,6 +29,8 @@ pub struct SetExports {
 
 struct Ctx<'a> {
     rt: &'a str,
+    /// The builder's `type_attribute`s: (full name or ".", attribute).
+    attributes: &'a [(String, String)],
     /// Every named type visible to this set: full name → Rust path (absolute).
     paths: BTreeMap<String, String>,
     /// Full name → (is this set, file index) of the defining file.
@@ -42,14 +44,20 @@ struct Ctx<'a> {
 }
 
 /// Generate one set of `.avsc` files into `out` as modules named after the file stems.
-/// `context` is an earlier set whose named types these files may reference (evolution → v1).
+/// `context` is an earlier set whose named types these files may reference (a separate set →
+/// the main set), emitted in the module just outside this set's.
+///
+/// Paths between generated items are relative (`super::address::Address`), so the tree can be
+/// included anywhere in a user's crate.
 pub fn generate_set(
     out: &mut String,
     files: &[SourceFile],
     context: Option<&SetExports>,
-    module_path: &str,
     rt: &str,
+    attributes: &[(String, String)],
 ) -> Result<SetExports, CodegenError> {
+    // Seen from a file's module, the set's module is `super`.
+    let module_path = "super";
     let meta_path = format!("{module_path}::__schemaflow_meta");
     if files.is_empty() {
         return Ok(SetExports {
@@ -96,12 +104,14 @@ pub fn generate_set(
     // Claim named types: a file's top-level type first, then the types defined inline in it.
     let mut ctx = Ctx {
         rt,
+        attributes,
+        // The context's module is one level further out than this set's.
         paths: context
             .map(|c| {
                 c.paths
                     .iter()
                     .filter(|(k, _)| c.owner.get(*k).is_some_and(|j| kept.contains(j)))
-                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .map(|(k, v)| (k.clone(), format!("super::{v}")))
                     .collect()
             })
             .unwrap_or_default(),
@@ -171,7 +181,8 @@ pub fn generate_set(
                 (&files[j], "self".to_string())
             } else {
                 let c = context.expect("owner outside this set implies a context");
-                (&c.files[j], c.meta_path.clone())
+                // From this set's meta module, the context's is two levels out.
+                (&c.files[j], format!("super::{}", c.meta_path))
             };
             // Reference the defining file's top-level type: that is what a registry subject holds.
             let top = if this_set { named(&parsed[j]) } else { None }
@@ -371,6 +382,7 @@ fn emit_named(ctx: &mut Ctx<'_>, out: &mut String, schema: &Schema) -> Result<()
         Schema::Enum(e) => {
             let ident = type_ident(e.name.name());
             out.push_str(&doc_lines(e.doc.as_deref(), ""));
+            push_attributes(ctx, out, &e.name.fullname(None));
             let _ = writeln!(
                 out,
                 "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, {rt}::codegen_support::serde::Serialize, {rt}::codegen_support::serde::Deserialize)]\n#[serde(crate = \"{rt}::codegen_support::serde\")]\npub enum {ident} {{",
@@ -396,6 +408,7 @@ fn emit_named(ctx: &mut Ctx<'_>, out: &mut String, schema: &Schema) -> Result<()
 fn emit_record(ctx: &mut Ctx<'_>, out: &mut String, r: &RecordSchema) -> Result<(), CodegenError> {
     let ident = type_ident(r.name.name());
     out.push_str(&doc_lines(r.doc.as_deref(), ""));
+    push_attributes(ctx, out, &r.name.fullname(None));
     let _ = writeln!(
         out,
         "#[derive(Debug, Clone, PartialEq, {rt}::codegen_support::serde::Serialize, {rt}::codegen_support::serde::Deserialize)]\n#[serde(crate = \"{rt}::codegen_support::serde\")]\npub struct {ident} {{",
@@ -551,6 +564,16 @@ fn union_type(
         );
     }
     Ok((name, None))
+}
+
+/// The builder's attributes for the named type `full_name` (by full name, or "." for all).
+fn push_attributes(ctx: &Ctx<'_>, out: &mut String, full_name: &str) {
+    for (path, attribute) in ctx.attributes {
+        if path == "." || path.trim_start_matches('.') == full_name {
+            out.push_str(attribute);
+            out.push('\n');
+        }
+    }
 }
 
 fn unsupported(record: &str, field: &str, what: &str) -> CodegenError {

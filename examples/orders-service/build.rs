@@ -1,0 +1,8 @@
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    schemaflow_build::Builder::new()
+        .avro_dir("schemas") // every .avsc below it
+        .proto_dir("proto") // every .proto below it; also the import root
+        .separate_set("v2") // schemas/v2/: the next version, compiled apart
+        .compile()?; // writes $OUT_DIR/schemaflow.rs, prints rerun-if-changed
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! `orders-service BROKERS [COUNT] [TOPIC_PREFIX]`: sends COUNT orders (Avro) and shipments
+//! (Protobuf) through an embedded schema registry (or `SCHEMA_REGISTRY_URL`), then reads the
+//! orders back as v2 (`schemas/v2/order.avsc`, resolved from the v1 data) and the shipments as
+//! they were sent, checks every value, and prints one line per topic. Exit 1 on a mismatch.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use orders_service::schemas::avro::v2::order::Order as OrderV2;
+use orders_service::schemas::proto::shop::v1::Shipment;
+use orders_service::{order, publish, shipment};
+use schemaflow::consumer::{ConsumerConfig, Message, TypedConsumer};
+use schemaflow::producer::{ProducerConfig, TypedProducer};
+use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
+use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1);
+    let brokers = args
+        .next()
+        .ok_or("usage: orders-service BROKERS [COUNT] [TOPIC_PREFIX]")?;
+    let count: u32 = args.next().as_deref().unwrap_or("100").parse()?;
+    let prefix = args.next().unwrap_or_default();
+    let (orders, shipments) = (format!("{prefix}orders"), format!("{prefix}shipments"));
+
+    // The embedded registry unless one is given: zero set-up, real HTTP.
+    let (_server, url) = match std::env::var("SCHEMA_REGISTRY_URL") {
+        Ok(url) => (None, url),
+        Err(_) => {
+            let config = ServerConfig {
+                listen: "127.0.0.1:0".parse()?,
+                ..ServerConfig::default()
+            };
+            let server = EmbeddedRegistry::start(config, Arc::new(CompatibilityEngine)).await?;
+            let url = server.url().to_string();
+            (Some(server), url)
+        }
+    };
+    let registry = CachedRegistry::new(
+        RegistryClient::new(ClientConfig::new(&url))?,
+        CacheConfig::default(),
+    );
+    for topic in [&orders, &shipments] {
+        schemaflow::admin::create_topic(&brokers, topic, 3).await?;
+    }
+
+    let producer = TypedProducer::new(ProducerConfig::new(&brokers), registry.clone())?;
+    publish(&producer, &orders, &shipments, count).await?;
+
+    // Orders written with v1, read as v2: `coupon` takes its default.
+    let group = format!("{prefix}orders-service");
+    let shipments_group = format!("{prefix}shipments-reader");
+    let mut seen_orders = 0u32;
+    let mut bad = Vec::new();
+    let consumer = TypedConsumer::<OrderV2>::new(
+        consumer_config(&brokers, &group, &orders),
+        registry.clone(),
+    )?;
+    consumer
+        .run(
+            |m: Message<OrderV2>| {
+                let ok = m.value.as_ref().is_some_and(|v| {
+                    let i = (v.placed_at - 1_700_000_000_000) as u32;
+                    let sent = order(i);
+                    v.order_id == sent.order_id
+                        && v.customer.id == sent.customer.id
+                        && v.customer.email == sent.customer.email
+                        && v.total.to_string() == sent.total.to_string()
+                        && v.lines.len() == 1
+                        && v.coupon.is_none()
+                });
+                seen_orders += 1;
+                if !ok {
+                    bad.push(format!("order at {}@{}", m.partition, m.offset));
+                }
+                async { Ok::<(), String>(()) }
+            },
+            std::future::pending::<()>(),
+        )
+        .await?;
+
+    let mut seen_shipments = 0u32;
+    let consumer = TypedConsumer::<Shipment>::new(
+        consumer_config(&brokers, &shipments_group, &shipments),
+        registry,
+    )?;
+    consumer
+        .run(
+            |m: Message<Shipment>| {
+                let ok = m.value.as_ref().is_some_and(|v| {
+                    let i = v
+                        .shipped_at
+                        .as_ref()
+                        .map_or(u32::MAX, |t| (t.seconds - 1_700_000_000) as u32);
+                    *v == shipment(i)
+                });
+                seen_shipments += 1;
+                if !ok {
+                    bad.push(format!("shipment at {}@{}", m.partition, m.offset));
+                }
+                async { Ok::<(), String>(()) }
+            },
+            std::future::pending::<()>(),
+        )
+        .await?;
+
+    println!("{orders}: sent {count} orders (v1), read {seen_orders} as v2");
+    println!("{shipments}: sent {count} shipments, read {seen_shipments}");
+    if !bad.is_empty() || seen_orders != count || seen_shipments != count {
+        eprintln!("mismatch: {bad:?}");
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// From the beginning, stopping once nothing arrives for 10 s (the group join included).
+fn consumer_config(brokers: &str, group: &str, topic: &str) -> ConsumerConfig {
+    let mut config = ConsumerConfig::new(brokers, group, &[topic]);
+    config.idle_timeout = Some(Duration::from_secs(10));
+    config
+}

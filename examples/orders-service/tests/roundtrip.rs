@@ -1,0 +1,91 @@
+//! The downstream crate end to end: its binary sends its own Avro and Protobuf types through
+//! the embedded registry to a real Kafka broker and reads them back (the orders as v2).
+//!
+//! The broker: `SCHEMAFLOW_TEST_BROKERS` (as the repository's `scripts/test` sets it), else one
+//! started here with the repository's `scripts/kafka` and stopped at the end. Never skipped.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+struct Broker {
+    bootstrap: String,
+    /// The data dir of a broker this test started (stopped on drop).
+    started: Option<PathBuf>,
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.started {
+            let _ = Command::new(kafka_script()).arg("stop").arg(dir).status();
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn kafka_script() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../scripts/kafka")
+}
+
+fn broker() -> Broker {
+    if let Ok(b) = std::env::var("SCHEMAFLOW_TEST_BROKERS") {
+        if !b.trim().is_empty() {
+            return Broker {
+                bootstrap: b.trim().to_string(),
+                started: None,
+            };
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("orders-service-kafka-{}", std::process::id()));
+    let out = Command::new(kafka_script())
+        .arg("start")
+        .arg(&dir)
+        .output()
+        .expect("run scripts/kafka start");
+    assert!(
+        out.status.success(),
+        "scripts/kafka start failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let bootstrap = stdout.lines().last().unwrap_or_default().trim().to_string();
+    Broker {
+        bootstrap,
+        started: Some(dir),
+    }
+}
+
+#[test]
+fn sends_and_reads_its_own_types_through_the_registry_and_kafka() {
+    let broker = broker();
+    let prefix = format!("os-{}-{}-", std::process::id(), fastish_nonce());
+    let out = Command::new(env!("CARGO_BIN_EXE_orders-service"))
+        .args([broker.bootstrap.as_str(), "50", prefix.as_str()])
+        .env_remove("SCHEMA_REGISTRY_URL")
+        .output()
+        .expect("run orders-service");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stdout}\n{stderr}",
+        out.status
+    );
+    assert!(
+        stdout.contains(&format!(
+            "{prefix}orders: sent 50 orders (v1), read 50 as v2"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("{prefix}shipments: sent 50 shipments, read 50")),
+        "{stdout}"
+    );
+}
+
+/// Distinct topic names per run on a shared broker.
+fn fastish_nonce() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default()
+}
