@@ -75,7 +75,7 @@ fn wide_fields(k: usize) -> (i64, f64, String, bool, i32) {
         1_000_000 * (k64 + 1) + k64,
         k as f64 * 1.5 + 0.25,
         format!("value-{k}"),
-        k % 2 == 0,
+        k.is_multiple_of(2),
         k as i32 * 1000 - 3,
     )
 }
