@@ -64,6 +64,7 @@ pub mod producer;
 mod protobuf;
 pub mod registry;
 mod schema;
+pub mod start_offset;
 pub mod wire;
 
 pub use decimal::{Decimal, ParseDecimalError};
