@@ -217,6 +217,53 @@ impl CliError {
             message: message.into(),
         }
     }
+
+    /// Whoever reads our stdout went away (`schemaflow … | head`): not a failure of the
+    /// command, so it ends quietly with exit 0, as Unix tools do, after the usual cleanup
+    /// (the error travels up like any other, so consumers commit and temp dirs go).
+    pub fn stdout_closed() -> Self {
+        CliError {
+            code: 0,
+            message: String::new(),
+        }
+    }
+
+    /// Whether this is [`CliError::stdout_closed`].
+    pub fn is_stdout_closed(&self) -> bool {
+        self.code == 0
+    }
+}
+
+/// A write to stdout that failed: a reader that went away (`EPIPE`) is
+/// [`CliError::stdout_closed`], anything else an I/O error (exit 3).
+pub fn stdout_error(e: std::io::Error) -> CliError {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        CliError::stdout_closed()
+    } else {
+        CliError::io(format!("writing to stdout: {e}"))
+    }
+}
+
+/// Write `text` and a newline to stdout. Every command writes its stdout through this (or
+/// [`outln!`](crate::outln)) instead of `println!`, which panics when the reader has gone.
+pub fn out_line(text: impl std::fmt::Display) -> Result<(), CliError> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(stdout_error)
+}
+
+/// `println!` for commands: `outln!("{x}")?` ends the command quietly (exit 0) when stdout
+/// is closed, see [`out_line`].
+#[macro_export]
+macro_rules! outln {
+    () => {
+        $crate::cli::common::out_line("")
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::common::out_line(format_args!($($arg)*))
+    };
 }
 
 impl From<RegistryError> for CliError {
@@ -270,6 +317,7 @@ impl From<std::io::Error> for CliError {
 pub fn finish(command: &str, result: Result<(), CliError>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is_stdout_closed() => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("schemaflow {command}: {}", e.message);
             ExitCode::from(e.code)
@@ -289,6 +337,6 @@ pub fn block_on<F: std::future::Future<Output = Result<(), CliError>>>(
 }
 
 /// Print one JSON value on a line.
-pub fn print_json(v: &serde_json::Value) {
-    println!("{v}");
+pub fn print_json(v: &serde_json::Value) -> Result<(), CliError> {
+    out_line(v)
 }
