@@ -58,6 +58,39 @@ pub const DEFAULT_BROKERS: &str = "localhost:9092";
 pub const DEFAULT_REGISTRY: &str = "http://localhost:8081";
 
 impl Global {
+    /// Mistakes in the global flags, found before any command runs (exit 2): basic auth
+    /// without a `:`, both kinds of registry auth (which one would win is a guess a user
+    /// should not have to make), a `-X` property librdkafka does not know or a value it refuses.
+    pub fn validate(&self) -> Result<(), CliError> {
+        if let Some(auth) = &self.registry_auth {
+            if !auth.contains(':') {
+                return Err(CliError::usage(
+                    "--registry-auth (or SCHEMA_REGISTRY_AUTH) must be USER:PASSWORD, with a colon",
+                ));
+            }
+        }
+        if self.registry_auth.is_some() && self.registry_token.is_some() {
+            return Err(CliError::usage(
+                "--registry-auth and --registry-token (or SCHEMA_REGISTRY_AUTH and SCHEMA_REGISTRY_TOKEN) both given: pass one",
+            ));
+        }
+        // librdkafka checks names and values when the properties are set, before any client
+        // exists: the same check every command's client would make later (and fail with an
+        // I/O exit code, 3, for what is a mistake on the command line).
+        for (key, value) in &self.kafka {
+            let mut probe = rdkafka::ClientConfig::new();
+            probe.set(key, value);
+            if let Err(e) = probe.create_native_config() {
+                let why = match &e {
+                    rdkafka::error::KafkaError::ClientConfig(_, desc, _, _) => desc.clone(),
+                    other => other.to_string(),
+                };
+                return Err(CliError::usage(format!("-X {key}={value}: {why}")));
+            }
+        }
+        Ok(())
+    }
+
     /// Kafka bootstrap servers (flag, `KAFKA_BROKERS`, or the default).
     pub fn brokers(&self) -> &str {
         self.brokers.as_deref().unwrap_or(DEFAULT_BROKERS)

@@ -12,6 +12,7 @@ pub mod common;
 pub mod consume;
 pub mod demo;
 pub mod dlq;
+pub mod missing_refs;
 pub mod produce;
 pub mod registry;
 pub mod schemas;
@@ -64,6 +65,11 @@ pub const EXIT_IO: u8 = 3;
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
     let g = cli.global;
+    // Global flags are every command's: their mistakes read like clap's usage errors.
+    if let Err(e) = g.validate() {
+        eprintln!("schemaflow: {} (see `schemaflow --help`)", e.message);
+        return ExitCode::from(e.code);
+    }
     match cli.command {
         Command::Check(args) => check::run(&g, args),
         Command::Demo(a) => demo::run(g, a),

@@ -66,7 +66,8 @@ pub struct ProduceArgs {
     /// A reference of --schema-file, `NAME=SUBJECT:VERSION` (repeatable).
     #[arg(long, value_name = "NAME=SUBJECT:VERSION", value_parser = super::schemas::parse_reference)]
     reference: Vec<SchemaReference>,
-    /// Protobuf: the message to write, by full name (default: the file's first message).
+    /// Protobuf: the message to write, by full name (default: the file's first message); one
+    /// the schema does not have is a usage error (exit 2) before any line is read.
     #[arg(long, value_name = "FULL.NAME")]
     message: Option<String>,
     /// Avro JSON form.
@@ -104,6 +105,25 @@ fn key_of(json: &serde_json::Value, path: &str) -> Option<Vec<u8>> {
         serde_json::Value::String(s) => s.clone().into_bytes(),
         other => other.to_string().into_bytes(),
     })
+}
+
+/// Every message of a Protobuf schema's file, nested ones too, by full name.
+fn message_names(schema: &schemaflow::codec::protobuf::ProtobufSchema) -> Vec<String> {
+    fn walk(m: prost_reflect::MessageDescriptor, out: &mut Vec<String>) {
+        if !m.is_map_entry() {
+            out.push(m.full_name().to_string());
+        }
+        for c in m.child_messages() {
+            walk(c, out);
+        }
+    }
+    let mut out = Vec::new();
+    if let Some(file) = schema.pool().get_file_by_name(schema.file_name()) {
+        for m in file.messages() {
+            walk(m, &mut out);
+        }
+    }
+    out
 }
 
 async fn settle(d: DeliveryFuture, topic: &str) -> Result<(), CliError> {
@@ -147,7 +167,8 @@ async fn produce(g: Global, a: ProduceArgs) -> Result<(), CliError> {
                 registry
                     .client()
                     .register(&subject, &schema, false)
-                    .await?
+                    .await
+                    .map_err(|e| super::missing_refs::register_error(e, &schema))?
                     .0
             }
             None => {
@@ -161,7 +182,18 @@ async fn produce(g: Global, a: ProduceArgs) -> Result<(), CliError> {
         .writer_schema(id)
         .await?;
     let message = match (&writer, &a.message) {
-        (WriterSchema::Protobuf(_), Some(m)) => Some(m.trim_start_matches('.').to_string()),
+        (WriterSchema::Protobuf(p), Some(m)) => {
+            // A name that is not in the schema would fail every line: say so before reading any.
+            let m = m.trim_start_matches('.');
+            p.index_path(m).map_err(|_| {
+                CliError::usage(format!(
+                    "--message {m}: no such message in {} (it has {})",
+                    p.file_name(),
+                    message_names(p).join(", ")
+                ))
+            })?;
+            Some(m.to_string())
+        }
         (WriterSchema::Protobuf(p), None) => Some(p.message_at(&[0])?.full_name().to_string()),
         (WriterSchema::Avro(_), Some(_)) => {
             return Err(CliError::usage("--message is for Protobuf schemas"))

@@ -70,7 +70,8 @@ pub fn run_register(g: Global, a: RegisterArgs) -> ExitCode {
             let (id, guid) = registry
                 .client()
                 .register(&a.subject, &schema, a.normalize)
-                .await?;
+                .await
+                .map_err(|e| super::missing_refs::register_error(e, &schema))?;
             print_json(&json!({"subject": a.subject, "id": id.0, "guid": guid}))?;
             Ok(())
         }),
