@@ -14,6 +14,7 @@ pub mod demo;
 pub mod dlq;
 pub mod missing_refs;
 pub mod produce;
+pub mod produce_line;
 pub mod registry;
 pub mod schemas;
 pub mod topics;
