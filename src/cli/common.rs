@@ -23,7 +23,8 @@ pub struct Global {
     /// (`SCHEMA_REGISTRY_URL` is read when the flag is absent.)
     #[arg(long, global = true)]
     pub registry: Option<String>,
-    /// Registry basic auth (`basic.auth.user.info`).
+    /// Registry basic auth (`basic.auth.user.info`): USER:PASSWORD, with the colon; not with
+    /// --registry-token.
     #[arg(
         long,
         global = true,
@@ -31,7 +32,7 @@ pub struct Global {
         value_name = "USER:PASSWORD"
     )]
     pub registry_auth: Option<String>,
-    /// Registry bearer token.
+    /// Registry bearer token (`bearer.auth.token`); not with --registry-auth.
     #[arg(
         long,
         global = true,
@@ -41,6 +42,7 @@ pub struct Global {
     )]
     pub registry_token: Option<String>,
     /// librdkafka property passed through, like kcat (repeatable): `-X security.protocol=SSL`.
+    /// A property librdkafka does not know, or a value it refuses, is a usage error (exit 2).
     #[arg(short = 'X', global = true, value_name = "KEY=VALUE", value_parser = parse_kv)]
     pub kafka: Vec<(String, String)>,
 }

@@ -38,9 +38,9 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Run the whole pipeline with nothing installed (embedded registry and broker).
     Demo(demo::DemoArgs),
-    /// Write JSON lines as registry-framed records.
+    /// Write JSON lines as registry-framed records (a line `null` is a tombstone).
     Produce(produce::ProduceArgs),
-    /// Decode registry-framed records to JSON lines.
+    /// Decode registry-framed records to JSON lines (`--metadata`: with key, partition, offset).
     Consume(consume::ConsumeArgs),
     /// Register a schema file under a subject.
     Register(schemas::RegisterArgs),

@@ -82,7 +82,9 @@ pub struct ProduceArgs {
     /// the schema does not have is a usage error (exit 2) before any line is read.
     #[arg(long, value_name = "FULL.NAME")]
     message: Option<String>,
-    /// Avro JSON form.
+    /// Avro JSON form. Either way non-finite doubles are "NaN", "Infinity", "-Infinity" (or
+    /// "INF", "-INF"); in natural form a union that also has `string` takes them as the string,
+    /// so there write `{"double": "NaN"}`.
     #[arg(long = "json", value_enum, default_value_t = JsonForm::Natural)]
     json_form: JsonForm,
     /// Read from this file instead of stdin.
