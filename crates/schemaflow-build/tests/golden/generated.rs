@@ -409,7 +409,7 @@ impl ::schemaflow::codec::RegistryCodec for UserEventBatch {
 }
 }
 }
-/// The separate set `evolution/`, compiled in its own descriptor pool.
+/// The separate set `evolution/` (compiled in its own descriptor pool).
 pub mod evolution {
 #[doc(hidden)]
 pub mod __schemaflow_meta {
