@@ -13,11 +13,13 @@ pub(crate) mod binary;
 pub(crate) mod default;
 pub(crate) mod kind;
 pub(crate) mod names;
+mod resolve_error;
 
 pub(crate) use binary::{read_int, read_len, read_long, take, write_bytes, write_long};
 pub(crate) use default::encode_default;
 pub(crate) use kind::{promotable, Kind, Phys};
 pub(crate) use names::{collect_named_types, deref, full_name, names_match, Names};
+pub use resolve_error::{ResolveError, ResolveRule};
 
 /// Why an Avro datum could not be read: corrupt or truncated bytes, or a value the resolution
 /// from the writer's schema to the reader's cannot carry.
@@ -62,7 +64,7 @@ pub enum AvroDecodeError {
     /// A writer union branch the reader cannot read (known when the plan was made; only an
     /// error when data takes that branch).
     #[error("{0}")]
-    UnreadableBranch(String),
+    UnreadableBranch(ResolveError),
     /// Data nested deeper than the reader accepts.
     #[error("data nested too deeply")]
     TooDeep,

@@ -22,7 +22,7 @@ use serde::Serialize;
 
 use super::avro_resolve::{ResolvePlan, Shortcut};
 use crate::avro::collect_named_types;
-pub use crate::avro::AvroDecodeError;
+pub use crate::avro::{AvroDecodeError, ResolveError, ResolveRule};
 use crate::error::{Error, Result};
 use crate::wire::{self, SchemaId};
 use crate::GeneratedSchema;
@@ -324,11 +324,11 @@ impl<T: Serialize + DeserializeOwned> AvroCodec<T> {
             return Ok(plan);
         }
         let plan = Arc::new(
-            ResolvePlan::new(writer.schema(), self.schema.schema()).map_err(|reason| {
+            ResolvePlan::new(writer.schema(), self.schema.schema()).map_err(|source| {
                 Error::ResolveAvroSchema {
                     writer: writer.name().to_string(),
                     reader: self.schema.name().to_string(),
-                    reason,
+                    source: Box::new(source),
                 }
             })?,
         );
