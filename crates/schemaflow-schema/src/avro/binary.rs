@@ -208,7 +208,8 @@ pub fn read_block_count(input: &mut &[u8], zero_width: bool) -> Result<usize, Av
 #[inline]
 pub fn reserve_block<T>(items: &mut Vec<T>, count: usize, left: usize) {
     let fits = left / std::mem::size_of::<T>().max(1);
-    items.reserve(count.min(fits));
+    // Exact: `reserve` would round a small request up to 4 items.
+    items.reserve_exact(count.min(fits));
 }
 
 /// How deeply the generated decoders nest records, so that hostile input cannot overflow the
