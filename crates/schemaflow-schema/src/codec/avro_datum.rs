@@ -14,9 +14,9 @@ use crate::avro::AvroDecodeError;
 /// turns the writer's bytes into this schema's bytes, then [`read_avro`](Self::read_avro)
 /// reads them.
 ///
-/// Encoding cannot fail: a generated type holds only values its schema can encode (a
+/// Encoding cannot fail: a generated type holds only values its schema can encode. (A
 /// `Decimal` whose value needs more digits than the schema's precision is written as is, as
-/// apache-avro's serde path and Java's `Conversions` writer for `bytes` do).
+/// apache-avro's serde path writes it; Java's writer would refuse it.)
 pub trait AvroDatum: Sized {
     /// Append `self` as an Avro datum (no frame) to `buf`.
     fn write_avro(&self, buf: &mut Vec<u8>);
