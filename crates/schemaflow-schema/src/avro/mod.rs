@@ -6,12 +6,15 @@
 //!   promotions;
 //! * [`names`]: the named-type walk, dereferencing `Schema::Ref`s, and **the** name and alias
 //!   rule (Java's `SchemaCompatibility.schemaNameEquals`) the runtime and the checker share;
-//! * [`binary`]: zig-zag varints and length prefixes of Avro's binary encoding;
+//! * [`binary`]: Avro's binary encoding (zig-zag varints, lengths, blocks, …), public for the
+//!   generated codecs;
+//! * [`logical`]: `uuid` and `decimal` between their Rust types and their bytes;
 //! * [`default`]: a field default (JSON) encoded into Avro binary.
 
-pub(crate) mod binary;
+pub mod binary;
 pub(crate) mod default;
 pub(crate) mod kind;
+pub mod logical;
 pub(crate) mod names;
 mod resolve_error;
 
@@ -46,6 +49,15 @@ pub enum AvroDecodeError {
         /// Bytes left.
         left: usize,
     },
+    /// A string that is not UTF-8.
+    #[error("invalid UTF-8 in a string (valid up to byte {valid_up_to})")]
+    InvalidUtf8 {
+        /// Length of the valid prefix.
+        valid_up_to: usize,
+    },
+    /// A `uuid` string that is not a UUID.
+    #[error("invalid uuid {0:?}")]
+    InvalidUuid(String),
     /// A boolean byte other than 0 or 1.
     #[error("invalid boolean byte {0}")]
     InvalidBoolean(u8),

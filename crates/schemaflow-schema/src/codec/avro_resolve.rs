@@ -1,6 +1,7 @@
 //! Avro schema resolution as a byte-to-byte plan: reads a datum written with the writer schema
 //! and writes the same data encoded with the reader schema, applying the specification's
-//! resolution rules. The typed reader then deserializes the result directly.
+//! resolution rules. The reader type's generated decoder
+//! ([`AvroDatum`](super::avro::AvroDatum)) then reads the result.
 //!
 //! Why not apache-avro's `Value::resolve`: it needs a full `Value` tree per message, and its
 //! decimal resolution rejects the minimal two's-complement bytes that Java and fastavro write.
