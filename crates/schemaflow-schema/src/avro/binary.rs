@@ -6,7 +6,7 @@
 //! past what they read; corrupt input is a typed [`AvroDecodeError`], never a panic, and no
 //! reader allocates by a length from the input before checking it against the bytes left.
 
-use super::AvroDecodeError;
+use super::decode_error::AvroDecodeError;
 
 /// Append `v` as a zig-zag varint (Avro's int and long, Kafka's varint: the same bytes for
 /// any value that fits 32 bits).

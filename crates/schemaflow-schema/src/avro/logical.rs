@@ -8,7 +8,7 @@ use num_bigint::BigInt;
 use uuid::Uuid;
 
 use super::binary::{read_bytes_ref, read_str, write_bytes};
-use super::AvroDecodeError;
+use super::decode_error::AvroDecodeError;
 use crate::Decimal;
 
 /// Append a `uuid` string: its 36-character hyphenated lower-case form.
