@@ -35,7 +35,7 @@ use rdkafka::consumer::{
 };
 use rdkafka::message::{BorrowedMessage, Headers, Message as _};
 use rdkafka::producer::FutureProducer;
-use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::types::{RDKafkaErrorCode, RDKafkaRespErr};
 use rdkafka::{ClientConfig as KafkaConfig, ClientContext, TopicPartitionList};
 
 pub use crate::admin::create_topic;
@@ -46,6 +46,7 @@ use crate::error::{kafka_error, Error, Fault, Result};
 use crate::registry::schemas::SchemaResolver;
 use crate::registry::CachedRegistry;
 pub use crate::shutdown_signal;
+pub use crate::start_offset::{StartAt, StartMoved};
 use crate::wire::{HeaderSchemaId, SchemaId, VALUE_SCHEMA_ID_HEADER};
 
 /// Longest pause between two retries of an environment fault.
@@ -62,6 +63,12 @@ pub struct ConsumerConfig {
     pub topics: Vec<String>,
     /// `auto.offset.reset` when the group has no committed offset. Default: `earliest`.
     pub auto_offset_reset: String,
+    /// Where a partition the group has no committed offset for starts, instead of
+    /// `auto_offset_reset`: an offset or a time ([`StartAt`]). Committed offsets are looked up
+    /// each time partitions are assigned; only partitions without one start here, moved into
+    /// the partition's range if outside it (reported as [`ConsumerEvent::StartMoved`]; see
+    /// [`crate::start_offset`]). Default: none.
+    pub start_uncommitted: Option<StartAt>,
     /// Commit stored offsets after this many records. Default: 500.
     pub commit_every: usize,
     /// …or after this long. Default: 1 s.
@@ -102,6 +109,7 @@ impl ConsumerConfig {
             group_id: group_id.into(),
             topics: topics.iter().map(|t| t.to_string()).collect(),
             auto_offset_reset: "earliest".into(),
+            start_uncommitted: None,
             commit_every: 500,
             commit_interval: Duration::from_secs(1),
             commit_offsets: true,
@@ -274,6 +282,15 @@ pub enum ConsumerEvent<'a> {
         /// Why.
         reason: &'a str,
     },
+    /// An assigned partition without a committed offset did not start at
+    /// [`ConsumerConfig::start_uncommitted`]: out of its range, it starts at the nearest end.
+    StartMoved(&'a StartMoved),
+    /// The committed offsets or the partitions' ranges could not be looked up on assignment:
+    /// the assigned partitions start by `auto_offset_reset` (or their committed offsets).
+    StartLookupFailed {
+        /// The lookup's error.
+        error: &'a Error,
+    },
 }
 
 type EventListener = Arc<dyn Fn(&ConsumerEvent<'_>) + Send + Sync>;
@@ -290,13 +307,95 @@ impl std::fmt::Display for StopConsumer {
     }
 }
 
-/// Commits stored offsets synchronously when partitions are taken away, so the next owner
-/// starts after the last handled record.
-pub struct CommitOnRevoke;
+/// The consumer's context. Commits stored offsets synchronously when partitions are taken
+/// away, so the next owner starts after the last handled record; and on assignment places
+/// partitions without a committed offset at [`ConsumerConfig::start_uncommitted`].
+pub struct CommitOnRevoke {
+    start: Option<StartAt>,
+    /// The consumer's listener ([`TypedConsumer::on_event`]), set after the context exists.
+    listener: Mutex<Option<EventListener>>,
+}
 
 impl ClientContext for CommitOnRevoke {}
 
+impl CommitOnRevoke {
+    fn emit(&self, event: ConsumerEvent<'_>) {
+        if let Some(l) = self.listener.lock().ok().and_then(|l| l.clone()) {
+            l(&event);
+        }
+    }
+}
+
+/// How long the lookups on assignment (committed offsets, ranges, times) may take.
+const START_LOOKUP_TIMEOUT: Duration = Duration::from_secs(10);
+
 impl ConsumerContext for CommitOnRevoke {
+    /// librdkafka's rebalance, with the assigned partitions' starting offsets set first when
+    /// [`ConsumerConfig::start_uncommitted`] asks for it: the partition list handed to
+    /// `assign` is the only place a start can be set before fetching begins.
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        use rdkafka::consumer::RebalanceProtocol;
+        match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                if let Some(start) = self.start {
+                    match crate::start_offset::place(
+                        consumer,
+                        tpl,
+                        start,
+                        true,
+                        START_LOOKUP_TIMEOUT,
+                    ) {
+                        Ok(moved) => {
+                            for m in &moved {
+                                tracing::info!(%m, "start moved into range");
+                                self.emit(ConsumerEvent::StartMoved(m));
+                            }
+                        }
+                        Err(e) => {
+                            let error = kafka_error("looking up where to start", e);
+                            tracing::warn!(%error, "start lookup failed");
+                            self.emit(ConsumerEvent::StartLookupFailed { error: &error });
+                        }
+                    }
+                }
+                self.pre_rebalance(consumer, &Rebalance::Assign(tpl));
+                let assigned = match consumer.rebalance_protocol() {
+                    RebalanceProtocol::Cooperative => consumer.incremental_assign(tpl),
+                    _ => consumer.assign(tpl),
+                };
+                if let Err(e) = assigned {
+                    tracing::error!(error = %e, "assigning partitions failed");
+                }
+                self.post_rebalance(consumer, &Rebalance::Assign(tpl));
+            }
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                self.pre_rebalance(consumer, &Rebalance::Revoke(tpl));
+                let revoked = match consumer.rebalance_protocol() {
+                    RebalanceProtocol::Cooperative => consumer.incremental_unassign(tpl),
+                    _ => consumer.unassign(),
+                };
+                if let Err(e) = revoked {
+                    tracing::error!(error = %e, "revoking partitions failed");
+                }
+                self.post_rebalance(consumer, &Rebalance::Revoke(tpl));
+            }
+            other => {
+                // As librdkafka's default: report, and drop the assignment.
+                let code: RDKafkaErrorCode = other.into();
+                tracing::error!(error = %code, "rebalance error");
+                let _ = match consumer.rebalance_protocol() {
+                    RebalanceProtocol::Cooperative => consumer.incremental_unassign(tpl),
+                    _ => consumer.unassign(),
+                };
+            }
+        }
+    }
+
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(tpl) = rebalance {
             if tpl.count() > 0 {
@@ -370,7 +469,10 @@ impl<V: FromFrame> TypedConsumer<V> {
     fn create(config: ConsumerConfig, registry: CachedRegistry) -> Result<Self> {
         let consumer: StreamConsumer<CommitOnRevoke> = config
             .kafka_config()
-            .create_with_context(CommitOnRevoke)
+            .create_with_context(CommitOnRevoke {
+                start: config.start_uncommitted,
+                listener: Mutex::new(None),
+            })
             .map_err(|e| kafka_error("creating the consumer", e))?;
         let dead_letters = match config.dead_letter {
             DeadLetter::Stop | DeadLetter::Skip => None,
@@ -404,7 +506,11 @@ impl<V: FromFrame> TypedConsumer<V> {
         mut self,
         listener: impl Fn(&ConsumerEvent<'_>) + Send + Sync + 'static,
     ) -> Self {
-        self.listener = Some(Arc::new(listener));
+        let listener: EventListener = Arc::new(listener);
+        if let Ok(mut l) = self.consumer.context().listener.lock() {
+            *l = Some(listener.clone());
+        }
+        self.listener = Some(listener);
         self
     }
 

@@ -62,6 +62,7 @@ pub mod exactly_once;
 pub mod kafka_config;
 pub mod producer;
 pub mod registry;
+pub mod start_offset;
 
 // The schema layer lives in the Kafka-free `schemaflow-schema` crate (the codegen and the fuzz
 // targets depend on it without librdkafka); its modules keep their paths here.

@@ -20,6 +20,7 @@ fn demo_runs_the_whole_pipeline_on_the_embedded_default() {
         "consumed while producing, at most 20000 records ahead",
         "with at-least-once commits: 3000 Avro",
         "3000 Protobuf (",
+        "   joined my-group in ",
         "compatible = true",
         "a v1 consumer read the v2 record: user_id=evolved-user",
         "a breaking change (user_id: string → long) was refused",

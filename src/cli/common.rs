@@ -23,7 +23,8 @@ pub struct Global {
     /// (`SCHEMA_REGISTRY_URL` is read when the flag is absent.)
     #[arg(long, global = true)]
     pub registry: Option<String>,
-    /// Registry basic auth (`basic.auth.user.info`).
+    /// Registry basic auth (`basic.auth.user.info`): USER:PASSWORD, with the colon; not with
+    /// --registry-token.
     #[arg(
         long,
         global = true,
@@ -31,7 +32,7 @@ pub struct Global {
         value_name = "USER:PASSWORD"
     )]
     pub registry_auth: Option<String>,
-    /// Registry bearer token.
+    /// Registry bearer token (`bearer.auth.token`); not with --registry-auth.
     #[arg(
         long,
         global = true,
@@ -41,6 +42,7 @@ pub struct Global {
     )]
     pub registry_token: Option<String>,
     /// librdkafka property passed through, like kcat (repeatable): `-X security.protocol=SSL`.
+    /// A property librdkafka does not know, or a value it refuses, is a usage error (exit 2).
     #[arg(short = 'X', global = true, value_name = "KEY=VALUE", value_parser = parse_kv)]
     pub kafka: Vec<(String, String)>,
 }
@@ -58,6 +60,39 @@ pub const DEFAULT_BROKERS: &str = "localhost:9092";
 pub const DEFAULT_REGISTRY: &str = "http://localhost:8081";
 
 impl Global {
+    /// Mistakes in the global flags, found before any command runs (exit 2): basic auth
+    /// without a `:`, both kinds of registry auth (which one would win is a guess a user
+    /// should not have to make), a `-X` property librdkafka does not know or a value it refuses.
+    pub fn validate(&self) -> Result<(), CliError> {
+        if let Some(auth) = &self.registry_auth {
+            if !auth.contains(':') {
+                return Err(CliError::usage(
+                    "--registry-auth (or SCHEMA_REGISTRY_AUTH) must be USER:PASSWORD, with a colon",
+                ));
+            }
+        }
+        if self.registry_auth.is_some() && self.registry_token.is_some() {
+            return Err(CliError::usage(
+                "--registry-auth and --registry-token (or SCHEMA_REGISTRY_AUTH and SCHEMA_REGISTRY_TOKEN) both given: pass one",
+            ));
+        }
+        // librdkafka checks names and values when the properties are set, before any client
+        // exists: the same check every command's client would make later (and fail with an
+        // I/O exit code, 3, for what is a mistake on the command line).
+        for (key, value) in &self.kafka {
+            let mut probe = rdkafka::ClientConfig::new();
+            probe.set(key, value);
+            if let Err(e) = probe.create_native_config() {
+                let why = match &e {
+                    rdkafka::error::KafkaError::ClientConfig(_, desc, _, _) => desc.clone(),
+                    other => other.to_string(),
+                };
+                return Err(CliError::usage(format!("-X {key}={value}: {why}")));
+            }
+        }
+        Ok(())
+    }
+
     /// Kafka bootstrap servers (flag, `KAFKA_BROKERS`, or the default).
     pub fn brokers(&self) -> &str {
         self.brokers.as_deref().unwrap_or(DEFAULT_BROKERS)
@@ -217,6 +252,53 @@ impl CliError {
             message: message.into(),
         }
     }
+
+    /// Whoever reads our stdout went away (`schemaflow … | head`): not a failure of the
+    /// command, so it ends quietly with exit 0, as Unix tools do, after the usual cleanup
+    /// (the error travels up like any other, so consumers commit and temp dirs go).
+    pub fn stdout_closed() -> Self {
+        CliError {
+            code: 0,
+            message: String::new(),
+        }
+    }
+
+    /// Whether this is [`CliError::stdout_closed`].
+    pub fn is_stdout_closed(&self) -> bool {
+        self.code == 0
+    }
+}
+
+/// A write to stdout that failed: a reader that went away (`EPIPE`) is
+/// [`CliError::stdout_closed`], anything else an I/O error (exit 3).
+pub fn stdout_error(e: std::io::Error) -> CliError {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        CliError::stdout_closed()
+    } else {
+        CliError::io(format!("writing to stdout: {e}"))
+    }
+}
+
+/// Write `text` and a newline to stdout. Every command writes its stdout through this (or
+/// [`outln!`](crate::outln)) instead of `println!`, which panics when the reader has gone.
+pub fn out_line(text: impl std::fmt::Display) -> Result<(), CliError> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")
+        .and_then(|()| out.flush())
+        .map_err(stdout_error)
+}
+
+/// `println!` for commands: `outln!("{x}")?` ends the command quietly (exit 0) when stdout
+/// is closed, see [`out_line`].
+#[macro_export]
+macro_rules! outln {
+    () => {
+        $crate::cli::common::out_line("")
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::common::out_line(format_args!($($arg)*))
+    };
 }
 
 impl From<RegistryError> for CliError {
@@ -280,6 +362,7 @@ impl From<std::io::Error> for CliError {
 pub fn finish(command: &str, result: Result<(), CliError>) -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if e.is_stdout_closed() => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("schemaflow {command}: {}", e.message);
             ExitCode::from(e.code)
@@ -299,6 +382,6 @@ pub fn block_on<F: std::future::Future<Output = Result<(), CliError>>>(
 }
 
 /// Print one JSON value on a line.
-pub fn print_json(v: &serde_json::Value) {
-    println!("{v}");
+pub fn print_json(v: &serde_json::Value) -> Result<(), CliError> {
+    out_line(v)
 }

@@ -13,21 +13,29 @@
 //!   never dead-lettered, never committed past; 401/403 exit 3 at once.
 //!
 //! By default a line holds just the value, in the JSON forms `produce` reads (so
-//! `consume | produce` round-trips); `--metadata` wraps it with topic, partition, offset, key,
-//! schema id and timestamp. A tombstone prints `null`. Without `--group` partitions are
-//! assigned directly and nothing is committed.
+//! `consume | produce` round-trips; non-finite doubles print as `"NaN"`, `"Infinity"`,
+//! `"-Infinity"`); `--metadata` wraps it with topic, partition, offset, key, schema id and
+//! timestamp, the form `produce --metadata` reads (keys and tombstones kept). A tombstone
+//! prints `null`. Without `--group` partitions are assigned directly and nothing is committed.
+//!
+//! Where reading starts (`--offset`, `--from-beginning`, `--from-timestamp`, one of them):
+//! every partition; with `--group` only those the group has no committed offset for (looked up
+//! on assignment, [`schemaflow::start_offset`]), the others resume. An offset outside a
+//! partition's records starts at its nearest end with a line on stderr. A reader that goes
+//! away (`consume | head`) ends the command with exit 0; the record it did not take is not
+//! committed.
 
 use std::io::Write;
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::Args;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::BaseConsumer;
 use rdkafka::{Offset, TopicPartitionList};
 use schemaflow::consumer::{
-    ConsumerConfig, ConsumerEvent, DeadLetter, Message, StopConsumer, TypedConsumer,
+    ConsumerConfig, ConsumerEvent, DeadLetter, Message, StartAt, StopConsumer, TypedConsumer,
 };
 use serde_json::json;
 
@@ -42,9 +50,15 @@ use super::common::{block_on, finish, CliError, Global};
 /// retried holding the position for --registry-retry-timeout, then exit 3; 401/403 exit 3 at
 /// once. Such records are never skipped or dead-lettered.
 ///
+/// Where to start (--offset, --from-beginning, --from-timestamp: one of them) applies to every
+/// partition; with --group only to partitions without a committed offset, the others resume
+/// where the group left off.
+///
 /// Examples:
 ///   schemaflow consume --topic user-events --from-beginning --max-messages 10
 ///   schemaflow consume --topic user-events --group audit --metadata
+///   schemaflow consume --topic user-events --offset 42 --metadata | \
+///       schemaflow produce --topic user-events-copy --subject user-events-value --metadata
 #[derive(Debug, Args)]
 #[command(verbatim_doc_comment)]
 pub struct ConsumeArgs {
@@ -57,10 +71,16 @@ pub struct ConsumeArgs {
     /// Start at the beginning (same as `--offset beginning`).
     #[arg(long, conflicts_with_all = ["offset", "from_timestamp"])]
     from_beginning: bool,
-    /// Where to start without a committed offset: `beginning`, `end` (default) or an offset.
-    #[arg(long)]
+    /// Where to start, in every partition: `beginning`, `end` (default) or an offset. With
+    /// --group it applies only to partitions the group has no committed offset for (looked up
+    /// on assignment); the others resume where the group left off. An offset outside a
+    /// partition's records starts at its nearest end (the first record kept, or the end),
+    /// with a line on stderr saying where.
+    #[arg(long, conflicts_with = "from_timestamp")]
     offset: Option<String>,
-    /// Start at the first record at or after this time (ms since the epoch).
+    /// Start at the first record at or after this time (ms since the epoch), in every
+    /// partition (with --group: those without a committed offset); a partition with no record
+    /// that late starts at its end, with a line on stderr.
     #[arg(long, value_name = "MS")]
     from_timestamp: Option<i64>,
     /// Stop after printing this many records.
@@ -80,7 +100,8 @@ pub struct ConsumeArgs {
     /// exit 3.
     #[arg(long, value_name = "SECS", default_value_t = 60.0)]
     registry_retry_timeout: f64,
-    /// Print `{topic, partition, offset, key, schema_id, timestamp, value}` objects.
+    /// Print `{topic, partition, offset, key, schema_id, timestamp, value}` objects (what
+    /// `produce --metadata` reads).
     #[arg(long)]
     metadata: bool,
 }
@@ -107,11 +128,16 @@ fn start_of(a: &ConsumeArgs) -> Result<Start, CliError> {
     match a.offset.as_deref() {
         None | Some("end") => Ok(Start::End),
         Some("beginning") => Ok(Start::Beginning),
-        Some(n) => n.parse().map(Start::At).map_err(|_| {
-            CliError::usage(format!(
-                "--offset {n:?}: expected beginning, end or a number"
-            ))
-        }),
+        Some(n) => n
+            .parse()
+            .ok()
+            .filter(|n: &i64| *n >= 0)
+            .map(Start::At)
+            .ok_or_else(|| {
+                CliError::usage(format!(
+                    "--offset {n:?}: expected beginning, end or an offset (a number ≥ 0)"
+                ))
+            }),
     }
 }
 
@@ -136,6 +162,13 @@ async fn consume(g: Global, a: ConsumeArgs) -> Result<(), CliError> {
         _ => "latest",
     }
     .into();
+    // A group member learns its partitions on assignment: those without a committed offset
+    // are placed there (the library looks the committed offsets up then).
+    config.start_uncommitted = match start {
+        Start::At(n) => Some(StartAt::Offset(n)),
+        Start::Time(ms) => Some(StartAt::Timestamp(ms)),
+        Start::Beginning | Start::End => None,
+    };
     config.commit_offsets = a.group.is_some();
     config.read_committed = true;
     config.environment_retry_timeout =
@@ -151,7 +184,7 @@ async fn consume(g: Global, a: ConsumeArgs) -> Result<(), CliError> {
     };
     config.properties = g.properties();
     let registry = g.registry()?;
-    let consumer = if a.group.is_some() && matches!(start, Start::Beginning | Start::End) {
+    let consumer = if a.group.is_some() {
         TypedConsumer::<serde_json::Value>::new(config, registry)?
     } else {
         let tpl = assignment(&g, &a.topic, &partitions, &start).await?;
@@ -168,11 +201,13 @@ async fn consume(g: Global, a: ConsumeArgs) -> Result<(), CliError> {
     let done = Arc::new(tokio::sync::Notify::new());
     let printed = Arc::new(AtomicU64::new(0));
     let out = Arc::new(Mutex::new(std::io::stdout()));
+    let stdout_closed = Arc::new(AtomicBool::new(false));
     let handler = {
         let (done, printed, out) = (done.clone(), printed.clone(), out.clone());
+        let closed = stdout_closed.clone();
         let (metadata, max) = (a.metadata, a.max_messages);
         move |m: Message<serde_json::Value>| {
-            let result = print(&out, &m, metadata);
+            let result = print(&out, &m, metadata, &closed);
             if result.is_ok() {
                 let n = printed.fetch_add(1, Ordering::Relaxed) + 1;
                 if max.is_some_and(|max| n >= max) {
@@ -204,6 +239,11 @@ async fn consume(g: Global, a: ConsumeArgs) -> Result<(), CliError> {
             }
         );
     }
+    // The reader went away (`consume | head`): the record it did not take stays uncommitted,
+    // and that is the end of the command, not a failure.
+    if stdout_closed.load(Ordering::Relaxed) {
+        return Err(CliError::stdout_closed());
+    }
     result.map(|_| ()).map_err(CliError::from)
 }
 
@@ -218,6 +258,10 @@ fn report(event: &ConsumerEvent<'_>, undecodable: &AtomicU64) {
             undecodable.fetch_add(1, Ordering::Relaxed);
             eprintln!("schemaflow consume: {at} dead-lettered to {topic}: {reason}");
         }
+        ConsumerEvent::StartMoved(m) => eprintln!("schemaflow consume: {m}"),
+        ConsumerEvent::StartLookupFailed { error } => eprintln!(
+            "schemaflow consume: could not look up where to start ({error}); the assigned partitions start by their committed offsets, else at the end"
+        ),
         ConsumerEvent::Retrying {
             at,
             attempt: 1,
@@ -236,6 +280,7 @@ fn print(
     out: &Mutex<std::io::Stdout>,
     m: &Message<serde_json::Value>,
     metadata: bool,
+    closed: &AtomicBool,
 ) -> Result<(), StopConsumer> {
     let value = m.value.clone().unwrap_or(serde_json::Value::Null);
     let line = if metadata {
@@ -257,9 +302,17 @@ fn print(
         .map_err(|_| StopConsumer("stdout lock poisoned".into()))?;
     writeln!(out, "{line}")
         .and_then(|()| out.flush())
-        .map_err(|e| StopConsumer(format!("writing to stdout: {e}")))
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                closed.store(true, Ordering::Relaxed);
+            }
+            StopConsumer(format!("writing to stdout: {e}"))
+        })
 }
 
+/// Every partition of `topic` at `start`, for a reader without a group: offsets and times
+/// placed by the library's one rule ([`schemaflow::start_offset`]), each move into range
+/// said on stderr.
 async fn assignment(
     g: &Global,
     topic: &str,
@@ -270,24 +323,36 @@ async fn assignment(
     for p in partitions {
         let offset = match start {
             Start::Beginning => Offset::Beginning,
-            Start::End => Offset::End,
-            Start::At(n) => Offset::Offset(*n),
-            Start::Time(ms) => Offset::Offset(*ms),
+            // At and Time are placed below.
+            Start::End | Start::At(_) | Start::Time(_) => Offset::End,
         };
         tpl.add_partition_offset(topic, *p, offset)
             .map_err(|e| CliError::io(e.to_string()))?;
     }
-    if matches!(start, Start::Time(_)) {
-        let probe: BaseConsumer = g
-            .kafka_config(&[])
-            .create()
-            .map_err(|e| CliError::io(format!("creating a Kafka client: {e}")))?;
-        tpl = tokio::task::spawn_blocking(move || {
-            probe.offsets_for_times(tpl, schemaflow::admin::METADATA_TIMEOUT)
-        })
-        .await
-        .map_err(|e| CliError::io(e.to_string()))?
-        .map_err(|e| CliError::io(format!("looking up offsets by time: {e}")))?;
+    let at = match start {
+        Start::At(n) => StartAt::Offset(*n),
+        Start::Time(ms) => StartAt::Timestamp(*ms),
+        Start::Beginning | Start::End => return Ok(tpl),
+    };
+    let probe: BaseConsumer = g
+        .kafka_config(&[])
+        .create()
+        .map_err(|e| CliError::io(format!("creating a Kafka client: {e}")))?;
+    let (tpl, moved) = tokio::task::spawn_blocking(move || {
+        schemaflow::start_offset::place(
+            &probe,
+            &mut tpl,
+            at,
+            false,
+            schemaflow::admin::METADATA_TIMEOUT,
+        )
+        .map(|moved| (tpl, moved))
+    })
+    .await
+    .map_err(|e| CliError::io(e.to_string()))?
+    .map_err(|e| CliError::io(format!("looking up where to start ({at}): {e}")))?;
+    for m in moved {
+        eprintln!("schemaflow consume: {m}");
     }
     Ok(tpl)
 }

@@ -153,7 +153,7 @@ pub fn run(g: Global, a: DlqArgs) -> ExitCode {
                         if let (Some(why), Some(obj)) = (not_decoded, line.as_object_mut()) {
                             obj.insert("value_not_decoded".into(), json!(why));
                         }
-                        print_json(&line);
+                        print_json(&line)?;
                         n += 1;
                     }
                     eprintln!("schemaflow dlq: {n} dead letter(s) in {topic}");

@@ -12,7 +12,9 @@ pub mod common;
 pub mod consume;
 pub mod demo;
 pub mod dlq;
+pub mod missing_refs;
 pub mod produce;
+pub mod produce_line;
 pub mod registry;
 pub mod schemas;
 pub mod topics;
@@ -36,9 +38,9 @@ pub enum Command {
     Check(check::CheckArgs),
     /// Run the whole pipeline with nothing installed (embedded registry and broker).
     Demo(demo::DemoArgs),
-    /// Write JSON lines as registry-framed records.
+    /// Write JSON lines as registry-framed records (a line `null` is a tombstone).
     Produce(produce::ProduceArgs),
-    /// Decode registry-framed records to JSON lines.
+    /// Decode registry-framed records to JSON lines (`--metadata`: with key, partition, offset).
     Consume(consume::ConsumeArgs),
     /// Register a schema file under a subject.
     Register(schemas::RegisterArgs),
@@ -64,6 +66,11 @@ pub const EXIT_IO: u8 = 3;
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
     let g = cli.global;
+    // Global flags are every command's: their mistakes read like clap's usage errors.
+    if let Err(e) = g.validate() {
+        eprintln!("schemaflow: {} (see `schemaflow --help`)", e.message);
+        return ExitCode::from(e.code);
+    }
     match cli.command {
         Command::Check(args) => check::run(&g, args),
         Command::Demo(a) => demo::run(g, a),

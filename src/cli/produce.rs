@@ -9,9 +9,20 @@
 //! * Protobuf: the proto3 JSON mapping (either field-name spelling; int64 as strings or
 //!   numbers; enums by name; `Timestamp` as RFC 3339).
 //!
-//! A line that is not valid JSON or does not fit the schema stops the command with exit 1 and
-//! its line number, after the records before it are delivered; `--skip-invalid` reports such
-//! lines on stderr, goes on, and prints a count.
+//! Non-finite floats and doubles are the strings `"NaN"`, `"Infinity"`, `"-Infinity"` (also
+//! `"INF"`, `"-INF"`), as `consume` prints them. In Avro's natural form a union that also has
+//! `string` takes such a string as the string: there write `{"double": "NaN"}`.
+//!
+//! A line `null` is a tombstone (a record without a value), which needs a key: `--key`, or
+//! `--metadata` lines (the form `consume --metadata` prints: `value` and `key` are used, the
+//! rest ignored), so `consume --metadata | produce --metadata` keeps keys and tombstones. Keys
+//! and `--key-field` paths: see [`super::produce_line`].
+//!
+//! A line that is not valid JSON, does not fit the schema, has no field at `--key-field`, or
+//! is a tombstone without a key stops the command with exit 1 and its line number, after the
+//! records before it are delivered; `--skip-invalid` reports such lines on stderr, goes on,
+//! and prints a count. A `--message` that is not in the schema is a usage error (exit 2)
+//! before any line is read.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, IsTerminal};
@@ -29,6 +40,7 @@ use schemaflow::registry::{Schema, SchemaReference, SchemaResolver, Version};
 use schemaflow::wire::SchemaId;
 
 use super::common::{block_on, finish, schema_type_of, CliError, Global, SchemaTypeArg};
+use super::produce_line::{self, KeyPath, KeySource};
 
 /// `--json` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -66,26 +78,35 @@ pub struct ProduceArgs {
     /// A reference of --schema-file, `NAME=SUBJECT:VERSION` (repeatable).
     #[arg(long, value_name = "NAME=SUBJECT:VERSION", value_parser = super::schemas::parse_reference)]
     reference: Vec<SchemaReference>,
-    /// Protobuf: the message to write, by full name (default: the file's first message).
+    /// Protobuf: the message to write, by full name (default: the file's first message); one
+    /// the schema does not have is a usage error (exit 2) before any line is read.
     #[arg(long, value_name = "FULL.NAME")]
     message: Option<String>,
-    /// Avro JSON form.
+    /// Avro JSON form. Either way non-finite doubles are "NaN", "Infinity", "-Infinity" (or
+    /// "INF", "-INF"); in natural form a union that also has `string` takes them as the string,
+    /// so there write `{"double": "NaN"}`.
     #[arg(long = "json", value_enum, default_value_t = JsonForm::Natural)]
     json_form: JsonForm,
     /// Read from this file instead of stdin.
     #[arg(long, value_name = "FILE")]
     input: Option<PathBuf>,
-    /// Use this value's field as the key (dotted path: `device.platform`). A string becomes
-    /// its UTF-8 bytes (what Java's `StringSerializer` writes); any other value its JSON text
-    /// (`42`, `true`) — not the 8 bytes of Java's `LongSerializer`, so numeric keys land on
-    /// other partitions than a Java producer's. Keys are partitioned as Java does (murmur2;
-    /// `-X partitioner=consistent_random` for librdkafka's CRC32 placement).
+    /// Use this value's field as the key (dotted path: `device.platform`; Protobuf: the
+    /// `.proto` or the JSON name, `user_id` or `userId`). A line where the path matches nothing
+    /// is a bad line (exit 1 with its number, or skipped with --skip-invalid). A string becomes
+    /// its UTF-8 bytes (what Java's `StringSerializer` writes), `null` no key, any other value
+    /// its JSON text (`42`, `true`) — not the 8 bytes of Java's `LongSerializer`, so numeric
+    /// keys land on other partitions than a Java producer's. Keys are partitioned as Java does
+    /// (murmur2; `-X partitioner=consistent_random` for librdkafka's CRC32 placement).
     #[arg(long, value_name = "PATH", conflicts_with = "key")]
     key_field: Option<String>,
-    /// Use this string as every record's key.
+    /// Use this string as every record's key (also of tombstones: `null` lines).
     #[arg(long)]
     key: Option<String>,
-    /// Report bad lines and go on instead of stopping.
+    /// Read lines as `consume --metadata` prints them: the value from `value`, the key from
+    /// `key` (unless --key or --key-field); the other fields are ignored.
+    #[arg(long)]
+    metadata: bool,
+    /// Report bad lines on stderr and go on instead of stopping with exit 1.
     #[arg(long)]
     skip_invalid: bool,
 }
@@ -95,15 +116,23 @@ pub fn run(g: Global, a: ProduceArgs) -> ExitCode {
     finish("produce", block_on(produce(g, a)))
 }
 
-fn key_of(json: &serde_json::Value, path: &str) -> Option<Vec<u8>> {
-    let mut v = json;
-    for part in path.split('.') {
-        v = v.get(part)?;
+/// Every message of a Protobuf schema's file, nested ones too, by full name.
+fn message_names(schema: &schemaflow::codec::protobuf::ProtobufSchema) -> Vec<String> {
+    fn walk(m: prost_reflect::MessageDescriptor, out: &mut Vec<String>) {
+        if !m.is_map_entry() {
+            out.push(m.full_name().to_string());
+        }
+        for c in m.child_messages() {
+            walk(c, out);
+        }
     }
-    Some(match v {
-        serde_json::Value::String(s) => s.clone().into_bytes(),
-        other => other.to_string().into_bytes(),
-    })
+    let mut out = Vec::new();
+    if let Some(file) = schema.pool().get_file_by_name(schema.file_name()) {
+        for m in file.messages() {
+            walk(m, &mut out);
+        }
+    }
+    out
 }
 
 async fn settle(d: DeliveryFuture, topic: &str) -> Result<(), CliError> {
@@ -147,7 +176,8 @@ async fn produce(g: Global, a: ProduceArgs) -> Result<(), CliError> {
                 registry
                     .client()
                     .register(&subject, &schema, false)
-                    .await?
+                    .await
+                    .map_err(|e| super::missing_refs::register_error(e, &schema))?
                     .0
             }
             None => {
@@ -161,12 +191,31 @@ async fn produce(g: Global, a: ProduceArgs) -> Result<(), CliError> {
         .writer_schema(id)
         .await?;
     let message = match (&writer, &a.message) {
-        (WriterSchema::Protobuf(_), Some(m)) => Some(m.trim_start_matches('.').to_string()),
+        (WriterSchema::Protobuf(p), Some(m)) => {
+            // A name that is not in the schema would fail every line: say so before reading any.
+            let m = m.trim_start_matches('.');
+            p.index_path(m).map_err(|_| {
+                CliError::usage(format!(
+                    "--message {m}: no such message in {} (it has {})",
+                    p.file_name(),
+                    message_names(p).join(", ")
+                ))
+            })?;
+            Some(m.to_string())
+        }
         (WriterSchema::Protobuf(p), None) => Some(p.message_at(&[0])?.full_name().to_string()),
         (WriterSchema::Avro(_), Some(_)) => {
             return Err(CliError::usage("--message is for Protobuf schemas"))
         }
         (WriterSchema::Avro(_), None) => None,
+    };
+    let keys = match (&a.key, &a.key_field) {
+        (Some(k), _) => KeySource::Fixed(k.clone().into_bytes()),
+        (None, Some(path)) => KeySource::Field(KeyPath::new(
+            path,
+            matches!(writer, WriterSchema::Protobuf(_)),
+        )),
+        (None, None) => KeySource::None,
     };
     let form = match a.json_form {
         JsonForm::Natural => AvroJsonForm::Natural,
@@ -210,22 +259,24 @@ async fn produce(g: Global, a: ProduceArgs) -> Result<(), CliError> {
         frame.clear();
         let encoded = serde_json::from_str::<serde_json::Value>(&line)
             .map_err(|e| format!("not JSON: {e}"))
-            .and_then(|json| {
+            .and_then(|json| produce_line::read(json, a.metadata, &keys))
+            .and_then(|record| {
+                let Some(json) = &record.value else {
+                    return Ok(record); // a tombstone: no value to encode
+                };
                 let r = match (&writer, &message) {
-                    (WriterSchema::Avro(s), _) => {
-                        json_to_avro_frame(&json, s, id, form, &mut frame)
-                    }
+                    (WriterSchema::Avro(s), _) => json_to_avro_frame(json, s, id, form, &mut frame),
                     (WriterSchema::Protobuf(s), Some(m)) => {
-                        json_to_protobuf_frame(&json, s, m, id, &mut frame)
+                        json_to_protobuf_frame(json, s, m, id, &mut frame)
                     }
                     (WriterSchema::Protobuf(_), None) => Err(schemaflow::SchemaError::Json(
                         "no Protobuf message chosen".into(),
                     )),
                 };
-                r.map(|()| json).map_err(|e| e.to_string())
+                r.map(|()| record).map_err(|e| e.to_string())
             });
-        let json = match encoded {
-            Ok(j) => j,
+        let record = match encoded {
+            Ok(r) => r,
             Err(reason) if a.skip_invalid => {
                 skipped += 1;
                 eprintln!("schemaflow produce: skipping line {line_no}: {reason}");
@@ -238,13 +289,11 @@ async fn produce(g: Global, a: ProduceArgs) -> Result<(), CliError> {
                 break;
             }
         };
-        let key = match (&a.key, &a.key_field) {
-            (Some(k), _) => Some(k.clone().into_bytes()),
-            (None, Some(path)) => key_of(&json, path),
-            (None, None) => None,
-        };
-        let mut rec: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&a.topic).payload(&frame);
-        if let Some(k) = &key {
+        let mut rec: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&a.topic);
+        if record.value.is_some() {
+            rec = rec.payload(&frame);
+        }
+        if let Some(k) = &record.key {
             rec = rec.key(k);
         }
         loop {

@@ -67,8 +67,9 @@ pub fn run(args: RegistryArgs) -> ExitCode {
                 .data_dir
                 .map(|d| format!("data in {}", d.display()))
                 .unwrap_or_else(|| "in memory".to_string());
-            // The first stdout line is the URL, for scripts that start it on port 0.
-            println!("{}", server.url());
+            // The first stdout line is the URL, for scripts that start it on port 0. A reader
+            // that took it and went away (`| head -1`) must not stop the server.
+            let _ = super::common::out_line(server.url());
             eprintln!(
                 "schemaflow registry: listening on {} ({where_}); Ctrl-C to stop",
                 server.url()

@@ -8,6 +8,8 @@ use schemaflow::registry::{CompatibilityLevel, Schema, SchemaReference, Version}
 use schemaflow::wire::SchemaId;
 use serde_json::json;
 
+use crate::outln;
+
 use super::common::{
     block_on, finish, print_json, schema_type_of, CliError, Global, SchemaTypeArg,
 };
@@ -68,8 +70,9 @@ pub fn run_register(g: Global, a: RegisterArgs) -> ExitCode {
             let (id, guid) = registry
                 .client()
                 .register(&a.subject, &schema, a.normalize)
-                .await?;
-            print_json(&json!({"subject": a.subject, "id": id.0, "guid": guid}));
+                .await
+                .map_err(|e| super::missing_refs::register_error(e, &schema))?;
+            print_json(&json!({"subject": a.subject, "id": id.0, "guid": guid}))?;
             Ok(())
         }),
     )
@@ -137,7 +140,7 @@ pub fn run_schemas(g: Global, a: SchemasArgs) -> ExitCode {
             match a.command {
                 SchemasCommand::List { deleted } => {
                     for s in c.subjects(deleted).await? {
-                        println!("{s}");
+                        outln!("{s}")?;
                     }
                 }
                 SchemasCommand::Get { id: Some(id), .. } => {
@@ -147,7 +150,7 @@ pub fn run_schemas(g: Global, a: SchemasArgs) -> ExitCode {
                         "schemaType": s.schema.schema_type.as_str(),
                         "schema": s.schema.schema,
                         "references": s.schema.references,
-                    }));
+                    }))?;
                 }
                 SchemasCommand::Get {
                     subject,
@@ -156,10 +159,12 @@ pub fn run_schemas(g: Global, a: SchemasArgs) -> ExitCode {
                 } => {
                     let subject = subject.unwrap_or_default();
                     let r = c.version(&subject, version(&v)?).await?;
-                    print_json(&serde_json::to_value(&r).map_err(|e| CliError::io(e.to_string()))?);
+                    print_json(
+                        &serde_json::to_value(&r).map_err(|e| CliError::io(e.to_string()))?,
+                    )?;
                 }
                 SchemasCommand::Versions { subject } => {
-                    print_json(&json!(c.subject_versions(&subject).await?));
+                    print_json(&json!(c.subject_versions(&subject).await?))?;
                 }
                 SchemasCommand::Delete {
                     subject,
@@ -168,14 +173,14 @@ pub fn run_schemas(g: Global, a: SchemasArgs) -> ExitCode {
                 } => {
                     print_json(&json!(
                         c.delete_version(&subject, version(&v)?, permanent).await?
-                    ));
+                    ))?;
                 }
                 SchemasCommand::Delete {
                     subject,
                     version: None,
                     permanent,
                 } => {
-                    print_json(&json!(c.delete_subject(&subject, permanent).await?));
+                    print_json(&json!(c.delete_subject(&subject, permanent).await?))?;
                 }
             }
             Ok(())
@@ -222,7 +227,7 @@ pub fn run_config(g: Global, a: ConfigArgs) -> ExitCode {
                     c.set_compatibility(subject.as_deref(), level).await?
                 }
             };
-            print_json(&json!({"compatibilityLevel": level}));
+            print_json(&json!({"compatibilityLevel": level}))?;
             Ok(())
         }),
     )

@@ -6,6 +6,8 @@ use std::time::Duration;
 use clap::{Args, Subcommand};
 use rdkafka::consumer::{BaseConsumer, Consumer};
 
+use crate::outln;
+
 use super::common::{block_on, finish, CliError, Global};
 
 /// `schemaflow topics …`
@@ -74,7 +76,7 @@ pub fn run(g: Global, a: TopicsArgs) -> ExitCode {
                         .collect();
                     topics.sort();
                     for (t, p) in topics {
-                        println!("{t}\t{p}");
+                        outln!("{t}\t{p}")?;
                     }
                 }
             }

@@ -12,6 +12,8 @@ use std::fmt::Write as _;
 use apache_avro::schema::{InnerDecimalSchema, Name, RecordSchema, UnionSchema, UuidSchema};
 use apache_avro::Schema;
 
+mod codec;
+
 use crate::rust::{doc_lines, field_ident, serde_name, str_lit, type_ident};
 use crate::{CodegenError, SourceFile};
 
@@ -216,6 +218,10 @@ pub fn generate_set(
         let mut body = String::new();
         for schema in &defined[i] {
             emit_named(&mut ctx, &mut body, schema)?;
+        }
+        // Each named type's own Avro binary encoder and decoder (`AvroDatum`).
+        for schema in &defined[i] {
+            body.push_str(&codec::named_codec(rt, schema));
         }
         if let Some(top) = named(&parsed[i]) {
             let ident = type_ident(top.name());
@@ -531,11 +537,13 @@ fn union_type(
     }
     // A general union: an enum with one variant per branch, in branch order.
     let mut arms = Vec::new();
+    let mut branches: Vec<(String, &Schema)> = Vec::new();
     let mut name = String::from("Union");
     for v in variants {
         if *v == Schema::Null {
             arms.push("    Null,".to_string());
             name.push_str("Null");
+            branches.push(("Null".to_string(), v));
             continue;
         }
         let (ty, with) = rust_type(ctx, v, record, field)?;
@@ -554,6 +562,7 @@ fn union_type(
         };
         name.push_str(&variant);
         arms.push(format!("    {variant}({ty}),"));
+        branches.push((variant, v));
     }
     if ctx.unions.insert(name.clone()) {
         let _ = writeln!(
@@ -562,6 +571,8 @@ fn union_type(
             arms.join("\n"),
             rt = ctx.rt,
         );
+        ctx.extra
+            .push_str(&codec::union_codec(ctx.rt, &name, &branches));
     }
     Ok((name, None))
 }

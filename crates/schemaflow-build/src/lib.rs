@@ -276,13 +276,7 @@ fn generate(b: &Builder) -> Result<Generated, Error> {
             if files.is_empty() {
                 continue;
             }
-            let _ = std::fmt::Write::write_fmt(
-                &mut out,
-                format_args!(
-                    "/// The separate set `{set}/` (it may refer to the parent module's types).\npub mod {} {{\n",
-                    rust::field_ident(set)
-                ),
-            );
+            open_set_module(&mut out, set, "it may refer to the parent module's types");
             avro::generate_set(
                 &mut out,
                 &files,
@@ -316,13 +310,7 @@ fn generate(b: &Builder) -> Result<Generated, Error> {
             if files.is_empty() {
                 continue;
             }
-            let _ = std::fmt::Write::write_fmt(
-                &mut out,
-                format_args!(
-                    "/// The separate set `{set}/`, compiled in its own descriptor pool.\npub mod {} {{\n",
-                    rust::field_ident(set)
-                ),
-            );
+            open_set_module(&mut out, set, "compiled in its own descriptor pool");
             // The set's own folder first, so its files shadow the main set's of the same path.
             let mut set_includes: Vec<PathBuf> = b.proto_dirs.iter().map(|d| d.join(set)).collect();
             set_includes.extend(includes.iter().cloned());
@@ -341,6 +329,14 @@ fn generate(b: &Builder) -> Result<Generated, Error> {
         source: out,
         inputs,
     })
+}
+
+/// Open the module of the separate set `set` (closed by the caller after its items).
+fn open_set_module(out: &mut String, set: &str, note: &str) {
+    out.push_str(&format!(
+        "/// The separate set `{set}/` ({note}).\npub mod {} {{\n",
+        rust::field_ident(set)
+    ));
 }
 
 /// Write `contents` to `path` unless the file already holds exactly that (keeps mtimes, so

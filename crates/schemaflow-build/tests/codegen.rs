@@ -145,3 +145,59 @@ fn write_if_changed_keeps_identical_files() {
     assert!(write_if_changed(&p, "b").unwrap());
     assert_eq!(fs::read_to_string(&p).unwrap(), "b");
 }
+
+#[test]
+fn type_attributes_reach_avro_and_protobuf_types() {
+    let dir = project(&[
+        ("schemas/good.avsc", GOOD),
+        (
+            "proto/p.proto",
+            "syntax = \"proto3\";\npackage p;\nmessage M { string s = 1; }\nmessage N { string s = 1; }\n",
+        ),
+    ]);
+    let src = Builder::new()
+        .avro_dir(dir.path().join("schemas"))
+        .proto_dir(dir.path().join("proto"))
+        .type_attribute("Good", "#[doc(alias = \"avro_good\")]")
+        .type_attribute(".p.M", "#[doc(alias = \"proto_m\")]")
+        .type_attribute(".", "#[doc(alias = \"every\")]")
+        .generate()
+        .unwrap()
+        .source;
+    // The attribute lines of a type: between the previous item's closing brace and it.
+    let before = |ty: &str| {
+        let at = src.find(ty).unwrap_or_else(|| panic!("{ty} in {src}"));
+        let from = src[..at].rfind("}\n").map_or(0, |i| i + 2);
+        src[from..at].to_string()
+    };
+    let good = before("pub struct Good");
+    assert!(
+        good.contains("avro_good") && good.contains("every"),
+        "{good}"
+    );
+    let m = before("pub struct M");
+    assert!(m.contains("proto_m") && m.contains("every"), "{m}");
+    let n = before("pub struct N");
+    assert!(!n.contains("proto_m") && n.contains("every"), "{n}");
+}
+
+#[test]
+fn a_missing_folder_and_a_missing_out_dir_are_errors_not_panics() {
+    let e = Builder::new()
+        .avro_dir("/nonexistent/schemas")
+        .generate()
+        .unwrap_err();
+    assert!(e.to_string().contains("/nonexistent/schemas"), "{e}");
+    let dir = project(&[("schemas/good.avsc", GOOD)]);
+    let out = dir.path().join("out");
+    Builder::new()
+        .avro_dir(dir.path().join("schemas"))
+        .out_dir(&out)
+        .file_name("x.rs")
+        .emit_rerun_if_changed(false)
+        .compile()
+        .unwrap();
+    assert!(fs::read_to_string(out.join("x.rs"))
+        .unwrap()
+        .contains("pub struct Good"));
+}

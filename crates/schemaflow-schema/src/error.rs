@@ -37,14 +37,14 @@ pub enum Error {
     },
 
     /// Data written with one Avro schema cannot be read with another (Avro's resolution rules).
-    #[error("Avro data written with {writer} cannot be read as {reader}: {reason}")]
+    #[error("Avro data written with {writer} cannot be read as {reader}: {source}")]
     ResolveAvroSchema {
         /// The writer schema's name.
         writer: String,
         /// The reader schema's name.
         reader: String,
-        /// Which rule failed, and where.
-        reason: String,
+        /// Which rule failed, and where (typed).
+        source: Box<crate::avro::ResolveError>,
     },
 
     /// A value did not serialize with its Avro schema.

@@ -220,7 +220,18 @@ fn check(global: &Global, args: &CheckArgs) -> Result<(), CliError> {
         checked,
         notes,
     } = outcome;
-    print!("{}", render::render(args.output, &mode, &found, &notes));
+    // A reader that went away (`check … | head`) does not change the verdict, which is the
+    // exit code CI acts on: a closed stdout is ignored here, not turned into exit 0.
+    {
+        use std::io::Write as _;
+        let text = render::render(args.output, &mode, &found, &notes);
+        let mut out = std::io::stdout().lock();
+        if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            if e.kind() != std::io::ErrorKind::BrokenPipe {
+                return Err(CliError::io(format!("writing to stdout: {e}")));
+            }
+        }
+    }
     let context = match &args.registry {
         Some(url) => format!("registry {url}"),
         None => mode,

@@ -22,6 +22,21 @@ pub struct Address {
     /// ISO 3166-1 alpha-2
     pub country_code: String,
 }
+impl ::schemaflow::codec::avro::AvroDatum for Address {
+    #[inline]
+    fn write_avro(&self, buf: &mut ::std::vec::Vec<u8>) {
+        ::schemaflow::codec::avro::binary::write_str(&self.street, buf);
+        ::schemaflow::codec::avro::binary::write_str(&self.city, buf);
+        ::schemaflow::codec::avro::binary::write_str(&self.country_code, buf);
+    }
+    #[inline]
+    fn read_avro_nested(input: &mut &[u8], _depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        let f0 = ::schemaflow::codec::avro::binary::read_string(input)?;
+        let f1 = ::schemaflow::codec::avro::binary::read_string(input)?;
+        let f2 = ::schemaflow::codec::avro::binary::read_string(input)?;
+        Ok(Self { street: f0, city: f1, country_code: f2 })
+    }
+}
 impl ::schemaflow::GeneratedSchema for Address {
     const SCHEMA_TYPE: ::schemaflow::SchemaType = ::schemaflow::SchemaType::Avro;
     const FULL_NAME: &'static str = "com.example.events.Address";
@@ -83,6 +98,59 @@ pub enum Action {
 pub struct Device {
     pub platform: String,
     pub app_version: Option<String>,
+}
+impl ::schemaflow::codec::avro::AvroDatum for UserEvent {
+    #[inline]
+    fn write_avro(&self, buf: &mut ::std::vec::Vec<u8>) {
+        ::schemaflow::codec::avro::logical::write_uuid(&self.event_id, buf);
+        ::schemaflow::codec::avro::binary::write_str(&self.user_id, buf);
+        ::schemaflow::codec::avro::AvroDatum::write_avro(&self.action, buf);
+        ::schemaflow::codec::avro::binary::write_long(self.occurred_at, buf);
+        ::schemaflow::codec::avro::logical::write_decimal(&self.amount, buf);
+        match &self.session_id { None => ::schemaflow::codec::avro::binary::write_long(0, buf), Some(v0) => { ::schemaflow::codec::avro::binary::write_long(1, buf); ::schemaflow::codec::avro::binary::write_str(&*v0, buf); } }
+        ::schemaflow::codec::avro::AvroDatum::write_avro(&self.device, buf);
+        match &self.shipping_address { None => ::schemaflow::codec::avro::binary::write_long(0, buf), Some(v0) => { ::schemaflow::codec::avro::binary::write_long(1, buf); ::schemaflow::codec::avro::AvroDatum::write_avro(&*v0, buf); } }
+        { let items0 = &self.tags; ::schemaflow::codec::avro::binary::write_block_start(items0.len(), buf); for v0 in items0 { ::schemaflow::codec::avro::binary::write_str(&*v0, buf); } ::schemaflow::codec::avro::binary::write_block_end(buf); }
+        { let map0 = &self.attributes; ::schemaflow::codec::avro::binary::write_block_start(map0.len(), buf); for (k0, v0) in map0 { ::schemaflow::codec::avro::binary::write_str(k0, buf); ::schemaflow::codec::avro::binary::write_str(&*v0, buf); } ::schemaflow::codec::avro::binary::write_block_end(buf); }
+    }
+    #[inline]
+    fn read_avro_nested(input: &mut &[u8], depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        let depth = ::schemaflow::codec::avro::binary::descend(depth)?;
+        let f0 = ::schemaflow::codec::avro::logical::read_uuid(input)?;
+        let f1 = ::schemaflow::codec::avro::binary::read_string(input)?;
+        let f2 = ::schemaflow::codec::avro::AvroDatum::read_avro_nested(input, depth)?;
+        let f3 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f4 = ::schemaflow::codec::avro::logical::read_decimal(input)?;
+        let f5 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => None, 1 => Some(::schemaflow::codec::avro::binary::read_string(input)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
+        let f6 = ::schemaflow::codec::avro::AvroDatum::read_avro_nested(input, depth)?;
+        let f7 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => None, 1 => Some(::schemaflow::codec::avro::AvroDatum::read_avro_nested(input, depth)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
+        let f8 = { let mut items0 = ::std::vec::Vec::new(); loop { let n = ::schemaflow::codec::avro::binary::read_block_count(input, false)?; if n == 0 { break items0; } ::schemaflow::codec::avro::binary::reserve_block(&mut items0, n, input.len()); for _ in 0..n { items0.push(::schemaflow::codec::avro::binary::read_string(input)?); } } };
+        let f9 = { let mut map0 = ::std::collections::BTreeMap::new(); loop { let n = ::schemaflow::codec::avro::binary::read_block_count(input, false)?; if n == 0 { break map0; } for _ in 0..n { let k = ::schemaflow::codec::avro::binary::read_string(input)?; map0.insert(k, ::schemaflow::codec::avro::binary::read_string(input)?); } } };
+        Ok(Self { event_id: f0, user_id: f1, action: f2, occurred_at: f3, amount: f4, session_id: f5, device: f6, shipping_address: f7, tags: f8, attributes: f9 })
+    }
+}
+impl ::schemaflow::codec::avro::AvroDatum for Action {
+    #[inline]
+    fn write_avro(&self, buf: &mut ::std::vec::Vec<u8>) {
+        ::schemaflow::codec::avro::binary::write_int(match self { Self::Login => 0, Self::Logout => 1, Self::View => 2, Self::Purchase => 3, }, buf);
+    }
+    #[inline]
+    fn read_avro_nested(input: &mut &[u8], _depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        match ::schemaflow::codec::avro::binary::read_int(input)? { 0 => Ok(Self::Login), 1 => Ok(Self::Logout), 2 => Ok(Self::View), 3 => Ok(Self::Purchase), other => Err(::schemaflow::codec::avro::AvroDecodeError::EnumIndexOutOfRange(other)) }
+    }
+}
+impl ::schemaflow::codec::avro::AvroDatum for Device {
+    #[inline]
+    fn write_avro(&self, buf: &mut ::std::vec::Vec<u8>) {
+        ::schemaflow::codec::avro::binary::write_str(&self.platform, buf);
+        match &self.app_version { None => ::schemaflow::codec::avro::binary::write_long(0, buf), Some(v0) => { ::schemaflow::codec::avro::binary::write_long(1, buf); ::schemaflow::codec::avro::binary::write_str(&*v0, buf); } }
+    }
+    #[inline]
+    fn read_avro_nested(input: &mut &[u8], _depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        let f0 = ::schemaflow::codec::avro::binary::read_string(input)?;
+        let f1 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => None, 1 => Some(::schemaflow::codec::avro::binary::read_string(input)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
+        Ok(Self { platform: f0, app_version: f1 })
+    }
 }
 impl ::schemaflow::GeneratedSchema for UserEvent {
     const SCHEMA_TYPE: ::schemaflow::SchemaType = ::schemaflow::SchemaType::Avro;
@@ -154,6 +222,61 @@ pub enum Action {
 pub struct Device {
     pub platform: String,
     pub app_version: Option<String>,
+}
+impl ::schemaflow::codec::avro::AvroDatum for UserEvent {
+    #[inline]
+    fn write_avro(&self, buf: &mut ::std::vec::Vec<u8>) {
+        ::schemaflow::codec::avro::logical::write_uuid(&self.event_id, buf);
+        ::schemaflow::codec::avro::binary::write_str(&self.user_id, buf);
+        ::schemaflow::codec::avro::AvroDatum::write_avro(&self.action, buf);
+        ::schemaflow::codec::avro::binary::write_long(self.occurred_at, buf);
+        ::schemaflow::codec::avro::logical::write_decimal(&self.amount, buf);
+        match &self.session_id { None => ::schemaflow::codec::avro::binary::write_long(0, buf), Some(v0) => { ::schemaflow::codec::avro::binary::write_long(1, buf); ::schemaflow::codec::avro::binary::write_str(&*v0, buf); } }
+        ::schemaflow::codec::avro::AvroDatum::write_avro(&self.device, buf);
+        match &self.shipping_address { None => ::schemaflow::codec::avro::binary::write_long(0, buf), Some(v0) => { ::schemaflow::codec::avro::binary::write_long(1, buf); ::schemaflow::codec::avro::AvroDatum::write_avro(&*v0, buf); } }
+        { let items0 = &self.tags; ::schemaflow::codec::avro::binary::write_block_start(items0.len(), buf); for v0 in items0 { ::schemaflow::codec::avro::binary::write_str(&*v0, buf); } ::schemaflow::codec::avro::binary::write_block_end(buf); }
+        { let map0 = &self.attributes; ::schemaflow::codec::avro::binary::write_block_start(map0.len(), buf); for (k0, v0) in map0 { ::schemaflow::codec::avro::binary::write_str(k0, buf); ::schemaflow::codec::avro::binary::write_str(&*v0, buf); } ::schemaflow::codec::avro::binary::write_block_end(buf); }
+        ::schemaflow::codec::avro::binary::write_str(&self.channel, buf);
+    }
+    #[inline]
+    fn read_avro_nested(input: &mut &[u8], depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        let depth = ::schemaflow::codec::avro::binary::descend(depth)?;
+        let f0 = ::schemaflow::codec::avro::logical::read_uuid(input)?;
+        let f1 = ::schemaflow::codec::avro::binary::read_string(input)?;
+        let f2 = ::schemaflow::codec::avro::AvroDatum::read_avro_nested(input, depth)?;
+        let f3 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f4 = ::schemaflow::codec::avro::logical::read_decimal(input)?;
+        let f5 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => None, 1 => Some(::schemaflow::codec::avro::binary::read_string(input)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
+        let f6 = ::schemaflow::codec::avro::AvroDatum::read_avro_nested(input, depth)?;
+        let f7 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => None, 1 => Some(::schemaflow::codec::avro::AvroDatum::read_avro_nested(input, depth)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
+        let f8 = { let mut items0 = ::std::vec::Vec::new(); loop { let n = ::schemaflow::codec::avro::binary::read_block_count(input, false)?; if n == 0 { break items0; } ::schemaflow::codec::avro::binary::reserve_block(&mut items0, n, input.len()); for _ in 0..n { items0.push(::schemaflow::codec::avro::binary::read_string(input)?); } } };
+        let f9 = { let mut map0 = ::std::collections::BTreeMap::new(); loop { let n = ::schemaflow::codec::avro::binary::read_block_count(input, false)?; if n == 0 { break map0; } for _ in 0..n { let k = ::schemaflow::codec::avro::binary::read_string(input)?; map0.insert(k, ::schemaflow::codec::avro::binary::read_string(input)?); } } };
+        let f10 = ::schemaflow::codec::avro::binary::read_string(input)?;
+        Ok(Self { event_id: f0, user_id: f1, action: f2, occurred_at: f3, amount: f4, session_id: f5, device: f6, shipping_address: f7, tags: f8, attributes: f9, channel: f10 })
+    }
+}
+impl ::schemaflow::codec::avro::AvroDatum for Action {
+    #[inline]
+    fn write_avro(&self, buf: &mut ::std::vec::Vec<u8>) {
+        ::schemaflow::codec::avro::binary::write_int(match self { Self::Login => 0, Self::Logout => 1, Self::View => 2, Self::Purchase => 3, }, buf);
+    }
+    #[inline]
+    fn read_avro_nested(input: &mut &[u8], _depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        match ::schemaflow::codec::avro::binary::read_int(input)? { 0 => Ok(Self::Login), 1 => Ok(Self::Logout), 2 => Ok(Self::View), 3 => Ok(Self::Purchase), other => Err(::schemaflow::codec::avro::AvroDecodeError::EnumIndexOutOfRange(other)) }
+    }
+}
+impl ::schemaflow::codec::avro::AvroDatum for Device {
+    #[inline]
+    fn write_avro(&self, buf: &mut ::std::vec::Vec<u8>) {
+        ::schemaflow::codec::avro::binary::write_str(&self.platform, buf);
+        match &self.app_version { None => ::schemaflow::codec::avro::binary::write_long(0, buf), Some(v0) => { ::schemaflow::codec::avro::binary::write_long(1, buf); ::schemaflow::codec::avro::binary::write_str(&*v0, buf); } }
+    }
+    #[inline]
+    fn read_avro_nested(input: &mut &[u8], _depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        let f0 = ::schemaflow::codec::avro::binary::read_string(input)?;
+        let f1 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => None, 1 => Some(::schemaflow::codec::avro::binary::read_string(input)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
+        Ok(Self { platform: f0, app_version: f1 })
+    }
 }
 impl ::schemaflow::GeneratedSchema for UserEvent {
     const SCHEMA_TYPE: ::schemaflow::SchemaType = ::schemaflow::SchemaType::Avro;
@@ -409,7 +532,7 @@ impl ::schemaflow::codec::RegistryCodec for UserEventBatch {
 }
 }
 }
-/// The separate set `evolution/`, compiled in its own descriptor pool.
+/// The separate set `evolution/` (compiled in its own descriptor pool).
 pub mod evolution {
 #[doc(hidden)]
 pub mod __schemaflow_meta {

@@ -15,7 +15,9 @@ use serde_json::Value as Json;
 
 use apache_avro::schema::Schema;
 
-use super::{write_bytes, write_long, Names, Phys};
+use super::binary::{write_bytes, write_long};
+use super::kind::Phys;
+use super::names::Names;
 
 /// Defaults nested deeper than this are refused.
 const MAX_DEPTH: u32 = 128;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use apache_avro::schema::{Alias, InnerDecimalSchema, Name, Schema, UuidSchema};
 
-use super::Phys;
+use super::kind::Phys;
 
 /// Named types by full name.
 pub(crate) type Names<'a> = HashMap<String, &'a Schema>;

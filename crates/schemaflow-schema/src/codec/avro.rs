@@ -6,9 +6,15 @@
 //!   writer schema: the same schema takes the direct path; another version goes through a
 //!   resolution plan (Avro's rules: promotions, defaults, skipped fields, enum symbols, union
 //!   branches) compiled once per writer schema and cached.
+//! * [`AvroDatum`] is what `T` must be: a type with generated Avro binary code (every type
+//!   the codegen emits). Encoding is `T`'s own writer, straight into the output buffer; decoding
+//!   is `T`'s own reader, over the datum (same schema) or over the bytes the resolution plan
+//!   produced (another version; for the common evolutions, added fields with defaults and
+//!   dropped trailing fields, the plan's shortcuts avoid even that re-encoding).
 //!
-//! Values are serialized straight into the output buffer by apache-avro's schema-aware serde
-//! serializer (no intermediate `Value`), and read back by its schema-aware deserializer.
+//! Types that are not generated but implement serde's traits (hand-written structs, JSON-first
+//! types) use [`AvroSchema::write`] and [`AvroSchema::read`], apache-avro's schema-aware serde
+//! path, for data of exactly that schema.
 
 use std::any::type_name;
 use std::collections::{HashMap, HashSet};
@@ -20,9 +26,14 @@ use apache_avro::Schema;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+pub use super::avro_datum::AvroDatum;
 use super::avro_resolve::{ResolvePlan, Shortcut};
 use crate::avro::collect_named_types;
-pub use crate::avro::AvroDecodeError;
+pub use crate::avro::{AvroDecodeError, ResolveError, ResolveRule};
+// Generated code names the runtime only as `::schemaflow::…`, which re-exports `codec`: the
+// binary primitives are reachable from it here.
+#[doc(hidden)]
+pub use crate::avro::{binary, logical};
 use crate::error::{Error, Result};
 use crate::wire::{self, SchemaId};
 use crate::GeneratedSchema;
@@ -144,7 +155,9 @@ impl AvroSchema {
         self.fingerprint
     }
 
-    /// Serialize `value` as an Avro datum appended to `buf` (no frame).
+    /// Serialize `value` as an Avro datum appended to `buf` (no frame), through apache-avro's
+    /// serde serializer: for serde types that are not generated (generated types write
+    /// themselves, [`AvroDatum::write_avro`], which gives the same bytes).
     pub fn write<T: Serialize>(&self, value: &T, buf: &mut Vec<u8>) -> Result<()> {
         let start = buf.len();
         self.writer
@@ -160,22 +173,15 @@ impl AvroSchema {
         Ok(())
     }
 
-    /// Deserialize an Avro datum written with exactly this schema.
+    /// Deserialize an Avro datum written with exactly this schema, through apache-avro's serde
+    /// deserializer (for serde types that are not generated; see [`write`](Self::write)).
     pub fn read<T: DeserializeOwned>(
         &self,
         mut datum: &[u8],
     ) -> std::result::Result<T, AvroDecodeError> {
-        self.read_from(&mut datum)
-    }
-
-    /// Deserialize from the front of `datum`, leaving the unread rest in it.
-    fn read_from<T: DeserializeOwned>(
-        &self,
-        datum: &mut &[u8],
-    ) -> std::result::Result<T, AvroDecodeError> {
         self.reader
             .borrow_dependent()
-            .read_deser(datum)
+            .read_deser(&mut datum)
             .map_err(|e| AvroDecodeError::Datum(e.to_string()))
     }
 
@@ -206,15 +212,21 @@ impl<T> std::fmt::Debug for AvroCodec<T> {
     }
 }
 
-impl<T: GeneratedSchema + Serialize + DeserializeOwned> AvroCodec<T> {
+impl<T: GeneratedSchema + AvroDatum> AvroCodec<T> {
     /// A codec for `T`, its schema parsed once.
     pub fn new() -> Result<Self> {
         Ok(Self::with_schema(Arc::new(AvroSchema::of::<T>()?)))
     }
 }
 
-impl<T: Serialize + DeserializeOwned> AvroCodec<T> {
-    /// A codec for `T` with `reader` as its (reader and writer) schema.
+impl<T: AvroDatum> AvroCodec<T> {
+    /// A codec for `T` with `reader` as its (reader and writer) schema, already parsed (for
+    /// example from the registry, with its references).
+    ///
+    /// `reader` must be the schema `T`'s code was generated from (the same Parsing Canonical
+    /// Form): `T` reads and writes that schema's bytes, the codec only decides when to resolve.
+    /// A serde type that is not generated has no codec; it reads and writes through
+    /// [`AvroSchema::write`] / [`AvroSchema::read`].
     pub fn with_schema(reader: Arc<AvroSchema>) -> Self {
         AvroCodec {
             schema: reader,
@@ -231,11 +243,9 @@ impl<T: Serialize + DeserializeOwned> AvroCodec<T> {
     /// Append the frame for `value` under schema id `id` (the id the registry gave `T`'s
     /// schema) to `buf`. On error `buf` is left as it was.
     pub fn encode(&self, id: SchemaId, value: &T, buf: &mut Vec<u8>) -> Result<()> {
-        let start = buf.len();
         wire::write_header(id, buf);
-        self.schema
-            .write(value, buf)
-            .inspect_err(|_| buf.truncate(start))
+        value.write_avro(buf);
+        Ok(())
     }
 
     /// Decode a frame whose writer schema is `writer` (fetched by the frame's id). Data written
@@ -270,51 +280,35 @@ impl<T: Serialize + DeserializeOwned> AvroCodec<T> {
             source: e,
         };
         if writer.fingerprint() == self.schema.fingerprint() {
-            return self.schema.read(datum).map_err(fail);
+            return read_whole::<T>(datum).map_err(fail);
         }
         let plan = self.plan_for(writer)?;
         match plan.shortcut() {
             Shortcut::SkipTrailing(_) => {
+                // The reader's fields are a prefix of the writer's: read them, validate the rest.
                 let mut rest = datum;
-                let value = self.schema.read_from(&mut rest).map_err(fail)?;
+                let value = T::read_avro(&mut rest).map_err(fail)?;
                 plan.validate_tail(rest).map_err(fail)?;
                 return Ok(value);
             }
             Shortcut::AppendDefaults(defaults) => {
-                return SCRATCH.with(|cell| {
-                    let mut scratch = cell.take();
-                    scratch.clear();
+                // Read the writer's fields from the datum, then the added fields' defaults:
+                // one read over the datum followed by the default bytes.
+                return with_scratch(|scratch| {
                     scratch.extend_from_slice(datum);
                     scratch.extend_from_slice(defaults);
-                    let mut rest = scratch.as_slice();
-                    let result = self.schema.read_from(&mut rest).and_then(|v| {
-                        // Every byte must be used: a truncated datum cannot borrow the defaults.
-                        if rest.is_empty() {
-                            Ok(v)
-                        } else {
-                            Err(AvroDecodeError::TrailingBytes(rest.len()))
-                        }
-                    });
-                    if scratch.capacity() <= MAX_SCRATCH {
-                        cell.replace(scratch);
-                    }
-                    result.map_err(fail)
-                });
+                    // Every byte must be used: a truncated datum cannot borrow the defaults.
+                    read_whole::<T>(scratch)
+                })
+                .map_err(fail);
             }
             Shortcut::None => {}
         }
-        // One scratch buffer per thread for the re-encoded datum: no allocation per message.
-        SCRATCH.with(|cell| {
-            let mut scratch = cell.take();
-            scratch.clear();
-            let result = plan
-                .transcode(datum, &mut scratch)
-                .and_then(|()| self.schema.read(&scratch));
-            if scratch.capacity() <= MAX_SCRATCH {
-                cell.replace(scratch);
-            }
-            result.map_err(fail)
+        with_scratch(|scratch| {
+            plan.transcode(datum, scratch)?;
+            read_whole::<T>(scratch)
         })
+        .map_err(fail)
     }
 
     /// The resolution plan from `writer` to `T`'s schema, compiled once and cached.
@@ -324,11 +318,11 @@ impl<T: Serialize + DeserializeOwned> AvroCodec<T> {
             return Ok(plan);
         }
         let plan = Arc::new(
-            ResolvePlan::new(writer.schema(), self.schema.schema()).map_err(|reason| {
+            ResolvePlan::new(writer.schema(), self.schema.schema()).map_err(|source| {
                 Error::ResolveAvroSchema {
                     writer: writer.name().to_string(),
                     reader: self.schema.name().to_string(),
-                    reason,
+                    source: Box::new(source),
                 }
             })?,
         );
@@ -337,6 +331,31 @@ impl<T: Serialize + DeserializeOwned> AvroCodec<T> {
         }
         Ok(plan)
     }
+}
+
+/// Read a `T` that must take up all of `datum`: bytes after it mean the datum is not what the
+/// schema says (as on the resolution shortcuts, which cannot tell padding from a field).
+fn read_whole<T: AvroDatum>(mut datum: &[u8]) -> std::result::Result<T, AvroDecodeError> {
+    let value = T::read_avro(&mut datum)?;
+    if datum.is_empty() {
+        Ok(value)
+    } else {
+        Err(AvroDecodeError::TrailingBytes(datum.len()))
+    }
+}
+
+/// Run `f` with this thread's scratch buffer, emptied: no allocation per message for the bytes
+/// a resolution produces.
+fn with_scratch<R>(f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+    SCRATCH.with(|cell| {
+        let mut scratch = cell.take();
+        scratch.clear();
+        let result = f(&mut scratch);
+        if scratch.capacity() <= MAX_SCRATCH {
+            cell.replace(scratch);
+        }
+        result
+    })
 }
 
 fn flatten_refs(refs: &[crate::GeneratedReference], out: &mut Vec<&'static str>) {

@@ -1,6 +1,7 @@
 //! Avro schema resolution as a byte-to-byte plan: reads a datum written with the writer schema
 //! and writes the same data encoded with the reader schema, applying the specification's
-//! resolution rules. The typed reader then deserializes the result directly.
+//! resolution rules. The reader type's generated decoder
+//! ([`AvroDatum`](super::avro::AvroDatum)) then reads the result.
 //!
 //! Why not apache-avro's `Value::resolve`: it needs a full `Value` tree per message, and its
 //! decimal resolution rejects the minimal two's-complement bytes that Java and fastavro write.
@@ -20,8 +21,15 @@ use apache_avro::schema::{RecordSchema, Schema, UnionSchema};
 
 use crate::avro::{
     collect_named_types, encode_default, full_name, names_match, promotable, read_int, read_len,
-    read_long, take, write_long, AvroDecodeError, Kind, Names, Phys,
+    read_long, take, write_long, AvroDecodeError, Kind, Names, Phys, ResolveError, ResolveRule,
 };
+
+fn fail<T>(path: &str, rule: ResolveRule) -> Result<T, ResolveError> {
+    Err(ResolveError {
+        path: path.to_string(),
+        rule,
+    })
+}
 
 /// A compiled writer→reader resolution.
 #[derive(Debug)]
@@ -69,9 +77,9 @@ enum Step {
     Map(usize),
     Record(RecordPlan),
     /// Writer union → reader union: per writer branch, the reader branch and its step.
-    UnionToUnion(Vec<Result<(i32, usize), String>>),
+    UnionToUnion(Vec<Result<(i32, usize), ResolveError>>),
     /// Writer union → reader non-union: per writer branch, the step.
-    UnionToSingle(Vec<Result<usize, String>>),
+    UnionToSingle(Vec<Result<usize, ResolveError>>),
     /// Writer non-union → reader union branch.
     SingleToUnion(i32, usize),
 }
@@ -110,7 +118,7 @@ struct Builder<'a> {
 impl ResolvePlan {
     /// Compile the plan, or say (with the element path) why `writer` data cannot be read as
     /// `reader`.
-    pub fn new(writer: &Schema, reader: &Schema) -> Result<Self, String> {
+    pub fn new(writer: &Schema, reader: &Schema) -> Result<Self, ResolveError> {
         let mut b = Builder {
             steps: Vec::new(),
             named: HashMap::new(),
@@ -390,19 +398,30 @@ impl<'a> Builder<'a> {
         self.steps.len() - 1
     }
 
-    fn deref<'s>(&self, s: &'s Schema, names: &Names<'a>) -> Result<&'s Schema, String>
+    fn deref<'s>(
+        &self,
+        s: &'s Schema,
+        names: &Names<'a>,
+        path: &str,
+    ) -> Result<&'s Schema, ResolveError>
     where
         'a: 's,
     {
-        crate::avro::deref(s, names).ok_or_else(|| match s {
-            Schema::Ref { name } => format!("unknown named type {}", name.fullname(None)),
-            _ => "unknown named type".to_string(),
-        })
+        match crate::avro::deref(s, names) {
+            Some(d) => Ok(d),
+            None => fail(
+                path,
+                ResolveRule::UnknownNamedType(match s {
+                    Schema::Ref { name } => name.fullname(None),
+                    _ => String::new(),
+                }),
+            ),
+        }
     }
 
-    fn build(&mut self, w: &'a Schema, r: &'a Schema, path: &str) -> Result<usize, String> {
-        let w = self.deref(w, &self.wnames.clone())?;
-        let r = self.deref(r, &self.rnames.clone())?;
+    fn build(&mut self, w: &'a Schema, r: &'a Schema, path: &str) -> Result<usize, ResolveError> {
+        let w = self.deref(w, &self.wnames.clone(), path)?;
+        let r = self.deref(r, &self.rnames.clone(), path)?;
         let (wp, rp) = (Phys::of(w), Phys::of(r));
 
         // Named types: memoize (also what makes recursive types terminate).
@@ -420,7 +439,7 @@ impl<'a> Builder<'a> {
             (Phys::Union(wu), Phys::Union(ru)) => {
                 let mut branches = Vec::new();
                 for (i, wb) in wu.variants().iter().enumerate() {
-                    let wb = self.deref(wb, &self.wnames.clone())?;
+                    let wb = self.deref(wb, &self.wnames.clone(), path)?;
                     branches.push(match self.best_branch(wb, ru) {
                         Some(ri) => {
                             let rb = &ru.variants()[ri];
@@ -429,12 +448,13 @@ impl<'a> Builder<'a> {
                                 Err(e) => Err(e),
                             }
                         }
-                        None => Err(format!(
-                            "{}: writer union branch {} ({}) has no match in the reader's union",
-                            show(path),
-                            i,
-                            kind_name(wb)
-                        )),
+                        None => fail(
+                            path,
+                            ResolveRule::NoReaderBranch {
+                                branch: i,
+                                writer: kind_name(wb),
+                            },
+                        ),
                     });
                 }
                 Step::UnionToUnion(branches)
@@ -447,13 +467,14 @@ impl<'a> Builder<'a> {
                 Step::UnionToSingle(branches)
             }
             (_, Phys::Union(ru)) => {
-                let ri = self.best_branch(w, ru).ok_or_else(|| {
-                    format!(
-                        "{}: the reader's union has no branch for the writer's {}",
-                        show(path),
-                        kind_name(w)
-                    )
-                })?;
+                let Some(ri) = self.best_branch(w, ru) else {
+                    return fail(
+                        path,
+                        ResolveRule::NotInReaderUnion {
+                            writer: kind_name(w),
+                        },
+                    );
+                };
                 let s = self.build(w, &ru.variants()[ri], path)?;
                 Step::SingleToUnion(ri as i32, s)
             }
@@ -472,30 +493,37 @@ impl<'a> Builder<'a> {
             (Phys::Bytes | Phys::String, Phys::Bytes | Phys::String) => Step::LengthPrefixed,
             (Phys::Fixed(wf), Phys::Fixed(rf)) => {
                 if !names_match(&rf.name, &rf.aliases, &wf.name) {
-                    return Err(format!(
-                        "{}: fixed {} cannot be read as fixed {}",
-                        show(path),
-                        wf.name.fullname(None),
-                        rf.name.fullname(None)
-                    ));
+                    return fail(
+                        path,
+                        ResolveRule::NameMismatch {
+                            kind: "fixed",
+                            writer: wf.name.fullname(None),
+                            reader: rf.name.fullname(None),
+                        },
+                    );
                 }
                 let (ws, rs) = (wf.size, rf.size);
                 if ws != rs {
-                    return Err(format!(
-                        "{}: fixed size {ws} cannot be read as size {rs}",
-                        show(path)
-                    ));
+                    return fail(
+                        path,
+                        ResolveRule::FixedSize {
+                            writer: ws,
+                            reader: rs,
+                        },
+                    );
                 }
                 Step::Fixed(ws)
             }
             (Phys::Enum(we), Phys::Enum(re)) => {
                 if !names_match(&re.name, &re.aliases, &we.name) {
-                    return Err(format!(
-                        "{}: enum {} cannot be read as enum {}",
-                        show(path),
-                        we.name.fullname(None),
-                        re.name.fullname(None)
-                    ));
+                    return fail(
+                        path,
+                        ResolveRule::NameMismatch {
+                            kind: "enum",
+                            writer: we.name.fullname(None),
+                            reader: re.name.fullname(None),
+                        },
+                    );
                 }
                 let default = re
                     .default
@@ -527,12 +555,14 @@ impl<'a> Builder<'a> {
             }
             (Phys::Record(wr), Phys::Record(rr)) => {
                 if !names_match(&rr.name, &rr.aliases, &wr.name) {
-                    return Err(format!(
-                        "{}: record {} cannot be read as record {}",
-                        show(path),
-                        wr.name.fullname(None),
-                        rr.name.fullname(None)
-                    ));
+                    return fail(
+                        path,
+                        ResolveRule::NameMismatch {
+                            kind: "record",
+                            writer: wr.name.fullname(None),
+                            reader: rr.name.fullname(None),
+                        },
+                    );
                 }
                 let idx = self.push(Step::Placeholder);
                 if let Some(k) = key.clone() {
@@ -543,12 +573,13 @@ impl<'a> Builder<'a> {
                 return Ok(idx);
             }
             _ => {
-                return Err(format!(
-                    "{}: writer type {} cannot be read as {}",
-                    show(path),
-                    kind_name(w),
-                    kind_name(r)
-                ))
+                return fail(
+                    path,
+                    ResolveRule::TypeMismatch {
+                        writer: kind_name(w),
+                        reader: kind_name(r),
+                    },
+                )
             }
         };
         let idx = self.push(step);
@@ -563,7 +594,7 @@ impl<'a> Builder<'a> {
         wr: &'a RecordSchema,
         rr: &'a RecordSchema,
         path: &str,
-    ) -> Result<RecordPlan, String> {
+    ) -> Result<RecordPlan, ResolveError> {
         // For each writer field: the reader field it feeds, if any.
         let mut target: Vec<Option<usize>> = Vec::with_capacity(wr.fields.len());
         for wf in &wr.fields {
@@ -589,16 +620,21 @@ impl<'a> Builder<'a> {
                 continue;
             }
             let Some(default) = &rf.default else {
-                return Err(format!(
-                    "{}/fields/{}: the reader's field `{}` is not in the writer's schema and has no default",
-                    show(path),
-                    rf.name,
-                    rf.name
-                ));
+                return fail(
+                    &format!("{path}/fields/{}", rf.name),
+                    ResolveRule::MissingDefault(rf.name.clone()),
+                );
             };
             let mut bytes = Vec::new();
-            encode_default(&rf.schema, default, &self.rnames, &mut bytes)
-                .map_err(|e| format!("{}/fields/{}: invalid default: {e}", show(path), rf.name))?;
+            encode_default(&rf.schema, default, &self.rnames, &mut bytes).map_err(|e| {
+                ResolveError {
+                    path: format!("{path}/fields/{}", rf.name),
+                    rule: ResolveRule::InvalidDefault {
+                        field: rf.name.clone(),
+                        reason: e.to_string(),
+                    },
+                }
+            })?;
             defaults[ri] = Some(bytes);
         }
         let mapped: Vec<usize> = target.iter().flatten().copied().collect();
@@ -641,7 +677,7 @@ impl<'a> Builder<'a> {
         let rbs: Vec<&Schema> = ru
             .variants()
             .iter()
-            .map(|b| self.deref(b, &self.rnames).unwrap_or(b))
+            .map(|b| self.deref(b, &self.rnames, "").unwrap_or(b))
             .collect();
         let wp = Phys::of(w);
         // 1. same kind and, for named types, same full name
@@ -685,14 +721,6 @@ fn kind_name(s: &Schema) -> String {
     }
 }
 
-fn show(path: &str) -> &str {
-    if path.is_empty() {
-        "/"
-    } else {
-        path
-    }
-}
-
 #[cfg(test)]
 mod tests {
     //! Each case: a writer schema, a value, a reader schema. The plan's output, read with the
@@ -732,7 +760,7 @@ mod tests {
     fn fails(writer: &str, reader: &str, needle: &str) {
         let w = Schema::parse_str(writer).unwrap();
         let r = Schema::parse_str(reader).unwrap();
-        let err = ResolvePlan::new(&w, &r).unwrap_err();
+        let err = ResolvePlan::new(&w, &r).unwrap_err().to_string();
         assert!(err.contains(needle), "{err}");
     }
 

@@ -2,6 +2,7 @@
 //! any frame to JSON given its writer schema (what the CLI prints).
 
 pub mod avro;
+mod avro_datum;
 mod avro_resolve;
 pub mod json;
 pub mod protobuf;

@@ -36,12 +36,7 @@ pub fn decode<T: Message + Default + GeneratedSchema>(frame: &[u8]) -> Result<(S
             })
         }
     };
-    let value = T::decode(payload).map_err(|source| Error::DecodeProtobuf {
-        type_name: T::FULL_NAME.to_string(),
-        schema_id: id,
-        source,
-    })?;
-    Ok((id, value))
+    decode_payload(id, payload)
 }
 
 /// Decode a frame into `T` given the writer schema fetched by the frame's id: the message
@@ -69,6 +64,14 @@ pub fn decode_with_writer<T: Message + Default + GeneratedSchema>(
             found: indexes,
         });
     }
+    decode_payload(id, payload)
+}
+
+/// The message itself, once the frame's header and indexes are read.
+fn decode_payload<T: Message + Default + GeneratedSchema>(
+    id: SchemaId,
+    payload: &[u8],
+) -> Result<(SchemaId, T)> {
     let value = T::decode(payload).map_err(|source| Error::DecodeProtobuf {
         type_name: T::FULL_NAME.to_string(),
         schema_id: id,
@@ -142,16 +145,24 @@ impl ProtobufSchema {
         &self.pool
     }
 
-    /// The message at an index path of this file (`[0]`, `[1, 0]`…).
-    pub fn message_at(&self, indexes: &[i32]) -> Result<MessageDescriptor> {
-        let err = |reason: String| Error::ParseProtobufSchema {
+    fn parse_error(&self, reason: String) -> Error {
+        Error::ParseProtobufSchema {
             name: self.file.clone(),
             reason,
-        };
-        let file = self
-            .pool
+        }
+    }
+
+    /// This schema's own file in its pool (the pool also holds its imports).
+    fn own_file(&self) -> Result<prost_reflect::FileDescriptor> {
+        self.pool
             .get_file_by_name(&self.file)
-            .ok_or_else(|| err("file missing from its own pool".into()))?;
+            .ok_or_else(|| self.parse_error("file missing from its own pool".into()))
+    }
+
+    /// The message at an index path of this file (`[0]`, `[1, 0]`…).
+    pub fn message_at(&self, indexes: &[i32]) -> Result<MessageDescriptor> {
+        let err = |reason: String| self.parse_error(reason);
+        let file = self.own_file()?;
         let mut iter = indexes.iter();
         let first = iter
             .next()
@@ -175,14 +186,8 @@ impl ProtobufSchema {
     /// order, map-entry messages included, as Confluent's serializers count them.
     pub fn index_path(&self, full_name: &str) -> Result<Vec<i32>> {
         let name = full_name.strip_prefix('.').unwrap_or(full_name);
-        let err = |reason: String| Error::ParseProtobufSchema {
-            name: self.file.clone(),
-            reason,
-        };
-        let file = self
-            .pool
-            .get_file_by_name(&self.file)
-            .ok_or_else(|| err("file missing from its own pool".into()))?;
+        let err = |reason: String| self.parse_error(reason);
+        let file = self.own_file()?;
         fn find(
             msgs: impl Iterator<Item = MessageDescriptor>,
             name: &str,

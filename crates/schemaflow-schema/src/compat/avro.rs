@@ -33,7 +33,8 @@ use std::collections::HashSet;
 
 use apache_avro::schema::{Name, RecordSchema, Schema, UnionSchema};
 
-use super::{Difference, SchemaInput};
+use super::difference::Difference;
+use super::input::SchemaInput;
 use crate::avro::{collect_named_types, full_name, names_match, promotable, Kind, Names, Phys};
 use crate::error::{Error, Result};
 

@@ -48,51 +48,21 @@
 //! ```
 
 pub mod avro;
+mod difference;
+mod input;
 mod level;
 pub mod protobuf;
 mod rules;
 
 use std::fmt;
 
+pub use difference::Difference;
+pub use input::SchemaInput;
 pub use level::{CompatibilityLevel, UnknownCompatibilityLevel};
 pub use rules::{rule, Rule, RULES, SCHEMA_DELETED};
 
 use crate::error::{Error, Result};
 use crate::SchemaType;
-
-/// A schema to compare: its text and the schemas it references.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SchemaInput {
-    /// Avro or Protobuf.
-    pub schema_type: SchemaType,
-    /// The schema text. Protobuf: `.proto` source, or a base64-encoded serialized
-    /// `FileDescriptorProto` (the form Confluent's Python client registers).
-    pub text: String,
-    /// `(reference name, schema text)`: the Avro full name or the Protobuf import path, for all
-    /// transitive dependencies, dependencies first. `google/protobuf/*` and `google/type/*`
-    /// imports resolve without being given.
-    pub references: Vec<(String, String)>,
-    /// How findings name this schema: a file path, or `version 3`.
-    pub label: String,
-}
-
-impl SchemaInput {
-    /// A schema without references.
-    pub fn new(schema_type: SchemaType, text: impl Into<String>, label: impl Into<String>) -> Self {
-        SchemaInput {
-            schema_type,
-            text: text.into(),
-            references: Vec::new(),
-            label: label.into(),
-        }
-    }
-
-    /// Add references (`(name, text)`, dependencies first).
-    pub fn with_references(mut self, references: Vec<(String, String)>) -> Self {
-        self.references = references;
-        self
-    }
-}
 
 /// Which way data flows in a comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -117,17 +87,6 @@ impl fmt::Display for Direction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
     }
-}
-
-/// One change found between two schemas, compatible or not.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Difference {
-    /// The rule id ([`RULES`]).
-    pub rule: &'static str,
-    /// Where: an Avro path (`/fields/1/type`) or a Protobuf full name.
-    pub path: String,
-    /// What changed and what to do about it.
-    pub message: String,
 }
 
 /// An incompatible change: why the candidate may not join the subject.

@@ -50,7 +50,8 @@ use prost_reflect::{
 };
 use protox::file::File;
 
-use super::{Difference, SchemaInput};
+use super::difference::Difference;
+use super::input::SchemaInput;
 use crate::error::{Error, Result};
 
 /// Whether an import is one registries resolve themselves (`google/protobuf/*`,

@@ -705,9 +705,7 @@ fn natural_rank(json: &Json, branch: &Schema) -> Option<(usize, usize, usize)> {
             | Schema::TimestampNanos => rank(4),
             Schema::Bytes => rank(5),
             Schema::Fixed(_) | Schema::Duration(_) => rank(6),
-            Schema::Float | Schema::Double
-                if matches!(json.as_str(), Some("NaN" | "Infinity" | "-Infinity")) =>
-            {
+            Schema::Float | Schema::Double if json.as_str().and_then(non_finite).is_some() => {
                 rank(7)
             }
             _ => None,
@@ -776,17 +774,26 @@ fn long(json: &Json, path: &[Seg<'_>]) -> Result<i64, Fail> {
 fn float(json: &Json, path: &[Seg<'_>]) -> Result<f64, Fail> {
     match json {
         Json::Number(n) => n.as_f64().ok_or_else(|| mismatch(path, "a number", json)),
-        Json::String(s) => match s.as_str() {
-            "NaN" => Ok(f64::NAN),
-            "Infinity" => Ok(f64::INFINITY),
-            "-Infinity" => Ok(f64::NEG_INFINITY),
-            _ => Err(mismatch(
+        Json::String(s) => non_finite(s).ok_or_else(|| {
+            mismatch(
                 path,
                 "a number (or \"NaN\", \"Infinity\", \"-Infinity\")",
                 json,
-            )),
-        },
+            )
+        }),
         other => Err(mismatch(path, "a number", other)),
+    }
+}
+
+/// A non-finite float as JSON carries it, in a string: `"NaN"`, `"Infinity"`, `"-Infinity"`
+/// (what Java's Avro JSON encoder, through Jackson, and the proto3 JSON mapping write, and
+/// what decoding prints), and `"INF"`, `"-INF"` (XML Schema's and numpy's spelling).
+fn non_finite(s: &str) -> Option<f64> {
+    match s {
+        "NaN" => Some(f64::NAN),
+        "Infinity" | "INF" => Some(f64::INFINITY),
+        "-Infinity" | "-INF" => Some(f64::NEG_INFINITY),
+        _ => None,
     }
 }
 

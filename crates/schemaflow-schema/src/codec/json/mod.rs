@@ -7,7 +7,9 @@
 //! print: unions as their plain value, enums as their symbol, `decimal` as a string with its
 //! scale (`"12.34"`), `uuid` as its string, bytes and fixed as a string whose code points
 //! 0–255 are the bytes (Avro's JSON encoding), date/time/timestamp logical types as their
-//! underlying number, maps with their keys sorted. Protobuf uses the proto3 JSON mapping
+//! underlying number, maps with their keys sorted; a float or double that JSON numbers cannot
+//! hold is the string `"NaN"`, `"Infinity"` or `"-Infinity"` (as Java's Avro JSON encoder and
+//! the proto3 JSON mapping write them). Protobuf uses the proto3 JSON mapping
 //! ([`ProtobufSchema::frame_to_json`](super::protobuf::ProtobufSchema::frame_to_json)).
 //!
 //! # Encoding: [`json_to_avro_frame`], [`json_to_protobuf_frame`]
@@ -26,7 +28,7 @@
 //! | `null` | `null` |
 //! | `boolean` | `true` / `false` |
 //! | `int`, `long` | an integer number in range (`5`; not `5.0`) |
-//! | `float`, `double` | any number; also `"NaN"`, `"Infinity"`, `"-Infinity"` |
+//! | `float`, `double` | any number; also `"NaN"`, `"Infinity"`, `"-Infinity"`, `"INF"`, `"-INF"` |
 //! | `string` | a string |
 //! | `bytes`, `fixed` | a string whose code points 0–255 are the bytes (`"\u0000\u00ff"`); a fixed's string has exactly its size |
 //! | `enum` | its symbol as a string |
@@ -60,7 +62,9 @@
 //!
 //! The natural form cannot tell apart the branches of unions like `["int", "long"]`,
 //! `["float", "double"]` or `["string", <enum>]`: such values take the earliest fitting
-//! branch. Use the Avro form for them.
+//! branch. Use the Avro form for them. So too a non-finite double in a union that also has
+//! `string` (`["null", "string", "double"]`): decoding prints `"NaN"`, which reads back as the
+//! string; write `{"double": "NaN"}` for the double.
 //!
 //! ## Avro, Avro's JSON encoding ([`AvroJsonForm::Avro`])
 //!
@@ -213,6 +217,19 @@ pub fn avro_frame_to_json(frame: &[u8], writer: &AvroSchema) -> Result<(SchemaId
     Ok((id, avro_value_to_json(&value, writer.schema(), &names)))
 }
 
+/// A float JSON numbers cannot hold, as the string Java's Avro JSON encoder (through Jackson)
+/// and the proto3 JSON mapping write — `"NaN"`, `"Infinity"`, `"-Infinity"` — which the
+/// encoder reads back (`serde_json` would print `null`, which reads back as no value).
+fn non_finite_json(f: f64) -> Json {
+    if f.is_nan() {
+        json!("NaN")
+    } else if f > 0.0 {
+        json!("Infinity")
+    } else {
+        json!("-Infinity")
+    }
+}
+
 fn bytes_json(b: &[u8]) -> Json {
     Json::String(b.iter().map(|&c| char::from(c)).collect())
 }
@@ -231,8 +248,11 @@ fn avro_value_to_json(value: &Value, schema: &Schema, names: &HashMap<String, &S
         | Value::LocalTimestampMillis(l)
         | Value::LocalTimestampMicros(l)
         | Value::LocalTimestampNanos(l) => json!(l),
-        Value::Float(f) => json!(f),
-        Value::Double(d) => json!(d),
+        // A finite float prints as an f32 (`0.1`, not 0.10000000149011612).
+        Value::Float(f) if f.is_finite() => json!(f),
+        Value::Float(f) => non_finite_json(f64::from(*f)),
+        Value::Double(d) if d.is_finite() => json!(d),
+        Value::Double(d) => non_finite_json(*d),
         Value::Bytes(b) | Value::Fixed(_, b) => bytes_json(b),
         Value::String(s) => json!(s),
         Value::Uuid(u) => json!(u.to_string()),
