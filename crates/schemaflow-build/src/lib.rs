@@ -107,6 +107,7 @@ pub struct Builder {
     out_dir: Option<PathBuf>,
     file_name: String,
     type_attributes: Vec<(String, String)>,
+    btree_map: Vec<String>,
     rerun_if_changed: bool,
 }
 
@@ -128,6 +129,7 @@ impl Builder {
             out_dir: None,
             file_name: "schemaflow.rs".to_string(),
             type_attributes: Vec::new(),
+            btree_map: vec![".".to_string()],
             rerun_if_changed: true,
         }
     }
@@ -197,6 +199,20 @@ impl Builder {
         attribute: impl Into<String>,
     ) -> &mut Self {
         self.type_attributes.push((path.into(), attribute.into()));
+        self
+    }
+
+    /// Which Protobuf `map<…>` fields become `BTreeMap` (prost-build's `btree_map` paths:
+    /// `"."` all, `".shop.v1.Order.labels"` one field); the others become `HashMap`. Default:
+    /// all, so encoding order — and so the bytes — is deterministic. Avro maps are always
+    /// `BTreeMap` for the same reason. Note that prost's derive names `::prost` for map fields,
+    /// so a crate whose `.proto` files have maps depends on `prost` itself.
+    pub fn btree_map<I, S>(&mut self, paths: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.btree_map = paths.into_iter().map(Into::into).collect();
         self
     }
 
@@ -303,6 +319,7 @@ fn generate(b: &Builder) -> Result<Generated, Error> {
             &includes,
             &b.runtime,
             &b.type_attributes,
+            &b.btree_map,
         )?;
         for set in &b.separate_sets {
             let files = read_sets(&b.proto_dirs, "proto", Some(set), &b.separate_sets)?;
@@ -320,6 +337,7 @@ fn generate(b: &Builder) -> Result<Generated, Error> {
                 &set_includes,
                 &b.runtime,
                 &b.type_attributes,
+                &b.btree_map,
             )?;
             out.push_str("}\n");
         }

@@ -26,6 +26,7 @@ pub fn generate_set(
     includes: &[PathBuf],
     rt: &str,
     attributes: &[(String, String)],
+    btree_map: &[String],
 ) -> Result<(), CodegenError> {
     if files.is_empty() {
         return Ok(());
@@ -88,7 +89,7 @@ pub fn generate_set(
         .collect();
     let mut config = prost_build::Config::new();
     config
-        .btree_map(["."])
+        .btree_map(btree_map)
         .compile_well_known_types()
         .prost_path(format!("{rt}::codegen_support::prost"))
         .extern_path(

@@ -201,3 +201,29 @@ fn a_missing_folder_and_a_missing_out_dir_are_errors_not_panics() {
         .unwrap()
         .contains("pub struct Good"));
 }
+
+#[test]
+fn protobuf_maps_are_btree_maps_unless_told() {
+    let dir = project(&[(
+        "proto/m.proto",
+        "syntax = \"proto3\";\npackage m;\nmessage A { map<string, string> x = 1; }\nmessage B { map<string, string> y = 1; }\n",
+    )]);
+    let gen = |paths: &[&str]| {
+        Builder::new()
+            .proto_dir(dir.path().join("proto"))
+            .btree_map(paths.iter().copied())
+            .generate()
+            .unwrap()
+            .source
+    };
+    let default = Builder::new()
+        .proto_dir(dir.path().join("proto"))
+        .generate()
+        .unwrap()
+        .source;
+    assert_eq!(default.matches("BTreeMap").count(), 2, "{default}");
+    let one = gen(&[".m.A.x"]);
+    assert!(one.contains("BTreeMap") && one.contains("HashMap"), "{one}");
+    let none = gen(&[]);
+    assert!(!none.contains("BTreeMap"), "{none}");
+}

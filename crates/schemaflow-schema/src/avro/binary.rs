@@ -28,7 +28,24 @@ pub fn write_bytes(b: &[u8], out: &mut Vec<u8>) {
 }
 
 /// Read a zig-zag varint of at most 64 bits from the front of `input`.
+///
+/// `#[inline]` matters: the generated decoders live in the user's crate, and a non-generic
+/// function of another crate is not inlined without it (every field read would be a call).
+/// The one-byte case (lengths, counts, branches, small ints) is the common one.
+#[inline]
 pub fn read_long(input: &mut &[u8]) -> Result<i64, AvroDecodeError> {
+    if let Some((&b, rest)) = input.split_first() {
+        if b & 0x80 == 0 {
+            *input = rest;
+            let value = u64::from(b);
+            return Ok(((value >> 1) as i64) ^ -((value & 1) as i64));
+        }
+    }
+    read_long_slow(input)
+}
+
+#[inline(never)]
+fn read_long_slow(input: &mut &[u8]) -> Result<i64, AvroDecodeError> {
     let mut value: u64 = 0;
     for i in 0..10 {
         let Some((&b, rest)) = input.split_first() else {
@@ -47,18 +64,21 @@ pub fn read_long(input: &mut &[u8]) -> Result<i64, AvroDecodeError> {
 }
 
 /// Read an Avro int (a varint that must fit 32 bits).
+#[inline]
 pub fn read_int(input: &mut &[u8]) -> Result<i32, AvroDecodeError> {
     let v = read_long(input)?;
     i32::try_from(v).map_err(|_| AvroDecodeError::IntOutOfRange(v))
 }
 
 /// Read a length (a varint that must not be negative).
+#[inline]
 pub fn read_len(input: &mut &[u8]) -> Result<usize, AvroDecodeError> {
     let v = read_long(input)?;
     usize::try_from(v).map_err(|_| AvroDecodeError::NegativeLength(v))
 }
 
 /// Take `n` bytes from the front of `input`.
+#[inline]
 pub fn take<'i>(input: &mut &'i [u8], n: usize) -> Result<&'i [u8], AvroDecodeError> {
     if input.len() < n {
         return Err(AvroDecodeError::Truncated {

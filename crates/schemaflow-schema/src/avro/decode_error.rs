@@ -55,7 +55,7 @@ pub enum AvroDecodeError {
     /// A writer union branch the reader cannot read (known when the plan was made; only an
     /// error when data takes that branch).
     #[error("{0}")]
-    UnreadableBranch(ResolveError),
+    UnreadableBranch(Box<ResolveError>),
     /// Data nested deeper than the reader accepts.
     #[error("data nested too deeply")]
     TooDeep,

@@ -359,7 +359,9 @@ impl ResolvePlan {
                         write_long(i64::from(*r), out);
                         self.run(*s, input, out, depth + 1)?;
                     }
-                    Some(Err(e)) => return Err(AvroDecodeError::UnreadableBranch(e.clone())),
+                    Some(Err(e)) => {
+                        return Err(AvroDecodeError::UnreadableBranch(Box::new(e.clone())))
+                    }
                     None => return Err(AvroDecodeError::UnionBranchOutOfRange(b)),
                 }
             }
@@ -367,7 +369,9 @@ impl ResolvePlan {
                 let b = read_int(input)?;
                 match usize::try_from(b).ok().and_then(|b| branches.get(b)) {
                     Some(Ok(s)) => self.run(*s, input, out, depth + 1)?,
-                    Some(Err(e)) => return Err(AvroDecodeError::UnreadableBranch(e.clone())),
+                    Some(Err(e)) => {
+                        return Err(AvroDecodeError::UnreadableBranch(Box::new(e.clone())))
+                    }
                     None => return Err(AvroDecodeError::UnionBranchOutOfRange(b)),
                 }
             }
