@@ -128,12 +128,27 @@ fn registry_mode_sends_the_bearer_token() {
     let (url, seen) = recording_registry();
     let dir = tempfile::tempdir().expect("temp dir");
     write(dir.path(), "schemas/u.avsc", V1);
+    write(
+        dir.path(),
+        "schemaflow-subjects.toml",
+        "[defaults]\nstrategy = \"record\"\n",
+    );
     let out = bin(dir.path())
         .args(["check", "--registry", &url, "--registry-token", "T"])
         .output()
         .expect("binary runs");
-    // The subject is new to this registry: a pass with a note.
+    // The subject is new to this registry: a pass, saying that nothing was compared.
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).starts_with("not checked: schemas/u.avsc: "),
+        "{}",
+        show(&out)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("nothing was compared"),
+        "{}",
+        show(&out)
+    );
     let seen = seen.lock().expect("lock").clone();
     assert!(!seen.is_empty(), "no request reached the registry");
     for (request, auth) in &seen {

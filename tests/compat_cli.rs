@@ -130,7 +130,14 @@ fn repo_mode_passes_a_non_breaking_commit_and_fails_a_breaking_one() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(json(&out)["compatible"], true);
+    let doc = json(&out);
+    assert_eq!(doc["compatible"], true);
+    // The new file is parsed and listed as not checked, never silently "compatible".
+    assert_eq!(
+        doc["not_checked"],
+        serde_json::json!([{"file": "schemas/new.avsc", "subject": null, "reason": "new since HEAD~1: nothing to be compatible with"}]),
+        "{doc}"
+    );
 
     // Breaking: Avro id string → long; Protobuf total Money → string.
     write(d, "schemas/user.avsc", USER_V3);
@@ -204,12 +211,12 @@ fn repo_mode_reports_deleted_files_and_uncommitted_changes() {
         text.starts_with("::error file=proto/shop/v1/order.proto,line=1,title=SCHEMA_DELETED::"),
         "{text}"
     );
-    // A bad ref is a usage error; outside a repository, an I/O error.
+    // A bad ref is a git error (exit 3, as --help says); a malformed --against is usage (2).
     assert_eq!(
         check_in(d, &["--against", "git:no-such-branch"])
             .status
             .code(),
-        Some(2)
+        Some(3)
     );
     assert_eq!(check_in(d, &["--against", "HEAD"]).status.code(), Some(2));
     let outside = tempfile::tempdir().unwrap();
@@ -326,5 +333,67 @@ fn help_documents_json_shape() {
     assert!(
         help.contains("\"compatible\": bool") && help.contains("github-actions"),
         "{help}"
+    );
+}
+
+/// A new file since the ref must parse: `echo '{' > schemas/new.avsc` used to pass.
+#[test]
+fn repo_mode_parses_new_files() {
+    let dir = repo();
+    let d = dir.path();
+    write(d, "schemas/new.avsc", "{");
+    git(d, &["add", "-A"]);
+    let out = check_in(d, &["--against", "git:HEAD"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("schemas/new.avsc"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    write(
+        d,
+        "proto/shop/v1/new.proto",
+        "syntax = \"proto3\";\nmessage N { string a = 0; }\n",
+    );
+    std::fs::remove_file(d.join("schemas/new.avsc")).unwrap();
+    let out = check_in(d, &["--against", "git:HEAD"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// `--against git:main` compares with the merge base: a branch behind main does not see the
+/// schemas main added since as deleted, and a change on the branch is still checked.
+#[test]
+fn repo_mode_compares_with_the_merge_base() {
+    let dir = repo();
+    let d = dir.path();
+    git(d, &["branch", "-q", "-M", "main"]);
+    git(d, &["checkout", "-q", "-b", "feature"]);
+    git(d, &["checkout", "-q", "main"]);
+    write(
+        d,
+        "schemas/added_on_main.avsc",
+        r#"{"type":"record","name":"Later","namespace":"shop","fields":[]}"#,
+    );
+    commit_all(d, "main moves on");
+    git(d, &["checkout", "-q", "feature"]);
+    write(d, "schemas/user.avsc", USER_V2);
+    commit_all(d, "feature change");
+    let out = check_in(d, &["--against", "git:main", "--output", "json"]);
+    let doc = json(&out);
+    assert_eq!(out.status.code(), Some(0), "{doc}");
+    assert_eq!(doc["findings"], serde_json::json!([]), "{doc}");
+    // A breaking change on the branch is found against the merge base.
+    write(d, "schemas/user.avsc", USER_V3);
+    let out = check_in(d, &["--against", "git:main", "--output", "json"]);
+    let doc = json(&out);
+    assert_eq!(out.status.code(), Some(1), "{doc}");
+    assert_eq!(
+        doc["findings"][0]["against"],
+        "schemas/user.avsc@merge-base(HEAD, main)"
     );
 }

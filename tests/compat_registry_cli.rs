@@ -100,8 +100,17 @@ async fn register_v1(client: &RegistryClient) {
         .expect("register user_event.proto");
 }
 
+/// A repository with `files`; without a subjects file of its own it gets one saying that
+/// files are registered under their record names (`check --registry` needs to be told).
 fn layout(files: &[(&str, &str)]) -> TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
+    if !files.iter().any(|(p, _)| *p == "schemaflow-subjects.toml") {
+        std::fs::write(
+            dir.path().join("schemaflow-subjects.toml"),
+            "[defaults]\nstrategy = \"record\"\n",
+        )
+        .expect("write subjects file");
+    }
     for (path, text) in files {
         let p = dir.path().join(path);
         std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
@@ -119,6 +128,7 @@ async fn check(dir: &Path, args: &[&str]) -> Output {
             .current_dir(dir)
             .env_remove("SCHEMA_REGISTRY_AUTH")
             .env_remove("SCHEMA_REGISTRY_URL")
+            .env_remove("SCHEMA_REGISTRY_TOKEN")
             .arg("check")
             .args(args)
             .output()
@@ -173,7 +183,7 @@ async fn compatible_changes_pass() {
     assert_eq!(doc["mode"], "REGISTRY");
     assert!(findings(&doc).is_empty(), "{doc}");
     // Every subject was found: nothing passed as "new" by a wrong subject name.
-    assert!(doc.get("notes").is_none(), "{doc}");
+    assert_eq!(doc["not_checked"], serde_json::json!([]), "{doc}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("4 file(s) checked"), "{stderr}");
     server.stop().await.expect("stop");
@@ -320,8 +330,9 @@ topic = "user-events-proto"
     .await;
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     let doc = json(&out);
-    assert!(
-        doc.get("notes").is_none(),
+    assert_eq!(
+        doc["not_checked"],
+        serde_json::json!([]),
         "every mapped subject exists: {doc}"
     );
     let got = findings(&doc);
@@ -354,16 +365,38 @@ topic = "user-events-proto"
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     assert_eq!(findings(&json(&out)).len(), got.len());
 
-    // Without a config: record names; shop.User is new, and common.proto's record subject
+    // Without a config the check cannot know the subjects: exit 2, naming the file to write.
+    let out = check(dir.path(), &["--registry", server.url()]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("schemaflow-subjects.toml"),
+        "{}",
+        show(&out)
+    );
+    assert!(out.stdout.is_empty(), "{}", show(&out));
+
+    // Record names, declared: shop.User is new, and common.proto's record subject
     // (ev.v1.Common) holds nothing, so user_event.proto's reference is missing.
+    std::fs::write(
+        dir.path().join("ci/record.toml"),
+        "[defaults]\nstrategy = \"record\"\n",
+    )
+    .expect("write");
     let out = check(
         dir.path(),
-        &["--registry", server.url(), "--output", "json"],
+        &[
+            "--registry",
+            server.url(),
+            "--subjects-config",
+            "ci/record.toml",
+            "--output",
+            "json",
+        ],
     )
     .await;
     assert_eq!(out.status.code(), Some(1), "{}", show(&out));
     let doc = json(&out);
-    let notes = doc["notes"].as_array().cloned().unwrap_or_default();
+    let notes = doc["not_checked"].as_array().cloned().unwrap_or_default();
     assert!(
         notes.iter().any(|n| n["subject"] == "shop.User"),
         "without the config: {doc}"
@@ -415,7 +448,7 @@ async fn unknown_subject_passes() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         text.lines().collect::<Vec<_>>(),
-        ["info: schemas/user.avsc: subject shop.User does not exist in the registry yet: a new schema, nothing to be compatible with"],
+        ["not checked: schemas/user.avsc: subject shop.User does not exist in the registry yet: a new schema, nothing to be compatible with"],
         "{text}"
     );
     let out = check(
@@ -425,7 +458,7 @@ async fn unknown_subject_passes() {
     .await;
     let doc = json(&out);
     assert_eq!(doc["compatible"], true);
-    assert_eq!(doc["notes"][0]["subject"], "shop.User", "{doc}");
+    assert_eq!(doc["not_checked"][0]["subject"], "shop.User", "{doc}");
     server.stop().await.expect("stop");
 }
 
@@ -498,7 +531,7 @@ async fn reference_not_registered_fails() {
             .is_some_and(|m| m.contains("schemas/address.avsc (subject shop.Address)")),
         "{doc}"
     );
-    let notes = doc["notes"].as_array().cloned().unwrap_or_default();
+    let notes = doc["not_checked"].as_array().cloned().unwrap_or_default();
     assert_eq!(notes.len(), 1, "{doc}");
     assert_eq!(notes[0]["subject"], "ev.v1.Common");
     server.stop().await.expect("stop");
@@ -521,5 +554,35 @@ async fn basic_auth_is_sent() {
     .await;
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
     assert!(out.stdout.is_empty(), "{}", show(&out));
+    server.stop().await.expect("stop");
+}
+
+/// The demo's layout: producers register under TopicNameStrategy (`user-events-value`). A
+/// breaking `user.avsc` must fail once the subjects file says so, and without one the check
+/// refuses to guess (it used to look up `shop.User`, find nothing and pass).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn topic_subjects_need_the_subjects_file() {
+    let (server, client) = start(None).await;
+    client
+        .register("shop.Address", &Schema::avro(ADDRESS), false)
+        .await
+        .expect("register Address");
+    client
+        .register("user-events-value", &user_v1_schema(), false)
+        .await
+        .expect("register user-events-value");
+    let dir = layout(&[
+        (
+            "schemaflow-subjects.toml",
+            "[[file]]\npath = \"schemas/user.avsc\"\ntopic = \"user-events\"\n",
+        ),
+        ("schemas/address.avsc", ADDRESS),
+        ("schemas/user.avsc", USER_BREAKING),
+    ]);
+    let out = check(dir.path(), &["--registry", server.url()]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    std::fs::remove_file(dir.path().join("schemaflow-subjects.toml")).expect("rm");
+    let out = check(dir.path(), &["--registry", server.url()]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
     server.stop().await.expect("stop");
 }

@@ -16,6 +16,7 @@ pub mod missing_refs;
 pub mod produce;
 pub mod produce_line;
 pub mod registry;
+pub mod repo;
 pub mod schemas;
 pub mod topics;
 

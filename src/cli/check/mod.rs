@@ -10,8 +10,10 @@
 //!   extension (`.avsc`, `.proto`).
 //! * **repository** — `schemaflow check --against git:REF [--mode MODE]`: every `*.avsc` under
 //!   `schemas/` and `*.proto` under `proto/` of the current repository (working tree) is
-//!   compared with its version at `REF`. New files pass; files deleted since `REF` are
-//!   `SCHEMA_DELETED` findings; `evolution/` folders hold samples and are skipped. Avro files
+//!   compared with its version at the merge base of `HEAD` and `REF` (`git merge-base`, so a
+//!   branch that is behind `REF` does not see what `REF` added since as deleted). New files
+//!   must parse and are listed as not checked; files deleted since are `SCHEMA_DELETED`
+//!   findings; `evolution/` folders hold samples and are skipped. Avro files
 //!   see each other's named types; Protobuf imports resolve from `proto/` and each file's
 //!   folder. Mode defaults to `BACKWARD`.
 //! * **registry** — `schemaflow check --registry URL [--subjects-config FILE]
@@ -20,8 +22,10 @@
 //!   `POST /compatibility/subjects/{subject}/versions?verbose=true`, i.e. checked against the
 //!   versions the subject's own compatibility level names; its messages become
 //!   `REGISTRY_INCOMPATIBLE` findings. A subject the registry does not know yet is a new
-//!   schema and passes (an `info:` line). Subjects come from a TOML file; references must
-//!   already be registered. See [`registry`] for the subject and reference rules.
+//!   schema: not checked, and listed as such. Subjects come from the subjects file, which
+//!   this mode requires (only the repository knows which subjects producers register under);
+//!   references must already be registered. See [`registry`] for the subject and reference
+//!   rules.
 //!
 //! Output (`--output`):
 //!
@@ -31,28 +35,28 @@
 //! * `json`: one object,
 //!   `{"compatible": bool, "mode": "BACKWARD", "findings": [{"file": str, "line": int,
 //!   "column": int, "rule": str, "path": str, "message": str, "direction": "BACKWARD"|"FORWARD",
-//!   "against": str}]}`.
+//!   "against": str}], "not_checked": [{"file": str, "subject": str|null, "reason": str}]}`.
 //! * `github-actions`: workflow commands, `::error file=FILE,line=LINE,title=RULE_ID::MESSAGE`.
 //!
-//! In registry mode `mode` is `"REGISTRY"`, `direction` is the subject's compatibility level,
-//! and the JSON object has a `notes` array (`{"file", "subject", "message"}`) for new subjects;
-//! the text output has `info: FILE: MESSAGE` lines and GitHub Actions gets `::notice` lines.
+//! Every format lists the files that were not compared with anything (new since the ref, a
+//! subject the registry does not know): text `not checked: FILE: REASON` lines, GitHub
+//! `::notice … title=NOT_CHECKED::` lines; and stderr says "nothing was compared" when no file
+//! was. In registry mode `mode` is `"REGISTRY"` and `direction` is the subject's level.
 //!
 //! Exit codes: 0 compatible, 1 incompatible, 2 usage or parse error, 3 I/O, git or registry
 //! error.
 
-mod locate;
 mod pair;
 pub mod registry;
 mod render;
 mod repo;
 
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use schemaflow::compat::{self, CompatibilityLevel, Finding};
+use schemaflow::compat::locate::Position;
+use schemaflow::compat::{self, CompatibilityLevel, Finding, SchemaInput};
 
 use super::common::{finish, CliError, Global, SchemaTypeArg};
 use render::OutputFormat;
@@ -63,11 +67,18 @@ Output formats:
   json            {\"compatible\": bool, \"mode\": str, \"findings\": [{\"file\", \"line\", \"column\",
                   \"rule\", \"path\", \"message\", \"direction\", \"against\"}]}
   github-actions  ::error file=FILE,line=LINE,title=RULE_ID::MESSAGE
+  Files compared with nothing (new since the ref, new subjects) are listed in every format:
+  text 'not checked: FILE: REASON', json \"not_checked\": [{\"file\", \"subject\", \"reason\"}],
+  github-actions ::notice ...,title=NOT_CHECKED::REASON.
+
+Repository mode (--against git:REF): compares with git merge-base HEAD REF; files new since
+then must parse and are listed as not checked.
 
 Registry mode (--registry URL): each *.avsc under schemas/ and *.proto under proto/
 (evolution/ skipped) is checked by the registry against its subject's versions
 (POST /compatibility/subjects/SUBJECT/versions?verbose=true, the subject's own level).
-Subjects come from schemaflow-subjects.toml at the root (or --subjects-config FILE):
+Subjects come from schemaflow-subjects.toml at the root (or --subjects-config FILE), which
+this mode requires: only the repository knows the subjects producers register under.
   [defaults]
   strategy = \"record\"          # record (default) | topic | topic-record
   [[file]]
@@ -81,7 +92,7 @@ Protobuf package + first message; topic and topic-record need a topic per file.
 Referenced files (Avro named types from other files of schemas/, Protobuf imports of
 proto/ files other than google/*) are sent as references: their subjects (same rules) must
 already hold their exact text, else REFERENCE_NOT_REGISTERED. A subject the registry does
-not know yet passes (a new schema). Auth: --registry-auth USER:PASS
+not know yet is a new schema, listed as not checked. Auth: --registry-auth USER:PASS
 (SCHEMA_REGISTRY_AUTH) or --registry-token TOKEN (SCHEMA_REGISTRY_TOKEN).
 
 Exit codes: 0 compatible, 1 incompatible, 2 usage or parse error, 3 I/O, git or registry
@@ -149,7 +160,7 @@ struct Located {
 }
 
 impl Located {
-    fn new(file: String, at: locate::Position, f: Finding) -> Self {
+    fn new(file: String, at: Position, f: Finding) -> Self {
         Located {
             file,
             line: at.line,
@@ -163,26 +174,38 @@ impl Located {
     }
 }
 
-/// Something worth saying that is not a finding (a new subject in registry mode).
-struct Note {
+/// The findings of comparing `cand` with `previous`, placed in the candidate's file.
+fn located(cand: &SchemaInput, previous: &[SchemaInput], findings: Vec<Finding>) -> Vec<Located> {
+    compat::locate::locate(cand, previous, findings)
+        .into_iter()
+        .map(|(at, f)| Located::new(cand.label.clone(), at, f))
+        .collect()
+}
+
+/// A schema file that was not compared with anything, and why (a file new since the git ref,
+/// a subject the registry or the lock does not know yet). Every output lists these, so that
+/// "compatible" never hides that nothing was compared.
+struct NotChecked {
     file: String,
-    subject: String,
-    message: String,
+    /// The subject, where the mode has one.
+    subject: Option<String>,
+    reason: String,
 }
 
 /// What a mode found.
 struct Outcome {
     found: Vec<Located>,
-    checked: usize,
-    notes: Vec<Note>,
+    /// The files that were compared, in order (passing ones too: one JUnit test case each).
+    checked: Vec<String>,
+    not_checked: Vec<NotChecked>,
 }
 
 impl Outcome {
-    fn of(found: Vec<Located>, checked: usize) -> Self {
+    fn of(found: Vec<Located>, checked: Vec<String>) -> Self {
         Outcome {
             found,
             checked,
-            notes: Vec::new(),
+            not_checked: Vec::new(),
         }
     }
 }
@@ -218,13 +241,13 @@ fn check(global: &Global, args: &CheckArgs) -> Result<(), CliError> {
     let Outcome {
         found,
         checked,
-        notes,
+        not_checked,
     } = outcome;
     // A reader that went away (`check … | head`) does not change the verdict, which is the
     // exit code CI acts on: a closed stdout is ignored here, not turned into exit 0.
     {
         use std::io::Write as _;
-        let text = render::render(args.output, &mode, &found, &notes);
+        let text = render::render(args.output, &mode, &found, &not_checked);
         let mut out = std::io::stdout().lock();
         if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
             if e.kind() != std::io::ErrorKind::BrokenPipe {
@@ -242,81 +265,20 @@ fn check(global: &Global, args: &CheckArgs) -> Result<(), CliError> {
             found.len()
         )));
     }
-    let new = if notes.is_empty() {
+    let not = if not_checked.is_empty() {
         String::new()
     } else {
-        format!(", {} new subject(s)", notes.len())
+        format!(", {} not checked", not_checked.len())
     };
-    eprintln!("schemaflow check: compatible ({context}, {checked} file(s) checked{new})");
+    if checked.is_empty() {
+        eprintln!(
+            "schemaflow check: nothing was compared ({context}, 0 file(s) checked{not}): no finding, but no verdict either"
+        );
+    } else {
+        eprintln!(
+            "schemaflow check: compatible ({context}, {} file(s) checked{not})",
+            checked.len()
+        );
+    }
     Ok(())
-}
-
-/// A schema that does not parse is a usage error (exit 2); anything else the library reports
-/// here is an I/O error (exit 3).
-fn schema_error(e: schemaflow::SchemaError) -> CliError {
-    use schemaflow::SchemaError;
-    match e {
-        SchemaError::ParseAvroSchema { .. }
-        | SchemaError::ParseProtobufSchema { .. }
-        | SchemaError::UnsupportedSchemaType { .. } => CliError::usage(e.to_string()),
-        other => CliError::io(other.to_string()),
-    }
-}
-
-fn read(path: &Path) -> Result<String, CliError> {
-    std::fs::read_to_string(path)
-        .map_err(|e| CliError::io(format!("reading {}: {e}", path.display())))
-}
-
-/// The full name an Avro file defines (`namespace.name`), if it is a named type.
-fn avro_full_name(text: &str) -> Option<String> {
-    let v: serde_json::Value = serde_json::from_str(text).ok()?;
-    let name = v.get("name")?.as_str()?;
-    if name.contains('.') {
-        return Some(name.to_string());
-    }
-    match v.get("namespace").and_then(|n| n.as_str()) {
-        Some(ns) if !ns.is_empty() => Some(format!("{ns}.{name}")),
-        _ => Some(name.to_string()),
-    }
-}
-
-/// Where Protobuf imports come from: a lookup from import path to text.
-trait Sources {
-    fn find(&self, import: &str, importer_dir: &str) -> Result<Option<String>, CliError>;
-}
-
-/// Transitive non-well-known imports of a `.proto` text, dependencies first.
-fn proto_references(
-    label: &str,
-    text: &str,
-    dir: &str,
-    sources: &dyn Sources,
-) -> Result<Vec<(String, String)>, CliError> {
-    fn walk(
-        label: &str,
-        text: &str,
-        dir: &str,
-        sources: &dyn Sources,
-        seen: &mut BTreeSet<String>,
-        out: &mut Vec<(String, String)>,
-    ) -> Result<(), CliError> {
-        let imports = compat::protobuf::imports_of(label, text).map_err(schema_error)?;
-        for import in imports {
-            if compat::protobuf::is_well_known_import(&import) || !seen.insert(import.clone()) {
-                continue;
-            }
-            let Some(dep) = sources.find(&import, dir)? else {
-                return Err(CliError::usage(format!(
-                    "{label}: import \"{import}\" not found (searched the file's folder and the --proto-path folders)"
-                )));
-            };
-            walk(&import, &dep, dir, sources, seen, out)?;
-            out.push((import, dep));
-        }
-        Ok(())
-    }
-    let mut out = Vec::new();
-    walk(label, text, dir, sources, &mut BTreeSet::new(), &mut out)?;
-    Ok(out)
 }

@@ -6,9 +6,8 @@ use schemaflow::compat::{self, SchemaInput};
 use schemaflow::SchemaType;
 
 use super::super::common::{schema_type_of, CliError};
-use super::{
-    avro_full_name, locate, proto_references, read, schema_error, CheckArgs, Outcome, Sources,
-};
+use super::super::repo::inputs::{avro_full_name, proto_references, read, schema_error, Sources};
+use super::{located, CheckArgs, Outcome};
 
 /// Protobuf imports from the importer's folder, then the `--proto-path` folders.
 struct FsSources<'a> {
@@ -81,6 +80,6 @@ pub(super) fn pair_mode(args: &CheckArgs) -> Result<Outcome, CliError> {
         .map(|p| load(p))
         .collect::<Result<Vec<_>, _>>()?;
     let report = compat::check(args.mode, &previous, &cand).map_err(schema_error)?;
-    let located = locate::locate(&cand, &previous, report.findings);
-    Ok(Outcome::of(located, 1 + previous.len()))
+    let found = located(&cand, &previous, report.findings);
+    Ok(Outcome::of(found, vec![cand.label.clone()]))
 }

@@ -56,265 +56,22 @@
 //! A schema the registry cannot parse (`42201`) is exit 2; an unreachable registry or any
 //! other error is exit 3 with one line on stderr.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::Path;
 
-use schemaflow::registry::{
-    ErrorCode, RegistryClient, RegistryError, Schema, SchemaReference, SubjectNameStrategy,
-};
-use schemaflow::SchemaType;
-use serde::Deserialize;
+use schemaflow::registry::{ErrorCode, RegistryClient, RegistryError, Schema, SchemaReference};
 
 use super::super::common::{schema_type_from_extension, CliError, Global};
-use super::repo::{git, working_tree, Tree};
-use super::{avro_full_name, locate, CheckArgs, Located, Note, Outcome};
+use super::super::repo::references::direct_references;
+use super::super::repo::subjects::{Subjects, DEFAULT_SUBJECTS_CONFIG};
+use super::super::repo::tree::{repository_root, working_tree, Tree};
+use super::{CheckArgs, Located, NotChecked, Outcome};
+use schemaflow::compat::locate::Position;
 
 /// The rule id of an incompatibility the registry reported.
 pub const REGISTRY_INCOMPATIBLE: &str = "REGISTRY_INCOMPATIBLE";
 /// The rule id of a reference whose schema the registry does not hold.
 pub const REFERENCE_NOT_REGISTERED: &str = "REFERENCE_NOT_REGISTERED";
-/// The subjects file looked for at the repository root.
-pub const DEFAULT_SUBJECTS_CONFIG: &str = "schemaflow-subjects.toml";
-
-/// The subjects file.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SubjectsConfig {
-    #[serde(default)]
-    defaults: Defaults,
-    #[serde(default, rename = "file")]
-    files: Vec<FileEntry>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Defaults {
-    strategy: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileEntry {
-    path: String,
-    subject: Option<String>,
-    topic: Option<String>,
-    strategy: Option<String>,
-    #[serde(default)]
-    key: bool,
-}
-
-/// Subject rules, checked against the repository's files.
-struct Subjects {
-    default: SubjectNameStrategy,
-    files: BTreeMap<String, FileEntry>,
-    source: String,
-}
-
-fn strategy(s: &str, source: &str) -> Result<SubjectNameStrategy, CliError> {
-    s.parse()
-        .map_err(|e| CliError::usage(format!("{source}: {e} (or record, topic, topic-record)")))
-}
-
-impl Subjects {
-    fn load(path: Option<&Path>, tree: &Tree) -> Result<Self, CliError> {
-        let (config, source) = match path {
-            Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .map_err(|e| CliError::io(format!("reading {}: {e}", p.display())))?;
-                let config: SubjectsConfig = toml::from_str(&text).map_err(|e| {
-                    CliError::usage(format!(
-                        "{}: {}",
-                        p.display(),
-                        e.to_string().replace('\n', " ")
-                    ))
-                })?;
-                (config, p.display().to_string())
-            }
-            None => (SubjectsConfig::default(), "defaults".to_string()),
-        };
-        let default = match &config.defaults.strategy {
-            Some(s) => strategy(s, &source)?,
-            None => SubjectNameStrategy::RecordName,
-        };
-        let mut files = BTreeMap::new();
-        for f in config.files {
-            let path = f.path.trim_start_matches("./").to_string();
-            if !tree.files.contains_key(&path) {
-                return Err(CliError::usage(format!(
-                    "{source}: [[file]] path {:?} is not a schema file under schemas/ or proto/ (evolution/ is skipped)",
-                    f.path
-                )));
-            }
-            if f.subject.is_some() && (f.topic.is_some() || f.strategy.is_some()) {
-                return Err(CliError::usage(format!(
-                    "{source}: {path}: give either subject or topic/strategy, not both"
-                )));
-            }
-            if files.insert(path.clone(), f).is_some() {
-                return Err(CliError::usage(format!("{source}: {path} is listed twice")));
-            }
-        }
-        Ok(Subjects {
-            default,
-            files,
-            source,
-        })
-    }
-
-    /// The subject of a repository file.
-    fn subject_of(&self, path: &str, text: &str) -> Result<String, CliError> {
-        let entry = self.files.get(path);
-        if let Some(s) = entry.and_then(|e| e.subject.as_ref()) {
-            return Ok(s.clone());
-        }
-        let topic = entry.and_then(|e| e.topic.as_deref());
-        let strategy = match (entry.and_then(|e| e.strategy.as_deref()), topic) {
-            (Some(s), _) => strategy(s, &self.source)?,
-            (None, Some(_)) if self.default == SubjectNameStrategy::TopicRecordName => {
-                SubjectNameStrategy::TopicRecordName
-            }
-            (None, Some(_)) => SubjectNameStrategy::TopicName,
-            (None, None) => self.default,
-        };
-        let is_key = entry.is_some_and(|e| e.key);
-        match (strategy, topic) {
-            (SubjectNameStrategy::RecordName, Some(_)) => Err(CliError::usage(format!(
-                "{}: {path}: strategy record does not use a topic; drop topic or pick topic/topic-record",
-                self.source
-            ))),
-            (SubjectNameStrategy::RecordName, None) => record_name(path, text),
-            (SubjectNameStrategy::TopicName, Some(t)) => Ok(strategy.subject(t, "", is_key)),
-            (SubjectNameStrategy::TopicRecordName, Some(t)) => {
-                Ok(strategy.subject(t, &record_name(path, text)?, is_key))
-            }
-            (s, None) => Err(CliError::usage(format!(
-                "{path}: {s} needs a topic: list it in the subjects config ([[file]] path = {path:?}, topic = \"…\")"
-            ))),
-        }
-    }
-}
-
-/// RecordNameStrategy's name for a file: the Avro top-level full name, or the Protobuf
-/// package plus the first message's name.
-fn record_name(path: &str, text: &str) -> Result<String, CliError> {
-    match schema_type_from_extension(Path::new(path)) {
-        Some(SchemaType::Avro) => avro_full_name(text).ok_or_else(|| {
-            CliError::usage(format!(
-                "{path}: not a named Avro type, so it has no record name: map it to a subject in the subjects config"
-            ))
-        }),
-        Some(SchemaType::Protobuf) => {
-            let file = protox::file::File::from_source(path, text)
-                .map_err(|e| CliError::usage(format!("{path}: {e}")))?;
-            let fdp = file.file_descriptor_proto();
-            let message = fdp.message_type.first().and_then(|m| m.name.as_deref());
-            match (fdp.package.as_deref(), message) {
-                (_, None) => Err(CliError::usage(format!(
-                    "{path}: defines no message, so it has no record name: map it to a subject in the subjects config"
-                ))),
-                (Some(p), Some(m)) if !p.is_empty() => Ok(format!("{p}.{m}")),
-                (_, Some(m)) => Ok(m.to_string()),
-            }
-        }
-        _ => Err(CliError::usage(format!("{path}: not an .avsc or .proto file"))),
-    }
-}
-
-/// The type names an Avro schema uses (full names, and bare names as written).
-fn avro_type_names(v: &serde_json::Value, ns: Option<&str>, out: &mut BTreeSet<String>) {
-    use serde_json::Value;
-    const BUILT_IN: [&str; 13] = [
-        "null", "boolean", "int", "long", "float", "double", "bytes", "string", "record", "enum",
-        "array", "map", "fixed",
-    ];
-    match v {
-        Value::String(s) if !BUILT_IN.contains(&s.as_str()) => {
-            out.insert(s.clone());
-            if let (false, Some(ns)) = (s.contains('.'), ns) {
-                out.insert(format!("{ns}.{s}"));
-            }
-        }
-        Value::Array(items) => {
-            for i in items {
-                avro_type_names(i, ns, out);
-            }
-        }
-        Value::Object(o) => {
-            let name = o.get("name").and_then(Value::as_str);
-            let own_ns = match name.and_then(|n| n.rsplit_once('.')) {
-                Some((n, _)) => Some(n),
-                None => o.get("namespace").and_then(Value::as_str).or(ns),
-            };
-            // Only named types set the namespace of what they contain.
-            let is_named = matches!(
-                o.get("type").and_then(Value::as_str),
-                Some("record" | "error" | "enum" | "fixed")
-            );
-            let inner = if is_named { own_ns } else { ns };
-            for key in ["type", "items", "values"] {
-                if let Some(t) = o.get(key) {
-                    avro_type_names(t, inner, out);
-                }
-            }
-            if let Some(Value::Array(fields)) = o.get("fields") {
-                for f in fields {
-                    if let Some(t) = f.get("type") {
-                        avro_type_names(t, inner, out);
-                    }
-                }
-            }
-        }
-        _ => {}
-    }
-}
-
-/// A file's direct references: `(reference name, file path)`.
-fn direct_references(
-    tree: &Tree,
-    path: &str,
-    text: &str,
-) -> Result<Vec<(String, String)>, CliError> {
-    match schema_type_from_extension(Path::new(path)) {
-        Some(SchemaType::Avro) => {
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
-                return Err(CliError::usage(format!("{path}: not JSON")));
-            };
-            let mut used = BTreeSet::new();
-            avro_type_names(&v, None, &mut used);
-            let own = avro_full_name(text);
-            let mut refs: Vec<(String, String)> = tree
-                .files
-                .iter()
-                .filter(|(p, _)| p.ends_with(".avsc") && p.as_str() != path)
-                .filter_map(|(p, t)| avro_full_name(t).map(|n| (n, p.clone())))
-                .filter(|(n, _)| used.contains(n) && own.as_deref() != Some(n.as_str()))
-                .collect();
-            refs.sort();
-            refs.dedup_by(|a, b| a.0 == b.0);
-            Ok(refs)
-        }
-        Some(SchemaType::Protobuf) => {
-            let imports = schemaflow::compat::protobuf::imports_of(path, text)
-                .map_err(|e| CliError::usage(e.to_string()))?;
-            let mut refs = Vec::new();
-            for import in imports {
-                if schemaflow::compat::protobuf::is_well_known_import(&import) {
-                    continue;
-                }
-                let file = format!("proto/{import}");
-                if !tree.files.contains_key(&file) {
-                    return Err(CliError::usage(format!(
-                        "{path}: import \"{import}\" not found under proto/"
-                    )));
-                }
-                refs.push((import, file));
-            }
-            Ok(refs)
-        }
-        _ => Ok(Vec::new()),
-    }
-}
-
 /// A reference the registry does not hold.
 #[derive(Clone)]
 struct Missing {
@@ -434,25 +191,6 @@ impl Resolver<'_> {
     }
 }
 
-/// The repository root: the current folder when it holds `schemas/`, `proto/` or the subjects
-/// file, else the git top level when there is one, else the current folder.
-fn repository_root() -> Result<PathBuf, CliError> {
-    let cwd =
-        std::env::current_dir().map_err(|e| CliError::io(format!("current directory: {e}")))?;
-    let looks_like_root = |d: &Path| {
-        d.join("schemas").is_dir()
-            || d.join("proto").is_dir()
-            || d.join(DEFAULT_SUBJECTS_CONFIG).is_file()
-    };
-    if looks_like_root(&cwd) {
-        return Ok(cwd);
-    }
-    match git(&cwd, &["rev-parse", "--show-toplevel"]) {
-        Ok(top) => Ok(PathBuf::from(String::from_utf8_lossy(&top).trim())),
-        Err(_) => Ok(cwd),
-    }
-}
-
 /// Run registry mode against `url`.
 pub(super) fn registry_mode(
     global: &Global,
@@ -461,11 +199,20 @@ pub(super) fn registry_mode(
 ) -> Result<Outcome, CliError> {
     let root = repository_root()?;
     let tree = working_tree(&root)?;
+    // The subjects the check consults must be the ones producers register under, and only the
+    // repository can say which those are: guessing (say, record names while producers use
+    // `<topic>-value`) would look up subjects that do not exist and pass a breaking change.
     let config_path = match &args.subjects_config {
-        Some(p) => Some(p.clone()),
-        None => Some(root.join(DEFAULT_SUBJECTS_CONFIG)).filter(|p| p.is_file()),
+        Some(p) => p.clone(),
+        None => root.join(DEFAULT_SUBJECTS_CONFIG),
     };
-    let subjects = Subjects::load(config_path.as_deref(), &tree)?;
+    if !config_path.is_file() {
+        return Err(CliError::usage(format!(
+            "check --registry needs to know the subject each schema file is registered under, and {} does not exist: write it (at least [defaults] strategy = \"record\" | \"topic\" | \"topic-record\", with a [[file]] path/topic for the files producers register under <topic>-value), or pass --subjects-config FILE; see schemaflow check --help",
+            config_path.display()
+        )));
+    }
+    let subjects = Subjects::load(Some(&config_path), &tree)?;
 
     // The command line's registry client: its basic auth or bearer token, TLS settings.
     let client = global.registry_at(url)?.client().clone();
@@ -482,18 +229,18 @@ pub(super) fn registry_mode(
     };
 
     let mut found = Vec::new();
-    let mut notes = Vec::new();
-    let mut checked = 0;
+    let mut not_checked = Vec::new();
+    let mut checked = Vec::new();
     for (path, text) in &tree.files {
         let subject = subjects.subject_of(path, text)?;
-        checked += 1;
         let schema = match resolver.schema(path, &mut Vec::new())? {
             Ok(s) => s,
             Err(m) => {
+                checked.push(path.clone());
                 found.push(Located {
                     file: path.clone(),
-                    line: locate::Position::START.line,
-                    column: locate::Position::START.column,
+                    line: Position::START.line,
+                    column: Position::START.column,
                     rule: REFERENCE_NOT_REGISTERED,
                     path: subject.clone(),
                     message: format!(
@@ -507,10 +254,10 @@ pub(super) fn registry_mode(
             }
         };
         let new_subject = || {
-            Note {
+            NotChecked {
             file: path.clone(),
-            subject: subject.clone(),
-            message: format!(
+            subject: Some(subject.clone()),
+            reason: format!(
                 "subject {subject} does not exist in the registry yet: a new schema, nothing to be compatible with"
             ),
         }
@@ -518,11 +265,11 @@ pub(super) fn registry_mode(
         match remote.rt.block_on(remote.client.subject_versions(&subject)) {
             Ok(v) if !v.is_empty() => {}
             Ok(_) => {
-                notes.push(new_subject());
+                not_checked.push(new_subject());
                 continue;
             }
             Err(e) if e.code() == Some(ErrorCode::SubjectNotFound) => {
-                notes.push(new_subject());
+                not_checked.push(new_subject());
                 continue;
             }
             Err(e) => return Err(registry_fail(e)),
@@ -533,11 +280,12 @@ pub(super) fn registry_mode(
         {
             Ok(r) => r,
             Err(e) if e.code() == Some(ErrorCode::SubjectNotFound) => {
-                notes.push(new_subject());
+                not_checked.push(new_subject());
                 continue;
             }
             Err(e) => return Err(registry_fail(e)),
         };
+        checked.push(path.clone());
         if result.is_compatible {
             continue;
         }
@@ -558,8 +306,8 @@ pub(super) fn registry_mode(
         for message in messages {
             found.push(Located {
                 file: path.clone(),
-                line: locate::Position::START.line,
-                column: locate::Position::START.column,
+                line: Position::START.line,
+                column: Position::START.column,
                 rule: REGISTRY_INCOMPATIBLE,
                 path: subject.clone(),
                 message,
@@ -571,119 +319,6 @@ pub(super) fn registry_mode(
     Ok(Outcome {
         found,
         checked,
-        notes,
+        not_checked,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn tree(files: &[(&str, &str)]) -> Tree {
-        Tree {
-            files: files
-                .iter()
-                .map(|(p, t)| (p.to_string(), t.to_string()))
-                .collect(),
-        }
-    }
-
-    const ADDRESS: &str = r#"{"type":"record","name":"Address","namespace":"shop","fields":[{"name":"city","type":"string"}]}"#;
-    const USER: &str = r#"{"type":"record","name":"User","namespace":"shop","fields":[{"name":"address","type":["null","Address"]},{"name":"Address","type":"string"}]}"#;
-    const PROTO: &str = "syntax = \"proto3\";\npackage ev.v1;\nimport \"ev/v1/common.proto\";\nimport \"google/protobuf/timestamp.proto\";\nmessage A { Common c = 1; }\nmessage B {}\n";
-
-    fn config(text: &str, t: &Tree) -> Result<Subjects, CliError> {
-        let dir = tempfile::tempdir().map_err(|e| CliError::io(e.to_string()))?;
-        let p = dir.path().join("s.toml");
-        std::fs::write(&p, text).map_err(|e| CliError::io(e.to_string()))?;
-        Subjects::load(Some(&p), t)
-    }
-
-    #[test]
-    fn avro_references_follow_type_names() {
-        let t = tree(&[
-            ("schemas/address.avsc", ADDRESS),
-            ("schemas/user.avsc", USER),
-        ]);
-        let refs = direct_references(&t, "schemas/user.avsc", USER).ok();
-        assert_eq!(
-            refs,
-            Some(vec![(
-                "shop.Address".to_string(),
-                "schemas/address.avsc".to_string()
-            )])
-        );
-        let refs = direct_references(&t, "schemas/address.avsc", ADDRESS).ok();
-        assert_eq!(refs, Some(vec![]));
-    }
-
-    #[test]
-    fn protobuf_references_skip_well_known() {
-        let t = tree(&[
-            ("proto/ev/v1/a.proto", PROTO),
-            (
-                "proto/ev/v1/common.proto",
-                "syntax = \"proto3\";\npackage ev.v1;\nmessage Common {}\n",
-            ),
-        ]);
-        let refs = direct_references(&t, "proto/ev/v1/a.proto", PROTO).ok();
-        assert_eq!(
-            refs,
-            Some(vec![(
-                "ev/v1/common.proto".to_string(),
-                "proto/ev/v1/common.proto".to_string()
-            )])
-        );
-    }
-
-    #[test]
-    fn subjects_follow_the_rules() -> Result<(), String> {
-        let t = tree(&[
-            ("schemas/address.avsc", ADDRESS),
-            ("schemas/user.avsc", USER),
-            ("proto/ev/v1/a.proto", PROTO),
-        ]);
-        let s = config(
-            "[[file]]\npath = \"schemas/user.avsc\"\nsubject = \"users-value\"\n[[file]]\npath = \"proto/ev/v1/a.proto\"\ntopic = \"t\"\nkey = true\n",
-            &t,
-        )
-        .map_err(|f| f.message)?;
-        let subject = |p: &str, text: &str| s.subject_of(p, text).map_err(|f| f.message);
-        assert_eq!(subject("schemas/user.avsc", USER)?, "users-value");
-        assert_eq!(subject("proto/ev/v1/a.proto", PROTO)?, "t-key");
-        assert_eq!(subject("schemas/address.avsc", ADDRESS)?, "shop.Address");
-
-        let s = config(
-            "[defaults]\nstrategy = \"topic-record\"\n[[file]]\npath = \"proto/ev/v1/a.proto\"\ntopic = \"t\"\n",
-            &t,
-        )
-        .map_err(|f| f.message)?;
-        assert_eq!(
-            s.subject_of("proto/ev/v1/a.proto", PROTO)
-                .map_err(|f| f.message)?,
-            "t-ev.v1.A"
-        );
-        assert!(
-            s.subject_of("schemas/address.avsc", ADDRESS).is_err(),
-            "topic-record needs a topic"
-        );
-        Ok(())
-    }
-
-    #[test]
-    fn bad_configs_are_usage_errors() {
-        let t = tree(&[("schemas/address.avsc", ADDRESS)]);
-        for bad in [
-            "[[file]]\npath = \"schemas/gone.avsc\"\nsubject = \"x\"\n",
-            "[[file]]\npath = \"schemas/address.avsc\"\nsubject = \"x\"\ntopic = \"t\"\n",
-            "[defaults]\nstrategy = \"sideways\"\n",
-            "[defaults]\nstratgy = \"record\"\n",
-            "[[file]]\npath = \"schemas/address.avsc\"\nsubject = \"x\"\n[[file]]\npath = \"schemas/address.avsc\"\nsubject = \"y\"\n",
-        ] {
-            match config(bad, &t) {
-                Err(f) => assert_eq!(f.code, crate::cli::EXIT_USAGE, "{bad}: {}", f.message),
-                Ok(_) => panic!("accepted {bad:?}"),
-            }
-        }
-    }
 }

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use clap::ValueEnum;
 
-use super::{Located, Note};
+use super::{Located, NotChecked};
 
 /// `--output` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -21,13 +21,13 @@ pub(super) fn render(
     format: OutputFormat,
     mode: &str,
     found: &[Located],
-    notes: &[Note],
+    not_checked: &[NotChecked],
 ) -> String {
     let mut s = String::new();
     match format {
         OutputFormat::Text => {
-            for n in notes {
-                let _ = writeln!(s, "info: {}: {}", n.file, n.message);
+            for n in not_checked {
+                let _ = writeln!(s, "not checked: {}: {}", n.file, n.reason);
             }
             for l in found {
                 let _ = writeln!(
@@ -58,27 +58,25 @@ pub(super) fn render(
                 "mode": mode,
                 "findings": findings,
             });
-            if !notes.is_empty() {
-                doc["notes"] = notes
-                    .iter()
-                    .map(|n| {
-                        serde_json::json!({
-                            "file": n.file,
-                            "subject": n.subject,
-                            "message": n.message,
-                        })
+            doc["not_checked"] = not_checked
+                .iter()
+                .map(|n| {
+                    serde_json::json!({
+                        "file": n.file,
+                        "subject": n.subject,
+                        "reason": n.reason,
                     })
-                    .collect();
-            }
+                })
+                .collect();
             let _ = writeln!(s, "{doc}");
         }
         OutputFormat::GithubActions => {
-            for n in notes {
+            for n in not_checked {
                 let _ = writeln!(
                     s,
-                    "::notice file={},line=1,title=NEW_SUBJECT::{}",
+                    "::notice file={},line=1,title=NOT_CHECKED::{}",
                     escape_property(&n.file),
-                    escape_data(&n.message)
+                    escape_data(&n.reason)
                 );
             }
             for l in found {

@@ -1,174 +1,14 @@
 //! Repository mode: `schemas/` and `proto/` of the working tree against a git ref.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use schemaflow::compat::{self, CompatibilityLevel, Direction, Finding, SchemaInput};
-use schemaflow::SchemaType;
+use schemaflow::compat::locate::Position;
+use schemaflow::compat::{self, CompatibilityLevel, Direction, Finding};
 
-use super::super::common::{schema_type_from_extension, CliError};
-use super::{
-    avro_full_name, locate, proto_references, read, schema_error, CheckArgs, Located, Outcome,
-    Sources,
-};
-
-/// Schema files by repository path.
-pub(super) struct Tree {
-    pub(super) files: BTreeMap<String, String>,
-}
-
-impl Tree {
-    /// The other Avro files this one needs: those whose type names it (or a needed file)
-    /// mentions as a JSON string, transitively.
-    fn avro_references(&self, path: &str) -> Vec<(String, String)> {
-        let others: Vec<(String, &String)> = self
-            .files
-            .iter()
-            .filter(|(p, _)| p.ends_with(".avsc") && p.as_str() != path)
-            .filter_map(|(_, t)| avro_full_name(t).map(|n| (n, t)))
-            .collect();
-        let mentions = |text: &str, full: &str| {
-            let short = full.rsplit('.').next().unwrap_or(full);
-            text.contains(&format!("\"{full}\"")) || text.contains(&format!("\"{short}\""))
-        };
-        let mut needed = vec![false; others.len()];
-        let mut texts: Vec<&str> = self
-            .files
-            .get(path)
-            .map(|t| vec![t.as_str()])
-            .unwrap_or_default();
-        while let Some(text) = texts.pop() {
-            for (i, (name, t)) in others.iter().enumerate() {
-                if !needed[i] && mentions(text, name) {
-                    needed[i] = true;
-                    texts.push(t.as_str());
-                }
-            }
-        }
-        others
-            .into_iter()
-            .zip(needed)
-            .filter(|(_, n)| *n)
-            .map(|((name, t), _)| (name, t.clone()))
-            .collect()
-    }
-
-    fn input(&self, path: &str, label: String) -> Result<Option<SchemaInput>, CliError> {
-        let Some(text) = self.files.get(path) else {
-            return Ok(None);
-        };
-        let Some(schema_type) = schema_type_from_extension(Path::new(path)) else {
-            return Ok(None);
-        };
-        let references = match schema_type {
-            SchemaType::Protobuf => {
-                let dir = Path::new(path)
-                    .parent()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default();
-                proto_references(&label, text, &dir, self)?
-            }
-            _ => self.avro_references(path),
-        };
-        Ok(Some(SchemaInput {
-            schema_type,
-            text: text.clone(),
-            references,
-            label,
-        }))
-    }
-}
-
-impl Sources for Tree {
-    fn find(&self, import: &str, importer_dir: &str) -> Result<Option<String>, CliError> {
-        let candidates = [
-            format!("proto/{import}"),
-            format!("{importer_dir}/{import}"),
-        ];
-        Ok(candidates.iter().find_map(|c| self.files.get(c).cloned()))
-    }
-}
-
-pub(super) fn wanted(path: &str) -> bool {
-    let in_root = path.starts_with("schemas/") || path.starts_with("proto/");
-    let right_ext = (path.starts_with("schemas/") && path.ends_with(".avsc"))
-        || (path.starts_with("proto/") && path.ends_with(".proto"));
-    in_root && right_ext && !path.split('/').any(|c| c == "evolution")
-}
-
-pub(super) fn git(root: &Path, args: &[&str]) -> Result<Vec<u8>, CliError> {
-    let out = Command::new("git")
-        .arg("-C")
-        .arg(root)
-        .args(args)
-        .output()
-        .map_err(|e| CliError::io(format!("running git: {e}")))?;
-    if !out.status.success() {
-        return Err(CliError::io(format!(
-            "git {}: {}",
-            args.join(" "),
-            String::from_utf8_lossy(&out.stderr).trim()
-        )));
-    }
-    Ok(out.stdout)
-}
-
-pub(super) fn working_tree(root: &Path) -> Result<Tree, CliError> {
-    fn walk(root: &Path, dir: &Path, files: &mut BTreeMap<String, String>) -> Result<(), CliError> {
-        let entries = match std::fs::read_dir(dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(e) => return Err(CliError::io(format!("reading {}: {e}", dir.display()))),
-        };
-        for entry in entries {
-            let entry =
-                entry.map_err(|e| CliError::io(format!("reading {}: {e}", dir.display())))?;
-            let p = entry.path();
-            if p.is_dir() {
-                walk(root, &p, files)?;
-            } else if let Ok(rel) = p.strip_prefix(root) {
-                let rel = rel.to_string_lossy().replace('\\', "/");
-                if wanted(&rel) {
-                    files.insert(rel, read(&p)?);
-                }
-            }
-        }
-        Ok(())
-    }
-    let mut files = BTreeMap::new();
-    walk(root, &root.join("schemas"), &mut files)?;
-    walk(root, &root.join("proto"), &mut files)?;
-    Ok(Tree { files })
-}
-
-fn tree_at(root: &Path, rev: &str) -> Result<Tree, CliError> {
-    let list = git(
-        root,
-        &[
-            "ls-tree",
-            "-r",
-            "-z",
-            "--name-only",
-            rev,
-            "--",
-            "schemas",
-            "proto",
-        ],
-    )?;
-    let mut files = BTreeMap::new();
-    for name in list.split(|b| *b == 0).filter(|n| !n.is_empty()) {
-        let name = String::from_utf8_lossy(name).to_string();
-        if !wanted(&name) {
-            continue;
-        }
-        let blob = git(root, &["cat-file", "blob", &format!("{rev}:{name}")])?;
-        let text = String::from_utf8(blob)
-            .map_err(|_| CliError::usage(format!("{rev}:{name} is not UTF-8")))?;
-        files.insert(name, text);
-    }
-    Ok(Tree { files })
-}
+use super::super::common::CliError;
+use super::super::repo::inputs::schema_error;
+use super::super::repo::tree::{git, tree_at, working_tree};
+use super::{located, CheckArgs, Located, NotChecked, Outcome};
 
 pub(super) fn repo_mode(args: &CheckArgs, against: &str) -> Result<Outcome, CliError> {
     let rev = against
@@ -176,15 +16,81 @@ pub(super) fn repo_mode(args: &CheckArgs, against: &str) -> Result<Outcome, CliE
         .filter(|r| !r.is_empty())
         .ok_or_else(|| {
             CliError::usage(format!(
-                "--against {against:?}: expected git:REF (e.g. git:main)"
+                "--against {against:?}: expected git:REF (e.g. git:main) or lock[:PATH]"
             ))
         })?;
     let cwd =
         std::env::current_dir().map_err(|e| CliError::io(format!("current directory: {e}")))?;
     let top = git(&cwd, &["rev-parse", "--show-toplevel"])?;
     let root = PathBuf::from(String::from_utf8_lossy(&top).trim());
+    let base = merge_base(&root, rev)?;
+    let old = tree_at(&root, &base.commit)?;
+    let new = working_tree(&root)?;
+    let mut found = Vec::new();
+    let mut checked = Vec::new();
+    let mut not_checked = Vec::new();
+    for path in new.files.keys() {
+        let Some(cand) = new.input(path, path.clone())? else {
+            continue;
+        };
+        let Some(prev) = old.input(path, format!("{path}@{}", base.label))? else {
+            // A new file has nothing to be compatible with, but it must parse: a broken file
+            // would otherwise merge unnoticed and fail the first producer that loads it.
+            compat::ParsedSchema::parse(&cand).map_err(schema_error)?;
+            not_checked.push(NotChecked {
+                file: path.clone(),
+                subject: None,
+                reason: format!("new since {}: nothing to be compatible with", base.label),
+            });
+            continue;
+        };
+        checked.push(path.clone());
+        if prev.text == cand.text && prev.references == cand.references {
+            continue;
+        }
+        let report =
+            compat::check(args.mode, std::slice::from_ref(&prev), &cand).map_err(schema_error)?;
+        found.extend(located(&cand, std::slice::from_ref(&prev), report.findings));
+    }
+    for path in old.files.keys().filter(|p| !new.files.contains_key(*p)) {
+        if args.mode == CompatibilityLevel::None {
+            break;
+        }
+        found.push(Located::new(
+            path.clone(),
+            Position::START,
+            Finding {
+                rule: compat::SCHEMA_DELETED,
+                path: path.clone(),
+                message: format!(
+                    "{path} exists at {} but was deleted; consumers may still read data written with it, so keep the file",
+                    base.label
+                ),
+                against: format!("{path}@{}", base.label),
+                direction: Direction::Backward,
+            },
+        ));
+    }
+    Ok(Outcome {
+        found,
+        checked,
+        not_checked,
+    })
+}
+
+/// The commit a branch is compared with: the merge base of `HEAD` and `rev`, so that a branch
+/// that is behind `rev` does not see the schemas added on `rev` since as deleted.
+struct Base {
+    commit: String,
+    /// How findings name it: `main` when the merge base is `main` itself, else
+    /// `merge-base(HEAD, main)`.
+    label: String,
+}
+
+fn merge_base(root: &Path, rev: &str) -> Result<Base, CliError> {
+    // A ref that does not name a commit is a git error (exit 3), as `check --help` says.
     let commit = git(
-        &root,
+        root,
         &[
             "rev-parse",
             "--verify",
@@ -193,67 +99,34 @@ pub(super) fn repo_mode(args: &CheckArgs, against: &str) -> Result<Outcome, CliE
         ],
     )
     .map_err(|_| {
-        CliError::usage(format!(
+        CliError::io(format!(
             "--against git:{rev}: no such commit in {}",
             root.display()
         ))
     })?;
     let commit = String::from_utf8_lossy(&commit).trim().to_string();
-    let old = tree_at(&root, &commit)?;
-    let new = working_tree(&root)?;
-    let mut found = Vec::new();
-    let mut checked = 0;
-    for path in new.files.keys() {
-        let Some(prev) = old.input(path, format!("{path}@{rev}"))? else {
-            continue; // a new file passes
-        };
-        let Some(cand) = new.input(path, path.clone())? else {
-            continue;
-        };
-        checked += 1;
-        if prev.text == cand.text && prev.references == cand.references {
-            continue;
-        }
-        let report =
-            compat::check(args.mode, std::slice::from_ref(&prev), &cand).map_err(schema_error)?;
-        found.extend(locate::locate(
-            &cand,
-            std::slice::from_ref(&prev),
-            report.findings,
-        ));
-    }
-    for path in old.files.keys().filter(|p| !new.files.contains_key(*p)) {
-        if args.mode == CompatibilityLevel::None {
-            break;
-        }
-        found.push(Located::new(
-            path.clone(),
-            locate::Position::START,
-            Finding {
-                rule: compat::SCHEMA_DELETED,
-                path: path.clone(),
-                message: format!(
-                    "{path} exists at {rev} but was deleted; consumers may still read data written with it, so keep the file"
-                ),
-                against: format!("{path}@{rev}"),
-                direction: Direction::Backward,
-            },
-        ));
-    }
-    Ok(Outcome::of(found, checked))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wanted_paths() {
-        assert!(wanted("schemas/user.avsc"));
-        assert!(wanted("proto/events/v1/user.proto"));
-        assert!(!wanted("schemas/evolution/user.avsc"));
-        assert!(!wanted("proto/evolution/events/v1/user.proto"));
-        assert!(!wanted("schemas/readme.md"));
-        assert!(!wanted("src/schemas/user.avsc"));
-    }
+    // No HEAD yet (a repository without commits): compare with the ref itself.
+    let Ok(head) = git(root, &["rev-parse", "--verify", "--quiet", "HEAD^{commit}"]) else {
+        return Ok(Base {
+            commit,
+            label: rev.to_string(),
+        });
+    };
+    let head = String::from_utf8_lossy(&head).trim().to_string();
+    let base = git(root, &["merge-base", &head, &commit]).map_err(|e| {
+        CliError::io(format!(
+            "--against git:{rev}: HEAD and {rev} have no common history ({})",
+            e.message
+        ))
+    })?;
+    let base = String::from_utf8_lossy(&base).trim().to_string();
+    let label = if base == commit {
+        rev.to_string()
+    } else {
+        format!("merge-base(HEAD, {rev})")
+    };
+    Ok(Base {
+        commit: base,
+        label,
+    })
 }

@@ -51,6 +51,7 @@ pub mod avro;
 mod difference;
 mod input;
 mod level;
+pub mod locate;
 pub mod protobuf;
 mod rules;
 

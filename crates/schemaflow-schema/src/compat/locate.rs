@@ -18,15 +18,15 @@
 
 use std::collections::HashMap;
 
-use schemaflow::compat::{Direction, Finding, SchemaInput};
-use schemaflow::SchemaType;
-
-use super::Located;
+use super::{Direction, Finding, SchemaInput};
+use crate::SchemaType;
 
 /// A place in a file: 1-based line and column (in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Position {
+pub struct Position {
+    /// 1-based line.
     pub line: usize,
+    /// 1-based column, in characters.
     pub column: usize,
 }
 
@@ -36,11 +36,15 @@ impl Position {
 }
 
 /// Place findings in the candidate's text.
-pub(super) fn locate(
+///
+/// Each finding comes back with where it is in `cand` ([`Position::START`] when it cannot be
+/// placed); `previous` are the versions the findings were found against (forward Avro paths
+/// are walked in them).
+pub fn locate(
     cand: &SchemaInput,
     previous: &[SchemaInput],
     findings: Vec<Finding>,
-) -> Vec<Located> {
+) -> Vec<(Position, Finding)> {
     match cand.schema_type {
         SchemaType::Avro => {
             let candidate = Node::parse(&cand.text);
@@ -59,7 +63,7 @@ pub(super) fn locate(
                             .and_then(|(_, p)| p.as_ref())
                             .map(|p| avro_forward(p, c, &f.path)),
                     });
-                    Located::new(cand.label.clone(), at.unwrap_or(Position::START), f)
+                    (at.unwrap_or(Position::START), f)
                 })
                 .collect()
         }
@@ -69,7 +73,7 @@ pub(super) fn locate(
                 .into_iter()
                 .map(|f| {
                     let at = proto_position(&positions, &f.path);
-                    Located::new(cand.label.clone(), at, f)
+                    (at, f)
                 })
                 .collect()
         }

@@ -1,0 +1,8 @@
+//! The repository's schema files and what the registry calls them: the file tree (working
+//! tree or a git commit), each file's subject, its references. One model for every command
+//! that works on the repository's schemas (`check`, `lock`, `register --all`).
+
+pub mod inputs;
+pub mod references;
+pub mod subjects;
+pub mod tree;

@@ -1,0 +1,237 @@
+//! Which subject each schema file is registered under: the subjects file
+//! (`schemaflow-subjects.toml`), read by `check --registry`, `lock` and `register --all`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use schemaflow::registry::SubjectNameStrategy;
+use schemaflow::SchemaType;
+use serde::Deserialize;
+
+use super::super::common::{schema_type_from_extension, CliError};
+use super::inputs::avro_full_name;
+use super::tree::Tree;
+
+/// The subjects file looked for at the repository root.
+pub const DEFAULT_SUBJECTS_CONFIG: &str = "schemaflow-subjects.toml";
+
+/// The subjects file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubjectsConfig {
+    #[serde(default)]
+    defaults: Defaults,
+    #[serde(default, rename = "file")]
+    files: Vec<FileEntry>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Defaults {
+    strategy: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileEntry {
+    path: String,
+    subject: Option<String>,
+    topic: Option<String>,
+    strategy: Option<String>,
+    #[serde(default)]
+    key: bool,
+}
+
+/// Subject rules, checked against the repository's files.
+pub struct Subjects {
+    default: SubjectNameStrategy,
+    files: BTreeMap<String, FileEntry>,
+    source: String,
+}
+
+fn strategy(s: &str, source: &str) -> Result<SubjectNameStrategy, CliError> {
+    s.parse()
+        .map_err(|e| CliError::usage(format!("{source}: {e} (or record, topic, topic-record)")))
+}
+
+impl Subjects {
+    /// Read the subjects file (`None`: defaults only), checking its paths against `tree`.
+    pub fn load(path: Option<&Path>, tree: &Tree) -> Result<Self, CliError> {
+        let (config, source) = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p)
+                    .map_err(|e| CliError::io(format!("reading {}: {e}", p.display())))?;
+                let config: SubjectsConfig = toml::from_str(&text).map_err(|e| {
+                    CliError::usage(format!(
+                        "{}: {}",
+                        p.display(),
+                        e.to_string().replace('\n', " ")
+                    ))
+                })?;
+                (config, p.display().to_string())
+            }
+            None => (SubjectsConfig::default(), "defaults".to_string()),
+        };
+        let default = match &config.defaults.strategy {
+            Some(s) => strategy(s, &source)?,
+            None => SubjectNameStrategy::RecordName,
+        };
+        let mut files = BTreeMap::new();
+        for f in config.files {
+            let path = f.path.trim_start_matches("./").to_string();
+            if !tree.files.contains_key(&path) {
+                return Err(CliError::usage(format!(
+                    "{source}: [[file]] path {:?} is not a schema file under schemas/ or proto/ (evolution/ is skipped)",
+                    f.path
+                )));
+            }
+            if f.subject.is_some() && (f.topic.is_some() || f.strategy.is_some()) {
+                return Err(CliError::usage(format!(
+                    "{source}: {path}: give either subject or topic/strategy, not both"
+                )));
+            }
+            if files.insert(path.clone(), f).is_some() {
+                return Err(CliError::usage(format!("{source}: {path} is listed twice")));
+            }
+        }
+        Ok(Subjects {
+            default,
+            files,
+            source,
+        })
+    }
+
+    /// The subject of a repository file.
+    pub fn subject_of(&self, path: &str, text: &str) -> Result<String, CliError> {
+        let entry = self.files.get(path);
+        if let Some(s) = entry.and_then(|e| e.subject.as_ref()) {
+            return Ok(s.clone());
+        }
+        let topic = entry.and_then(|e| e.topic.as_deref());
+        let strategy = match (entry.and_then(|e| e.strategy.as_deref()), topic) {
+            (Some(s), _) => strategy(s, &self.source)?,
+            (None, Some(_)) if self.default == SubjectNameStrategy::TopicRecordName => {
+                SubjectNameStrategy::TopicRecordName
+            }
+            (None, Some(_)) => SubjectNameStrategy::TopicName,
+            (None, None) => self.default,
+        };
+        let is_key = entry.is_some_and(|e| e.key);
+        match (strategy, topic) {
+            (SubjectNameStrategy::RecordName, Some(_)) => Err(CliError::usage(format!(
+                "{}: {path}: strategy record does not use a topic; drop topic or pick topic/topic-record",
+                self.source
+            ))),
+            (SubjectNameStrategy::RecordName, None) => record_name(path, text),
+            (SubjectNameStrategy::TopicName, Some(t)) => Ok(strategy.subject(t, "", is_key)),
+            (SubjectNameStrategy::TopicRecordName, Some(t)) => {
+                Ok(strategy.subject(t, &record_name(path, text)?, is_key))
+            }
+            (s, None) => Err(CliError::usage(format!(
+                "{path}: {s} needs a topic: list it in the subjects config ([[file]] path = {path:?}, topic = \"…\")"
+            ))),
+        }
+    }
+}
+
+/// RecordNameStrategy's name for a file: the Avro top-level full name, or the Protobuf
+/// package plus the first message's name.
+pub fn record_name(path: &str, text: &str) -> Result<String, CliError> {
+    match schema_type_from_extension(Path::new(path)) {
+        Some(SchemaType::Avro) => avro_full_name(text).ok_or_else(|| {
+            CliError::usage(format!(
+                "{path}: not a named Avro type, so it has no record name: map it to a subject in the subjects config"
+            ))
+        }),
+        Some(SchemaType::Protobuf) => {
+            let file = protox::file::File::from_source(path, text)
+                .map_err(|e| CliError::usage(format!("{path}: {e}")))?;
+            let fdp = file.file_descriptor_proto();
+            let message = fdp.message_type.first().and_then(|m| m.name.as_deref());
+            match (fdp.package.as_deref(), message) {
+                (_, None) => Err(CliError::usage(format!(
+                    "{path}: defines no message, so it has no record name: map it to a subject in the subjects config"
+                ))),
+                (Some(p), Some(m)) if !p.is_empty() => Ok(format!("{p}.{m}")),
+                (_, Some(m)) => Ok(m.to_string()),
+            }
+        }
+        _ => Err(CliError::usage(format!("{path}: not an .avsc or .proto file"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[(&str, &str)]) -> Tree {
+        Tree {
+            files: files
+                .iter()
+                .map(|(p, t)| (p.to_string(), t.to_string()))
+                .collect(),
+        }
+    }
+
+    const ADDRESS: &str = r#"{"type":"record","name":"Address","namespace":"shop","fields":[{"name":"city","type":"string"}]}"#;
+    const USER: &str = r#"{"type":"record","name":"User","namespace":"shop","fields":[{"name":"address","type":["null","Address"]},{"name":"Address","type":"string"}]}"#;
+    const PROTO: &str = "syntax = \"proto3\";\npackage ev.v1;\nimport \"ev/v1/common.proto\";\nimport \"google/protobuf/timestamp.proto\";\nmessage A { Common c = 1; }\nmessage B {}\n";
+
+    fn config(text: &str, t: &Tree) -> Result<Subjects, CliError> {
+        let dir = tempfile::tempdir().map_err(|e| CliError::io(e.to_string()))?;
+        let p = dir.path().join("s.toml");
+        std::fs::write(&p, text).map_err(|e| CliError::io(e.to_string()))?;
+        Subjects::load(Some(&p), t)
+    }
+
+    #[test]
+    fn subjects_follow_the_rules() -> Result<(), String> {
+        let t = tree(&[
+            ("schemas/address.avsc", ADDRESS),
+            ("schemas/user.avsc", USER),
+            ("proto/ev/v1/a.proto", PROTO),
+        ]);
+        let s = config(
+            "[[file]]\npath = \"schemas/user.avsc\"\nsubject = \"users-value\"\n[[file]]\npath = \"proto/ev/v1/a.proto\"\ntopic = \"t\"\nkey = true\n",
+            &t,
+        )
+        .map_err(|f| f.message)?;
+        let subject = |p: &str, text: &str| s.subject_of(p, text).map_err(|f| f.message);
+        assert_eq!(subject("schemas/user.avsc", USER)?, "users-value");
+        assert_eq!(subject("proto/ev/v1/a.proto", PROTO)?, "t-key");
+        assert_eq!(subject("schemas/address.avsc", ADDRESS)?, "shop.Address");
+
+        let s = config(
+            "[defaults]\nstrategy = \"topic-record\"\n[[file]]\npath = \"proto/ev/v1/a.proto\"\ntopic = \"t\"\n",
+            &t,
+        )
+        .map_err(|f| f.message)?;
+        assert_eq!(
+            s.subject_of("proto/ev/v1/a.proto", PROTO)
+                .map_err(|f| f.message)?,
+            "t-ev.v1.A"
+        );
+        assert!(
+            s.subject_of("schemas/address.avsc", ADDRESS).is_err(),
+            "topic-record needs a topic"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn bad_configs_are_usage_errors() {
+        let t = tree(&[("schemas/address.avsc", ADDRESS)]);
+        for bad in [
+            "[[file]]\npath = \"schemas/gone.avsc\"\nsubject = \"x\"\n",
+            "[[file]]\npath = \"schemas/address.avsc\"\nsubject = \"x\"\ntopic = \"t\"\n",
+            "[defaults]\nstrategy = \"sideways\"\n",
+            "[defaults]\nstratgy = \"record\"\n",
+            "[[file]]\npath = \"schemas/address.avsc\"\nsubject = \"x\"\n[[file]]\npath = \"schemas/address.avsc\"\nsubject = \"y\"\n",
+        ] {
+            match config(bad, &t) {
+                Err(f) => assert_eq!(f.code, crate::cli::EXIT_USAGE, "{bad}: {}", f.message),
+                Ok(_) => panic!("accepted {bad:?}"),
+            }
+        }
+    }
+}

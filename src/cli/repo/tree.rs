@@ -1,0 +1,206 @@
+//! The schema files of a repository: `*.avsc` under `schemas/` and `*.proto` under `proto/`
+//! (`evolution/` folders hold samples and are skipped), from the working tree or a git commit.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use schemaflow::compat::SchemaInput;
+use schemaflow::SchemaType;
+
+use super::super::common::{schema_type_from_extension, CliError};
+use super::inputs::{avro_full_name, proto_references, read, Sources};
+use super::subjects::DEFAULT_SUBJECTS_CONFIG;
+
+/// Schema files by repository path.
+pub struct Tree {
+    pub files: BTreeMap<String, String>,
+}
+
+impl Tree {
+    /// The other Avro files this one needs: those whose type names it (or a needed file)
+    /// mentions as a JSON string, transitively.
+    pub fn avro_references(&self, path: &str) -> Vec<(String, String)> {
+        let others: Vec<(String, &String)> = self
+            .files
+            .iter()
+            .filter(|(p, _)| p.ends_with(".avsc") && p.as_str() != path)
+            .filter_map(|(_, t)| avro_full_name(t).map(|n| (n, t)))
+            .collect();
+        let mentions = |text: &str, full: &str| {
+            let short = full.rsplit('.').next().unwrap_or(full);
+            text.contains(&format!("\"{full}\"")) || text.contains(&format!("\"{short}\""))
+        };
+        let mut needed = vec![false; others.len()];
+        let mut texts: Vec<&str> = self
+            .files
+            .get(path)
+            .map(|t| vec![t.as_str()])
+            .unwrap_or_default();
+        while let Some(text) = texts.pop() {
+            for (i, (name, t)) in others.iter().enumerate() {
+                if !needed[i] && mentions(text, name) {
+                    needed[i] = true;
+                    texts.push(t.as_str());
+                }
+            }
+        }
+        others
+            .into_iter()
+            .zip(needed)
+            .filter(|(_, n)| *n)
+            .map(|((name, t), _)| (name, t.clone()))
+            .collect()
+    }
+
+    /// The checker input for `path` (with its references from this tree), `None` when the
+    /// tree has no such schema file.
+    pub fn input(&self, path: &str, label: String) -> Result<Option<SchemaInput>, CliError> {
+        let Some(text) = self.files.get(path) else {
+            return Ok(None);
+        };
+        let Some(schema_type) = schema_type_from_extension(Path::new(path)) else {
+            return Ok(None);
+        };
+        let references = match schema_type {
+            SchemaType::Protobuf => {
+                let dir = Path::new(path)
+                    .parent()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default();
+                proto_references(&label, text, &dir, self)?
+            }
+            _ => self.avro_references(path),
+        };
+        Ok(Some(SchemaInput {
+            schema_type,
+            text: text.clone(),
+            references,
+            label,
+        }))
+    }
+}
+
+impl Sources for Tree {
+    fn find(&self, import: &str, importer_dir: &str) -> Result<Option<String>, CliError> {
+        let candidates = [
+            format!("proto/{import}"),
+            format!("{importer_dir}/{import}"),
+        ];
+        Ok(candidates.iter().find_map(|c| self.files.get(c).cloned()))
+    }
+}
+
+pub fn wanted(path: &str) -> bool {
+    let in_root = path.starts_with("schemas/") || path.starts_with("proto/");
+    let right_ext = (path.starts_with("schemas/") && path.ends_with(".avsc"))
+        || (path.starts_with("proto/") && path.ends_with(".proto"));
+    in_root && right_ext && !path.split('/').any(|c| c == "evolution")
+}
+
+pub fn git(root: &Path, args: &[&str]) -> Result<Vec<u8>, CliError> {
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args(args)
+        .output()
+        .map_err(|e| CliError::io(format!("running git: {e}")))?;
+    if !out.status.success() {
+        return Err(CliError::io(format!(
+            "git {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        )));
+    }
+    Ok(out.stdout)
+}
+
+pub fn working_tree(root: &Path) -> Result<Tree, CliError> {
+    fn walk(root: &Path, dir: &Path, files: &mut BTreeMap<String, String>) -> Result<(), CliError> {
+        let entries = match std::fs::read_dir(dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(CliError::io(format!("reading {}: {e}", dir.display()))),
+        };
+        for entry in entries {
+            let entry =
+                entry.map_err(|e| CliError::io(format!("reading {}: {e}", dir.display())))?;
+            let p = entry.path();
+            if p.is_dir() {
+                walk(root, &p, files)?;
+            } else if let Ok(rel) = p.strip_prefix(root) {
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                if wanted(&rel) {
+                    files.insert(rel, read(&p)?);
+                }
+            }
+        }
+        Ok(())
+    }
+    let mut files = BTreeMap::new();
+    walk(root, &root.join("schemas"), &mut files)?;
+    walk(root, &root.join("proto"), &mut files)?;
+    Ok(Tree { files })
+}
+
+pub fn tree_at(root: &Path, rev: &str) -> Result<Tree, CliError> {
+    let list = git(
+        root,
+        &[
+            "ls-tree",
+            "-r",
+            "-z",
+            "--name-only",
+            rev,
+            "--",
+            "schemas",
+            "proto",
+        ],
+    )?;
+    let mut files = BTreeMap::new();
+    for name in list.split(|b| *b == 0).filter(|n| !n.is_empty()) {
+        let name = String::from_utf8_lossy(name).to_string();
+        if !wanted(&name) {
+            continue;
+        }
+        let blob = git(root, &["cat-file", "blob", &format!("{rev}:{name}")])?;
+        let text = String::from_utf8(blob)
+            .map_err(|_| CliError::usage(format!("{rev}:{name} is not UTF-8")))?;
+        files.insert(name, text);
+    }
+    Ok(Tree { files })
+}
+
+/// The repository root: the current folder when it holds `schemas/`, `proto/` or the subjects
+/// file, else the git top level when there is one, else the current folder.
+pub fn repository_root() -> Result<PathBuf, CliError> {
+    let cwd =
+        std::env::current_dir().map_err(|e| CliError::io(format!("current directory: {e}")))?;
+    let looks_like_root = |d: &Path| {
+        d.join("schemas").is_dir()
+            || d.join("proto").is_dir()
+            || d.join(DEFAULT_SUBJECTS_CONFIG).is_file()
+    };
+    if looks_like_root(&cwd) {
+        return Ok(cwd);
+    }
+    match git(&cwd, &["rev-parse", "--show-toplevel"]) {
+        Ok(top) => Ok(PathBuf::from(String::from_utf8_lossy(&top).trim())),
+        Err(_) => Ok(cwd),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wanted_paths() {
+        assert!(wanted("schemas/user.avsc"));
+        assert!(wanted("proto/events/v1/user.proto"));
+        assert!(!wanted("schemas/evolution/user.avsc"));
+        assert!(!wanted("proto/evolution/events/v1/user.proto"));
+        assert!(!wanted("schemas/readme.md"));
+        assert!(!wanted("src/schemas/user.avsc"));
+    }
+}
