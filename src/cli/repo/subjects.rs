@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use schemaflow::compat::CompatibilityLevel;
 use schemaflow::registry::SubjectNameStrategy;
 use schemaflow::SchemaType;
 use serde::Deserialize;
@@ -29,6 +30,8 @@ struct SubjectsConfig {
 #[serde(deny_unknown_fields)]
 struct Defaults {
     strategy: Option<String>,
+    /// The compatibility level of every subject (a registry level name); `lock` records it.
+    compatibility: Option<CompatibilityLevel>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -40,11 +43,14 @@ struct FileEntry {
     strategy: Option<String>,
     #[serde(default)]
     key: bool,
+    /// This subject's compatibility level, over `[defaults].compatibility`.
+    compatibility: Option<CompatibilityLevel>,
 }
 
 /// Subject rules, checked against the repository's files.
 pub struct Subjects {
     default: SubjectNameStrategy,
+    default_compatibility: Option<CompatibilityLevel>,
     files: BTreeMap<String, FileEntry>,
     source: String,
 }
@@ -96,9 +102,19 @@ impl Subjects {
         }
         Ok(Subjects {
             default,
+            default_compatibility: config.defaults.compatibility,
             files,
             source,
         })
+    }
+
+    /// The compatibility level the subjects file gives a repository file (its own, else
+    /// `[defaults].compatibility`), `None` when it says nothing.
+    pub fn compatibility_of(&self, path: &str) -> Option<CompatibilityLevel> {
+        self.files
+            .get(path)
+            .and_then(|e| e.compatibility)
+            .or(self.default_compatibility)
     }
 
     /// The subject of a repository file.
