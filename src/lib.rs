@@ -66,7 +66,7 @@ pub mod start_offset;
 
 // The schema layer lives in the Kafka-free `schemaflow-schema` crate (the codegen and the fuzz
 // targets depend on it without librdkafka); its modules keep their paths here.
-pub use schemaflow_schema::{codec, compat, wire};
+pub use schemaflow_schema::{codec, compat, lock, wire};
 pub use schemaflow_schema::{
     Decimal, Error as SchemaError, GeneratedReference, GeneratedSchema, ParseDecimalError,
     SchemaType, UnknownSchemaType,

@@ -12,6 +12,7 @@ pub mod common;
 pub mod consume;
 pub mod demo;
 pub mod dlq;
+pub mod lock;
 pub mod missing_refs;
 pub mod produce;
 pub mod produce_line;
@@ -43,6 +44,8 @@ pub enum Command {
     Produce(produce::ProduceArgs),
     /// Decode registry-framed records to JSON lines (`--metadata`: with key, partition, offset).
     Consume(consume::ConsumeArgs),
+    /// Record the released schemas in schemaflow.lock (create, --add, --from-registry).
+    Lock(lock::LockArgs),
     /// Register a schema file under a subject.
     Register(schemas::RegisterArgs),
     /// List, show and delete registered schemas.
@@ -77,6 +80,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Demo(a) => demo::run(g, a),
         Command::Produce(a) => produce::run(g, a),
         Command::Consume(a) => consume::run(g, a),
+        Command::Lock(a) => lock::run(&g, a),
         Command::Register(a) => schemas::run_register(g, a),
         Command::Schemas(a) => schemas::run_schemas(g, a),
         Command::Config(a) => schemas::run_config(g, a),

@@ -23,6 +23,7 @@ pub mod codec;
 pub mod compat;
 mod decimal;
 pub mod error;
+pub mod lock;
 pub mod protobuf;
 mod schema;
 pub mod wire;

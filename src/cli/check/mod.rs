@@ -16,6 +16,11 @@
 //!   findings; `evolution/` folders hold samples and are skipped. Avro files
 //!   see each other's named types; Protobuf imports resolve from `proto/` and each file's
 //!   folder. Mode defaults to `BACKWARD`.
+//! * **lock** — `schemaflow check --against lock[:PATH]`: every schema file of the repository
+//!   against every version of its subject in `schemaflow.lock` (see `schemaflow lock`), in the
+//!   subject's locked level made transitive; subjects from the subjects file, else the
+//!   schema's full name. A subject the lock lacks is not checked (listed); a locked subject
+//!   whose file is gone is `SCHEMA_DELETED`.
 //! * **registry** — `schemaflow check --registry URL [--subjects-config FILE]
 //!   [--registry-auth USER:PASS]`: the registry is the authority. Every schema file of the
 //!   repository (as in repository mode) is sent to
@@ -46,6 +51,7 @@
 //! Exit codes: 0 compatible, 1 incompatible, 2 usage or parse error, 3 I/O, git or registry
 //! error.
 
+mod lock_mode;
 mod pair;
 pub mod registry;
 mod render;
@@ -70,6 +76,9 @@ Output formats:
   Files compared with nothing (new since the ref, new subjects) are listed in every format:
   text 'not checked: FILE: REASON', json \"not_checked\": [{\"file\", \"subject\", \"reason\"}],
   github-actions ::notice ...,title=NOT_CHECKED::REASON.
+
+Lock mode (--against lock[:PATH]): every schema vs every version of its subject in
+schemaflow.lock (schemaflow lock --help), in the subject's locked level, transitively.
 
 Repository mode (--against git:REF): compares with git merge-base HEAD REF; files new since
 then must parse and are listed as not checked.
@@ -126,9 +135,10 @@ pub struct CheckArgs {
     /// An Avro file defining named types the schemas use (repeatable).
     #[arg(long, value_name = "FILE")]
     pub reference: Vec<PathBuf>,
-    /// Repository mode: compare schemas/ and proto/ with their versions at a git ref
-    /// (`git:main`, `git:HEAD~1`).
-    #[arg(long, value_name = "git:REF")]
+    /// Repository mode: compare schemas/ and proto/ with their versions at the merge base of
+    /// HEAD and a git ref (`git:main`, `git:HEAD~1`), or with every version the lock holds
+    /// (`lock`, `lock:PATH`; levels from the lock, `--mode` does not apply).
+    #[arg(long, value_name = "git:REF|lock[:PATH]")]
     pub against: Option<String>,
     /// Registry mode: the global `--registry URL` flag (comma-separated URLs fail over): ask
     /// that Schema Registry whether each schema of the repository may be registered under its
@@ -227,13 +237,24 @@ fn check(global: &Global, args: &CheckArgs) -> Result<(), CliError> {
         if pair_or_repo {
             return Err(CliError::usage("--registry checks the repository against the registry; it cannot be combined with --against, --previous, --candidate, --proto-path, --reference or --schema-type"));
         }
-    } else if args.subjects_config.is_some() {
-        return Err(CliError::usage("--subjects-config needs --registry URL"));
+    } else if args.subjects_config.is_some()
+        && !args
+            .against
+            .as_deref()
+            .is_some_and(|a| a == "lock" || a.starts_with("lock:"))
+    {
+        return Err(CliError::usage(
+            "--subjects-config needs --registry URL or --against lock",
+        ));
     }
     let (outcome, mode) = match (&args.registry, &args.against) {
         (Some(url), _) => (
             registry::registry_mode(global, args, url)?,
             "REGISTRY".to_string(),
+        ),
+        (None, Some(against)) if against == "lock" || against.starts_with("lock:") => (
+            lock_mode::lock_mode(args, against.strip_prefix("lock:"))?,
+            "LOCK".to_string(),
         ),
         (None, Some(against)) => (repo::repo_mode(args, against)?, args.mode.to_string()),
         (None, None) => (pair::pair_mode(args)?, args.mode.to_string()),

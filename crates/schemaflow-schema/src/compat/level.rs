@@ -63,6 +63,17 @@ impl CompatibilityLevel {
         )
     }
 
+    /// The same directions against every earlier version: `BACKWARD` → `BACKWARD_TRANSITIVE`,
+    /// …; transitive levels and `NONE` stay as they are.
+    pub fn transitive(self) -> Self {
+        match self {
+            CompatibilityLevel::Backward => CompatibilityLevel::BackwardTransitive,
+            CompatibilityLevel::Forward => CompatibilityLevel::ForwardTransitive,
+            CompatibilityLevel::Full => CompatibilityLevel::FullTransitive,
+            other => other,
+        }
+    }
+
     /// Whether the candidate must read data written with previous versions.
     pub fn checks_backward(self) -> bool {
         matches!(
