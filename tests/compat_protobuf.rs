@@ -90,8 +90,10 @@ fn cases() -> Vec<Case> {
         case("field renamed", Full, base.clone(), p3("message M { string a = 1; int32 renamed = 2; }"), &[]),
         case("fields reordered in text", Full, base.clone(), p3("message M { int32 b = 2; string a = 1; }"), &[]),
         case("field number changed", Backward, base.clone(), p3("message M { string a = 1; int32 b = 3; }"), &[]),
-        case("package changed", Backward, base.clone(), base.replace("p.v1", "p.v2"), &["PACKAGE_CHANGED"]),
-        case("package removed", Backward, base.clone(), base.replace("package p.v1;", ""), &["PACKAGE_CHANGED"]),
+        // PACKAGE_CHANGED is compatible upstream ("Detect package change" in
+        // diff-schema-examples.json); types are matched by their names within the package.
+        case("package changed", Backward, base.clone(), base.replace("p.v1", "p.v2"), &[]),
+        case("package removed", Backward, base.clone(), base.replace("package p.v1;", ""), &[]),
         case("message added backward", Backward, base.clone(), format!("{base}message N {{ int32 x = 1; }}"), &[]),
         case("message added forward", Forward, base.clone(), format!("{base}message N {{ int32 x = 1; }}"), &["MESSAGE_REMOVED"]),
         case("message added full", Full, base.clone(), format!("{base}message N {{ int32 x = 1; }}"), &["MESSAGE_REMOVED"]),
@@ -123,9 +125,11 @@ fn cases() -> Vec<Case> {
         case("int64 → double", Forward, field("int64"), field("double"), &["FIELD_SCALAR_KIND_CHANGED"]),
         case("int32 → enum", Full, field("int32"), p3("enum E { E_A = 0; } message M { E f = 1; }"), &[]),
         case("enum → string", Backward, p3("enum E { E_A = 0; } message M { E f = 1; }"), field("string"), &["FIELD_SCALAR_KIND_CHANGED"]),
-        case("enum → other enum", Backward,
+        // Enums are scalars upstream (FieldSchemaDiff.kind / scalarKind: GENERAL_NUMBER, as
+        // "Detect field number type to enum change"), so another enum is no difference.
+        case("enum → other enum", Full,
             p3("enum E { E_A = 0; } enum G { G_A = 0; } message M { E f = 1; }"),
-            p3("enum E { E_A = 0; } enum G { G_A = 0; } message M { G f = 1; }"), &["FIELD_NAMED_TYPE_CHANGED"]),
+            p3("enum E { E_A = 0; } enum G { G_A = 0; } message M { G f = 1; }"), &[]),
         // Kinds and named types.
         case("scalar → message", Backward, p3("message N {} message M { string f = 1; }"), p3("message N {} message M { N f = 1; }"), &["FIELD_KIND_CHANGED"]),
         case("message → scalar", Backward, p3("message N {} message M { N f = 1; }"), p3("message N {} message M { string f = 1; }"), &["FIELD_KIND_CHANGED"]),
@@ -161,7 +165,10 @@ fn cases() -> Vec<Case> {
         // Forward runs the same diff the other way: the added oneof field is a removed one.
         case("oneof field added full", Full, p3("message M { oneof o { string x = 1; } }"), p3("message M { oneof o { string x = 1; int32 y = 2; } }"), &["ONEOF_FIELD_REMOVED"]),
         case("oneof field removed", Backward, p3("message M { oneof o { string x = 1; int32 y = 2; } }"), p3("message M { oneof o { string x = 1; } }"), &["ONEOF_FIELD_REMOVED"]),
-        case("oneof removed with its fields", Backward, p3("message M { string a = 1; oneof o { string x = 2; } }"), p3("message M { string a = 1; }"), &["ONEOF_FIELD_REMOVED"]),
+        // A oneof deleted with all its members is one compatible ONEOF_REMOVED upstream
+        // (MessageSchemaDiff: "a complete deletion, which is treated as backward compatible").
+        case("oneof removed with its fields", Backward, p3("message M { string a = 1; oneof o { string x = 2; } }"), p3("message M { string a = 1; }"), &[]),
+        case("oneof removed, one member kept", Backward, p3("message M { oneof o { string x = 1; int32 y = 2; } }"), p3("message M { string x = 1; }"), &["ONEOF_FIELD_REMOVED"]),
         case("oneof field moved to top level", Backward, p3("message M { oneof o { string x = 1; int32 y = 2; } }"), p3("message M { string x = 1; oneof o { int32 y = 2; } }"), &[]),
         case("oneof field moved to top level full", Full, p3("message M { oneof o { string x = 1; int32 y = 2; } }"), p3("message M { string x = 1; oneof o { int32 y = 2; } }"), &["FIELD_MOVED_TO_EXISTING_ONEOF"]),
         case("oneof dissolved", Full, p3("message M { oneof o { string x = 1; } }"), p3("message M { string x = 1; }"), &[]),
