@@ -24,10 +24,7 @@ fn root() -> PathBuf {
 
 /// The rule a fixture folder shows: its name up to `__`.
 fn folder_rule(dir: &Path) -> String {
-    let name = dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default();
+    let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     name.split("__").next().unwrap_or(name).to_string()
 }
 
@@ -99,7 +96,10 @@ fn load(dir: &Path, stem: &str, main: Option<&str>) -> Result<SchemaInput, Strin
     let folder = dir.join(stem);
     if folder.is_dir() {
         let main = main.ok_or_else(|| {
-            format!("{}: a {stem}/ folder needs \"main\" in expected.json", dir.display())
+            format!(
+                "{}: a {stem}/ folder needs \"main\" in expected.json",
+                dir.display()
+            )
         })?;
         let files = proto_files(&folder)?;
         let text = files

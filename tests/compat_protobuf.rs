@@ -325,6 +325,12 @@ fn garbage_is_a_parse_error() {
         "message {",
         "aGVsbG8gd29ybGQ=",
         "syntax = \"proto3\"; import \"nowhere.proto\";",
+        // What protoc rejects is an error, never a difference.
+        "syntax = \"proto3\"; message M { string a = 0; }",
+        "syntax = \"proto3\"; message M { string a = 1; int32 b = 1; }",
+        "syntax = \"proto3\"; message M { reserved 1; string a = 1; }",
+        "syntax = \"proto3\"; message M { string a = 19000; }",
+        "syntax = \"proto3\"; message M { Missing a = 1; }",
     ] {
         let r = check(Backward, &[], &input(bad, "bad.proto"));
         assert!(
@@ -348,4 +354,83 @@ fn repo_schemas_evolution_is_compatible_backward() {
     )
     .unwrap();
     assert!(report.compatible, "{:?}", report.messages());
+}
+
+/// `main` with its references, for the cases where a message lives in an import.
+fn with_refs(main: &str, refs: &[(&str, &str)], label: &str) -> SchemaInput {
+    input(main, label).with_references(
+        refs.iter()
+            .map(|(n, t)| (n.to_string(), t.to_string()))
+            .collect(),
+    )
+}
+
+/// Upstream "Detect import change with different remote package name" and "... nested name":
+/// the same message, by its name relative to its package, imported from another file and
+/// package, is no difference.
+#[test]
+fn same_message_from_another_package_is_no_difference() {
+    for (otype, utype, nested) in [
+        ("dom.Home", "dom2.Home", false),
+        ("dom.outer.Home", "dom2.outer.Home", true),
+    ] {
+        let def = |pkg: &str| {
+            let home = "message Home { int32 device_id = 1; bool enabled = 2; }";
+            let body = if nested {
+                format!("message outer {{ {home} }}")
+            } else {
+                home.to_string()
+            };
+            format!("syntax = \"proto3\"; package {pkg}; {body}")
+        };
+        let main = |import: &str, ty: &str| {
+            format!("syntax = \"proto3\"; import \"{import}\"; message M {{ {ty} h = 1; }}")
+        };
+        let (d1, d2) = (def("dom"), def("dom2"));
+        let prev = with_refs(&main("a.proto", otype), &[("a.proto", &d1)], "v1");
+        let cand = with_refs(&main("b.proto", utype), &[("b.proto", &d2)], "v2");
+        let p = ParsedSchema::parse(&prev).unwrap();
+        let c = ParsedSchema::parse(&cand).unwrap();
+        for dir in [Direction::Backward, Direction::Forward] {
+            assert_eq!(differences(dir, &p, &c), vec![], "{otype} -> {utype} {dir}");
+        }
+    }
+}
+
+/// An imported message reached through two fields is reported once, and a change in a
+/// message the import itself imports is found through the chain.
+#[test]
+fn imported_definitions_are_compared_through_chains() {
+    let leaf =
+        |ty: &str| format!("syntax = \"proto3\"; package lib; message Leaf {{ {ty} v = 1; }}");
+    let mid = "syntax = \"proto3\"; package lib; import \"lib/leaf.proto\"; message Mid { Leaf leaf = 1; }";
+    let main = "syntax = \"proto3\"; package app; import \"lib/mid.proto\"; message M { lib.Mid a = 1; lib.Mid b = 2; }";
+    let (l1, l2) = (leaf("int32"), leaf("string"));
+    let prev = with_refs(
+        main,
+        &[("lib/leaf.proto", &l1), ("lib/mid.proto", mid)],
+        "v1",
+    );
+    let cand = with_refs(
+        main,
+        &[("lib/leaf.proto", &l2), ("lib/mid.proto", mid)],
+        "v2",
+    );
+    let p = ParsedSchema::parse(&prev).unwrap();
+    let c = ParsedSchema::parse(&cand).unwrap();
+    let found: Vec<(String, String)> = differences(Direction::Backward, &p, &c)
+        .into_iter()
+        .map(|d| (d.rule.to_string(), d.path))
+        .collect();
+    let want: Vec<(String, String)> = [
+        ("FIELD_SCALAR_KIND_CHANGED", "lib.Leaf.v"),
+        ("FIELD_NAMED_TYPE_CHANGED", "lib.Mid.leaf"),
+        ("FIELD_NAMED_TYPE_CHANGED", "app.M.a"),
+        ("FIELD_NAMED_TYPE_CHANGED", "app.M.b"),
+    ]
+    .iter()
+    .map(|(r, p)| (r.to_string(), p.to_string()))
+    .collect();
+    assert_eq!(found, want);
+    assert!(!check(Backward, &[prev], &cand).unwrap().compatible);
 }
