@@ -434,3 +434,114 @@ fn imported_definitions_are_compared_through_chains() {
     assert_eq!(found, want);
     assert!(!check(Backward, &[prev], &cand).unwrap().compatible);
 }
+
+/// Cases of Confluent's `SchemaDiffTest.checkProtobufSchemaCompatibility`
+/// (protobuf-provider/src/test/resources/diff-schema-examples.json, by description): every
+/// difference (compatible ones too, in upstream's order-free form) and the verdict.
+#[test]
+fn upstream_diff_schema_examples() {
+    let s = |body: &str| format!("syntax = \"proto3\";\n{body}");
+    let status = "message Status { string test_string = 1; }";
+    let cases: Vec<(&str, String, String, Vec<&str>, bool)> = vec![
+        (
+            "Detect change to name qualification",
+            s(&format!("message TestMessage {{ string test_string = 1; Status test_int = 2; {status} }}")),
+            s(&format!("message TestMessage {{ string test_string = 1; .TestMessage.Status test_int = 2; {status} }}")),
+            vec![],
+            true,
+        ),
+        (
+            "Detect change to name qualification with package",
+            s(&format!("package foo; message TestMessage {{ string test_string = 1; Status test_int = 2; {status} }}")),
+            s(&format!("package foo; message TestMessage {{ string test_string = 1; .foo.TestMessage.Status test_int = 2; {status} }}")),
+            vec![],
+            true,
+        ),
+        (
+            "Detect package change",
+            s(&format!("package foo; message TestMessage {{ string test_string = 1; .foo.TestMessage.Status test_int = 2; {status} }}")),
+            s(&format!("package bar; message TestMessage {{ string test_string = 1; .bar.TestMessage.Status test_int = 2; {status} }}")),
+            vec!["PACKAGE_CHANGED"],
+            true,
+        ),
+        (
+            "Detect changed field number",
+            s("message TestMessage { string test_string = 1; }"),
+            s("message TestMessage { string test_string = 2; }"),
+            vec!["FIELD_ADDED", "FIELD_REMOVED"],
+            true,
+        ),
+        (
+            "Detect field number type to message with same name as enum",
+            s("message TestMessage { string test_string = 1; int32 test_int = 2; }"),
+            s(&format!("message TestMessage {{ string test_string = 1; .TestMessage.Status test_int = 2; {status} }} enum Status {{ ACTIVE = 0; INACTIVE = 1; }}")),
+            vec!["ENUM_ADDED", "FIELD_KIND_CHANGED", "MESSAGE_ADDED"],
+            false,
+        ),
+        (
+            "Detect compatible name qualification in map",
+            s(&format!("message TestMessage {{ string test_string = 1; map<string, Status> test_map = 2; {status} }}")),
+            s(&format!("message TestMessage {{ string test_string = 1; map<string, TestMessage.Status> test_map = 2; {status} }}")),
+            vec![],
+            true,
+        ),
+        (
+            "Detect incompatible field type change (map)",
+            s("message TestMessage { string test_string = 1; map<string, int32> test_map_int = 2; }"),
+            s("message TestMessage { string test_string = 1; map<string, string> test_map_string = 2; }"),
+            vec!["FIELD_NAME_CHANGED", "FIELD_SCALAR_KIND_CHANGED"],
+            false,
+        ),
+        (
+            "Detect compatible field label change for message",
+            s(&format!("message TestMessage {{ string test_string = 1; optional Status test_status = 2; {status} }}")),
+            s(&format!("message TestMessage {{ string test_string = 1; repeated Status test_status = 2; {status} }}")),
+            vec![],
+            true,
+        ),
+        (
+            "Detect compatible message index change",
+            s("message TestMessage { string test_string = 1; } message TestMessage2 { string test_string = 1; }"),
+            s("message TestMessage2 { string test_string = 1; } message TestMessage { string test_string = 1; }"),
+            vec!["MESSAGE_MOVED", "MESSAGE_MOVED"],
+            true,
+        ),
+        (
+            "Detect incompatible move field to renamed oneof",
+            s("message TestMessage { string test_string = 1; oneof new_oneof { string test_string2 = 2; string test_string3 = 3; } }"),
+            s("message TestMessage { oneof new_oneof_2 { string test_string = 1; string test_string2 = 2; string test_string3 = 3; } }"),
+            vec!["FIELD_MOVED_TO_EXISTING_ONEOF", "ONEOF_ADDED", "ONEOF_REMOVED"],
+            false,
+        ),
+        (
+            "Detect compatible move field to oneof",
+            s("message TestMessage { string test_string = 1; string test_string2 = 2; }"),
+            s("message TestMessage { string test_string = 1; oneof new_oneof { string test_string2 = 2; } }"),
+            vec!["ONEOF_ADDED"],
+            true,
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (description, original, update, want, compatible) in cases {
+        let o = ParsedSchema::parse(&input(&original, "original")).unwrap();
+        let u = ParsedSchema::parse(&input(&update, "update")).unwrap();
+        let mut found: Vec<&str> = differences(Direction::Backward, &o, &u)
+            .iter()
+            .map(|d| d.rule)
+            .collect();
+        found.sort();
+        let verdict = check(
+            Backward,
+            &[input(&original, "original")],
+            &input(&update, "update"),
+        )
+        .unwrap()
+        .compatible;
+        if found != want || verdict != compatible {
+            failures.push(format!(
+                "{description}: found {found:?} (compatible {verdict}), expected {want:?} (compatible {compatible})"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
