@@ -39,7 +39,7 @@
 //! ## Fields and oneofs
 //!
 //! Fields are matched by number across the whole message, whatever oneof holds them
-//! ([`oneof`] explains how oneof membership changes are judged). Scalars may change within
+//! (the oneof rules are below). Scalars may change within
 //! {int32, int64, uint32, uint64, bool, enum}, {sint32, sint64}, {string, bytes},
 //! {fixed32, sfixed32}, {fixed64, sfixed64}; other scalar changes are
 //! `FIELD_SCALAR_KIND_CHANGED`, scalar ↔ map ↔ message `FIELD_KIND_CHANGED`. A scalar field
@@ -48,6 +48,20 @@
 //! field's label is not compared. Becoming or ceasing to be proto2 `required` is
 //! `REQUIRED_FIELD_ADDED` / `REQUIRED_FIELD_REMOVED` (our reading; upstream only reports those
 //! for added and removed fields). Synthetic oneofs (proto3 `optional`) are labels, not oneofs.
+//!
+//! Oneofs are matched by the fields they hold (`MessageSchemaDiff` since
+//! confluentinc/schema-registry#4385, "Detect incompatible oneof field changes hidden by oneof
+//! rename/removal", and its follow-up). Each member of an update oneof is traced to where it
+//! was: an original oneof (one group per oneof), a top-level field (a group of its own), or
+//! nowhere (a new field, no group). When the members come from more than one group, fields
+//! that were independent became mutually exclusive: `MULTIPLE_FIELDS_MOVED_TO_ONEOF` when two
+//! or more were top-level fields, `FIELD_MOVED_TO_EXISTING_ONEOF` otherwise (a field joining an
+//! old oneof's members, renamed or not; two oneofs merged), both at the oneof's path. Beside
+//! them, oneofs are added and removed by name (`ONEOF_ADDED` / `ONEOF_REMOVED`, compatible), so
+//! a renamed oneof with the same members is just those two. A field leaving a oneof for the top
+//! level is `ONEOF_FIELD_MOVED_TO_TOP_LEVEL` (compatible); a oneof member gone from the message
+//! is `ONEOF_FIELD_REMOVED`, unless its whole oneof was deleted with all its members (one
+//! compatible `ONEOF_REMOVED`).
 //!
 //! ## Direction
 //!
