@@ -545,3 +545,36 @@ fn upstream_diff_schema_examples() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// Referenced definitions are compared once per pair: a chain of imported messages each
+/// naming the next twice (2^40 paths) is checked at once, and still finds the change at its end.
+#[test]
+fn shared_imported_definitions_cost_linear_time() {
+    let lib = |leaf_type: &str| {
+        let mut s = String::from("syntax = \"proto3\"; package lib;\n");
+        for i in 0..40 {
+            s.push_str(&format!(
+                "message N{i} {{ N{n} a = 1; N{n} b = 2; }}\n",
+                n = i + 1
+            ));
+        }
+        s.push_str(&format!("message N40 {{ {leaf_type} v = 1; }}\n"));
+        s
+    };
+    let main =
+        "syntax = \"proto3\"; package app; import \"lib.proto\"; message M { lib.N0 n = 1; }";
+    let (l1, l2) = (lib("int32"), lib("string"));
+    let start = std::time::Instant::now();
+    let report = check(
+        Backward,
+        &[with_refs(main, &[("lib.proto", &l1)], "v1")],
+        &with_refs(main, &[("lib.proto", &l2)], "v2"),
+    )
+    .unwrap();
+    assert!(!report.compatible);
+    assert!(report
+        .findings
+        .iter()
+        .any(|f| f.rule == "FIELD_SCALAR_KIND_CHANGED" && f.path == "lib.N40.v"));
+    assert!(start.elapsed() < std::time::Duration::from_secs(10));
+}

@@ -200,15 +200,24 @@ impl Diff<'_> {
         if same_definition(&ofile, &self.o.file, &ufile, &self.u.file) {
             return;
         }
-        let mut sub = Diff {
-            o: self.o,
-            u: self.u,
-            out: Vec::new(),
-            visiting: self.visiting.clone(),
+        // Each pair of definitions is compared once: its differences are reported once, and
+        // later fields naming it reuse the verdict, so types referenced from many places (or
+        // chains of them) cost linear, not exponential, time.
+        let key = (om.full_name().to_string(), um.full_name().to_string());
+        let incompatible = match self.compared.get(&key) {
+            Some(&known) => known,
+            None => {
+                let start = self.out.len();
+                self.message(om, um);
+                let found = self.out[start..].iter().any(|d| !is_compatible(d.rule));
+                // A message already being compared further up is cut short (its fields are
+                // judged there); only a full comparison is a verdict to reuse.
+                if !self.visiting.contains(om.full_name()) {
+                    self.compared.insert(key, found);
+                }
+                found
+            }
         };
-        sub.message(om, um);
-        let incompatible = sub.out.iter().any(|d| !is_compatible(d.rule));
-        self.out.append(&mut sub.out);
         if incompatible {
             self.push(
                 "FIELD_NAMED_TYPE_CHANGED",

@@ -87,7 +87,7 @@ mod oneof;
 mod schema;
 mod types;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 pub use schema::{imports_of, is_well_known_import, ProtoCompatSchema};
 
@@ -101,9 +101,11 @@ pub fn differences(original: &ProtoCompatSchema, update: &ProtoCompatSchema) -> 
         u: update,
         out: Vec::new(),
         visiting: HashSet::new(),
+        compared: HashMap::new(),
     };
     d.file();
-    // A referenced message is compared once per field that names it; report it once.
+    // A difference reached along several paths (nested walks of a referenced message) is
+    // reported once.
     let mut seen = HashSet::new();
     d.out
         .into_iter()
@@ -111,13 +113,15 @@ pub fn differences(original: &ProtoCompatSchema, update: &ProtoCompatSchema) -> 
         .collect()
 }
 
-/// One comparison in progress: the two files, the differences so far, and the original
-/// messages whose fields are being compared (upstream's `Context.schemas`).
+/// One comparison in progress: the two files, the differences so far, the original messages
+/// whose fields are being compared (upstream's `Context.schemas`), and the referenced
+/// definitions already compared with whether they differed incompatibly.
 struct Diff<'a> {
     o: &'a ProtoCompatSchema,
     u: &'a ProtoCompatSchema,
     out: Vec<Difference>,
     visiting: HashSet<String>,
+    compared: HashMap<(String, String), bool>,
 }
 
 impl Diff<'_> {
