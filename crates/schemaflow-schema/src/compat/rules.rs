@@ -89,15 +89,22 @@ pub const RULES: &[Rule] = &[
         false,
         "A fixed type's size differs.",
     ),
-    // Protobuf (the registry's schema-diff differences).
-    r("PACKAGE_CHANGED", P, false, "The file's package changed."),
+    // Protobuf (the registry's schema-diff differences; compatibility as in Confluent's
+    // `SchemaDiff.COMPATIBLE_CHANGES`, plus ONEOF_FIELD_MOVED_TO_TOP_LEVEL of its
+    // `MessageSchemaDiff`).
+    r(
+        "PACKAGE_CHANGED",
+        P,
+        true,
+        "The file's package changed (types are matched by their names within the package).",
+    ),
     r("MESSAGE_ADDED", P, true, "A message type was added."),
     r("MESSAGE_REMOVED", P, false, "A message type was removed."),
     r(
         "MESSAGE_MOVED",
         P,
         true,
-        "A message type moved to another position in the file (its index path changed).",
+        "A message type moved to another position among its sibling messages.",
     ),
     r("ENUM_ADDED", P, true, "An enum type was added."),
     r("ENUM_REMOVED", P, true, "An enum type was removed."),
@@ -121,7 +128,7 @@ pub const RULES: &[Rule] = &[
         "FIELD_KIND_CHANGED",
         P,
         false,
-        "A field changed between scalar/enum and message.",
+        "A field changed between scalar (or enum), map and message.",
     ),
     r(
         "FIELD_SCALAR_KIND_CHANGED",
@@ -133,13 +140,13 @@ pub const RULES: &[Rule] = &[
         "FIELD_NAMED_TYPE_CHANGED",
         P,
         false,
-        "A message or enum field changed to another named type.",
+        "A message field changed to another named type, or its imported definition changed incompatibly.",
     ),
     r(
         "FIELD_STRING_OR_BYTES_LABEL_CHANGED",
         P,
         true,
-        "A string, bytes or message field changed between singular and repeated.",
+        "A string or bytes field changed between singular and repeated.",
     ),
     r(
         "FIELD_NUMERIC_LABEL_CHANGED",
@@ -183,13 +190,13 @@ pub const RULES: &[Rule] = &[
         "MULTIPLE_FIELDS_MOVED_TO_ONEOF",
         P,
         false,
-        "Several existing fields moved into a new oneof.",
+        "Several existing top-level fields moved into one oneof.",
     ),
     r(
         "FIELD_MOVED_TO_EXISTING_ONEOF",
         P,
         false,
-        "An existing field moved into a oneof that already existed.",
+        "A oneof now holds fields that were independent (a field joined an existing oneof's members, renamed or not, or oneofs were merged).",
     ),
 ];
 
