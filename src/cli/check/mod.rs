@@ -50,6 +50,7 @@ mod pair;
 pub mod registry;
 mod render;
 mod repo;
+mod waive;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -227,8 +228,6 @@ fn check(global: &Global, args: &CheckArgs) -> Result<(), CliError> {
         if pair_or_repo {
             return Err(CliError::usage("--registry checks the repository against the registry; it cannot be combined with --against, --previous, --candidate, --proto-path, --reference or --schema-type"));
         }
-    } else if args.subjects_config.is_some() {
-        return Err(CliError::usage("--subjects-config needs --registry URL"));
     }
     let (outcome, mode) = match (&args.registry, &args.against) {
         (Some(url), _) => (
@@ -243,11 +242,19 @@ fn check(global: &Global, args: &CheckArgs) -> Result<(), CliError> {
         checked,
         not_checked,
     } = outcome;
+    let (found, waived) = waive::apply(args, found)?;
     // A reader that went away (`check … | head`) does not change the verdict, which is the
     // exit code CI acts on: a closed stdout is ignored here, not turned into exit 0.
     {
         use std::io::Write as _;
-        let text = render::render(args.output, &mode, &found, &not_checked);
+        let report = render::Report {
+            mode: &mode,
+            found: &found,
+            waived: &waived,
+            checked: &checked,
+            not_checked: &not_checked,
+        };
+        let text = render::render(args.output, &report);
         let mut out = std::io::stdout().lock();
         if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
             if e.kind() != std::io::ErrorKind::BrokenPipe {
@@ -265,11 +272,14 @@ fn check(global: &Global, args: &CheckArgs) -> Result<(), CliError> {
             found.len()
         )));
     }
-    let not = if not_checked.is_empty() {
+    let mut not = if not_checked.is_empty() {
         String::new()
     } else {
         format!(", {} not checked", not_checked.len())
     };
+    if !waived.is_empty() {
+        not.push_str(&format!(", {} finding(s) waived", waived.len()));
+    }
     if checked.is_empty() {
         eprintln!(
             "schemaflow check: nothing was compared ({context}, 0 file(s) checked{not}): no finding, but no verdict either"
