@@ -86,6 +86,7 @@ fn a_live_waiver_passes_the_check_and_shows_in_every_format() {
     let sarif = json(&check(d, LIVE, &["--output", "sarif"]));
     let result = &sarif["runs"][0]["results"][0];
     assert_eq!(result["ruleId"], "TYPE_MISMATCH");
+    assert_eq!(result["level"], "note");
     let suppression = &result["suppressions"][0];
     assert_eq!(suppression["kind"], "external");
     assert!(suppression["justification"]

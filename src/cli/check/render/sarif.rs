@@ -12,8 +12,11 @@
 //! run to track an alert) with `region.startLine`/`startColumn` (columns count characters:
 //! `columnKind: "unicodeCodePoints"`), and `partialFingerprints` so GitHub does not have to
 //! compute them from the file. A waived finding carries
-//! `suppressions: [{"kind": "external", "status": "accepted", "justification": REASON}]`
-//! (GitHub shows it as dismissed); files compared with nothing are `note` notifications of
+//! `suppressions: [{"kind": "external", "status": "accepted", "justification": REASON}]` and
+//! `level: "note"`: SARIF viewers show it as suppressed, and where a code scanning setup opens
+//! alerts for suppressed results anyway (GitHub leaves dismissing them to tools such as the
+//! `advanced-security/dismiss-alerts` action) the note level keeps it from failing the pull
+//! request's code scanning check. Files compared with nothing are `note` notifications of
 //! the invocation, not results, since they are no problem of the code.
 
 use serde_json::{json, Value};
@@ -82,7 +85,7 @@ pub(super) fn render(r: &Report<'_>) -> String {
             let mut result = json!({
                 "ruleId": l.rule,
                 "ruleIndex": rules.iter().position(|id| *id == l.rule).unwrap_or(0),
-                "level": "error",
+                "level": if waived.is_some() { "note" } else { "error" },
                 "message": {"text": summary(l)},
                 "locations": [location(&l.file, Some((l.line, l.column)))],
                 "partialFingerprints": {"schemaflowFinding/v1": fp},
