@@ -215,3 +215,47 @@ fn a_compatible_tree_passes_in_every_format() {
         }
     }
 }
+
+#[test]
+fn junit_lists_a_deleted_file_and_all_findings_of_a_file() {
+    let dir = repo();
+    let d = dir.path();
+    // Two findings in one file (both fields change type), and a deleted file.
+    check_repo::write(
+        d,
+        USER,
+        r#"{"type":"record","name":"User","namespace":"shop","fields":[{"name":"id","type":"long"},{"name":"extra","type":"int"}]}"#,
+    );
+    std::fs::remove_file(d.join(ODD)).expect("remove");
+    let doc = json(&check(d, TODAY, &["--output", "json"]));
+    let findings = doc["findings"].as_array().expect("findings").clone();
+    let in_user = findings.iter().filter(|f| f["file"] == USER).count();
+    assert!(in_user >= 2, "{doc}");
+    let out = check(d, TODAY, &["--output", "junit"]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    let xml = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let suite = xml
+        .descendants()
+        .find(|n| n.has_tag_name("testsuite"))
+        .expect("testsuite");
+    assert_eq!(suite.attribute("tests"), Some("3"), "{text}");
+    assert_eq!(suite.attribute("failures"), Some("2"), "{text}");
+    assert_eq!(suite.attribute("skipped"), Some("1"), "{text}");
+    let failure_of = |name: &str| {
+        xml.descendants()
+            .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(name))
+            .and_then(|c| c.children().find(|n| n.has_tag_name("failure")))
+            .unwrap_or_else(|| panic!("no failure for {name}: {text}"))
+    };
+    let user = failure_of(USER);
+    assert_eq!(
+        user.text().unwrap_or_default().lines().count(),
+        in_user,
+        "{text}"
+    );
+    assert!(user
+        .attribute("message")
+        .is_some_and(|m| m.starts_with(&format!("{in_user} incompatible changes"))));
+    assert_eq!(failure_of(ODD).attribute("type"), Some("SCHEMA_DELETED"));
+}

@@ -205,3 +205,69 @@ fn malformed_waivers_are_usage_errors() {
     let out = check(dir.path(), "next week", &[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+/// Registry mode: a waiver names the registry's finding by rule and subject.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waivers_apply_in_registry_mode() {
+    use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
+    use schemaflow::registry::{ClientConfig, RegistryClient, Schema};
+
+    let server = EmbeddedRegistry::start(
+        ServerConfig {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            ..ServerConfig::default()
+        },
+        std::sync::Arc::new(CompatibilityEngine),
+    )
+    .await
+    .expect("registry starts");
+    let client = RegistryClient::new(ClientConfig::new(server.url())).expect("client");
+    client
+        .register(
+            "shop.User",
+            &Schema::avro(r#"{"type":"record","name":"User","namespace":"shop","fields":[{"name":"id","type":"string"}]}"#),
+            false,
+        )
+        .await
+        .expect("register");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path().to_path_buf();
+    write(
+        &d,
+        USER,
+        r#"{"type":"record","name":"User","namespace":"shop","fields":[{"name":"id","type":"long"}]}"#,
+    );
+    let run = |subjects: String| {
+        write(&d, "schemaflow-subjects.toml", &subjects);
+        let (d, url) = (d.clone(), server.url().to_string());
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_schemaflow"))
+                .current_dir(d)
+                .env_remove("SCHEMA_REGISTRY_URL")
+                .env_remove("SCHEMA_REGISTRY_AUTH")
+                .env_remove("SCHEMA_REGISTRY_TOKEN")
+                .env("SCHEMAFLOW_TODAY", LIVE)
+                .args(["check", "--registry", &url, "--output", "json"])
+                .output()
+                .expect("binary runs")
+        })
+    };
+    let defaults = "[defaults]\nstrategy = \"record\"\n";
+    let out = run(defaults.to_string()).await.expect("blocking task");
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let waiver = format!(
+        "{defaults}[[waiver]]\nrule = \"REGISTRY_INCOMPATIBLE\"\nsubject = \"shop.User\"\nreason = \"r\"\nexpires = 2027-01-31\n"
+    );
+    let out = run(waiver).await.expect("blocking task");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let doc = json(&out);
+    assert_eq!(doc["findings"], serde_json::json!([]), "{doc}");
+    assert_eq!(doc["waived"][0]["rule"], "REGISTRY_INCOMPATIBLE", "{doc}");
+    assert_eq!(doc["waived"][0]["path"], "shop.User", "{doc}");
+}
