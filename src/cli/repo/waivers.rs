@@ -196,8 +196,11 @@ impl Waiver {
 
 /// What a waiver is matched on.
 pub struct FindingKey<'a> {
+    /// The finding's rule id.
     pub rule: &'a str,
+    /// The element path (the registry subject for registry findings).
     pub path: &'a str,
+    /// The file the finding is placed in.
     pub file: &'a str,
     /// The subject of the finding's file, where one is known.
     pub subject: Option<&'a str>,
