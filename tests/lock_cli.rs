@@ -329,3 +329,37 @@ fn the_repository_is_compatible_with_its_lock() {
         show(&out)
     );
 }
+
+/// Waivers apply in lock mode too: a waived finding passes, an expired waiver fails.
+#[test]
+fn waivers_apply_against_the_lock() {
+    let dir = repo();
+    let d = dir.path();
+    assert_eq!(run(d, &["lock"]).status.code(), Some(0));
+    write(
+        d,
+        "schemas/user.avsc",
+        &USER_V1.replace("\"id\", \"type\": \"string\"", "\"id\", \"type\": \"long\""),
+    );
+    let waiver = |expires: &str| {
+        format!(
+            "{SUBJECTS}\n[[waiver]]\nrule = \"TYPE_MISMATCH\"\nfile = \"schemas/user.avsc\"\nreason = \"nobody reads id yet\"\nexpires = {expires}\n"
+        )
+    };
+    write(d, "schemaflow-subjects.toml", &waiver("2999-01-01"));
+    let out = run(d, &["check", "--against", "lock"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("waived: "),
+        "{}",
+        show(&out)
+    );
+    write(d, "schemaflow-subjects.toml", &waiver("2000-01-01"));
+    let out = run(d, &["check", "--against", "lock"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("waiver expired on 2000-01-01"),
+        "{}",
+        show(&out)
+    );
+}

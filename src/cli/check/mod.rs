@@ -40,13 +40,43 @@
 //! * `json`: one object,
 //!   `{"compatible": bool, "mode": "BACKWARD", "findings": [{"file": str, "line": int,
 //!   "column": int, "rule": str, "path": str, "message": str, "direction": "BACKWARD"|"FORWARD",
-//!   "against": str}], "not_checked": [{"file": str, "subject": str|null, "reason": str}]}`.
+//!   "against": str}], "waived": [{… as a finding …, "waived": {"reason": str, "expires":
+//!   "YYYY-MM-DD"}}], "not_checked": [{"file": str, "subject": str|null, "reason": str}]}`.
 //! * `github-actions`: workflow commands, `::error file=FILE,line=LINE,title=RULE_ID::MESSAGE`.
+//! * `junit`: JUnit XML, one `<testsuite name="schemaflow check">`, one `<testcase>` per file
+//!   (`<failure type="RULE">` listing the file's findings, `<skipped>` for a file compared with
+//!   nothing); for Jenkins and `artifacts:reports:junit`.
+//! * `gitlab-code-quality`: GitLab's Code Quality JSON (`artifacts:reports:codequality`).
+//! * `sarif`: SARIF 2.1.0 for GitHub code scanning (`github/codeql-action/upload-sarif`).
 //!
-//! Every format lists the files that were not compared with anything (new since the ref, a
-//! subject the registry does not know): text `not checked: FILE: REASON` lines, GitHub
-//! `::notice … title=NOT_CHECKED::` lines; and stderr says "nothing was compared" when no file
-//! was. In registry mode `mode` is `"REGISTRY"` and `direction` is the subject's level.
+//! See `render/` for each format's details. Every format lists the files that were not
+//! compared with anything (new since the ref, a subject the registry does not know): text
+//! `not checked: FILE: REASON` lines, GitHub `::notice … title=NOT_CHECKED::` lines, JUnit
+//! skipped test cases, SARIF invocation notes (GitLab Code Quality has no place for them); and
+//! stderr says "nothing was compared" when no file was. In registry mode `mode` is
+//! `"REGISTRY"` and `direction` is the subject's level.
+//!
+//! Waivers (every mode): `[[waiver]]` entries of the subjects file (`schemaflow-subjects.toml`
+//! at the repository root, or `--subjects-config FILE`) accept a known incompatibility until a
+//! date:
+//!
+//! ```toml
+//! [[waiver]]
+//! rule = "TYPE_MISMATCH"                 # required
+//! file = "schemas/user.avsc"             # at least one of file, path (the finding's
+//! path = "/fields/0/type"                #   element path) and subject
+//! reason = "no consumer reads id yet"    # required
+//! expires = 2027-01-31                   # required, a TOML date; holds through that day
+//! ```
+//!
+//! A finding a live waiver names is reported as waived (text `waived: …; waiver: REASON (until
+//! DATE)`, json `waived`, GitHub `::warning`, JUnit `<system-out>` of a passing case, SARIF
+//! `suppressions` (`external`), GitLab severity `info`) and does not fail the check. Past its
+//! date a waiver no longer applies: the finding fails, its message ending
+//! `(waiver expired on DATE: REASON)`. A waiver that names no finding is a stderr warning, so
+//! stale waivers get removed. Today is the UTC date of the system clock, or
+//! `SCHEMAFLOW_TODAY=YYYY-MM-DD`. Unknown keys and missing required ones are usage errors.
+//! See `src/cli/repo/waivers.rs`.
 //!
 //! Exit codes: 0 compatible, 1 incompatible, 2 usage or parse error, 3 I/O, git or registry
 //! error.
@@ -56,6 +86,7 @@ mod pair;
 pub mod registry;
 mod render;
 mod repo;
+mod waive;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -68,14 +99,32 @@ use super::common::{finish, CliError, Global, SchemaTypeArg};
 use render::OutputFormat;
 
 const AFTER_HELP: &str = "\
-Output formats:
-  text            FILE:LINE: RULE_ID PATH: MESSAGE (DIRECTION against LABEL)
-  json            {\"compatible\": bool, \"mode\": str, \"findings\": [{\"file\", \"line\", \"column\",
-                  \"rule\", \"path\", \"message\", \"direction\", \"against\"}]}
-  github-actions  ::error file=FILE,line=LINE,title=RULE_ID::MESSAGE
+Output formats (--output):
+  text                 FILE:LINE: RULE_ID PATH: MESSAGE (DIRECTION against LABEL)
+  json                 {\"compatible\": bool, \"mode\": str, \"findings\": [{\"file\", \"line\",
+                       \"column\", \"rule\", \"path\", \"message\", \"direction\", \"against\"}],
+                       \"waived\": [{...finding, \"waived\": {\"reason\", \"expires\"}}],
+                       \"not_checked\": [{\"file\", \"subject\", \"reason\"}]}
+  github-actions       ::error file=FILE,line=LINE,title=RULE_ID::MESSAGE
+  junit                JUnit XML: a test case per file, <failure type=RULE> with its findings,
+                       <skipped> for files compared with nothing (Jenkins, GitLab reports:junit)
+  gitlab-code-quality  GitLab Code Quality JSON (artifacts:reports:codequality)
+  sarif                SARIF 2.1.0 (GitHub code scanning: github/codeql-action/upload-sarif)
   Files compared with nothing (new since the ref, new subjects) are listed in every format:
-  text 'not checked: FILE: REASON', json \"not_checked\": [{\"file\", \"subject\", \"reason\"}],
-  github-actions ::notice ...,title=NOT_CHECKED::REASON.
+  text 'not checked: FILE: REASON', json \"not_checked\", github-actions ::notice
+  ...,title=NOT_CHECKED::REASON, junit <skipped>, sarif invocation notes (not gitlab).
+
+Waivers (every mode), in schemaflow-subjects.toml at the root or --subjects-config FILE:
+  [[waiver]]
+  rule = \"TYPE_MISMATCH\"              # required
+  file = \"schemas/user.avsc\"          # at least one of file, path (the finding's path)
+  path = \"/fields/0/type\"             #   and subject
+  reason = \"no consumer reads id yet\" # required
+  expires = 2027-01-31                # required TOML date; the waiver holds through it
+A waived finding is reported (text 'waived: ...', json \"waived\", github ::warning, junit
+system-out, sarif suppressions, gitlab severity info) and does not fail the check; past its
+date the finding fails with '(waiver expired on DATE: REASON)'. A waiver matching no finding
+is a warning on stderr. Today = the system's UTC date, or SCHEMAFLOW_TODAY=YYYY-MM-DD.
 
 Lock mode (--against lock[:PATH]): every schema vs every version of its subject in
 schemaflow.lock (schemaflow lock --help), in the subject's locked level, transitively.
@@ -145,8 +194,8 @@ pub struct CheckArgs {
     /// subject, under the level configured there (`--mode` does not apply).
     #[arg(skip)]
     pub registry: Option<String>,
-    /// Registry mode: the TOML file mapping schema files to subjects (default:
-    /// `schemaflow-subjects.toml` at the repository root, if present).
+    /// The subjects file: schema files' subjects (registry mode) and `[[waiver]]` entries
+    /// (every mode). Default: `schemaflow-subjects.toml` at the repository root, if present.
     #[arg(long, value_name = "FILE")]
     pub subjects_config: Option<PathBuf>,
     /// Output format.
@@ -237,15 +286,6 @@ fn check(global: &Global, args: &CheckArgs) -> Result<(), CliError> {
         if pair_or_repo {
             return Err(CliError::usage("--registry checks the repository against the registry; it cannot be combined with --against, --previous, --candidate, --proto-path, --reference or --schema-type"));
         }
-    } else if args.subjects_config.is_some()
-        && !args
-            .against
-            .as_deref()
-            .is_some_and(|a| a == "lock" || a.starts_with("lock:"))
-    {
-        return Err(CliError::usage(
-            "--subjects-config needs --registry URL or --against lock",
-        ));
     }
     let (outcome, mode) = match (&args.registry, &args.against) {
         (Some(url), _) => (
@@ -264,11 +304,19 @@ fn check(global: &Global, args: &CheckArgs) -> Result<(), CliError> {
         checked,
         not_checked,
     } = outcome;
+    let (found, waived) = waive::apply(args, found)?;
     // A reader that went away (`check … | head`) does not change the verdict, which is the
     // exit code CI acts on: a closed stdout is ignored here, not turned into exit 0.
     {
         use std::io::Write as _;
-        let text = render::render(args.output, &mode, &found, &not_checked);
+        let report = render::Report {
+            mode: &mode,
+            found: &found,
+            waived: &waived,
+            checked: &checked,
+            not_checked: &not_checked,
+        };
+        let text = render::render(args.output, &report);
         let mut out = std::io::stdout().lock();
         if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
             if e.kind() != std::io::ErrorKind::BrokenPipe {
@@ -286,11 +334,14 @@ fn check(global: &Global, args: &CheckArgs) -> Result<(), CliError> {
             found.len()
         )));
     }
-    let not = if not_checked.is_empty() {
+    let mut not = if not_checked.is_empty() {
         String::new()
     } else {
         format!(", {} not checked", not_checked.len())
     };
+    if !waived.is_empty() {
+        not.push_str(&format!(", {} finding(s) waived", waived.len()));
+    }
     if checked.is_empty() {
         eprintln!(
             "schemaflow check: nothing was compared ({context}, 0 file(s) checked{not}): no finding, but no verdict either"

@@ -6,3 +6,4 @@ pub mod inputs;
 pub mod references;
 pub mod subjects;
 pub mod tree;
+pub mod waivers;

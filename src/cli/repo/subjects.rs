@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::super::common::{schema_type_from_extension, CliError};
 use super::inputs::avro_full_name;
 use super::tree::Tree;
+use super::waivers::{Waiver, WaiverEntry};
 
 /// The subjects file looked for at the repository root.
 pub const DEFAULT_SUBJECTS_CONFIG: &str = "schemaflow-subjects.toml";
@@ -24,6 +25,9 @@ struct SubjectsConfig {
     defaults: Defaults,
     #[serde(default, rename = "file")]
     files: Vec<FileEntry>,
+    /// Accepted incompatibilities (`[[waiver]]`), read by `check`.
+    #[serde(default, rename = "waiver")]
+    waivers: Vec<WaiverEntry>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -53,6 +57,7 @@ pub struct Subjects {
     default_compatibility: Option<CompatibilityLevel>,
     files: BTreeMap<String, FileEntry>,
     source: String,
+    waivers: Vec<Waiver>,
 }
 
 fn strategy(s: &str, source: &str) -> Result<SubjectNameStrategy, CliError> {
@@ -100,12 +105,24 @@ impl Subjects {
                 return Err(CliError::usage(format!("{source}: {path} is listed twice")));
             }
         }
+        let waivers = config
+            .waivers
+            .into_iter()
+            .enumerate()
+            .map(|(i, w)| Waiver::from_entry(w, i, &source))
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Subjects {
             default,
             default_compatibility: config.defaults.compatibility,
             files,
             source,
+            waivers,
         })
+    }
+
+    /// The `[[waiver]]` entries, in file order.
+    pub fn waivers(&self) -> &[Waiver] {
+        &self.waivers
     }
 
     /// The compatibility level the subjects file gives a repository file (its own, else

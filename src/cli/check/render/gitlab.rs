@@ -1,0 +1,65 @@
+//! `--output gitlab-code-quality`: a GitLab Code Quality report, for
+//! `artifacts:reports:codequality` (the merge request widget and diff annotations).
+//!
+//! Format: GitLab's "Code Quality report format"
+//! (<https://docs.gitlab.com/ci/testing/code_quality/#code-quality-report-format>), a JSON
+//! array of issues with `description`, `check_name`, `fingerprint` (unique per issue, stable
+//! across runs so that GitLab can tell new issues from fixed ones), `severity` (`info`,
+//! `minor`, `major`, `critical`, `blocker`) and `location.path` (repository-relative) plus
+//! `location.lines.begin`. GitLab's format is a subset of the Code Climate issue spec
+//! (<https://github.com/codeclimate/platform/blob/master/spec/analyzers/SPEC.md>), whose
+//! required `type: "issue"` and `categories` are written too, so other Code Climate readers
+//! accept the file.
+//!
+//! Failing findings are `major`; waived findings stay in the report as `info` (with the
+//! waiver's reason and expiry in the description) so reviewers see what was accepted, and keep
+//! the fingerprint they had before the waiver. Files compared with nothing are left out: they
+//! are no issue of the code, and the check's other output lists them.
+
+use serde_json::{json, Value};
+
+use super::super::Located;
+use super::{fingerprints, Report};
+
+fn issue(l: &Located, fingerprint: String, severity: &str, description: String) -> Value {
+    json!({
+        "type": "issue",
+        "check_name": l.rule,
+        "description": description,
+        "categories": ["Compatibility"],
+        "fingerprint": fingerprint,
+        "severity": severity,
+        "location": {
+            "path": l.file,
+            "lines": {"begin": l.line},
+        },
+    })
+}
+
+pub(super) fn render(r: &Report<'_>) -> String {
+    let all = r.found.iter().chain(r.waived.iter().map(|w| &w.finding));
+    let mut fps = fingerprints(all).into_iter();
+    let mut issues = Vec::new();
+    for l in r.found {
+        let fp = fps.next().unwrap_or_default();
+        issues.push(issue(
+            l,
+            fp,
+            "major",
+            format!("{}: {}", l.rule, super::summary(l)),
+        ));
+    }
+    for w in r.waived {
+        let l = &w.finding;
+        let fp = fps.next().unwrap_or_default();
+        let description = format!(
+            "{} (waived: {}, until {}): {}",
+            l.rule,
+            w.reason,
+            w.expires,
+            super::summary(l)
+        );
+        issues.push(issue(l, fp, "info", description));
+    }
+    format!("{}\n", Value::Array(issues))
+}
