@@ -16,8 +16,10 @@
 //! registry accepts the change, and what it means. A schema is compatible when no difference
 //! found is of an incompatible rule; those become [`Finding`]s, carrying the rule id, the
 //! element's path, a sentence a person can act on, and which version and direction failed.
-//! Every rule has a fixture folder, `tests/fixtures/compat/<avro|protobuf>/<RULE_ID>/`, with a
-//! previous and a candidate file and the expected verdict (buf-style).
+//! Every rule has a fixture folder, `tests/fixtures/compat/<avro|protobuf>/<RULE_ID>/` (more
+//! cases of a rule: `<RULE_ID>__<case>/`), with a previous and a candidate file — or, for
+//! schemas with imports, `previous/` and `candidate/` folders and the main file named in
+//! `expected.json` — and the expected verdict (buf-style).
 //!
 //! * **Avro** ([`avro`]): Apache Avro's reader/writer compatibility, as the registry uses it
 //!   (Java's `SchemaCompatibility`), reimplemented over `apache_avro::Schema`: promotions,
