@@ -15,6 +15,7 @@ pub mod dlq;
 pub mod missing_refs;
 pub mod produce;
 pub mod produce_line;
+pub mod register_all;
 pub mod registry;
 pub mod repo;
 pub mod schemas;
@@ -43,7 +44,7 @@ pub enum Command {
     Produce(produce::ProduceArgs),
     /// Decode registry-framed records to JSON lines (`--metadata`: with key, partition, offset).
     Consume(consume::ConsumeArgs),
-    /// Register a schema file under a subject.
+    /// Register a schema file under a subject, or every schema of the repository (`--all`).
     Register(schemas::RegisterArgs),
     /// List, show and delete registered schemas.
     Schemas(schemas::SchemasArgs),
