@@ -157,8 +157,12 @@ pub fn run(g: &Global, o: Options) -> Result<(), CliError> {
         let mut steps = Vec::new();
         let result = execute(&client, &tree, &subjects, &files, &o, &mut steps).await;
         render(&steps, &o)?;
-        result?;
-        summary(&steps, &o)
+        // A dry run's summary holds whatever it found; a stopped real run's would read like
+        // success, so its error (which says what was registered) stands alone.
+        if o.dry_run || result.is_ok() {
+            summary(&steps, &o)?;
+        }
+        result
     })
 }
 
@@ -259,10 +263,12 @@ async fn execute(
                 }
                 Some(RefState::Planned) => waiting.push(dep.clone()),
                 // `ordered` puts every referenced file first; a gap would be a bug here.
-                None => return Err(CliError::io(format!(
+                None => {
+                    return Err(CliError::io(format!(
                     "{}: its reference {dep} was not handled before it (internal ordering error)",
                     f.path
-                ))),
+                )))
+                }
             }
         }
         let schema = Schema {
@@ -575,13 +581,14 @@ fn summary(steps: &[Step], o: &Options) -> Result<(), CliError> {
         count(Action::Unchanged),
     );
     let configs = steps.iter().filter(|s| s.config.is_some()).count();
+    let incompatible = steps.iter().filter(|s| s.compatible == Some(false)).count();
     let line = if new_versions + new_subjects + configs == 0 {
         format!(
             "nothing to do: all {unchanged} schema file(s) are already registered under their subjects, with their declared levels"
         )
     } else if o.dry_run {
         format!(
-            "dry run: would register {new_versions} new version(s) and {new_subjects} new subject(s), set {configs} level(s); {unchanged} unchanged; nothing was changed"
+            "dry run: would register {new_versions} new version(s) and {new_subjects} new subject(s), set {configs} level(s); {unchanged} unchanged; {incompatible} incompatible; nothing was changed"
         )
     } else {
         format!(
