@@ -603,3 +603,83 @@ fn summary(steps: &[Step], o: &Options) -> Result<(), CliError> {
         outln!("{line}")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tree(files: &[(&str, &str)]) -> Tree {
+        Tree {
+            files: files
+                .iter()
+                .map(|(p, t)| (p.to_string(), t.to_string()))
+                .collect(),
+        }
+    }
+
+    fn order(t: &Tree) -> Result<Vec<String>, String> {
+        let subjects = Subjects::load(None, t).map_err(|e| e.message)?;
+        let files = ordered(t, &subjects).map_err(|e| e.message)?;
+        Ok(files.into_iter().map(|f| f.path).collect())
+    }
+
+    #[test]
+    fn referenced_files_come_first_once() -> Result<(), String> {
+        // a.proto imports b and c, both import d: d first, then b and c, then a.
+        let proto = |pkg: &str, imports: &[&str]| {
+            let mut s = format!("syntax = \"proto3\";\npackage {pkg};\n");
+            for i in imports {
+                s.push_str(&format!("import \"x/{i}.proto\";\n"));
+            }
+            s.push_str(&format!("message M{pkg} {{}}\n"));
+            s
+        };
+        let (a, b, c, d) = (
+            proto("a", &["b", "c"]),
+            proto("b", &["d"]),
+            proto("c", &["d"]),
+            proto("d", &[]),
+        );
+        let t = tree(&[
+            ("proto/x/a.proto", &a),
+            ("proto/x/b.proto", &b),
+            ("proto/x/c.proto", &c),
+            ("proto/x/d.proto", &d),
+        ]);
+        assert_eq!(
+            order(&t)?,
+            [
+                "proto/x/d.proto",
+                "proto/x/b.proto",
+                "proto/x/c.proto",
+                "proto/x/a.proto"
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn an_import_cycle_is_a_usage_error_naming_it() {
+        let t = tree(&[
+            (
+                "proto/x/a.proto",
+                "syntax = \"proto3\";\npackage a;\nimport \"x/b.proto\";\nmessage A {}\n",
+            ),
+            (
+                "proto/x/b.proto",
+                "syntax = \"proto3\";\npackage b;\nimport \"x/a.proto\";\nmessage B {}\n",
+            ),
+        ]);
+        let subjects = Subjects::load(None, &t).map_err(|e| e.message);
+        let result = subjects.and_then(|s| ordered(&t, &s).map(|_| ()).map_err(|e| e.message));
+        match result {
+            Err(m) => assert!(
+                m.contains(
+                    "reference cycle: proto/x/a.proto -> proto/x/b.proto -> proto/x/a.proto"
+                ),
+                "{m}"
+            ),
+            Ok(()) => panic!("a cycle was ordered"),
+        }
+    }
+}
