@@ -16,6 +16,7 @@ pub mod lock;
 pub mod missing_refs;
 pub mod produce;
 pub mod produce_line;
+pub mod register_all;
 pub mod registry;
 pub mod repo;
 pub mod schemas;
@@ -46,7 +47,7 @@ pub enum Command {
     Consume(consume::ConsumeArgs),
     /// Record the released schemas in schemaflow.lock (create, --add, --from-registry).
     Lock(lock::LockArgs),
-    /// Register a schema file under a subject.
+    /// Register a schema file under a subject, or every schema of the repository (`--all`).
     Register(schemas::RegisterArgs),
     /// List, show and delete registered schemas.
     Schemas(schemas::SchemasArgs),

@@ -14,19 +14,53 @@ use super::common::{
     block_on, finish, print_json, schema_type_of, CliError, Global, SchemaTypeArg,
 };
 
-/// `schemaflow register`: register a schema file under a subject; prints `{"id": N}`.
+const REGISTER_AFTER_HELP: &str = "\
+One file: --subject S --schema-file F [--reference NAME=SUBJECT:VERSION ...] prints
+{\"subject\", \"id\", \"guid\"}.
+
+Every schema of the repository: --all [--dry-run] [--subjects-config FILE] [--output json].
+  Files: each *.avsc under schemas/ and *.proto under proto/ (evolution/ skipped), under the
+  subject schemaflow-subjects.toml (or --subjects-config FILE) gives it; the subjects file is
+  required, its rules are those of `schemaflow check --registry` (see check --help).
+  Order: referenced files first (Avro named types defined by other files of schemas/,
+  Protobuf imports of proto/ files other than google/*); each reference names the version
+  its subject holds for that file's exact text. A reference cycle is a usage error.
+  Idempotent: a schema its subject already holds is not registered again; a second run
+  changes nothing and says so.
+  Levels: a file's `compatibility = \"FULL\"` (or [defaults] compatibility) in the subjects
+  file sets the subject's level (PUT /config/SUBJECT) when the registry's differs, before its
+  new version is registered, so that the version is judged under the declared level.
+  --dry-run changes nothing: per file, in order, the subject, `new version` (with the
+  registry's verdict against the latest version, and its messages when incompatible),
+  `already registered as version N (id I)` or `new subject`, and a level change
+  (`BACKWARD -> FULL`). A file whose references are only planned gets its verdict after
+  they are registered.
+  --output json: {\"dry_run\": bool, \"steps\": [{\"file\", \"subject\", \"action\":
+  \"register\"|\"unchanged\"|\"new-subject\", \"version\", \"id\", \"config\": {\"from\", \"to\"}|null,
+  \"compatible\": bool|null, \"messages\": [...]}]}.
+  A registry refusal (incompatible, HTTP 409) stops the run at that file: the files after it
+  are not registered, and the error says which were.
+
+Exit codes: 0 done, 1 incompatible (a dry run's verdict, or the registry refused a schema),
+2 usage or parse error (no subjects file, a reference cycle, an invalid schema), 3 registry
+unreachable or other registry error.";
+
+/// `schemaflow register`: register a schema file under a subject (prints `{"id": N}`), or
+/// every schema file of the repository with `--all`.
 ///
 /// Example: schemaflow register --subject com.example.events.Address --schema-file schemas/address.avsc
 ///          schemaflow register --subject user-events-value --schema-file schemas/user_event.avsc \
 ///              --reference com.example.events.Address=com.example.events.Address:1
+///          schemaflow register --all --dry-run
 #[derive(Debug, Args)]
+#[command(after_help = REGISTER_AFTER_HELP)]
 pub struct RegisterArgs {
-    /// The subject.
-    #[arg(long)]
-    subject: String,
-    /// The schema file (`.avsc` or `.proto`).
-    #[arg(long, value_name = "FILE")]
-    schema_file: PathBuf,
+    /// The subject (not with --all).
+    #[arg(long, required_unless_present = "all")]
+    subject: Option<String>,
+    /// The schema file (`.avsc` or `.proto`; not with --all).
+    #[arg(long, value_name = "FILE", required_unless_present = "all")]
+    schema_file: Option<PathBuf>,
     /// Schema language (default: from the file extension).
     #[arg(long, value_enum)]
     schema_type: Option<SchemaTypeArg>,
@@ -37,6 +71,23 @@ pub struct RegisterArgs {
     /// Ask the registry to normalize the schema.
     #[arg(long)]
     normalize: bool,
+    /// Register every schema file of the repository under its subject (from the subjects
+    /// file), referenced files first; schemas already registered are left alone.
+    #[arg(
+        long,
+        conflicts_with_all = ["subject", "schema_file", "schema_type", "reference"]
+    )]
+    all: bool,
+    /// With --all: print the plan (and the registry's verdicts), change nothing.
+    #[arg(long, requires = "all")]
+    dry_run: bool,
+    /// With --all: the TOML file mapping schema files to subjects (default:
+    /// `schemaflow-subjects.toml` at the repository root).
+    #[arg(long, value_name = "FILE", requires = "all")]
+    subjects_config: Option<PathBuf>,
+    /// With --all: the plan as text (default) or one JSON object.
+    #[arg(long, value_enum, requires = "all")]
+    output: Option<super::register_all::PlanFormat>,
 }
 
 pub(super) fn parse_reference(s: &str) -> Result<SchemaReference, String> {
@@ -56,23 +107,38 @@ pub(super) fn parse_reference(s: &str) -> Result<SchemaReference, String> {
 
 /// Run `register`.
 pub fn run_register(g: Global, a: RegisterArgs) -> ExitCode {
+    if a.all {
+        let options = super::register_all::Options {
+            dry_run: a.dry_run,
+            subjects_config: a.subjects_config,
+            output: a.output.unwrap_or_default(),
+            normalize: a.normalize,
+        };
+        return finish("register", super::register_all::run(&g, options));
+    }
     finish(
         "register",
         block_on(async move {
-            let text = std::fs::read_to_string(&a.schema_file)
-                .map_err(|e| CliError::io(format!("reading {}: {e}", a.schema_file.display())))?;
+            // clap requires both without --all; the check keeps a gap from panicking.
+            let (Some(subject), Some(schema_file)) = (a.subject, a.schema_file) else {
+                return Err(CliError::usage(
+                    "register needs --subject and --schema-file, or --all",
+                ));
+            };
+            let text = std::fs::read_to_string(&schema_file)
+                .map_err(|e| CliError::io(format!("reading {}: {e}", schema_file.display())))?;
             let schema = Schema {
                 schema: text,
-                schema_type: schema_type_of(a.schema_type, &a.schema_file)?,
+                schema_type: schema_type_of(a.schema_type, &schema_file)?,
                 references: a.reference,
             };
             let registry = g.registry()?;
             let (id, guid) = registry
                 .client()
-                .register(&a.subject, &schema, a.normalize)
+                .register(&subject, &schema, a.normalize)
                 .await
                 .map_err(|e| super::missing_refs::register_error(e, &schema))?;
-            print_json(&json!({"subject": a.subject, "id": id.0, "guid": guid}))?;
+            print_json(&json!({"subject": subject, "id": id.0, "guid": guid}))?;
             Ok(())
         }),
     )
