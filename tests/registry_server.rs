@@ -646,3 +646,53 @@ async fn the_engine_decides_on_register() {
     );
     server.stop().await.unwrap();
 }
+
+/// `GET /metrics` in Prometheus' text format, counting requests by route template; `GET
+/// /health` answers once the store is read.
+#[tokio::test]
+async fn metrics_and_health() {
+    let server = EmbeddedRegistry::start(
+        ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            ..ServerConfig::default()
+        },
+        Arc::new(CompatibilityEngine),
+    )
+    .await
+    .unwrap();
+    let http = reqwest::Client::new();
+    let url = server.url().to_string();
+    http.post(format!("{url}/subjects/m-value/versions"))
+        .header("content-type", "application/vnd.schemaregistry.v1+json")
+        .body(r#"{"schema":"\"string\""}"#)
+        .send()
+        .await
+        .unwrap();
+    let h: serde_json::Value = http
+        .get(format!("{url}/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(h["status"], "UP");
+    let r = http.get(format!("{url}/metrics")).send().await.unwrap();
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain"));
+    let text = r.text().await.unwrap();
+    assert!(
+        text.contains(r#"schemaflow_registry_requests_total{method="POST",route="/subjects/{subject}/versions",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(text.contains("schemaflow_registry_schemas 1"), "{text}");
+    assert!(text.contains("schemaflow_registry_subjects 1"), "{text}");
+    assert!(text.contains("schemaflow_registry_is_leader 1"), "{text}");
+    assert!(
+        text.contains("schemaflow_registry_request_duration_seconds_bucket"),
+        "{text}"
+    );
+    server.stop().await.unwrap();
+}

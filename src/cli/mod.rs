@@ -87,6 +87,6 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Config(a) => schemas::run_config(g, a),
         Command::Topics(a) => topics::run(g, a),
         Command::Dlq(a) => dlq::run(g, a),
-        Command::Registry(a) => registry::run(a),
+        Command::Registry(a) => registry::run(&g, a),
     }
 }

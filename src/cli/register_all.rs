@@ -41,7 +41,7 @@ use serde_json::json;
 use crate::outln;
 
 use super::common::{block_on, print_json, schema_type_from_extension, CliError, Global};
-use super::repo::references::direct_references;
+use super::repo::references::dependency_order;
 use super::repo::subjects::{Subjects, DEFAULT_SUBJECTS_CONFIG};
 use super::repo::tree::{repository_root, working_tree, Tree};
 
@@ -168,51 +168,9 @@ pub fn run(g: &Global, o: Options) -> Result<(), CliError> {
 
 /// The files of `tree` with their subjects and references, referenced files first.
 fn ordered(tree: &Tree, subjects: &Subjects) -> Result<Vec<File>, CliError> {
-    let mut references = BTreeMap::new();
-    for (path, text) in &tree.files {
-        references.insert(path.clone(), direct_references(tree, path, text)?);
-    }
-    #[derive(PartialEq)]
-    enum Mark {
-        Visiting,
-        Done,
-    }
-    fn visit(
-        path: &str,
-        references: &BTreeMap<String, Vec<(String, String)>>,
-        marks: &mut BTreeMap<String, Mark>,
-        stack: &mut Vec<String>,
-        out: &mut Vec<String>,
-    ) -> Result<(), CliError> {
-        match marks.get(path) {
-            Some(Mark::Done) => return Ok(()),
-            Some(Mark::Visiting) => {
-                let start = stack.iter().position(|p| p == path).unwrap_or(0);
-                let mut cycle = stack[start..].to_vec();
-                cycle.push(path.to_string());
-                return Err(CliError::usage(format!(
-                    "reference cycle: {}; the registry needs each referenced schema registered before the schemas using it, so a cycle cannot be registered: break it (move the shared types into one file)",
-                    cycle.join(" -> ")
-                )));
-            }
-            None => {}
-        }
-        marks.insert(path.to_string(), Mark::Visiting);
-        stack.push(path.to_string());
-        for (_, dep) in references.get(path).into_iter().flatten() {
-            visit(dep, references, marks, stack, out)?;
-        }
-        stack.pop();
-        marks.insert(path.to_string(), Mark::Done);
-        out.push(path.to_string());
-        Ok(())
-    }
-    let (mut marks, mut order) = (BTreeMap::new(), Vec::new());
-    for path in references.keys() {
-        visit(path, &references, &mut marks, &mut Vec::new(), &mut order)?;
-    }
+    let order = dependency_order(tree)?;
     let mut files = Vec::with_capacity(order.len());
-    for path in order {
+    for (path, references) in order {
         let text = tree
             .files
             .get(&path)
@@ -223,7 +181,7 @@ fn ordered(tree: &Tree, subjects: &Subjects) -> Result<Vec<File>, CliError> {
         files.push(File {
             subject: subjects.subject_of(&path, text)?,
             schema_type,
-            references: references.remove(&path).unwrap_or_default(),
+            references,
             path,
         });
     }
@@ -608,14 +566,7 @@ fn summary(steps: &[Step], o: &Options) -> Result<(), CliError> {
 mod tests {
     use super::*;
 
-    fn tree(files: &[(&str, &str)]) -> Tree {
-        Tree {
-            files: files
-                .iter()
-                .map(|(p, t)| (p.to_string(), t.to_string()))
-                .collect(),
-        }
-    }
+    use super::super::repo::tree::tests::tree;
 
     fn order(t: &Tree) -> Result<Vec<String>, String> {
         let subjects = Subjects::load(None, t).map_err(|e| e.message)?;

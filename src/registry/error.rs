@@ -55,6 +55,8 @@ pub enum ErrorCode {
     OperationTimeout,
     /// 50003 error forwarding the request to the leader.
     ForwardingError,
+    /// 50004 the leader is not known (an election is under way).
+    UnknownLeader,
     /// A code this client does not know (kept as is), or a plain HTTP status.
     Other(i32),
 }
@@ -86,6 +88,7 @@ impl ErrorCode {
             50001 => ErrorCode::StoreError,
             50002 => ErrorCode::OperationTimeout,
             50003 => ErrorCode::ForwardingError,
+            50004 => ErrorCode::UnknownLeader,
             other => ErrorCode::Other(other),
         }
     }
@@ -116,6 +119,7 @@ impl ErrorCode {
             ErrorCode::StoreError => 50001,
             ErrorCode::OperationTimeout => 50002,
             ErrorCode::ForwardingError => 50003,
+            ErrorCode::UnknownLeader => 50004,
             ErrorCode::Other(c) => c,
         }
     }

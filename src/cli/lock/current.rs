@@ -7,9 +7,9 @@ use std::path::Path;
 use schemaflow::compat::{CompatibilityLevel, SchemaInput};
 
 use super::super::common::CliError;
-use super::super::repo::references::direct_references;
+use super::super::repo::references::dependency_order;
 use super::super::repo::subjects::{Subjects, DEFAULT_SUBJECTS_CONFIG};
-use super::super::repo::tree::{working_tree, Tree};
+use super::super::repo::tree::working_tree;
 
 /// One current schema file.
 pub struct Current {
@@ -43,14 +43,16 @@ impl Repository {
         let subjects = Subjects::load(config.as_deref(), &tree)?;
         let order = dependency_order(&tree)?;
         let mut schemas = Vec::new();
-        for file in order {
-            let text = &tree.files[&file];
+        for (file, references) in order {
+            let Some(text) = tree.files.get(&file) else {
+                continue;
+            };
             let Some(input) = tree.input(&file, file.clone())? else {
                 continue;
             };
             schemas.push(Current {
                 subject: subjects.subject_of(&file, text)?,
-                references: direct_references(&tree, &file, text)?,
+                references,
                 compatibility: subjects.compatibility_of(&file),
                 file,
                 input,
@@ -72,38 +74,4 @@ impl Repository {
     pub fn by_file(&self, file: &str) -> Option<&Current> {
         self.schemas.iter().find(|c| c.file == file)
     }
-}
-
-/// Files in an order where every file comes after the files it references (a cycle is a
-/// usage error naming it).
-fn dependency_order(tree: &Tree) -> Result<Vec<String>, CliError> {
-    fn visit(
-        tree: &Tree,
-        file: &str,
-        stack: &mut Vec<String>,
-        done: &mut Vec<String>,
-    ) -> Result<(), CliError> {
-        if done.iter().any(|d| d == file) {
-            return Ok(());
-        }
-        if stack.iter().any(|s| s == file) {
-            return Err(CliError::usage(format!(
-                "reference cycle: {} -> {file}",
-                stack.join(" -> ")
-            )));
-        }
-        stack.push(file.to_string());
-        let text = tree.files.get(file).cloned().unwrap_or_default();
-        for (_, dep) in direct_references(tree, file, &text)? {
-            visit(tree, &dep, stack, done)?;
-        }
-        stack.pop();
-        done.push(file.to_string());
-        Ok(())
-    }
-    let mut done = Vec::new();
-    for file in tree.files.keys() {
-        visit(tree, file, &mut Vec::new(), &mut done)?;
-    }
-    Ok(done)
 }

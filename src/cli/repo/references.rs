@@ -3,7 +3,7 @@
 //! files under `proto/` (import path, in import order; `google/*` and Confluent's bundled files
 //! excepted, as Confluent's clients skip them).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use schemaflow::SchemaType;
@@ -107,18 +107,67 @@ pub fn direct_references(
     }
 }
 
+/// The files of `tree` with their direct references, every file after the files it
+/// references (depth first, files in path order; each once). A cycle is a usage error naming
+/// it: the registry needs a referenced schema registered before the schemas using it.
+pub fn dependency_order(tree: &Tree) -> Result<Vec<(String, Vec<(String, String)>)>, CliError> {
+    let mut references = BTreeMap::new();
+    for (path, text) in &tree.files {
+        references.insert(path.clone(), direct_references(tree, path, text)?);
+    }
+    #[derive(PartialEq)]
+    enum Mark {
+        Visiting,
+        Done,
+    }
+    fn visit(
+        path: &str,
+        references: &BTreeMap<String, Vec<(String, String)>>,
+        marks: &mut BTreeMap<String, Mark>,
+        stack: &mut Vec<String>,
+        out: &mut Vec<String>,
+    ) -> Result<(), CliError> {
+        match marks.get(path) {
+            Some(Mark::Done) => return Ok(()),
+            Some(Mark::Visiting) => {
+                let start = stack.iter().position(|p| p == path).unwrap_or(0);
+                let mut cycle = stack[start..].to_vec();
+                cycle.push(path.to_string());
+                return Err(CliError::usage(format!(
+                    "reference cycle: {}; the registry needs each referenced schema registered before the schemas using it, so a cycle cannot be registered: break it (move the shared types into one file)",
+                    cycle.join(" -> ")
+                )));
+            }
+            None => {}
+        }
+        marks.insert(path.to_string(), Mark::Visiting);
+        stack.push(path.to_string());
+        for (_, dep) in references.get(path).into_iter().flatten() {
+            visit(dep, references, marks, stack, out)?;
+        }
+        stack.pop();
+        marks.insert(path.to_string(), Mark::Done);
+        out.push(path.to_string());
+        Ok(())
+    }
+    let (mut marks, mut order) = (BTreeMap::new(), Vec::new());
+    for path in references.keys() {
+        visit(path, &references, &mut marks, &mut Vec::new(), &mut order)?;
+    }
+    Ok(order
+        .into_iter()
+        .map(|p| {
+            let refs = references.remove(&p).unwrap_or_default();
+            (p, refs)
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn tree(files: &[(&str, &str)]) -> Tree {
-        Tree {
-            files: files
-                .iter()
-                .map(|(p, t)| (p.to_string(), t.to_string()))
-                .collect(),
-        }
-    }
+    use super::super::tree::tests::tree;
 
     const ADDRESS: &str = r#"{"type":"record","name":"Address","namespace":"shop","fields":[{"name":"city","type":"string"}]}"#;
     const USER: &str = r#"{"type":"record","name":"User","namespace":"shop","fields":[{"name":"address","type":["null","Address"]},{"name":"Address","type":"string"}]}"#;

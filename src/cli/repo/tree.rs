@@ -191,8 +191,18 @@ pub fn repository_root() -> Result<PathBuf, CliError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A tree of `(path, text)` files.
+    pub(crate) fn tree(files: &[(&str, &str)]) -> Tree {
+        Tree {
+            files: files
+                .iter()
+                .map(|(p, t)| (p.to_string(), t.to_string()))
+                .collect(),
+        }
+    }
 
     #[test]
     fn wanted_paths() {

@@ -94,6 +94,23 @@ impl Registry {
         }
     }
 
+    /// Schema ids held, subjects with a live version, and the Kafka reader's lag (for
+    /// `/metrics`).
+    pub fn gauges(&self) -> (usize, usize, Option<i64>) {
+        let state = self.store.read();
+        let subjects = state
+            .subjects
+            .values()
+            .filter(|v| v.iter().any(|e| !e.deleted))
+            .count();
+        (state.schemas.len(), subjects, self.store.reader_lag())
+    }
+
+    /// Who leads, when several instances share a Kafka topic.
+    pub fn leadership(&self) -> Option<Arc<super::schemas_topic::leader::Leadership>> {
+        self.store.leadership()
+    }
+
     /// `POST /subjects/{subject}/versions`: the id of `schema` under `subject`, registering
     /// it as a new version when needed. `import_id`: the id to use (IMPORT mode).
     pub fn register(

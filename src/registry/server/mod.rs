@@ -16,7 +16,10 @@
 
 mod compat;
 mod core;
+mod forward;
+mod metrics;
 mod routes;
+pub mod schemas_topic;
 mod store;
 
 use std::net::SocketAddr;
@@ -26,7 +29,9 @@ use std::sync::Arc;
 pub use self::compat::{CheckInput, CompatibilityChecker, CompatibilityEngine};
 pub use self::core::{ApiError, Registry};
 pub use self::routes::{router, CONTENT_TYPE};
-pub use self::store::{Event, LogError, State, Store, StoredSchema};
+pub use self::schemas_topic::kafka_log::{KafkaStoreConfig, KafkaStoreError};
+pub use self::schemas_topic::leader::{LeaderConfig, Leadership};
+pub use self::store::{Event, LogError, State, Store, StoredSchema, VersionEntry};
 
 /// How to run the embedded registry.
 #[derive(Debug, Clone)]
@@ -35,6 +40,9 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// Folder for the durable log; `None` keeps everything in memory. Default: `None`.
     pub data_dir: Option<PathBuf>,
+    /// Keep the state in a Kafka topic in Confluent's format instead (excludes `data_dir`).
+    /// Default: `None`.
+    pub kafka_store: Option<KafkaStoreConfig>,
     /// `user:password` required on every call when set. Default: none.
     pub basic_auth: Option<String>,
     /// Largest request body accepted. Default: 16 MiB.
@@ -46,6 +54,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 8081)),
             data_dir: None,
+            kafka_store: None,
             basic_auth: None,
             max_body_bytes: 16 << 20,
         }
@@ -67,9 +76,29 @@ impl EmbeddedRegistry {
         config: ServerConfig,
         checker: Arc<dyn CompatibilityChecker>,
     ) -> std::io::Result<Self> {
-        let store = match &config.data_dir {
-            Some(dir) => Store::open(dir)?,
-            None => Store::in_memory(),
+        // Bound first: the address is this instance's advertised URL by default.
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let store = match (&config.data_dir, &config.kafka_store) {
+            (Some(_), Some(_)) => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "a registry keeps its state in a data folder or in a Kafka topic, not both",
+                ))
+            }
+            (Some(dir), None) => Store::open(dir)?,
+            (None, Some(k)) => {
+                let k = k.clone();
+                let advertised = k
+                    .leader
+                    .advertised_url
+                    .clone()
+                    .unwrap_or_else(|| format!("http://{addr}"));
+                tokio::task::spawn_blocking(move || Store::kafka(k, advertised))
+                    .await
+                    .map_err(std::io::Error::other)??
+            }
+            (None, None) => Store::in_memory(),
         };
         let registry = Arc::new(Registry::new(store, checker));
         let app = router(
@@ -77,8 +106,6 @@ impl EmbeddedRegistry {
             config.basic_auth.as_deref(),
             config.max_body_bytes,
         );
-        let listener = tokio::net::TcpListener::bind(config.listen).await?;
-        let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             axum::serve(listener, app)

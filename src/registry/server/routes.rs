@@ -16,6 +16,8 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::core::{ApiError, Registry};
+use super::forward::{forward_writes, Forwarder};
+use super::metrics::{track, Metrics};
 use super::store::StoredSchema;
 use crate::registry::error::ErrorCode;
 use crate::registry::types::{
@@ -30,6 +32,7 @@ pub const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 struct App {
     registry: Arc<Registry>,
     auth: Option<String>,
+    metrics: Metrics,
 }
 
 type Q = Query<HashMap<String, String>>;
@@ -37,7 +40,9 @@ type Q = Query<HashMap<String, String>>;
 /// The router for `registry`; `basic_auth` (`user:password`) makes every call need it.
 pub fn router(registry: Arc<Registry>, basic_auth: Option<&str>, max_body_bytes: usize) -> Router {
     use base64::Engine as _;
+    let metrics = Metrics::new();
     let app = App {
+        metrics: metrics.clone(),
         registry,
         auth: basic_auth.map(|a| {
             format!(
@@ -48,6 +53,8 @@ pub fn router(registry: Arc<Registry>, basic_auth: Option<&str>, max_body_bytes:
     };
     Router::new()
         .route("/", get(|| async { ok(json!({})) }))
+        .route("/health", get(health))
+        .route("/metrics", get(metrics_text))
         .route(
             "/schemas/types",
             get(|| async { ok(json!(["JSON", "PROTOBUF", "AVRO"])) }),
@@ -90,8 +97,47 @@ pub fn router(registry: Arc<Registry>, basic_auth: Option<&str>, max_body_bytes:
         )
         .fallback(|| async { error(ErrorCode::Other(404), "HTTP 404 Not Found") })
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        // Inside auth: a follower forwards only what it would have accepted itself.
+        .layer(middleware::from_fn_with_state(
+            app.registry
+                .leadership()
+                .map(|l| Forwarder::new(l, max_body_bytes, metrics.clone())),
+            forward_writes,
+        ))
         .layer(middleware::from_fn_with_state(app.clone(), auth))
+        .route_layer(middleware::from_fn_with_state(metrics, track))
         .with_state(app)
+}
+
+/// `GET /metrics`: Prometheus' text format.
+async fn metrics_text(State(app): State<App>) -> Response {
+    let (schemas, subjects, lag) = app.registry.gauges();
+    let m = &app.metrics;
+    m.schemas.set(i64::try_from(schemas).unwrap_or(i64::MAX));
+    m.subjects.set(i64::try_from(subjects).unwrap_or(i64::MAX));
+    m.leader.set(
+        app.registry
+            .leadership()
+            .map_or(1, |l| i64::from(l.is_leader())),
+    );
+    m.reader_lag.set(lag.unwrap_or(0));
+    let mut r = (StatusCode::OK, m.render()).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    r
+}
+
+/// `GET /health`: this instance serves (it answers only after reading its store to the end)
+/// and, on a Kafka store, who leads.
+async fn health(State(app): State<App>) -> Response {
+    let mut body = json!({"status": "UP"});
+    if let Some(l) = app.registry.leadership() {
+        body["leader"] = json!(l.is_leader());
+        body["leader_url"] = json!(l.leader_url());
+    }
+    ok(body)
 }
 
 async fn auth(State(app): State<App>, req: Request, next: Next) -> Response {

@@ -32,10 +32,13 @@ use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, ErrorKind, Write};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use serde::{Deserialize, Serialize};
 
+use super::schemas_topic::apply::records_for;
+use super::schemas_topic::kafka_log::{KafkaLog, KafkaStoreConfig, KafkaStoreError};
+use super::schemas_topic::leader::Leadership;
 use crate::registry::types::{CompatibilityLevel, Mode, SchemaReference};
 use crate::SchemaType;
 
@@ -376,12 +379,15 @@ impl State {
     }
 }
 
-/// The store: state behind a lock, and the log that makes it durable.
+/// The store: state behind a lock, and the log that makes it durable — a local file, or a
+/// Kafka topic in Confluent's format ([`super::schemas_topic`]).
 #[derive(Debug)]
 pub struct Store {
-    state: RwLock<State>,
+    // Shared with the Kafka reader thread, which is what changes it in that backend.
+    state: Arc<RwLock<State>>,
     log: Mutex<Option<File>>,
     path: Option<PathBuf>,
+    kafka: Option<KafkaLog>,
 }
 
 /// Holding this serializes writers: read the state, decide, then [`Store::commit`].
@@ -394,10 +400,28 @@ impl Store {
     /// A store kept in memory only.
     pub fn in_memory() -> Self {
         Store {
-            state: RwLock::new(State::default()),
+            state: Arc::new(RwLock::new(State::default())),
             log: Mutex::new(None),
             path: None,
+            kafka: None,
         }
+    }
+
+    /// A store whose log is a Kafka topic: checks (or creates) the topic, reads it to its end,
+    /// then returns. Blocking (call it off the async workers). Writes are acknowledged once
+    /// this instance's reader has applied them.
+    pub fn kafka(
+        config: KafkaStoreConfig,
+        advertised_url: String,
+    ) -> Result<Self, KafkaStoreError> {
+        let state = Arc::new(RwLock::new(State::default()));
+        let log = KafkaLog::start(config, Arc::clone(&state), advertised_url)?;
+        Ok(Store {
+            state,
+            log: Mutex::new(None),
+            path: None,
+            kafka: Some(log),
+        })
     }
 
     /// Open (or create) the store in `dir`, replaying its log (see the module docs for what is
@@ -438,10 +462,21 @@ impl Store {
             let _ = d.sync_all();
         }
         Ok(Store {
-            state: RwLock::new(replay.state),
+            state: Arc::new(RwLock::new(replay.state)),
             log: Mutex::new(Some(file)),
             path: Some(path),
+            kafka: None,
         })
+    }
+
+    /// Who leads, when the log is a Kafka topic shared by several instances.
+    pub fn leadership(&self) -> Option<Arc<Leadership>> {
+        self.kafka.as_ref().map(KafkaLog::leadership)
+    }
+
+    /// How far the Kafka reader is behind its topic's end (records), on a Kafka store.
+    pub fn reader_lag(&self) -> Option<i64> {
+        self.kafka.as_ref().map(KafkaLog::reader_lag)
     }
 
     /// The log file, if durable.
@@ -469,8 +504,23 @@ impl WriteGuard<'_> {
         self.store.read()
     }
 
-    /// Make `events` durable (append + fsync), then apply them.
+    /// Make `events` durable (append + fsync), then apply them. On Kafka: write the records
+    /// Confluent writes for them, and return once this instance's reader applied them.
     pub fn commit(&mut self, events: &[Event]) -> std::io::Result<()> {
+        if let Some(kafka) = &self.store.kafka {
+            let records = records_for(&self.store.read(), events);
+            // The write waits for the broker and the reader: off the async workers when on a
+            // multi-threaded runtime (a current-thread runtime has no other worker to block).
+            let write = || kafka.write(records);
+            let on_workers = tokio::runtime::Handle::try_current()
+                .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+            return if on_workers {
+                tokio::task::block_in_place(write)
+            } else {
+                write()
+            }
+            .map_err(std::io::Error::from);
+        }
         if let Some(file) = self.log.as_mut() {
             let mut buf = Vec::new();
             for e in events {

@@ -1,0 +1,638 @@
+//! The registry's log on a Kafka topic: one reader that applies every record of the topic to
+//! the registry's [`State`], one producer that writes this instance's changes, and the wait
+//! in between that gives read-your-writes.
+//!
+//! Confluent's `KafkaStore` (core/src/main/java/io/confluent/kafka/schemaregistry/storage/
+//! KafkaStore.java) is the model:
+//!
+//! * the topic (default `_schemas`) has one partition and `cleanup.policy=compact`; it is
+//!   created so when missing, and a topic with more partitions or without compaction is
+//!   refused at start-up (a compacted log keeps the latest record per key, which is all the
+//!   state there is; several partitions would lose the order between keys);
+//! * a reader (`KafkaStoreReaderThread`) consumes the partition from the beginning, with no
+//!   consumer group (assign, never commit): every instance holds the whole state;
+//! * before the instance answers, it writes a `NOOP` record and waits until its reader has
+//!   applied it — then everything written before start-up has been read (the end of the topic
+//!   is where the marker landed, whatever other writers do meanwhile);
+//! * a write is acknowledged only after the reader has applied it (the offset the broker gave
+//!   it), so an answer never runs ahead of the state this instance serves.
+//!
+//! Records are encoded and applied by [`super::apply`] in Confluent's exact format; one this
+//! version cannot read is logged and skipped, never fatal, and nothing another registry wrote
+//! is rewritten.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, RwLock};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, ResourceSpecifier, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig as KafkaConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::Message;
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::{Offset, TopicPartitionList};
+
+use super::super::store::State;
+use super::apply::{apply, noop_record, Applied};
+use super::leader::{spawn_election, LeaderConfig, Leadership};
+
+/// Where and how the registry keeps its log in Kafka (Confluent's `kafkastore.*` settings).
+#[derive(Debug, Clone)]
+pub struct KafkaStoreConfig {
+    /// `kafkastore.bootstrap.servers`.
+    pub bootstrap_servers: String,
+    /// `kafkastore.topic`. Default: `_schemas`.
+    pub topic: String,
+    /// `kafkastore.topic.replication.factor` when the topic is created. Default: 1 (a
+    /// single-broker development cluster; production clusters want 3).
+    pub replication_factor: i32,
+    /// `kafkastore.timeout.ms`: how long a write waits for the broker and for the reader to
+    /// apply it, and start-up for the end of the topic. Default: 30 s.
+    pub timeout: Duration,
+    /// librdkafka properties for the store's clients (TLS, SASL: the CLI's `-X`).
+    pub properties: BTreeMap<String, String>,
+    /// Leadership among the instances on this topic.
+    pub leader: LeaderConfig,
+}
+
+impl KafkaStoreConfig {
+    /// Defaults for the cluster at `bootstrap_servers`.
+    pub fn new(bootstrap_servers: impl Into<String>) -> Self {
+        KafkaStoreConfig {
+            bootstrap_servers: bootstrap_servers.into(),
+            topic: "_schemas".into(),
+            replication_factor: 1,
+            timeout: Duration::from_secs(30),
+            properties: BTreeMap::new(),
+            leader: LeaderConfig::default(),
+        }
+    }
+
+    /// The coordination topic the eligible instances' group elects a leader on.
+    pub fn coordination_topic(&self) -> String {
+        format!("{}_leader", self.topic)
+    }
+
+    fn client(&self) -> KafkaConfig {
+        let mut c = KafkaConfig::new();
+        c.set("bootstrap.servers", &self.bootstrap_servers);
+        for (k, v) in &self.properties {
+            c.set(k, v);
+        }
+        c
+    }
+}
+
+/// Why the Kafka store could not start or write.
+#[derive(Debug, thiserror::Error)]
+pub enum KafkaStoreError {
+    /// The topic exists but is not a registry log.
+    #[error("topic {topic}: {reason}")]
+    BadTopic {
+        /// The topic.
+        topic: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The cluster refused or did not answer.
+    #[error("{operation}: {source}")]
+    Kafka {
+        /// What was being done.
+        operation: String,
+        /// librdkafka's error.
+        source: KafkaError,
+    },
+    /// This instance does not lead: writes go to the leader.
+    #[error("this registry instance is not the leader; writes are forwarded to the leader")]
+    NotLeader,
+    /// The reader did not reach a record in time.
+    #[error(
+        "{what}: the registry's reader did not apply offset {offset} of {topic} within {timeout:?}"
+    )]
+    Timeout {
+        /// What waited.
+        what: &'static str,
+        /// The topic.
+        topic: String,
+        /// The offset waited for.
+        offset: i64,
+        /// The bound.
+        timeout: Duration,
+    },
+}
+
+impl From<KafkaStoreError> for std::io::Error {
+    fn from(e: KafkaStoreError) -> Self {
+        std::io::Error::other(e)
+    }
+}
+
+fn kafka(operation: impl Into<String>) -> impl FnOnce(KafkaError) -> KafkaStoreError {
+    let operation = operation.into();
+    move |source| KafkaStoreError::Kafka { operation, source }
+}
+
+/// The next offset the reader has not applied yet, and a signal when it moves.
+#[derive(Debug, Default)]
+struct Progress {
+    next: Mutex<i64>,
+    moved: Condvar,
+    /// Records between the reader and the topic's end, as last measured.
+    lag: AtomicI64,
+}
+
+/// A running Kafka log: reader thread, producer, and the leader election.
+pub struct KafkaLog {
+    config: KafkaStoreConfig,
+    producer: FutureProducer,
+    progress: Arc<Progress>,
+    stop: Arc<AtomicBool>,
+    reader: Option<JoinHandle<()>>,
+    election: Option<JoinHandle<()>>,
+    leadership: Arc<Leadership>,
+}
+
+impl std::fmt::Debug for KafkaLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaLog")
+            .field("topic", &self.config.topic)
+            .field("bootstrap_servers", &self.config.bootstrap_servers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl KafkaLog {
+    /// Check (or create) the topic, start the reader on `state`, and return once the reader
+    /// has read everything written before this call (a `NOOP` marker) and a leader is known.
+    /// `advertised_url` is how the other instances reach this one. Blocking.
+    pub fn start(
+        config: KafkaStoreConfig,
+        state: Arc<RwLock<State>>,
+        advertised_url: String,
+    ) -> Result<Self, KafkaStoreError> {
+        ensure_topic(&config, &config.topic)?;
+        ensure_topic(&config, &config.coordination_topic())?;
+        let producer: FutureProducer = config
+            .client()
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("message.timeout.ms", config.timeout.as_millis().to_string())
+            .create()
+            .map_err(kafka("creating the registry's producer"))?;
+        let progress = Arc::new(Progress::default());
+        let stop = Arc::new(AtomicBool::new(false));
+        let leadership = Arc::new(Leadership::default());
+        let reader = spawn_reader(
+            &config,
+            state,
+            Arc::clone(&progress),
+            Arc::clone(&stop),
+            Arc::clone(&leadership),
+        )?;
+        let mut log = KafkaLog {
+            config,
+            producer,
+            progress,
+            stop,
+            reader: Some(reader),
+            election: None,
+            leadership,
+        };
+        let offset = log.send(vec![noop_record()])?;
+        log.wait_applied(offset, "start-up (reading the topic to its end)")?;
+        tracing::info!(topic = %log.config.topic, end = offset, "registry state read from Kafka");
+        if log.config.leader.eligible {
+            log.election = Some(log.start_election(advertised_url)?);
+        }
+        // Answer only once writes can go somewhere: a leader (maybe this one) is known.
+        let deadline = Instant::now() + log.config.timeout;
+        while log.leadership.leader_url().is_none() {
+            if Instant::now() >= deadline {
+                tracing::warn!(topic = %log.config.topic, "no registry leader known yet; writes fail with 50004 until one is elected");
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(log)
+    }
+
+    /// Join the election; on winning: fence older leaders, read to the end, announce.
+    fn start_election(&self, advertised_url: String) -> Result<JoinHandle<()>, KafkaStoreError> {
+        let config = self.config.clone();
+        let progress = Arc::clone(&self.progress);
+        let coordination = config.coordination_topic();
+        let mut client = config.client();
+        client
+            .set("group.id", &config.leader.group_id)
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", "latest")
+            // Fail-over within seconds of a dead leader, not Kafka's default 45 s.
+            .set("session.timeout.ms", "6000")
+            .set("heartbeat.interval.ms", "1500");
+        let win = move || -> Result<FutureProducer, String> {
+            let producer: FutureProducer = config
+                .client()
+                // Shared by every instance of the group: the winner's init fences the others.
+                .set(
+                    "transactional.id",
+                    format!(
+                        "schemaflow-registry-{}-{}",
+                        config.leader.group_id, config.topic
+                    ),
+                )
+                .set(
+                    "transaction.timeout.ms",
+                    config.timeout.as_millis().to_string(),
+                )
+                .create()
+                .map_err(|e| format!("creating the leader's producer: {e}"))?;
+            producer
+                .init_transactions(config.timeout)
+                .map_err(|e| format!("fencing the previous leader: {e}"))?;
+            let (key, value) = noop_record();
+            let announce = serde_json::json!({"url": advertised_url}).to_string();
+            let offsets = send_transaction(
+                &producer,
+                &config,
+                vec![
+                    (config.topic.clone(), key, value),
+                    (
+                        config.coordination_topic(),
+                        b"leader".to_vec(),
+                        Some(announce.into_bytes()),
+                    ),
+                ],
+            )
+            .map_err(|e| e.to_string())?;
+            let noop_offset = offsets.first().copied().unwrap_or(-1);
+            wait_applied(
+                &progress,
+                &config,
+                noop_offset,
+                "a new leader reading to the end",
+            )
+            .map_err(|e| e.to_string())?;
+            Ok(producer)
+        };
+        spawn_election(
+            client,
+            coordination,
+            Arc::clone(&self.leadership),
+            Arc::clone(&self.stop),
+            win,
+        )
+        .map_err(kafka("joining the registry's leader election"))
+    }
+
+    /// Records of the topic this instance's reader has not applied yet (measured about once
+    /// a second).
+    pub fn reader_lag(&self) -> i64 {
+        self.progress.lag.load(Ordering::Relaxed)
+    }
+
+    /// What this instance knows of the leadership.
+    pub fn leadership(&self) -> Arc<Leadership> {
+        Arc::clone(&self.leadership)
+    }
+
+    /// Write the records of one change (as the leader, in one transaction) and wait until
+    /// this instance's reader applied them.
+    pub fn write(&self, records: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<(), KafkaStoreError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let last = {
+            let writer = self
+                .leadership
+                .writer
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            let Some(producer) = writer.as_ref().filter(|_| self.leadership.is_leader()) else {
+                return Err(KafkaStoreError::NotLeader);
+            };
+            let topic = self.config.topic.clone();
+            let batch = records
+                .into_iter()
+                .map(|(k, v)| (topic.clone(), k, v))
+                .collect();
+            match send_transaction(producer, &self.config, batch) {
+                Ok(offsets) => offsets.last().copied().unwrap_or(-1),
+                Err(e) => {
+                    drop(writer);
+                    // A fenced or broken transactional producer cannot write again: the
+                    // election decides who leads next.
+                    self.leadership.step_down(&e.to_string());
+                    return Err(e);
+                }
+            }
+        };
+        self.wait_applied(last, "a write")
+    }
+
+    /// Produce in order; the offset of the last record.
+    fn send(&self, records: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<i64, KafkaStoreError> {
+        let mut pending = Vec::with_capacity(records.len());
+        for (key, value) in &records {
+            let mut r = FutureRecord::to(&self.config.topic).partition(0).key(key);
+            if let Some(v) = value {
+                r = r.payload(v);
+            }
+            let f = self
+                .producer
+                .send_result(r)
+                .map_err(|(e, _)| kafka(format!("writing to {}", self.config.topic))(e))?;
+            pending.push(f);
+        }
+        let mut last = -1;
+        for f in pending {
+            match futures::executor::block_on(f) {
+                Ok(Ok(d)) => last = d.offset,
+                Ok(Err((e, _))) => {
+                    return Err(kafka(format!("writing to {}", self.config.topic))(e))
+                }
+                Err(_) => {
+                    return Err(kafka(format!("writing to {}", self.config.topic))(
+                        KafkaError::Canceled,
+                    ))
+                }
+            }
+        }
+        Ok(last)
+    }
+
+    fn wait_applied(&self, offset: i64, what: &'static str) -> Result<(), KafkaStoreError> {
+        let deadline = Instant::now() + self.config.timeout;
+        let mut next = self.progress.next.lock().unwrap_or_else(|e| e.into_inner());
+        while *next <= offset {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(KafkaStoreError::Timeout {
+                    what,
+                    topic: self.config.topic.clone(),
+                    offset,
+                    timeout: self.config.timeout,
+                });
+            }
+            next = self
+                .progress
+                .moved
+                .wait_timeout(next, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        Ok(())
+    }
+
+    /// The topic.
+    pub fn topic(&self) -> &str {
+        &self.config.topic
+    }
+}
+
+impl Drop for KafkaLog {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        for t in [self.election.take(), self.reader.take()]
+            .into_iter()
+            .flatten()
+        {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Wait until the reader applied `offset` (bounded by the store's timeout).
+fn wait_applied(
+    progress: &Progress,
+    config: &KafkaStoreConfig,
+    offset: i64,
+    what: &'static str,
+) -> Result<(), KafkaStoreError> {
+    let deadline = Instant::now() + config.timeout;
+    let mut next = progress.next.lock().unwrap_or_else(|e| e.into_inner());
+    while *next <= offset {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(KafkaStoreError::Timeout {
+                what,
+                topic: config.topic.clone(),
+                offset,
+                timeout: config.timeout,
+            });
+        }
+        next = progress
+            .moved
+            .wait_timeout(next, left)
+            .unwrap_or_else(|e| e.into_inner())
+            .0;
+    }
+    Ok(())
+}
+
+/// Produce `(topic, key, value)` records in one transaction; their offsets, in order.
+fn send_transaction(
+    producer: &FutureProducer,
+    config: &KafkaStoreConfig,
+    records: Vec<(String, Vec<u8>, Option<Vec<u8>>)>,
+) -> Result<Vec<i64>, KafkaStoreError> {
+    let fail = |e| kafka(format!("writing to {} as the leader", config.topic))(e);
+    producer.begin_transaction().map_err(fail)?;
+    let mut pending = Vec::with_capacity(records.len());
+    for (topic, key, value) in &records {
+        let mut r = FutureRecord::to(topic).partition(0).key(key);
+        if let Some(v) = value {
+            r = r.payload(v);
+        }
+        match producer.send_result(r) {
+            Ok(f) => pending.push(f),
+            Err((e, _)) => {
+                let _ = producer.abort_transaction(config.timeout);
+                return Err(fail(e));
+            }
+        }
+    }
+    if let Err(e) = producer.commit_transaction(config.timeout) {
+        let _ = producer.abort_transaction(config.timeout);
+        return Err(fail(e));
+    }
+    let mut offsets = Vec::with_capacity(pending.len());
+    for f in pending {
+        match futures::executor::block_on(f) {
+            Ok(Ok(d)) => offsets.push(d.offset),
+            Ok(Err((e, _))) => return Err(fail(e)),
+            Err(_) => return Err(fail(KafkaError::Canceled)),
+        }
+    }
+    Ok(offsets)
+}
+
+fn spawn_reader(
+    config: &KafkaStoreConfig,
+    state: Arc<RwLock<State>>,
+    progress: Arc<Progress>,
+    stop: Arc<AtomicBool>,
+    leadership: Arc<Leadership>,
+) -> Result<JoinHandle<()>, KafkaStoreError> {
+    let consumer: BaseConsumer = config
+        .client()
+        // No group: every instance reads the whole log and never commits (assign, not
+        // subscribe). librdkafka still wants a group id for its offset store.
+        .set(
+            "group.id",
+            format!("schemaflow-registry-reader-{}", uuid::Uuid::new_v4()),
+        )
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("isolation.level", "read_committed")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .map_err(kafka("creating the registry's reader"))?;
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(&config.topic, 0, Offset::Beginning)
+        .map_err(kafka("assigning the registry topic"))?;
+    // The coordination topic's last record says where the leader is.
+    let coordination = config.coordination_topic();
+    tpl.add_partition_offset(&coordination, 0, Offset::OffsetTail(1))
+        .map_err(kafka("assigning the coordination topic"))?;
+    consumer
+        .assign(&tpl)
+        .map_err(kafka("assigning the registry topic"))?;
+    let topic = config.topic.clone();
+    std::thread::Builder::new()
+        .name("registry-reader".into())
+        .spawn(move || {
+            let mut measured = Instant::now();
+            while !stop.load(Ordering::SeqCst) {
+                if measured.elapsed() >= Duration::from_secs(1) {
+                    measured = Instant::now();
+                    if let Ok((_, high)) =
+                        consumer.fetch_watermarks(&topic, 0, Duration::from_secs(1))
+                    {
+                        let next = *progress.next.lock().unwrap_or_else(|e| e.into_inner());
+                        progress.lag.store((high - next).max(0), Ordering::Relaxed);
+                    }
+                }
+                let Some(polled) = consumer.poll(Duration::from_millis(100)) else {
+                    continue;
+                };
+                let msg = match polled {
+                    Ok(m) => m,
+                    Err(e) => {
+                        tracing::warn!(topic = %topic, error = %e, "registry reader");
+                        continue;
+                    }
+                };
+                let offset = msg.offset();
+                if msg.topic() == coordination {
+                    let url = msg
+                        .payload()
+                        .and_then(|p| serde_json::from_slice::<serde_json::Value>(p).ok())
+                        .and_then(|v| v.get("url").and_then(|u| u.as_str()).map(String::from));
+                    if let Some(url) = url {
+                        tracing::info!(leader = %url, "registry leader announced");
+                        leadership.set_leader_url(url);
+                    }
+                    continue;
+                }
+                match msg.key() {
+                    None => tracing::warn!(topic = %topic, offset, "skipping a record without a key"),
+                    Some(key) => {
+                        let mut s = state.write().unwrap_or_else(|e| e.into_inner());
+                        match apply(&mut s, key, msg.payload()) {
+                            Ok(Applied::Skipped(reason)) => {
+                                tracing::warn!(topic = %topic, offset, %reason, "skipping a record")
+                            }
+                            Ok(_) => {}
+                            Err(e) => {
+                                tracing::warn!(topic = %topic, offset, error = %e, "skipping a corrupt record")
+                            }
+                        }
+                    }
+                }
+                let mut next = progress.next.lock().unwrap_or_else(|e| e.into_inner());
+                *next = offset + 1;
+                progress.moved.notify_all();
+            }
+        })
+        .map_err(|e| KafkaStoreError::Kafka {
+            operation: format!("starting the registry reader: {e}"),
+            source: KafkaError::Canceled,
+        })
+}
+
+/// The topic exists with one partition and compaction, or is created so.
+fn ensure_topic(config: &KafkaStoreConfig, topic: &str) -> Result<(), KafkaStoreError> {
+    let topic = &topic.to_string();
+    let probe: BaseConsumer = config
+        .client()
+        .set("allow.auto.create.topics", "false")
+        .create()
+        .map_err(kafka("creating a metadata client"))?;
+    let md = probe
+        .fetch_metadata(Some(topic), config.timeout)
+        .map_err(kafka(format!(
+            "asking the cluster at {} about {topic}",
+            config.bootstrap_servers
+        )))?;
+    let partitions = md
+        .topics()
+        .iter()
+        .find(|t| t.name() == topic && t.error().is_none())
+        .map(|t| t.partitions().len())
+        .unwrap_or(0);
+    let admin: AdminClient<DefaultClientContext> = config
+        .client()
+        .create()
+        .map_err(kafka("creating the admin client"))?;
+    let opts = AdminOptions::new().operation_timeout(Some(config.timeout));
+    if partitions == 0 {
+        let new = NewTopic::new(topic, 1, TopicReplication::Fixed(config.replication_factor))
+            .set("cleanup.policy", "compact");
+        let results = futures::executor::block_on(admin.create_topics(&[new], &opts))
+            .map_err(kafka(format!("creating {topic}")))?;
+        for r in results {
+            match r {
+                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((_, code)) => {
+                    return Err(kafka(format!("creating {topic}"))(KafkaError::AdminOp(
+                        code,
+                    )))
+                }
+            }
+        }
+        tracing::info!(%topic, "created the registry topic (1 partition, compacted)");
+        return Ok(());
+    }
+    if partitions != 1 {
+        return Err(KafkaStoreError::BadTopic {
+            topic: topic.clone(),
+            reason: format!(
+                "has {partitions} partitions; the registry's log must have exactly 1 (the order of all changes is the state), as Confluent Schema Registry requires"
+            ),
+        });
+    }
+    let configs = futures::executor::block_on(
+        admin.describe_configs(&[ResourceSpecifier::Topic(topic)], &opts),
+    )
+    .map_err(kafka(format!("describing {topic}")))?;
+    let policy = configs
+        .into_iter()
+        .filter_map(Result::ok)
+        .flat_map(|r| r.entries)
+        .find(|e| e.name == "cleanup.policy")
+        .and_then(|e| e.value);
+    match policy.as_deref() {
+        Some(p) if p.split(',').any(|x| x.trim() == "compact") => Ok(()),
+        other => Err(KafkaStoreError::BadTopic {
+            topic: topic.clone(),
+            reason: format!(
+                "cleanup.policy is {:?}, not compact: deleting old segments would lose registered schemas (set cleanup.policy=compact), as Confluent Schema Registry requires",
+                other.unwrap_or("unknown")
+            ),
+        }),
+    }
+}
