@@ -18,6 +18,7 @@ mod compat;
 mod core;
 mod routes;
 mod store;
+pub mod schemas_topic;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
