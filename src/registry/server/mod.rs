@@ -17,8 +17,8 @@
 mod compat;
 mod core;
 mod routes;
-mod store;
 pub mod schemas_topic;
+mod store;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -167,8 +167,8 @@ impl Key {
     /// `keytype` is [`Key::Unknown`], not an error.
     pub fn decode(bytes: &[u8]) -> Result<Key, FormatError> {
         const WHAT: &str = "key";
-        let v: Value =
-            serde_json::from_slice(bytes).map_err(|source| FormatError::Json { what: WHAT, source })?;
+        let v: Value = serde_json::from_slice(bytes)
+            .map_err(|source| FormatError::Json { what: WHAT, source })?;
         let Value::Object(fields) = v else {
             return Err(FormatError::invalid(WHAT, "not a JSON object"));
         };
@@ -182,7 +182,8 @@ impl Key {
             Some(_) => return Err(FormatError::invalid(WHAT, "\"subject\" is not a string")),
         };
         let required = |subject: Option<String>| {
-            subject.ok_or_else(|| FormatError::invalid(WHAT, format!("{keytype} key without subject")))
+            subject
+                .ok_or_else(|| FormatError::invalid(WHAT, format!("{keytype} key without subject")))
         };
         Ok(match keytype {
             "SCHEMA" => {
@@ -190,7 +191,9 @@ impl Key {
                     .get("version")
                     .and_then(Value::as_i64)
                     .and_then(|v| i32::try_from(v).ok())
-                    .ok_or_else(|| FormatError::invalid(WHAT, "SCHEMA key without an int version"))?;
+                    .ok_or_else(|| {
+                        FormatError::invalid(WHAT, "SCHEMA key without an int version")
+                    })?;
                 Key::Schema {
                     subject: required(subject)?,
                     version,
@@ -313,8 +316,8 @@ impl SchemaValue {
     /// Read a `SCHEMA` value (extra fields ignored, `null`s as absent).
     pub fn decode(bytes: &[u8]) -> Result<SchemaValue, FormatError> {
         const WHAT: &str = "SCHEMA value";
-        let v: SchemaValueIn =
-            serde_json::from_slice(bytes).map_err(|source| FormatError::Json { what: WHAT, source })?;
+        let v: SchemaValueIn = serde_json::from_slice(bytes)
+            .map_err(|source| FormatError::Json { what: WHAT, source })?;
         let schema_type = match v.schema_type.as_deref() {
             None => SchemaType::Avro,
             Some(t) => t
@@ -383,11 +386,15 @@ impl ConfigValue {
         let fields = object(bytes, WHAT)?;
         let compatibility_level = match fields.get("compatibilityLevel") {
             None | Some(Value::Null) => None,
-            Some(Value::String(l)) => Some(
-                l.parse()
-                    .map_err(|_| FormatError::invalid(WHAT, format!("unknown compatibilityLevel {l:?}")))?,
-            ),
-            Some(_) => return Err(FormatError::invalid(WHAT, "compatibilityLevel is not a string")),
+            Some(Value::String(l)) => Some(l.parse().map_err(|_| {
+                FormatError::invalid(WHAT, format!("unknown compatibilityLevel {l:?}"))
+            })?),
+            Some(_) => {
+                return Err(FormatError::invalid(
+                    WHAT,
+                    "compatibilityLevel is not a string",
+                ))
+            }
         };
         Ok(ConfigValue {
             subject: opt_string(&fields, "subject", WHAT)?,
@@ -430,7 +437,12 @@ impl ModeValue {
                 "READWRITE" => Mode::Readwrite,
                 "READONLY" => Mode::Readonly,
                 "IMPORT" => Mode::Import,
-                other => return Err(FormatError::invalid(WHAT, format!("unknown mode {other:?}"))),
+                other => {
+                    return Err(FormatError::invalid(
+                        WHAT,
+                        format!("unknown mode {other:?}"),
+                    ))
+                }
             },
             _ => return Err(FormatError::invalid(WHAT, "no \"mode\" string")),
         };
@@ -518,7 +530,10 @@ fn opt_string(
     match fields.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(FormatError::invalid(what, format!("\"{name}\" is not a string"))),
+        Some(_) => Err(FormatError::invalid(
+            what,
+            format!("\"{name}\" is not a string"),
+        )),
     }
 }
 
@@ -680,8 +695,12 @@ mod tests {
                 subject: Some("s".into()),
             },
             Key::Mode { subject: None },
-            Key::DeleteSubject { subject: "s".into() },
-            Key::ClearSubject { subject: "s".into() },
+            Key::DeleteSubject {
+                subject: "s".into(),
+            },
+            Key::ClearSubject {
+                subject: "s".into(),
+            },
             Key::Noop,
         ] {
             assert_eq!(Key::decode(&key.encode()).ok(), Some(key));
@@ -729,9 +748,18 @@ mod tests {
 
     #[test]
     fn corrupt_and_wrong_shapes_are_format_errors() {
-        assert!(matches!(Key::decode(b"{\"keytype\":"), Err(FormatError::Json { .. })));
-        assert!(matches!(Key::decode(b"[1]"), Err(FormatError::Invalid { .. })));
-        assert!(matches!(Key::decode(br#"{"magic":0}"#), Err(FormatError::Invalid { .. })));
+        assert!(matches!(
+            Key::decode(b"{\"keytype\":"),
+            Err(FormatError::Json { .. })
+        ));
+        assert!(matches!(
+            Key::decode(b"[1]"),
+            Err(FormatError::Invalid { .. })
+        ));
+        assert!(matches!(
+            Key::decode(br#"{"magic":0}"#),
+            Err(FormatError::Invalid { .. })
+        ));
         assert!(matches!(
             Key::decode(br#"{"keytype":"SCHEMA","subject":"s","magic":1}"#),
             Err(FormatError::Invalid { .. })
