@@ -642,7 +642,7 @@ impl Md5 {
             ]);
         }
         let [mut a, mut b, mut c, mut d] = self.state;
-        for i in 0..64 {
+        for (i, &shift) in MD5_S.iter().enumerate() {
             let (f, g) = match i / 16 {
                 0 => ((b & c) | (!b & d), i),
                 1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
@@ -655,7 +655,7 @@ impl Md5 {
             a = d;
             d = c;
             c = b;
-            b = b.wrapping_add(f.rotate_left(MD5_S[i]));
+            b = b.wrapping_add(f.rotate_left(shift));
         }
         self.state[0] = self.state[0].wrapping_add(a);
         self.state[1] = self.state[1].wrapping_add(b);
