@@ -10,6 +10,8 @@
 //!   replaces the earlier one, as compaction would.
 //! - `SCHEMA` tombstone: that version is gone (hard delete). The id stays known, so ids are
 //!   never reused (Confluent's next id is the highest seen + 1).
+//!   Its `metadata`/`ruleSet`, when present, are kept raw in `State::topic_extras`, so a
+//!   soft delete written later rewrites the record with them unchanged.
 //! - `DELETE_SUBJECT`: every version up to its `version` is soft-deleted.
 //! - `CLEAR_SUBJECT`: the subject's soft-deleted versions are gone.
 //! - `CONFIG` / `MODE`: set; a tombstone removes it (back to the global or default).
@@ -29,6 +31,7 @@ use std::collections::HashMap;
 
 use super::record::{
     ClearSubjectValue, ConfigValue, DeleteSubjectValue, FormatError, Key, ModeValue, SchemaValue,
+    VersionExtras,
 };
 use crate::registry::server::store::{Event, State, StoredSchema, VersionEntry};
 
@@ -142,6 +145,18 @@ fn apply_schema(
         });
     }
     let guid = v.guid();
+    let extras_key = (subject.to_string(), version);
+    if v.metadata.is_some() || v.rule_set.is_some() {
+        state.topic_extras.insert(
+            extras_key,
+            VersionExtras {
+                metadata: v.metadata,
+                rule_set: v.rule_set,
+            },
+        );
+    } else {
+        state.topic_extras.remove(&extras_key);
+    }
     let stored = StoredSchema {
         id: v.id,
         schema_type: v.schema_type,
@@ -189,7 +204,14 @@ fn remove_versions(
         return Applied::Noop;
     };
     let before = versions.len();
-    versions.retain(|v| !gone(v));
+    let extras = &mut state.topic_extras;
+    versions.retain(|v| {
+        let keep = !gone(v);
+        if !keep {
+            extras.remove(&(subject.to_string(), v.version));
+        }
+        keep
+    });
     let changed = versions.len() != before;
     if versions.is_empty() {
         state.subjects.remove(subject);
@@ -227,7 +249,7 @@ pub fn records_for(state: &State, events: &[Event]) -> Vec<Record> {
                     );
                     continue;
                 };
-                out.push(schema_record(subject, *version, s, false));
+                out.push(schema_record(subject, *version, s, false, None));
             }
             Event::DeleteVersion {
                 subject,
@@ -264,7 +286,8 @@ pub fn records_for(state: &State, events: &[Event]) -> Vec<Record> {
                     );
                     continue;
                 };
-                out.push(schema_record(subject, *version, s, true));
+                let extras = state.topic_extras.get(&(subject.clone(), *version));
+                out.push(schema_record(subject, *version, s, true, extras));
             }
             Event::Config { subject, level } => {
                 let key = Key::Config {
@@ -299,7 +322,13 @@ pub fn records_for(state: &State, events: &[Event]) -> Vec<Record> {
     out
 }
 
-fn schema_record(subject: &str, version: i32, s: &StoredSchema, deleted: bool) -> Record {
+fn schema_record(
+    subject: &str,
+    version: i32,
+    s: &StoredSchema,
+    deleted: bool,
+    extras: Option<&VersionExtras>,
+) -> Record {
     let key = Key::Schema {
         subject: subject.to_string(),
         version,
@@ -312,8 +341,8 @@ fn schema_record(subject: &str, version: i32, s: &StoredSchema, deleted: bool) -
         md5: None,
         schema_type: s.schema_type,
         references: s.references.clone(),
-        metadata: None,
-        rule_set: None,
+        metadata: extras.and_then(|e| e.metadata.clone()),
+        rule_set: extras.and_then(|e| e.rule_set.clone()),
         schema: s.schema.clone(),
         deleted,
     }
@@ -629,6 +658,40 @@ mod tests {
         );
         assert!(matches!(got, Ok(Applied::Skipped(_))), "{got:?}");
         assert!(state.subject_modes.is_empty());
+    }
+
+    #[test]
+    fn a_soft_delete_keeps_metadata_and_rule_set_in_place() {
+        let fx = fixtures();
+        let (state, _) = read_all(&fx);
+        let rules = fx
+            .iter()
+            .find(|f| f.key.contains("rules-value"))
+            .expect("rules-value fixture");
+        let got = records_for(
+            &state,
+            &[Event::DeleteVersion {
+                subject: "rules-value".into(),
+                version: 1,
+                permanent: false,
+            }],
+        );
+        let want = rules
+            .value
+            .as_deref()
+            .unwrap_or_default()
+            .replace(",\"deleted\":false}", ",\"deleted\":true}");
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, rules.key.as_bytes());
+        assert_eq!(
+            got[0].1.as_deref().map(String::from_utf8_lossy).as_deref(),
+            Some(want.as_str())
+        );
+        // A tombstone forgets them.
+        let mut state = state;
+        let (k, _) = &got[0];
+        apply(&mut state, k, None).ok();
+        assert!(state.topic_extras.is_empty());
     }
 
     #[test]

@@ -352,6 +352,17 @@ impl SchemaValue {
     }
 }
 
+/// A version's `metadata` and `ruleSet` as read (raw JSON), kept in
+/// [`State::topic_extras`](crate::registry::server::State::topic_extras) so a rewrite of the
+/// version's record carries them unchanged.
+#[derive(Debug, Clone, Default)]
+pub struct VersionExtras {
+    /// `metadata`.
+    pub metadata: Option<Box<RawValue>>,
+    /// `ruleSet`.
+    pub rule_set: Option<Box<RawValue>>,
+}
+
 /// The value of a `CONFIG` record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigValue {
