@@ -1,0 +1,710 @@
+//! One `_schemas` record applied to the registry's [`State`], as Confluent's reader applies it
+//! (`storage/KafkaStoreReaderThread.java` hands each record to
+//! `storage/KafkaStoreMessageHandler.java`), and the records one commit of [`Event`]s writes.
+//!
+//! Reading ([`apply`]):
+//!
+//! - `SCHEMA` with a value: that version of the subject now has that id, `deleted` as
+//!   written (`deleted:true` is a soft delete); the schema is known under its id, with the
+//!   guid derived from the record ([`SchemaValue::guid`]). A later record for the same key
+//!   replaces the earlier one, as compaction would.
+//! - `SCHEMA` tombstone: that version is gone (hard delete). The id stays known, so ids are
+//!   never reused (Confluent's next id is the highest seen + 1).
+//!   Its `metadata`/`ruleSet`, when present, are kept raw in `State::topic_extras`, so a
+//!   soft delete written later rewrites the record with them unchanged.
+//! - `DELETE_SUBJECT`: every version up to its `version` is soft-deleted.
+//! - `CLEAR_SUBJECT`: the subject's soft-deleted versions are gone.
+//! - `CONFIG` / `MODE`: set; a tombstone removes it (back to the global or default).
+//! - `NOOP`: nothing (the end-of-topic marker). A key type this version does not know:
+//!   [`Applied::Skipped`]; the caller warns and goes on.
+//!
+//! Writing ([`records_for`]) gives what Confluent writes for the same operation: a `SCHEMA`
+//! record per new version (the schema from the commit's own [`Event::Schema`] or, for an
+//! existing id under a new subject, from the state), a `SCHEMA` record rewritten with
+//! `deleted:true` per soft-deleted version, a tombstone per hard-deleted version, `CONFIG` and
+//! `MODE` records, and tombstones of their keys when removed. A soft delete of a whole subject
+//! is written as its versions' `deleted:true` records rather than one `DELETE_SUBJECT`: the
+//! resulting state is the same for Confluent, Karapace and this reader, and compaction keeps
+//! one record per version.
+
+use std::collections::HashMap;
+
+use super::record::{
+    ClearSubjectValue, ConfigValue, DeleteSubjectValue, FormatError, Key, ModeValue, SchemaValue,
+    VersionExtras,
+};
+use crate::registry::server::store::{Event, State, StoredSchema, VersionEntry};
+
+/// A record: key bytes, and value bytes or `None` for a tombstone.
+pub type Record = (Vec<u8>, Option<Vec<u8>>);
+
+/// What applying one record did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// The state changed.
+    Changed,
+    /// Nothing to do: a `NOOP`, or a tombstone of something already absent.
+    Noop,
+    /// Not applied, and not an error: log a warning with the reason and go on (a key type
+    /// or a value this version does not know).
+    Skipped(String),
+}
+
+/// Apply one topic record to `state`. A record that cannot be read is a [`FormatError`]:
+/// the state is unchanged, the caller logs it and goes on with the next record.
+pub fn apply(state: &mut State, key: &[u8], value: Option<&[u8]>) -> Result<Applied, FormatError> {
+    let key = Key::decode(key)?;
+    match key {
+        Key::Unknown(keytype) => Ok(Applied::Skipped(format!(
+            "unknown key type {keytype:?} (written by a newer registry?)"
+        ))),
+        Key::Noop => Ok(Applied::Noop),
+        Key::Schema { subject, version } => match value {
+            Some(bytes) => apply_schema(state, &subject, version, SchemaValue::decode(bytes)?),
+            None => Ok(remove_versions(state, &subject, |v| v.version == version)),
+        },
+        Key::Config { subject } => {
+            let level = match value {
+                Some(bytes) => ConfigValue::decode(bytes)?.compatibility_level,
+                None => None,
+            };
+            let changed = match subject {
+                None => std::mem::replace(&mut state.global_level, level) != level,
+                Some(s) => match level {
+                    Some(l) => state.subject_levels.insert(s, l) != Some(l),
+                    None => state.subject_levels.remove(&s).is_some(),
+                },
+            };
+            Ok(changed_if(changed))
+        }
+        Key::Mode { subject } => {
+            let mode = match value {
+                Some(bytes) => match ModeValue::decode(bytes) {
+                    Ok(v) => Some(v.mode),
+                    Err(FormatError::Invalid { reason, .. }) => {
+                        return Ok(Applied::Skipped(format!("MODE record: {reason}")))
+                    }
+                    Err(e) => return Err(e),
+                },
+                None => None,
+            };
+            let changed = match subject {
+                None => std::mem::replace(&mut state.global_mode, mode) != mode,
+                Some(s) => match mode {
+                    Some(m) => state.subject_modes.insert(s, m) != Some(m),
+                    None => state.subject_modes.remove(&s).is_some(),
+                },
+            };
+            Ok(changed_if(changed))
+        }
+        Key::DeleteSubject { subject } => {
+            let Some(bytes) = value else {
+                return Ok(Applied::Noop);
+            };
+            let v = DeleteSubjectValue::decode(bytes)?;
+            let mut changed = false;
+            if let Some(versions) = state.subjects.get_mut(&subject) {
+                for e in versions.iter_mut().filter(|e| e.version <= v.version) {
+                    changed |= !e.deleted;
+                    e.deleted = true;
+                }
+            }
+            Ok(changed_if(changed))
+        }
+        Key::ClearSubject { subject } => {
+            let Some(bytes) = value else {
+                return Ok(Applied::Noop);
+            };
+            ClearSubjectValue::decode(bytes)?;
+            Ok(remove_versions(state, &subject, |v| v.deleted))
+        }
+    }
+}
+
+fn changed_if(changed: bool) -> Applied {
+    if changed {
+        Applied::Changed
+    } else {
+        Applied::Noop
+    }
+}
+
+fn apply_schema(
+    state: &mut State,
+    subject: &str,
+    version: i32,
+    v: SchemaValue,
+) -> Result<Applied, FormatError> {
+    if v.subject != subject || v.version != version {
+        return Err(FormatError::Invalid {
+            what: "SCHEMA value",
+            reason: format!(
+                "holds {}/{} under the key of {subject}/{version}",
+                v.subject, v.version
+            ),
+        });
+    }
+    let guid = v.guid();
+    let extras_key = (subject.to_string(), version);
+    if v.metadata.is_some() || v.rule_set.is_some() {
+        state.topic_extras.insert(
+            extras_key,
+            VersionExtras {
+                metadata: v.metadata,
+                rule_set: v.rule_set,
+            },
+        );
+    } else {
+        state.topic_extras.remove(&extras_key);
+    }
+    let stored = StoredSchema {
+        id: v.id,
+        schema_type: v.schema_type,
+        schema: v.schema,
+        references: v.references,
+        guid,
+    };
+    let mut changed = false;
+    if state.schemas.get(&v.id) != Some(&stored) {
+        if let Some(old) = state.schemas.get(&v.id) {
+            if state.guids.get(&old.guid) == Some(&v.id) {
+                state.guids.remove(&old.guid);
+            }
+        }
+        state.guids.insert(stored.guid.clone(), v.id);
+        state.schemas.insert(v.id, stored);
+        changed = true;
+    }
+    let versions = state.subjects.entry(subject.to_string()).or_default();
+    let entry = VersionEntry {
+        version,
+        id: v.id,
+        deleted: v.deleted,
+    };
+    match versions.iter_mut().find(|e| e.version == version) {
+        Some(e) => {
+            changed |= *e != entry;
+            *e = entry;
+        }
+        None => {
+            versions.push(entry);
+            versions.sort_by_key(|e| e.version);
+            changed = true;
+        }
+    }
+    Ok(changed_if(changed))
+}
+
+fn remove_versions(
+    state: &mut State,
+    subject: &str,
+    gone: impl Fn(&VersionEntry) -> bool,
+) -> Applied {
+    let Some(versions) = state.subjects.get_mut(subject) else {
+        return Applied::Noop;
+    };
+    let before = versions.len();
+    let extras = &mut state.topic_extras;
+    versions.retain(|v| {
+        let keep = !gone(v);
+        if !keep {
+            extras.remove(&(subject.to_string(), v.version));
+        }
+        keep
+    });
+    let changed = versions.len() != before;
+    if versions.is_empty() {
+        state.subjects.remove(subject);
+    }
+    changed_if(changed)
+}
+
+/// The records Confluent would write for one commit's `events`, in order. `state` is the
+/// state before or after the commit (both work): it gives the schema of an existing id and
+/// the id of a soft-deleted version. An event whose schema or version cannot be found in
+/// either is left out with a warning (it cannot happen for events the registry produced).
+pub fn records_for(state: &State, events: &[Event]) -> Vec<Record> {
+    let mut new_schemas: HashMap<u32, &StoredSchema> = HashMap::new();
+    let mut out = Vec::new();
+    for event in events {
+        match event {
+            Event::Schema(s) => {
+                new_schemas.insert(s.id, s);
+            }
+            Event::Version {
+                subject,
+                version,
+                id,
+            } => {
+                let Some(s) = new_schemas
+                    .get(id)
+                    .copied()
+                    .or_else(|| state.schemas.get(id))
+                else {
+                    tracing::warn!(
+                        subject,
+                        version,
+                        id,
+                        "no schema for id; no SCHEMA record written"
+                    );
+                    continue;
+                };
+                out.push(schema_record(subject, *version, s, false, None));
+            }
+            Event::DeleteVersion {
+                subject,
+                version,
+                permanent: true,
+            } => out.push((
+                Key::Schema {
+                    subject: subject.clone(),
+                    version: *version,
+                }
+                .encode(),
+                None,
+            )),
+            Event::DeleteVersion {
+                subject,
+                version,
+                permanent: false,
+            } => {
+                let id = state
+                    .subjects
+                    .get(subject)
+                    .and_then(|vs| vs.iter().find(|e| e.version == *version))
+                    .map(|e| e.id);
+                let Some(s) = id.and_then(|id| {
+                    new_schemas
+                        .get(&id)
+                        .copied()
+                        .or_else(|| state.schemas.get(&id))
+                }) else {
+                    tracing::warn!(
+                        subject,
+                        version,
+                        "unknown version; no SCHEMA record written"
+                    );
+                    continue;
+                };
+                let extras = state.topic_extras.get(&(subject.clone(), *version));
+                out.push(schema_record(subject, *version, s, true, extras));
+            }
+            Event::Config { subject, level } => {
+                let key = Key::Config {
+                    subject: subject.clone(),
+                }
+                .encode();
+                let value = level.map(|l| {
+                    ConfigValue {
+                        subject: subject.clone(),
+                        compatibility_level: Some(l),
+                    }
+                    .encode()
+                });
+                out.push((key, value));
+            }
+            Event::Mode { subject, mode } => {
+                let key = Key::Mode {
+                    subject: subject.clone(),
+                }
+                .encode();
+                let value = mode.map(|m| {
+                    ModeValue {
+                        subject: subject.clone(),
+                        mode: m,
+                    }
+                    .encode()
+                });
+                out.push((key, value));
+            }
+        }
+    }
+    out
+}
+
+fn schema_record(
+    subject: &str,
+    version: i32,
+    s: &StoredSchema,
+    deleted: bool,
+    extras: Option<&VersionExtras>,
+) -> Record {
+    let key = Key::Schema {
+        subject: subject.to_string(),
+        version,
+    }
+    .encode();
+    let value = SchemaValue {
+        subject: subject.to_string(),
+        version,
+        id: s.id,
+        md5: None,
+        schema_type: s.schema_type,
+        references: s.references.clone(),
+        metadata: extras.and_then(|e| e.metadata.clone()),
+        rule_set: extras.and_then(|e| e.rule_set.clone()),
+        schema: s.schema.clone(),
+        deleted,
+    }
+    .encode();
+    (key, Some(value))
+}
+
+/// The `NOOP` record Confluent's `KafkaStore` writes to learn where the topic ends (key
+/// `{"keytype":"NOOP","magic":0}`, no value).
+pub fn noop_record() -> Record {
+    (Key::Noop.encode(), None)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::{BTreeMap, HashMap};
+
+    use super::*;
+    use crate::registry::server::schemas_topic::record::guid_for;
+    use crate::registry::types::{CompatibilityLevel, Mode, SchemaReference};
+    use crate::SchemaType;
+
+    /// One line of `tests/fixtures/schemas_topic/records.jsonl`.
+    #[derive(serde::Deserialize)]
+    struct Fixture {
+        what: String,
+        key: String,
+        value: Option<String>,
+        source: String,
+        /// The registry events of the same operation, when schemaflow writes this record.
+        events: Option<Vec<Event>>,
+    }
+
+    fn fixtures() -> Vec<Fixture> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/schemas_topic/records.jsonl"
+        );
+        let text = std::fs::read_to_string(path).expect("fixture file");
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).expect("fixture line"))
+            .collect()
+    }
+
+    fn read_all(fixtures: &[Fixture]) -> (State, Vec<Applied>) {
+        let mut state = State::default();
+        let applied = fixtures
+            .iter()
+            .map(|f| {
+                apply(
+                    &mut state,
+                    f.key.as_bytes(),
+                    f.value.as_deref().map(str::as_bytes),
+                )
+                .unwrap_or_else(|e| panic!("{}: {e}", f.what))
+            })
+            .collect();
+        (state, applied)
+    }
+
+    fn schema(id: u32, t: SchemaType, text: &str, refs: Vec<SchemaReference>) -> StoredSchema {
+        StoredSchema {
+            id,
+            schema_type: t,
+            schema: text.to_string(),
+            guid: guid_for(text, &refs),
+            references: refs,
+        }
+    }
+
+    fn versions(vs: &[(i32, u32, bool)]) -> Vec<VersionEntry> {
+        vs.iter()
+            .map(|&(version, id, deleted)| VersionEntry {
+                version,
+                id,
+                deleted,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_fixture_cites_its_source() {
+        for f in fixtures() {
+            assert!(
+                f.source.contains("confluentinc/schema-registry") || f.source.contains("karapace"),
+                "{}",
+                f.what
+            );
+        }
+    }
+
+    #[test]
+    fn fixtures_read_into_the_expected_state() {
+        let fx = fixtures();
+        let (state, applied) = read_all(&fx);
+        let o1 = r#"{"type":"record","name":"Order","fields":[{"name":"id","type":"string"}]}"#;
+        let o2 = r#"{"type":"record","name":"Order","fields":[{"name":"id","type":"string"},{"name":"note","type":["null","string"],"default":null}]}"#;
+        let common =
+            "syntax = \"proto3\";\npackage common;\n\nmessage Money {\n  int64 units = 1;\n}\n";
+        let pay = "syntax = \"proto3\";\npackage payments;\n\nimport \"common.proto\";\n\nmessage Payment {\n  common.Money amount = 1;\n}\n";
+        let refs = vec![SchemaReference {
+            name: "common.proto".into(),
+            subject: "common.proto".into(),
+            version: 1,
+        }];
+        let want_schemas: BTreeMap<u32, StoredSchema> = [
+            schema(1, SchemaType::Avro, o1, vec![]),
+            schema(2, SchemaType::Avro, o2, vec![]),
+            schema(3, SchemaType::Protobuf, common, vec![]),
+            schema(4, SchemaType::Protobuf, pay, refs),
+            schema(5, SchemaType::Avro, "\"string\"", vec![]),
+            schema(6, SchemaType::Avro, "\"bytes\"", vec![]),
+            schema(7, SchemaType::Avro, "\"string\"", vec![]),
+        ]
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+        assert_eq!(state.schemas, want_schemas);
+        let want_subjects: BTreeMap<String, Vec<VersionEntry>> = [
+            ("common.proto", versions(&[(1, 3, false)])),
+            ("legacy-value", versions(&[(1, 5, true), (2, 6, true)])),
+            ("orders-copy-value", versions(&[(1, 1, false)])),
+            ("orders-value", versions(&[(2, 2, false)])),
+            ("payments-value", versions(&[(1, 4, false)])),
+            ("rules-value", versions(&[(1, 7, false)])),
+        ]
+        .into_iter()
+        .map(|(s, v)| (s.to_string(), v))
+        .collect();
+        assert_eq!(state.subjects, want_subjects);
+        // FULL from Confluent's key, then FORWARD from Karapace's spelling of the same key.
+        assert_eq!(state.global_level, Some(CompatibilityLevel::Forward));
+        assert_eq!(
+            state.subject_levels,
+            HashMap::from([("payments-value".to_string(), CompatibilityLevel::None)])
+        );
+        assert_eq!(state.global_mode, None);
+        assert_eq!(
+            state.subject_modes,
+            HashMap::from([("orders-copy-value".to_string(), Mode::Readonly)])
+        );
+        // Ids 5 and 7 hold the same text: one guid, the later id.
+        for s in state.schemas.values().filter(|s| s.id != 5) {
+            assert_eq!(state.guids.get(&s.guid), Some(&s.id), "guid of id {}", s.id);
+        }
+        assert_eq!(state.next_id(), 8);
+        for (f, a) in fx.iter().zip(&applied) {
+            let want = if f.key.contains("\"NOOP\"") {
+                Applied::Noop
+            } else if f.key.contains("\"CONTEXT\"") {
+                Applied::Skipped(
+                    "unknown key type \"CONTEXT\" (written by a newer registry?)".into(),
+                )
+            } else {
+                Applied::Changed
+            };
+            assert_eq!(a, &want, "{}", f.what);
+        }
+    }
+
+    #[test]
+    fn records_for_the_same_operations_are_byte_identical() {
+        let mut state = State::default();
+        let mut checked = 0;
+        for f in fixtures() {
+            if let Some(events) = &f.events {
+                let got = records_for(&state, events);
+                let want = vec![(
+                    f.key.as_bytes().to_vec(),
+                    f.value.as_ref().map(|v| v.as_bytes().to_vec()),
+                )];
+                let show = |r: &[Record]| {
+                    r.iter()
+                        .map(|(k, v)| {
+                            format!(
+                                "{} => {:?}",
+                                String::from_utf8_lossy(k),
+                                v.as_ref().map(|v| String::from_utf8_lossy(v).into_owned())
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(show(&got), show(&want), "{}", f.what);
+                assert_eq!(got, want, "{}", f.what);
+                checked += 1;
+            }
+            apply(
+                &mut state,
+                f.key.as_bytes(),
+                f.value.as_deref().map(str::as_bytes),
+            )
+            .unwrap_or_else(|e| panic!("{}: {e}", f.what));
+        }
+        assert!(checked >= 14, "{checked}");
+    }
+
+    #[test]
+    fn records_for_works_on_the_state_after_the_commit_too() {
+        // A soft delete, given the state after it was applied.
+        let fx = fixtures();
+        let (state, _) = read_all(&fx[..6]);
+        let soft = &fx[5];
+        let got = records_for(&state, soft.events.as_deref().unwrap_or_default());
+        assert_eq!(
+            got,
+            vec![(
+                soft.key.as_bytes().to_vec(),
+                soft.value.as_ref().map(|v| v.as_bytes().to_vec())
+            )]
+        );
+    }
+
+    #[test]
+    fn fixture_records_round_trip_byte_for_byte() {
+        use super::super::record::{ConfigValue, DeleteSubjectValue, Key, ModeValue, SchemaValue};
+        for f in fixtures() {
+            let key = Key::decode(f.key.as_bytes()).unwrap_or_else(|e| panic!("{}: {e}", f.what));
+            let canonical = !matches!(key, Key::Unknown(_)) && !f.what.starts_with("the Karapace");
+            if !canonical {
+                continue;
+            }
+            assert_eq!(String::from_utf8_lossy(&key.encode()), f.key, "{}", f.what);
+            let Some(value) = &f.value else { continue };
+            let again = match key {
+                Key::Schema { .. } => SchemaValue::decode(value.as_bytes()).map(|v| v.encode()),
+                Key::Config { .. } => ConfigValue::decode(value.as_bytes()).map(|v| v.encode()),
+                Key::Mode { .. } => ModeValue::decode(value.as_bytes()).map(|v| v.encode()),
+                Key::DeleteSubject { .. } => {
+                    DeleteSubjectValue::decode(value.as_bytes()).map(|v| v.encode())
+                }
+                _ => continue,
+            };
+            let again = again.unwrap_or_else(|e| panic!("{}: {e}", f.what));
+            assert_eq!(String::from_utf8_lossy(&again), *value, "{}", f.what);
+        }
+    }
+
+    #[test]
+    fn state_round_trips_through_records() {
+        // Every fixture the registry writes, re-derived from its events, read back: same state.
+        let fx = fixtures();
+        let writable: Vec<&Fixture> = fx.iter().filter(|f| f.events.is_some()).collect();
+        let mut direct = State::default();
+        let mut via = State::default();
+        for f in writable {
+            for (k, v) in records_for(&via, f.events.as_deref().unwrap_or_default()) {
+                apply(&mut via, &k, v.as_deref()).unwrap_or_else(|e| panic!("{}: {e}", f.what));
+            }
+            apply(
+                &mut direct,
+                f.key.as_bytes(),
+                f.value.as_deref().map(str::as_bytes),
+            )
+            .unwrap_or_else(|e| panic!("{}: {e}", f.what));
+        }
+        assert_eq!(via.schemas, direct.schemas);
+        assert_eq!(via.subjects, direct.subjects);
+        assert_eq!(via.subject_levels, direct.subject_levels);
+        assert_eq!(via.global_level, direct.global_level);
+        assert_eq!(via.subject_modes, direct.subject_modes);
+        assert_eq!(via.global_mode, direct.global_mode);
+        assert_eq!(via.guids, direct.guids);
+    }
+
+    #[test]
+    fn corrupt_records_are_format_errors_and_change_nothing() {
+        let fx = fixtures();
+        let (mut state, _) = read_all(&fx);
+        let before = format!("{state:?}");
+        let key = br#"{"keytype":"SCHEMA","subject":"orders-value","version":3,"magic":1}"#;
+        for (k, v) in [
+            (&b"{\"keytype\":\"SCH"[..], None),
+            (
+                &key[..],
+                Some(&b"{\"subject\":\"orders-value\",\"version\":3,"[..]),
+            ),
+            (
+                &key[..],
+                Some(&br#"{"subject":"other","version":3,"id":9,"schema":"\"int\""}"#[..]),
+            ),
+            (
+                &br#"{"keytype":"CONFIG","magic":0}"#[..],
+                Some(&br#"{"compatibilityLevel":7}"#[..]),
+            ),
+            (
+                &br#"{"keytype":"DELETE_SUBJECT","subject":"x","magic":0}"#[..],
+                Some(&b"{}"[..]),
+            ),
+        ] {
+            assert!(
+                apply(&mut state, k, v).is_err(),
+                "{:?}",
+                String::from_utf8_lossy(k)
+            );
+        }
+        assert_eq!(format!("{state:?}"), before);
+    }
+
+    #[test]
+    fn unknown_key_types_and_modes_are_skipped() {
+        let mut state = State::default();
+        let got = apply(
+            &mut state,
+            br#"{"keytype":"ASSOCIATION","subject":"s","magic":0}"#,
+            Some(b"{\"anything\":1}"),
+        );
+        assert!(matches!(got, Ok(Applied::Skipped(_))), "{got:?}");
+        let got = apply(
+            &mut state,
+            br#"{"keytype":"MODE","subject":"s","magic":0}"#,
+            Some(br#"{"subject":"s","mode":"READONLY_OVERRIDE"}"#),
+        );
+        assert!(matches!(got, Ok(Applied::Skipped(_))), "{got:?}");
+        assert!(state.subject_modes.is_empty());
+    }
+
+    #[test]
+    fn a_soft_delete_keeps_metadata_and_rule_set_in_place() {
+        let fx = fixtures();
+        let (state, _) = read_all(&fx);
+        let rules = fx
+            .iter()
+            .find(|f| f.key.contains("rules-value"))
+            .expect("rules-value fixture");
+        let got = records_for(
+            &state,
+            &[Event::DeleteVersion {
+                subject: "rules-value".into(),
+                version: 1,
+                permanent: false,
+            }],
+        );
+        let want = rules
+            .value
+            .as_deref()
+            .unwrap_or_default()
+            .replace(",\"deleted\":false}", ",\"deleted\":true}");
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].0, rules.key.as_bytes());
+        assert_eq!(
+            got[0].1.as_deref().map(String::from_utf8_lossy).as_deref(),
+            Some(want.as_str())
+        );
+        // A tombstone forgets them.
+        let mut state = state;
+        let (k, _) = &got[0];
+        apply(&mut state, k, None).ok();
+        assert!(state.topic_extras.is_empty());
+    }
+
+    #[test]
+    fn noop_record_is_confluents() {
+        assert_eq!(
+            noop_record(),
+            (br#"{"keytype":"NOOP","magic":0}"#.to_vec(), None)
+        );
+        let mut state = State::default();
+        let (k, v) = noop_record();
+        assert_eq!(
+            apply(&mut state, &k, v.as_deref()).ok(),
+            Some(Applied::Noop)
+        );
+    }
+}

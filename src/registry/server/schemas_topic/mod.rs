@@ -1,0 +1,17 @@
+//! The registry's storage on a Kafka topic in Confluent's `_schemas` format (issue 13): the
+//! record format ([`record`]) and how one record changes the registry's [`State`] or which
+//! records a change writes ([`apply`]). Pure functions, no Kafka client: the transport reads
+//! the topic and calls [`apply::apply`] per record, and writes what [`apply::records_for`]
+//! returns.
+//!
+//! The format is transcribed from Confluent Schema Registry's
+//! `core/src/main/java/io/confluent/kafka/schemaregistry/storage/` (`SchemaRegistryKey`,
+//! `SchemaKey`, `ConfigKey`, `ModeKey`, `DeleteSubjectKey`, `ClearSubjectKey`, `NoopKey`,
+//! `SchemaValue`, `ConfigValue`, `ModeValue`, `DeleteSubjectValue`, `ClearSubjectValue`,
+//! `MD5`) and checked against Karapace's `src/karapace/key_format.py` and
+//! `tests/unit/test_key_format.py`; see [`record`] for the exact bytes.
+//!
+//! [`State`]: crate::registry::server::State
+
+pub mod apply;
+pub mod record;

@@ -1,0 +1,817 @@
+//! Keys and values of the `_schemas` topic, byte for byte as Confluent Schema Registry writes
+//! them, and read leniently (Karapace's spacing, extra fields, `null`s).
+//!
+//! # Keys
+//!
+//! Confluent serializes keys with Jackson (`SchemaRegistrySerializer`), compact (no spaces),
+//! in each class's `@JsonPropertyOrder`, with `@JsonInclude(NON_EMPTY)` (a `null` subject is
+//! left out). `magic` is 1 for `SCHEMA` (`SchemaKey.MAGIC_BYTE`) and 0 for the others:
+//!
+//! | key type | bytes | Confluent source |
+//! |---|---|---|
+//! | `SCHEMA` | `{"keytype":"SCHEMA","subject":"s","version":1,"magic":1}` | `storage/SchemaKey.java`: `@JsonPropertyOrder({"keytype","subject","version","magic"})` |
+//! | `CONFIG` | `{"keytype":"CONFIG","subject":"s","magic":0}`, global `{"keytype":"CONFIG","magic":0}` | `storage/ConfigKey.java`: `@JsonPropertyOrder({"keytype","subject","magic"})`, `NON_EMPTY` |
+//! | `MODE` | `{"keytype":"MODE","subject":"s","magic":0}`, global `{"keytype":"MODE","magic":0}` | `storage/ModeKey.java` (same shape) |
+//! | `DELETE_SUBJECT` | `{"keytype":"DELETE_SUBJECT","subject":"s","magic":0}` | `storage/DeleteSubjectKey.java` |
+//! | `CLEAR_SUBJECT` | `{"keytype":"CLEAR_SUBJECT","subject":"s","magic":0}` | `storage/ClearSubjectKey.java` |
+//! | `NOOP` | `{"keytype":"NOOP","magic":0}` | `storage/NoopKey.java`: `@JsonPropertyOrder({"keytype","magic"})` |
+//!
+//! Karapace's canonical formatter (`src/karapace/key_format.py`, `CANONICAL` mode) writes the
+//! same order and compact separators; for the global config key it writes
+//! `"subject":null` where Confluent leaves the field out. Both read as the global key here.
+//! A key type this version does not know is [`Key::Unknown`]: the caller skips it with a
+//! warning, it is never an error.
+//!
+//! # Values
+//!
+//! Jackson writes a class without `@JsonPropertyOrder` in its `@JsonCreator`'s parameter
+//! order (creator properties first), so `SchemaValue` is
+//! `subject, version, id, md5, schemaType, references, metadata, ruleSet, schema, deleted`
+//! (`storage/SchemaValue.java`, the creator taking `md5`). `NON_EMPTY` leaves out a `null`
+//! `md5`/`metadata`/`ruleSet` and empty `references`; `schemaType` goes through
+//! `SchemaTypeConverter`, which turns the default `AVRO` into `null`, so Avro values have no
+//! `schemaType`; the primitive `deleted` is always written. `ConfigValue` is
+//! `{"subject":"s","compatibilityLevel":"FULL"}` (global: no `subject`), `ModeValue`
+//! `{"subject":"s","mode":"READONLY"}`, `DeleteSubjectValue` `{"subject":"s","version":3}`,
+//! `ClearSubjectValue` `{"subject":"s"}`. `metadata` and `ruleSet` are kept as the raw JSON
+//! text read, and written back unchanged in place.
+//!
+//! Strings are escaped as Jackson does: `"`, `\` and control characters only (`\n`, `\t`, …,
+//! else `\u00XX` with upper-case hex); non-ASCII stays raw UTF-8.
+//!
+//! # The schema's guid
+//!
+//! Confluent's `MD5.ofSchema` (`storage/MD5.java`) hashes the schema text, then each
+//! reference's name, subject and big-endian 4-byte version; `SchemaValue.md5` holds it in
+//! base64 when written. The guid is the name-based (version 3) UUID built from those 16 bytes
+//! ([`guid_for`]): a function of the record alone, so every instance and every restart serve
+//! the same guid, and the same schema text and references always get the same one.
+
+use std::fmt::Write as _;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use crate::registry::types::{CompatibilityLevel, Mode, SchemaReference};
+use crate::SchemaType;
+
+/// Why a record could not be read. The transport logs it and skips the record.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum FormatError {
+    /// The key or value is not JSON, or not the shape its key type has.
+    #[error("{what} cannot be read: {source}")]
+    Json {
+        /// Which part: "key", "SCHEMA value", …
+        what: &'static str,
+        /// What the parser found.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The JSON is well formed but a field is missing or out of range.
+    #[error("{what}: {reason}")]
+    Invalid {
+        /// Which part.
+        what: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl FormatError {
+    fn invalid(what: &'static str, reason: impl Into<String>) -> Self {
+        FormatError::Invalid {
+            what,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A record key of the `_schemas` topic.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// One version of a subject.
+    Schema {
+        /// The subject.
+        subject: String,
+        /// The version.
+        version: i32,
+    },
+    /// A compatibility level; `None`: the global one.
+    Config {
+        /// The subject, or global.
+        subject: Option<String>,
+    },
+    /// A mode; `None`: the global one.
+    Mode {
+        /// The subject, or global.
+        subject: Option<String>,
+    },
+    /// A subject soft-deleted up to a version.
+    DeleteSubject {
+        /// The subject.
+        subject: String,
+    },
+    /// A subject's soft-deleted versions cleared.
+    ClearSubject {
+        /// The subject.
+        subject: String,
+    },
+    /// The marker written to find the topic's end.
+    Noop,
+    /// A key type this version does not know (a newer Confluent's): skip it.
+    Unknown(String),
+}
+
+impl Key {
+    /// The key type as written in `keytype`.
+    pub fn keytype(&self) -> &str {
+        match self {
+            Key::Schema { .. } => "SCHEMA",
+            Key::Config { .. } => "CONFIG",
+            Key::Mode { .. } => "MODE",
+            Key::DeleteSubject { .. } => "DELETE_SUBJECT",
+            Key::ClearSubject { .. } => "CLEAR_SUBJECT",
+            Key::Noop => "NOOP",
+            Key::Unknown(k) => k,
+        }
+    }
+
+    /// Confluent's exact bytes for this key. ([`Key::Unknown`] gives
+    /// `{"keytype":K,"magic":0}`; nothing writes one.)
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = String::from("{\"keytype\":");
+        push_str(&mut out, self.keytype());
+        let (subject, version, magic) = match self {
+            Key::Schema { subject, version } => (Some(subject.as_str()), Some(*version), 1),
+            Key::Config { subject } | Key::Mode { subject } => (subject.as_deref(), None, 0),
+            Key::DeleteSubject { subject } | Key::ClearSubject { subject } => {
+                (Some(subject.as_str()), None, 0)
+            }
+            Key::Noop | Key::Unknown(_) => (None, None, 0),
+        };
+        // NON_EMPTY: an empty subject is left out like a null one.
+        if let Some(s) = subject.filter(|s| !s.is_empty()) {
+            out.push_str(",\"subject\":");
+            push_str(&mut out, s);
+        }
+        if let Some(v) = version {
+            let _ = write!(out, ",\"version\":{v}");
+        }
+        let _ = write!(out, ",\"magic\":{magic}}}");
+        out.into_bytes()
+    }
+
+    /// Read a key: any field order and spacing; `magic` is not checked. An unknown
+    /// `keytype` is [`Key::Unknown`], not an error.
+    pub fn decode(bytes: &[u8]) -> Result<Key, FormatError> {
+        const WHAT: &str = "key";
+        let v: Value = serde_json::from_slice(bytes)
+            .map_err(|source| FormatError::Json { what: WHAT, source })?;
+        let Value::Object(fields) = v else {
+            return Err(FormatError::invalid(WHAT, "not a JSON object"));
+        };
+        let keytype = match fields.get("keytype") {
+            Some(Value::String(k)) => k.as_str(),
+            _ => return Err(FormatError::invalid(WHAT, "no \"keytype\" string")),
+        };
+        let subject = match fields.get("subject") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(_) => return Err(FormatError::invalid(WHAT, "\"subject\" is not a string")),
+        };
+        let required = |subject: Option<String>| {
+            subject
+                .ok_or_else(|| FormatError::invalid(WHAT, format!("{keytype} key without subject")))
+        };
+        Ok(match keytype {
+            "SCHEMA" => {
+                let version = fields
+                    .get("version")
+                    .and_then(Value::as_i64)
+                    .and_then(|v| i32::try_from(v).ok())
+                    .ok_or_else(|| {
+                        FormatError::invalid(WHAT, "SCHEMA key without an int version")
+                    })?;
+                Key::Schema {
+                    subject: required(subject)?,
+                    version,
+                }
+            }
+            "CONFIG" => Key::Config { subject },
+            "MODE" => Key::Mode { subject },
+            "DELETE_SUBJECT" => Key::DeleteSubject {
+                subject: required(subject)?,
+            },
+            "CLEAR_SUBJECT" => Key::ClearSubject {
+                subject: required(subject)?,
+            },
+            "NOOP" => Key::Noop,
+            other => Key::Unknown(other.to_string()),
+        })
+    }
+}
+
+/// The value of a `SCHEMA` record: one version of a subject.
+#[derive(Debug, Clone)]
+pub struct SchemaValue {
+    /// The subject.
+    pub subject: String,
+    /// The version.
+    pub version: i32,
+    /// The global id.
+    pub id: u32,
+    /// Base64 MD5 of the schema and its references, when the writer gave it.
+    pub md5: Option<String>,
+    /// The language (`AVRO` when absent).
+    pub schema_type: SchemaType,
+    /// Dependencies.
+    pub references: Vec<SchemaReference>,
+    /// Confluent's `metadata`, as the raw JSON read.
+    pub metadata: Option<Box<RawValue>>,
+    /// Confluent's `ruleSet`, as the raw JSON read.
+    pub rule_set: Option<Box<RawValue>>,
+    /// The schema text.
+    pub schema: String,
+    /// Soft-deleted.
+    pub deleted: bool,
+}
+
+impl PartialEq for SchemaValue {
+    fn eq(&self, o: &Self) -> bool {
+        let raw = |a: &Option<Box<RawValue>>| a.as_ref().map(|r| r.get().to_string());
+        self.subject == o.subject
+            && self.version == o.version
+            && self.id == o.id
+            && self.md5 == o.md5
+            && self.schema_type == o.schema_type
+            && self.references == o.references
+            && raw(&self.metadata) == raw(&o.metadata)
+            && raw(&self.rule_set) == raw(&o.rule_set)
+            && self.schema == o.schema
+            && self.deleted == o.deleted
+    }
+}
+
+#[derive(Deserialize)]
+struct SchemaValueIn {
+    subject: String,
+    version: i32,
+    id: u32,
+    #[serde(default)]
+    md5: Option<String>,
+    #[serde(rename = "schemaType", default)]
+    schema_type: Option<String>,
+    #[serde(default)]
+    references: Option<Vec<SchemaReference>>,
+    #[serde(default)]
+    metadata: Option<Box<RawValue>>,
+    #[serde(rename = "ruleSet", default)]
+    rule_set: Option<Box<RawValue>>,
+    schema: String,
+    #[serde(default)]
+    deleted: bool,
+}
+
+impl SchemaValue {
+    /// Confluent's exact bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = String::from("{\"subject\":");
+        push_str(&mut out, &self.subject);
+        let _ = write!(out, ",\"version\":{},\"id\":{}", self.version, self.id);
+        if let Some(m) = self.md5.as_deref().filter(|m| !m.is_empty()) {
+            out.push_str(",\"md5\":");
+            push_str(&mut out, m);
+        }
+        if self.schema_type != SchemaType::Avro {
+            out.push_str(",\"schemaType\":");
+            push_str(&mut out, self.schema_type.as_str());
+        }
+        if !self.references.is_empty() {
+            out.push_str(",\"references\":[");
+            for (i, r) in self.references.iter().enumerate() {
+                out.push_str(if i == 0 { "{\"name\":" } else { ",{\"name\":" });
+                push_str(&mut out, &r.name);
+                out.push_str(",\"subject\":");
+                push_str(&mut out, &r.subject);
+                let _ = write!(out, ",\"version\":{}}}", r.version);
+            }
+            out.push(']');
+        }
+        if let Some(m) = &self.metadata {
+            out.push_str(",\"metadata\":");
+            out.push_str(m.get());
+        }
+        if let Some(r) = &self.rule_set {
+            out.push_str(",\"ruleSet\":");
+            out.push_str(r.get());
+        }
+        out.push_str(",\"schema\":");
+        push_str(&mut out, &self.schema);
+        let _ = write!(out, ",\"deleted\":{}}}", self.deleted);
+        out.into_bytes()
+    }
+
+    /// Read a `SCHEMA` value (extra fields ignored, `null`s as absent).
+    pub fn decode(bytes: &[u8]) -> Result<SchemaValue, FormatError> {
+        const WHAT: &str = "SCHEMA value";
+        let v: SchemaValueIn = serde_json::from_slice(bytes)
+            .map_err(|source| FormatError::Json { what: WHAT, source })?;
+        let schema_type = match v.schema_type.as_deref() {
+            None => SchemaType::Avro,
+            Some(t) => t
+                .parse()
+                .map_err(|e: crate::UnknownSchemaType| FormatError::invalid(WHAT, e.to_string()))?,
+        };
+        Ok(SchemaValue {
+            subject: v.subject,
+            version: v.version,
+            id: v.id,
+            md5: v.md5,
+            schema_type,
+            references: v.references.unwrap_or_default(),
+            metadata: v.metadata.filter(|r| r.get() != "null"),
+            rule_set: v.rule_set.filter(|r| r.get() != "null"),
+            schema: v.schema,
+            deleted: v.deleted,
+        })
+    }
+
+    /// The guid every instance serves for this schema (see the module docs): from the
+    /// record's `md5` when it holds 16 bytes, else computed as Confluent's `MD5.ofSchema`.
+    pub fn guid(&self) -> String {
+        use base64::Engine as _;
+        let given = self.md5.as_deref().and_then(|m| {
+            base64::engine::general_purpose::STANDARD
+                .decode(m)
+                .ok()
+                .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())
+        });
+        guid_from_md5(given.unwrap_or_else(|| md5_of_schema(&self.schema, &self.references)))
+    }
+}
+
+/// A version's `metadata` and `ruleSet` as read (raw JSON), kept in
+/// [`State::topic_extras`](crate::registry::server::State::topic_extras) so a rewrite of the
+/// version's record carries them unchanged.
+#[derive(Debug, Clone, Default)]
+pub struct VersionExtras {
+    /// `metadata`.
+    pub metadata: Option<Box<RawValue>>,
+    /// `ruleSet`.
+    pub rule_set: Option<Box<RawValue>>,
+}
+
+/// The value of a `CONFIG` record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigValue {
+    /// The subject, or global.
+    pub subject: Option<String>,
+    /// The level (a newer Confluent's config may hold only other settings).
+    pub compatibility_level: Option<CompatibilityLevel>,
+}
+
+impl ConfigValue {
+    /// Confluent's exact bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = String::from("{");
+        let mut sep = "";
+        if let Some(s) = self.subject.as_deref().filter(|s| !s.is_empty()) {
+            out.push_str("\"subject\":");
+            push_str(&mut out, s);
+            sep = ",";
+        }
+        if let Some(l) = self.compatibility_level {
+            out.push_str(sep);
+            out.push_str("\"compatibilityLevel\":");
+            push_str(&mut out, l.as_str());
+        }
+        out.push('}');
+        out.into_bytes()
+    }
+
+    /// Read a `CONFIG` value.
+    pub fn decode(bytes: &[u8]) -> Result<ConfigValue, FormatError> {
+        const WHAT: &str = "CONFIG value";
+        let fields = object(bytes, WHAT)?;
+        let compatibility_level = match fields.get("compatibilityLevel") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(l)) => Some(l.parse().map_err(|_| {
+                FormatError::invalid(WHAT, format!("unknown compatibilityLevel {l:?}"))
+            })?),
+            Some(_) => {
+                return Err(FormatError::invalid(
+                    WHAT,
+                    "compatibilityLevel is not a string",
+                ))
+            }
+        };
+        Ok(ConfigValue {
+            subject: opt_string(&fields, "subject", WHAT)?,
+            compatibility_level,
+        })
+    }
+}
+
+/// The value of a `MODE` record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModeValue {
+    /// The subject, or global.
+    pub subject: Option<String>,
+    /// The mode.
+    pub mode: Mode,
+}
+
+impl ModeValue {
+    /// Confluent's exact bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = String::from("{");
+        if let Some(s) = self.subject.as_deref().filter(|s| !s.is_empty()) {
+            out.push_str("\"subject\":");
+            push_str(&mut out, s);
+            out.push(',');
+        }
+        out.push_str("\"mode\":");
+        push_str(&mut out, &self.mode.to_string());
+        out.push('}');
+        out.into_bytes()
+    }
+
+    /// Read a `MODE` value. A mode this version lacks (`READONLY_OVERRIDE`) is
+    /// [`FormatError::Invalid`].
+    pub fn decode(bytes: &[u8]) -> Result<ModeValue, FormatError> {
+        const WHAT: &str = "MODE value";
+        let fields = object(bytes, WHAT)?;
+        let mode = match fields.get("mode") {
+            Some(Value::String(m)) => match m.as_str() {
+                "READWRITE" => Mode::Readwrite,
+                "READONLY" => Mode::Readonly,
+                "IMPORT" => Mode::Import,
+                other => {
+                    return Err(FormatError::invalid(
+                        WHAT,
+                        format!("unknown mode {other:?}"),
+                    ))
+                }
+            },
+            _ => return Err(FormatError::invalid(WHAT, "no \"mode\" string")),
+        };
+        Ok(ModeValue {
+            subject: opt_string(&fields, "subject", WHAT)?,
+            mode,
+        })
+    }
+}
+
+/// The value of a `DELETE_SUBJECT` record: versions up to `version` are soft-deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteSubjectValue {
+    /// The subject.
+    pub subject: String,
+    /// The last version deleted.
+    pub version: i32,
+}
+
+impl DeleteSubjectValue {
+    /// Confluent's exact bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = String::from("{\"subject\":");
+        push_str(&mut out, &self.subject);
+        let _ = write!(out, ",\"version\":{}}}", self.version);
+        out.into_bytes()
+    }
+
+    /// Read a `DELETE_SUBJECT` value.
+    pub fn decode(bytes: &[u8]) -> Result<DeleteSubjectValue, FormatError> {
+        const WHAT: &str = "DELETE_SUBJECT value";
+        let fields = object(bytes, WHAT)?;
+        let version = fields
+            .get("version")
+            .and_then(Value::as_i64)
+            .and_then(|v| i32::try_from(v).ok())
+            .ok_or_else(|| FormatError::invalid(WHAT, "no int \"version\""))?;
+        Ok(DeleteSubjectValue {
+            subject: opt_string(&fields, "subject", WHAT)?
+                .ok_or_else(|| FormatError::invalid(WHAT, "no \"subject\""))?,
+            version,
+        })
+    }
+}
+
+/// The value of a `CLEAR_SUBJECT` record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClearSubjectValue {
+    /// The subject.
+    pub subject: String,
+}
+
+impl ClearSubjectValue {
+    /// Confluent's exact bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = String::from("{\"subject\":");
+        push_str(&mut out, &self.subject);
+        out.push('}');
+        out.into_bytes()
+    }
+
+    /// Read a `CLEAR_SUBJECT` value.
+    pub fn decode(bytes: &[u8]) -> Result<ClearSubjectValue, FormatError> {
+        const WHAT: &str = "CLEAR_SUBJECT value";
+        let fields = object(bytes, WHAT)?;
+        Ok(ClearSubjectValue {
+            subject: opt_string(&fields, "subject", WHAT)?
+                .ok_or_else(|| FormatError::invalid(WHAT, "no \"subject\""))?,
+        })
+    }
+}
+
+fn object(bytes: &[u8], what: &'static str) -> Result<serde_json::Map<String, Value>, FormatError> {
+    match serde_json::from_slice(bytes).map_err(|source| FormatError::Json { what, source })? {
+        Value::Object(fields) => Ok(fields),
+        _ => Err(FormatError::invalid(what, "not a JSON object")),
+    }
+}
+
+fn opt_string(
+    fields: &serde_json::Map<String, Value>,
+    name: &str,
+    what: &'static str,
+) -> Result<Option<String>, FormatError> {
+    match fields.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(FormatError::invalid(
+            what,
+            format!("\"{name}\" is not a string"),
+        )),
+    }
+}
+
+/// A JSON string literal as Jackson writes it.
+fn push_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0C}' => out.push_str("\\f"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Confluent's `MD5.ofSchema`: MD5 of the schema text (UTF-8), then each reference's name,
+/// subject and version (4 bytes, big-endian).
+pub fn md5_of_schema(schema: &str, references: &[SchemaReference]) -> [u8; 16] {
+    let mut m = Md5::new();
+    m.update(schema.as_bytes());
+    for r in references {
+        m.update(r.name.as_bytes());
+        m.update(r.subject.as_bytes());
+        m.update(&r.version.to_be_bytes());
+    }
+    m.finish()
+}
+
+/// The guid for a schema and its references (see the module docs).
+pub fn guid_for(schema: &str, references: &[SchemaReference]) -> String {
+    guid_from_md5(md5_of_schema(schema, references))
+}
+
+fn guid_from_md5(md5: [u8; 16]) -> String {
+    uuid::Builder::from_md5_bytes(md5).into_uuid().to_string()
+}
+
+/// MD5 (RFC 1321), enough for [`md5_of_schema`]; no dependency for 60 lines.
+struct Md5 {
+    state: [u32; 4],
+    buf: Vec<u8>,
+    len: u64,
+}
+
+const MD5_S: [u32; 64] = [
+    7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 7, 12, 17, 22, 5, 9, 14, 20, 5, 9, 14, 20, 5, 9,
+    14, 20, 5, 9, 14, 20, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 4, 11, 16, 23, 6, 10, 15,
+    21, 6, 10, 15, 21, 6, 10, 15, 21, 6, 10, 15, 21,
+];
+
+impl Md5 {
+    fn new() -> Self {
+        Md5 {
+            state: [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476],
+            buf: Vec::with_capacity(64),
+            len: 0,
+        }
+    }
+
+    fn update(&mut self, mut data: &[u8]) {
+        self.len = self.len.wrapping_add(data.len() as u64);
+        while !data.is_empty() {
+            let take = (64 - self.buf.len()).min(data.len());
+            self.buf.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if self.buf.len() == 64 {
+                let mut block = [0u8; 64];
+                block.copy_from_slice(&self.buf);
+                self.block(&block);
+                self.buf.clear();
+            }
+        }
+    }
+
+    fn finish(mut self) -> [u8; 16] {
+        let bits = self.len.wrapping_mul(8);
+        self.update(&[0x80]);
+        while self.buf.len() != 56 {
+            self.update(&[0]);
+        }
+        self.update(&bits.to_le_bytes());
+        let mut out = [0u8; 16];
+        for (i, w) in self.state.iter().enumerate() {
+            out[i * 4..i * 4 + 4].copy_from_slice(&w.to_le_bytes());
+        }
+        out
+    }
+
+    fn block(&mut self, block: &[u8; 64]) {
+        let mut m = [0u32; 16];
+        for (i, w) in m.iter_mut().enumerate() {
+            *w = u32::from_le_bytes([
+                block[i * 4],
+                block[i * 4 + 1],
+                block[i * 4 + 2],
+                block[i * 4 + 3],
+            ]);
+        }
+        let [mut a, mut b, mut c, mut d] = self.state;
+        for (i, &shift) in MD5_S.iter().enumerate() {
+            let (f, g) = match i / 16 {
+                0 => ((b & c) | (!b & d), i),
+                1 => ((d & b) | (!d & c), (5 * i + 1) % 16),
+                2 => (b ^ c ^ d, (3 * i + 5) % 16),
+                _ => (c ^ (b | !d), (7 * i) % 16),
+            };
+            // K[i] = floor(|sin(i + 1)| * 2^32).
+            let k = ((i as f64 + 1.0).sin().abs() * 4_294_967_296.0) as u32;
+            let f = f.wrapping_add(a).wrapping_add(k).wrapping_add(m[g]);
+            a = d;
+            d = c;
+            c = b;
+            b = b.wrapping_add(f.rotate_left(shift));
+        }
+        self.state[0] = self.state[0].wrapping_add(a);
+        self.state[1] = self.state[1].wrapping_add(b);
+        self.state[2] = self.state[2].wrapping_add(c);
+        self.state[3] = self.state[3].wrapping_add(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hex(b: [u8; 16]) -> String {
+        b.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn md5_matches_rfc_1321_vectors() {
+        let md5 = |s: &str| hex(md5_of_schema(s, &[]));
+        assert_eq!(md5(""), "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(md5("abc"), "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(
+            md5("12345678901234567890123456789012345678901234567890123456789012345678901234567890"),
+            "57edf4a22be3c955ac49da2e2107b67a"
+        );
+    }
+
+    #[test]
+    fn keys_round_trip() {
+        for key in [
+            Key::Schema {
+                subject: "s".into(),
+                version: 3,
+            },
+            Key::Config { subject: None },
+            Key::Config {
+                subject: Some("s".into()),
+            },
+            Key::Mode { subject: None },
+            Key::DeleteSubject {
+                subject: "s".into(),
+            },
+            Key::ClearSubject {
+                subject: "s".into(),
+            },
+            Key::Noop,
+        ] {
+            assert_eq!(Key::decode(&key.encode()).ok(), Some(key));
+        }
+    }
+
+    #[test]
+    fn karapace_global_config_key_reads_as_global() {
+        let k = Key::decode(br#"{"keytype":"CONFIG","subject":null,"magic":0}"#);
+        assert_eq!(k.ok(), Some(Key::Config { subject: None }));
+        let k = Key::decode(br#"{"subject": "s", "magic": 1, "keytype": "SCHEMA", "version": 2}"#);
+        assert_eq!(
+            k.ok(),
+            Some(Key::Schema {
+                subject: "s".into(),
+                version: 2
+            })
+        );
+    }
+
+    #[test]
+    fn strings_escaped_as_jackson() {
+        let v = SchemaValue {
+            subject: "s\u{1}é".into(),
+            version: 1,
+            id: 1,
+            md5: None,
+            schema_type: SchemaType::Avro,
+            references: vec![],
+            metadata: None,
+            rule_set: None,
+            schema: "\"a\"\n\u{1f}/".into(),
+            deleted: false,
+        };
+        let bytes = v.encode();
+        assert_eq!(
+            String::from_utf8_lossy(&bytes),
+            "{\"subject\":\"s\\u0001é\",\"version\":1,\"id\":1,\"schema\":\"\\\"a\\\"\\n\\u001F/\",\"deleted\":false}"
+        );
+        assert_eq!(SchemaValue::decode(&bytes).ok(), Some(v));
+        let mut key = String::new();
+        push_str(&mut key, "\u{1f}\\u");
+        assert_eq!(key, "\"\\u001F\\\\u\"");
+    }
+
+    #[test]
+    fn corrupt_and_wrong_shapes_are_format_errors() {
+        assert!(matches!(
+            Key::decode(b"{\"keytype\":"),
+            Err(FormatError::Json { .. })
+        ));
+        assert!(matches!(
+            Key::decode(b"[1]"),
+            Err(FormatError::Invalid { .. })
+        ));
+        assert!(matches!(
+            Key::decode(br#"{"magic":0}"#),
+            Err(FormatError::Invalid { .. })
+        ));
+        assert!(matches!(
+            Key::decode(br#"{"keytype":"SCHEMA","subject":"s","magic":1}"#),
+            Err(FormatError::Invalid { .. })
+        ));
+        assert!(matches!(
+            SchemaValue::decode(br#"{"subject":"s","version":"x","id":1,"schema":"\"int\""}"#),
+            Err(FormatError::Json { .. })
+        ));
+        assert!(matches!(
+            SchemaValue::decode(br#"{"subject":"s","version":1,"id":-1,"schema":"\"int\""}"#),
+            Err(FormatError::Json { .. })
+        ));
+        assert!(matches!(
+            ConfigValue::decode(br#"{"compatibilityLevel":"SIDEWAYS"}"#),
+            Err(FormatError::Invalid { .. })
+        ));
+        assert!(matches!(
+            ModeValue::decode(br#"{"mode":"READONLY_OVERRIDE"}"#),
+            Err(FormatError::Invalid { .. })
+        ));
+    }
+
+    #[test]
+    fn guid_is_a_function_of_the_schema_and_md5_field() {
+        let refs = vec![SchemaReference {
+            name: "a.proto".into(),
+            subject: "a".into(),
+            version: 1,
+        }];
+        let g = guid_for("syntax = \"proto3\";", &refs);
+        assert_eq!(g, guid_for("syntax = \"proto3\";", &refs));
+        assert_ne!(g, guid_for("syntax = \"proto3\";", &[]));
+        use base64::Engine as _;
+        let md5 = md5_of_schema("\"int\"", &[]);
+        let v = SchemaValue::decode(
+            format!(
+                r#"{{"subject":"s","version":1,"id":1,"md5":"{}","schema":"\"int\"","deleted":false}}"#,
+                base64::engine::general_purpose::STANDARD.encode(md5)
+            )
+            .as_bytes(),
+        );
+        assert_eq!(v.map(|v| v.guid()).ok(), Some(guid_for("\"int\"", &[])));
+    }
+}
