@@ -115,6 +115,13 @@ async fn three_instances_agree_and_survive_the_leader_dying() {
         );
     }
 
+    // Records of different names share subjects here: no compatibility to judge. Set through a
+    // follower, so the config write is forwarded too.
+    client(&instances[(first_leader + 1) % 3].url)
+        .set_compatibility(None, schemaflow::registry::CompatibilityLevel::None)
+        .await
+        .expect("global level via a follower");
+
     // Concurrent registrations through all three: the same 10 schemas under one subject each
     // from every instance, plus each instance's own subject.
     let mut tasks = Vec::new();

@@ -107,10 +107,13 @@ pub fn direct_references(
     }
 }
 
+/// A file's direct references: `(reference name, file path)`.
+pub type References = Vec<(String, String)>;
+
 /// The files of `tree` with their direct references, every file after the files it
 /// references (depth first, files in path order; each once). A cycle is a usage error naming
 /// it: the registry needs a referenced schema registered before the schemas using it.
-pub fn dependency_order(tree: &Tree) -> Result<Vec<(String, Vec<(String, String)>)>, CliError> {
+pub fn dependency_order(tree: &Tree) -> Result<Vec<(String, References)>, CliError> {
     let mut references = BTreeMap::new();
     for (path, text) in &tree.files {
         references.insert(path.clone(), direct_references(tree, path, text)?);

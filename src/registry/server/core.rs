@@ -188,7 +188,9 @@ impl Registry {
                         schema_type: schema.schema_type,
                         schema: schema.schema.clone(),
                         references: schema.references.clone(),
-                        guid: new_guid(),
+                        // Derived from the content, as the topic's readers derive it: every
+                        // instance and every restart serve the same guid.
+                        guid: super::schemas_topic::record::guid_for(&schema.schema, &schema.references),
                     }));
                     id
                 }
@@ -771,12 +773,4 @@ fn normalized_descriptor(parsed: &ProtobufSchema) -> String {
     }
     let bytes = fdp.encode_to_vec();
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn new_guid() -> String {
-    let mut bytes = [0u8; 16];
-    bytes.iter_mut().for_each(|b| *b = fastrand::u8(..));
-    uuid::Builder::from_random_bytes(bytes)
-        .into_uuid()
-        .to_string()
 }

@@ -1,8 +1,7 @@
-//! The registry's storage on a Kafka topic in Confluent's `_schemas` format (issue 13): the
-//! record format ([`record`]) and how one record changes the registry's [`State`] or which
-//! records a change writes ([`apply`]). Pure functions, no Kafka client: the transport reads
-//! the topic and calls [`apply::apply`] per record, and writes what [`apply::records_for`]
-//! returns.
+//! The registry's storage on a Kafka topic in Confluent's `_schemas` format: the record
+//! format ([`record`]) and how one record changes the registry's [`State`] or which records a
+//! change writes ([`apply`]) — pure functions —, the transport that reads the topic and writes
+//! to it ([`kafka_log`]), and the election of the one instance that writes ([`leader`]).
 //!
 //! The format is transcribed from Confluent Schema Registry's
 //! `core/src/main/java/io/confluent/kafka/schemaregistry/storage/` (`SchemaRegistryKey`,
@@ -14,4 +13,6 @@
 //! [`State`]: crate::registry::server::State
 
 pub mod apply;
+pub mod kafka_log;
+pub mod leader;
 pub mod record;
