@@ -13,7 +13,9 @@ use common::samples::avro::user_event::UserEvent;
 use common::samples::proto::events::v1 as pb;
 use schemaflow::codec::avro::AvroCodec;
 use schemaflow::codec::protobuf;
-use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
+use schemaflow::registry::server::{
+    CompatibilityEngine, EmbeddedRegistry, KafkaStoreConfig, ServerConfig,
+};
 use schemaflow::registry::{ClientConfig, RegistryClient, Schema, SchemaReference};
 use schemaflow::GeneratedSchema;
 
@@ -28,7 +30,58 @@ async fn confluent_python_client_and_serdes_against_embedded_registry() {
     )
     .await
     .unwrap();
-    let client = RegistryClient::new(ClientConfig::new(server.url())).unwrap();
+    interop(server.url()).await;
+    server.stop().await.unwrap();
+}
+
+/// The same against a *follower* of two instances on a Kafka store: Confluent's client cannot
+/// tell it from the leader (its writes are forwarded, its reads served locally).
+#[tokio::test(flavor = "multi_thread")]
+async fn confluent_python_client_against_a_follower_on_kafka() {
+    let topic = common::broker::rand_topic("schemas-py");
+    let start = || {
+        let mut store = KafkaStoreConfig::new(common::broker::broker().bootstrap.clone());
+        store.topic = topic.clone();
+        store.leader.group_id = format!("sr-{topic}");
+        EmbeddedRegistry::start(
+            ServerConfig {
+                listen: "127.0.0.1:0".parse().unwrap(),
+                kafka_store: Some(store),
+                ..ServerConfig::default()
+            },
+            Arc::new(CompatibilityEngine),
+        )
+    };
+    let a = start().await.unwrap();
+    let b = start().await.unwrap();
+    let health = |url: String| async move {
+        reqwest::get(format!("{url}/health"))
+            .await
+            .unwrap()
+            .json::<serde_json::Value>()
+            .await
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let follower = loop {
+        let (ha, hb) = (health(a.url().into()).await, health(b.url().into()).await);
+        if ha["leader"] == true && hb["leader_url"] == ha["leader_url"] {
+            break b.url().to_string();
+        }
+        if hb["leader"] == true && ha["leader_url"] == hb["leader_url"] {
+            break a.url().to_string();
+        }
+        assert!(std::time::Instant::now() < deadline, "no leader: {ha} {hb}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    interop(&follower).await;
+    a.stop().await.unwrap();
+    b.stop().await.unwrap();
+}
+
+/// schemaflow writes through `url`, then Confluent's Python client and serdes work against it.
+async fn interop(url: &str) {
+    let client = RegistryClient::new(ClientConfig::new(url)).unwrap();
 
     // schemaflow registers (as .proto text / .avsc text) and writes frames.
     let address = UserEvent::REFERENCES[0];
@@ -77,7 +130,7 @@ async fn confluent_python_client_and_serdes_against_embedded_registry() {
     protobuf::encode(proto_id, &common::proto_full(), &mut proto_frame);
 
     let py = python();
-    let url = server.url().to_string();
+    let url = url.to_string();
     let out = tokio::task::spawn_blocking(move || {
         Command::new(py)
             .arg(concat!(
@@ -103,5 +156,4 @@ async fn confluent_python_client_and_serdes_against_embedded_registry() {
     // Confluent's ProtobufSerializer registered common.proto as a base64 descriptor: the
     // registry recognised it as the version schemaflow registered as text (one version).
     assert_eq!(client.subject_versions(imp.name).await.unwrap(), vec![1]);
-    server.stop().await.unwrap();
 }
