@@ -106,6 +106,11 @@ impl Registry {
         (state.schemas.len(), subjects, self.store.reader_lag())
     }
 
+    /// Catch up with the store's log (Kafka: everything written so far by any instance).
+    pub fn sync(&self) -> std::io::Result<()> {
+        self.store.sync()
+    }
+
     /// Who leads, when several instances share a Kafka topic.
     pub fn leadership(&self) -> Option<Arc<super::schemas_topic::leader::Leadership>> {
         self.store.leadership()

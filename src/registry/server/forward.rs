@@ -6,7 +6,9 @@
 //!
 //! While no leader is known the answer is 50004 (unknown leader); when the leader cannot be
 //! reached, 50003 (error forwarding). Both are 500s, which Confluent's clients (and ours)
-//! retry. A request that was forwarded once is never forwarded again (a leader that lost the
+//! retry. After a forwarded write succeeds, this instance waits until its own reader has
+//! applied it (a `NOOP` marker behind it) before answering: read-your-writes here too. A
+//! request that was forwarded once is never forwarded again (a leader that lost the
 //! lead meanwhile answers 50004 instead), so two instances cannot bounce it between them.
 
 use std::sync::Arc;
@@ -19,6 +21,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::core::Registry;
 use super::metrics::Metrics;
 use super::routes::CONTENT_TYPE;
 use super::schemas_topic::leader::Leadership;
@@ -31,6 +34,8 @@ const FORWARDED: &str = "x-schemaflow-forwarded";
 #[derive(Clone)]
 pub(super) struct Forwarder {
     pub(super) leadership: Arc<Leadership>,
+    /// This instance's registry: after a forwarded write it catches up with the topic.
+    pub(super) registry: Arc<Registry>,
     pub(super) http: reqwest::Client,
     pub(super) max_body_bytes: usize,
     pub(super) metrics: Metrics,
@@ -39,11 +44,13 @@ pub(super) struct Forwarder {
 impl Forwarder {
     pub(super) fn new(
         leadership: Arc<Leadership>,
+        registry: Arc<Registry>,
         max_body_bytes: usize,
         metrics: Metrics,
     ) -> Self {
         Forwarder {
             leadership,
+            registry,
             http: reqwest::Client::builder()
                 .timeout(Duration::from_secs(30))
                 .build()
@@ -145,6 +152,20 @@ pub(super) async fn forward_writes(
             )
         }
     };
+    if status.is_success() {
+        // The leader answered once *its* reader applied the write; this instance answers once
+        // its own has, so the caller's next read here sees what it wrote.
+        let registry = Arc::clone(&f.registry);
+        let synced = tokio::task::spawn_blocking(move || registry.sync()).await;
+        if let Err(e) = synced.map_err(std::io::Error::other).and_then(|r| r) {
+            return error(
+                ErrorCode::OperationTimeout,
+                &format!(
+                    "the leader applied the write, but this instance did not catch up with it: {e}"
+                ),
+            );
+        }
+    }
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
     if let Some(ct) = content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {

@@ -99,9 +99,14 @@ pub fn router(registry: Arc<Registry>, basic_auth: Option<&str>, max_body_bytes:
         .layer(DefaultBodyLimit::max(max_body_bytes))
         // Inside auth: a follower forwards only what it would have accepted itself.
         .layer(middleware::from_fn_with_state(
-            app.registry
-                .leadership()
-                .map(|l| Forwarder::new(l, max_body_bytes, metrics.clone())),
+            app.registry.leadership().map(|l| {
+                Forwarder::new(
+                    l,
+                    Arc::clone(&app.registry),
+                    max_body_bytes,
+                    metrics.clone(),
+                )
+            }),
             forward_writes,
         ))
         .layer(middleware::from_fn_with_state(app.clone(), auth))

@@ -478,6 +478,15 @@ impl Store {
         self.kafka.as_ref().map(KafkaLog::leadership)
     }
 
+    /// On a Kafka store, wait until this instance has read everything written so far (see
+    /// [`KafkaLog::sync`]); nothing to do elsewhere.
+    pub fn sync(&self) -> std::io::Result<()> {
+        match &self.kafka {
+            Some(k) => k.sync().map_err(std::io::Error::from),
+            None => Ok(()),
+        }
+    }
+
     /// How far the Kafka reader is behind its topic's end (records), on a Kafka store.
     pub fn reader_lag(&self) -> Option<i64> {
         self.kafka.as_ref().map(KafkaLog::reader_lag)

@@ -288,6 +288,14 @@ impl KafkaLog {
         .map_err(kafka("joining the registry's leader election"))
     }
 
+    /// Return once this instance's reader has applied everything written to the topic before
+    /// this call (a `NOOP` marker): after a write forwarded to the leader, so that the
+    /// follower's next read sees it (read-your-writes on every instance).
+    pub fn sync(&self) -> Result<(), KafkaStoreError> {
+        let offset = self.send(vec![noop_record()])?;
+        self.wait_applied(offset, "catching up with the leader's write")
+    }
+
     /// Records of the topic this instance's reader has not applied yet (measured about once
     /// a second).
     pub fn reader_lag(&self) -> i64 {
