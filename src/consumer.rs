@@ -19,6 +19,25 @@
 //! so the committed offset is the first record not handled.
 //! ```
 //!
+//! ## Several records at once
+//!
+//! [`ConsumerConfig::ordering`] and [`ConsumerConfig::max_concurrency`] let one member handle
+//! up to `max_concurrency` records at once ([`crate::parallel`]): [`ProcessingOrder::Partition`]
+//! keeps each partition in order, [`ProcessingOrder::Key`] each key, [`ProcessingOrder::Unordered`]
+//! nothing. The default (`Partition`, 1) is the serial consumer above, through the same loop.
+//! Whatever the ordering, a partition's offset is stored only over records that are finished
+//! together with every earlier record of the partition ([`crate::offset_tracker`]), so a crash
+//! or a rebalance re-reads from the first unfinished record — at least once, never a gap. The
+//! records received but not started are bounded per partition
+//! ([`ConsumerConfig::look_ahead`]); a full partition is paused, not buffered further.
+//! [`TypedConsumer::run_batch`] hands the handler batches of one partition's records.
+//! Retries, dead letters and the environment rule apply to each record as in the serial mode.
+//!
+//! On revoke, the revoked partitions' waiting records are dropped and the offsets already
+//! stored are committed; records of them still in flight are not waited for (the rebalance
+//! callback runs inside `recv`, on the task that polls the handlers), so they are not
+//! committed and the partition's next owner reads them again.
+//!
 //! Dead letters keep the original key, value and headers, plus Kafka Connect-style error
 //! headers ([`crate::dead_letter`]). The dead-letter topic is created if missing (some brokers
 //! never auto-create). Nothing is skipped silently: [`DeadLetter::Stop`] is the default.
@@ -869,8 +888,11 @@ impl<V: FromFrame> TypedConsumer<V> {
                         Err(e) => {
                             if !matches!(stopping, Some(Err(_))) {
                                 // The first error stops the consumer: nothing more starts,
-                                // and the failed record is never committed past.
+                                // the failed record is never committed past, and the other
+                                // records' environment retries are cut short.
                                 stopping = Some(Err(e));
+                                self.stop_retrying.store(true, Ordering::SeqCst);
+                                self.stop_notify.notify_waiters();
                                 drain_deadline =
                                     tokio::time::Instant::now() + self.config.drain_timeout;
                             } else {
