@@ -501,3 +501,68 @@ async fn batches_hold_one_partition_in_order_and_commit_after_ok() {
     }
     server.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_joining_while_records_are_in_flight_loses_nothing() {
+    let (server, reg) = common::services::registry().await;
+    let topic = rand_topic("par-rebalance");
+    let group = rand_topic("g");
+    let partitions = 4;
+    let count = 800;
+    create_topic(&broker().bootstrap, &topic, partitions).await;
+    let records: Vec<_> = (0..count)
+        .map(|i| (format!("x{i}"), Some(i as i32 % partitions), format!("{i}")))
+        .collect();
+    produce(&reg, &topic, &records).await;
+    let seen = Arc::new(Mutex::new(BTreeMap::<usize, usize>::new()));
+    let all = Arc::new(Notify::new());
+    let handler = |seen: Arc<Mutex<BTreeMap<usize, usize>>>, all: Arc<Notify>| {
+        move |m: Message<UserEvent>| {
+            let (seen, all) = (seen.clone(), all.clone());
+            async move {
+                tokio::time::sleep(Duration::from_millis(fastrand::u64(0..40))).await;
+                let id: usize = m.value.unwrap().user_id.parse().unwrap();
+                let mut s = seen.lock().unwrap();
+                *s.entry(id).or_insert(0) += 1;
+                if s.len() == count {
+                    all.notify_waiters();
+                }
+                Ok::<(), String>(())
+            }
+        }
+    };
+    let a = TypedConsumer::<UserEvent>::new(
+        config(&topic, &group, ProcessingOrder::Partition, 4),
+        reg.clone(),
+    )
+    .unwrap();
+    let b = TypedConsumer::<UserEvent>::new(
+        config(&topic, &group, ProcessingOrder::Partition, 4),
+        reg.clone(),
+    )
+    .unwrap();
+    let stop = |all: Arc<Notify>| async move {
+        let _ = tokio::time::timeout(Duration::from_secs(60), all.notified()).await;
+    };
+    let run_a = a.run(handler(seen.clone(), all.clone()), stop(all.clone()));
+    let seen_b = seen.clone();
+    let (h, al) = (handler(seen.clone(), all.clone()), all.clone());
+    let run_b = async {
+        // B joins once A is well under way, with records in flight.
+        while seen_b.lock().unwrap().len() < 100 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        b.run(h, stop(al)).await
+    };
+    let (ra, rb) = tokio::join!(run_a, run_b);
+    let (sa, sb) = (ra.unwrap(), rb.unwrap());
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), count, "lost records");
+    let dups: usize = seen.values().map(|n| n - 1).sum();
+    assert!(sb.handled > 0, "the second member never got a partition");
+    eprintln!(
+        "rebalance: A handled {}, B handled {}, {dups} duplicates",
+        sa.handled, sb.handled
+    );
+    server.stop().await.unwrap();
+}
