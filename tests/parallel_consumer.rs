@@ -477,7 +477,7 @@ async fn batches_hold_one_partition_in_order_and_commit_after_ok() {
         .await
         .unwrap();
     assert_eq!(stats.handled, count as u64);
-    let batches = batches.lock().unwrap();
+    let batches = std::mem::take(&mut *batches.lock().unwrap());
     let mut last: BTreeMap<i32, i64> = BTreeMap::new();
     for batch in batches.iter() {
         assert!(
@@ -556,7 +556,7 @@ async fn a_member_joining_while_records_are_in_flight_loses_nothing() {
     };
     let (ra, rb) = tokio::join!(run_a, run_b);
     let (sa, sb) = (ra.unwrap(), rb.unwrap());
-    let seen = seen.lock().unwrap();
+    let seen = seen.lock().unwrap().clone();
     assert_eq!(seen.len(), count, "lost records");
     let dups: usize = seen.values().map(|n| n - 1).sum();
     assert!(sb.handled > 0, "the second member never got a partition");
