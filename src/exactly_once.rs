@@ -21,6 +21,18 @@
 //! Either the outputs and the offsets of a batch are both committed, or neither: a restart or
 //! an aborted batch re-reads exactly the uncommitted inputs, and `read_committed` readers of
 //! the output never see the outputs of an aborted batch.
+//!
+//! ## Why it is not concurrent
+//!
+//! Unlike [`TypedConsumer`](crate::consumer::TypedConsumer) with
+//! [`ConsumerConfig::max_concurrency`](crate::consumer::ConsumerConfig::max_concurrency), the
+//! processor keeps its transactional batch loop and handles one batch at a time. A Kafka
+//! producer has one open transaction at a time, and `send_offsets_to_transaction` commits one
+//! position per partition together with every output of the transaction: overlapping batches
+//! would put the outputs of unfinished records in a committed transaction (or hold every
+//! transaction open until the slowest record of all of them finished), and an abort would have
+//! to rewind records another batch already covered. Throughput comes from the batch instead:
+//! up to `batch_size` records share one commit, and more processors (partitions) scale it out.
 
 use std::future::Future;
 use std::marker::PhantomData;

@@ -60,6 +60,8 @@ pub mod dead_letter;
 pub mod error;
 pub mod exactly_once;
 pub mod kafka_config;
+pub mod offset_tracker;
+pub mod parallel;
 pub mod producer;
 pub mod registry;
 pub mod start_offset;
