@@ -651,15 +651,7 @@ async fn the_engine_decides_on_register() {
 /// /health` answers once the store is read.
 #[tokio::test]
 async fn metrics_and_health() {
-    let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            ..ServerConfig::default()
-        },
-        Arc::new(CompatibilityEngine),
-    )
-    .await
-    .unwrap();
+    let (server, _) = start(ServerConfig::default()).await;
     let http = reqwest::Client::new();
     let url = server.url().to_string();
     http.post(format!("{url}/subjects/m-value/versions"))
