@@ -42,7 +42,7 @@ use crate::outln;
 
 use super::common::{block_on, print_json, schema_type_from_extension, CliError, Global};
 use super::repo::references::dependency_order;
-use super::repo::subjects::{Subjects, DEFAULT_SUBJECTS_CONFIG};
+use super::repo::subjects::Subjects;
 use super::repo::tree::{repository_root, working_tree, Tree};
 
 /// How `register --all` prints its plan.
@@ -130,19 +130,9 @@ enum RefState {
 pub fn run(g: &Global, o: Options) -> Result<(), CliError> {
     let root = repository_root()?;
     let tree = working_tree(&root)?;
-    // As `check --registry`: only the repository knows which subjects producers register
-    // under; guessing would register schemas under subjects no producer reads.
-    let config_path = o
-        .subjects_config
-        .clone()
-        .unwrap_or_else(|| root.join(DEFAULT_SUBJECTS_CONFIG));
-    if !config_path.is_file() {
-        return Err(CliError::usage(format!(
-            "register --all needs to know the subject each schema file is registered under, and {} does not exist: write it (at least [defaults] strategy = \"record\" | \"topic\" | \"topic-record\", with a [[file]] path/topic for the files producers register under <topic>-value), or pass --subjects-config FILE; see schemaflow check --help",
-            config_path.display()
-        )));
-    }
-    let subjects = Subjects::load(Some(&config_path), &tree)?;
+    // As `check --registry`: registering under guessed subjects would feed no producer.
+    let subjects =
+        Subjects::load_required("register --all", &root, o.subjects_config.as_deref(), &tree)?;
     let files = ordered(&tree, &subjects)?;
     if files.is_empty() {
         return Err(CliError::usage(format!(

@@ -63,7 +63,7 @@ use schemaflow::registry::{ErrorCode, RegistryClient, RegistryError, Schema, Sch
 
 use super::super::common::{schema_type_from_extension, CliError, Global};
 use super::super::repo::references::direct_references;
-use super::super::repo::subjects::{Subjects, DEFAULT_SUBJECTS_CONFIG};
+use super::super::repo::subjects::Subjects;
 use super::super::repo::tree::{repository_root, working_tree, Tree};
 use super::{CheckArgs, Located, NotChecked, Outcome};
 use schemaflow::compat::locate::Position;
@@ -199,20 +199,13 @@ pub(super) fn registry_mode(
 ) -> Result<Outcome, CliError> {
     let root = repository_root()?;
     let tree = working_tree(&root)?;
-    // The subjects the check consults must be the ones producers register under, and only the
-    // repository can say which those are: guessing (say, record names while producers use
-    // `<topic>-value`) would look up subjects that do not exist and pass a breaking change.
-    let config_path = match &args.subjects_config {
-        Some(p) => p.clone(),
-        None => root.join(DEFAULT_SUBJECTS_CONFIG),
-    };
-    if !config_path.is_file() {
-        return Err(CliError::usage(format!(
-            "check --registry needs to know the subject each schema file is registered under, and {} does not exist: write it (at least [defaults] strategy = \"record\" | \"topic\" | \"topic-record\", with a [[file]] path/topic for the files producers register under <topic>-value), or pass --subjects-config FILE; see schemaflow check --help",
-            config_path.display()
-        )));
-    }
-    let subjects = Subjects::load(Some(&config_path), &tree)?;
+    // The subjects the check consults must be the ones producers register under.
+    let subjects = Subjects::load_required(
+        "check --registry",
+        &root,
+        args.subjects_config.as_deref(),
+        &tree,
+    )?;
 
     // The command line's registry client: its basic auth or bearer token, TLS settings.
     let client = global.registry_at(url)?.client().clone();

@@ -66,6 +66,28 @@ fn strategy(s: &str, source: &str) -> Result<SubjectNameStrategy, CliError> {
 }
 
 impl Subjects {
+    /// Read the subjects file that `command` cannot do without: `config`, else the root's
+    /// `schemaflow-subjects.toml`. Only the repository knows which subjects producers register
+    /// under; guessing (record names while producers use `<topic>-value`) would consult or
+    /// write subjects no producer uses, so a missing file is a usage error naming it.
+    pub fn load_required(
+        command: &str,
+        root: &Path,
+        config: Option<&Path>,
+        tree: &Tree,
+    ) -> Result<Self, CliError> {
+        let path = config
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| root.join(DEFAULT_SUBJECTS_CONFIG));
+        if !path.is_file() {
+            return Err(CliError::usage(format!(
+                "{command} needs to know the subject each schema file is registered under, and {} does not exist: write it (at least [defaults] strategy = \"record\" | \"topic\" | \"topic-record\", with a [[file]] path/topic for the files producers register under <topic>-value), or pass --subjects-config FILE; see schemaflow check --help",
+                path.display()
+            )));
+        }
+        Self::load(Some(&path), tree)
+    }
+
     /// Read the subjects file (`None`: defaults only), checking its paths against `tree`.
     pub fn load(path: Option<&Path>, tree: &Tree) -> Result<Self, CliError> {
         let (config, source) = match path {
