@@ -33,10 +33,15 @@
 //! [`TypedConsumer::run_batch`] hands the handler batches of one partition's records.
 //! Retries, dead letters and the environment rule apply to each record as in the serial mode.
 //!
-//! On revoke, the revoked partitions' waiting records are dropped and the offsets already
-//! stored are committed; records of them still in flight are not waited for (the rebalance
-//! callback runs inside `recv`, on the task that polls the handlers), so they are not
-//! committed and the partition's next owner reads them again.
+//! On revoke, the revoked partitions' waiting records are dropped (not started: the next owner
+//! reads them) and the member waits — up to [`ConsumerConfig::revoke_timeout`] — for their
+//! records in flight to finish, commits what is committable, and only then gives the
+//! partitions up. The wait is not a blocking one inside librdkafka's rebalance callback: the
+//! callback runs inside `recv`, on the very task that polls the handlers, so blocking there
+//! would stop the records it waits for. Instead the callback leaves the partitions assigned
+//! (librdkafka then waits for the application's unassign, as it allows: its
+//! `WAIT_UNASSIGN_CALL` state) and the loop unassigns once they are finished. Records still in
+//! flight past the bound are not committed; the next owner reads them again.
 //!
 //! Dead letters keep the original key, value and headers, plus Kafka Connect-style error
 //! headers ([`crate::dead_letter`]). The dead-letter topic is created if missing (some brokers
@@ -75,7 +80,7 @@ use crate::wire::{HeaderSchemaId, SchemaId, VALUE_SCHEMA_ID_HEADER};
 const MAX_ENVIRONMENT_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Consumer settings. Kafka properties not covered here pass through `properties`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ConsumerConfig {
     /// `bootstrap.servers`.
     pub brokers: String,
@@ -135,11 +140,72 @@ pub struct ConsumerConfig {
     /// before leaving them unfinished: not committed, read again after the restart. Default:
     /// 10 s. Keep it below `max.poll.interval.ms`.
     pub drain_timeout: Duration,
+    /// On a rebalance, how long the member keeps revoked partitions while their records in
+    /// flight finish (then commits them and lets the partitions go); records still in
+    /// flight past it are read again by the next owner. The group's rebalance waits for it:
+    /// keep it well below `max.poll.interval.ms` (and, with KIP-848, the rebalance timeout).
+    /// Default: 10 s.
+    pub revoke_timeout: Duration,
     /// How [`TypedConsumer::run_batch`] groups records. Default: [`BatchConfig::default`].
     pub batch: BatchConfig,
     /// librdkafka properties, applied last (also to the dead-letter producer, so security
     /// settings reach both).
     pub properties: BTreeMap<String, String>,
+}
+
+/// Every setting, secrets as `<redacted>` ([`crate::redact`]).
+impl std::fmt::Debug for ConsumerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Exhaustive: a new field must be placed here, secret or not.
+        let ConsumerConfig {
+            brokers,
+            group_id,
+            topics,
+            auto_offset_reset,
+            start_uncommitted,
+            commit_every,
+            commit_interval,
+            commit_offsets,
+            max_retries,
+            retry_backoff,
+            environment_retry_timeout,
+            dead_letter,
+            idle_timeout,
+            read_committed,
+            group_protocol,
+            ordering,
+            max_concurrency,
+            look_ahead,
+            drain_timeout,
+            revoke_timeout,
+            batch,
+            properties,
+        } = self;
+        f.debug_struct("ConsumerConfig")
+            .field("brokers", brokers)
+            .field("group_id", group_id)
+            .field("topics", topics)
+            .field("auto_offset_reset", auto_offset_reset)
+            .field("start_uncommitted", start_uncommitted)
+            .field("commit_every", commit_every)
+            .field("commit_interval", commit_interval)
+            .field("commit_offsets", commit_offsets)
+            .field("max_retries", max_retries)
+            .field("retry_backoff", retry_backoff)
+            .field("environment_retry_timeout", environment_retry_timeout)
+            .field("dead_letter", dead_letter)
+            .field("idle_timeout", idle_timeout)
+            .field("read_committed", read_committed)
+            .field("group_protocol", group_protocol)
+            .field("ordering", ordering)
+            .field("max_concurrency", max_concurrency)
+            .field("look_ahead", look_ahead)
+            .field("drain_timeout", drain_timeout)
+            .field("revoke_timeout", revoke_timeout)
+            .field("batch", batch)
+            .field("properties", &crate::redact::Properties(properties))
+            .finish()
+    }
 }
 
 impl ConsumerConfig {
@@ -165,6 +231,7 @@ impl ConsumerConfig {
             max_concurrency: 1,
             look_ahead: None,
             drain_timeout: Duration::from_secs(10),
+            revoke_timeout: Duration::from_secs(10),
             batch: BatchConfig::default(),
             properties: BTreeMap::new(),
         }
@@ -392,6 +459,11 @@ pub struct CommitOnRevoke {
     /// Partitions revoked since the consumer loop last looked: it drops their waiting records
     /// and forgets their offsets (the callback runs inside `recv`, on the loop's own task).
     revoked: Mutex<Vec<TopicPartition>>,
+    /// Set by the loop while records are in flight: a revoke then leaves the partitions
+    /// assigned in [`Self::deferred_revoke`] for the loop to finish (see the module docs).
+    defer_revoke: std::sync::atomic::AtomicBool,
+    /// A revoke the loop has yet to finish: librdkafka's partition list, not unassigned yet.
+    deferred_revoke: Mutex<Option<TopicPartitionList>>,
 }
 
 impl ClientContext for CommitOnRevoke {}
@@ -452,6 +524,24 @@ impl ConsumerContext for CommitOnRevoke {
                 self.post_rebalance(consumer, &Rebalance::Assign(tpl));
             }
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => {
+                if self.defer_revoke.load(Ordering::SeqCst) && tpl.count() > 0 {
+                    // Records in flight: the loop waits for them, commits, then unassigns.
+                    if let Ok(mut d) = self.deferred_revoke.lock() {
+                        match d.as_mut() {
+                            Some(held) => {
+                                for e in tpl.elements() {
+                                    held.add_partition(e.topic(), e.partition());
+                                }
+                            }
+                            None => *d = Some(tpl.clone()),
+                        }
+                        tracing::debug!(
+                            partitions = tpl.count(),
+                            "revoke: waiting for the records in flight"
+                        );
+                        return;
+                    }
+                }
                 self.pre_rebalance(consumer, &Rebalance::Revoke(tpl));
                 let revoked = match consumer.rebalance_protocol() {
                     RebalanceProtocol::Cooperative => consumer.incremental_unassign(tpl),
@@ -476,23 +566,29 @@ impl ConsumerContext for CommitOnRevoke {
 
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Revoke(tpl) = rebalance {
-            if let Ok(mut revoked) = self.revoked.lock() {
-                revoked.extend(
-                    tpl.elements()
-                        .iter()
-                        .map(|e| (e.topic().to_string(), e.partition())),
-                );
-            }
-            // Only offsets already stored are committed: those of records finished together
-            // with every earlier record of their partition. Records still in flight are not
-            // waited for here (they run on the task that is polling, inside this call), so
-            // they are read again by the partition's next owner.
-            if tpl.count() > 0 {
-                match consumer.commit_consumer_state(CommitMode::Sync) {
-                    Ok(()) => tracing::debug!(partitions = tpl.count(), "committed on revoke"),
-                    Err(e) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::NoOffset) => {}
-                    Err(e) => tracing::warn!(error = %e, "commit on revoke failed"),
-                }
+            self.commit_revoked(consumer, tpl);
+        }
+    }
+}
+
+impl CommitOnRevoke {
+    /// Before partitions go: tell the loop, and commit the offsets stored so far.
+    fn commit_revoked<C: Consumer<Self>>(&self, consumer: &C, tpl: &TopicPartitionList) {
+        if let Ok(mut revoked) = self.revoked.lock() {
+            revoked.extend(
+                tpl.elements()
+                    .iter()
+                    .map(|e| (e.topic().to_string(), e.partition())),
+            );
+        }
+        // Only offsets already stored are committed: those of records finished together with
+        // every earlier record of their partition. Records in flight were waited for (a
+        // deferred revoke, up to its bound) or there were none.
+        if tpl.count() > 0 {
+            match consumer.commit_consumer_state(CommitMode::Sync) {
+                Ok(()) => tracing::debug!(partitions = tpl.count(), "committed on revoke"),
+                Err(e) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::NoOffset) => {}
+                Err(e) => tracing::warn!(error = %e, "commit on revoke failed"),
             }
         }
     }
@@ -581,6 +677,8 @@ impl<V: FromFrame> TypedConsumer<V> {
                 start: config.start_uncommitted,
                 listener: Mutex::new(None),
                 revoked: Mutex::new(Vec::new()),
+                defer_revoke: std::sync::atomic::AtomicBool::new(false),
+                deferred_revoke: Mutex::new(None),
             })
             .map_err(|e| kafka_error("creating the consumer", e))?;
         let dead_letters = match config.dead_letter {
@@ -772,8 +870,12 @@ impl<V: FromFrame> TypedConsumer<V> {
         let never = Duration::from_secs(365 * 24 * 3600);
         let idle = self.config.idle_timeout.unwrap_or(never);
         let mut last_record = tokio::time::Instant::now();
+        // Records in flight per partition, and the bound of a revoke waiting for them.
+        let mut running: HashMap<TopicPartition, usize> = HashMap::new();
+        let mut revoke_deadline: Option<tokio::time::Instant> = None;
         let c = &self.counters;
         loop {
+            self.advance_revoke(&mut revoke_deadline, &running, &mut lanes, &mut waiting);
             self.forget_revoked(
                 &mut lanes,
                 &mut tracker,
@@ -807,6 +909,7 @@ impl<V: FromFrame> TypedConsumer<V> {
                     let msgs: Vec<BorrowedMessage<'c>> =
                         items.into_iter().map(|(m, _)| m).collect();
                     let job = work(msgs);
+                    *running.entry(tp.clone()).or_insert(0) += 1;
                     in_flight.push(async move { (key, tp, epoch, offsets, job.await) });
                 }
                 // Resume the partitions whose look-ahead has room again.
@@ -834,8 +937,14 @@ impl<V: FromFrame> TypedConsumer<V> {
                 .fetch_max(in_flight.len() as u64, Ordering::Relaxed);
             // Serially (and whenever every slot is taken) receive nothing more: the records a
             // busy member has not started stay in librdkafka's bounded fetch queue.
-            let receive =
-                stopping.is_none() && (in_flight.len() < max_concurrency || batch.is_some());
+            let receive = stopping.is_none()
+                && revoke_deadline.is_none()
+                && (in_flight.len() < max_concurrency || batch.is_some());
+            // A revoke arriving inside `recv` now waits for these (see the module docs).
+            self.consumer
+                .context()
+                .defer_revoke
+                .store(!in_flight.is_empty(), Ordering::SeqCst);
             let quiet = in_flight.is_empty() && lanes.waiting() == 0;
             let batch_tick = batch.is_some() && lanes.waiting() > 0;
             let event = tokio::select! {
@@ -847,6 +956,7 @@ impl<V: FromFrame> TypedConsumer<V> {
                 () = tokio::time::sleep_until(last_record + idle), if self.config.idle_timeout.is_some() && quiet && stopping.is_none() => Event::Idle,
                 () = tokio::time::sleep(max_wait.max(Duration::from_millis(1)) / 4), if batch_tick && stopping.is_none() => Event::Tick,
                 () = tokio::time::sleep_until(drain_deadline), if stopping.is_some() => Event::DrainTimeout,
+                () = tokio::time::sleep_until(revoke_deadline.unwrap_or(drain_deadline)), if revoke_deadline.is_some() => Event::Tick,
             };
             match event {
                 Event::Shutdown => {
@@ -881,6 +991,9 @@ impl<V: FromFrame> TypedConsumer<V> {
                 }
                 Event::Done((key, tp, epoch, offsets, outcome)) => {
                     lanes.done(&key);
+                    if let Some(n) = running.get_mut(&tp) {
+                        *n = n.saturating_sub(1);
+                    }
                     last_record = tokio::time::Instant::now();
                     match outcome {
                         Ok(()) => {}
@@ -978,6 +1091,12 @@ impl<V: FromFrame> TypedConsumer<V> {
             }
         }
         drop(in_flight);
+        // Nothing is in flight any more: a revoke still held lets its partitions go now.
+        self.consumer
+            .context()
+            .defer_revoke
+            .store(false, Ordering::SeqCst);
+        self.release_revoked();
         c.buffered.store(0, Ordering::Relaxed);
         c.in_flight.store(0, Ordering::Relaxed);
         let result = stopping.unwrap_or(Ok(()));
@@ -1003,6 +1122,71 @@ impl<V: FromFrame> TypedConsumer<V> {
         result?;
         final_commit?;
         Ok(stats)
+    }
+
+    /// A revoke held for records in flight: when first seen, drop the revoked partitions'
+    /// waiting records (not started: the next owner reads them) and start its bound; once none
+    /// of their records is in flight, or the bound passed, commit and let the partitions go.
+    fn advance_revoke<T>(
+        &self,
+        deadline: &mut Option<tokio::time::Instant>,
+        running: &HashMap<TopicPartition, usize>,
+        lanes: &mut Lanes<T>,
+        waiting: &mut HashMap<TopicPartition, usize>,
+    ) {
+        let held: Vec<TopicPartition> = match self.consumer.context().deferred_revoke.lock() {
+            Ok(d) => match d.as_ref() {
+                Some(tpl) => tpl
+                    .elements()
+                    .iter()
+                    .map(|e| (e.topic().to_string(), e.partition()))
+                    .collect(),
+                None => return,
+            },
+            Err(_) => return,
+        };
+        let now = tokio::time::Instant::now();
+        let until = *deadline.get_or_insert_with(|| {
+            for tp in &held {
+                lanes.drop_partition(&tp.0, tp.1);
+                waiting.remove(tp);
+            }
+            now + self.config.revoke_timeout
+        });
+        let busy: usize = held
+            .iter()
+            .map(|tp| running.get(tp).copied().unwrap_or(0))
+            .sum();
+        if busy > 0 && now < until {
+            return;
+        }
+        if busy > 0 {
+            tracing::warn!(
+                in_flight = busy,
+                "records of revoked partitions still in flight after revoke_timeout: not committed; their next owner reads them again"
+            );
+        }
+        *deadline = None;
+        self.release_revoked();
+    }
+
+    /// Commit and unassign the partitions of a held revoke, if any.
+    fn release_revoked(&self) {
+        let ctx = self.consumer.context();
+        let Some(tpl) = ctx.deferred_revoke.lock().ok().and_then(|mut d| d.take()) else {
+            return;
+        };
+        ctx.commit_revoked(&self.consumer, &tpl);
+        let given_up = match self.consumer.rebalance_protocol() {
+            rdkafka::consumer::RebalanceProtocol::Cooperative => {
+                self.consumer.incremental_unassign(&tpl)
+            }
+            _ => self.consumer.unassign(),
+        };
+        match given_up {
+            Ok(()) => tracing::debug!(partitions = tpl.count(), "revoked partitions let go"),
+            Err(e) => tracing::error!(error = %e, "revoking partitions failed"),
+        }
     }
 
     /// Drop what the loop holds of the partitions revoked since it last looked.

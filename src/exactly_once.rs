@@ -16,7 +16,7 @@
 //! learns of it at its next produce, offset send or commit — librdkafka reports the broker's
 //! `INVALID_PRODUCER_EPOCH` / `PRODUCER_FENCED` on a delivery, `Fatal` on the next produce, or a
 //! fatal transaction error — and stops with an error saying it was fenced by another instance
-//! with the same `transactional.id` (`tests/exactly_once.rs` shows it on Apache Kafka).
+//! with the same `transactional.id` (`tests/pipeline/exactly_once.rs` shows it on Apache Kafka).
 //!
 //! Either the outputs and the offsets of a batch are both committed, or neither: a restart or
 //! an aborted batch re-reads exactly the uncommitted inputs, and `read_committed` readers of
@@ -53,7 +53,7 @@ use crate::registry::CachedRegistry;
 use crate::wire;
 
 /// Settings of an [`ExactlyOnceProcessor`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ExactlyOnceConfig {
     /// `bootstrap.servers`.
     pub brokers: String,
@@ -76,6 +76,37 @@ pub struct ExactlyOnceConfig {
     pub max_aborts: u32,
     /// librdkafka properties for both clients, applied last.
     pub properties: std::collections::BTreeMap<String, String>,
+}
+
+/// Every setting, secrets as `<redacted>` ([`crate::redact`]).
+impl std::fmt::Debug for ExactlyOnceConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Exhaustive: a new field must be placed here, secret or not.
+        let ExactlyOnceConfig {
+            brokers,
+            group_id,
+            input_topics,
+            output_topic,
+            transactional_id,
+            dead_letter_topic,
+            batch_size,
+            batch_wait,
+            max_aborts,
+            properties,
+        } = self;
+        f.debug_struct("ExactlyOnceConfig")
+            .field("brokers", brokers)
+            .field("group_id", group_id)
+            .field("input_topics", input_topics)
+            .field("output_topic", output_topic)
+            .field("transactional_id", transactional_id)
+            .field("dead_letter_topic", dead_letter_topic)
+            .field("batch_size", batch_size)
+            .field("batch_wait", batch_wait)
+            .field("max_aborts", max_aborts)
+            .field("properties", &crate::redact::Properties(properties))
+            .finish()
+    }
 }
 
 impl ExactlyOnceConfig {

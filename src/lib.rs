@@ -63,6 +63,7 @@ pub mod kafka_config;
 pub mod offset_tracker;
 pub mod parallel;
 pub mod producer;
+pub mod redact;
 pub mod registry;
 pub mod start_offset;
 

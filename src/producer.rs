@@ -56,7 +56,7 @@ pub enum SchemaIdPlacement {
 
 /// Producer settings. Kafka properties not covered here pass through `properties`
 /// (like `-X key=value` of kcat), and override the defaults below.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ProducerConfig {
     /// `bootstrap.servers`.
     pub brokers: String,
@@ -73,6 +73,31 @@ pub struct ProducerConfig {
     /// librdkafka properties. Defaults set here: `enable.idempotence=true`, `acks=all`,
     /// `linger.ms=5`, `compression.type=lz4`.
     pub properties: BTreeMap<String, String>,
+}
+
+/// Every setting, secrets as `<redacted>` ([`crate::redact`]).
+impl std::fmt::Debug for ProducerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Exhaustive: a new field must be placed here, secret or not.
+        let ProducerConfig {
+            brokers,
+            value_subject_strategy,
+            schema_ids,
+            normalize,
+            max_in_flight,
+            schema_id_placement,
+            properties,
+        } = self;
+        f.debug_struct("ProducerConfig")
+            .field("brokers", brokers)
+            .field("value_subject_strategy", value_subject_strategy)
+            .field("schema_ids", schema_ids)
+            .field("normalize", normalize)
+            .field("max_in_flight", max_in_flight)
+            .field("schema_id_placement", schema_id_placement)
+            .field("properties", &crate::redact::Properties(properties))
+            .finish()
+    }
 }
 
 impl ProducerConfig {

@@ -29,7 +29,8 @@ pub struct Global {
         long,
         global = true,
         env = "SCHEMA_REGISTRY_AUTH",
-        value_name = "USER:PASSWORD"
+        value_name = "USER:PASSWORD",
+        hide_env_values = true
     )]
     pub registry_auth: Option<String>,
     /// Registry bearer token (`bearer.auth.token`); not with --registry-auth.
@@ -41,6 +42,17 @@ pub struct Global {
         hide_env_values = true
     )]
     pub registry_token: Option<String>,
+    /// CA certificate (PEM) to trust for an `https://` registry (`schema.registry.ssl.ca.location`
+    /// in Confluent's Python client); default: the system's.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub registry_ca: Option<std::path::PathBuf>,
+    /// Client certificate (PEM) for a registry that requires one (mutual TLS); needs
+    /// --registry-key.
+    #[arg(long, global = true, value_name = "FILE", requires = "registry_key")]
+    pub registry_cert: Option<std::path::PathBuf>,
+    /// The PKCS#8 private key (PEM) of --registry-cert.
+    #[arg(long, global = true, value_name = "FILE", requires = "registry_cert")]
+    pub registry_key: Option<std::path::PathBuf>,
     /// librdkafka property passed through, like kcat (repeatable): `-X security.protocol=SSL`.
     /// A property librdkafka does not know, or a value it refuses, is a usage error (exit 2).
     #[arg(short = 'X', global = true, value_name = "KEY=VALUE", value_parser = parse_kv)]
@@ -103,6 +115,16 @@ impl Global {
         let mut c = ClientConfig::new(url);
         c.basic_auth = self.registry_auth.clone();
         c.bearer_token = self.registry_token.clone();
+        let read = |flag: &str, p: &std::path::Path| {
+            std::fs::read(p).map_err(|e| CliError::usage(format!("{flag} {}: {e}", p.display())))
+        };
+        if let Some(ca) = &self.registry_ca {
+            c.ca_pem = Some(read("--registry-ca", ca)?);
+        }
+        if let (Some(cert), Some(key)) = (&self.registry_cert, &self.registry_key) {
+            c.client_cert_pem =
+                Some((read("--registry-cert", cert)?, read("--registry-key", key)?));
+        }
         let client = RegistryClient::new(c).map_err(|e| CliError::usage(e.to_string()))?;
         Ok(CachedRegistry::new(client, CacheConfig::default()))
     }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use clap::{Args, Subcommand};
 use schemaflow::registry::server::{
-    CompatibilityEngine, EmbeddedRegistry, KafkaStoreConfig, ServerConfig,
+    CompatibilityEngine, EmbeddedRegistry, KafkaStoreConfig, RateLimit, ServerConfig, TlsConfig,
 };
 
 use super::common::{block_on, finish, CliError, Global};
@@ -24,7 +24,18 @@ enum RegistryCommand {
     /// Serve the registry API until Ctrl-C / SIGTERM.
     ///
     /// Example: schemaflow registry serve --listen 127.0.0.1:8081 --data-dir ./registry-data
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
+    /// Print an auth-file user entry for USER: reads the password from stdin (first line),
+    /// prints `{"username": …, "algorithm": "argon2", "password_hash": "$argon2id$…"}`.
+    ///
+    /// Example: echo -n 's3cret' | schemaflow registry passwd alice
+    Passwd(PasswdArgs),
+}
+
+#[derive(Debug, Args)]
+struct PasswdArgs {
+    /// The user's name.
+    user: String,
 }
 
 #[derive(Debug, Args)]
@@ -48,6 +59,11 @@ struct ServeArgs {
     /// (`kafkastore.topic.replication.factor`).
     #[arg(long, default_value_t = 1)]
     kafkastore_replication_factor: i32,
+    /// How long start-up waits to read the store's topic to its end, and a write for the
+    /// broker and this instance's reader (`kafkastore.timeout.ms`; ours also bounds start-up,
+    /// Confluent's `kafkastore.init.timeout.ms`).
+    #[arg(long, default_value_t = 30_000, value_name = "MS")]
+    kafkastore_timeout_ms: u64,
     /// The group the instances on one Kafka store elect their leader in
     /// (`schema.registry.group.id`).
     #[arg(long, default_value = "schema-registry")]
@@ -59,22 +75,43 @@ struct ServeArgs {
     /// Whether this instance may become the leader (`leader.eligibility`).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "true|false")]
     leader_eligibility: bool,
-    /// Require basic auth on every call.
+    /// Require basic auth on every call (one user, allowed everything).
     #[arg(
         long,
         value_name = "USER:PASSWORD",
+        conflicts_with = "auth_file",
         env = "SCHEMAFLOW_REGISTRY_BASIC_AUTH",
         hide_env_values = true
     )]
     basic_auth: Option<String>,
+    /// Users and their permissions (JSON, like Karapace's auth file: argon2 password hashes,
+    /// `Read`/`Write` on `Subject:<regex>` and `Config:`); every call but /health needs them.
+    #[arg(long, value_name = "FILE")]
+    auth_file: Option<PathBuf>,
     /// Largest request body accepted, in bytes.
     #[arg(long, default_value_t = 16 << 20)]
     max_body_bytes: usize,
+    /// Requests per second each client address may make (HTTP 429 with Retry-After beyond
+    /// it; a burst of one second's worth). Default: no limit.
+    #[arg(long, value_name = "N")]
+    rate_limit: Option<f64>,
+    /// Serve HTTPS with this certificate chain (PEM, leaf first); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Require client certificates signed by this CA (PEM): mutual TLS.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_client_ca: Option<PathBuf>,
 }
 
 /// Run `registry …`.
 pub fn run(global: &Global, args: RegistryArgs) -> ExitCode {
-    let RegistryCommand::Serve(a) = args.command;
+    let a = match args.command {
+        RegistryCommand::Serve(a) => a,
+        RegistryCommand::Passwd(p) => return finish("registry passwd", passwd(&p)),
+    };
     let kafka_store = match (&a.kafkastore_bootstrap_servers, &a.kafkastore_topic) {
         (None, None) => None,
         (servers, topic) => {
@@ -91,6 +128,7 @@ pub fn run(global: &Global, args: RegistryArgs) -> ExitCode {
                 k.topic = t.clone();
             }
             k.replication_factor = a.kafkastore_replication_factor;
+            k.timeout = std::time::Duration::from_millis(a.kafkastore_timeout_ms.max(1));
             k.leader.group_id = a.group_id.clone();
             k.leader.advertised_url = a.advertised_url.clone();
             k.leader.eligible = a.leader_eligibility;
@@ -111,7 +149,19 @@ pub fn run(global: &Global, args: RegistryArgs) -> ExitCode {
                 data_dir: a.data_dir.clone(),
                 kafka_store,
                 basic_auth: a.basic_auth,
+                auth_file: a.auth_file.clone(),
                 max_body_bytes: a.max_body_bytes,
+                rate_limit: a
+                    .rate_limit
+                    .filter(|n| *n > 0.0 && n.is_finite())
+                    .map(RateLimit::per_second),
+                tls: match (&a.tls_cert, &a.tls_key) {
+                    (Some(cert), Some(key)) => Some(
+                        TlsConfig::from_files(cert, key, a.tls_client_ca.as_deref())
+                            .map_err(|e| CliError::usage(format!("--tls-cert/--tls-key: {e}")))?,
+                    ),
+                    _ => None,
+                },
             };
             let server = EmbeddedRegistry::start(config, Arc::new(CompatibilityEngine))
                 .await
@@ -129,4 +179,23 @@ pub fn run(global: &Global, args: RegistryArgs) -> ExitCode {
             server.stop().await.map_err(|e| CliError::io(e.to_string()))
         }),
     )
+}
+
+/// `registry passwd USER`: one auth-file user entry, the password read from stdin.
+fn passwd(p: &PasswdArgs) -> Result<(), CliError> {
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| CliError::io(format!("cannot read the password from stdin: {e}")))?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        return Err(CliError::usage("an empty password (give it on stdin)"));
+    }
+    let hash =
+        schemaflow::registry::server::authz::hash_password(password).map_err(CliError::io)?;
+    let entry =
+        serde_json::json!({"username": p.user, "algorithm": "argon2", "password_hash": hash});
+    let _ = super::common::out_line(entry);
+    Ok(())
 }

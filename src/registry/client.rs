@@ -29,7 +29,7 @@ use crate::SchemaType;
 const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 
 /// Client settings, named after Confluent's configuration keys.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ClientConfig {
     /// Base URLs (`schema.registry.url`, comma-separated there); tried in order.
     pub urls: Vec<String>,
@@ -51,6 +51,45 @@ pub struct ClientConfig {
     pub retry_base: Duration,
     /// Backoff cap (`retries.max.wait.ms`). Default: 20 s.
     pub retry_cap: Duration,
+}
+
+/// Every setting, secrets as `<redacted>` ([`crate::redact`]).
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Exhaustive: a new field must be placed here, secret or not.
+        let ClientConfig {
+            urls,
+            basic_auth,
+            bearer_token,
+            ca_pem,
+            client_cert_pem,
+            request_timeout,
+            connect_timeout,
+            max_retries,
+            retry_base,
+            retry_cap,
+        } = self;
+        f.debug_struct("ClientConfig")
+            .field("urls", urls)
+            .field("basic_auth", &crate::redact::presence(basic_auth))
+            .field("bearer_token", &crate::redact::presence(bearer_token))
+            .field("ca_pem", ca_pem)
+            .field(
+                "client_cert_pem",
+                &client_cert_pem.as_ref().map(|(cert, _key)| {
+                    (
+                        String::from_utf8_lossy(cert).into_owned(),
+                        crate::redact::REDACTED,
+                    )
+                }),
+            )
+            .field("request_timeout", request_timeout)
+            .field("connect_timeout", connect_timeout)
+            .field("max_retries", max_retries)
+            .field("retry_base", retry_base)
+            .field("retry_cap", retry_cap)
+            .finish()
+    }
 }
 
 impl ClientConfig {
@@ -528,11 +567,24 @@ impl RegistryClient {
             req = req.bearer_auth(token);
         }
         let transport = |e: reqwest::Error| {
+            let mut reason = error_chain(&e);
+            // TLS 1.3 checks the client's certificate after the handshake: a server requiring
+            // one just closes the connection, and the client never reads its alert. Say what
+            // the likely cause is rather than leave a bare "connection closed".
+            if url.starts_with("https://")
+                && self.config.client_cert_pem.is_none()
+                && reason.contains("closed")
+            {
+                reason.push_str(
+                    " (the server closed the TLS connection: if it requires client certificates, \
+                     mutual TLS, set a client certificate and key)",
+                );
+            }
             (
                 RegistryError::Transport {
                     method: method.to_string(),
                     url: url.to_string(),
-                    reason: error_chain(&e),
+                    reason,
                 },
                 None,
             )

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Confluent's own Python client and serializers against schemaflow's embedded registry.
 
-Run by tests/interop_python_registry.rs (which starts the registry and writes frames with the
+Run by tests/interop/python_registry.rs (which starts the registry and writes frames with the
 Rust codecs); needs the pinned venv from scripts/python-env. Environment:
   REGISTRY_URL      the registry under test
   RUST_AVRO_FRAME   hex of a UserEvent frame written by schemaflow (Avro), id from this registry

@@ -111,6 +111,14 @@ impl Registry {
         self.store.sync()
     }
 
+    /// `GET /v1/metadata/id`: the Kafka cluster this registry keeps its state in (when it does)
+    /// and the registry group (Confluent's default `schema-registry` for a single instance).
+    pub fn cluster_ids(&self) -> (Option<String>, String) {
+        self.store
+            .cluster_ids()
+            .unwrap_or_else(|| (None, "schema-registry".to_owned()))
+    }
+
     /// Who leads, when several instances share a Kafka topic.
     pub fn leadership(&self) -> Option<Arc<super::schemas_topic::leader::Leadership>> {
         self.store.leadership()
@@ -347,6 +355,7 @@ impl Registry {
     /// `DELETE /subjects/{subject}`: soft, or permanent after a soft delete.
     pub fn delete_subject(&self, subject: &str, permanent: bool) -> ApiResult<Vec<i32>> {
         let mut w = self.store.begin();
+        let mut soft_deleted = Vec::new();
         let events: Vec<Event> = {
             let state = w.read();
             self.writable(&state, subject)?;
@@ -367,22 +376,53 @@ impl Registry {
                     format!("Subject '{subject}' was soft deleted.Set permanent=true to delete permanently"),
                 ));
             }
-            vs.iter()
-                .filter(|e| permanent || !e.deleted)
-                .map(|e| Event::DeleteVersion {
+            if permanent {
+                vs.iter()
+                    .map(|e| Event::DeleteVersion {
+                        subject: subject.to_string(),
+                        version: e.version,
+                        permanent,
+                    })
+                    .collect()
+            } else {
+                // As Confluent's KafkaSchemaRegistry.deleteSubject: one DELETE_SUBJECT up to
+                // the highest live version, then the subject's own mode and level go too.
+                let live: Vec<i32> = vs
+                    .iter()
+                    .filter(|e| !e.deleted)
+                    .map(|e| e.version)
+                    .collect();
+                let mut events = vec![Event::DeleteSubject {
                     subject: subject.to_string(),
-                    version: e.version,
-                    permanent,
+                    version: live.iter().copied().max().unwrap_or_default(),
+                }];
+                if state.subject_modes.contains_key(subject) {
+                    events.push(Event::Mode {
+                        subject: Some(subject.to_string()),
+                        mode: None,
+                    });
+                }
+                if state.subject_levels.contains_key(subject) {
+                    events.push(Event::Config {
+                        subject: Some(subject.to_string()),
+                        level: None,
+                    });
+                }
+                soft_deleted = live;
+                events
+            }
+        };
+        let versions = if permanent {
+            events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::DeleteVersion { version, .. } => Some(*version),
+                    _ => None,
                 })
                 .collect()
+        } else {
+            soft_deleted
         };
-        let versions = events
-            .iter()
-            .filter_map(|e| match e {
-                Event::DeleteVersion { version, .. } => Some(*version),
-                _ => None,
-            })
-            .collect();
         w.commit(&events).map_err(ApiError::store)?;
         Ok(versions)
     }

@@ -14,13 +14,17 @@
 //! Known gap: a schema registered as a base64 descriptor is served back in that form (no
 //! descriptor → `.proto` text printer yet).
 
+pub mod authz;
 mod compat;
 mod core;
 mod forward;
 mod metrics;
+mod rate_limit;
+mod readiness;
 mod routes;
 pub mod schemas_topic;
 mod store;
+mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -28,13 +32,15 @@ use std::sync::Arc;
 
 pub use self::compat::{CheckInput, CompatibilityChecker, CompatibilityEngine};
 pub use self::core::{ApiError, Registry};
-pub use self::routes::{router, CONTENT_TYPE};
+pub use self::rate_limit::RateLimit;
+pub use self::routes::{router, CONTENT_TYPE, OPENAPI};
 pub use self::schemas_topic::kafka_log::{KafkaStoreConfig, KafkaStoreError};
 pub use self::schemas_topic::leader::{LeaderConfig, Leadership};
 pub use self::store::{Event, LogError, State, Store, StoredSchema, VersionEntry};
+pub use self::tls::TlsConfig;
 
 /// How to run the embedded registry.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ServerConfig {
     /// Address to listen on. Default: `127.0.0.1:8081` (loopback only).
     pub listen: SocketAddr,
@@ -43,10 +49,47 @@ pub struct ServerConfig {
     /// Keep the state in a Kafka topic in Confluent's format instead (excludes `data_dir`).
     /// Default: `None`.
     pub kafka_store: Option<KafkaStoreConfig>,
-    /// `user:password` required on every call when set. Default: none.
+    /// `user:password` required on every call when set (that user may do everything).
+    /// Default: none.
     pub basic_auth: Option<String>,
+    /// An auth file (users with argon2 password hashes, `Read`/`Write` permissions on subject
+    /// patterns: see [`authz`]) checked on every call but `/health`; read at start-up, which
+    /// fails on a malformed file. Excludes `basic_auth`. Default: none.
+    pub auth_file: Option<PathBuf>,
     /// Largest request body accepted. Default: 16 MiB.
     pub max_body_bytes: usize,
+    /// Serve HTTPS with this certificate (and require client certificates of this CA).
+    /// Default: plain HTTP.
+    pub tls: Option<TlsConfig>,
+    /// Requests per client address (429 beyond it). Default: none (no limit).
+    pub rate_limit: Option<RateLimit>,
+}
+
+/// Every setting, secrets as `<redacted>` ([`crate::redact`]).
+impl std::fmt::Debug for ServerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Exhaustive: a new field must be placed here, secret or not.
+        let ServerConfig {
+            listen,
+            data_dir,
+            kafka_store,
+            basic_auth,
+            auth_file,
+            max_body_bytes,
+            tls,
+            rate_limit,
+        } = self;
+        f.debug_struct("ServerConfig")
+            .field("listen", listen)
+            .field("data_dir", data_dir)
+            .field("kafka_store", kafka_store)
+            .field("basic_auth", &crate::redact::presence(basic_auth))
+            .field("auth_file", auth_file)
+            .field("max_body_bytes", max_body_bytes)
+            .field("tls", tls)
+            .field("rate_limit", rate_limit)
+            .finish()
+    }
 }
 
 impl Default for ServerConfig {
@@ -56,7 +99,10 @@ impl Default for ServerConfig {
             data_dir: None,
             kafka_store: None,
             basic_auth: None,
+            auth_file: None,
             max_body_bytes: 16 << 20,
+            tls: None,
+            rate_limit: None,
         }
     }
 }
@@ -71,58 +117,86 @@ pub struct EmbeddedRegistry {
 }
 
 impl EmbeddedRegistry {
-    /// Open the store and start serving (use port 0 for any free port).
+    /// Start serving at once (every call but `/health` answers 503 "not ready" meanwhile),
+    /// open the store, and return once it is read to its end and the registry answers (use
+    /// port 0 for any free port). On an error opening the store the server is stopped.
     pub async fn start(
         config: ServerConfig,
         checker: Arc<dyn CompatibilityChecker>,
     ) -> std::io::Result<Self> {
-        // Bound first: the address is this instance's advertised URL by default.
-        let listener = tokio::net::TcpListener::bind(config.listen).await?;
-        let addr = listener.local_addr()?;
-        let store = match (&config.data_dir, &config.kafka_store) {
+        if config.data_dir.is_some() && config.kafka_store.is_some() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "a registry keeps its state in a data folder or in a Kafka topic, not both",
+            ));
+        }
+        let auth = match (&config.basic_auth, &config.auth_file) {
             (Some(_), Some(_)) => {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidInput,
-                    "a registry keeps its state in a data folder or in a Kafka topic, not both",
+                    "basic auth and an auth file exclude each other",
                 ))
             }
-            (Some(dir), None) => Store::open(dir)?,
-            (None, Some(k)) => {
-                let k = k.clone();
-                let advertised = k
-                    .leader
-                    .advertised_url
-                    .clone()
-                    .unwrap_or_else(|| format!("http://{addr}"));
-                tokio::task::spawn_blocking(move || Store::kafka(k, advertised))
-                    .await
-                    .map_err(std::io::Error::other)??
-            }
-            (None, None) => Store::in_memory(),
+            (Some(b), None) => Some(authz::AuthFile::single_user(b)),
+            (None, Some(path)) => Some(
+                authz::AuthFile::load(path)
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+            ),
+            (None, None) => None,
         };
-        let registry = Arc::new(Registry::new(store, checker));
-        let app = router(
-            registry,
-            config.basic_auth.as_deref(),
-            config.max_body_bytes,
-        );
+        // Bound first: the address is this instance's advertised URL by default.
+        let listener = tokio::net::TcpListener::bind(config.listen).await?;
+        let addr = listener.local_addr()?;
+        let slot = readiness::Slot::default();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
+        let gate = readiness::gated(Arc::clone(&slot));
+        // A certificate or key that does not load fails the start, before anything listens.
+        let acceptor = config.tls.as_ref().map(TlsConfig::acceptor).transpose()?;
+        let scheme = if acceptor.is_some() { "https" } else { "http" };
+        let stopped = async {
+            let _ = rx.await;
+        };
+        let task = match acceptor {
+            Some(acceptor) => tokio::spawn(tls::serve(listener, acceptor, gate, stopped)),
+            None => tokio::spawn(async move {
+                // The client's address reaches the rate limit as axum's ConnectInfo.
+                axum::serve(
+                    listener,
+                    gate.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(stopped)
                 .await
-        });
-        Ok(EmbeddedRegistry {
+            }),
+        };
+        let server = EmbeddedRegistry {
             addr,
-            url: format!("http://{addr}"),
+            url: format!("{scheme}://{addr}"),
             shutdown: Some(tx),
             task,
-        })
+        };
+        let store = match open_store(&config, addr).await {
+            Ok(store) => store,
+            Err(e) => {
+                let _ = server.stop().await;
+                return Err(e);
+            }
+        };
+        let registry = Arc::new(Registry::new(store, checker));
+        // Set once, here; nothing else holds the slot's writer.
+        let router = routes::router_with_auth(
+            registry,
+            auth.map(|a| Arc::new(authz::Authorizer::new(a))),
+            config.max_body_bytes,
+        );
+        let router = match config.rate_limit {
+            Some(limit) => rate_limit::limited(router, limit),
+            None => router,
+        };
+        let _ = slot.set(router);
+        Ok(server)
     }
 
-    /// The base URL (`http://127.0.0.1:PORT`).
+    /// The base URL (`http://127.0.0.1:PORT`, `https://` with TLS).
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -150,4 +224,28 @@ impl EmbeddedRegistry {
             Err(e) => Err(std::io::Error::other(e)),
         }
     }
+}
+
+/// The store `config` asks for (blocking opens run off the async workers).
+async fn open_store(config: &ServerConfig, addr: SocketAddr) -> std::io::Result<Store> {
+    Ok(match (&config.data_dir, &config.kafka_store) {
+        (Some(dir), _) => {
+            let dir = dir.clone();
+            tokio::task::spawn_blocking(move || Store::open(&dir))
+                .await
+                .map_err(std::io::Error::other)??
+        }
+        (None, Some(k)) => {
+            let k = k.clone();
+            let advertised = k
+                .leader
+                .advertised_url
+                .clone()
+                .unwrap_or_else(|| format!("http://{addr}"));
+            tokio::task::spawn_blocking(move || Store::kafka(k, advertised))
+                .await
+                .map_err(std::io::Error::other)??
+        }
+        (None, None) => Store::in_memory(),
+    })
 }

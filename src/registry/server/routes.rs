@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::extract::{DefaultBodyLimit, Extension, Path, Query, Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::authz::{AuthFile, Authorizer, Denied, Principal};
 use super::core::{ApiError, Registry};
 use super::forward::{forward_writes, Forwarder};
 use super::metrics::{track, Metrics};
@@ -31,30 +32,38 @@ pub const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 #[derive(Clone)]
 struct App {
     registry: Arc<Registry>,
-    auth: Option<String>,
+    auth: Option<Arc<Authorizer>>,
     metrics: Metrics,
 }
 
 type Q = Query<HashMap<String, String>>;
+/// The caller, as the `auth` layer identified them.
+type Who = Extension<Principal>;
 
 /// The router for `registry`; `basic_auth` (`user:password`) makes every call need it.
 pub fn router(registry: Arc<Registry>, basic_auth: Option<&str>, max_body_bytes: usize) -> Router {
-    use base64::Engine as _;
+    let auth = basic_auth.map(|a| Arc::new(Authorizer::new(AuthFile::single_user(a))));
+    router_with_auth(registry, auth, max_body_bytes)
+}
+
+/// The router for `registry`, checking every call against `auth` when set.
+pub(crate) fn router_with_auth(
+    registry: Arc<Registry>,
+    authorizer: Option<Arc<Authorizer>>,
+    max_body_bytes: usize,
+) -> Router {
     let metrics = Metrics::new();
     let app = App {
         metrics: metrics.clone(),
         registry,
-        auth: basic_auth.map(|a| {
-            format!(
-                "Basic {}",
-                base64::engine::general_purpose::STANDARD.encode(a)
-            )
-        }),
+        auth: authorizer,
     };
     Router::new()
         .route("/", get(|| async { ok(json!({})) }))
         .route("/health", get(health))
         .route("/metrics", get(metrics_text))
+        .route("/v1/metadata/id", get(metadata_id))
+        .route("/openapi.json", get(openapi))
         .route(
             "/schemas/types",
             get(|| async { ok(json!(["JSON", "PROTOBUF", "AVRO"])) }),
@@ -134,10 +143,37 @@ async fn metrics_text(State(app): State<App>) -> Response {
     r
 }
 
+/// The OpenAPI 3.1 document of the routes below (`tests/registry/openapi.rs` checks that it
+/// lists every route and nothing else).
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// `GET /openapi.json`: [`OPENAPI`].
+async fn openapi() -> Response {
+    let mut r = (StatusCode::OK, OPENAPI).into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    r
+}
+
+/// `GET /v1/metadata/id`: Confluent's `ServerClusterId` (`{"scope": {"path": [], "clusters":
+/// {"kafka-cluster": …, "schema-registry-cluster": …}}}`; its empty `id` is left out, as its
+/// `@JsonInclude(NON_EMPTY)` does). Without a Kafka store there is no Kafka cluster to name.
+async fn metadata_id(State(app): State<App>) -> Response {
+    let (kafka, group) = app.registry.cluster_ids();
+    let mut clusters = serde_json::Map::new();
+    if let Some(kafka) = kafka {
+        clusters.insert("kafka-cluster".into(), json!(kafka));
+    }
+    clusters.insert("schema-registry-cluster".into(), json!(group));
+    ok(json!({"scope": {"path": [], "clusters": clusters}}))
+}
+
 /// `GET /health`: this instance serves (it answers only after reading its store to the end)
 /// and, on a Kafka store, who leads.
 async fn health(State(app): State<App>) -> Response {
-    let mut body = json!({"status": "UP"});
+    let mut body = json!({"status": "UP", "ready": true});
     if let Some(l) = app.registry.leadership() {
         body["leader"] = json!(l.is_leader());
         body["leader_url"] = json!(l.leader_url());
@@ -145,22 +181,57 @@ async fn health(State(app): State<App>) -> Response {
     ok(body)
 }
 
-async fn auth(State(app): State<App>, req: Request, next: Next) -> Response {
-    if let Some(expected) = &app.auth {
-        let given = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        if given != Some(expected.as_str()) {
-            let mut r = error(ErrorCode::Unauthorized, "Unauthorized");
-            r.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"schemaflow\""),
-            );
-            return r;
+/// Authentication and authorization, on the instance the client called (before a follower
+/// forwards a write; the leader checks the forwarded credentials again).
+async fn auth(State(app): State<App>, mut req: Request, next: Next) -> Response {
+    let principal = match &app.auth {
+        None => Principal::anyone(),
+        Some(authz) => {
+            let need = super::authz::needed(req.method(), req.uri().path());
+            let given = req
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            match authz.check(given.as_deref(), need).await {
+                Ok(p) => p,
+                Err(Denied::Unauthorized) => {
+                    let mut r = error(ErrorCode::Unauthorized, "Unauthorized");
+                    r.headers_mut().insert(
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static("Basic realm=\"schemaflow\""),
+                    );
+                    return r;
+                }
+                Err(Denied::Forbidden(message)) => return error(ErrorCode::Forbidden, &message),
+            }
         }
-    }
+    };
+    req.extensions_mut().insert(principal);
     next.run(req).await
+}
+
+/// Ids are served only to callers who may read a subject using them (else 40403, as if the
+/// id did not exist, so ids cannot be probed). Answers the readable (subject, version)s.
+fn readable_id(
+    app: &App,
+    who: &Principal,
+    id: u32,
+    deleted: bool,
+) -> Result<Vec<(String, i32)>, ApiError> {
+    let all = app.registry.id_versions(id, true)?;
+    if !who.unrestricted() && !all.iter().any(|(s, _)| who.may_read(s)) {
+        return Err(ApiError::new(
+            ErrorCode::SchemaNotFound,
+            format!("Schema {id} not found"),
+        ));
+    }
+    Ok(app
+        .registry
+        .id_versions(id, deleted)?
+        .into_iter()
+        .filter(|(s, _)| who.may_read(s))
+        .collect())
 }
 
 fn ok(body: Value) -> Response {
@@ -258,15 +329,24 @@ fn registered_json(app: &App, r: &RegisteredSchema, q: &Q) -> Answer {
     Ok(ok(Value::Object(m)))
 }
 
-async fn schema_by_id(State(app): State<App>, Path(id): Path<String>, q: Q) -> Answer {
-    let s = app.registry.schema_by_id(parse_id(&id)?)?;
+async fn schema_by_id(State(app): State<App>, who: Who, Path(id): Path<String>, q: Q) -> Answer {
+    let id = parse_id(&id)?;
+    readable_id(&app, &who, id, true)?;
+    let s = app.registry.schema_by_id(id)?;
     let mut m = schema_json(schema_text(&app, &s, &q)?, s.schema_type, &s.references);
     m.insert("guid".into(), json!(s.guid));
     Ok(ok(Value::Object(m)))
 }
 
-async fn raw_schema_by_id(State(app): State<App>, Path(id): Path<String>, q: Q) -> Answer {
-    let s = app.registry.schema_by_id(parse_id(&id)?)?;
+async fn raw_schema_by_id(
+    State(app): State<App>,
+    who: Who,
+    Path(id): Path<String>,
+    q: Q,
+) -> Answer {
+    let id = parse_id(&id)?;
+    readable_id(&app, &who, id, true)?;
+    let s = app.registry.schema_by_id(id)?;
     raw(schema_text(&app, &s, &q)?)
 }
 
@@ -276,17 +356,26 @@ fn raw(text: String) -> Answer {
     Ok(ok(body))
 }
 
-async fn schema_by_guid(State(app): State<App>, Path(guid): Path<String>, q: Q) -> Answer {
+async fn schema_by_guid(
+    State(app): State<App>,
+    who: Who,
+    Path(guid): Path<String>,
+    q: Q,
+) -> Answer {
     let s = app.registry.schema_by_guid(&guid)?;
+    readable_id(&app, &who, s.id, true).map_err(|_| {
+        ApiError::new(
+            ErrorCode::SchemaNotFound,
+            format!("Schema {guid} not found"),
+        )
+    })?;
     let mut m = schema_json(schema_text(&app, &s, &q)?, s.schema_type, &s.references);
     m.insert("id".into(), json!(s.id));
     Ok(ok(Value::Object(m)))
 }
 
-async fn id_subjects(State(app): State<App>, Path(id): Path<String>, q: Q) -> Answer {
-    let mut subjects: Vec<String> = app
-        .registry
-        .id_versions(parse_id(&id)?, flag(&q, "deleted"))?
+async fn id_subjects(State(app): State<App>, who: Who, Path(id): Path<String>, q: Q) -> Answer {
+    let mut subjects: Vec<String> = readable_id(&app, &who, parse_id(&id)?, flag(&q, "deleted"))?
         .into_iter()
         .map(|(s, _)| s)
         .collect();
@@ -294,23 +383,21 @@ async fn id_subjects(State(app): State<App>, Path(id): Path<String>, q: Q) -> An
     Ok(ok(json!(subjects)))
 }
 
-async fn id_versions(State(app): State<App>, Path(id): Path<String>, q: Q) -> Answer {
-    let vs: Vec<Value> = app
-        .registry
-        .id_versions(parse_id(&id)?, flag(&q, "deleted"))?
+async fn id_versions(State(app): State<App>, who: Who, Path(id): Path<String>, q: Q) -> Answer {
+    let vs: Vec<Value> = readable_id(&app, &who, parse_id(&id)?, flag(&q, "deleted"))?
         .into_iter()
         .map(|(s, v)| json!({"subject": s, "version": v}))
         .collect();
     Ok(ok(json!(vs)))
 }
 
-async fn subjects(State(app): State<App>, q: Q) -> Answer {
+async fn subjects(State(app): State<App>, who: Who, q: Q) -> Answer {
     let prefix = q.get("subjectPrefix").map(String::as_str).unwrap_or("");
     let list: Vec<String> = app
         .registry
         .subjects(flag(&q, "deleted"))
         .into_iter()
-        .filter(|s| s.starts_with(prefix))
+        .filter(|s| s.starts_with(prefix) && who.may_read(s))
         .collect();
     Ok(ok(json!(list)))
 }

@@ -93,6 +93,15 @@ pub enum Event {
         /// Permanent.
         permanent: bool,
     },
+    /// A subject soft-deleted as a whole: every version up to `version` (the highest live one)
+    /// is deleted — Confluent's `DELETE_SUBJECT` record, so the Kafka store writes what
+    /// Confluent writes for `DELETE /subjects/{subject}`.
+    DeleteSubject {
+        /// Subject.
+        subject: String,
+        /// The highest version deleted (the watermark).
+        version: i32,
+    },
     /// Compatibility level set (`None` subject: global) or removed (`None` level).
     Config {
         /// Subject, or global.
@@ -111,7 +120,14 @@ pub enum Event {
 
 /// The `event` tag of every [`Event`] variant: a tag outside this list was written by a newer
 /// version. Keep in step with [`Event`] (the `event_kinds_are_all_known` test checks it).
-const KNOWN_KINDS: &[&str] = &["schema", "version", "delete_version", "config", "mode"];
+const KNOWN_KINDS: &[&str] = &[
+    "schema",
+    "version",
+    "delete_version",
+    "delete_subject",
+    "config",
+    "mode",
+];
 
 /// The log's file name inside the data folder.
 const LOG_FILE: &str = "registry.log";
@@ -330,6 +346,13 @@ impl State {
                     }
                 }
             }
+            Event::DeleteSubject { subject, version } => {
+                if let Some(versions) = self.subjects.get_mut(subject) {
+                    for v in versions.iter_mut().filter(|v| v.version <= *version) {
+                        v.deleted = true;
+                    }
+                }
+            }
             Event::Config { subject, level } => match (subject, level) {
                 (None, l) => self.global_level = *l,
                 (Some(s), Some(l)) => {
@@ -490,6 +513,14 @@ impl Store {
     /// How far the Kafka reader is behind its topic's end (records), on a Kafka store.
     pub fn reader_lag(&self) -> Option<i64> {
         self.kafka.as_ref().map(KafkaLog::reader_lag)
+    }
+
+    /// The Kafka cluster's id and the registry group's, on a Kafka store
+    /// (for `/v1/metadata/id`).
+    pub fn cluster_ids(&self) -> Option<(Option<String>, String)> {
+        self.kafka
+            .as_ref()
+            .map(|k| (k.cluster_id().map(str::to_owned), k.group_id().to_owned()))
     }
 
     /// The log file, if durable.
@@ -818,6 +849,10 @@ mod tests {
                 version: 1,
                 permanent: false,
             },
+            Event::DeleteSubject {
+                subject: "s".into(),
+                version: 1,
+            },
             Event::Config {
                 subject: None,
                 level: None,
@@ -834,6 +869,7 @@ mod tests {
                 Event::Schema(_)
                 | Event::Version { .. }
                 | Event::DeleteVersion { .. }
+                | Event::DeleteSubject { .. }
                 | Event::Config { .. }
                 | Event::Mode { .. } => {}
             }

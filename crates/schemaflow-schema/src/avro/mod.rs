@@ -12,6 +12,7 @@
 //! * [`default`]: a field default (JSON) encoded into Avro binary.
 
 pub mod binary;
+mod canonical;
 mod decode_error;
 pub(crate) mod default;
 pub(crate) mod kind;
@@ -20,6 +21,7 @@ pub(crate) mod names;
 mod resolve_error;
 
 pub(crate) use binary::{read_int, read_len, read_long, take, write_bytes, write_long};
+pub(crate) use canonical::{canonical_form, rabin_fingerprint};
 pub use decode_error::AvroDecodeError;
 pub(crate) use default::encode_default;
 pub(crate) use kind::{promotable, Kind, Phys};

@@ -58,6 +58,10 @@ thread_local! {
     static SCRATCH: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
+/// The stack of the thread a recursive schema's datum is read on (reserved, not committed:
+/// pages are touched only as deep as the datum goes).
+const RECURSIVE_DECODE_STACK: usize = 256 << 20;
+
 /// Scratch buffers larger than this are dropped after use rather than kept per thread.
 const MAX_SCRATCH: usize = 1 << 20;
 
@@ -67,6 +71,12 @@ pub struct AvroSchema {
     fingerprint: u64,
     writer: WriterCell,
     reader: ReaderCell,
+    /// For a schema that can recurse: the identity plan run over a datum before apache-avro
+    /// reads it, because apache-avro's reader recurses once per nested value without a bound
+    /// — a linked list a megabyte long overflows the stack (an abort, not an error). The plan
+    /// counts its depth and answers [`AvroDecodeError::TooDeep`]. `None`: the schema's own
+    /// depth bounds the datum's.
+    depth_guard: Option<ResolvePlan>,
 }
 
 impl std::fmt::Debug for AvroSchema {
@@ -114,12 +124,7 @@ impl AvroSchema {
             name: name.clone(),
             reason: e.to_string(),
         };
-        let fingerprint = {
-            let fp = schema.fingerprint::<apache_avro::rabin::Rabin>();
-            let mut b = [0u8; 8];
-            b.copy_from_slice(&fp.bytes[..8]);
-            u64::from_le_bytes(b)
-        };
+        let fingerprint = crate::avro::rabin_fingerprint(&schema);
         let writer = WriterCell::try_new(schema.clone(), |s| {
             GenericDatumWriter::builder(s)
                 .validate(false)
@@ -127,6 +132,16 @@ impl AvroSchema {
                 .build()
         })
         .map_err(err)?;
+        let depth_guard = if refers_to_a_named_type(&schema) {
+            Some(
+                ResolvePlan::new(&schema, &schema).map_err(|e| Error::ParseAvroSchema {
+                    name: name.clone(),
+                    reason: e.to_string(),
+                })?,
+            )
+        } else {
+            None
+        };
         let reader = ReaderCell::try_new(schema, |s| {
             GenericDatumReader::builder(s).human_readable(true).build()
         })
@@ -136,7 +151,17 @@ impl AvroSchema {
             fingerprint,
             writer,
             reader,
+            depth_guard,
         })
+    }
+
+    /// [`AvroDecodeError::TooDeep`] for a datum of a recursive schema nested deeper than the
+    /// resolution plan's bound (see `depth_guard`).
+    fn check_depth(&self, datum: &[u8]) -> std::result::Result<(), AvroDecodeError> {
+        match &self.depth_guard {
+            Some(plan) => plan.transcode(datum, &mut Vec::with_capacity(datum.len())),
+            None => Ok(()),
+        }
     }
 
     /// The schema (references inlined).
@@ -179,21 +204,65 @@ impl AvroSchema {
         &self,
         mut datum: &[u8],
     ) -> std::result::Result<T, AvroDecodeError> {
+        self.check_depth(datum)?;
         self.reader
             .borrow_dependent()
             .read_deser(&mut datum)
             .map_err(|e| AvroDecodeError::Datum(e.to_string()))
     }
 
-    /// Decode a datum into apache-avro's generic [`Value`](apache_avro::types::Value).
+    /// Decode a datum into apache-avro's generic [`Value`](apache_avro::types::Value). The
+    /// datum must be exactly one value of this schema: bytes after it are
+    /// [`AvroDecodeError::TrailingBytes`].
     pub fn read_value(
+        &self,
+        datum: &[u8],
+    ) -> std::result::Result<apache_avro::types::Value, AvroDecodeError> {
+        if self.depth_guard.is_none() {
+            return self.decode_value(datum);
+        }
+        // Within the bound, apache-avro still spends a large frame per level (tens of KB in a
+        // debug build), and the bound's own walk recurses too: a recursive schema's datum is
+        // checked and read on a thread with room for both.
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("avro-recursive-decode".into())
+                .stack_size(RECURSIVE_DECODE_STACK)
+                .spawn_scoped(scope, || {
+                    self.check_depth(datum)?;
+                    self.decode_value(datum)
+                })
+                .map_err(|e| AvroDecodeError::Datum(format!("no thread to decode on: {e}")))?
+                .join()
+                .map_err(|_| AvroDecodeError::Internal("the decoding thread panicked"))?
+        })
+    }
+
+    fn decode_value(
         &self,
         mut datum: &[u8],
     ) -> std::result::Result<apache_avro::types::Value, AvroDecodeError> {
-        self.reader
+        let value = self
+            .reader
             .borrow_dependent()
             .read_value(&mut datum)
-            .map_err(|e| AvroDecodeError::Datum(e.to_string()))
+            .map_err(|e| AvroDecodeError::Datum(e.to_string()))?;
+        // apache-avro's reader can answer a truncated datum with a value holding `Null` where
+        // the schema has no null (the fuzzer's frame_to_json found an `Address` whose last
+        // string was cut short reading as `"country_code": null`): check the value.
+        // (`validate_with_names`: `Value::validate` panics where names do not resolve.)
+        let names = apache_avro::schema::ResolvedSchema::try_from(self.schema())
+            .map_err(|e| AvroDecodeError::Datum(e.to_string()))?;
+        if !value.validate_with_names(self.schema(), names.get_names()) {
+            return Err(AvroDecodeError::Datum(format!(
+                "the datum does not hold a valid {} (truncated or corrupt)",
+                self.name
+            )));
+        }
+        if !datum.is_empty() {
+            return Err(AvroDecodeError::TrailingBytes(datum.len()));
+        }
+        Ok(value)
     }
 }
 
@@ -291,18 +360,12 @@ impl<T: AvroDatum> AvroCodec<T> {
                 plan.validate_tail(rest).map_err(fail)?;
                 return Ok(value);
             }
-            Shortcut::AppendDefaults(defaults) => {
-                // Read the writer's fields from the datum, then the added fields' defaults:
-                // one read over the datum followed by the default bytes.
-                return with_scratch(|scratch| {
-                    scratch.extend_from_slice(datum);
-                    scratch.extend_from_slice(defaults);
-                    // Every byte must be used: a truncated datum cannot borrow the defaults.
-                    read_whole::<T>(scratch)
-                })
-                .map_err(fail);
-            }
-            Shortcut::None => {}
+            // No shortcut for added fields: reading the datum followed by the default bytes
+            // would let a datum with trailing bytes pass, its tail and the defaults read as
+            // the added fields (the fuzzer's avro_resolve found a v1 datum + 5 stray bytes
+            // decoding as v2 with a made-up `channel`). The plan checks that the datum is
+            // exactly one writer datum, then writes the defaults.
+            Shortcut::AppendDefaults(_) | Shortcut::None => {}
         }
         with_scratch(|scratch| {
             plan.transcode(datum, scratch)?;
@@ -420,5 +483,80 @@ fn inline_refs(schema: &mut Schema, defs: &HashMap<String, &Schema>, seen: &mut 
             }
         }
         _ => {}
+    }
+}
+
+/// Whether `schema` names a type by reference anywhere (after inlining, what remains are a
+/// type's uses after its definition — recursion among them). Only such a schema can nest
+/// without a bound.
+fn refers_to_a_named_type(schema: &Schema) -> bool {
+    match schema {
+        Schema::Ref { .. } => true,
+        Schema::Record(r) => r.fields.iter().any(|f| refers_to_a_named_type(&f.schema)),
+        Schema::Array(a) => refers_to_a_named_type(&a.items),
+        Schema::Map(m) => refers_to_a_named_type(&m.types),
+        Schema::Union(u) => u.variants().iter().any(refers_to_a_named_type),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NODE: &str =
+        r#"{"type":"record","name":"Node","fields":[{"name":"next","type":["null","Node"]}]}"#;
+
+    /// `depth` nodes, each "the next is a Node" (union branch 1), the last one's next null.
+    const N: usize = 50;
+
+    fn linked_list(depth: usize) -> Vec<u8> {
+        let mut bytes = vec![2u8; depth];
+        bytes.push(0);
+        bytes
+    }
+
+    #[test]
+    fn a_recursive_datum_nested_without_end_is_too_deep_not_a_stack_overflow() {
+        let schema = AvroSchema::parse(NODE, &[]).expect("schema");
+        // A megabyte of nesting: apache-avro alone overflowed the stack here (an abort).
+        let hostile = linked_list(1_000_000);
+        assert!(matches!(
+            schema.read_value(&hostile),
+            Err(AvroDecodeError::TooDeep)
+        ));
+        assert!(matches!(
+            schema.read::<serde_json::Value>(&hostile),
+            Err(AvroDecodeError::TooDeep)
+        ));
+    }
+
+    #[test]
+    fn a_recursive_datum_within_the_bound_reads() {
+        let schema = AvroSchema::parse(NODE, &[]).expect("schema");
+        let mut value = schema.read_value(&linked_list(N)).expect("N nodes");
+        let mut depth = 0;
+        while let apache_avro::types::Value::Record(fields) = value {
+            depth += 1;
+            value = match fields.into_iter().next() {
+                Some((_, apache_avro::types::Value::Union(1, inner))) => *inner,
+                _ => break,
+            };
+        }
+        assert_eq!(depth, N + 1, "N nested nodes below the root");
+    }
+
+    #[test]
+    fn only_schemas_that_can_recurse_pay_for_the_guard() {
+        let flat = AvroSchema::parse(
+            r#"{"type":"record","name":"Flat","fields":[{"name":"a","type":"int"}]}"#,
+            &[],
+        )
+        .expect("schema");
+        assert!(flat.depth_guard.is_none());
+        assert!(AvroSchema::parse(NODE, &[])
+            .expect("schema")
+            .depth_guard
+            .is_some());
     }
 }

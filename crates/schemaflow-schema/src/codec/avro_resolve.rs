@@ -45,7 +45,8 @@ pub enum Shortcut {
     /// No shortcut: transcode.
     None,
     /// The reader is the writer plus trailing fields with defaults: reader bytes = writer
-    /// bytes followed by these default bytes.
+    /// bytes followed by these default bytes. (Decoding still runs the plan over the datum,
+    /// which checks that it is exactly one writer datum.)
     AppendDefaults(Vec<u8>),
     /// The reader is the writer minus trailing fields: the reader's bytes are a prefix of the
     /// writer's; the rest (these writer-schema steps) is only validated.
@@ -66,8 +67,12 @@ enum Step {
     Float,
     FloatToDouble,
     Double,
-    /// Bytes or string (same encoding, so string↔bytes is a copy).
+    /// Bytes written, read as bytes or string (same encoding, so a copy).
     LengthPrefixed,
+    /// A string written: the same copy, its UTF-8 checked — as the direct read checks it —
+    /// also where the reader skips the field (the fuzzer's avro_resolve found a v2 datum
+    /// whose dropped `channel` was not UTF-8 resolving into v1, which the v2 read refuses).
+    String,
     Fixed(usize),
     Enum {
         map: Vec<Option<i32>>,
@@ -202,7 +207,7 @@ impl ResolvePlan {
         visiting.push(step);
         let same = match self.steps.get(step) {
             Some(Step::Null | Step::Boolean | Step::Varint | Step::Float | Step::Double)
-            | Some(Step::LengthPrefixed | Step::Fixed(_)) => true,
+            | Some(Step::LengthPrefixed | Step::String | Step::Fixed(_)) => true,
             Some(Step::Enum { map, .. }) => map.iter().enumerate().all(|(i, m)| *m == Some(i as i32)),
             Some(Step::Array(s) | Step::Map(s)) => self.is_identity(*s, visiting),
             Some(Step::Record(RecordPlan::InOrder(ops))) => ops
@@ -218,10 +223,16 @@ impl ResolvePlan {
     }
 
     /// Transcode one datum: `input` written with the writer schema, output appended to `out`
-    /// encoded with the reader schema. Corrupt input is an error, never a panic.
+    /// encoded with the reader schema. Corrupt input is an error, never a panic; so are bytes
+    /// after the datum ([`AvroDecodeError::TrailingBytes`]), as on the direct read.
     pub fn transcode(&self, input: &[u8], out: &mut Vec<u8>) -> Result<(), AvroDecodeError> {
         let mut cursor = input;
-        self.run(self.root, &mut cursor, out, 0)
+        self.run(self.root, &mut cursor, out, 0)?;
+        if cursor.is_empty() {
+            Ok(())
+        } else {
+            Err(AvroDecodeError::TrailingBytes(cursor.len()))
+        }
     }
 
     fn run(
@@ -270,6 +281,7 @@ impl ResolvePlan {
                 take(input, len)?;
                 out.extend_from_slice(&start[..start.len() - input.len()]);
             }
+            Step::String => copy_str(input, out)?,
             Step::Fixed(n) => out.extend_from_slice(take(input, *n)?),
             Step::Enum {
                 map,
@@ -306,10 +318,7 @@ impl ResolvePlan {
                     write_long(count, out);
                     for _ in 0..count {
                         if is_map {
-                            let start = *input;
-                            let len = read_len(input)?;
-                            take(input, len)?;
-                            out.extend_from_slice(&start[..start.len() - input.len()]);
+                            copy_str(input, out)?;
                         }
                         self.run(*item, input, out, depth + 1)?;
                     }
@@ -394,7 +403,20 @@ impl ResolvePlan {
     }
 }
 
-const MAX_DEPTH: u32 = 512;
+/// Copy one Avro string (a string value or a map key) from `input` to `out`, checking that it
+/// is UTF-8.
+fn copy_str(input: &mut &[u8], out: &mut Vec<u8>) -> Result<(), AvroDecodeError> {
+    let start = *input;
+    crate::avro::binary::read_str(input)?;
+    out.extend_from_slice(&start[..start.len() - input.len()]);
+    Ok(())
+}
+
+/// How deeply a plan nests (records, unions, arrays and maps each take a level): hostile input
+/// through a recursive type must not overflow the stack — a 2 MiB thread stack (tokio's
+/// workers', the test harness's) in a debug build holds about this many levels with room to
+/// spare; 512 did not.
+const MAX_DEPTH: u32 = 128;
 
 impl<'a> Builder<'a> {
     fn push(&mut self, step: Step) -> usize {
@@ -494,7 +516,8 @@ impl<'a> Builder<'a> {
             (Phys::Float, Phys::Float) => Step::Float,
             (Phys::Float, Phys::Double) => Step::FloatToDouble,
             (Phys::Double, Phys::Double) => Step::Double,
-            (Phys::Bytes | Phys::String, Phys::Bytes | Phys::String) => Step::LengthPrefixed,
+            (Phys::String, Phys::Bytes | Phys::String) => Step::String,
+            (Phys::Bytes, Phys::Bytes | Phys::String) => Step::LengthPrefixed,
             (Phys::Fixed(wf), Phys::Fixed(rf)) => {
                 if !names_match(&rf.name, &rf.aliases, &wf.name) {
                     return fail(

@@ -111,6 +111,17 @@ impl ProtobufSchema {
                 reason: e.to_string(),
             }
         })?;
+        // An empty (or comments-only) file compiles, but its serialized form would not read
+        // back as a schema (the fuzzer's proto_compile found it): refuse it here too.
+        let declares = pool
+            .get_file_by_name(file)
+            .is_some_and(|f| crate::protobuf::declares_something(f.file_descriptor_proto()));
+        if !declares {
+            return Err(Error::ParseProtobufSchema {
+                name: file.to_string(),
+                reason: "the file declares nothing (no message, enum, service, extension, package or syntax)".to_string(),
+            });
+        }
         Ok(ProtobufSchema {
             pool,
             file: file.to_string(),

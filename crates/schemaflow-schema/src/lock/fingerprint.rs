@@ -14,10 +14,9 @@ use crate::SchemaType;
 /// references are needed to parse it, but are not part of the fingerprint (they have theirs).
 pub fn fingerprint(input: &SchemaInput) -> Result<String> {
     let bytes = match input.schema_type {
-        SchemaType::Avro => AvroCompatSchema::parse(input)?
-            .schema()
-            .canonical_form()
-            .into_bytes(),
+        SchemaType::Avro => {
+            crate::avro::canonical_form(AvroCompatSchema::parse(input)?.schema()).into_bytes()
+        }
         SchemaType::Protobuf => {
             let parsed = ProtoCompatSchema::parse(input)?;
             let mut fdp = parsed.file().file_descriptor_proto().clone();

@@ -34,12 +34,19 @@ pub(crate) fn decode_descriptor(text: &str) -> Option<prost_types::FileDescripto
         .ok()?;
     let fdp = prost_types::FileDescriptorProto::decode(bytes.as_slice()).ok()?;
     // Something that decodes but declares nothing is not a schema.
-    let declares = !fdp.message_type.is_empty()
+    declares_something(&fdp).then_some(fdp)
+}
+
+/// Whether a file declares anything (a message, enum, service, extension, package or syntax):
+/// a serialized descriptor must, and so must a schema given as `.proto` text, so that every
+/// schema accepted is accepted again in its serialized form.
+pub(crate) fn declares_something(fdp: &prost_types::FileDescriptorProto) -> bool {
+    !fdp.message_type.is_empty()
         || !fdp.enum_type.is_empty()
         || !fdp.service.is_empty()
+        || !fdp.extension.is_empty()
         || fdp.package.is_some()
-        || fdp.syntax.is_some();
-    declares.then_some(fdp)
+        || fdp.syntax.is_some()
 }
 
 /// Parse one file's text named `name`: `.proto` source, else a serialized descriptor (named

@@ -23,9 +23,9 @@
 //! existing id under a new subject, from the state), a `SCHEMA` record rewritten with
 //! `deleted:true` per soft-deleted version, a tombstone per hard-deleted version, `CONFIG` and
 //! `MODE` records, and tombstones of their keys when removed. A soft delete of a whole subject
-//! is written as its versions' `deleted:true` records rather than one `DELETE_SUBJECT`: the
-//! resulting state is the same for Confluent, Karapace and this reader, and compaction keeps
-//! one record per version.
+//! is one `DELETE_SUBJECT` up to its highest live version, followed by tombstones of the
+//! subject's `MODE` and `CONFIG` when it had them, as `KafkaSchemaRegistry.deleteSubject`
+//! writes it.
 
 use std::collections::HashMap;
 
@@ -289,6 +289,19 @@ pub fn records_for(state: &State, events: &[Event]) -> Vec<Record> {
                 let extras = state.topic_extras.get(&(subject.clone(), *version));
                 out.push(schema_record(subject, *version, s, true, extras));
             }
+            Event::DeleteSubject { subject, version } => out.push((
+                Key::DeleteSubject {
+                    subject: subject.clone(),
+                }
+                .encode(),
+                Some(
+                    DeleteSubjectValue {
+                        subject: subject.clone(),
+                        version: *version,
+                    }
+                    .encode(),
+                ),
+            )),
             Event::Config { subject, level } => {
                 let key = Key::Config {
                     subject: subject.clone(),
@@ -692,6 +705,51 @@ mod tests {
         let (k, _) = &got[0];
         apply(&mut state, k, None).ok();
         assert!(state.topic_extras.is_empty());
+    }
+
+    #[test]
+    fn a_subject_soft_delete_is_one_delete_subject_then_its_mode_and_config_go() {
+        let got = records_for(
+            &State::default(),
+            &[
+                Event::DeleteSubject {
+                    subject: "s".into(),
+                    version: 3,
+                },
+                Event::Mode {
+                    subject: Some("s".into()),
+                    mode: None,
+                },
+                Event::Config {
+                    subject: Some("s".into()),
+                    level: None,
+                },
+            ],
+        );
+        let text: Vec<(String, Option<String>)> = got
+            .iter()
+            .map(|(k, v)| {
+                (
+                    String::from_utf8_lossy(k).into_owned(),
+                    v.as_deref()
+                        .map(|v| String::from_utf8_lossy(v).into_owned()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            text,
+            vec![
+                (
+                    r#"{"keytype":"DELETE_SUBJECT","subject":"s","magic":0}"#.into(),
+                    Some(r#"{"subject":"s","version":3}"#.into())
+                ),
+                (r#"{"keytype":"MODE","subject":"s","magic":0}"#.into(), None),
+                (
+                    r#"{"keytype":"CONFIG","subject":"s","magic":0}"#.into(),
+                    None
+                ),
+            ]
+        );
     }
 
     #[test]

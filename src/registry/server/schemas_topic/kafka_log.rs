@@ -41,7 +41,7 @@ use super::apply::{apply, noop_record, Applied};
 use super::leader::{spawn_election, LeaderConfig, Leadership};
 
 /// Where and how the registry keeps its log in Kafka (Confluent's `kafkastore.*` settings).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct KafkaStoreConfig {
     /// `kafkastore.bootstrap.servers`.
     pub bootstrap_servers: String,
@@ -57,6 +57,29 @@ pub struct KafkaStoreConfig {
     pub properties: BTreeMap<String, String>,
     /// Leadership among the instances on this topic.
     pub leader: LeaderConfig,
+}
+
+/// Every setting, secrets as `<redacted>` ([`crate::redact`]).
+impl std::fmt::Debug for KafkaStoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Exhaustive: a new field must be placed here, secret or not.
+        let KafkaStoreConfig {
+            bootstrap_servers,
+            topic,
+            replication_factor,
+            timeout,
+            properties,
+            leader,
+        } = self;
+        f.debug_struct("KafkaStoreConfig")
+            .field("bootstrap_servers", bootstrap_servers)
+            .field("topic", topic)
+            .field("replication_factor", replication_factor)
+            .field("timeout", timeout)
+            .field("properties", &crate::redact::Properties(properties))
+            .field("leader", leader)
+            .finish()
+    }
 }
 
 impl KafkaStoreConfig {
@@ -154,6 +177,8 @@ pub struct KafkaLog {
     reader: Option<JoinHandle<()>>,
     election: Option<JoinHandle<()>>,
     leadership: Arc<Leadership>,
+    /// The Kafka cluster's id, as the brokers report it (for `/v1/metadata/id`).
+    cluster_id: Option<String>,
 }
 
 impl std::fmt::Debug for KafkaLog {
@@ -183,6 +208,8 @@ impl KafkaLog {
             .set("message.timeout.ms", config.timeout.as_millis().to_string())
             .create()
             .map_err(kafka("creating the registry's producer"))?;
+        // Asked once: the cluster id does not change while the brokers are the same cluster.
+        let cluster_id = producer.client().fetch_cluster_id(config.timeout);
         let progress = Arc::new(Progress::default());
         let stop = Arc::new(AtomicBool::new(false));
         let leadership = Arc::new(Leadership::default());
@@ -201,6 +228,7 @@ impl KafkaLog {
             reader: Some(reader),
             election: None,
             leadership,
+            cluster_id,
         };
         let offset = log.send(vec![noop_record()])?;
         log.wait_applied(offset, "start-up (reading the topic to its end)")?;
@@ -300,6 +328,16 @@ impl KafkaLog {
     /// a second).
     pub fn reader_lag(&self) -> i64 {
         self.progress.lag.load(Ordering::Relaxed)
+    }
+
+    /// The Kafka cluster's id (`None` when the brokers did not say).
+    pub fn cluster_id(&self) -> Option<&str> {
+        self.cluster_id.as_deref()
+    }
+
+    /// The registry group this instance belongs to (Confluent's `schema.registry.group.id`).
+    pub fn group_id(&self) -> &str {
+        &self.config.leader.group_id
     }
 
     /// What this instance knows of the leadership.

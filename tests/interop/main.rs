@@ -1,0 +1,12 @@
+//! Interop with Java and Python services (Confluent's serializers and client) over a real broker and registry.
+//!
+//! One test binary per area (each file below is a module): one link instead of one per file,
+//! which keeps the test build short. Run one area with `cargo test --test interop`, one file with
+//! `cargo test --test interop <module>::`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod java;
+mod python_header_ids;
+mod python_registry;

@@ -1,0 +1,15 @@
+//! The typed producer/consumer on a real broker: groups, parallel processing, exactly-once.
+//!
+//! One test binary per area (each file below is a module): one link instead of one per file,
+//! which keeps the test build short. Run one area with `cargo test --test pipeline`, one file with
+//! `cargo test --test pipeline <module>::`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod consumer_groups;
+mod exactly_once;
+mod exactly_once_mock;
+mod parallel_consumer;
+mod producer_consumer;
+mod producer_partitioner;

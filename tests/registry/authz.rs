@@ -1,0 +1,681 @@
+//! Authorization over real HTTP: an auth file's users and permissions, per endpoint (401
+//! without or with wrong credentials, 403 without the permission, 200 with it), the subject
+//! list and schema ids filtered to what the caller may read, `--basic-auth` as one user with
+//! every permission, and malformed auth files refused at start-up.
+
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use reqwest::Method;
+use schemaflow::registry::server::authz::hash_password;
+use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
+use serde_json::{json, Value};
+
+const ADMIN: (&str, &str) = ("admin", "admin-pass");
+/// Write on `orders-*` subjects.
+const WRITER: (&str, &str) = ("writer", "writer-pass");
+/// Read on `orders-*` subjects and the global config.
+const READER: (&str, &str) = ("reader", "reader-pass");
+/// Read on `shared-*` subjects.
+const OTHER: (&str, &str) = ("other", "other-pass");
+
+fn avro(name: &str) -> Value {
+    json!({"schema": json!({"type": "record", "name": name, "fields": [{"name": "a", "type": "int"}]}).to_string()})
+}
+
+fn auth_file(dir: &std::path::Path) -> std::path::PathBuf {
+    let user = |(name, password): (&str, &str)| json!({"username": name, "algorithm": "argon2", "password_hash": hash_password(password).unwrap()});
+    let file = json!({
+        "users": [user(ADMIN), user(WRITER), user(READER), user(OTHER)],
+        "permissions": [
+            {"username": "admin", "operation": "Write", "resource": ".*"},
+            {"username": "writer", "operation": "Write", "resource": "Subject:orders-.*"},
+            {"username": "reader", "operation": "Read", "resource": "Subject:orders-.*"},
+            {"username": "reader", "operation": "Read", "resource": "Config:"},
+            {"username": "other", "operation": "read", "resource": "Subject:shared-.*"},
+        ]
+    });
+    let path = dir.join("auth.json");
+    std::fs::write(&path, file.to_string()).unwrap();
+    path
+}
+
+struct Server {
+    server: EmbeddedRegistry,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+}
+
+async fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let server = EmbeddedRegistry::start(
+        ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            auth_file: Some(auth_file(dir.path())),
+            ..ServerConfig::default()
+        },
+        Arc::new(CompatibilityEngine),
+    )
+    .await
+    .unwrap();
+    Server {
+        server,
+        http: reqwest::Client::new(),
+        _dir: dir,
+    }
+}
+
+impl Server {
+    /// `(status, body, WWW-Authenticate)`.
+    async fn call_full(
+        &self,
+        method: Method,
+        path: &str,
+        user: Option<(&str, &str)>,
+        body: Option<&Value>,
+    ) -> (u16, Value, Option<String>) {
+        let mut r = self
+            .http
+            .request(method, format!("{}{path}", self.server.url()));
+        if let Some((u, p)) = user {
+            r = r.basic_auth(u, Some(p));
+        }
+        if let Some(b) = body {
+            r = r
+                .header("content-type", "application/vnd.schemaregistry.v1+json")
+                .body(b.to_string());
+        }
+        let a = r.send().await.unwrap();
+        let status = a.status().as_u16();
+        let www = a
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap().to_string());
+        let text = a.text().await.unwrap();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        (status, body, www)
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        user: (&str, &str),
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let (s, b, _) = self.call_full(method, path, Some(user), body).await;
+        (s, b)
+    }
+
+    async fn register(&self, subject: &str, schema: &Value) -> u64 {
+        let (s, b) = self
+            .call(
+                Method::POST,
+                &format!("/subjects/{subject}/versions"),
+                ADMIN,
+                Some(schema),
+            )
+            .await;
+        assert_eq!(s, 200, "{b}");
+        b["id"].as_u64().unwrap()
+    }
+}
+
+/// Every endpoint of the registry, with a body where it takes one.
+fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
+    let schema = avro("E");
+    vec![
+        (Method::GET, "/", None),
+        (Method::GET, "/metrics", None),
+        (Method::GET, "/v1/metadata/id", None),
+        (Method::GET, "/schemas/types", None),
+        (Method::GET, "/schemas/ids/1", None),
+        (Method::GET, "/schemas/ids/1/schema", None),
+        (Method::GET, "/schemas/ids/1/subjects", None),
+        (Method::GET, "/schemas/ids/1/versions", None),
+        (Method::GET, "/schemas/guids/x", None),
+        (Method::GET, "/subjects", None),
+        (Method::POST, "/subjects/orders-value", Some(schema.clone())),
+        (Method::DELETE, "/subjects/orders-value", None),
+        (Method::GET, "/subjects/orders-value/versions", None),
+        (
+            Method::POST,
+            "/subjects/orders-value/versions",
+            Some(schema.clone()),
+        ),
+        (Method::GET, "/subjects/orders-value/versions/1", None),
+        (Method::DELETE, "/subjects/orders-value/versions/1", None),
+        (
+            Method::GET,
+            "/subjects/orders-value/versions/1/schema",
+            None,
+        ),
+        (Method::GET, "/config", None),
+        (
+            Method::PUT,
+            "/config",
+            Some(json!({"compatibility": "NONE"})),
+        ),
+        (Method::DELETE, "/config", None),
+        (Method::GET, "/config/orders-value", None),
+        (
+            Method::PUT,
+            "/config/orders-value",
+            Some(json!({"compatibility": "NONE"})),
+        ),
+        (Method::DELETE, "/config/orders-value", None),
+        (Method::GET, "/mode", None),
+        (Method::PUT, "/mode", Some(json!({"mode": "READWRITE"}))),
+        (Method::GET, "/mode/orders-value", None),
+        (
+            Method::PUT,
+            "/mode/orders-value",
+            Some(json!({"mode": "READWRITE"})),
+        ),
+        (
+            Method::POST,
+            "/compatibility/subjects/orders-value/versions/latest",
+            Some(schema.clone()),
+        ),
+        (
+            Method::POST,
+            "/compatibility/subjects/orders-value/versions",
+            Some(schema),
+        ),
+        (Method::GET, "/no/such/path", None),
+    ]
+}
+
+#[tokio::test]
+async fn every_endpoint_but_health_needs_valid_credentials() {
+    let s = start().await;
+    let (status, body, _) = s.call_full(Method::GET, "/health", None, None).await;
+    assert_eq!(status, 200, "/health stays open for probes: {body}");
+    for (method, path, body) in endpoints() {
+        for user in [
+            None,
+            Some(("admin", "wrong")),
+            Some(("ghost", "admin-pass")),
+        ] {
+            let (status, answer, www) =
+                s.call_full(method.clone(), path, user, body.as_ref()).await;
+            assert_eq!(status, 401, "{method} {path} as {user:?}: {answer}");
+            assert_eq!(answer["error_code"], 40101, "{method} {path}");
+            assert!(
+                www.as_deref()
+                    .is_some_and(|w| w.starts_with("Basic realm=")),
+                "{method} {path}: {www:?}"
+            );
+            let text = answer.to_string();
+            assert!(!text.contains("admin-pass") && !text.contains("wrong"));
+        }
+    }
+    // A header that is not valid basic auth is a 401 too.
+    let a = s
+        .http
+        .get(format!("{}/subjects", s.server.url()))
+        .header("authorization", "Basic not-base64!")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(a.status().as_u16(), 401);
+    s.server.stop().await.unwrap();
+}
+
+/// A user's name and password.
+type User = (&'static str, &'static str);
+/// (method, path, body, allowed users, denied users).
+type Case<'a> = (Method, &'a str, Option<&'a Value>, &'a [User], &'a [User]);
+
+#[tokio::test]
+async fn each_endpoint_needs_its_permission() {
+    let s = start().await;
+    s.register("orders-value", &avro("Order")).await;
+    s.register("orders-tmp", &avro("Tmp")).await;
+    s.register("orders-tmp2", &avro("Tmp")).await;
+    let schema = avro("Order");
+    let none = json!({"compatibility": "NONE"});
+    let rw = json!({"mode": "READWRITE"});
+    let read_orders = [READER, WRITER, ADMIN];
+    let write_orders = [WRITER, ADMIN];
+    // (method, path, body, allowed, denied): the allowed users get 200, the others 403.
+    let cases: Vec<Case> = vec![
+        (
+            Method::GET,
+            "/subjects/orders-value/versions",
+            None,
+            &read_orders,
+            &[OTHER],
+        ),
+        (
+            Method::GET,
+            "/subjects/orders-value/versions/1",
+            None,
+            &read_orders,
+            &[OTHER],
+        ),
+        (
+            Method::GET,
+            "/subjects/orders-value/versions/latest/schema",
+            None,
+            &read_orders,
+            &[OTHER],
+        ),
+        (
+            Method::POST,
+            "/subjects/orders-value",
+            Some(&schema),
+            &read_orders,
+            &[OTHER],
+        ),
+        (
+            Method::POST,
+            "/compatibility/subjects/orders-value/versions/latest",
+            Some(&schema),
+            &read_orders,
+            &[OTHER],
+        ),
+        (
+            Method::POST,
+            "/compatibility/subjects/orders-value/versions",
+            Some(&schema),
+            &read_orders,
+            &[OTHER],
+        ),
+        (
+            Method::GET,
+            "/config/orders-value?defaultToGlobal=true",
+            None,
+            &read_orders,
+            &[OTHER],
+        ),
+        (
+            Method::GET,
+            "/mode/orders-value",
+            None,
+            &read_orders,
+            &[OTHER],
+        ),
+        (
+            Method::POST,
+            "/subjects/orders-value/versions",
+            Some(&schema),
+            &write_orders,
+            &[READER, OTHER],
+        ),
+        (
+            Method::PUT,
+            "/config/orders-value",
+            Some(&none),
+            &write_orders,
+            &[READER, OTHER],
+        ),
+        (
+            Method::PUT,
+            "/mode/orders-value",
+            Some(&rw),
+            &write_orders,
+            &[READER, OTHER],
+        ),
+        (
+            Method::DELETE,
+            "/config/orders-value",
+            None,
+            &[WRITER],
+            &[READER, OTHER],
+        ),
+        (
+            Method::DELETE,
+            "/subjects/orders-tmp/versions/1",
+            None,
+            &[WRITER],
+            &[READER, OTHER],
+        ),
+        (
+            Method::DELETE,
+            "/subjects/orders-tmp2",
+            None,
+            &[ADMIN],
+            &[READER, OTHER],
+        ),
+        // Global config and mode: the `Config:` resource.
+        (
+            Method::GET,
+            "/config",
+            None,
+            &[READER, ADMIN],
+            &[WRITER, OTHER],
+        ),
+        (
+            Method::GET,
+            "/mode",
+            None,
+            &[READER, ADMIN],
+            &[WRITER, OTHER],
+        ),
+        (
+            Method::PUT,
+            "/config",
+            Some(&none),
+            &[ADMIN],
+            &[READER, WRITER, OTHER],
+        ),
+        (
+            Method::DELETE,
+            "/config",
+            None,
+            &[ADMIN],
+            &[READER, WRITER, OTHER],
+        ),
+        (
+            Method::PUT,
+            "/mode",
+            Some(&rw),
+            &[ADMIN],
+            &[READER, WRITER, OTHER],
+        ),
+        // Open to every valid user.
+        (Method::GET, "/", None, &[READER, OTHER], &[]),
+        (Method::GET, "/schemas/types", None, &[READER, OTHER], &[]),
+        (Method::GET, "/v1/metadata/id", None, &[OTHER], &[]),
+        (Method::GET, "/metrics", None, &[OTHER], &[]),
+    ];
+    for (method, path, body, allowed, denied) in cases {
+        // Denied first: a refused write must not have happened.
+        for user in denied {
+            let (status, answer) = s.call(method.clone(), path, *user, body).await;
+            assert_eq!(status, 403, "{method} {path} as {}: {answer}", user.0);
+            assert_eq!(answer["error_code"], 40301, "{method} {path}");
+            assert!(
+                answer["message"].as_str().unwrap().contains(user.0),
+                "{answer}"
+            );
+        }
+        for user in allowed {
+            let (status, answer) = s.call(method.clone(), path, *user, body).await;
+            assert_eq!(status, 200, "{method} {path} as {}: {answer}", user.0);
+        }
+    }
+    // The refused deletes did not happen before the allowed one.
+    let (status, _) = s
+        .call(Method::GET, "/subjects/orders-value/versions", ADMIN, None)
+        .await;
+    assert_eq!(status, 200);
+    // A percent-encoded subject is checked as the handler reads it.
+    let (status, _) = s
+        .call(
+            Method::GET,
+            "/subjects/orders%2Dvalue/versions",
+            OTHER,
+            None,
+        )
+        .await;
+    assert_eq!(status, 403);
+    let (status, _) = s
+        .call(
+            Method::GET,
+            "/subjects/orders%2Dvalue/versions",
+            READER,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    s.server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn subject_lists_and_schema_ids_show_only_readable_subjects() {
+    let s = start().await;
+    let orders = s.register("orders-value", &avro("A")).await;
+    let shared = s.register("shared-value", &avro("B")).await;
+    let both = s.register("orders-both", &avro("C")).await;
+    assert_eq!(s.register("shared-both", &avro("C")).await, both);
+
+    let sref = &s;
+    let list = |user| async move { sref.call(Method::GET, "/subjects", user, None).await };
+    let mut all: Vec<String> = serde_json::from_value(list(ADMIN).await.1).unwrap();
+    all.sort();
+    assert_eq!(
+        all,
+        ["orders-both", "orders-value", "shared-both", "shared-value"]
+    );
+    let mut reader: Vec<String> = serde_json::from_value(list(READER).await.1).unwrap();
+    reader.sort();
+    assert_eq!(reader, ["orders-both", "orders-value"]);
+    let mut other: Vec<String> = serde_json::from_value(list(OTHER).await.1).unwrap();
+    other.sort();
+    assert_eq!(other, ["shared-both", "shared-value"]);
+    let (status, prefixed) = s
+        .call(Method::GET, "/subjects?subjectPrefix=shared", READER, None)
+        .await;
+    assert_eq!((status, prefixed), (200, json!([])));
+
+    for suffix in ["", "/schema", "/subjects", "/versions"] {
+        let path = |id: u64| format!("/schemas/ids/{id}{suffix}");
+        assert_eq!(
+            s.call(Method::GET, &path(orders), READER, None).await.0,
+            200
+        );
+        let (status, answer) = s.call(Method::GET, &path(shared), READER, None).await;
+        assert_eq!(status, 404, "{suffix}: {answer}");
+        assert_eq!(answer["error_code"], 40403);
+        assert_eq!(answer["message"], format!("Schema {shared} not found"));
+        // The same answer as for an id that does not exist: ids cannot be probed.
+        let (_, missing) = s.call(Method::GET, &path(999), READER, None).await;
+        assert_eq!(missing["error_code"], 40403);
+        assert_eq!(s.call(Method::GET, &path(shared), OTHER, None).await.0, 200);
+        assert_eq!(s.call(Method::GET, &path(orders), OTHER, None).await.0, 404);
+        assert_eq!(s.call(Method::GET, &path(shared), ADMIN, None).await.0, 200);
+    }
+    // An id under subjects of both kinds: each sees it, and only their own subjects.
+    let (_, subjects) = s
+        .call(
+            Method::GET,
+            &format!("/schemas/ids/{both}/subjects"),
+            READER,
+            None,
+        )
+        .await;
+    assert_eq!(subjects, json!(["orders-both"]));
+    let (_, versions) = s
+        .call(
+            Method::GET,
+            &format!("/schemas/ids/{both}/versions"),
+            OTHER,
+            None,
+        )
+        .await;
+    assert_eq!(versions, json!([{"subject": "shared-both", "version": 1}]));
+    // Guids follow their id.
+    let (_, by_id) = s
+        .call(Method::GET, &format!("/schemas/ids/{shared}"), ADMIN, None)
+        .await;
+    if let Some(guid) = by_id["guid"].as_str().filter(|g| !g.is_empty()) {
+        let path = format!("/schemas/guids/{guid}");
+        assert_eq!(s.call(Method::GET, &path, OTHER, None).await.0, 200);
+        assert_eq!(s.call(Method::GET, &path, READER, None).await.0, 404);
+    }
+    s.server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn basic_auth_is_one_user_with_every_permission() {
+    let server = EmbeddedRegistry::start(
+        ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            basic_auth: Some("root:pa:ss".into()),
+            ..ServerConfig::default()
+        },
+        Arc::new(CompatibilityEngine),
+    )
+    .await
+    .unwrap();
+    let s = Server {
+        server,
+        http: reqwest::Client::new(),
+        _dir: tempfile::tempdir().unwrap(),
+    };
+    let root = ("root", "pa:ss");
+    let (status, b) = s
+        .call(Method::POST, "/subjects/x/versions", root, Some(&avro("X")))
+        .await;
+    assert_eq!(status, 200, "{b}");
+    let id = b["id"].as_u64().unwrap();
+    for (method, path, body) in [
+        (Method::GET, "/subjects".to_string(), None),
+        (Method::GET, format!("/schemas/ids/{id}"), None),
+        (
+            Method::PUT,
+            "/config".into(),
+            Some(json!({"compatibility": "NONE"})),
+        ),
+        (
+            Method::PUT,
+            "/mode".into(),
+            Some(json!({"mode": "READWRITE"})),
+        ),
+        (Method::DELETE, "/subjects/x".into(), None),
+    ] {
+        let (status, b) = s.call(method.clone(), &path, root, body.as_ref()).await;
+        assert_eq!(status, 200, "{method} {path}: {b}");
+    }
+    // Soft-deleted, then permanently: the id is under no subject, and root still reads it.
+    let (status, _) = s
+        .call(Method::DELETE, "/subjects/x?permanent=true", root, None)
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = s
+        .call(Method::GET, &format!("/schemas/ids/{id}"), root, None)
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = s.call(Method::GET, "/subjects", ("root", "pa"), None).await;
+    assert_eq!(status, 401);
+    s.server.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn malformed_auth_files_are_refused_at_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let start = |config: ServerConfig| async move {
+        EmbeddedRegistry::start(
+            ServerConfig {
+                listen: "127.0.0.1:0".parse().unwrap(),
+                ..config
+            },
+            Arc::new(CompatibilityEngine),
+        )
+        .await
+        .map(|_| ())
+        .unwrap_err()
+        .to_string()
+    };
+    let cases = [
+        ("syntax.json", "{\"users\": [", "not a valid auth file"),
+        (
+            "sha.json",
+            r#"{"users": [{"username": "a", "algorithm": "sha512", "salt": "s", "password_hash": "x"}]}"#,
+            "algorithm 'sha512' is not supported",
+        ),
+        (
+            "typo.json",
+            r#"{"users": [], "permisions": []}"#,
+            "unknown field `permisions`",
+        ),
+    ];
+    for (name, text, problem) in cases {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let e = start(ServerConfig {
+            auth_file: Some(path.clone()),
+            ..ServerConfig::default()
+        })
+        .await;
+        assert!(e.contains(&path.display().to_string()), "{e}");
+        assert!(e.contains(problem), "{e}");
+    }
+    let missing = dir.path().join("missing.json");
+    let e = start(ServerConfig {
+        auth_file: Some(missing.clone()),
+        ..ServerConfig::default()
+    })
+    .await;
+    assert!(
+        e.contains(&missing.display().to_string()) && e.contains("cannot read"),
+        "{e}"
+    );
+    let e = start(ServerConfig {
+        auth_file: Some(auth_file(dir.path())),
+        basic_auth: Some("root:secret".into()),
+        ..ServerConfig::default()
+    })
+    .await;
+    assert!(e.contains("exclude each other"), "{e}");
+}
+
+#[test]
+fn passwords_stay_out_of_the_config_debug_output() {
+    let config = ServerConfig {
+        basic_auth: Some("root:hunter2".into()),
+        ..ServerConfig::default()
+    };
+    assert!(!format!("{config:?}").contains("hunter2"));
+}
+
+#[tokio::test]
+async fn registry_passwd_prints_a_usable_entry() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_schemaflow"))
+        .args(["registry", "passwd", "carol"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"carol-pass\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("carol-pass"));
+    let entry: Value = serde_json::from_str(text.trim()).unwrap();
+    assert!(entry["password_hash"]
+        .as_str()
+        .unwrap()
+        .starts_with("$argon2id$"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("auth.json");
+    std::fs::write(
+        &path,
+        json!({"users": [entry], "permissions": [{"username": "carol", "operation": "Read", "resource": "Subject:c"}]})
+            .to_string(),
+    )
+    .unwrap();
+    let server = EmbeddedRegistry::start(
+        ServerConfig {
+            listen: "127.0.0.1:0".parse().unwrap(),
+            auth_file: Some(path),
+            ..ServerConfig::default()
+        },
+        Arc::new(CompatibilityEngine),
+    )
+    .await
+    .unwrap();
+    let s = Server {
+        server,
+        http: reqwest::Client::new(),
+        _dir: dir,
+    };
+    let (status, list) = s
+        .call(Method::GET, "/subjects", ("carol", "carol-pass"), None)
+        .await;
+    assert_eq!((status, list), (200, json!([])));
+    s.server.stop().await.unwrap();
+}

@@ -1,0 +1,21 @@
+//! The registry: server over real HTTP, client faults, durability of the file log, the Kafka store and its leader election.
+//!
+//! One test binary per area (each file below is a module): one link instead of one per file,
+//! which keeps the test build short. Run one area with `cargo test --test registry`, one file with
+//! `cargo test --test registry <module>::`.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+mod authz;
+mod client_faults;
+mod concurrency;
+mod durability;
+mod kafka_leader;
+mod kafka_store;
+mod log_recovery;
+mod openapi;
+mod rate_limit;
+mod schemathesis;
+mod server;
+mod tls;

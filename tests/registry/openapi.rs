@@ -1,0 +1,89 @@
+//! `GET /openapi.json` describes the API the registry serves: every route of the router (read
+//! from its source, `src/registry/server/routes.rs`) with its methods is in the document, and
+//! the document has nothing the router does not serve; every operation answers errors with
+//! Confluent's error body; and the served document is the one in the source tree.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig, OPENAPI};
+
+/// `(path, method)` of every `.route(...)` in the router's source.
+fn routes_in_source() -> BTreeSet<(String, String)> {
+    let src = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/registry/server/routes.rs"
+    ))
+    .expect("routes.rs");
+    let start = src.find("Router::new()").expect("the router");
+    let end = src[start..].find(".fallback(").expect("its fallback") + start;
+    let text: String = src[start..end].split_whitespace().collect();
+    let mut out = BTreeSet::new();
+    for chunk in text.split(".route(").skip(1) {
+        let path = chunk
+            .strip_prefix('"')
+            .and_then(|c| c.split('"').next())
+            .expect("a literal path");
+        let body = &chunk[path.len() + 2..];
+        for m in ["get", "post", "put", "delete"] {
+            // `get(handler)` or `.put(handler)`: the method routers of this route.
+            if body.starts_with(&format!(",{m}(")) || body.contains(&format!(".{m}(")) {
+                out.insert((path.to_string(), m.to_string()));
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn the_document_lists_every_route_and_nothing_else() {
+    let doc: serde_json::Value = serde_json::from_str(OPENAPI).expect("OpenAPI is JSON");
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut in_doc = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("path item") {
+            in_doc.insert((path.clone(), method.clone()));
+            let error = &op["responses"]["default"]["content"]
+                ["application/vnd.schemaregistry.v1+json"]["schema"]["$ref"];
+            assert_eq!(
+                error, "#/components/schemas/ErrorBody",
+                "{method} {path}: errors are Confluent's body"
+            );
+            assert!(
+                op["operationId"].is_string(),
+                "{method} {path}: operationId"
+            );
+        }
+    }
+    let in_source = routes_in_source();
+    assert!(in_source.len() > 25, "the router was read: {in_source:?}");
+    assert_eq!(in_doc, in_source, "the document and the router differ");
+    // Every $ref resolves.
+    let text = OPENAPI.to_string();
+    for r in text.split("\"#/components/schemas/").skip(1) {
+        let name = r.split('"').next().expect("a name");
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "dangling $ref {name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_registry_serves_its_document() {
+    let server = EmbeddedRegistry::start(
+        ServerConfig {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            ..ServerConfig::default()
+        },
+        Arc::new(CompatibilityEngine),
+    )
+    .await
+    .expect("registry");
+    let r = reqwest::get(format!("{}/openapi.json", server.url()))
+        .await
+        .expect("GET /openapi.json");
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.text().await.expect("body"), OPENAPI);
+    server.stop().await.expect("stop");
+}

@@ -1,0 +1,306 @@
+//! The registry over HTTPS (`ServerConfig::tls`, `registry serve --tls-cert/--tls-key
+//! [--tls-client-ca]`), with certificates made by the test (rcgen): the client trusting the CA
+//! works, over HTTP/1.1 and HTTP/2; a wrong CA, an expired certificate and a missing client
+//! certificate (mutual TLS) fail with an error that says it is the certificate.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rcgen::{
+    date_time_ymd, BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa,
+    Issuer, KeyPair, KeyUsagePurpose,
+};
+use schemaflow::registry::server::{
+    CompatibilityEngine, EmbeddedRegistry, ServerConfig, TlsConfig,
+};
+use schemaflow::registry::{ClientConfig, RegistryClient, RegistryError, Schema};
+
+const SCHEMA: &str = r#"{"type":"record","name":"Secure","fields":[{"name":"a","type":"int"}]}"#;
+
+/// A CA: its certificate (PEM) and what signs with it.
+struct Ca {
+    pem: String,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+fn ca(name: &str) -> Ca {
+    let key = KeyPair::generate().expect("key");
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params.distinguished_name.push(DnType::CommonName, name);
+    params.key_usages = vec![
+        KeyUsagePurpose::KeyCertSign,
+        KeyUsagePurpose::CrlSign,
+        KeyUsagePurpose::DigitalSignature,
+    ];
+    let pem = params.self_signed(&key).expect("self-signed").pem();
+    Ca {
+        pem,
+        issuer: Issuer::new(params, key),
+    }
+}
+
+/// A leaf certificate signed by `ca`: (certificate PEM, PKCS#8 key PEM).
+fn leaf(ca: &Ca, names: &[&str], client: bool, expired: bool) -> (String, String) {
+    let key = KeyPair::generate().expect("key");
+    let mut params =
+        CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+            .expect("params");
+    params.distinguished_name.push(
+        DnType::CommonName,
+        names.first().copied().unwrap_or("client"),
+    );
+    params.extended_key_usages = vec![if client {
+        ExtendedKeyUsagePurpose::ClientAuth
+    } else {
+        ExtendedKeyUsagePurpose::ServerAuth
+    }];
+    if expired {
+        params.not_before = date_time_ymd(2020, 1, 1);
+        params.not_after = date_time_ymd(2021, 1, 1);
+    }
+    let cert = params.signed_by(&key, &ca.issuer).expect("signed");
+    (cert.pem(), key.serialize_pem())
+}
+
+async fn serve(tls: TlsConfig) -> EmbeddedRegistry {
+    EmbeddedRegistry::start(
+        ServerConfig {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            tls: Some(tls),
+            ..ServerConfig::default()
+        },
+        Arc::new(CompatibilityEngine),
+    )
+    .await
+    .expect("https registry")
+}
+
+fn client(url: &str, ca: Option<&Ca>, identity: Option<&(String, String)>) -> RegistryClient {
+    let mut c = ClientConfig::new(url);
+    c.max_retries = 0;
+    c.connect_timeout = Duration::from_secs(5);
+    c.ca_pem = ca.map(|ca| ca.pem.clone().into_bytes());
+    c.client_cert_pem =
+        identity.map(|(cert, key)| (cert.clone().into_bytes(), key.clone().into_bytes()));
+    RegistryClient::new(c).expect("client")
+}
+
+/// The error says it is about the certificate (somewhere in its chain of causes).
+fn about_the_certificate(e: &RegistryError) -> bool {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(&format!(" / {s}"));
+        source = s.source();
+    }
+    let t = text.to_lowercase();
+    t.contains("certificate") || t.contains("tls") || t.contains("ssl") || t.contains("handshake")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_trusting_the_ca_registers_and_reads_over_https() {
+    let ca = ca("schemaflow test CA");
+    let (cert, key) = leaf(&ca, &["localhost", "127.0.0.1"], false, false);
+    let server = serve(TlsConfig {
+        cert_pem: cert.into_bytes(),
+        key_pem: key.into_bytes(),
+        client_ca_pem: None,
+    })
+    .await;
+    assert!(server.url().starts_with("https://"), "{}", server.url());
+    let c = client(server.url(), Some(&ca), None);
+    let (id, _) = c
+        .register("secure-value", &Schema::avro(SCHEMA), false)
+        .await
+        .expect("register");
+    assert_eq!(
+        c.schema_by_id(id).await.expect("read").schema.schema,
+        SCHEMA
+    );
+    // HTTP/2 too (ALPN), with reqwest's own client trusting the CA.
+    let h2 = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(ca.pem.as_bytes()).expect("ca"))
+        .http2_prior_knowledge()
+        .build()
+        .expect("h2 client");
+    let r = h2
+        .get(format!("{}/subjects", server.url()))
+        .send()
+        .await
+        .expect("h2 request");
+    assert_eq!(r.version(), reqwest::Version::HTTP_2);
+    assert_eq!(r.text().await.expect("body"), r#"["secure-value"]"#);
+    server.stop().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_ca_and_an_expired_certificate_are_refused_clearly() {
+    let ca_a = ca("CA A");
+    let ca_b = ca("CA B");
+    let (cert, key) = leaf(&ca_a, &["localhost", "127.0.0.1"], false, false);
+    let server = serve(TlsConfig {
+        cert_pem: cert.into_bytes(),
+        key_pem: key.into_bytes(),
+        client_ca_pem: None,
+    })
+    .await;
+    let e = client(server.url(), Some(&ca_b), None)
+        .subjects(false)
+        .await
+        .expect_err("a certificate of another CA is refused");
+    assert!(about_the_certificate(&e), "{e}");
+    server.stop().await.expect("stop");
+
+    let (cert, key) = leaf(&ca_a, &["localhost", "127.0.0.1"], false, true);
+    let expired = serve(TlsConfig {
+        cert_pem: cert.into_bytes(),
+        key_pem: key.into_bytes(),
+        client_ca_pem: None,
+    })
+    .await;
+    let e = client(expired.url(), Some(&ca_a), None)
+        .subjects(false)
+        .await
+        .expect_err("an expired certificate is refused");
+    assert!(about_the_certificate(&e), "{e}");
+    expired.stop().await.expect("stop");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutual_tls_needs_a_client_certificate_of_the_client_ca() {
+    let ca = ca("server CA");
+    let clients = self::ca("client CA");
+    let other = self::ca("not the client CA");
+    let (cert, key) = leaf(&ca, &["localhost", "127.0.0.1"], false, false);
+    let server = serve(TlsConfig {
+        cert_pem: cert.into_bytes(),
+        key_pem: key.into_bytes(),
+        client_ca_pem: Some(clients.pem.clone().into_bytes()),
+    })
+    .await;
+    let e = client(server.url(), Some(&ca), None)
+        .subjects(false)
+        .await
+        .expect_err("no client certificate: refused");
+    // TLS 1.3 refuses after the handshake: either the client reads the server's
+    // "certificate required" alert, or it names the likely cause itself.
+    let text = e.to_string();
+    assert!(
+        text.contains("certificate required") || text.contains("client certificate"),
+        "{e}"
+    );
+    let stranger = leaf(&other, &["stranger"], true, false);
+    client(server.url(), Some(&ca), Some(&stranger))
+        .subjects(false)
+        .await
+        .expect_err("a client certificate of another CA: refused");
+    let alice = leaf(&clients, &["alice"], true, false);
+    let subjects = client(server.url(), Some(&ca), Some(&alice))
+        .subjects(false)
+        .await
+        .expect("the client CA's certificate is accepted");
+    assert!(subjects.is_empty());
+    server.stop().await.expect("stop");
+}
+
+#[test]
+fn registry_serve_refuses_a_key_that_is_not_one() {
+    let dir = tempfile::tempdir().expect("dir");
+    let ca = ca("CA");
+    let (cert, _) = leaf(&ca, &["localhost"], false, false);
+    let cert_file = dir.path().join("cert.pem");
+    let key_file = dir.path().join("key.pem");
+    std::fs::write(&cert_file, cert).expect("write");
+    std::fs::write(&key_file, "not a key").expect("write");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_schemaflow"))
+        .args(["registry", "serve", "--listen", "127.0.0.1:0"])
+        .arg("--tls-cert")
+        .arg(&cert_file)
+        .arg("--tls-key")
+        .arg(&key_file)
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("TLS key"), "{stderr}");
+    assert!(out.stdout.is_empty(), "never served");
+}
+
+/// The CLI end to end: `registry serve` with TLS and client certificates, and a client
+/// command with `--registry-ca`, `--registry-cert`, `--registry-key`; without the client
+/// certificate the same command fails and says why.
+#[test]
+fn the_cli_serves_and_talks_mutual_tls() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("dir");
+    let file = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        p.to_string_lossy().into_owned()
+    };
+    let server_ca = ca("server CA");
+    let client_ca = ca("client CA");
+    let (cert, key) = leaf(&server_ca, &["localhost", "127.0.0.1"], false, false);
+    let (ccert, ckey) = leaf(&client_ca, &["cli"], true, false);
+    let (cert, key, client_ca_file) = (
+        file("cert.pem", &cert),
+        file("key.pem", &key),
+        file("client-ca.pem", &client_ca.pem),
+    );
+    let (ca_file, ccert, ckey) = (
+        file("ca.pem", &server_ca.pem),
+        file("client.pem", &ccert),
+        file("client-key.pem", &ckey),
+    );
+    let schema = file("secure.avsc", SCHEMA);
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_schemaflow"))
+        .args(["registry", "serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+            "--tls-client-ca",
+            &client_ca_file,
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve");
+    let mut url = String::new();
+    BufReader::new(serve.stdout.take().expect("stdout"))
+        .read_line(&mut url)
+        .expect("the URL");
+    let url = url.trim().to_string();
+    assert!(url.starts_with("https://"), "{url}");
+    let cli = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_schemaflow"))
+            .args(["--registry", &url, "--registry-ca", &ca_file])
+            .args(extra)
+            .args([
+                "register",
+                "--subject",
+                "secure-value",
+                "--schema-file",
+                &schema,
+            ])
+            .env_remove("SCHEMA_REGISTRY_AUTH")
+            .env_remove("SCHEMA_REGISTRY_TOKEN")
+            .output()
+            .expect("run")
+    };
+    let with = cli(&["--registry-cert", &ccert, "--registry-key", &ckey]);
+    let without = cli(&[]);
+    let _ = serve.kill();
+    let _ = serve.wait();
+    assert!(
+        with.status.success(),
+        "with the client certificate: {}",
+        String::from_utf8_lossy(&with.stderr)
+    );
+    assert!(!without.status.success(), "without it: refused");
+    let stderr = String::from_utf8_lossy(&without.stderr);
+    assert!(stderr.contains("certificate"), "says why: {stderr}");
+}
