@@ -594,6 +594,20 @@ impl CommitOnRevoke {
     }
 }
 
+/// How long the commit at shutdown retries a retriable error (the coordinator moving or
+/// loading) before the run reports it.
+const FINAL_COMMIT_RETRY: Duration = Duration::from_secs(10);
+
+/// Why a commit did not go through, by what the loop does about it.
+enum CommitFailure {
+    /// The coordinator cannot take it now (moving, loading, unreachable): try again.
+    Retriable(Error),
+    /// The group is rebalancing: the partitions may not be ours any more.
+    Rebalance(Error),
+    /// Anything else: the consumer stops with it.
+    Other(Error),
+}
+
 /// A consumer-group member decoding records into `V`: a generated type, or
 /// [`serde_json::Value`] for records of any schema.
 pub struct TypedConsumer<V> {
@@ -1102,7 +1116,7 @@ impl<V: FromFrame> TypedConsumer<V> {
         let result = stopping.unwrap_or(Ok(()));
         // Whatever stopped us, commit what was handled (never the record that stopped us, nor
         // any after an unfinished one: their offsets were not stored), then leave the group.
-        let final_commit = self.commit(CommitMode::Sync);
+        let final_commit = self.final_commit().await;
         self.consumer.unsubscribe();
         let stats = self.stats();
         tracing::info!(
@@ -1212,7 +1226,45 @@ impl<V: FromFrame> TypedConsumer<V> {
         }
     }
 
+    /// Commit the stored offsets without waiting. A commit the coordinator cannot take now
+    /// (it moves, loads, or the group rebalances) is not an error of the run: the offsets stay
+    /// stored and the next commit carries them. Only other errors stop the consumer.
     fn commit(&self, mode: CommitMode) -> Result<()> {
+        match self.try_commit(mode) {
+            Err(CommitFailure::Retriable(e)) | Err(CommitFailure::Rebalance(e)) => {
+                tracing::warn!(error = %e, "commit failed; the next commit carries its offsets");
+                Ok(())
+            }
+            Err(CommitFailure::Other(e)) => Err(e),
+            Ok(()) => Ok(()),
+        }
+    }
+
+    /// The last commit, at shutdown: retries what is retriable for up to
+    /// [`FINAL_COMMIT_RETRY`] (as Java's `commitSync` retries until its timeout). If the group
+    /// is rebalancing, the partitions are no longer ours to commit: their next owner reads
+    /// the uncommitted records again (at-least-once holds), and that is not an error.
+    async fn final_commit(&self) -> Result<()> {
+        let deadline = tokio::time::Instant::now() + FINAL_COMMIT_RETRY;
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            match self.try_commit(CommitMode::Sync) {
+                Ok(()) => return Ok(()),
+                Err(CommitFailure::Rebalance(e)) => {
+                    tracing::warn!(error = %e, "final commit refused by a rebalance; the partitions' next owner reads the uncommitted records again");
+                    return Ok(());
+                }
+                Err(CommitFailure::Retriable(e)) if tokio::time::Instant::now() < deadline => {
+                    tracing::warn!(error = %e, "final commit failed; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                }
+                Err(CommitFailure::Retriable(e)) | Err(CommitFailure::Other(e)) => return Err(e),
+            }
+        }
+    }
+
+    fn try_commit(&self, mode: CommitMode) -> std::result::Result<(), CommitFailure> {
         if !self.config.commit_offsets {
             return Ok(());
         }
@@ -1222,7 +1274,24 @@ impl<V: FromFrame> TypedConsumer<V> {
                 Ok(())
             }
             Err(e) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::NoOffset) => Ok(()),
-            Err(e) => Err(kafka_error("committing offsets", e)),
+            Err(e) => {
+                let rebalance = matches!(
+                    e.rdkafka_error_code(),
+                    Some(
+                        RDKafkaErrorCode::RebalanceInProgress
+                            | RDKafkaErrorCode::IllegalGeneration
+                            | RDKafkaErrorCode::UnknownMemberId
+                    )
+                );
+                let e = kafka_error("committing offsets", e);
+                Err(if rebalance {
+                    CommitFailure::Rebalance(e)
+                } else if e.is_retriable() && !e.is_fatal() {
+                    CommitFailure::Retriable(e)
+                } else {
+                    CommitFailure::Other(e)
+                })
+            }
         }
     }
 

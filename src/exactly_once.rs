@@ -185,10 +185,13 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
         }
         let producer = TypedProducer::new(pc, registry.clone())?;
         let p = producer.inner().clone();
-        tokio::task::spawn_blocking(move || p.init_transactions(Duration::from_secs(30)))
-            .await
-            .map_err(|_| kafka_error("initialising transactions", KafkaError::Canceled))?
-            .map_err(|e| kafka_error("initialising transactions", e))?;
+        tokio::task::spawn_blocking(move || {
+            resume_retriable("initialising transactions", || {
+                p.init_transactions(TXN_CALL_TIMEOUT)
+            })
+        })
+        .await
+        .map_err(|_| kafka_error("initialising transactions", KafkaError::Canceled))??;
         let consumer: StreamConsumer = crate::kafka_config::kafka_config(
             &config.brokers,
             &[
@@ -299,11 +302,13 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                     tracing::warn!(error = %e, "transaction aborted; rewinding");
                     let p = self.producer.inner().clone();
                     let aborted = tokio::task::spawn_blocking(move || {
-                        p.abort_transaction(Duration::from_secs(30))
+                        resume_retriable("aborting the transaction", || {
+                            p.abort_transaction(TXN_CALL_TIMEOUT)
+                        })
                     })
                     .await
                     .map_err(|_| kafka_error("aborting the transaction", KafkaError::Canceled))
-                    .and_then(|r| r.map_err(|e| kafka_error("aborting the transaction", e)));
+                    .and_then(|r| r);
                     if let Err(abort_error) = aborted {
                         // Fenced while aborting (or the abort itself is fatal): stop. Any other
                         // failure to abort shows again at the next begin_transaction.
@@ -489,10 +494,12 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
         })?;
         let p = producer.clone();
         tokio::task::spawn_blocking(move || -> Result<()> {
-            p.send_offsets_to_transaction(&offsets, &meta, Duration::from_secs(30))
-                .map_err(|e| kafka_error("sending offsets to the transaction", e))?;
-            p.commit_transaction(Duration::from_secs(30))
-                .map_err(|e| kafka_error("committing the transaction", e))
+            resume_retriable("sending offsets to the transaction", || {
+                p.send_offsets_to_transaction(&offsets, &meta, TXN_CALL_TIMEOUT)
+            })?;
+            resume_retriable("committing the transaction", || {
+                p.commit_transaction(TXN_CALL_TIMEOUT)
+            })
         })
         .await
         .map_err(|_| kafka_error("committing the transaction", KafkaError::Canceled))??;
@@ -518,6 +525,45 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                 .map_err(|err| kafka_error("rewinding after an abort", err))?;
         }
         Ok(())
+    }
+}
+
+/// The timeout of one transactional call (librdkafka blocks the calling thread up to it).
+const TXN_CALL_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How many times a transactional call that failed as retriable is called again before its
+/// error is returned: 20 × 30 s, well past any broker fail-over.
+const TXN_RESUMES: u32 = 20;
+
+/// Run a blocking transactional call of librdkafka, calling it again while it fails as
+/// *retriable* (typically its timeout passed while the coordinator was unreachable).
+///
+/// That is librdkafka's contract (`rd_kafka_commit_transaction` & co.: "retriable: the
+/// application may call this function again to resume the operation"), and the only safe
+/// move: the operation goes on in the background, so aborting instead fails with "Conflicting
+/// commit_transaction API call is already in progress" — and so does every
+/// `begin_transaction` after it, for ever. The chaos test (`tests/pipeline/chaos.rs`) wedged
+/// a processor exactly so before this. Errors that require an abort, or are fatal, are
+/// returned at once for the caller's abort-or-stop decision.
+fn resume_retriable(
+    operation: &str,
+    mut call: impl FnMut() -> rdkafka::error::KafkaResult<()>,
+) -> Result<()> {
+    let mut resumes = 0;
+    loop {
+        match call() {
+            Ok(()) => return Ok(()),
+            Err(KafkaError::Transaction(e))
+                if e.is_retriable() && !e.is_fatal() && !e.txn_requires_abort() =>
+            {
+                if resumes == TXN_RESUMES {
+                    return Err(kafka_error(operation, KafkaError::Transaction(e)));
+                }
+                resumes += 1;
+                tracing::warn!(error = %e, operation, resumes, "retriable; calling it again to resume");
+            }
+            Err(e) => return Err(kafka_error(operation, e)),
+        }
     }
 }
 

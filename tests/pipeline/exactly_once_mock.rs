@@ -30,23 +30,35 @@ fn event(i: usize) -> UserEvent {
     e
 }
 
-/// The end offset (high watermark) of each partition of `topic`.
-async fn ends(brokers: &str, topic: &str) -> Vec<i64> {
+/// The end offset (high watermark) of each partition of `topic`; asked again while a broker
+/// is down (the chaos test asks while its faults run).
+pub(crate) async fn ends(brokers: &str, topic: &str) -> Vec<i64> {
     let (brokers, topic) = (brokers.to_string(), topic.to_string());
     tokio::task::spawn_blocking(move || {
         let c: BaseConsumer = rdkafka::ClientConfig::new()
             .set("bootstrap.servers", &brokers)
             .create()
             .unwrap();
-        let md = c
-            .fetch_metadata(Some(&topic), Duration::from_secs(10))
-            .unwrap();
-        let partitions = md.topics()[0].partitions().len() as i32;
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        let retry = |what: &str, e: rdkafka::error::KafkaError| {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what} of {topic}: {e}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        let partitions = loop {
+            match c.fetch_metadata(Some(&topic), Duration::from_secs(10)) {
+                Ok(md) => break md.topics()[0].partitions().len() as i32,
+                Err(e) => retry("metadata", e),
+            }
+        };
         (0..partitions)
-            .map(|p| {
-                c.fetch_watermarks(&topic, p, Duration::from_secs(10))
-                    .unwrap()
-                    .1
+            .map(|p| loop {
+                match c.fetch_watermarks(&topic, p, Duration::from_secs(10)) {
+                    Ok((_, high)) => break high,
+                    Err(e) => retry("watermarks", e),
+                }
             })
             .collect()
     })
@@ -57,7 +69,7 @@ async fn ends(brokers: &str, topic: &str) -> Vec<i64> {
 /// Read `topic` with read_committed until `n` values arrived (or 60 s passed), then on to the
 /// end offsets the topic has at that point, so that any extra (duplicate) record written
 /// before it is read too. Returns the values and those end offsets.
-async fn read_committed<V: RegistryCodec + std::fmt::Debug>(
+pub(crate) async fn read_committed<V: RegistryCodec + std::fmt::Debug>(
     brokers: &str,
     topic: &str,
     reg: &CachedRegistry,

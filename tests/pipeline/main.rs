@@ -7,6 +7,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod chaos;
 mod consumer_groups;
 mod exactly_once;
 mod exactly_once_mock;

@@ -29,6 +29,7 @@ mod tls;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 pub use self::compat::{CheckInput, CompatibilityChecker, CompatibilityEngine};
 pub use self::core::{ApiError, Registry};
@@ -106,6 +107,9 @@ impl Default for ServerConfig {
         }
     }
 }
+
+/// How long [`EmbeddedRegistry::stop`] waits for open connections to finish.
+pub const STOP_DRAIN: Duration = Duration::from_secs(10);
 
 /// A registry server running in this process.
 #[derive(Debug)]
@@ -206,14 +210,28 @@ impl EmbeddedRegistry {
         self.addr
     }
 
-    /// Stop serving and wait for in-flight requests.
+    /// Stop serving and wait for in-flight requests, up to [`STOP_DRAIN`]; connections still
+    /// open then are dropped.
+    ///
+    /// The bound matters: hyper's graceful shutdown waits for every connection to end, and a
+    /// client's connection that was accepted but has not sent its request yet (a client
+    /// retrying at that moment) can keep it waiting for ever — a test run hung in `stop` so.
+    /// Jetty (Confluent's server) bounds its graceful stop the same way.
     pub async fn stop(mut self) -> std::io::Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        match (&mut self.task).await {
-            Ok(r) => r,
-            Err(e) => Err(std::io::Error::other(e)),
+        match tokio::time::timeout(STOP_DRAIN, &mut self.task).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => Err(std::io::Error::other(e)),
+            Err(_) => {
+                tracing::warn!(
+                    "connections still open {STOP_DRAIN:?} after the stop; dropping them"
+                );
+                self.task.abort();
+                let _ = (&mut self.task).await;
+                Ok(())
+            }
         }
     }
 
