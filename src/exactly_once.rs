@@ -9,6 +9,7 @@
 //!       send_offsets_to_transaction(positions, group metadata); commit_transaction
 //! on a fatal error (fenced, or librdkafka's producer in its fatal state): stop, write nothing more
 //! on any other error: abort_transaction, rewind each partition to its first record in the batch, go again
+//! a transactional call that times out (retriable): called again to resume it, never aborted
 //! ```
 //!
 //! A zombie (an instance whose `transactional.id` a newer instance took over: its

@@ -53,7 +53,7 @@ const OUTPUT: &str = "chaos-out";
 /// How long faults keep coming at most; the pipelines then finish on a healthy cluster.
 const FAULT_WINDOW: Duration = Duration::from_secs(60);
 /// The whole run, faults and recovery, must be over within this.
-const DEADLINE: Duration = Duration::from_secs(420);
+const DEADLINE: Duration = Duration::from_secs(600);
 
 /// How often each id was handled by the at-least-once group.
 struct Seen {
@@ -337,7 +337,9 @@ async fn faults(
                 let (dir, server) = registry.take().expect("only the registry's schedule");
                 let addr = server.addr().to_string();
                 server.stop().await.unwrap();
-                tokio::time::sleep(hold).await;
+                // Longer than the client's own retries, now and then: the consumer's
+                // environment-retry path (hold the record, never dead-letter it) runs too.
+                tokio::time::sleep(hold * 2).await;
                 let server = EmbeddedRegistry::start(
                     registry_config(&dir, &addr),
                     Arc::new(CompatibilityEngine),
