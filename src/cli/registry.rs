@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, Subcommand};
-use schemaflow::registry::server::{
+use schemaflow_registry::{
     CompatibilityEngine, EmbeddedRegistry, KafkaStoreConfig, RateLimit, ServerConfig, TlsConfig,
 };
 
@@ -193,7 +193,7 @@ fn passwd(p: &PasswdArgs) -> Result<(), CliError> {
         return Err(CliError::usage("an empty password (give it on stdin)"));
     }
     let hash =
-        schemaflow::registry::server::authz::hash_password(password).map_err(CliError::io)?;
+        schemaflow_registry::authz::hash_password(password).map_err(CliError::io)?;
     let entry =
         serde_json::json!({"username": p.user, "algorithm": "argon2", "password_hash": hash});
     let _ = super::common::out_line(entry);

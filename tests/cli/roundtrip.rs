@@ -8,7 +8,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 
 use common::broker::{broker, rand_topic};
-use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use serde_json::{json, Value};
 
 fn cli(registry: &str, args: &[&str], stdin: Option<&str>) -> Output {

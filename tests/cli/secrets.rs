@@ -9,7 +9,7 @@ use std::sync::Arc;
 use schemaflow::consumer::ConsumerConfig;
 use schemaflow::exactly_once::ExactlyOnceConfig;
 use schemaflow::producer::ProducerConfig;
-use schemaflow::registry::server::{
+use schemaflow_registry::{
     CompatibilityEngine, EmbeddedRegistry, KafkaStoreConfig, ServerConfig,
 };
 use schemaflow::registry::ClientConfig;

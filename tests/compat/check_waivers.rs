@@ -209,7 +209,7 @@ fn malformed_waivers_are_usage_errors() {
 /// Registry mode: a waiver names the registry's finding by rule and subject.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waivers_apply_in_registry_mode() {
-    use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
+    use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
     use schemaflow::registry::{ClientConfig, RegistryClient, Schema};
 
     let server = EmbeddedRegistry::start(

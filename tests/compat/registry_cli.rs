@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use schemaflow::registry::{ClientConfig, RegistryClient, Schema, SchemaReference};
 use tempfile::TempDir;
 

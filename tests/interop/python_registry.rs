@@ -13,7 +13,7 @@ use common::samples::avro::user_event::UserEvent;
 use common::samples::proto::events::v1 as pb;
 use schemaflow::codec::avro::AvroCodec;
 use schemaflow::codec::protobuf;
-use schemaflow::registry::server::{
+use schemaflow_registry::{
     CompatibilityEngine, EmbeddedRegistry, KafkaStoreConfig, ServerConfig,
 };
 use schemaflow::registry::{ClientConfig, RegistryClient, Schema, SchemaReference};

@@ -42,7 +42,7 @@ use schemaflow::consumer::{
 use schemaflow::error::Fault;
 use schemaflow::exactly_once::{ExactlyOnceConfig, ExactlyOnceProcessor, Progress};
 use schemaflow::producer::{Delivery, ProducerConfig, Record, TypedProducer};
-use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
 use tokio::sync::watch;
 

@@ -20,7 +20,7 @@ use common::samples::avro::user_event::UserEvent;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
-use schemaflow::registry::server::EmbeddedRegistry;
+use schemaflow_registry::EmbeddedRegistry;
 use tokio::sync::mpsc;
 
 /// How long any one awaited state may take to come.

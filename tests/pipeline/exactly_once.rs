@@ -30,7 +30,7 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::Message as _;
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
-use schemaflow::registry::server::EmbeddedRegistry;
+use schemaflow_registry::EmbeddedRegistry;
 use tokio::sync::mpsc;
 
 /// How long any one awaited state may take to come.

@@ -584,7 +584,7 @@ async fn dead_letters_and_the_outage_rule_hold_per_record_in_parallel() {
     use rdkafka::producer::{FutureProducer, FutureRecord};
     use rdkafka::Message as _;
     use schemaflow::consumer::DeadLetter;
-    use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
+    use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 
     let dir = tempfile::tempdir().unwrap();
     let server_config = |listen: &str| ServerConfig {

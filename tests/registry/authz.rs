@@ -7,8 +7,8 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use reqwest::Method;
-use schemaflow::registry::server::authz::hash_password;
-use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
+use schemaflow_registry::authz::hash_password;
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use serde_json::{json, Value};
 
 const ADMIN: (&str, &str) = ("admin", "admin-pass");

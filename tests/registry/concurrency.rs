@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use common::broker::{broker, rand_topic};
-use schemaflow::registry::server::{
+use schemaflow_registry::{
     CompatibilityEngine, EmbeddedRegistry, KafkaStoreConfig, ServerConfig,
 };
 use schemaflow::registry::{ClientConfig, CompatibilityLevel, RegistryClient, Schema, Version};

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::broker::{broker, rand_topic};
-use schemaflow::registry::server::{
+use schemaflow_registry::{
     CompatibilityEngine, EmbeddedRegistry, KafkaStoreConfig, ServerConfig,
 };
 use schemaflow::registry::{

@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig, OPENAPI};
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig, OPENAPI};
 
 /// `(path, method)` of every `.route(...)` in the router's source.
 fn routes_in_source() -> BTreeSet<(String, String)> {

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use schemaflow::registry::server::{
+use schemaflow_registry::{
     CompatibilityEngine, EmbeddedRegistry, RateLimit, ServerConfig,
 };
 use schemaflow::registry::{ClientConfig, RegistryClient};

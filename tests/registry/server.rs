@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use samples::avro::user_event::UserEvent;
 use samples::proto::events::v1 as pb;
-use schemaflow::registry::server::{
+use schemaflow_registry::{
     CheckInput, CompatibilityChecker, CompatibilityEngine, EmbeddedRegistry, ServerConfig,
 };
 use schemaflow::registry::{

@@ -10,7 +10,7 @@ use rcgen::{
     date_time_ymd, BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose,
 };
-use schemaflow::registry::server::{
+use schemaflow_registry::{
     CompatibilityEngine, EmbeddedRegistry, ServerConfig, TlsConfig,
 };
 use schemaflow::registry::{ClientConfig, RegistryClient, RegistryError, Schema};

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use schemaflow::codec::avro::AvroCodec;
 use schemaflow::codec::protobuf;
-use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use schemaflow::registry::{register_generated, CacheConfig, CachedRegistry, ClientConfig};
 use schemaflow::registry::{RegistryClient, Schema, SchemaReference};
 use schemaflow::wire::SchemaId;

@@ -12,7 +12,7 @@ use std::sync::{Arc, OnceLock};
 
 use axum::body::Body;
 use axum::http::{header, Method, Request, Uri};
-use schemaflow::registry::server::{router, CompatibilityEngine, Registry, Store, CONTENT_TYPE};
+use schemaflow_registry::{router, CompatibilityEngine, Registry, Store, CONTENT_TYPE};
 use tower::ServiceExt as _;
 
 /// Requests read from one input; the rest is ignored (the state space, not the length, is

@@ -1,8 +1,8 @@
 //! How the embedded registry asks whether a schema may be registered: through a trait, so the
 //! compatibility engine plugs in (and tests can substitute a checker).
 
-use crate::registry::types::CompatibilityLevel;
-use crate::SchemaType;
+use schemaflow::registry::types::CompatibilityLevel;
+use schemaflow::SchemaType;
 
 /// A schema handed to a [`CompatibilityChecker`]: its text and its references' texts.
 #[derive(Debug, Clone)]
@@ -30,7 +30,7 @@ pub trait CompatibilityChecker: Send + Sync + 'static {
     ) -> Result<Vec<String>, String>;
 }
 
-/// The compatibility engine ([`crate::compat`]): Confluent's verdicts for Avro and Protobuf.
+/// The compatibility engine ([`schemaflow::compat`]): Confluent's verdicts for Avro and Protobuf.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CompatibilityEngine;
 
@@ -41,14 +41,14 @@ impl CompatibilityChecker for CompatibilityEngine {
         previous: &[CheckInput],
         candidate: &CheckInput,
     ) -> Result<Vec<String>, String> {
-        let input = |c: &CheckInput| crate::compat::SchemaInput {
+        let input = |c: &CheckInput| schemaflow::compat::SchemaInput {
             schema_type: c.schema_type,
             text: c.schema.clone(),
             references: c.references.clone(),
             label: c.label.clone(),
         };
         let previous: Vec<_> = previous.iter().map(input).collect();
-        crate::compat::check(level, &previous, &input(candidate))
+        schemaflow::compat::check(level, &previous, &input(candidate))
             .map(|report| {
                 if report.compatible {
                     Vec::new()

@@ -4,15 +4,15 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crate::codec::avro::AvroSchema;
-use crate::codec::protobuf::{decode_serialized, ProtobufSchema};
-use crate::registry::error::ErrorCode;
-use crate::registry::types::{
+use schemaflow::codec::avro::AvroSchema;
+use schemaflow::codec::protobuf::{decode_serialized, ProtobufSchema};
+use schemaflow::registry::error::ErrorCode;
+use schemaflow::registry::types::{
     CompatibilityLevel, CompatibilityResult, Mode, RegisteredSchema, Schema, SchemaReference,
     Version,
 };
-use crate::wire::SchemaId;
-use crate::SchemaType;
+use schemaflow::wire::SchemaId;
+use schemaflow::SchemaType;
 
 use super::compat::{CheckInput, CompatibilityChecker};
 use super::store::{Event, State, Store, StoredSchema, VersionEntry};

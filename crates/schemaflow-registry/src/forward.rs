@@ -25,7 +25,7 @@ use super::core::Registry;
 use super::metrics::Metrics;
 use super::routes::CONTENT_TYPE;
 use super::schemas_topic::leader::Leadership;
-use crate::registry::error::ErrorCode;
+use schemaflow::registry::error::ErrorCode;
 
 /// Marks a request a follower forwarded.
 const FORWARDED: &str = "x-schemaflow-forwarded";

@@ -66,7 +66,7 @@ pub struct ServerConfig {
     pub rate_limit: Option<RateLimit>,
 }
 
-/// Every setting, secrets as `<redacted>` ([`crate::redact`]).
+/// Every setting, secrets as `<redacted>` ([`schemaflow::redact`]).
 impl std::fmt::Debug for ServerConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Exhaustive: a new field must be placed here, secret or not.
@@ -84,7 +84,7 @@ impl std::fmt::Debug for ServerConfig {
             .field("listen", listen)
             .field("data_dir", data_dir)
             .field("kafka_store", kafka_store)
-            .field("basic_auth", &crate::redact::presence(basic_auth))
+            .field("basic_auth", &schemaflow::redact::presence(basic_auth))
             .field("auth_file", auth_file)
             .field("max_body_bytes", max_body_bytes)
             .field("tls", tls)

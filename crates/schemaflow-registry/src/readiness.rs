@@ -20,7 +20,7 @@ use serde_json::json;
 use tower::ServiceExt as _;
 
 use super::routes::CONTENT_TYPE;
-use crate::registry::error::ErrorCode;
+use schemaflow::registry::error::ErrorCode;
 
 /// Where the real router goes once the store is ready.
 pub(super) type Slot = Arc<OnceLock<Router>>;

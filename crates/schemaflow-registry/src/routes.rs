@@ -20,11 +20,11 @@ use super::core::{ApiError, Registry};
 use super::forward::{forward_writes, Forwarder};
 use super::metrics::{track, Metrics};
 use super::store::StoredSchema;
-use crate::registry::error::ErrorCode;
-use crate::registry::types::{
+use schemaflow::registry::error::ErrorCode;
+use schemaflow::registry::types::{
     CompatibilityLevel, Mode, RegisteredSchema, Schema, SchemaReference, Version,
 };
-use crate::SchemaType;
+use schemaflow::SchemaType;
 
 /// The registry's JSON content type.
 pub const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
@@ -588,7 +588,7 @@ async fn put_mode(State(app): State<App>, Path(subject): Path<String>, bytes: By
     ))
 }
 
-fn compat_answer(r: crate::registry::types::CompatibilityResult, verbose: bool) -> Response {
+fn compat_answer(r: schemaflow::registry::types::CompatibilityResult, verbose: bool) -> Response {
     if verbose {
         ok(json!({"is_compatible": r.is_compatible, "messages": r.messages}))
     } else {

@@ -39,8 +39,8 @@ use serde::{Deserialize, Serialize};
 use super::schemas_topic::apply::records_for;
 use super::schemas_topic::kafka_log::{KafkaLog, KafkaStoreConfig, KafkaStoreError};
 use super::schemas_topic::leader::Leadership;
-use crate::registry::types::{CompatibilityLevel, Mode, SchemaReference};
-use crate::SchemaType;
+use schemaflow::registry::types::{CompatibilityLevel, Mode, SchemaReference};
+use schemaflow::SchemaType;
 
 /// A schema known to the registry, under its global id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,7 +48,7 @@ pub struct StoredSchema {
     /// Global id.
     pub id: u32,
     /// Language.
-    #[serde(with = "crate::registry::types::schema_type_serde")]
+    #[serde(with = "schemaflow::registry::types::schema_type_serde")]
     pub schema_type: SchemaType,
     /// The text as registered.
     pub schema: String,
@@ -307,7 +307,7 @@ pub struct State {
     /// Confluent's `metadata`/`ruleSet` of versions read from a `_schemas` topic, carried
     /// through untouched when the version's record is rewritten (e.g. a soft delete).
     pub topic_extras:
-        BTreeMap<(String, i32), crate::registry::server::schemas_topic::record::VersionExtras>,
+        BTreeMap<(String, i32), crate::schemas_topic::record::VersionExtras>,
 }
 
 impl State {

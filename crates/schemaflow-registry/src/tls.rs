@@ -36,7 +36,7 @@ impl std::fmt::Debug for TlsConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TlsConfig")
             .field("cert_pem", &format_args!("{} bytes", self.cert_pem.len()))
-            .field("key_pem", &crate::redact::REDACTED)
+            .field("key_pem", &schemaflow::redact::REDACTED)
             .field("client_ca", &self.client_ca_pem.is_some())
             .finish()
     }

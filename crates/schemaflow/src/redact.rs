@@ -25,7 +25,7 @@ pub fn is_secret_property(key: &str) -> bool {
 }
 
 /// A property map whose secret values print as [`REDACTED`].
-pub(crate) struct Properties<'a>(pub(crate) &'a BTreeMap<String, String>);
+pub struct Properties<'a>(pub &'a BTreeMap<String, String>);
 
 impl fmt::Debug for Properties<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -39,7 +39,7 @@ impl fmt::Debug for Properties<'_> {
 }
 
 /// An optional secret: whether it is set, never what it is.
-pub(crate) fn presence<T>(secret: &Option<T>) -> Option<&'static str> {
+pub fn presence<T>(secret: &Option<T>) -> Option<&'static str> {
     secret.as_ref().map(|_| REDACTED)
 }
 

@@ -1,9 +1,8 @@
-//! `orders-service BROKERS [COUNT] [TOPIC_PREFIX]`: sends COUNT orders (Avro) and shipments
-//! (Protobuf) through an embedded schema registry (or `SCHEMA_REGISTRY_URL`), then reads the
+//! `SCHEMA_REGISTRY_URL=URL orders-service BROKERS [COUNT] [TOPIC_PREFIX]`: sends COUNT orders
+//! (Avro) and shipments (Protobuf) through the schema registry at URL, then reads the
 //! orders back as v2 (`schemas/v2/order.avsc`, resolved from the v1 data) and the shipments as
 //! they were sent, checks every value, and prints one line per topic. Exit 1 on a mismatch.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use orders_service::schemas::avro::v2::order::Order as OrderV2;
@@ -11,7 +10,6 @@ use orders_service::schemas::proto::shop::v1::Shipment;
 use orders_service::{order, publish, shipment};
 use schemaflow::consumer::{ConsumerConfig, Message, TypedConsumer};
 use schemaflow::producer::{ProducerConfig, TypedProducer};
-use schemaflow::registry::server::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
 
 #[tokio::main]
@@ -24,19 +22,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let prefix = args.next().unwrap_or_default();
     let (orders, shipments) = (format!("{prefix}orders"), format!("{prefix}shipments"));
 
-    // The embedded registry unless one is given: zero set-up, real HTTP.
-    let (_server, url) = match std::env::var("SCHEMA_REGISTRY_URL") {
-        Ok(url) => (None, url),
-        Err(_) => {
-            let config = ServerConfig {
-                listen: "127.0.0.1:0".parse()?,
-                ..ServerConfig::default()
-            };
-            let server = EmbeddedRegistry::start(config, Arc::new(CompatibilityEngine)).await?;
-            let url = server.url().to_string();
-            (Some(server), url)
-        }
-    };
+    // A service is given its registry; its integration test starts an embedded one
+    // (`schemaflow-registry`, a dev-dependency: nothing of the server is in this binary).
+    let url = std::env::var("SCHEMA_REGISTRY_URL")
+        .map_err(|_| "SCHEMA_REGISTRY_URL is not set (the schema registry's URL)")?;
     let registry = CachedRegistry::new(
         RegistryClient::new(ClientConfig::new(&url))?,
         CacheConfig::default(),

@@ -1,5 +1,7 @@
 //! The downstream crate end to end: its binary sends its own Avro and Protobuf types through
-//! the embedded registry to a real Kafka broker and reads them back (the orders as v2).
+//! a registry to a real Kafka broker and reads them back (the orders as v2). The registry is
+//! `schemaflow-registry` embedded in this test (a dev-dependency, as a team's own integration
+//! tests would use it), on real HTTP.
 //!
 //! The broker: `SCHEMAFLOW_TEST_BROKERS` (as the repository's `scripts/test` sets it), else one
 //! started here with the repository's `scripts/kafka` and stopped at the end. Never skipped.
@@ -54,13 +56,23 @@ fn broker() -> Broker {
     }
 }
 
-#[test]
-fn sends_and_reads_its_own_types_through_the_registry_and_kafka() {
+// The blocking `Command::output` holds one worker; the registry serves on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sends_and_reads_its_own_types_through_the_registry_and_kafka() {
     let broker = broker();
+    let registry = schemaflow_registry::EmbeddedRegistry::start(
+        schemaflow_registry::ServerConfig {
+            listen: "127.0.0.1:0".parse().expect("a socket address"),
+            ..Default::default()
+        },
+        std::sync::Arc::new(schemaflow_registry::CompatibilityEngine),
+    )
+    .await
+    .expect("start the embedded registry");
     let prefix = format!("os-{}-{}-", std::process::id(), fastish_nonce());
     let out = Command::new(env!("CARGO_BIN_EXE_orders-service"))
         .args([broker.bootstrap.as_str(), "50", prefix.as_str()])
-        .env_remove("SCHEMA_REGISTRY_URL")
+        .env("SCHEMA_REGISTRY_URL", registry.url())
         .output()
         .expect("run orders-service");
     let stdout = String::from_utf8_lossy(&out.stdout);

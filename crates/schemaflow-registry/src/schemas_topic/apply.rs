@@ -33,7 +33,7 @@ use super::record::{
     ClearSubjectValue, ConfigValue, DeleteSubjectValue, FormatError, Key, ModeValue, SchemaValue,
     VersionExtras,
 };
-use crate::registry::server::store::{Event, State, StoredSchema, VersionEntry};
+use crate::store::{Event, State, StoredSchema, VersionEntry};
 
 /// A record: key bytes, and value bytes or `None` for a tombstone.
 pub type Record = (Vec<u8>, Option<Vec<u8>>);
@@ -374,9 +374,9 @@ mod tests {
     use std::collections::{BTreeMap, HashMap};
 
     use super::*;
-    use crate::registry::server::schemas_topic::record::guid_for;
-    use crate::registry::types::{CompatibilityLevel, Mode, SchemaReference};
-    use crate::SchemaType;
+    use crate::schemas_topic::record::guid_for;
+    use schemaflow::registry::types::{CompatibilityLevel, Mode, SchemaReference};
+    use schemaflow::SchemaType;
 
     /// One line of `tests/fixtures/schemas_topic/records.jsonl`.
     #[derive(serde::Deserialize)]

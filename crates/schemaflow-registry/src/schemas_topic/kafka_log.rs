@@ -59,7 +59,7 @@ pub struct KafkaStoreConfig {
     pub leader: LeaderConfig,
 }
 
-/// Every setting, secrets as `<redacted>` ([`crate::redact`]).
+/// Every setting, secrets as `<redacted>` ([`schemaflow::redact`]).
 impl std::fmt::Debug for KafkaStoreConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Exhaustive: a new field must be placed here, secret or not.
@@ -76,7 +76,7 @@ impl std::fmt::Debug for KafkaStoreConfig {
             .field("topic", topic)
             .field("replication_factor", replication_factor)
             .field("timeout", timeout)
-            .field("properties", &crate::redact::Properties(properties))
+            .field("properties", &schemaflow::redact::Properties(properties))
             .field("leader", leader)
             .finish()
     }

@@ -10,7 +10,7 @@
 //! `MD5`) and checked against Karapace's `src/karapace/key_format.py` and
 //! `tests/unit/test_key_format.py`; see [`record`] for the exact bytes.
 //!
-//! [`State`]: crate::registry::server::State
+//! [`State`]: crate::State
 
 pub mod apply;
 pub mod kafka_log;

@@ -53,8 +53,8 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::registry::types::{CompatibilityLevel, Mode, SchemaReference};
-use crate::SchemaType;
+use schemaflow::registry::types::{CompatibilityLevel, Mode, SchemaReference};
+use schemaflow::SchemaType;
 
 /// Why a record could not be read. The transport logs it and skips the record.
 #[derive(Debug, thiserror::Error)]
@@ -322,7 +322,7 @@ impl SchemaValue {
             None => SchemaType::Avro,
             Some(t) => t
                 .parse()
-                .map_err(|e: crate::UnknownSchemaType| FormatError::invalid(WHAT, e.to_string()))?,
+                .map_err(|e: schemaflow::UnknownSchemaType| FormatError::invalid(WHAT, e.to_string()))?,
         };
         Ok(SchemaValue {
             subject: v.subject,
@@ -353,7 +353,7 @@ impl SchemaValue {
 }
 
 /// A version's `metadata` and `ruleSet` as read (raw JSON), kept in
-/// [`State::topic_extras`](crate::registry::server::State::topic_extras) so a rewrite of the
+/// [`State::topic_extras`](crate::State::topic_extras) so a rewrite of the
 /// version's record carries them unchanged.
 #[derive(Debug, Clone, Default)]
 pub struct VersionExtras {

@@ -6,13 +6,11 @@
 //! * [`client`]: one method per REST call, with failover, retries and auth — HTTP only.
 //! * [`cache`]: the caches producers and consumers go through.
 //! * [`strategy`]: subject name strategies.
-//! * [`server`]: the embedded registry (`schemaflow registry serve`).
 
 pub mod cache;
 pub mod client;
 pub mod error;
 pub mod schemas;
-pub mod server;
 pub mod strategy;
 pub mod types;
 

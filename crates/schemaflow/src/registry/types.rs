@@ -129,15 +129,18 @@ impl Schema {
     }
 }
 
-/// `schemaType` as the registry spells it (`AVRO`, `PROTOBUF`, `JSON`).
-pub(crate) mod schema_type_serde {
+/// `schemaType` as the registry spells it (`AVRO`, `PROTOBUF`, `JSON`): a serde `with` module
+/// for the client's and the server's bodies.
+pub mod schema_type_serde {
     use super::SchemaType;
     use serde::{Deserialize, Deserializer, Serializer};
 
+    /// Writes the registry's spelling.
     pub fn serialize<S: Serializer>(t: &SchemaType, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(t.as_str())
     }
 
+    /// Reads the registry's spelling.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SchemaType, D::Error> {
         let s = String::deserialize(d)?;
         s.parse().map_err(serde::de::Error::custom)
