@@ -57,6 +57,17 @@ pub struct Global {
     /// A property librdkafka does not know, or a value it refuses, is a usage error (exit 2).
     #[arg(short = 'X', global = true, value_name = "KEY=VALUE", value_parser = parse_kv)]
     pub kafka: Vec<(String, String)>,
+    /// How log lines are written to stderr: `text`, or `json` (one object per line). What is
+    /// logged comes from `RUST_LOG` (`registry serve`: `info` by default; other commands log
+    /// only when it is set).
+    #[arg(
+        long,
+        global = true,
+        env = "SCHEMAFLOW_LOG_FORMAT",
+        value_enum,
+        default_value_t = super::logging::LogFormat::Text
+    )]
+    pub log_format: super::logging::LogFormat,
 }
 
 fn parse_kv(s: &str) -> Result<(String, String), String> {

@@ -20,9 +20,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use schemaflow_cli::samples::avro::evolution::user_event as avro_v2;
-use schemaflow_cli::samples::avro::user_event::{Action, Device, UserEvent};
-use schemaflow_cli::samples::proto::events::v1 as pb;
 use clap::Args;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use rdkafka::consumer::Consumer;
@@ -31,9 +28,12 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemaflow::codec::RegistryCodec;
 use schemaflow::consumer::{ConsumerConfig, DeadLetter, Message, TypedConsumer};
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
-use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use schemaflow::registry::{CachedRegistry, Schema, SubjectNameStrategy};
 use schemaflow::GeneratedSchema;
+use schemaflow_cli::samples::avro::evolution::user_event as avro_v2;
+use schemaflow_cli::samples::avro::user_event::{Action, Device, UserEvent};
+use schemaflow_cli::samples::proto::events::v1 as pb;
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 
 use crate::outln;
 

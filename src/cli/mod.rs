@@ -13,6 +13,7 @@ pub mod consume;
 pub mod demo;
 pub mod dlq;
 pub mod lock;
+pub mod logging;
 pub mod missing_refs;
 pub mod produce;
 pub mod produce_line;
@@ -71,6 +72,13 @@ pub const EXIT_IO: u8 = 3;
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
     let g = cli.global;
+    // A server logs by default (start-up, one line per request, warnings); a command's own
+    // stderr line says what went wrong, so it logs only when RUST_LOG asks.
+    let default_level = match &cli.command {
+        Command::Registry(a) if a.is_serve() => "info",
+        _ => "off",
+    };
+    logging::install(g.log_format, default_level);
     // Global flags are every command's: their mistakes read like clap's usage errors.
     if let Err(e) = g.validate() {
         eprintln!("schemaflow: {} (see `schemaflow --help`)", e.message);

@@ -106,6 +106,13 @@ struct ServeArgs {
     tls_client_ca: Option<PathBuf>,
 }
 
+impl RegistryArgs {
+    /// Whether this is `registry serve` (which logs at `info` by default).
+    pub fn is_serve(&self) -> bool {
+        matches!(self.command, RegistryCommand::Serve(_))
+    }
+}
+
 /// Run `registry …`.
 pub fn run(global: &Global, args: RegistryArgs) -> ExitCode {
     let a = match args.command {
@@ -163,6 +170,8 @@ pub fn run(global: &Global, args: RegistryArgs) -> ExitCode {
                     _ => None,
                 },
             };
+            // The start-up configuration, secrets redacted by `ServerConfig`'s `Debug`.
+            tracing::info!(config = ?config, "registry starting");
             let server = EmbeddedRegistry::start(config, Arc::new(CompatibilityEngine))
                 .await
                 .map_err(|e| {
@@ -192,8 +201,7 @@ fn passwd(p: &PasswdArgs) -> Result<(), CliError> {
     if password.is_empty() {
         return Err(CliError::usage("an empty password (give it on stdin)"));
     }
-    let hash =
-        schemaflow_registry::authz::hash_password(password).map_err(CliError::io)?;
+    let hash = schemaflow_registry::authz::hash_password(password).map_err(CliError::io)?;
     let entry =
         serde_json::json!({"username": p.user, "algorithm": "argon2", "password_hash": hash});
     let _ = super::common::out_line(entry);

@@ -13,6 +13,7 @@ mod config_mistakes;
 mod demo;
 mod docker_compose;
 mod key_field;
+mod logs;
 mod offsets;
 mod readme_use_in_your_crate;
 mod register_all;

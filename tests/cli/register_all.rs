@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use schemaflow::registry::{ClientConfig, RegistryClient, Schema, SchemaReference, Version};
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use serde_json::Value;
 use tempfile::TempDir;
 

@@ -9,10 +9,8 @@ use std::sync::Arc;
 use schemaflow::consumer::ConsumerConfig;
 use schemaflow::exactly_once::ExactlyOnceConfig;
 use schemaflow::producer::ProducerConfig;
-use schemaflow_registry::{
-    CompatibilityEngine, EmbeddedRegistry, KafkaStoreConfig, ServerConfig,
-};
 use schemaflow::registry::ClientConfig;
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, KafkaStoreConfig, ServerConfig};
 
 const REGISTRY_PASSWORD: &str = "Reg1stry-Pa55-7f3a";
 const WRONG_PASSWORD: &str = "Wr0ng-Pa55-2b9c";

@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 
 /// Start a registry and a cached client for it.
 pub async fn registry() -> (EmbeddedRegistry, CachedRegistry) {

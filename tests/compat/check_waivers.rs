@@ -209,8 +209,8 @@ fn malformed_waivers_are_usage_errors() {
 /// Registry mode: a waiver names the registry's finding by rule and subject.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn waivers_apply_in_registry_mode() {
-    use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
     use schemaflow::registry::{ClientConfig, RegistryClient, Schema};
+    use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 
     let server = EmbeddedRegistry::start(
         ServerConfig {

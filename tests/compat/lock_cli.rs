@@ -9,8 +9,8 @@ use std::sync::Arc;
 
 use schemaflow::compat::CompatibilityLevel;
 use schemaflow::lock::LockFile;
-use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use schemaflow::registry::{ClientConfig, RegistryClient, Schema, SchemaReference};
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 
 const ADDRESS: &str = r#"{"type":"record","name":"Address","namespace":"shop","fields":[{"name":"city","type":"string"}]}"#;
 const USER_V1: &str = "{\n  \"type\": \"record\", \"name\": \"User\", \"namespace\": \"shop\",\n  \"fields\": [\n    {\"name\": \"id\", \"type\": \"string\"},\n    {\"name\": \"home\", \"type\": [\"null\", \"Address\"], \"default\": null}\n  ]\n}\n";

@@ -6,8 +6,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::Arc;
 
-use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use schemaflow::registry::{ClientConfig, RegistryClient, Schema, SchemaReference};
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use tempfile::TempDir;
 
 const ADDRESS: &str = r#"{"type":"record","name":"Address","namespace":"shop","fields":[{"name":"city","type":"string"}]}"#;

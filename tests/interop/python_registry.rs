@@ -13,11 +13,9 @@ use common::samples::avro::user_event::UserEvent;
 use common::samples::proto::events::v1 as pb;
 use schemaflow::codec::avro::AvroCodec;
 use schemaflow::codec::protobuf;
-use schemaflow_registry::{
-    CompatibilityEngine, EmbeddedRegistry, KafkaStoreConfig, ServerConfig,
-};
 use schemaflow::registry::{ClientConfig, RegistryClient, Schema, SchemaReference};
 use schemaflow::GeneratedSchema;
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, KafkaStoreConfig, ServerConfig};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn confluent_python_client_and_serdes_against_embedded_registry() {

@@ -42,8 +42,8 @@ use schemaflow::consumer::{
 use schemaflow::error::Fault;
 use schemaflow::exactly_once::{ExactlyOnceConfig, ExactlyOnceProcessor, Progress};
 use schemaflow::producer::{Delivery, ProducerConfig, Record, TypedProducer};
-use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use tokio::sync::watch;
 
 const N: usize = 200_000;

@@ -8,9 +8,9 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
-use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient, Schema};
 use schemaflow::wire::SchemaId;
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 
 fn fast(url: &str, retries: u32) -> ClientConfig {
     let mut c = ClientConfig::new(url);

@@ -10,10 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use common::broker::{broker, rand_topic};
-use schemaflow_registry::{
-    CompatibilityEngine, EmbeddedRegistry, KafkaStoreConfig, ServerConfig,
-};
 use schemaflow::registry::{ClientConfig, CompatibilityLevel, RegistryClient, Schema, Version};
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, KafkaStoreConfig, ServerConfig};
 
 const CLIENTS: usize = 16;
 const PER_CLIENT: usize = 24;

@@ -10,12 +10,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::broker::{broker, rand_topic};
-use schemaflow_registry::{
-    CompatibilityEngine, EmbeddedRegistry, KafkaStoreConfig, ServerConfig,
-};
 use schemaflow::registry::{
     ClientConfig, CompatibilityLevel, Mode, RegistryClient, Schema, SchemaReference, Version,
 };
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, KafkaStoreConfig, ServerConfig};
 
 const ADDRESS: &str = r#"{"type":"record","name":"Address","namespace":"shop","fields":[{"name":"city","type":"string"}]}"#;
 const USER_V1: &str = r#"{"type":"record","name":"User","namespace":"shop","fields":[{"name":"id","type":"string"},{"name":"home","type":["null","Address"],"default":null}]}"#;

@@ -5,10 +5,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use schemaflow_registry::{
-    CompatibilityEngine, EmbeddedRegistry, RateLimit, ServerConfig,
-};
 use schemaflow::registry::{ClientConfig, RegistryClient};
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, RateLimit, ServerConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_over_the_limit_is_told_to_wait_and_then_served() {

@@ -9,15 +9,15 @@ use std::sync::Arc;
 
 use samples::avro::user_event::UserEvent;
 use samples::proto::events::v1 as pb;
-use schemaflow_registry::{
-    CheckInput, CompatibilityChecker, CompatibilityEngine, EmbeddedRegistry, ServerConfig,
-};
 use schemaflow::registry::{
     ClientConfig, CompatibilityLevel, ErrorCode, Mode, RegistryClient, RegistryError, Schema,
     SchemaReference, Version,
 };
 use schemaflow::GeneratedSchema;
 use schemaflow::SchemaType;
+use schemaflow_registry::{
+    CheckInput, CompatibilityChecker, CompatibilityEngine, EmbeddedRegistry, ServerConfig,
+};
 
 /// A test double for the compatibility engine: a candidate containing "BREAKING" is
 /// incompatible with anything. (The real engine's verdicts are tested with it directly.)

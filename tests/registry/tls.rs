@@ -10,10 +10,8 @@ use rcgen::{
     date_time_ymd, BasicConstraints, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose,
 };
-use schemaflow_registry::{
-    CompatibilityEngine, EmbeddedRegistry, ServerConfig, TlsConfig,
-};
 use schemaflow::registry::{ClientConfig, RegistryClient, RegistryError, Schema};
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig, TlsConfig};
 
 const SCHEMA: &str = r#"{"type":"record","name":"Secure","fields":[{"name":"a","type":"int"}]}"#;
 

@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use schemaflow::codec::avro::AvroCodec;
 use schemaflow::codec::protobuf;
-use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use schemaflow::registry::{register_generated, CacheConfig, CachedRegistry, ClientConfig};
 use schemaflow::registry::{RegistryClient, Schema, SchemaReference};
 use schemaflow::wire::SchemaId;
+use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 
 /// The types `schemaflow-build` generated from this crate's `schemas/` and `proto/`.
 pub mod schemas {

@@ -325,6 +325,11 @@ pub(crate) enum Denied {
 pub(crate) struct Principal(Option<(Arc<Authorizer>, Arc<str>)>);
 
 impl Principal {
+    /// The user's name for the access log; `-` when no authorization is configured.
+    pub(crate) fn name(&self) -> &str {
+        self.0.as_ref().map_or("-", |(_, user)| user)
+    }
+
     /// Anyone: no authorization is configured.
     pub(crate) fn anyone() -> Self {
         Principal(None)

@@ -14,6 +14,7 @@
 //! Known gap: a schema registered as a base64 descriptor is served back in that form (no
 //! descriptor → `.proto` text printer yet).
 
+mod access_log;
 pub mod authz;
 mod compat;
 mod core;
@@ -153,7 +154,9 @@ impl EmbeddedRegistry {
         let addr = listener.local_addr()?;
         let slot = readiness::Slot::default();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let gate = readiness::gated(Arc::clone(&slot));
+        // The access log is outermost: it sees the gate's 503s and the rate limit's 429s too.
+        let gate = readiness::gated(Arc::clone(&slot))
+            .layer(axum::middleware::from_fn(access_log::access_log));
         // A certificate or key that does not load fails the start, before anything listens.
         let acceptor = config.tls.as_ref().map(TlsConfig::acceptor).transpose()?;
         let scheme = if acceptor.is_some() { "https" } else { "http" };

@@ -15,6 +15,7 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::access_log::{record_route, AccessPrincipal};
 use super::authz::{AuthFile, Authorizer, Denied, Principal};
 use super::core::{ApiError, Registry};
 use super::forward::{forward_writes, Forwarder};
@@ -120,6 +121,7 @@ pub(crate) fn router_with_auth(
         ))
         .layer(middleware::from_fn_with_state(app.clone(), auth))
         .route_layer(middleware::from_fn_with_state(metrics, track))
+        .route_layer(middleware::from_fn(record_route))
         .with_state(app)
 }
 
@@ -207,8 +209,11 @@ async fn auth(State(app): State<App>, mut req: Request, next: Next) -> Response 
             }
         }
     };
+    let name = AccessPrincipal(principal.name().to_owned());
     req.extensions_mut().insert(principal);
-    next.run(req).await
+    let mut response = next.run(req).await;
+    response.extensions_mut().insert(name);
+    response
 }
 
 /// Ids are served only to callers who may read a subject using them (else 40403, as if the

@@ -306,8 +306,7 @@ pub struct State {
     pub guids: HashMap<String, u32>,
     /// Confluent's `metadata`/`ruleSet` of versions read from a `_schemas` topic, carried
     /// through untouched when the version's record is rewritten (e.g. a soft delete).
-    pub topic_extras:
-        BTreeMap<(String, i32), crate::schemas_topic::record::VersionExtras>,
+    pub topic_extras: BTreeMap<(String, i32), crate::schemas_topic::record::VersionExtras>,
 }
 
 impl State {

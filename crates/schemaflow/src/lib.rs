@@ -144,4 +144,3 @@ pub mod codegen_support {
         };
     }
 }
-

@@ -320,9 +320,9 @@ impl SchemaValue {
             .map_err(|source| FormatError::Json { what: WHAT, source })?;
         let schema_type = match v.schema_type.as_deref() {
             None => SchemaType::Avro,
-            Some(t) => t
-                .parse()
-                .map_err(|e: schemaflow::UnknownSchemaType| FormatError::invalid(WHAT, e.to_string()))?,
+            Some(t) => t.parse().map_err(|e: schemaflow::UnknownSchemaType| {
+                FormatError::invalid(WHAT, e.to_string())
+            })?,
         };
         Ok(SchemaValue {
             subject: v.subject,
