@@ -44,6 +44,7 @@ struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8081")]
     listen: SocketAddr,
     /// Folder for the durable log (every acknowledged write is fsynced); omit for in-memory.
+    /// One registry per folder: a second one started on it exits (code 3) naming the first.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["kafkastore_bootstrap_servers", "kafkastore_topic"])]
     data_dir: Option<PathBuf>,
     /// Keep the state in a Kafka topic in Confluent's `_schemas` format on these brokers
