@@ -44,6 +44,7 @@ struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8081")]
     listen: SocketAddr,
     /// Folder for the durable log (every acknowledged write is fsynced); omit for in-memory.
+    /// One registry per folder: a second one started on it exits (code 3) naming the first.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["kafkastore_bootstrap_servers", "kafkastore_topic"])]
     data_dir: Option<PathBuf>,
     /// Keep the state in a Kafka topic in Confluent's `_schemas` format on these brokers
@@ -75,15 +76,21 @@ struct ServeArgs {
     /// Whether this instance may become the leader (`leader.eligibility`).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "true|false")]
     leader_eligibility: bool,
-    /// Require basic auth on every call (one user, allowed everything).
+    /// Require basic auth on every call (one user, allowed everything). A flag's value shows
+    /// in `ps` to every user of the machine: set SCHEMAFLOW_REGISTRY_BASIC_AUTH or use
+    /// --basic-auth-file instead.
     #[arg(
         long,
         value_name = "USER:PASSWORD",
-        conflicts_with = "auth_file",
+        conflicts_with_all = ["auth_file", "basic_auth_file"],
         env = "SCHEMAFLOW_REGISTRY_BASIC_AUTH",
         hide_env_values = true
     )]
     basic_auth: Option<String>,
+    /// Like --basic-auth, the `USER:PASSWORD` read from this file (its first line) instead:
+    /// stays out of `ps`.
+    #[arg(long, value_name = "FILE", conflicts_with = "auth_file")]
+    basic_auth_file: Option<PathBuf>,
     /// Users and their permissions (JSON, like Karapace's auth file: argon2 password hashes,
     /// `Read`/`Write` on `Subject:<regex>` and `Config:`); every call but /health needs them.
     #[arg(long, value_name = "FILE")]
@@ -143,6 +150,13 @@ pub fn run(global: &Global, args: RegistryArgs) -> ExitCode {
             Some(k)
         }
     };
+    let basic_auth = match (&a.basic_auth_file, a.basic_auth.clone()) {
+        (Some(path), _) => match read_basic_auth_file(path) {
+            Ok(b) => Some(b),
+            Err(e) => return finish("registry serve", Err(e)),
+        },
+        (None, b) => b,
+    };
     finish(
         "registry serve",
         block_on(async move {
@@ -155,7 +169,7 @@ pub fn run(global: &Global, args: RegistryArgs) -> ExitCode {
                 listen: a.listen,
                 data_dir: a.data_dir.clone(),
                 kafka_store,
-                basic_auth: a.basic_auth,
+                basic_auth,
                 auth_file: a.auth_file.clone(),
                 max_body_bytes: a.max_body_bytes,
                 rate_limit: a
@@ -188,6 +202,21 @@ pub fn run(global: &Global, args: RegistryArgs) -> ExitCode {
             server.stop().await.map_err(|e| CliError::io(e.to_string()))
         }),
     )
+}
+
+/// The `USER:PASSWORD` of `--basic-auth-file`: the first line, its line ending removed.
+fn read_basic_auth_file(path: &std::path::Path) -> Result<String, CliError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::io(format!("--basic-auth-file {}: {e}", path.display())))?;
+    let line = text.lines().next().unwrap_or("");
+    match line.split_once(':') {
+        Some((user, _)) if !user.is_empty() => Ok(line.to_string()),
+        // Never the file's text in the message: it is meant to be a password.
+        _ => Err(CliError::usage(format!(
+            "--basic-auth-file {}: the first line must be USER:PASSWORD",
+            path.display()
+        ))),
+    }
 }
 
 /// `registry passwd USER`: one auth-file user entry, the password read from stdin.

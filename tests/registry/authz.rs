@@ -679,3 +679,114 @@ async fn registry_passwd_prints_a_usable_entry() {
     assert_eq!((status, list), (200, json!([])));
     s.server.stop().await.unwrap();
 }
+
+/// `registry serve` as a real process with the basic-auth credentials given some way
+/// (`--basic-auth-file`, the environment): its URL once it serves, else the refusal.
+fn serve_with(
+    args: &[&str],
+    env: Option<&str>,
+) -> Result<(std::process::Child, String), (Option<i32>, String)> {
+    use std::io::{BufRead as _, Read as _};
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_schemaflow"));
+    cmd.args(["registry", "serve", "--listen", "127.0.0.1:0"])
+        .args(args)
+        .env_remove("SCHEMAFLOW_REGISTRY_BASIC_AUTH")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(value) = env {
+        cmd.env("SCHEMAFLOW_REGISTRY_BASIC_AUTH", value);
+    }
+    let mut child = cmd.spawn().expect("start schemaflow registry serve");
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    if line.starts_with("http://127.0.0.1:") {
+        return Ok((child, line.trim().to_string()));
+    }
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    Err((child.wait().unwrap().code(), stderr))
+}
+
+/// `--basic-auth USER:PW` shows the password in `ps`: `--basic-auth-file` (and the
+/// environment variable) keep it out of the command line, and `--help` says to use them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn basic_auth_from_a_file_or_the_environment_stays_out_of_ps() {
+    const PASSWORD: &str = "fi:le-s3cret";
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("basic-auth");
+    std::fs::write(&file, format!("root:{PASSWORD}\n")).unwrap();
+    let file_arg = file.to_str().unwrap();
+    let http = reqwest::Client::new();
+    for (args, env) in [
+        (vec!["--basic-auth-file", file_arg], None),
+        (vec![], Some(format!("root:{PASSWORD}"))),
+    ] {
+        let (mut child, url) =
+            serve_with(&args, env.as_deref()).unwrap_or_else(|e| panic!("{args:?}: {e:?}"));
+        let cmdline = std::fs::read(format!("/proc/{}/cmdline", child.id())).unwrap();
+        assert!(
+            !String::from_utf8_lossy(&cmdline).contains(PASSWORD),
+            "{args:?}: the password is on the command line"
+        );
+        let get = |auth: Option<(&str, &str)>| {
+            let mut req = http.get(format!("{url}/subjects"));
+            if let Some((user, password)) = auth {
+                req = req.basic_auth(user, Some(password));
+            }
+            req.send()
+        };
+        assert_eq!(get(None).await.unwrap().status(), 401, "{args:?}");
+        assert_eq!(
+            get(Some(("root", "fi"))).await.unwrap().status(),
+            401,
+            "{args:?}"
+        );
+        assert_eq!(
+            get(Some(("root", PASSWORD))).await.unwrap().status(),
+            200,
+            "{args:?}"
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
+    // A file without USER:PASSWORD, or none: refused, and its text never printed.
+    let bad = dir.path().join("bad");
+    std::fs::write(&bad, "just-a-password\n").unwrap();
+    let (code, stderr) = serve_with(&["--basic-auth-file", bad.to_str().unwrap()], None)
+        .map(|(mut child, url)| {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("serves {url} with a malformed --basic-auth-file")
+        })
+        .unwrap_err();
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("USER:PASSWORD"), "{stderr}");
+    assert!(!stderr.contains("just-a-password"), "{stderr}");
+    let missing = dir.path().join("missing");
+    let (code, stderr) = serve_with(&["--basic-auth-file", missing.to_str().unwrap()], None)
+        .map(|(mut child, url)| {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("serves {url} with a missing --basic-auth-file")
+        })
+        .unwrap_err();
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(stderr.contains(&missing.display().to_string()), "{stderr}");
+
+    let help = Command::new(env!("CARGO_BIN_EXE_schemaflow"))
+        .args(["registry", "serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("--basic-auth-file <FILE>"), "{help}");
+    assert!(help.contains("SCHEMAFLOW_REGISTRY_BASIC_AUTH"), "{help}");
+    assert!(help.contains("`ps`"), "{help}");
+}

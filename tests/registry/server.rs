@@ -710,3 +710,223 @@ async fn metrics_and_health() {
     );
     server.stop().await.unwrap();
 }
+
+/// One raw HTTP/1.1 exchange (`Connection: close`), for what reqwest cannot send (a chunked
+/// body without a length): the status, the headers (names lower-cased) and the body.
+fn raw_http(
+    addr: std::net::SocketAddr,
+    head: &str,
+    body: &[u8],
+) -> (u16, Vec<(String, String)>, String) {
+    use std::io::{Read, Write};
+    let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+    tcp.write_all(head.as_bytes()).unwrap();
+    tcp.write_all(body).unwrap();
+    let mut answer = Vec::new();
+    tcp.read_to_end(&mut answer).unwrap();
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap_or((&answer, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status line in {answer:?}"));
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, body.to_string())
+}
+
+/// axum's own answers — a body over the limit, a path that does not decode, a method a route
+/// lacks — were plain text (or empty); every error must be a Confluent error body in the
+/// registry's content type, as Confluent's clients parse every error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_error_is_a_confluent_error_body() {
+    const LIMIT: usize = 1024;
+    let (server, _) = start(ServerConfig {
+        max_body_bytes: LIMIT,
+        ..ServerConfig::default()
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let url = server.url().to_string();
+    /// The status, and the Confluent body (checked to be one).
+    async fn confluent(
+        r: reqwest::Response,
+    ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+        let status = r.status().as_u16();
+        let headers = r.headers().clone();
+        let text = r.text().await.unwrap();
+        assert_eq!(
+            headers.get("content-type").map(|v| v.to_str().unwrap()),
+            Some("application/vnd.schemaregistry.v1+json"),
+            "{status}: {text}"
+        );
+        let body: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{status}: {e}: {text:?}"));
+        assert!(body["error_code"].is_i64(), "{status}: {body}");
+        assert!(body["message"].is_string(), "{status}: {body}");
+        (status, headers, body)
+    }
+    let register_body = |pad: usize| {
+        format!(
+            r#"{{"schema":{},"pad":"{}"}}"#,
+            serde_json::to_string(REC_V1).unwrap(),
+            " ".repeat(pad)
+        )
+    };
+
+    // Over --max-body-bytes, with a Content-Length.
+    let (status, _, body) = confluent(
+        http.post(format!("{url}/subjects/big/versions"))
+            .header("content-type", "application/vnd.schemaregistry.v1+json")
+            .body(register_body(LIMIT))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["error_code"]),
+        (413, &serde_json::json!(413))
+    );
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains(&LIMIT.to_string()), "{message}");
+    // ... and chunked, the limit found while reading.
+    let chunk = register_body(LIMIT);
+    let head = format!(
+        "POST /subjects/big/versions HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n",
+        server.addr(),
+        chunk.len()
+    );
+    let addr = server.addr();
+    let (status, headers, text) = tokio::task::spawn_blocking(move || {
+        raw_http(addr, &head, format!("{chunk}\r\n0\r\n\r\n").as_bytes())
+    })
+    .await
+    .unwrap();
+    assert_eq!(status, 413, "{text}");
+    assert!(
+        headers.contains(&(
+            "content-type".into(),
+            "application/vnd.schemaregistry.v1+json".into()
+        )),
+        "{headers:?}"
+    );
+    let body: serde_json::Value =
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text:?}"));
+    assert_eq!(body["error_code"], 413, "{body}");
+    // Nothing was registered by either.
+    let r = http.get(format!("{url}/subjects")).send().await.unwrap();
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap(),
+        serde_json::json!([])
+    );
+
+    // A path parameter that is not UTF-8 once decoded.
+    let (status, _, body) = confluent(
+        http.get(format!("{url}/subjects/%FF/versions"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, &body["error_code"]),
+        (400, &serde_json::json!(400))
+    );
+    assert!(
+        body["message"].as_str().unwrap().contains("UTF-8"),
+        "{body}"
+    );
+
+    // A method the route does not have: Confluent's (Jersey's) body, `Allow` kept.
+    for (method, path) in [
+        (reqwest::Method::DELETE, "/schemas/types"),
+        (reqwest::Method::PUT, "/subjects"),
+        (reqwest::Method::PATCH, "/subjects/s/versions/1"),
+    ] {
+        let (status, headers, body) = confluent(
+            http.request(method.clone(), format!("{url}{path}"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 405, "{method} {path}");
+        assert_eq!(
+            body,
+            serde_json::json!({"error_code": 405, "message": "HTTP 405 Method Not Allowed"}),
+            "{method} {path}"
+        );
+        assert!(
+            headers.contains_key("allow"),
+            "{method} {path}: {headers:?}"
+        );
+    }
+
+    // Bodies are read whatever the content type says, or without one; what does not parse is
+    // a Confluent 400 (there is no JSON extractor to answer 415/422 in plain text).
+    let r = http
+        .post(format!("{url}/subjects/no-type/versions"))
+        .body(register_body(0))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    for (content_type, body) in [
+        (None, "{not json"),
+        (Some("application/json"), "{not json"),
+        (Some("text/plain"), "[1, 2]"),
+        (
+            Some("application/vnd.schemaregistry.v1+json"),
+            r#"{"schema": 7}"#,
+        ),
+        (Some("application/json"), ""),
+    ] {
+        let mut req = http
+            .post(format!("{url}/subjects/no-type/versions"))
+            .body(body);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let (status, _, answer) = confluent(req.send().await.unwrap()).await;
+        assert_eq!(status, 400, "{content_type:?} {body:?}: {answer}");
+        assert_eq!(answer["error_code"], 400, "{content_type:?} {body:?}");
+    }
+    for path in [
+        "/config",
+        "/mode/s",
+        "/compatibility/subjects/no-type/versions",
+    ] {
+        let method = if path.starts_with("/compat") {
+            reqwest::Method::POST
+        } else {
+            reqwest::Method::PUT
+        };
+        let (status, _, _) = confluent(
+            http.request(method, format!("{url}{path}"))
+                .body("{not json")
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 400, "{path}");
+    }
+
+    // A query that does not decode is no rejection either: read leniently.
+    let r = http
+        .get(format!("{url}/subjects?deleted=%FF%ZZ&subjectPrefix"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap(),
+        serde_json::json!(["no-type"])
+    );
+    server.stop().await.unwrap();
+}

@@ -94,6 +94,12 @@ impl Registry {
         }
     }
 
+    /// Close the store's local log and release its data folder (see [`Store::close`]): what
+    /// a stopped server does, so a new one can open the folder at once.
+    pub(crate) fn close(&self) {
+        self.store.close();
+    }
+
     /// Schema ids held, subjects with a live version, and the Kafka reader's lag (for
     /// `/metrics`).
     pub fn gauges(&self) -> (usize, usize, Option<i64>) {

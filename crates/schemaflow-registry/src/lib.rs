@@ -18,6 +18,7 @@ mod access_log;
 pub mod authz;
 mod compat;
 mod core;
+mod data_lock;
 mod forward;
 mod metrics;
 mod rate_limit;
@@ -46,7 +47,9 @@ pub use self::tls::TlsConfig;
 pub struct ServerConfig {
     /// Address to listen on. Default: `127.0.0.1:8081` (loopback only).
     pub listen: SocketAddr,
-    /// Folder for the durable log; `None` keeps everything in memory. Default: `None`.
+    /// Folder for the durable log; `None` keeps everything in memory. One registry at a time
+    /// uses a folder (an OS lock on `registry.lock` in it, released when the registry stops or
+    /// its process ends); starting a second one there fails. Default: `None`.
     pub data_dir: Option<PathBuf>,
     /// Keep the state in a Kafka topic in Confluent's format instead (excludes `data_dir`).
     /// Default: `None`.
@@ -119,12 +122,20 @@ pub struct EmbeddedRegistry {
     url: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    /// Closed when the server stops (releasing the data folder); `None` until the store opens.
+    registry: Option<Arc<Registry>>,
 }
 
 impl EmbeddedRegistry {
     /// Start serving at once (every call but `/health` answers 503 "not ready" meanwhile),
     /// open the store, and return once it is read to its end and the registry answers (use
     /// port 0 for any free port). On an error opening the store the server is stopped.
+    ///
+    /// With a data folder, the folder is locked first, before anything listens: a folder
+    /// another registry uses fails the start with an [`ErrorKind::ResourceBusy`] error
+    /// (holding a [`LogError::Locked`] that names that registry's pid and URL).
+    ///
+    /// [`ErrorKind::ResourceBusy`]: std::io::ErrorKind::ResourceBusy
     pub async fn start(
         config: ServerConfig,
         checker: Arc<dyn CompatibilityChecker>,
@@ -148,6 +159,19 @@ impl EmbeddedRegistry {
                     .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
             ),
             (None, None) => None,
+        };
+        // Locked before binding: a second registry on a folder in use says so, even when it
+        // asks for the first one's port too.
+        let mut dir_lock = match &config.data_dir {
+            Some(dir) => {
+                let dir = dir.clone();
+                Some(
+                    tokio::task::spawn_blocking(move || data_lock::DataDirLock::acquire(&dir))
+                        .await
+                        .map_err(std::io::Error::other)??,
+                )
+            }
+            None => None,
         };
         // Bound first: the address is this instance's advertised URL by default.
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
@@ -175,13 +199,20 @@ impl EmbeddedRegistry {
                 .await
             }),
         };
-        let server = EmbeddedRegistry {
+        let mut server = EmbeddedRegistry {
             addr,
             url: format!("{scheme}://{addr}"),
             shutdown: Some(tx),
             task,
+            registry: None,
         };
-        let store = match open_store(&config, addr).await {
+        if let Some(lock) = &mut dir_lock {
+            // Only for the message of a registry refused later: not worth failing the start.
+            if let Err(e) = lock.record_holder(Some(&server.url)) {
+                tracing::warn!(error = %e, "cannot write this registry's URL into the data folder's lock file");
+            }
+        }
+        let store = match open_store(&config, addr, dir_lock).await {
             Ok(store) => store,
             Err(e) => {
                 let _ = server.stop().await;
@@ -189,6 +220,7 @@ impl EmbeddedRegistry {
             }
         };
         let registry = Arc::new(Registry::new(store, checker));
+        server.registry = Some(Arc::clone(&registry));
         // Set once, here; nothing else holds the slot's writer.
         let router = routes::router_with_auth(
             registry,
@@ -214,7 +246,8 @@ impl EmbeddedRegistry {
     }
 
     /// Stop serving and wait for in-flight requests, up to [`STOP_DRAIN`]; connections still
-    /// open then are dropped.
+    /// open then are dropped. The data folder is released when this returns (a new registry
+    /// may open it at once).
     ///
     /// The bound matters: hyper's graceful shutdown waits for every connection to end, and a
     /// client's connection that was accepted but has not sent its request yet (a client
@@ -224,7 +257,7 @@ impl EmbeddedRegistry {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        match tokio::time::timeout(STOP_DRAIN, &mut self.task).await {
+        let result = match tokio::time::timeout(STOP_DRAIN, &mut self.task).await {
             Ok(Ok(r)) => r,
             Ok(Err(e)) => Err(std::io::Error::other(e)),
             Err(_) => {
@@ -235,27 +268,39 @@ impl EmbeddedRegistry {
                 let _ = (&mut self.task).await;
                 Ok(())
             }
+        };
+        // Explicitly, not on the last drop: a connection's task that is still ending (on
+        // another worker) may hold the registry a little longer.
+        if let Some(registry) = self.registry.take() {
+            registry.close();
         }
+        result
     }
 
     /// Serve until the task ends (for `registry serve`).
     pub async fn wait(mut self) -> std::io::Result<()> {
-        match (&mut self.task).await {
+        let ended = (&mut self.task).await;
+        if let Some(registry) = self.registry.take() {
+            registry.close();
+        }
+        match ended {
             Ok(r) => r,
             Err(e) => Err(std::io::Error::other(e)),
         }
     }
 }
 
-/// The store `config` asks for (blocking opens run off the async workers).
-async fn open_store(config: &ServerConfig, addr: SocketAddr) -> std::io::Result<Store> {
-    Ok(match (&config.data_dir, &config.kafka_store) {
-        (Some(dir), _) => {
-            let dir = dir.clone();
-            tokio::task::spawn_blocking(move || Store::open(&dir))
-                .await
-                .map_err(std::io::Error::other)??
-        }
+/// The store `config` asks for (blocking opens run off the async workers); `dir_lock` is the
+/// data folder's, locked by the caller when there is one.
+async fn open_store(
+    config: &ServerConfig,
+    addr: SocketAddr,
+    dir_lock: Option<data_lock::DataDirLock>,
+) -> std::io::Result<Store> {
+    Ok(match (dir_lock, &config.kafka_store) {
+        (Some(lock), _) => tokio::task::spawn_blocking(move || Store::open_locked(lock))
+            .await
+            .map_err(std::io::Error::other)??,
         (None, Some(k)) => {
             let k = k.clone();
             let advertised = k

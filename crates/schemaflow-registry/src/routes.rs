@@ -1,5 +1,12 @@
 //! The HTTP face of the embedded registry: Confluent's REST paths, JSON shapes, content type
 //! and error bodies. Handlers are thin: parse, call [`Registry`], shape the answer.
+//!
+//! Every error answer is a Confluent error body (`{"error_code": …, "message": …}` in
+//! [`CONTENT_TYPE`]), also those axum makes itself in plain text or with no body at all — a
+//! body over the size limit (413), a path that does not decode (400), a method a route does
+//! not have (405): `confluent_errors` rewrites them on the way out, keeping the status and
+//! the headers (`Allow`, `Retry-After`, …). Confluent's clients read `error_code` from every
+//! error and fail on a body they cannot parse.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -122,7 +129,73 @@ pub(crate) fn router_with_auth(
         .layer(middleware::from_fn_with_state(app.clone(), auth))
         .route_layer(middleware::from_fn_with_state(metrics, track))
         .route_layer(middleware::from_fn(record_route))
+        // Outermost: whatever answered below, an error leaves as a Confluent body.
+        .layer(middleware::from_fn_with_state(
+            max_body_bytes,
+            confluent_errors,
+        ))
         .with_state(app)
+}
+
+/// The most of a non-Confluent error body read to reuse as the message: axum's texts are one
+/// short line.
+const PLAIN_ERROR_MAX: usize = 4096;
+
+/// Rewrite an error answer that is not a Confluent error body into one (see the module docs):
+/// `error_code` is the HTTP status, as Confluent's server does for the errors its framework
+/// raises (`{"error_code":405,"message":"HTTP 405 Method Not Allowed"}`); the message is the
+/// plain text, if any.
+async fn confluent_errors(
+    State(max_body_bytes): State<usize>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let r = next.run(req).await;
+    let status = r.status();
+    let is_ours = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes() == CONTENT_TYPE.as_bytes());
+    if !(status.is_client_error() || status.is_server_error()) || is_ours {
+        return r;
+    }
+    let (mut parts, body) = r.into_parts();
+    let bytes = axum::body::to_bytes(body, PLAIN_ERROR_MAX)
+        .await
+        .unwrap_or_default();
+    // Already a Confluent body under another content type (a leader's answer, relayed):
+    // keep it, under ours.
+    let confluent_body = serde_json::from_slice::<Value>(&bytes)
+        .ok()
+        .filter(|v| v.get("error_code").is_some_and(Value::is_i64) && v.get("message").is_some());
+    let body = match confluent_body {
+        Some(v) => v,
+        None => {
+            let text = String::from_utf8_lossy(&bytes).trim().to_string();
+            let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+                // axum's "Failed to buffer the request body: length limit exceeded" does not
+                // say which limit.
+                format!(
+                    "Request body too large: the limit is {max_body_bytes} bytes (registry serve --max-body-bytes)"
+                )
+            } else if text.is_empty() {
+                // What Confluent's server (Jersey) says for these.
+                format!(
+                    "HTTP {} {}",
+                    status.as_u16(),
+                    status.canonical_reason().unwrap_or("Error")
+                )
+            } else {
+                text
+            };
+            json!({"error_code": status.as_u16(), "message": message})
+        }
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    Response::from_parts(parts, axum::body::Body::from(body.to_string()))
 }
 
 /// `GET /metrics`: Prometheus' text format.

@@ -4,6 +4,8 @@
 //! and fsynced before the change is applied and answered, so every acknowledged write survives
 //! `kill -9`. A line counts as written only once its newline is on disk: a write is acknowledged
 //! after the fsync that covers its newline. Without a data folder the store lives in memory only.
+//! One store at a time uses a folder: it holds an OS lock on `registry.lock` there for as long
+//! as it is open (`data_lock.rs`); a second one is refused with [`LogError::Locked`].
 //!
 //! Start-up ([`Store::open`]) replays the log line by line:
 //!
@@ -36,6 +38,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 use serde::{Deserialize, Serialize};
 
+use super::data_lock::DataDirLock;
 use super::schemas_topic::apply::records_for;
 use super::schemas_topic::kafka_log::{KafkaLog, KafkaStoreConfig, KafkaStoreError};
 use super::schemas_topic::leader::Leadership;
@@ -163,6 +166,19 @@ pub enum LogError {
         #[source]
         source: serde_json::Error,
     },
+    /// Another registry (another process, or another store in this one) has the folder open.
+    #[error(
+        "{}: the data folder is in use by another registry ({holder}); two registries on one \
+         folder would give one id to different schemas. Stop that one first, or give this one \
+         another folder",
+        dir.display()
+    )]
+    Locked {
+        /// The data folder.
+        dir: PathBuf,
+        /// What the holder wrote in the lock file: `pid N, listening on URL`.
+        holder: String,
+    },
     /// A complete line holds an event kind this version does not know.
     #[error(
         "{}: line {line} holds a \"{kind}\" event, which this version does not know: written \
@@ -187,6 +203,7 @@ impl From<LogError> for std::io::Error {
         let kind = match &e {
             LogError::Io { source, .. } => source.kind(),
             LogError::Corrupt { .. } | LogError::NewerEvent { .. } => ErrorKind::InvalidData,
+            LogError::Locked { .. } => ErrorKind::ResourceBusy,
         };
         std::io::Error::new(kind, e)
     }
@@ -411,14 +428,23 @@ impl State {
 pub struct Store {
     // Shared with the Kafka reader thread, which is what changes it in that backend.
     state: Arc<RwLock<State>>,
-    log: Mutex<Option<File>>,
+    /// The local log; `None` in memory, on Kafka, and once [`Store::close`]d (`path` tells).
+    log: Mutex<Option<FileLog>>,
     path: Option<PathBuf>,
     kafka: Option<KafkaLog>,
 }
 
+/// The local log file and the folder lock that makes it this store's alone.
+#[derive(Debug)]
+struct FileLog {
+    file: File,
+    /// Held, never read: released when the log is closed or dropped, never before.
+    _lock: DataDirLock,
+}
+
 /// Holding this serializes writers: read the state, decide, then [`Store::commit`].
 pub struct WriteGuard<'a> {
-    log: MutexGuard<'a, Option<File>>,
+    log: MutexGuard<'a, Option<FileLog>>,
     store: &'a Store,
 }
 
@@ -452,12 +478,19 @@ impl Store {
 
     /// Open (or create) the store in `dir`, replaying its log (see the module docs for what is
     /// dropped and what is refused). On a [`LogError`] other than `Io` the file is untouched.
+    /// The folder stays locked until the store is dropped or [closed](Store::close): a
+    /// folder another store has open is [`LogError::Locked`].
     pub fn open(dir: &Path) -> Result<Self, LogError> {
+        Self::open_locked(DataDirLock::acquire(dir)?)
+    }
+
+    /// [`Store::open`] on a folder already locked (the server locks before it listens).
+    pub(crate) fn open_locked(lock: DataDirLock) -> Result<Self, LogError> {
         let io_err = |path: &Path| {
             let path = path.to_path_buf();
             move |source| LogError::Io { path, source }
         };
-        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+        let dir = lock.dir();
         let path = dir.join(LOG_FILE);
         // One handle to read, cut and append: nothing can slip in between.
         let file = OpenOptions::new()
@@ -489,10 +522,21 @@ impl Store {
         }
         Ok(Store {
             state: Arc::new(RwLock::new(replay.state)),
-            log: Mutex::new(Some(file)),
+            log: Mutex::new(Some(FileLog { file, _lock: lock })),
             path: Some(path),
             kafka: None,
         })
+    }
+
+    /// Close the local log and release the data folder (after a write in progress ends), so a
+    /// new store may open it at once even while something still holds this one (a connection
+    /// of a stopped server). Later writes fail; reads still answer. Nothing to do elsewhere.
+    pub fn close(&self) {
+        if self.path.is_none() {
+            return; // no local log (and a Kafka write may hold the turn for long)
+        }
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner()).take();
+        drop(log);
     }
 
     /// Who leads, when the log is a Kafka topic shared by several instances.
@@ -564,14 +608,23 @@ impl WriteGuard<'_> {
             }
             .map_err(std::io::Error::from);
         }
-        if let Some(file) = self.log.as_mut() {
-            let mut buf = Vec::new();
-            for e in events {
-                serde_json::to_writer(&mut buf, e).map_err(std::io::Error::other)?;
-                buf.push(b'\n');
+        match self.log.as_mut() {
+            Some(FileLog { file, .. }) => {
+                let mut buf = Vec::new();
+                for e in events {
+                    serde_json::to_writer(&mut buf, e).map_err(std::io::Error::other)?;
+                    buf.push(b'\n');
+                }
+                file.write_all(&buf)?;
+                file.sync_data()?;
             }
-            file.write_all(&buf)?;
-            file.sync_data()?;
+            // Closed: the folder may belong to another store by now.
+            None if self.store.path.is_some() => {
+                return Err(std::io::Error::other(
+                    "the registry is stopped: its data folder is closed",
+                ))
+            }
+            None => {}
         }
         let mut state = self.store.state.write().unwrap_or_else(|e| e.into_inner());
         for e in events {
@@ -645,8 +698,38 @@ mod tests {
         }
         // The torn tail is gone, and new writes land on a clean line.
         store.begin().commit(&[schema(2)]).unwrap();
+        drop(store);
         let reopened = Store::open(dir.path()).unwrap();
         assert_eq!(reopened.read().schemas.len(), 2);
+    }
+
+    #[test]
+    fn one_store_per_folder_until_it_is_closed() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Store::open(dir.path()).unwrap();
+        first.begin().commit(&[schema(1)]).unwrap();
+        let err = Store::open(dir.path()).unwrap_err();
+        assert!(matches!(err, LogError::Locked { .. }), "{err:?}");
+        assert_eq!(
+            std::io::Error::from(err).kind(),
+            ErrorKind::ResourceBusy,
+            "for callers that speak io::Error"
+        );
+        // Closed: the folder is free although `first` still exists, which writes no more.
+        first.close();
+        let second = Store::open(dir.path()).unwrap();
+        assert!(first.begin().commit(&[schema(2)]).is_err());
+        assert_eq!(first.read().schemas.len(), 1, "reads still answer");
+        second.begin().commit(&[schema(2)]).unwrap();
+        drop(second);
+        let ids: Vec<u32> = Store::open(dir.path())
+            .unwrap()
+            .read()
+            .schemas
+            .keys()
+            .copied()
+            .collect();
+        assert_eq!(ids, [1, 2]);
     }
 
     #[test]
