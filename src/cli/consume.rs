@@ -14,7 +14,8 @@
 //!
 //! By default a line holds just the value, in the JSON forms `produce` reads (so
 //! `consume | produce` round-trips; non-finite doubles print as `"NaN"`, `"Infinity"`,
-//! `"-Infinity"`); `--metadata` wraps it with topic, partition, offset, key, schema id and
+//! `"-Infinity"`; a union value whose plain form would read back as another branch prints
+//! wrapped, `{"double": "NaN"}`); `--metadata` wraps it with topic, partition, offset, key, schema id and
 //! timestamp, the form `produce --metadata` reads (keys and tombstones kept). A tombstone
 //! prints `null`. Without `--group` partitions are assigned directly and nothing is committed.
 //!

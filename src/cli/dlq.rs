@@ -24,12 +24,14 @@ pub struct DlqArgs {
 #[derive(Debug, Subcommand)]
 enum DlqCommand {
     /// Print every dead letter with its error headers (and its value decoded when possible).
-    /// Example: dlq inspect --topic user-events.dlq
+    /// A topic whose first record has no `__connect.errors.*` headers is not a dead-letter
+    /// topic: exit 1 saying so; a later record without them is printed with
+    /// `"not_a_dead_letter": true`. Example: dlq inspect --topic user-events.dlq
     Inspect {
         /// The dead-letter topic.
         #[arg(long)]
         topic: String,
-        /// Stop after this many.
+        /// Stop after this many records.
         #[arg(long)]
         max_messages: Option<u64>,
         /// Stop when nothing arrives for this long (seconds).
@@ -120,11 +122,23 @@ pub fn run(g: Global, a: DlqArgs) -> ExitCode {
                     c.subscribe(&[&topic])
                         .map_err(|e| CliError::io(e.to_string()))?;
                     let resolver = SchemaResolver::new(g.registry()?);
-                    let mut n = 0u64;
-                    while max_messages.is_none_or(|m| n < m) {
+                    let (mut n, mut not_dead) = (0u64, 0u64);
+                    while max_messages.is_none_or(|m| n + not_dead < m) {
                         let Some(m) = next(&c, idle_timeout).await? else {
                             break;
                         };
+                        let dead_letter = m
+                            .headers()
+                            .is_some_and(|h| h.iter().any(|h| is_error_header(h.key)));
+                        if !dead_letter && n == 0 && not_dead == 0 {
+                            // The first record already says it: a topic of ordinary records
+                            // (the original topic given for its dead-letter topic, say).
+                            return Err(CliError::failed(format!(
+                                "{topic} is not a dead-letter topic: its record at partition {} offset {} has no __connect.errors.* headers, which every dead letter carries (`schemaflow consume --topic {topic}` reads ordinary records)",
+                                m.partition(),
+                                m.offset()
+                            )));
+                        }
                         let mut error = Map::new();
                         if let Some(h) = m.headers() {
                             for h in h.iter().filter(|h| is_error_header(h.key)) {
@@ -150,13 +164,26 @@ pub fn run(g: Global, a: DlqArgs) -> ExitCode {
                             "value": decoded,
                             "value_hex": m.payload().map(hex_of),
                         });
-                        if let (Some(why), Some(obj)) = (not_decoded, line.as_object_mut()) {
-                            obj.insert("value_not_decoded".into(), json!(why));
+                        if let Some(obj) = line.as_object_mut() {
+                            if let Some(why) = not_decoded {
+                                obj.insert("value_not_decoded".into(), json!(why));
+                            }
+                            if !dead_letter {
+                                obj.insert("not_a_dead_letter".into(), json!(true));
+                            }
                         }
                         print_json(&line)?;
-                        n += 1;
+                        if dead_letter {
+                            n += 1;
+                        } else {
+                            not_dead += 1;
+                        }
                     }
-                    eprintln!("schemaflow dlq: {n} dead letter(s) in {topic}");
+                    if not_dead > 0 {
+                        eprintln!("schemaflow dlq: {n} dead letter(s) in {topic}, and {not_dead} record(s) without __connect.errors.* headers (\"not_a_dead_letter\": true)");
+                    } else {
+                        eprintln!("schemaflow dlq: {n} dead letter(s) in {topic}");
+                    }
                 }
                 DlqCommand::Replay {
                     topic,

@@ -1,134 +1,78 @@
-//! Which named types (Avro) or imports (Protobuf) a schema file uses without defining them
-//! and without a `--reference` for them: when the registry refuses such a schema, its error
-//! ("Unknown primitive type: com.example.events.Address", "import not found") does not say
-//! what to do; `register` and `produce` then add which `--reference` is missing.
+//! What the registry's refusal of a schema file leaves unsaid. Avro: a type name nothing
+//! defines is either a typo (`"strng"`: said as an unknown type with the closest known name,
+//! `unknown type "strng" at /fields/1/type (did you mean "string"?)`) or a named type of
+//! another schema (dotted, or capitalised like `Address`: then which `--reference` to pass).
+//! Protobuf: imports without a `--reference`. `register` and `produce` add this to the
+//! registry's error, which ("Unknown primitive type: com.example.events.Address", "import not
+//! found") does not say what to do.
 
 use schemaflow::registry::{Schema, SchemaReference};
 use schemaflow::SchemaType;
+use schemaflow_schema::avro::{unknown_types, UnknownType};
 
 use super::common::CliError;
 
-/// Avro's primitive type names: every other type name refers to a named type.
-const AVRO_PRIMITIVES: &[&str] = &[
-    "null", "boolean", "int", "long", "float", "double", "bytes", "string",
-];
-
-/// `e` from registering `schema`, with the missing `--reference` named when the registry
-/// found the schema invalid and the file uses names nothing defines.
+/// `e` from registering `schema`, with the unknown types or the missing `--reference` named
+/// when the registry found the schema invalid.
 pub fn register_error(e: schemaflow::registry::RegistryError, schema: &Schema) -> CliError {
     let invalid = e.code() == Some(schemaflow::registry::ErrorCode::InvalidSchema);
     let mut err = CliError::from(e);
     if invalid {
-        if let Some(h) = hint(schema.schema_type, &schema.schema, &schema.references) {
+        if let Some(h) = hint(
+            schema.schema_type,
+            &schema.schema,
+            &schema.references,
+            &err.message,
+        ) {
             err.message = format!("{} ({h})", err.message);
         }
     }
     err
 }
 
-/// The hint for a schema the registry refused, if it uses names no reference covers.
-pub fn hint(kind: SchemaType, text: &str, references: &[SchemaReference]) -> Option<String> {
-    let missing: Vec<String> = match kind {
-        SchemaType::Avro => avro_missing(text),
-        SchemaType::Protobuf => protobuf_imports(text),
+/// The hint for a schema the registry refused with `message`: its unknown types (those the
+/// message does not already describe) and the references it lacks.
+pub fn hint(
+    kind: SchemaType,
+    text: &str,
+    references: &[SchemaReference],
+    message: &str,
+) -> Option<String> {
+    let referenced = |name: &str| references.iter().any(|r| r.name == name);
+    let (typos, missing): (Vec<String>, Vec<String>) = match kind {
+        SchemaType::Avro => {
+            let (missing, typos): (Vec<UnknownType>, Vec<UnknownType>) = unknown_types(text, &[])
+                .into_iter()
+                .filter(|u| !referenced(&u.full_name) && !referenced(&u.name))
+                .partition(UnknownType::looks_like_a_reference);
+            let mut names: Vec<String> = missing.into_iter().map(|u| u.full_name).collect();
+            names.dedup();
+            let typos = typos
+                .iter()
+                .map(ToString::to_string)
+                // Our registry already says it; Confluent's says "Unknown primitive type".
+                .filter(|t| !message.contains(t.as_str()))
+                .collect();
+            (typos, names)
+        }
+        SchemaType::Protobuf => (
+            Vec::new(),
+            protobuf_imports(text)
+                .into_iter()
+                .filter(|i| !referenced(i))
+                .collect(),
+        ),
         _ => return None,
-    }
-    .into_iter()
-    .filter(|name| !references.iter().any(|r| r.name == *name))
-    .collect();
-    if missing.is_empty() {
-        return None;
-    }
-    let example = &missing[0];
-    Some(format!(
-        "{} {} not defined in this file: register the schema that defines it, then pass --reference {example}=SUBJECT:VERSION (e.g. `schemaflow register --subject {example} --schema-file …`, then --reference {example}={example}:1)",
-        missing.join(", "),
-        if missing.len() == 1 { "is" } else { "are" },
-    ))
-}
-
-/// Full names the Avro schema refers to but does not define.
-fn avro_missing(text: &str) -> Vec<String> {
-    let Ok(json) = serde_json::from_str::<serde_json::Value>(text) else {
-        return Vec::new();
     };
-    let (mut defined, mut used) = (Vec::new(), Vec::new());
-    walk(&json, "", &mut defined, &mut used);
-    let mut missing: Vec<String> = used.into_iter().filter(|u| !defined.contains(u)).collect();
-    missing.dedup();
-    missing
-}
-
-/// A name as Avro resolves it: with a dot it is full, else in the enclosing namespace.
-fn full_name(name: &str, namespace: &str) -> String {
-    if name.contains('.') || namespace.is_empty() {
-        name.to_string()
-    } else {
-        format!("{namespace}.{name}")
+    let mut parts = typos;
+    if let Some(example) = missing.first() {
+        parts.push(format!(
+            "{} {} not defined in this file: register the schema that defines it, then pass --reference {example}=SUBJECT:VERSION (e.g. `schemaflow register --subject {example} --schema-file …`, then --reference {example}={example}:1)",
+            missing.join(", "),
+            if missing.len() == 1 { "is" } else { "are" },
+        ));
     }
-}
-
-fn walk(v: &serde_json::Value, namespace: &str, defined: &mut Vec<String>, used: &mut Vec<String>) {
-    use serde_json::Value;
-    match v {
-        Value::String(name) if !AVRO_PRIMITIVES.contains(&name.as_str()) => {
-            used.push(full_name(name, namespace));
-        }
-        Value::Array(branches) => {
-            for b in branches {
-                walk(b, namespace, defined, used);
-            }
-        }
-        Value::Object(o) => {
-            let kind = o.get("type").and_then(Value::as_str).unwrap_or("");
-            let mut ns = namespace.to_string();
-            if matches!(kind, "record" | "error" | "enum" | "fixed") {
-                if let Some(name) = o.get("name").and_then(Value::as_str) {
-                    if let Some(explicit) = o.get("namespace").and_then(Value::as_str) {
-                        ns = explicit.to_string();
-                    }
-                    let full = full_name(name, &ns);
-                    // A dotted name sets the namespace of what it contains.
-                    if let Some((space, _)) = full.rsplit_once('.') {
-                        ns = space.to_string();
-                    }
-                    defined.push(full);
-                }
-            }
-            match kind {
-                "record" | "error" => {
-                    for f in o
-                        .get("fields")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                    {
-                        if let Some(t) = f.get("type") {
-                            walk(t, &ns, defined, used);
-                        }
-                    }
-                }
-                "array" => {
-                    if let Some(items) = o.get("items") {
-                        walk(items, &ns, defined, used);
-                    }
-                }
-                "map" => {
-                    if let Some(values) = o.get("values") {
-                        walk(values, &ns, defined, used);
-                    }
-                }
-                "enum" | "fixed" => {}
-                // `{"type": "string", "logicalType": …}` or `{"type": "com.x.Named"}`.
-                _ => {
-                    if let Some(t) = o.get("type") {
-                        walk(t, &ns, defined, used);
-                    }
-                }
-            }
-        }
-        _ => {}
-    }
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// The files a `.proto` imports, except the well-known `google/protobuf/*` and `google/type/*`
@@ -156,7 +100,7 @@ mod tests {
     #[test]
     fn names_used_but_not_defined_nor_referenced() {
         let text = std::fs::read_to_string("schemas/user_event.avsc").unwrap();
-        let hint = hint(SchemaType::Avro, &text, &[]).unwrap();
+        let hint = hint(SchemaType::Avro, &text, &[], "").unwrap();
         assert!(
             hint.starts_with("com.example.events.Address is not defined"),
             "{hint}"
@@ -166,12 +110,32 @@ mod tests {
             subject: "a".into(),
             version: 1,
         };
-        assert_eq!(super::hint(SchemaType::Avro, &text, &[address]), None);
+        assert_eq!(super::hint(SchemaType::Avro, &text, &[address], ""), None);
         let own = std::fs::read_to_string("schemas/address.avsc").unwrap();
-        assert_eq!(super::hint(SchemaType::Avro, &own, &[]), None);
+        assert_eq!(super::hint(SchemaType::Avro, &own, &[], ""), None);
         let proto = std::fs::read_to_string("proto/events/v1/user_event.proto").unwrap();
-        assert!(super::hint(SchemaType::Protobuf, &proto, &[])
+        assert!(super::hint(SchemaType::Protobuf, &proto, &[], "")
             .unwrap()
             .starts_with("events/v1/common.proto is not defined"));
+    }
+
+    #[test]
+    fn a_typo_is_an_unknown_type_not_a_missing_reference() {
+        let text = r#"{"type": "record", "name": "R", "namespace": "t", "fields": [
+            {"name": "a", "type": "int"}, {"name": "b", "type": "strng"}]}"#;
+        let typo = r#"unknown type "strng" at /fields/1/type (did you mean "string"?)"#;
+        // Confluent's registry says "Unknown primitive type: t.strng": the hint says more.
+        assert_eq!(
+            hint(
+                SchemaType::Avro,
+                text,
+                &[],
+                "Unknown primitive type: t.strng"
+            )
+            .as_deref(),
+            Some(typo)
+        );
+        // Ours already says it: nothing to add.
+        assert_eq!(hint(SchemaType::Avro, text, &[], typo), None);
     }
 }

@@ -10,8 +10,10 @@
 //!   numbers; enums by name; `Timestamp` as RFC 3339).
 //!
 //! Non-finite floats and doubles are the strings `"NaN"`, `"Infinity"`, `"-Infinity"` (also
-//! `"INF"`, `"-INF"`), as `consume` prints them. In Avro's natural form a union that also has
-//! `string` takes such a string as the string: there write `{"double": "NaN"}`.
+//! `"INF"`, `"-INF"`), as `consume` prints them. In Avro's natural form a plain value in a
+//! union takes the first branch that fits it — a union that also has `string` takes `"NaN"` as
+//! the string — and the wrapped form `{"double": "NaN"}` chooses the branch; `consume` prints
+//! the wrapped form wherever the plain one would read back as another branch.
 //!
 //! A line `null` is a tombstone (a record without a value), which needs a key: `--key`, or
 //! `--metadata` lines (the form `consume --metadata` prints: `value` and `key` are used, the
@@ -21,23 +23,28 @@
 //! A line that is not valid JSON, does not fit the schema, has no field at `--key-field`, or
 //! is a tombstone without a key stops the command with exit 1 and its line number, after the
 //! records before it are delivered; `--skip-invalid` reports such lines on stderr, goes on,
-//! and prints a count. A `--message` that is not in the schema is a usage error (exit 2)
-//! before any line is read.
+//! and prints a count. A `--message` that is not in the schema, or a `--schema-file` that
+//! does not parse, is a usage error (exit 2) before any line is read and before the schema is
+//! registered.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, IsTerminal};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::types::RDKafkaErrorCode;
+use schemaflow::codec::avro::AvroSchema;
 use schemaflow::codec::json::{json_to_avro_frame, json_to_protobuf_frame, AvroJsonForm};
+use schemaflow::codec::protobuf::ProtobufSchema;
 use schemaflow::codec::WriterSchema;
-use schemaflow::registry::{Schema, SchemaReference, SchemaResolver, Version};
+use schemaflow::registry::{CachedRegistry, Schema, SchemaReference, SchemaResolver, Version};
 use schemaflow::wire::SchemaId;
+use schemaflow::SchemaType;
 
 use super::common::{block_on, finish, schema_type_of, CliError, Global, SchemaTypeArg};
 use super::produce_line::{self, KeyPath, KeySource};
@@ -84,7 +91,7 @@ pub struct ProduceArgs {
     message: Option<String>,
     /// Avro JSON form. Either way non-finite doubles are "NaN", "Infinity", "-Infinity" (or
     /// "INF", "-INF"); in natural form a union that also has `string` takes them as the string,
-    /// so there write `{"double": "NaN"}`.
+    /// so there write `{"double": "NaN"}` (as `consume` prints it).
     #[arg(long = "json", value_enum, default_value_t = JsonForm::Natural)]
     json_form: JsonForm,
     /// Read from this file instead of stdin.
@@ -135,6 +142,115 @@ fn message_names(schema: &schemaflow::codec::protobuf::ProtobufSchema) -> Vec<St
     out
 }
 
+/// The Protobuf message to write (`--message`, else the file's first message); `None` for
+/// Avro. A `--message` the schema does not have is a usage error.
+fn message_to_write(
+    writer: &WriterSchema,
+    message: Option<&str>,
+) -> Result<Option<String>, CliError> {
+    match (writer, message) {
+        (WriterSchema::Protobuf(p), Some(m)) => {
+            // A name that is not in the schema would fail every line: say so before reading any.
+            let m = m.trim_start_matches('.');
+            p.index_path(m).map_err(|_| {
+                CliError::usage(format!(
+                    "--message {m}: no such message in {} (it has {})",
+                    p.file_name(),
+                    message_names(p).join(", ")
+                ))
+            })?;
+            Ok(Some(m.to_string()))
+        }
+        (WriterSchema::Protobuf(p), None) => Ok(Some(p.message_at(&[0])?.full_name().to_string())),
+        (WriterSchema::Avro(_), Some(_)) => {
+            Err(CliError::usage("--message is for Protobuf schemas"))
+        }
+        (WriterSchema::Avro(_), None) => Ok(None),
+    }
+}
+
+/// `schema` (read from `file`) parsed here, with its references' texts fetched from the
+/// registry, so that a schema the registry would refuse is refused without registering
+/// anything. `None` for a JSON Schema, which `produce` does not write: the registry says so.
+async fn parse_before_registering(
+    registry: &CachedRegistry,
+    schema: &Schema,
+    file: &Path,
+) -> Result<Option<WriterSchema>, CliError> {
+    let mut deps = Vec::new();
+    reference_texts(registry, &schema.references, &mut deps, 0).await?;
+    let parsed = match schema.schema_type {
+        SchemaType::Avro => {
+            let texts: Vec<&str> = deps.iter().map(|(_, t)| t.as_str()).collect();
+            AvroSchema::parse(&schema.schema, &texts).map(|s| WriterSchema::Avro(Arc::new(s)))
+        }
+        SchemaType::Protobuf => {
+            let imports: Vec<(&str, &str)> =
+                deps.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "schema.proto".into());
+            ProtobufSchema::parse(&name, &schema.schema, &imports)
+                .map(|s| WriterSchema::Protobuf(Arc::new(s)))
+        }
+        _ => return Ok(None),
+    };
+    parsed.map(Some).map_err(|e| {
+        let message = format!("{}: {e}", file.display());
+        match super::missing_refs::hint(
+            schema.schema_type,
+            &schema.schema,
+            &schema.references,
+            &message,
+        ) {
+            Some(h) => CliError::usage(format!("{message} ({h})")),
+            None => CliError::usage(message),
+        }
+    })
+}
+
+/// The texts of `refs` and of what they refer to, dependencies first, as (name, text).
+async fn reference_texts(
+    registry: &CachedRegistry,
+    refs: &[SchemaReference],
+    out: &mut Vec<(String, String)>,
+    depth: usize,
+) -> Result<(), CliError> {
+    if depth > 32 {
+        return Err(CliError::usage("--reference: references nested too deeply"));
+    }
+    for r in refs {
+        if out.iter().any(|(n, _)| *n == r.name) {
+            continue;
+        }
+        let dep = registry
+            .version(&r.subject, Version::Number(r.version))
+            .await
+            .map_err(|e| {
+                use schemaflow::registry::ErrorCode;
+                match e.code() {
+                    Some(ErrorCode::SubjectNotFound | ErrorCode::VersionNotFound) => {
+                        CliError::usage(format!(
+                            "reference {}: subject {} has no version {} (register it first)",
+                            r.name, r.subject, r.version
+                        ))
+                    }
+                    _ => CliError::from(e),
+                }
+            })?;
+        Box::pin(reference_texts(
+            registry,
+            &dep.schema.references,
+            out,
+            depth + 1,
+        ))
+        .await?;
+        out.push((r.name.clone(), dep.schema.schema.clone()));
+    }
+    Ok(())
+}
+
 async fn settle(d: DeliveryFuture, topic: &str) -> Result<(), CliError> {
     tokio::pin!(d);
     // Say so when the broker keeps us waiting, rather than sit silent until the timeout.
@@ -173,6 +289,11 @@ async fn produce(g: Global, a: ProduceArgs) -> Result<(), CliError> {
                     schema_type: schema_type_of(a.schema_type, file)?,
                     references: a.reference.clone(),
                 };
+                // What would make the command refuse every line is refused before the
+                // registry is changed: a schema that does not parse, a --message it lacks.
+                if let Some(local) = parse_before_registering(&registry, &schema, file).await? {
+                    message_to_write(&local, a.message.as_deref())?;
+                }
                 registry
                     .client()
                     .register(&subject, &schema, false)
@@ -190,25 +311,7 @@ async fn produce(g: Global, a: ProduceArgs) -> Result<(), CliError> {
     let writer = SchemaResolver::new(registry.clone())
         .writer_schema(id)
         .await?;
-    let message = match (&writer, &a.message) {
-        (WriterSchema::Protobuf(p), Some(m)) => {
-            // A name that is not in the schema would fail every line: say so before reading any.
-            let m = m.trim_start_matches('.');
-            p.index_path(m).map_err(|_| {
-                CliError::usage(format!(
-                    "--message {m}: no such message in {} (it has {})",
-                    p.file_name(),
-                    message_names(p).join(", ")
-                ))
-            })?;
-            Some(m.to_string())
-        }
-        (WriterSchema::Protobuf(p), None) => Some(p.message_at(&[0])?.full_name().to_string()),
-        (WriterSchema::Avro(_), Some(_)) => {
-            return Err(CliError::usage("--message is for Protobuf schemas"))
-        }
-        (WriterSchema::Avro(_), None) => None,
-    };
+    let message = message_to_write(&writer, a.message.as_deref())?;
     let keys = match (&a.key, &a.key_field) {
         (Some(k), _) => KeySource::Fixed(k.clone().into_bytes()),
         (None, Some(path)) => KeySource::Field(KeyPath::new(

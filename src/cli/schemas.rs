@@ -1,4 +1,7 @@
 //! Registry administration: `register`, `schemas list|get|versions|delete`, `config get|set`.
+//!
+//! `schemas get` prints the schema itself (what a schema file holds), `--output json` the
+//! registry's answer; `config set LEVEL` also takes the level as `--level LEVEL`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use schemaflow::registry::{CompatibilityLevel, Schema, SchemaReference, Version};
 use schemaflow::wire::SchemaId;
+use schemaflow::SchemaType;
 use serde_json::json;
 
 use crate::outln;
@@ -159,7 +163,10 @@ enum SchemasCommand {
         #[arg(long)]
         deleted: bool,
     },
-    /// Show a schema, by id or by subject and version. Example: schemas get --subject user-events-value --version latest
+    /// Show a schema, by id or by subject and version: the schema itself (Avro and JSON Schema
+    /// as indented JSON, Protobuf as its text), or with `--output json` the registry's answer
+    /// (id, subject, version, schemaType, schema as a string, references). Example: schemas get
+    /// --subject user-events-value --version latest > user_event.avsc
     Get {
         /// Schema id.
         #[arg(long, conflicts_with = "subject")]
@@ -170,6 +177,9 @@ enum SchemasCommand {
         /// Version number or `latest`.
         #[arg(long, default_value = "latest")]
         version: String,
+        /// `schema`: the schema itself (default); `json`: the registry's answer.
+        #[arg(long, value_enum, default_value_t = GetOutput::Schema)]
+        output: GetOutput,
     },
     /// List a subject's versions.
     Versions {
@@ -191,6 +201,28 @@ enum SchemasCommand {
     },
 }
 
+/// `schemas get --output` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum GetOutput {
+    /// The schema itself.
+    Schema,
+    /// The registry's JSON answer.
+    Json,
+}
+
+/// The schema itself, as a file of it would hold it: Avro and JSON Schema as indented JSON,
+/// Protobuf (and any text that is not JSON) as it is.
+fn print_schema(schema: &Schema) -> Result<(), CliError> {
+    let text = match schema.schema_type {
+        SchemaType::Protobuf => None,
+        _ => serde_json::from_str::<serde_json::Value>(&schema.schema)
+            .ok()
+            .and_then(|v| serde_json::to_string_pretty(&v).ok()),
+    }
+    .unwrap_or_else(|| schema.schema.trim_end().to_string());
+    outln!("{text}")
+}
+
 fn version(v: &str) -> Result<Version, CliError> {
     v.parse()
         .map_err(|e: schemaflow::registry::types::InvalidVersion| CliError::usage(e.to_string()))
@@ -209,25 +241,36 @@ pub fn run_schemas(g: Global, a: SchemasArgs) -> ExitCode {
                         outln!("{s}")?;
                     }
                 }
-                SchemasCommand::Get { id: Some(id), .. } => {
+                SchemasCommand::Get {
+                    id: Some(id),
+                    output,
+                    ..
+                } => {
                     let s = c.schema_by_id(SchemaId(id)).await?;
-                    print_json(&json!({
-                        "id": id,
-                        "schemaType": s.schema.schema_type.as_str(),
-                        "schema": s.schema.schema,
-                        "references": s.schema.references,
-                    }))?;
+                    match output {
+                        GetOutput::Schema => print_schema(&s.schema)?,
+                        GetOutput::Json => print_json(&json!({
+                            "id": id,
+                            "schemaType": s.schema.schema_type.as_str(),
+                            "schema": s.schema.schema,
+                            "references": s.schema.references,
+                        }))?,
+                    }
                 }
                 SchemasCommand::Get {
                     subject,
                     version: v,
+                    output,
                     ..
                 } => {
                     let subject = subject.unwrap_or_default();
                     let r = c.version(&subject, version(&v)?).await?;
-                    print_json(
-                        &serde_json::to_value(&r).map_err(|e| CliError::io(e.to_string()))?,
-                    )?;
+                    match output {
+                        GetOutput::Schema => print_schema(&r.schema)?,
+                        GetOutput::Json => print_json(
+                            &serde_json::to_value(&r).map_err(|e| CliError::io(e.to_string()))?,
+                        )?,
+                    }
                 }
                 SchemasCommand::Versions { subject } => {
                     print_json(&json!(c.subject_versions(&subject).await?))?;
@@ -269,14 +312,21 @@ enum ConfigCommand {
         #[arg(long)]
         subject: Option<String>,
     },
-    /// Set the level. Example: config set --subject user-events-value --level FULL
+    /// Set the level. Example: config set FULL --subject user-events-value (or --level FULL)
     Set {
         /// Subject (default: global).
         #[arg(long)]
         subject: Option<String>,
         /// NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE.
-        #[arg(long)]
-        level: CompatibilityLevel,
+        #[arg(
+            value_name = "LEVEL",
+            required_unless_present = "level_flag",
+            conflicts_with = "level_flag"
+        )]
+        level: Option<CompatibilityLevel>,
+        /// The level, as a flag (the same as the LEVEL argument).
+        #[arg(long = "level", value_name = "LEVEL")]
+        level_flag: Option<CompatibilityLevel>,
     },
 }
 
@@ -289,7 +339,15 @@ pub fn run_config(g: Global, a: ConfigArgs) -> ExitCode {
             let c = registry.client();
             let level = match a.command {
                 ConfigCommand::Get { subject } => c.compatibility(subject.as_deref()).await?,
-                ConfigCommand::Set { subject, level } => {
+                ConfigCommand::Set {
+                    subject,
+                    level,
+                    level_flag,
+                } => {
+                    // clap requires one of the two; the check keeps a gap from panicking.
+                    let level = level.or(level_flag).ok_or_else(|| {
+                        CliError::usage("config set needs a LEVEL (e.g. `config set FULL`)")
+                    })?;
                     c.set_compatibility(subject.as_deref(), level).await?
                 }
             };

@@ -1,4 +1,5 @@
 //! `schemaflow topics create|list` (some brokers and managed clusters never auto-create topics).
+//! `list` leaves out Kafka's internal `__*` topics unless `--all`.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -28,8 +29,18 @@ enum TopicsCommand {
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(i32).range(1..))]
         partitions: i32,
     },
-    /// List topics with their partition counts.
-    List,
+    /// List topics with their partition counts (Kafka's internal `__*` topics only with --all).
+    List {
+        /// Also list Kafka's internal topics (`__consumer_offsets`, `__transaction_state`, …).
+        #[arg(long)]
+        all: bool,
+    },
+}
+
+/// Kafka's own bookkeeping topics (`__consumer_offsets`, `__transaction_state`, …): named with
+/// a leading `__`, which Kafka reserves for them. A registry's `_schemas` is not one of them.
+fn is_internal(topic: &str) -> bool {
+    topic.starts_with("__")
 }
 
 /// Run `topics …`.
@@ -58,7 +69,7 @@ pub fn run(g: Global, a: TopicsArgs) -> ExitCode {
                         .map_err(|e| CliError::io(format!("{e} (is the Kafka cluster at {} running? set --brokers or KAFKA_BROKERS)", g.brokers())))?;
                     eprintln!("topic {topic} created ({partitions} partition(s))");
                 }
-                TopicsCommand::List => {
+                TopicsCommand::List { all } => {
                     let consumer: BaseConsumer = g
                         .kafka_config(&[])
                         .create()
@@ -72,6 +83,7 @@ pub fn run(g: Global, a: TopicsArgs) -> ExitCode {
                     let mut topics: Vec<(String, usize)> = md
                         .topics()
                         .iter()
+                        .filter(|t| all || !is_internal(t.name()))
                         .map(|t| (t.name().to_string(), t.partitions().len()))
                         .collect();
                     topics.sort();

@@ -2,7 +2,9 @@
 //! not bad input or broker failures, against a real broker and the embedded registry:
 //! `--message` naming no message of the schema (before any input line is read), `--registry-auth`
 //! without a colon, both kinds of registry auth, an unknown or invalid `-X` property; and
-//! `register` of a schema using a named type it does not define says which `--reference` to pass.
+//! `register` of a schema using a named type it does not define says which `--reference` to pass,
+//! while a misspelt type (`"strng"`) is an unknown type with the closest name. `produce` refuses
+//! a bad `--message` or schema before registering anything.
 use crate::common;
 
 use std::process::Stdio;
@@ -20,7 +22,7 @@ fn one_usage_line(out: &std::process::Output, what: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_not_in_the_schema_is_a_usage_error_before_any_line_is_read() {
-    let (reg, _) = common::services::registry().await;
+    let (reg, cached) = common::services::registry().await;
     let url = reg.url().to_string();
     let topic = rand_topic("cli-nope");
     create_topic(&broker().bootstrap, &topic, 1).await;
@@ -80,6 +82,41 @@ async fn a_message_not_in_the_schema_is_a_usage_error_before_any_line_is_read() 
             ),
         "{err}"
     );
+    // Refused before anything was registered: the registry has only the reference's subject.
+    let subjects = cached.client().subjects(false).await.unwrap();
+    assert_eq!(subjects, ["events/v1/common.proto"], "{subjects:?}");
+    reg.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_misspelt_avro_type_is_an_unknown_type_with_the_closest_name_not_a_reference() {
+    let (reg, cached) = common::services::registry().await;
+    let url = reg.url().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("typo.avsc");
+    std::fs::write(
+        &file,
+        r#"{"type": "record", "name": "Typo", "namespace": "t", "fields": [
+            {"name": "id", "type": "long"},
+            {"name": "name", "type": "strng"}
+        ]}"#,
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let topic = rand_topic("cli-typo");
+    create_topic(&broker().bootstrap, &topic, 1).await;
+    let expected = r#"unknown type "strng" at /fields/1/type (did you mean "string"?)"#;
+    for args in [
+        vec!["register", "--subject", "typo-value", "--schema-file", file],
+        vec!["produce", "--topic", &topic, "--schema-file", file],
+    ] {
+        let out = run(&url, &args, Some("{}\n")).await;
+        let err = one_usage_line(&out, args[0]);
+        assert!(err.contains(expected), "{args:?}: {err}");
+        assert!(!err.contains("--reference"), "{args:?}: {err}");
+    }
+    // produce refused it before registering: nothing is registered.
+    assert!(cached.client().subjects(false).await.unwrap().is_empty());
     reg.stop().await.unwrap();
 }
 

@@ -2,7 +2,9 @@
 //! broker and the embedded registry: non-finite doubles and floats (consume prints `"NaN"`,
 //! `"Infinity"`, `"-Infinity"`; produce reads those and `"INF"`/`"-INF"`) in Avro and Protobuf,
 //! and tombstones (produce reads `null` as a record without a value, with `--key`, or keyed by
-//! the line with `--metadata`), keys kept through `consume --metadata | produce --metadata`.
+//! the line with `--metadata`), keys kept through `consume --metadata | produce --metadata`;
+//! and union branches a plain value cannot tell apart (consume prints them wrapped,
+//! `{"double": "NaN"}`, so the copy has the same bytes).
 use crate::common;
 
 use std::time::Duration;
@@ -193,5 +195,104 @@ async fn protobuf_non_finite_numbers_and_keyed_tombstones_round_trip() {
         &expected,
     )
     .await;
+    reg.stop().await.unwrap();
+}
+
+/// Every record value of `topic` (one partition), read with a plain Kafka consumer.
+async fn payloads(topic: &str, n: usize) -> Vec<Vec<u8>> {
+    let c: StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &broker().bootstrap)
+        .set("group.id", rand_topic("raw"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    c.subscribe(&[topic]).unwrap();
+    let mut out = Vec::new();
+    while out.len() < n {
+        let m = tokio::time::timeout(Duration::from_secs(30), c.recv())
+            .await
+            .expect("a record within 30 s")
+            .unwrap();
+        out.push(m.payload().unwrap_or_default().to_vec());
+    }
+    out
+}
+
+/// Unions whose branches the plain JSON value cannot tell apart: `consume` prints the branch
+/// where the plain value would read back as another one, so `consume | produce` writes the
+/// same bytes (a NaN double stays a double, not the string "NaN" Python would then read).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn avro_union_branches_survive_consume_produce() {
+    let (reg, _) = common::services::registry().await;
+    let url = reg.url().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let schema = dir.path().join("note.avsc");
+    std::fs::write(
+        &schema,
+        r#"{"type": "record", "name": "Note", "namespace": "t", "fields": [
+          {"name": "note", "type": ["null", "string", "double"]},
+          {"name": "n", "type": ["null", "int", "long"]},
+          {"name": "c", "type": ["string", {"type": "enum", "name": "Color", "symbols": ["RED"]}]},
+          {"name": "m", "type": [{"type": "record", "name": "P", "fields": [{"name": "a", "type": "string"}]},
+                                 {"type": "map", "values": "string"}]}
+        ]}"#,
+    )
+    .unwrap();
+    let schema = schema.to_str().unwrap().to_string();
+    let (topic, copy) = (rand_topic("cli-union"), rand_topic("cli-union-copy"));
+    create_topic(&broker().bootstrap, &topic, 1).await;
+    create_topic(&broker().bootstrap, &copy, 1).await;
+    // Written in Avro's JSON encoding: every branch explicit.
+    let input = [
+        json!({"note": {"double": "NaN"}, "n": {"long": 5}, "c": {"t.Color": "RED"}, "m": {"map": {"a": "x"}}}),
+        json!({"note": {"string": "NaN"}, "n": {"int": 5}, "c": {"string": "RED"}, "m": {"t.P": {"a": "x"}}}),
+        json!({"note": {"double": "Infinity"}, "n": {"long": 5_000_000_000i64}, "c": {"string": "x"}, "m": {"map": {}}}),
+    ];
+    let text: String = input.iter().map(|v| format!("{v}\n")).collect();
+    ok(&run(
+        &url,
+        &[
+            "produce",
+            "--topic",
+            &topic,
+            "--schema-file",
+            &schema,
+            "--json",
+            "avro",
+        ],
+        Some(&text),
+    )
+    .await);
+    let printed = ok(&run(
+        &url,
+        &[
+            "consume",
+            "--topic",
+            &topic,
+            "--from-beginning",
+            "--max-messages",
+            "3",
+            "--idle-timeout",
+            "10",
+        ],
+        None,
+    )
+    .await);
+    assert_eq!(
+        json_lines(&printed),
+        [
+            json!({"note": {"double": "NaN"}, "n": {"long": 5}, "c": {"t.Color": "RED"}, "m": {"map": {"a": "x"}}}),
+            json!({"note": "NaN", "n": 5, "c": "RED", "m": {"a": "x"}}),
+            json!({"note": {"double": "Infinity"}, "n": 5_000_000_000i64, "c": "x", "m": {}}),
+        ]
+    );
+    let subject = format!("{topic}-value");
+    ok(&run(
+        &url,
+        &["produce", "--topic", &copy, "--subject", &subject],
+        Some(&printed),
+    )
+    .await);
+    assert_eq!(payloads(&copy, 3).await, payloads(&topic, 3).await);
     reg.stop().await.unwrap();
 }

@@ -1,7 +1,8 @@
 //! `schemaflow topics create` reports what the cluster has, against a real broker: a new topic
 //! is created with its partitions; an existing one stays as it is (exit 0, its real count, a
 //! warning when `--partitions` differs); `--partitions 0` is a usage error — and usage errors,
-//! like every other error, are one line on stderr (with how to see the help) and exit 2.
+//! like every other error, are one line on stderr (with how to see the help) and exit 2; `list`
+//! leaves out Kafka's internal `__*` topics unless `--all`.
 use crate::common;
 
 use std::process::{Command, Output};
@@ -85,4 +86,37 @@ fn usage_errors_are_one_line_saying_how_to_see_help() {
         .unwrap();
     assert!(help.status.success());
     assert!(String::from_utf8_lossy(&help.stdout).contains("--registry-retry-timeout"));
+}
+
+#[test]
+fn topics_list_hides_kafkas_internal_topics_unless_all() {
+    use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer};
+    use rdkafka::{Offset, TopicPartitionList};
+    // A committed offset makes the broker create __consumer_offsets (if no test did yet).
+    let topic = rand_topic("t-internal");
+    assert!(topics(&["create", "--topic", &topic]).status.success());
+    let c: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &broker().bootstrap)
+        .set("group.id", rand_topic("t-internal-group"))
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(&topic, 0, Offset::Offset(0))
+        .unwrap();
+    c.commit(&tpl, CommitMode::Sync).unwrap();
+
+    let names = |args: &[&str]| {
+        let out = topics(args);
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split('\t').next().map(str::to_string))
+            .collect::<Vec<String>>()
+    };
+    let all = names(&["list", "--all"]);
+    assert!(all.iter().any(|t| t == "__consumer_offsets"), "{all:?}");
+    assert!(all.contains(&topic), "{all:?}");
+    let listed = names(&["list"]);
+    assert!(listed.iter().all(|t| !t.starts_with("__")), "{listed:?}");
+    assert!(listed.contains(&topic), "{listed:?}");
 }

@@ -9,7 +9,9 @@
 //! * [`binary`]: Avro's binary encoding (zig-zag varints, lengths, blocks, …), public for the
 //!   generated codecs;
 //! * [`logical`]: `uuid` and `decimal` between their Rust types and their bytes;
-//! * [`default`]: a field default (JSON) encoded into Avro binary.
+//! * [`default`]: a field default (JSON) encoded into Avro binary;
+//! * [`unknown_types`]: type names a schema uses that nothing defines (typos, missing
+//!   references), with where they are and the closest known name.
 
 pub mod binary;
 mod canonical;
@@ -19,6 +21,7 @@ pub(crate) mod kind;
 pub mod logical;
 pub(crate) mod names;
 mod resolve_error;
+mod unknown_types;
 
 pub(crate) use binary::{read_int, read_len, read_long, take, write_bytes, write_long};
 pub(crate) use canonical::{canonical_form, rabin_fingerprint};
@@ -27,3 +30,4 @@ pub(crate) use default::encode_default;
 pub(crate) use kind::{promotable, Kind, Phys};
 pub(crate) use names::{collect_named_types, deref, full_name, names_match, Names};
 pub use resolve_error::{ResolveError, ResolveRule};
+pub use unknown_types::{unknown_types, UnknownType, PRIMITIVES};

@@ -96,8 +96,22 @@ impl AvroSchema {
             name: schema_label(text),
             reason,
         };
-        let (mut root, parsed) =
-            Schema::parse_str_with_list(text, references).map_err(|e| err(e.to_string()))?;
+        let (mut root, parsed) = Schema::parse_str_with_list(text, references).map_err(|e| {
+            use apache_avro::error::Details;
+            // apache-avro names only the full name ("Unknown primitive type:
+            // com.example.strng"): say where it is, and what it is likely a typo of.
+            if matches!(
+                e.details(),
+                Details::ParsePrimitive(_) | Details::ParsePrimitiveSimilar(..)
+            ) {
+                let unknown = crate::avro::unknown_types(text, references);
+                if !unknown.is_empty() {
+                    let all: Vec<String> = unknown.iter().map(ToString::to_string).collect();
+                    return err(all.join("; "));
+                }
+            }
+            err(e.to_string())
+        })?;
         let mut defs = HashMap::new();
         for r in &parsed {
             collect_named_types(r, &mut defs);

@@ -140,7 +140,7 @@ impl<'s> Encoder<'s> {
     }
 
     /// `schema`, or what it refers to.
-    fn resolve<'a>(&self, schema: &'a Schema) -> &'a Schema
+    pub(super) fn resolve<'a>(&self, schema: &'a Schema) -> &'a Schema
     where
         's: 'a,
     {
@@ -456,7 +456,7 @@ impl<'s> Encoder<'s> {
 
     /// The name a union branch goes by in Avro's JSON encoding: the full name of a named
     /// type, else the (underlying) type name.
-    fn branch_name<'a>(&self, branch: &'a Schema) -> Cow<'a, str>
+    pub(super) fn branch_name<'a>(&self, branch: &'a Schema) -> Cow<'a, str>
     where
         's: 'a,
     {
@@ -520,8 +520,13 @@ impl<'s> Encoder<'s> {
         format!("[{}]", names.join(", "))
     }
 
-    /// A JSON null in a union: the index of its null branch.
-    fn null_branch(&self, u: &UnionSchema, path: &Path<'_>, out: &mut Vec<u8>) -> Result<(), Fail> {
+    /// A JSON null in a union: the index of its null branch (written to `out`, and returned).
+    fn null_branch(
+        &self,
+        u: &UnionSchema,
+        path: &Path<'_>,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, Fail> {
         let i = u
             .variants()
             .iter()
@@ -533,7 +538,7 @@ impl<'s> Encoder<'s> {
                 )
             })?;
         put_long(i as i64, out);
-        Ok(())
+        Ok(i)
     }
 
     fn avro_union<'a>(
@@ -548,7 +553,7 @@ impl<'s> Encoder<'s> {
     {
         let variants = u.variants();
         if json.is_null() {
-            return self.null_branch(u, path, out);
+            return self.null_branch(u, path, out).map(|_| ());
         }
         let single = match json {
             Json::Object(obj) if obj.len() == 1 => obj.iter().next(),
@@ -590,26 +595,73 @@ impl<'s> Encoder<'s> {
     where
         's: 'a,
     {
+        self.natural_union_branch(json, u, path, out).map(|_| ())
+    }
+
+    /// The branch of `u` the natural reader takes for `json`, as the encoder decides it
+    /// (writing nothing): what [`avro_frame_to_json`](super::avro_frame_to_json) asks to
+    /// know whether a value printed plainly would read back as its own branch. `None` if no
+    /// branch accepts it.
+    pub(super) fn natural_branch(&self, json: &Json, u: &'s UnionSchema) -> Option<usize> {
+        let variants = u.variants();
+        // The common case needs no trial encoding: one branch can take the value's JSON kind
+        // at all (`["null", T]`, or a union whose branches all differ in kind). An object
+        // always counts as possible data here: a record or a map prints as one whose keys
+        // are the record's fields or the map's keys, so it is not read as the wrapped form.
+        if !json.is_null() {
+            let mut fitting = variants
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| natural_rank(json, self.resolve(b)).is_some())
+                .map(|(i, _)| i);
+            if let (Some(only), None) = (fitting.next(), fitting.next()) {
+                return Some(only);
+            }
+        }
+        let mut scratch = Vec::new();
+        self.natural_union_branch(json, u, &mut Vec::new(), &mut scratch)
+            .ok()
+    }
+
+    /// [`Self::natural_union`], answering the branch it wrote.
+    fn natural_union_branch<'a>(
+        &self,
+        json: &'a Json,
+        u: &'a UnionSchema,
+        path: &mut Path<'a>,
+        out: &mut Vec<u8>,
+    ) -> Result<usize, Fail>
+    where
+        's: 'a,
+    {
         let variants = u.variants();
         if json.is_null() {
             return self.null_branch(u, path, out);
         }
-        // The Avro-JSON wrapped form, when it cannot be a record or a map.
-        if let Json::Object(obj) = json {
-            if let (1, Some((key, value))) = (obj.len(), obj.iter().next()) {
-                let could_be_data = variants.iter().any(|b| match self.resolve(b) {
-                    Schema::Record(r) => r.fields.iter().any(|f| f.name == *key),
-                    Schema::Map(_) => true,
-                    _ => false,
-                });
-                if let (false, Some(i)) = (could_be_data, self.branch_named(variants, key)) {
-                    put_long(i as i64, out);
-                    path.push(Seg::Key(key));
-                    self.value(value, &variants[i], Mode::Natural, path, out)?;
-                    path.pop();
-                    return Ok(());
-                }
-            }
+        // The Avro-JSON wrapped form `{"branch": value}`. When the union has a map, or a
+        // record with a field of that name, the object may be data: then the data readings
+        // are tried first, and the wrapped one only when none fits — the form `consume`
+        // prints for a record or map that its plain value would make another branch.
+        let wrapped = match json {
+            Json::Object(obj) if obj.len() == 1 => obj
+                .iter()
+                .next()
+                .and_then(|(key, value)| Some((key, value, self.branch_named(variants, key)?))),
+            _ => None,
+        };
+        let could_be_data = wrapped.is_some_and(|(key, _, _)| {
+            variants.iter().any(|b| match self.resolve(b) {
+                Schema::Record(r) => r.fields.iter().any(|f| f.name == *key),
+                Schema::Map(_) => true,
+                _ => false,
+            })
+        });
+        if let (false, Some((key, value, i))) = (could_be_data, wrapped) {
+            put_long(i as i64, out);
+            path.push(Seg::Key(key));
+            self.value(value, &variants[i], Mode::Natural, path, out)?;
+            path.pop();
+            return Ok(i);
         }
         let mut candidates: Vec<((usize, usize, usize), usize)> = variants
             .iter()
@@ -623,7 +675,23 @@ impl<'s> Encoder<'s> {
         for (_, i) in candidates {
             put_long(i as i64, out);
             match self.value(json, &variants[i], Mode::Natural, path, out) {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(i),
+                Err(e) => {
+                    out.truncate(mark);
+                    path.truncate(depth);
+                    failures.push((i, e));
+                }
+            }
+        }
+        // No data reading fits: the wrapped form, if the object is one.
+        if let Some((key, value, i)) = wrapped {
+            put_long(i as i64, out);
+            path.push(Seg::Key(key));
+            match self.value(value, &variants[i], Mode::Natural, path, out) {
+                Ok(()) => {
+                    path.pop();
+                    return Ok(i);
+                }
                 Err(e) => {
                     out.truncate(mark);
                     path.truncate(depth);

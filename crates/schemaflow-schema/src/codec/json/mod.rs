@@ -57,14 +57,18 @@
 //!
 //! The Avro-JSON wrapped form `{"branch": value}` is accepted too, when the object has
 //! exactly one key naming a branch (a named type's full or unqualified name, else the type
-//! name: `"string"`, `"long"`, `"array"`…) and the union has no record with a field of that
-//! name and no map (which would make the object data).
+//! name: `"string"`, `"long"`, `"array"`…). When the union also has a map, or a record with
+//! a field of that name, such an object may be data: it is read as data first, and as the
+//! wrapped form only when no data reading fits.
 //!
-//! The natural form cannot tell apart the branches of unions like `["int", "long"]`,
-//! `["float", "double"]` or `["string", <enum>]`: such values take the earliest fitting
-//! branch. Use the Avro form for them. So too a non-finite double in a union that also has
-//! `string` (`["null", "string", "double"]`): decoding prints `"NaN"`, which reads back as the
-//! string; write `{"double": "NaN"}` for the double.
+//! Decoding prints a union value plainly when this reader takes the plain value back as the
+//! same branch, and wrapped when it would take another: a non-finite double `"NaN"` in
+//! `["null", "string", "double"]` prints `{"double": "NaN"}`; so do `5` of the `long` in
+//! `["int", "long"]` (`{"long": 5}`), a `double` after a `float`, bytes, a fixed, a decimal or
+//! an enum symbol next to `string` (`{"com.example.Color": "RED"}`), a map whose keys are a
+//! record branch's fields (`{"map": {…}}`), the second of two records with the same fields.
+//! So every printed value reads back to the same bytes. Written by hand, a plain value takes
+//! the earliest fitting branch; wrap it to choose another.
 //!
 //! ## Avro, Avro's JSON encoding ([`AvroJsonForm::Avro`])
 //!
@@ -81,9 +85,7 @@
 //! by name or number, bytes as base64, `Timestamp` as RFC 3339, `Duration` as `"1.5s"`, the
 //! well-known wrappers as plain values. Unknown fields and unknown enum names are errors.
 
-use std::collections::HashMap;
-
-use apache_avro::schema::{InnerDecimalSchema, Schema};
+use apache_avro::schema::{InnerDecimalSchema, Schema, UnionSchema};
 use apache_avro::types::Value;
 use serde_json::{json, Map, Value as Json};
 
@@ -94,6 +96,8 @@ use crate::wire::{self, SchemaId};
 
 mod avro_encode;
 mod datetime;
+
+use avro_encode::Encoder;
 
 /// How Avro JSON input is read by [`json_to_avro_frame`] (see the [module docs](self)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -212,9 +216,8 @@ pub fn avro_frame_to_json(frame: &[u8], writer: &AvroSchema) -> Result<(SchemaId
         schema_id: id,
         source: e,
     })?;
-    let mut names = HashMap::new();
-    crate::avro::collect_named_types(writer.schema(), &mut names);
-    Ok((id, avro_value_to_json(&value, writer.schema(), &names)))
+    let reader = avro_encode::Encoder::new(writer.schema());
+    Ok((id, avro_value_to_json(&value, writer.schema(), &reader)))
 }
 
 /// A float JSON numbers cannot hold, as the string Java's Avro JSON encoder (through Jackson)
@@ -234,8 +237,11 @@ fn bytes_json(b: &[u8]) -> Json {
     Json::String(b.iter().map(|&c| char::from(c)).collect())
 }
 
-fn avro_value_to_json(value: &Value, schema: &Schema, names: &HashMap<String, &Schema>) -> Json {
-    let schema = crate::avro::deref(schema, names).unwrap_or(schema);
+/// `value` (of `schema`) as natural JSON. `reader` is the natural-form reader of the whole
+/// schema: a union value prints plainly only when that reader takes the plain value back as
+/// the same branch, else wrapped as `{"branch": value}` (see [`union_value_to_json`]).
+fn avro_value_to_json<'s>(value: &Value, schema: &'s Schema, reader: &Encoder<'s>) -> Json {
+    let schema = reader.resolve(schema);
     match value {
         Value::Null => Json::Null,
         Value::Boolean(b) => json!(b),
@@ -257,13 +263,10 @@ fn avro_value_to_json(value: &Value, schema: &Schema, names: &HashMap<String, &S
         Value::String(s) => json!(s),
         Value::Uuid(u) => json!(u.to_string()),
         Value::Enum(_, sym) => json!(sym),
-        Value::Union(i, v) => {
-            let branch = match schema {
-                Schema::Union(u) => u.variants().get(*i as usize).unwrap_or(schema),
-                s => s,
-            };
-            avro_value_to_json(v, branch, names)
-        }
+        Value::Union(i, v) => match schema {
+            Schema::Union(u) => union_value_to_json(*i as usize, v, u, reader),
+            s => avro_value_to_json(v, s, reader),
+        },
         Value::Array(items) => {
             let item_schema = match schema {
                 Schema::Array(a) => &*a.items,
@@ -272,7 +275,7 @@ fn avro_value_to_json(value: &Value, schema: &Schema, names: &HashMap<String, &S
             Json::Array(
                 items
                     .iter()
-                    .map(|v| avro_value_to_json(v, item_schema, names))
+                    .map(|v| avro_value_to_json(v, item_schema, reader))
                     .collect(),
             )
         }
@@ -285,7 +288,7 @@ fn avro_value_to_json(value: &Value, schema: &Schema, names: &HashMap<String, &S
             keys.sort();
             Json::Object(
                 keys.into_iter()
-                    .map(|k| (k.clone(), avro_value_to_json(&m[k], vs, names)))
+                    .map(|k| (k.clone(), avro_value_to_json(&m[k], vs, reader)))
                     .collect::<Map<_, _>>(),
             )
         }
@@ -296,7 +299,7 @@ fn avro_value_to_json(value: &Value, schema: &Schema, names: &HashMap<String, &S
                     Schema::Record(r) => r.fields.get(i).map(|f| &f.schema).unwrap_or(schema),
                     s => s,
                 };
-                obj.insert(name.clone(), avro_value_to_json(v, fs, names));
+                obj.insert(name.clone(), avro_value_to_json(v, fs, reader));
             }
             Json::Object(obj)
         }
@@ -317,6 +320,32 @@ fn avro_value_to_json(value: &Value, schema: &Schema, names: &HashMap<String, &S
     }
 }
 
+/// The value of branch `index` of `union`: plain when the natural reader would take the
+/// plain value back as that same branch, else wrapped, `{"double": "NaN"}` — so that
+/// `consume | produce` writes the same bytes. The plain value is ambiguous when an earlier (or
+/// better-ranked) branch accepts it too: a non-finite float printed `"NaN"` next to `string`,
+/// `5` of a `long` after an `int`, a `double` after a `float`, bytes or an enum symbol next
+/// to `string`, a map whose keys are a record branch's fields, the second of two records with
+/// the same fields.
+fn union_value_to_json<'s>(
+    index: usize,
+    value: &Value,
+    union: &'s UnionSchema,
+    reader: &Encoder<'s>,
+) -> Json {
+    let Some(branch) = union.variants().get(index) else {
+        // Not a branch of this union (apache-avro read it, so it cannot happen): plain.
+        return avro_value_to_json(value, &Schema::Null, reader);
+    };
+    let plain = avro_value_to_json(value, branch, reader);
+    if reader.natural_branch(&plain, union) == Some(index) {
+        return plain;
+    }
+    let mut wrapped = Map::new();
+    wrapped.insert(reader.branch_name(branch).into_owned(), plain);
+    Json::Object(wrapped)
+}
+
 fn decimal_string(bytes: &[u8], scale: u32) -> String {
     let n = num_bigint::BigInt::from_signed_bytes_be(bytes);
     let digits = n.magnitude().to_string();
@@ -332,4 +361,204 @@ fn decimal_string(bytes: &[u8], scale: u32) -> String {
     let padded = format!("{digits:0>width$}", width = scale + 1);
     let (int, frac) = padded.split_at(padded.len() - scale);
     format!("{sign}{int}.{frac}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every union the natural form is ambiguous for, one per field.
+    const UNIONS: &str = r#"{"type": "record", "name": "U", "namespace": "t", "fields": [
+      {"name": "note", "type": ["null", "string", "double"]},
+      {"name": "f", "type": ["null", "string", "float"]},
+      {"name": "il", "type": ["int", "long"]},
+      {"name": "fd", "type": ["float", "double"]},
+      {"name": "dl", "type": ["double", "long"]},
+      {"name": "sb", "type": ["string", "bytes"]},
+      {"name": "se", "type": ["string", {"type": "enum", "name": "Color", "symbols": ["RED", "BLUE"]}]},
+      {"name": "ee", "type": ["Color", {"type": "enum", "name": "Shade", "symbols": ["RED", "DARK"]}]},
+      {"name": "bf", "type": ["bytes", {"type": "fixed", "name": "Four", "size": 4}]},
+      {"name": "sd", "type": ["string", {"type": "bytes", "logicalType": "decimal", "precision": 6, "scale": 2}]},
+      {"name": "rm", "type": [{"type": "record", "name": "P", "fields": [{"name": "a", "type": "string"}]},
+                              {"type": "map", "values": "string"}]},
+      {"name": "rr", "type": ["P", {"type": "record", "name": "Q", "fields": [{"name": "a", "type": "string"}]}]},
+      {"name": "list", "type": {"type": "array", "items": ["null", "int", "long"]}}
+    ]}"#;
+
+    fn schema() -> AvroSchema {
+        AvroSchema::parse(UNIONS, &[]).unwrap()
+    }
+
+    fn encode(json: &Json, schema: &AvroSchema, form: AvroJsonForm) -> Vec<u8> {
+        let mut buf = Vec::new();
+        json_to_avro_frame(json, schema, SchemaId(1), form, &mut buf)
+            .unwrap_or_else(|e| panic!("{json}: {e}"));
+        buf
+    }
+
+    /// A datum given in Avro JSON (every branch explicit) with `fields` replacing the
+    /// defaults below: what decoding prints, after checking the printed form reads back
+    /// (naturally) to the very same bytes.
+    fn printed(fields: Json) -> Json {
+        let schema = schema();
+        let mut datum = json!({
+            "note": null, "f": null, "il": {"int": 1}, "fd": {"float": 0.5},
+            "dl": {"double": 0.5}, "sb": {"string": "s"}, "se": {"string": "s"},
+            "ee": {"t.Color": "BLUE"}, "bf": {"bytes": ""}, "sd": {"string": "s"},
+            "rm": {"t.P": {"a": "x"}}, "rr": {"t.P": {"a": "x"}}, "list": []
+        });
+        for (k, v) in fields.as_object().unwrap() {
+            datum[k] = v.clone();
+        }
+        let frame = encode(&datum, &schema, AvroJsonForm::Avro);
+        let (_, printed) = avro_frame_to_json(&frame, &schema).unwrap();
+        assert_eq!(
+            encode(&printed, &schema, AvroJsonForm::Natural),
+            frame,
+            "{datum} printed as {printed} reads back to other bytes"
+        );
+        let mut only = Map::new();
+        for k in fields.as_object().unwrap().keys() {
+            only.insert(k.clone(), printed[k].clone());
+        }
+        Json::Object(only)
+    }
+
+    #[test]
+    fn a_value_prints_wrapped_exactly_when_its_plain_form_reads_as_another_branch() {
+        for (given, expected) in [
+            // Non-finite floats next to `string`; the string "NaN" stays plain.
+            (
+                json!({"note": {"double": "NaN"}}),
+                json!({"note": {"double": "NaN"}}),
+            ),
+            (json!({"note": {"string": "NaN"}}), json!({"note": "NaN"})),
+            (
+                json!({"note": {"double": "-Infinity"}}),
+                json!({"note": {"double": "-Infinity"}}),
+            ),
+            (json!({"note": {"double": 1.5}}), json!({"note": 1.5})),
+            (
+                json!({"f": {"float": "Infinity"}}),
+                json!({"f": {"float": "Infinity"}}),
+            ),
+            // Numbers: an earlier branch that fits takes the plain value.
+            (json!({"il": {"long": 5}}), json!({"il": {"long": 5}})),
+            (
+                json!({"il": {"long": 5_000_000_000i64}}),
+                json!({"il": 5_000_000_000i64}),
+            ),
+            (json!({"il": {"int": 5}}), json!({"il": 5})),
+            (
+                json!({"fd": {"double": 0.1}}),
+                json!({"fd": {"double": 0.1}}),
+            ),
+            (json!({"fd": {"float": 0.5}}), json!({"fd": 0.5})),
+            (json!({"dl": {"long": 5}}), json!({"dl": {"long": 5}})),
+            (json!({"dl": {"double": 5.0}}), json!({"dl": 5.0})),
+            // Strings: bytes, an enum symbol, a decimal are strings too.
+            (
+                json!({"sb": {"bytes": "abc"}}),
+                json!({"sb": {"bytes": "abc"}}),
+            ),
+            (json!({"sb": {"string": "abc"}}), json!({"sb": "abc"})),
+            (
+                json!({"se": {"t.Color": "RED"}}),
+                json!({"se": {"t.Color": "RED"}}),
+            ),
+            (json!({"se": {"string": "RED"}}), json!({"se": "RED"})),
+            (
+                json!({"ee": {"t.Shade": "RED"}}),
+                json!({"ee": {"t.Shade": "RED"}}),
+            ),
+            (json!({"ee": {"t.Shade": "DARK"}}), json!({"ee": "DARK"})),
+            (
+                json!({"bf": {"t.Four": "abcd"}}),
+                json!({"bf": {"t.Four": "abcd"}}),
+            ),
+            (
+                json!({"sd": {"bytes": "\u{0004}\u{00d2}"}}),
+                json!({"sd": {"bytes": "12.34"}}),
+            ),
+            // Objects: a map a record's fields would match, the second of two like records.
+            (
+                json!({"rm": {"map": {"a": "x"}}}),
+                json!({"rm": {"map": {"a": "x"}}}),
+            ),
+            (
+                json!({"rm": {"map": {"b": "x"}}}),
+                json!({"rm": {"b": "x"}}),
+            ),
+            (
+                json!({"rm": {"map": {"map": "x"}}}),
+                json!({"rm": {"map": "x"}}),
+            ),
+            (
+                json!({"rm": {"t.P": {"a": "x"}}}),
+                json!({"rm": {"a": "x"}}),
+            ),
+            (
+                json!({"rr": {"t.Q": {"a": "x"}}}),
+                json!({"rr": {"t.Q": {"a": "x"}}}),
+            ),
+            (
+                json!({"rr": {"t.P": {"a": "x"}}}),
+                json!({"rr": {"a": "x"}}),
+            ),
+            // Nested in an array.
+            (
+                json!({"list": [null, {"int": 1}, {"long": 2}, {"long": 1i64 << 40}]}),
+                json!({"list": [null, 1, {"long": 2}, 1i64 << 40]}),
+            ),
+        ] {
+            assert_eq!(printed(given.clone()), expected, "{given}");
+        }
+    }
+
+    #[test]
+    fn the_wrapped_form_is_read_when_the_object_is_no_data_of_the_union() {
+        let schema = schema();
+        // Only `rm` varies; the rest is given in both forms alike.
+        let datum = |rm: Json| {
+            json!({
+                "note": null, "f": null, "il": {"int": 1}, "fd": {"float": 0.5},
+                "dl": {"double": 0.5}, "sb": {"string": "s"}, "se": {"string": "s"},
+                "ee": {"t.Color": "BLUE"}, "bf": {"bytes": ""}, "sd": {"string": "s"},
+                "rm": rm, "rr": {"t.P": {"a": "x"}}, "list": []
+            })
+        };
+        let avro = |rm: Json| encode(&datum(rm), &schema, AvroJsonForm::Avro);
+        let natural = |rm: Json| {
+            let mut d = datum(rm);
+            // The natural form of the fields that do not vary.
+            for (k, v) in [("il", json!(1)), ("fd", json!(0.5)), ("dl", json!(0.5))] {
+                d[k] = v;
+            }
+            let mut buf = Vec::new();
+            json_to_avro_frame(&d, &schema, SchemaId(1), AvroJsonForm::Natural, &mut buf)
+                .map(|()| buf)
+        };
+        // Data first: `{"a": "x"}` is the record, `{"map": "x"}` the map with key "map".
+        assert_eq!(
+            natural(json!({"a": "x"})).unwrap(),
+            avro(json!({"t.P": {"a": "x"}}))
+        );
+        assert_eq!(
+            natural(json!({"map": "x"})).unwrap(),
+            avro(json!({"map": {"map": "x"}}))
+        );
+        // `{"map": {"a": "x"}}` is no record (no field "map") and no map of strings: the
+        // wrapped map.
+        assert_eq!(
+            natural(json!({"map": {"a": "x"}})).unwrap(),
+            avro(json!({"map": {"a": "x"}}))
+        );
+        assert_eq!(
+            natural(json!({"P": {"a": "x"}})).unwrap(),
+            avro(json!({"t.P": {"a": "x"}}))
+        );
+        // Neither data nor a branch's value: an error at the union's path.
+        let err = natural(json!({"map": {"a": 1}})).unwrap_err().to_string();
+        assert!(err.contains("$.rm"), "{err}");
+    }
 }
