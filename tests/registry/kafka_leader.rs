@@ -2,7 +2,9 @@
 //! one leader assigns ids, followers forward writes; concurrent registrations through all of
 //! them agree (one id per schema, unique ids, gap-free versions); the leader killed with
 //! SIGKILL in a burst of registrations: another takes over, nothing acknowledged is lost, no
-//! id is reused.
+//! id is reused. A `--leader-eligibility false` instance started beside a running leader
+//! knows it and forwards at once; an eligible instance that joins leaves the leader leading
+//! (no new election), and takes over when the leader dies.
 
 use crate::common;
 
@@ -28,6 +30,11 @@ impl Drop for Instance {
 }
 
 fn serve(topic: &str, group: &str) -> Instance {
+    serve_with(topic, group, &[])
+}
+
+/// `serve` with more flags; returns once the instance printed its URL (it is UP).
+fn serve_with(topic: &str, group: &str, extra: &[&str]) -> Instance {
     let mut child = Command::new(env!("CARGO_BIN_EXE_schemaflow"))
         .args([
             "registry",
@@ -41,6 +48,7 @@ fn serve(topic: &str, group: &str) -> Instance {
             "--group-id",
             group,
         ])
+        .args(extra)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -91,6 +99,60 @@ async fn leader_of(instances: &[&Instance]) -> usize {
         assert!(Instant::now() < deadline, "no leader within 30 s");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+/// A client that tries once: a write it makes succeeds only if the instance can take it now.
+fn client_without_retries(url: &str) -> RegistryClient {
+    let mut c = ClientConfig::new(url);
+    c.max_retries = 0;
+    RegistryClient::new(c).expect("client")
+}
+
+/// The URLs announced on the coordination topic so far (committed records, in order): one per
+/// election won.
+fn announcements(topic: &str) -> Vec<String> {
+    use rdkafka::config::ClientConfig as KafkaConfig;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::error::KafkaError;
+    use rdkafka::message::Message;
+    use rdkafka::{Offset, TopicPartitionList};
+
+    let consumer: BaseConsumer = KafkaConfig::new()
+        .set("bootstrap.servers", &broker().bootstrap)
+        .set("group.id", format!("announcements-{topic}"))
+        .set("enable.auto.commit", "false")
+        .set("isolation.level", "read_committed")
+        .set("enable.partition.eof", "true")
+        .create()
+        .expect("consumer");
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(&format!("{topic}_leader"), 0, Offset::Beginning)
+        .expect("partition");
+    consumer.assign(&tpl).expect("assign");
+    let mut urls = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        assert!(
+            Instant::now() < deadline,
+            "the end of the coordination topic within 30 s"
+        );
+        match consumer.poll(Duration::from_millis(500)) {
+            None => {}
+            Some(Err(KafkaError::PartitionEOF(_))) => return urls,
+            Some(Err(e)) => panic!("reading the coordination topic: {e}"),
+            Some(Ok(m)) => {
+                let v: serde_json::Value =
+                    serde_json::from_slice(m.payload().expect("an announcement has a value"))
+                        .expect("an announcement is JSON");
+                urls.push(v["url"].as_str().expect("url").to_string());
+            }
+        }
+    }
+}
+
+/// One subject per schema (records of different names are not compatible).
+fn sticky(n: usize) -> String {
+    format!("sticky-{n}")
 }
 
 fn schema(n: usize) -> Schema {
@@ -225,4 +287,121 @@ async fn three_instances_agree_and_survive_the_leader_dying() {
         ids.len(),
         "no id reused across the change of leader"
     );
+}
+
+/// Issue 23, item 3: an instance that may not lead, started while a leader runs, learns the
+/// leader from the announcement made before it started (not only from later ones): it is UP
+/// knowing the leader, and forwards a write on the first try.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_follower_only_instance_started_beside_the_leader_forwards_at_once() {
+    let topic = rand_topic("schemas-follower-only");
+    let group = format!("sr-{topic}");
+    let leader = serve(&topic, &group);
+    assert_eq!(leader_of(&[&leader]).await, 0);
+
+    let follower = serve_with(&topic, &group, &["--leader-eligibility", "false"]);
+    // UP (the URL printed) means it knows where to send writes: no waiting here.
+    let h = health(&follower.url).await;
+    assert_eq!(h["leader"], false, "{h}");
+    assert_eq!(h["leader_url"], serde_json::json!(leader.url), "{h}");
+
+    let once = client_without_retries(&follower.url);
+    let (id, _) = once
+        .register("follower-only", &schema(1), false)
+        .await
+        .expect("the first write to the follower-only instance is forwarded and succeeds");
+    // The leader wrote it, and the follower serves it (read-your-writes there too).
+    let on_leader = client(&leader.url)
+        .lookup("follower-only", &schema(1), false)
+        .await
+        .expect("on the leader");
+    assert_eq!(on_leader.id, id);
+    let here = once
+        .lookup("follower-only", &schema(1), false)
+        .await
+        .expect("on the follower");
+    assert_eq!(here.id, id);
+    let metrics = reqwest::get(format!("{}/metrics", follower.url))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l == "schemaflow_registry_forwarded_writes_total 1"),
+        "the write was forwarded: {metrics}"
+    );
+}
+
+/// Issue 23, item 4: an eligible instance that joins does not take the lead from a living
+/// leader (no election at all: one announcement on the coordination topic), ids keep working
+/// through both, and when the leader dies the other takes over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_joining_instance_leaves_the_leader_leading_until_it_dies() {
+    let topic = rand_topic("schemas-sticky");
+    let group = format!("sr-{topic}");
+    let first = serve(&topic, &group);
+    assert_eq!(leader_of(&[&first]).await, 0);
+    let (before, _) = client(&first.url)
+        .register(&sticky(1), &schema(1), false)
+        .await
+        .expect("register on the leader");
+
+    let second = serve(&topic, &group);
+    // UP: it has joined the group, and the group's rebalance is over.
+    let h = health(&second.url).await;
+    assert_eq!(
+        h["leader"], false,
+        "the joining instance does not lead: {h}"
+    );
+    assert_eq!(h["leader_url"], serde_json::json!(first.url), "{h}");
+    // A write through the new instance, forwarded, on the first try: the leader never
+    // stopped leading. (With a new election the write would wait for its announcement.)
+    let (joined, _) = client_without_retries(&second.url)
+        .register(&sticky(2), &schema(2), false)
+        .await
+        .expect("forwarded to the leader on the first try");
+    let h = health(&first.url).await;
+    assert_eq!(h["leader"], true, "the first instance still leads: {h}");
+    assert_eq!(
+        announcements(&topic),
+        vec![first.url.clone()],
+        "one election, won by the first instance: the join moved nothing"
+    );
+    for url in [&first.url, &second.url] {
+        let c = client(url);
+        for (n, id) in [(1, before), (2, joined)] {
+            let found = c
+                .lookup(&sticky(n), &schema(n), false)
+                .await
+                .expect("registered");
+            assert_eq!(found.id, id, "{url}");
+        }
+    }
+
+    // The leader dies: the other takes over (within the group's session timeout).
+    let pid = first.child.id().to_string();
+    let _ = Command::new("kill").args(["-KILL", &pid]).status();
+    drop(first);
+    assert_eq!(leader_of(&[&second]).await, 0);
+    let h = health(&second.url).await;
+    assert_eq!(h["leader_url"], serde_json::json!(second.url), "{h}");
+    let c = client(&second.url);
+    let (after, _) = c
+        .register(&sticky(3), &schema(3), false)
+        .await
+        .expect("register on the new leader");
+    assert!(
+        after != before && after != joined,
+        "no id reused: {after:?}"
+    );
+    for (n, id) in [(1, before), (2, joined), (3, after)] {
+        let found = c
+            .lookup(&sticky(n), &schema(n), false)
+            .await
+            .expect("registered");
+        assert_eq!(found.id, id);
+    }
 }

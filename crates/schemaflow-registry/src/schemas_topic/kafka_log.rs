@@ -38,7 +38,7 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use super::super::store::State;
 use super::apply::{apply, noop_record, Applied};
-use super::leader::{spawn_election, LeaderConfig, Leadership};
+use super::leader::{spawn_election, spawn_watch, LeaderConfig, Leadership, ANNOUNCEMENT_KEY};
 
 /// Where and how the registry keeps its log in Kafka (Confluent's `kafkastore.*` settings).
 #[derive(Clone)]
@@ -168,7 +168,8 @@ struct Progress {
     lag: AtomicI64,
 }
 
-/// A running Kafka log: reader thread, producer, and the leader election.
+/// A running Kafka log: reader thread, producer, the leader election and the watch on the
+/// leader's announcements.
 pub struct KafkaLog {
     config: KafkaStoreConfig,
     producer: FutureProducer,
@@ -176,6 +177,7 @@ pub struct KafkaLog {
     stop: Arc<AtomicBool>,
     reader: Option<JoinHandle<()>>,
     election: Option<JoinHandle<()>>,
+    watch: Option<JoinHandle<()>>,
     leadership: Arc<Leadership>,
     /// The Kafka cluster's id, as the brokers report it (for `/v1/metadata/id`).
     cluster_id: Option<String>,
@@ -192,7 +194,10 @@ impl std::fmt::Debug for KafkaLog {
 
 impl KafkaLog {
     /// Check (or create) the topic, start the reader on `state`, and return once the reader
-    /// has read everything written before this call (a `NOOP` marker) and a leader is known.
+    /// has read everything written before this call (a `NOOP` marker) and a leader is known:
+    /// the latest announcement on the coordination topic (also one made before this instance
+    /// started), and for an eligible instance the election's outcome (bounded by the store's
+    /// timeout; after it, writes answer 50004 until a leader announces itself).
     /// `advertised_url` is how the other instances reach this one. Blocking.
     pub fn start(
         config: KafkaStoreConfig,
@@ -213,13 +218,21 @@ impl KafkaLog {
         let progress = Arc::new(Progress::default());
         let stop = Arc::new(AtomicBool::new(false));
         let leadership = Arc::new(Leadership::default());
-        let reader = spawn_reader(
-            &config,
-            state,
-            Arc::clone(&progress),
-            Arc::clone(&stop),
+        let reader = spawn_reader(&config, state, Arc::clone(&progress), Arc::clone(&stop))?;
+        let watch = spawn_watch(
+            config.client(),
+            config.coordination_topic(),
             Arc::clone(&leadership),
-        )?;
+            Arc::clone(&stop),
+        );
+        let watch = match watch {
+            Ok(w) => w,
+            Err(e) => {
+                stop.store(true, Ordering::SeqCst);
+                let _ = reader.join();
+                return Err(kafka("reading the registry leader's announcements")(e));
+            }
+        };
         let mut log = KafkaLog {
             config,
             producer,
@@ -227,6 +240,7 @@ impl KafkaLog {
             stop,
             reader: Some(reader),
             election: None,
+            watch: Some(watch),
             leadership,
             cluster_id,
         };
@@ -236,11 +250,19 @@ impl KafkaLog {
         if log.config.leader.eligible {
             log.election = Some(log.start_election(advertised_url)?);
         }
-        // Answer only once writes can go somewhere: a leader (maybe this one) is known.
+        // Answer only once writes can go somewhere: the current leader (maybe this one) is
+        // known.
         let deadline = Instant::now() + log.config.timeout;
-        while log.leadership.leader_url().is_none() {
+        while !log.leadership.settled(log.config.leader.eligible) {
             if Instant::now() >= deadline {
-                tracing::warn!(topic = %log.config.topic, "no registry leader known yet; writes fail with 50004 until one is elected");
+                match log.leadership.leader_url() {
+                    None => {
+                        tracing::warn!(topic = %log.config.topic, "no registry leader known yet; writes fail with 50004 until one is elected")
+                    }
+                    Some(url) => {
+                        tracing::warn!(topic = %log.config.topic, leader = %url, "the registry's election has not settled; writes go to the last leader announced")
+                    }
+                }
                 break;
             }
             std::thread::sleep(Duration::from_millis(50));
@@ -252,6 +274,7 @@ impl KafkaLog {
     fn start_election(&self, advertised_url: String) -> Result<JoinHandle<()>, KafkaStoreError> {
         let config = self.config.clone();
         let progress = Arc::clone(&self.progress);
+        let leadership = Arc::clone(&self.leadership);
         let coordination = config.coordination_topic();
         let mut client = config.client();
         client
@@ -290,13 +313,17 @@ impl KafkaLog {
                     (config.topic.clone(), key, value),
                     (
                         config.coordination_topic(),
-                        b"leader".to_vec(),
+                        ANNOUNCEMENT_KEY.to_vec(),
                         Some(announce.into_bytes()),
                     ),
                 ],
             )
             .map_err(|e| e.to_string())?;
             let noop_offset = offsets.first().copied().unwrap_or(-1);
+            // Committed: it is the latest announcement whether or not the watcher read it yet.
+            if let Some(at) = offsets.get(1) {
+                leadership.set_leader_url(*at, advertised_url.clone());
+            }
             wait_applied(
                 &progress,
                 &config,
@@ -442,7 +469,7 @@ impl KafkaLog {
 impl Drop for KafkaLog {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        for t in [self.election.take(), self.reader.take()]
+        for t in [self.election.take(), self.watch.take(), self.reader.take()]
             .into_iter()
             .flatten()
         {
@@ -521,7 +548,6 @@ fn spawn_reader(
     state: Arc<RwLock<State>>,
     progress: Arc<Progress>,
     stop: Arc<AtomicBool>,
-    leadership: Arc<Leadership>,
 ) -> Result<JoinHandle<()>, KafkaStoreError> {
     let consumer: BaseConsumer = config
         .client()
@@ -540,10 +566,6 @@ fn spawn_reader(
     let mut tpl = TopicPartitionList::new();
     tpl.add_partition_offset(&config.topic, 0, Offset::Beginning)
         .map_err(kafka("assigning the registry topic"))?;
-    // The coordination topic's last record says where the leader is.
-    let coordination = config.coordination_topic();
-    tpl.add_partition_offset(&coordination, 0, Offset::OffsetTail(1))
-        .map_err(kafka("assigning the coordination topic"))?;
     consumer
         .assign(&tpl)
         .map_err(kafka("assigning the registry topic"))?;
@@ -573,17 +595,6 @@ fn spawn_reader(
                     }
                 };
                 let offset = msg.offset();
-                if msg.topic() == coordination {
-                    let url = msg
-                        .payload()
-                        .and_then(|p| serde_json::from_slice::<serde_json::Value>(p).ok())
-                        .and_then(|v| v.get("url").and_then(|u| u.as_str()).map(String::from));
-                    if let Some(url) = url {
-                        tracing::info!(leader = %url, "registry leader announced");
-                        leadership.set_leader_url(url);
-                    }
-                    continue;
-                }
                 match msg.key() {
                     None => tracing::warn!(topic = %topic, offset, "skipping a record without a key"),
                     Some(key) => {

@@ -8,12 +8,19 @@
 //!   leads. librdkafka only joins groups of the `consumer` protocol type, so Confluent's own
 //!   election protocol cannot be joined: instances of Confluent SR and of schemaflow do not
 //!   share leadership (sharing the `_schemas` topic in turn is the goal).
+//! * **Sticky**: the group assigns with `cooperative-sticky`, which leaves partition 0 with
+//!   the member that owns it when another one joins. Like Confluent's, the leader stays the
+//!   leader while it lives: a rolling restart moves leadership once per restarted leader, not
+//!   on every join.
 //! * **Fencing**: the leader writes through one transactional producer whose
 //!   `transactional.id` every instance of the group shares, so a new leader's
 //!   `init_transactions` fences the old one: a paused old leader that wakes up cannot write.
 //! * After winning, a leader reads the topic to its end (a `NOOP` marker through its own
 //!   producer) before it assigns an id, then announces its `advertised_url` on the
-//!   coordination topic, where every instance's reader learns where to forward.
+//!   coordination topic (compacted, key `leader`).
+//! * **Where the leader is**: every instance, eligible or not, reads the coordination topic
+//!   from its beginning ([`spawn_watch`]): the latest committed announcement is the leader,
+//!   also when it was made long before this instance started.
 //! * Losing the partition (revoked, or the session expired while paused) stops writing at
 //!   once, before anything else happens.
 
@@ -23,8 +30,13 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
 use rdkafka::producer::FutureProducer;
-use rdkafka::ClientContext;
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+
+/// The key of the leader's announcement on the coordination topic.
+pub(super) const ANNOUNCEMENT_KEY: &[u8] = b"leader";
 
 /// How an instance takes part in leadership (Confluent's `leader.eligibility`, `host.name` +
 /// listener as `advertised_url`, `schema.registry.group.id`).
@@ -55,7 +67,15 @@ pub struct Leadership {
     leading: AtomicBool,
     /// Whether the group currently gives this instance the partition.
     assigned: AtomicBool,
-    leader_url: RwLock<Option<String>>,
+    /// Whether the group answered this instance's join at least once (an eligible instance
+    /// then knows whether it leads).
+    joined: AtomicBool,
+    /// Whether the coordination topic was read to its end at least once: from then on
+    /// `leader_url` is the latest announcement, not an older one met on the way.
+    announcements_read: AtomicBool,
+    /// The latest announcement: its offset on the coordination topic, and the URL. Kept in
+    /// offset order, whoever (the watcher, or the winner itself) learns of it first.
+    leader_url: RwLock<Option<(i64, String)>>,
     /// The transactional writer, while leading.
     pub(super) writer: Mutex<Option<FutureProducer>>,
 }
@@ -80,11 +100,29 @@ impl Leadership {
         self.leader_url
             .read()
             .unwrap_or_else(|e| e.into_inner())
-            .clone()
+            .as_ref()
+            .map(|(_, url)| url.clone())
     }
 
-    pub(super) fn set_leader_url(&self, url: String) {
-        *self.leader_url.write().unwrap_or_else(|e| e.into_inner()) = Some(url);
+    /// Record the announcement at `offset` of the coordination topic, unless a later one is
+    /// known already.
+    pub(super) fn set_leader_url(&self, offset: i64, url: String) {
+        let mut known = self.leader_url.write().unwrap_or_else(|e| e.into_inner());
+        if known.as_ref().is_none_or(|(seen, _)| *seen <= offset) {
+            *known = Some((offset, url));
+        }
+    }
+
+    /// Whether this instance knows enough to take writes: it read the latest announcement,
+    /// and, when `eligible`, the group said whether it leads and, if it does, it took the
+    /// lead (without that an instance restarted on its old address would find itself
+    /// announced and forward writes to itself until it won again).
+    pub(super) fn settled(&self, eligible: bool) -> bool {
+        self.announcements_read.load(Ordering::SeqCst)
+            && self.leader_url().is_some()
+            && (!eligible
+                || (self.joined.load(Ordering::SeqCst)
+                    && (!self.assigned.load(Ordering::SeqCst) || self.is_leader())))
     }
 
     /// Stop writing: the partition was revoked, or a write found this producer fenced.
@@ -103,25 +141,44 @@ impl Leadership {
 
 /// The election consumer's context: records the assignment, steps down on revoke before the
 /// partition goes to another member.
+///
+/// With the cooperative protocol a callback lists only the partitions that change hands
+/// (an `Assign` may be empty: "nothing new for you"), so only a list naming partition 0
+/// changes what this instance owns; under the eager protocol every assignment follows a
+/// revoke of everything, and the same rule holds.
 struct ElectionContext {
     leadership: Arc<Leadership>,
+    coordination_topic: String,
+}
+
+impl ElectionContext {
+    fn names_ours(&self, tpl: &TopicPartitionList) -> bool {
+        tpl.elements()
+            .iter()
+            .any(|e| e.topic() == self.coordination_topic && e.partition() == 0)
+    }
 }
 
 impl ClientContext for ElectionContext {}
 
 impl ConsumerContext for ElectionContext {
     fn pre_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Revoke(_) = rebalance {
-            self.leadership.assigned.store(false, Ordering::SeqCst);
-            self.leadership
-                .step_down("the coordination partition was revoked");
+        // Also a partition lost with the session: librdkafka reports it as revoked.
+        if let Rebalance::Revoke(tpl) = rebalance {
+            if self.names_ours(tpl) {
+                self.leadership.assigned.store(false, Ordering::SeqCst);
+                self.leadership
+                    .step_down("the coordination partition was revoked");
+            }
         }
     }
 
     fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(tpl) = rebalance {
-            let ours = tpl.elements().iter().any(|e| e.partition() == 0);
-            self.leadership.assigned.store(ours, Ordering::SeqCst);
+            if self.names_ours(tpl) {
+                self.leadership.assigned.store(true, Ordering::SeqCst);
+            }
+            self.leadership.joined.store(true, Ordering::SeqCst);
         }
     }
 }
@@ -129,14 +186,20 @@ impl ConsumerContext for ElectionContext {
 /// The election thread of an eligible instance: joins the group, and when given the partition
 /// calls `win` (which fences, reads to the end and announces) until `stop`.
 pub(super) fn spawn_election(
-    client: rdkafka::ClientConfig,
+    mut client: rdkafka::ClientConfig,
     coordination_topic: String,
     leadership: Arc<Leadership>,
     stop: Arc<AtomicBool>,
     win: impl Fn() -> Result<FutureProducer, String> + Send + 'static,
-) -> Result<JoinHandle<()>, rdkafka::error::KafkaError> {
+) -> Result<JoinHandle<()>, KafkaError> {
+    // The sticky assignor leaves partition 0 with its owner when a member joins (the default
+    // `range,roundrobin` gives it to whichever member id sorts first: leadership moved on
+    // every join). An eager and a cooperative assignor cannot share a group, so every
+    // instance of the group must use this one.
+    client.set("partition.assignment.strategy", "cooperative-sticky");
     let consumer: BaseConsumer<ElectionContext> = client.create_with_context(ElectionContext {
         leadership: Arc::clone(&leadership),
+        coordination_topic: coordination_topic.clone(),
     })?;
     consumer.subscribe(&[&coordination_topic])?;
     std::thread::Builder::new()
@@ -144,7 +207,7 @@ pub(super) fn spawn_election(
         .spawn(move || {
             while !stop.load(Ordering::SeqCst) {
                 // Polling keeps the membership alive (max.poll.interval.ms) and runs the
-                // rebalance callbacks; the records themselves are the reader's business.
+                // rebalance callbacks; the records themselves are the watcher's business.
                 let _ = consumer.poll(Duration::from_millis(200));
                 let assigned = leadership.assigned.load(Ordering::SeqCst);
                 if assigned && !leadership.is_leader() {
@@ -165,5 +228,107 @@ pub(super) fn spawn_election(
             leadership.step_down("shutting down");
             consumer.unsubscribe();
         })
-        .map_err(|_| rdkafka::error::KafkaError::Canceled)
+        .map_err(|_| KafkaError::Canceled)
+}
+
+/// The URL in an announcement's value (`{"url": …}`).
+pub(super) fn announced_url(value: Option<&[u8]>) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(value?).ok()?;
+    v.get("url")?.as_str().map(String::from)
+}
+
+/// The watcher thread of every instance: reads the coordination topic from its beginning
+/// (committed records only: an announcement is part of the winner's transaction) and keeps
+/// the latest announcement in `leadership`, until `stop`.
+///
+/// From the beginning, not from the last offset: the topic is transactional, so its last
+/// offset is a commit marker, never delivered, and a reader starting there learns nothing
+/// until the next election. Compaction keeps the topic a handful of records long.
+pub(super) fn spawn_watch(
+    mut client: rdkafka::ClientConfig,
+    coordination_topic: String,
+    leadership: Arc<Leadership>,
+    stop: Arc<AtomicBool>,
+) -> Result<JoinHandle<()>, KafkaError> {
+    client
+        // No group: assign, never commit. librdkafka still wants a group id.
+        .set(
+            "group.id",
+            format!("schemaflow-registry-watch-{}", uuid::Uuid::new_v4()),
+        )
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("isolation.level", "read_committed")
+        // The end of the topic is how start-up knows the latest announcement was read.
+        .set("enable.partition.eof", "true");
+    let consumer: BaseConsumer = client.create()?;
+    let mut tpl = TopicPartitionList::new();
+    tpl.add_partition_offset(&coordination_topic, 0, Offset::Beginning)?;
+    consumer.assign(&tpl)?;
+    std::thread::Builder::new()
+        .name("registry-leader-watch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                match consumer.poll(Duration::from_millis(100)) {
+                    None => {}
+                    Some(Ok(msg)) => {
+                        if msg.key() != Some(ANNOUNCEMENT_KEY) {
+                            continue;
+                        }
+                        if let Some(url) = announced_url(msg.payload()) {
+                            tracing::info!(leader = %url, offset = msg.offset(), "registry leader announced");
+                            leadership.set_leader_url(msg.offset(), url);
+                        }
+                    }
+                    Some(Err(KafkaError::PartitionEOF(_))) => {
+                        leadership.announcements_read.store(true, Ordering::SeqCst);
+                    }
+                    Some(Err(e)) => {
+                        tracing::warn!(topic = %coordination_topic, error = %e, "registry leader watch");
+                    }
+                }
+            }
+        })
+        .map_err(|_| KafkaError::Canceled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_later_announcement_wins_whoever_learns_it_first() {
+        let l = Leadership::default();
+        l.set_leader_url(5, "http://b".into());
+        l.set_leader_url(3, "http://a".into());
+        assert_eq!(l.leader_url().as_deref(), Some("http://b"));
+        l.set_leader_url(7, "http://c".into());
+        assert_eq!(l.leader_url().as_deref(), Some("http://c"));
+    }
+
+    #[test]
+    fn settled_needs_the_latest_announcement_and_the_election_outcome() {
+        let l = Leadership::default();
+        l.set_leader_url(1, "http://a".into());
+        assert!(!l.settled(false), "the topic's end not reached yet");
+        l.announcements_read.store(true, Ordering::SeqCst);
+        assert!(l.settled(false));
+        assert!(!l.settled(true), "eligible: the group has not answered");
+        l.joined.store(true, Ordering::SeqCst);
+        assert!(l.settled(true), "joined, not given the partition");
+        l.assigned.store(true, Ordering::SeqCst);
+        assert!(!l.settled(true), "given the partition, not leading yet");
+        l.leading.store(true, Ordering::SeqCst);
+        assert!(l.settled(true));
+    }
+
+    #[test]
+    fn announcements_parse() {
+        assert_eq!(
+            announced_url(Some(br#"{"url":"http://sr:8081"}"#)).as_deref(),
+            Some("http://sr:8081")
+        );
+        assert_eq!(announced_url(Some(b"garbage")), None);
+        assert_eq!(announced_url(None), None);
+    }
 }
