@@ -185,9 +185,7 @@ async fn a_second_registry_on_one_data_folder_is_refused() {
 /// The library's embedded registry takes the same lock, and `stop` releases it at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_embedded_registry_locks_its_data_folder_until_it_stops() {
-    use schemaflow_registry::{
-        CompatibilityEngine, EmbeddedRegistry, LogError, ServerConfig,
-    };
+    use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, LogError, ServerConfig};
     let dir = tempfile::tempdir().unwrap();
     let config = || ServerConfig {
         listen: "127.0.0.1:0".parse().unwrap(),
