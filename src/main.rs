@@ -9,10 +9,27 @@ mod samples {
 }
 
 fn main() -> std::process::ExitCode {
+    init_logging();
     match cli::Cli::try_parse() {
         Ok(parsed) => cli::run(parsed),
         Err(e) => usage_error(e),
     }
+}
+
+/// Log lines go to stderr, filtered by `RUST_LOG` (`RUST_LOG=debug`, `RUST_LOG=schemaflow=trace`).
+/// Without it only the registry server's warnings show (a refused TLS handshake, a request
+/// still in flight at shutdown): the one place an operator of `registry serve` learns why a
+/// client was turned away, while every other command keeps its one line on stderr.
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("schemaflow::registry::server=warn"));
+    // Fails only if a subscriber is already set, which nothing else here does.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
 }
 
 /// A usage error is one line on stderr, like every other error of the CLI, and exit 2;
