@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use schemaflow::registry::{
-    CacheConfig, CachedRegistry, ClientConfig, RegistryClient, RegistryError,
+    CacheConfig, CachedRegistry, ClientConfig, RegistryClient, RegistryError, TlsProblem,
 };
 use schemaflow::SchemaType;
 
@@ -19,7 +19,8 @@ pub struct Global {
     #[arg(long, global = true, env = "KAFKA_BROKERS")]
     pub brokers: Option<String>,
     /// Schema registry URL(s), comma-separated for failover [default: http://localhost:8081;
-    /// `demo`: an in-process registry].
+    /// `demo`: an in-process registry]. A URL's user-info (`https://USER:PASSWORD@host`) is
+    /// basic auth for it unless --registry-auth or --registry-token is given; it is never printed.
     /// (`SCHEMA_REGISTRY_URL` is read when the flag is absent.)
     #[arg(long, global = true)]
     pub registry: Option<String>,
@@ -136,7 +137,15 @@ impl Global {
             c.client_cert_pem =
                 Some((read("--registry-cert", cert)?, read("--registry-key", key)?));
         }
-        let client = RegistryClient::new(c).map_err(|e| CliError::usage(e.to_string()))?;
+        let client = RegistryClient::new(c).map_err(|e| {
+            let text = e.to_string();
+            let hint = if text.contains("client key") || text.contains("client certificate") {
+                " (--registry-key must be the PKCS#8 PEM private key of --registry-cert)"
+            } else {
+                ""
+            };
+            CliError::usage(format!("{text}{hint}"))
+        })?;
         Ok(CachedRegistry::new(client, CacheConfig::default()))
     }
 
@@ -334,13 +343,40 @@ macro_rules! outln {
     };
 }
 
+/// What to do about a TLS failure, in the CLI's flags.
+fn tls_hint(problem: TlsProblem) -> &'static str {
+    match problem {
+        TlsProblem::UnknownCa => " (pass the CA certificate that signed the registry's certificate with --registry-ca FILE)",
+        TlsProblem::Expired | TlsProblem::NotYetValid => " (the registry's certificate must be renewed, or a clock is wrong)",
+        TlsProblem::HostnameMismatch => " (use a host name the registry's certificate names in --registry, or give the registry a certificate for this one)",
+        TlsProblem::NotAServerCertificate => " (the registry needs a certificate made for a TLS server: extended key usage serverAuth)",
+        TlsProblem::ClientCertificateRequired => " (pass --registry-cert FILE and --registry-key FILE)",
+        TlsProblem::ClientCertificateRefused => " (--registry-cert must be signed by the CA the registry trusts for clients and allow client authentication, extended key usage clientAuth)",
+        TlsProblem::NotTls => " (is it a plain HTTP registry? use an http:// URL)",
+        TlsProblem::ClosedByServer {
+            client_certificate: true,
+        } => " (--registry-cert must be signed by the CA the registry trusts for clients and allow client authentication)",
+        TlsProblem::ClosedByServer {
+            client_certificate: false,
+        } => " (if the registry requires client certificates, pass --registry-cert FILE and --registry-key FILE)",
+        _ => " (the registry's log may say more)",
+    }
+}
+
 impl From<RegistryError> for CliError {
     fn from(e: RegistryError) -> Self {
         use schemaflow::registry::ErrorCode;
-        let hint = match e.code() {
-            Some(ErrorCode::SubjectNotFound) => " (is the subject name right? `schemaflow schemas list` shows them)",
-            Some(ErrorCode::Incompatible) => " (see `schemaflow check`; or change the subject's level with `schemaflow config set`)",
-            None if e.is_transient() => " (is the registry running? set --registry or SCHEMA_REGISTRY_URL)",
+        let hint = match (&e, e.code()) {
+            (RegistryError::Tls { problem, .. }, _) => tls_hint(*problem),
+            (RegistryError::Response { status: 401, credentials_sent: false, .. }, _) => {
+                " (pass --registry-auth USER:PASSWORD or --registry-token TOKEN)"
+            }
+            (RegistryError::Response { status: 401, credentials_sent: true, .. }, _) => {
+                " (check --registry-auth, --registry-token or the user-info of the registry URL)"
+            }
+            (_, Some(ErrorCode::SubjectNotFound)) => " (is the subject name right? `schemaflow schemas list` shows them)",
+            (_, Some(ErrorCode::Incompatible)) => " (see `schemaflow check`; or change the subject's level with `schemaflow config set`)",
+            (_, None) if e.is_transient() => " (is the registry running? set --registry or SCHEMA_REGISTRY_URL)",
             _ => "",
         };
         match e.code() {

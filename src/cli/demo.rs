@@ -495,7 +495,10 @@ async fn demo(g: Global, a: DemoArgs) -> Result<(), CliError> {
     let registry_url = embedded
         .as_ref()
         .map(|r| format!("{} (embedded)", r.url()))
-        .unwrap_or_else(|| g.registry_url().unwrap_or_default());
+        .unwrap_or_else(|| {
+            // Never print the credentials a URL may hold.
+            schemaflow::redact::url(&g.registry_url().unwrap_or_default()).into_owned()
+        });
     outln!("schemaflow demo")?;
     outln!(
         "  broker:   {brokers}{}",

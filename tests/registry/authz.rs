@@ -789,4 +789,52 @@ async fn basic_auth_from_a_file_or_the_environment_stays_out_of_ps() {
     assert!(help.contains("--basic-auth-file <FILE>"), "{help}");
     assert!(help.contains("SCHEMAFLOW_REGISTRY_BASIC_AUTH"), "{help}");
     assert!(help.contains("`ps`"), "{help}");
+
+/// The CLI's line for a 401 says what to do: pass credentials when none were given, check
+/// them when the registry refused the ones given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_says_what_to_do_about_a_401() {
+    let s = start().await;
+    let url = s.server.url().to_string();
+    let list = |auth: Option<String>| {
+        let url = url.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut cmd = Command::new(env!("CARGO_BIN_EXE_schemaflow"));
+            cmd.args(["--registry", &url])
+                .env_remove("SCHEMA_REGISTRY_URL")
+                .env_remove("SCHEMA_REGISTRY_AUTH")
+                .env_remove("SCHEMA_REGISTRY_TOKEN");
+            if let Some(a) = &auth {
+                cmd.args(["--registry-auth", a]);
+            }
+            let out = cmd.args(["schemas", "list"]).output().unwrap();
+            (
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr).into_owned(),
+            )
+        })
+    };
+    let (code, stderr) = list(None).await.unwrap();
+    assert_eq!(code, Some(3), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.contains("401")
+            && stderr.contains("no credentials were sent")
+            && stderr.contains("pass --registry-auth USER:PASSWORD or --registry-token"),
+        "{stderr}"
+    );
+    let (code, stderr) = list(Some("admin:wrong".into())).await.unwrap();
+    assert_eq!(code, Some(3), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.contains("401")
+            && stderr.contains("the credentials sent were refused")
+            && stderr.contains("check --registry-auth"),
+        "{stderr}"
+    );
+    let (code, stderr) = list(Some(format!("{}:{}", ADMIN.0, ADMIN.1)))
+        .await
+        .unwrap();
+    assert_eq!(code, Some(0), "{stderr}");
+    s.server.stop().await.unwrap();
 }

@@ -302,3 +302,211 @@ fn the_cli_serves_and_talks_mutual_tls() {
     let stderr = String::from_utf8_lossy(&without.stderr);
     assert!(stderr.contains("certificate"), "says why: {stderr}");
 }
+
+/// `schemaflow --registry URL FLAGS schemas list`, off the async runtime: (exit code, stderr).
+async fn cli_list(url: &str, flags: &[&str]) -> (Option<i32>, String) {
+    let mut args = vec!["--registry".to_string(), url.to_string()];
+    args.extend(flags.iter().map(|f| f.to_string()));
+    args.extend(["schemas".to_string(), "list".to_string()]);
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_schemaflow"))
+            .args(&args)
+            .env_remove("SCHEMA_REGISTRY_URL")
+            .env_remove("SCHEMA_REGISTRY_AUTH")
+            .env_remove("SCHEMA_REGISTRY_TOKEN")
+            .env_remove("RUST_LOG")
+            .output()
+            .expect("run");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    })
+    .await
+    .expect("join")
+}
+
+/// One line, exit 3, saying it is TLS and which problem (`what`), and what to do (`todo`) —
+/// not "registry unreachable (is the registry running?)".
+fn assert_tls_line(code: Option<i32>, stderr: &str, what: &str, todo: &str) {
+    assert_eq!(code, Some(3), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.contains("TLS handshake with the registry failed")
+            && stderr.contains(what)
+            && stderr.contains(todo),
+        "names the problem ({what}) and what to do ({todo}): {stderr}"
+    );
+    assert!(!stderr.contains("is the registry running"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_names_the_certificate_problem() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        p.to_string_lossy().into_owned()
+    };
+    let ca_a = ca("CA A");
+    let ca_b = ca("CA B");
+    let (ca_a_file, ca_b_file) = (file("a.pem", &ca_a.pem), file("b.pem", &ca_b.pem));
+    let start = |cert: (String, String)| {
+        serve(TlsConfig {
+            cert_pem: cert.0.into_bytes(),
+            key_pem: cert.1.into_bytes(),
+            client_ca_pem: None,
+        })
+    };
+
+    let server = start(leaf(&ca_a, &["localhost", "127.0.0.1"], false, false)).await;
+    let (code, stderr) = cli_list(server.url(), &["--registry-ca", &ca_b_file]).await;
+    assert_tls_line(code, &stderr, "unknown CA", "--registry-ca");
+    let (code, stderr) = cli_list(server.url(), &[]).await;
+    assert_tls_line(code, &stderr, "unknown CA", "--registry-ca");
+    let (code, stderr) = cli_list(server.url(), &["--registry-ca", &ca_a_file]).await;
+    assert_eq!(code, Some(0), "the right CA: {stderr}");
+    server.stop().await.expect("stop");
+
+    let expired = start(leaf(&ca_a, &["localhost", "127.0.0.1"], false, true)).await;
+    let (code, stderr) = cli_list(expired.url(), &["--registry-ca", &ca_a_file]).await;
+    assert_tls_line(code, &stderr, "expired", "renewed");
+    expired.stop().await.expect("stop");
+
+    let elsewhere = start(leaf(&ca_a, &["registry.example"], false, false)).await;
+    let (code, stderr) = cli_list(elsewhere.url(), &["--registry-ca", &ca_a_file]).await;
+    assert_tls_line(code, &stderr, "hostname mismatch", "host name");
+    elsewhere.stop().await.expect("stop");
+
+    // A client certificate (extended key usage clientAuth) serving as the server's.
+    let wrong_purpose = start(leaf(&ca_a, &["localhost", "127.0.0.1"], true, false)).await;
+    let (code, stderr) = cli_list(wrong_purpose.url(), &["--registry-ca", &ca_a_file]).await;
+    assert_tls_line(code, &stderr, "not a TLS server certificate", "serverAuth");
+    wrong_purpose.stop().await.expect("stop");
+}
+
+/// A client key that is not the certificate's, or not a key at all: a usage error saying so,
+/// not reqwest's "builder error".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_says_when_the_client_key_does_not_fit() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        p.to_string_lossy().into_owned()
+    };
+    let clients = ca("client CA");
+    let (cert, _) = leaf(&clients, &["alice"], true, false);
+    let (_, other_key) = leaf(&clients, &["bob"], true, false);
+    let (cert, other_key, not_a_key) = (
+        file("alice.pem", &cert),
+        file("bob-key.pem", &other_key),
+        file("junk.pem", "not a key"),
+    );
+    let url = "https://127.0.0.1:1";
+    let (code, stderr) = cli_list(
+        url,
+        &["--registry-cert", &cert, "--registry-key", &other_key],
+    )
+    .await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the client key does not match the client certificate"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("builder error"), "{stderr}");
+    let (code, stderr) = cli_list(
+        url,
+        &["--registry-cert", &cert, "--registry-key", &not_a_key],
+    )
+    .await;
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("the client key cannot be read"), "{stderr}");
+}
+
+/// A client certificate the registry refuses after the handshake (TLS 1.3: the client has
+/// finished its side and only sees the connection close): the registry logs why at warn
+/// with the client's address, and the client says the TLS handshake failed.
+#[test]
+fn a_refused_client_certificate_is_logged_by_the_registry_and_named_by_the_client() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let dir = tempfile::tempdir().expect("dir");
+    let file = |name: &str, text: &str| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        p.to_string_lossy().into_owned()
+    };
+    let server_ca = ca("server CA");
+    let client_ca = ca("client CA");
+    let (cert, key) = leaf(&server_ca, &["localhost", "127.0.0.1"], false, false);
+    // Signed by the client CA, but made for a server (extended key usage serverAuth only).
+    let (ccert, ckey) = leaf(&client_ca, &["cli"], false, false);
+    let (cert, key, client_ca_file) = (
+        file("cert.pem", &cert),
+        file("key.pem", &key),
+        file("client-ca.pem", &client_ca.pem),
+    );
+    let (ca_file, ccert, ckey) = (
+        file("ca.pem", &server_ca.pem),
+        file("client.pem", &ccert),
+        file("client-key.pem", &ckey),
+    );
+    let mut serve = Command::new(env!("CARGO_BIN_EXE_schemaflow"))
+        .args(["registry", "serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "--tls-cert",
+            &cert,
+            "--tls-key",
+            &key,
+            "--tls-client-ca",
+            &client_ca_file,
+        ])
+        .env_remove("RUST_LOG")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("serve");
+    let mut url = String::new();
+    BufReader::new(serve.stdout.take().expect("stdout"))
+        .read_line(&mut url)
+        .expect("the URL");
+    let url = url.trim().to_string();
+    // The registry's log lines, as they come.
+    let (lines, log) = std::sync::mpsc::channel();
+    let stderr = serve.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let out = Command::new(env!("CARGO_BIN_EXE_schemaflow"))
+        .args(["--registry", &url, "--registry-ca", &ca_file])
+        .args(["--registry-cert", &ccert, "--registry-key", &ckey])
+        .args(["schemas", "list"])
+        .env_remove("SCHEMA_REGISTRY_AUTH")
+        .env_remove("SCHEMA_REGISTRY_TOKEN")
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run");
+    // Waits for the line (the bound only keeps a broken build from hanging the test).
+    let warned = std::iter::from_fn(|| log.recv_timeout(Duration::from_secs(60)).ok())
+        .find(|l| l.contains("WARN") && l.contains("TLS handshake failed"));
+    let _ = serve.kill();
+    let _ = serve.wait();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(
+        stderr.contains("TLS handshake with the registry failed")
+            && stderr.contains("client certificate"),
+        "{stderr}"
+    );
+    let warned = warned.expect("the registry logs the failed handshake at warn");
+    assert!(
+        warned.contains("peer=127.0.0.1:") && warned.contains("certificate"),
+        "with the client's address and the reason: {warned}"
+    );
+}

@@ -4,8 +4,8 @@
 //! `serve` speaks plain TCP only, so TLS connections are accepted here and handed to hyper
 //! (`hyper_util`'s auto HTTP/1 + HTTP/2 builder) with the same router. With a client CA, every
 //! client must present a certificate it signed (mutual TLS), as Confluent's
-//! `ssl.client.authentication=REQUIRED` does. A failed handshake is logged and closes that
-//! connection only.
+//! `ssl.client.authentication=REQUIRED` does. A failed handshake is logged (at warn, with the
+//! peer's address and rustls's reason) and closes that connection only.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -140,12 +140,15 @@ pub(super) async fn serve(
             let tls =
                 match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
                     Ok(Ok(tls)) => tls,
+                    // At warn: the client often cannot tell why (with TLS 1.3 it has finished
+                    // its side before its certificate is checked, and sees a closed
+                    // connection), so this line is where an operator finds the reason.
                     Ok(Err(e)) => {
-                        tracing::debug!(%peer, error = %e, "TLS handshake failed");
+                        tracing::warn!(%peer, error = %e, "TLS handshake failed");
                         return;
                     }
                     Err(_) => {
-                        tracing::debug!(%peer, "TLS handshake timed out");
+                        tracing::warn!(%peer, "TLS handshake timed out");
                         return;
                     }
                 };

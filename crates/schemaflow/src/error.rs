@@ -245,6 +245,7 @@ mod tests {
             status,
             code: ErrorCode::from_code(code),
             message: "m".into(),
+            credentials_sent: false,
         }
     }
 

@@ -2,7 +2,13 @@
 //! (`sasl.password`, `ssl.key.password`, registry basic auth, bearer tokens) next to harmless
 //! settings, and a `{:?}` of a configuration is the first thing anyone logs while debugging a
 //! connection: their `Debug` shows every setting but prints secrets as `<redacted>`.
+//!
+//! URLs may carry secrets too: `https://user:password@registry:8081` is a way to give the
+//! registry client basic-auth credentials. The client takes them out of the URL once, when it
+//! is built, so no URL it prints or logs holds them; [`url`] redacts a URL given as text
+//! (one that did not parse, one printed back to the user).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -43,6 +49,44 @@ pub fn presence<T>(secret: &Option<T>) -> Option<&'static str> {
     secret.as_ref().map(|_| REDACTED)
 }
 
+/// A secret value: its `Debug` prints [`REDACTED`], so a struct holding one can derive `Debug`.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Secret<T>(pub(crate) T);
+
+impl<T> fmt::Debug for Secret<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(REDACTED)
+    }
+}
+
+/// `text` with the user-info (`user:password@`) of every URL in it replaced by [`REDACTED`]:
+/// `http://alice:pw@host:8081/x` prints as `http://<redacted>@host:8081/x`. `text` may be a
+/// comma-separated list of URLs, as `--registry` and `schema.registry.url` take, and need not
+/// parse as a URL (a typo in the port still leaves the password in the text).
+///
+/// The user name goes too: a URL may carry a token as its user name alone. The user-info is
+/// everything between `://` and the last `@` of each URL, not just up to the first `/`, so a
+/// password holding an unescaped `/`, `?` or `#` is still hidden; a `@` later in a path or query
+/// hides more than needed, which is the safe way to be wrong.
+pub fn url(text: &str) -> Cow<'_, str> {
+    if !text.contains('@') {
+        return Cow::Borrowed(text);
+    }
+    let redacted: Vec<Cow<'_, str>> = text.split(',').map(one_url).collect();
+    Cow::Owned(redacted.join(","))
+}
+
+fn one_url(u: &str) -> Cow<'_, str> {
+    let Some(scheme_end) = u.find("://") else {
+        return Cow::Borrowed(u);
+    };
+    let start = scheme_end + "://".len();
+    match u[start..].rfind('@') {
+        None => Cow::Borrowed(u),
+        Some(at) => Cow::Owned(format!("{}{REDACTED}{}", &u[..start], &u[start + at..])),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +114,33 @@ mod tests {
         ] {
             assert!(!is_secret_property(k), "{k}");
         }
+    }
+
+    #[test]
+    fn urls_lose_their_user_info() {
+        for (given, shown) in [
+            (
+                "http://u1:SecretInUrl@127.0.0.1:1",
+                "http://<redacted>@127.0.0.1:1",
+            ),
+            (
+                "https://tok3n@r:8081/subjects?x=1",
+                "https://<redacted>@r:8081/subjects?x=1",
+            ),
+            (
+                "http://u:pa/ss#w@h:notaport",
+                "http://<redacted>@h:notaport",
+            ),
+            (
+                "http://a:p1@h1:8081, http://h2:8081,http://b:p2@h3",
+                "http://<redacted>@h1:8081, http://h2:8081,http://<redacted>@h3",
+            ),
+            ("http://localhost:8081", "http://localhost:8081"),
+            ("not a url @ all", "not a url @ all"),
+        ] {
+            assert_eq!(url(given), shown, "{given}");
+        }
+        assert_eq!(format!("{:?}", Secret("hunter2")), REDACTED);
     }
 
     #[test]

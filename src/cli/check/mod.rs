@@ -325,7 +325,7 @@ fn check(global: &Global, args: &CheckArgs) -> Result<(), CliError> {
         }
     }
     let context = match &args.registry {
-        Some(url) => format!("registry {url}"),
+        Some(url) => format!("registry {}", schemaflow::redact::url(url)),
         None => mode,
     };
     if !found.is_empty() {

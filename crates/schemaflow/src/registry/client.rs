@@ -9,6 +9,10 @@
 //! transport errors and HTTP 408/429/500/502/503/504 (3 retries, 1 s base, 20 s cap; a
 //! `Retry-After` answer is honoured up to the cap); basic auth (`basic.auth.user.info`) or a
 //! bearer token; TLS with a custom CA and a client certificate; timeouts.
+//!
+//! Credentials in a URL (`https://user:password@host:8081`) are basic auth for that URL, as
+//! Confluent's clients take them. They are taken out of the URL when the client is built and
+//! kept apart, so the URLs in errors, logs and `Debug` output never hold them.
 
 use std::time::Duration;
 
@@ -17,7 +21,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::json;
 
-use super::error::{ErrorBody, ErrorCode, RegistryError};
+use super::error::{ErrorBody, ErrorCode, RegistryError, TlsProblem};
 use super::types::{
     CompatibilityLevel, CompatibilityResult, Mode, RegisteredSchema, Schema, SchemaReference,
     Version,
@@ -31,7 +35,9 @@ const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 /// Client settings, named after Confluent's configuration keys.
 #[derive(Clone)]
 pub struct ClientConfig {
-    /// Base URLs (`schema.registry.url`, comma-separated there); tried in order.
+    /// Base URLs (`schema.registry.url`, comma-separated there); tried in order. A URL's
+    /// user-info (`https://user:password@host`) is basic auth for that URL, unless
+    /// `basic_auth` or `bearer_token` is set (they win).
     pub urls: Vec<String>,
     /// `user:password` for basic auth (`basic.auth.user.info`). Default: none.
     pub basic_auth: Option<String>,
@@ -69,8 +75,9 @@ impl std::fmt::Debug for ClientConfig {
             retry_base,
             retry_cap,
         } = self;
+        let urls: Vec<_> = urls.iter().map(|u| crate::redact::url(u)).collect();
         f.debug_struct("ClientConfig")
-            .field("urls", urls)
+            .field("urls", &urls)
             .field("basic_auth", &crate::redact::presence(basic_auth))
             .field("bearer_token", &crate::redact::presence(bearer_token))
             .field("ca_pem", ca_pem)
@@ -118,7 +125,62 @@ impl ClientConfig {
 #[derive(Debug, Clone)]
 pub struct RegistryClient {
     http: reqwest::Client,
+    /// The configuration, its URLs without user-info.
     config: std::sync::Arc<ClientConfig>,
+    /// One per URL of `config.urls`, in the same order.
+    endpoints: std::sync::Arc<[Endpoint]>,
+}
+
+/// A base URL without its user-info, and the basic-auth credentials that user-info held.
+#[derive(Debug)]
+struct Endpoint {
+    /// What requests go to and errors show.
+    base: String,
+    /// `(user, password)`, percent-decoded.
+    user_info: Option<crate::redact::Secret<(String, String)>>,
+}
+
+impl Endpoint {
+    /// Take the user-info out of `url` (it must parse), decoding it as reqwest would.
+    fn parse(url: &str) -> Result<Endpoint, RegistryError> {
+        let mut parsed = reqwest::Url::parse(url).map_err(|e| {
+            RegistryError::Config(format!(
+                "invalid registry URL {:?}: {e}",
+                crate::redact::url(url)
+            ))
+        })?;
+        if parsed.username().is_empty() && parsed.password().is_none() {
+            return Ok(Endpoint {
+                base: url.to_string(),
+                user_info: None,
+            });
+        }
+        let decode = |s: &str| {
+            percent_encoding::percent_decode_str(s)
+                .decode_utf8()
+                .map(|s| s.into_owned())
+                .map_err(|_| {
+                    RegistryError::Config(format!(
+                        "registry URL {}: its user-info is not UTF-8 once percent-decoded",
+                        crate::redact::url(url)
+                    ))
+                })
+        };
+        let user = decode(parsed.username())?;
+        let password = decode(parsed.password().unwrap_or(""))?;
+        // Neither fails on a URL that has user-info (only on URLs that cannot have a host).
+        let stripped = parsed.set_username("").is_ok() && parsed.set_password(None).is_ok();
+        if !stripped {
+            return Err(RegistryError::Config(format!(
+                "registry URL {}: cannot take the user-info out of it",
+                crate::redact::url(url)
+            )));
+        }
+        Ok(Endpoint {
+            base: parsed.as_str().trim_end_matches('/').to_string(),
+            user_info: Some(crate::redact::Secret((user, password))),
+        })
+    }
 }
 
 /// A schema fetched by id.
@@ -162,34 +224,66 @@ impl IdBody {
 
 impl RegistryClient {
     /// A client for `config`.
-    pub fn new(config: ClientConfig) -> Result<Self, RegistryError> {
+    pub fn new(mut config: ClientConfig) -> Result<Self, RegistryError> {
         if config.urls.is_empty() {
             return Err(RegistryError::Config("no registry URL given".into()));
         }
-        for u in &config.urls {
-            reqwest::Url::parse(u)
-                .map_err(|e| RegistryError::Config(format!("invalid registry URL {u:?}: {e}")))?;
-        }
+        let endpoints: Vec<Endpoint> = config
+            .urls
+            .iter()
+            .map(|u| Endpoint::parse(u))
+            .collect::<Result<_, _>>()?;
+        config.urls = endpoints.iter().map(|e| e.base.clone()).collect();
         let mut b = reqwest::Client::builder()
             .timeout(config.request_timeout)
             .connect_timeout(config.connect_timeout)
             .user_agent(concat!("schemaflow/", env!("CARGO_PKG_VERSION")));
         if let Some(ca) = &config.ca_pem {
-            let cert = reqwest::Certificate::from_pem(ca)
-                .map_err(|e| RegistryError::Config(format!("CA certificate: {e}")))?;
+            let cert = reqwest::Certificate::from_pem(ca).map_err(|e| {
+                RegistryError::Config(format!(
+                    "the CA certificate is not a PEM certificate: {}",
+                    error_chain(&e)
+                ))
+            })?;
             b = b.add_root_certificate(cert);
         }
         if let Some((cert, key)) = &config.client_cert_pem {
-            let id = reqwest::Identity::from_pkcs8_pem(cert, key)
-                .map_err(|e| RegistryError::Config(format!("client certificate: {e}")))?;
+            if !key
+                .trim_ascii_start()
+                .starts_with(b"-----BEGIN PRIVATE KEY-----")
+            {
+                return Err(RegistryError::Config(
+                    "the client key cannot be read: it must be a PKCS#8 PEM private key \
+                     (-----BEGIN PRIVATE KEY-----; convert with `openssl pkcs8 -topk8 -nocrypt`)"
+                        .into(),
+                ));
+            }
+            let id =
+                reqwest::Identity::from_pkcs8_pem(cert, key.trim_ascii_start()).map_err(|e| {
+                    RegistryError::Config(format!(
+                        "the client certificate or key cannot be read: {}",
+                        error_chain(&e)
+                    ))
+                })?;
             b = b.identity(id);
         }
-        let http = b
-            .build()
-            .map_err(|e| RegistryError::Config(e.to_string()))?;
+        let http = b.build().map_err(|e| {
+            // reqwest's own text is only "builder error": its source says what failed.
+            let chain = std::error::Error::source(&e).map_or_else(|| e.to_string(), error_chain);
+            // OpenSSL checks that the key is the certificate's only when the client is built,
+            // and reqwest calls every failure there "builder error".
+            if config.client_cert_pem.is_some() && chain.contains("key values mismatch") {
+                RegistryError::Config(format!(
+                    "the client key does not match the client certificate ({chain})"
+                ))
+            } else {
+                RegistryError::Config(chain)
+            }
+        })?;
         Ok(RegistryClient {
             http,
             config: std::sync::Arc::new(config),
+            endpoints: endpoints.into(),
         })
     }
 
@@ -472,8 +566,12 @@ impl RegistryClient {
             .await
     }
 
+    fn endpoint(&self, i: usize) -> &Endpoint {
+        &self.endpoints[i % self.endpoints.len()]
+    }
+
     fn url_for(&self, i: usize, path: &str) -> String {
-        format!("{}{path}", self.config.urls[i % self.config.urls.len()])
+        format!("{}{path}", self.endpoint(i).base)
     }
 
     /// One logical call: failover across URLs, retries with backoff, typed errors.
@@ -488,7 +586,8 @@ impl RegistryClient {
         let mut url_index = 0usize;
         loop {
             let url = self.url_for(url_index, path);
-            let result = self.once(&method, &url, query, body).await;
+            let endpoint = self.endpoint(url_index);
+            let result = self.once(&method, &url, endpoint, query, body).await;
             let err = match result {
                 Ok(bytes) => {
                     return serde_json::from_slice(&bytes).map_err(|e| RegistryError::BadResponse {
@@ -506,7 +605,7 @@ impl RegistryClient {
             };
             // Another URL first, if there is one; a retry (with backoff) once all were tried.
             url_index += 1;
-            if !url_index.is_multiple_of(self.config.urls.len()) {
+            if !url_index.is_multiple_of(self.endpoints.len()) {
                 tracing::debug!(error = %err.0, "registry call failed; failing over");
                 continue;
             }
@@ -539,6 +638,7 @@ impl RegistryClient {
         &self,
         method: &Method,
         url: &str,
+        endpoint: &Endpoint,
         query: &[(&str, String)],
         body: Option<&B>,
     ) -> Result<bytes::Bytes, (RegistryError, Option<Duration>)> {
@@ -560,34 +660,41 @@ impl RegistryClient {
                 .header(reqwest::header::CONTENT_TYPE, CONTENT_TYPE)
                 .body(json);
         }
-        if let Some(auth) = &self.config.basic_auth {
+        // One source of credentials: the configured ones win over a URL's user-info.
+        let credentials_sent = if let Some(auth) = &self.config.basic_auth {
             let (user, pass) = auth.split_once(':').unwrap_or((auth, ""));
             req = req.basic_auth(user, Some(pass));
+            true
         } else if let Some(token) = &self.config.bearer_token {
             req = req.bearer_auth(token);
-        }
+            true
+        } else if let Some(crate::redact::Secret((user, pass))) = &endpoint.user_info {
+            req = req.basic_auth(user, Some(pass));
+            true
+        } else {
+            false
+        };
         let transport = |e: reqwest::Error| {
-            let mut reason = error_chain(&e);
-            // TLS 1.3 checks the client's certificate after the handshake: a server requiring
-            // one just closes the connection, and the client never reads its alert. Say what
-            // the likely cause is rather than leave a bare "connection closed".
-            if url.starts_with("https://")
-                && self.config.client_cert_pem.is_none()
-                && reason.contains("closed")
-            {
-                reason.push_str(
-                    " (the server closed the TLS connection: if it requires client certificates, \
-                     mutual TLS, set a client certificate and key)",
-                );
-            }
-            (
-                RegistryError::Transport {
+            // reqwest repeats the URL in its message: the error has it once already.
+            let reason = error_chain(&e.without_url());
+            let err = match tls_problem(
+                url.starts_with("https://"),
+                self.config.client_cert_pem.is_some(),
+                &reason,
+            ) {
+                Some(problem) => RegistryError::Tls {
+                    method: method.to_string(),
+                    url: url.to_string(),
+                    problem,
+                    reason,
+                },
+                None => RegistryError::Transport {
                     method: method.to_string(),
                     url: url.to_string(),
                     reason,
                 },
-                None,
-            )
+            };
+            (err, None)
         };
         let resp = req.send().await.map_err(transport)?;
         let status = resp.status();
@@ -615,6 +722,7 @@ impl RegistryClient {
                 status: status.as_u16(),
                 code,
                 message,
+                credentials_sent,
             },
             retry_after.filter(|_| {
                 status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::SERVICE_UNAVAILABLE
@@ -637,15 +745,98 @@ fn enc(segment: &str) -> String {
     out
 }
 
+/// An error and its sources, `: `-separated, each said once (hyper and native-tls repeat
+/// their source's text in their own).
 fn error_chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
+        let text = c.to_string();
+        if !s.contains(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
         cur = c.source();
     }
     s
+}
+
+/// What went wrong in TLS, read from the transport error's text (`reason`), or `None` when the
+/// failure is not TLS's (connection refused, a timeout, a reset on plain HTTP). reqwest's TLS
+/// library here is OpenSSL (native-tls): the phrases are OpenSSL's verify results and alerts.
+fn tls_problem(https: bool, client_certificate: bool, reason: &str) -> Option<TlsProblem> {
+    let r = reason.to_ascii_lowercase();
+    let has = |needles: &[&str]| needles.iter().any(|n| r.contains(n));
+    // Alerts the server sent: about our certificate, not theirs.
+    if has(&["certificate required"]) {
+        return Some(TlsProblem::ClientCertificateRequired);
+    }
+    if has(&[
+        "alert bad certificate",
+        "alert unknown ca",
+        "alert certificate unknown",
+        "alert unsupported certificate",
+        "alert certificate expired",
+        "alert certificate revoked",
+        "alert access denied",
+    ]) {
+        return Some(if client_certificate {
+            TlsProblem::ClientCertificateRefused
+        } else {
+            TlsProblem::ClientCertificateRequired
+        });
+    }
+    // Our verification of the server's certificate.
+    if has(&["certificate verify failed", "certificate has expired"]) {
+        return Some(if has(&["expired"]) {
+            TlsProblem::Expired
+        } else if has(&["not yet valid"]) {
+            TlsProblem::NotYetValid
+        } else if has(&["hostname mismatch", "ip address mismatch"]) {
+            TlsProblem::HostnameMismatch
+        } else if has(&[
+            "unsuitable certificate purpose",
+            "unsupported certificate purpose",
+            "invalid ca certificate",
+        ]) {
+            TlsProblem::NotAServerCertificate
+        } else if has(&[
+            "local issuer",
+            "unable to get issuer",
+            "self-signed",
+            "self signed",
+            "unable to verify the first certificate",
+        ]) {
+            TlsProblem::UnknownCa
+        } else {
+            TlsProblem::Other
+        });
+    }
+    if !https {
+        return None;
+    }
+    if has(&["wrong version number", "packet length too long"]) {
+        return Some(TlsProblem::NotTls);
+    }
+    // The server ended the connection without an alert we could read: with TLS 1.3 that is
+    // how a refused client certificate looks from here (the client finished its side of the
+    // handshake before the server checked the certificate).
+    // (hyper's words for a connection that went away: "connection closed", "channel closed",
+    // "connection was not ready", "operation was canceled".)
+    if has(&[
+        "broken pipe",
+        "connection reset",
+        "closed",
+        "unexpected eof",
+        "not ready",
+        "canceled",
+    ]) {
+        return Some(TlsProblem::ClosedByServer { client_certificate });
+    }
+    if has(&["ssl", "tls"]) {
+        return Some(TlsProblem::Other);
+    }
+    None
 }
 
 #[cfg(test)]
@@ -670,6 +861,87 @@ mod tests {
             assert!(d.as_millis() as u64 <= bound, "{d:?} > {bound}");
             assert!(d.as_millis() as u64 >= bound / 10);
         }
+    }
+
+    #[test]
+    fn user_info_is_taken_out_of_urls() {
+        let c = ClientConfig::new("http://u1:Secret%40InUrl@127.0.0.1:1/, http://b:8081");
+        assert!(!format!("{c:?}").contains("Secret"), "{c:?}");
+        let client = RegistryClient::new(c).unwrap();
+        assert_eq!(
+            client.config().urls,
+            ["http://127.0.0.1:1", "http://b:8081"]
+        );
+        assert_eq!(
+            client.url_for(0, "/subjects"),
+            "http://127.0.0.1:1/subjects"
+        );
+        let Some(crate::redact::Secret((user, password))) = &client.endpoints[0].user_info else {
+            panic!("the credentials are kept apart");
+        };
+        assert_eq!((user.as_str(), password.as_str()), ("u1", "Secret@InUrl"));
+        assert!(client.endpoints[1].user_info.is_none());
+        assert!(!format!("{client:?}").contains("Secret"), "{client:?}");
+        let e = RegistryClient::new(ClientConfig::new("http://u1:SecretInUrl@h:notaport"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !e.contains("SecretInUrl") && e.contains("<redacted>@h:notaport"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn tls_failures_are_told_apart() {
+        let verify = |why: &str| {
+            format!("client error (Connect): error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed:../ssl/statem/statem_clnt.c:2091: ({why})")
+        };
+        for (reason, problem) in [
+            (
+                verify("unable to get local issuer certificate"),
+                TlsProblem::UnknownCa,
+            ),
+            (verify("self-signed certificate"), TlsProblem::UnknownCa),
+            (verify("certificate has expired"), TlsProblem::Expired),
+            (
+                verify("certificate is not yet valid"),
+                TlsProblem::NotYetValid,
+            ),
+            (verify("Hostname mismatch"), TlsProblem::HostnameMismatch),
+            (verify("IP address mismatch"), TlsProblem::HostnameMismatch),
+            (
+                verify("unsupported certificate purpose"),
+                TlsProblem::NotAServerCertificate,
+            ),
+            (
+                "error:0A00045C:SSL routines:ssl3_read_bytes:tlsv13 alert certificate required"
+                    .into(),
+                TlsProblem::ClientCertificateRequired,
+            ),
+            (
+                "error:0A000418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca".into(),
+                TlsProblem::ClientCertificateRefused,
+            ),
+            (
+                "error:0A00010B:SSL routines:ssl3_get_record:wrong version number".into(),
+                TlsProblem::NotTls,
+            ),
+            (
+                "client error (SendRequest): stream closed because of a broken pipe".into(),
+                TlsProblem::ClosedByServer {
+                    client_certificate: true,
+                },
+            ),
+        ] {
+            assert_eq!(tls_problem(true, true, &reason), Some(problem), "{reason}");
+        }
+        let refused =
+            "client error (Connect): tcp connect error: Connection refused (os error 111)";
+        assert_eq!(tls_problem(true, false, refused), None);
+        assert_eq!(
+            tls_problem(false, false, "connection closed before message completed"),
+            None
+        );
     }
 
     #[test]

@@ -149,11 +149,15 @@ pub struct ErrorBody {
 }
 
 /// A failed registry call.
+///
+/// The URLs in it are the ones called, without user-info: credentials given in a registry URL
+/// (`https://user:password@host`) are taken out of it when the client is built, so no error,
+/// log line or `Debug` output shows them.
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
 pub enum RegistryError {
     /// The registry answered with an error.
-    #[error("{method} {url}: HTTP {status}, error {code}: {message}")]
+    #[error("{method} {url}: HTTP {status}, error {code}: {message}{}", unauthorized_detail(*.status, *.credentials_sent))]
     Response {
         /// HTTP method.
         method: String,
@@ -165,6 +169,9 @@ pub enum RegistryError {
         code: ErrorCode,
         /// The registry's message.
         message: String,
+        /// Whether the request carried credentials (basic auth or a bearer token): a 401 then
+        /// means they were refused, otherwise that the registry wants some.
+        credentials_sent: bool,
     },
     /// No registry could be reached (after retries and failover).
     #[error("{method} {url}: registry unreachable: {reason}")]
@@ -174,6 +181,19 @@ pub enum RegistryError {
         /// The URL called last.
         url: String,
         /// The last transport error.
+        reason: String,
+    },
+    /// The TLS connection to the registry failed: its certificate was refused, it refused ours,
+    /// or it closed the connection during the handshake.
+    #[error("{method} {url}: TLS handshake with the registry failed: {problem} ({reason})")]
+    Tls {
+        /// HTTP method.
+        method: String,
+        /// The URL called last.
+        url: String,
+        /// What was wrong, as far as the TLS library's error tells.
+        problem: TlsProblem,
+        /// The TLS library's error.
         reason: String,
     },
     /// The answer was not the JSON expected.
@@ -191,6 +211,85 @@ pub enum RegistryError {
     Config(String),
 }
 
+fn unauthorized_detail(status: u16, credentials_sent: bool) -> &'static str {
+    match (status, credentials_sent) {
+        (401, true) => " (the credentials sent were refused)",
+        (401, false) => " (no credentials were sent)",
+        _ => "",
+    }
+}
+
+/// Why a TLS connection to the registry failed, read from the TLS library's error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TlsProblem {
+    /// The registry's certificate does not chain to a CA this client trusts.
+    UnknownCa,
+    /// The registry's certificate (or one of its chain) has expired.
+    Expired,
+    /// The registry's certificate (or one of its chain) is not valid yet.
+    NotYetValid,
+    /// The registry's certificate does not name the host of the URL.
+    HostnameMismatch,
+    /// The registry's certificate is not one for a TLS server (its key usage or extended key
+    /// usage extensions do not allow it).
+    NotAServerCertificate,
+    /// The registry wants a client certificate (mutual TLS) and none was given.
+    ClientCertificateRequired,
+    /// The registry refused the client certificate given.
+    ClientCertificateRefused,
+    /// What answers at the URL does not speak TLS (a plain HTTP registry at an `https://` URL).
+    NotTls,
+    /// The registry closed the connection during the handshake without saying why. With TLS
+    /// 1.3 a server checks the client's certificate after the client has finished its side
+    /// of the handshake, so a refused (or missing) client certificate looks like this; the
+    /// registry's log says why.
+    ClosedByServer {
+        /// Whether this client presented a certificate.
+        client_certificate: bool,
+    },
+    /// Another TLS failure (the reason has the TLS library's words).
+    Other,
+}
+
+impl TlsProblem {
+    /// Whether the problem is in a certificate (or the protocol) and will not go away by
+    /// retrying: someone must change a certificate or the configuration.
+    pub fn is_permanent(self) -> bool {
+        !matches!(self, TlsProblem::ClosedByServer { .. } | TlsProblem::Other)
+    }
+}
+
+impl fmt::Display for TlsProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TlsProblem::UnknownCa => {
+                "its certificate is not signed by a CA this client trusts (unknown CA)"
+            }
+            TlsProblem::Expired => "its certificate has expired",
+            TlsProblem::NotYetValid => "its certificate is not valid yet",
+            TlsProblem::HostnameMismatch => {
+                "its certificate does not name the host of the URL (hostname mismatch)"
+            }
+            TlsProblem::NotAServerCertificate => {
+                "its certificate is not a TLS server certificate (key usage or extended key usage)"
+            }
+            TlsProblem::ClientCertificateRequired => {
+                "it requires a client certificate (mutual TLS) and none was given"
+            }
+            TlsProblem::ClientCertificateRefused => "it refused the client certificate",
+            TlsProblem::NotTls => "what answers at this address does not speak TLS",
+            TlsProblem::ClosedByServer {
+                client_certificate: true,
+            } => "it closed the connection without saying why (did it refuse the client certificate? its log says why)",
+            TlsProblem::ClosedByServer {
+                client_certificate: false,
+            } => "it closed the connection without saying why (does it require a client certificate, mutual TLS? its log says why)",
+            TlsProblem::Other => "a failure this client does not recognise",
+        })
+    }
+}
+
 impl RegistryError {
     /// The registry error code, if the registry answered with one.
     pub fn code(&self) -> Option<ErrorCode> {
@@ -200,10 +299,12 @@ impl RegistryError {
         }
     }
 
-    /// Whether retrying may help: transport errors and HTTP 408, 429, 500, 502, 503, 504.
+    /// Whether retrying may help: transport errors, TLS failures that are not a certificate's
+    /// (a connection closed during the handshake), and HTTP 408, 429, 500, 502, 503, 504.
     pub fn is_transient(&self) -> bool {
         match self {
             RegistryError::Transport { .. } => true,
+            RegistryError::Tls { problem, .. } => !problem.is_permanent(),
             RegistryError::Response { status, .. } => {
                 matches!(status, 408 | 429 | 500 | 502 | 503 | 504)
             }

@@ -16,7 +16,7 @@ pub mod types;
 
 pub use cache::{CacheConfig, CacheStats, CachedRegistry};
 pub use client::{ClientConfig, RegistryClient, SchemaById};
-pub use error::{ErrorCode, RegistryError};
+pub use error::{ErrorCode, RegistryError, TlsProblem};
 pub use schemas::{register_generated, SchemaResolver};
 pub use strategy::SubjectNameStrategy;
 pub use types::{
