@@ -208,10 +208,7 @@ fn add(old: &LockFile, repo: &Repository, mode: CompatibilityLevel) -> Result<Lo
                             file: &c.file,
                             subject: Some(&c.subject),
                         };
-                        let line = format!(
-                            "{}: {}: {} at {} ({} against {}): {}",
-                            c.file, c.subject, f.rule, f.path, f.direction, f.against, f.message
-                        );
+                        let line = format!("{}: {}: {f}", c.file, c.subject);
                         match waivers.judge(&key) {
                             Standing::Fails => failing.push(line),
                             Standing::Expired(w) => {
