@@ -41,6 +41,7 @@ use schemaflow::consumer::{
 use serde_json::json;
 
 use super::common::{block_on, finish, CliError, Global};
+use super::duration::human;
 
 /// Arguments of `consume`.
 ///
@@ -245,7 +246,25 @@ async fn consume(g: Global, a: ConsumeArgs) -> Result<(), CliError> {
     if stdout_closed.load(Ordering::Relaxed) {
         return Err(CliError::stdout_closed());
     }
-    result.map(|_| ()).map_err(CliError::from)
+    result.map(|_| ()).map_err(consume_error)
+}
+
+/// The consumer's error for the one stderr line, with the time retried rounded for people
+/// (the library's message shows `Debug`'s `6.578477838s`).
+fn consume_error(e: schemaflow::Error) -> CliError {
+    match e {
+        schemaflow::Error::Environment {
+            topic,
+            partition,
+            offset,
+            waited,
+            source,
+        } => CliError::io(format!(
+            "{topic}/{partition}@{offset}: gave up after {} (nothing dead-lettered or committed past this record): {source}",
+            human(waited)
+        )),
+        other => CliError::from(other),
+    }
 }
 
 /// One stderr line per record not printed, and one when the registry starts failing.
@@ -270,8 +289,8 @@ fn report(event: &ConsumerEvent<'_>, undecodable: &AtomicU64) {
             error,
             ..
         } => eprintln!(
-            "schemaflow consume: waiting at {at} (retrying for up to {} s, nothing skipped): {error}",
-            budget.as_secs_f64()
+            "schemaflow consume: waiting at {at} (retrying for up to {}, nothing skipped): {error}",
+            human(*budget)
         ),
         _ => {}
     }

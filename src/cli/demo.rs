@@ -38,6 +38,7 @@ use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 use crate::outln;
 
 use super::common::{block_on, finish, CliError, Global};
+use super::duration::human;
 
 const AVRO_TOPIC: &str = "user-events";
 const PROTO_TOPIC: &str = "user-events-proto";
@@ -568,9 +569,9 @@ async fn demo(g: Global, a: DemoArgs) -> Result<(), CliError> {
     // in the rates (timed from the first record).
     if let (Some(a), Some(p)) = (avro_in.joined, proto_in.joined) {
         outln!(
-            "   joined {GROUP} in {:.1} s (Avro) and {:.1} s (Protobuf), not counted in the rates",
-            a.as_secs_f64(),
-            p.as_secs_f64()
+            "   joined {GROUP} in {} (Avro) and {} (Protobuf), not counted in the rates",
+            human(a),
+            human(p)
         )?;
     }
 
@@ -705,7 +706,7 @@ async fn demo(g: Global, a: DemoArgs) -> Result<(), CliError> {
         cache.hits
     )?;
     outln!("  dead letters  {}", dlq_stats.dead_lettered)?;
-    outln!("  total time    {:.1} s", total.elapsed().as_secs_f64())?;
+    outln!("  total time    {}", human(total.elapsed()))?;
     if let Some(r) = embedded {
         r.stop().await?;
     }

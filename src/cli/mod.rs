@@ -12,6 +12,7 @@ pub mod common;
 pub mod consume;
 pub mod demo;
 pub mod dlq;
+pub mod duration;
 pub mod lock;
 pub mod logging;
 pub mod missing_refs;

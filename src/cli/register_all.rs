@@ -33,9 +33,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use clap::ValueEnum;
+use schemaflow::compat::ParsedSchema;
 use schemaflow::registry::{
     CompatibilityLevel, ErrorCode, RegistryClient, RegistryError, Schema, SchemaReference, Version,
 };
+use schemaflow::SchemaError;
 use serde_json::json;
 
 use crate::outln;
@@ -224,7 +226,7 @@ async fn execute(
             schema_type: f.schema_type,
             references,
         };
-        let step = match plan_one(client, subjects, f, &schema, &waiting, o).await {
+        let step = match plan_one(client, tree, subjects, f, &schema, &waiting, o).await {
             Ok(step) => step,
             Err(e) => {
                 let p = progress(&files[..i], steps, o.dry_run);
@@ -243,7 +245,7 @@ async fn execute(
             steps.push(step);
             continue;
         }
-        let step = match apply(client, f, &schema, step, o.normalize).await {
+        let step = match apply(client, tree, f, &schema, step, o.normalize).await {
             Ok(step) => step,
             Err((e, refused)) => {
                 let p = progress(&files[..i], steps, false);
@@ -285,6 +287,7 @@ async fn execute(
 /// What the registry holds for one file, and what registering it would do (no changes).
 async fn plan_one(
     client: &RegistryClient,
+    tree: &Tree,
     subjects: &Subjects,
     f: &File,
     schema: &Schema,
@@ -338,7 +341,7 @@ async fn plan_one(
             return Ok(step);
         }
         Err(e) if is_schema_not_found(&e) => {}
-        Err(e) => return Err(super::missing_refs::register_error(e, schema)),
+        Err(e) => return Err(register_error(e, tree, f, schema)),
     }
     if !o.dry_run {
         // A real run learns the verdict from the registration itself.
@@ -363,7 +366,7 @@ async fn plan_one(
             step.action = Action::NewSubject;
             return Ok(step);
         }
-        Err(e) => return Err(super::missing_refs::register_error(e, schema)),
+        Err(e) => return Err(register_error(e, tree, f, schema)),
     }
     if let Some((from, to)) = step.config {
         // The dry run cannot set the level, so the verdict is today's level's.
@@ -378,6 +381,7 @@ async fn plan_one(
 /// comes back with its step (verdict and messages) for the output.
 async fn apply(
     client: &RegistryClient,
+    tree: &Tree,
     f: &File,
     schema: &Schema,
     mut step: Step,
@@ -414,7 +418,7 @@ async fn apply(
             ));
             return Err((e, Some(step)));
         }
-        Err(e) => return Err((super::missing_refs::register_error(e, schema), None)),
+        Err(e) => return Err((register_error(e, tree, f, schema), None)),
     }
     // The registration answers the id only; the version the references of later files
     // need comes from the lookup.
@@ -428,6 +432,33 @@ async fn apply(
         step.compatible = Some(true);
     }
     Ok(step)
+}
+
+/// `e` from sending the file `f` to the registry. When the registry found the schema invalid,
+/// the file is parsed here for the reason: the registry names its own copy of the schema
+/// (`schema.proto`, or nothing), this names the user's file and, where the parser knows it,
+/// the line (`proto/ev/a.proto:5:3: …`). A schema that parses here keeps the registry's reason.
+fn register_error(e: RegistryError, tree: &Tree, f: &File, schema: &Schema) -> CliError {
+    if e.code() != Some(ErrorCode::InvalidSchema) {
+        return super::missing_refs::register_error(e, schema);
+    }
+    let reason = match tree.input(&f.path, f.path.clone()) {
+        Ok(Some(input)) => match ParsedSchema::parse(&input) {
+            // The error is reported under the file's name already: the parser's reason.
+            Err(
+                SchemaError::ParseAvroSchema { reason, .. }
+                | SchemaError::ParseProtobufSchema { reason, .. },
+            ) => reason,
+            Err(other) => other.to_string(),
+            Ok(_) => return super::missing_refs::register_error(e, schema),
+        },
+        // An import the tree does not hold: that error names the file.
+        Err(local) => local.message,
+        Ok(None) => return super::missing_refs::register_error(e, schema),
+    };
+    CliError::usage(format!(
+        "invalid schema (the registry's error 42201): {reason}"
+    ))
 }
 
 /// Which files a stopped real run registered before stopping, for its error message.

@@ -594,3 +594,31 @@ async fn usage_errors_and_an_unreachable_registry() {
         show(&out)
     );
 }
+
+/// A schema the registry finds invalid is reported at the user's file and line (parsed here),
+/// not under the registry's name for its copy (`schema.proto`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_schema_is_reported_at_its_file_and_line() {
+    let (server, _client) = start().await;
+    let dir = repository(Some(RECORD_SUBJECTS));
+    // Line 8, column 3: `strin id = 1;`.
+    write(
+        dir.path(),
+        &[(
+            "proto/ev/v1/user_event.proto",
+            &EVENT_V1.replace("string id = 1;", "strin id = 1;"),
+        )],
+    );
+    let url = server.url().to_string();
+    let out = register(dir.path(), &["--all", "--registry", &url]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("proto/ev/v1/user_event.proto: invalid schema")
+            && err.contains("proto/ev/v1/user_event.proto:8:3: name 'strin' is not defined"),
+        "{}",
+        show(&out)
+    );
+    assert!(!err.contains("schema.proto"), "{}", show(&out));
+    server.stop().await.expect("stop");
+}

@@ -375,6 +375,16 @@ async fn registry_down_past_the_budget_exits_3_and_the_group_resumes_where_it_st
             && last.contains("gave up after"),
         "one clear last line naming the record: {stderr}"
     );
+    // The time retried is rounded for people (`2.0 s`), not `Debug`'s `2.000431s`.
+    let waited = last
+        .split("gave up after ")
+        .nth(1)
+        .and_then(|rest| rest.split(" (").next())
+        .unwrap_or_default();
+    let human = waited.strip_suffix(" s").is_some_and(|n| {
+        n.parse::<f64>().is_ok() && n.split('.').nth(1).is_none_or(|d| d.len() == 1)
+    });
+    assert!(human, "gave up after {waited:?}: {last}");
 
     let _registry = serve(dir.path(), port);
     let again = cli(

@@ -83,8 +83,10 @@ fn gitlab_code_quality_issues_have_the_required_fields_and_stable_fingerprints()
     let out = check(dir.path(), TODAY, &["--output", "gitlab-code-quality"]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let doc = json(&out);
+    // The finding's issue first, then the new file's NOT_CHECKED one.
     let issues = doc.as_array().expect("an array of issues");
-    assert_eq!(issues.len(), 1, "{doc}");
+    assert_eq!(issues.len(), 2, "{doc}");
+    assert_eq!(issues[1]["check_name"], "NOT_CHECKED", "{doc}");
     let issue = &issues[0];
     assert_eq!(issue["check_name"], rule.as_str());
     assert!(issue["description"]
@@ -139,9 +141,9 @@ fn sarif_has_what_the_schema_and_github_code_scanning_require() {
     let run = &runs[0];
     let driver = &run["tool"]["driver"];
     assert_eq!(driver["name"], "schemaflow");
-    assert!(driver["informationUri"]
-        .as_str()
-        .is_some_and(|u| u.starts_with("https://")));
+    // Optional in SARIF, and there is no public project address to point at yet: absent
+    // rather than a placeholder.
+    assert!(driver.get("informationUri").is_none(), "{driver}");
     assert_eq!(driver["version"], env!("CARGO_PKG_VERSION"));
     let rules = driver["rules"].as_array().expect("rules");
     assert_eq!(rules.len(), 1, "{doc}");
@@ -210,7 +212,14 @@ fn a_compatible_tree_passes_in_every_format() {
                 assert_eq!(suite.attribute("failures"), Some("0"), "{text}");
                 assert_eq!(suite.attribute("tests"), Some("3"), "{text}");
             }
-            "gitlab-code-quality" => assert_eq!(json(&out), serde_json::json!([])),
+            // Only the new file's `info` issue: no finding.
+            "gitlab-code-quality" => {
+                let doc = json(&out);
+                let issues = doc.as_array().expect("issues");
+                assert_eq!(issues.len(), 1, "{doc}");
+                assert_eq!(issues[0]["check_name"], "NOT_CHECKED", "{doc}");
+                assert_eq!(issues[0]["severity"], "info", "{doc}");
+            }
             _ => assert_eq!(json(&out)["runs"][0]["results"], serde_json::json!([])),
         }
     }
@@ -258,4 +267,163 @@ fn junit_lists_a_deleted_file_and_all_findings_of_a_file() {
         .attribute("message")
         .is_some_and(|m| m.starts_with(&format!("{in_user} incompatible changes"))));
     assert_eq!(failure_of(ODD).attribute("type"), Some("SCHEMA_DELETED"));
+}
+
+/// Whether `out` (in `format`) lists `file` as not checked, with `reason` where the format
+/// carries it.
+fn lists_not_checked(format: &str, out: &std::process::Output, file: &str, reason: &str) {
+    let text = stdout(out);
+    match format {
+        "text" => assert!(
+            text.lines()
+                .any(|l| l == format!("not checked: {file}: {reason}")),
+            "{text}"
+        ),
+        "json" => {
+            let doc = json(out);
+            let listed = doc["not_checked"].as_array().expect("not_checked");
+            assert!(
+                listed
+                    .iter()
+                    .any(|n| n["file"] == file && n["reason"] == reason),
+                "{doc}"
+            );
+        }
+        "github-actions" => assert!(
+            text.lines().any(|l| l
+                .starts_with(&format!("::notice file={file},line=1,title=NOT_CHECKED::"))
+                && l.ends_with(reason)),
+            "{text}"
+        ),
+        "junit" => {
+            let doc = roxmltree::Document::parse(&text).unwrap_or_else(|e| panic!("{e}: {text}"));
+            let skipped = doc
+                .descendants()
+                .find(|n| n.has_tag_name("testcase") && n.attribute("name") == Some(file))
+                .and_then(|c| c.children().find(|n| n.has_tag_name("skipped")));
+            assert_eq!(
+                skipped.and_then(|s| s.attribute("message")),
+                Some(reason),
+                "{text}"
+            );
+        }
+        "gitlab-code-quality" => {
+            let doc = json(out);
+            let issue = doc
+                .as_array()
+                .expect("issues")
+                .iter()
+                .find(|i| i["check_name"] == "NOT_CHECKED" && i["location"]["path"] == file)
+                .unwrap_or_else(|| panic!("no NOT_CHECKED issue for {file}: {doc}"))
+                .clone();
+            assert_eq!(issue["severity"], "info", "{doc}");
+            assert_eq!(issue["type"], "issue", "{doc}");
+            assert_eq!(issue["location"]["lines"]["begin"], 1, "{doc}");
+            assert!(
+                issue["description"]
+                    .as_str()
+                    .is_some_and(|d| d.contains(file) && d.contains(reason)),
+                "{doc}"
+            );
+            let fp = issue["fingerprint"].as_str().expect("fingerprint");
+            assert!(
+                fp.len() == 64 && fp.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{fp}"
+            );
+        }
+        "sarif" => {
+            let doc = json(out);
+            let notes = doc["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+                .as_array()
+                .expect("notifications");
+            assert!(
+                notes.iter().any(|n| n["level"] == "note"
+                    && n["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == file
+                    && n["message"]["text"]
+                        .as_str()
+                        .is_some_and(|t| t.contains(reason))),
+                "{doc}"
+            );
+        }
+        other => panic!("no such format {other}"),
+    }
+}
+
+const FORMATS: [&str; 6] = [
+    "text",
+    "json",
+    "github-actions",
+    "junit",
+    "gitlab-code-quality",
+    "sarif",
+];
+
+#[test]
+fn every_format_lists_the_files_not_checked() {
+    let dir = repo();
+    let reason = "new since HEAD: nothing to be compatible with";
+    for format in FORMATS {
+        let out = check(dir.path(), TODAY, &["--output", format]);
+        assert_eq!(out.status.code(), Some(1), "{format}: {}", stderr(&out));
+        lists_not_checked(format, &out, NEW, reason);
+    }
+    // GitLab: the NOT_CHECKED issue keeps its fingerprint from run to run, and shares none
+    // with a finding.
+    let report = || {
+        json(&check(
+            dir.path(),
+            TODAY,
+            &["--output", "gitlab-code-quality"],
+        ))
+    };
+    let (first, again) = (report(), report());
+    assert_eq!(first, again);
+    let fps: std::collections::BTreeSet<&str> = first
+        .as_array()
+        .expect("issues")
+        .iter()
+        .filter_map(|i| i["fingerprint"].as_str())
+        .collect();
+    assert_eq!(fps.len(), 2, "{first}");
+}
+
+#[test]
+fn a_candidate_without_previous_is_listed_as_not_checked_in_every_format() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    check_repo::write(
+        d,
+        "v1.avsc",
+        r#"{"type":"record","name":"User","namespace":"shop","fields":[{"name":"id","type":"string"}]}"#,
+    );
+    check_repo::write(
+        d,
+        "bad.avsc",
+        r#"{"type":"record","name":"User","fields":[{"name":"id","type":"strin"}]}"#,
+    );
+    let pair = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_schemaflow"))
+            .current_dir(d)
+            .env_remove("SCHEMA_REGISTRY_URL")
+            .args(["check"])
+            .args(args)
+            .output()
+            .expect("binary runs")
+    };
+    let reason = "no previous version (--previous FILE): nothing to compare against";
+    for format in FORMATS {
+        let out = pair(&["--candidate", "v1.avsc", "--output", format]);
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", stderr(&out));
+        lists_not_checked(format, &out, "v1.avsc", reason);
+        let err = stderr(&out);
+        assert!(
+            err.contains("nothing was compared")
+                && err.contains("0 file(s) checked, 1 not checked"),
+            "{format}: {err}"
+        );
+    }
+    // It is parsed all the same.
+    let out = pair(&["--candidate", "bad.avsc"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("bad.avsc"), "{}", stderr(&out));
 }

@@ -363,3 +363,124 @@ fn waivers_apply_against_the_lock() {
         show(&out)
     );
 }
+
+/// `lock --add` honours the waivers `check --against lock` honours: a finding a live waiver
+/// accepts passes the check and is recorded as the next version; past the waiver's date both
+/// refuse it, saying the waiver expired.
+#[test]
+fn lock_add_honours_the_waivers_check_honours() {
+    let breaking = USER_V1.replace("\"id\", \"type\": \"string\"", "\"id\", \"type\": \"long\"");
+    let waiver = |expires: &str| {
+        format!(
+            "{SUBJECTS}\n[[waiver]]\nrule = \"TYPE_MISMATCH\"\nfile = \"schemas/user.avsc\"\nreason = \"nobody reads id yet\"\nexpires = {expires}\n"
+        )
+    };
+
+    // Live: check passes, lock --add records version 2.
+    let dir = repo();
+    let d = dir.path();
+    assert_eq!(run(d, &["lock"]).status.code(), Some(0));
+    write(d, "schemas/user.avsc", &breaking);
+    write(d, "schemaflow-subjects.toml", &waiver("2999-01-01"));
+    let out = run(d, &["check", "--against", "lock"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let out = run(d, &["lock", "--add"]);
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("waived until 2999-01-01 (nobody reads id yet)"),
+        "{}",
+        show(&out)
+    );
+    let users = lock_of(d)
+        .subject("users-value")
+        .expect("users-value")
+        .clone();
+    assert_eq!(users.versions.len(), 2);
+    assert_eq!(users.versions[1].schema, breaking);
+
+    // Expired: both refuse, and lock --add writes nothing.
+    let dir = repo();
+    let d = dir.path();
+    assert_eq!(run(d, &["lock"]).status.code(), Some(0));
+    let before = std::fs::read_to_string(d.join("schemaflow.lock")).expect("lock");
+    write(d, "schemas/user.avsc", &breaking);
+    write(d, "schemaflow-subjects.toml", &waiver("2000-01-01"));
+    let out = run(d, &["check", "--against", "lock"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let out = run(d, &["lock", "--add"]);
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("(waiver expired on 2000-01-01: nobody reads id yet)"),
+        "{}",
+        show(&out)
+    );
+    let after = std::fs::read_to_string(d.join("schemaflow.lock")).expect("lock");
+    assert_eq!(before, after);
+}
+
+/// A subjects file kept outside the repository: its paths may be the repository's or relative
+/// to its own folder; a path that names no schema file of the repository says why.
+#[test]
+fn a_subjects_file_outside_the_repository() {
+    let dir = repo();
+    let d = dir.path();
+    std::fs::remove_file(d.join("schemaflow-subjects.toml")).expect("remove");
+    let outside = tempfile::tempdir().expect("tmp");
+    let config = outside.path().join("subjects.toml");
+    let config_arg = config.display().to_string();
+    let repo_name = d
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("a temp dir name");
+    let lock_with = |path: &str| {
+        std::fs::write(
+            &config,
+            format!("[[file]]\npath = \"{path}\"\nsubject = \"users-value\"\n"),
+        )
+        .expect("write");
+        let _ = std::fs::remove_file(d.join("schemaflow.lock"));
+        run(d, &["lock", "--subjects-config", &config_arg])
+    };
+    // Both temp dirs share a parent: `../REPO/…` from the subjects file's folder.
+    for path in [
+        "schemas/user.avsc".to_string(),
+        format!("../{repo_name}/schemas/user.avsc"),
+        d.join("schemas/user.avsc").display().to_string(),
+    ] {
+        let out = lock_with(&path);
+        assert_eq!(out.status.code(), Some(0), "{path}: {}", show(&out));
+        let users = lock_of(d);
+        let users = users.subject("users-value").expect("users-value");
+        assert_eq!(users.file.as_deref(), Some("schemas/user.avsc"), "{path}");
+    }
+    let out = lock_with("schemas/gone.avsc");
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        err.contains("\"schemas/gone.avsc\" is not a schema file of the repository at")
+            && err.contains(&format!(
+                "neither {} nor {} exists",
+                d.join("schemas/gone.avsc").display(),
+                outside.path().join("schemas/gone.avsc").display()
+            ))
+            && err.contains("relative to the repository root (or to the subjects file's folder)"),
+        "{err}"
+    );
+    // A schema file of another folder is outside this repository, and the error says so.
+    write(outside.path(), "schemas/user.avsc", USER_V1);
+    let out = lock_with(
+        &outside
+            .path()
+            .join("schemas/user.avsc")
+            .display()
+            .to_string(),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is outside it"),
+        "{}",
+        show(&out)
+    );
+}

@@ -1,6 +1,6 @@
 //! # schemaflow-build
 //!
-//! Build-time code generation for [schemaflow](https://example.invalid/schemaflow): Rust types
+//! Build-time code generation for the `schemaflow` crate: Rust types
 //! for a crate's own Avro (`.avsc`) and Protobuf (`.proto`) schemas, generated from its
 //! `build.rs` — what prost-build is for Protobuf, for both formats, with every type knowing its
 //! schema for the registry.

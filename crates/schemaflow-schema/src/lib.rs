@@ -1,6 +1,6 @@
 //! # schemaflow-schema
 //!
-//! The Kafka-free half of [schemaflow](https://example.invalid/schemaflow): everything that
+//! The Kafka-free half of the `schemaflow` crate: everything that
 //! reads, writes or compares schemas and frames, with no librdkafka, no async runtime and no
 //! HTTP client, so that build scripts (the codegen, which runs the compatibility checker on a
 //! lock of released schemas) and fuzz targets can depend on it.

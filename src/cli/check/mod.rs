@@ -7,7 +7,8 @@
 //!   resolve relative to each file's folder and to `--proto-path DIR` folders
 //!   (`google/protobuf/*` and `google/type/*` are built in); Avro named types defined in other
 //!   files come from `--reference FILE`. The schema type defaults from the candidate's
-//!   extension (`.avsc`, `.proto`).
+//!   extension (`.avsc`, `.proto`). Without `--previous` the candidate must parse and is
+//!   listed as not checked: there is nothing to compare it with.
 //! * **repository** — `schemaflow check --against git:REF [--mode MODE]`: every `*.avsc` under
 //!   `schemas/` and `*.proto` under `proto/` of the current repository (working tree) is
 //!   compared with its version at the merge base of `HEAD` and `REF` (`git merge-base`, so a
@@ -50,9 +51,10 @@
 //! * `sarif`: SARIF 2.1.0 for GitHub code scanning (`github/codeql-action/upload-sarif`).
 //!
 //! See `render/` for each format's details. Every format lists the files that were not
-//! compared with anything (new since the ref, a subject the registry does not know): text
-//! `not checked: FILE: REASON` lines, GitHub `::notice … title=NOT_CHECKED::` lines, JUnit
-//! skipped test cases, SARIF invocation notes (GitLab Code Quality has no place for them); and
+//! compared with anything (new since the ref, a subject the registry or the lock does not
+//! know, a candidate without `--previous`): text `not checked: FILE: REASON` lines, json
+//! `not_checked`, GitHub `::notice … title=NOT_CHECKED::` lines, JUnit skipped test cases,
+//! GitLab Code Quality `info` issues (`check_name` `NOT_CHECKED`), SARIF invocation notes; and
 //! stderr says "nothing was compared" when no file was. In registry mode `mode` is
 //! `"REGISTRY"` and `direction` is the subject's level.
 //!
@@ -110,9 +112,10 @@ Output formats (--output):
                        <skipped> for files compared with nothing (Jenkins, GitLab reports:junit)
   gitlab-code-quality  GitLab Code Quality JSON (artifacts:reports:codequality)
   sarif                SARIF 2.1.0 (GitHub code scanning: github/codeql-action/upload-sarif)
-  Files compared with nothing (new since the ref, new subjects) are listed in every format:
-  text 'not checked: FILE: REASON', json \"not_checked\", github-actions ::notice
-  ...,title=NOT_CHECKED::REASON, junit <skipped>, sarif invocation notes (not gitlab).
+  Files compared with nothing (new since the ref, new subjects, a --candidate without
+  --previous) are listed in every format: text 'not checked: FILE: REASON', json
+  \"not_checked\", github-actions ::notice ...,title=NOT_CHECKED::REASON, junit <skipped>,
+  gitlab-code-quality severity info issues (check_name NOT_CHECKED), sarif invocation notes.
 
 Waivers (every mode), in schemaflow-subjects.toml at the root or --subjects-config FILE:
   [[waiver]]
@@ -167,7 +170,8 @@ pub struct CheckArgs {
     /// FULL, FULL_TRANSITIVE (case-insensitive).
     #[arg(long, default_value = "BACKWARD")]
     pub mode: CompatibilityLevel,
-    /// A previous version, oldest first (repeatable).
+    /// A previous version, oldest first (repeatable). Without one the candidate is only
+    /// parsed and listed as not checked.
     #[arg(long, value_name = "FILE", conflicts_with = "against")]
     pub previous: Vec<PathBuf>,
     /// The new version to check.
@@ -196,6 +200,8 @@ pub struct CheckArgs {
     pub registry: Option<String>,
     /// The subjects file: schema files' subjects (registry mode) and `[[waiver]]` entries
     /// (every mode). Default: `schemaflow-subjects.toml` at the repository root, if present.
+    /// It may live outside the repository; its paths are relative to the repository root, or
+    /// to its own folder.
     #[arg(long, value_name = "FILE")]
     pub subjects_config: Option<PathBuf>,
     /// Output format.

@@ -7,7 +7,7 @@ use schemaflow::SchemaType;
 
 use super::super::common::{schema_type_of, CliError};
 use super::super::repo::inputs::{avro_full_name, proto_references, read, schema_error, Sources};
-use super::{located, CheckArgs, Outcome};
+use super::{located, CheckArgs, NotChecked, Outcome};
 
 /// Protobuf imports from the importer's folder, then the `--proto-path` folders.
 struct FsSources<'a> {
@@ -74,6 +74,21 @@ pub(super) fn pair_mode(args: &CheckArgs) -> Result<Outcome, CliError> {
         })
     };
     let cand = load(candidate)?;
+    if args.previous.is_empty() {
+        // Nothing to compare with: the candidate must still parse, and the outputs list it as
+        // not checked rather than "compatible, 1 file(s) checked".
+        compat::ParsedSchema::parse(&cand).map_err(schema_error)?;
+        return Ok(Outcome {
+            found: Vec::new(),
+            checked: Vec::new(),
+            not_checked: vec![NotChecked {
+                file: cand.label.clone(),
+                subject: None,
+                reason: "no previous version (--previous FILE): nothing to compare against"
+                    .to_string(),
+            }],
+        });
+    }
     let previous = args
         .previous
         .iter()

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use super::super::common::CliError;
 use super::super::repo::subjects::{Subjects, DEFAULT_SUBJECTS_CONFIG};
 use super::super::repo::tree::{repository_root, working_tree};
-use super::super::repo::waivers::{judge, Date, FindingKey, Verdict};
+use super::super::repo::waivers::{FindingKey, Standing, Waivers};
 use super::{CheckArgs, Located};
 
 /// A finding a live waiver accepts: reported, but it does not fail the check.
@@ -35,13 +35,11 @@ pub(super) fn apply(
     }
     let tree = working_tree(&root)?;
     let subjects = Subjects::load(Some(&config), &tree)?;
-    let waivers = subjects.waivers();
+    let mut waivers = Waivers::new(subjects.waivers().to_vec())?;
     if waivers.is_empty() {
         return Ok((found, Vec::new()));
     }
-    let today = Date::today()?;
-    let wants_subject = waivers.iter().any(|w| w.subject.is_some());
-    let mut used = vec![false; waivers.len()];
+    let wants_subject = waivers.wants_subject();
     let mut failing = Vec::new();
     let mut waived = Vec::new();
     for mut f in found {
@@ -61,23 +59,20 @@ pub(super) fn apply(
             file: &f.file,
             subject: subject.as_deref(),
         };
-        match judge(waivers, &key, today, &mut used) {
-            Verdict::Fails => failing.push(f),
-            Verdict::Waived(n) => waived.push(Waived {
-                reason: waivers[n].reason.clone(),
-                expires: waivers[n].expires.to_string(),
+        match waivers.judge(&key) {
+            Standing::Fails => failing.push(f),
+            Standing::Waived(w) => waived.push(Waived {
+                reason: w.reason.clone(),
+                expires: w.expires.to_string(),
                 finding: f,
             }),
-            Verdict::Expired(n) => {
-                f.message = format!(
-                    "{} (waiver expired on {}: {})",
-                    f.message, waivers[n].expires, waivers[n].reason
-                );
+            Standing::Expired(w) => {
+                f.message = format!("{} {}", f.message, w.expired_note());
                 failing.push(f);
             }
         }
     }
-    for (w, _) in waivers.iter().zip(&used).filter(|(_, u)| !**u) {
+    for w in waivers.unused() {
         eprintln!(
             "schemaflow check: warning: waiver {} in {} matches no finding; remove it ({})",
             w.describe(),

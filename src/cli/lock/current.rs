@@ -10,6 +10,7 @@ use super::super::common::CliError;
 use super::super::repo::references::dependency_order;
 use super::super::repo::subjects::{Subjects, DEFAULT_SUBJECTS_CONFIG};
 use super::super::repo::tree::working_tree;
+use super::super::repo::waivers::Waiver;
 
 /// One current schema file.
 pub struct Current {
@@ -29,6 +30,8 @@ pub struct Current {
 pub struct Repository {
     /// The schema files in dependency order.
     pub schemas: Vec<Current>,
+    /// The subjects file's `[[waiver]]` entries (`lock --add` honours them as `check` does).
+    pub waivers: Vec<Waiver>,
 }
 
 impl Repository {
@@ -67,7 +70,10 @@ impl Repository {
                 )));
             }
         }
-        Ok(Repository { schemas })
+        Ok(Repository {
+            schemas,
+            waivers: subjects.waivers().to_vec(),
+        })
     }
 
     /// The current schema of a file.

@@ -6,7 +6,10 @@
 //! * `schemaflow lock --add` — after a release: every current schema whose fingerprint or
 //!   references changed becomes the subject's next version, new subjects join at version 1;
 //!   a schema incompatible with its locked versions is refused (exit 1, nothing written), as
-//!   the registry would refuse it.
+//!   the registry would refuse it — unless live `[[waiver]]`s of the subjects file accept
+//!   every finding: `lock --add` and `check --against lock` judge waivers by one rule
+//!   ([`Waivers`]), so what the check reports as waived is recorded, and an expired waiver
+//!   refuses.
 //! * `schemaflow lock --from-registry` — fill the lock from the registry given by the global
 //!   `--registry`: every version of every subject of the repository's files (and of the
 //!   subjects they reference), with each subject's level.
@@ -28,6 +31,7 @@ use schemaflow::lock::{self, LockFile, LockedReference, LockedSubject, LockedVer
 use super::common::{finish, CliError, Global};
 use super::repo::inputs::schema_error;
 use super::repo::tree::repository_root;
+use super::repo::waivers::{FindingKey, Standing, Waivers};
 pub use current::Repository;
 
 /// The lock's file name at the repository root.
@@ -48,6 +52,9 @@ Workflow:
 Build refusal: schemaflow_build::Builder::lock_file(\"../schemaflow.lock\") makes cargo build
 fail on a schema incompatible with its locked versions.
 
+lock --add honours the subjects file's [[waiver]] entries as check --against lock does: a
+finding a live waiver accepts does not refuse the new version; past its date it does.
+
 Exit codes: 0 written, 1 a schema is incompatible with its locked versions (--add),
 2 usage or parse error, 3 I/O or registry error.";
 
@@ -64,7 +71,8 @@ pub struct LockArgs {
     /// The lock file (default: `schemaflow.lock` at the repository root).
     #[arg(long, value_name = "FILE")]
     pub lock_file: Option<PathBuf>,
-    /// The subjects file (default: `schemaflow-subjects.toml` at the root, if present).
+    /// The subjects file (default: `schemaflow-subjects.toml` at the root, if present); its
+    /// paths are relative to the repository root, or to its own folder.
     #[arg(long, value_name = "FILE")]
     pub subjects_config: Option<PathBuf>,
     /// The level of subjects the subjects file gives none (new subjects only).
@@ -132,6 +140,7 @@ pub fn read_lock(path: &std::path::Path) -> Result<LockFile, CliError> {
 fn add(old: &LockFile, repo: &Repository, mode: CompatibilityLevel) -> Result<LockFile, CliError> {
     let mut lock = old.clone();
     let mut refused = Vec::new();
+    let mut waivers = Waivers::new(repo.waivers.clone())?;
     for c in &repo.schemas {
         let fingerprint = lock::fingerprint(&c.input).map_err(schema_error)?;
         // References point at the version their subject has now: processed first (the
@@ -187,15 +196,34 @@ fn add(old: &LockFile, repo: &Repository, mode: CompatibilityLevel) -> Result<Lo
                 let next = s.latest().map_or(1, |v| v.version + 1);
                 let check = lock::check_subject(old, &c.subject, &c.input)
                     .map_err(|e| CliError::usage(e.to_string()))?;
+                let mut accepted = Vec::new();
                 if let Some(check) = check.filter(|k| !k.report.compatible) {
-                    refused.extend(
-                        check
-                            .report
-                            .messages()
-                            .into_iter()
-                            .map(|m| format!("{}: {}: {m}", c.file, c.subject)),
-                    );
-                    continue;
+                    // The waivers `check --against lock` honours: a waived finding does not
+                    // refuse the version, an expired waiver's finding does.
+                    let mut failing = Vec::new();
+                    for f in &check.report.findings {
+                        let key = FindingKey {
+                            rule: f.rule,
+                            path: &f.path,
+                            file: &c.file,
+                            subject: Some(&c.subject),
+                        };
+                        let line = format!("{}: {}: {f}", c.file, c.subject);
+                        match waivers.judge(&key) {
+                            Standing::Fails => failing.push(line),
+                            Standing::Expired(w) => {
+                                failing.push(format!("{line} {}", w.expired_note()))
+                            }
+                            Standing::Waived(w) => accepted.push(format!(
+                                "{} at {}: waived until {} ({})",
+                                f.rule, f.path, w.expires, w.reason
+                            )),
+                        }
+                    }
+                    if !failing.is_empty() {
+                        refused.extend(failing);
+                        continue;
+                    }
                 }
                 let Some(s) = lock.subject_mut(&c.subject) else {
                     continue;
@@ -207,6 +235,9 @@ fn add(old: &LockFile, repo: &Repository, mode: CompatibilityLevel) -> Result<Lo
                     schema: c.input.text.clone(),
                 });
                 eprintln!("  {}: {} version {next}", c.file, c.subject);
+                for a in &accepted {
+                    eprintln!("    {a}");
+                }
             }
         }
     }

@@ -1,8 +1,13 @@
 //! Which subject each schema file is registered under: the subjects file
 //! (`schemaflow-subjects.toml`), read by `check --registry`, `lock` and `register --all`.
+//!
+//! Its paths (`[[file]] path`, `[[waiver]] file`) are relative to the repository root; a
+//! subjects file kept elsewhere (`--subjects-config ../ci/subjects.toml`) may also give them
+//! relative to its own folder, or absolute. Either way they become repository paths, and one
+//! that names no schema file of the repository is an error saying which files were looked for.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use schemaflow::compat::CompatibilityLevel;
 use schemaflow::registry::SubjectNameStrategy;
@@ -109,15 +114,21 @@ impl Subjects {
             Some(s) => strategy(s, &source)?,
             None => SubjectNameStrategy::RecordName,
         };
+        // Paths are the repository's; a subjects file kept outside the repository may also
+        // give them relative to its own folder.
+        let config_dir = path.map(|p| match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        });
         let mut files = BTreeMap::new();
         for f in config.files {
-            let path = f.path.trim_start_matches("./").to_string();
-            if !tree.files.contains_key(&path) {
-                return Err(CliError::usage(format!(
-                    "{source}: [[file]] path {:?} is not a schema file under schemas/ or proto/ (evolution/ is skipped)",
-                    f.path
-                )));
-            }
+            let path = resolve(&f.path, config_dir.as_deref(), tree).map_err(|why| {
+                CliError::usage(format!(
+                    "{source}: [[file]] path {:?} is not a schema file of the repository at {}: {why}; paths are relative to the repository root (or to the subjects file's folder), and its schema files are *.avsc under schemas/ and *.proto under proto/ (evolution/ is skipped)",
+                    f.path,
+                    tree.root.display()
+                ))
+            })?;
             if f.subject.is_some() && (f.topic.is_some() || f.strategy.is_some()) {
                 return Err(CliError::usage(format!(
                     "{source}: {path}: give either subject or topic/strategy, not both"
@@ -127,12 +138,23 @@ impl Subjects {
                 return Err(CliError::usage(format!("{source}: {path} is listed twice")));
             }
         }
-        let waivers = config
+        let mut waivers = config
             .waivers
             .into_iter()
             .enumerate()
             .map(|(i, w)| Waiver::from_entry(w, i, &source))
             .collect::<Result<Vec<_>, _>>()?;
+        for w in &mut waivers {
+            // As [[file]] paths; a file not in the tree (a deleted schema's finding) keeps
+            // the path as written.
+            let resolved = w
+                .file
+                .as_deref()
+                .map(|f| resolve(f, config_dir.as_deref(), tree));
+            if let Some(Ok(p)) = resolved {
+                w.file = Some(p);
+            }
+        }
         Ok(Subjects {
             default,
             default_compatibility: config.defaults.compatibility,
@@ -186,6 +208,47 @@ impl Subjects {
                 "{path}: {s} needs a topic: list it in the subjects config ([[file]] path = {path:?}, topic = \"…\")"
             ))),
         }
+    }
+}
+
+/// The repository path a path of the subjects file names: as written, relative to the
+/// repository root; else relative to the subjects file's folder `config_dir` (or absolute),
+/// when that is a schema file of the repository. `Err` says why it is none.
+fn resolve(written: &str, config_dir: Option<&Path>, tree: &Tree) -> Result<String, String> {
+    let plain = written.trim_start_matches("./");
+    if tree.files.contains_key(plain) {
+        return Ok(plain.to_string());
+    }
+    let from_root = tree.root.join(written);
+    let from_config = config_dir.map(|d| d.join(written));
+    let root = tree.root.canonicalize().ok();
+    let on_disk = [Some(&from_root), from_config.as_ref()]
+        .into_iter()
+        .flatten()
+        .find_map(|p| p.canonicalize().ok());
+    match (root, on_disk) {
+        (Some(root), Some(full)) => match full.strip_prefix(&root) {
+            Ok(rel) => {
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                if tree.files.contains_key(&rel) {
+                    Ok(rel)
+                } else {
+                    Err(format!("{} is not one of them", full.display()))
+                }
+            }
+            Err(_) => Err(format!(
+                "{} is outside it (run schemaflow in that file's repository: the current folder when it holds schemas/, proto/ or {DEFAULT_SUBJECTS_CONFIG}, else its git top level)",
+                full.display()
+            )),
+        },
+        _ => Err(match from_config {
+            Some(c) if c != from_root => format!(
+                "neither {} nor {} exists",
+                from_root.display(),
+                c.display()
+            ),
+            _ => format!("{} does not exist", from_root.display()),
+        }),
     }
 }
 

@@ -14,6 +14,8 @@ use super::subjects::DEFAULT_SUBJECTS_CONFIG;
 
 /// Schema files by repository path.
 pub struct Tree {
+    /// The repository root the paths are relative to.
+    pub root: PathBuf,
     pub files: BTreeMap<String, String>,
 }
 
@@ -140,7 +142,10 @@ pub fn working_tree(root: &Path) -> Result<Tree, CliError> {
     let mut files = BTreeMap::new();
     walk(root, &root.join("schemas"), &mut files)?;
     walk(root, &root.join("proto"), &mut files)?;
-    Ok(Tree { files })
+    Ok(Tree {
+        root: root.to_path_buf(),
+        files,
+    })
 }
 
 pub fn tree_at(root: &Path, rev: &str) -> Result<Tree, CliError> {
@@ -168,7 +173,10 @@ pub fn tree_at(root: &Path, rev: &str) -> Result<Tree, CliError> {
             .map_err(|_| CliError::usage(format!("{rev}:{name} is not UTF-8")))?;
         files.insert(name, text);
     }
-    Ok(Tree { files })
+    Ok(Tree {
+        root: root.to_path_buf(),
+        files,
+    })
 }
 
 /// The repository root: the current folder when it holds `schemas/`, `proto/` or the subjects
@@ -197,6 +205,7 @@ pub(crate) mod tests {
     /// A tree of `(path, text)` files.
     pub(crate) fn tree(files: &[(&str, &str)]) -> Tree {
         Tree {
+            root: PathBuf::from("."),
             files: files
                 .iter()
                 .map(|(p, t)| (p.to_string(), t.to_string()))

@@ -177,6 +177,11 @@ impl Waiver {
         today <= self.expires
     }
 
+    /// What a finding's message gains when only this (expired) waiver names it.
+    pub fn expired_note(&self) -> String {
+        format!("(waiver expired on {}: {})", self.expires, self.reason)
+    }
+
     /// How stderr names the waiver.
     pub fn describe(&self) -> String {
         let mut s = format!("rule = {:?}", self.rule);
@@ -215,6 +220,77 @@ pub enum Verdict {
     Waived(usize),
     /// Only expired waivers name it (`n`, the one that expired last): it fails.
     Expired(usize),
+}
+
+/// The subjects file's waivers, judged against today's date: what `check` (every mode) and
+/// `lock --add` ask about each finding, so that a finding `check` reports as waived is one
+/// `lock --add` records, and an expired waiver fails both.
+pub struct Waivers {
+    list: Vec<Waiver>,
+    /// `None` when there is no waiver (no clock or `SCHEMAFLOW_TODAY` is read then).
+    today: Option<Date>,
+    used: Vec<bool>,
+}
+
+impl Waivers {
+    /// The waivers as of today ([`Date::today`]).
+    pub fn new(list: Vec<Waiver>) -> Result<Self, CliError> {
+        let today = if list.is_empty() {
+            None
+        } else {
+            Some(Date::today()?)
+        };
+        Ok(Waivers {
+            used: vec![false; list.len()],
+            list,
+            today,
+        })
+    }
+
+    /// Whether there is no waiver at all.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// Whether some waiver is limited to a subject (finding one is then worth the work).
+    pub fn wants_subject(&self) -> bool {
+        self.list.iter().any(|w| w.subject.is_some())
+    }
+
+    /// How the finding stands: the one rule of both commands (see [`judge`]). Every waiver
+    /// that names it counts as used.
+    pub fn judge(&mut self, f: &FindingKey<'_>) -> Standing<'_> {
+        let verdict = match self.today {
+            Some(today) => judge(&self.list, f, today, &mut self.used),
+            None => Verdict::Fails,
+        };
+        match verdict {
+            Verdict::Fails => Standing::Fails,
+            Verdict::Waived(n) => self.list.get(n).map_or(Standing::Fails, Standing::Waived),
+            Verdict::Expired(n) => self.list.get(n).map_or(Standing::Fails, Standing::Expired),
+        }
+    }
+
+    /// The waivers that named no finding judged so far.
+    pub fn unused(&self) -> impl Iterator<Item = &Waiver> {
+        self.list
+            .iter()
+            .zip(&self.used)
+            .filter(|(_, u)| !**u)
+            .map(|(w, _)| w)
+    }
+}
+
+/// How a finding stands against [`Waivers`].
+#[derive(Debug)]
+pub enum Standing<'a> {
+    /// No waiver names it: it fails.
+    Fails,
+    /// This waiver holds: reported as waived, it does not fail.
+    Waived(&'a Waiver),
+    /// Only expired waivers name it (this one expired last): it fails, its message ending
+    /// with [`Waiver::expired_note`].
+    Expired(&'a Waiver),
 }
 
 /// Judge one finding; `used[n]` is set for every waiver that names it.

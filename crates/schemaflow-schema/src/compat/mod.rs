@@ -107,6 +107,17 @@ pub struct Finding {
     pub direction: Direction,
 }
 
+/// One sentence: `RULE_ID at PATH (BACKWARD against version 2): message`.
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} at {} ({} against {}): {}",
+            self.rule, self.path, self.direction, self.against, self.message
+        )
+    }
+}
+
 /// The verdict on a candidate.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CompatReport {
@@ -120,15 +131,7 @@ impl CompatReport {
     /// One sentence per finding, for the registry's verbose 409 answer:
     /// `RULE_ID at PATH (BACKWARD against version 2): message`.
     pub fn messages(&self) -> Vec<String> {
-        self.findings
-            .iter()
-            .map(|f| {
-                format!(
-                    "{} at {} ({} against {}): {}",
-                    f.rule, f.path, f.direction, f.against, f.message
-                )
-            })
-            .collect()
+        self.findings.iter().map(Finding::to_string).collect()
     }
 }
 

@@ -13,13 +13,42 @@
 //!
 //! Failing findings are `major`; waived findings stay in the report as `info` (with the
 //! waiver's reason and expiry in the description) so reviewers see what was accepted, and keep
-//! the fingerprint they had before the waiver. Files compared with nothing are left out: they
-//! are no issue of the code, and the check's other output lists them.
+//! the fingerprint they had before the waiver. Files compared with nothing (new since the ref,
+//! new subjects) are `info` issues with `check_name` `NOT_CHECKED` at line 1, so that the
+//! report never hides that a file was not compared; their fingerprint is SHA-256 of
+//! `NOT_CHECKED`, the file and the subject (not the reason, whose wording may change), stable
+//! while the file stays unchecked.
 
 use serde_json::{json, Value};
 
-use super::super::Located;
-use super::{fingerprints, Report};
+use super::super::{Located, NotChecked};
+use super::{fingerprints, hasher, hex, Report};
+
+/// The check name of a file compared with nothing.
+const NOT_CHECKED: &str = "NOT_CHECKED";
+
+fn not_checked_fingerprint(n: &NotChecked) -> String {
+    hex(hasher(&[
+        NOT_CHECKED,
+        n.file.as_str(),
+        n.subject.as_deref().unwrap_or(""),
+    ]))
+}
+
+fn not_checked_issue(n: &NotChecked) -> Value {
+    json!({
+        "type": "issue",
+        "check_name": NOT_CHECKED,
+        "description": format!("not checked: {}: {}", n.file, n.reason),
+        "categories": ["Compatibility"],
+        "fingerprint": not_checked_fingerprint(n),
+        "severity": "info",
+        "location": {
+            "path": n.file,
+            "lines": {"begin": 1},
+        },
+    })
+}
 
 fn issue(l: &Located, fingerprint: String, severity: &str, description: String) -> Value {
     json!({
@@ -61,5 +90,6 @@ pub(super) fn render(r: &Report<'_>) -> String {
         );
         issues.push(issue(l, fp, "info", description));
     }
+    issues.extend(r.not_checked.iter().map(not_checked_issue));
     format!("{}\n", Value::Array(issues))
 }

@@ -92,14 +92,26 @@ fn summary(l: &Located) -> String {
 /// element moves it). `occurrence` tells apart findings that share all four (the registry
 /// can report several messages for one subject).
 fn fingerprint(l: &Located, occurrence: usize) -> String {
-    let mut h = Sha256::new();
-    for part in [l.file.as_str(), l.rule, l.path.as_str(), l.against.as_str()] {
-        h.update(part.as_bytes());
-        h.update([0u8]);
-    }
+    let mut h = hasher(&[l.file.as_str(), l.rule, l.path.as_str(), l.against.as_str()]);
     if occurrence > 0 {
         h.update(occurrence.to_string().as_bytes());
     }
+    hex(h)
+}
+
+/// SHA-256 over `parts`, each followed by a NUL byte (so that `("ab", "c")` and `("a", "bc")`
+/// differ).
+fn hasher(parts: &[&str]) -> Sha256 {
+    let mut h = Sha256::new();
+    for part in parts {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    h
+}
+
+/// The digest in lowercase hex.
+fn hex(h: Sha256) -> String {
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -5,7 +5,8 @@
 //! (<https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json>)
 //! and GitHub's "SARIF support for code scanning"
 //! (<https://docs.github.com/en/code-security/code-scanning/integrating-with-code-scanning/sarif-support-for-code-scanning>):
-//! one run whose `tool.driver` (`name`, `informationUri`, `version`) lists every rule the
+//! one run whose `tool.driver` (`name`, `version`; no `informationUri`, optional, until the
+//! project has a public address) lists every rule the
 //! results use (`id`, `shortDescription`, `fullDescription`), and per finding a result with
 //! `ruleId`/`ruleIndex`, `level: "error"`, `message.text`, one location whose
 //! `artifactLocation.uri` is the repository-relative file (GitHub needs the same path on every
@@ -131,7 +132,6 @@ pub(super) fn render(r: &Report<'_>) -> String {
         "runs": [{
             "tool": {"driver": {
                 "name": "schemaflow",
-                "informationUri": env!("CARGO_PKG_REPOSITORY"),
                 "version": env!("CARGO_PKG_VERSION"),
                 "rules": rules,
             }},

@@ -21,7 +21,8 @@ pub fn imports_of(name: &str, text: &str) -> Result<Vec<String>> {
         .map(|f| f.file_descriptor_proto().dependency.clone())
         .map_err(|e| Error::ParseProtobufSchema {
             name: name.to_string(),
-            reason: e.to_string(),
+            // `Debug`: with `FILE:LINE:COLUMN: ` where protox knows the place.
+            reason: format!("{e:?}"),
         })
 }
 
@@ -58,11 +59,13 @@ impl ProtoCompatSchema {
                     fdp.name = Some(name.clone());
                     (name, Some(File::from_file_descriptor_proto(fdp)))
                 }
-                None => return Err(err(source_err.to_string())),
+                None => return Err(err(format!("{source_err:?}"))),
             },
         };
+        // protox's `Debug` is its `Display` preceded by `FILE:LINE:COLUMN: ` where it knows
+        // the place: the line a reader needs to find the mistake.
         let pool: DescriptorPool = crate::protobuf::compile(&main_name, main_descriptor, files)
-            .map_err(|e| err(e.to_string()))?;
+            .map_err(|e| err(format!("{e:?}")))?;
         let file = pool
             .get_file_by_name(&main_name)
             .ok_or_else(|| err("the file is missing from its own descriptor pool".into()))?;
