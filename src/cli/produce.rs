@@ -172,7 +172,7 @@ fn message_to_write(
 /// `schema` (read from `file`) parsed here, with its references' texts fetched from the
 /// registry, so that a schema the registry would refuse is refused without registering
 /// anything. `None` for a JSON Schema, which `produce` does not write: the registry says so.
-async fn parse_before_registering(
+pub(super) async fn parse_before_registering(
     registry: &CachedRegistry,
     schema: &Schema,
     file: &Path,

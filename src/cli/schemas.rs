@@ -137,6 +137,10 @@ pub fn run_register(g: Global, a: RegisterArgs) -> ExitCode {
                 references: a.reference,
             };
             let registry = g.registry()?;
+            // Parsed here first (with its references' texts from the registry): an invalid
+            // schema is reported at the user's file (and line, for Protobuf), not at the
+            // registry's copy of it.
+            super::produce::parse_before_registering(&registry, &schema, &schema_file).await?;
             let (id, guid) = registry
                 .client()
                 .register(&subject, &schema, a.normalize)

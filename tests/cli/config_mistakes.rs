@@ -120,6 +120,37 @@ async fn a_misspelt_avro_type_is_an_unknown_type_with_the_closest_name_not_a_ref
     reg.stop().await.unwrap();
 }
 
+/// An invalid `.proto` given to `register` or `produce --schema-file` is reported at the
+/// user's file (and line), not at the registry's copy of it (`schema-5.proto`), and nothing is
+/// registered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_proto_is_reported_at_the_users_file_and_line() {
+    let (reg, cached) = common::services::registry().await;
+    let url = reg.url().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("orders.proto");
+    std::fs::write(
+        &file,
+        "syntax = \"proto3\";\npackage shop.v1;\n\nmessage Order {\n  strin id = 1;\n}\n",
+    )
+    .unwrap();
+    let file = file.to_str().unwrap();
+    let topic = rand_topic("cli-bad-proto");
+    create_topic(&broker().bootstrap, &topic, 1).await;
+    for args in [
+        vec!["register", "--subject", "orders-value", "--schema-file", file],
+        vec!["produce", "--topic", &topic, "--schema-file", file],
+    ] {
+        let out = run(&url, &args, Some("{}\n")).await;
+        let err = one_usage_line(&out, args[0]);
+        assert!(err.contains("orders.proto"), "{args:?}: {err}");
+        assert!(err.contains("strin"), "{args:?}: {err}");
+        assert!(!err.contains("schema-"), "{args:?}: {err}");
+    }
+    assert!(cached.client().subjects(false).await.unwrap().is_empty());
+    reg.stop().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auth_and_property_mistakes_are_usage_errors() {
     let (reg, _) = common::services::registry().await;
