@@ -138,7 +138,13 @@ async fn an_invalid_proto_is_reported_at_the_users_file_and_line() {
     let topic = rand_topic("cli-bad-proto");
     create_topic(&broker().bootstrap, &topic, 1).await;
     for args in [
-        vec!["register", "--subject", "orders-value", "--schema-file", file],
+        vec![
+            "register",
+            "--subject",
+            "orders-value",
+            "--schema-file",
+            file,
+        ],
         vec!["produce", "--topic", &topic, "--schema-file", file],
     ] {
         let out = run(&url, &args, Some("{}\n")).await;
