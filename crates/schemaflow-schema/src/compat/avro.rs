@@ -12,7 +12,7 @@
 //!    `MISSING_UNION_BRANCH`.
 //! 3. Same type: primitives match; **arrays** and **maps** compare items/values
 //!    (`/items`, `/values`); **records**, **enums** and **fixed** compare names by
-//!    [`crate::avro::names_match`], the rule the codec's resolution uses too (the unqualified
+//!    `crate::avro::names_match`, the rule the codec's resolution uses too (the unqualified
 //!    names are equal, or the writer's full name is one of the reader's aliases, qualified
 //!    with the reader's namespace), else `NAME_MISMATCH` at `/name`; fixed sizes must be equal (`FIXED_SIZE_MISMATCH` at `/size`);
 //!    writer enum symbols missing from the reader's enum are `MISSING_ENUM_SYMBOLS`

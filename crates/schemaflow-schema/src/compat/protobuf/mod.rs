@@ -2,7 +2,7 @@
 //!
 //! Two `.proto` files are compared as an **original** and an **update**; every difference is
 //! named by one of the registry's difference types and is either compatible or not (see
-//! [`Rule`](super::Rule)). The walk follows Confluent's `SchemaDiff`, `MessageSchemaDiff`,
+//! [`Rule`]). The walk follows Confluent's `SchemaDiff`, `MessageSchemaDiff`,
 //! `FieldSchemaDiff` and `Context` (confluentinc/schema-registry,
 //! `protobuf-provider/src/main/java/io/confluent/kafka/schemaregistry/protobuf/diff/`), and the
 //! fixtures follow the expected change lists of its tests
