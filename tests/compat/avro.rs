@@ -32,7 +32,7 @@ fn rules(
         .map(|(i, t)| input(t, &format!("version {}", i + 1)))
         .collect();
     let report = check(mode, &prev, &input(candidate, "candidate")).expect("schemas parse");
-    let mut r: Vec<&'static str> = report.findings.iter().map(|f| f.rule).collect();
+    let mut r: Vec<&'static str> = report.findings.iter().map(|f| f.rule.id()).collect();
     r.sort();
     r.dedup();
     assert_eq!(report.compatible, r.is_empty());
@@ -734,7 +734,7 @@ fn finding_has_path_direction_and_against() {
     assert_eq!(report.findings.len(), 1);
     let f = &report.findings[0];
     assert_eq!(
-        (f.rule, f.path.as_str(), f.against.as_str()),
+        (f.rule.id(), f.path.as_str(), f.against.as_str()),
         (
             "READER_FIELD_MISSING_DEFAULT_VALUE",
             "/fields/1",

@@ -33,7 +33,7 @@ fn verdict(
         .map(|(i, t)| input(t, &format!("version {}", i + 1)))
         .collect();
     let report = check(mode, &prev, &input(candidate, "candidate")).expect("schemas parse");
-    let mut r: Vec<&'static str> = report.findings.iter().map(|f| f.rule).collect();
+    let mut r: Vec<&'static str> = report.findings.iter().map(|f| f.rule.id()).collect();
     r.sort();
     r.dedup();
     assert_eq!(report.compatible, r.is_empty());
@@ -46,7 +46,7 @@ fn diff_rules(previous: &str, candidate: &str) -> Vec<&'static str> {
     let c = ParsedSchema::parse(&input(candidate, "cand")).unwrap();
     let mut r: Vec<&'static str> = differences(Direction::Backward, &p, &c)
         .iter()
-        .map(|d| d.rule)
+        .map(|d| d.rule.id())
         .collect();
     r.sort();
     r.dedup();
@@ -309,7 +309,11 @@ fn base64_descriptor_form_is_accepted() {
     )
     .unwrap();
     assert_eq!(
-        report.findings.iter().map(|f| f.rule).collect::<Vec<_>>(),
+        report
+            .findings
+            .iter()
+            .map(|f| f.rule.id())
+            .collect::<Vec<_>>(),
         vec!["FIELD_SCALAR_KIND_CHANGED"]
     );
     assert!(
@@ -527,7 +531,7 @@ fn upstream_diff_schema_examples() {
         let u = ParsedSchema::parse(&input(&update, "update")).unwrap();
         let mut found: Vec<&str> = differences(Direction::Backward, &o, &u)
             .iter()
-            .map(|d| d.rule)
+            .map(|d| d.rule.id())
             .collect();
         found.sort();
         let verdict = check(

@@ -55,7 +55,7 @@ pub fn user_event() -> UserEvent {
     }
 }
 
-/// The 6-field record: long, string, double, boolean, array<string>, map<long>.
+/// The 6-field record: long, string, double, boolean, `array<string>`, `map<long>`.
 pub fn small() -> Small {
     Small {
         id: 1_234_567_890,

@@ -106,6 +106,24 @@ pub(crate) struct SourceFile {
 ///
 /// Relative folders are relative to the current directory, which in a build script is the
 /// crate's root (`CARGO_MANIFEST_DIR`).
+///
+/// In a build script, [`compile`](Builder::compile) (see the crate example); in a test or a
+/// tool, [`generate`](Builder::generate) answers the source without writing anything:
+///
+/// ```
+/// let dir = tempfile::tempdir()?;
+/// std::fs::write(
+///     dir.path().join("user.avsc"),
+///     r#"{"type":"record","name":"User","namespace":"shop","fields":[{"name":"id","type":"string"}]}"#,
+/// )?;
+/// let generated = schemaflow_build::Builder::new()
+///     .avro_dir(dir.path())
+///     .generate()?;
+/// assert!(generated.source.contains("pub mod user"));
+/// assert!(generated.source.contains("pub struct User"));
+/// assert_eq!(generated.inputs, [dir.path().join("user.avsc")]);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Builder {
     avro_dirs: Vec<PathBuf>,

@@ -1,6 +1,6 @@
 //! # schemaflow-fuzz-registry
 //!
-//! The fuzz target of the embedded registry's HTTP handlers, [`registry_http`]: arbitrary
+//! The fuzz target of the embedded registry's HTTP handlers, [`registry_http()`]: arbitrary
 //! requests sent to the real router (`schemaflow_registry::router`) in process, with
 //! no socket, over a fresh in-memory registry per input. `fuzz/registry/` runs it under
 //! libFuzzer; this crate's test replays `fuzz/seeds/registry_http/` and

@@ -116,6 +116,36 @@ impl Default for ServerConfig {
 pub const STOP_DRAIN: Duration = Duration::from_secs(10);
 
 /// A registry server running in this process.
+///
+/// Use it in your own tests: a real registry over HTTP on a free port, in memory, gone when
+/// the test ends.
+///
+/// ```
+/// use std::sync::Arc;
+///
+/// use schemaflow::registry::{ClientConfig, RegistryClient, Schema};
+/// use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// # tokio::runtime::Runtime::new()?.block_on(async {
+/// let config = ServerConfig {
+///     listen: "127.0.0.1:0".parse()?, // any free port
+///     ..ServerConfig::default()      // in memory: no data folder
+/// };
+/// let server = EmbeddedRegistry::start(config, Arc::new(CompatibilityEngine)).await?;
+///
+/// let client = RegistryClient::new(ClientConfig::new(server.url()))?;
+/// let schema = Schema::avro(r#"{"type":"record","name":"User","fields":[]}"#);
+/// let (id, _guid) = client.register("users-value", &schema, false).await?;
+/// assert_eq!(client.schema_by_id(id).await?.schema.schema, schema.schema);
+/// // Registering the same schema again answers the same id.
+/// assert_eq!(client.register("users-value", &schema, false).await?.0, id);
+///
+/// server.stop().await?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct EmbeddedRegistry {
     addr: SocketAddr,

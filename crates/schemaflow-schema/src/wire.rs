@@ -25,6 +25,32 @@ pub const HEADER_LEN: usize = 5;
 pub const MAX_MESSAGE_INDEXES: usize = 64;
 
 /// A schema id assigned by the registry.
+///
+/// Every frame starts with it; a consumer fetches the writer schema by it.
+///
+/// ```
+/// use schemaflow_schema::wire::{read_header, read_message_indexes, write_header, write_message_indexes, SchemaId};
+///
+/// // An Avro frame: magic byte, id (big-endian), datum.
+/// let mut frame = Vec::new();
+/// write_header(SchemaId(42), &mut frame);
+/// frame.extend_from_slice(b"datum");
+/// assert_eq!(&frame[..5], &[0, 0, 0, 0, 42]);
+/// let (id, rest) = read_header(&frame)?;
+/// assert_eq!((id, rest), (SchemaId(42), &b"datum"[..]));
+///
+/// // A Protobuf frame adds the message index path: the common [0] is the single byte 0.
+/// let mut frame = Vec::new();
+/// write_header(SchemaId(7), &mut frame);
+/// write_message_indexes(&[0], &mut frame);
+/// assert_eq!(frame, [0, 0, 0, 0, 7, 0]);
+/// let (_, rest) = read_header(&frame)?;
+/// assert_eq!(read_message_indexes(rest)?, (vec![0], &[][..]));
+///
+/// // Bytes a serializer did not write are an error, never a panic.
+/// assert!(read_header(b"{\"json\": true}").is_err());
+/// # Ok::<(), schemaflow_schema::wire::WireError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct SchemaId(pub u32);
 

@@ -610,6 +610,47 @@ enum CommitFailure {
 
 /// A consumer-group member decoding records into `V`: a generated type, or
 /// [`serde_json::Value`] for records of any schema.
+///
+/// ```no_run
+/// mod schemas {
+/// #   // The committed codegen output of this repository's samples (this crate has no build
+/// #   // script); your crate includes its own.
+/// #   include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../schemaflow-build/tests/golden/generated.rs"));
+/// #   /*
+///     schemaflow::include_schemas!();
+/// #   */
+/// }
+/// use schemaflow::consumer::{ConsumerConfig, Message, TypedConsumer};
+/// use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
+/// use schemas::avro::user_event::UserEvent;
+///
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let registry = CachedRegistry::new(
+///     RegistryClient::new(ClientConfig::new("http://localhost:8081"))?,
+///     CacheConfig::default(),
+/// );
+/// let config = ConsumerConfig::new("localhost:9092", "audit", &["user-events"]);
+/// let consumer = TypedConsumer::<UserEvent>::new(config, registry)?;
+/// let stats = consumer
+///     .run(
+///         |m: Message<UserEvent>| async move {
+///             // `None`: a tombstone. Written with another version of the schema, the value
+///             // is resolved into this one.
+///             if let Some(event) = m.value {
+///                 println!("{} at {}@{}", event.user_id, m.partition, m.offset);
+///             }
+///             Ok::<(), String>(()) // an Err: retried, then `ConsumerConfig::dead_letter`
+///         },
+///         async {
+///             let _ = tokio::signal::ctrl_c().await; // then finish, commit, leave the group
+///         },
+///     )
+///     .await?;
+/// println!("{stats:?}");
+/// # Ok(())
+/// # }
+/// ```
 pub struct TypedConsumer<V> {
     consumer: StreamConsumer<CommitOnRevoke>,
     resolver: SchemaResolver,

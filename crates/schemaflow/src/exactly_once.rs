@@ -160,6 +160,51 @@ pub enum Progress<'a> {
 }
 
 /// A transactional consume–transform–produce loop from `I` to `O`.
+///
+/// ```no_run
+/// mod schemas {
+/// #   // The committed codegen output of this repository's samples (this crate has no build
+/// #   // script); your crate includes its own.
+/// #   include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../schemaflow-build/tests/golden/generated.rs"));
+/// #   /*
+///     schemaflow::include_schemas!();
+/// #   */
+/// }
+/// use schemaflow::exactly_once::{ExactlyOnceConfig, ExactlyOnceProcessor};
+/// use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
+/// use schemas::avro::user_event::UserEvent;
+///
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let registry = CachedRegistry::new(
+///     RegistryClient::new(ClientConfig::new("http://localhost:8081"))?,
+///     CacheConfig::default(),
+/// );
+/// // The same transactional id for a restarted instance: it fences its predecessor.
+/// let config = ExactlyOnceConfig::new(
+///     "localhost:9092",
+///     "enricher",
+///     "user-events",
+///     "user-events-enriched",
+///     "enricher-1",
+/// );
+/// let processor = ExactlyOnceProcessor::<UserEvent, UserEvent>::new(config, registry).await?;
+/// processor
+///     .run(
+///         // Zero, one or more outputs per input, written in the input's transaction.
+///         |e: &UserEvent| {
+///             let mut out = e.clone();
+///             out.tags.push("enriched".into());
+///             Ok::<_, String>(vec![out])
+///         },
+///         async {
+///             let _ = tokio::signal::ctrl_c().await;
+///         },
+///     )
+///     .await?;
+/// # Ok(())
+/// # }
+/// ```
 pub struct ExactlyOnceProcessor<I, O> {
     consumer: StreamConsumer,
     producer: TypedProducer,

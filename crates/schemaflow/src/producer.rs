@@ -132,6 +132,38 @@ impl ProducerConfig {
 }
 
 /// One record to send, built like rdkafka's `FutureRecord`.
+///
+/// ```
+/// mod schemas {
+/// #   // The committed codegen output of this repository's samples (this crate has no build
+/// #   // script); your crate includes its own.
+/// #   include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../schemaflow-build/tests/golden/generated.rs"));
+/// #   /*
+///     schemaflow::include_schemas!();
+/// #   */
+/// }
+/// use schemaflow::producer::Record;
+/// use schemas::avro::user_event::{Action, Device, UserEvent};
+///
+/// # let event = UserEvent {
+/// #     event_id: "6f1c2b9e-3d4a-4f5b-8c7d-9e0f1a2b3c4d".parse()?,
+/// #     user_id: "user-42".into(),
+/// #     action: Action::Login,
+/// #     occurred_at: 1_700_000_000_123,
+/// #     amount: "0.00".parse()?,
+/// #     session_id: None,
+/// #     device: Device { platform: "web".into(), app_version: None },
+/// #     shipping_address: None,
+/// #     tags: vec![],
+/// #     attributes: Default::default(),
+/// # };
+/// let record = Record::to("user-events")
+///     .key(b"user-42") // the same key, the same partition
+///     .value(&event) // leave unset for a tombstone
+///     .header("trace-id", b"4bf92f35");
+/// # let _ = record;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug)]
 pub struct Record<'a, V> {
     topic: &'a str,
@@ -198,6 +230,49 @@ pub struct Delivery {
 }
 
 /// Sends generated types to Kafka in the Confluent wire format.
+///
+/// The first record of a type on a topic registers (or looks up) its schema under the
+/// subject the strategy names; later ones reuse the cached id.
+///
+/// ```no_run
+/// mod schemas {
+/// #   // The committed codegen output of this repository's samples (this crate has no build
+/// #   // script); your crate includes its own.
+/// #   include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../schemaflow-build/tests/golden/generated.rs"));
+/// #   /*
+///     schemaflow::include_schemas!();
+/// #   */
+/// }
+/// use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
+/// use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
+/// use schemas::avro::user_event::{Action, Device, UserEvent};
+///
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let registry = CachedRegistry::new(
+///     RegistryClient::new(ClientConfig::new("http://localhost:8081"))?,
+///     CacheConfig::default(),
+/// );
+/// let producer = TypedProducer::new(ProducerConfig::new("localhost:9092"), registry)?;
+/// # let event = UserEvent {
+/// #     event_id: "6f1c2b9e-3d4a-4f5b-8c7d-9e0f1a2b3c4d".parse()?,
+/// #     user_id: "user-42".into(),
+/// #     action: Action::Login,
+/// #     occurred_at: 1_700_000_000_123,
+/// #     amount: "0.00".parse()?,
+/// #     session_id: None,
+/// #     device: Device { platform: "web".into(), app_version: None },
+/// #     shipping_address: None,
+/// #     tags: vec![],
+/// #     attributes: Default::default(),
+/// # };
+/// let delivery = producer
+///     .send(Record::to("user-events").key(b"user-42").value(&event))
+///     .await?;
+/// println!("partition {} offset {}", delivery.partition, delivery.offset);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct TypedProducer {
     producer: FutureProducer,

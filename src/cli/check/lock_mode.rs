@@ -58,7 +58,7 @@ pub(super) fn lock_mode(args: &CheckArgs, path: Option<&str>) -> Result<Outcome,
             file.clone(),
             Position::START,
             Finding {
-                rule: compat::SCHEMA_DELETED,
+                rule: compat::Rule::SchemaDeleted,
                 path: s.name.clone(),
                 message: format!(
                     "{file} (subject {}) was released ({} version(s) in the lock) but is gone; consumers may still read data written with it, so keep the file",

@@ -77,7 +77,8 @@
 //! date a waiver no longer applies: the finding fails, its message ending
 //! `(waiver expired on DATE: REASON)`. A waiver that names no finding is a stderr warning, so
 //! stale waivers get removed. Today is the UTC date of the system clock, or
-//! `SCHEMAFLOW_TODAY=YYYY-MM-DD`. Unknown keys and missing required ones are usage errors.
+//! `SCHEMAFLOW_TODAY=YYYY-MM-DD`. Unknown keys, missing required ones and a rule id schemaflow
+//! does not report (the error names the closest ids) are usage errors.
 //! See `src/cli/repo/waivers.rs`.
 //!
 //! Exit codes: 0 compatible, 1 incompatible, 2 usage or parse error, 3 I/O, git or registry
@@ -216,7 +217,7 @@ struct Located {
     line: usize,
     /// 1-based column (in characters) of the element (1 when unknown).
     column: usize,
-    rule: &'static str,
+    rule: compat::Rule,
     path: String,
     message: String,
     /// `BACKWARD`/`FORWARD` for local checks; the subject's level in registry mode.

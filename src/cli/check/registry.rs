@@ -67,11 +67,8 @@ use super::super::repo::subjects::Subjects;
 use super::super::repo::tree::{repository_root, working_tree, Tree};
 use super::{CheckArgs, Located, NotChecked, Outcome};
 use schemaflow::compat::locate::Position;
+use schemaflow::compat::Rule;
 
-/// The rule id of an incompatibility the registry reported.
-pub const REGISTRY_INCOMPATIBLE: &str = "REGISTRY_INCOMPATIBLE";
-/// The rule id of a reference whose schema the registry does not hold.
-pub const REFERENCE_NOT_REGISTERED: &str = "REFERENCE_NOT_REGISTERED";
 /// A reference the registry does not hold.
 #[derive(Clone)]
 struct Missing {
@@ -234,7 +231,7 @@ pub(super) fn registry_mode(
                     file: path.clone(),
                     line: Position::START.line,
                     column: Position::START.column,
-                    rule: REFERENCE_NOT_REGISTERED,
+                    rule: Rule::ReferenceNotRegistered,
                     path: subject.clone(),
                     message: format!(
                         "references {} (subject {}), but the registry holds no version of that subject with this text; register the referenced schema first, then check again",
@@ -301,7 +298,7 @@ pub(super) fn registry_mode(
                 file: path.clone(),
                 line: Position::START.line,
                 column: Position::START.column,
-                rule: REGISTRY_INCOMPATIBLE,
+                rule: Rule::RegistryIncompatible,
                 path: subject.clone(),
                 message,
                 direction: level.clone(),

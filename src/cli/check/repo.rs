@@ -60,7 +60,7 @@ pub(super) fn repo_mode(args: &CheckArgs, against: &str) -> Result<Outcome, CliE
             path.clone(),
             Position::START,
             Finding {
-                rule: compat::SCHEMA_DELETED,
+                rule: compat::Rule::SchemaDeleted,
                 path: path.clone(),
                 message: format!(
                     "{path} exists at {} but was deleted; consumers may still read data written with it, so keep the file",

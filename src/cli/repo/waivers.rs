@@ -3,13 +3,16 @@
 //!
 //! ```toml
 //! [[waiver]]
-//! rule = "FIELD_TYPE_CHANGED"           # required: the finding's rule id
+//! rule = "FIELD_SCALAR_KIND_CHANGED"    # required: the finding's rule id
 //! file = "schemas/user.avsc"            # the finding's file, and/or
 //! path = "shop.User.id"                 # the finding's path (the element), and/or
 //! subject = "user-events-value"         # the file's subject: at least one of the three
 //! reason = "no consumer reads id yet (JIRA-123)"   # required
 //! expires = 2027-01-31                  # required: a TOML date
 //! ```
+//!
+//! The rule must be one schemaflow reports ([`Rule`]); an unknown id is a usage error naming
+//! the closest ids, since a misspelt waiver would otherwise waive nothing, silently.
 //!
 //! A waiver matches a finding when the rule and every key it gives are equal to the
 //! finding's. It holds through its `expires` date (inclusive); from the day after, it is
@@ -19,6 +22,7 @@
 use std::fmt;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use schemaflow::compat::Rule;
 use serde::Deserialize;
 
 use super::super::common::CliError;
@@ -108,8 +112,8 @@ impl Date {
 /// A checked waiver.
 #[derive(Debug, Clone)]
 pub struct Waiver {
-    /// The rule id it waives.
-    pub rule: String,
+    /// The rule it waives.
+    pub rule: Rule,
     /// The finding's path it is limited to.
     pub path: Option<String>,
     /// The file it is limited to (repository-relative).
@@ -129,6 +133,10 @@ impl Waiver {
         if e.rule.trim().is_empty() {
             return Err(CliError::usage(format!("{at}: rule is empty")));
         }
+        let rule: Rule = e
+            .rule
+            .parse()
+            .map_err(|unknown| CliError::usage(format!("{at}: {unknown}")))?;
         if e.path.is_none() && e.file.is_none() && e.subject.is_none() {
             // A rule-wide waiver would silence every future instance of the rule too.
             return Err(CliError::usage(format!(
@@ -151,7 +159,7 @@ impl Waiver {
             ))
         })?;
         Ok(Waiver {
-            rule: e.rule,
+            rule,
             path: e.path,
             file: e.file.map(|f| f.trim_start_matches("./").to_string()),
             subject: e.subject,
@@ -184,7 +192,7 @@ impl Waiver {
 
     /// How stderr names the waiver.
     pub fn describe(&self) -> String {
-        let mut s = format!("rule = {:?}", self.rule);
+        let mut s = format!("rule = {:?}", self.rule.id());
         for (k, v) in [
             ("file", &self.file),
             ("path", &self.path),
@@ -201,8 +209,8 @@ impl Waiver {
 
 /// What a waiver is matched on.
 pub struct FindingKey<'a> {
-    /// The finding's rule id.
-    pub rule: &'a str,
+    /// The finding's rule.
+    pub rule: Rule,
     /// The element path (the registry subject for registry findings).
     pub path: &'a str,
     /// The file the finding is placed in.
@@ -347,13 +355,13 @@ mod tests {
     #[test]
     fn judging() -> Result<(), String> {
         let w = |t: &str| waiver(t).map_err(|e| e.message);
-        let live = w("[waiver]\nrule = \"R\"\nfile = \"schemas/a.avsc\"\nreason = \"ok\"\nexpires = 2027-01-31\n")?;
+        let live = w("[waiver]\nrule = \"TYPE_MISMATCH\"\nfile = \"schemas/a.avsc\"\nreason = \"ok\"\nexpires = 2027-01-31\n")?;
         let old = w(
-            "[waiver]\nrule = \"R\"\npath = \"a.b\"\nreason = \"was ok\"\nexpires = 2026-01-31\n",
+            "[waiver]\nrule = \"TYPE_MISMATCH\"\npath = \"a.b\"\nreason = \"was ok\"\nexpires = 2026-01-31\n",
         )?;
         let waivers = [live, old];
         let key = |file, path| FindingKey {
-            rule: "R",
+            rule: Rule::TypeMismatch,
             path,
             file,
             subject: None,
@@ -384,13 +392,26 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_rule_names_the_closest() {
+        let e = waiver("[waiver]\nrule = \"TYPE_MISMATCHED\"\nfile = \"f\"\nreason = \"r\"\nexpires = 2027-01-31\n")
+            .expect_err("unknown rule accepted");
+        assert_eq!(e.code, crate::cli::EXIT_USAGE);
+        assert!(
+            e.message.contains("unknown rule \"TYPE_MISMATCHED\"")
+                && e.message.contains("did you mean TYPE_MISMATCH"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
     fn bad_waivers_are_usage_errors() {
         for bad in [
-            "[waiver]\nrule = \"R\"\nreason = \"r\"\nexpires = 2027-01-31\n",
-            "[waiver]\nrule = \"R\"\nfile = \"f\"\nreason = \" \"\nexpires = 2027-01-31\n",
-            "[waiver]\nrule = \"R\"\nfile = \"f\"\nreason = \"r\"\nexpires = 2027-01-31T10:00:00\n",
-            "[waiver]\nrule = \"R\"\nfile = \"f\"\nreason = \"r\"\n",
-            "[waiver]\nrule = \"R\"\nfile = \"f\"\nreason = \"r\"\nexpires = 2027-01-31\nowner = \"me\"\n",
+            "[waiver]\nrule = \"TYPE_MISMATCH\"\nreason = \"r\"\nexpires = 2027-01-31\n",
+            "[waiver]\nrule = \"TYPE_MISMATCH\"\nfile = \"f\"\nreason = \" \"\nexpires = 2027-01-31\n",
+            "[waiver]\nrule = \"TYPE_MISMATCH\"\nfile = \"f\"\nreason = \"r\"\nexpires = 2027-01-31T10:00:00\n",
+            "[waiver]\nrule = \"TYPE_MISMATCH\"\nfile = \"f\"\nreason = \"r\"\n",
+            "[waiver]\nrule = \"TYPE_MISMATCH\"\nfile = \"f\"\nreason = \"r\"\nexpires = 2027-01-31\nowner = \"me\"\n",
         ] {
             match waiver(bad) {
                 Err(e) => assert_eq!(e.code, crate::cli::EXIT_USAGE, "{bad}"),

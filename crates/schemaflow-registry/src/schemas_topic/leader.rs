@@ -19,7 +19,7 @@
 //!   producer) before it assigns an id, then announces its `advertised_url` on the
 //!   coordination topic (compacted, key `leader`).
 //! * **Where the leader is**: every instance, eligible or not, reads the coordination topic
-//!   from its beginning ([`spawn_watch`]): the latest committed announcement is the leader,
+//!   from its beginning (`spawn_watch`): the latest committed announcement is the leader,
 //!   also when it was made long before this instance started.
 //! * Losing the partition (revoked, or the session expired while paused) stops writing at
 //!   once, before anything else happens.

@@ -2,14 +2,14 @@
 //! resolution plan), the JSON encoder ([`crate::codec::json`]) and the compatibility checker
 //! ([`crate::compat::avro`]) all need to know about an [`apache_avro::Schema`]:
 //!
-//! * [`kind`]: a schema's physical kind (logical types by their underlying type) and Avro's
+//! * `kind`: a schema's physical kind (logical types by their underlying type) and Avro's
 //!   promotions;
-//! * [`names`]: the named-type walk, dereferencing `Schema::Ref`s, and **the** name and alias
+//! * `names`: the named-type walk, dereferencing `Schema::Ref`s, and **the** name and alias
 //!   rule (Java's `SchemaCompatibility.schemaNameEquals`) the runtime and the checker share;
 //! * [`binary`]: Avro's binary encoding (zig-zag varints, lengths, blocks, …), public for the
 //!   generated codecs;
 //! * [`logical`]: `uuid` and `decimal` between their Rust types and their bytes;
-//! * [`default`]: a field default (JSON) encoded into Avro binary;
+//! * `default`: a field default (JSON) encoded into Avro binary;
 //! * [`unknown_types`]: type names a schema uses that nothing defines (typos, missing
 //!   references), with where they are and the closest known name.
 

@@ -48,7 +48,7 @@ pub trait RegistryCodec: GeneratedSchema + Clone + Send + Sync + 'static {
 /// [`RegistryCodec`]), or [`serde_json::Value`] for a record of any schema (what
 /// `schemaflow consume` prints). The consumer loop is written once over this trait.
 pub trait FromFrame: Clone + Send + Sync + Sized + 'static {
-    /// Decode a frame (payload form: magic, id, [indexes], data) written with `writer`.
+    /// Decode a frame (payload form: magic, id, \[indexes\], data) written with `writer`.
     fn from_frame(frame: &[u8], writer: &WriterSchema) -> Result<Self>;
 }
 

@@ -12,7 +12,7 @@
 //!    `MISSING_UNION_BRANCH`.
 //! 3. Same type: primitives match; **arrays** and **maps** compare items/values
 //!    (`/items`, `/values`); **records**, **enums** and **fixed** compare names by
-//!    [`crate::avro::names_match`], the rule the codec's resolution uses too (the unqualified
+//!    `crate::avro::names_match`, the rule the codec's resolution uses too (the unqualified
 //!    names are equal, or the writer's full name is one of the reader's aliases, qualified
 //!    with the reader's namespace), else `NAME_MISMATCH` at `/name`; fixed sizes must be equal (`FIXED_SIZE_MISMATCH` at `/size`);
 //!    writer enum symbols missing from the reader's enum are `MISSING_ENUM_SYMBOLS`
@@ -35,6 +35,7 @@ use apache_avro::schema::{Name, RecordSchema, Schema, UnionSchema};
 
 use super::difference::Difference;
 use super::input::SchemaInput;
+use super::rules::Rule;
 use crate::avro::{collect_named_types, full_name, names_match, promotable, Kind, Names, Phys};
 use crate::error::{Error, Result};
 
@@ -143,7 +144,7 @@ fn kind(s: &Schema) -> Kind {
 }
 
 impl<'a> Checker<'a> {
-    fn push(&mut self, rule: &'static str, path: &[String], message: String) {
+    fn push(&mut self, rule: Rule, path: &[String], message: String) {
         self.out.push(Difference {
             rule,
             path: show(path),
@@ -204,7 +205,7 @@ impl<'a> Checker<'a> {
         if rk == Kind::Unknown || wk == Kind::Unknown {
             let which = if rk == Kind::Unknown { reader } else { writer };
             self.push(
-                "TYPE_MISMATCH",
+                Rule::TypeMismatch,
                 path,
                 format!(
                     "the type at path '{}' refers to an undefined named type ({which:?}); pass the schema defining it as a reference",
@@ -216,7 +217,7 @@ impl<'a> Checker<'a> {
         if rk != wk {
             if !promotable(wk, rk) {
                 self.push(
-                    "TYPE_MISMATCH",
+                    Rule::TypeMismatch,
                     path,
                     format!(
                         "the type at path '{}' in the {} is {} but {} in the {}, and {} cannot be read as {}; keep the type or use an Avro promotion (int→long/float/double, long→float/double, float→double, string↔bytes)",
@@ -257,7 +258,7 @@ impl<'a> Checker<'a> {
                     if !missing.is_empty() {
                         path.push("symbols".into());
                         self.push(
-                            "MISSING_ENUM_SYMBOLS",
+                            Rule::MissingEnumSymbols,
                             path,
                             format!(
                                 "the {} enum {} lacks the symbols [{}] of the {}; keep them, or give the enum a default symbol",
@@ -285,7 +286,7 @@ impl<'a> Checker<'a> {
                     if r.size != w.size {
                         path.push("size".into());
                         self.push(
-                            "FIXED_SIZE_MISMATCH",
+                            Rule::FixedSizeMismatch,
                             path,
                             format!(
                                 "the fixed {} is {} bytes in the {} but {} bytes in the {}; a fixed type's size cannot change",
@@ -307,7 +308,7 @@ impl<'a> Checker<'a> {
     fn name_mismatch(&mut self, reader: &Schema, r: &Name, w: &Name, path: &mut Vec<String>) {
         path.push("name".into());
         self.push(
-            "NAME_MISMATCH",
+            Rule::NameMismatch,
             path,
             format!(
                 "the {} {} is named {} in the {} but {} in the {}; keep the name, or add \"{}\" to its aliases",
@@ -330,7 +331,7 @@ impl<'a> Checker<'a> {
             }
         }
         self.push(
-            "MISSING_UNION_BRANCH",
+            Rule::MissingUnionBranch,
             path,
             format!(
                 "the union at path '{}' in the {} has no branch that can read the {}'s {}; add a {} branch to the union",
@@ -359,7 +360,7 @@ impl<'a> Checker<'a> {
                     path.pop();
                 }
                 None if rf.default.is_none() => self.push(
-                    "READER_FIELD_MISSING_DEFAULT_VALUE",
+                    Rule::ReaderFieldMissingDefaultValue,
                     path,
                     format!(
                         "the field '{}' at path '{}' in the {} has no default value and is missing in the {}; add a default value (or an alias naming the {}'s field)",

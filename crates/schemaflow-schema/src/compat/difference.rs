@@ -4,8 +4,8 @@
 /// One change found between two schemas, compatible or not.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Difference {
-    /// The rule id ([`RULES`](super::RULES)).
-    pub rule: &'static str,
+    /// The rule it is an instance of.
+    pub rule: super::Rule,
     /// Where: an Avro path (`/fields/1/type`) or a Protobuf full name.
     pub path: String,
     /// What changed and what to do about it.

@@ -6,7 +6,7 @@
 //!   (`shop.v1.Order.id`) is mapped to that path; an element the candidate no longer has
 //!   (a removed field) is placed at its nearest enclosing element that it does have.
 //! * **Avro**: the Avro parser keeps no positions, so beside it a small JSON pass
-//!   ([`Node`]) keeps where every value starts. The finding's path is Avro's
+//!   (`Node`) keeps where every value starts. The finding's path is Avro's
 //!   (Java's `SchemaCompatibility`): `fields/N` is the reader's field N, another number is the
 //!   writer's union branch, names are JSON keys; named types are followed to their definition.
 //!   Backward, the candidate is the reader and the path is walked in it; forward, the path is

@@ -12,8 +12,8 @@
 //!   earlier version; `NONE` accepts anything (the candidate must still parse).
 //!
 //! Each comparison of one previous schema in one [`Direction`] yields **differences**, each
-//! named by a rule id ([`RULES`]). A rule is data: its id, its schema type, whether the
-//! registry accepts the change, and what it means. A schema is compatible when no difference
+//! of a typed [`Rule`] (one variant per rule, [`Rule::ALL`]): its id, its category, the schema
+//! types it applies to, whether the registry accepts the change, and what it means. A schema is compatible when no difference
 //! found is of an incompatible rule; those become [`Finding`]s, carrying the rule id, the
 //! element's path, a sentence a person can act on, and which version and direction failed.
 //! Every rule has a fixture folder, `tests/fixtures/compat/<avro|protobuf>/<RULE_ID>/` (more
@@ -34,7 +34,7 @@
 //! ## Use
 //!
 //! ```
-//! use schemaflow_schema::compat::{check, CompatibilityLevel, SchemaInput};
+//! use schemaflow_schema::compat::{check, CompatibilityLevel, Rule, SchemaInput};
 //! use schemaflow_schema::SchemaType;
 //!
 //! let v1 = SchemaInput::new(SchemaType::Avro, r#"{"type":"record","name":"U","fields":[]}"#, "version 1");
@@ -45,7 +45,8 @@
 //! );
 //! let report = check(CompatibilityLevel::Backward, &[v1], &v2)?;
 //! assert!(!report.compatible);
-//! assert_eq!(report.findings[0].rule, "READER_FIELD_MISSING_DEFAULT_VALUE");
+//! assert_eq!(report.findings[0].rule, Rule::ReaderFieldMissingDefaultValue);
+//! assert_eq!(report.findings[0].rule.id(), "READER_FIELD_MISSING_DEFAULT_VALUE");
 //! # Ok::<(), schemaflow_schema::Error>(())
 //! ```
 
@@ -62,7 +63,7 @@ use std::fmt;
 pub use difference::Difference;
 pub use input::SchemaInput;
 pub use level::{CompatibilityLevel, UnknownCompatibilityLevel};
-pub use rules::{rule, Rule, RULES, SCHEMA_DELETED};
+pub use rules::{Rule, RuleCategory, UnknownRule};
 
 use crate::error::{Error, Result};
 use crate::SchemaType;
@@ -95,8 +96,8 @@ impl fmt::Display for Direction {
 /// An incompatible change: why the candidate may not join the subject.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
-    /// The rule id ([`RULES`]).
-    pub rule: &'static str,
+    /// The rule it breaks (its [`Rule::id`] is what outputs print).
+    pub rule: Rule,
     /// Where: an Avro path (`/fields/1/type`) or a Protobuf full name.
     pub path: String,
     /// A sentence a person can act on.
@@ -184,7 +185,7 @@ pub fn differences(
             Direction::Forward => protobuf::differences(c, p),
         },
         (p, c) => vec![Difference {
-            rule: rules::SCHEMA_TYPE_CHANGED,
+            rule: Rule::SchemaTypeChanged,
             path: "/".into(),
             message: format!(
                 "the schema type changed from {} to {}; a subject keeps one schema type, so register it under a new subject",
@@ -224,7 +225,7 @@ pub fn check(
                 continue;
             }
             for d in differences(direction, &prev, &cand) {
-                if rules::is_compatible(d.rule) {
+                if d.rule.compatible() {
                     continue;
                 }
                 findings.push(Finding {

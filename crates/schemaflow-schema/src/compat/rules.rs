@@ -1,211 +1,303 @@
-//! The rule table: every difference the checkers can report, as data.
+//! The rule table: every finding `schemaflow` can report, as a typed unit (buf's rule specs).
+//!
+//! A rule is one [`Rule`] variant carrying its id, its [`RuleCategory`], the schema types it
+//! applies to, whether the registry accepts the change, and its purpose. Checkers name a
+//! rule by its variant, so a misspelt id does not compile; the id string exists only at the
+//! edges: outputs (JSON, SARIF, text) print [`Rule::id`], and the subjects file's waivers
+//! are parsed with [`str::parse`], where an unknown id is an [`UnknownRule`] naming the
+//! closest ids.
+
+use std::fmt;
+use std::str::FromStr;
 
 use crate::SchemaType;
 
-/// One kind of schema change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rule {
-    /// The id findings carry (Avro's incompatibility type or the registry's Protobuf
-    /// difference name).
-    pub id: &'static str,
-    /// The schema type it applies to (`None`: any).
-    pub schema_type: Option<SchemaType>,
-    /// Whether the registry accepts a schema showing this difference.
-    pub compatible: bool,
-    /// What the change is.
-    pub purpose: &'static str,
+/// Where a rule's findings come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RuleCategory {
+    /// A difference found by comparing two schemas ([`differences`](super::differences)).
+    SchemaChange,
+    /// A repository-level change (`schemaflow check --against`): a file deleted.
+    Repository,
+    /// A verdict of a live Schema Registry (`schemaflow check --registry`).
+    Registry,
 }
 
-pub(crate) const SCHEMA_TYPE_CHANGED: &str = "SCHEMA_TYPE_CHANGED";
+const ANY: &[SchemaType] = &[];
+const AVRO: &[SchemaType] = &[SchemaType::Avro];
+const PROTOBUF: &[SchemaType] = &[SchemaType::Protobuf];
 
-/// A schema file present at the compared git ref was deleted (`schemaflow check --against`).
-pub const SCHEMA_DELETED: &str = "SCHEMA_DELETED";
+/// Declares [`Rule`] and its table from one list, so that a rule's id, purpose (also its
+/// rustdoc), category, formats and verdict cannot drift apart.
+macro_rules! rules {
+    ($(
+        $variant:ident = $id:literal, $category:ident, $formats:expr, $compatible:literal,
+        $purpose:literal;
+    )*) => {
+        /// One kind of finding. The variants' ids are the strings outputs and waivers use.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Rule {
+            $(
+                #[doc = concat!("`", $id, "`: ", $purpose)]
+                $variant,
+            )*
+        }
 
-const fn r(
-    id: &'static str,
-    t: Option<SchemaType>,
-    compatible: bool,
-    purpose: &'static str,
-) -> Rule {
-    Rule {
-        id,
-        schema_type: t,
-        compatible,
-        purpose,
-    }
+        impl Rule {
+            /// Every rule, in table order (schema-wide rules, Avro, Protobuf, registry).
+            pub const ALL: &'static [Rule] = &[$(Rule::$variant),*];
+
+            /// The id findings carry (Avro's incompatibility type, the registry's Protobuf
+            /// difference name, or schemaflow's own).
+            pub const fn id(self) -> &'static str {
+                match self { $(Rule::$variant => $id,)* }
+            }
+
+            /// What the change is: one sentence (SARIF's rule description).
+            pub const fn purpose(self) -> &'static str {
+                match self { $(Rule::$variant => $purpose,)* }
+            }
+
+            /// Where the rule's findings come from.
+            pub const fn category(self) -> RuleCategory {
+                match self { $(Rule::$variant => RuleCategory::$category,)* }
+            }
+
+            /// The schema types the rule applies to (empty: any).
+            pub const fn formats(self) -> &'static [SchemaType] {
+                match self { $(Rule::$variant => $formats,)* }
+            }
+
+            /// Whether the registry accepts a schema showing this difference.
+            pub const fn compatible(self) -> bool {
+                match self { $(Rule::$variant => $compatible,)* }
+            }
+        }
+    };
 }
 
-const A: Option<SchemaType> = Some(SchemaType::Avro);
-const P: Option<SchemaType> = Some(SchemaType::Protobuf);
-
-/// Every rule, Avro first, then Protobuf.
-pub const RULES: &[Rule] = &[
-    r(
-        SCHEMA_TYPE_CHANGED,
-        None,
-        false,
-        "The schema type (AVRO, PROTOBUF) differs from the previous version's.",
-    ),
-    r(
-        SCHEMA_DELETED,
-        None,
-        false,
-        "A schema file that exists at the compared git ref was deleted (repository mode).",
-    ),
+rules! {
+    SchemaTypeChanged = "SCHEMA_TYPE_CHANGED", SchemaChange, ANY, false,
+        "The schema type (AVRO, PROTOBUF) differs from the previous version's.";
+    SchemaDeleted = "SCHEMA_DELETED", Repository, ANY, false,
+        "A schema file that exists at the compared git ref was deleted (repository mode).";
     // Avro (Apache Avro's reader/writer incompatibility types).
-    r(
-        "READER_FIELD_MISSING_DEFAULT_VALUE",
-        A,
-        false,
-        "A reader record field is absent from the writer's record and has no default.",
-    ),
-    r(
-        "TYPE_MISMATCH",
-        A,
-        false,
-        "The reader's type cannot read the writer's, even with a promotion.",
-    ),
-    r(
-        "MISSING_ENUM_SYMBOLS",
-        A,
-        false,
-        "The writer's enum has symbols the reader's lacks, and the reader's enum has no default.",
-    ),
-    r(
-        "MISSING_UNION_BRANCH",
-        A,
-        false,
-        "The reader's union has no branch that can read a writer type.",
-    ),
-    r(
-        "NAME_MISMATCH",
-        A,
-        false,
-        "A named type (record, enum, fixed) is renamed without a reader alias.",
-    ),
-    r(
-        "FIXED_SIZE_MISMATCH",
-        A,
-        false,
-        "A fixed type's size differs.",
-    ),
+    ReaderFieldMissingDefaultValue = "READER_FIELD_MISSING_DEFAULT_VALUE", SchemaChange, AVRO, false,
+        "A reader record field is absent from the writer's record and has no default.";
+    TypeMismatch = "TYPE_MISMATCH", SchemaChange, AVRO, false,
+        "The reader's type cannot read the writer's, even with a promotion.";
+    MissingEnumSymbols = "MISSING_ENUM_SYMBOLS", SchemaChange, AVRO, false,
+        "The writer's enum has symbols the reader's lacks, and the reader's enum has no default.";
+    MissingUnionBranch = "MISSING_UNION_BRANCH", SchemaChange, AVRO, false,
+        "The reader's union has no branch that can read a writer type.";
+    NameMismatch = "NAME_MISMATCH", SchemaChange, AVRO, false,
+        "A named type (record, enum, fixed) is renamed without a reader alias.";
+    FixedSizeMismatch = "FIXED_SIZE_MISMATCH", SchemaChange, AVRO, false,
+        "A fixed type's size differs.";
     // Protobuf (the registry's schema-diff differences; compatibility as in Confluent's
     // `SchemaDiff.COMPATIBLE_CHANGES`, plus ONEOF_FIELD_MOVED_TO_TOP_LEVEL of its
     // `MessageSchemaDiff`).
-    r(
-        "PACKAGE_CHANGED",
-        P,
-        true,
-        "The file's package changed (types are matched by their names within the package).",
-    ),
-    r("MESSAGE_ADDED", P, true, "A message type was added."),
-    r("MESSAGE_REMOVED", P, false, "A message type was removed."),
-    r(
-        "MESSAGE_MOVED",
-        P,
-        true,
-        "A message type moved to another position among its sibling messages.",
-    ),
-    r("ENUM_ADDED", P, true, "An enum type was added."),
-    r("ENUM_REMOVED", P, true, "An enum type was removed."),
-    r("ENUM_CONST_ADDED", P, true, "An enum value was added."),
-    r(
-        "ENUM_CONST_CHANGED",
-        P,
-        true,
-        "An enum value number got another name.",
-    ),
-    r("ENUM_CONST_REMOVED", P, true, "An enum value was removed."),
-    r("FIELD_ADDED", P, true, "A field was added."),
-    r("FIELD_REMOVED", P, true, "A field was removed."),
-    r(
-        "FIELD_NAME_CHANGED",
-        P,
-        true,
-        "A field number got another name.",
-    ),
-    r(
-        "FIELD_KIND_CHANGED",
-        P,
-        false,
-        "A field changed between scalar (or enum), map and message.",
-    ),
-    r(
-        "FIELD_SCALAR_KIND_CHANGED",
-        P,
-        false,
-        "A scalar field changed to a wire-incompatible scalar type.",
-    ),
-    r(
-        "FIELD_NAMED_TYPE_CHANGED",
-        P,
-        false,
-        "A message field changed to another named type, or its imported definition changed incompatibly.",
-    ),
-    r(
-        "FIELD_STRING_OR_BYTES_LABEL_CHANGED",
-        P,
-        true,
-        "A string or bytes field changed between singular and repeated.",
-    ),
-    r(
-        "FIELD_NUMERIC_LABEL_CHANGED",
-        P,
-        false,
-        "A numeric field changed between singular and repeated.",
-    ),
-    r(
-        "REQUIRED_FIELD_ADDED",
-        P,
-        false,
-        "A proto2 required field was added (or a field became required).",
-    ),
-    r(
-        "REQUIRED_FIELD_REMOVED",
-        P,
-        false,
-        "A proto2 required field was removed (or is no longer required).",
-    ),
-    r("ONEOF_ADDED", P, true, "A oneof was added."),
-    r("ONEOF_REMOVED", P, true, "A oneof was removed."),
-    r(
-        "ONEOF_FIELD_ADDED",
-        P,
-        true,
-        "A field was added to a oneof.",
-    ),
-    r(
-        "ONEOF_FIELD_REMOVED",
-        P,
-        false,
-        "A field was removed from a oneof.",
-    ),
-    r(
-        "ONEOF_FIELD_MOVED_TO_TOP_LEVEL",
-        P,
-        true,
-        "A oneof's field moved out of the oneof.",
-    ),
-    r(
-        "MULTIPLE_FIELDS_MOVED_TO_ONEOF",
-        P,
-        false,
-        "Several existing top-level fields moved into one oneof.",
-    ),
-    r(
-        "FIELD_MOVED_TO_EXISTING_ONEOF",
-        P,
-        false,
-        "A oneof now holds fields that were independent (a field joined an existing oneof's members, renamed or not, or oneofs were merged).",
-    ),
-];
-
-/// The rule with this id.
-pub fn rule(id: &str) -> Option<&'static Rule> {
-    RULES.iter().find(|r| r.id == id)
+    PackageChanged = "PACKAGE_CHANGED", SchemaChange, PROTOBUF, true,
+        "The file's package changed (types are matched by their names within the package).";
+    MessageAdded = "MESSAGE_ADDED", SchemaChange, PROTOBUF, true,
+        "A message type was added.";
+    MessageRemoved = "MESSAGE_REMOVED", SchemaChange, PROTOBUF, false,
+        "A message type was removed.";
+    MessageMoved = "MESSAGE_MOVED", SchemaChange, PROTOBUF, true,
+        "A message type moved to another position among its sibling messages.";
+    EnumAdded = "ENUM_ADDED", SchemaChange, PROTOBUF, true,
+        "An enum type was added.";
+    EnumRemoved = "ENUM_REMOVED", SchemaChange, PROTOBUF, true,
+        "An enum type was removed.";
+    EnumConstAdded = "ENUM_CONST_ADDED", SchemaChange, PROTOBUF, true,
+        "An enum value was added.";
+    EnumConstChanged = "ENUM_CONST_CHANGED", SchemaChange, PROTOBUF, true,
+        "An enum value number got another name.";
+    EnumConstRemoved = "ENUM_CONST_REMOVED", SchemaChange, PROTOBUF, true,
+        "An enum value was removed.";
+    FieldAdded = "FIELD_ADDED", SchemaChange, PROTOBUF, true,
+        "A field was added.";
+    FieldRemoved = "FIELD_REMOVED", SchemaChange, PROTOBUF, true,
+        "A field was removed.";
+    FieldNameChanged = "FIELD_NAME_CHANGED", SchemaChange, PROTOBUF, true,
+        "A field number got another name.";
+    FieldKindChanged = "FIELD_KIND_CHANGED", SchemaChange, PROTOBUF, false,
+        "A field changed between scalar (or enum), map and message.";
+    FieldScalarKindChanged = "FIELD_SCALAR_KIND_CHANGED", SchemaChange, PROTOBUF, false,
+        "A scalar field changed to a wire-incompatible scalar type.";
+    FieldNamedTypeChanged = "FIELD_NAMED_TYPE_CHANGED", SchemaChange, PROTOBUF, false,
+        "A message field changed to another named type, or its imported definition changed incompatibly.";
+    FieldStringOrBytesLabelChanged = "FIELD_STRING_OR_BYTES_LABEL_CHANGED", SchemaChange, PROTOBUF, true,
+        "A string or bytes field changed between singular and repeated.";
+    FieldNumericLabelChanged = "FIELD_NUMERIC_LABEL_CHANGED", SchemaChange, PROTOBUF, false,
+        "A numeric field changed between singular and repeated.";
+    RequiredFieldAdded = "REQUIRED_FIELD_ADDED", SchemaChange, PROTOBUF, false,
+        "A proto2 required field was added (or a field became required).";
+    RequiredFieldRemoved = "REQUIRED_FIELD_REMOVED", SchemaChange, PROTOBUF, false,
+        "A proto2 required field was removed (or is no longer required).";
+    OneofAdded = "ONEOF_ADDED", SchemaChange, PROTOBUF, true,
+        "A oneof was added.";
+    OneofRemoved = "ONEOF_REMOVED", SchemaChange, PROTOBUF, true,
+        "A oneof was removed.";
+    OneofFieldAdded = "ONEOF_FIELD_ADDED", SchemaChange, PROTOBUF, true,
+        "A field was added to a oneof.";
+    OneofFieldRemoved = "ONEOF_FIELD_REMOVED", SchemaChange, PROTOBUF, false,
+        "A field was removed from a oneof.";
+    OneofFieldMovedToTopLevel = "ONEOF_FIELD_MOVED_TO_TOP_LEVEL", SchemaChange, PROTOBUF, true,
+        "A oneof's field moved out of the oneof.";
+    MultipleFieldsMovedToOneof = "MULTIPLE_FIELDS_MOVED_TO_ONEOF", SchemaChange, PROTOBUF, false,
+        "Several existing top-level fields moved into one oneof.";
+    FieldMovedToExistingOneof = "FIELD_MOVED_TO_EXISTING_ONEOF", SchemaChange, PROTOBUF, false,
+        "A oneof now holds fields that were independent (a field joined an existing oneof's members, renamed or not, or oneofs were merged).";
+    // A live registry's verdicts (`schemaflow check --registry`).
+    RegistryIncompatible = "REGISTRY_INCOMPATIBLE", Registry, ANY, false,
+        "The Schema Registry says the schema is incompatible with the versions its subject's compatibility level names.";
+    ReferenceNotRegistered = "REFERENCE_NOT_REGISTERED", Registry, ANY, false,
+        "A schema the file references is not registered with this exact text: register it first.";
 }
 
-/// Whether the registry accepts a difference of this rule (unknown ids are incompatible).
-pub(crate) fn is_compatible(id: &str) -> bool {
-    rule(id).is_some_and(|r| r.compatible)
+impl Rule {
+    /// The rule with this id (exact, case-sensitive, as outputs print it).
+    pub fn from_id(id: &str) -> Option<Rule> {
+        Rule::ALL.iter().copied().find(|r| r.id() == id)
+    }
+
+    /// Whether the rule applies to schemas of this type.
+    pub fn applies_to(self, schema_type: SchemaType) -> bool {
+        let formats = self.formats();
+        formats.is_empty() || formats.contains(&schema_type)
+    }
+}
+
+/// The id, as outputs print it.
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.id())
+    }
+}
+
+/// Compares with an id string, so that `finding.rule == "TYPE_MISMATCH"` reads naturally.
+impl PartialEq<str> for Rule {
+    fn eq(&self, other: &str) -> bool {
+        self.id() == other
+    }
+}
+
+impl PartialEq<&str> for Rule {
+    fn eq(&self, other: &&str) -> bool {
+        self.id() == *other
+    }
+}
+
+/// A rule id that names no [`Rule`] (in a waiver, say), with the closest ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownRule {
+    /// The id as given.
+    pub id: String,
+    /// The known ids nearest to it, closest first (at most three).
+    pub closest: Vec<&'static str>,
+}
+
+impl fmt::Display for UnknownRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown rule {:?}", self.id)?;
+        if !self.closest.is_empty() {
+            write!(f, "; did you mean {}?", self.closest.join(", "))?;
+        }
+        f.write_str(" (`schemaflow check --output sarif` lists every rule with its meaning)")
+    }
+}
+
+impl std::error::Error for UnknownRule {}
+
+impl FromStr for Rule {
+    type Err = UnknownRule;
+
+    /// Parse an id; surrounding blanks are ignored, case is not (ids are upper case).
+    fn from_str(s: &str) -> Result<Rule, UnknownRule> {
+        let id = s.trim();
+        Rule::from_id(id).ok_or_else(|| UnknownRule {
+            id: s.to_string(),
+            closest: closest(id),
+        })
+    }
+}
+
+/// The up to three ids nearest to `id` by edit distance (case-insensitive), ignoring those
+/// so far off that they would not help.
+fn closest(id: &str) -> Vec<&'static str> {
+    let wanted = id.to_ascii_uppercase();
+    let mut scored: Vec<(usize, &'static str)> = Rule::ALL
+        .iter()
+        .map(|r| (edit_distance(&wanted, r.id()), r.id()))
+        .filter(|(d, known)| *d <= known.len().max(wanted.len()) / 2)
+        .collect();
+    scored.sort();
+    scored.into_iter().take(3).map(|(_, id)| id).collect()
+}
+
+/// Levenshtein distance over bytes (ids are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b = b.as_bytes();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.bytes().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let substitute = diagonal + usize::from(ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_id_round_trips() {
+        for &rule in Rule::ALL {
+            assert_eq!(rule.id().parse::<Rule>(), Ok(rule), "{rule:?}");
+            assert_eq!(rule.to_string(), rule.id());
+            assert!(!rule.purpose().is_empty(), "{rule:?}");
+        }
+    }
+
+    #[test]
+    fn ids_are_unique_upper_snake_case() {
+        let mut ids: Vec<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
+        for id in &ids {
+            assert!(
+                id.bytes().all(|b| b.is_ascii_uppercase() || b == b'_'),
+                "{id}"
+            );
+        }
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), Rule::ALL.len());
+    }
+
+    #[test]
+    fn an_unknown_id_names_the_closest() {
+        let e = "FIELD_TYPE_CHANGED".parse::<Rule>().unwrap_err();
+        assert_eq!(e.closest.first(), Some(&"FIELD_NAME_CHANGED"));
+        assert!(
+            e.to_string().contains("did you mean FIELD_NAME_CHANGED"),
+            "{e}"
+        );
+        assert_eq!(
+            "type_mismatch".parse::<Rule>().unwrap_err().closest.first(),
+            Some(&"TYPE_MISMATCH")
+        );
+        assert!("ZZZZ".parse::<Rule>().unwrap_err().closest.is_empty());
+    }
+
+    #[test]
+    fn formats() {
+        assert!(Rule::TypeMismatch.applies_to(SchemaType::Avro));
+        assert!(!Rule::TypeMismatch.applies_to(SchemaType::Protobuf));
+        assert!(Rule::SchemaTypeChanged.applies_to(SchemaType::Protobuf));
+    }
 }

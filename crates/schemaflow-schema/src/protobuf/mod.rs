@@ -1,10 +1,10 @@
 //! The one Protobuf schema loader, for the codec ([`crate::codec::protobuf`]), the
 //! compatibility checker ([`crate::compat::protobuf`]) and the registry server:
 //!
-//! * [`decode_descriptor`]: the one detector of Confluent's serialized form (a base64
+//! * `decode_descriptor`: the one detector of Confluent's serialized form (a base64
 //!   `FileDescriptorProto`);
-//! * [`file_from_text`]: one file's text, `.proto` source or serialized;
-//! * [`compile`]: the resolver chain — the given files, then `google/protobuf/*` (protox),
+//! * `file_from_text`: one file's text, `.proto` source or serialized;
+//! * `compile`: the resolver chain — the given files, then `google/protobuf/*` (protox),
 //!   then `google/type/*` and Confluent's `confluent/meta.proto` and
 //!   `confluent/type/decimal.proto` (embedded, [`bundled`]) — and the compiler over it.
 

@@ -45,7 +45,29 @@ pub struct CacheStats {
     pub misses: u64,
 }
 
-/// A registry client with caches.
+/// A registry client with caches: what producers and consumers share (cheap to clone; clones
+/// share the caches).
+///
+/// ```no_run
+/// use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient, Schema};
+///
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let registry = CachedRegistry::new(
+///     RegistryClient::new(ClientConfig::new("http://localhost:8081"))?,
+///     CacheConfig::default(),
+/// );
+/// let schema = Schema::avro(r#"{"type":"record","name":"User","fields":[]}"#);
+/// let id = registry.register("users-value", &schema, false).await?; // asks the registry
+/// let again = registry.register("users-value", &schema, false).await?; // from the cache
+/// assert_eq!(id, again);
+/// let by_id = registry.schema_by_id(id).await?; // a consumer's lookup, cached for good
+/// assert_eq!(by_id.schema.schema, schema.schema);
+/// let stats = registry.stats();
+/// println!("cache: {} hits, {} misses", stats.hits, stats.misses);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Clone)]
 pub struct CachedRegistry {
     client: RegistryClient,

@@ -122,6 +122,30 @@ impl ClientConfig {
 }
 
 /// A registry HTTP client. Cheap to clone.
+///
+/// It speaks Confluent's REST API, so it works against Confluent Schema Registry and the
+/// embedded registry alike (`schemaflow-registry`'s `EmbeddedRegistry` has a runnable example
+/// of the two together, for your own tests). Most code wants the caching [`CachedRegistry`]
+/// around it.
+///
+/// ```no_run
+/// use schemaflow::registry::{ClientConfig, RegistryClient, Schema};
+///
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let mut config = ClientConfig::new("https://registry-1.example:8081,https://registry-2.example:8081");
+/// config.max_retries = 5; // retries after the first attempt (`max.retries`)
+/// let client = RegistryClient::new(config)?;
+/// let (id, _guid) = client
+///     .register("users-value", &Schema::avro(r#"{"type":"string"}"#), false)
+///     .await?;
+/// let versions = client.subject_versions("users-value").await?;
+/// println!("schema id {id}, versions {versions:?}");
+/// # Ok(())
+/// # }
+/// ```
+///
+/// [`CachedRegistry`]: super::CachedRegistry
 #[derive(Debug, Clone)]
 pub struct RegistryClient {
     http: reqwest::Client,

@@ -23,7 +23,7 @@ pub(super) fn render(r: &Report<'_>) -> String {
             "::error file={},line={},title={}::{}",
             escape_property(&l.file),
             l.line,
-            escape_property(l.rule),
+            escape_property(l.rule.id()),
             escape_data(&summary(l))
         );
     }

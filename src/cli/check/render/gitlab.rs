@@ -53,7 +53,7 @@ fn not_checked_issue(n: &NotChecked) -> Value {
 fn issue(l: &Located, fingerprint: String, severity: &str, description: String) -> Value {
     json!({
         "type": "issue",
-        "check_name": l.rule,
+        "check_name": l.rule.id(),
         "description": description,
         "categories": ["Compatibility"],
         "fingerprint": fingerprint,

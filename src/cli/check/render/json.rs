@@ -13,7 +13,7 @@ fn finding(l: &Located) -> Value {
         "file": l.file,
         "line": l.line,
         "column": l.column,
-        "rule": l.rule,
+        "rule": l.rule.id(),
         "path": l.path,
         "message": l.message,
         "direction": l.direction,

@@ -61,8 +61,8 @@ pub(super) fn render(r: &Report<'_>) -> String {
             failures += 1;
             let mut rules: Vec<&str> = Vec::new();
             for l in &failing {
-                if !rules.contains(&l.rule) {
-                    rules.push(l.rule);
+                if !rules.contains(&l.rule.id()) {
+                    rules.push(l.rule.id());
                 }
             }
             let message = match failing.as_slice() {

@@ -92,7 +92,12 @@ fn summary(l: &Located) -> String {
 /// element moves it). `occurrence` tells apart findings that share all four (the registry
 /// can report several messages for one subject).
 fn fingerprint(l: &Located, occurrence: usize) -> String {
-    let mut h = hasher(&[l.file.as_str(), l.rule, l.path.as_str(), l.against.as_str()]);
+    let mut h = hasher(&[
+        l.file.as_str(),
+        l.rule.id(),
+        l.path.as_str(),
+        l.against.as_str(),
+    ]);
     if occurrence > 0 {
         h.update(occurrence.to_string().as_bytes());
     }

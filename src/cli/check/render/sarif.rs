@@ -22,29 +22,13 @@
 
 use serde_json::{json, Value};
 
-use schemaflow::compat;
+use schemaflow::compat::Rule;
 
-use super::super::registry::{REFERENCE_NOT_REGISTERED, REGISTRY_INCOMPATIBLE};
 use super::super::Located;
 use super::{fingerprints, summary, Report};
 
 const SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
-
-/// What a rule id means, for `shortDescription`.
-fn describe(rule: &str) -> String {
-    match rule {
-        REGISTRY_INCOMPATIBLE => {
-            "The Schema Registry says the schema is incompatible with the versions its subject's compatibility level names.".to_string()
-        }
-        REFERENCE_NOT_REGISTERED => {
-            "A schema the file references is not registered with this exact text: register it first.".to_string()
-        }
-        other => compat::rule(other)
-            .map(|r| r.purpose.to_string())
-            .unwrap_or_else(|| format!("schemaflow check rule {other}.")),
-    }
-}
 
 /// A repository path as a URI reference: bytes other than unreserved characters and `/` are
 /// percent-encoded (a space or `#` would otherwise change what the URI names).
@@ -75,7 +59,7 @@ pub(super) fn render(r: &Report<'_>) -> String {
         .map(|l| (l, None))
         .chain(r.waived.iter().map(|w| (&w.finding, Some(w))))
         .collect();
-    let mut rules: Vec<&str> = all.iter().map(|(l, _)| l.rule).collect();
+    let mut rules: Vec<Rule> = all.iter().map(|(l, _)| l.rule).collect();
     rules.sort_unstable();
     rules.dedup();
     let fps = fingerprints(all.iter().map(|(l, _)| *l));
@@ -84,8 +68,8 @@ pub(super) fn render(r: &Report<'_>) -> String {
         .zip(fps)
         .map(|((l, waived), fp)| {
             let mut result = json!({
-                "ruleId": l.rule,
-                "ruleIndex": rules.iter().position(|id| *id == l.rule).unwrap_or(0),
+                "ruleId": l.rule.id(),
+                "ruleIndex": rules.iter().position(|r| *r == l.rule).unwrap_or(0),
                 "level": if waived.is_some() { "note" } else { "error" },
                 "message": {"text": summary(l)},
                 "locations": [location(&l.file, Some((l.line, l.column)))],
@@ -103,11 +87,11 @@ pub(super) fn render(r: &Report<'_>) -> String {
         .collect();
     let rules: Vec<Value> = rules
         .iter()
-        .map(|id| {
-            let text = describe(id);
+        .map(|rule| {
+            let text = rule.purpose();
             json!({
-                "id": id,
-                "name": id,
+                "id": rule.id(),
+                "name": rule.id(),
                 "shortDescription": {"text": text},
                 "fullDescription": {"text": text},
                 "defaultConfiguration": {"level": "error"},
@@ -159,12 +143,8 @@ mod tests {
 
     #[test]
     fn every_rule_has_a_description() {
-        for id in [
-            compat::SCHEMA_DELETED,
-            REGISTRY_INCOMPATIBLE,
-            REFERENCE_NOT_REGISTERED,
-        ] {
-            assert!(!describe(id).starts_with("schemaflow check rule"), "{id}");
+        for rule in Rule::ALL {
+            assert!(rule.purpose().ends_with('.'), "{rule}");
         }
     }
 }

@@ -4,6 +4,7 @@
 use prost_reflect::EnumDescriptor;
 
 use super::Diff;
+use crate::compat::rules::Rule;
 
 impl Diff<'_> {
     /// Values added, removed or renamed between two same-named enums.
@@ -11,7 +12,7 @@ impl Diff<'_> {
         for ov in oe.values() {
             match ue.get_value(ov.number()) {
                 Some(uv) if uv.name() != ov.name() => self.push(
-                    "ENUM_CONST_CHANGED",
+                    Rule::EnumConstChanged,
                     uv.full_name(),
                     format!(
                         "enum value {} of {} was renamed from {} to {}",
@@ -23,7 +24,7 @@ impl Diff<'_> {
                 ),
                 Some(_) => {}
                 None => self.push(
-                    "ENUM_CONST_REMOVED",
+                    Rule::EnumConstRemoved,
                     ov.full_name(),
                     format!("enum value {} ({}) was removed", ov.name(), ov.number()),
                 ),
@@ -32,7 +33,7 @@ impl Diff<'_> {
         for uv in ue.values() {
             if oe.get_value(uv.number()).is_none() {
                 self.push(
-                    "ENUM_CONST_ADDED",
+                    Rule::EnumConstAdded,
                     uv.full_name(),
                     format!("enum value {} ({}) was added", uv.name(), uv.number()),
                 );

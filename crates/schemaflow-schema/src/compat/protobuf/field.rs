@@ -11,7 +11,7 @@ use prost_reflect::{Cardinality, FieldDescriptor, Kind, MessageDescriptor};
 
 use super::types::{local_name, same_definition};
 use super::Diff;
-use crate::compat::rules::is_compatible;
+use crate::compat::rules::Rule;
 
 /// The scalar groups within which a type may change (protobuf's "updating a message type"
 /// guide; `FieldSchemaDiff.scalarKind`).
@@ -71,7 +71,7 @@ impl Diff<'_> {
         let num = of.number();
         if of.name() != uf.name() {
             self.push(
-                "FIELD_NAME_CHANGED",
+                Rule::FieldNameChanged,
                 path.as_str(),
                 format!(
                     "field number {num} was renamed from {} to {}",
@@ -88,13 +88,13 @@ impl Diff<'_> {
         );
         if oreq && !ureq {
             self.push(
-                "REQUIRED_FIELD_REMOVED",
+                Rule::RequiredFieldRemoved,
                 path.as_str(),
                 format!("field {path} (number {num}) is no longer required; readers of the other version require it, so keep it required"),
             );
         } else if !oreq && ureq {
             self.push(
-                "REQUIRED_FIELD_ADDED",
+                Rule::RequiredFieldAdded,
                 path.as_str(),
                 format!("field {path} (number {num}) became required; data written without it cannot be read, so keep it optional"),
             );
@@ -119,7 +119,7 @@ impl Diff<'_> {
             (Shape::Scalar(og), Shape::Scalar(ug)) => {
                 if og != ug {
                     self.push(
-                        "FIELD_SCALAR_KIND_CHANGED",
+                        Rule::FieldScalarKindChanged,
                         path,
                         format!(
                             "field {path} (number {num}) changed from {} to {}, which is not wire-compatible; add a new field instead",
@@ -141,7 +141,7 @@ impl Diff<'_> {
             }
             (Shape::Message(om), Shape::Message(um)) => self.message_types(at, &om, &um),
             _ => self.push(
-                "FIELD_KIND_CHANGED",
+                Rule::FieldKindChanged,
                 path,
                 format!(
                     "field {path} (number {num}) changed from {} to {}; add a new field instead",
@@ -162,13 +162,13 @@ impl Diff<'_> {
         };
         if group == ScalarGroup::Length {
             self.push(
-                "FIELD_STRING_OR_BYTES_LABEL_CHANGED",
+                Rule::FieldStringOrBytesLabelChanged,
                 path,
                 format!("field {path} (number {num}) changed from {from_to}"),
             );
         } else {
             self.push(
-                "FIELD_NUMERIC_LABEL_CHANGED",
+                Rule::FieldNumericLabelChanged,
                 path,
                 format!("numeric field {path} (number {num}) changed from {from_to}; packed and unpacked encodings differ, so keep the label or add a new field"),
             );
@@ -187,7 +187,7 @@ impl Diff<'_> {
         );
         if oname != uname {
             self.push(
-                "FIELD_NAMED_TYPE_CHANGED",
+                Rule::FieldNamedTypeChanged,
                 path,
                 format!(
                     "field {path} (number {num}) changed type from {} to {}; add a new field instead",
@@ -209,7 +209,7 @@ impl Diff<'_> {
             None => {
                 let start = self.out.len();
                 self.message(om, um);
-                let found = self.out[start..].iter().any(|d| !is_compatible(d.rule));
+                let found = self.out[start..].iter().any(|d| !d.rule.compatible());
                 // A message already being compared further up is cut short (its fields are
                 // judged there); only a full comparison is a verdict to reuse.
                 if !self.visiting.contains(om.full_name()) {
@@ -220,7 +220,7 @@ impl Diff<'_> {
         };
         if incompatible {
             self.push(
-                "FIELD_NAMED_TYPE_CHANGED",
+                Rule::FieldNamedTypeChanged,
                 path,
                 format!(
                     "field {path} (number {num}) has type {} (from {}), whose definition changed incompatibly from {} (from {}); keep the referenced message compatible or add a new field",

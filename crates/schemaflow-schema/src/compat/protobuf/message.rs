@@ -9,6 +9,7 @@ use prost_reflect::{Cardinality, FieldDescriptor, MessageDescriptor};
 use super::oneof::real_oneof;
 use super::types::Scope;
 use super::Diff;
+use crate::compat::rules::Rule;
 
 impl Diff<'_> {
     /// The messages and enums two scopes (files, or same-named messages) declare.
@@ -21,7 +22,7 @@ impl Diff<'_> {
                         // Compatible: serialized message indexes refer to the schema of the
                         // writer's id.
                         self.push(
-                            "MESSAGE_MOVED",
+                            Rule::MessageMoved,
                             um.full_name(),
                             format!(
                                 "message {} moved from position {oidx} to {uidx} among its siblings",
@@ -31,7 +32,7 @@ impl Diff<'_> {
                     }
                 }
                 None => self.push(
-                    "MESSAGE_REMOVED",
+                    Rule::MessageRemoved,
                     om.full_name(),
                     format!(
                         "message {} is no longer defined here, but data written with it may still be read; keep the message (it can be left unused)",
@@ -43,7 +44,7 @@ impl Diff<'_> {
         for (name, _, um) in &u.messages {
             if o.message(name).is_none() {
                 self.push(
-                    "MESSAGE_ADDED",
+                    Rule::MessageAdded,
                     um.full_name(),
                     format!("message {} was added", um.full_name()),
                 );
@@ -53,7 +54,7 @@ impl Diff<'_> {
             match u.enum_named(name) {
                 Some(ue) => self.enum_values(oe, ue),
                 None => self.push(
-                    "ENUM_REMOVED",
+                    Rule::EnumRemoved,
                     oe.full_name(),
                     format!("enum {} was removed", oe.full_name()),
                 ),
@@ -62,7 +63,7 @@ impl Diff<'_> {
         for (name, ue) in &u.enums {
             if o.enum_named(name).is_none() {
                 self.push(
-                    "ENUM_ADDED",
+                    Rule::EnumAdded,
                     ue.full_name(),
                     format!("enum {} was added", ue.full_name()),
                 );
@@ -99,7 +100,7 @@ impl Diff<'_> {
                 (Some(of), Some(uf)) => {
                     if let (Some(oo), None) = (real_oneof(&of), real_oneof(&uf)) {
                         self.push(
-                            "ONEOF_FIELD_MOVED_TO_TOP_LEVEL",
+                            Rule::OneofFieldMovedToTopLevel,
                             uf.full_name(),
                             format!(
                                 "field {} (number {tag}) moved out of oneof {}",
@@ -117,13 +118,13 @@ impl Diff<'_> {
 
     fn field_removed(&mut self, of: &FieldDescriptor) {
         let (rule, what) = if real_oneof(of).is_some() {
-            ("ONEOF_FIELD_REMOVED", "oneof field")
+            (Rule::OneofFieldRemoved, "oneof field")
         } else if of.cardinality() == Cardinality::Required {
-            ("REQUIRED_FIELD_REMOVED", "required field")
+            (Rule::RequiredFieldRemoved, "required field")
         } else {
-            ("FIELD_REMOVED", "field")
+            (Rule::FieldRemoved, "field")
         };
-        let advice = if rule == "FIELD_REMOVED" {
+        let advice = if rule == Rule::FieldRemoved {
             "; reserve its number so it is not reused".to_string()
         } else {
             format!(
@@ -146,7 +147,7 @@ impl Diff<'_> {
     fn field_added(&mut self, uf: &FieldDescriptor) {
         let (rule, msg) = if real_oneof(uf).is_some() {
             (
-                "ONEOF_FIELD_ADDED",
+                Rule::OneofFieldAdded,
                 format!(
                     "oneof field {} (number {}) was added",
                     uf.full_name(),
@@ -155,7 +156,7 @@ impl Diff<'_> {
             )
         } else if uf.cardinality() == Cardinality::Required {
             (
-                "REQUIRED_FIELD_ADDED",
+                Rule::RequiredFieldAdded,
                 format!(
                     "required field {} (number {}) was added; data written without it cannot be read, so make it optional",
                     uf.full_name(),
@@ -164,7 +165,7 @@ impl Diff<'_> {
             )
         } else {
             (
-                "FIELD_ADDED",
+                Rule::FieldAdded,
                 format!(
                     "field {} (number {}) was added",
                     uf.full_name(),

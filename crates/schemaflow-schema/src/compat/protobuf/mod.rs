@@ -2,7 +2,7 @@
 //!
 //! Two `.proto` files are compared as an **original** and an **update**; every difference is
 //! named by one of the registry's difference types and is either compatible or not (see
-//! [`RULES`](super::RULES)). The walk follows Confluent's `SchemaDiff`, `MessageSchemaDiff`,
+//! [`Rule`]). The walk follows Confluent's `SchemaDiff`, `MessageSchemaDiff`,
 //! `FieldSchemaDiff` and `Context` (confluentinc/schema-registry,
 //! `protobuf-provider/src/main/java/io/confluent/kafka/schemaregistry/protobuf/diff/`), and the
 //! fixtures follow the expected change lists of its tests
@@ -92,6 +92,7 @@ use std::collections::{HashMap, HashSet};
 pub use schema::{imports_of, is_well_known_import, ProtoCompatSchema};
 
 use super::difference::Difference;
+use super::rules::Rule;
 use types::Scope;
 
 /// Every difference from `original` to `update`, each `(rule, path)` once.
@@ -125,7 +126,7 @@ struct Diff<'a> {
 }
 
 impl Diff<'_> {
-    fn push(&mut self, rule: &'static str, path: impl Into<String>, message: String) {
+    fn push(&mut self, rule: Rule, path: impl Into<String>, message: String) {
         self.out.push(Difference {
             rule,
             path: path.into(),
@@ -138,7 +139,7 @@ impl Diff<'_> {
         let (op, up) = (self.o.file.package_name(), self.u.file.package_name());
         if op != up {
             self.push(
-                "PACKAGE_CHANGED",
+                Rule::PackageChanged,
                 if up.is_empty() { "(package)" } else { up }.to_string(),
                 format!(
                     "the package changed from '{op}' to '{up}'; the registry accepts this (types are matched by their names within the package), but message full names change with it"

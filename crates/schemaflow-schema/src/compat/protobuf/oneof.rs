@@ -21,6 +21,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use prost_reflect::{FieldDescriptor, MessageDescriptor, OneofDescriptor};
 
 use super::Diff;
+use crate::compat::rules::Rule;
 
 /// The field's oneof, unless it is the synthetic oneof of a proto3 `optional` field (which
 /// Confluent's parser never sees: it is the field's label).
@@ -82,7 +83,7 @@ impl Diff<'_> {
             }
             if top_level_moved_in.len() > 1 {
                 self.push(
-                    "MULTIPLE_FIELDS_MOVED_TO_ONEOF",
+                    Rule::MultipleFieldsMovedToOneof,
                     uo.full_name(),
                     format!(
                         "the fields [{}] of {} were independent and are now members of oneof {}; data setting more than one of them would lose values, so move at most one existing field into a new oneof",
@@ -93,7 +94,7 @@ impl Diff<'_> {
                 );
             } else {
                 self.push(
-                    "FIELD_MOVED_TO_EXISTING_ONEOF",
+                    Rule::FieldMovedToExistingOneof,
                     uo.full_name(),
                     format!(
                         "oneof {} now holds fields that were independent before (an existing field joined members of an existing oneof, or two oneofs were merged); setting one member now clears the others, so add a new field instead",
@@ -105,14 +106,14 @@ impl Diff<'_> {
 
         for name in original_names.difference(&update_names) {
             self.push(
-                "ONEOF_REMOVED",
+                Rule::OneofRemoved,
                 format!("{}.{name}", om.full_name()),
                 format!("oneof {name} of {} was removed", om.full_name()),
             );
         }
         for name in update_names.difference(&original_names) {
             self.push(
-                "ONEOF_ADDED",
+                Rule::OneofAdded,
                 format!("{}.{name}", um.full_name()),
                 format!("oneof {name} of {} was added", um.full_name()),
             );
