@@ -163,9 +163,11 @@ impl TypedProducer {
             SchemaIdSource::UseLatest => self.registry.version(&subject, Version::Latest).await?.id,
         };
         let guid_header = match self.config.schema_id_placement {
-            SchemaIdPlacement::HeaderGuid => {
-                Some(HeaderSchemaId::Guid(self.guid_of(id).await?).to_bytes())
-            }
+            SchemaIdPlacement::HeaderGuid => Some(
+                HeaderSchemaId::Guid(self.guid_of(id).await?)
+                    .to_bytes()
+                    .into(),
+            ),
             SchemaIdPlacement::Payload => None,
         };
         let resolved = ResolvedId { id, guid_header };

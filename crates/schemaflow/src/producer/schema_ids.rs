@@ -7,7 +7,7 @@
 //! resolve through the registry client's own cache (slower, still correct).
 
 use std::any::TypeId;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use crate::wire::SchemaId;
 
@@ -19,8 +19,9 @@ pub const SLOTS: usize = 64;
 pub(super) struct ResolvedId {
     /// The value's schema id.
     pub id: SchemaId,
-    /// `__value_schema_id` header value (magic 1 + GUID), when ids travel in headers.
-    pub guid_header: Option<Vec<u8>>,
+    /// `__value_schema_id` header value (magic 1 + GUID), when ids travel in headers (shared:
+    /// a copy per record is a reference count, not an allocation).
+    pub guid_header: Option<Arc<[u8]>>,
 }
 
 #[derive(Debug)]
