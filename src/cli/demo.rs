@@ -521,8 +521,7 @@ async fn demo(g: Global, a: DemoArgs) -> Result<(), CliError> {
     }
 
     // 1. Schemas.
-    let mut pc = ProducerConfig::new(&brokers);
-    pc.properties.extend(g.properties());
+    let pc = ProducerConfig::new(&brokers).with_properties(g.properties());
     let producer = TypedProducer::new(pc, registry.clone())?;
     let avro_id = producer.preload::<UserEvent>(AVRO_TOPIC).await?;
     let proto_id = producer.preload::<pb::UserEvent>(PROTO_TOPIC).await?;

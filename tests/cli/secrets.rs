@@ -219,6 +219,7 @@ fn debug_output_of_every_configuration_redacts_secrets() {
     let mut consumer = ConsumerConfig::new("localhost:9092", "g", &["t"]);
     with_secrets(&mut consumer.properties);
     let mut producer = ProducerConfig::new("localhost:9092");
+    // Set through the field on purpose: a secret put there any way must not show.
     with_secrets(&mut producer.properties);
     let mut eos = ExactlyOnceConfig::new("localhost:9092", "g", "in", "out", "tx");
     with_secrets(&mut eos.properties);

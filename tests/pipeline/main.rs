@@ -13,4 +13,5 @@ mod exactly_once;
 mod exactly_once_mock;
 mod parallel_consumer;
 mod producer_consumer;
+mod producer_in_flight;
 mod producer_partitioner;

@@ -224,11 +224,9 @@ impl<I, O> std::fmt::Debug for ExactlyOnceProcessor<I, O> {
 impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
     /// Create the clients, initialise transactions (fencing older instances) and subscribe.
     pub async fn new(config: ExactlyOnceConfig, registry: CachedRegistry) -> Result<Self> {
-        let mut pc =
-            ProducerConfig::new(&config.brokers).set("transactional.id", &config.transactional_id);
-        for (k, v) in &config.properties {
-            pc = pc.set(k, v);
-        }
+        let pc = ProducerConfig::new(&config.brokers)
+            .set("transactional.id", &config.transactional_id)
+            .with_properties(&config.properties);
         let producer = TypedProducer::new(pc, registry.clone())?;
         let p = producer.inner().clone();
         tokio::task::spawn_blocking(move || {
@@ -508,11 +506,7 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                         schema_id: wire::read_header(payload).ok().map(|(id, _)| id),
                     };
                     let rec = dead_letter_record(msg, &self.config.dead_letter_topic, &cause);
-                    raw_pending.push(
-                        producer
-                            .send_result(rec)
-                            .map_err(|(e, _)| kafka_error("writing a dead letter", e))?,
-                    );
+                    raw_pending.push(self.producer.enqueue_raw(rec).await?);
                     dead += 1;
                 }
             }
@@ -521,16 +515,7 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
             p.await?;
         }
         for p in raw_pending {
-            match p.await {
-                Ok(Ok(_)) => {}
-                Ok(Err((e, _))) => return Err(kafka_error("writing a dead letter", e)),
-                Err(_) => {
-                    return Err(kafka_error(
-                        "writing a dead letter",
-                        rdkafka::error::KafkaError::Canceled,
-                    ))
-                }
-            }
+            p.await?;
         }
         let meta = self.consumer.group_metadata().ok_or_else(|| {
             kafka_error(

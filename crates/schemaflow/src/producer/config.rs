@@ -1,0 +1,167 @@
+//! What a [`super::TypedProducer`] is built from: [`ProducerConfig`] and its choices.
+
+use std::collections::BTreeMap;
+
+use rdkafka::ClientConfig as KafkaConfig;
+
+use crate::registry::SubjectNameStrategy;
+use crate::wire::SchemaId;
+
+/// Where a producer's schema ids come from (Confluent's `auto.register.schemas`,
+/// `use.latest.version`, or a pinned id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SchemaIdSource {
+    /// Register the type's schema (and its references) if needed; use the id. Default.
+    #[default]
+    AutoRegister,
+    /// Use the id of the subject's latest version (the schema must have been registered).
+    UseLatest,
+    /// Always this id.
+    Fixed(SchemaId),
+}
+
+/// Where a record carries its value's schema id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SchemaIdPlacement {
+    /// In the payload, before the data: magic 0 + the 4-byte id (the classic Confluent
+    /// frame every Confluent client reads). Default.
+    #[default]
+    Payload,
+    /// In the `__value_schema_id` header as magic 1 + the schema's 16-byte GUID, the payload
+    /// holding only the (Protobuf) message indexes and the data: Confluent 8's
+    /// `header.schema.id.serializer` form, read by Confluent clients 8.0+ (and 2.10+ of
+    /// confluent-kafka-python). Needs a registry that gives schemas a GUID.
+    HeaderGuid,
+}
+
+/// Producer settings: [`ProducerConfig::new`] then `with_*` methods (the struct is
+/// `#[non_exhaustive]`: new settings can come without breaking callers). Kafka properties not
+/// covered here pass through `properties` (like `-X key=value` of kcat), and override the
+/// defaults below.
+///
+/// ```
+/// use schemaflow::producer::{ProducerConfig, SchemaIdSource};
+///
+/// let config = ProducerConfig::new("localhost:9092")
+///     .with_schema_ids(SchemaIdSource::UseLatest)
+///     .with_max_in_flight(10_000)
+///     .set("linger.ms", "20");
+/// assert_eq!(config.max_in_flight, 10_000);
+/// ```
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct ProducerConfig {
+    /// `bootstrap.servers`.
+    pub brokers: String,
+    /// Subject name strategy for values. Default: TopicName.
+    pub value_subject_strategy: SubjectNameStrategy,
+    /// Where schema ids come from. Default: auto-register.
+    pub schema_ids: SchemaIdSource,
+    /// Ask the registry to normalize schemas (`normalize.schemas`). Default: false.
+    pub normalize: bool,
+    /// Records handed to librdkafka but not yet reported delivered (or failed), at most;
+    /// `enqueue` waits for room beyond it. Default: 100,000.
+    pub max_in_flight: usize,
+    /// Where the schema id goes. Default: [`SchemaIdPlacement::Payload`].
+    pub schema_id_placement: SchemaIdPlacement,
+    /// librdkafka properties. Defaults set here: `enable.idempotence=true`, `acks=all`,
+    /// `linger.ms=5`, `compression.type=lz4`.
+    pub properties: BTreeMap<String, String>,
+}
+
+/// Every setting, secrets as `<redacted>` ([`crate::redact`]).
+impl std::fmt::Debug for ProducerConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Exhaustive: a new field must be placed here, secret or not.
+        let ProducerConfig {
+            brokers,
+            value_subject_strategy,
+            schema_ids,
+            normalize,
+            max_in_flight,
+            schema_id_placement,
+            properties,
+        } = self;
+        f.debug_struct("ProducerConfig")
+            .field("brokers", brokers)
+            .field("value_subject_strategy", value_subject_strategy)
+            .field("schema_ids", schema_ids)
+            .field("normalize", normalize)
+            .field("max_in_flight", max_in_flight)
+            .field("schema_id_placement", schema_id_placement)
+            .field("properties", &crate::redact::Properties(properties))
+            .finish()
+    }
+}
+
+impl ProducerConfig {
+    /// Defaults for `brokers`.
+    pub fn new(brokers: impl Into<String>) -> Self {
+        ProducerConfig {
+            brokers: brokers.into(),
+            value_subject_strategy: SubjectNameStrategy::TopicName,
+            schema_ids: SchemaIdSource::AutoRegister,
+            normalize: false,
+            max_in_flight: 100_000,
+            schema_id_placement: SchemaIdPlacement::Payload,
+            properties: BTreeMap::new(),
+        }
+    }
+
+    /// The subject name strategy for values.
+    pub fn with_value_subject_strategy(mut self, strategy: SubjectNameStrategy) -> Self {
+        self.value_subject_strategy = strategy;
+        self
+    }
+
+    /// Where schema ids come from.
+    pub fn with_schema_ids(mut self, source: SchemaIdSource) -> Self {
+        self.schema_ids = source;
+        self
+    }
+
+    /// Ask the registry to normalize schemas when registering and looking them up.
+    pub fn with_normalize(mut self, normalize: bool) -> Self {
+        self.normalize = normalize;
+        self
+    }
+
+    /// Records in flight at most (at least 1).
+    pub fn with_max_in_flight(mut self, max_in_flight: usize) -> Self {
+        self.max_in_flight = max_in_flight;
+        self
+    }
+
+    /// Where the schema id goes.
+    pub fn with_schema_id_placement(mut self, placement: SchemaIdPlacement) -> Self {
+        self.schema_id_placement = placement;
+        self
+    }
+
+    /// Set librdkafka properties (each one as [`ProducerConfig::set`] does).
+    pub fn with_properties<K, V>(mut self, properties: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.properties
+            .extend(properties.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self
+    }
+
+    /// Set a librdkafka property.
+    pub fn set(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.properties.insert(key.into(), value.into());
+        self
+    }
+
+    /// The librdkafka configuration a producer made from this uses: the defaults above, then
+    /// `properties` (for a raw producer with the same settings, e.g. in benchmarks).
+    pub fn kafka_config(&self) -> KafkaConfig {
+        crate::kafka_config::kafka_config(
+            &self.brokers,
+            crate::kafka_config::PRODUCER_DEFAULTS,
+            &self.properties,
+        )
+    }
+}
