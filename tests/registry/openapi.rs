@@ -1,38 +1,21 @@
-//! `GET /openapi.json` describes the API the registry serves: every route of the router (read
-//! from its source, `src/registry/server/routes.rs`) with its methods is in the document, and
+//! `GET /openapi.json` describes the API the registry serves: every route of the router (from
+//! its route tables, `schemaflow_registry::api_routes`) with its methods is in the document, and
 //! the document has nothing the router does not serve; every operation answers errors with
 //! Confluent's error body; and the served document is the one in the source tree.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig, OPENAPI};
+use schemaflow_registry::{
+    api_routes, CompatibilityEngine, EmbeddedRegistry, ServerConfig, OPENAPI,
+};
 
-/// `(path, method)` of every `.route(...)` in the router's source.
-fn routes_in_source() -> BTreeSet<(String, String)> {
-    let src = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/src/registry/server/routes.rs"
-    ))
-    .expect("routes.rs");
-    let start = src.find("Router::new()").expect("the router");
-    let end = src[start..].find(".fallback(").expect("its fallback") + start;
-    let text: String = src[start..end].split_whitespace().collect();
-    let mut out = BTreeSet::new();
-    for chunk in text.split(".route(").skip(1) {
-        let path = chunk
-            .strip_prefix('"')
-            .and_then(|c| c.split('"').next())
-            .expect("a literal path");
-        let body = &chunk[path.len() + 2..];
-        for m in ["get", "post", "put", "delete"] {
-            // `get(handler)` or `.put(handler)`: the method routers of this route.
-            if body.starts_with(&format!(",{m}(")) || body.contains(&format!(".{m}(")) {
-                out.insert((path.to_string(), m.to_string()));
-            }
-        }
-    }
-    out
+/// `(path, method)` of every route the router serves, from its route tables.
+fn routes_served() -> BTreeSet<(String, String)> {
+    api_routes()
+        .into_iter()
+        .map(|(path, method)| (path.to_string(), method))
+        .collect()
 }
 
 #[test]
@@ -55,7 +38,7 @@ fn the_document_lists_every_route_and_nothing_else() {
             );
         }
     }
-    let in_source = routes_in_source();
+    let in_source = routes_served();
     assert!(in_source.len() > 25, "the router was read: {in_source:?}");
     assert_eq!(in_doc, in_source, "the document and the router differ");
     // Every $ref resolves.

@@ -16,16 +16,16 @@ use std::time::Duration;
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use axum::response::Response;
 
+use super::authz::Permission;
 use super::core::Registry;
 use super::metrics::Metrics;
-use super::routes::CONTENT_TYPE;
+use super::routes::error;
 use super::schemas_topic::leader::Leadership;
-use schemaflow::registry::error::ErrorCode;
+use schemaflow::registry::protocol::ErrorCode;
 
 /// Marks a request a follower forwarded.
 const FORWARDED: &str = "x-schemaflow-forwarded";
@@ -61,27 +61,12 @@ impl Forwarder {
     }
 }
 
-/// Whether a request changes the registry (and so must run on the leader).
-fn is_write(method: &Method, path: &str) -> bool {
-    match *method {
-        Method::DELETE => true,
-        Method::PUT => path.starts_with("/config") || path.starts_with("/mode"),
-        Method::POST => path.starts_with("/subjects/") && path.ends_with("/versions"),
-        _ => false,
-    }
-}
-
-fn error(code: ErrorCode, message: &str) -> Response {
-    let status =
-        StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut r = (
-        status,
-        json!({"error_code": code.code(), "message": message}).to_string(),
-    )
-        .into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-    r
+/// Whether a request changes the registry (and so must run on the leader): its route's
+/// declared [`Permission`] is a `Write`, as the auth layer (outside this one) recorded it.
+fn is_write(req: &Request) -> bool {
+    req.extensions()
+        .get::<Permission>()
+        .is_some_and(|p| p.is_write())
 }
 
 /// The middleware: run writes here only when leading, else forward them.
@@ -93,7 +78,7 @@ pub(super) async fn forward_writes(
     let Some(f) = f else {
         return next.run(req).await;
     };
-    if f.leadership.is_leader() || !is_write(req.method(), req.uri().path()) {
+    if f.leadership.is_leader() || !is_write(&req) {
         return next.run(req).await;
     }
     if req.headers().contains_key(FORWARDED) {
@@ -172,23 +157,4 @@ pub(super) async fn forward_writes(
         r.headers_mut().insert(header::CONTENT_TYPE, ct);
     }
     r
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn writes_are_the_changing_routes() {
-        assert!(is_write(&Method::POST, "/subjects/a/versions"));
-        assert!(!is_write(&Method::POST, "/subjects/a"), "lookup is a read");
-        assert!(!is_write(
-            &Method::POST,
-            "/compatibility/subjects/a/versions/latest"
-        ));
-        assert!(is_write(&Method::DELETE, "/subjects/a/versions/1"));
-        assert!(is_write(&Method::PUT, "/config/a"));
-        assert!(is_write(&Method::PUT, "/mode"));
-        assert!(!is_write(&Method::GET, "/subjects"));
-    }
 }

@@ -36,7 +36,7 @@ use std::time::Duration;
 pub use self::compat::{CheckInput, CompatibilityChecker, CompatibilityEngine};
 pub use self::core::{ApiError, Registry};
 pub use self::rate_limit::RateLimit;
-pub use self::routes::{router, CONTENT_TYPE, OPENAPI};
+pub use self::routes::{api_routes, router, CONTENT_TYPE, OPENAPI};
 pub use self::schemas_topic::kafka_log::{KafkaStoreConfig, KafkaStoreError};
 pub use self::schemas_topic::leader::{LeaderConfig, Leadership};
 pub use self::store::{Event, LogError, State, Store, StoredSchema, VersionEntry};

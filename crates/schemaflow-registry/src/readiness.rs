@@ -16,11 +16,10 @@ use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use serde_json::json;
 use tower::ServiceExt as _;
 
-use super::routes::CONTENT_TYPE;
-use schemaflow::registry::error::ErrorCode;
+use super::routes::answer;
+use schemaflow::registry::protocol::{ErrorBody, ErrorCode, HealthResponse};
 
 /// Where the real router goes once the store is ready.
 pub(super) type Slot = Arc<OnceLock<Router>>;
@@ -42,19 +41,28 @@ pub(super) fn gated(slot: Slot) -> Router {
 
 fn not_ready(path: &str, started: Instant) -> Response {
     let waited = started.elapsed().as_secs();
-    let body = if path == "/health" {
-        json!({"status": "STARTING", "ready": false, "starting_for_seconds": waited})
+    let mut r = if path == "/health" {
+        answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &HealthResponse {
+                leader: None,
+                leader_url: None,
+                ready: false,
+                starting_for_seconds: Some(waited),
+                status: "STARTING".into(),
+            },
+        )
     } else {
-        json!({
-            "error_code": ErrorCode::StoreError.code(),
-            "message": format!(
-                "Schema registry is not ready: still reading its store ({waited} s so far); retry"
+        answer(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &ErrorBody::new(
+                ErrorCode::StoreError,
+                format!(
+                    "Schema registry is not ready: still reading its store ({waited} s so far); retry"
+                ),
             ),
-        })
+        )
     };
-    let mut r = (StatusCode::SERVICE_UNAVAILABLE, body.to_string()).into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
     // Tell well-behaved clients to come back shortly rather than hammer a loading instance.
     r.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

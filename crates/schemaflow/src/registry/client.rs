@@ -19,18 +19,17 @@ use std::time::Duration;
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::json;
 
-use super::error::{ErrorBody, ErrorCode, RegistryError, TlsProblem};
+use super::error::{ErrorCode, RegistryError, TlsProblem};
+use super::protocol::{
+    CompatibilityCheckResponse, ConfigResponse, ConfigUpdateRequest, ConfigUpdateResponse,
+    ErrorBody, ModeResponse, ModeUpdateRequest, RegisterResponse, SchemaRequest, SchemaResponse,
+    SubjectVersion, SubjectVersionResponse, CONTENT_TYPE,
+};
 use super::types::{
-    CompatibilityLevel, CompatibilityResult, Mode, RegisteredSchema, Schema, SchemaReference,
-    Version,
+    CompatibilityLevel, CompatibilityResult, Mode, RegisteredSchema, Schema, Version,
 };
 use crate::wire::SchemaId;
-use crate::SchemaType;
-
-/// The registry's JSON content type.
-const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 
 /// Client settings, named after Confluent's configuration keys.
 #[derive(Clone)]
@@ -216,36 +215,6 @@ pub struct SchemaById {
     pub guid: Option<String>,
 }
 
-#[derive(serde::Deserialize)]
-struct IdBody {
-    #[serde(default)]
-    id: Option<u32>,
-    schema: String,
-    #[serde(rename = "schemaType", default)]
-    schema_type: Option<String>,
-    #[serde(default)]
-    references: Vec<SchemaReference>,
-    #[serde(default)]
-    guid: Option<String>,
-}
-
-impl IdBody {
-    fn into_schema(self) -> Result<SchemaById, String> {
-        let schema_type = match self.schema_type.as_deref() {
-            None | Some("") => SchemaType::Avro,
-            Some(t) => t.parse().map_err(|e| format!("{e}"))?,
-        };
-        Ok(SchemaById {
-            schema: Schema {
-                schema: self.schema,
-                schema_type,
-                references: self.references,
-            },
-            guid: self.guid,
-        })
-    }
-}
-
 impl RegistryClient {
     /// A client for `config`.
     pub fn new(mut config: ClientConfig) -> Result<Self, RegistryError> {
@@ -323,19 +292,13 @@ impl RegistryClient {
         schema: &Schema,
         normalize: bool,
     ) -> Result<(SchemaId, Option<String>), RegistryError> {
-        #[derive(serde::Deserialize)]
-        struct R {
-            id: u32,
-            #[serde(default)]
-            guid: Option<String>,
-        }
         let path = format!("/subjects/{}/versions", enc(subject));
-        let r: R = self
+        let r: RegisterResponse = self
             .call(
                 Method::POST,
                 &path,
                 &[("normalize", normalize.to_string())],
-                Some(schema),
+                Some(&SchemaRequest::new(schema)),
             )
             .await?;
         Ok((SchemaId(r.id), r.guid))
@@ -349,26 +312,44 @@ impl RegistryClient {
         normalize: bool,
     ) -> Result<RegisteredSchema, RegistryError> {
         let path = format!("/subjects/{}", enc(subject));
-        self.call(
-            Method::POST,
-            &path,
-            &[("normalize", normalize.to_string())],
-            Some(schema),
-        )
-        .await
+        let r: SubjectVersionResponse = self
+            .call(
+                Method::POST,
+                &path,
+                &[("normalize", normalize.to_string())],
+                Some(&SchemaRequest::new(schema)),
+            )
+            .await?;
+        self.registered(Method::POST, &path, r)
+    }
+
+    /// The registered schema of an answer, or why it is not one.
+    fn registered(
+        &self,
+        method: Method,
+        path: &str,
+        r: SubjectVersionResponse,
+    ) -> Result<RegisteredSchema, RegistryError> {
+        r.into_registered().map_err(|e| RegistryError::BadResponse {
+            method: method.to_string(),
+            url: self.url_for(0, path),
+            reason: e.to_string(),
+        })
     }
 
     /// `GET /schemas/ids/{id}`.
     pub async fn schema_by_id(&self, id: SchemaId) -> Result<SchemaById, RegistryError> {
         let path = format!("/schemas/ids/{}", id.0);
-        let body: IdBody = self.call(Method::GET, &path, &[], None::<&()>).await?;
-        let url = self.url_for(0, &path);
-        body.into_schema()
-            .map_err(|reason| RegistryError::BadResponse {
-                method: "GET".into(),
-                url,
-                reason,
-            })
+        let body: SchemaResponse = self.call(Method::GET, &path, &[], None::<&()>).await?;
+        let schema = body.schema().map_err(|e| RegistryError::BadResponse {
+            method: "GET".into(),
+            url: self.url_for(0, &path),
+            reason: e.to_string(),
+        })?;
+        Ok(SchemaById {
+            schema,
+            guid: body.guid,
+        })
     }
 
     /// `GET /schemas/guids/{guid}`.
@@ -377,16 +358,17 @@ impl RegistryClient {
         guid: &str,
     ) -> Result<(SchemaId, SchemaById), RegistryError> {
         let path = format!("/schemas/guids/{}", enc(guid));
-        let body: IdBody = self.call(Method::GET, &path, &[], None::<&()>).await?;
+        let body: SchemaResponse = self.call(Method::GET, &path, &[], None::<&()>).await?;
         let url = self.url_for(0, &path);
         let id = body.id.map(SchemaId);
-        let s = body
-            .into_schema()
-            .map_err(|reason| RegistryError::BadResponse {
+        let s = SchemaById {
+            schema: body.schema().map_err(|e| RegistryError::BadResponse {
                 method: "GET".into(),
                 url: url.clone(),
-                reason,
-            })?;
+                reason: e.to_string(),
+            })?,
+            guid: body.guid,
+        };
         let id = id.ok_or_else(|| RegistryError::BadResponse {
             method: "GET".into(),
             url,
@@ -408,12 +390,7 @@ impl RegistryClient {
 
     /// `GET /schemas/ids/{id}/versions`: `(subject, version)` pairs.
     pub async fn versions_for_id(&self, id: SchemaId) -> Result<Vec<(String, i32)>, RegistryError> {
-        #[derive(serde::Deserialize)]
-        struct SV {
-            subject: String,
-            version: i32,
-        }
-        let v: Vec<SV> = self
+        let v: Vec<SubjectVersion> = self
             .call(
                 Method::GET,
                 &format!("/schemas/ids/{}/versions", id.0),
@@ -452,13 +429,9 @@ impl RegistryClient {
         subject: &str,
         version: Version,
     ) -> Result<RegisteredSchema, RegistryError> {
-        self.call(
-            Method::GET,
-            &format!("/subjects/{}/versions/{version}", enc(subject)),
-            &[],
-            None::<&()>,
-        )
-        .await
+        let path = format!("/subjects/{}/versions/{version}", enc(subject));
+        let r: SubjectVersionResponse = self.call(Method::GET, &path, &[], None::<&()>).await?;
+        self.registered(Method::GET, &path, r)
     }
 
     /// `DELETE /subjects/{subject}`: the versions deleted.
@@ -497,12 +470,7 @@ impl RegistryClient {
         &self,
         subject: Option<&str>,
     ) -> Result<CompatibilityLevel, RegistryError> {
-        #[derive(serde::Deserialize)]
-        struct C {
-            #[serde(rename = "compatibilityLevel")]
-            level: CompatibilityLevel,
-        }
-        let c: C = match subject {
+        let c: ConfigResponse = match subject {
             None => self.call(Method::GET, "/config", &[], None::<&()>).await?,
             Some(s) => {
                 self.call(
@@ -514,7 +482,7 @@ impl RegistryClient {
                 .await?
             }
         };
-        Ok(c.level)
+        Ok(c.compatibility_level)
     }
 
     /// `PUT /config[/{subject}]`.
@@ -523,17 +491,13 @@ impl RegistryClient {
         subject: Option<&str>,
         level: CompatibilityLevel,
     ) -> Result<CompatibilityLevel, RegistryError> {
-        #[derive(serde::Deserialize)]
-        struct C {
-            compatibility: CompatibilityLevel,
-        }
         let path = subject.map_or("/config".to_string(), |s| format!("/config/{}", enc(s)));
-        let c: C = self
+        let c: ConfigUpdateResponse = self
             .call(
                 Method::PUT,
                 &path,
                 &[],
-                Some(&json!({"compatibility": level})),
+                Some(&ConfigUpdateRequest::new(level)),
             )
             .await?;
         Ok(c.compatibility)
@@ -541,24 +505,23 @@ impl RegistryClient {
 
     /// `GET /mode[/{subject}]`.
     pub async fn mode(&self, subject: Option<&str>) -> Result<Mode, RegistryError> {
-        #[derive(serde::Deserialize)]
-        struct M {
-            mode: Mode,
-        }
         let path = subject.map_or("/mode".to_string(), |s| format!("/mode/{}", enc(s)));
-        let m: M = self.call(Method::GET, &path, &[], None::<&()>).await?;
+        let m: ModeResponse = self.call(Method::GET, &path, &[], None::<&()>).await?;
         Ok(m.mode)
     }
 
     /// `PUT /mode[/{subject}]`.
     pub async fn set_mode(&self, subject: Option<&str>, mode: Mode) -> Result<Mode, RegistryError> {
-        #[derive(serde::Deserialize)]
-        struct M {
-            mode: Mode,
-        }
         let path = subject.map_or("/mode".to_string(), |s| format!("/mode/{}", enc(s)));
-        let m: M = self
-            .call(Method::PUT, &path, &[], Some(&json!({"mode": mode})))
+        let m: ModeResponse = self
+            .call(
+                Method::PUT,
+                &path,
+                &[],
+                Some(&ModeUpdateRequest {
+                    mode: mode.to_string(),
+                }),
+            )
             .await?;
         Ok(m.mode)
     }
@@ -575,13 +538,15 @@ impl RegistryClient {
             Some(v) => format!("/compatibility/subjects/{}/versions/{v}", enc(subject)),
             None => format!("/compatibility/subjects/{}/versions", enc(subject)),
         };
-        self.call(
-            Method::POST,
-            &path,
-            &[("verbose", "true".into())],
-            Some(schema),
-        )
-        .await
+        let r: CompatibilityCheckResponse = self
+            .call(
+                Method::POST,
+                &path,
+                &[("verbose", "true".into())],
+                Some(&SchemaRequest::new(schema)),
+            )
+            .await?;
+        Ok(r.into())
     }
 
     /// `GET /schemas/types`.

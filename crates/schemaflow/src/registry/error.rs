@@ -3,8 +3,6 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
 /// An error code of the Confluent Schema Registry REST API.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -139,14 +137,8 @@ impl fmt::Display for ErrorCode {
     }
 }
 
-/// The JSON error body of the registry: `{"error_code": 40401, "message": "..."}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    /// The error code.
-    pub error_code: i32,
-    /// The message.
-    pub message: String,
-}
+/// The JSON error body, now part of the [`protocol`](super::protocol).
+pub use super::protocol::ErrorBody;
 
 /// A failed registry call.
 ///

@@ -2,6 +2,8 @@
 //!
 //! * [`types`]: the registry's vocabulary (subjects, versions, schemas, references,
 //!   compatibility levels, modes) with Confluent's JSON shapes.
+//! * [`protocol`]: the REST protocol shared with the embedded server: content type, error
+//!   codes, typed request and response bodies.
 //! * [`error`]: the registry's error codes and the response error of a failed call.
 //! * [`client`]: one method per REST call, with failover, retries and auth — HTTP only.
 //! * [`cache`]: the caches producers and consumers go through.
@@ -10,6 +12,7 @@
 pub mod cache;
 pub mod client;
 pub mod error;
+pub mod protocol;
 pub mod schemas;
 pub mod strategy;
 pub mod types;
