@@ -392,7 +392,7 @@ mod tests {
     fn fixtures() -> Vec<Fixture> {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/schemas_topic/records.jsonl"
+            "/../../tests/fixtures/schemas_topic/records.jsonl"
         );
         let text = std::fs::read_to_string(path).expect("fixture file");
         text.lines()
