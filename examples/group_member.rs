@@ -119,6 +119,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             shutdown_signal(),
         )
         .await?;
-    say(format_args!("stopped {stats:?}")).map_err(|e| e.0)?;
+    say(format_args!("stopped {stats:?}"))
+        .map_err(|e| e.into_source() as Box<dyn std::error::Error>)?;
     Ok(())
 }

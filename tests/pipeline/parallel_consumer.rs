@@ -288,6 +288,9 @@ async fn no_loss_after_a_crash_with_records_in_flight() {
             "--test-threads=1",
         ])
         .env(CHILD_ENV, format!("{} {topic} {group}", server.url()))
+        // This process's broker, which the child would not know of when this process
+        // started it itself (without SCHEMAFLOW_TEST_BROKERS): it would start one of its own.
+        .env(common::broker::BROKERS_ENV, &broker().bootstrap)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
