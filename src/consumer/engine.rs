@@ -626,9 +626,9 @@ mod tests {
         fn last_stored(&self, p: i32) -> Option<i64> {
             self.stored
                 .iter()
-                .filter(|(t, _)| *t == tp(p))
+                .rev()
+                .find(|(t, _)| *t == tp(p))
                 .map(|(_, n)| *n)
-                .last()
         }
 
         fn take_other(&mut self) -> Vec<Action<Rec>> {

@@ -8,7 +8,7 @@
 //!        → writer schema (cached) → decode into V (Avro resolution / Protobuf message check)
 //!        → handler(msg) → Ok → offset stored
 //!                       → Err(HandlerError) → by its verdict: retried with backoff, then
-//!                         dead-lettered | dead-lettered at once | stop ([`retry`])
+//!                         dead-lettered | dead-lettered at once | stop ([`HandlerError`])
 //!        → decode fails, whose fault? (Error::fault)
 //!            the record's (bad magic, unknown id 40403, corrupt, wrong message)
 //!                → the dead-letter policy: DLQ topic | stop | skip
@@ -240,7 +240,7 @@ impl<V: FromFrame> TypedConsumer<V> {
     /// order. A record's offset is committed only once it and every earlier record of its
     /// partition are finished. The handler's [`HandlerError`] says what a failure means:
     /// retry then dead-letter ([`Verdict::Retry`], what `?` gives), dead-letter at once, or
-    /// stop ([`retry`] module docs). On shutdown the records in flight are finished (for up
+    /// stop (see [`HandlerError`]). On shutdown the records in flight are finished (for up
     /// to [`ConsumerConfig::drain_timeout`]), the committable offsets are committed, and the
     /// group is left. Returns the final counters, or the error that stopped it: a bad record
     /// under [`DeadLetter::Stop`] ([`Error::Undecodable`](crate::Error::Undecodable),

@@ -7,7 +7,7 @@
 //! lane of a record is its partition ([`ProcessingOrder::Partition`]), its partition and key
 //! ([`ProcessingOrder::Key`]) or the record itself ([`ProcessingOrder::Unordered`]).
 //!
-//! The handler futures run inside the consumer's own task (polled by [`InFlight`]), not on
+//! The handler futures run inside the consumer's own task (polled by `InFlight`), not on
 //! spawned tasks: the handler keeps its `FnMut` signature with no `Send + 'static` bound, and a
 //! handler is never moved off the task that owns the consumer.
 

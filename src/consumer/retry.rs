@@ -1,35 +1,9 @@
 //! What a handler answers, and the one retry loop that acts on it, for single records and
 //! batches alike.
 //!
-//! A handler returns `Result<(), HandlerError>`. `?` on any ordinary error (anything that
-//! converts into `Box<dyn Error + Send + Sync>`: a `std::error::Error`, a `String`, a `&str`)
-//! makes a [`HandlerError`] with the [`Verdict::Retry`] verdict, keeping the error as its
-//! source; [`HandlerError::dead_letter`] and [`HandlerError::stop`] say otherwise:
-//!
-//! ```text
-//! Ok(())                      → finished: the offset may be committed
-//! Err(retry)       (default)  → called again (max_retries, retry_backoff doubling),
-//!                               then rejected by the dead-letter policy
-//! Err(dead_letter)            → rejected by the dead-letter policy at once, no retry
-//! Err(stop)                   → the consumer stops at this record at once: not retried, not
-//!                               dead-lettered, nothing committed past it (Error::Handler)
-//! ```
-//!
-//! A batch (`run_batch`) goes through the same loop: its verdict is the whole batch's.
-//!
-//! ```
-//! use schemaflow::consumer::{HandlerError, Message};
-//!
-//! async fn handle(m: Message<serde_json::Value>) -> Result<(), HandlerError> {
-//!     let Some(value) = m.value else { return Ok(()) }; // a tombstone
-//!     if value.get("id").is_none() {
-//!         // The record will never do: no point retrying it.
-//!         return Err(HandlerError::dead_letter("no id"));
-//!     }
-//!     let _n: u32 = "42".parse()?; // any error: retried, then dead-lettered
-//!     Ok(())
-//! }
-//! ```
+//! A handler returns `Result<(), HandlerError>`; the [`HandlerError`]'s [`Verdict`] says what
+//! a failure means (see there). A batch (`run_batch`) goes through the same loop: its
+//! verdict is the whole batch's.
 
 use std::error::Error as StdError;
 use std::future::Future;
@@ -73,8 +47,36 @@ pub enum Verdict {
 /// [`source`](HandlerError::source), kept whole: it becomes the source of
 /// [`Error::Handler`] if the consumer stops at it).
 ///
-/// It converts from any error with `?` (verdict [`Verdict::Retry`]). It is deliberately not
-/// a `std::error::Error` itself, so that conversion can cover every error type.
+/// A handler returns `Result<(), HandlerError>`. `?` on any ordinary error (anything that
+/// converts into `Box<dyn Error + Send + Sync>`: a `std::error::Error`, a `String`, a `&str`)
+/// makes a [`HandlerError`] with the [`Verdict::Retry`] verdict, keeping the error as its
+/// source; [`HandlerError::dead_letter`] and [`HandlerError::stop`] say otherwise:
+///
+/// ```text
+/// Ok(())                      → finished: the offset may be committed
+/// Err(retry)       (default)  → called again (max_retries, retry_backoff doubling),
+///                               then rejected by the dead-letter policy
+/// Err(dead_letter)            → rejected by the dead-letter policy at once, no retry
+/// Err(stop)                   → the consumer stops at this record at once: not retried, not
+///                               dead-lettered, nothing committed past it (Error::Handler)
+/// ```
+///
+/// ```
+/// use schemaflow::consumer::{HandlerError, Message};
+///
+/// async fn handle(m: Message<serde_json::Value>) -> Result<(), HandlerError> {
+///     let Some(value) = m.value else { return Ok(()) }; // a tombstone
+///     if value.get("id").is_none() {
+///         // The record will never do: no point retrying it.
+///         return Err(HandlerError::dead_letter("no id"));
+///     }
+///     let _n: u32 = "42".parse()?; // any error: retried, then dead-lettered
+///     Ok(())
+/// }
+/// ```
+///
+/// It is deliberately not a `std::error::Error` itself, so that the conversion from every
+/// error type can exist.
 pub struct HandlerError {
     verdict: Verdict,
     source: BoxError,
