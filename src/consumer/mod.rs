@@ -8,7 +8,7 @@
 //!        → writer schema (cached) → decode into V (Avro resolution / Protobuf message check)
 //!        → handler(msg) → Ok → offset stored
 //!                       → Err(HandlerError) → by its verdict: retried with backoff, then
-//!                         dead-lettered | dead-lettered at once | stop ([`HandlerError`])
+//!                         dead-lettered | dead-lettered at once | stop (HandlerError)
 //!        → decode fails, whose fault? (Error::fault)
 //!            the record's (bad magic, unknown id 40403, corrupt, wrong message)
 //!                → the dead-letter policy: DLQ topic | stop | skip
@@ -60,6 +60,10 @@
 //!     └ a job: decode (decode.rs) → the handler through the one retry loop (retry.rs)
 //!              → rejected records by the dead-letter policy (dead_letter.rs)
 //! ```
+//!
+//! The exactly-once processor ([`crate::exactly_once`]) decodes through the same path
+//! (decode.rs: the schema id from the header or the frame), so it reads what this consumer
+//! reads.
 //!
 //! Dead letters keep the original key, value and headers, plus Kafka Connect-style error
 //! headers ([`dead_letter`]). The dead-letter topic is created if missing (some brokers

@@ -108,10 +108,14 @@ impl<'c> Source for KafkaSource<'c> {
                             | RDKafkaErrorCode::UnknownMemberId
                     )
                 );
+                // No coordinator known right now (it moved, or its broker is down): librdkafka
+                // finds the next one by itself, so this commit is retried, not fatal.
+                let waiting =
+                    e.rdkafka_error_code() == Some(RDKafkaErrorCode::WaitingForCoordinator);
                 let e = kafka_error("committing offsets", e);
                 Err(if rebalance {
                     CommitFailure::Rebalance(e)
-                } else if e.is_retriable() && !e.is_fatal() {
+                } else if waiting || (e.is_retriable() && !e.is_fatal()) {
                     CommitFailure::Retriable(e)
                 } else {
                     CommitFailure::Other(e)
