@@ -392,6 +392,34 @@ mod tests {
     }
 
     #[test]
+    fn error_handler_keeps_the_handlers_error_and_its_chain() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("writing the row")]
+        struct Write(#[source] std::io::Error);
+        let h = HandlerError::stop(Write(std::io::Error::other("disk full")));
+        let e = Error::Handler {
+            topic: "t".into(),
+            partition: 0,
+            offset: 7,
+            verdict: h.verdict(),
+            source: Arc::from(h.into_source()),
+        };
+        assert!(e.to_string().contains("stopped the consumer"), "{e}");
+        let Error::Handler { source, .. } = &e else {
+            unreachable!()
+        };
+        assert!(source.downcast_ref::<Write>().is_some());
+        // The chain, message by message: the consumer's, the handler's, its cause.
+        let mut chain = Vec::new();
+        let mut next: Option<&(dyn StdError + 'static)> = Some(&e);
+        while let Some(err) = next {
+            chain.push(err.to_string());
+            next = err.source();
+        }
+        assert_eq!(chain[1..], ["writing the row", "disk full"]);
+    }
+
+    #[test]
     fn retries_count_then_reject() {
         let mut r = Retries::new(2, Duration::from_millis(10));
         assert_eq!(
