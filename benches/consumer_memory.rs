@@ -19,7 +19,7 @@ use common::samples::avro::user_event::UserEvent;
 use common::{broker, event, services, status_mib};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use schemaflow::codec::RegistryCodec;
-use schemaflow::consumer::{ConsumerConfig, Message, ProcessingOrder, TypedConsumer};
+use schemaflow::consumer::{ConsumerConfig, HandlerError, Message, ProcessingOrder, TypedConsumer};
 use schemaflow::producer::{ProducerConfig, TypedProducer};
 use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
 
@@ -66,7 +66,7 @@ async fn child(spec: &str) {
                     if n == TOTAL {
                         d.notify_one();
                     }
-                    Ok::<(), String>(())
+                    Ok::<(), HandlerError>(())
                 }
             },
             async move { done.notified().await },

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use common::samples::avro::user_event::UserEvent;
 use common::{broker, event, services};
-use schemaflow::consumer::{ConsumerConfig, Message, ProcessingOrder, TypedConsumer};
+use schemaflow::consumer::{ConsumerConfig, HandlerError, Message, ProcessingOrder, TypedConsumer};
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
 use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
 
@@ -64,7 +64,7 @@ async fn child(spec: &str) {
                     if c.fetch_add(1, Ordering::Relaxed) + 1 == n {
                         d.notify_one();
                     }
-                    Ok::<(), String>(())
+                    Ok::<(), HandlerError>(())
                 }
             },
             async move { done.notified().await },

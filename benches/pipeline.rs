@@ -16,7 +16,7 @@ use common::{broker, event, services};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemaflow::codec::RegistryCodec;
-use schemaflow::consumer::{ConsumerConfig, Message, TypedConsumer};
+use schemaflow::consumer::{ConsumerConfig, HandlerError, Message, TypedConsumer};
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
 
 const N: usize = 50_000;
@@ -124,7 +124,7 @@ async fn main() {
                         if c2.fetch_add(1, Ordering::Relaxed) + 1 == N {
                             d2.notify_one();
                         }
-                        Ok::<(), String>(())
+                        Ok::<(), HandlerError>(())
                     }
                 },
                 async move { done.notified().await },

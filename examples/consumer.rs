@@ -11,7 +11,9 @@ mod samples {
 }
 use clap::Parser;
 use samples::avro::user_event::UserEvent;
-use schemaflow::consumer::{shutdown_signal, ConsumerConfig, DeadLetter, Message, TypedConsumer};
+use schemaflow::consumer::{
+    shutdown_signal, ConsumerConfig, DeadLetter, HandlerError, Message, TypedConsumer,
+};
 use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
 
 #[derive(Parser)]
@@ -50,7 +52,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     ),
                     None => println!("{}@{}: tombstone", m.partition, m.offset),
                 }
-                Ok::<(), String>(())
+                Ok::<(), HandlerError>(())
             },
             shutdown_signal(),
         )

@@ -29,7 +29,7 @@ use std::time::Duration;
 
 use clap::Parser;
 use samples::avro::user_event::UserEvent;
-use schemaflow::consumer::{shutdown_signal, ConsumerConfig, Message, StopConsumer, TypedConsumer};
+use schemaflow::consumer::{shutdown_signal, ConsumerConfig, HandlerError, Message, TypedConsumer};
 use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
 
 #[derive(Parser)]
@@ -66,12 +66,12 @@ struct Args {
 }
 
 /// One line on stdout, flushed, or the reason the consumer must stop (stdout is gone).
-fn say(line: std::fmt::Arguments<'_>) -> Result<(), StopConsumer> {
+fn say(line: std::fmt::Arguments<'_>) -> Result<(), HandlerError> {
     let mut out = std::io::stdout().lock();
     out.write_fmt(line)
         .and_then(|()| out.write_all(b"\n"))
         .and_then(|()| out.flush())
-        .map_err(|e| StopConsumer(format!("writing to stdout: {e}")))
+        .map_err(|e| HandlerError::stop(format!("writing to stdout: {e}")))
 }
 
 #[tokio::main]
@@ -105,7 +105,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         ))?;
                         // Stopped here, this record is not handled: it is not committed either.
                         shutdown_signal().await;
-                        return Err(StopConsumer("stopped while stalled".into()));
+                        return Err(HandlerError::stop("stopped while stalled"));
                     }
                     if !work.is_zero() {
                         tokio::time::sleep(work).await;
@@ -119,6 +119,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             shutdown_signal(),
         )
         .await?;
-    say(format_args!("stopped {stats:?}")).map_err(|e| e.0)?;
+    say(format_args!("stopped {stats:?}"))
+        .map_err(|e| e.into_source() as Box<dyn std::error::Error>)?;
     Ok(())
 }

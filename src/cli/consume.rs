@@ -21,7 +21,7 @@
 //!
 //! Where reading starts (`--offset`, `--from-beginning`, `--from-timestamp`, one of them):
 //! every partition; with `--group` only those the group has no committed offset for (looked up
-//! on assignment, [`schemaflow::start_offset`]), the others resume. An offset outside a
+//! on assignment, [`schemaflow::consumer::start_offset`]), the others resume. An offset outside a
 //! partition's records starts at its nearest end with a line on stderr. A reader that goes
 //! away (`consume | head`) ends the command with exit 0; the record it did not take is not
 //! committed.
@@ -36,7 +36,7 @@ use clap::Args;
 use rdkafka::consumer::BaseConsumer;
 use rdkafka::{Offset, TopicPartitionList};
 use schemaflow::consumer::{
-    ConsumerConfig, ConsumerEvent, DeadLetter, Message, StartAt, StopConsumer, TypedConsumer,
+    ConsumerConfig, ConsumerEvent, DeadLetter, HandlerError, Message, StartAt, TypedConsumer,
 };
 use serde_json::json;
 
@@ -301,7 +301,7 @@ fn print(
     m: &Message<serde_json::Value>,
     metadata: bool,
     closed: &AtomicBool,
-) -> Result<(), StopConsumer> {
+) -> Result<(), HandlerError> {
     let value = m.value.clone().unwrap_or(serde_json::Value::Null);
     let line = if metadata {
         json!({
@@ -319,19 +319,19 @@ fn print(
     // A closed stdout (`consume | head`) is not the record's fault: stop at it, uncommitted.
     let mut out = out
         .lock()
-        .map_err(|_| StopConsumer("stdout lock poisoned".into()))?;
+        .map_err(|_| HandlerError::stop("stdout lock poisoned"))?;
     writeln!(out, "{line}")
         .and_then(|()| out.flush())
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
                 closed.store(true, Ordering::Relaxed);
             }
-            StopConsumer(format!("writing to stdout: {e}"))
+            HandlerError::stop(format!("writing to stdout: {e}"))
         })
 }
 
 /// Every partition of `topic` at `start`, for a reader without a group: offsets and times
-/// placed by the library's one rule ([`schemaflow::start_offset`]), each move into range
+/// placed by the library's one rule ([`schemaflow::consumer::start_offset`]), each move into range
 /// said on stderr.
 async fn assignment(
     g: &Global,
@@ -359,7 +359,7 @@ async fn assignment(
         .create()
         .map_err(|e| CliError::io(format!("creating a Kafka client: {e}")))?;
     let (tpl, moved) = tokio::task::spawn_blocking(move || {
-        schemaflow::start_offset::place(
+        schemaflow::consumer::start_offset::place(
             &probe,
             &mut tpl,
             at,

@@ -26,7 +26,7 @@ use rdkafka::consumer::Consumer;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemaflow::codec::RegistryCodec;
-use schemaflow::consumer::{ConsumerConfig, DeadLetter, Message, TypedConsumer};
+use schemaflow::consumer::{ConsumerConfig, DeadLetter, HandlerError, Message, TypedConsumer};
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
 use schemaflow::registry::{CachedRegistry, Schema, SubjectNameStrategy};
 use schemaflow::GeneratedSchema;
@@ -333,7 +333,7 @@ async fn consume<V: RegistryCodec + Send + 'static>(
                 fin.get_or_init(Instant::now);
                 d.notify_one();
             }
-            std::future::ready(Ok::<(), String>(()))
+            std::future::ready(Ok::<(), HandlerError>(()))
         },
         async {
             // Wait for the partitions (timing the join), then let the producer go.

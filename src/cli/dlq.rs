@@ -8,7 +8,7 @@ use clap::{Args, Subcommand};
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::message::{BorrowedMessage, Header, Headers, Message as _, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
-use schemaflow::dead_letter::is_error_header;
+use schemaflow::consumer::dead_letter::is_error_header;
 use schemaflow::registry::SchemaResolver;
 use serde_json::{json, Map, Value};
 
@@ -208,7 +208,7 @@ pub fn run(g: Global, a: DlqArgs) -> ExitCode {
                         };
                         let target = to
                             .clone()
-                            .or_else(|| header(&m, schemaflow::dead_letter::HEADER_TOPIC))
+                            .or_else(|| header(&m, schemaflow::consumer::dead_letter::HEADER_TOPIC))
                             .ok_or_else(|| {
                                 CliError::usage(format!(
                                     "{topic}@{}: no __connect.errors.topic header; pass --to TOPIC",

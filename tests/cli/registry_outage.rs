@@ -22,7 +22,7 @@ use common::broker::{broker, create_topic, rand_topic};
 use common::samples::avro::user_event::UserEvent;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-use schemaflow::consumer::{ConsumerConfig, DeadLetter, Message, TypedConsumer};
+use schemaflow::consumer::{ConsumerConfig, DeadLetter, HandlerError, Message, TypedConsumer};
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
 use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
 use serde_json::{json, Value};
@@ -634,7 +634,7 @@ async fn the_typed_consumer_waits_out_a_registry_outage_too() {
                 .run(
                     move |m: Message<UserEvent>| {
                         seen.lock().unwrap().push(m.value.unwrap().user_id);
-                        async { Ok::<(), String>(()) }
+                        async { Ok::<(), HandlerError>(()) }
                     },
                     async {
                         let _ = stopped.await;

@@ -28,7 +28,7 @@ use schemaflow::codec::avro::AvroSchema;
 use schemaflow::codec::json::{json_to_avro_datum, json_to_protobuf_frame, AvroJsonForm};
 use schemaflow::codec::protobuf::ProtobufSchema;
 use schemaflow::codec::RegistryCodec;
-use schemaflow::consumer::{ConsumerConfig, Message, TypedConsumer};
+use schemaflow::consumer::{ConsumerConfig, HandlerError, Message, TypedConsumer};
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
 use schemaflow::wire::SchemaId;
 use schemaflow::GeneratedSchema;
@@ -110,7 +110,7 @@ async fn rust_consume<V: RegistryCodec + std::fmt::Debug>(
                     if v.len() >= expected {
                         d.notify_one();
                     }
-                    Ok::<(), String>(())
+                    Ok::<(), HandlerError>(())
                 }
             },
             async move {

@@ -13,7 +13,7 @@ use common::broker::{broker, create_topic, rand_topic};
 use common::samples::avro::user_event::UserEvent;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message as _};
-use schemaflow::consumer::{ConsumerConfig, Message, TypedConsumer};
+use schemaflow::consumer::{ConsumerConfig, HandlerError, Message, TypedConsumer};
 use schemaflow::producer::{ProducerConfig, Record, SchemaIdPlacement, TypedProducer};
 use serde_json::Value;
 
@@ -111,7 +111,7 @@ async fn header_guid_ids_written_by_us_are_read_by_confluent_python_and_by_us() 
                     if g.len() == 5 {
                         done.notify_one();
                     }
-                    async { Ok::<(), String>(()) }
+                    async { Ok::<(), HandlerError>(()) }
                 }
             },
             done.notified(),

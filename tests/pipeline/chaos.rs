@@ -37,7 +37,8 @@ use rdkafka::mocking::{MockCluster, MockCoordinator};
 use rdkafka::producer::DefaultProducerContext;
 use rdkafka::types::{RDKafkaApiKey as Api, RDKafkaRespErr as E};
 use schemaflow::consumer::{
-    ConsumerConfig, ConsumerStats, DeadLetter, Message, ProcessingOrder, TypedConsumer,
+    ConsumerConfig, ConsumerStats, DeadLetter, HandlerError, Message, ProcessingOrder,
+    TypedConsumer,
 };
 use schemaflow::error::Fault;
 use schemaflow::exactly_once::{ExactlyOnceConfig, ExactlyOnceProcessor, Progress};
@@ -207,7 +208,7 @@ async fn member(
                 async move {
                     let v = m.value.ok_or("a tombstone in the input")?;
                     seen.mark(&v.user_id);
-                    Ok::<(), &'static str>(())
+                    Ok::<(), HandlerError>(())
                 }
             },
             async move {

@@ -755,3 +755,76 @@ async fn a_fence_reported_at_commit_stops_the_processor() {
     eprintln!("{e}");
     server.stop().await.unwrap();
 }
+
+/// Inputs whose schema id travels in the `__value_schema_id` header (Confluent 8's form,
+/// GUID, no payload prefix: `SchemaIdPlacement::HeaderGuid`) are transformed like framed
+/// ones — the processor decodes through the consumer's one decode path — not dead-lettered
+/// as undecodable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inputs_with_the_schema_id_in_a_header_are_transformed() {
+    use schemaflow::exactly_once::{ExactlyOnceConfig, ExactlyOnceProcessor, Progress};
+    use schemaflow::producer::SchemaIdPlacement;
+
+    const N: usize = 12;
+    let b = broker();
+    let (server, reg) = common::services::registry().await;
+    let (input, output) = (rand_topic("eos-hdr-in"), rand_topic("eos-hdr-out"));
+    create_topic(&b.bootstrap, &input, PARTITIONS).await;
+    create_topic(&b.bootstrap, &output, PARTITIONS).await;
+    let mut pc = ProducerConfig::new(&b.bootstrap);
+    pc.schema_id_placement = SchemaIdPlacement::HeaderGuid;
+    let producer = TypedProducer::new(pc, reg.clone()).unwrap();
+    for i in 0..N {
+        let mut e: UserEvent = common::avro_minimal();
+        e.user_id = format!("user-{i}");
+        producer
+            .send(Record::to(&input).key(e.user_id.as_bytes()).value(&e))
+            .await
+            .unwrap();
+    }
+    let cfg = ExactlyOnceConfig::new(
+        &b.bootstrap,
+        &rand_topic("eos-hdr-group"),
+        &input,
+        &output,
+        &rand_topic("eos-hdr-txn"),
+    );
+    let processor = ExactlyOnceProcessor::<UserEvent, pb::UserEvent>::new(cfg, reg)
+        .await
+        .unwrap();
+    let (all_in, all_in_rx) = tokio::sync::oneshot::channel::<()>();
+    let mut all_in = Some(all_in);
+    let run = processor.run_with_progress(
+        |e: &UserEvent| {
+            Ok::<_, String>(vec![pb::UserEvent {
+                user_id: e.user_id.clone(),
+                attributes: [("processed_by".to_string(), "in-process".to_string())].into(),
+                ..Default::default()
+            }])
+        },
+        |p| {
+            if let Progress::Committed(s) = p {
+                if s.inputs >= N as u64 {
+                    if let Some(tx) = all_in.take() {
+                        let _ = tx.send(());
+                    }
+                }
+            }
+        },
+        async {
+            let _ = all_in_rx.await;
+        },
+    );
+    let stats = tokio::time::timeout(WAIT, run)
+        .await
+        .expect("every input committed within the wait")
+        .unwrap();
+    assert_eq!(
+        stats.dead_lettered, 0,
+        "{stats:?}: header-id inputs dead-lettered"
+    );
+    assert_eq!(stats.inputs, N as u64, "{stats:?}");
+    assert_eq!(stats.outputs, N as u64, "{stats:?}");
+    assert_exactly_once(&snapshot(&output, true).await, N);
+    server.stop().await.unwrap();
+}

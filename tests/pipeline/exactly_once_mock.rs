@@ -16,7 +16,7 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::types::RDKafkaApiKey;
 use rdkafka::types::RDKafkaRespErr;
 use schemaflow::codec::RegistryCodec;
-use schemaflow::consumer::{ConsumerConfig, Message, TypedConsumer};
+use schemaflow::consumer::{ConsumerConfig, HandlerError, Message, TypedConsumer};
 use schemaflow::exactly_once::{ExactlyOnceConfig, ExactlyOnceProcessor};
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
 use schemaflow::registry::CachedRegistry;
@@ -104,7 +104,7 @@ pub(crate) async fn read_committed<V: RegistryCodec + std::fmt::Debug>(
                 if v.len() >= n {
                     d.notify_one();
                 }
-                Ok::<(), String>(())
+                Ok::<(), HandlerError>(())
             }
         },
         async {

@@ -17,7 +17,8 @@ use common::samples::avro::user_event::UserEvent;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use schemaflow::consumer::{
-    BatchConfig, ConsumerConfig, ConsumerStats, Message, ProcessingOrder, TypedConsumer,
+    BatchConfig, ConsumerConfig, ConsumerStats, HandlerError, Message, ProcessingOrder,
+    TypedConsumer,
 };
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
 use schemaflow::registry::{
@@ -122,7 +123,7 @@ async fn run_logged(
                     if log.len() >= expected {
                         d.notify_one();
                     }
-                    Ok::<(), String>(())
+                    Ok::<(), HandlerError>(())
                 }
             },
             async move {
@@ -256,7 +257,7 @@ async fn crash_child() {
                     m.value.map(|v| v.user_id).unwrap_or_default()
                 );
                 let _ = out.flush();
-                Ok::<(), String>(())
+                Ok::<(), HandlerError>(())
             },
             std::future::pending(),
         )
@@ -287,6 +288,9 @@ async fn no_loss_after_a_crash_with_records_in_flight() {
             "--test-threads=1",
         ])
         .env(CHILD_ENV, format!("{} {topic} {group}", server.url()))
+        // This process's broker, which the child would not know of when this process
+        // started it itself (without SCHEMAFLOW_TEST_BROKERS): it would start one of its own.
+        .env(common::broker::BROKERS_ENV, &broker().bootstrap)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -404,7 +408,7 @@ async fn a_stalled_handler_pauses_its_partition_and_bounds_the_look_ahead() {
                 if h.fetch_add(1, Ordering::SeqCst) + 1 >= count {
                     d.notify_one();
                 }
-                Ok::<(), String>(())
+                Ok::<(), HandlerError>(())
             }
         },
         async move {
@@ -467,7 +471,7 @@ async fn batches_hold_one_partition_in_order_and_commit_after_ok() {
                     if seen.fetch_add(n, Ordering::SeqCst) + n >= count {
                         d.notify_one();
                     }
-                    Ok::<(), String>(())
+                    Ok::<(), HandlerError>(())
                 }
             },
             async move {
@@ -527,7 +531,7 @@ async fn a_member_joining_while_records_are_in_flight_loses_and_repeats_nothing(
                 if s.len() == count {
                     all.notify_waiters();
                 }
-                Ok::<(), String>(())
+                Ok::<(), HandlerError>(())
             }
         }
     };
@@ -657,14 +661,14 @@ async fn dead_letters_and_the_outage_rule_hold_per_record_in_parallel() {
                 tokio::time::sleep(Duration::from_millis(fastrand::u64(0..5))).await;
                 let id = m.value.unwrap().user_id;
                 if id == "fail" {
-                    return Err(format!("cannot handle {id}"));
+                    return Err(format!("cannot handle {id}").into());
                 }
                 let mut h = h.lock().unwrap();
                 *h.entry(id).or_insert(0) += 1;
                 if h.len() == count - 1 {
                     a.notify_one();
                 }
-                Ok::<(), String>(())
+                Ok::<(), HandlerError>(())
             }
         },
         async move {

@@ -15,7 +15,7 @@ use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message as _};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use schemaflow::codec::RegistryCodec;
-use schemaflow::consumer::{ConsumerConfig, DeadLetter, Message, TypedConsumer};
+use schemaflow::consumer::{ConsumerConfig, DeadLetter, HandlerError, Message, TypedConsumer};
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
 use tokio::sync::Notify;
 
@@ -70,7 +70,7 @@ async fn consume<V: RegistryCodec + std::fmt::Debug>(
                 if v.len() >= expected {
                     d.notify_one();
                 }
-                Ok::<(), String>(())
+                Ok::<(), HandlerError>(())
             }
         },
         async move {
@@ -356,7 +356,7 @@ async fn without_a_dlq_a_poison_message_stops_the_consumer_uncommitted() {
         .unwrap();
         let err = consumer
             .run(
-                |_m| async { Ok::<(), String>(()) },
+                |_m| async { Ok::<(), HandlerError>(()) },
                 tokio::time::sleep(Duration::from_secs(60)),
             )
             .await
@@ -399,14 +399,14 @@ async fn handler_failures_are_retried_then_dead_lettered() {
                     };
                     // user-3 always fails; user-5 fails once, then works.
                     if user == "user-3" || (user == "user-5" && n == 1) {
-                        return Err(format!("cannot handle {user} (attempt {n})"));
+                        return Err(format!("cannot handle {user} (attempt {n})").into());
                     }
                     let mut h = h.lock().unwrap();
                     h.push(user);
                     if h.len() == 9 {
                         d.notify_one();
                     }
-                    Ok(())
+                    Ok::<(), HandlerError>(())
                 }
             },
             async move {

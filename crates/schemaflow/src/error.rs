@@ -81,8 +81,11 @@ pub enum Error {
         source: Box<Error>,
     },
 
-    /// A handler kept failing on a record and there is no dead-letter topic.
-    #[error("handler failed on {topic}/{partition}@{offset} after its retries (no dead-letter topic configured): {reason}")]
+    /// A handler failed on a record and the consumer stopped there, its offset not committed:
+    /// the handler said stop ([`Verdict::Stop`](crate::consumer::Verdict::Stop)), or it kept
+    /// failing (or gave the record up) and the dead-letter policy is to stop. Also the
+    /// exactly-once processor's transform failing on a record.
+    #[error("handler failed on {topic}/{partition}@{offset} {}: {source}", handler_outcome(*verdict))]
     Handler {
         /// Topic.
         topic: String,
@@ -90,9 +93,21 @@ pub enum Error {
         partition: i32,
         /// Offset.
         offset: i64,
-        /// The handler's last error.
-        reason: String,
+        /// What the handler's failure asked for.
+        verdict: crate::consumer::Verdict,
+        /// The handler's error, whole (its own source chain included).
+        source: std::sync::Arc<dyn std::error::Error + Send + Sync>,
     },
+}
+
+/// How [`Error::Handler`] came about, for its message.
+fn handler_outcome(verdict: crate::consumer::Verdict) -> &'static str {
+    use crate::consumer::Verdict;
+    match verdict {
+        Verdict::Stop => "and stopped the consumer (nothing committed past it)",
+        Verdict::DeadLetter => "and gave the record up (no dead-letter topic configured)",
+        _ => "after its retries (no dead-letter topic configured)",
+    }
 }
 
 /// A frame that is not a Confluent frame is a schema-layer error like any other.

@@ -46,7 +46,9 @@ use rdkafka::producer::Producer;
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::codec::RegistryCodec;
-use crate::consumer::{dead_letter_record, error_kind, DeadLetterCause};
+use crate::consumer::{
+    dead_letter_record, decode_value, error_kind, value_schema_id_header, BoxError, DeadLetterCause,
+};
 use crate::error::{kafka_error, Error, Fault, Result};
 use crate::producer::{ProducerConfig, Record, TypedProducer};
 use crate::registry::schemas::SchemaResolver;
@@ -284,7 +286,7 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
     ) -> Result<ExactlyOnceStats>
     where
         F: FnMut(&I) -> std::result::Result<Vec<O>, E>,
-        E: std::fmt::Display,
+        E: Into<BoxError>,
     {
         self.run_with_progress(transform, |_| {}, shutdown).await
     }
@@ -299,7 +301,7 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
     ) -> Result<ExactlyOnceStats>
     where
         F: FnMut(&I) -> std::result::Result<Vec<O>, E>,
-        E: std::fmt::Display,
+        E: Into<BoxError>,
         P: FnMut(Progress<'_>),
     {
         tokio::pin!(shutdown);
@@ -455,7 +457,7 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
     ) -> Result<(u64, u64)>
     where
         F: FnMut(&I) -> std::result::Result<Vec<O>, E>,
-        E: std::fmt::Display,
+        E: Into<BoxError>,
     {
         let producer = self.producer.inner();
         producer
@@ -477,13 +479,16 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
             let Some(payload) = msg.payload() else {
                 continue;
             };
-            match self.decode(payload).await {
-                Ok(value) => {
+            // The consumer's one decode path: the id from the `__value_schema_id` header
+            // (Confluent 8) or the frame's prefix.
+            match decode_value::<I>(&self.resolver, payload, value_schema_id_header(msg)).await {
+                Ok((_, value)) => {
                     let outs = transform(&value).map_err(|e| Error::Handler {
                         topic: msg.topic().into(),
                         partition: msg.partition(),
                         offset: msg.offset(),
-                        reason: e.to_string(),
+                        verdict: crate::consumer::Verdict::Retry,
+                        source: std::sync::Arc::from(e.into()),
                     })?;
                     for o in &outs {
                         let mut rec = Record::to(&self.config.output_topic).value(o);
@@ -496,14 +501,14 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                 }
                 // The environment's fault (registry down, 401): abort and retry the batch, or
                 // stop; never a dead letter for a good record.
-                Err(e) if e.fault() != Fault::Record => return Err(e),
-                Err(e) => {
+                Err((e, _)) if e.fault() != Fault::Record => return Err(e),
+                Err((e, id)) => {
                     let message = e.to_string();
                     let cause = DeadLetterCause {
                         stage: "VALUE_CONVERTER",
                         class: error_kind(&e),
                         message: &message,
-                        schema_id: wire::read_header(payload).ok().map(|(id, _)| id),
+                        schema_id: id.or_else(|| wire::read_header(payload).ok().map(|(id, _)| id)),
                     };
                     let rec = dead_letter_record(msg, &self.config.dead_letter_topic, &cause);
                     raw_pending.push(self.producer.enqueue_raw(rec).await?);
@@ -535,12 +540,6 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
         .await
         .map_err(|_| kafka_error("committing the transaction", KafkaError::Canceled))??;
         Ok((outputs, dead))
-    }
-
-    async fn decode(&self, payload: &[u8]) -> Result<I> {
-        let (id, _) = wire::read_header(payload)?;
-        let writer = self.resolver.writer_schema(id).await?;
-        Ok(I::decode_frame(payload, &writer)?.1)
     }
 
     /// After an abort: seek every partition of the aborted batch back to its first record.

@@ -61,16 +61,12 @@ extern crate self as schemaflow;
 
 pub mod admin;
 pub mod consumer;
-pub mod dead_letter;
 pub mod error;
 pub mod exactly_once;
 pub mod kafka_config;
-pub mod offset_tracker;
-pub mod parallel;
 pub mod producer;
 pub mod redact;
 pub mod registry;
-pub mod start_offset;
 
 // The schema layer lives in the Kafka-free `schemaflow-schema` crate (the codegen and the fuzz
 // targets depend on it without librdkafka); its modules keep their paths here.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use orders_service::schemas::avro::v2::order::Order as OrderV2;
 use orders_service::schemas::proto::shop::v1::Shipment;
 use orders_service::{order, publish, shipment};
-use schemaflow::consumer::{ConsumerConfig, Message, TypedConsumer};
+use schemaflow::consumer::{ConsumerConfig, HandlerError, Message, TypedConsumer};
 use schemaflow::producer::{ProducerConfig, TypedProducer};
 use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
 
@@ -63,7 +63,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 if !ok {
                     bad.push(format!("order at {}@{}", m.partition, m.offset));
                 }
-                async { Ok::<(), String>(()) }
+                async { Ok::<(), HandlerError>(()) }
             },
             std::future::pending::<()>(),
         )
@@ -88,7 +88,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 if !ok {
                     bad.push(format!("shipment at {}@{}", m.partition, m.offset));
                 }
-                async { Ok::<(), String>(()) }
+                async { Ok::<(), HandlerError>(()) }
             },
             std::future::pending::<()>(),
         )

@@ -12,10 +12,17 @@
 //! The environment's faults (registry unreachable, 5xx, 401) never make a dead letter: the
 //! record is fine, and the consumer retries or stops holding its position instead.
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use rdkafka::message::{BorrowedMessage, Header, Headers, Message as _, OwnedHeaders};
 use rdkafka::producer::FutureRecord;
 
-use crate::error::Error;
+use super::events::{ConsumerEvent, Counters, Position};
+use super::retry::Verdict;
+use super::TypedConsumer;
+use crate::codec::FromFrame;
+use crate::error::{kafka_error, Error, Result};
 use crate::wire::SchemaId;
 use crate::SchemaError;
 
@@ -54,7 +61,7 @@ pub enum DeadLetter {
     Topic(String),
     /// Send it to `<source topic>.dlq` (the default dead-letter name).
     PerTopic,
-    /// Report it (a `tracing` warning and [`ConsumerEvent::Skipped`](crate::consumer::ConsumerEvent))
+    /// Report it (a `tracing` warning and [`ConsumerEvent::Skipped`])
     /// and go on: the record is passed over for good. For tools that only look at a topic.
     Skip,
 }
@@ -148,5 +155,97 @@ pub fn error_kind(e: &Error) -> &'static str {
             _ => "DecodeError",
         },
         _ => "DecodeError",
+    }
+}
+
+/// Why a record is rejected (dead-lettered, skipped, or stops the consumer, by policy).
+pub(crate) enum Rejected {
+    /// It cannot be decoded (the record's fault); the schema id if known.
+    Decode(Error, Option<SchemaId>),
+    /// Its handler failed for good: the error, its verdict, the schema id if known.
+    Handler(
+        Arc<dyn std::error::Error + Send + Sync>,
+        Verdict,
+        Option<SchemaId>,
+    ),
+}
+
+impl<V: FromFrame> TypedConsumer<V> {
+    /// A record's own fault: dead-letter it, skip it, or stop at it, by policy.
+    pub(crate) async fn reject(&self, msg: &BorrowedMessage<'_>, rejected: Rejected) -> Result<()> {
+        let (stage, class, message, id) = match &rejected {
+            Rejected::Decode(e, id) => (STAGE_DECODE, error_kind(e), e.to_string(), *id),
+            Rejected::Handler(e, _, id) => (STAGE_HANDLER, "HandlerError", e.to_string(), *id),
+        };
+        let at = Position {
+            topic: msg.topic(),
+            partition: msg.partition(),
+            offset: msg.offset(),
+        };
+        if self.config.dead_letter == DeadLetter::Skip {
+            tracing::warn!(record = %at, reason = %message, "skipped");
+            Counters::add(&self.counters.skipped, 1);
+            self.emit(ConsumerEvent::Skipped {
+                at,
+                reason: &message,
+            });
+            return Ok(());
+        }
+        let (Some(topic), Some(producer)) = (
+            self.config.dead_letter.topic_for(msg.topic()),
+            &self.dead_letters,
+        ) else {
+            return Err(match rejected {
+                Rejected::Decode(e, _) => Error::Undecodable {
+                    topic: at.topic.to_string(),
+                    partition: at.partition,
+                    offset: at.offset,
+                    source: Box::new(e),
+                },
+                Rejected::Handler(source, verdict, _) => Error::Handler {
+                    topic: at.topic.to_string(),
+                    partition: at.partition,
+                    offset: at.offset,
+                    verdict,
+                    source,
+                },
+            });
+        };
+        self.ensure_topic(&topic).await?;
+        let cause = DeadLetterCause {
+            stage,
+            class,
+            message: &message,
+            schema_id: id,
+        };
+        let record = dead_letter_record(msg, &topic, &cause);
+        producer
+            .send(record, Duration::from_secs(30))
+            .await
+            .map_err(|(e, _)| kafka_error(&format!("writing a dead letter to {topic}"), e))?;
+        tracing::warn!(record = %at, dlq = %topic, reason = %message, "dead-lettered");
+        Counters::add(&self.counters.dead_lettered, 1);
+        self.emit(ConsumerEvent::DeadLettered {
+            at,
+            topic: &topic,
+            reason: &message,
+        });
+        Ok(())
+    }
+
+    /// Create the dead-letter topic once (some brokers never auto-create).
+    async fn ensure_topic(&self, topic: &str) -> Result<()> {
+        if self
+            .created_dlq
+            .lock()
+            .is_ok_and(|c| c.iter().any(|t| t == topic))
+        {
+            return Ok(());
+        }
+        crate::admin::create_topic(&self.config.brokers, topic, 1).await?;
+        if let Ok(mut c) = self.created_dlq.lock() {
+            c.push(topic.to_string());
+        }
+        Ok(())
     }
 }

@@ -1,0 +1,210 @@
+//! The one decode path of a record's value, for the consumer and the exactly-once processor
+//! alike:
+//!
+//! ```text
+//! schema id ← the __value_schema_id header (Confluent 8: magic 0 + id, or magic 1 + GUID,
+//!             the payload then without magic and id), else the payload's frame prefix
+//!   → writer schema (cached) → V (Avro resolution / Protobuf message check)
+//! ```
+//!
+//! and, for the consumer, the environment rule around it ([`TypedConsumer`]'s
+//! `decode_holding_position`): an error that is the environment's (registry unreachable,
+//! 5xx, 429, timeouts; see [`Error::fault`]) is retried with backoff for
+//! [`ConsumerConfig::environment_retry_timeout`](super::ConsumerConfig::environment_retry_timeout)
+//! without giving the record up — no offset stored, nothing dead-lettered — then the
+//! consumer stops with [`Error::Environment`]; a refusal (401/403) stops it at once. The
+//! exactly-once processor's own environment rule is its transaction: abort, rewind, retry
+//! the batch.
+
+use std::time::{Duration, Instant};
+
+use rdkafka::message::{BorrowedMessage, Headers, Message as _};
+
+use super::events::{ConsumerEvent, Counters, Position};
+use super::retry::Backoff;
+use super::TypedConsumer;
+use crate::codec::FromFrame;
+use crate::error::{Error, Fault, Result};
+use crate::registry::schemas::SchemaResolver;
+use crate::wire::{HeaderSchemaId, SchemaId, VALUE_SCHEMA_ID_HEADER};
+
+/// Longest pause between two retries of an environment fault.
+const MAX_ENVIRONMENT_BACKOFF: Duration = Duration::from_secs(5);
+
+/// A decoded record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message<V> {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// Offset.
+    pub offset: i64,
+    /// Key bytes.
+    pub key: Option<Vec<u8>>,
+    /// The value; `None` for a tombstone (a null payload).
+    pub value: Option<V>,
+    /// Headers.
+    pub headers: Vec<(String, Option<Vec<u8>>)>,
+    /// The writer schema id (`None` for a tombstone).
+    pub schema_id: Option<SchemaId>,
+    /// Timestamp, ms since the epoch.
+    pub timestamp: Option<i64>,
+}
+
+/// A decode failure: the error, and the writer schema id when it was known by then (for the
+/// dead letter's headers).
+pub(crate) type DecodeFailure = (Error, Option<SchemaId>);
+
+/// The value of the record's `__value_schema_id` header, if it has one.
+pub(crate) fn value_schema_id_header<'m>(msg: &'m BorrowedMessage<'_>) -> Option<&'m [u8]> {
+    msg.headers()?
+        .iter()
+        .find(|h| h.key == VALUE_SCHEMA_ID_HEADER)?
+        .value
+}
+
+/// Decode a value `payload` whose schema id is in `header` (the `__value_schema_id`
+/// header's value) or, without one, in the payload's frame prefix. One try: the caller
+/// decides what an environment fault ([`Error::fault`]) means.
+pub(crate) async fn decode_value<V: FromFrame>(
+    resolver: &SchemaResolver,
+    payload: &[u8],
+    header: Option<&[u8]>,
+) -> std::result::Result<(SchemaId, V), DecodeFailure> {
+    // The header form (Confluent 8): the payload has no magic and id; put them in front so
+    // one decoder reads both forms.
+    let framed;
+    let frame: &[u8] = match header {
+        None => payload,
+        Some(h) => {
+            let h = HeaderSchemaId::parse(h).map_err(|e| (e.into(), None))?;
+            let id = resolver.header_schema_id(h).await.map_err(|e| (e, None))?;
+            let mut f = Vec::with_capacity(payload.len() + crate::wire::HEADER_LEN);
+            crate::wire::write_header(id, &mut f);
+            f.extend_from_slice(payload);
+            framed = f;
+            &framed
+        }
+    };
+    let (id, _) = crate::wire::read_header(frame).map_err(|e| (e.into(), None))?;
+    let writer = resolver
+        .writer_schema(id)
+        .await
+        .map_err(|e| (e, Some(id)))?;
+    let value = V::from_frame(frame, &writer).map_err(|e| (e.into(), Some(id)))?;
+    Ok((id, value))
+}
+
+/// The writer schema id of a record, from its header or its frame prefix, if it can be read
+/// (for a dead letter's headers).
+pub(crate) async fn schema_id(
+    resolver: &SchemaResolver,
+    msg: &BorrowedMessage<'_>,
+) -> Option<SchemaId> {
+    match value_schema_id_header(msg) {
+        Some(h) => resolver
+            .header_schema_id(HeaderSchemaId::parse(h).ok()?)
+            .await
+            .ok(),
+        None => crate::wire::read_header(msg.payload()?)
+            .ok()
+            .map(|(id, _)| id),
+    }
+}
+
+impl<V: FromFrame> TypedConsumer<V> {
+    /// Decode, retrying the environment's faults within the budget without giving up the
+    /// record. `Err` = stop the consumer (budget spent, or a fault retrying cannot fix);
+    /// `Ok(Err)` = the record's own fault.
+    pub(crate) async fn decode_holding_position(
+        &self,
+        msg: &BorrowedMessage<'_>,
+    ) -> Result<std::result::Result<Message<V>, DecodeFailure>> {
+        let started = Instant::now();
+        let budget = self.config.environment_retry_timeout;
+        let mut backoff = Backoff::new(
+            self.config.retry_backoff.max(Duration::from_millis(1)),
+            MAX_ENVIRONMENT_BACKOFF,
+        );
+        let mut attempt = 0u32;
+        let at = Position {
+            topic: msg.topic(),
+            partition: msg.partition(),
+            offset: msg.offset(),
+        };
+        let gave_up = |error: Error, waited: Duration| Error::Environment {
+            topic: at.topic.to_string(),
+            partition: at.partition,
+            offset: at.offset,
+            waited,
+            source: Box::new(error),
+        };
+        loop {
+            let (error, id) = match self.decode(msg).await {
+                Ok(m) => return Ok(Ok(m)),
+                Err(failed) => failed,
+            };
+            let waited = started.elapsed();
+            match error.fault() {
+                Fault::Record => return Ok(Err((error, id))),
+                Fault::Transient if waited < budget => {}
+                Fault::Transient | Fault::Fatal => return Err(gave_up(error, waited)),
+            }
+            attempt += 1;
+            Counters::add(&self.counters.environment_retries, 1);
+            tracing::warn!(record = %at, attempt, ?waited, error = %error, "environment fault; retrying, holding the position");
+            self.emit(ConsumerEvent::Retrying {
+                at,
+                attempt,
+                waited,
+                budget,
+                error: &error,
+            });
+            self.stop
+                .sleep(backoff.next().min(budget.saturating_sub(waited)))
+                .await;
+            if self.stop.is_fired() {
+                return Err(gave_up(error, started.elapsed()));
+            }
+        }
+    }
+
+    /// One try at a record: its value through [`decode_value`], with its metadata.
+    async fn decode(
+        &self,
+        msg: &BorrowedMessage<'_>,
+    ) -> std::result::Result<Message<V>, DecodeFailure> {
+        let headers: Vec<(String, Option<Vec<u8>>)> = msg
+            .headers()
+            .map(|h| {
+                h.iter()
+                    .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (value, schema_id) = match msg.payload() {
+            None => (None, None),
+            Some(payload) => {
+                let (id, value) =
+                    decode_value(&self.resolver, payload, value_schema_id_header(msg)).await?;
+                (Some(value), Some(id))
+            }
+        };
+        Ok(Message {
+            topic: msg.topic().to_string(),
+            partition: msg.partition(),
+            offset: msg.offset(),
+            key: msg.key().map(<[u8]>::to_vec),
+            value,
+            headers,
+            schema_id,
+            timestamp: msg.timestamp().to_millis(),
+        })
+    }
+
+    /// The writer schema id of a record, if it can be read.
+    pub(crate) async fn schema_id_of(&self, msg: &BorrowedMessage<'_>) -> Option<SchemaId> {
+        schema_id(&self.resolver, msg).await
+    }
+}

@@ -1,0 +1,1031 @@
+//! The consumer loop's state machine: [`Engine`], one method per event, each telling the
+//! driver ([`super::driver`]) what to do as [`Action`]s. No I/O, no clock of its own (the
+//! time comes with each event), so every rule of the loop is unit-tested here without a
+//! broker.
+//!
+//! The rules it keeps:
+//! - **Lanes** ([`super::parallel`]): a received record waits in its lane (its partition, its
+//!   key, or itself, by [`ProcessingOrder`]); a lane runs one job at a time; up to
+//!   `max_concurrency` jobs run at once. A job is one record, or (batches) up to
+//!   `max_records` of one partition, held back until full or until its first record waited
+//!   `max_wait`.
+//! - **Offsets** ([`super::offset_tracker`]): a partition's position moves over a record
+//!   only once it and every earlier record received from the partition are finished, so a
+//!   commit never passes an unfinished record (in flight, waiting, failed, or held by an
+//!   environment fault).
+//! - **Look-ahead**: a partition with `look_ahead` records waiting is paused, and resumed at
+//!   half.
+//! - **Revoke**: a revoke held for records in flight drops the partitions' waiting records at
+//!   once, and lets the partitions go when their records are finished or `revoke_timeout`
+//!   passed; once let go, the partitions are forgotten (a record of theirs finishing late
+//!   stores nothing: its epoch is gone).
+//! - **Stopping** (shutdown, idle, the first error): nothing more starts, waiting records are
+//!   dropped (not committed: read again after the restart), the jobs in flight are waited
+//!   for up to `drain_timeout`. The first error is what the run returns; an environment
+//!   fault cut short by a shutdown is not an error.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use super::config::ConsumerConfig;
+use super::offset_tracker::{OffsetTracker, TopicPartition};
+use super::parallel::{BatchConfig, LaneKey, Lanes, ProcessingOrder};
+use crate::error::{Error, Result};
+
+/// What the engine reads of a record.
+pub(crate) trait SourceRecord {
+    fn topic(&self) -> &str;
+    fn partition(&self) -> i32;
+    fn offset(&self) -> i64;
+    fn key(&self) -> Option<&[u8]>;
+}
+
+impl SourceRecord for rdkafka::message::BorrowedMessage<'_> {
+    fn topic(&self) -> &str {
+        rdkafka::Message::topic(self)
+    }
+    fn partition(&self) -> i32 {
+        rdkafka::Message::partition(self)
+    }
+    fn offset(&self) -> i64 {
+        rdkafka::Message::offset(self)
+    }
+    fn key(&self) -> Option<&[u8]> {
+        rdkafka::Message::key(self)
+    }
+}
+
+/// The loop's settings, from [`ConsumerConfig`].
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub(crate) ordering: ProcessingOrder,
+    /// `Some` for batches (`run_batch`).
+    pub(crate) batch: Option<BatchConfig>,
+    pub(crate) max_concurrency: usize,
+    pub(crate) look_ahead: usize,
+    pub(crate) commit_every: usize,
+    pub(crate) commit_interval: Duration,
+    pub(crate) commit_offsets: bool,
+    pub(crate) drain_timeout: Duration,
+    pub(crate) revoke_timeout: Duration,
+    pub(crate) idle_timeout: Option<Duration>,
+}
+
+impl Settings {
+    pub(crate) fn new(
+        config: &ConsumerConfig,
+        ordering: ProcessingOrder,
+        batch: Option<BatchConfig>,
+    ) -> Self {
+        Settings {
+            ordering,
+            batch,
+            max_concurrency: config.max_concurrency.max(1),
+            look_ahead: config.look_ahead_limit(),
+            commit_every: config.commit_every,
+            commit_interval: config.commit_interval,
+            commit_offsets: config.commit_offsets,
+            drain_timeout: config.drain_timeout,
+            revoke_timeout: config.revoke_timeout,
+            idle_timeout: config.idle_timeout,
+        }
+    }
+
+    fn max_records(&self) -> usize {
+        self.batch.map_or(1, |b| b.max_records.max(1))
+    }
+
+    fn max_wait(&self) -> Duration {
+        self.batch.map_or(Duration::ZERO, |b| b.max_wait)
+    }
+}
+
+/// What a job's completion is matched back to.
+#[derive(Debug)]
+pub(crate) struct Ticket {
+    key: LaneKey,
+    tp: TopicPartition,
+    /// The partition's assignment epoch when the job started.
+    epoch: u64,
+    offsets: Vec<i64>,
+}
+
+/// Records to hand to the handler, as one call.
+#[derive(Debug)]
+pub(crate) struct Job<R> {
+    pub(crate) ticket: Ticket,
+    pub(crate) records: Vec<R>,
+}
+
+/// What the driver is to do.
+#[derive(Debug)]
+pub(crate) enum Action<R> {
+    /// Run the handler on these records; report the outcome with [`Engine::done`].
+    Start(Job<R>),
+    /// Store the partition's position: the next offset to read.
+    Store(TopicPartition, i64),
+    /// Commit the stored offsets (without waiting); a failure that stops the consumer goes to
+    /// [`Engine::commit_failed`].
+    Commit,
+    /// Pause the partition (its look-ahead is full); a failure goes to
+    /// [`Engine::pause_failed`].
+    Pause(TopicPartition),
+    /// Resume the partition.
+    Resume(TopicPartition),
+    /// Cut the environment retries of the jobs in flight short: the consumer is stopping.
+    CutRetries,
+    /// Commit and give up the partitions of the revoke held for records in flight.
+    LetRevokedGo,
+}
+
+/// What the driver waits for, besides the jobs in flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Waits {
+    /// The shutdown future (until it completed once).
+    pub(crate) shutdown: bool,
+    /// More records from the source.
+    pub(crate) receive: bool,
+    /// [`Engine::commit_due`] after this long without another event.
+    pub(crate) commit_after: Option<Duration>,
+    /// [`Engine::idle`] at this time.
+    pub(crate) idle_at: Option<Instant>,
+    /// Look again after this long (a batch filling).
+    pub(crate) tick_after: Option<Duration>,
+    /// [`Engine::drain_timed_out`] at this time.
+    pub(crate) drain_at: Option<Instant>,
+    /// Look again at the held revoke at this time (its bound).
+    pub(crate) revoke_at: Option<Instant>,
+}
+
+/// The consumer loop's state. `R` is the record type of the source.
+pub(crate) struct Engine<R> {
+    s: Settings,
+    lanes: Lanes<(R, Instant)>,
+    tracker: OffsetTracker,
+    /// Records waiting (not started) per partition.
+    waiting: HashMap<TopicPartition, usize>,
+    paused: HashSet<TopicPartition>,
+    /// Bumped on revoke, so that a job of an earlier assignment finishing late stores nothing.
+    epochs: HashMap<TopicPartition, u64>,
+    /// Jobs in flight per partition.
+    running: HashMap<TopicPartition, usize>,
+    in_flight: usize,
+    /// Why the loop stops, once it does.
+    stopping: Option<Result<()>>,
+    shutdown_asked: bool,
+    drain_timed_out: bool,
+    drain_deadline: Instant,
+    since_commit: usize,
+    last_commit: Instant,
+    last_record: Instant,
+    /// The bound of a revoke held for records in flight.
+    revoke_deadline: Option<Instant>,
+}
+
+impl<R: SourceRecord> Engine<R> {
+    pub(crate) fn new(s: Settings, now: Instant) -> Self {
+        Engine {
+            s,
+            lanes: Lanes::new(),
+            tracker: OffsetTracker::new(),
+            waiting: HashMap::new(),
+            paused: HashSet::new(),
+            epochs: HashMap::new(),
+            running: HashMap::new(),
+            in_flight: 0,
+            stopping: None,
+            shutdown_asked: false,
+            drain_timed_out: false,
+            drain_deadline: now,
+            since_commit: 0,
+            last_commit: now,
+            last_record: now,
+            revoke_deadline: None,
+        }
+    }
+
+    /// Records received and not started.
+    pub(crate) fn waiting(&self) -> usize {
+        self.lanes.waiting()
+    }
+
+    /// Whether offsets are stored and committed at all.
+    pub(crate) fn commits_offsets(&self) -> bool {
+        self.s.commit_offsets
+    }
+
+    /// Whether the loop is over: stopping with nothing in flight, or the drain timed out.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.drain_timed_out || (self.stopping.is_some() && self.in_flight == 0)
+    }
+
+    /// Whether a revoke arriving now must wait for records in flight.
+    pub(crate) fn defers_revokes(&self) -> bool {
+        self.in_flight > 0
+    }
+
+    /// Why the loop stopped: `Ok` for a shutdown, idle or drained stop, else the first error.
+    pub(crate) fn finish(self) -> Result<()> {
+        self.stopping.unwrap_or(Ok(()))
+    }
+
+    fn stop(&mut self, why: Result<()>, now: Instant) {
+        self.stopping = Some(why);
+        self.drain_deadline = now + self.s.drain_timeout;
+    }
+
+    /// What to wait for next.
+    pub(crate) fn waits(&self) -> Waits {
+        let stopping = self.stopping.is_some();
+        let quiet = self.in_flight == 0 && self.lanes.waiting() == 0;
+        Waits {
+            shutdown: !self.shutdown_asked,
+            // Serially (and whenever every slot is taken) receive nothing more: the records a
+            // busy member has not started stay in librdkafka's bounded fetch queue.
+            receive: !stopping
+                && self.revoke_deadline.is_none()
+                && (self.in_flight < self.s.max_concurrency || self.s.batch.is_some()),
+            commit_after: (self.since_commit > 0).then_some(self.s.commit_interval),
+            idle_at: self
+                .s
+                .idle_timeout
+                .filter(|_| quiet && !stopping)
+                .map(|t| self.last_record + t),
+            tick_after: (self.s.batch.is_some() && self.lanes.waiting() > 0 && !stopping)
+                .then(|| self.s.max_wait().max(Duration::from_millis(1)) / 4),
+            drain_at: stopping.then_some(self.drain_deadline),
+            revoke_at: self.revoke_deadline,
+        }
+    }
+
+    /// A revoke is held for records in flight (`held`: its partitions). When first seen,
+    /// the partitions' waiting records are dropped (not started: the next owner reads them)
+    /// and its bound starts; once none of their records is in flight, or the bound passed,
+    /// the partitions are let go.
+    pub(crate) fn revoke_held(
+        &mut self,
+        held: &[TopicPartition],
+        now: Instant,
+        out: &mut Vec<Action<R>>,
+    ) {
+        let until = match self.revoke_deadline {
+            Some(until) => until,
+            None => {
+                for tp in held {
+                    self.lanes.drop_partition(&tp.0, tp.1);
+                    self.waiting.remove(tp);
+                }
+                *self.revoke_deadline.insert(now + self.s.revoke_timeout)
+            }
+        };
+        let busy: usize = held
+            .iter()
+            .map(|tp| self.running.get(tp).copied().unwrap_or(0))
+            .sum();
+        if busy > 0 && now < until {
+            return;
+        }
+        if busy > 0 {
+            tracing::warn!(
+                in_flight = busy,
+                "records of revoked partitions still in flight after revoke_timeout: not committed; their next owner reads them again"
+            );
+        }
+        self.revoke_deadline = None;
+        out.push(Action::LetRevokedGo);
+    }
+
+    /// Partitions were revoked (given up): forget their waiting records, offsets and pauses;
+    /// their jobs still in flight will store nothing.
+    pub(crate) fn revoked(&mut self, partitions: Vec<TopicPartition>) {
+        for tp in partitions {
+            let dropped = self.lanes.drop_partition(&tp.0, tp.1);
+            tracing::debug!(topic = %tp.0, partition = tp.1, dropped, "partition revoked");
+            self.tracker.forget(&tp);
+            self.waiting.remove(&tp);
+            self.paused.remove(&tp);
+            *self.epochs.entry(tp).or_insert(0) += 1;
+        }
+    }
+
+    /// Start the jobs that may start (up to `max_concurrency` in flight) and resume the
+    /// partitions whose look-ahead has room again. While stopping, drop what waits instead.
+    pub(crate) fn schedule(&mut self, now: Instant, out: &mut Vec<Action<R>>) {
+        if self.stopping.is_some() {
+            if self.lanes.waiting() > 0 {
+                // Not started: unfinished, so never committed past; read again after restart.
+                self.lanes.clear();
+                self.waiting.clear();
+            }
+            return;
+        }
+        let (batch, max_records, max_wait) = (
+            self.s.batch.is_some(),
+            self.s.max_records(),
+            self.s.max_wait(),
+        );
+        while self.in_flight < self.s.max_concurrency {
+            // A batch still filling waits, unless full or its first record waited long.
+            let hold = |q: &std::collections::VecDeque<(R, Instant)>| {
+                batch
+                    && q.len() < max_records
+                    && q.front()
+                        .is_some_and(|(_, t)| now.duration_since(*t) < max_wait)
+            };
+            let Some((key, items)) = self.lanes.take(max_records, hold) else {
+                break;
+            };
+            let (topic, partition) = key.partition();
+            let tp: TopicPartition = (topic.to_string(), partition);
+            if let Some(w) = self.waiting.get_mut(&tp) {
+                *w = w.saturating_sub(items.len());
+            }
+            let epoch = self.epochs.get(&tp).copied().unwrap_or(0);
+            let offsets: Vec<i64> = items.iter().map(|(r, _)| r.offset()).collect();
+            let records: Vec<R> = items.into_iter().map(|(r, _)| r).collect();
+            *self.running.entry(tp.clone()).or_insert(0) += 1;
+            self.in_flight += 1;
+            out.push(Action::Start(Job {
+                ticket: Ticket {
+                    key,
+                    tp,
+                    epoch,
+                    offsets,
+                },
+                records,
+            }));
+        }
+        let half = self.s.look_ahead / 2;
+        let waiting = &self.waiting;
+        let room: Vec<TopicPartition> = self
+            .paused
+            .iter()
+            .filter(|tp| waiting.get(*tp).copied().unwrap_or(0) <= half)
+            .cloned()
+            .collect();
+        for tp in room {
+            self.paused.remove(&tp);
+            out.push(Action::Resume(tp));
+        }
+    }
+
+    /// A record arrived: it waits in its lane; its partition is paused if that fills the
+    /// partition's look-ahead.
+    pub(crate) fn record(&mut self, record: R, now: Instant, out: &mut Vec<Action<R>>) {
+        self.last_record = now;
+        let tp: TopicPartition = (record.topic().to_string(), record.partition());
+        self.tracker.received(&tp, record.offset());
+        let key = LaneKey::of(
+            self.s.ordering,
+            record.topic(),
+            record.partition(),
+            record.offset(),
+            record.key(),
+        );
+        self.lanes.push(key, (record, now));
+        let w = self.waiting.entry(tp.clone()).or_insert(0);
+        *w += 1;
+        if *w >= self.s.look_ahead && !self.paused.contains(&tp) {
+            self.paused.insert(tp.clone());
+            out.push(Action::Pause(tp));
+        }
+    }
+
+    /// Pausing a partition failed: it is not paused.
+    pub(crate) fn pause_failed(&mut self, tp: &TopicPartition) {
+        self.paused.remove(tp);
+    }
+
+    /// A job finished. `Ok`: its records are finished, and the partition's position moves
+    /// over them if every earlier record is finished too. `Err`: the consumer stops (the
+    /// first error is the run's); its records stay unfinished, so never committed past.
+    pub(crate) fn done(
+        &mut self,
+        ticket: Ticket,
+        outcome: Result<()>,
+        now: Instant,
+        out: &mut Vec<Action<R>>,
+    ) {
+        let Ticket {
+            key,
+            tp,
+            epoch,
+            offsets,
+        } = ticket;
+        self.lanes.done(&key);
+        if let Some(n) = self.running.get_mut(&tp) {
+            *n = n.saturating_sub(1);
+        }
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.last_record = now;
+        match outcome {
+            Ok(()) => {}
+            // Cut short by the shutdown: unfinished, read again after the restart.
+            Err(Error::Environment { .. }) if self.shutdown_asked => return,
+            Err(e) => {
+                if !matches!(self.stopping, Some(Err(_))) {
+                    // The first error stops the consumer: nothing more starts, the failed
+                    // record is never committed past, and the other records' environment
+                    // retries are cut short.
+                    self.stop(Err(e), now);
+                    out.push(Action::CutRetries);
+                } else {
+                    tracing::warn!(error = %e, "another record failed while stopping");
+                }
+                return;
+            }
+        }
+        if self.epochs.get(&tp).copied().unwrap_or(0) != epoch || !self.s.commit_offsets {
+            return;
+        }
+        let mut moved = None;
+        for o in &offsets {
+            moved = self.tracker.finished(&tp, *o).or(moved);
+        }
+        self.since_commit += offsets.len();
+        if let Some(next) = moved {
+            out.push(Action::Store(tp, next));
+        }
+        if self.since_commit >= self.s.commit_every
+            || now.duration_since(self.last_commit) >= self.s.commit_interval
+        {
+            self.commit_due(now, out);
+        }
+    }
+
+    /// Time to commit what is stored.
+    pub(crate) fn commit_due(&mut self, now: Instant, out: &mut Vec<Action<R>>) {
+        out.push(Action::Commit);
+        self.since_commit = 0;
+        self.last_commit = now;
+    }
+
+    /// A commit failed with an error that stops the consumer (not a retriable one).
+    pub(crate) fn commit_failed(&mut self, e: Error, now: Instant) {
+        if self.stopping.is_none() {
+            self.stop(Err(e), now);
+        }
+    }
+
+    /// The source failed; a fatal error stops the consumer.
+    pub(crate) fn poll_failed(&mut self, e: Error, now: Instant) {
+        if e.is_fatal() {
+            self.stop(Err(e), now);
+        }
+    }
+
+    /// Shutdown was asked for: finish the jobs in flight (environment retries cut short),
+    /// start nothing more.
+    pub(crate) fn shutdown(&mut self, now: Instant, out: &mut Vec<Action<R>>) {
+        self.shutdown_asked = true;
+        out.push(Action::CutRetries);
+        if self.stopping.is_none() {
+            self.stop(Ok(()), now);
+        }
+    }
+
+    /// No record arrived for `idle_timeout`: stop as on shutdown.
+    pub(crate) fn idle(&mut self, now: Instant) {
+        if self.stopping.is_none() {
+            self.stop(Ok(()), now);
+        }
+    }
+
+    /// The jobs in flight did not finish within `drain_timeout`: they are left unfinished.
+    pub(crate) fn drain_timed_out(&mut self) {
+        tracing::warn!(
+            in_flight = self.in_flight,
+            "records still in flight after the drain timeout: not committed"
+        );
+        self.drain_timed_out = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    struct Rec {
+        partition: i32,
+        offset: i64,
+        key: Option<Vec<u8>>,
+    }
+
+    impl SourceRecord for Rec {
+        fn topic(&self) -> &str {
+            "t"
+        }
+        fn partition(&self) -> i32 {
+            self.partition
+        }
+        fn offset(&self) -> i64 {
+            self.offset
+        }
+        fn key(&self) -> Option<&[u8]> {
+            self.key.as_deref()
+        }
+    }
+
+    fn rec(partition: i32, offset: i64) -> Rec {
+        Rec {
+            partition,
+            offset,
+            key: None,
+        }
+    }
+
+    fn keyed(offset: i64, key: &str) -> Rec {
+        Rec {
+            partition: 0,
+            offset,
+            key: Some(key.as_bytes().to_vec()),
+        }
+    }
+
+    fn tp(p: i32) -> TopicPartition {
+        ("t".to_string(), p)
+    }
+
+    fn settings(ordering: ProcessingOrder, max_concurrency: usize) -> Settings {
+        let config = ConsumerConfig::new("b", "g", &["t"]).concurrency(ordering, max_concurrency);
+        let mut s = Settings::new(&config, ordering, None);
+        s.commit_every = 1_000_000;
+        s.commit_interval = Duration::from_secs(3600);
+        s
+    }
+
+    /// An engine with its clock, and the actions of the last steps.
+    struct Harness {
+        e: Engine<Rec>,
+        now: Instant,
+        started: Vec<Job<Rec>>,
+        stored: Vec<(TopicPartition, i64)>,
+        other: Vec<Action<Rec>>,
+    }
+
+    impl Harness {
+        fn new(s: Settings) -> Self {
+            let now = Instant::now();
+            Harness {
+                e: Engine::new(s, now),
+                now,
+                started: Vec::new(),
+                stored: Vec::new(),
+                other: Vec::new(),
+            }
+        }
+
+        fn sort(&mut self, out: Vec<Action<Rec>>) {
+            for a in out {
+                match a {
+                    Action::Start(j) => self.started.push(j),
+                    Action::Store(tp, next) => self.stored.push((tp, next)),
+                    a => self.other.push(a),
+                }
+            }
+        }
+
+        fn receive(&mut self, records: impl IntoIterator<Item = Rec>) {
+            let mut out = Vec::new();
+            for r in records {
+                self.e.record(r, self.now, &mut out);
+            }
+            self.sort(out);
+        }
+
+        fn schedule(&mut self) {
+            let mut out = Vec::new();
+            self.e.schedule(self.now, &mut out);
+            self.sort(out);
+        }
+
+        /// The offsets of the jobs started so far (each job's records).
+        fn started_offsets(&self) -> Vec<Vec<i64>> {
+            self.started
+                .iter()
+                .map(|j| j.records.iter().map(|r| r.offset).collect())
+                .collect()
+        }
+
+        /// Finish the started job whose first record is `offset` (of partition `p`).
+        fn finish(&mut self, p: i32, offset: i64, outcome: Result<()>) {
+            let i = self
+                .started
+                .iter()
+                .position(|j| j.records[0].partition == p && j.records[0].offset == offset)
+                .expect("no such job in flight");
+            let job = self.started.remove(i);
+            let mut out = Vec::new();
+            self.e.done(job.ticket, outcome, self.now, &mut out);
+            self.sort(out);
+        }
+
+        fn last_stored(&self, p: i32) -> Option<i64> {
+            self.stored
+                .iter()
+                .rev()
+                .find(|(t, _)| *t == tp(p))
+                .map(|(_, n)| *n)
+        }
+
+        fn take_other(&mut self) -> Vec<Action<Rec>> {
+            std::mem::take(&mut self.other)
+        }
+    }
+
+    fn handler_failed(offset: i64) -> Error {
+        Error::Handler {
+            topic: "t".into(),
+            partition: 0,
+            offset,
+            verdict: crate::consumer::Verdict::Stop,
+            source: std::sync::Arc::from(Box::<dyn std::error::Error + Send + Sync>::from(
+                "closed",
+            )),
+        }
+    }
+
+    fn environment(offset: i64) -> Error {
+        Error::Environment {
+            topic: "t".into(),
+            partition: 0,
+            offset,
+            waited: Duration::ZERO,
+            source: Box::new(Error::Registry(crate::registry::RegistryError::Transport {
+                method: "GET".into(),
+                url: "http://r".into(),
+                reason: "refused".into(),
+            })),
+        }
+    }
+
+    #[test]
+    fn serial_by_default_one_record_at_a_time_in_arrival_order() {
+        let mut h = Harness::new(settings(ProcessingOrder::Partition, 1));
+        h.receive([rec(0, 0), rec(1, 0), rec(0, 1)]);
+        h.schedule();
+        assert_eq!(h.started_offsets(), [[0]]);
+        // One slot: nothing more starts, and the driver receives nothing more meanwhile.
+        h.schedule();
+        assert_eq!(h.started.len(), 1);
+        assert!(!h.e.waits().receive);
+        h.finish(0, 0, Ok(()));
+        h.schedule();
+        assert_eq!(h.started[0].records[0], rec(1, 0));
+        h.finish(1, 0, Ok(()));
+        h.schedule();
+        assert_eq!(h.started[0].records[0], rec(0, 1));
+        h.finish(0, 1, Ok(()));
+        assert_eq!(h.last_stored(0), Some(2));
+        assert_eq!(h.last_stored(1), Some(1));
+    }
+
+    #[test]
+    fn partition_order_keeps_a_partition_in_order_while_partitions_run_at_once() {
+        let mut h = Harness::new(settings(ProcessingOrder::Partition, 8));
+        h.receive([rec(0, 0), rec(0, 1), rec(1, 0), rec(1, 1)]);
+        h.schedule();
+        // One job per partition, the first of each.
+        let mut first: Vec<(i32, i64)> = h
+            .started
+            .iter()
+            .map(|j| (j.records[0].partition, j.records[0].offset))
+            .collect();
+        first.sort();
+        assert_eq!(first, [(0, 0), (1, 0)]);
+        h.finish(0, 0, Ok(()));
+        h.schedule();
+        assert!(h.started.iter().any(|j| j.records[0] == rec(0, 1)));
+    }
+
+    #[test]
+    fn key_order_keeps_a_key_in_order_while_keys_run_at_once() {
+        let mut h = Harness::new(settings(ProcessingOrder::Key, 8));
+        h.receive([keyed(0, "a"), keyed(1, "b"), keyed(2, "a"), keyed(3, "b")]);
+        h.schedule();
+        let mut started: Vec<i64> = h.started_offsets().concat();
+        started.sort();
+        assert_eq!(started, [0, 1]);
+        h.finish(0, 1, Ok(()));
+        h.schedule();
+        let mut started: Vec<i64> = h.started_offsets().concat();
+        started.sort();
+        assert_eq!(started, [0, 3], "b's next starts, a's waits for offset 0");
+        // Offset 1 is finished but 0 is not: nothing is stored yet.
+        assert_eq!(h.last_stored(0), None);
+    }
+
+    #[test]
+    fn out_of_order_completion_stores_only_the_contiguous_finished_prefix() {
+        let mut h = Harness::new(settings(ProcessingOrder::Unordered, 4));
+        h.receive((0..4).map(|o| rec(0, o)));
+        h.schedule();
+        assert_eq!(h.started.len(), 4);
+        h.finish(0, 3, Ok(()));
+        h.finish(0, 1, Ok(()));
+        h.finish(0, 2, Ok(()));
+        assert_eq!(h.last_stored(0), None, "offset 0 is unfinished");
+        h.finish(0, 0, Ok(()));
+        assert_eq!(h.stored, [(tp(0), 4)]);
+    }
+
+    #[test]
+    fn a_commit_never_passes_a_failed_record() {
+        let mut h = Harness::new(settings(ProcessingOrder::Unordered, 4));
+        h.receive((0..4).map(|o| rec(0, o)));
+        h.schedule();
+        h.finish(0, 0, Ok(()));
+        h.finish(0, 1, Err(handler_failed(1)));
+        assert!(h
+            .take_other()
+            .iter()
+            .any(|a| matches!(a, Action::CutRetries)));
+        // The others finish while stopping: none of them moves the position past 1.
+        h.finish(0, 3, Ok(()));
+        h.finish(0, 2, Ok(()));
+        assert_eq!(h.stored, [(tp(0), 1)]);
+        assert!(h.e.is_finished());
+        assert!(matches!(
+            h.e.finish(),
+            Err(Error::Handler { offset: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn an_environment_fault_holds_the_position_and_stops() {
+        let mut h = Harness::new(settings(ProcessingOrder::Partition, 1));
+        h.receive([rec(0, 0), rec(0, 1), rec(0, 2)]);
+        h.schedule();
+        h.finish(0, 0, Ok(()));
+        h.schedule();
+        h.finish(0, 1, Err(environment(1)));
+        h.schedule();
+        // Nothing more starts; the waiting record 2 is dropped; the position stays at 1.
+        assert!(h.started.is_empty());
+        assert_eq!(h.e.waiting(), 0);
+        assert_eq!(h.stored, [(tp(0), 1)]);
+        assert!(h.e.is_finished());
+        assert!(matches!(
+            h.e.finish(),
+            Err(Error::Environment { offset: 1, .. })
+        ));
+    }
+
+    #[test]
+    fn an_environment_fault_cut_short_by_shutdown_is_no_error_but_still_holds_the_position() {
+        let mut h = Harness::new(settings(ProcessingOrder::Partition, 1));
+        h.receive([rec(0, 0)]);
+        h.schedule();
+        let mut out = Vec::new();
+        h.e.shutdown(h.now, &mut out);
+        assert!(matches!(out[..], [Action::CutRetries]));
+        h.finish(0, 0, Err(environment(0)));
+        assert!(h.stored.is_empty());
+        assert!(h.e.is_finished());
+        assert!(h.e.finish().is_ok());
+    }
+
+    #[test]
+    fn a_full_look_ahead_pauses_the_partition_and_half_resumes_it() {
+        let mut s = settings(ProcessingOrder::Partition, 1);
+        s.look_ahead = 4;
+        let mut h = Harness::new(s);
+        h.receive((0..3).map(|o| rec(0, o)));
+        assert!(h.other.is_empty());
+        h.receive([rec(0, 3)]);
+        assert!(matches!(&h.take_other()[..], [Action::Pause(p)] if *p == tp(0)));
+        // Paused once, not again for the next record.
+        h.receive([rec(0, 4)]);
+        assert!(h.take_other().is_empty());
+        // Five wait; each start takes one: resumed once two (half of 4) wait.
+        let mut resumed_at = None;
+        for o in 0..5 {
+            h.schedule();
+            if h.take_other()
+                .iter()
+                .any(|a| matches!(a, Action::Resume(p) if *p == tp(0)))
+            {
+                resumed_at.get_or_insert(h.e.waiting());
+            }
+            h.finish(0, o, Ok(()));
+        }
+        assert_eq!(resumed_at, Some(2));
+    }
+
+    #[test]
+    fn a_failed_pause_is_tried_again() {
+        let mut s = settings(ProcessingOrder::Partition, 1);
+        s.look_ahead = 2;
+        let mut h = Harness::new(s);
+        h.receive([rec(0, 0), rec(0, 1)]);
+        assert_eq!(h.take_other().len(), 1);
+        h.e.pause_failed(&tp(0));
+        h.receive([rec(0, 2)]);
+        assert!(matches!(&h.take_other()[..], [Action::Pause(_)]));
+    }
+
+    #[test]
+    fn a_revoke_with_work_in_flight_waits_for_it_then_lets_go() {
+        let mut h = Harness::new(settings(ProcessingOrder::Partition, 4));
+        h.receive([rec(0, 0), rec(0, 1), rec(1, 0)]);
+        h.schedule();
+        assert_eq!(h.started.len(), 2);
+        assert!(h.e.defers_revokes());
+        // Partition 0 is revoked while its record 0 is in flight.
+        let mut out = Vec::new();
+        h.e.revoke_held(&[tp(0)], h.now, &mut out);
+        assert!(out.is_empty(), "held while its record is in flight");
+        assert_eq!(h.e.waiting(), 0, "its waiting record 1 is dropped at once");
+        assert!(
+            !h.e.waits().receive,
+            "nothing is received while a revoke is held"
+        );
+        assert!(h.e.waits().revoke_at.is_some());
+        h.finish(0, 0, Ok(()));
+        assert_eq!(h.last_stored(0), Some(1), "its finished record is stored");
+        h.e.revoke_held(&[tp(0)], h.now, &mut out);
+        assert!(matches!(out[..], [Action::LetRevokedGo]));
+        h.e.revoked(vec![tp(0)]);
+        assert!(h.e.waits().receive);
+        // Partition 1 was not revoked: it goes on.
+        h.finish(1, 0, Ok(()));
+        assert_eq!(h.last_stored(1), Some(1));
+    }
+
+    #[test]
+    fn a_revoke_lets_go_at_its_bound_and_a_late_finish_stores_nothing() {
+        let mut h = Harness::new(settings(ProcessingOrder::Partition, 4));
+        h.receive([rec(0, 0)]);
+        h.schedule();
+        let mut out = Vec::new();
+        h.e.revoke_held(&[tp(0)], h.now, &mut out);
+        assert!(out.is_empty());
+        h.now += h.e.s.revoke_timeout;
+        h.e.revoke_held(&[tp(0)], h.now, &mut out);
+        assert!(matches!(out[..], [Action::LetRevokedGo]));
+        h.e.revoked(vec![tp(0)]);
+        // Assigned again and read again from 0 by this member meanwhile? The old job's
+        // finish belongs to the earlier assignment: it stores nothing.
+        h.finish(0, 0, Ok(()));
+        assert!(h.stored.is_empty());
+    }
+
+    #[test]
+    fn shutdown_drains_the_jobs_in_flight_and_starts_nothing_more() {
+        let mut h = Harness::new(settings(ProcessingOrder::Unordered, 2));
+        h.receive((0..4).map(|o| rec(0, o)));
+        h.schedule();
+        assert_eq!(h.started.len(), 2);
+        let mut out = Vec::new();
+        h.e.shutdown(h.now, &mut out);
+        assert!(!h.e.waits().shutdown && !h.e.waits().receive);
+        assert!(h.e.waits().drain_at.is_some());
+        h.schedule();
+        assert_eq!(h.started.len(), 2, "nothing more starts");
+        assert_eq!(h.e.waiting(), 0, "the waiting records are dropped");
+        assert!(!h.e.is_finished());
+        h.finish(0, 1, Ok(()));
+        assert!(!h.e.is_finished());
+        h.finish(0, 0, Ok(()));
+        assert!(h.e.is_finished());
+        assert_eq!(h.last_stored(0), Some(2));
+        assert!(h.e.finish().is_ok());
+    }
+
+    #[test]
+    fn the_drain_timeout_leaves_the_jobs_in_flight_unfinished() {
+        let mut h = Harness::new(settings(ProcessingOrder::Partition, 1));
+        h.receive([rec(0, 0)]);
+        h.schedule();
+        let mut out = Vec::new();
+        h.e.shutdown(h.now, &mut out);
+        assert!(!h.e.is_finished());
+        h.e.drain_timed_out();
+        assert!(h.e.is_finished());
+        assert!(h.stored.is_empty());
+    }
+
+    #[test]
+    fn commits_every_n_finished_records_and_when_due() {
+        let mut s = settings(ProcessingOrder::Partition, 1);
+        s.commit_every = 2;
+        let mut h = Harness::new(s);
+        h.receive((0..3).map(|o| rec(0, o)));
+        for o in 0..3 {
+            h.schedule();
+            h.finish(0, o, Ok(()));
+        }
+        let commits = h
+            .take_other()
+            .iter()
+            .filter(|a| matches!(a, Action::Commit))
+            .count();
+        assert_eq!(commits, 1);
+        // The third is stored, not committed yet: a commit is due after commit_interval.
+        assert!(h.e.waits().commit_after.is_some());
+        let mut out = Vec::new();
+        h.e.commit_due(h.now, &mut out);
+        assert!(matches!(out[..], [Action::Commit]));
+        assert!(h.e.waits().commit_after.is_none());
+    }
+
+    #[test]
+    fn without_commits_nothing_is_stored_or_committed() {
+        let mut s = settings(ProcessingOrder::Partition, 1);
+        s.commit_offsets = false;
+        s.commit_every = 1;
+        let mut h = Harness::new(s);
+        h.receive([rec(0, 0)]);
+        h.schedule();
+        h.finish(0, 0, Ok(()));
+        assert!(h.stored.is_empty() && h.other.is_empty());
+        assert!(h.e.waits().commit_after.is_none());
+    }
+
+    #[test]
+    fn a_batch_waits_to_fill_until_max_wait() {
+        let config = ConsumerConfig::new("b", "g", &["t"]);
+        let batch = BatchConfig {
+            max_records: 3,
+            max_wait: Duration::from_millis(100),
+        };
+        let mut h = Harness::new(Settings::new(
+            &config,
+            ProcessingOrder::Partition,
+            Some(batch),
+        ));
+        h.receive([rec(0, 0), rec(0, 1)]);
+        h.schedule();
+        assert!(h.started.is_empty(), "not full, not waited long");
+        assert!(h.e.waits().tick_after.is_some());
+        assert!(h.e.waits().receive, "a batch consumer keeps receiving");
+        h.now += Duration::from_millis(100);
+        h.schedule();
+        assert_eq!(h.started_offsets(), [[0, 1]]);
+        // A full batch goes at once.
+        h.receive((2..6).map(|o| rec(0, o)));
+        h.finish(0, 0, Ok(()));
+        assert_eq!(h.last_stored(0), Some(2));
+        h.schedule();
+        assert_eq!(h.started_offsets(), [[2, 3, 4]]);
+    }
+
+    #[test]
+    fn idle_only_when_quiet() {
+        let mut s = settings(ProcessingOrder::Partition, 1);
+        s.idle_timeout = Some(Duration::from_secs(5));
+        let mut h = Harness::new(s);
+        assert_eq!(h.e.waits().idle_at, Some(h.now + Duration::from_secs(5)));
+        h.receive([rec(0, 0)]);
+        assert_eq!(h.e.waits().idle_at, None);
+        h.schedule();
+        h.finish(0, 0, Ok(()));
+        h.e.idle(h.now);
+        assert!(h.e.is_finished());
+        assert!(h.e.finish().is_ok());
+    }
+
+    #[test]
+    fn a_fatal_source_error_stops_a_transient_one_does_not() {
+        let mut h = Harness::new(settings(ProcessingOrder::Partition, 1));
+        let transient = crate::error::kafka_error(
+            "consuming",
+            rdkafka::error::KafkaError::MessageConsumption(
+                rdkafka::types::RDKafkaErrorCode::BrokerTransportFailure,
+            ),
+        );
+        h.e.poll_failed(transient, h.now);
+        assert!(!h.e.is_finished());
+        let fatal = crate::error::kafka_error(
+            "consuming",
+            rdkafka::error::KafkaError::MessageConsumption(rdkafka::types::RDKafkaErrorCode::Fatal),
+        );
+        h.e.poll_failed(fatal, h.now);
+        assert!(h.e.is_finished());
+        assert!(h.e.finish().is_err());
+    }
+
+    #[test]
+    fn random_completion_orders_never_store_past_an_unfinished_record() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        for _ in 0..100 {
+            let n = rng.i64(1..40);
+            let mut h = Harness::new(settings(ProcessingOrder::Unordered, 64));
+            h.receive((0..n).map(|o| rec(0, o)));
+            h.schedule();
+            let mut order: Vec<i64> = (0..n).collect();
+            rng.shuffle(&mut order);
+            let mut done = vec![false; n as usize];
+            for o in order {
+                h.finish(0, o, Ok(()));
+                done[o as usize] = true;
+                let first_unfinished = done.iter().position(|d| !d).map_or(n, |i| i as i64);
+                assert!(h.last_stored(0).unwrap_or(0) <= first_unfinished);
+                assert_eq!(h.last_stored(0).unwrap_or(0), first_unfinished);
+            }
+        }
+    }
+}
