@@ -789,6 +789,7 @@ async fn basic_auth_from_a_file_or_the_environment_stays_out_of_ps() {
     assert!(help.contains("--basic-auth-file <FILE>"), "{help}");
     assert!(help.contains("SCHEMAFLOW_REGISTRY_BASIC_AUTH"), "{help}");
     assert!(help.contains("`ps`"), "{help}");
+}
 
 /// The CLI's line for a 401 says what to do: pass credentials when none were given, check
 /// them when the registry refused the ones given.
