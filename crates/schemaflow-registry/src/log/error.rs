@@ -4,7 +4,8 @@
 use std::io::ErrorKind;
 use std::path::PathBuf;
 
-/// Why [`Store::open`](crate::Store::open) refused to start. Apart from [`LogError::Io`], the file was not changed.
+/// Why [`Store::open`](crate::Store::open) refused to start. Apart from [`LogError::Io`], the
+/// file was not changed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum LogError {

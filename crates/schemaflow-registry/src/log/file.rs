@@ -3,7 +3,8 @@
 //! Every change is an [`Event`], appended as one JSON line to `registry.log` in the data folder
 //! and fsynced before the change is applied and answered, so every acknowledged write survives
 //! `kill -9`. A line counts as written only once its newline is on disk: a write is acknowledged
-//! after the fsync that covers its newline. //! One store at a time uses a folder: it holds an OS lock on `registry.lock` there for as long
+//! after the fsync that covers its newline.
+//! One store at a time uses a folder: it holds an OS lock on `registry.lock` there for as long
 //! as it is open (`data_lock.rs`); a second one is refused with [`LogError::Locked`].
 //!
 //! Start-up ([`crate::Store::open`]) replays the log line by line:
