@@ -15,7 +15,9 @@ use schemaflow::wire::SchemaId;
 use schemaflow::SchemaType;
 
 use super::compat::{CheckInput, CompatibilityChecker};
-use super::store::{Event, State, Store, StoredSchema, VersionEntry};
+use crate::event::{Event, StoredSchema, VersionExtras};
+use crate::state::{State, VersionEntry};
+use crate::store::Store;
 
 /// An error answer: a registry error code and its message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -219,11 +221,7 @@ impl Registry {
                 .get(subject)
                 .and_then(|v| v.last())
                 .map_or(1, |e| e.version + 1);
-            events.push(Event::Version {
-                subject: subject.to_string(),
-                version,
-                id,
-            });
+            events.push(Event::version(subject, version, id));
             (events, (version, id))
         };
         w.commit(&events).map_err(ApiError::store)?;
@@ -239,6 +237,7 @@ impl Registry {
                 version,
                 id,
                 deleted: false,
+                extras: VersionExtras::default(),
             },
             stored,
         ))
@@ -716,7 +715,7 @@ fn find_version(
             .find(|e| e.version == n && (deleted || !e.deleted)),
     };
     found
-        .copied()
+        .cloned()
         .ok_or_else(|| ApiError::version_not_found(version))
 }
 

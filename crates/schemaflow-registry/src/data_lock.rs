@@ -18,7 +18,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::store::LogError;
+use crate::log::error::LogError;
 
 /// The lock file's name inside the data folder.
 pub(crate) const LOCK_FILE: &str = "registry.lock";

@@ -19,12 +19,15 @@ pub mod authz;
 mod compat;
 mod core;
 mod data_lock;
+mod event;
 mod forward;
+mod log;
 mod metrics;
 mod rate_limit;
 mod readiness;
 mod routes;
 pub mod schemas_topic;
+mod state;
 mod store;
 mod tls;
 
@@ -35,11 +38,14 @@ use std::time::Duration;
 
 pub use self::compat::{CheckInput, CompatibilityChecker, CompatibilityEngine};
 pub use self::core::{ApiError, Registry};
+pub use self::event::{Event, StoredSchema, VersionExtras};
+pub use self::log::error::LogError;
+pub use self::log::kafka::{KafkaStoreConfig, KafkaStoreError};
 pub use self::rate_limit::RateLimit;
 pub use self::routes::{api_routes, router, CONTENT_TYPE, OPENAPI};
-pub use self::schemas_topic::kafka_log::{KafkaStoreConfig, KafkaStoreError};
 pub use self::schemas_topic::leader::{LeaderConfig, Leadership};
-pub use self::store::{Event, LogError, State, Store, StoredSchema, VersionEntry};
+pub use self::state::{State, VersionEntry};
+pub use self::store::Store;
 pub use self::tls::TlsConfig;
 
 /// How to run the embedded registry.

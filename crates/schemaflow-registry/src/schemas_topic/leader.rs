@@ -36,7 +36,7 @@ use rdkafka::producer::FutureProducer;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 
 /// The key of the leader's announcement on the coordination topic.
-pub(super) const ANNOUNCEMENT_KEY: &[u8] = b"leader";
+pub(crate) const ANNOUNCEMENT_KEY: &[u8] = b"leader";
 
 /// How an instance takes part in leadership (Confluent's `leader.eligibility`, `host.name` +
 /// listener as `advertised_url`, `schema.registry.group.id`).
@@ -77,7 +77,7 @@ pub struct Leadership {
     /// offset order, whoever (the watcher, or the winner itself) learns of it first.
     leader_url: RwLock<Option<(i64, String)>>,
     /// The transactional writer, while leading.
-    pub(super) writer: Mutex<Option<FutureProducer>>,
+    pub(crate) writer: Mutex<Option<FutureProducer>>,
 }
 
 impl std::fmt::Debug for Leadership {
@@ -106,7 +106,7 @@ impl Leadership {
 
     /// Record the announcement at `offset` of the coordination topic, unless a later one is
     /// known already.
-    pub(super) fn set_leader_url(&self, offset: i64, url: String) {
+    pub(crate) fn set_leader_url(&self, offset: i64, url: String) {
         let mut known = self.leader_url.write().unwrap_or_else(|e| e.into_inner());
         if known.as_ref().is_none_or(|(seen, _)| *seen <= offset) {
             *known = Some((offset, url));
@@ -117,7 +117,7 @@ impl Leadership {
     /// and, when `eligible`, the group said whether it leads and, if it does, it took the
     /// lead (without that an instance restarted on its old address would find itself
     /// announced and forward writes to itself until it won again).
-    pub(super) fn settled(&self, eligible: bool) -> bool {
+    pub(crate) fn settled(&self, eligible: bool) -> bool {
         self.announcements_read.load(Ordering::SeqCst)
             && self.leader_url().is_some()
             && (!eligible
@@ -126,14 +126,14 @@ impl Leadership {
     }
 
     /// Stop writing: the partition was revoked, or a write found this producer fenced.
-    pub(super) fn step_down(&self, why: &str) {
+    pub(crate) fn step_down(&self, why: &str) {
         if self.leading.swap(false, Ordering::SeqCst) {
             tracing::warn!(%why, "registry: no longer the leader");
         }
         self.writer.lock().unwrap_or_else(|e| e.into_inner()).take();
     }
 
-    pub(super) fn become_leader(&self, producer: FutureProducer) {
+    pub(crate) fn become_leader(&self, producer: FutureProducer) {
         *self.writer.lock().unwrap_or_else(|e| e.into_inner()) = Some(producer);
         self.leading.store(true, Ordering::SeqCst);
     }
@@ -185,7 +185,7 @@ impl ConsumerContext for ElectionContext {
 
 /// The election thread of an eligible instance: joins the group, and when given the partition
 /// calls `win` (which fences, reads to the end and announces) until `stop`.
-pub(super) fn spawn_election(
+pub(crate) fn spawn_election(
     mut client: rdkafka::ClientConfig,
     coordination_topic: String,
     leadership: Arc<Leadership>,
@@ -232,7 +232,7 @@ pub(super) fn spawn_election(
 }
 
 /// The URL in an announcement's value (`{"url": …}`).
-pub(super) fn announced_url(value: Option<&[u8]>) -> Option<String> {
+pub(crate) fn announced_url(value: Option<&[u8]>) -> Option<String> {
     let v: serde_json::Value = serde_json::from_slice(value?).ok()?;
     v.get("url")?.as_str().map(String::from)
 }
@@ -244,7 +244,7 @@ pub(super) fn announced_url(value: Option<&[u8]>) -> Option<String> {
 /// From the beginning, not from the last offset: the topic is transactional, so its last
 /// offset is a commit marker, never delivered, and a reader starting there learns nothing
 /// until the next election. Compaction keeps the topic a handful of records long.
-pub(super) fn spawn_watch(
+pub(crate) fn spawn_watch(
     mut client: rdkafka::ClientConfig,
     coordination_topic: String,
     leadership: Arc<Leadership>,

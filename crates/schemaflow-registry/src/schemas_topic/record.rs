@@ -214,7 +214,7 @@ impl Key {
 }
 
 /// The value of a `SCHEMA` record: one version of a subject.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaValue {
     /// The subject.
     pub subject: String,
@@ -228,30 +228,14 @@ pub struct SchemaValue {
     pub schema_type: SchemaType,
     /// Dependencies.
     pub references: Vec<SchemaReference>,
-    /// Confluent's `metadata`, as the raw JSON read.
-    pub metadata: Option<Box<RawValue>>,
-    /// Confluent's `ruleSet`, as the raw JSON read.
-    pub rule_set: Option<Box<RawValue>>,
+    /// Confluent's `metadata`, as the raw JSON text read (written back unchanged).
+    pub metadata: Option<String>,
+    /// Confluent's `ruleSet`, as the raw JSON text read (written back unchanged).
+    pub rule_set: Option<String>,
     /// The schema text.
     pub schema: String,
     /// Soft-deleted.
     pub deleted: bool,
-}
-
-impl PartialEq for SchemaValue {
-    fn eq(&self, o: &Self) -> bool {
-        let raw = |a: &Option<Box<RawValue>>| a.as_ref().map(|r| r.get().to_string());
-        self.subject == o.subject
-            && self.version == o.version
-            && self.id == o.id
-            && self.md5 == o.md5
-            && self.schema_type == o.schema_type
-            && self.references == o.references
-            && raw(&self.metadata) == raw(&o.metadata)
-            && raw(&self.rule_set) == raw(&o.rule_set)
-            && self.schema == o.schema
-            && self.deleted == o.deleted
-    }
 }
 
 #[derive(Deserialize)]
@@ -301,11 +285,11 @@ impl SchemaValue {
         }
         if let Some(m) = &self.metadata {
             out.push_str(",\"metadata\":");
-            out.push_str(m.get());
+            out.push_str(m);
         }
         if let Some(r) = &self.rule_set {
             out.push_str(",\"ruleSet\":");
-            out.push_str(r.get());
+            out.push_str(r);
         }
         out.push_str(",\"schema\":");
         push_str(&mut out, &self.schema);
@@ -331,8 +315,8 @@ impl SchemaValue {
             md5: v.md5,
             schema_type,
             references: v.references.unwrap_or_default(),
-            metadata: v.metadata.filter(|r| r.get() != "null"),
-            rule_set: v.rule_set.filter(|r| r.get() != "null"),
+            metadata: raw_text(v.metadata),
+            rule_set: raw_text(v.rule_set),
             schema: v.schema,
             deleted: v.deleted,
         })
@@ -350,17 +334,6 @@ impl SchemaValue {
         });
         guid_from_md5(given.unwrap_or_else(|| md5_of_schema(&self.schema, &self.references)))
     }
-}
-
-/// A version's `metadata` and `ruleSet` as read (raw JSON), kept in
-/// [`State::topic_extras`](crate::State::topic_extras) so a rewrite of the
-/// version's record carries them unchanged.
-#[derive(Debug, Clone, Default)]
-pub struct VersionExtras {
-    /// `metadata`.
-    pub metadata: Option<Box<RawValue>>,
-    /// `ruleSet`.
-    pub rule_set: Option<Box<RawValue>>,
 }
 
 /// The value of a `CONFIG` record.
@@ -524,6 +497,12 @@ impl ClearSubjectValue {
                 .ok_or_else(|| FormatError::invalid(WHAT, "no \"subject\""))?,
         })
     }
+}
+
+/// A raw JSON value as text, `null` as absent.
+fn raw_text(raw: Option<Box<RawValue>>) -> Option<String> {
+    raw.filter(|r| r.get() != "null")
+        .map(|r| r.get().to_owned())
 }
 
 fn object(bytes: &[u8], what: &'static str) -> Result<serde_json::Map<String, Value>, FormatError> {

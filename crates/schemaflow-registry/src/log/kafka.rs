@@ -17,9 +17,10 @@
 //! * a write is acknowledged only after the reader has applied it (the offset the broker gave
 //!   it), so an answer never runs ahead of the state this instance serves.
 //!
-//! Records are encoded and applied by [`super::apply`] in Confluent's exact format; one this
-//! version cannot read is logged and skipped, never fatal, and nothing another registry wrote
-//! is rewritten.
+//! Records are decoded into [`Event`]s and encoded from them by
+//! [`crate::schemas_topic::events`] in Confluent's exact format, and applied with
+//! [`State::apply`] like every other log's; one this version cannot read is logged and
+//! skipped, never fatal, and nothing another registry wrote is rewritten.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
@@ -36,9 +37,13 @@ use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::super::store::State;
-use super::apply::{apply, noop_record, Applied};
-use super::leader::{spawn_election, spawn_watch, LeaderConfig, Leadership, ANNOUNCEMENT_KEY};
+use super::Log;
+use crate::event::Event;
+use crate::schemas_topic::events::{noop_record, read_record, records_for, Applied};
+use crate::schemas_topic::leader::{
+    spawn_election, spawn_watch, LeaderConfig, Leadership, ANNOUNCEMENT_KEY,
+};
+use crate::state::State;
 
 /// Where and how the registry keeps its log in Kafka (Confluent's `kafkastore.*` settings).
 #[derive(Clone)]
@@ -459,10 +464,43 @@ impl KafkaLog {
         }
         Ok(())
     }
+}
 
-    /// The topic.
-    pub fn topic(&self) -> &str {
-        &self.config.topic
+impl Log for KafkaLog {
+    /// Write the records Confluent writes for `events`, and return once this instance's
+    /// reader applied them.
+    fn append(&self, state: &RwLock<State>, events: &[Event]) -> std::io::Result<()> {
+        let records = records_for(&state.read().unwrap_or_else(|e| e.into_inner()), events);
+        // The write waits for the broker and the reader: off the async workers when on a
+        // multi-threaded runtime (a current-thread runtime has no other worker to block).
+        let write = || self.write(records);
+        let on_workers = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        if on_workers {
+            tokio::task::block_in_place(write)
+        } else {
+            write()
+        }
+        .map_err(std::io::Error::from)
+    }
+
+    fn sync(&self) -> std::io::Result<()> {
+        KafkaLog::sync(self).map_err(std::io::Error::from)
+    }
+
+    fn leadership(&self) -> Option<Arc<Leadership>> {
+        Some(KafkaLog::leadership(self))
+    }
+
+    fn reader_lag(&self) -> Option<i64> {
+        Some(KafkaLog::reader_lag(self))
+    }
+
+    fn cluster_ids(&self) -> Option<(Option<String>, String)> {
+        Some((
+            self.cluster_id().map(str::to_owned),
+            self.group_id().to_owned(),
+        ))
     }
 }
 
@@ -599,7 +637,7 @@ fn spawn_reader(
                     None => tracing::warn!(topic = %topic, offset, "skipping a record without a key"),
                     Some(key) => {
                         let mut s = state.write().unwrap_or_else(|e| e.into_inner());
-                        match apply(&mut s, key, msg.payload()) {
+                        match read_record(&mut s, key, msg.payload()) {
                             Ok(Applied::Skipped(reason)) => {
                                 tracing::warn!(topic = %topic, offset, %reason, "skipping a record")
                             }

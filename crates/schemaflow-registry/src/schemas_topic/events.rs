@@ -1,22 +1,23 @@
-//! One `_schemas` record applied to the registry's [`State`], as Confluent's reader applies it
-//! (`storage/KafkaStoreReaderThread.java` hands each record to
-//! `storage/KafkaStoreMessageHandler.java`), and the records one commit of [`Event`]s writes.
+//! `_schemas` records ↔ the registry's [`Event`]s: which events one record holds, as
+//! Confluent's reader understands it (`storage/KafkaStoreReaderThread.java` hands each record
+//! to `storage/KafkaStoreMessageHandler.java`), and the records one commit of events writes.
+//! The state itself changes only through [`State::apply`], as for every other log.
 //!
-//! Reading ([`apply`]):
+//! Reading ([`decode`]):
 //!
-//! - `SCHEMA` with a value: that version of the subject now has that id, `deleted` as
-//!   written (`deleted:true` is a soft delete); the schema is known under its id, with the
-//!   guid derived from the record ([`SchemaValue::guid`]). A later record for the same key
-//!   replaces the earlier one, as compaction would.
-//! - `SCHEMA` tombstone: that version is gone (hard delete). The id stays known, so ids are
+//! - `SCHEMA` with a value: [`Event::Schema`] (the schema under its id, with the guid derived
+//!   from the record, [`SchemaValue::guid`]) and [`Event::Version`] (that version of the
+//!   subject has that id, `deleted` as written — `deleted:true` is a soft delete — with its
+//!   `metadata`/`ruleSet` raw, so a soft delete written later rewrites the record with them
+//!   unchanged). A later record for the same key replaces the earlier one, as compaction
+//!   would.
+//! - `SCHEMA` tombstone: [`Event::DeleteVersion`], permanent. The id stays known, so ids are
 //!   never reused (Confluent's next id is the highest seen + 1).
-//!   Its `metadata`/`ruleSet`, when present, are kept raw in `State::topic_extras`, so a
-//!   soft delete written later rewrites the record with them unchanged.
-//! - `DELETE_SUBJECT`: every version up to its `version` is soft-deleted.
-//! - `CLEAR_SUBJECT`: the subject's soft-deleted versions are gone.
+//! - `DELETE_SUBJECT`: [`Event::DeleteSubject`], every version up to its `version`.
+//! - `CLEAR_SUBJECT`: [`Event::ClearSubject`], the subject's soft-deleted versions go.
 //! - `CONFIG` / `MODE`: set; a tombstone removes it (back to the global or default).
 //! - `NOOP`: nothing (the end-of-topic marker). A key type this version does not know:
-//!   [`Applied::Skipped`]; the caller warns and goes on.
+//!   [`Decoded::Skipped`]; the caller warns and goes on.
 //!
 //! Writing ([`records_for`]) gives what Confluent writes for the same operation: a `SCHEMA`
 //! record per new version (the schema from the commit's own [`Event::Schema`] or, for an
@@ -31,110 +32,117 @@ use std::collections::HashMap;
 
 use super::record::{
     ClearSubjectValue, ConfigValue, DeleteSubjectValue, FormatError, Key, ModeValue, SchemaValue,
-    VersionExtras,
 };
-use crate::store::{Event, State, StoredSchema, VersionEntry};
+use crate::event::{Event, StoredSchema, VersionExtras};
+use crate::state::State;
 
 /// A record: key bytes, and value bytes or `None` for a tombstone.
 pub type Record = (Vec<u8>, Option<Vec<u8>>);
 
-/// What applying one record did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Applied {
-    /// The state changed.
-    Changed,
-    /// Nothing to do: a `NOOP`, or a tombstone of something already absent.
+/// What one record holds.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decoded {
+    /// These events, in order.
+    Events(Vec<Event>),
+    /// Nothing: a `NOOP`, or a tombstone of a key that holds no state.
     Noop,
     /// Not applied, and not an error: log a warning with the reason and go on (a key type
     /// or a value this version does not know).
     Skipped(String),
 }
 
-/// Apply one topic record to `state`. A record that cannot be read is a [`FormatError`]:
-/// the state is unchanged, the caller logs it and goes on with the next record.
-pub fn apply(state: &mut State, key: &[u8], value: Option<&[u8]>) -> Result<Applied, FormatError> {
-    let key = Key::decode(key)?;
-    match key {
-        Key::Unknown(keytype) => Ok(Applied::Skipped(format!(
+/// What reading one record did to the state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// The state changed.
+    Changed,
+    /// Nothing to do: a `NOOP`, or a record of what the state already holds.
+    Noop,
+    /// Not applied (see [`Decoded::Skipped`]).
+    Skipped(String),
+}
+
+/// The events one topic record holds. A record that cannot be read is a [`FormatError`].
+pub fn decode(key: &[u8], value: Option<&[u8]>) -> Result<Decoded, FormatError> {
+    let one = |e: Event| Ok(Decoded::Events(vec![e]));
+    match Key::decode(key)? {
+        Key::Unknown(keytype) => Ok(Decoded::Skipped(format!(
             "unknown key type {keytype:?} (written by a newer registry?)"
         ))),
-        Key::Noop => Ok(Applied::Noop),
+        Key::Noop => Ok(Decoded::Noop),
         Key::Schema { subject, version } => match value {
-            Some(bytes) => apply_schema(state, &subject, version, SchemaValue::decode(bytes)?),
-            None => Ok(remove_versions(state, &subject, |v| v.version == version)),
+            Some(bytes) => schema_events(subject, version, SchemaValue::decode(bytes)?),
+            None => one(Event::DeleteVersion {
+                subject,
+                version,
+                permanent: true,
+            }),
         },
         Key::Config { subject } => {
             let level = match value {
                 Some(bytes) => ConfigValue::decode(bytes)?.compatibility_level,
                 None => None,
             };
-            let changed = match subject {
-                None => std::mem::replace(&mut state.global_level, level) != level,
-                Some(s) => match level {
-                    Some(l) => state.subject_levels.insert(s, l) != Some(l),
-                    None => state.subject_levels.remove(&s).is_some(),
-                },
-            };
-            Ok(changed_if(changed))
+            one(Event::Config { subject, level })
         }
         Key::Mode { subject } => {
             let mode = match value {
                 Some(bytes) => match ModeValue::decode(bytes) {
                     Ok(v) => Some(v.mode),
                     Err(FormatError::Invalid { reason, .. }) => {
-                        return Ok(Applied::Skipped(format!("MODE record: {reason}")))
+                        return Ok(Decoded::Skipped(format!("MODE record: {reason}")))
                     }
                     Err(e) => return Err(e),
                 },
                 None => None,
             };
-            let changed = match subject {
-                None => std::mem::replace(&mut state.global_mode, mode) != mode,
-                Some(s) => match mode {
-                    Some(m) => state.subject_modes.insert(s, m) != Some(m),
-                    None => state.subject_modes.remove(&s).is_some(),
-                },
-            };
-            Ok(changed_if(changed))
+            one(Event::Mode { subject, mode })
         }
         Key::DeleteSubject { subject } => {
             let Some(bytes) = value else {
-                return Ok(Applied::Noop);
+                return Ok(Decoded::Noop);
             };
             let v = DeleteSubjectValue::decode(bytes)?;
-            let mut changed = false;
-            if let Some(versions) = state.subjects.get_mut(&subject) {
-                for e in versions.iter_mut().filter(|e| e.version <= v.version) {
-                    changed |= !e.deleted;
-                    e.deleted = true;
-                }
-            }
-            Ok(changed_if(changed))
+            one(Event::DeleteSubject {
+                subject,
+                version: v.version,
+            })
         }
         Key::ClearSubject { subject } => {
             let Some(bytes) = value else {
-                return Ok(Applied::Noop);
+                return Ok(Decoded::Noop);
             };
             ClearSubjectValue::decode(bytes)?;
-            Ok(remove_versions(state, &subject, |v| v.deleted))
+            one(Event::ClearSubject { subject })
         }
     }
 }
 
-fn changed_if(changed: bool) -> Applied {
-    if changed {
-        Applied::Changed
-    } else {
-        Applied::Noop
-    }
+/// Read one topic record into `state`: [`decode`], then [`State::apply`] each event. On a
+/// [`FormatError`] the state is unchanged; the caller logs it and goes on with the next record.
+pub fn read_record(
+    state: &mut State,
+    key: &[u8],
+    value: Option<&[u8]>,
+) -> Result<Applied, FormatError> {
+    Ok(match decode(key, value)? {
+        Decoded::Events(events) => {
+            let mut changed = false;
+            for e in &events {
+                changed |= state.apply(e);
+            }
+            if changed {
+                Applied::Changed
+            } else {
+                Applied::Noop
+            }
+        }
+        Decoded::Noop => Applied::Noop,
+        Decoded::Skipped(reason) => Applied::Skipped(reason),
+    })
 }
 
-fn apply_schema(
-    state: &mut State,
-    subject: &str,
-    version: i32,
-    v: SchemaValue,
-) -> Result<Applied, FormatError> {
+fn schema_events(subject: String, version: i32, v: SchemaValue) -> Result<Decoded, FormatError> {
     if v.subject != subject || v.version != version {
         return Err(FormatError::Invalid {
             what: "SCHEMA value",
@@ -145,78 +153,24 @@ fn apply_schema(
         });
     }
     let guid = v.guid();
-    let extras_key = (subject.to_string(), version);
-    if v.metadata.is_some() || v.rule_set.is_some() {
-        state.topic_extras.insert(
-            extras_key,
-            VersionExtras {
-                metadata: v.metadata,
-                rule_set: v.rule_set,
-            },
-        );
-    } else {
-        state.topic_extras.remove(&extras_key);
-    }
-    let stored = StoredSchema {
+    let schema = StoredSchema {
         id: v.id,
         schema_type: v.schema_type,
         schema: v.schema,
         references: v.references,
         guid,
     };
-    let mut changed = false;
-    if state.schemas.get(&v.id) != Some(&stored) {
-        if let Some(old) = state.schemas.get(&v.id) {
-            if state.guids.get(&old.guid) == Some(&v.id) {
-                state.guids.remove(&old.guid);
-            }
-        }
-        state.guids.insert(stored.guid.clone(), v.id);
-        state.schemas.insert(v.id, stored);
-        changed = true;
-    }
-    let versions = state.subjects.entry(subject.to_string()).or_default();
-    let entry = VersionEntry {
+    let version = Event::Version {
+        subject,
         version,
         id: v.id,
         deleted: v.deleted,
+        extras: VersionExtras {
+            metadata: v.metadata,
+            rule_set: v.rule_set,
+        },
     };
-    match versions.iter_mut().find(|e| e.version == version) {
-        Some(e) => {
-            changed |= *e != entry;
-            *e = entry;
-        }
-        None => {
-            versions.push(entry);
-            versions.sort_by_key(|e| e.version);
-            changed = true;
-        }
-    }
-    Ok(changed_if(changed))
-}
-
-fn remove_versions(
-    state: &mut State,
-    subject: &str,
-    gone: impl Fn(&VersionEntry) -> bool,
-) -> Applied {
-    let Some(versions) = state.subjects.get_mut(subject) else {
-        return Applied::Noop;
-    };
-    let before = versions.len();
-    let extras = &mut state.topic_extras;
-    versions.retain(|v| {
-        let keep = !gone(v);
-        if !keep {
-            extras.remove(&(subject.to_string(), v.version));
-        }
-        keep
-    });
-    let changed = versions.len() != before;
-    if versions.is_empty() {
-        state.subjects.remove(subject);
-    }
-    changed_if(changed)
+    Ok(Decoded::Events(vec![Event::Schema(schema), version]))
 }
 
 /// The records Confluent would write for one commit's `events`, in order. `state` is the
@@ -235,6 +189,8 @@ pub fn records_for(state: &State, events: &[Event]) -> Vec<Record> {
                 subject,
                 version,
                 id,
+                deleted,
+                extras,
             } => {
                 let Some(s) = new_schemas
                     .get(id)
@@ -249,7 +205,7 @@ pub fn records_for(state: &State, events: &[Event]) -> Vec<Record> {
                     );
                     continue;
                 };
-                out.push(schema_record(subject, *version, s, false, None));
+                out.push(schema_record(subject, *version, s, *deleted, extras));
             }
             Event::DeleteVersion {
                 subject,
@@ -268,16 +224,16 @@ pub fn records_for(state: &State, events: &[Event]) -> Vec<Record> {
                 version,
                 permanent: false,
             } => {
-                let id = state
+                let entry = state
                     .subjects
                     .get(subject)
-                    .and_then(|vs| vs.iter().find(|e| e.version == *version))
-                    .map(|e| e.id);
-                let Some(s) = id.and_then(|id| {
+                    .and_then(|vs| vs.iter().find(|e| e.version == *version));
+                let Some((s, entry)) = entry.and_then(|entry| {
                     new_schemas
-                        .get(&id)
+                        .get(&entry.id)
                         .copied()
-                        .or_else(|| state.schemas.get(&id))
+                        .or_else(|| state.schemas.get(&entry.id))
+                        .map(|s| (s, entry))
                 }) else {
                     tracing::warn!(
                         subject,
@@ -286,9 +242,20 @@ pub fn records_for(state: &State, events: &[Event]) -> Vec<Record> {
                     );
                     continue;
                 };
-                let extras = state.topic_extras.get(&(subject.clone(), *version));
-                out.push(schema_record(subject, *version, s, true, extras));
+                out.push(schema_record(subject, *version, s, true, &entry.extras));
             }
+            Event::ClearSubject { subject } => out.push((
+                Key::ClearSubject {
+                    subject: subject.clone(),
+                }
+                .encode(),
+                Some(
+                    ClearSubjectValue {
+                        subject: subject.clone(),
+                    }
+                    .encode(),
+                ),
+            )),
             Event::DeleteSubject { subject, version } => out.push((
                 Key::DeleteSubject {
                     subject: subject.clone(),
@@ -340,7 +307,7 @@ fn schema_record(
     version: i32,
     s: &StoredSchema,
     deleted: bool,
-    extras: Option<&VersionExtras>,
+    extras: &VersionExtras,
 ) -> Record {
     let key = Key::Schema {
         subject: subject.to_string(),
@@ -354,8 +321,8 @@ fn schema_record(
         md5: None,
         schema_type: s.schema_type,
         references: s.references.clone(),
-        metadata: extras.and_then(|e| e.metadata.clone()),
-        rule_set: extras.and_then(|e| e.rule_set.clone()),
+        metadata: extras.metadata.clone(),
+        rule_set: extras.rule_set.clone(),
         schema: s.schema.clone(),
         deleted,
     }
@@ -375,6 +342,7 @@ mod tests {
 
     use super::*;
     use crate::schemas_topic::record::guid_for;
+    use crate::state::VersionEntry;
     use schemaflow::registry::types::{CompatibilityLevel, Mode, SchemaReference};
     use schemaflow::SchemaType;
 
@@ -392,6 +360,7 @@ mod tests {
     fn fixtures() -> Vec<Fixture> {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
+            // The fixtures live with the workspace's tests (the crate split left them there).
             "/../../tests/fixtures/schemas_topic/records.jsonl"
         );
         let text = std::fs::read_to_string(path).expect("fixture file");
@@ -406,7 +375,7 @@ mod tests {
         let applied = fixtures
             .iter()
             .map(|f| {
-                apply(
+                read_record(
                     &mut state,
                     f.key.as_bytes(),
                     f.value.as_deref().map(str::as_bytes),
@@ -433,6 +402,7 @@ mod tests {
                 version,
                 id,
                 deleted,
+                extras: VersionExtras::default(),
             })
             .collect()
     }
@@ -486,7 +456,23 @@ mod tests {
         .into_iter()
         .map(|(s, v)| (s.to_string(), v))
         .collect();
-        assert_eq!(state.subjects, want_subjects);
+        // The version carries Confluent's metadata and ruleSet as written, byte for byte.
+        let mut subjects = state.subjects.clone();
+        let rules = subjects
+            .get_mut("rules-value")
+            .and_then(|vs| vs.first_mut())
+            .map(|v| std::mem::take(&mut v.extras))
+            .unwrap_or_default();
+        let rules_value = fx
+            .iter()
+            .find(|f| f.key.contains("rules-value"))
+            .and_then(|f| f.value.as_deref())
+            .unwrap_or_default();
+        for raw in [&rules.metadata, &rules.rule_set] {
+            let raw = raw.as_deref().unwrap_or("absent");
+            assert!(rules_value.contains(raw), "{raw} not in {rules_value}");
+        }
+        assert_eq!(subjects, want_subjects);
         // FULL from Confluent's key, then FORWARD from Karapace's spelling of the same key.
         assert_eq!(state.global_level, Some(CompatibilityLevel::Forward));
         assert_eq!(
@@ -543,7 +529,7 @@ mod tests {
                 assert_eq!(got, want, "{}", f.what);
                 checked += 1;
             }
-            apply(
+            read_record(
                 &mut state,
                 f.key.as_bytes(),
                 f.value.as_deref().map(str::as_bytes),
@@ -603,9 +589,10 @@ mod tests {
         let mut via = State::default();
         for f in writable {
             for (k, v) in records_for(&via, f.events.as_deref().unwrap_or_default()) {
-                apply(&mut via, &k, v.as_deref()).unwrap_or_else(|e| panic!("{}: {e}", f.what));
+                read_record(&mut via, &k, v.as_deref())
+                    .unwrap_or_else(|e| panic!("{}: {e}", f.what));
             }
-            apply(
+            read_record(
                 &mut direct,
                 f.key.as_bytes(),
                 f.value.as_deref().map(str::as_bytes),
@@ -647,7 +634,7 @@ mod tests {
             ),
         ] {
             assert!(
-                apply(&mut state, k, v).is_err(),
+                read_record(&mut state, k, v).is_err(),
                 "{:?}",
                 String::from_utf8_lossy(k)
             );
@@ -658,13 +645,13 @@ mod tests {
     #[test]
     fn unknown_key_types_and_modes_are_skipped() {
         let mut state = State::default();
-        let got = apply(
+        let got = read_record(
             &mut state,
             br#"{"keytype":"ASSOCIATION","subject":"s","magic":0}"#,
             Some(b"{\"anything\":1}"),
         );
         assert!(matches!(got, Ok(Applied::Skipped(_))), "{got:?}");
-        let got = apply(
+        let got = read_record(
             &mut state,
             br#"{"keytype":"MODE","subject":"s","magic":0}"#,
             Some(br#"{"subject":"s","mode":"READONLY_OVERRIDE"}"#),
@@ -700,11 +687,11 @@ mod tests {
             got[0].1.as_deref().map(String::from_utf8_lossy).as_deref(),
             Some(want.as_str())
         );
-        // A tombstone forgets them.
+        // The extras are the version's: a tombstone forgets them with it.
         let mut state = state;
         let (k, _) = &got[0];
-        apply(&mut state, k, None).ok();
-        assert!(state.topic_extras.is_empty());
+        read_record(&mut state, k, None).ok();
+        assert!(!state.subjects.contains_key("rules-value"));
     }
 
     #[test]
@@ -761,7 +748,7 @@ mod tests {
         let mut state = State::default();
         let (k, v) = noop_record();
         assert_eq!(
-            apply(&mut state, &k, v.as_deref()).ok(),
+            read_record(&mut state, &k, v.as_deref()).ok(),
             Some(Applied::Noop)
         );
     }
