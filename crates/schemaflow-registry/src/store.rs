@@ -16,9 +16,6 @@ use crate::log::Log;
 use crate::schemas_topic::leader::Leadership;
 use crate::state::State;
 
-/// Where `routes` (changed in parallel) still looks for it; the type is [`crate::event`]'s.
-pub(crate) use crate::event::StoredSchema;
-
 /// The store: state behind a lock, and the log that makes it durable.
 #[derive(Debug)]
 pub struct Store {

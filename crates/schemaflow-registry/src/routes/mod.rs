@@ -39,9 +39,9 @@ use serde::Serialize;
 use super::access_log::{record_route, AccessPrincipal};
 use super::authz::{AuthFile, Authorizer, Denied, Permission, Principal};
 use super::core::{ApiError, Registry};
+use super::event::StoredSchema;
 use super::forward::{forward_writes, Forwarder};
 use super::metrics::{track, Metrics};
-use super::store::StoredSchema;
 use schemaflow::registry::protocol::{ErrorBody, ErrorCode, SchemaRequest};
 use schemaflow::registry::types::{Schema, Version};
 

@@ -9,7 +9,7 @@ use super::{
 };
 use crate::authz::Permission::{Authenticated, Read, Write};
 use crate::authz::Scope::Subject;
-use crate::store::StoredSchema;
+use crate::event::StoredSchema;
 use schemaflow::registry::protocol::{RegisterResponse, SubjectVersionResponse};
 use schemaflow::registry::types::RegisteredSchema;
 
