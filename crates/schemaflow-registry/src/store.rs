@@ -89,7 +89,7 @@ impl Store {
     }
 
     /// On a Kafka store, wait until this instance has read everything written so far (see
-    /// [`KafkaLog::sync`]); nothing to do elsewhere.
+    /// `KafkaLog::sync`); nothing to do elsewhere.
     pub fn sync(&self) -> std::io::Result<()> {
         self.log.sync()
     }
