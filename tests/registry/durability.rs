@@ -3,7 +3,7 @@
 //! id and version, and new ids never reuse acknowledged ones. One registry per data folder: a
 //! second one is refused while the first runs, and the folder is free again once it is killed
 //! (or, in-process, stopped).
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -110,28 +110,10 @@ async fn kill_9_during_a_burst_loses_no_acknowledged_schema() {
 /// Start `registry serve` on `dir`: `Ok((child, url))` when it serves, else `Err((exit code,
 /// stderr))` once it has ended (it never printed its URL, so it is not serving).
 fn try_serve(dir: &std::path::Path) -> Result<(Child, String), (Option<i32>, String)> {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_schemaflow"))
-        .args(["registry", "serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start schemaflow registry serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    if line.starts_with("http://127.0.0.1:") {
-        return Ok((child, line.trim().to_string()));
+    match super::log_recovery::start(dir) {
+        super::log_recovery::Started::Serving { child, url } => Ok((child, url)),
+        super::log_recovery::Started::Refused { status, stderr } => Err((status.code(), stderr)),
     }
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    Err((child.wait().unwrap().code(), stderr))
 }
 
 /// Two registries on one folder each gave id 1 to a different schema, and after a restart

@@ -12,12 +12,13 @@ use schemaflow::registry::{ClientConfig, RegistryClient, Schema, Version};
 use schemaflow::wire::SchemaId;
 
 /// A registry serving `dir`, or why it would not start.
-enum Started {
+/// How `registry serve` on a folder started (also used by `durability`).
+pub(crate) enum Started {
     Serving { child: Child, url: String },
     Refused { status: ExitStatus, stderr: String },
 }
 
-fn start(dir: &Path) -> Started {
+pub(crate) fn start(dir: &Path) -> Started {
     let mut child = Command::new(env!("CARGO_BIN_EXE_schemaflow"))
         .args(["registry", "serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir)
