@@ -21,6 +21,7 @@ pub mod produce_line;
 pub mod register_all;
 pub mod registry;
 pub mod repo;
+pub mod schema_file;
 pub mod schemas;
 pub mod topics;
 

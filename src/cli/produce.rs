@@ -29,25 +29,22 @@
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, IsTerminal};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::types::RDKafkaErrorCode;
-use schemaflow::codec::avro::AvroSchema;
 use schemaflow::codec::json::{json_to_avro_frame, json_to_protobuf_frame, AvroJsonForm};
-use schemaflow::codec::protobuf::ProtobufSchema;
 use schemaflow::codec::WriterSchema;
-use schemaflow::registry::{CachedRegistry, Schema, SchemaReference, SchemaResolver, Version};
+use schemaflow::registry::{Schema, SchemaReference, SchemaResolver, Version};
 use schemaflow::wire::SchemaId;
-use schemaflow::SchemaType;
 
 use super::common::{block_on, finish, schema_type_of, CliError, Global, SchemaTypeArg};
 use super::produce_line::{self, KeyPath, KeySource};
+use super::schema_file::parse_before_registering;
 
 /// `--json` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -83,7 +80,7 @@ pub struct ProduceArgs {
     #[arg(long, default_value = "latest")]
     version: String,
     /// A reference of --schema-file, `NAME=SUBJECT:VERSION` (repeatable).
-    #[arg(long, value_name = "NAME=SUBJECT:VERSION", value_parser = super::schemas::parse_reference)]
+    #[arg(long, value_name = "NAME=SUBJECT:VERSION", value_parser = super::schema_file::parse_reference)]
     reference: Vec<SchemaReference>,
     /// Protobuf: the message to write, by full name (default: the file's first message); one
     /// the schema does not have is a usage error (exit 2) before any line is read.
@@ -167,88 +164,6 @@ fn message_to_write(
         }
         (WriterSchema::Avro(_), None) => Ok(None),
     }
-}
-
-/// `schema` (read from `file`) parsed here, with its references' texts fetched from the
-/// registry, so that a schema the registry would refuse is refused without registering
-/// anything. `None` for a JSON Schema, which `produce` does not write: the registry says so.
-pub(super) async fn parse_before_registering(
-    registry: &CachedRegistry,
-    schema: &Schema,
-    file: &Path,
-) -> Result<Option<WriterSchema>, CliError> {
-    let mut deps = Vec::new();
-    reference_texts(registry, &schema.references, &mut deps, 0).await?;
-    let parsed = match schema.schema_type {
-        SchemaType::Avro => {
-            let texts: Vec<&str> = deps.iter().map(|(_, t)| t.as_str()).collect();
-            AvroSchema::parse(&schema.schema, &texts).map(|s| WriterSchema::Avro(Arc::new(s)))
-        }
-        SchemaType::Protobuf => {
-            let imports: Vec<(&str, &str)> =
-                deps.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-            let name = file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "schema.proto".into());
-            ProtobufSchema::parse(&name, &schema.schema, &imports)
-                .map(|s| WriterSchema::Protobuf(Arc::new(s)))
-        }
-        _ => return Ok(None),
-    };
-    parsed.map(Some).map_err(|e| {
-        let message = format!("{}: {e}", file.display());
-        match super::missing_refs::hint(
-            schema.schema_type,
-            &schema.schema,
-            &schema.references,
-            &message,
-        ) {
-            Some(h) => CliError::usage(format!("{message} ({h})")),
-            None => CliError::usage(message),
-        }
-    })
-}
-
-/// The texts of `refs` and of what they refer to, dependencies first, as (name, text).
-async fn reference_texts(
-    registry: &CachedRegistry,
-    refs: &[SchemaReference],
-    out: &mut Vec<(String, String)>,
-    depth: usize,
-) -> Result<(), CliError> {
-    if depth > 32 {
-        return Err(CliError::usage("--reference: references nested too deeply"));
-    }
-    for r in refs {
-        if out.iter().any(|(n, _)| *n == r.name) {
-            continue;
-        }
-        let dep = registry
-            .version(&r.subject, Version::Number(r.version))
-            .await
-            .map_err(|e| {
-                use schemaflow::registry::ErrorCode;
-                match e.code() {
-                    Some(ErrorCode::SubjectNotFound | ErrorCode::VersionNotFound) => {
-                        CliError::usage(format!(
-                            "reference {}: subject {} has no version {} (register it first)",
-                            r.name, r.subject, r.version
-                        ))
-                    }
-                    _ => CliError::from(e),
-                }
-            })?;
-        Box::pin(reference_texts(
-            registry,
-            &dep.schema.references,
-            out,
-            depth + 1,
-        ))
-        .await?;
-        out.push((r.name.clone(), dep.schema.schema.clone()));
-    }
-    Ok(())
 }
 
 async fn settle(d: DeliveryFuture, topic: &str) -> Result<(), CliError> {

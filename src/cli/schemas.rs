@@ -70,7 +70,7 @@ pub struct RegisterArgs {
     schema_type: Option<SchemaTypeArg>,
     /// A reference, `NAME=SUBJECT:VERSION` (repeatable); NAME is the Avro full name or the
     /// Protobuf import path.
-    #[arg(long, value_name = "NAME=SUBJECT:VERSION", value_parser = parse_reference)]
+    #[arg(long, value_name = "NAME=SUBJECT:VERSION", value_parser = super::schema_file::parse_reference)]
     reference: Vec<SchemaReference>,
     /// Ask the registry to normalize the schema.
     #[arg(long)]
@@ -92,21 +92,6 @@ pub struct RegisterArgs {
     /// With --all: the plan as text (default) or one JSON object.
     #[arg(long, value_enum, requires = "all")]
     output: Option<super::register_all::PlanFormat>,
-}
-
-pub(super) fn parse_reference(s: &str) -> Result<SchemaReference, String> {
-    let (name, rest) = s.split_once('=').ok_or("expected NAME=SUBJECT:VERSION")?;
-    let (subject, version) = rest
-        .rsplit_once(':')
-        .ok_or("expected NAME=SUBJECT:VERSION")?;
-    let version = version
-        .parse::<i32>()
-        .map_err(|_| format!("version {version:?} is not a number"))?;
-    Ok(SchemaReference {
-        name: name.to_string(),
-        subject: subject.to_string(),
-        version,
-    })
 }
 
 /// Run `register`.
@@ -140,7 +125,7 @@ pub fn run_register(g: Global, a: RegisterArgs) -> ExitCode {
             // Parsed here first (with its references' texts from the registry): an invalid
             // schema is reported at the user's file (and line, for Protobuf), not at the
             // registry's copy of it.
-            super::produce::parse_before_registering(&registry, &schema, &schema_file).await?;
+            super::schema_file::parse_before_registering(&registry, &schema, &schema_file).await?;
             let (id, guid) = registry
                 .client()
                 .register(&subject, &schema, a.normalize)

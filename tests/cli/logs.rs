@@ -2,8 +2,10 @@
 //! line per request (method, route template, status, latency, principal), as text or JSON,
 //! on stderr; other commands stay quiet unless `RUST_LOG` asks.
 
-use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
+use std::io::Read;
+use std::process::Command;
+
+use crate::common::serve::Serve;
 
 /// Starts `registry serve` with `args`, makes `requests` (method, path, basic auth) against it,
 /// stops it and returns its stderr.
@@ -12,23 +14,11 @@ fn serve_and_log(
     env: &[(&str, &str)],
     requests: &[(&str, &str, Option<&str>)],
 ) -> String {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_schemaflow"));
-    cmd.args(["registry", "serve", "--listen", "127.0.0.1:0"])
-        .args(args)
-        .env_remove("RUST_LOG")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut serve = Serve::new().args(args).env_remove("RUST_LOG").keep_stderr();
     for (k, v) in env {
-        cmd.env(k, v);
+        serve = serve.env(k, v);
     }
-    let mut child = cmd.spawn().expect("start registry serve");
-    let mut url = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut url)
-        .expect("the URL line");
-    let url = url.trim().to_string();
-    assert!(url.starts_with("http://"), "first line is the URL: {url:?}");
+    let (mut child, url) = serve.serving();
     let http = reqwest::blocking_client();
     for (method, path, auth) in requests {
         let mut req = http.request(method.parse().expect("a method"), format!("{url}{path}"));

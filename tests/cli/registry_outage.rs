@@ -45,31 +45,11 @@ fn free_port() -> u16 {
 }
 
 fn serve(dir: &Path, port: u16) -> RegistryProcess {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_schemaflow"))
-        .args([
-            "registry",
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-        ])
+    let (child, url) = common::serve::Serve::on(&format!("127.0.0.1:{port}"))
         .arg("--data-dir")
         .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start schemaflow registry serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    assert!(
-        line.starts_with("http://"),
-        "first line is the URL: {line:?}"
-    );
-    RegistryProcess {
-        child,
-        url: line.trim().to_string(),
-    }
+        .serving();
+    RegistryProcess { child, url }
 }
 
 impl RegistryProcess {

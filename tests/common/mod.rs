@@ -154,4 +154,5 @@ pub mod cli;
 pub mod examples;
 pub mod java;
 pub mod python;
+pub mod serve;
 pub mod services;

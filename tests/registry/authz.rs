@@ -686,32 +686,18 @@ fn serve_with(
     args: &[&str],
     env: Option<&str>,
 ) -> Result<(std::process::Child, String), (Option<i32>, String)> {
-    use std::io::{BufRead as _, Read as _};
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_schemaflow"));
-    cmd.args(["registry", "serve", "--listen", "127.0.0.1:0"])
+    use crate::common::serve::{Serve, Started};
+    let mut serve = Serve::new()
         .args(args)
         .env_remove("SCHEMAFLOW_REGISTRY_BASIC_AUTH")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .keep_stderr();
     if let Some(value) = env {
-        cmd.env("SCHEMAFLOW_REGISTRY_BASIC_AUTH", value);
+        serve = serve.env("SCHEMAFLOW_REGISTRY_BASIC_AUTH", value);
     }
-    let mut child = cmd.spawn().expect("start schemaflow registry serve");
-    let mut line = String::new();
-    std::io::BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    if line.starts_with("http://127.0.0.1:") {
-        return Ok((child, line.trim().to_string()));
+    match serve.start() {
+        Started::Serving { child, url } => Ok((child, url)),
+        Started::Refused { status, stderr } => Err((status.code(), stderr)),
     }
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    Err((child.wait().unwrap().code(), stderr))
 }
 
 /// `--basic-auth USER:PW` shows the password in `ps`: `--basic-auth-file` (and the

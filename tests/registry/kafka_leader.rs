@@ -9,8 +9,7 @@
 use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use common::broker::{broker, rand_topic};
@@ -35,38 +34,12 @@ fn serve(topic: &str, group: &str) -> Instance {
 
 /// `serve` with more flags; returns once the instance printed its URL (it is UP).
 fn serve_with(topic: &str, group: &str, extra: &[&str]) -> Instance {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_schemaflow"))
-        .args([
-            "registry",
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--kafkastore-bootstrap-servers",
-            &broker().bootstrap,
-            "--kafkastore-topic",
-            topic,
-            "--group-id",
-            group,
-        ])
+    let (child, url) = common::serve::Serve::new()
+        .args(["--kafkastore-bootstrap-servers", &broker().bootstrap])
+        .args(["--kafkastore-topic", topic, "--group-id", group])
         .args(extra)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("registry serve starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut line = String::new();
-    BufReader::new(stdout)
-        .read_line(&mut line)
-        .expect("reads the URL");
-    assert!(
-        line.starts_with("http://"),
-        "first line is the URL: {line:?}"
-    );
-    Instance {
-        child,
-        url: line.trim().to_string(),
-    }
+        .serving();
+    Instance { child, url }
 }
 
 fn client(url: &str) -> RegistryClient {

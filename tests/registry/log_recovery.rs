@@ -3,49 +3,24 @@
 //! stops start-up with the file and line named and the file left byte for byte as it was; a
 //! torn last line (no newline: never acknowledged), parsable or not, is dropped, and everything
 //! acknowledged before it and after it survives the next restarts.
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus};
 use std::time::Duration;
 
+use crate::common::serve::Serve;
 use schemaflow::registry::{ClientConfig, RegistryClient, Schema, Version};
 use schemaflow::wire::SchemaId;
 
-/// A registry serving `dir`, or why it would not start.
 /// How `registry serve` on a folder started (also used by `durability`).
-pub(crate) enum Started {
-    Serving { child: Child, url: String },
-    Refused { status: ExitStatus, stderr: String },
-}
+pub(crate) use crate::common::serve::Started;
 
+/// `registry serve --data-dir DIR`: serving, or why it would not start.
 pub(crate) fn start(dir: &Path) -> Started {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_schemaflow"))
-        .args(["registry", "serve", "--listen", "127.0.0.1:0", "--data-dir"])
+    Serve::new()
+        .arg("--data-dir")
         .arg(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start schemaflow registry serve");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    if line.starts_with("http://127.0.0.1:") {
-        return Started::Serving {
-            child,
-            url: line.trim().to_string(),
-        };
-    }
-    // No URL: stdout closed, so the process is ending.
-    let mut stderr = String::new();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
-    let status = child.wait().unwrap();
-    Started::Refused { status, stderr }
+        .keep_stderr()
+        .start()
 }
 
 fn serve(dir: &Path) -> (Child, String) {

@@ -6,8 +6,7 @@
 
 use crate::common;
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 fn schemathesis() -> String {
     format!(
@@ -20,18 +19,10 @@ fn schemathesis() -> String {
 fn the_api_holds_to_its_document_under_schemathesis() {
     let st = schemathesis();
     let dir = tempfile::tempdir().expect("dir");
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_schemaflow"))
-        .args(["registry", "serve", "--listen", "127.0.0.1:0", "--data-dir"])
+    let (mut serve, url) = common::serve::Serve::new()
+        .arg("--data-dir")
         .arg(dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("registry serve");
-    let mut url = String::new();
-    BufReader::new(serve.stdout.take().expect("stdout"))
-        .read_line(&mut url)
-        .expect("the URL");
-    let url = url.trim().to_string();
+        .serving();
     let report = dir.path().join("schemathesis.xml");
     let out = Command::new(&st)
         .args(["run", &format!("{url}/openapi.json")])

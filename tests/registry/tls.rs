@@ -230,8 +230,7 @@ fn registry_serve_refuses_a_key_that_is_not_one() {
 /// certificate the same command fails and says why.
 #[test]
 fn the_cli_serves_and_talks_mutual_tls() {
-    use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     let dir = tempfile::tempdir().expect("dir");
     let file = |name: &str, text: &str| {
         let p = dir.path().join(name);
@@ -253,8 +252,7 @@ fn the_cli_serves_and_talks_mutual_tls() {
         file("client-key.pem", &ckey),
     );
     let schema = file("secure.avsc", SCHEMA);
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_schemaflow"))
-        .args(["registry", "serve", "--listen", "127.0.0.1:0"])
+    let (mut serve, url) = crate::common::serve::Serve::new()
         .args([
             "--tls-cert",
             &cert,
@@ -263,15 +261,7 @@ fn the_cli_serves_and_talks_mutual_tls() {
             "--tls-client-ca",
             &client_ca_file,
         ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let mut url = String::new();
-    BufReader::new(serve.stdout.take().expect("stdout"))
-        .read_line(&mut url)
-        .expect("the URL");
-    let url = url.trim().to_string();
+        .serving();
     assert!(url.starts_with("https://"), "{url}");
     let cli = |extra: &[&str]| {
         Command::new(env!("CARGO_BIN_EXE_schemaflow"))
@@ -430,7 +420,7 @@ async fn the_cli_says_when_the_client_key_does_not_fit() {
 #[test]
 fn a_refused_client_certificate_is_logged_by_the_registry_and_named_by_the_client() {
     use std::io::{BufRead, BufReader};
-    use std::process::{Command, Stdio};
+    use std::process::Command;
     let dir = tempfile::tempdir().expect("dir");
     let file = |name: &str, text: &str| {
         let p = dir.path().join(name);
@@ -452,8 +442,7 @@ fn a_refused_client_certificate_is_logged_by_the_registry_and_named_by_the_clien
         file("client.pem", &ccert),
         file("client-key.pem", &ckey),
     );
-    let mut serve = Command::new(env!("CARGO_BIN_EXE_schemaflow"))
-        .args(["registry", "serve", "--listen", "127.0.0.1:0"])
+    let (mut serve, url) = crate::common::serve::Serve::new()
         .args([
             "--tls-cert",
             &cert,
@@ -463,15 +452,8 @@ fn a_refused_client_certificate_is_logged_by_the_registry_and_named_by_the_clien
             &client_ca_file,
         ])
         .env_remove("RUST_LOG")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("serve");
-    let mut url = String::new();
-    BufReader::new(serve.stdout.take().expect("stdout"))
-        .read_line(&mut url)
-        .expect("the URL");
-    let url = url.trim().to_string();
+        .keep_stderr()
+        .serving();
     // The registry's log lines, as they come.
     let (lines, log) = std::sync::mpsc::channel();
     let stderr = serve.stderr.take().expect("stderr");

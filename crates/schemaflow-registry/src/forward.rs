@@ -20,10 +20,10 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use super::answer::error;
 use super::authz::Permission;
 use super::core::Registry;
 use super::metrics::Metrics;
-use super::routes::error;
 use super::schemas_topic::leader::Leadership;
 use schemaflow::registry::protocol::ErrorCode;
 

@@ -15,6 +15,7 @@
 //! descriptor → `.proto` text printer yet).
 
 mod access_log;
+mod answer;
 pub mod authz;
 mod compat;
 mod core;

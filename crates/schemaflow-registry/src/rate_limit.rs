@@ -11,13 +11,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::Router;
-use serde_json::json;
 
-use super::routes::CONTENT_TYPE;
+use super::answer::error;
+use schemaflow::registry::protocol::ErrorCode;
 
 /// How many requests a client may make.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -106,16 +106,13 @@ async fn check(State(limiter): State<Limiter>, req: Request, next: Next) -> Resp
 }
 
 fn too_many(limit: RateLimit, wait: Duration) -> Response {
-    let body = json!({
-        "error_code": 42901,
-        "message": format!(
+    let mut r = error(
+        ErrorCode::Other(42901),
+        &format!(
             "Too many requests: this registry allows {} requests per second per client",
             limit.per_second
         ),
-    });
-    let mut r = (StatusCode::TOO_MANY_REQUESTS, body.to_string()).into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    );
     let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
     if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
         r.headers_mut().insert(header::RETRY_AFTER, v);

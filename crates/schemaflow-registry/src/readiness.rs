@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower::ServiceExt as _;
 
-use super::routes::answer;
+use super::answer::answer;
 use schemaflow::registry::protocol::{ErrorBody, ErrorCode, HealthResponse};
 
 /// Where the real router goes once the store is ready.

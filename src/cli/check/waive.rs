@@ -4,9 +4,10 @@
 use std::path::PathBuf;
 
 use super::super::common::CliError;
-use super::super::repo::subjects::{Subjects, DEFAULT_SUBJECTS_CONFIG};
+use super::super::repo::subjects::Subjects;
 use super::super::repo::tree::{repository_root, working_tree};
 use super::super::repo::waivers::{FindingKey, Standing, Waivers};
+use super::super::repo::DEFAULT_SUBJECTS_CONFIG;
 use super::{CheckArgs, Located};
 
 /// A finding a live waiver accepts: reported, but it does not fail the check.

@@ -8,9 +8,10 @@ use schemaflow::compat::{CompatibilityLevel, SchemaInput};
 
 use super::super::common::CliError;
 use super::super::repo::references::dependency_order;
-use super::super::repo::subjects::{Subjects, DEFAULT_SUBJECTS_CONFIG};
+use super::super::repo::subjects::Subjects;
 use super::super::repo::tree::working_tree;
 use super::super::repo::waivers::Waiver;
+use super::super::repo::DEFAULT_SUBJECTS_CONFIG;
 
 /// One current schema file.
 pub struct Current {

@@ -7,3 +7,6 @@ pub mod references;
 pub mod subjects;
 pub mod tree;
 pub mod waivers;
+
+/// The subjects file looked for at the repository root (its presence also marks the root).
+pub const DEFAULT_SUBJECTS_CONFIG: &str = "schemaflow-subjects.toml";

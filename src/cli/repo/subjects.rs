@@ -18,9 +18,7 @@ use super::super::common::{schema_type_from_extension, CliError};
 use super::inputs::avro_full_name;
 use super::tree::Tree;
 use super::waivers::{Waiver, WaiverEntry};
-
-/// The subjects file looked for at the repository root.
-pub const DEFAULT_SUBJECTS_CONFIG: &str = "schemaflow-subjects.toml";
+use super::DEFAULT_SUBJECTS_CONFIG;
 
 /// The subjects file.
 #[derive(Debug, Default, Deserialize)]

@@ -10,7 +10,7 @@ use schemaflow::SchemaType;
 
 use super::super::common::{schema_type_from_extension, CliError};
 use super::inputs::{avro_full_name, proto_references, read, Sources};
-use super::subjects::DEFAULT_SUBJECTS_CONFIG;
+use super::DEFAULT_SUBJECTS_CONFIG;
 
 /// Schema files by repository path.
 pub struct Tree {

@@ -30,13 +30,14 @@ use axum::extract::{
 use axum::handler::Handler;
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{self, MethodRouter};
 use axum::Router;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use super::access_log::{record_route, AccessPrincipal};
+use super::answer::{answer, encode, error};
 use super::authz::{AuthFile, Authorizer, Denied, Permission, Principal};
 use super::core::{ApiError, Registry};
 use super::event::StoredSchema;
@@ -322,41 +323,9 @@ async fn auth(State(app): State<App>, req: Request, next: Next) -> Response {
     response
 }
 
-/// `body` as JSON text (our bodies always encode; should one not, the error says so in a
-/// valid error body).
-fn encode<T: Serialize>(body: &T) -> String {
-    serde_json::to_string(body).unwrap_or_else(|e| {
-        format!(
-            r#"{{"error_code":500,"message":"cannot encode the answer: {}"}}"#,
-            e.to_string().replace(['"', '\\'], "'")
-        )
-    })
-}
-
-/// A `status` answer with `body` in [`CONTENT_TYPE`].
-pub(crate) fn answer<T: Serialize>(status: StatusCode, body: &T) -> Response {
-    let mut r = (status, encode(body)).into_response();
-    r.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-    r
-}
-
 /// A 200 answer with `body`.
 fn ok<T: Serialize>(body: &T) -> Response {
     answer(StatusCode::OK, body)
-}
-
-/// The error answer for `code`: its HTTP status, with a Confluent error body.
-pub(crate) fn error(code: ErrorCode, message: &str) -> Response {
-    let status =
-        StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    answer(status, &ErrorBody::new(code, message))
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        error(self.code, &self.message)
-    }
 }
 
 fn body<T: DeserializeOwned>(bytes: &Bytes) -> Result<T, ApiError> {

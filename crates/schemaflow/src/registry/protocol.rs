@@ -7,6 +7,7 @@
 //! maps before these types existed, and declaring them so keeps its wire bytes unchanged.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +16,139 @@ use super::types::{CompatibilityLevel, CompatibilityResult, Mode, RegisteredSche
 use crate::wire::SchemaId;
 use crate::SchemaType;
 
-pub use super::error::ErrorCode;
+/// An error code of the Confluent Schema Registry REST API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// 40101 unauthorized.
+    Unauthorized,
+    /// 40301 forbidden.
+    Forbidden,
+    /// 40401 subject not found.
+    SubjectNotFound,
+    /// 40402 version not found.
+    VersionNotFound,
+    /// 40403 schema not found.
+    SchemaNotFound,
+    /// 40404 subject was soft-deleted (a permanent delete needs a soft delete first).
+    SubjectSoftDeleted,
+    /// 40405 subject not soft-deleted (permanent delete asked for a live subject).
+    SubjectNotSoftDeleted,
+    /// 40406 schema version soft-deleted.
+    VersionSoftDeleted,
+    /// 40407 schema version not soft-deleted.
+    VersionNotSoftDeleted,
+    /// 40408 subject-level compatibility not configured.
+    SubjectCompatibilityNotConfigured,
+    /// 40409 subject-level mode not configured.
+    SubjectModeNotConfigured,
+    /// 409 or 40901: the schema is incompatible with an earlier one.
+    Incompatible,
+    /// 42201 invalid schema.
+    InvalidSchema,
+    /// 42202 invalid version.
+    InvalidVersion,
+    /// 42203 invalid compatibility level.
+    InvalidCompatibilityLevel,
+    /// 42204 invalid mode.
+    InvalidMode,
+    /// 42205 operation not permitted (e.g. registering in READONLY mode).
+    OperationNotPermitted,
+    /// 42206 reference exists (cannot delete a schema that others reference).
+    ReferenceExists,
+    /// 42207 invalid id.
+    InvalidId,
+    /// 42208 invalid subject.
+    InvalidSubject,
+    /// 50001 error in the backend data store.
+    StoreError,
+    /// 50002 operation timed out.
+    OperationTimeout,
+    /// 50003 error forwarding the request to the leader.
+    ForwardingError,
+    /// 50004 the leader is not known (an election is under way).
+    UnknownLeader,
+    /// A code this client does not know (kept as is), or a plain HTTP status.
+    Other(i32),
+}
+
+impl ErrorCode {
+    /// From the `error_code` of an error body.
+    pub fn from_code(code: i32) -> Self {
+        match code {
+            40101 => ErrorCode::Unauthorized,
+            40301 => ErrorCode::Forbidden,
+            40401 => ErrorCode::SubjectNotFound,
+            40402 => ErrorCode::VersionNotFound,
+            40403 => ErrorCode::SchemaNotFound,
+            40404 => ErrorCode::SubjectSoftDeleted,
+            40405 => ErrorCode::SubjectNotSoftDeleted,
+            40406 => ErrorCode::VersionSoftDeleted,
+            40407 => ErrorCode::VersionNotSoftDeleted,
+            40408 => ErrorCode::SubjectCompatibilityNotConfigured,
+            40409 => ErrorCode::SubjectModeNotConfigured,
+            409 | 40901 => ErrorCode::Incompatible,
+            42201 => ErrorCode::InvalidSchema,
+            42202 => ErrorCode::InvalidVersion,
+            42203 => ErrorCode::InvalidCompatibilityLevel,
+            42204 => ErrorCode::InvalidMode,
+            42205 => ErrorCode::OperationNotPermitted,
+            42206 => ErrorCode::ReferenceExists,
+            42207 => ErrorCode::InvalidId,
+            42208 => ErrorCode::InvalidSubject,
+            50001 => ErrorCode::StoreError,
+            50002 => ErrorCode::OperationTimeout,
+            50003 => ErrorCode::ForwardingError,
+            50004 => ErrorCode::UnknownLeader,
+            other => ErrorCode::Other(other),
+        }
+    }
+
+    /// The numeric code (the current Confluent code for `Incompatible`: 40901).
+    pub fn code(self) -> i32 {
+        match self {
+            ErrorCode::Unauthorized => 40101,
+            ErrorCode::Forbidden => 40301,
+            ErrorCode::SubjectNotFound => 40401,
+            ErrorCode::VersionNotFound => 40402,
+            ErrorCode::SchemaNotFound => 40403,
+            ErrorCode::SubjectSoftDeleted => 40404,
+            ErrorCode::SubjectNotSoftDeleted => 40405,
+            ErrorCode::VersionSoftDeleted => 40406,
+            ErrorCode::VersionNotSoftDeleted => 40407,
+            ErrorCode::SubjectCompatibilityNotConfigured => 40408,
+            ErrorCode::SubjectModeNotConfigured => 40409,
+            ErrorCode::Incompatible => 40901,
+            ErrorCode::InvalidSchema => 42201,
+            ErrorCode::InvalidVersion => 42202,
+            ErrorCode::InvalidCompatibilityLevel => 42203,
+            ErrorCode::InvalidMode => 42204,
+            ErrorCode::OperationNotPermitted => 42205,
+            ErrorCode::ReferenceExists => 42206,
+            ErrorCode::InvalidId => 42207,
+            ErrorCode::InvalidSubject => 42208,
+            ErrorCode::StoreError => 50001,
+            ErrorCode::OperationTimeout => 50002,
+            ErrorCode::ForwardingError => 50003,
+            ErrorCode::UnknownLeader => 50004,
+            ErrorCode::Other(c) => c,
+        }
+    }
+
+    /// The HTTP status the registry answers with for this code.
+    pub fn http_status(self) -> u16 {
+        match self.code() {
+            c if c >= 10_000 => (c / 100) as u16,
+            c => c as u16,
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.code().fmt(f)
+    }
+}
 
 /// The registry's JSON content type, of every request and answer body.
 pub const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
