@@ -11,6 +11,9 @@ use super::JsonCompatPolicy;
 pub(super) struct Ctx {
     path: Vec<String>,
     pub(super) diffs: Vec<Difference>,
+    /// Whether what was found relies on a recursive cycle that the previous pass found
+    /// incompatible (its differences are reported where the cycle starts, not again here).
+    pub(super) tainted: bool,
 }
 
 impl Ctx {
@@ -18,6 +21,7 @@ impl Ctx {
         Ctx {
             path: Vec::new(),
             diffs: Vec::new(),
+            tainted: false,
         }
     }
 
@@ -26,6 +30,7 @@ impl Ctx {
         Ctx {
             path: self.path.clone(),
             diffs: Vec::new(),
+            tainted: false,
         }
     }
 
@@ -63,10 +68,31 @@ impl Ctx {
     /// `addDifferences`: what a sub-context found.
     pub(super) fn extend(&mut self, other: Ctx) {
         self.diffs.extend(other.diffs);
+        self.tainted |= other.tainted;
+    }
+
+    /// `addDifferencesRebased`: differences found relative to a pair (`#/x` is the pair's
+    /// `x`), moved under the current path.
+    pub(super) fn extend_rebased(&mut self, found: &[Difference], tainted: bool) {
+        self.tainted |= tainted;
+        for d in found {
+            let relative = d.path.strip_prefix("#/").unwrap_or(&d.path);
+            let mut path = self.path_string();
+            if !relative.is_empty() {
+                if !self.path.is_empty() {
+                    path.push('/');
+                }
+                path.push_str(relative);
+            }
+            self.diffs.push(Difference {
+                path,
+                ..d.clone()
+            });
+        }
     }
 
     /// `isCompatible()`: every difference so far is one the policy accepts.
     pub(super) fn is_compatible(&self, policy: JsonCompatPolicy) -> bool {
-        self.diffs.iter().all(|d| policy.accepts(d.rule))
+        !self.tainted && self.diffs.iter().all(|d| policy.accepts(d.rule))
     }
 }

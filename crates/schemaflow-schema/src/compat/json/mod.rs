@@ -114,9 +114,7 @@ pub fn differences(
     policy: JsonCompatPolicy,
 ) -> Vec<Difference> {
     let (o, u) = (original.schema.model(), update.schema.model());
-    let mut ctx = context::Ctx::root();
-    schema::Differ::new(o, u, policy).compare(&mut ctx, Some(o.root), Some(u.root));
-    ctx.diffs
+    schema::diff(o, u, policy, o.root, u.root)
 }
 
 /// [`super::check`] for JSON Schema under a chosen policy (`check` itself uses STRICT, the

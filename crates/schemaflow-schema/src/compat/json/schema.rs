@@ -7,7 +7,9 @@
 //! at 10a588d05596840b76236ec931361924af1754d9, `NotSchemaDiff.java`, `EnumSchemaDiff.java`,
 //! `ConstSchemaDiff.java`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+
+use crate::compat::difference::Difference;
 
 use crate::compat::rules::Rule;
 use crate::json_schema::model::{Criterion, Kind, Model, NodeId};
@@ -15,26 +17,75 @@ use crate::json_schema::model::{Criterion, Kind, Model, NodeId};
 use super::context::Ctx;
 use super::JsonCompatPolicy;
 
-/// One comparison of an original model with an update model.
+/// How many times a comparison that met a recursive cycle is redone before its answer is
+/// taken as it stands (each pass feeds the cycle what the previous one found; two or three
+/// passes settle in practice).
+const MAX_PASSES: usize = 16;
+
+/// Every difference from `original` to `update` (paths relative to them).
+///
+/// Each pair of schemas is compared once per pass and remembered (upstream's
+/// `Context.compareMemoized`): without that, recursive unions (`oneOf` over definitions that
+/// hold the same `oneOf`) take exponential time. A pair met again while it is being compared
+/// is a recursive cycle: the first pass assumes it compatible; if any pass relied on such an
+/// assumption, the comparison runs again with each cycle given the verdict the previous pass
+/// found for its pair, until no verdict changes (upstream's greatest-fixed-point iteration,
+/// so that a cycle cannot mask a real incompatibility). A cycle adds no differences of its
+/// own: they are reported once, where the cycle starts.
+pub(super) fn diff(
+    o: &Model,
+    u: &Model,
+    policy: JsonCompatPolicy,
+    original: NodeId,
+    update: NodeId,
+) -> Vec<Difference> {
+    let mut differ = Differ {
+        o,
+        u,
+        policy,
+        in_progress: HashSet::new(),
+        computed: HashMap::new(),
+        assumed: HashMap::new(),
+        used_assumption: false,
+    };
+    let mut ctx = Ctx::root();
+    for _ in 0..MAX_PASSES {
+        ctx = Ctx::root();
+        differ.used_assumption = false;
+        differ.computed.clear();
+        differ.compare(&mut ctx, Some(original), Some(update));
+        let verdicts: HashMap<(NodeId, NodeId), bool> = differ
+            .computed
+            .iter()
+            .map(|(k, (diffs, tainted))| (*k, !tainted && diffs.iter().all(|d| policy.accepts(d.rule))))
+            .collect();
+        if !differ.used_assumption || verdicts == differ.assumed {
+            break;
+        }
+        differ.assumed = verdicts;
+    }
+    ctx.diffs
+}
+
+/// One pass of a comparison of an original model with an update model.
 pub(super) struct Differ<'a> {
     pub(super) o: &'a Model,
     pub(super) u: &'a Model,
     pub(super) policy: JsonCompatPolicy,
-    /// Pairs being compared further up the stack: met again, they are a recursive cycle and
-    /// count as compatible (upstream's `Context.enterSchema` / `inProgress`).
+    /// Pairs being compared further up the stack: met again, they are a recursive cycle
+    /// (upstream's `Context.inProgress`).
     in_progress: HashSet<(NodeId, NodeId)>,
+    /// This pass's results per pair, paths relative to the pair, and whether they rely on an
+    /// incompatible cycle.
+    computed: HashMap<(NodeId, NodeId), (Vec<Difference>, bool)>,
+    /// The previous pass's verdict per pair, what a cycle is assumed to be (compatible, at
+    /// first).
+    assumed: HashMap<(NodeId, NodeId), bool>,
+    /// Whether this pass cut a cycle.
+    used_assumption: bool,
 }
 
-impl<'a> Differ<'a> {
-    pub(super) fn new(o: &'a Model, u: &'a Model, policy: JsonCompatPolicy) -> Self {
-        Differ {
-            o,
-            u,
-            policy,
-            in_progress: HashSet::new(),
-        }
-    }
-
+impl Differ<'_> {
     /// `SchemaDiff.compare`: `None` is an absent subschema (`items` not given).
     pub(super) fn compare(&mut self, ctx: &mut Ctx, original: Option<NodeId>, update: Option<NodeId>) {
         let (o, u) = match (original, update) {
@@ -43,6 +94,27 @@ impl<'a> Differ<'a> {
             (Some(_), None) => return ctx.add(Rule::JsonSchemaRemoved),
             (Some(o), Some(u)) => (self.o.deref(o), self.u.deref(u)),
         };
+        let key = (o, u);
+        if let Some((found, tainted)) = self.computed.get(&key) {
+            return ctx.extend_rebased(found, *tainted);
+        }
+        if self.in_progress.contains(&key) {
+            self.used_assumption = true;
+            if self.assumed.get(&key) == Some(&false) {
+                ctx.tainted = true;
+            }
+            return;
+        }
+        self.in_progress.insert(key);
+        let mut pair = Ctx::root();
+        self.compare_pair(&mut pair, o, u);
+        self.in_progress.remove(&key);
+        ctx.extend_rebased(&pair.diffs, pair.tainted);
+        self.computed.insert(key, (pair.diffs, pair.tainted));
+    }
+
+    /// The comparison of one pair (references already followed), paths relative to it.
+    fn compare_pair(&mut self, ctx: &mut Ctx, o: NodeId, u: NodeId) {
         let (ok, uk) = (&self.o.node(o).kind, &self.u.node(u).kind);
         match (ok, uk) {
             (k, Kind::Combined(criterion, subs)) if !matches!(k, Kind::Combined(..)) => {
@@ -97,9 +169,6 @@ impl<'a> Differ<'a> {
             }
             return;
         }
-        if !self.in_progress.insert((o, u)) {
-            return;
-        }
         let (on, un) = (self.o.node(o), self.u.node(u));
         if on.id != un.id {
             ctx.add(Rule::JsonIdChanged);
@@ -140,17 +209,14 @@ impl<'a> Differ<'a> {
             }
             _ => {}
         }
-        self.in_progress.remove(&(o, u));
     }
 
     /// `NotSchemaDiff`: the wrapped schemas compared the other way round (a `not` that
     /// excludes less accepts more), in a sub-context whose differences are not kept.
     fn not(&mut self, ctx: &mut Ctx, original: NodeId, update: NodeId) {
         ctx.enter("not");
-        let mut sub = ctx.sub();
-        let mut reversed = Differ::new(self.u, self.o, self.policy);
-        reversed.compare(&mut sub, Some(update), Some(original));
-        ctx.add(if sub.is_compatible(self.policy) {
+        let reversed = diff(self.u, self.o, self.policy, update, original);
+        ctx.add(if reversed.iter().all(|d| self.policy.accepts(d.rule)) {
             Rule::JsonNotTypeNarrowed
         } else {
             Rule::JsonNotTypeExtended
