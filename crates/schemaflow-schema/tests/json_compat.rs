@@ -73,21 +73,30 @@ fn forward_is_the_same_diff_the_other_way() {
     // Forward: version 1 reads the candidate's data, whose `b` its closed model refuses.
     let r = check(CompatibilityLevel::Forward, std::slice::from_ref(&v1), &v2).expect("ok");
     assert!(!r.compatible);
-    assert_eq!(r.findings[0].rule, Rule::JsonPropertyRemovedFromClosedContentModel);
+    assert_eq!(
+        r.findings[0].rule,
+        Rule::JsonPropertyRemovedFromClosedContentModel
+    );
     assert_eq!(r.findings[0].path, "#/properties/b");
     assert_eq!(r.findings[0].direction, Direction::Forward);
 }
 
 #[test]
 fn lenient_accepts_open_content_model_changes() {
-    let v1 = input(&json!({"properties": {"a": {"type": "string"}}}), "version 1");
+    let v1 = input(
+        &json!({"properties": {"a": {"type": "string"}}}),
+        "version 1",
+    );
     let v2 = input(
         &json!({"properties": {"a": {"type": "string"}, "b": {"type": "number"}}}),
         "candidate",
     );
     let strict = check(CompatibilityLevel::Backward, std::slice::from_ref(&v1), &v2).expect("ok");
     assert!(!strict.compatible);
-    assert_eq!(strict.findings[0].rule, Rule::JsonPropertyAddedToOpenContentModel);
+    assert_eq!(
+        strict.findings[0].rule,
+        Rule::JsonPropertyAddedToOpenContentModel
+    );
     let lenient = json::check(
         CompatibilityLevel::Backward,
         std::slice::from_ref(&v1),
@@ -97,7 +106,10 @@ fn lenient_accepts_open_content_model_changes() {
     .expect("ok");
     assert!(lenient.compatible, "{:?}", lenient.messages());
     // A type change stays incompatible under both.
-    let v3 = input(&json!({"properties": {"a": {"type": "number"}}}), "candidate");
+    let v3 = input(
+        &json!({"properties": {"a": {"type": "number"}}}),
+        "candidate",
+    );
     let lenient = json::check(
         CompatibilityLevel::Backward,
         std::slice::from_ref(&v1),
@@ -113,7 +125,8 @@ fn lenient_accepts_open_content_model_changes() {
 #[test]
 fn a_change_in_a_referenced_schema_is_found_through_the_ref() {
     let order = json!({"type": "object", "properties": {"customer": {"$ref": "customer.json"}}});
-    let customer = |t: &str| json!({"type": "object", "properties": {"name": {"type": t}}}).to_string();
+    let customer =
+        |t: &str| json!({"type": "object", "properties": {"name": {"type": t}}}).to_string();
     let v1 = input(&order, "version 1")
         .with_references(vec![("customer.json".into(), customer("string"))]);
     let v2 = input(&order, "candidate")
@@ -133,15 +146,27 @@ fn a_change_in_a_referenced_schema_is_found_through_the_ref() {
 /// `oneOf`s over all twelve.
 fn trade_schema(asset_id_type: &str) -> Value {
     let types = [
-        "Asset", "Basket", "Swap", "Bond", "Option", "Future", "Forward", "Loan", "Repo", "Equity",
-        "Index", "CommodityLeg",
+        "Asset",
+        "Basket",
+        "Swap",
+        "Bond",
+        "Option",
+        "Future",
+        "Forward",
+        "Loan",
+        "Repo",
+        "Equity",
+        "Index",
+        "CommodityLeg",
     ];
-    let union = || {
-        json!({"oneOf": types.iter().map(|t| json!({"$ref": format!("#/definitions/{t}")})).collect::<Vec<_>>()})
-    };
+    let union = || json!({"oneOf": types.iter().map(|t| json!({"$ref": format!("#/definitions/{t}")})).collect::<Vec<_>>()});
     let mut definitions = serde_json::Map::new();
     for t in types {
-        let id_type = if t == "Asset" { asset_id_type } else { "string" };
+        let id_type = if t == "Asset" {
+            asset_id_type
+        } else {
+            "string"
+        };
         definitions.insert(
             t.to_string(),
             json!({"type": "object", "properties": {"id": {"type": id_type}, "underlying": union(), "referenceProduct": union()}}),
@@ -161,8 +186,12 @@ fn trade_schema(asset_id_type: &str) -> Value {
 fn recursive_unions_terminate_and_still_see_changes() {
     let v1 = input(&trade_schema("string"), "version 1");
     let same = input(&trade_schema("string"), "candidate");
-    let r = check(CompatibilityLevel::FullTransitive, std::slice::from_ref(&v1), &same)
-        .expect("ok");
+    let r = check(
+        CompatibilityLevel::FullTransitive,
+        std::slice::from_ref(&v1),
+        &same,
+    )
+    .expect("ok");
     assert!(r.compatible && r.findings.is_empty(), "{:?}", r.messages());
     let changed = input(&trade_schema("number"), "candidate");
     let d = schemaflow_schema::compat::differences(
@@ -170,7 +199,10 @@ fn recursive_unions_terminate_and_still_see_changes() {
         &schemaflow_schema::compat::ParsedSchema::parse(&v1).expect("v1"),
         &schemaflow_schema::compat::ParsedSchema::parse(&changed).expect("v2"),
     );
-    assert!(!d.is_empty(), "a type change deep in the recursion is found");
+    assert!(
+        !d.is_empty(),
+        "a type change deep in the recursion is found"
+    );
 }
 
 /// Upstream's `memoMaskingSchema` (SchemaDiffTest
@@ -236,7 +268,11 @@ fn rule_ids_parse_for_waivers() {
 
 #[test]
 fn invalid_schemas_are_typed_errors_even_under_none() {
-    let bad = SchemaInput::new(SchemaType::Json, r#"{"type": "object", "properties": {"a": {"minLength": "x"}}}"#, "candidate");
+    let bad = SchemaInput::new(
+        SchemaType::Json,
+        r#"{"type": "object", "properties": {"a": {"minLength": "x"}}}"#,
+        "candidate",
+    );
     match check(CompatibilityLevel::None, &[], &bad) {
         Err(Error::ParseJsonSchema { name, source }) => {
             assert_eq!(name, "candidate");
@@ -254,9 +290,7 @@ fn invalid_schemas_are_typed_errors_even_under_none() {
 
 #[test]
 fn draft_04_schemas_are_read_with_their_own_rules() {
-    let d4 = |max: u64| {
-        json!({"$schema": "http://json-schema.org/draft-04/schema#", "id": "http://x.test/s", "type": "number", "maximum": max, "exclusiveMaximum": true})
-    };
+    let d4 = |max: u64| json!({"$schema": "http://json-schema.org/draft-04/schema#", "id": "http://x.test/s", "type": "number", "maximum": max, "exclusiveMaximum": true});
     let s = JsonSchema::parse("d4", &d4(5).to_string(), &[]).expect("draft 4");
     assert_eq!(s.draft().as_str(), "draft-04");
     let r = check(

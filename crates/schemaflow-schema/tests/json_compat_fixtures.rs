@@ -58,7 +58,11 @@ fn strings(v: &serde_json::Value, key: &str) -> Result<Vec<String>, String> {
         .as_array()
         .ok_or(format!("expected.json: no {key}"))?
         .iter()
-        .map(|s| s.as_str().map(str::to_string).ok_or(format!("{key}: not a string")))
+        .map(|s| {
+            s.as_str()
+                .map(str::to_string)
+                .ok_or(format!("{key}: not a string"))
+        })
         .collect()
 }
 
@@ -123,7 +127,9 @@ fn check_fixture(dir: &Path) -> Result<(), String> {
         .filter_map(|c| c.split(' ').next().map(str::to_string))
         .collect();
     if found_rules != want_rules {
-        return Err(format!("{name}: rules {found_rules:?}, expected {want_rules:?}"));
+        return Err(format!(
+            "{name}: rules {found_rules:?}, expected {want_rules:?}"
+        ));
     }
     let strict = compat::check(mode, std::slice::from_ref(&prev), &cand)
         .map_err(|e| format!("{name}: {e}"))?;
@@ -186,10 +192,16 @@ fn every_json_rule_has_a_fixture_or_a_test() {
         .map(|r| r.id())
         .filter(|id| !shown.contains(*id) && !NOT_IN_UPSTREAM_EXAMPLES.contains(id))
         .collect();
-    assert!(missing.is_empty(), "JSON rules no fixture shows: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "JSON rules no fixture shows: {missing:?}"
+    );
     for id in &have {
         assert!(
-            id == "NO_DIFFERENCE" || id.parse::<Rule>().is_ok_and(|r| r.applies_to(SchemaType::Json)),
+            id == "NO_DIFFERENCE"
+                || id
+                    .parse::<Rule>()
+                    .is_ok_and(|r| r.applies_to(SchemaType::Json)),
             "fixture folder {id}__… names no JSON rule"
         );
     }

@@ -184,7 +184,12 @@ pub fn differences(
     previous: &ParsedSchema,
     candidate: &ParsedSchema,
 ) -> Vec<Difference> {
-    differences_under(direction, previous, candidate, json::JsonCompatPolicy::Strict)
+    differences_under(
+        direction,
+        previous,
+        candidate,
+        json::JsonCompatPolicy::Strict,
+    )
 }
 
 fn differences_under(

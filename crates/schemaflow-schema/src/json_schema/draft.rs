@@ -112,8 +112,14 @@ mod tests {
             ("http://json-schema.org/draft-04/schema#", Draft::Draft4),
             ("http://json-schema.org/draft-06/schema#", Draft::Draft6),
             ("http://json-schema.org/draft-07/schema", Draft::Draft7),
-            ("https://json-schema.org/draft/2019-09/schema", Draft::Draft201909),
-            ("https://json-schema.org/draft/2020-12/schema", Draft::Draft202012),
+            (
+                "https://json-schema.org/draft/2019-09/schema",
+                Draft::Draft201909,
+            ),
+            (
+                "https://json-schema.org/draft/2020-12/schema",
+                Draft::Draft202012,
+            ),
         ] {
             assert_eq!(Draft::of(&json!({ "$schema": uri })), draft, "{uri}");
         }
@@ -128,7 +134,9 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.keyword, "minLength");
         assert_eq!(e.pointer, "#/properties/a/minLength");
-        let e = Draft::Draft7.meta_validate(&json!({"type": 5})).unwrap_err();
+        let e = Draft::Draft7
+            .meta_validate(&json!({"type": 5}))
+            .unwrap_err();
         assert_eq!((e.keyword.as_str(), e.pointer.as_str()), ("type", "#/type"));
         // Draft 4 has boolean exclusiveMaximum, draft 6 a number: each by its own rules.
         let d4 = json!({"type": "number", "maximum": 3, "exclusiveMaximum": true});

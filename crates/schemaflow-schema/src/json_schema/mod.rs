@@ -96,7 +96,11 @@ impl JsonSchema {
             ref_values.push(v);
         }
         let id_of = |v: &Value| -> Option<String> {
-            let key = if Draft::of(v).uses_bare_id() { "id" } else { "$id" };
+            let key = if Draft::of(v).uses_bare_id() {
+                "id"
+            } else {
+                "$id"
+            };
             v.get(key)
                 .and_then(Value::as_str)
                 .filter(|id| !id.starts_with('#'))
@@ -213,8 +217,10 @@ mod tests {
 
     #[test]
     fn canonical_normalized_and_fingerprint() {
-        let a = parse("{\n  \"type\": \"object\",\n  \"properties\": {\"b\": {\"type\": \"string\"}}\n}")
-            .expect("a");
+        let a = parse(
+            "{\n  \"type\": \"object\",\n  \"properties\": {\"b\": {\"type\": \"string\"}}\n}",
+        )
+        .expect("a");
         assert_eq!(
             a.canonical_string(),
             r#"{"type":"object","properties":{"b":{"type":"string"}}}"#

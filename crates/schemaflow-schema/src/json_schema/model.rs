@@ -40,6 +40,8 @@ pub(crate) enum Additional {
 }
 
 /// `allOf`, `anyOf` or `oneOf` (everit's `ValidationCriterion`, printed as the keyword).
+// Named as the keywords are.
+#[allow(clippy::enum_variant_names)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Criterion {
     AllOf,
@@ -314,7 +316,9 @@ impl Loader<'_, '_> {
                     } else {
                         base = resolve(&base, id);
                         let (uri, _) = split_fragment(&base);
-                        self.ids.entry(uri.to_string()).or_insert_with(|| target(&base));
+                        self.ids
+                            .entry(uri.to_string())
+                            .or_insert_with(|| target(&base));
                     }
                 }
                 if let Some(anchor) = o.get("$anchor").and_then(Value::as_str) {
@@ -661,7 +665,10 @@ impl Loader<'_, '_> {
             additional,
             min_items: as_u64(o, "minItems"),
             max_items: as_u64(o, "maxItems"),
-            unique_items: o.get("uniqueItems").and_then(Value::as_bool).unwrap_or(false),
+            unique_items: o
+                .get("uniqueItems")
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
         })
     }
 
@@ -686,9 +693,7 @@ impl Loader<'_, '_> {
             // A reference given by its bare name, whatever the base.
             .or_else(|| self.ids.get(split_fragment(reference).0))
             .cloned()
-            .ok_or_else(|| {
-                unresolved("names no schema of this document or of its references")
-            })?;
+            .ok_or_else(|| unresolved("names no schema of this document or of its references"))?;
         let target = if fragment.is_empty() {
             resource
         } else if fragment.starts_with('/') {
@@ -702,7 +707,11 @@ impl Loader<'_, '_> {
                 .cloned()
                 .ok_or_else(|| unresolved("names an anchor that is not defined"))?
         };
-        if self.docs[target.doc].value.pointer(&target.pointer).is_none() {
+        if self.docs[target.doc]
+            .value
+            .pointer(&target.pointer)
+            .is_none()
+        {
             return Err(unresolved("points at nothing"));
         }
         self.load(target.doc, &target.pointer, &target.base)

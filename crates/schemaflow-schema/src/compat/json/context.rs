@@ -84,10 +84,7 @@ impl Ctx {
                 }
                 path.push_str(relative);
             }
-            self.diffs.push(Difference {
-                path,
-                ..d.clone()
-            });
+            self.diffs.push(Difference { path, ..d.clone() });
         }
     }
 

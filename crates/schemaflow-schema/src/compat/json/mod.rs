@@ -2,9 +2,9 @@
 //!
 //! A port of `io.confluent.kafka.schemaregistry.json.diff` (confluentinc/schema-registry,
 //! `json-schema-provider/src/main/java/io/confluent/kafka/schemaregistry/json/diff/`):
-//! `SchemaDiff` ([`schema`]), `ObjectSchemaDiff` ([`object`]), `ArraySchemaDiff` ([`array`]),
-//! `CombinedSchemaDiff` and `NotSchemaDiff` ([`schema`]), `StringSchemaDiff`,
-//! `NumberSchemaDiff` and `EnumSchemaDiff` ([`scalar`]), `Context` ([`context`]). The schema
+//! `SchemaDiff` (`schema.rs`), `ObjectSchemaDiff` (`object.rs`), `ArraySchemaDiff` (`array.rs`),
+//! `CombinedSchemaDiff` and `NotSchemaDiff` (`schema.rs`), `StringSchemaDiff`,
+//! `NumberSchemaDiff` and `EnumSchemaDiff` (`scalar.rs`), `Context` (`context.rs`). The schema
 //! classes it works on are [`crate::json_schema`]'s model of everit's.
 //!
 //! Two schemas are compared as an **original** and an **update**; every difference is one of

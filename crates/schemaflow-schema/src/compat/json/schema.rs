@@ -57,7 +57,9 @@ pub(super) fn diff(
         let verdicts: HashMap<(NodeId, NodeId), bool> = differ
             .computed
             .iter()
-            .map(|(k, (diffs, tainted))| (*k, !tainted && diffs.iter().all(|d| policy.accepts(d.rule))))
+            .map(|(k, (diffs, tainted))| {
+                (*k, !tainted && diffs.iter().all(|d| policy.accepts(d.rule)))
+            })
             .collect();
         if !differ.used_assumption || verdicts == differ.assumed {
             break;
@@ -87,7 +89,12 @@ pub(super) struct Differ<'a> {
 
 impl Differ<'_> {
     /// `SchemaDiff.compare`: `None` is an absent subschema (`items` not given).
-    pub(super) fn compare(&mut self, ctx: &mut Ctx, original: Option<NodeId>, update: Option<NodeId>) {
+    pub(super) fn compare(
+        &mut self,
+        ctx: &mut Ctx,
+        original: Option<NodeId>,
+        update: Option<NodeId>,
+    ) {
         let (o, u) = match (original, update) {
             (None, None) => return,
             (None, Some(_)) => return ctx.add(Rule::JsonSchemaAdded),
@@ -186,10 +193,8 @@ impl Differ<'_> {
             (Kind::String(a), Kind::String(b)) => super::scalar::string(ctx, a, b),
             (Kind::Number(a), Kind::Number(b)) => super::scalar::number(ctx, a, b),
             (Kind::Enum(a), Kind::Enum(b)) => super::scalar::enumeration(ctx, a, b),
-            (Kind::Const(a), Kind::Const(b)) => {
-                if a != b {
-                    ctx.add_at("const", Rule::JsonEnumArrayChanged);
-                }
+            (Kind::Const(a), Kind::Const(b)) if a != b => {
+                ctx.add_at("const", Rule::JsonEnumArrayChanged);
             }
             (Kind::Combined(oc, os), Kind::Combined(uc, us)) => {
                 let (oc, os, uc, us) = (*oc, os.clone(), *uc, us.clone());
