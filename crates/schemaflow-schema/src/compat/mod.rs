@@ -20,6 +20,9 @@
 //! cases of a rule: `<RULE_ID>__<case>/`), with a previous and a candidate file — or, for
 //! schemas with imports, `previous/` and `candidate/` folders and the main file named in
 //! `expected.json` — and the expected verdict (buf-style).
+//! JSON Schema's are `tests/fixtures/compat/json/<RULE_ID>__<case>/`, one of Confluent's own
+//! examples each (source cited in `expected.json`, with upstream's change list and both
+//! policies' verdicts), run by `crates/schemaflow-schema/tests/json_compat_fixtures.rs`.
 //!
 //! * **Avro** ([`avro`]): Apache Avro's reader/writer compatibility, as the registry uses it
 //!   (Java's `SchemaCompatibility`), reimplemented over `apache_avro::Schema`: promotions,

@@ -648,6 +648,23 @@ impl Loader<'_, '_> {
             additional = self.additional(o, "items", doc, pointer, base)?;
         } else {
             match o.get("items") {
+                // 2020-12 without `prefixItems`: a boolean `items` says whether any item may
+                // be there at all, as `additionalItems` did (upstream's 2020-12 examples:
+                // "Detect removed boolean additional items" on `items: true` → `false`).
+                Some(Value::Bool(_)) if self.draft == Draft::Draft202012 => {
+                    additional = self.additional(o, "items", doc, pointer, base)?;
+                    return Ok(ArrayKind {
+                        all_items,
+                        item_schemas,
+                        additional,
+                        min_items: as_u64(o, "minItems"),
+                        max_items: as_u64(o, "maxItems"),
+                        unique_items: o
+                            .get("uniqueItems")
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false),
+                    });
+                }
                 Some(Value::Array(items)) => {
                     for i in 0..items.len() {
                         let index = i.to_string();
