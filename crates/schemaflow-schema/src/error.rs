@@ -112,7 +112,7 @@ pub enum Error {
         found: crate::SchemaType,
     },
 
-    /// The operation does not support this schema type (e.g. compatibility of JSON Schema).
+    /// The operation does not support this schema type (e.g. locking a JSON Schema).
     #[error("{operation} is not supported for {schema_type} schemas")]
     UnsupportedSchemaType {
         /// The schema type given.

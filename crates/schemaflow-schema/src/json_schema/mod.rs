@@ -211,6 +211,13 @@ mod tests {
             ("$ref", "#/properties/a/$ref")
         );
         assert_eq!(invalid("{").keyword, "json");
+        let e = invalid(r#"{"properties": {"a": {"type": "string", "pattern": "(unclosed"}}}"#);
+        assert_eq!(
+            (e.keyword.as_str(), e.pointer.as_str()),
+            ("pattern", "#/properties/a/pattern")
+        );
+        let e = invalid(r#"{"patternProperties": {"[": {}}}"#);
+        assert_eq!(e.keyword, "patternProperties");
         let err = parse(r#"{"type": 5}"#).unwrap_err().to_string();
         assert!(err.contains("keyword type at #/type"), "{err}");
     }

@@ -272,6 +272,20 @@ struct Loader<'a, 'd> {
     ids: HashMap<String, Target>,
 }
 
+/// A `pattern` (or `patternProperties` name) must be a regular expression: everit compiles
+/// them when it loads a schema, so Confluent refuses a schema with one that does not compile.
+/// (The meta-schemas only annotate them with `format: regex`, which meta-validation does not
+/// assert.)
+fn check_regex(pattern: &str, pointer: &str, keyword: &str) -> Result<(), InvalidJsonSchema> {
+    fancy_regex::Regex::new(pattern)
+        .map(|_| ())
+        .map_err(|e| InvalidJsonSchema {
+            keyword: keyword.to_string(),
+            pointer: format!("#{pointer}"),
+            reason: format!("{pattern:?} is not a regular expression: {e}"),
+        })
+}
+
 fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
@@ -519,11 +533,17 @@ impl Loader<'_, '_> {
         base: &str,
     ) -> Result<Kind, InvalidJsonSchema> {
         Ok(match t {
-            "string" => Kind::String(StringKind {
-                min_length: as_u64(o, "minLength"),
-                max_length: as_u64(o, "maxLength"),
-                pattern: o.get("pattern").and_then(Value::as_str).map(str::to_string),
-            }),
+            "string" => {
+                let pattern = o.get("pattern").and_then(Value::as_str);
+                if let Some(p) = pattern {
+                    check_regex(p, &format!("{pointer}/pattern"), "pattern")?;
+                }
+                Kind::String(StringKind {
+                    min_length: as_u64(o, "minLength"),
+                    max_length: as_u64(o, "maxLength"),
+                    pattern: pattern.map(str::to_string),
+                })
+            }
             "number" | "integer" => {
                 // Draft 4's `exclusiveMaximum: true` qualifies `maximum`; only later drafts'
                 // numeric form is a limit of its own (everit's `exclusiveMaximumLimit`).
@@ -580,6 +600,11 @@ impl Loader<'_, '_> {
         let mut pattern_properties = Vec::new();
         if let Some(Value::Object(props)) = o.get("patternProperties") {
             for pattern in props.keys() {
+                check_regex(
+                    pattern,
+                    &format!("{pointer}/patternProperties/{}", escape(pattern)),
+                    "patternProperties",
+                )?;
                 let id = self.child(doc, pointer, base, &["patternProperties", pattern])?;
                 pattern_properties.push((pattern.clone(), id));
             }
