@@ -18,6 +18,31 @@
 //!   normalized form ([`JsonSchema::fingerprint`], `sha256:<hex>` like the other formats).
 //!
 //! Compatibility between two JSON Schemas is [`crate::compat::json`].
+//!
+//! ```
+//! use schemaflow_schema::compat::json::{self, JsonCompatPolicy};
+//! use schemaflow_schema::compat::{check, CompatibilityLevel, SchemaInput};
+//! use schemaflow_schema::json_schema::JsonSchema;
+//! use schemaflow_schema::SchemaType;
+//!
+//! let address = r#"{"type":"object","properties":{"city":{"type":"string"}}}"#;
+//! let refs = vec![("address.json".to_string(), address.to_string())];
+//! let v1 = r#"{"type":"object","properties":{"to":{"$ref":"address.json"}},"additionalProperties":false}"#;
+//! let schema = JsonSchema::parse("v1", v1, &refs)?;
+//! assert_eq!(schema.draft().as_str(), "draft-07");
+//! assert!(schema.fingerprint().starts_with("sha256:"));
+//!
+//! // An optional property added to a closed object: compatible.
+//! let v2 = r#"{"type":"object","properties":{"to":{"$ref":"address.json"},"note":{"type":"string"}},"additionalProperties":false}"#;
+//! let previous = [SchemaInput::new(SchemaType::Json, v1, "version 1").with_references(refs.clone())];
+//! let candidate = SchemaInput::new(SchemaType::Json, v2, "candidate").with_references(refs);
+//! assert!(check(CompatibilityLevel::Backward, &previous, &candidate)?.compatible);
+//! // FORWARD: version 1's closed object refuses `note`.
+//! let report = json::check(CompatibilityLevel::Forward, &previous, &candidate, JsonCompatPolicy::Strict)?;
+//! assert_eq!(report.findings[0].rule.id(), "PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL");
+//! assert_eq!(report.findings[0].path, "#/properties/note");
+//! # Ok::<(), schemaflow_schema::Error>(())
+//! ```
 
 mod canonical;
 mod draft;
