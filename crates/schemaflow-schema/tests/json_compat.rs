@@ -305,3 +305,33 @@ fn draft_04_schemas_are_read_with_their_own_rules() {
     d7["$schema"] = json!("http://json-schema.org/draft-07/schema#");
     assert!(JsonSchema::parse("d7", &d7.to_string(), &[]).is_err());
 }
+
+#[test]
+fn every_pair_of_odd_schemas_gets_a_verdict() {
+    let schemas = [
+        json!(true),
+        json!(false),
+        json!({}),
+        json!({"$ref": "#"}),
+        json!({"definitions": {"a": {"$ref": "#/definitions/b"}, "b": {"$ref": "#/definitions/a"}}, "$ref": "#/definitions/a"}),
+        json!({"type": ["string", "null", "object"], "properties": {"a": {"not": {"not": {}}}}}),
+        json!({"allOf": [{}, {}, true], "anyOf": [false]}),
+        json!({"oneOf": [{"$ref": "#"}, {"type": "array", "items": {"$ref": "#"}}]}),
+        json!({"type": "object", "patternProperties": {"^x": {"type": "integer"}}, "additionalProperties": false}),
+        json!({"enum": [1, "a", null]}),
+        json!({"const": {"a": 1}}),
+    ];
+    for (i, a) in schemas.iter().enumerate() {
+        for (j, b) in schemas.iter().enumerate() {
+            let r = check(
+                CompatibilityLevel::Full,
+                &[input(a, "version 1")],
+                &input(b, "candidate"),
+            )
+            .unwrap_or_else(|e| panic!("{i} → {j}: {e}"));
+            if i == j {
+                assert!(r.compatible, "{i} against itself: {:?}", r.messages());
+            }
+        }
+    }
+}

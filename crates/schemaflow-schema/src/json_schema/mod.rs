@@ -289,6 +289,29 @@ mod tests {
     }
 
     #[test]
+    fn odd_documents_are_errors_or_schemas_never_panics() {
+        for text in [
+            "5",
+            "null",
+            "[]",
+            "true",
+            "false",
+            r##"{"$ref": "#/required", "required": ["a"]}"##,
+            r##"{"$ref": "#/properties", "properties": {"a": {}}}"##,
+            r##"{"$ref": "#/definitions/%aé"}"##,
+            r##"{"$ref": "#"}"##,
+            r##"{"$ref": "http://example.com/elsewhere.json"}"##,
+            r#"{"type": ["string", "null", "object"], "properties": {"a": {"not": {"not": {}}}}}"#,
+            r#"{"allOf": [{}, {}, true], "anyOf": [false]}"#,
+        ] {
+            // Either outcome is fine; what matters is a typed answer.
+            let _ = parse(text);
+        }
+        assert!(parse("true").is_ok());
+        assert!(parse("5").is_err());
+    }
+
+    #[test]
     fn recursive_schemas_terminate() {
         let tree = r##"{"definitions":{"node":{"type":"object","properties":{"children":{"type":"array","items":{"$ref":"#/definitions/node"}}}}},"$ref":"#/definitions/node"}"##;
         let s = parse(tree).expect("recursive");

@@ -64,7 +64,9 @@ pub(crate) fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+            // Bytes, not a `str` slice: the two after `%` may start a multi-byte character.
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
                 out.push(b);
                 i += 3;
                 continue;
@@ -95,5 +97,7 @@ mod tests {
         assert_eq!(resolve("https://example.com/a.json", "urn:x"), "urn:x");
         assert_eq!(resolve("a.json#/x", "#y"), "a.json#y");
         assert_eq!(percent_decode("a%25b"), "a%b");
+        assert_eq!(percent_decode("%aé"), "%aé");
+        assert_eq!(percent_decode("x%"), "x%");
     }
 }
