@@ -36,6 +36,16 @@ pub enum Error {
         reason: String,
     },
 
+    /// A JSON Schema is not valid for its draft (its meta-schema rejects it), or a `$ref` in it
+    /// does not resolve. The registry answers `42201` with it.
+    #[error("parsing JSON Schema {name}: {source}")]
+    ParseJsonSchema {
+        /// The schema's name or source.
+        name: String,
+        /// Where and why: the keyword and its JSON pointer.
+        source: crate::json_schema::InvalidJsonSchema,
+    },
+
     /// Data written with one Avro schema cannot be read with another (Avro's resolution rules).
     #[error("Avro data written with {writer} cannot be read as {reader}: {source}")]
     ResolveAvroSchema {
@@ -102,7 +112,7 @@ pub enum Error {
         found: crate::SchemaType,
     },
 
-    /// The operation does not support this schema type (e.g. compatibility of JSON Schema).
+    /// The operation does not support this schema type (e.g. locking a JSON Schema).
     #[error("{operation} is not supported for {schema_type} schemas")]
     UnsupportedSchemaType {
         /// The schema type given.

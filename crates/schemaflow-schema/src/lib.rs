@@ -7,6 +7,8 @@
 //!
 //! - [`avro`]: the one Avro schema model (physical kinds, promotions, Java's name and alias
 //!   rule, the named-type walk, the binary primitives, JSON defaults as bytes).
+//! - [`json_schema`]: the JSON Schema model (drafts 4 to 2020-12, Confluent's canonical form,
+//!   `$ref` across the caller's references and within the document).
 //! - [`protobuf`]: the one Protobuf loader (given files, then `google/protobuf`, `google/type`
 //!   and Confluent's bundled files), with its base64-descriptor detector.
 //! - [`wire`]: the Confluent frame (magic 0, 4-byte id, message indexes) and header-carried ids.
@@ -23,6 +25,7 @@ pub mod codec;
 pub mod compat;
 mod decimal;
 pub mod error;
+pub mod json_schema;
 pub mod lock;
 pub mod protobuf;
 mod schema;

@@ -7,13 +7,14 @@ use crate::SchemaType;
 /// A schema to compare: its text and the schemas it references.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SchemaInput {
-    /// Avro or Protobuf.
+    /// Avro, Protobuf or JSON Schema.
     pub schema_type: SchemaType,
     /// The schema text. Protobuf: `.proto` source, or a base64-encoded serialized
     /// `FileDescriptorProto` (the form Confluent's Python client registers).
     pub text: String,
-    /// `(reference name, schema text)`: the Avro full name or the Protobuf import path, for all
-    /// transitive dependencies, dependencies first. `google/protobuf/*` and `google/type/*`
+    /// `(reference name, schema text)`: the Avro full name, the Protobuf import path or the
+    /// JSON Schema reference name (what its `$ref`s say), for all transitive dependencies,
+    /// dependencies first. `google/protobuf/*` and `google/type/*`
     /// imports resolve without being given.
     pub references: Vec<(String, String)>,
     /// How findings name this schema: a file path, or `version 3`.

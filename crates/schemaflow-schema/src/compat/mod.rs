@@ -20,6 +20,9 @@
 //! cases of a rule: `<RULE_ID>__<case>/`), with a previous and a candidate file — or, for
 //! schemas with imports, `previous/` and `candidate/` folders and the main file named in
 //! `expected.json` — and the expected verdict (buf-style).
+//! JSON Schema's are `tests/fixtures/compat/json/<RULE_ID>__<case>/`, one of Confluent's own
+//! examples each (source cited in `expected.json`, with upstream's change list and both
+//! policies' verdicts), run by `crates/schemaflow-schema/tests/json_compat_fixtures.rs`.
 //!
 //! * **Avro** ([`avro`]): Apache Avro's reader/writer compatibility, as the registry uses it
 //!   (Java's `SchemaCompatibility`), reimplemented over `apache_avro::Schema`: promotions,
@@ -30,6 +33,11 @@
 //! * **Protobuf** ([`protobuf`]): the registry's schema-diff rules, fields matched by number,
 //!   paths are full names (`events.v1.UserEvent.action`). See the module for the direction
 //!   semantics.
+//! * **JSON Schema** ([`json`]): the registry's JSON Schema diff (`json/diff`), open, closed and
+//!   partially open content models, `allOf`/`anyOf`/`oneOf`/`not`, `$ref` followed; rule ids
+//!   are upstream's difference types (`TYPE_NARROWED`, …), paths JSON pointers
+//!   (`#/properties/foo`). [`check`] uses the registry's default STRICT set of compatible
+//!   changes; [`json::check`] takes [`json::JsonCompatPolicy::Lenient`] too.
 //!
 //! ## Use
 //!
@@ -53,6 +61,7 @@
 pub mod avro;
 mod difference;
 mod input;
+pub mod json;
 mod level;
 pub mod locate;
 pub mod protobuf;
@@ -65,7 +74,9 @@ pub use input::SchemaInput;
 pub use level::{CompatibilityLevel, UnknownCompatibilityLevel};
 pub use rules::{Rule, RuleCategory, UnknownRule};
 
-use crate::error::{Error, Result};
+#[cfg(doc)]
+use crate::error::Error;
+use crate::error::Result;
 use crate::SchemaType;
 
 /// Which way data flows in a comparison.
@@ -143,6 +154,8 @@ pub enum ParsedSchema {
     Avro(avro::AvroCompatSchema),
     /// A Protobuf file with its imports.
     Protobuf(protobuf::ProtoCompatSchema),
+    /// A JSON Schema with its references.
+    Json(json::JsonCompatSchema),
 }
 
 impl ParsedSchema {
@@ -153,10 +166,7 @@ impl ParsedSchema {
             SchemaType::Protobuf => {
                 protobuf::ProtoCompatSchema::parse(input).map(ParsedSchema::Protobuf)
             }
-            SchemaType::Json => Err(Error::UnsupportedSchemaType {
-                schema_type: SchemaType::Json.to_string(),
-                operation: "compatibility checking",
-            }),
+            SchemaType::Json => json::JsonCompatSchema::parse(input).map(ParsedSchema::Json),
         }
     }
 
@@ -164,18 +174,35 @@ impl ParsedSchema {
         match self {
             ParsedSchema::Avro(_) => SchemaType::Avro,
             ParsedSchema::Protobuf(_) => SchemaType::Protobuf,
+            ParsedSchema::Json(_) => SchemaType::Json,
         }
     }
 }
 
 /// Every difference between `previous` and `candidate` in one direction, compatible ones
-/// included (what the rule fixtures assert).
+/// included (what the rule fixtures assert). JSON Schema is compared under the registry's
+/// default STRICT policy ([`json::differences`] takes another).
 pub fn differences(
     direction: Direction,
     previous: &ParsedSchema,
     candidate: &ParsedSchema,
 ) -> Vec<Difference> {
+    differences_under(
+        direction,
+        previous,
+        candidate,
+        json::JsonCompatPolicy::Strict,
+    )
+}
+
+fn differences_under(
+    direction: Direction,
+    previous: &ParsedSchema,
+    candidate: &ParsedSchema,
+    policy: json::JsonCompatPolicy,
+) -> Vec<Difference> {
     match (previous, candidate) {
+        (ParsedSchema::Json(p), ParsedSchema::Json(c)) => json::directed(direction, p, c, policy),
         (ParsedSchema::Avro(p), ParsedSchema::Avro(c)) => match direction {
             Direction::Backward => avro::differences(c, p, "new schema", "old schema"),
             Direction::Forward => avro::differences(p, c, "old schema", "new schema"),
@@ -198,12 +225,23 @@ pub fn differences(
 
 /// Check `candidate` against the `previous` versions (oldest first) under `level`.
 ///
-/// Parse errors are [`Error::ParseAvroSchema`] / [`Error::ParseProtobufSchema`]; the candidate
+/// Parse errors are [`Error::ParseAvroSchema`] / [`Error::ParseProtobufSchema`] /
+/// [`Error::ParseJsonSchema`]; the candidate
 /// is parsed even under `NONE`.
 pub fn check(
     level: CompatibilityLevel,
     previous: &[SchemaInput],
     candidate: &SchemaInput,
+) -> Result<CompatReport> {
+    check_with(level, previous, candidate, json::JsonCompatPolicy::Strict)
+}
+
+/// [`check`] with the JSON Schema policy given (Avro and Protobuf have only one).
+fn check_with(
+    level: CompatibilityLevel,
+    previous: &[SchemaInput],
+    candidate: &SchemaInput,
+    policy: json::JsonCompatPolicy,
 ) -> Result<CompatReport> {
     let cand = ParsedSchema::parse(candidate)?;
     let against: &[SchemaInput] = if level == CompatibilityLevel::None {
@@ -224,8 +262,8 @@ pub fn check(
             if !on {
                 continue;
             }
-            for d in differences(direction, &prev, &cand) {
-                if d.rule.compatible() {
+            for d in differences_under(direction, &prev, &cand, policy) {
+                if policy.accepts(d.rule) {
                     continue;
                 }
                 findings.push(Finding {
