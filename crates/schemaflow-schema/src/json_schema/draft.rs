@@ -66,7 +66,23 @@ impl Draft {
         self == Draft::Draft4
     }
 
+    /// Check `document` against this draft's meta-schema. Without the `json-schema` feature
+    /// there is no meta-schema to check against: every schema is refused, saying so, rather
+    /// than taken unchecked.
+    #[cfg(not(feature = "json-schema"))]
+    pub(crate) fn meta_validate(self, _document: &Value) -> Result<(), InvalidJsonSchema> {
+        Err(InvalidJsonSchema {
+            keyword: "$schema".to_string(),
+            pointer: "#".to_string(),
+            reason: format!(
+                "JSON Schema ({}) needs the `json-schema` feature of schemaflow (or schemaflow-schema)",
+                self.as_str()
+            ),
+        })
+    }
+
     /// Check `document` against this draft's meta-schema.
+    #[cfg(feature = "json-schema")]
     pub(crate) fn meta_validate(self, document: &Value) -> Result<(), InvalidJsonSchema> {
         let result = match self {
             Draft::Draft4 => jsonschema::draft4::meta::validate(document),

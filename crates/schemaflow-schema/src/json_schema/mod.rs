@@ -47,6 +47,7 @@
 mod canonical;
 mod draft;
 pub(crate) mod model;
+pub(crate) mod pattern;
 mod uri;
 
 use std::fmt;

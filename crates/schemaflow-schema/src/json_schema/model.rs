@@ -277,13 +277,14 @@ struct Loader<'a, 'd> {
 /// (The meta-schemas only annotate them with `format: regex`, which meta-validation does not
 /// assert.)
 fn check_regex(pattern: &str, pointer: &str, keyword: &str) -> Result<(), InvalidJsonSchema> {
-    fancy_regex::Regex::new(pattern)
-        .map(|_| ())
-        .map_err(|e| InvalidJsonSchema {
+    match super::pattern::compile_error(pattern) {
+        None => Ok(()),
+        Some(e) => Err(InvalidJsonSchema {
             keyword: keyword.to_string(),
             pointer: format!("#{pointer}"),
             reason: format!("{pattern:?} is not a regular expression: {e}"),
-        })
+        }),
+    }
 }
 
 fn escape(key: &str) -> String {

@@ -15,10 +15,9 @@
 
 use std::collections::BTreeSet;
 
-use fancy_regex::Regex;
-
 use crate::compat::rules::Rule;
 use crate::json_schema::model::{Additional, Kind, Model, NodeId, ObjectKind};
+use crate::json_schema::pattern;
 
 use super::context::Ctx;
 use super::scalar::{bound, Bound};
@@ -32,11 +31,7 @@ fn is_open(o: &ObjectKind) -> bool {
 /// found in it (ECMA-262 `find`, not anchored), else the `additionalProperties` schema.
 fn covering(o: &ObjectKind, name: &str) -> Option<NodeId> {
     for (pattern, id) in &o.pattern_properties {
-        if Regex::new(pattern)
-            .ok()
-            .and_then(|re| re.is_match(name).ok())
-            .unwrap_or(false)
-        {
+        if pattern::finds(pattern, name) {
             return Some(*id);
         }
     }
