@@ -3,15 +3,15 @@
 //! A configuration holds passwords next to harmless settings, and a `{:?}` of it is the first
 //! thing anyone logs while debugging a connection. Rather than a hand-written `Debug` per
 //! configuration that has to remember which fields to hide, the secret fields are of type
-//! [`Secret`]: the configurations derive `Debug`, and a secret prints as
-//! [`REDACTED`](crate::redact::REDACTED) wherever it ends up (`{:?}`, `{}`, `{:#?}`).
+//! [`Secret`]: the configurations derive `Debug`, and a secret prints as `<redacted>` wherever
+//! it ends up (`{:?}`, `{:#?}`, `{}`).
 //!
-//! Why not the `secrecy` crate, whose `SecretString` / `ExposeSecret` this mirrors: it prints
-//! `SecretBox<str>([REDACTED])`, not this crate's `<redacted>` (which the CLI's secret tests and
-//! log searches look for), it cannot hold a value that is not [`Zeroize`], and it adds a crate
-//! to every dependent's build, whose count issue 24 bounds. The part of it that matters here,
-//! wiping the memory on drop, is kept: [`Zeroize`] comes from the `zeroize` crate, which
-//! rustls already brings into the tree.
+//! Why not the `secrecy` crate, whose `SecretString` / `expose_secret` this mirrors: it prints
+//! `SecretBox<str>([REDACTED])` rather than this crate's `<redacted>` (which
+//! [`redact`](crate::redact), the CLI's secret tests and log searches use), and it would add a
+//! crate to every dependent's build, a count issue 24 holds at 215. What matters in it, wiping
+//! the memory on drop, is kept: [`Zeroize`] comes from the `zeroize` crate, already in the tree
+//! through reqwest's TLS types.
 
 use std::fmt;
 
