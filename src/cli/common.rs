@@ -1,13 +1,13 @@
 //! What every subcommand shares: global flags (brokers, registry, auth, `-X` passthrough),
 //! the exit-code error, and client construction.
 
-use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
 use schemaflow::registry::{
     CacheConfig, CachedRegistry, ClientConfig, RegistryClient, RegistryError, TlsProblem,
 };
+use schemaflow::secret::Secret;
 use schemaflow::SchemaType;
 
 use super::{EXIT_FAILED, EXIT_IO, EXIT_USAGE};
@@ -33,7 +33,7 @@ pub struct Global {
         value_name = "USER:PASSWORD",
         hide_env_values = true
     )]
-    pub registry_auth: Option<String>,
+    pub registry_auth: Option<Secret>,
     /// Registry bearer token (`bearer.auth.token`); not with --registry-auth.
     #[arg(
         long,
@@ -42,7 +42,7 @@ pub struct Global {
         value_name = "TOKEN",
         hide_env_values = true
     )]
-    pub registry_token: Option<String>,
+    pub registry_token: Option<Secret>,
     /// CA certificate (PEM) to trust for an `https://` registry (`schema.registry.ssl.ca.location`
     /// in Confluent's Python client); default: the system's.
     #[arg(long, global = true, value_name = "FILE")]
@@ -89,7 +89,7 @@ impl Global {
     /// should not have to make), a `-X` property librdkafka does not know or a value it refuses.
     pub fn validate(&self) -> Result<(), CliError> {
         if let Some(auth) = &self.registry_auth {
-            if !auth.contains(':') {
+            if !auth.expose_secret().contains(':') {
                 return Err(CliError::usage(
                     "--registry-auth (or SCHEMA_REGISTRY_AUTH) must be USER:PASSWORD, with a colon",
                 ));
@@ -134,8 +134,10 @@ impl Global {
             c.ca_pem = Some(read("--registry-ca", ca)?);
         }
         if let (Some(cert), Some(key)) = (&self.registry_cert, &self.registry_key) {
-            c.client_cert_pem =
-                Some((read("--registry-cert", cert)?, read("--registry-key", key)?));
+            c.client_cert_pem = Some((
+                read("--registry-cert", cert)?,
+                read("--registry-key", key)?.into(),
+            ));
         }
         let client = RegistryClient::new(c).map_err(|e| {
             let text = e.to_string();
@@ -168,7 +170,7 @@ impl Global {
     }
 
     /// `-X` properties.
-    pub fn properties(&self) -> BTreeMap<String, String> {
+    pub fn properties(&self) -> schemaflow::redact::KafkaProperties {
         self.kafka.iter().cloned().collect()
     }
 

@@ -477,13 +477,13 @@ async fn demo(g: Global, a: DemoArgs) -> Result<(), CliError> {
         Some(_) => None,
         None => Some(
             EmbeddedRegistry::start(
-                ServerConfig {
-                    listen: "127.0.0.1:0"
-                        .parse()
-                        .map_err(|_| CliError::io("bad listen address"))?,
-                    data_dir: Some(tmp.path().join("registry")),
-                    ..ServerConfig::default()
-                },
+                ServerConfig::default()
+                    .listen(
+                        "127.0.0.1:0"
+                            .parse()
+                            .map_err(|_| CliError::io("bad listen address"))?,
+                    )
+                    .data_dir(tmp.path().join("registry")),
                 Arc::new(CompatibilityEngine),
             )
             .await?,
@@ -521,7 +521,7 @@ async fn demo(g: Global, a: DemoArgs) -> Result<(), CliError> {
     }
 
     // 1. Schemas.
-    let pc = ProducerConfig::new(&brokers).with_properties(g.properties());
+    let pc = ProducerConfig::new(&brokers).properties(g.properties());
     let producer = TypedProducer::new(pc, registry.clone())?;
     let avro_id = producer.preload::<UserEvent>(AVRO_TOPIC).await?;
     let proto_id = producer.preload::<pb::UserEvent>(PROTO_TOPIC).await?;

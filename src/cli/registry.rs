@@ -165,24 +165,24 @@ pub fn run(global: &Global, args: RegistryArgs) -> ExitCode {
                 (None, Some(k)) => format!("data in topic {} on {}", k.topic, k.bootstrap_servers),
                 (None, None) => "in memory".to_string(),
             };
-            let config = ServerConfig {
-                listen: a.listen,
-                data_dir: a.data_dir.clone(),
-                kafka_store,
-                basic_auth,
-                auth_file: a.auth_file.clone(),
-                max_body_bytes: a.max_body_bytes,
-                rate_limit: a
-                    .rate_limit
-                    .filter(|n| *n > 0.0 && n.is_finite())
-                    .map(RateLimit::per_second),
-                tls: match (&a.tls_cert, &a.tls_key) {
-                    (Some(cert), Some(key)) => Some(
-                        TlsConfig::from_files(cert, key, a.tls_client_ca.as_deref())
-                            .map_err(|e| CliError::usage(format!("--tls-cert/--tls-key: {e}")))?,
-                    ),
-                    _ => None,
-                },
+            let mut config = ServerConfig::default()
+                .listen(a.listen)
+                .max_body_bytes(a.max_body_bytes);
+            // Each of these is set only when its flag is given.
+            config.data_dir = a.data_dir.clone();
+            config.kafka_store = kafka_store;
+            config.basic_auth = basic_auth.map(Into::into);
+            config.auth_file = a.auth_file.clone();
+            config.rate_limit = a
+                .rate_limit
+                .filter(|n| *n > 0.0 && n.is_finite())
+                .map(RateLimit::per_second);
+            config.tls = match (&a.tls_cert, &a.tls_key) {
+                (Some(cert), Some(key)) => Some(
+                    TlsConfig::from_files(cert, key, a.tls_client_ca.as_deref())
+                        .map_err(|e| CliError::usage(format!("--tls-cert/--tls-key: {e}")))?,
+                ),
+                _ => None,
             };
             // The start-up configuration, secrets redacted by `ServerConfig`'s `Debug`.
             tracing::info!(config = ?config, "registry starting");

@@ -52,10 +52,7 @@ const RECORD_SUBJECTS: &str = "[defaults]\nstrategy = \"record\"\n";
 
 async fn start() -> (EmbeddedRegistry, RegistryClient) {
     let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            ..ServerConfig::default()
-        },
+        ServerConfig::default().listen("127.0.0.1:0".parse().expect("address")),
         Arc::new(CompatibilityEngine),
     )
     .await

@@ -66,10 +66,7 @@ fn lines(s: &str) -> Vec<Value> {
 
 async fn registry() -> EmbeddedRegistry {
     EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            ..ServerConfig::default()
-        },
+        ServerConfig::default().listen("127.0.0.1:0".parse().unwrap()),
         Arc::new(CompatibilityEngine),
     )
     .await

@@ -130,11 +130,9 @@ fn help_never_shows_secrets_from_the_environment() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_password_is_not_repeated_in_the_error_or_the_logs() {
     let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            basic_auth: Some(format!("admin:{REGISTRY_PASSWORD}")),
-            ..ServerConfig::default()
-        },
+        ServerConfig::default()
+            .listen("127.0.0.1:0".parse().expect("address"))
+            .basic_auth(format!("admin:{REGISTRY_PASSWORD}")),
         Arc::new(CompatibilityEngine),
     )
     .await
@@ -207,9 +205,9 @@ fn a_registry_that_cannot_start_does_not_print_its_password() {
 #[test]
 fn debug_output_of_every_configuration_redacts_secrets() {
     let mut registry = ClientConfig::new("http://localhost:8081");
-    registry.basic_auth = Some(format!("alice:{REGISTRY_PASSWORD}"));
-    registry.bearer_token = Some(TOKEN.to_string());
-    registry.client_cert_pem = Some((b"CERT".to_vec(), KEY_PASSWORD.as_bytes().to_vec()));
+    registry.basic_auth = Some(format!("alice:{REGISTRY_PASSWORD}").into());
+    registry.bearer_token = Some(TOKEN.into());
+    registry.client_cert_pem = Some((b"CERT".to_vec(), KEY_PASSWORD.as_bytes().into()));
     let with_secrets = |c: &mut std::collections::BTreeMap<String, String>| {
         c.insert("sasl.password".into(), SASL_PASSWORD.into());
         c.insert("ssl.key.password".into(), KEY_PASSWORD.into());
@@ -225,11 +223,9 @@ fn debug_output_of_every_configuration_redacts_secrets() {
     with_secrets(&mut eos.properties);
     let mut store = KafkaStoreConfig::new("localhost:9092");
     with_secrets(&mut store.properties);
-    let server = ServerConfig {
-        basic_auth: Some(format!("admin:{REGISTRY_PASSWORD}")),
-        kafka_store: Some(store.clone()),
-        ..ServerConfig::default()
-    };
+    let server = ServerConfig::default()
+        .basic_auth(format!("admin:{REGISTRY_PASSWORD}"))
+        .kafka_store(store.clone());
     for (what, shown) in [
         ("registry ClientConfig", format!("{registry:?}")),
         ("ConsumerConfig", format!("{consumer:?}")),
@@ -279,11 +275,9 @@ async fn credentials_in_the_registry_url_are_used_but_never_printed() {
 
     // A registry that wants them: the URL's credentials are its basic auth.
     let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            basic_auth: Some(format!("url-user:{URL_PASSWORD}")),
-            ..ServerConfig::default()
-        },
+        ServerConfig::default()
+            .listen("127.0.0.1:0".parse().expect("address"))
+            .basic_auth(format!("url-user:{URL_PASSWORD}")),
         Arc::new(CompatibilityEngine),
     )
     .await

@@ -10,10 +10,7 @@ use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 /// Start a registry and a cached client for it.
 pub async fn registry() -> (EmbeddedRegistry, CachedRegistry) {
     let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            ..ServerConfig::default()
-        },
+        ServerConfig::default().listen("127.0.0.1:0".parse().unwrap()),
         Arc::new(CompatibilityEngine),
     )
     .await

@@ -213,10 +213,7 @@ async fn waivers_apply_in_registry_mode() {
     use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 
     let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            ..ServerConfig::default()
-        },
+        ServerConfig::default().listen("127.0.0.1:0".parse().expect("address")),
         std::sync::Arc::new(CompatibilityEngine),
     )
     .await

@@ -235,10 +235,7 @@ fn reference(name: &str, subject: &str, version: i32) -> SchemaReference {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lock_from_registry() {
     let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            ..ServerConfig::default()
-        },
+        ServerConfig::default().listen("127.0.0.1:0".parse().expect("address")),
         Arc::new(CompatibilityEngine),
     )
     .await

@@ -44,17 +44,18 @@ const SAMPLE: &str = r#"{"type":"record","name":"Sample","namespace":"shop","fie
 
 async fn start(basic_auth: Option<&str>) -> (EmbeddedRegistry, RegistryClient) {
     let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            basic_auth: basic_auth.map(str::to_string),
-            ..ServerConfig::default()
+        {
+            let mut config =
+                ServerConfig::default().listen("127.0.0.1:0".parse().expect("address"));
+            config.basic_auth = basic_auth.map(Into::into);
+            config
         },
         Arc::new(CompatibilityEngine),
     )
     .await
     .expect("registry starts");
     let mut config = ClientConfig::new(server.url());
-    config.basic_auth = basic_auth.map(str::to_string);
+    config.basic_auth = basic_auth.map(Into::into);
     let client = RegistryClient::new(config).expect("client");
     (server, client)
 }

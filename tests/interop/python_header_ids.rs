@@ -22,8 +22,8 @@ async fn header_guid_ids_written_by_us_are_read_by_confluent_python_and_by_us() 
     let (server, registry) = common::services::registry().await;
     let topic = rand_topic("t-header-out");
     create_topic(&broker().bootstrap, &topic, 1).await;
-    let config = ProducerConfig::new(&broker().bootstrap)
-        .with_schema_id_placement(SchemaIdPlacement::HeaderGuid);
+    let config =
+        ProducerConfig::new(&broker().bootstrap).schema_id_placement(SchemaIdPlacement::HeaderGuid);
     let producer = TypedProducer::new(config, registry.clone()).unwrap();
     let sent: Vec<UserEvent> = (0..5)
         .map(|i| UserEvent {

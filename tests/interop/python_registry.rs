@@ -20,10 +20,7 @@ use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, KafkaStoreConfi
 #[tokio::test(flavor = "multi_thread")]
 async fn confluent_python_client_and_serdes_against_embedded_registry() {
     let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            ..ServerConfig::default()
-        },
+        ServerConfig::default().listen("127.0.0.1:0".parse().unwrap()),
         Arc::new(CompatibilityEngine),
     )
     .await
@@ -42,11 +39,9 @@ async fn confluent_python_client_against_a_follower_on_kafka() {
         store.topic = topic.clone();
         store.leader.group_id = format!("sr-{topic}");
         EmbeddedRegistry::start(
-            ServerConfig {
-                listen: "127.0.0.1:0".parse().unwrap(),
-                kafka_store: Some(store),
-                ..ServerConfig::default()
-            },
+            ServerConfig::default()
+                .listen("127.0.0.1:0".parse().unwrap())
+                .kafka_store(store),
             Arc::new(CompatibilityEngine),
         )
     };

@@ -98,11 +98,9 @@ fn v2(i: usize) -> avro_v2::UserEvent {
 }
 
 fn registry_config(dir: &std::path::Path, listen: &str) -> ServerConfig {
-    ServerConfig {
-        listen: listen.parse().unwrap(),
-        data_dir: Some(dir.to_path_buf()),
-        ..ServerConfig::default()
-    }
+    ServerConfig::default()
+        .listen(listen.parse().unwrap())
+        .data_dir(dir.to_path_buf())
 }
 
 fn cached(url: &str) -> CachedRegistry {

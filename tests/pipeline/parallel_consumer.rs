@@ -591,10 +591,10 @@ async fn dead_letters_and_the_outage_rule_hold_per_record_in_parallel() {
     use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 
     let dir = tempfile::tempdir().unwrap();
-    let server_config = |listen: &str| ServerConfig {
-        listen: listen.parse().unwrap(),
-        data_dir: Some(dir.path().to_path_buf()),
-        ..ServerConfig::default()
+    let server_config = |listen: &str| {
+        ServerConfig::default()
+            .listen(listen.parse().unwrap())
+            .data_dir(dir.path().to_path_buf())
     };
     let server =
         EmbeddedRegistry::start(server_config("127.0.0.1:0"), Arc::new(CompatibilityEngine))

@@ -50,7 +50,7 @@ async fn enqueue_three_windows_before_awaiting_any_delivery() {
     let (server, reg) = registry().await;
     let topic = rand_topic("in-flight");
     create_topic(&b.bootstrap, &topic, 3).await;
-    let config = ProducerConfig::new(&b.bootstrap).with_max_in_flight(WINDOW);
+    let config = ProducerConfig::new(&b.bootstrap).max_in_flight(WINDOW);
     let producer = TypedProducer::new(config, reg.clone()).unwrap();
     let value = common::avro_full();
     let keys: Vec<String> = (0..RECORDS).map(|i| format!("k-{i}")).collect();

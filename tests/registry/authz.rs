@@ -49,11 +49,9 @@ struct Server {
 async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            auth_file: Some(auth_file(dir.path())),
-            ..ServerConfig::default()
-        },
+        ServerConfig::default()
+            .listen("127.0.0.1:0".parse().unwrap())
+            .auth_file(auth_file(dir.path())),
         Arc::new(CompatibilityEngine),
     )
     .await
@@ -501,11 +499,9 @@ async fn subject_lists_and_schema_ids_show_only_readable_subjects() {
 #[tokio::test]
 async fn basic_auth_is_one_user_with_every_permission() {
     let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            basic_auth: Some("root:pa:ss".into()),
-            ..ServerConfig::default()
-        },
+        ServerConfig::default()
+            .listen("127.0.0.1:0".parse().unwrap())
+            .basic_auth("root:pa:ss"),
         Arc::new(CompatibilityEngine),
     )
     .await
@@ -558,10 +554,7 @@ async fn malformed_auth_files_are_refused_at_start_up() {
     let dir = tempfile::tempdir().unwrap();
     let start = |config: ServerConfig| async move {
         EmbeddedRegistry::start(
-            ServerConfig {
-                listen: "127.0.0.1:0".parse().unwrap(),
-                ..config
-            },
+            config.listen("127.0.0.1:0".parse().unwrap()),
             Arc::new(CompatibilityEngine),
         )
         .await
@@ -585,39 +578,28 @@ async fn malformed_auth_files_are_refused_at_start_up() {
     for (name, text, problem) in cases {
         let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
-        let e = start(ServerConfig {
-            auth_file: Some(path.clone()),
-            ..ServerConfig::default()
-        })
-        .await;
+        let e = start(ServerConfig::default().auth_file(path.clone())).await;
         assert!(e.contains(&path.display().to_string()), "{e}");
         assert!(e.contains(problem), "{e}");
     }
     let missing = dir.path().join("missing.json");
-    let e = start(ServerConfig {
-        auth_file: Some(missing.clone()),
-        ..ServerConfig::default()
-    })
-    .await;
+    let e = start(ServerConfig::default().auth_file(missing.clone())).await;
     assert!(
         e.contains(&missing.display().to_string()) && e.contains("cannot read"),
         "{e}"
     );
-    let e = start(ServerConfig {
-        auth_file: Some(auth_file(dir.path())),
-        basic_auth: Some("root:secret".into()),
-        ..ServerConfig::default()
-    })
+    let e = start(
+        ServerConfig::default()
+            .auth_file(auth_file(dir.path()))
+            .basic_auth("root:secret"),
+    )
     .await;
     assert!(e.contains("exclude each other"), "{e}");
 }
 
 #[test]
 fn passwords_stay_out_of_the_config_debug_output() {
-    let config = ServerConfig {
-        basic_auth: Some("root:hunter2".into()),
-        ..ServerConfig::default()
-    };
+    let config = ServerConfig::default().basic_auth("root:hunter2");
     assert!(!format!("{config:?}").contains("hunter2"));
 }
 
@@ -659,11 +641,9 @@ async fn registry_passwd_prints_a_usable_entry() {
     )
     .unwrap();
     let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            auth_file: Some(path),
-            ..ServerConfig::default()
-        },
+        ServerConfig::default()
+            .listen("127.0.0.1:0".parse().unwrap())
+            .auth_file(path),
         Arc::new(CompatibilityEngine),
     )
     .await

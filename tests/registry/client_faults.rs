@@ -123,10 +123,7 @@ async fn registry_down_then_back_and_errors_are_not_cached() {
     assert!(e.is_transient(), "{e}");
     // Back up (same port): the same call now reaches it, and the earlier error was not kept.
     let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: format!("127.0.0.1:{port}").parse().unwrap(),
-            ..ServerConfig::default()
-        },
+        ServerConfig::default().listen(format!("127.0.0.1:{port}").parse().unwrap()),
         Arc::new(CompatibilityEngine),
     )
     .await
@@ -172,10 +169,7 @@ async fn retries_span_a_restart() {
     drop(first);
     drop(down);
     let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: format!("127.0.0.1:{port}").parse().unwrap(),
-            ..ServerConfig::default()
-        },
+        ServerConfig::default().listen(format!("127.0.0.1:{port}").parse().unwrap()),
         Arc::new(CompatibilityEngine),
     )
     .await
@@ -190,10 +184,7 @@ async fn retries_span_a_restart() {
 #[tokio::test]
 async fn concurrent_first_requests_make_one_call() {
     let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            ..ServerConfig::default()
-        },
+        ServerConfig::default().listen("127.0.0.1:0".parse().unwrap()),
         Arc::new(CompatibilityEngine),
     )
     .await

@@ -111,10 +111,10 @@ async fn none_compatibility(url: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixteen_clients_at_once_on_the_file_log() {
     let dir = tempfile::tempdir().expect("dir");
-    let config = || ServerConfig {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        data_dir: Some(dir.path().to_path_buf()),
-        ..ServerConfig::default()
+    let config = || {
+        ServerConfig::default()
+            .listen("127.0.0.1:0".parse().expect("address"))
+            .data_dir(dir.path().to_path_buf())
     };
     let server = EmbeddedRegistry::start(config(), Arc::new(CompatibilityEngine))
         .await
@@ -136,10 +136,10 @@ async fn sixteen_clients_at_once_on_the_file_log() {
 async fn sixteen_clients_at_once_on_the_kafka_store() {
     let mut store = KafkaStoreConfig::new(broker().bootstrap.clone());
     store.topic = rand_topic("schemas-conc");
-    let config = |store: KafkaStoreConfig| ServerConfig {
-        listen: "127.0.0.1:0".parse().expect("address"),
-        kafka_store: Some(store),
-        ..ServerConfig::default()
+    let config = |store: KafkaStoreConfig| {
+        ServerConfig::default()
+            .listen("127.0.0.1:0".parse().expect("address"))
+            .kafka_store(store)
     };
     let server = EmbeddedRegistry::start(config(store.clone()), Arc::new(CompatibilityEngine))
         .await

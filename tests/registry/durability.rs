@@ -174,10 +174,10 @@ async fn a_second_registry_on_one_data_folder_is_refused() {
 async fn an_embedded_registry_locks_its_data_folder_until_it_stops() {
     use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, LogError, ServerConfig};
     let dir = tempfile::tempdir().unwrap();
-    let config = || ServerConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        data_dir: Some(dir.path().to_path_buf()),
-        ..ServerConfig::default()
+    let config = || {
+        ServerConfig::default()
+            .listen("127.0.0.1:0".parse().unwrap())
+            .data_dir(dir.path().to_path_buf())
     };
     let start = || EmbeddedRegistry::start(config(), Arc::new(CompatibilityEngine));
     let first = start().await.unwrap();

@@ -25,11 +25,9 @@ async fn start(topic: &str) -> std::io::Result<EmbeddedRegistry> {
     store.topic = topic.to_string();
     store.timeout = Duration::from_secs(20);
     EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            kafka_store: Some(store),
-            ..ServerConfig::default()
-        },
+        ServerConfig::default()
+            .listen("127.0.0.1:0".parse().expect("address"))
+            .kafka_store(store),
         Arc::new(CompatibilityEngine),
     )
     .await

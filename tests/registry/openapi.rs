@@ -55,10 +55,7 @@ fn the_document_lists_every_route_and_nothing_else() {
 #[tokio::test]
 async fn the_registry_serves_its_document() {
     let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            ..ServerConfig::default()
-        },
+        ServerConfig::default().listen("127.0.0.1:0".parse().expect("address")),
         Arc::new(CompatibilityEngine),
     )
     .await

@@ -11,14 +11,12 @@ use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, RateLimit, Serv
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_over_the_limit_is_told_to_wait_and_then_served() {
     let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            rate_limit: Some(RateLimit {
+        ServerConfig::default()
+            .listen("127.0.0.1:0".parse().expect("address"))
+            .rate_limit(RateLimit {
                 per_second: 4.0,
                 burst: 4.0,
             }),
-            ..ServerConfig::default()
-        },
         Arc::new(CompatibilityEngine),
     )
     .await

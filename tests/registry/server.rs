@@ -43,10 +43,7 @@ impl CompatibilityChecker for Marker {
 
 async fn start(config: ServerConfig) -> (EmbeddedRegistry, RegistryClient) {
     let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            ..config
-        },
+        config.listen("127.0.0.1:0".parse().unwrap()),
         Arc::new(Marker),
     )
     .await
@@ -571,11 +568,7 @@ async fn modes_readonly_and_import() {
 
 #[tokio::test]
 async fn basic_auth_is_required_when_configured() {
-    let (server, _) = start(ServerConfig {
-        basic_auth: Some("alice:s3cret".into()),
-        ..ServerConfig::default()
-    })
-    .await;
+    let (server, _) = start(ServerConfig::default().basic_auth("alice:s3cret")).await;
     let mut cc = ClientConfig::new(server.url());
     cc.max_retries = 0;
     let anon = RegistryClient::new(cc.clone()).unwrap();
@@ -601,10 +594,7 @@ async fn basic_auth_is_required_when_configured() {
 #[tokio::test]
 async fn the_engine_decides_on_register() {
     let server = EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            ..ServerConfig::default()
-        },
+        ServerConfig::default().listen("127.0.0.1:0".parse().unwrap()),
         Arc::new(CompatibilityEngine),
     )
     .await
@@ -745,11 +735,7 @@ fn raw_http(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_error_is_a_confluent_error_body() {
     const LIMIT: usize = 1024;
-    let (server, _) = start(ServerConfig {
-        max_body_bytes: LIMIT,
-        ..ServerConfig::default()
-    })
-    .await;
+    let (server, _) = start(ServerConfig::default().max_body_bytes(LIMIT)).await;
     let http = reqwest::Client::new();
     let url = server.url().to_string();
     /// The status, and the Confluent body (checked to be one).

@@ -63,11 +63,9 @@ fn leaf(ca: &Ca, names: &[&str], client: bool, expired: bool) -> (String, String
 
 async fn serve(tls: TlsConfig) -> EmbeddedRegistry {
     EmbeddedRegistry::start(
-        ServerConfig {
-            listen: "127.0.0.1:0".parse().expect("address"),
-            tls: Some(tls),
-            ..ServerConfig::default()
-        },
+        ServerConfig::default()
+            .listen("127.0.0.1:0".parse().expect("address"))
+            .tls(tls),
         Arc::new(CompatibilityEngine),
     )
     .await
@@ -80,7 +78,7 @@ fn client(url: &str, ca: Option<&Ca>, identity: Option<&(String, String)>) -> Re
     c.connect_timeout = Duration::from_secs(5);
     c.ca_pem = ca.map(|ca| ca.pem.clone().into_bytes());
     c.client_cert_pem =
-        identity.map(|(cert, key)| (cert.clone().into_bytes(), key.clone().into_bytes()));
+        identity.map(|(cert, key)| (cert.clone().into_bytes(), key.clone().into_bytes().into()));
     RegistryClient::new(c).expect("client")
 }
 
@@ -100,12 +98,7 @@ fn about_the_certificate(e: &RegistryError) -> bool {
 async fn a_client_trusting_the_ca_registers_and_reads_over_https() {
     let ca = ca("schemaflow test CA");
     let (cert, key) = leaf(&ca, &["localhost", "127.0.0.1"], false, false);
-    let server = serve(TlsConfig {
-        cert_pem: cert.into_bytes(),
-        key_pem: key.into_bytes(),
-        client_ca_pem: None,
-    })
-    .await;
+    let server = serve(TlsConfig::new(cert.into_bytes(), key.into_bytes())).await;
     assert!(server.url().starts_with("https://"), "{}", server.url());
     let c = client(server.url(), Some(&ca), None);
     let (id, _) = c
@@ -137,12 +130,7 @@ async fn a_wrong_ca_and_an_expired_certificate_are_refused_clearly() {
     let ca_a = ca("CA A");
     let ca_b = ca("CA B");
     let (cert, key) = leaf(&ca_a, &["localhost", "127.0.0.1"], false, false);
-    let server = serve(TlsConfig {
-        cert_pem: cert.into_bytes(),
-        key_pem: key.into_bytes(),
-        client_ca_pem: None,
-    })
-    .await;
+    let server = serve(TlsConfig::new(cert.into_bytes(), key.into_bytes())).await;
     let e = client(server.url(), Some(&ca_b), None)
         .subjects(false)
         .await
@@ -151,12 +139,7 @@ async fn a_wrong_ca_and_an_expired_certificate_are_refused_clearly() {
     server.stop().await.expect("stop");
 
     let (cert, key) = leaf(&ca_a, &["localhost", "127.0.0.1"], false, true);
-    let expired = serve(TlsConfig {
-        cert_pem: cert.into_bytes(),
-        key_pem: key.into_bytes(),
-        client_ca_pem: None,
-    })
-    .await;
+    let expired = serve(TlsConfig::new(cert.into_bytes(), key.into_bytes())).await;
     let e = client(expired.url(), Some(&ca_a), None)
         .subjects(false)
         .await
@@ -171,11 +154,10 @@ async fn mutual_tls_needs_a_client_certificate_of_the_client_ca() {
     let clients = self::ca("client CA");
     let other = self::ca("not the client CA");
     let (cert, key) = leaf(&ca, &["localhost", "127.0.0.1"], false, false);
-    let server = serve(TlsConfig {
-        cert_pem: cert.into_bytes(),
-        key_pem: key.into_bytes(),
-        client_ca_pem: Some(clients.pem.clone().into_bytes()),
-    })
+    let server = serve(
+        TlsConfig::new(cert.into_bytes(), key.into_bytes())
+            .client_ca_pem(clients.pem.clone().into_bytes()),
+    )
     .await;
     let e = client(server.url(), Some(&ca), None)
         .subjects(false)
@@ -341,13 +323,8 @@ async fn the_cli_names_the_certificate_problem() {
     let ca_a = ca("CA A");
     let ca_b = ca("CA B");
     let (ca_a_file, ca_b_file) = (file("a.pem", &ca_a.pem), file("b.pem", &ca_b.pem));
-    let start = |cert: (String, String)| {
-        serve(TlsConfig {
-            cert_pem: cert.0.into_bytes(),
-            key_pem: cert.1.into_bytes(),
-            client_ca_pem: None,
-        })
-    };
+    let start =
+        |cert: (String, String)| serve(TlsConfig::new(cert.0.into_bytes(), cert.1.into_bytes()));
 
     let server = start(leaf(&ca_a, &["localhost", "127.0.0.1"], false, false)).await;
     let (code, stderr) = cli_list(server.url(), &["--registry-ca", &ca_b_file]).await;

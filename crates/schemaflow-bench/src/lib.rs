@@ -295,10 +295,7 @@ impl BenchRegistry {
             .build()?;
         let (server, frames, short_ref_user_event) = runtime.block_on(async {
             let server = EmbeddedRegistry::start(
-                ServerConfig {
-                    listen: "127.0.0.1:0".parse().expect("loopback address"),
-                    ..ServerConfig::default()
-                },
+                ServerConfig::default().listen("127.0.0.1:0".parse().expect("loopback address")),
                 Arc::new(CompatibilityEngine),
             )
             .await?;

@@ -37,6 +37,7 @@ use std::sync::{Arc, Mutex};
 
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use regex::Regex;
+use schemaflow::secret::Secret;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -102,20 +103,31 @@ impl AuthFileError {
     }
 }
 
-/// How a user's password is checked.
+/// How a user's password is checked. Both forms print as `<redacted>`: a hash in a log is
+/// a password to brute-force offline.
+#[derive(Debug)]
 enum Credential {
-    /// An argon2 PHC string.
-    Argon2(Box<PasswordHash>),
+    /// An argon2 PHC string, checked to parse as one when the file is read.
+    Argon2(Secret),
     /// SHA-256 of the password given with `--basic-auth` (compared in constant time).
-    Plain([u8; 32]),
+    Plain(Secret<[u8; 32]>),
 }
 
-impl fmt::Debug for Credential {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Credential::Argon2(_) => "Argon2(<redacted>)",
-            Credential::Plain(_) => "Plain(<redacted>)",
-        })
+impl Credential {
+    /// Whether `password` matches (runs argon2 for a hash).
+    fn verify(&self, password: &str) -> bool {
+        match self {
+            // The PHC string parsed when the file was read; should it not now, refuse.
+            Credential::Argon2(phc) => PasswordHash::new(phc.expose_secret()).is_ok_and(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            }),
+            Credential::Plain(p) => {
+                let given: [u8; 32] = Sha256::digest(password.as_bytes()).into();
+                bool::from(given.ct_eq(p.expose_secret()))
+            }
+        }
     }
 }
 
@@ -213,7 +225,10 @@ impl AuthFile {
                 )));
             }
             if users
-                .insert(u.username.clone(), Credential::Argon2(Box::new(hash)))
+                .insert(
+                    u.username.clone(),
+                    Credential::Argon2(u.password_hash.into()),
+                )
                 .is_some()
             {
                 return Err(AuthFileError::new(format!(
@@ -261,7 +276,7 @@ impl AuthFile {
         AuthFile {
             users: HashMap::from([(
                 user.to_string(),
-                Credential::Plain(Sha256::digest(password.as_bytes()).into()),
+                Credential::Plain(Secret::new(Sha256::digest(password.as_bytes()).into())),
             )]),
             permissions: Vec::new(),
             superusers: vec![user.to_string()],
@@ -453,17 +468,11 @@ impl Authorizer {
         }
         self.verifications.fetch_add(1, Ordering::Relaxed);
         let ok = match self.file.users.get(user) {
-            Some(Credential::Argon2(h)) => Argon2::default()
-                .verify_password(password.as_bytes(), h.as_ref())
-                .is_ok(),
-            Some(Credential::Plain(p)) => {
-                let given: [u8; 32] = Sha256::digest(password.as_bytes()).into();
-                bool::from(given.ct_eq(p))
-            }
+            Some(credential) => credential.verify(password),
             None => {
                 // As long as for a known user, then refuse.
-                if let Some(Credential::Argon2(h)) = self.file.users.values().next() {
-                    let _ = Argon2::default().verify_password(password.as_bytes(), h.as_ref());
+                if let Some(c @ Credential::Argon2(_)) = self.file.users.values().next() {
+                    let _ = c.verify(password);
                 }
                 false
             }
@@ -665,6 +674,25 @@ mod tests {
         let single = AuthFile::single_user("root:hunter2");
         assert!(!format!("{single:?}").contains("hunter2"));
         assert!(!format!("{:?}", Authorizer::new(single)).contains("hunter2"));
+    }
+
+    #[test]
+    fn credentials_never_print() {
+        let hash = cheap_hash("a-pass");
+        let salt = hash.rsplit('$').nth(1).expect("a PHC string has a salt");
+        let hashed = AuthFile::parse(&format!(
+            r#"{{"users": [{{"username": "admin", "algorithm": "argon2", "password_hash": "{hash}"}}], "permissions": []}}"#
+        ))
+        .unwrap();
+        let plain = AuthFile::single_user("root:hunter2");
+        for shown in [format!("{hashed:?}"), format!("{plain:#?}")] {
+            for secret in [hash.as_str(), salt, "hunter2", "$argon2"] {
+                assert!(!shown.contains(secret), "{secret} in {shown}");
+            }
+            assert!(shown.contains("<redacted>"), "{shown}");
+        }
+        // The user names are no secret: the output still says who is configured.
+        assert!(format!("{hashed:?}").contains("admin"));
     }
 
     #[test]

@@ -37,6 +37,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use schemaflow::secret::Secret;
+
 pub use self::compat::{CheckInput, CompatibilityChecker, CompatibilityEngine};
 pub use self::core::{ApiError, Registry};
 pub use self::event::{Event, StoredSchema, VersionExtras};
@@ -49,8 +51,28 @@ pub use self::state::{State, VersionEntry};
 pub use self::store::Store;
 pub use self::tls::TlsConfig;
 
-/// How to run the embedded registry.
-#[derive(Clone)]
+/// How to run the embedded registry: [`ServerConfig::default`] (in memory, on
+/// `127.0.0.1:8081`), then a chainable method per setting, named like its field. The fields stay
+/// public, to read and to set on a value; the struct is `#[non_exhaustive]`, so new settings
+/// can come without breaking callers (build it from `default()`, not a struct literal). Its
+/// `Debug` shows every setting, secrets as `<redacted>` (`registry serve` logs it at start-up).
+///
+/// ```
+/// use schemaflow_registry::{KafkaStoreConfig, ServerConfig};
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let config = ServerConfig::default()
+///     .listen("0.0.0.0:8081".parse()?)
+///     .kafka_store(KafkaStoreConfig::new("localhost:9092").topic("_schemas"))
+///     .basic_auth("admin:hunter2")
+///     .max_body_bytes(1 << 20);
+/// let shown = format!("{config:?}");
+/// assert!(shown.contains("0.0.0.0:8081") && !shown.contains("hunter2"));
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ServerConfig {
     /// Address to listen on. Default: `127.0.0.1:8081` (loopback only).
     pub listen: SocketAddr,
@@ -63,7 +85,7 @@ pub struct ServerConfig {
     pub kafka_store: Option<KafkaStoreConfig>,
     /// `user:password` required on every call when set (that user may do everything).
     /// Default: none.
-    pub basic_auth: Option<String>,
+    pub basic_auth: Option<Secret>,
     /// An auth file (users with argon2 password hashes, `Read`/`Write` permissions on subject
     /// patterns: see [`authz`]) checked on every call but `/health`; read at start-up, which
     /// fails on a malformed file. Excludes `basic_auth`. Default: none.
@@ -75,33 +97,6 @@ pub struct ServerConfig {
     pub tls: Option<TlsConfig>,
     /// Requests per client address (429 beyond it). Default: none (no limit).
     pub rate_limit: Option<RateLimit>,
-}
-
-/// Every setting, secrets as `<redacted>` ([`schemaflow::redact`]).
-impl std::fmt::Debug for ServerConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Exhaustive: a new field must be placed here, secret or not.
-        let ServerConfig {
-            listen,
-            data_dir,
-            kafka_store,
-            basic_auth,
-            auth_file,
-            max_body_bytes,
-            tls,
-            rate_limit,
-        } = self;
-        f.debug_struct("ServerConfig")
-            .field("listen", listen)
-            .field("data_dir", data_dir)
-            .field("kafka_store", kafka_store)
-            .field("basic_auth", &schemaflow::redact::presence(basic_auth))
-            .field("auth_file", auth_file)
-            .field("max_body_bytes", max_body_bytes)
-            .field("tls", tls)
-            .field("rate_limit", rate_limit)
-            .finish()
-    }
 }
 
 impl Default for ServerConfig {
@@ -116,6 +111,56 @@ impl Default for ServerConfig {
             tls: None,
             rate_limit: None,
         }
+    }
+}
+
+impl ServerConfig {
+    /// Listen on this address (port 0: any free port).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// Keep the durable log in this folder (instead of memory).
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Keep the state in a Kafka topic in Confluent's format (instead of memory).
+    pub fn kafka_store(mut self, store: KafkaStoreConfig) -> Self {
+        self.kafka_store = Some(store);
+        self
+    }
+
+    /// Require `user:password` on every call (that user may do everything).
+    pub fn basic_auth(mut self, user_password: impl Into<Secret>) -> Self {
+        self.basic_auth = Some(user_password.into());
+        self
+    }
+
+    /// Check every call but `/health` against this auth file (see [`authz`]).
+    pub fn auth_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.auth_file = Some(path.into());
+        self
+    }
+
+    /// The largest request body accepted.
+    pub fn max_body_bytes(mut self, bytes: usize) -> Self {
+        self.max_body_bytes = bytes;
+        self
+    }
+
+    /// Serve HTTPS with this certificate.
+    pub fn tls(mut self, tls: TlsConfig) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Limit the requests per client address.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.rate_limit = Some(limit);
+        self
     }
 }
 
@@ -135,10 +180,8 @@ pub const STOP_DRAIN: Duration = Duration::from_secs(10);
 ///
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// # tokio::runtime::Runtime::new()?.block_on(async {
-/// let config = ServerConfig {
-///     listen: "127.0.0.1:0".parse()?, // any free port
-///     ..ServerConfig::default()      // in memory: no data folder
-/// };
+/// // Any free port, in memory (no data folder).
+/// let config = ServerConfig::default().listen("127.0.0.1:0".parse()?);
 /// let server = EmbeddedRegistry::start(config, Arc::new(CompatibilityEngine)).await?;
 ///
 /// let client = RegistryClient::new(ClientConfig::new(server.url()))?;
@@ -190,7 +233,7 @@ impl EmbeddedRegistry {
                     "basic auth and an auth file exclude each other",
                 ))
             }
-            (Some(b), None) => Some(authz::AuthFile::single_user(b)),
+            (Some(b), None) => Some(authz::AuthFile::single_user(b.expose_secret())),
             (None, Some(path)) => Some(
                 authz::AuthFile::load(path)
                     .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
@@ -351,4 +394,38 @@ async fn open_store(
         }
         (None, None) => Store::in_memory(),
     })
+}
+
+#[cfg(test)]
+mod config_tests {
+    use super::*;
+
+    /// The start-up line `registry serve` logs: every setting, no secret.
+    #[test]
+    fn server_config_debug_shows_no_secret() {
+        let config = ServerConfig::default()
+            .basic_auth("admin:BasicPassword")
+            .kafka_store(
+                KafkaStoreConfig::new("kafka:9092")
+                    .set("sasl.password", "SaslPassword")
+                    .set("sasl.username", "registry"),
+            )
+            .tls(
+                TlsConfig::new(
+                    b"-----BEGIN CERTIFICATE-----".to_vec(),
+                    b"-----BEGIN PRIVATE KEY-----KeyBytes".to_vec(),
+                )
+                .client_ca_pem(b"CA".to_vec()),
+            );
+        for shown in [format!("{config:?}"), format!("{config:#?}")] {
+            for secret in ["BasicPassword", "SaslPassword", "KeyBytes", "PRIVATE KEY"] {
+                assert!(!shown.contains(secret), "{secret} in {shown}");
+            }
+            assert!(shown.contains("<redacted>"), "{shown}");
+            assert!(
+                shown.contains("kafka:9092") && shown.contains("registry"),
+                "{shown}"
+            );
+        }
+    }
 }

@@ -17,26 +17,45 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use schemaflow::secret::Secret;
 use tokio::net::TcpListener;
 use tokio_rustls::TlsAcceptor;
 
 /// The server's certificate chain and key, and the CA its clients' certificates must chain to
-/// (PEM, as read from the files).
+/// (PEM, as read from the files): [`TlsConfig::from_files`], or [`TlsConfig::new`] with the
+/// PEM text then [`client_ca_pem`](Self::client_ca_pem) for mutual TLS. The fields stay public,
+/// to read and to set on a value; the struct is `#[non_exhaustive]`, so new settings can come
+/// without breaking callers.
+///
+/// ```
+/// use schemaflow_registry::TlsConfig;
+///
+/// // PEM as read from files (`TlsConfig::from_files` reads them); checked when serving starts.
+/// let cert_pem = b"-----BEGIN CERTIFICATE-----\nMIIB...".to_vec();
+/// let key_pem = b"-----BEGIN PRIVATE KEY-----\nMIGH...".to_vec();
+/// let clients_ca_pem = b"-----BEGIN CERTIFICATE-----\nMIIC...".to_vec();
+/// let tls = TlsConfig::new(cert_pem, key_pem).client_ca_pem(clients_ca_pem);
+/// // The key never prints.
+/// assert!(!format!("{tls:?}").contains("PRIVATE KEY"));
+/// ```
 #[derive(Clone)]
+#[non_exhaustive]
 pub struct TlsConfig {
     /// The certificate chain, leaf first (PEM).
     pub cert_pem: Vec<u8>,
-    /// The private key (PEM: PKCS#8, PKCS#1 or SEC1).
-    pub key_pem: Vec<u8>,
+    /// The private key (PEM: PKCS#8, PKCS#1 or SEC1). Prints as `<redacted>`.
+    pub key_pem: Secret<Vec<u8>>,
     /// When set, clients must present a certificate signed by this CA (PEM).
     pub client_ca_pem: Option<Vec<u8>>,
 }
 
+/// Written by hand for brevity, not for secrecy (the key is a [`Secret`]): the certificates
+/// print as their size, not as a thousand numbers in `registry serve`'s start-up line.
 impl std::fmt::Debug for TlsConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TlsConfig")
             .field("cert_pem", &format_args!("{} bytes", self.cert_pem.len()))
-            .field("key_pem", &schemaflow::redact::REDACTED)
+            .field("key_pem", &self.key_pem)
             .field("client_ca", &self.client_ca_pem.is_some())
             .finish()
     }
@@ -47,6 +66,22 @@ fn invalid(what: &str, e: impl std::fmt::Display) -> std::io::Error {
 }
 
 impl TlsConfig {
+    /// The certificate chain (leaf first) and its private key, as PEM; no client certificates
+    /// asked for.
+    pub fn new(cert_pem: impl Into<Vec<u8>>, key_pem: impl Into<Secret<Vec<u8>>>) -> Self {
+        TlsConfig {
+            cert_pem: cert_pem.into(),
+            key_pem: key_pem.into(),
+            client_ca_pem: None,
+        }
+    }
+
+    /// Require client certificates signed by this CA (PEM): mutual TLS.
+    pub fn client_ca_pem(mut self, ca_pem: impl Into<Vec<u8>>) -> Self {
+        self.client_ca_pem = Some(ca_pem.into());
+        self
+    }
+
     /// Read the PEM files.
     pub fn from_files(
         cert: &std::path::Path,
@@ -59,7 +94,7 @@ impl TlsConfig {
         };
         Ok(TlsConfig {
             cert_pem: read(cert)?,
-            key_pem: read(key)?,
+            key_pem: read(key)?.into(),
             client_ca_pem: client_ca.map(read).transpose()?,
         })
     }
@@ -73,7 +108,7 @@ impl TlsConfig {
         if chain.is_empty() {
             return Err(invalid("the TLS certificate file", "holds no certificate"));
         }
-        let key = PrivateKeyDer::from_pem_slice(&self.key_pem)
+        let key = PrivateKeyDer::from_pem_slice(self.key_pem.expose_secret())
             .map_err(|e| invalid("the TLS key is not a PEM private key", e))?;
         let builder = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()

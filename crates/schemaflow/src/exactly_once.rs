@@ -55,8 +55,27 @@ use crate::registry::schemas::SchemaResolver;
 use crate::registry::CachedRegistry;
 use crate::wire;
 
-/// Settings of an [`ExactlyOnceProcessor`].
-#[derive(Clone)]
+/// Settings of an [`ExactlyOnceProcessor`]: [`ExactlyOnceConfig::new`] with the required
+/// values, then a chainable method per setting, named like its field. The fields stay public,
+/// to read and to set on a value; the struct is `#[non_exhaustive]`, so new settings can come
+/// without breaking callers (build it with `new`, not a struct literal).
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use schemaflow::exactly_once::ExactlyOnceConfig;
+///
+/// let config = ExactlyOnceConfig::new("localhost:9092", "enricher", "in", "out", "enricher-1")
+///     .batch_size(1_000)
+///     .batch_wait(Duration::from_millis(50))
+///     .set("sasl.password", "hunter2");
+/// assert_eq!(config.dead_letter_topic, "out.dlq");
+/// // Every setting shows, secrets as `<redacted>`.
+/// let shown = format!("{config:?}");
+/// assert!(shown.contains("enricher-1") && !shown.contains("hunter2"));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ExactlyOnceConfig {
     /// `bootstrap.servers`.
     pub brokers: String,
@@ -77,39 +96,9 @@ pub struct ExactlyOnceConfig {
     pub batch_wait: Duration,
     /// Aborted batches retried before giving up. Default: 10.
     pub max_aborts: u32,
-    /// librdkafka properties for both clients, applied last.
-    pub properties: std::collections::BTreeMap<String, String>,
-}
-
-/// Every setting, secrets as `<redacted>` ([`crate::redact`]).
-impl std::fmt::Debug for ExactlyOnceConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Exhaustive: a new field must be placed here, secret or not.
-        let ExactlyOnceConfig {
-            brokers,
-            group_id,
-            input_topics,
-            output_topic,
-            transactional_id,
-            dead_letter_topic,
-            batch_size,
-            batch_wait,
-            max_aborts,
-            properties,
-        } = self;
-        f.debug_struct("ExactlyOnceConfig")
-            .field("brokers", brokers)
-            .field("group_id", group_id)
-            .field("input_topics", input_topics)
-            .field("output_topic", output_topic)
-            .field("transactional_id", transactional_id)
-            .field("dead_letter_topic", dead_letter_topic)
-            .field("batch_size", batch_size)
-            .field("batch_wait", batch_wait)
-            .field("max_aborts", max_aborts)
-            .field("properties", &crate::redact::Properties(properties))
-            .finish()
-    }
+    /// librdkafka properties for both clients, applied last. Secret ones print as
+    /// `<redacted>`.
+    pub properties: crate::redact::KafkaProperties,
 }
 
 impl ExactlyOnceConfig {
@@ -133,6 +122,52 @@ impl ExactlyOnceConfig {
             max_aborts: 10,
             properties: Default::default(),
         }
+    }
+
+    /// Read these input topics (instead of the one given to [`new`](Self::new)).
+    pub fn input_topics<T: Into<String>>(mut self, topics: impl IntoIterator<Item = T>) -> Self {
+        self.input_topics = topics.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The dead-letter topic for undecodable inputs (default: `<output>.dlq`).
+    pub fn dead_letter_topic(mut self, topic: impl Into<String>) -> Self {
+        self.dead_letter_topic = topic.into();
+        self
+    }
+
+    /// Records per transaction, at most.
+    pub fn batch_size(mut self, records: usize) -> Self {
+        self.batch_size = records;
+        self
+    }
+
+    /// How long to wait for more records before committing a partial batch.
+    pub fn batch_wait(mut self, wait: Duration) -> Self {
+        self.batch_wait = wait;
+        self
+    }
+
+    /// Aborted batches retried before giving up.
+    pub fn max_aborts(mut self, aborts: u32) -> Self {
+        self.max_aborts = aborts;
+        self
+    }
+
+    /// Set librdkafka properties for both clients (each one as [`set`](Self::set) does).
+    pub fn properties<K, V>(mut self, properties: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.properties.extend(properties);
+        self
+    }
+
+    /// Set a librdkafka property for both clients.
+    pub fn set(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.properties.insert(key.into(), value.into());
+        self
     }
 }
 

@@ -1,7 +1,10 @@
 //! Secrets kept out of `Debug` output, logs and error messages. Configurations hold passwords
 //! (`sasl.password`, `ssl.key.password`, registry basic auth, bearer tokens) next to harmless
 //! settings, and a `{:?}` of a configuration is the first thing anyone logs while debugging a
-//! connection: their `Debug` shows every setting but prints secrets as `<redacted>`.
+//! connection: their `Debug` shows every setting but prints secrets as `<redacted>`. They
+//! derive it: the fields that hold secrets are of types that print redacted —
+//! [`Secret`](crate::secret::Secret) for a password, token or key, [`KafkaProperties`] for a
+//! property map (redacted by key), [`Urls`] for URLs with user-info.
 //!
 //! URLs may carry secrets too: `https://user:password@registry:8081` is a way to give the
 //! registry client basic-auth credentials. The client takes them out of the URL once, when it
@@ -11,6 +14,7 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::ops::{Deref, DerefMut};
 
 /// What a secret prints as.
 pub const REDACTED: &str = "<redacted>";
@@ -30,10 +34,36 @@ pub fn is_secret_property(key: &str) -> bool {
         || k.ends_with(".key.pem")
 }
 
-/// A property map whose secret values print as [`REDACTED`].
-pub struct Properties<'a>(pub &'a BTreeMap<String, String>);
+/// librdkafka / Confluent client properties (`-X key=value`, the `properties` of every
+/// configuration): a map of strings whose `Debug` prints the value of every secret key
+/// ([`is_secret_property`]: `sasl.password`, `ssl.key.password`, `*secret*`, …) as
+/// [`REDACTED`], so the configurations holding one can derive `Debug`.
+///
+/// It derefs to the `BTreeMap` it wraps: `properties.insert(k, v)`, `.get(k)` and `.iter()`
+/// work as on the map.
+///
+/// ```
+/// use schemaflow::redact::KafkaProperties;
+///
+/// let mut p = KafkaProperties::default();
+/// p.insert("sasl.username".into(), "alice".into());
+/// p.insert("sasl.password".into(), "hunter2".into());
+/// assert_eq!(
+///     format!("{p:?}"),
+///     r#"{"sasl.password": "<redacted>", "sasl.username": "alice"}"#
+/// );
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct KafkaProperties(BTreeMap<String, String>);
 
-impl fmt::Debug for Properties<'_> {
+impl KafkaProperties {
+    /// The map.
+    pub fn into_inner(self) -> BTreeMap<String, String> {
+        self.0
+    }
+}
+
+impl fmt::Debug for KafkaProperties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
             .entries(self.0.iter().map(|(k, v)| {
@@ -44,18 +74,112 @@ impl fmt::Debug for Properties<'_> {
     }
 }
 
-/// An optional secret: whether it is set, never what it is.
-pub fn presence<T>(secret: &Option<T>) -> Option<&'static str> {
-    secret.as_ref().map(|_| REDACTED)
+impl Deref for KafkaProperties {
+    type Target = BTreeMap<String, String>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
-/// A secret value: its `Debug` prints [`REDACTED`], so a struct holding one can derive `Debug`.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Secret<T>(pub(crate) T);
+impl DerefMut for KafkaProperties {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
 
-impl<T> fmt::Debug for Secret<T> {
+impl From<BTreeMap<String, String>> for KafkaProperties {
+    fn from(map: BTreeMap<String, String>) -> Self {
+        KafkaProperties(map)
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for KafkaProperties {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut p = KafkaProperties::default();
+        p.extend(iter);
+        p
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> Extend<(K, V)> for KafkaProperties {
+    fn extend<I: IntoIterator<Item = (K, V)>>(&mut self, iter: I) {
+        self.0
+            .extend(iter.into_iter().map(|(k, v)| (k.into(), v.into())));
+    }
+}
+
+impl<'a> IntoIterator for &'a KafkaProperties {
+    type Item = (&'a String, &'a String);
+    type IntoIter = std::collections::btree_map::Iter<'a, String, String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl IntoIterator for KafkaProperties {
+    type Item = (String, String);
+    type IntoIter = std::collections::btree_map::IntoIter<String, String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+/// URLs that may carry credentials as user-info (`https://user:password@registry:8081`, a way
+/// to give the registry client basic auth): a list of strings whose `Debug` prints each one
+/// through [`url`], so the configurations holding one can derive `Debug`. It derefs to the
+/// `Vec` it wraps.
+///
+/// ```
+/// use schemaflow::redact::Urls;
+///
+/// let urls: Urls = ["http://alice:hunter2@r1:8081", "http://r2:8081"].into_iter().collect();
+/// assert_eq!(urls[1], "http://r2:8081");
+/// assert_eq!(
+///     format!("{urls:?}"),
+///     r#"["http://<redacted>@r1:8081", "http://r2:8081"]"#
+/// );
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Urls(Vec<String>);
+
+impl fmt::Debug for Urls {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(REDACTED)
+        f.debug_list()
+            .entries(self.0.iter().map(|u| url(u)))
+            .finish()
+    }
+}
+
+impl Deref for Urls {
+    type Target = Vec<String>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl DerefMut for Urls {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl From<Vec<String>> for Urls {
+    fn from(urls: Vec<String>) -> Self {
+        Urls(urls)
+    }
+}
+
+impl<S: Into<String>> FromIterator<S> for Urls {
+    fn from_iter<I: IntoIterator<Item = S>>(iter: I) -> Self {
+        Urls(iter.into_iter().map(Into::into).collect())
+    }
+}
+
+impl<'a> IntoIterator for &'a Urls {
+    type Item = &'a String;
+    type IntoIter = std::slice::Iter<'a, String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
     }
 }
 
@@ -140,7 +264,80 @@ mod tests {
         ] {
             assert_eq!(url(given), shown, "{given}");
         }
-        assert_eq!(format!("{:?}", Secret("hunter2")), REDACTED);
+    }
+
+    #[test]
+    fn urls_print_without_their_user_info() {
+        let urls: Urls = ["http://alice:hunter2@r1:8081", "http://r2:8081"]
+            .into_iter()
+            .collect();
+        let shown = format!("{urls:?}");
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("alice"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("r1:8081") && shown.contains("r2:8081"),
+            "{shown}"
+        );
+        assert_eq!(
+            urls[0], "http://alice:hunter2@r1:8081",
+            "the value itself is kept"
+        );
+    }
+
+    /// Every configuration of this crate holding a secret: derived `Debug`, no secret shown.
+    #[test]
+    fn configs_print_their_secrets_redacted() {
+        use crate::consumer::ConsumerConfig;
+        use crate::exactly_once::ExactlyOnceConfig;
+        use crate::producer::ProducerConfig;
+        use crate::registry::ClientConfig;
+
+        let secret_props = [
+            ("sasl.password", "SaslPassword"),
+            ("ssl.key.password", "KeyPassword"),
+            ("sasl.oauthbearer.client.secret", "OauthSecret"),
+            ("sasl.username", "alice"),
+        ];
+        let secrets = [
+            "SaslPassword",
+            "KeyPassword",
+            "OauthSecret",
+            "BasicPassword",
+            "BearerToken",
+            "UrlPassword",
+        ];
+        let shown = [
+            format!(
+                "{:?}",
+                ConsumerConfig::new("b:9092", "g", &["t"]).properties(secret_props)
+            ),
+            format!(
+                "{:?}",
+                ProducerConfig::new("b:9092").properties(secret_props)
+            ),
+            format!(
+                "{:#?}",
+                ExactlyOnceConfig::new("b:9092", "g", "in", "out", "tx").properties(secret_props)
+            ),
+            format!(
+                "{:?}",
+                ClientConfig::new("http://u:UrlPassword@r:8081")
+                    .basic_auth("alice:BasicPassword")
+                    .bearer_token("BearerToken")
+            ),
+        ];
+        for shown in &shown {
+            for secret in secrets {
+                assert!(!shown.contains(secret), "{secret} in {shown}");
+            }
+            assert!(shown.contains(REDACTED), "{shown}");
+        }
+        // What is not secret stays visible.
+        assert!(shown[..3]
+            .iter()
+            .all(|s| s.contains("alice") && s.contains("b:9092")));
     }
 
     #[test]
@@ -148,7 +345,7 @@ mod tests {
         let mut p = BTreeMap::new();
         p.insert("sasl.password".to_string(), "hunter2".to_string());
         p.insert("sasl.username".to_string(), "alice".to_string());
-        let shown = format!("{:?}", Properties(&p));
+        let shown = format!("{:?}", KafkaProperties::from(p));
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(
             shown.contains("alice") && shown.contains(REDACTED),

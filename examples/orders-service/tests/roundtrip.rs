@@ -61,10 +61,8 @@ fn broker() -> Broker {
 async fn sends_and_reads_its_own_types_through_the_registry_and_kafka() {
     let broker = broker();
     let registry = schemaflow_registry::EmbeddedRegistry::start(
-        schemaflow_registry::ServerConfig {
-            listen: "127.0.0.1:0".parse().expect("a socket address"),
-            ..Default::default()
-        },
+        schemaflow_registry::ServerConfig::default()
+            .listen("127.0.0.1:0".parse().expect("a socket address")),
         std::sync::Arc::new(schemaflow_registry::CompatibilityEngine),
     )
     .await

@@ -22,7 +22,6 @@
 //! [`State::apply`] like every other log's; one this version cannot read is logged and
 //! skipped, never fatal, and nothing another registry wrote is rewritten.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock};
 use std::thread::JoinHandle;
@@ -36,6 +35,7 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::Message;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
+use schemaflow::redact::KafkaProperties;
 
 use super::Log;
 use crate::event::Event;
@@ -45,8 +45,31 @@ use crate::schemas_topic::leader::{
 };
 use crate::state::State;
 
-/// Where and how the registry keeps its log in Kafka (Confluent's `kafkastore.*` settings).
-#[derive(Clone)]
+/// Where and how the registry keeps its log in Kafka (Confluent's `kafkastore.*` settings):
+/// [`KafkaStoreConfig::new`] with the cluster, then a chainable method per setting, named like
+/// its field. The fields stay public, to read and to set on a value; the struct is
+/// `#[non_exhaustive]`, so new settings can come without breaking callers (build it with `new`,
+/// not a struct literal).
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use schemaflow_registry::{KafkaStoreConfig, LeaderConfig};
+///
+/// let store = KafkaStoreConfig::new("kafka-1:9092,kafka-2:9092")
+///     .topic("_schemas")
+///     .replication_factor(3)
+///     .timeout(Duration::from_secs(10))
+///     .set("security.protocol", "SASL_SSL")
+///     .set("sasl.password", "hunter2")
+///     .leader(LeaderConfig::default().advertised_url("http://registry-1:8081"));
+/// assert_eq!(store.coordination_topic(), "_schemas_leader");
+/// // Every setting shows, secrets as `<redacted>`.
+/// let shown = format!("{store:?}");
+/// assert!(shown.contains("SASL_SSL") && !shown.contains("hunter2"));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct KafkaStoreConfig {
     /// `kafkastore.bootstrap.servers`.
     pub bootstrap_servers: String,
@@ -58,33 +81,11 @@ pub struct KafkaStoreConfig {
     /// `kafkastore.timeout.ms`: how long a write waits for the broker and for the reader to
     /// apply it, and start-up for the end of the topic. Default: 30 s.
     pub timeout: Duration,
-    /// librdkafka properties for the store's clients (TLS, SASL: the CLI's `-X`).
-    pub properties: BTreeMap<String, String>,
+    /// librdkafka properties for the store's clients (TLS, SASL: the CLI's `-X`). Secret ones
+    /// print as `<redacted>`.
+    pub properties: KafkaProperties,
     /// Leadership among the instances on this topic.
     pub leader: LeaderConfig,
-}
-
-/// Every setting, secrets as `<redacted>` ([`schemaflow::redact`]).
-impl std::fmt::Debug for KafkaStoreConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Exhaustive: a new field must be placed here, secret or not.
-        let KafkaStoreConfig {
-            bootstrap_servers,
-            topic,
-            replication_factor,
-            timeout,
-            properties,
-            leader,
-        } = self;
-        f.debug_struct("KafkaStoreConfig")
-            .field("bootstrap_servers", bootstrap_servers)
-            .field("topic", topic)
-            .field("replication_factor", replication_factor)
-            .field("timeout", timeout)
-            .field("properties", &schemaflow::redact::Properties(properties))
-            .field("leader", leader)
-            .finish()
-    }
 }
 
 impl KafkaStoreConfig {
@@ -95,9 +96,50 @@ impl KafkaStoreConfig {
             topic: "_schemas".into(),
             replication_factor: 1,
             timeout: Duration::from_secs(30),
-            properties: BTreeMap::new(),
+            properties: KafkaProperties::default(),
             leader: LeaderConfig::default(),
         }
+    }
+
+    /// The topic (`kafkastore.topic`).
+    pub fn topic(mut self, topic: impl Into<String>) -> Self {
+        self.topic = topic.into();
+        self
+    }
+
+    /// The replication factor the topic is created with.
+    pub fn replication_factor(mut self, factor: i32) -> Self {
+        self.replication_factor = factor;
+        self
+    }
+
+    /// How long a write, and start-up, wait (`kafkastore.timeout.ms`).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Set librdkafka properties for the store's clients (each one as [`set`](Self::set)
+    /// does).
+    pub fn properties<K, V>(mut self, properties: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.properties.extend(properties);
+        self
+    }
+
+    /// Set a librdkafka property for the store's clients.
+    pub fn set(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.properties.insert(key.into(), value.into());
+        self
+    }
+
+    /// How this instance takes part in leadership.
+    pub fn leader(mut self, leader: LeaderConfig) -> Self {
+        self.leader = leader;
+        self
     }
 
     /// The coordination topic the eligible instances' group elects a leader on.

@@ -39,8 +39,23 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 pub(crate) const ANNOUNCEMENT_KEY: &[u8] = b"leader";
 
 /// How an instance takes part in leadership (Confluent's `leader.eligibility`, `host.name` +
-/// listener as `advertised_url`, `schema.registry.group.id`).
+/// listener as `advertised_url`, `schema.registry.group.id`): [`LeaderConfig::default`], then a
+/// chainable method per setting, named like its field. The fields stay public, to read and to
+/// set on a value; the struct is `#[non_exhaustive]`, so new settings can come without breaking
+/// callers (build it from `default()`, not a struct literal).
+///
+/// ```
+/// use schemaflow_registry::LeaderConfig;
+///
+/// // A read replica: follows the leader, never leads.
+/// let leader = LeaderConfig::default()
+///     .group_id("schema-registry-eu")
+///     .advertised_url("http://registry-3:8081")
+///     .eligible(false);
+/// assert!(!leader.eligible);
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LeaderConfig {
     /// The group the eligible instances join. Default: `schema-registry`.
     pub group_id: String,
@@ -58,6 +73,26 @@ impl Default for LeaderConfig {
             advertised_url: None,
             eligible: true,
         }
+    }
+}
+
+impl LeaderConfig {
+    /// The group the eligible instances join (`schema.registry.group.id`).
+    pub fn group_id(mut self, group_id: impl Into<String>) -> Self {
+        self.group_id = group_id.into();
+        self
+    }
+
+    /// How the other instances reach this one (`http://host:port`).
+    pub fn advertised_url(mut self, url: impl Into<String>) -> Self {
+        self.advertised_url = Some(url.into());
+        self
+    }
+
+    /// Whether this instance may lead (`leader.eligibility`).
+    pub fn eligible(mut self, eligible: bool) -> Self {
+        self.eligible = eligible;
+        self
     }
 }
 

@@ -1,7 +1,6 @@
 //! The consumer's settings: [`ConsumerConfig`] (typed, with documented defaults, plus a raw
 //! librdkafka passthrough) and [`GroupProtocol`].
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use rdkafka::ClientConfig as KafkaConfig;
@@ -9,9 +8,33 @@ use rdkafka::ClientConfig as KafkaConfig;
 use super::dead_letter::DeadLetter;
 use super::parallel::{BatchConfig, ProcessingOrder};
 use super::start_offset::StartAt;
+use crate::redact::KafkaProperties;
 
-/// Consumer settings. Kafka properties not covered here pass through `properties`.
-#[derive(Clone)]
+/// Consumer settings: [`ConsumerConfig::new`] with the brokers, the group and the topics, then
+/// a chainable method per setting, named like its field. The fields stay public, to read and to
+/// set on a value; the struct is `#[non_exhaustive]`, so new settings can come without breaking
+/// callers (build it with `new`, not a struct literal). Kafka properties not covered here pass
+/// through `properties` ([`set`](Self::set), like `-X key=value` of kcat).
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use schemaflow::consumer::{ConsumerConfig, DeadLetter, ProcessingOrder};
+///
+/// let config = ConsumerConfig::new("localhost:9092", "billing", &["orders"])
+///     .ordering(ProcessingOrder::Key)
+///     .max_concurrency(8)
+///     .dead_letter(DeadLetter::PerTopic)
+///     .idle_timeout(Duration::from_secs(30))
+///     .set("sasl.username", "billing")
+///     .set("sasl.password", "hunter2");
+/// assert_eq!(config.max_concurrency, 8);
+/// // Every setting shows, secrets as `<redacted>`.
+/// let shown = format!("{config:?}");
+/// assert!(shown.contains("billing") && !shown.contains("hunter2"));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ConsumerConfig {
     /// `bootstrap.servers`.
     pub brokers: String,
@@ -80,63 +103,8 @@ pub struct ConsumerConfig {
     /// How [`TypedConsumer::run_batch`](super::TypedConsumer::run_batch) groups records. Default: [`BatchConfig::default`].
     pub batch: BatchConfig,
     /// librdkafka properties, applied last (also to the dead-letter producer, so security
-    /// settings reach both).
-    pub properties: BTreeMap<String, String>,
-}
-
-/// Every setting, secrets as `<redacted>` ([`crate::redact`]).
-impl std::fmt::Debug for ConsumerConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Exhaustive: a new field must be placed here, secret or not.
-        let ConsumerConfig {
-            brokers,
-            group_id,
-            topics,
-            auto_offset_reset,
-            start_uncommitted,
-            commit_every,
-            commit_interval,
-            commit_offsets,
-            max_retries,
-            retry_backoff,
-            environment_retry_timeout,
-            dead_letter,
-            idle_timeout,
-            read_committed,
-            group_protocol,
-            ordering,
-            max_concurrency,
-            look_ahead,
-            drain_timeout,
-            revoke_timeout,
-            batch,
-            properties,
-        } = self;
-        f.debug_struct("ConsumerConfig")
-            .field("brokers", brokers)
-            .field("group_id", group_id)
-            .field("topics", topics)
-            .field("auto_offset_reset", auto_offset_reset)
-            .field("start_uncommitted", start_uncommitted)
-            .field("commit_every", commit_every)
-            .field("commit_interval", commit_interval)
-            .field("commit_offsets", commit_offsets)
-            .field("max_retries", max_retries)
-            .field("retry_backoff", retry_backoff)
-            .field("environment_retry_timeout", environment_retry_timeout)
-            .field("dead_letter", dead_letter)
-            .field("idle_timeout", idle_timeout)
-            .field("read_committed", read_committed)
-            .field("group_protocol", group_protocol)
-            .field("ordering", ordering)
-            .field("max_concurrency", max_concurrency)
-            .field("look_ahead", look_ahead)
-            .field("drain_timeout", drain_timeout)
-            .field("revoke_timeout", revoke_timeout)
-            .field("batch", batch)
-            .field("properties", &crate::redact::Properties(properties))
-            .finish()
-    }
+    /// settings reach both). Secret ones print as `<redacted>`.
+    pub properties: KafkaProperties,
 }
 
 impl ConsumerConfig {
@@ -164,18 +132,139 @@ impl ConsumerConfig {
             drain_timeout: Duration::from_secs(10),
             revoke_timeout: Duration::from_secs(10),
             batch: BatchConfig::default(),
-            properties: BTreeMap::new(),
+            properties: KafkaProperties::default(),
         }
     }
 
-    /// Set the ordering and the records in flight at once.
+    /// Set the ordering and the records in flight at once ([`ordering`](Self::ordering) and
+    /// [`max_concurrency`](Self::max_concurrency) in one call).
     pub fn concurrency(mut self, ordering: ProcessingOrder, max_concurrency: usize) -> Self {
         self.ordering = ordering;
         self.max_concurrency = max_concurrency.max(1);
         self
     }
 
-    /// The look-ahead per partition: [`look_ahead`](Self::look_ahead) or its default.
+    /// Set `auto.offset.reset` (`earliest`, `latest`) for a group without a committed offset.
+    pub fn auto_offset_reset(mut self, reset: impl Into<String>) -> Self {
+        self.auto_offset_reset = reset.into();
+        self
+    }
+
+    /// Start partitions the group has no committed offset for here, instead of
+    /// `auto.offset.reset` (see the field).
+    pub fn start_uncommitted(mut self, start: StartAt) -> Self {
+        self.start_uncommitted = Some(start);
+        self
+    }
+
+    /// Commit stored offsets after this many records.
+    pub fn commit_every(mut self, records: usize) -> Self {
+        self.commit_every = records;
+        self
+    }
+
+    /// Commit stored offsets after this long.
+    pub fn commit_interval(mut self, interval: Duration) -> Self {
+        self.commit_interval = interval;
+        self
+    }
+
+    /// Whether to commit offsets at all (`false` for a tool that only looks at a topic).
+    pub fn commit_offsets(mut self, commit: bool) -> Self {
+        self.commit_offsets = commit;
+        self
+    }
+
+    /// Handler attempts after the first, before the record is dead-lettered.
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// The first retry delay (it doubles each retry).
+    pub fn retry_backoff(mut self, backoff: Duration) -> Self {
+        self.retry_backoff = backoff;
+        self
+    }
+
+    /// How long an environment fault (registry down, HTTP 5xx) is retried before the consumer
+    /// stops with [`Error::Environment`](crate::Error::Environment).
+    pub fn environment_retry_timeout(mut self, timeout: Duration) -> Self {
+        self.environment_retry_timeout = timeout;
+        self
+    }
+
+    /// What happens to a record that cannot be decoded or handled.
+    pub fn dead_letter(mut self, policy: DeadLetter) -> Self {
+        self.dead_letter = policy;
+        self
+    }
+
+    /// Stop (as on shutdown) when no record arrives for this long.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
+        self
+    }
+
+    /// Read only committed transactional records (`isolation.level=read_committed`), or all.
+    pub fn read_committed(mut self, read_committed: bool) -> Self {
+        self.read_committed = read_committed;
+        self
+    }
+
+    /// The consumer-group protocol (`group.protocol`).
+    pub fn group_protocol(mut self, protocol: GroupProtocol) -> Self {
+        self.group_protocol = protocol;
+        self
+    }
+
+    /// Which records are kept in order while several are handled at once.
+    pub fn ordering(mut self, ordering: ProcessingOrder) -> Self {
+        self.ordering = ordering;
+        self
+    }
+
+    /// Records (or batches) in flight at once (at least 1).
+    pub fn max_concurrency(mut self, max_concurrency: usize) -> Self {
+        self.max_concurrency = max_concurrency.max(1);
+        self
+    }
+
+    /// Records waiting per partition before the partition is paused.
+    pub fn look_ahead(mut self, records: usize) -> Self {
+        self.look_ahead = Some(records);
+        self
+    }
+
+    /// How long shutdown waits for the records in flight.
+    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
+        self.drain_timeout = timeout;
+        self
+    }
+
+    /// How long a rebalance keeps revoked partitions while their records in flight finish.
+    pub fn revoke_timeout(mut self, timeout: Duration) -> Self {
+        self.revoke_timeout = timeout;
+        self
+    }
+
+    /// How [`TypedConsumer::run_batch`](super::TypedConsumer::run_batch) groups records.
+    pub fn batch(mut self, batch: BatchConfig) -> Self {
+        self.batch = batch;
+        self
+    }
+
+    /// Set librdkafka properties (each one as [`set`](Self::set) does).
+    pub fn properties<K, V>(mut self, properties: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.properties.extend(properties);
+        self
+    }
+
+    /// The look-ahead per partition: the field [`look_ahead`](Self::look_ahead) or its default.
     pub fn look_ahead_limit(&self) -> usize {
         self.look_ahead
             .unwrap_or_else(|| 1000.max(2 * self.max_concurrency.max(1)))

@@ -1,9 +1,8 @@
 //! What a [`super::TypedProducer`] is built from: [`ProducerConfig`] and its choices.
 
-use std::collections::BTreeMap;
-
 use rdkafka::ClientConfig as KafkaConfig;
 
+use crate::redact::KafkaProperties;
 use crate::registry::SubjectNameStrategy;
 use crate::wire::SchemaId;
 
@@ -34,21 +33,27 @@ pub enum SchemaIdPlacement {
     HeaderGuid,
 }
 
-/// Producer settings: [`ProducerConfig::new`] then `with_*` methods (the struct is
-/// `#[non_exhaustive]`: new settings can come without breaking callers). Kafka properties not
-/// covered here pass through `properties` (like `-X key=value` of kcat), and override the
-/// defaults below.
+/// Producer settings: [`ProducerConfig::new`] with the brokers, then a chainable method per
+/// setting, named like its field. The fields stay public, to read and to set on a value; the
+/// struct is `#[non_exhaustive]`, so new settings can come without breaking callers (build it
+/// with `new`, not a struct literal). Kafka properties not covered here pass through
+/// `properties` ([`set`](Self::set), like `-X key=value` of kcat), and override the defaults
+/// below.
 ///
 /// ```
 /// use schemaflow::producer::{ProducerConfig, SchemaIdSource};
 ///
 /// let config = ProducerConfig::new("localhost:9092")
-///     .with_schema_ids(SchemaIdSource::UseLatest)
-///     .with_max_in_flight(10_000)
-///     .set("linger.ms", "20");
+///     .schema_ids(SchemaIdSource::UseLatest)
+///     .max_in_flight(10_000)
+///     .set("linger.ms", "20")
+///     .set("sasl.password", "hunter2");
 /// assert_eq!(config.max_in_flight, 10_000);
+/// // Every setting shows, secrets as `<redacted>`.
+/// let shown = format!("{config:?}");
+/// assert!(shown.contains("linger.ms") && !shown.contains("hunter2"));
 /// ```
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ProducerConfig {
     /// `bootstrap.servers`.
@@ -65,33 +70,8 @@ pub struct ProducerConfig {
     /// Where the schema id goes. Default: [`SchemaIdPlacement::Payload`].
     pub schema_id_placement: SchemaIdPlacement,
     /// librdkafka properties. Defaults set here: `enable.idempotence=true`, `acks=all`,
-    /// `linger.ms=5`, `compression.type=lz4`.
-    pub properties: BTreeMap<String, String>,
-}
-
-/// Every setting, secrets as `<redacted>` ([`crate::redact`]).
-impl std::fmt::Debug for ProducerConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Exhaustive: a new field must be placed here, secret or not.
-        let ProducerConfig {
-            brokers,
-            value_subject_strategy,
-            schema_ids,
-            normalize,
-            max_in_flight,
-            schema_id_placement,
-            properties,
-        } = self;
-        f.debug_struct("ProducerConfig")
-            .field("brokers", brokers)
-            .field("value_subject_strategy", value_subject_strategy)
-            .field("schema_ids", schema_ids)
-            .field("normalize", normalize)
-            .field("max_in_flight", max_in_flight)
-            .field("schema_id_placement", schema_id_placement)
-            .field("properties", &crate::redact::Properties(properties))
-            .finish()
-    }
+    /// `linger.ms=5`, `compression.type=lz4`. Secret ones print as `<redacted>`.
+    pub properties: KafkaProperties,
 }
 
 impl ProducerConfig {
@@ -104,49 +84,85 @@ impl ProducerConfig {
             normalize: false,
             max_in_flight: 100_000,
             schema_id_placement: SchemaIdPlacement::Payload,
-            properties: BTreeMap::new(),
+            properties: KafkaProperties::default(),
         }
     }
 
     /// The subject name strategy for values.
-    pub fn with_value_subject_strategy(mut self, strategy: SubjectNameStrategy) -> Self {
+    pub fn value_subject_strategy(mut self, strategy: SubjectNameStrategy) -> Self {
         self.value_subject_strategy = strategy;
         self
     }
 
     /// Where schema ids come from.
-    pub fn with_schema_ids(mut self, source: SchemaIdSource) -> Self {
+    pub fn schema_ids(mut self, source: SchemaIdSource) -> Self {
         self.schema_ids = source;
         self
     }
 
     /// Ask the registry to normalize schemas when registering and looking them up.
-    pub fn with_normalize(mut self, normalize: bool) -> Self {
+    pub fn normalize(mut self, normalize: bool) -> Self {
         self.normalize = normalize;
         self
     }
 
     /// Records in flight at most (at least 1).
-    pub fn with_max_in_flight(mut self, max_in_flight: usize) -> Self {
+    pub fn max_in_flight(mut self, max_in_flight: usize) -> Self {
         self.max_in_flight = max_in_flight;
         self
     }
 
     /// Where the schema id goes.
-    pub fn with_schema_id_placement(mut self, placement: SchemaIdPlacement) -> Self {
+    pub fn schema_id_placement(mut self, placement: SchemaIdPlacement) -> Self {
         self.schema_id_placement = placement;
         self
     }
 
-    /// Set librdkafka properties (each one as [`ProducerConfig::set`] does).
-    pub fn with_properties<K, V>(mut self, properties: impl IntoIterator<Item = (K, V)>) -> Self
+    /// Set librdkafka properties (each one as [`set`](Self::set) does).
+    pub fn properties<K, V>(mut self, properties: impl IntoIterator<Item = (K, V)>) -> Self
     where
         K: Into<String>,
         V: Into<String>,
     {
-        self.properties
-            .extend(properties.into_iter().map(|(k, v)| (k.into(), v.into())));
+        self.properties.extend(properties);
         self
+    }
+
+    // The names before the builder methods were named like the fields; kept (hidden) so
+    // existing callers compile.
+
+    #[doc(hidden)]
+    pub fn with_value_subject_strategy(self, strategy: SubjectNameStrategy) -> Self {
+        self.value_subject_strategy(strategy)
+    }
+
+    #[doc(hidden)]
+    pub fn with_schema_ids(self, source: SchemaIdSource) -> Self {
+        self.schema_ids(source)
+    }
+
+    #[doc(hidden)]
+    pub fn with_normalize(self, normalize: bool) -> Self {
+        self.normalize(normalize)
+    }
+
+    #[doc(hidden)]
+    pub fn with_max_in_flight(self, max_in_flight: usize) -> Self {
+        self.max_in_flight(max_in_flight)
+    }
+
+    #[doc(hidden)]
+    pub fn with_schema_id_placement(self, placement: SchemaIdPlacement) -> Self {
+        self.schema_id_placement(placement)
+    }
+
+    #[doc(hidden)]
+    pub fn with_properties<K, V>(self, properties: impl IntoIterator<Item = (K, V)>) -> Self
+    where
+        K: Into<String>,
+        V: Into<String>,
+    {
+        self.properties(properties)
     }
 
     /// Set a librdkafka property.

@@ -18,8 +18,23 @@ use super::error::RegistryError;
 use super::types::{RegisteredSchema, Schema, Version};
 use crate::wire::SchemaId;
 
-/// Cache sizes and the TTL of `latest`.
+/// Cache sizes and the TTL of `latest`: [`CacheConfig::default`], then a chainable method per
+/// setting, named like its field. The fields stay public, to read and to set on a value; the
+/// struct is `#[non_exhaustive]`, so new settings can come without breaking callers (build it
+/// from `default()`, not a struct literal).
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use schemaflow::registry::CacheConfig;
+///
+/// let config = CacheConfig::default()
+///     .capacity(1_000)
+///     .latest_ttl(Duration::from_secs(5));
+/// assert_eq!(config.capacity, 1_000);
+/// ```
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CacheConfig {
     /// Entries per cache. Default: 10,000.
     pub capacity: u64,
@@ -33,6 +48,20 @@ impl Default for CacheConfig {
             capacity: 10_000,
             latest_ttl: Duration::from_secs(60),
         }
+    }
+}
+
+impl CacheConfig {
+    /// Entries per cache.
+    pub fn capacity(mut self, entries: u64) -> Self {
+        self.capacity = entries;
+        self
+    }
+
+    /// How long a `latest` answer is reused (`latest.cache.ttl.sec`).
+    pub fn latest_ttl(mut self, ttl: Duration) -> Self {
+        self.latest_ttl = ttl;
+        self
     }
 }
 

@@ -29,23 +29,44 @@ use super::protocol::{
 use super::types::{
     CompatibilityLevel, CompatibilityResult, Mode, RegisteredSchema, Schema, Version,
 };
+use crate::redact::Urls;
+use crate::secret::Secret;
 use crate::wire::SchemaId;
 
-/// Client settings, named after Confluent's configuration keys.
-#[derive(Clone)]
+/// Client settings, named after Confluent's configuration keys: [`ClientConfig::new`] with the
+/// URLs, then a chainable method per setting, named like its field. The fields stay public, to
+/// read and to set on a value; the struct is `#[non_exhaustive]`, so new settings can come
+/// without breaking callers (build it with `new`, not a struct literal).
+///
+/// ```
+/// use std::time::Duration;
+///
+/// use schemaflow::registry::ClientConfig;
+///
+/// let config = ClientConfig::new("https://registry-1.example:8081,https://registry-2.example:8081")
+///     .basic_auth("alice:hunter2")
+///     .request_timeout(Duration::from_secs(5))
+///     .max_retries(5);
+/// assert_eq!(config.urls.len(), 2);
+/// // Every setting shows, secrets as `<redacted>`.
+/// let shown = format!("{config:?}");
+/// assert!(shown.contains("registry-2.example") && !shown.contains("hunter2"));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ClientConfig {
     /// Base URLs (`schema.registry.url`, comma-separated there); tried in order. A URL's
     /// user-info (`https://user:password@host`) is basic auth for that URL, unless
-    /// `basic_auth` or `bearer_token` is set (they win).
-    pub urls: Vec<String>,
+    /// `basic_auth` or `bearer_token` is set (they win); it prints as `<redacted>`.
+    pub urls: Urls,
     /// `user:password` for basic auth (`basic.auth.user.info`). Default: none.
-    pub basic_auth: Option<String>,
+    pub basic_auth: Option<Secret>,
     /// A bearer token (`bearer.auth.token`). Default: none.
-    pub bearer_token: Option<String>,
+    pub bearer_token: Option<Secret>,
     /// PEM CA certificate to trust (`ssl.ca.location`). Default: the system's.
     pub ca_pem: Option<Vec<u8>>,
     /// PEM client certificate + PKCS#8 key (`ssl.certificate.location`, `ssl.key.location`).
-    pub client_cert_pem: Option<(Vec<u8>, Vec<u8>)>,
+    pub client_cert_pem: Option<(Vec<u8>, Secret<Vec<u8>>)>,
     /// Per-request timeout (`request.timeout.ms`). Default: 30 s.
     pub request_timeout: Duration,
     /// Connect timeout. Default: 10 s.
@@ -56,46 +77,6 @@ pub struct ClientConfig {
     pub retry_base: Duration,
     /// Backoff cap (`retries.max.wait.ms`). Default: 20 s.
     pub retry_cap: Duration,
-}
-
-/// Every setting, secrets as `<redacted>` ([`crate::redact`]).
-impl std::fmt::Debug for ClientConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // Exhaustive: a new field must be placed here, secret or not.
-        let ClientConfig {
-            urls,
-            basic_auth,
-            bearer_token,
-            ca_pem,
-            client_cert_pem,
-            request_timeout,
-            connect_timeout,
-            max_retries,
-            retry_base,
-            retry_cap,
-        } = self;
-        let urls: Vec<_> = urls.iter().map(|u| crate::redact::url(u)).collect();
-        f.debug_struct("ClientConfig")
-            .field("urls", &urls)
-            .field("basic_auth", &crate::redact::presence(basic_auth))
-            .field("bearer_token", &crate::redact::presence(bearer_token))
-            .field("ca_pem", ca_pem)
-            .field(
-                "client_cert_pem",
-                &client_cert_pem.as_ref().map(|(cert, _key)| {
-                    (
-                        String::from_utf8_lossy(cert).into_owned(),
-                        crate::redact::REDACTED,
-                    )
-                }),
-            )
-            .field("request_timeout", request_timeout)
-            .field("connect_timeout", connect_timeout)
-            .field("max_retries", max_retries)
-            .field("retry_base", retry_base)
-            .field("retry_cap", retry_cap)
-            .finish()
-    }
 }
 
 impl ClientConfig {
@@ -118,6 +99,64 @@ impl ClientConfig {
             retry_cap: Duration::from_secs(20),
         }
     }
+
+    /// Basic auth as `user:password` (`basic.auth.user.info`).
+    pub fn basic_auth(mut self, user_password: impl Into<Secret>) -> Self {
+        self.basic_auth = Some(user_password.into());
+        self
+    }
+
+    /// A bearer token (`bearer.auth.token`).
+    pub fn bearer_token(mut self, token: impl Into<Secret>) -> Self {
+        self.bearer_token = Some(token.into());
+        self
+    }
+
+    /// Trust this PEM CA certificate (`ssl.ca.location`) besides the system's.
+    pub fn ca_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.ca_pem = Some(pem.into());
+        self
+    }
+
+    /// Present this PEM client certificate with its PKCS#8 PEM key (mutual TLS).
+    pub fn client_cert_pem(
+        mut self,
+        cert: impl Into<Vec<u8>>,
+        key: impl Into<Secret<Vec<u8>>>,
+    ) -> Self {
+        self.client_cert_pem = Some((cert.into(), key.into()));
+        self
+    }
+
+    /// The per-request timeout (`request.timeout.ms`).
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The connect timeout.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Retries after the first attempt (`max.retries`).
+    pub fn max_retries(mut self, retries: u32) -> Self {
+        self.max_retries = retries;
+        self
+    }
+
+    /// The first backoff (`retries.wait.ms`).
+    pub fn retry_base(mut self, backoff: Duration) -> Self {
+        self.retry_base = backoff;
+        self
+    }
+
+    /// The backoff cap (`retries.max.wait.ms`).
+    pub fn retry_cap(mut self, cap: Duration) -> Self {
+        self.retry_cap = cap;
+        self
+    }
 }
 
 /// A registry HTTP client. Cheap to clone.
@@ -132,8 +171,8 @@ impl ClientConfig {
 ///
 /// # #[tokio::main]
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// let mut config = ClientConfig::new("https://registry-1.example:8081,https://registry-2.example:8081");
-/// config.max_retries = 5; // retries after the first attempt (`max.retries`)
+/// let config = ClientConfig::new("https://registry-1.example:8081,https://registry-2.example:8081")
+///     .max_retries(5); // retries after the first attempt (`max.retries`)
 /// let client = RegistryClient::new(config)?;
 /// let (id, _guid) = client
 ///     .register("users-value", &Schema::avro(r#"{"type":"string"}"#), false)
@@ -159,8 +198,8 @@ pub struct RegistryClient {
 struct Endpoint {
     /// What requests go to and errors show.
     base: String,
-    /// `(user, password)`, percent-decoded.
-    user_info: Option<crate::redact::Secret<(String, String)>>,
+    /// `(user, password)`, percent-decoded (a user name alone may be a token: both secret).
+    user_info: Option<(Secret, Secret)>,
 }
 
 impl Endpoint {
@@ -201,7 +240,7 @@ impl Endpoint {
         }
         Ok(Endpoint {
             base: parsed.as_str().trim_end_matches('/').to_string(),
-            user_info: Some(crate::redact::Secret((user, password))),
+            user_info: Some((user.into(), password.into())),
         })
     }
 }
@@ -241,6 +280,7 @@ impl RegistryClient {
             b = b.add_root_certificate(cert);
         }
         if let Some((cert, key)) = &config.client_cert_pem {
+            let key = key.expose_secret();
             if !key
                 .trim_ascii_start()
                 .starts_with(b"-----BEGIN PRIVATE KEY-----")
@@ -651,14 +691,15 @@ impl RegistryClient {
         }
         // One source of credentials: the configured ones win over a URL's user-info.
         let credentials_sent = if let Some(auth) = &self.config.basic_auth {
+            let auth = auth.expose_secret();
             let (user, pass) = auth.split_once(':').unwrap_or((auth, ""));
             req = req.basic_auth(user, Some(pass));
             true
         } else if let Some(token) = &self.config.bearer_token {
-            req = req.bearer_auth(token);
+            req = req.bearer_auth(token.expose_secret());
             true
-        } else if let Some(crate::redact::Secret((user, pass))) = &endpoint.user_info {
-            req = req.basic_auth(user, Some(pass));
+        } else if let Some((user, pass)) = &endpoint.user_info {
+            req = req.basic_auth(user.expose_secret(), Some(pass.expose_secret()));
             true
         } else {
             false
@@ -858,17 +899,23 @@ mod tests {
         assert!(!format!("{c:?}").contains("Secret"), "{c:?}");
         let client = RegistryClient::new(c).unwrap();
         assert_eq!(
-            client.config().urls,
+            *client.config().urls,
             ["http://127.0.0.1:1", "http://b:8081"]
         );
         assert_eq!(
             client.url_for(0, "/subjects"),
             "http://127.0.0.1:1/subjects"
         );
-        let Some(crate::redact::Secret((user, password))) = &client.endpoints[0].user_info else {
+        let Some((user, password)) = &client.endpoints[0].user_info else {
             panic!("the credentials are kept apart");
         };
-        assert_eq!((user.as_str(), password.as_str()), ("u1", "Secret@InUrl"));
+        assert_eq!(
+            (
+                user.expose_secret().as_str(),
+                password.expose_secret().as_str()
+            ),
+            ("u1", "Secret@InUrl")
+        );
         assert!(client.endpoints[1].user_info.is_none());
         assert!(!format!("{client:?}").contains("Secret"), "{client:?}");
         let e = RegistryClient::new(ClientConfig::new("http://u1:SecretInUrl@h:notaport"))
@@ -934,10 +981,34 @@ mod tests {
     }
 
     #[test]
+    fn debug_of_a_config_shows_no_secret() {
+        let c = ClientConfig::new("http://url-user:UrlPassword@r1:8081,http://r2:8081")
+            .basic_auth("alice:BasicPassword")
+            .bearer_token("BearerToken")
+            .client_cert_pem(b"CERT".to_vec(), b"PrivateKey".to_vec());
+        for shown in [format!("{c:?}"), format!("{c:#?}")] {
+            for secret in [
+                "url-user",
+                "UrlPassword",
+                "BasicPassword",
+                "BearerToken",
+                // b"PrivateKey" as Vec<u8>'s Debug would print it.
+                "80, 114, 105",
+            ] {
+                assert!(!shown.contains(secret), "{secret} in {shown}");
+            }
+            assert!(
+                shown.contains("r2:8081") && shown.contains("<redacted>"),
+                "{shown}"
+            );
+        }
+    }
+
+    #[test]
     fn config_needs_a_valid_url() {
         assert!(RegistryClient::new(ClientConfig::new("")).is_err());
         assert!(RegistryClient::new(ClientConfig::new("not a url")).is_err());
         let c = ClientConfig::new("http://a:8081/, http://b:8081");
-        assert_eq!(c.urls, ["http://a:8081", "http://b:8081"]);
+        assert_eq!(*c.urls, ["http://a:8081", "http://b:8081"]);
     }
 }
