@@ -43,7 +43,7 @@ pub enum Error {
         /// The schema's name or source.
         name: String,
         /// Where and why: the keyword and its JSON pointer.
-        source: crate::json_schema::InvalidJsonSchema,
+        source: InvalidJsonSchema,
     },
 
     /// Data written with one Avro schema cannot be read with another (Avro's resolution rules).
@@ -134,3 +134,28 @@ pub enum Error {
     #[error("converting to JSON: {0}")]
     Json(String),
 }
+
+/// Why a JSON Schema is not valid: the keyword at fault, where, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidJsonSchema {
+    /// The schema keyword at fault (`type`, `minLength`, `$ref`), or `json` when the text is
+    /// not JSON at all.
+    pub keyword: String,
+    /// Its JSON pointer in the document, as a URI fragment (`#/properties/a/minLength`;
+    /// `#` for the root).
+    pub pointer: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+impl std::fmt::Display for InvalidJsonSchema {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "keyword {} at {}: {}",
+            self.keyword, self.pointer, self.reason
+        )
+    }
+}
+
+impl std::error::Error for InvalidJsonSchema {}

@@ -50,39 +50,14 @@ pub(crate) mod model;
 pub(crate) mod pattern;
 mod uri;
 
-use std::fmt;
-
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub use draft::Draft;
 
+/// Why a JSON Schema is not valid (defined with the crate's errors, which carry it).
+pub use crate::error::InvalidJsonSchema;
 use crate::error::{Error, Result};
-
-/// Why a JSON Schema is not valid: the keyword at fault, where, and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InvalidJsonSchema {
-    /// The schema keyword at fault (`type`, `minLength`, `$ref`), or `json` when the text is
-    /// not JSON at all.
-    pub keyword: String,
-    /// Its JSON pointer in the document, as a URI fragment (`#/properties/a/minLength`;
-    /// `#` for the root).
-    pub pointer: String,
-    /// What is wrong.
-    pub reason: String,
-}
-
-impl fmt::Display for InvalidJsonSchema {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "keyword {} at {}: {}",
-            self.keyword, self.pointer, self.reason
-        )
-    }
-}
-
-impl std::error::Error for InvalidJsonSchema {}
 
 /// A parsed, validated JSON Schema with its references resolved.
 #[derive(Debug, Clone)]
