@@ -1,10 +1,16 @@
 //! Consumer memory over a long run: the resident set (VmRSS) of one typed consumer after
 //! 100k, 250k, 500k and 1M records of `UserEvent` from a 6-partition topic on a real broker
-//! (Apache Kafka), serial (the default) and `Key` with 256 in flight. It must stay flat: what
+//! (Apache Kafka), serial (the default), `Key` with 256 in flight, and `run_batch`. It must stay
+//! flat: what
 //! the consumer holds is bounded by librdkafka's fetch queue, the look-ahead and the records in
 //! flight, never by how many records went by (no per-record bookkeeping that is kept).
 //! Each mode runs in a process of its own, so its numbers are its own. Prints a Markdown
-//! table for BENCHMARKS.md.
+//! table for BENCHMARKS.md; with `SCHEMAFLOW_BENCH_OUT=DIR` also writes it, with each mode's
+//! growth and whether it is flat, to `DIR/consumer_memory.md` (`scripts/pipeline-bench` puts it
+//! in the end-to-end section). Flat means the peak exceeds the resident set at 100k records by
+//! less than librdkafka's prefetch bound (`queued.max.messages.kbytes`, 64 MiB by default): the
+//! queue filling (and draining near the topic's end) moves the resident set within that bound,
+//! while keeping even 100 bytes a record would add 86 MiB over the last 900k records.
 //!
 //! Run: `cargo bench --bench consumer_memory`: on the broker in `SCHEMAFLOW_TEST_BROKERS`
 //! when set, else on one it starts with `scripts/kafka start` (and stops at exit).
@@ -29,15 +35,30 @@ const TOTAL: usize = 1_000_000;
 const MARKS: [usize; 4] = [100_000, 250_000, 500_000, 1_000_000];
 /// Set in a mode's child process: `<mode> <registry url> <topic> <brokers>`.
 const CHILD_ENV: &str = "SCHEMAFLOW_BENCH_MEMORY_CHILD";
-const MODES: &[(&str, ProcessingOrder, usize)] = &[
-    ("serial (Partition, 1)", ProcessingOrder::Partition, 1),
-    ("Key, 256", ProcessingOrder::Key, 256),
+/// (label, ordering, max concurrency, `run_batch` rather than `run`).
+const MODES: &[(&str, ProcessingOrder, usize, bool)] = &[
+    (
+        "serial (`Partition`, 1)",
+        ProcessingOrder::Partition,
+        1,
+        false,
+    ),
+    ("`Key`, 256", ProcessingOrder::Key, 256, false),
+    (
+        "`run_batch` (500 a batch)",
+        ProcessingOrder::Partition,
+        1,
+        true,
+    ),
 ];
+/// The most the peak may exceed the resident set at 100k records and still be flat: librdkafka's
+/// default prefetch bound (`queued.max.messages.kbytes`), in MiB.
+const FLAT_MIB: f64 = 64.0;
 
 async fn child(spec: &str) {
     let f: Vec<&str> = spec.split(' ').collect();
     let (mode, url, topic, brokers) = (f[0].parse::<usize>().unwrap(), f[1], f[2], f[3]);
-    let (label, ordering, concurrency) = MODES[mode];
+    let (label, ordering, concurrency, batch) = MODES[mode];
     let reg = CachedRegistry::new(
         RegistryClient::new(ClientConfig::new(url)).unwrap(),
         CacheConfig::default(),
@@ -52,27 +73,47 @@ async fn child(spec: &str) {
     let samples = Arc::new(Mutex::new(Vec::new()));
     let done = Arc::new(tokio::sync::Notify::new());
     let started = Instant::now();
-    let (c, s, d) = (count.clone(), samples.clone(), done.clone());
-    consumer
-        .run(
-            move |m: Message<UserEvent>| {
-                let (c, s, d) = (c.clone(), s.clone(), d.clone());
-                async move {
-                    std::hint::black_box(m.value);
-                    let n = c.fetch_add(1, Ordering::Relaxed) + 1;
-                    if MARKS.contains(&n) {
-                        s.lock().unwrap().push(status_mib("VmRSS:"));
-                    }
-                    if n == TOTAL {
-                        d.notify_one();
-                    }
-                    Ok::<(), HandlerError>(())
+    // Counts `k` more records handled, sampling the resident set at each mark passed.
+    let seen = {
+        let (c, s, d) = (count.clone(), samples.clone(), done.clone());
+        move |k: usize| {
+            let before = c.fetch_add(k, Ordering::Relaxed);
+            for mark in MARKS {
+                if before < mark && before + k >= mark {
+                    s.lock().unwrap().push(status_mib("VmRSS:"));
                 }
-            },
-            async move { done.notified().await },
-        )
-        .await
-        .unwrap();
+            }
+            if before < TOTAL && before + k >= TOTAL {
+                d.notify_one();
+            }
+        }
+    };
+    let shutdown = async move { done.notified().await };
+    if batch {
+        consumer
+            .run_batch(
+                move |msgs: Vec<Message<UserEvent>>| {
+                    seen(msgs.len());
+                    std::hint::black_box(msgs);
+                    async { Ok::<(), HandlerError>(()) }
+                },
+                shutdown,
+            )
+            .await
+            .unwrap();
+    } else {
+        consumer
+            .run(
+                move |m: Message<UserEvent>| {
+                    seen(1);
+                    std::hint::black_box(m.value);
+                    async { Ok::<(), HandlerError>(()) }
+                },
+                shutdown,
+            )
+            .await
+            .unwrap();
+    }
     let rss: Vec<String> = samples
         .lock()
         .unwrap()
@@ -140,8 +181,8 @@ async fn main() {
     eprintln!("produced {TOTAL} in {:.1} s", t.elapsed().as_secs_f64());
 
     let exe = std::env::current_exe().unwrap();
-    println!(
-        "| mode | records | RSS at 100k | 250k | 500k | 1M | peak RSS | time |\n|---|---|---|---|---|---|---|---|"
+    let mut table = String::from(
+        "| mode | records | RSS at 100k | 250k | 500k | 1M | peak RSS | time | peak − RSS at 100k | flat |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
     );
     for mode in 0..MODES.len() {
         let out = std::process::Command::new(&exe)
@@ -159,10 +200,34 @@ async fn main() {
             );
         };
         let f: Vec<&str> = line.split('|').collect();
-        println!(
-            "| {} | {} | {} MiB | {} MiB | {} MiB | {} MiB | {} MiB | {} s |",
-            f[1], f[2], f[3], f[4], f[5], f[6], f[7], f[8]
+        let mib = |i: usize| f[i].parse::<f64>().unwrap_or(f64::NAN);
+        let (at100k, peak) = (mib(3), mib(7));
+        let flat = peak - at100k <= FLAT_MIB;
+        table.push_str(&format!(
+            "| {} | {} | {} MiB | {} MiB | {} MiB | {} MiB | {} MiB | {} s | {:+.1} MiB | {} |\n",
+            f[1],
+            f[2],
+            f[3],
+            f[4],
+            f[5],
+            f[6],
+            f[7],
+            f[8],
+            peak - at100k,
+            if flat { "met ✔" } else { "unmet ✘" }
+        ));
+    }
+    print!("{table}");
+    if let Some(dir) = std::env::var_os("SCHEMAFLOW_BENCH_OUT") {
+        let section = format!(
+            "**Memory: one typed consumer over {TOTAL} `UserEvent` records** (`cargo bench --bench consumer_memory`, {PARTITIONS} partitions, each mode in a process of its own; flat = the peak exceeds the resident set at 100k records by less than librdkafka's {FLAT_MIB:.0} MiB prefetch bound; the resident set drops near the topic's end as the prefetch queue drains)\n\n{table}"
         );
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            std::path::Path::new(&dir).join("consumer_memory.md"),
+            section,
+        )
+        .unwrap();
     }
     server.stop().await.unwrap();
 }

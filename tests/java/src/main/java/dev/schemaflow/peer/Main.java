@@ -26,6 +26,8 @@ import org.apache.avro.Schema;
  *     SchemaCompatibility.checkReaderWriterCompatibility over a JSON array of pairs
  * compat READER.avsc WRITER.avsc
  *     one pair
+ * pipeline-bench produce|consume BROKERS REGISTRY N ROUNDS TOPICS
+ *     the Java rows of benches/pipeline.rs (see PipelineBench)
  * </pre>
  *
  * Exit codes: 0 success, 1 short read, 2 usage or parse error, 3 I/O, broker or registry error.
@@ -134,7 +136,7 @@ public final class Main {
 
   static int run(String[] args, PrintStream out) throws Exception {
     if (args.length == 0) {
-      throw new Usage("commands: consume, produce, compat, compat-batch, partition");
+      throw new Usage("commands: consume, produce, compat, compat-batch, partition, pipeline-bench");
     }
     switch (args[0]) {
       case "consume" -> {
@@ -221,6 +223,9 @@ public final class Main {
                 : Files.readString(Path.of(args[1]));
         Compat.batch(input, out);
         return 0;
+      }
+      case "pipeline-bench" -> {
+        return PipelineBench.run(args, out);
       }
       default -> throw new Usage("unknown command " + args[0]);
     }
