@@ -56,7 +56,7 @@ impl<'a> ::schemaflow::codec::avro::AvroView<'a> for BenchSmallRef<'a> {
 impl BenchSmallRef<'_> {
     /// The owned value (equal to decoding the same bytes).
     pub fn to_owned(&self) -> BenchSmall {
-        BenchSmall { id: *&self.id, name: ::std::string::String::from(*&self.name), score: *&self.score, active: *&self.active, tags: &self.tags.iter().map(|v0| ::std::string::String::from(*&v0)).collect(), counts: &self.counts.iter().map(|(k0, v0)| (::std::string::String::from(k0), *&v0)).collect() }
+        BenchSmall { id: *&self.id, name: ::std::string::String::from(*&self.name), score: *&self.score, active: *&self.active, tags: (&self.tags).iter().map(|v0| ::std::string::String::from(*&v0)).collect(), counts: (&self.counts).iter().map(|(k0, v0)| (::std::string::String::from(k0), *&v0)).collect() }
     }
 }
 impl ::schemaflow::codec::avro::AvroBorrow for BenchSmall {
@@ -634,7 +634,7 @@ impl<'a> ::schemaflow::codec::avro::AvroView<'a> for KindsRef<'a> {
 impl KindsRef<'_> {
     /// The owned value (equal to decoding the same bytes).
     pub fn to_owned(&self) -> Kinds {
-        Kinds { b: *&self.b, i: *&self.i, l: *&self.l, f: *&self.f, d: *&self.d, s: ::std::string::String::from(*&self.s), raw: &self.raw.to_vec(), id: *&self.id, price: &self.price.clone(), fixed_price: *&self.fixed_price, hash: *&self.hash, day: *&self.day, t_ms: *&self.t_ms, t_us: *&self.t_us, ts_ms: *&self.ts_ms, ts_us: *&self.ts_us, lts_ms: *&self.lts_ms, lts_us: *&self.lts_us, color: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.color), inner: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.inner), maybe_inner: &self.maybe_inner.as_ref().map(|v0| ::schemaflow::codec::avro::AvroView::to_owned_value(v0)), maybe_bytes: &self.maybe_bytes.as_ref().map(|v0| v0.to_vec()), maybe_tag: &self.maybe_tag.as_ref().map(|v0| *v0), choice: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.choice), numbers: &self.numbers.iter().map(|v0| *&v0).collect(), inners: &self.inners.iter().map(|v0| ::schemaflow::codec::avro::AvroView::to_owned_value(&v0)).collect(), nested: &self.nested.iter().map(|v0| &v0.iter().map(|v1| ::std::string::String::from(*&v1)).collect()).collect(), scores: &self.scores.iter().map(|(k0, v0)| (::std::string::String::from(k0), *&v0)).collect(), opt_map: &self.opt_map.iter().map(|(k0, v0)| (::std::string::String::from(k0), &v0.as_ref().map(|v1| ::std::string::String::from(*v1)))).collect(), colors: &self.colors.iter().map(|v0| ::schemaflow::codec::avro::AvroView::to_owned_value(&v0)).collect() }
+        Kinds { b: *&self.b, i: *&self.i, l: *&self.l, f: *&self.f, d: *&self.d, s: ::std::string::String::from(*&self.s), raw: (&self.raw).to_vec(), id: *&self.id, price: (&self.price).clone(), fixed_price: *&self.fixed_price, hash: *&self.hash, day: *&self.day, t_ms: *&self.t_ms, t_us: *&self.t_us, ts_ms: *&self.ts_ms, ts_us: *&self.ts_us, lts_ms: *&self.lts_ms, lts_us: *&self.lts_us, color: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.color), inner: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.inner), maybe_inner: (&self.maybe_inner).as_ref().map(|v0| ::schemaflow::codec::avro::AvroView::to_owned_value(v0)), maybe_bytes: (&self.maybe_bytes).as_ref().map(|v0| (v0).to_vec()), maybe_tag: (&self.maybe_tag).as_ref().map(|v0| *v0), choice: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.choice), numbers: (&self.numbers).iter().map(|v0| *&v0).collect(), inners: (&self.inners).iter().map(|v0| ::schemaflow::codec::avro::AvroView::to_owned_value(&v0)).collect(), nested: (&self.nested).iter().map(|v0| (&v0).iter().map(|v1| ::std::string::String::from(*&v1)).collect()).collect(), scores: (&self.scores).iter().map(|(k0, v0)| (::std::string::String::from(k0), *&v0)).collect(), opt_map: (&self.opt_map).iter().map(|(k0, v0)| (::std::string::String::from(k0), (&v0).as_ref().map(|v1| ::std::string::String::from(*v1)))).collect(), colors: (&self.colors).iter().map(|v0| ::schemaflow::codec::avro::AvroView::to_owned_value(&v0)).collect() }
     }
 }
 impl ::schemaflow::codec::avro::AvroBorrow for Kinds {
@@ -678,7 +678,7 @@ impl<'a> ::schemaflow::codec::avro::AvroView<'a> for InnerRef<'a> {
 impl InnerRef<'_> {
     /// The owned value (equal to decoding the same bytes).
     pub fn to_owned(&self) -> Inner {
-        Inner { x: *&self.x, label: &self.label.as_ref().map(|v0| ::std::string::String::from(*v0)) }
+        Inner { x: *&self.x, label: (&self.label).as_ref().map(|v0| ::std::string::String::from(*v0)) }
     }
 }
 impl ::schemaflow::codec::avro::AvroBorrow for Inner {
@@ -977,7 +977,7 @@ impl<'a> ::schemaflow::codec::avro::AvroView<'a> for KindsRef<'a> {
 impl KindsRef<'_> {
     /// The owned value (equal to decoding the same bytes).
     pub fn to_owned(&self) -> Kinds {
-        Kinds { s: ::std::string::String::from(*&self.s), added: ::std::string::String::from(*&self.added), d: *&self.d, i: *&self.i, f: *&self.f, l: *&self.l, color: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.color), inner: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.inner), numbers: &self.numbers.iter().map(|v0| *&v0).collect(), scores: &self.scores.iter().map(|(k0, v0)| (::std::string::String::from(k0), *&v0)).collect(), count: *&self.count }
+        Kinds { s: ::std::string::String::from(*&self.s), added: ::std::string::String::from(*&self.added), d: *&self.d, i: *&self.i, f: *&self.f, l: *&self.l, color: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.color), inner: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.inner), numbers: (&self.numbers).iter().map(|v0| *&v0).collect(), scores: (&self.scores).iter().map(|(k0, v0)| (::std::string::String::from(k0), *&v0)).collect(), count: *&self.count }
     }
 }
 impl ::schemaflow::codec::avro::AvroBorrow for Kinds {
@@ -1018,7 +1018,7 @@ impl<'a> ::schemaflow::codec::avro::AvroView<'a> for InnerRef<'a> {
 impl InnerRef<'_> {
     /// The owned value (equal to decoding the same bytes).
     pub fn to_owned(&self) -> Inner {
-        Inner { x: *&self.x, label: &self.label.as_ref().map(|v0| ::std::string::String::from(*v0)) }
+        Inner { x: *&self.x, label: (&self.label).as_ref().map(|v0| ::std::string::String::from(*v0)) }
     }
 }
 impl ::schemaflow::codec::avro::AvroBorrow for Inner {

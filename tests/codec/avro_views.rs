@@ -26,7 +26,7 @@ use crate::avro_samples::avro::kinds::Kinds;
 fn check<T>(old: &T, new: &T) -> Result<(), TestCaseError>
 where
     T: AvroBorrow + GeneratedSchema + Clone + PartialEq + Debug,
-    for<'a> T::Ref<'a>: Debug,
+    for<'a> T::Ref<'a>: Debug + PartialEq,
 {
     let codec = AvroCodec::<T>::new().map_err(|e| TestCaseError::fail(e.to_string()))?;
     let mut frame = Vec::new();

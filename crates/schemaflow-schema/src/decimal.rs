@@ -344,13 +344,6 @@ impl<const SCALE: u32> From<i64> for Decimal<SCALE> {
     }
 }
 
-impl<const SCALE: u32> From<i128> for Decimal<SCALE> {
-    /// The unscaled value: `Decimal::<2>::from(150i128)` is 1.50.
-    fn from(unscaled: i128) -> Self {
-        Decimal::from_unscaled(unscaled)
-    }
-}
-
 impl<const SCALE: u32> Serialize for Decimal<SCALE> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.with_bytes(|b| serializer.serialize_bytes(b))
@@ -510,10 +503,10 @@ mod tests {
         assert_eq!(a, b);
         assert_eq!(hash(&a), hash(&b));
         // Ordering across the two forms is numeric.
-        let huge = Decimal::<2>::from_unscaled(BigInt::from(i128::MAX) * 4);
-        let tiny = Decimal::<2>::from_unscaled(-(BigInt::from(i128::MAX) * 4));
-        assert!(tiny < Decimal::<2>::from(i128::MIN));
-        assert!(Decimal::<2>::from(i128::MAX) < huge);
+        let huge = Decimal::<2>::from_unscaled(BigInt::from(i128::MAX) * BigInt::from(4));
+        let tiny = Decimal::<2>::from_unscaled(-(BigInt::from(i128::MAX) * BigInt::from(4)));
+        assert!(tiny < Decimal::<2>::from_unscaled(i128::MIN));
+        assert!(Decimal::<2>::from_unscaled(i128::MAX) < huge);
         assert!(tiny < huge);
         assert_eq!(
             Decimal::<2>::from_unscaled(u128::MAX).to_string(),

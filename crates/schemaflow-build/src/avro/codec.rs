@@ -277,23 +277,23 @@ impl Emitter<'_> {
             Schema::Null => "()".to_string(),
             Schema::String => format!("::std::string::String::from(*{e})"),
             Schema::Bytes | Schema::Uuid(UuidSchema::Bytes) | Schema::BigDecimal => {
-                format!("{e}.to_vec()")
+                format!("({e}).to_vec()")
             }
             Schema::Decimal(dec) if matches!(dec.inner, InnerDecimalSchema::Bytes) => {
-                format!("{e}.clone()")
+                format!("({e}).clone()")
             }
             Schema::Array(a) => {
                 let item = self.conv(&a.items, &format!("&v{d}"), d + 1);
-                format!("{e}.iter().map(|v{d}| {item}).collect()")
+                format!("({e}).iter().map(|v{d}| {item}).collect()")
             }
             Schema::Map(m) => {
                 let value = self.conv(&m.types, &format!("&v{d}"), d + 1);
-                format!("{e}.iter().map(|(k{d}, v{d})| (::std::string::String::from(k{d}), {value})).collect()")
+                format!("({e}).iter().map(|(k{d}, v{d})| (::std::string::String::from(k{d}), {value})).collect()")
             }
             Schema::Union(u) => match nullable(u) {
                 Some((_, inner)) => {
                     let some = self.conv(inner, &format!("v{d}"), d + 1);
-                    format!("{e}.as_ref().map(|v{d}| {some})")
+                    format!("({e}).as_ref().map(|v{d}| {some})")
                 }
                 None => format!("{av}::to_owned_value({e})"),
             },

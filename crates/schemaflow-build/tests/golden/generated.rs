@@ -168,7 +168,7 @@ impl<'a> ::schemaflow::codec::avro::AvroView<'a> for UserEventRef<'a> {
 impl UserEventRef<'_> {
     /// The owned value (equal to decoding the same bytes).
     pub fn to_owned(&self) -> UserEvent {
-        UserEvent { event_id: *&self.event_id, user_id: ::std::string::String::from(*&self.user_id), action: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.action), occurred_at: *&self.occurred_at, amount: &self.amount.clone(), session_id: &self.session_id.as_ref().map(|v0| ::std::string::String::from(*v0)), device: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.device), shipping_address: &self.shipping_address.as_ref().map(|v0| ::schemaflow::codec::avro::AvroView::to_owned_value(v0)), tags: &self.tags.iter().map(|v0| ::std::string::String::from(*&v0)).collect(), attributes: &self.attributes.iter().map(|(k0, v0)| (::std::string::String::from(k0), ::std::string::String::from(*&v0))).collect() }
+        UserEvent { event_id: *&self.event_id, user_id: ::std::string::String::from(*&self.user_id), action: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.action), occurred_at: *&self.occurred_at, amount: (&self.amount).clone(), session_id: (&self.session_id).as_ref().map(|v0| ::std::string::String::from(*v0)), device: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.device), shipping_address: (&self.shipping_address).as_ref().map(|v0| ::schemaflow::codec::avro::AvroView::to_owned_value(v0)), tags: (&self.tags).iter().map(|v0| ::std::string::String::from(*&v0)).collect(), attributes: (&self.attributes).iter().map(|(k0, v0)| (::std::string::String::from(k0), ::std::string::String::from(*&v0))).collect() }
     }
 }
 impl ::schemaflow::codec::avro::AvroBorrow for UserEvent {
@@ -213,7 +213,7 @@ impl<'a> ::schemaflow::codec::avro::AvroView<'a> for DeviceRef<'a> {
 impl DeviceRef<'_> {
     /// The owned value (equal to decoding the same bytes).
     pub fn to_owned(&self) -> Device {
-        Device { platform: ::std::string::String::from(*&self.platform), app_version: &self.app_version.as_ref().map(|v0| ::std::string::String::from(*v0)) }
+        Device { platform: ::std::string::String::from(*&self.platform), app_version: (&self.app_version).as_ref().map(|v0| ::std::string::String::from(*v0)) }
     }
 }
 impl ::schemaflow::codec::avro::AvroBorrow for Device {
@@ -409,7 +409,7 @@ impl<'a> ::schemaflow::codec::avro::AvroView<'a> for UserEventRef<'a> {
 impl UserEventRef<'_> {
     /// The owned value (equal to decoding the same bytes).
     pub fn to_owned(&self) -> UserEvent {
-        UserEvent { event_id: *&self.event_id, user_id: ::std::string::String::from(*&self.user_id), action: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.action), occurred_at: *&self.occurred_at, amount: &self.amount.clone(), session_id: &self.session_id.as_ref().map(|v0| ::std::string::String::from(*v0)), device: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.device), shipping_address: &self.shipping_address.as_ref().map(|v0| ::schemaflow::codec::avro::AvroView::to_owned_value(v0)), tags: &self.tags.iter().map(|v0| ::std::string::String::from(*&v0)).collect(), attributes: &self.attributes.iter().map(|(k0, v0)| (::std::string::String::from(k0), ::std::string::String::from(*&v0))).collect(), channel: ::std::string::String::from(*&self.channel) }
+        UserEvent { event_id: *&self.event_id, user_id: ::std::string::String::from(*&self.user_id), action: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.action), occurred_at: *&self.occurred_at, amount: (&self.amount).clone(), session_id: (&self.session_id).as_ref().map(|v0| ::std::string::String::from(*v0)), device: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.device), shipping_address: (&self.shipping_address).as_ref().map(|v0| ::schemaflow::codec::avro::AvroView::to_owned_value(v0)), tags: (&self.tags).iter().map(|v0| ::std::string::String::from(*&v0)).collect(), attributes: (&self.attributes).iter().map(|(k0, v0)| (::std::string::String::from(k0), ::std::string::String::from(*&v0))).collect(), channel: ::std::string::String::from(*&self.channel) }
     }
 }
 impl ::schemaflow::codec::avro::AvroBorrow for UserEvent {
@@ -454,7 +454,7 @@ impl<'a> ::schemaflow::codec::avro::AvroView<'a> for DeviceRef<'a> {
 impl DeviceRef<'_> {
     /// The owned value (equal to decoding the same bytes).
     pub fn to_owned(&self) -> Device {
-        Device { platform: ::std::string::String::from(*&self.platform), app_version: &self.app_version.as_ref().map(|v0| ::std::string::String::from(*v0)) }
+        Device { platform: ::std::string::String::from(*&self.platform), app_version: (&self.app_version).as_ref().map(|v0| ::std::string::String::from(*v0)) }
     }
 }
 impl ::schemaflow::codec::avro::AvroBorrow for Device {
