@@ -168,7 +168,7 @@ fn generated_decode_into_and_view_go_through_the_registry_codec() {
         again.decode_frame_into(&frame, &writer).unwrap(),
         SchemaId(4)
     );
-    again.from_frame_into(&frame, &writer).unwrap();
+    again.set_from_frame(&frame, &writer).unwrap();
     assert_eq!(again, value);
     let (id, view) = Address::view(&frame, &writer).unwrap().expect("a view");
     assert_eq!(id, SchemaId(4));

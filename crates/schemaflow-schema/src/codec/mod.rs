@@ -66,7 +66,7 @@ pub trait FromFrame: Clone + Send + Sync + Sized + 'static {
     /// [`from_frame`](Self::from_frame) into an existing value, reusing its allocations where
     /// the type can ([`RegistryCodec::decode_frame_into`]); on error `self` is valid but
     /// unspecified.
-    fn from_frame_into(&mut self, frame: &[u8], writer: &WriterSchema) -> Result<()> {
+    fn set_from_frame(&mut self, frame: &[u8], writer: &WriterSchema) -> Result<()> {
         *self = Self::from_frame(frame, writer)?;
         Ok(())
     }
@@ -77,7 +77,7 @@ impl<T: RegistryCodec> FromFrame for T {
         Ok(T::decode_frame(frame, writer)?.1)
     }
 
-    fn from_frame_into(&mut self, frame: &[u8], writer: &WriterSchema) -> Result<()> {
+    fn set_from_frame(&mut self, frame: &[u8], writer: &WriterSchema) -> Result<()> {
         self.decode_frame_into(frame, writer).map(|_| ())
     }
 }
