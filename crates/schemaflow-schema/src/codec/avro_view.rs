@@ -20,7 +20,15 @@ use crate::avro::binary::{read_block_count, read_fixed, read_str, MAX_RECORD_DEP
 use crate::avro::AvroDecodeError;
 
 /// A borrowed view of an Avro datum of one fixed schema (generated for every record, as
-/// `FooRef<'a>`; an enum and a `fixed` are their own views). See the [module](self).
+/// `FooRef<'a>`; an enum and a `fixed` are their own views).
+///
+/// A view reads the datum in place: strings and bytes are `&'a str` / `&'a [u8]` into the
+/// frame, arrays and maps [`ArrayRef`] / [`MapRef`] (their items read as they are iterated).
+/// Building one allocates nothing (a `decimal` beyond 128 bits aside) and checks the whole
+/// datum (UTF-8, union branches, enum indexes, lengths), so using it cannot fail.
+/// [`to_owned_value`](Self::to_owned_value) (and the generated `to_owned()`) gives what
+/// decoding the same bytes gives. A view is of the type's own schema's bytes: for frames of
+/// another writer schema see [`AvroCodec::view`](super::avro::AvroCodec::view).
 pub trait AvroView<'a>: Sized {
     /// The owned type this is a view of.
     type Owned;
