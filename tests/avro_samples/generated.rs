@@ -26,6 +26,42 @@ pub struct BenchSmall {
     pub tags: Vec<String>,
     pub counts: ::std::collections::BTreeMap<String, i64>,
 }
+/// A borrowed view of [`BenchSmall`] read in place from a frame (strings and bytes borrowed, arrays and maps read lazily); `to_owned()` gives the `BenchSmall`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchSmallRef<'a> {
+    pub id: i64,
+    pub name: &'a str,
+    pub score: f64,
+    pub active: bool,
+    pub tags: ::schemaflow::codec::avro::ArrayRef<'a, &'a str>,
+    pub counts: ::schemaflow::codec::avro::MapRef<'a, i64>,
+}
+impl<'a> ::schemaflow::codec::avro::AvroView<'a> for BenchSmallRef<'a> {
+    type Owned = BenchSmall;
+    #[inline]
+    fn read_view_nested(input: &mut &'a [u8], depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        let depth = ::schemaflow::codec::avro::binary::descend(depth)?;
+        let f0 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f1 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f2 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        let f3 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        let f4 = ::schemaflow::codec::avro::ArrayRef::read_view(input, depth, false, |input, _depth| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_str(input)?))?;
+        let f5 = ::schemaflow::codec::avro::MapRef::read_view(input, depth, |input, _depth| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_long(input)?))?;
+        Ok(Self { id: f0, name: f1, score: f2, active: f3, tags: f4, counts: f5 })
+    }
+    fn to_owned_value(&self) -> BenchSmall {
+        self.to_owned()
+    }
+}
+impl BenchSmallRef<'_> {
+    /// The owned value (equal to decoding the same bytes).
+    pub fn to_owned(&self) -> BenchSmall {
+        BenchSmall { id: *&self.id, name: ::std::string::String::from(*&self.name), score: *&self.score, active: *&self.active, tags: (&self.tags).iter().map(|v0| ::std::string::String::from(*&v0)).collect(), counts: (&self.counts).iter().map(|(k0, v0)| (::std::string::String::from(k0), *&v0)).collect() }
+    }
+}
+impl ::schemaflow::codec::avro::AvroBorrow for BenchSmall {
+    type Ref<'a> = BenchSmallRef<'a>;
+}
 impl ::schemaflow::codec::avro::AvroDatum for BenchSmall {
     #[inline]
     fn write_avro(&self, buf: &mut ::std::vec::Vec<u8>) {
@@ -45,6 +81,16 @@ impl ::schemaflow::codec::avro::AvroDatum for BenchSmall {
         let f4 = { let mut items0 = ::std::vec::Vec::new(); loop { let n = ::schemaflow::codec::avro::binary::read_block_count(input, false)?; if n == 0 { break items0; } ::schemaflow::codec::avro::binary::reserve_block(&mut items0, n, input.len()); for _ in 0..n { items0.push(::schemaflow::codec::avro::binary::read_string(input)?); } } };
         let f5 = { let mut map0 = ::std::collections::BTreeMap::new(); loop { let n = ::schemaflow::codec::avro::binary::read_block_count(input, false)?; if n == 0 { break map0; } for _ in 0..n { let k = ::schemaflow::codec::avro::binary::read_string(input)?; map0.insert(k, ::schemaflow::codec::avro::binary::read_long(input)?); } } };
         Ok(Self { id: f0, name: f1, score: f2, active: f3, tags: f4, counts: f5 })
+    }
+    #[inline]
+    fn read_avro_into_nested(&mut self, input: &mut &[u8], _depth: u32) -> ::std::result::Result<(), ::schemaflow::codec::avro::AvroDecodeError> {
+        self.id = ::schemaflow::codec::avro::binary::read_long(input)?;
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.name)?;
+        self.score = ::schemaflow::codec::avro::binary::read_double(input)?;
+        self.active = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        ::schemaflow::codec::avro::merge::read_array_into(input, &mut self.tags, false, |input, v0| { ::schemaflow::codec::avro::merge::read_string_into(input, &mut *v0)?; ::std::result::Result::Ok(()) }, |input| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_string(input)?))?;
+        ::schemaflow::codec::avro::merge::read_map_into(input, &mut self.counts, |input, v0| { *v0 = ::schemaflow::codec::avro::binary::read_long(input)?; ::std::result::Result::Ok(()) }, |input| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_long(input)?))?;
+        Ok(())
     }
 }
 impl ::schemaflow::GeneratedSchema for BenchSmall {
@@ -69,6 +115,19 @@ impl ::schemaflow::codec::RegistryCodec for BenchSmall {
     }
     fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         Self::__schemaflow_codec()?.decode_writer(frame, writer)
+    }
+    fn decode_frame_into(&mut self, frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::schemaflow::wire::SchemaId> {
+        Self::__schemaflow_codec()?.decode_writer_into(frame, writer, self)
+    }
+}
+impl BenchSmall {
+    /// Decode a frame written with `writer` into `self`, reusing its strings, vectors and map entries (the value is the one `decode_frame` gives; on error `self` is valid but partly overwritten).
+    pub fn decode_into(&mut self, frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::schemaflow::wire::SchemaId> {
+        Self::__schemaflow_codec()?.decode_writer_into(frame, writer, self)
+    }
+    /// A borrowed view of the frame's value, read in place without allocating: `None` when `writer` is neither this type's schema nor one it drops only trailing fields of (then decode it).
+    pub fn view<'a>(frame: &'a [u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::std::option::Option<(::schemaflow::wire::SchemaId, BenchSmallRef<'a>)>> {
+        Self::__schemaflow_codec()?.view_writer(frame, writer)
     }
 }
 }
@@ -129,6 +188,129 @@ pub struct BenchWide {
     pub s9: String,
     pub b9: bool,
     pub i9: i32,
+}
+/// A borrowed view of [`BenchWide`] read in place from a frame (strings and bytes borrowed, arrays and maps read lazily); `to_owned()` gives the `BenchWide`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchWideRef<'a> {
+    pub l0: i64,
+    pub d0: f64,
+    pub s0: &'a str,
+    pub b0: bool,
+    pub i0: i32,
+    pub l1: i64,
+    pub d1: f64,
+    pub s1: &'a str,
+    pub b1: bool,
+    pub i1: i32,
+    pub l2: i64,
+    pub d2: f64,
+    pub s2: &'a str,
+    pub b2: bool,
+    pub i2: i32,
+    pub l3: i64,
+    pub d3: f64,
+    pub s3: &'a str,
+    pub b3: bool,
+    pub i3: i32,
+    pub l4: i64,
+    pub d4: f64,
+    pub s4: &'a str,
+    pub b4: bool,
+    pub i4: i32,
+    pub l5: i64,
+    pub d5: f64,
+    pub s5: &'a str,
+    pub b5: bool,
+    pub i5: i32,
+    pub l6: i64,
+    pub d6: f64,
+    pub s6: &'a str,
+    pub b6: bool,
+    pub i6: i32,
+    pub l7: i64,
+    pub d7: f64,
+    pub s7: &'a str,
+    pub b7: bool,
+    pub i7: i32,
+    pub l8: i64,
+    pub d8: f64,
+    pub s8: &'a str,
+    pub b8: bool,
+    pub i8: i32,
+    pub l9: i64,
+    pub d9: f64,
+    pub s9: &'a str,
+    pub b9: bool,
+    pub i9: i32,
+}
+impl<'a> ::schemaflow::codec::avro::AvroView<'a> for BenchWideRef<'a> {
+    type Owned = BenchWide;
+    #[inline]
+    fn read_view_nested(input: &mut &'a [u8], _depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        let f0 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f1 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        let f2 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f3 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        let f4 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        let f5 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f6 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        let f7 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f8 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        let f9 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        let f10 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f11 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        let f12 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f13 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        let f14 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        let f15 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f16 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        let f17 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f18 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        let f19 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        let f20 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f21 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        let f22 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f23 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        let f24 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        let f25 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f26 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        let f27 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f28 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        let f29 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        let f30 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f31 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        let f32 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f33 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        let f34 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        let f35 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f36 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        let f37 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f38 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        let f39 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        let f40 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f41 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        let f42 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f43 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        let f44 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        let f45 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f46 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        let f47 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f48 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        let f49 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        Ok(Self { l0: f0, d0: f1, s0: f2, b0: f3, i0: f4, l1: f5, d1: f6, s1: f7, b1: f8, i1: f9, l2: f10, d2: f11, s2: f12, b2: f13, i2: f14, l3: f15, d3: f16, s3: f17, b3: f18, i3: f19, l4: f20, d4: f21, s4: f22, b4: f23, i4: f24, l5: f25, d5: f26, s5: f27, b5: f28, i5: f29, l6: f30, d6: f31, s6: f32, b6: f33, i6: f34, l7: f35, d7: f36, s7: f37, b7: f38, i7: f39, l8: f40, d8: f41, s8: f42, b8: f43, i8: f44, l9: f45, d9: f46, s9: f47, b9: f48, i9: f49 })
+    }
+    fn to_owned_value(&self) -> BenchWide {
+        self.to_owned()
+    }
+}
+impl BenchWideRef<'_> {
+    /// The owned value (equal to decoding the same bytes).
+    pub fn to_owned(&self) -> BenchWide {
+        BenchWide { l0: *&self.l0, d0: *&self.d0, s0: ::std::string::String::from(*&self.s0), b0: *&self.b0, i0: *&self.i0, l1: *&self.l1, d1: *&self.d1, s1: ::std::string::String::from(*&self.s1), b1: *&self.b1, i1: *&self.i1, l2: *&self.l2, d2: *&self.d2, s2: ::std::string::String::from(*&self.s2), b2: *&self.b2, i2: *&self.i2, l3: *&self.l3, d3: *&self.d3, s3: ::std::string::String::from(*&self.s3), b3: *&self.b3, i3: *&self.i3, l4: *&self.l4, d4: *&self.d4, s4: ::std::string::String::from(*&self.s4), b4: *&self.b4, i4: *&self.i4, l5: *&self.l5, d5: *&self.d5, s5: ::std::string::String::from(*&self.s5), b5: *&self.b5, i5: *&self.i5, l6: *&self.l6, d6: *&self.d6, s6: ::std::string::String::from(*&self.s6), b6: *&self.b6, i6: *&self.i6, l7: *&self.l7, d7: *&self.d7, s7: ::std::string::String::from(*&self.s7), b7: *&self.b7, i7: *&self.i7, l8: *&self.l8, d8: *&self.d8, s8: ::std::string::String::from(*&self.s8), b8: *&self.b8, i8: *&self.i8, l9: *&self.l9, d9: *&self.d9, s9: ::std::string::String::from(*&self.s9), b9: *&self.b9, i9: *&self.i9 }
+    }
+}
+impl ::schemaflow::codec::avro::AvroBorrow for BenchWide {
+    type Ref<'a> = BenchWideRef<'a>;
 }
 impl ::schemaflow::codec::avro::AvroDatum for BenchWide {
     #[inline]
@@ -238,6 +420,60 @@ impl ::schemaflow::codec::avro::AvroDatum for BenchWide {
         let f49 = ::schemaflow::codec::avro::binary::read_int(input)?;
         Ok(Self { l0: f0, d0: f1, s0: f2, b0: f3, i0: f4, l1: f5, d1: f6, s1: f7, b1: f8, i1: f9, l2: f10, d2: f11, s2: f12, b2: f13, i2: f14, l3: f15, d3: f16, s3: f17, b3: f18, i3: f19, l4: f20, d4: f21, s4: f22, b4: f23, i4: f24, l5: f25, d5: f26, s5: f27, b5: f28, i5: f29, l6: f30, d6: f31, s6: f32, b6: f33, i6: f34, l7: f35, d7: f36, s7: f37, b7: f38, i7: f39, l8: f40, d8: f41, s8: f42, b8: f43, i8: f44, l9: f45, d9: f46, s9: f47, b9: f48, i9: f49 })
     }
+    #[inline]
+    fn read_avro_into_nested(&mut self, input: &mut &[u8], _depth: u32) -> ::std::result::Result<(), ::schemaflow::codec::avro::AvroDecodeError> {
+        self.l0 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        self.d0 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.s0)?;
+        self.b0 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        self.i0 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        self.l1 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        self.d1 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.s1)?;
+        self.b1 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        self.i1 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        self.l2 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        self.d2 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.s2)?;
+        self.b2 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        self.i2 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        self.l3 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        self.d3 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.s3)?;
+        self.b3 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        self.i3 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        self.l4 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        self.d4 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.s4)?;
+        self.b4 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        self.i4 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        self.l5 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        self.d5 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.s5)?;
+        self.b5 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        self.i5 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        self.l6 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        self.d6 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.s6)?;
+        self.b6 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        self.i6 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        self.l7 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        self.d7 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.s7)?;
+        self.b7 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        self.i7 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        self.l8 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        self.d8 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.s8)?;
+        self.b8 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        self.i8 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        self.l9 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        self.d9 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.s9)?;
+        self.b9 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        self.i9 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        Ok(())
+    }
 }
 impl ::schemaflow::GeneratedSchema for BenchWide {
     const SCHEMA_TYPE: ::schemaflow::SchemaType = ::schemaflow::SchemaType::Avro;
@@ -261,6 +497,19 @@ impl ::schemaflow::codec::RegistryCodec for BenchWide {
     }
     fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         Self::__schemaflow_codec()?.decode_writer(frame, writer)
+    }
+    fn decode_frame_into(&mut self, frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::schemaflow::wire::SchemaId> {
+        Self::__schemaflow_codec()?.decode_writer_into(frame, writer, self)
+    }
+}
+impl BenchWide {
+    /// Decode a frame written with `writer` into `self`, reusing its strings, vectors and map entries (the value is the one `decode_frame` gives; on error `self` is valid but partly overwritten).
+    pub fn decode_into(&mut self, frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::schemaflow::wire::SchemaId> {
+        Self::__schemaflow_codec()?.decode_writer_into(frame, writer, self)
+    }
+    /// A borrowed view of the frame's value, read in place without allocating: `None` when `writer` is neither this type's schema nor one it drops only trailing fields of (then decode it).
+    pub fn view<'a>(frame: &'a [u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::std::option::Option<(::schemaflow::wire::SchemaId, BenchWideRef<'a>)>> {
+        Self::__schemaflow_codec()?.view_writer(frame, writer)
     }
 }
 }
@@ -307,6 +556,90 @@ pub struct Kinds {
     pub opt_map: ::std::collections::BTreeMap<String, Option<String>>,
     pub colors: Vec<Color>,
 }
+/// A borrowed view of [`Kinds`] read in place from a frame (strings and bytes borrowed, arrays and maps read lazily); `to_owned()` gives the `Kinds`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KindsRef<'a> {
+    pub b: bool,
+    pub i: i32,
+    pub l: i64,
+    pub f: f32,
+    pub d: f64,
+    pub s: &'a str,
+    pub raw: &'a [u8],
+    pub id: ::schemaflow::Uuid,
+    pub price: ::schemaflow::Decimal<4>,
+    pub fixed_price: [u8; 8],
+    pub hash: Hash,
+    pub day: i32,
+    pub t_ms: i32,
+    pub t_us: i64,
+    pub ts_ms: i64,
+    pub ts_us: i64,
+    pub lts_ms: i64,
+    pub lts_us: i64,
+    pub color: Color,
+    pub inner: InnerRef<'a>,
+    pub maybe_inner: Option<InnerRef<'a>>,
+    pub maybe_bytes: Option<&'a [u8]>,
+    pub maybe_tag: Option<Tag>,
+    pub choice: UnionNullIntStringInnerColorRef<'a>,
+    pub numbers: ::schemaflow::codec::avro::ArrayRef<'a, i64>,
+    pub inners: ::schemaflow::codec::avro::ArrayRef<'a, InnerRef<'a>>,
+    pub nested: ::schemaflow::codec::avro::ArrayRef<'a, ::schemaflow::codec::avro::ArrayRef<'a, &'a str>>,
+    pub scores: ::schemaflow::codec::avro::MapRef<'a, f64>,
+    pub opt_map: ::schemaflow::codec::avro::MapRef<'a, Option<&'a str>>,
+    pub colors: ::schemaflow::codec::avro::ArrayRef<'a, Color>,
+}
+impl<'a> ::schemaflow::codec::avro::AvroView<'a> for KindsRef<'a> {
+    type Owned = Kinds;
+    #[inline]
+    fn read_view_nested(input: &mut &'a [u8], depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        let depth = ::schemaflow::codec::avro::binary::descend(depth)?;
+        let f0 = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        let f1 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        let f2 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f3 = ::schemaflow::codec::avro::binary::read_float(input)?;
+        let f4 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        let f5 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f6 = ::schemaflow::codec::avro::binary::read_bytes_ref(input)?;
+        let f7 = ::schemaflow::codec::avro::logical::read_uuid(input)?;
+        let f8 = ::schemaflow::codec::avro::logical::read_decimal(input)?;
+        let f9 = ::schemaflow::codec::avro::binary::read_fixed(input)?;
+        let f10 = ::schemaflow::codec::avro::binary::read_fixed(input)?;
+        let f11 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        let f12 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        let f13 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f14 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f15 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f16 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f17 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f18 = ::schemaflow::codec::avro::AvroView::read_view_nested(input, depth)?;
+        let f19 = ::schemaflow::codec::avro::AvroView::read_view_nested(input, depth)?;
+        let f20 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => None, 1 => Some(::schemaflow::codec::avro::AvroView::read_view_nested(input, depth)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
+        let f21 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => None, 1 => Some(::schemaflow::codec::avro::binary::read_bytes_ref(input)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
+        let f22 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => None, 1 => Some(::schemaflow::codec::avro::binary::read_fixed(input)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
+        let f23 = ::schemaflow::codec::avro::AvroView::read_view_nested(input, depth)?;
+        let f24 = ::schemaflow::codec::avro::ArrayRef::read_view(input, depth, false, |input, _depth| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_long(input)?))?;
+        let f25 = ::schemaflow::codec::avro::ArrayRef::read_view(input, depth, false, |input, depth| ::std::result::Result::Ok(::schemaflow::codec::avro::AvroView::read_view_nested(input, depth)?))?;
+        let f26 = ::schemaflow::codec::avro::ArrayRef::read_view(input, depth, false, |input, depth| ::std::result::Result::Ok(::schemaflow::codec::avro::ArrayRef::read_view(input, depth, false, |input, _depth| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_str(input)?))?))?;
+        let f27 = ::schemaflow::codec::avro::MapRef::read_view(input, depth, |input, _depth| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_double(input)?))?;
+        let f28 = ::schemaflow::codec::avro::MapRef::read_view(input, depth, |input, _depth| ::std::result::Result::Ok(match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => None, 1 => Some(::schemaflow::codec::avro::binary::read_str(input)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) }))?;
+        let f29 = ::schemaflow::codec::avro::ArrayRef::read_view(input, depth, false, |input, depth| ::std::result::Result::Ok(::schemaflow::codec::avro::AvroView::read_view_nested(input, depth)?))?;
+        Ok(Self { b: f0, i: f1, l: f2, f: f3, d: f4, s: f5, raw: f6, id: f7, price: f8, fixed_price: f9, hash: f10, day: f11, t_ms: f12, t_us: f13, ts_ms: f14, ts_us: f15, lts_ms: f16, lts_us: f17, color: f18, inner: f19, maybe_inner: f20, maybe_bytes: f21, maybe_tag: f22, choice: f23, numbers: f24, inners: f25, nested: f26, scores: f27, opt_map: f28, colors: f29 })
+    }
+    fn to_owned_value(&self) -> Kinds {
+        self.to_owned()
+    }
+}
+impl KindsRef<'_> {
+    /// The owned value (equal to decoding the same bytes).
+    pub fn to_owned(&self) -> Kinds {
+        Kinds { b: *&self.b, i: *&self.i, l: *&self.l, f: *&self.f, d: *&self.d, s: ::std::string::String::from(*&self.s), raw: (&self.raw).to_vec(), id: *&self.id, price: (&self.price).clone(), fixed_price: *&self.fixed_price, hash: *&self.hash, day: *&self.day, t_ms: *&self.t_ms, t_us: *&self.t_us, ts_ms: *&self.ts_ms, ts_us: *&self.ts_us, lts_ms: *&self.lts_ms, lts_us: *&self.lts_us, color: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.color), inner: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.inner), maybe_inner: (&self.maybe_inner).as_ref().map(|v0| ::schemaflow::codec::avro::AvroView::to_owned_value(v0)), maybe_bytes: (&self.maybe_bytes).as_ref().map(|v0| (v0).to_vec()), maybe_tag: (&self.maybe_tag).as_ref().map(|v0| *v0), choice: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.choice), numbers: (&self.numbers).iter().map(|v0| *&v0).collect(), inners: (&self.inners).iter().map(|v0| ::schemaflow::codec::avro::AvroView::to_owned_value(&v0)).collect(), nested: (&self.nested).iter().map(|v0| (&v0).iter().map(|v1| ::std::string::String::from(*&v1)).collect()).collect(), scores: (&self.scores).iter().map(|(k0, v0)| (::std::string::String::from(k0), *&v0)).collect(), opt_map: (&self.opt_map).iter().map(|(k0, v0)| (::std::string::String::from(k0), (&v0).as_ref().map(|v1| ::std::string::String::from(*v1)))).collect(), colors: (&self.colors).iter().map(|v0| ::schemaflow::codec::avro::AvroView::to_owned_value(&v0)).collect() }
+    }
+}
+impl ::schemaflow::codec::avro::AvroBorrow for Kinds {
+    type Ref<'a> = KindsRef<'a>;
+}
 pub type Hash = [u8; 16];
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::schemaflow::codegen_support::serde::Serialize, ::schemaflow::codegen_support::serde::Deserialize)]
 #[serde(crate = "::schemaflow::codegen_support::serde")]
@@ -323,6 +656,33 @@ pub enum Color {
 pub struct Inner {
     pub x: i32,
     pub label: Option<String>,
+}
+/// A borrowed view of [`Inner`] read in place from a frame (strings and bytes borrowed, arrays and maps read lazily); `to_owned()` gives the `Inner`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InnerRef<'a> {
+    pub x: i32,
+    pub label: Option<&'a str>,
+}
+impl<'a> ::schemaflow::codec::avro::AvroView<'a> for InnerRef<'a> {
+    type Owned = Inner;
+    #[inline]
+    fn read_view_nested(input: &mut &'a [u8], _depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        let f0 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        let f1 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 1 => None, 0 => Some(::schemaflow::codec::avro::binary::read_str(input)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
+        Ok(Self { x: f0, label: f1 })
+    }
+    fn to_owned_value(&self) -> Inner {
+        self.to_owned()
+    }
+}
+impl InnerRef<'_> {
+    /// The owned value (equal to decoding the same bytes).
+    pub fn to_owned(&self) -> Inner {
+        Inner { x: *&self.x, label: (&self.label).as_ref().map(|v0| ::std::string::String::from(*v0)) }
+    }
+}
+impl ::schemaflow::codec::avro::AvroBorrow for Inner {
+    type Ref<'a> = InnerRef<'a>;
 }
 pub type Tag = [u8; 4];
 impl ::schemaflow::codec::avro::AvroDatum for Kinds {
@@ -394,6 +754,41 @@ impl ::schemaflow::codec::avro::AvroDatum for Kinds {
         let f29 = { let mut items0 = ::std::vec::Vec::new(); loop { let n = ::schemaflow::codec::avro::binary::read_block_count(input, false)?; if n == 0 { break items0; } ::schemaflow::codec::avro::binary::reserve_block(&mut items0, n, input.len()); for _ in 0..n { items0.push(::schemaflow::codec::avro::AvroDatum::read_avro_nested(input, depth)?); } } };
         Ok(Self { b: f0, i: f1, l: f2, f: f3, d: f4, s: f5, raw: f6, id: f7, price: f8, fixed_price: f9, hash: f10, day: f11, t_ms: f12, t_us: f13, ts_ms: f14, ts_us: f15, lts_ms: f16, lts_us: f17, color: f18, inner: f19, maybe_inner: f20, maybe_bytes: f21, maybe_tag: f22, choice: f23, numbers: f24, inners: f25, nested: f26, scores: f27, opt_map: f28, colors: f29 })
     }
+    #[inline]
+    fn read_avro_into_nested(&mut self, input: &mut &[u8], depth: u32) -> ::std::result::Result<(), ::schemaflow::codec::avro::AvroDecodeError> {
+        let depth = ::schemaflow::codec::avro::binary::descend(depth)?;
+        self.b = ::schemaflow::codec::avro::binary::read_bool(input)?;
+        self.i = ::schemaflow::codec::avro::binary::read_int(input)?;
+        self.l = ::schemaflow::codec::avro::binary::read_long(input)?;
+        self.f = ::schemaflow::codec::avro::binary::read_float(input)?;
+        self.d = ::schemaflow::codec::avro::binary::read_double(input)?;
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.s)?;
+        ::schemaflow::codec::avro::merge::read_bytes_into(input, &mut self.raw)?;
+        self.id = ::schemaflow::codec::avro::logical::read_uuid(input)?;
+        self.price = ::schemaflow::codec::avro::logical::read_decimal(input)?;
+        self.fixed_price = ::schemaflow::codec::avro::binary::read_fixed(input)?;
+        self.hash = ::schemaflow::codec::avro::binary::read_fixed(input)?;
+        self.day = ::schemaflow::codec::avro::binary::read_int(input)?;
+        self.t_ms = ::schemaflow::codec::avro::binary::read_int(input)?;
+        self.t_us = ::schemaflow::codec::avro::binary::read_long(input)?;
+        self.ts_ms = ::schemaflow::codec::avro::binary::read_long(input)?;
+        self.ts_us = ::schemaflow::codec::avro::binary::read_long(input)?;
+        self.lts_ms = ::schemaflow::codec::avro::binary::read_long(input)?;
+        self.lts_us = ::schemaflow::codec::avro::binary::read_long(input)?;
+        ::schemaflow::codec::avro::AvroDatum::read_avro_into_nested(&mut self.color, input, depth)?;
+        ::schemaflow::codec::avro::AvroDatum::read_avro_into_nested(&mut self.inner, input, depth)?;
+        match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => self.maybe_inner = None, 1 => if let Some(v0) = &mut self.maybe_inner { ::schemaflow::codec::avro::AvroDatum::read_avro_into_nested(&mut *v0, input, depth)?; } else { self.maybe_inner = Some(::schemaflow::codec::avro::AvroDatum::read_avro_nested(input, depth)?); }, other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) }
+        match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => self.maybe_bytes = None, 1 => if let Some(v0) = &mut self.maybe_bytes { ::schemaflow::codec::avro::merge::read_bytes_into(input, &mut *v0)?; } else { self.maybe_bytes = Some(::schemaflow::codec::avro::binary::read_bytes(input)?); }, other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) }
+        match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => self.maybe_tag = None, 1 => if let Some(v0) = &mut self.maybe_tag { *v0 = ::schemaflow::codec::avro::binary::read_fixed(input)?; } else { self.maybe_tag = Some(::schemaflow::codec::avro::binary::read_fixed(input)?); }, other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) }
+        ::schemaflow::codec::avro::AvroDatum::read_avro_into_nested(&mut self.choice, input, depth)?;
+        ::schemaflow::codec::avro::merge::read_array_into(input, &mut self.numbers, false, |input, v0| { *v0 = ::schemaflow::codec::avro::binary::read_long(input)?; ::std::result::Result::Ok(()) }, |input| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_long(input)?))?;
+        ::schemaflow::codec::avro::merge::read_array_into(input, &mut self.inners, false, |input, v0| { ::schemaflow::codec::avro::AvroDatum::read_avro_into_nested(&mut *v0, input, depth)?; ::std::result::Result::Ok(()) }, |input| ::std::result::Result::Ok(::schemaflow::codec::avro::AvroDatum::read_avro_nested(input, depth)?))?;
+        ::schemaflow::codec::avro::merge::read_array_into(input, &mut self.nested, false, |input, v0| { ::schemaflow::codec::avro::merge::read_array_into(input, &mut *v0, false, |input, v1| { ::schemaflow::codec::avro::merge::read_string_into(input, &mut *v1)?; ::std::result::Result::Ok(()) }, |input| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_string(input)?))?; ::std::result::Result::Ok(()) }, |input| ::std::result::Result::Ok({ let mut items1 = ::std::vec::Vec::new(); loop { let n = ::schemaflow::codec::avro::binary::read_block_count(input, false)?; if n == 0 { break items1; } ::schemaflow::codec::avro::binary::reserve_block(&mut items1, n, input.len()); for _ in 0..n { items1.push(::schemaflow::codec::avro::binary::read_string(input)?); } } }))?;
+        ::schemaflow::codec::avro::merge::read_map_into(input, &mut self.scores, |input, v0| { *v0 = ::schemaflow::codec::avro::binary::read_double(input)?; ::std::result::Result::Ok(()) }, |input| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_double(input)?))?;
+        ::schemaflow::codec::avro::merge::read_map_into(input, &mut self.opt_map, |input, v0| { match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => *v0 = None, 1 => if let Some(v1) = &mut *v0 { ::schemaflow::codec::avro::merge::read_string_into(input, &mut *v1)?; } else { *v0 = Some(::schemaflow::codec::avro::binary::read_string(input)?); }, other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) } ::std::result::Result::Ok(()) }, |input| ::std::result::Result::Ok(match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => None, 1 => Some(::schemaflow::codec::avro::binary::read_string(input)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) }))?;
+        ::schemaflow::codec::avro::merge::read_array_into(input, &mut self.colors, false, |input, v0| { ::schemaflow::codec::avro::AvroDatum::read_avro_into_nested(&mut *v0, input, depth)?; ::std::result::Result::Ok(()) }, |input| ::std::result::Result::Ok(::schemaflow::codec::avro::AvroDatum::read_avro_nested(input, depth)?))?;
+        Ok(())
+    }
 }
 impl ::schemaflow::codec::avro::AvroDatum for Color {
     #[inline]
@@ -403,6 +798,16 @@ impl ::schemaflow::codec::avro::AvroDatum for Color {
     #[inline]
     fn read_avro_nested(input: &mut &[u8], _depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
         match ::schemaflow::codec::avro::binary::read_int(input)? { 0 => Ok(Self::Red), 1 => Ok(Self::Green), 2 => Ok(Self::Blue), other => Err(::schemaflow::codec::avro::AvroDecodeError::EnumIndexOutOfRange(other)) }
+    }
+}
+impl<'a> ::schemaflow::codec::avro::AvroView<'a> for Color {
+    type Owned = Self;
+    #[inline]
+    fn read_view_nested(input: &mut &'a [u8], depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        <Self as ::schemaflow::codec::avro::AvroDatum>::read_avro_nested(input, depth)
+    }
+    fn to_owned_value(&self) -> Self {
+        *self
     }
 }
 impl ::schemaflow::codec::avro::AvroDatum for Inner {
@@ -416,6 +821,12 @@ impl ::schemaflow::codec::avro::AvroDatum for Inner {
         let f0 = ::schemaflow::codec::avro::binary::read_int(input)?;
         let f1 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 1 => None, 0 => Some(::schemaflow::codec::avro::binary::read_string(input)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
         Ok(Self { x: f0, label: f1 })
+    }
+    #[inline]
+    fn read_avro_into_nested(&mut self, input: &mut &[u8], _depth: u32) -> ::std::result::Result<(), ::schemaflow::codec::avro::AvroDecodeError> {
+        self.x = ::schemaflow::codec::avro::binary::read_int(input)?;
+        match ::schemaflow::codec::avro::binary::read_branch(input)? { 1 => self.label = None, 0 => if let Some(v0) = &mut self.label { ::schemaflow::codec::avro::merge::read_string_into(input, &mut *v0)?; } else { self.label = Some(::schemaflow::codec::avro::binary::read_string(input)?); }, other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) }
+        Ok(())
     }
 }
 impl ::schemaflow::GeneratedSchema for Kinds {
@@ -441,6 +852,19 @@ impl ::schemaflow::codec::RegistryCodec for Kinds {
     fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         Self::__schemaflow_codec()?.decode_writer(frame, writer)
     }
+    fn decode_frame_into(&mut self, frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::schemaflow::wire::SchemaId> {
+        Self::__schemaflow_codec()?.decode_writer_into(frame, writer, self)
+    }
+}
+impl Kinds {
+    /// Decode a frame written with `writer` into `self`, reusing its strings, vectors and map entries (the value is the one `decode_frame` gives; on error `self` is valid but partly overwritten).
+    pub fn decode_into(&mut self, frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::schemaflow::wire::SchemaId> {
+        Self::__schemaflow_codec()?.decode_writer_into(frame, writer, self)
+    }
+    /// A borrowed view of the frame's value, read in place without allocating: `None` when `writer` is neither this type's schema nor one it drops only trailing fields of (then decode it).
+    pub fn view<'a>(frame: &'a [u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::std::option::Option<(::schemaflow::wire::SchemaId, KindsRef<'a>)>> {
+        Self::__schemaflow_codec()?.view_writer(frame, writer)
+    }
 }
 /// An Avro union.
 #[derive(Debug, Clone, PartialEq, ::schemaflow::codegen_support::serde::Serialize, ::schemaflow::codegen_support::serde::Deserialize)]
@@ -460,6 +884,30 @@ impl ::schemaflow::codec::avro::AvroDatum for UnionNullIntStringInnerColor {
     #[inline]
     fn read_avro_nested(input: &mut &[u8], depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
         Ok(match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => Self::Null, 1 => Self::Int(::schemaflow::codec::avro::binary::read_int(input)?), 2 => Self::String(::schemaflow::codec::avro::binary::read_string(input)?), 3 => Self::Inner(::schemaflow::codec::avro::AvroDatum::read_avro_nested(input, depth)?), 4 => Self::Color(::schemaflow::codec::avro::AvroDatum::read_avro_nested(input, depth)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) })
+    }
+    #[inline]
+    fn read_avro_into_nested(&mut self, input: &mut &[u8], depth: u32) -> ::std::result::Result<(), ::schemaflow::codec::avro::AvroDecodeError> {
+        match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => *self = Self::Null, 1 => if let Self::Int(x) = self { *x = ::schemaflow::codec::avro::binary::read_int(input)?; } else { *self = Self::Int(::schemaflow::codec::avro::binary::read_int(input)?); }, 2 => if let Self::String(x) = self { ::schemaflow::codec::avro::merge::read_string_into(input, &mut *x)?; } else { *self = Self::String(::schemaflow::codec::avro::binary::read_string(input)?); }, 3 => if let Self::Inner(x) = self { ::schemaflow::codec::avro::AvroDatum::read_avro_into_nested(&mut *x, input, depth)?; } else { *self = Self::Inner(::schemaflow::codec::avro::AvroDatum::read_avro_nested(input, depth)?); }, 4 => if let Self::Color(x) = self { ::schemaflow::codec::avro::AvroDatum::read_avro_into_nested(&mut *x, input, depth)?; } else { *self = Self::Color(::schemaflow::codec::avro::AvroDatum::read_avro_nested(input, depth)?); }, other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) }
+        Ok(())
+    }
+}
+/// A borrowed view of [`UnionNullIntStringInnerColor`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum UnionNullIntStringInnerColorRef<'a> {
+    Null,
+    Int(i32),
+    String(&'a str),
+    Inner(InnerRef<'a>),
+    Color(Color),
+}
+impl<'a> ::schemaflow::codec::avro::AvroView<'a> for UnionNullIntStringInnerColorRef<'a> {
+    type Owned = UnionNullIntStringInnerColor;
+    #[inline]
+    fn read_view_nested(input: &mut &'a [u8], depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        Ok(match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => Self::Null, 1 => Self::Int(::schemaflow::codec::avro::binary::read_int(input)?), 2 => Self::String(::schemaflow::codec::avro::binary::read_str(input)?), 3 => Self::Inner(::schemaflow::codec::avro::AvroView::read_view_nested(input, depth)?), 4 => Self::Color(::schemaflow::codec::avro::AvroView::read_view_nested(input, depth)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) })
+    }
+    fn to_owned_value(&self) -> UnionNullIntStringInnerColor {
+        match self { Self::Null => UnionNullIntStringInnerColor::Null, Self::Int(x) => UnionNullIntStringInnerColor::Int(*x), Self::String(x) => UnionNullIntStringInnerColor::String(::std::string::String::from(*x)), Self::Inner(x) => UnionNullIntStringInnerColor::Inner(::schemaflow::codec::avro::AvroView::to_owned_value(x)), Self::Color(x) => UnionNullIntStringInnerColor::Color(::schemaflow::codec::avro::AvroView::to_owned_value(x)), }
     }
 }
 }
@@ -489,6 +937,52 @@ pub struct Kinds {
     pub scores: ::std::collections::BTreeMap<String, f64>,
     pub count: i32,
 }
+/// A borrowed view of [`Kinds`] read in place from a frame (strings and bytes borrowed, arrays and maps read lazily); `to_owned()` gives the `Kinds`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KindsRef<'a> {
+    pub s: &'a str,
+    pub added: &'a str,
+    pub d: f64,
+    pub i: i64,
+    pub f: f64,
+    pub l: f64,
+    pub color: Color,
+    pub inner: InnerRef<'a>,
+    pub numbers: ::schemaflow::codec::avro::ArrayRef<'a, f64>,
+    pub scores: ::schemaflow::codec::avro::MapRef<'a, f64>,
+    pub count: i32,
+}
+impl<'a> ::schemaflow::codec::avro::AvroView<'a> for KindsRef<'a> {
+    type Owned = Kinds;
+    #[inline]
+    fn read_view_nested(input: &mut &'a [u8], depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        let depth = ::schemaflow::codec::avro::binary::descend(depth)?;
+        let f0 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f1 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f2 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        let f3 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f4 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        let f5 = ::schemaflow::codec::avro::binary::read_double(input)?;
+        let f6 = ::schemaflow::codec::avro::AvroView::read_view_nested(input, depth)?;
+        let f7 = ::schemaflow::codec::avro::AvroView::read_view_nested(input, depth)?;
+        let f8 = ::schemaflow::codec::avro::ArrayRef::read_view(input, depth, false, |input, _depth| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_double(input)?))?;
+        let f9 = ::schemaflow::codec::avro::MapRef::read_view(input, depth, |input, _depth| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_double(input)?))?;
+        let f10 = ::schemaflow::codec::avro::binary::read_int(input)?;
+        Ok(Self { s: f0, added: f1, d: f2, i: f3, f: f4, l: f5, color: f6, inner: f7, numbers: f8, scores: f9, count: f10 })
+    }
+    fn to_owned_value(&self) -> Kinds {
+        self.to_owned()
+    }
+}
+impl KindsRef<'_> {
+    /// The owned value (equal to decoding the same bytes).
+    pub fn to_owned(&self) -> Kinds {
+        Kinds { s: ::std::string::String::from(*&self.s), added: ::std::string::String::from(*&self.added), d: *&self.d, i: *&self.i, f: *&self.f, l: *&self.l, color: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.color), inner: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.inner), numbers: (&self.numbers).iter().map(|v0| *&v0).collect(), scores: (&self.scores).iter().map(|(k0, v0)| (::std::string::String::from(k0), *&v0)).collect(), count: *&self.count }
+    }
+}
+impl ::schemaflow::codec::avro::AvroBorrow for Kinds {
+    type Ref<'a> = KindsRef<'a>;
+}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::schemaflow::codegen_support::serde::Serialize, ::schemaflow::codegen_support::serde::Deserialize)]
 #[serde(crate = "::schemaflow::codegen_support::serde")]
 pub enum Color {
@@ -502,6 +996,33 @@ pub enum Color {
 pub struct Inner {
     pub x: i64,
     pub label: Option<String>,
+}
+/// A borrowed view of [`Inner`] read in place from a frame (strings and bytes borrowed, arrays and maps read lazily); `to_owned()` gives the `Inner`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InnerRef<'a> {
+    pub x: i64,
+    pub label: Option<&'a str>,
+}
+impl<'a> ::schemaflow::codec::avro::AvroView<'a> for InnerRef<'a> {
+    type Owned = Inner;
+    #[inline]
+    fn read_view_nested(input: &mut &'a [u8], _depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        let f0 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f1 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 1 => None, 0 => Some(::schemaflow::codec::avro::binary::read_str(input)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
+        Ok(Self { x: f0, label: f1 })
+    }
+    fn to_owned_value(&self) -> Inner {
+        self.to_owned()
+    }
+}
+impl InnerRef<'_> {
+    /// The owned value (equal to decoding the same bytes).
+    pub fn to_owned(&self) -> Inner {
+        Inner { x: *&self.x, label: (&self.label).as_ref().map(|v0| ::std::string::String::from(*v0)) }
+    }
+}
+impl ::schemaflow::codec::avro::AvroBorrow for Inner {
+    type Ref<'a> = InnerRef<'a>;
 }
 impl ::schemaflow::codec::avro::AvroDatum for Kinds {
     #[inline]
@@ -534,6 +1055,22 @@ impl ::schemaflow::codec::avro::AvroDatum for Kinds {
         let f10 = ::schemaflow::codec::avro::binary::read_int(input)?;
         Ok(Self { s: f0, added: f1, d: f2, i: f3, f: f4, l: f5, color: f6, inner: f7, numbers: f8, scores: f9, count: f10 })
     }
+    #[inline]
+    fn read_avro_into_nested(&mut self, input: &mut &[u8], depth: u32) -> ::std::result::Result<(), ::schemaflow::codec::avro::AvroDecodeError> {
+        let depth = ::schemaflow::codec::avro::binary::descend(depth)?;
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.s)?;
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.added)?;
+        self.d = ::schemaflow::codec::avro::binary::read_double(input)?;
+        self.i = ::schemaflow::codec::avro::binary::read_long(input)?;
+        self.f = ::schemaflow::codec::avro::binary::read_double(input)?;
+        self.l = ::schemaflow::codec::avro::binary::read_double(input)?;
+        ::schemaflow::codec::avro::AvroDatum::read_avro_into_nested(&mut self.color, input, depth)?;
+        ::schemaflow::codec::avro::AvroDatum::read_avro_into_nested(&mut self.inner, input, depth)?;
+        ::schemaflow::codec::avro::merge::read_array_into(input, &mut self.numbers, false, |input, v0| { *v0 = ::schemaflow::codec::avro::binary::read_double(input)?; ::std::result::Result::Ok(()) }, |input| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_double(input)?))?;
+        ::schemaflow::codec::avro::merge::read_map_into(input, &mut self.scores, |input, v0| { *v0 = ::schemaflow::codec::avro::binary::read_double(input)?; ::std::result::Result::Ok(()) }, |input| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_double(input)?))?;
+        self.count = ::schemaflow::codec::avro::binary::read_int(input)?;
+        Ok(())
+    }
 }
 impl ::schemaflow::codec::avro::AvroDatum for Color {
     #[inline]
@@ -543,6 +1080,16 @@ impl ::schemaflow::codec::avro::AvroDatum for Color {
     #[inline]
     fn read_avro_nested(input: &mut &[u8], _depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
         match ::schemaflow::codec::avro::binary::read_int(input)? { 0 => Ok(Self::Red), 1 => Ok(Self::Green), other => Err(::schemaflow::codec::avro::AvroDecodeError::EnumIndexOutOfRange(other)) }
+    }
+}
+impl<'a> ::schemaflow::codec::avro::AvroView<'a> for Color {
+    type Owned = Self;
+    #[inline]
+    fn read_view_nested(input: &mut &'a [u8], depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        <Self as ::schemaflow::codec::avro::AvroDatum>::read_avro_nested(input, depth)
+    }
+    fn to_owned_value(&self) -> Self {
+        *self
     }
 }
 impl ::schemaflow::codec::avro::AvroDatum for Inner {
@@ -556,6 +1103,12 @@ impl ::schemaflow::codec::avro::AvroDatum for Inner {
         let f0 = ::schemaflow::codec::avro::binary::read_long(input)?;
         let f1 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 1 => None, 0 => Some(::schemaflow::codec::avro::binary::read_string(input)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
         Ok(Self { x: f0, label: f1 })
+    }
+    #[inline]
+    fn read_avro_into_nested(&mut self, input: &mut &[u8], _depth: u32) -> ::std::result::Result<(), ::schemaflow::codec::avro::AvroDecodeError> {
+        self.x = ::schemaflow::codec::avro::binary::read_long(input)?;
+        match ::schemaflow::codec::avro::binary::read_branch(input)? { 1 => self.label = None, 0 => if let Some(v0) = &mut self.label { ::schemaflow::codec::avro::merge::read_string_into(input, &mut *v0)?; } else { self.label = Some(::schemaflow::codec::avro::binary::read_string(input)?); }, other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) }
+        Ok(())
     }
 }
 impl ::schemaflow::GeneratedSchema for Kinds {
@@ -580,6 +1133,19 @@ impl ::schemaflow::codec::RegistryCodec for Kinds {
     }
     fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         Self::__schemaflow_codec()?.decode_writer(frame, writer)
+    }
+    fn decode_frame_into(&mut self, frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::schemaflow::wire::SchemaId> {
+        Self::__schemaflow_codec()?.decode_writer_into(frame, writer, self)
+    }
+}
+impl Kinds {
+    /// Decode a frame written with `writer` into `self`, reusing its strings, vectors and map entries (the value is the one `decode_frame` gives; on error `self` is valid but partly overwritten).
+    pub fn decode_into(&mut self, frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::schemaflow::wire::SchemaId> {
+        Self::__schemaflow_codec()?.decode_writer_into(frame, writer, self)
+    }
+    /// A borrowed view of the frame's value, read in place without allocating: `None` when `writer` is neither this type's schema nor one it drops only trailing fields of (then decode it).
+    pub fn view<'a>(frame: &'a [u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::std::option::Option<(::schemaflow::wire::SchemaId, KindsRef<'a>)>> {
+        Self::__schemaflow_codec()?.view_writer(frame, writer)
     }
 }
 }

@@ -17,6 +17,7 @@ mod avro_samples {
 mod avro;
 mod avro_generated;
 mod avro_hostile;
+mod avro_views;
 mod golden_confluent;
 mod json;
 mod protobuf;

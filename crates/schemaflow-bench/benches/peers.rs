@@ -3,15 +3,17 @@
 //! `scripts/bench-report`, run by `scripts/peer-bench`).
 //!
 //! Groups `avro/<record>` (records `user_event`, `small`, `wide`), ids `<op>/<row>`:
-//! - `schemaflow`: `AvroCodec<T>` encode / decode of a Confluent frame (whatever `AvroCodec`
-//!   does today: the serde path now, the generated codecs once they land);
+//! - `schemaflow`: `AvroCodec<T>` encode / decode of a Confluent frame into a new value;
+//!   `schemaflow_into`: `decode_into` the same value again and again (buffers reused);
+//!   `schemaflow_view`: the borrowed view `TRef<'a>` of the frame (no allocation);
 //! - `apache_avro`: apache-avro's schema-aware serde (`write_ser` / `read_deser`) of the datum,
 //!   pre-parsed schema, no frame (today's path, the "raw apache-avro serde");
 //! - `serde_avro_fast`: `to_datum` into a reused buffer / `from_datum_slice`, no frame;
 //! - `schema_registry_converter`: `encode_struct` / `decode` + `apache_avro::from_value`,
 //!   framed, against the embedded registry over HTTP with warm caches (polled once per call:
 //!   a warm call never waits, and a cold one would panic rather than time the network);
-//! - `resolve_v1_as_v2/<row>` (user_event only): v1 data read into the v2 type.
+//! - `resolve_v1_as_v2/<row>` (user_event only): v1 data read into the v2 type (and
+//!   `schemaflow_into`: into one reused v2 value).
 //!
 //! Groups `protobuf/<record>`: `schemaflow::codec::protobuf` encode/decode (framed) against
 //! raw `prost::Message` on the same messages.
@@ -32,7 +34,7 @@ use prost::Message;
 use schema_registry_converter::async_impl::avro::{AvroDecoder, AvroEncoder};
 use schema_registry_converter::async_impl::schema_registry::SrSettings;
 use schema_registry_converter::schema_registry_common::SubjectNameStrategy;
-use schemaflow::codec::avro::{AvroCodec, AvroSchema};
+use schemaflow::codec::avro::{AvroCodec, AvroSchema, AvroView};
 use schemaflow::codec::protobuf;
 use schemaflow_bench::schemas::avro::evolution::user_event as v2;
 use schemaflow_bench::schemas::avro::small::Small;
@@ -133,6 +135,30 @@ macro_rules! avro_rows {
         });
         g.bench_function("decode/schemaflow", |b| {
             b.iter(|| codec.decode(black_box(&frame), codec.schema()).unwrap())
+        });
+        // decode_into: the frame decoded again and again into one value (a consumer loop's
+        // steady state: every buffer already grown, nothing allocated).
+        let mut reused = value.clone();
+        codec
+            .decode_into(&frame, codec.schema(), &mut reused)
+            .expect("decode_into");
+        assert_eq!(reused, value);
+        g.bench_function("decode/schemaflow_into", |b| {
+            b.iter(|| {
+                codec
+                    .decode_into(black_box(&frame), codec.schema(), &mut reused)
+                    .unwrap()
+            })
+        });
+        // The borrowed view: the whole frame read and checked in place (UTF-8, branches,
+        // lengths), strings and bytes borrowed, arrays and maps left to be iterated.
+        let (_, view) = codec
+            .view(&frame, codec.schema())
+            .expect("view")
+            .expect("same schema: a view");
+        assert_eq!(view.to_owned_value(), value);
+        g.bench_function("decode/schemaflow_view", |b| {
+            b.iter(|| codec.view(black_box(&frame), codec.schema()).unwrap())
         });
 
         // Raw apache-avro serde, as benches/codec.rs times it.
@@ -295,6 +321,18 @@ fn resolution(c: &mut Criterion, reg: &BenchRegistry, skips: &mut Skips) {
         b.iter(|| {
             v2_codec
                 .decode(black_box(&frame), v1_codec.schema())
+                .unwrap()
+        })
+    });
+    let mut reused = expected.clone();
+    v2_codec
+        .decode_into(&frame, v1_codec.schema(), &mut reused)
+        .expect("resolve into");
+    assert_eq!(reused, expected);
+    g.bench_function("resolve_v1_as_v2/schemaflow_into", |b| {
+        b.iter(|| {
+            v2_codec
+                .decode_into(black_box(&frame), v1_codec.schema(), &mut reused)
                 .unwrap()
         })
     });

@@ -43,6 +43,8 @@ struct Ctx<'a> {
     unions: BTreeSet<String>,
     /// Extra items (union enums) for the current module.
     extra: String,
+    /// Full names of every record visible to this set (their views borrow from the frame).
+    records: BTreeSet<String>,
 }
 
 /// Generate one set of `.avsc` files into `out` as modules named after the file stems.
@@ -101,6 +103,16 @@ pub fn generate_set(
         .map(|f| f.text.as_str())
         .collect();
     let parsed = Schema::parse_list(&texts).map_err(|e| blame(files, ctx_files, e))?;
+    let mut records = BTreeSet::new();
+    for schema in &parsed {
+        let mut all = vec![schema];
+        collect_named(schema, &mut all);
+        for s in all {
+            if let Schema::Record(r) = s {
+                records.insert(r.name.fullname(None));
+            }
+        }
+    }
     let parsed = &parsed[ctx_files.len()..];
 
     // Claim named types: a file's top-level type first, then the types defined inline in it.
@@ -129,6 +141,7 @@ pub fn generate_set(
         local: BTreeSet::new(),
         unions: BTreeSet::new(),
         extra: String::new(),
+        records,
     };
     let modules: Vec<String> = files.iter().map(|f| module_name(&f.rel)).collect();
     let mut defined: Vec<Vec<&Schema>> = vec![Vec::new(); files.len()];
@@ -229,7 +242,8 @@ pub fn generate_set(
                 body,
                 "impl {rt}::GeneratedSchema for {ident} {{\n    const SCHEMA_TYPE: {rt}::SchemaType = {rt}::SchemaType::Avro;\n    const FULL_NAME: &'static str = {};\n    const SCHEMA_TEXT: &'static str = super::__schemaflow_meta::FILE_{i};\n    const FILE: &'static str = {};\n    const REFERENCES: &'static [{rt}::GeneratedReference] = super::__schemaflow_meta::REFS_{i};\n    const MESSAGE_INDEXES: &'static [i32] = &[];\n}}\n\
 impl {ident} {{\n    /// The Avro codec of this type: its schema parsed once per process.\n    #[doc(hidden)]\n    pub fn __schemaflow_codec() -> {rt}::codec::Result<&'static {rt}::codec::avro::AvroCodec<Self>> {{\n        static CODEC: ::std::sync::OnceLock<::std::result::Result<{rt}::codec::avro::AvroCodec<{ident}>, ::std::string::String>> = ::std::sync::OnceLock::new();\n        CODEC.get_or_init(|| {rt}::codec::avro::AvroCodec::new().map_err(|e| e.to_string())).as_ref().map_err(|e| {rt}::SchemaError::ParseAvroSchema {{ name: {name}.to_string(), reason: e.clone() }})\n    }}\n}}\n\
-impl {rt}::codec::RegistryCodec for {ident} {{\n    fn encode_frame(&self, id: {rt}::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> {rt}::codec::Result<()> {{\n        Self::__schemaflow_codec()?.encode(id, self, buf)\n    }}\n    fn decode_frame(frame: &[u8], writer: &{rt}::codec::WriterSchema) -> {rt}::codec::Result<({rt}::wire::SchemaId, Self)> {{\n        Self::__schemaflow_codec()?.decode_writer(frame, writer)\n    }}\n}}\n",
+impl {rt}::codec::RegistryCodec for {ident} {{\n    fn encode_frame(&self, id: {rt}::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> {rt}::codec::Result<()> {{\n        Self::__schemaflow_codec()?.encode(id, self, buf)\n    }}\n    fn decode_frame(frame: &[u8], writer: &{rt}::codec::WriterSchema) -> {rt}::codec::Result<({rt}::wire::SchemaId, Self)> {{\n        Self::__schemaflow_codec()?.decode_writer(frame, writer)\n    }}\n    fn decode_frame_into(&mut self, frame: &[u8], writer: &{rt}::codec::WriterSchema) -> {rt}::codec::Result<{rt}::wire::SchemaId> {{\n        Self::__schemaflow_codec()?.decode_writer_into(frame, writer, self)\n    }}\n}}\n\
+impl {ident} {{\n    /// Decode a frame written with `writer` into `self`, reusing its strings, vectors and map entries (the value is the one `decode_frame` gives; on error `self` is valid but partly overwritten).\n    pub fn decode_into(&mut self, frame: &[u8], writer: &{rt}::codec::WriterSchema) -> {rt}::codec::Result<{rt}::wire::SchemaId> {{\n        Self::__schemaflow_codec()?.decode_writer_into(frame, writer, self)\n    }}\n    /// A borrowed view of the frame's value, read in place without allocating: `None` when `writer` is neither this type's schema nor one it drops only trailing fields of (then decode it).\n    pub fn view<'a>(frame: &'a [u8], writer: &{rt}::codec::WriterSchema) -> {rt}::codec::Result<::std::option::Option<({rt}::wire::SchemaId, {ident}Ref<'a>)>> {{\n        Self::__schemaflow_codec()?.view_writer(frame, writer)\n    }}\n}}\n",
                 str_lit(&top.fullname(None)),
                 str_lit(&f.rel),
                 name = str_lit(&top.fullname(None)),
@@ -437,7 +451,73 @@ fn emit_record(ctx: &mut Ctx<'_>, out: &mut String, r: &RecordSchema) -> Result<
         let _ = writeln!(out, "    pub {fid}: {ty},");
     }
     out.push_str("}\n");
+    // The borrowed view, `{ident}Ref<'a>`.
+    let mut fields = Vec::new();
+    for field in &r.fields {
+        let ty = view_type(ctx, &field.schema, &ident, &field.name)?;
+        fields.push((field_ident(&field.name), ty, &field.schema));
+    }
+    let marker = !r.fields.iter().any(|f| borrows(ctx, &f.schema));
+    out.push_str(&codec::record_view(ctx.rt, &ident, &fields, marker));
     Ok(())
+}
+
+/// Whether the view of a value of `schema` borrows from the frame (then its type has `'a`).
+fn borrows(ctx: &Ctx<'_>, schema: &Schema) -> bool {
+    match schema {
+        Schema::String
+        | Schema::Bytes
+        | Schema::Uuid(UuidSchema::Bytes)
+        | Schema::BigDecimal
+        | Schema::Array(_)
+        | Schema::Map(_)
+        | Schema::Record(_) => true,
+        Schema::Ref { name } => ctx.records.contains(&name.fullname(None)),
+        Schema::Union(u) => u.variants().iter().any(|v| borrows(ctx, v)),
+        _ => false,
+    }
+}
+
+/// The type of the borrowed view of a value of `schema` (the view struct's field type).
+fn view_type(
+    ctx: &mut Ctx<'_>,
+    schema: &Schema,
+    record: &str,
+    field: &str,
+) -> Result<String, CodegenError> {
+    let rt = ctx.rt;
+    Ok(match schema {
+        Schema::String => "&'a str".to_string(),
+        Schema::Bytes | Schema::Uuid(UuidSchema::Bytes) | Schema::BigDecimal => {
+            "&'a [u8]".to_string()
+        }
+        Schema::Array(a) => format!(
+            "{rt}::codec::avro::ArrayRef<'a, {}>",
+            view_type(ctx, &a.items, record, field)?
+        ),
+        Schema::Map(m) => format!(
+            "{rt}::codec::avro::MapRef<'a, {}>",
+            view_type(ctx, &m.types, record, field)?
+        ),
+        Schema::Union(u) => match u.variants() {
+            [Schema::Null, other] | [other, Schema::Null] if *other != Schema::Null => {
+                format!("Option<{}>", view_type(ctx, other, record, field)?)
+            }
+            _ => {
+                let (name, _) = union_type(ctx, u, record, field)?;
+                if borrows(ctx, schema) {
+                    format!("{name}Ref<'a>")
+                } else {
+                    name
+                }
+            }
+        },
+        Schema::Record(_) | Schema::Ref { .. } if borrows(ctx, schema) => {
+            format!("{}Ref<'a>", rust_type(ctx, schema, record, field)?.0)
+        }
+        // Numbers, booleans, uuid, decimal, fixed, enums: the owned type, which owns nothing.
+        _ => rust_type(ctx, schema, record, field)?.0,
+    })
 }
 
 /// The Rust type for `schema`, and the serde `with` helper it needs (bytes/fixed).
@@ -573,6 +653,22 @@ fn union_type(
         );
         ctx.extra
             .push_str(&codec::union_codec(ctx.rt, &name, &branches));
+        let union = Schema::Union(u.clone());
+        if borrows(ctx, &union) {
+            let mut views = Vec::new();
+            for (variant, schema) in &branches {
+                let ty = if **schema == Schema::Null {
+                    None
+                } else {
+                    Some(view_type(ctx, schema, record, field)?)
+                };
+                views.push((variant.clone(), ty, *schema));
+            }
+            let view = codec::union_view(ctx.rt, &name, &views);
+            ctx.extra.push_str(&view);
+        } else {
+            ctx.extra.push_str(&codec::own_view(ctx.rt, &name, false));
+        }
     }
     Ok((name, None))
 }

@@ -40,6 +40,11 @@
 //!   `schemaflow::GeneratedSchema` (the file's exact text, full name, references, message
 //!   index path) and `schemaflow::codec::RegistryCodec`, so the typed producer and consumer
 //!   take it as is.
+//! * Every Avro record `Foo` also gets `Foo::decode_into(&mut self, frame, writer)` (decoding
+//!   into an existing value, its strings, vectors and map entries reused) and a borrowed view
+//!   `FooRef<'a>` (`Foo::view(frame, writer)`: strings and bytes as `&'a str` / `&'a [u8]` into
+//!   the frame, arrays and maps as lazy `ArrayRef` / `MapRef`, `to_owned()` into `Foo`), for
+//!   frames written with `Foo`'s own schema (or one that only adds trailing fields).
 //! * The generated code refers to the runtime only as `::schemaflow::…` (see
 //!   [`Builder::runtime_crate`]) and to your own generated items relatively, and carries its
 //!   own `#[allow]`s, so it compiles in a crate with `#![deny(warnings, missing_docs)]`.

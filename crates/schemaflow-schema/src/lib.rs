@@ -31,7 +31,7 @@ pub mod protobuf;
 mod schema;
 pub mod wire;
 
-pub use decimal::{Decimal, ParseDecimalError};
+pub use decimal::{Decimal, IntoUnscaled, ParseDecimalError};
 pub use error::{Error, Result};
 pub use schema::{GeneratedReference, GeneratedSchema, SchemaType, UnknownSchemaType};
 pub use uuid::Uuid;

@@ -22,6 +22,35 @@ pub struct Address {
     /// ISO 3166-1 alpha-2
     pub country_code: String,
 }
+/// A borrowed view of [`Address`] read in place from a frame (strings and bytes borrowed, arrays and maps read lazily); `to_owned()` gives the `Address`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddressRef<'a> {
+    pub street: &'a str,
+    pub city: &'a str,
+    pub country_code: &'a str,
+}
+impl<'a> ::schemaflow::codec::avro::AvroView<'a> for AddressRef<'a> {
+    type Owned = Address;
+    #[inline]
+    fn read_view_nested(input: &mut &'a [u8], _depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        let f0 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f1 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f2 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        Ok(Self { street: f0, city: f1, country_code: f2 })
+    }
+    fn to_owned_value(&self) -> Address {
+        self.to_owned()
+    }
+}
+impl AddressRef<'_> {
+    /// The owned value (equal to decoding the same bytes).
+    pub fn to_owned(&self) -> Address {
+        Address { street: ::std::string::String::from(*&self.street), city: ::std::string::String::from(*&self.city), country_code: ::std::string::String::from(*&self.country_code) }
+    }
+}
+impl ::schemaflow::codec::avro::AvroBorrow for Address {
+    type Ref<'a> = AddressRef<'a>;
+}
 impl ::schemaflow::codec::avro::AvroDatum for Address {
     #[inline]
     fn write_avro(&self, buf: &mut ::std::vec::Vec<u8>) {
@@ -35,6 +64,13 @@ impl ::schemaflow::codec::avro::AvroDatum for Address {
         let f1 = ::schemaflow::codec::avro::binary::read_string(input)?;
         let f2 = ::schemaflow::codec::avro::binary::read_string(input)?;
         Ok(Self { street: f0, city: f1, country_code: f2 })
+    }
+    #[inline]
+    fn read_avro_into_nested(&mut self, input: &mut &[u8], _depth: u32) -> ::std::result::Result<(), ::schemaflow::codec::avro::AvroDecodeError> {
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.street)?;
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.city)?;
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.country_code)?;
+        Ok(())
     }
 }
 impl ::schemaflow::GeneratedSchema for Address {
@@ -60,6 +96,19 @@ impl ::schemaflow::codec::RegistryCodec for Address {
     fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         Self::__schemaflow_codec()?.decode_writer(frame, writer)
     }
+    fn decode_frame_into(&mut self, frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::schemaflow::wire::SchemaId> {
+        Self::__schemaflow_codec()?.decode_writer_into(frame, writer, self)
+    }
+}
+impl Address {
+    /// Decode a frame written with `writer` into `self`, reusing its strings, vectors and map entries (the value is the one `decode_frame` gives; on error `self` is valid but partly overwritten).
+    pub fn decode_into(&mut self, frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::schemaflow::wire::SchemaId> {
+        Self::__schemaflow_codec()?.decode_writer_into(frame, writer, self)
+    }
+    /// A borrowed view of the frame's value, read in place without allocating: `None` when `writer` is neither this type's schema nor one it drops only trailing fields of (then decode it).
+    pub fn view<'a>(frame: &'a [u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::std::option::Option<(::schemaflow::wire::SchemaId, AddressRef<'a>)>> {
+        Self::__schemaflow_codec()?.view_writer(frame, writer)
+    }
 }
 }
 /// Types generated from `user_event.avsc`.
@@ -81,6 +130,50 @@ pub struct UserEvent {
     pub tags: Vec<String>,
     pub attributes: ::std::collections::BTreeMap<String, String>,
 }
+/// A borrowed view of [`UserEvent`] read in place from a frame (strings and bytes borrowed, arrays and maps read lazily); `to_owned()` gives the `UserEvent`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserEventRef<'a> {
+    pub event_id: ::schemaflow::Uuid,
+    pub user_id: &'a str,
+    pub action: Action,
+    pub occurred_at: i64,
+    pub amount: ::schemaflow::Decimal<2>,
+    pub session_id: Option<&'a str>,
+    pub device: DeviceRef<'a>,
+    pub shipping_address: Option<super::address::AddressRef<'a>>,
+    pub tags: ::schemaflow::codec::avro::ArrayRef<'a, &'a str>,
+    pub attributes: ::schemaflow::codec::avro::MapRef<'a, &'a str>,
+}
+impl<'a> ::schemaflow::codec::avro::AvroView<'a> for UserEventRef<'a> {
+    type Owned = UserEvent;
+    #[inline]
+    fn read_view_nested(input: &mut &'a [u8], depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        let depth = ::schemaflow::codec::avro::binary::descend(depth)?;
+        let f0 = ::schemaflow::codec::avro::logical::read_uuid(input)?;
+        let f1 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f2 = ::schemaflow::codec::avro::AvroView::read_view_nested(input, depth)?;
+        let f3 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f4 = ::schemaflow::codec::avro::logical::read_decimal(input)?;
+        let f5 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => None, 1 => Some(::schemaflow::codec::avro::binary::read_str(input)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
+        let f6 = ::schemaflow::codec::avro::AvroView::read_view_nested(input, depth)?;
+        let f7 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => None, 1 => Some(::schemaflow::codec::avro::AvroView::read_view_nested(input, depth)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
+        let f8 = ::schemaflow::codec::avro::ArrayRef::read_view(input, depth, false, |input, _depth| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_str(input)?))?;
+        let f9 = ::schemaflow::codec::avro::MapRef::read_view(input, depth, |input, _depth| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_str(input)?))?;
+        Ok(Self { event_id: f0, user_id: f1, action: f2, occurred_at: f3, amount: f4, session_id: f5, device: f6, shipping_address: f7, tags: f8, attributes: f9 })
+    }
+    fn to_owned_value(&self) -> UserEvent {
+        self.to_owned()
+    }
+}
+impl UserEventRef<'_> {
+    /// The owned value (equal to decoding the same bytes).
+    pub fn to_owned(&self) -> UserEvent {
+        UserEvent { event_id: *&self.event_id, user_id: ::std::string::String::from(*&self.user_id), action: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.action), occurred_at: *&self.occurred_at, amount: (&self.amount).clone(), session_id: (&self.session_id).as_ref().map(|v0| ::std::string::String::from(*v0)), device: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.device), shipping_address: (&self.shipping_address).as_ref().map(|v0| ::schemaflow::codec::avro::AvroView::to_owned_value(v0)), tags: (&self.tags).iter().map(|v0| ::std::string::String::from(*&v0)).collect(), attributes: (&self.attributes).iter().map(|(k0, v0)| (::std::string::String::from(k0), ::std::string::String::from(*&v0))).collect() }
+    }
+}
+impl ::schemaflow::codec::avro::AvroBorrow for UserEvent {
+    type Ref<'a> = UserEventRef<'a>;
+}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::schemaflow::codegen_support::serde::Serialize, ::schemaflow::codegen_support::serde::Deserialize)]
 #[serde(crate = "::schemaflow::codegen_support::serde")]
 pub enum Action {
@@ -98,6 +191,33 @@ pub enum Action {
 pub struct Device {
     pub platform: String,
     pub app_version: Option<String>,
+}
+/// A borrowed view of [`Device`] read in place from a frame (strings and bytes borrowed, arrays and maps read lazily); `to_owned()` gives the `Device`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceRef<'a> {
+    pub platform: &'a str,
+    pub app_version: Option<&'a str>,
+}
+impl<'a> ::schemaflow::codec::avro::AvroView<'a> for DeviceRef<'a> {
+    type Owned = Device;
+    #[inline]
+    fn read_view_nested(input: &mut &'a [u8], _depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        let f0 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f1 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => None, 1 => Some(::schemaflow::codec::avro::binary::read_str(input)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
+        Ok(Self { platform: f0, app_version: f1 })
+    }
+    fn to_owned_value(&self) -> Device {
+        self.to_owned()
+    }
+}
+impl DeviceRef<'_> {
+    /// The owned value (equal to decoding the same bytes).
+    pub fn to_owned(&self) -> Device {
+        Device { platform: ::std::string::String::from(*&self.platform), app_version: (&self.app_version).as_ref().map(|v0| ::std::string::String::from(*v0)) }
+    }
+}
+impl ::schemaflow::codec::avro::AvroBorrow for Device {
+    type Ref<'a> = DeviceRef<'a>;
 }
 impl ::schemaflow::codec::avro::AvroDatum for UserEvent {
     #[inline]
@@ -128,6 +248,21 @@ impl ::schemaflow::codec::avro::AvroDatum for UserEvent {
         let f9 = { let mut map0 = ::std::collections::BTreeMap::new(); loop { let n = ::schemaflow::codec::avro::binary::read_block_count(input, false)?; if n == 0 { break map0; } for _ in 0..n { let k = ::schemaflow::codec::avro::binary::read_string(input)?; map0.insert(k, ::schemaflow::codec::avro::binary::read_string(input)?); } } };
         Ok(Self { event_id: f0, user_id: f1, action: f2, occurred_at: f3, amount: f4, session_id: f5, device: f6, shipping_address: f7, tags: f8, attributes: f9 })
     }
+    #[inline]
+    fn read_avro_into_nested(&mut self, input: &mut &[u8], depth: u32) -> ::std::result::Result<(), ::schemaflow::codec::avro::AvroDecodeError> {
+        let depth = ::schemaflow::codec::avro::binary::descend(depth)?;
+        self.event_id = ::schemaflow::codec::avro::logical::read_uuid(input)?;
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.user_id)?;
+        ::schemaflow::codec::avro::AvroDatum::read_avro_into_nested(&mut self.action, input, depth)?;
+        self.occurred_at = ::schemaflow::codec::avro::binary::read_long(input)?;
+        self.amount = ::schemaflow::codec::avro::logical::read_decimal(input)?;
+        match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => self.session_id = None, 1 => if let Some(v0) = &mut self.session_id { ::schemaflow::codec::avro::merge::read_string_into(input, &mut *v0)?; } else { self.session_id = Some(::schemaflow::codec::avro::binary::read_string(input)?); }, other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) }
+        ::schemaflow::codec::avro::AvroDatum::read_avro_into_nested(&mut self.device, input, depth)?;
+        match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => self.shipping_address = None, 1 => if let Some(v0) = &mut self.shipping_address { ::schemaflow::codec::avro::AvroDatum::read_avro_into_nested(&mut *v0, input, depth)?; } else { self.shipping_address = Some(::schemaflow::codec::avro::AvroDatum::read_avro_nested(input, depth)?); }, other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) }
+        ::schemaflow::codec::avro::merge::read_array_into(input, &mut self.tags, false, |input, v0| { ::schemaflow::codec::avro::merge::read_string_into(input, &mut *v0)?; ::std::result::Result::Ok(()) }, |input| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_string(input)?))?;
+        ::schemaflow::codec::avro::merge::read_map_into(input, &mut self.attributes, |input, v0| { ::schemaflow::codec::avro::merge::read_string_into(input, &mut *v0)?; ::std::result::Result::Ok(()) }, |input| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_string(input)?))?;
+        Ok(())
+    }
 }
 impl ::schemaflow::codec::avro::AvroDatum for Action {
     #[inline]
@@ -137,6 +272,16 @@ impl ::schemaflow::codec::avro::AvroDatum for Action {
     #[inline]
     fn read_avro_nested(input: &mut &[u8], _depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
         match ::schemaflow::codec::avro::binary::read_int(input)? { 0 => Ok(Self::Login), 1 => Ok(Self::Logout), 2 => Ok(Self::View), 3 => Ok(Self::Purchase), other => Err(::schemaflow::codec::avro::AvroDecodeError::EnumIndexOutOfRange(other)) }
+    }
+}
+impl<'a> ::schemaflow::codec::avro::AvroView<'a> for Action {
+    type Owned = Self;
+    #[inline]
+    fn read_view_nested(input: &mut &'a [u8], depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        <Self as ::schemaflow::codec::avro::AvroDatum>::read_avro_nested(input, depth)
+    }
+    fn to_owned_value(&self) -> Self {
+        *self
     }
 }
 impl ::schemaflow::codec::avro::AvroDatum for Device {
@@ -150,6 +295,12 @@ impl ::schemaflow::codec::avro::AvroDatum for Device {
         let f0 = ::schemaflow::codec::avro::binary::read_string(input)?;
         let f1 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => None, 1 => Some(::schemaflow::codec::avro::binary::read_string(input)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
         Ok(Self { platform: f0, app_version: f1 })
+    }
+    #[inline]
+    fn read_avro_into_nested(&mut self, input: &mut &[u8], _depth: u32) -> ::std::result::Result<(), ::schemaflow::codec::avro::AvroDecodeError> {
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.platform)?;
+        match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => self.app_version = None, 1 => if let Some(v0) = &mut self.app_version { ::schemaflow::codec::avro::merge::read_string_into(input, &mut *v0)?; } else { self.app_version = Some(::schemaflow::codec::avro::binary::read_string(input)?); }, other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) }
+        Ok(())
     }
 }
 impl ::schemaflow::GeneratedSchema for UserEvent {
@@ -174,6 +325,19 @@ impl ::schemaflow::codec::RegistryCodec for UserEvent {
     }
     fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         Self::__schemaflow_codec()?.decode_writer(frame, writer)
+    }
+    fn decode_frame_into(&mut self, frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::schemaflow::wire::SchemaId> {
+        Self::__schemaflow_codec()?.decode_writer_into(frame, writer, self)
+    }
+}
+impl UserEvent {
+    /// Decode a frame written with `writer` into `self`, reusing its strings, vectors and map entries (the value is the one `decode_frame` gives; on error `self` is valid but partly overwritten).
+    pub fn decode_into(&mut self, frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::schemaflow::wire::SchemaId> {
+        Self::__schemaflow_codec()?.decode_writer_into(frame, writer, self)
+    }
+    /// A borrowed view of the frame's value, read in place without allocating: `None` when `writer` is neither this type's schema nor one it drops only trailing fields of (then decode it).
+    pub fn view<'a>(frame: &'a [u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::std::option::Option<(::schemaflow::wire::SchemaId, UserEventRef<'a>)>> {
+        Self::__schemaflow_codec()?.view_writer(frame, writer)
     }
 }
 }
@@ -205,6 +369,52 @@ pub struct UserEvent {
     /// Where the event came from: web, ios, android.
     pub channel: String,
 }
+/// A borrowed view of [`UserEvent`] read in place from a frame (strings and bytes borrowed, arrays and maps read lazily); `to_owned()` gives the `UserEvent`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserEventRef<'a> {
+    pub event_id: ::schemaflow::Uuid,
+    pub user_id: &'a str,
+    pub action: Action,
+    pub occurred_at: i64,
+    pub amount: ::schemaflow::Decimal<2>,
+    pub session_id: Option<&'a str>,
+    pub device: DeviceRef<'a>,
+    pub shipping_address: Option<super::super::address::AddressRef<'a>>,
+    pub tags: ::schemaflow::codec::avro::ArrayRef<'a, &'a str>,
+    pub attributes: ::schemaflow::codec::avro::MapRef<'a, &'a str>,
+    pub channel: &'a str,
+}
+impl<'a> ::schemaflow::codec::avro::AvroView<'a> for UserEventRef<'a> {
+    type Owned = UserEvent;
+    #[inline]
+    fn read_view_nested(input: &mut &'a [u8], depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        let depth = ::schemaflow::codec::avro::binary::descend(depth)?;
+        let f0 = ::schemaflow::codec::avro::logical::read_uuid(input)?;
+        let f1 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f2 = ::schemaflow::codec::avro::AvroView::read_view_nested(input, depth)?;
+        let f3 = ::schemaflow::codec::avro::binary::read_long(input)?;
+        let f4 = ::schemaflow::codec::avro::logical::read_decimal(input)?;
+        let f5 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => None, 1 => Some(::schemaflow::codec::avro::binary::read_str(input)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
+        let f6 = ::schemaflow::codec::avro::AvroView::read_view_nested(input, depth)?;
+        let f7 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => None, 1 => Some(::schemaflow::codec::avro::AvroView::read_view_nested(input, depth)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
+        let f8 = ::schemaflow::codec::avro::ArrayRef::read_view(input, depth, false, |input, _depth| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_str(input)?))?;
+        let f9 = ::schemaflow::codec::avro::MapRef::read_view(input, depth, |input, _depth| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_str(input)?))?;
+        let f10 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        Ok(Self { event_id: f0, user_id: f1, action: f2, occurred_at: f3, amount: f4, session_id: f5, device: f6, shipping_address: f7, tags: f8, attributes: f9, channel: f10 })
+    }
+    fn to_owned_value(&self) -> UserEvent {
+        self.to_owned()
+    }
+}
+impl UserEventRef<'_> {
+    /// The owned value (equal to decoding the same bytes).
+    pub fn to_owned(&self) -> UserEvent {
+        UserEvent { event_id: *&self.event_id, user_id: ::std::string::String::from(*&self.user_id), action: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.action), occurred_at: *&self.occurred_at, amount: (&self.amount).clone(), session_id: (&self.session_id).as_ref().map(|v0| ::std::string::String::from(*v0)), device: ::schemaflow::codec::avro::AvroView::to_owned_value(&self.device), shipping_address: (&self.shipping_address).as_ref().map(|v0| ::schemaflow::codec::avro::AvroView::to_owned_value(v0)), tags: (&self.tags).iter().map(|v0| ::std::string::String::from(*&v0)).collect(), attributes: (&self.attributes).iter().map(|(k0, v0)| (::std::string::String::from(k0), ::std::string::String::from(*&v0))).collect(), channel: ::std::string::String::from(*&self.channel) }
+    }
+}
+impl ::schemaflow::codec::avro::AvroBorrow for UserEvent {
+    type Ref<'a> = UserEventRef<'a>;
+}
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::schemaflow::codegen_support::serde::Serialize, ::schemaflow::codegen_support::serde::Deserialize)]
 #[serde(crate = "::schemaflow::codegen_support::serde")]
 pub enum Action {
@@ -222,6 +432,33 @@ pub enum Action {
 pub struct Device {
     pub platform: String,
     pub app_version: Option<String>,
+}
+/// A borrowed view of [`Device`] read in place from a frame (strings and bytes borrowed, arrays and maps read lazily); `to_owned()` gives the `Device`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceRef<'a> {
+    pub platform: &'a str,
+    pub app_version: Option<&'a str>,
+}
+impl<'a> ::schemaflow::codec::avro::AvroView<'a> for DeviceRef<'a> {
+    type Owned = Device;
+    #[inline]
+    fn read_view_nested(input: &mut &'a [u8], _depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        let f0 = ::schemaflow::codec::avro::binary::read_str(input)?;
+        let f1 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => None, 1 => Some(::schemaflow::codec::avro::binary::read_str(input)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
+        Ok(Self { platform: f0, app_version: f1 })
+    }
+    fn to_owned_value(&self) -> Device {
+        self.to_owned()
+    }
+}
+impl DeviceRef<'_> {
+    /// The owned value (equal to decoding the same bytes).
+    pub fn to_owned(&self) -> Device {
+        Device { platform: ::std::string::String::from(*&self.platform), app_version: (&self.app_version).as_ref().map(|v0| ::std::string::String::from(*v0)) }
+    }
+}
+impl ::schemaflow::codec::avro::AvroBorrow for Device {
+    type Ref<'a> = DeviceRef<'a>;
 }
 impl ::schemaflow::codec::avro::AvroDatum for UserEvent {
     #[inline]
@@ -254,6 +491,22 @@ impl ::schemaflow::codec::avro::AvroDatum for UserEvent {
         let f10 = ::schemaflow::codec::avro::binary::read_string(input)?;
         Ok(Self { event_id: f0, user_id: f1, action: f2, occurred_at: f3, amount: f4, session_id: f5, device: f6, shipping_address: f7, tags: f8, attributes: f9, channel: f10 })
     }
+    #[inline]
+    fn read_avro_into_nested(&mut self, input: &mut &[u8], depth: u32) -> ::std::result::Result<(), ::schemaflow::codec::avro::AvroDecodeError> {
+        let depth = ::schemaflow::codec::avro::binary::descend(depth)?;
+        self.event_id = ::schemaflow::codec::avro::logical::read_uuid(input)?;
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.user_id)?;
+        ::schemaflow::codec::avro::AvroDatum::read_avro_into_nested(&mut self.action, input, depth)?;
+        self.occurred_at = ::schemaflow::codec::avro::binary::read_long(input)?;
+        self.amount = ::schemaflow::codec::avro::logical::read_decimal(input)?;
+        match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => self.session_id = None, 1 => if let Some(v0) = &mut self.session_id { ::schemaflow::codec::avro::merge::read_string_into(input, &mut *v0)?; } else { self.session_id = Some(::schemaflow::codec::avro::binary::read_string(input)?); }, other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) }
+        ::schemaflow::codec::avro::AvroDatum::read_avro_into_nested(&mut self.device, input, depth)?;
+        match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => self.shipping_address = None, 1 => if let Some(v0) = &mut self.shipping_address { ::schemaflow::codec::avro::AvroDatum::read_avro_into_nested(&mut *v0, input, depth)?; } else { self.shipping_address = Some(::schemaflow::codec::avro::AvroDatum::read_avro_nested(input, depth)?); }, other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) }
+        ::schemaflow::codec::avro::merge::read_array_into(input, &mut self.tags, false, |input, v0| { ::schemaflow::codec::avro::merge::read_string_into(input, &mut *v0)?; ::std::result::Result::Ok(()) }, |input| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_string(input)?))?;
+        ::schemaflow::codec::avro::merge::read_map_into(input, &mut self.attributes, |input, v0| { ::schemaflow::codec::avro::merge::read_string_into(input, &mut *v0)?; ::std::result::Result::Ok(()) }, |input| ::std::result::Result::Ok(::schemaflow::codec::avro::binary::read_string(input)?))?;
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.channel)?;
+        Ok(())
+    }
 }
 impl ::schemaflow::codec::avro::AvroDatum for Action {
     #[inline]
@@ -263,6 +516,16 @@ impl ::schemaflow::codec::avro::AvroDatum for Action {
     #[inline]
     fn read_avro_nested(input: &mut &[u8], _depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
         match ::schemaflow::codec::avro::binary::read_int(input)? { 0 => Ok(Self::Login), 1 => Ok(Self::Logout), 2 => Ok(Self::View), 3 => Ok(Self::Purchase), other => Err(::schemaflow::codec::avro::AvroDecodeError::EnumIndexOutOfRange(other)) }
+    }
+}
+impl<'a> ::schemaflow::codec::avro::AvroView<'a> for Action {
+    type Owned = Self;
+    #[inline]
+    fn read_view_nested(input: &mut &'a [u8], depth: u32) -> ::std::result::Result<Self, ::schemaflow::codec::avro::AvroDecodeError> {
+        <Self as ::schemaflow::codec::avro::AvroDatum>::read_avro_nested(input, depth)
+    }
+    fn to_owned_value(&self) -> Self {
+        *self
     }
 }
 impl ::schemaflow::codec::avro::AvroDatum for Device {
@@ -276,6 +539,12 @@ impl ::schemaflow::codec::avro::AvroDatum for Device {
         let f0 = ::schemaflow::codec::avro::binary::read_string(input)?;
         let f1 = match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => None, 1 => Some(::schemaflow::codec::avro::binary::read_string(input)?), other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) };
         Ok(Self { platform: f0, app_version: f1 })
+    }
+    #[inline]
+    fn read_avro_into_nested(&mut self, input: &mut &[u8], _depth: u32) -> ::std::result::Result<(), ::schemaflow::codec::avro::AvroDecodeError> {
+        ::schemaflow::codec::avro::merge::read_string_into(input, &mut self.platform)?;
+        match ::schemaflow::codec::avro::binary::read_branch(input)? { 0 => self.app_version = None, 1 => if let Some(v0) = &mut self.app_version { ::schemaflow::codec::avro::merge::read_string_into(input, &mut *v0)?; } else { self.app_version = Some(::schemaflow::codec::avro::binary::read_string(input)?); }, other => return Err(::schemaflow::codec::avro::AvroDecodeError::UnionBranchOutOfRange(other)) }
+        Ok(())
     }
 }
 impl ::schemaflow::GeneratedSchema for UserEvent {
@@ -300,6 +569,19 @@ impl ::schemaflow::codec::RegistryCodec for UserEvent {
     }
     fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
         Self::__schemaflow_codec()?.decode_writer(frame, writer)
+    }
+    fn decode_frame_into(&mut self, frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::schemaflow::wire::SchemaId> {
+        Self::__schemaflow_codec()?.decode_writer_into(frame, writer, self)
+    }
+}
+impl UserEvent {
+    /// Decode a frame written with `writer` into `self`, reusing its strings, vectors and map entries (the value is the one `decode_frame` gives; on error `self` is valid but partly overwritten).
+    pub fn decode_into(&mut self, frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::schemaflow::wire::SchemaId> {
+        Self::__schemaflow_codec()?.decode_writer_into(frame, writer, self)
+    }
+    /// A borrowed view of the frame's value, read in place without allocating: `None` when `writer` is neither this type's schema nor one it drops only trailing fields of (then decode it).
+    pub fn view<'a>(frame: &'a [u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<::std::option::Option<(::schemaflow::wire::SchemaId, UserEventRef<'a>)>> {
+        Self::__schemaflow_codec()?.view_writer(frame, writer)
     }
 }
 }

@@ -4,7 +4,6 @@
 //! Java and fastavro write it). Dates, times and timestamps are plain ints and longs, `decimal`
 //! on `fixed` is the fixed's bytes.
 
-use num_bigint::BigInt;
 use uuid::Uuid;
 
 use super::binary::{read_bytes_ref, read_str, write_bytes};
@@ -26,49 +25,20 @@ pub fn read_uuid(input: &mut &[u8]) -> Result<Uuid, AvroDecodeError> {
 }
 
 /// Append a `decimal` on `bytes`: the minimal two's-complement bytes of the unscaled value
-/// (what [`Decimal::to_bytes`] gives), without allocating when the value fits 64 bits.
+/// (what [`Decimal::to_bytes`] gives), from the stack when the value fits 128 bits.
 #[inline]
 pub fn write_decimal<const SCALE: u32>(v: &Decimal<SCALE>, out: &mut Vec<u8>) {
-    match i64::try_from(v.unscaled()) {
-        Ok(small) => write_bytes(minimal_be(small).as_slice(), out),
-        Err(_) => write_bytes(&v.to_bytes(), out),
-    }
+    v.with_bytes(|b| write_bytes(b, out));
 }
 
-/// Read a `decimal` on `bytes` (any length; empty is zero, as in [`Decimal::from_bytes`]).
+/// Read a `decimal` on `bytes` (any length; empty is zero, as in [`Decimal::from_bytes`]):
+/// a sign extension into an `i128` up to 128 bits, a `BigInt` only beyond.
 #[inline]
 pub fn read_decimal<const SCALE: u32>(
     input: &mut &[u8],
 ) -> Result<Decimal<SCALE>, AvroDecodeError> {
     let bytes = read_bytes_ref(input)?;
-    Ok(Decimal::from_unscaled(BigInt::from_signed_bytes_be(bytes)))
-}
-
-/// The minimal big-endian two's complement of `v`: leading bytes dropped while they only
-/// repeat the sign of the next byte (0 is one zero byte, as `BigInt::to_signed_bytes_be`).
-struct Minimal {
-    bytes: [u8; 8],
-    start: usize,
-}
-
-impl Minimal {
-    fn as_slice(&self) -> &[u8] {
-        &self.bytes[self.start..]
-    }
-}
-
-fn minimal_be(v: i64) -> Minimal {
-    let bytes = v.to_be_bytes();
-    let mut start = 0;
-    while start < 7 {
-        let (b, next) = (bytes[start], bytes[start + 1]);
-        let redundant = (b == 0x00 && next & 0x80 == 0) || (b == 0xff && next & 0x80 != 0);
-        if !redundant {
-            break;
-        }
-        start += 1;
-    }
-    Minimal { bytes, start }
+    Ok(Decimal::from_bytes(bytes))
 }
 
 #[cfg(test)]
@@ -76,29 +46,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn minimal_bytes_match_bigint() {
+    fn decimal_round_trips_through_the_binary_form() {
+        use num_bigint::BigInt;
         for v in [
-            0i64,
-            1,
-            -1,
-            127,
-            128,
-            -128,
-            -129,
-            255,
-            256,
-            1234,
-            -150,
-            i64::MAX,
-            i64::MIN,
-            1 << 40,
-            -(1 << 40),
+            BigInt::from(0),
+            BigInt::from(-150),
+            BigInt::from(i128::MAX),
+            BigInt::from(i128::MIN),
+            BigInt::from(i128::MIN) - 1,
+            BigInt::from(u128::MAX) * 3,
         ] {
-            assert_eq!(
-                minimal_be(v).as_slice(),
-                BigInt::from(v).to_signed_bytes_be().as_slice(),
-                "{v}"
-            );
+            let d = Decimal::<2>::from_unscaled(v.clone());
+            let mut buf = Vec::new();
+            write_decimal(&d, &mut buf);
+            let mut expected = Vec::new();
+            write_bytes(&v.to_signed_bytes_be(), &mut expected);
+            assert_eq!(buf, expected, "{v}");
+            let mut rest = buf.as_slice();
+            assert_eq!(read_decimal::<2>(&mut rest), Ok(d));
+            assert!(rest.is_empty());
         }
     }
 

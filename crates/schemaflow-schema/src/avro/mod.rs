@@ -9,6 +9,7 @@
 //! * [`binary`]: Avro's binary encoding (zig-zag varints, lengths, blocks, …), public for the
 //!   generated codecs;
 //! * [`logical`]: `uuid` and `decimal` between their Rust types and their bytes;
+//! * [`merge`]: reading into an existing value, reusing its buffers (`decode_into`);
 //! * `default`: a field default (JSON) encoded into Avro binary;
 //! * [`unknown_types`]: type names a schema uses that nothing defines (typos, missing
 //!   references), with where they are and the closest known name.
@@ -19,6 +20,7 @@ mod decode_error;
 pub(crate) mod default;
 pub(crate) mod kind;
 pub mod logical;
+pub mod merge;
 pub(crate) mod names;
 mod resolve_error;
 mod unknown_types;

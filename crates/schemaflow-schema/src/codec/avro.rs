@@ -28,12 +28,13 @@ use serde::Serialize;
 
 pub use super::avro_datum::AvroDatum;
 use super::avro_resolve::{ResolvePlan, Shortcut};
+pub use super::avro_view::{ArrayIter, ArrayRef, AvroBorrow, AvroView, MapIter, MapRef, ReadItem};
 use crate::avro::collect_named_types;
 pub use crate::avro::{AvroDecodeError, ResolveError, ResolveRule};
 // Generated code names the runtime only as `::schemaflow::…`, which re-exports `codec`: the
 // binary primitives are reachable from it here.
 #[doc(hidden)]
-pub use crate::avro::{binary, logical};
+pub use crate::avro::{binary, logical, merge};
 use crate::error::{Error, Result};
 use crate::wire::{self, SchemaId};
 use crate::GeneratedSchema;
@@ -347,11 +348,7 @@ impl<T: AvroDatum> AvroCodec<T> {
     ) -> Result<(SchemaId, T)> {
         match writer {
             super::WriterSchema::Avro(w) => self.decode(frame, w),
-            super::WriterSchema::Protobuf(_) => Err(Error::SchemaTypeMismatch {
-                type_name: self.schema.name().to_string(),
-                expected: crate::SchemaType::Avro,
-                found: crate::SchemaType::Protobuf,
-            }),
+            super::WriterSchema::Protobuf(_) => Err(self.not_avro()),
         }
     }
 
@@ -388,6 +385,72 @@ impl<T: AvroDatum> AvroCodec<T> {
         .map_err(fail)
     }
 
+    /// [`decode`](Self::decode) into `value`, reusing what it owns (string buffers, vectors,
+    /// map entries; see [`AvroDatum::read_avro_into`]): decoding record after record into one
+    /// value allocates nothing once its buffers have grown. The result is the value `decode`
+    /// gives; on error `value` is valid but partly overwritten.
+    pub fn decode_into(
+        &self,
+        frame: &[u8],
+        writer: &AvroSchema,
+        value: &mut T,
+    ) -> Result<SchemaId> {
+        let (id, datum) = wire::read_header(frame)?;
+        self.decode_datum_into(id, datum, writer, value)?;
+        Ok(id)
+    }
+
+    /// [`decode_into`](Self::decode_into) given the writer schema as fetched by id.
+    pub fn decode_writer_into(
+        &self,
+        frame: &[u8],
+        writer: &super::WriterSchema,
+        value: &mut T,
+    ) -> Result<SchemaId> {
+        match writer {
+            super::WriterSchema::Avro(w) => self.decode_into(frame, w, value),
+            super::WriterSchema::Protobuf(_) => Err(self.not_avro()),
+        }
+    }
+
+    fn not_avro(&self) -> Error {
+        Error::SchemaTypeMismatch {
+            type_name: self.schema.name().to_string(),
+            expected: crate::SchemaType::Avro,
+            found: crate::SchemaType::Protobuf,
+        }
+    }
+
+    /// [`decode_datum`](Self::decode_datum) into `value` (see [`decode_into`](Self::decode_into)).
+    pub fn decode_datum_into(
+        &self,
+        id: SchemaId,
+        datum: &[u8],
+        writer: &AvroSchema,
+        value: &mut T,
+    ) -> Result<()> {
+        let fail = |e: AvroDecodeError| Error::DecodeAvro {
+            type_name: self.schema.name().to_string(),
+            schema_id: id,
+            source: e,
+        };
+        if writer.fingerprint() == self.schema.fingerprint() {
+            return read_whole_into(datum, value).map_err(fail);
+        }
+        let plan = self.plan_for(writer)?;
+        if let Shortcut::SkipTrailing(_) = plan.shortcut() {
+            let mut rest = datum;
+            value.read_avro_into(&mut rest).map_err(fail)?;
+            return plan.validate_tail(rest).map_err(fail);
+        }
+        // The other evolutions: as in `decode_datum`, the plan rewrites the datum first.
+        with_scratch(|scratch| {
+            plan.transcode(datum, scratch)?;
+            read_whole_into(scratch, value)
+        })
+        .map_err(fail)
+    }
+
     /// The resolution plan from `writer` to `T`'s schema, compiled once and cached.
     fn plan_for(&self, writer: &AvroSchema) -> Result<Arc<ResolvePlan>> {
         let key = writer.fingerprint();
@@ -407,6 +470,68 @@ impl<T: AvroDatum> AvroCodec<T> {
             plans.insert(key, plan.clone());
         }
         Ok(plan)
+    }
+}
+
+impl<T: AvroBorrow> AvroCodec<T> {
+    /// A borrowed view of the frame's value (`FooRef<'a>`: strings and bytes in place, arrays
+    /// and maps read lazily; see [`AvroView`]), with no allocation. `Some` when `writer` is
+    /// `T`'s own schema, or one whose fields `T`'s are a prefix of (the tail is checked);
+    /// `None` for any other writer schema, whose bytes must be rewritten into `T`'s layout
+    /// first: [`decode`](Self::decode) reads those.
+    pub fn view<'a>(
+        &self,
+        frame: &'a [u8],
+        writer: &AvroSchema,
+    ) -> Result<Option<(SchemaId, T::Ref<'a>)>> {
+        let (id, datum) = wire::read_header(frame)?;
+        let fail = |e: AvroDecodeError| Error::DecodeAvro {
+            type_name: self.schema.name().to_string(),
+            schema_id: id,
+            source: e,
+        };
+        let mut rest = datum;
+        if writer.fingerprint() == self.schema.fingerprint() {
+            let view = <T::Ref<'a> as AvroView<'a>>::read_view(&mut rest).map_err(fail)?;
+            if !rest.is_empty() {
+                return Err(fail(AvroDecodeError::TrailingBytes(rest.len())));
+            }
+            return Ok(Some((id, view)));
+        }
+        let plan = self.plan_for(writer)?;
+        match plan.shortcut() {
+            Shortcut::SkipTrailing(_) => {
+                let view = <T::Ref<'a> as AvroView<'a>>::read_view(&mut rest).map_err(fail)?;
+                plan.validate_tail(rest).map_err(fail)?;
+                Ok(Some((id, view)))
+            }
+            Shortcut::AppendDefaults(_) | Shortcut::None => Ok(None),
+        }
+    }
+
+    /// [`view`](Self::view) given the writer schema as fetched by id.
+    pub fn view_writer<'a>(
+        &self,
+        frame: &'a [u8],
+        writer: &super::WriterSchema,
+    ) -> Result<Option<(SchemaId, T::Ref<'a>)>> {
+        match writer {
+            super::WriterSchema::Avro(w) => self.view(frame, w),
+            super::WriterSchema::Protobuf(_) => Err(self.not_avro()),
+        }
+    }
+}
+
+/// [`read_whole`] into an existing value.
+fn read_whole_into<T: AvroDatum>(
+    mut datum: &[u8],
+    value: &mut T,
+) -> std::result::Result<(), AvroDecodeError> {
+    value.read_avro_into(&mut datum)?;
+    if datum.is_empty() {
+        Ok(())
+    } else {
+        Err(AvroDecodeError::TrailingBytes(datum.len()))
     }
 }
 

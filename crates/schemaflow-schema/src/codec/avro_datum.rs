@@ -30,6 +30,26 @@ pub trait AvroDatum: Sized {
     /// records call their fields' decoders with one level less).
     #[doc(hidden)]
     fn read_avro_nested(input: &mut &[u8], depth: u32) -> Result<Self, AvroDecodeError>;
+
+    /// Read one datum from the front of `input` into `self`, reusing what `self` owns (string
+    /// buffers, vectors, map entries: as prost's `merge`, but the result is exactly the value
+    /// [`read_avro`](Self::read_avro) gives). On error `self` is valid but partly overwritten.
+    fn read_avro_into(&mut self, input: &mut &[u8]) -> Result<(), AvroDecodeError> {
+        self.read_avro_into_nested(input, MAX_RECORD_DEPTH)
+    }
+
+    /// [`read_avro_into`](Self::read_avro_into) with `depth` levels of nested records left.
+    /// The default reads a new value over `self` (generated records and unions read in place).
+    #[doc(hidden)]
+    #[inline]
+    fn read_avro_into_nested(
+        &mut self,
+        input: &mut &[u8],
+        depth: u32,
+    ) -> Result<(), AvroDecodeError> {
+        *self = Self::read_avro_nested(input, depth)?;
+        Ok(())
+    }
 }
 
 /// Avro `fixed` (and `decimal` / `uuid` / `duration` on `fixed`): the bytes as they are.

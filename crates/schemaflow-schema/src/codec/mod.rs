@@ -4,6 +4,7 @@
 pub mod avro;
 mod avro_datum;
 mod avro_resolve;
+mod avro_view;
 pub mod json;
 pub mod protobuf;
 
@@ -42,6 +43,17 @@ pub trait RegistryCodec: GeneratedSchema + Clone + Send + Sync + 'static {
     /// Avro resolves the writer schema into this type; Protobuf checks that the frame's
     /// message is this type.
     fn decode_frame(frame: &[u8], writer: &WriterSchema) -> Result<(SchemaId, Self)>;
+
+    /// [`decode_frame`](Self::decode_frame) into `self`, reusing what `self` owns (string
+    /// buffers, vectors, map entries) so that decoding record after record into one value
+    /// allocates nothing once its buffers have grown. The value is the one `decode_frame`
+    /// gives; on error `self` is valid but unspecified. Generated Avro types read in place;
+    /// the default (and Protobuf, which has no replace-in-place merge) decodes a new value.
+    fn decode_frame_into(&mut self, frame: &[u8], writer: &WriterSchema) -> Result<SchemaId> {
+        let (id, value) = Self::decode_frame(frame, writer)?;
+        *self = value;
+        Ok(id)
+    }
 }
 
 /// What a consumer decodes a record's value into: every generated type (through
@@ -50,11 +62,23 @@ pub trait RegistryCodec: GeneratedSchema + Clone + Send + Sync + 'static {
 pub trait FromFrame: Clone + Send + Sync + Sized + 'static {
     /// Decode a frame (payload form: magic, id, \[indexes\], data) written with `writer`.
     fn from_frame(frame: &[u8], writer: &WriterSchema) -> Result<Self>;
+
+    /// [`from_frame`](Self::from_frame) into an existing value, reusing its allocations where
+    /// the type can ([`RegistryCodec::decode_frame_into`]); on error `self` is valid but
+    /// unspecified.
+    fn set_from_frame(&mut self, frame: &[u8], writer: &WriterSchema) -> Result<()> {
+        *self = Self::from_frame(frame, writer)?;
+        Ok(())
+    }
 }
 
 impl<T: RegistryCodec> FromFrame for T {
     fn from_frame(frame: &[u8], writer: &WriterSchema) -> Result<Self> {
         Ok(T::decode_frame(frame, writer)?.1)
+    }
+
+    fn set_from_frame(&mut self, frame: &[u8], writer: &WriterSchema) -> Result<()> {
+        self.decode_frame_into(frame, writer).map(|_| ())
     }
 }
 

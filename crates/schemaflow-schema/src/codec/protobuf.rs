@@ -23,20 +23,28 @@ pub fn encode<T: Message + GeneratedSchema>(id: SchemaId, value: &T, buf: &mut V
 }
 
 /// Decode a frame into `T`; the frame's message indexes must be `T`'s.
+///
+/// `#[inline]`, and the message merged into its place in the result: the frame's header and
+/// index are a few byte compares, and what made this path slower than `T::decode` was moving
+/// the decoded message (hundreds of bytes for a wide message) through each layer's `Result`.
+#[inline]
 pub fn decode<T: Message + Default + GeneratedSchema>(frame: &[u8]) -> Result<(SchemaId, T)> {
     let (id, rest) = wire::read_header(frame)?;
-    let payload = match wire::match_message_indexes(rest, T::MESSAGE_INDEXES)? {
-        Ok(payload) => payload,
-        Err(found) => {
-            return Err(Error::MessageIndexMismatch {
-                schema_id: id,
-                type_name: T::FULL_NAME.to_string(),
-                expected: T::MESSAGE_INDEXES.to_vec(),
-                found,
-            })
-        }
-    };
-    decode_payload(id, payload)
+    match wire::match_message_indexes(rest, T::MESSAGE_INDEXES)? {
+        Ok(payload) => decode_payload(id, payload),
+        Err(found) => Err(index_mismatch::<T>(id, found)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn index_mismatch<T: GeneratedSchema>(schema_id: SchemaId, found: Vec<i32>) -> Error {
+    Error::MessageIndexMismatch {
+        schema_id,
+        type_name: T::FULL_NAME.to_string(),
+        expected: T::MESSAGE_INDEXES.to_vec(),
+        found,
+    }
 }
 
 /// Decode a frame into `T` given the writer schema fetched by the frame's id: the message
@@ -57,27 +65,33 @@ pub fn decode_with_writer<T: Message + Default + GeneratedSchema>(
     let (indexes, payload) = wire::read_message_indexes(rest)?;
     let found = schema.message_at(&indexes)?;
     if found.full_name() != T::FULL_NAME {
-        return Err(Error::MessageIndexMismatch {
-            schema_id: id,
-            type_name: T::FULL_NAME.to_string(),
-            expected: T::MESSAGE_INDEXES.to_vec(),
-            found: indexes,
-        });
+        return Err(index_mismatch::<T>(id, indexes));
     }
     decode_payload(id, payload)
 }
 
-/// The message itself, once the frame's header and indexes are read.
+/// The message itself, once the frame's header and indexes are read: merged into a default
+/// message already in its place in the result (no move of the message after decoding).
+#[inline]
 fn decode_payload<T: Message + Default + GeneratedSchema>(
     id: SchemaId,
     payload: &[u8],
 ) -> Result<(SchemaId, T)> {
-    let value = T::decode(payload).map_err(|source| Error::DecodeProtobuf {
+    let mut decoded = (id, T::default());
+    match decoded.1.merge(payload) {
+        Ok(()) => Ok(decoded),
+        Err(source) => Err(decode_error::<T>(id, source)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn decode_error<T: GeneratedSchema>(schema_id: SchemaId, source: prost::DecodeError) -> Error {
+    Error::DecodeProtobuf {
         type_name: T::FULL_NAME.to_string(),
-        schema_id: id,
+        schema_id,
         source,
-    })?;
-    Ok((id, value))
+    }
 }
 
 /// A `.proto` schema parsed at run time (from the registry or a file), with its imports.
