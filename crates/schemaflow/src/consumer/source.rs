@@ -3,16 +3,24 @@
 //! ([`KafkaSource`]) and by a fake in the unit tests.
 //!
 //! [`Source::poll`] appends to a buffer rather than returning one record, so a source that
-//! polls librdkafka for a batch at a time fits the same loop.
+//! polls librdkafka for a batch at a time fits the same loop: [`KafkaSource`] waits for one
+//! record, then takes what librdkafka has ready without waiting, up to the engine's
+//! [`PollLimit`] — on one long-lived `MessageStream` (rdkafka's `recv` builds one per call,
+//! registering and removing a waker under a lock each time). Rebalance callbacks run inside
+//! these polls exactly as inside `recv`: it is the same librdkafka queue poll.
 
 use std::future::Future;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
 
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use futures_core::Stream;
+use rdkafka::consumer::{CommitMode, Consumer, MessageStream, StreamConsumer};
+use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::message::BorrowedMessage;
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::TopicPartitionList;
 
-use super::engine::SourceRecord;
+use super::engine::{same_lane, PollLimit, SourceRecord};
 use super::offset_tracker::TopicPartition;
 use super::rebalance::CommitOnRevoke;
 use crate::error::{kafka_error, Error, Result};
@@ -35,6 +43,17 @@ pub(crate) trait Source {
 
     /// Wait for records and append them (one or more) to `out`; or the source's error.
     fn poll(&self, out: &mut Vec<Self::Record>) -> impl Future<Output = Result<()>>;
+
+    /// [`poll`](Self::poll) taking no more than `limit` allows (a source that reads one
+    /// record at a time is always within it).
+    fn poll_batch(
+        &self,
+        out: &mut Vec<Self::Record>,
+        limit: PollLimit,
+    ) -> impl Future<Output = Result<()>> {
+        let _ = limit;
+        self.poll(out)
+    }
 
     /// Store a partition's position (`next`: the next offset to read) for the next commit.
     fn store(&self, tp: &TopicPartition, next: i64) -> Result<()>;
@@ -66,7 +85,27 @@ pub(crate) trait Source {
 
 /// rdkafka's consumer with schemaflow's rebalance context, as a [`Source`].
 pub(crate) struct KafkaSource<'c> {
-    pub(crate) consumer: &'c StreamConsumer<CommitOnRevoke>,
+    consumer: &'c StreamConsumer<CommitOnRevoke>,
+    /// One stream for the life of the loop (its waker slot registered once).
+    stream: Mutex<MessageStream<'c, CommitOnRevoke>>,
+    /// What a poll read past its limit (a record of another lane after a serial run, or an
+    /// error met while draining): handed out first by the next poll. At most one.
+    peeked: Mutex<Option<KafkaResult<BorrowedMessage<'c>>>>,
+}
+
+impl<'c> KafkaSource<'c> {
+    pub(crate) fn new(consumer: &'c StreamConsumer<CommitOnRevoke>) -> Self {
+        KafkaSource {
+            consumer,
+            stream: Mutex::new(consumer.stream()),
+            peeked: Mutex::new(None),
+        }
+    }
+}
+
+/// The lock, whatever a panic elsewhere left in it (the data is a stream and a record).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn one(tp: &TopicPartition) -> TopicPartitionList {
@@ -79,12 +118,45 @@ impl<'c> Source for KafkaSource<'c> {
     type Record = BorrowedMessage<'c>;
 
     async fn poll(&self, out: &mut Vec<BorrowedMessage<'c>>) -> Result<()> {
-        let consumer: &'c StreamConsumer<CommitOnRevoke> = self.consumer;
-        let m = consumer
-            .recv()
-            .await
-            .map_err(|e| kafka_error("consuming", e))?;
-        out.push(m);
+        self.poll_batch(out, PollLimit::ONE).await
+    }
+
+    async fn poll_batch(&self, out: &mut Vec<BorrowedMessage<'c>>, limit: PollLimit) -> Result<()> {
+        let peeked = lock(&self.peeked).take();
+        let first = match peeked {
+            Some(first) => first,
+            None => std::future::poll_fn(|cx| std::pin::Pin::new(&mut *lock(&self.stream)).poll_next(cx))
+                .await
+                // rdkafka's streams never end; were one to, it is no record.
+                .unwrap_or(Err(KafkaError::NoMessageReceived)),
+        };
+        out.push(first.map_err(|e| kafka_error("consuming", e))?);
+        // Then what librdkafka has ready, without waiting (a waker that does nothing: the
+        // next awaited poll registers the task's own again before it waits).
+        let mut stream = lock(&self.stream);
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 1..limit.max {
+            let Poll::Ready(Some(next)) = std::pin::Pin::new(&mut *stream).poll_next(&mut cx) else {
+                break;
+            };
+            match next {
+                Ok(m) => {
+                    let joins = match (limit.one_lane, out.last()) {
+                        (Some(order), Some(last)) => same_lane(order, last, &m),
+                        _ => true,
+                    };
+                    if !joins {
+                        *lock(&self.peeked) = Some(Ok(m));
+                        break;
+                    }
+                    out.push(m);
+                }
+                Err(e) => {
+                    *lock(&self.peeked) = Some(Err(e));
+                    break;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -137,7 +209,20 @@ impl<'c> Source for KafkaSource<'c> {
     }
 
     fn take_revoked(&self) -> Vec<TopicPartition> {
-        self.consumer.context().take_revoked()
+        let revoked = self.consumer.context().take_revoked();
+        if !revoked.is_empty() {
+            // A record read ahead of a partition that went is its next owner's.
+            let mut peeked = lock(&self.peeked);
+            if let Some(Ok(m)) = peeked.as_ref() {
+                if revoked
+                    .iter()
+                    .any(|(t, p)| m.topic() == t && m.partition() == *p)
+                {
+                    *peeked = None;
+                }
+            }
+        }
+        revoked
     }
 
     fn held_revoke(&self) -> Option<Vec<TopicPartition>> {
