@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use std::sync::Arc;
 
-use super::engine::{Action, Engine, Job, JobStop, Ticket};
+use super::engine::{Action, Engine, Job, JobStop, SourceRecord, Ticket};
 use super::events::Counters;
 use super::parallel::InFlight;
 use super::retry::{Backoff, StopSignal};
@@ -168,8 +168,17 @@ where
                 engine.done_prefix(ticket, records, result, now, &mut actions);
             }
             Event::Polled(Ok(())) => {
-                // A revoke may have run inside `poll`: forget those partitions first.
-                engine.revoked(source.take_revoked());
+                // A revoke may have run inside `poll`: forget those partitions first, and
+                // drop their records the poll took before it (their next owner reads them).
+                let revoked = source.take_revoked();
+                if !revoked.is_empty() {
+                    polled.retain(|r| {
+                        !revoked
+                            .iter()
+                            .any(|(t, p)| r.partition() == *p && r.topic() == t)
+                    });
+                }
+                engine.revoked(revoked);
                 engine.records(polled.drain(..), now, &mut actions);
             }
             Event::Polled(Err(e)) => {

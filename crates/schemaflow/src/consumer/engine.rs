@@ -371,9 +371,7 @@ impl<R: SourceRecord> Engine<R> {
             .min()
             .unwrap_or(self.s.look_ahead);
         PollLimit {
-            max: room
-                .min(if serial { MAX_RUN } else { MAX_POLL })
-                .max(1),
+            max: room.min(if serial { MAX_RUN } else { MAX_POLL }).max(1),
             one_lane: serial.then_some(self.s.ordering),
         }
     }
@@ -1274,5 +1272,175 @@ mod tests {
                 assert_eq!(h.last_stored(0).unwrap_or(0), first_unfinished);
             }
         }
+    }
+
+    impl Harness {
+        /// Records arriving in one poll of the source.
+        fn poll(&mut self, records: impl IntoIterator<Item = Rec>) {
+            let mut out = Vec::new();
+            self.e.records(records, self.now, &mut out);
+            self.sort(out);
+        }
+
+        /// Finish the started job whose first record is `offset` (of partition `p`), its
+        /// first `n` records finished.
+        fn finish_prefix(&mut self, p: i32, offset: i64, n: usize, outcome: Result<()>) {
+            let i = self
+                .started
+                .iter()
+                .position(|j| j.records[0].partition == p && j.records[0].offset == offset)
+                .expect("no such job in flight");
+            let job = self.started.remove(i);
+            let mut out = Vec::new();
+            self.e
+                .done_prefix(job.ticket, n, outcome, self.now, &mut out);
+            self.sort(out);
+        }
+    }
+
+    #[test]
+    fn a_lanes_records_of_one_poll_go_as_one_run_and_store_one_position() {
+        let mut h = Harness::new(settings(ProcessingOrder::Partition, 4));
+        h.poll([(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (0, 3), (0, 4)].map(|(p, o)| rec(p, o)));
+        h.schedule();
+        // One run per lane's records that came next to each other; partition 0's second
+        // group waits behind its first (one job per lane at a time).
+        assert_eq!(h.started_offsets(), [vec![0, 1, 2], vec![0, 1]]);
+        assert_eq!(h.e.waiting(), 2);
+        h.finish(0, 0, Ok(()));
+        assert_eq!(h.stored, [(tp(0), 3)], "one store for the run");
+        h.schedule();
+        assert_eq!(h.started_offsets(), [vec![0, 1], vec![3, 4]]);
+        h.finish(0, 3, Ok(()));
+        h.finish(1, 0, Ok(()));
+        assert_eq!(h.last_stored(0), Some(5));
+        assert_eq!(h.last_stored(1), Some(2));
+        assert_eq!(h.stored.len(), 3);
+    }
+
+    #[test]
+    fn a_run_that_fails_in_the_middle_stores_only_up_to_the_failed_record() {
+        let mut h = Harness::new(settings(ProcessingOrder::Partition, 1));
+        h.poll((0..5).map(|o| rec(0, o)));
+        h.schedule();
+        assert_eq!(h.started_offsets(), [[0, 1, 2, 3, 4]]);
+        // Records 0 and 1 went through; record 2 stopped the consumer.
+        h.finish_prefix(0, 0, 2, Err(handler_failed(2)));
+        assert_eq!(h.stored, [(tp(0), 2)]);
+        assert!(h
+            .take_other()
+            .iter()
+            .any(|a| matches!(a, Action::CutRetries)));
+        assert!(h.e.is_finished());
+        assert!(matches!(
+            h.e.finish(),
+            Err(Error::Handler { offset: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn a_run_finished_part_way_before_an_earlier_job_stores_nothing_past_it() {
+        let mut h = Harness::new(settings(ProcessingOrder::Unordered, 4));
+        // Unordered: every record its own lane, so each is a job of one.
+        h.poll((0..3).map(|o| rec(0, o)));
+        h.schedule();
+        assert_eq!(h.started_offsets(), [[0], [1], [2]]);
+        h.finish(0, 2, Ok(()));
+        h.finish(0, 1, Ok(()));
+        assert!(h.stored.is_empty(), "offset 0 is unfinished");
+        h.finish(0, 0, Ok(()));
+        assert_eq!(h.stored, [(tp(0), 3)], "one store for the three");
+    }
+
+    #[test]
+    fn a_held_revoke_stops_its_partitions_runs_after_the_current_record() {
+        let mut h = Harness::new(settings(ProcessingOrder::Partition, 4));
+        h.poll([(0, 0), (0, 1), (0, 2), (1, 0), (1, 1)].map(|(p, o)| rec(p, o)));
+        h.schedule();
+        let stop = |h: &Harness, p: i32| {
+            h.started
+                .iter()
+                .find(|j| j.records[0].partition == p)
+                .map(|j| j.stop.is_set())
+        };
+        assert_eq!((stop(&h, 0), stop(&h, 1)), (Some(false), Some(false)));
+        let mut out = Vec::new();
+        h.e.revoke_held(&[tp(0)], h.now, &mut out);
+        assert!(out.is_empty(), "held while its run is in flight");
+        assert_eq!(
+            (stop(&h, 0), stop(&h, 1)),
+            (Some(true), Some(false)),
+            "only the revoked partition's run stops"
+        );
+        // It stopped after its first record: that one is stored, the rest are not.
+        h.finish_prefix(0, 0, 1, Ok(()));
+        assert_eq!(h.stored, [(tp(0), 1)]);
+        h.e.revoke_held(&[tp(0)], h.now, &mut out);
+        assert!(matches!(out[..], [Action::LetRevokedGo]));
+        h.e.revoked(vec![tp(0)]);
+        // Assigned again: a new run of partition 0 is not stopped.
+        h.poll([rec(0, 1)]);
+        h.schedule();
+        assert_eq!(stop(&h, 0), Some(false));
+    }
+
+    #[test]
+    fn stopping_stops_every_run_in_flight() {
+        let mut h = Harness::new(settings(ProcessingOrder::Partition, 4));
+        h.poll([(0, 0), (0, 1), (1, 0), (1, 1)].map(|(p, o)| rec(p, o)));
+        h.schedule();
+        assert!(h.started.iter().all(|j| !j.stop.is_set()));
+        let mut out = Vec::new();
+        h.e.shutdown(h.now, &mut out);
+        assert!(h.started.iter().all(|j| j.stop.is_set()));
+        h.finish_prefix(0, 0, 1, Ok(()));
+        h.finish_prefix(1, 0, 2, Ok(()));
+        assert!(h.e.is_finished());
+        assert_eq!(h.last_stored(0), Some(1));
+        assert_eq!(h.last_stored(1), Some(2));
+    }
+
+    #[test]
+    fn key_order_runs_only_a_keys_records_that_came_together() {
+        let mut h = Harness::new(settings(ProcessingOrder::Key, 8));
+        h.poll([keyed(0, "a"), keyed(1, "a"), keyed(2, "b"), keyed(3, "a")]);
+        h.schedule();
+        assert_eq!(h.started_offsets(), [vec![0, 1], vec![2]]);
+        assert_eq!(h.e.waiting(), 1, "a's third waits for a's run");
+    }
+
+    #[test]
+    fn a_poll_takes_no_more_than_the_look_ahead_room_and_serially_one_lane() {
+        let mut s = settings(ProcessingOrder::Partition, 4);
+        s.look_ahead = 4;
+        let mut h = Harness::new(s);
+        assert_eq!(h.e.poll_limit().max, 4);
+        assert_eq!(h.e.poll_limit().one_lane, None);
+        h.poll((0..3).map(|o| rec(0, o)));
+        assert_eq!(h.e.poll_limit().max, 1, "room for one more in partition 0");
+        h.poll([rec(0, 3)]);
+        assert!(matches!(&h.take_other()[..], [Action::Pause(p)] if *p == tp(0)));
+        // A paused partition gives nothing more: the others' room counts.
+        assert_eq!(h.e.poll_limit().max, 4);
+        let serial = Harness::new(settings(ProcessingOrder::Partition, 1));
+        assert_eq!(serial.e.poll_limit().max, MAX_RUN);
+        assert_eq!(
+            serial.e.poll_limit().one_lane,
+            Some(ProcessingOrder::Partition)
+        );
+    }
+
+    #[test]
+    fn same_lane_follows_the_ordering() {
+        let (a0, a1, b) = (keyed(0, "a"), keyed(1, "a"), keyed(2, "b"));
+        assert!(same_lane(ProcessingOrder::Partition, &a0, &b));
+        assert!(same_lane(ProcessingOrder::Key, &a0, &a1));
+        assert!(!same_lane(ProcessingOrder::Key, &a0, &b));
+        assert!(!same_lane(ProcessingOrder::Unordered, &a0, &a1));
+        assert!(!same_lane(
+            ProcessingOrder::Partition,
+            &rec(0, 0),
+            &rec(1, 0)
+        ));
     }
 }

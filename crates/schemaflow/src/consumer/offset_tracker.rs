@@ -64,10 +64,7 @@ impl PartitionOffsets {
             // slot, else a binary search (offset order).
             let hit = match self.records.get(from) {
                 Some((o, _)) if *o == offset => Some(from),
-                _ => self
-                    .records
-                    .binary_search_by_key(&offset, |(o, _)| *o)
-                    .ok(),
+                _ => self.records.binary_search_by_key(&offset, |(o, _)| *o).ok(),
             };
             if let Some(i) = hit {
                 self.records[i].1 = true;
@@ -106,7 +103,11 @@ impl OffsetTracker {
     pub fn received(&mut self, tp: &TopicPartition, offset: i64) {
         match self.partitions.get_mut(tp) {
             Some(p) => p.received(offset),
-            None => self.partitions.entry(tp.clone()).or_default().received(offset),
+            None => self
+                .partitions
+                .entry(tp.clone())
+                .or_default()
+                .received(offset),
         }
     }
 

@@ -73,9 +73,7 @@ impl LaneKey {
     ) -> LaneKey {
         match order {
             ProcessingOrder::Partition => LaneKey::Partition(topic.clone(), partition),
-            ProcessingOrder::Key => {
-                LaneKey::Key(topic.clone(), partition, key.map(<[u8]>::to_vec))
-            }
+            ProcessingOrder::Key => LaneKey::Key(topic.clone(), partition, key.map(<[u8]>::to_vec)),
             ProcessingOrder::Unordered => LaneKey::Record(topic.clone(), partition, offset),
         }
     }

@@ -125,10 +125,12 @@ impl<'c> Source for KafkaSource<'c> {
         let peeked = lock(&self.peeked).take();
         let first = match peeked {
             Some(first) => first,
-            None => std::future::poll_fn(|cx| std::pin::Pin::new(&mut *lock(&self.stream)).poll_next(cx))
-                .await
-                // rdkafka's streams never end; were one to, it is no record.
-                .unwrap_or(Err(KafkaError::NoMessageReceived)),
+            None => std::future::poll_fn(|cx| {
+                std::pin::Pin::new(&mut *lock(&self.stream)).poll_next(cx)
+            })
+            .await
+            // rdkafka's streams never end; were one to, it is no record.
+            .unwrap_or(Err(KafkaError::NoMessageReceived)),
         };
         out.push(first.map_err(|e| kafka_error("consuming", e))?);
         // Then what librdkafka has ready, without waiting (a waker that does nothing: the
@@ -136,7 +138,8 @@ impl<'c> Source for KafkaSource<'c> {
         let mut stream = lock(&self.stream);
         let mut cx = Context::from_waker(Waker::noop());
         for _ in 1..limit.max {
-            let Poll::Ready(Some(next)) = std::pin::Pin::new(&mut *stream).poll_next(&mut cx) else {
+            let Poll::Ready(Some(next)) = std::pin::Pin::new(&mut *stream).poll_next(&mut cx)
+            else {
                 break;
             };
             match next {
