@@ -11,7 +11,7 @@ use tokio::time::Instant;
 
 use std::sync::Arc;
 
-use super::engine::{Action, Engine, Job, JobStop, SourceRecord, Ticket};
+use super::engine::{Action, Engine, Job, JobStop, Ticket};
 use super::events::Counters;
 use super::parallel::InFlight;
 use super::retry::{Backoff, StopSignal};
@@ -110,7 +110,11 @@ where
             topic,
             stop,
         });
-        async move { (ticket, run.await) }
+        async move {
+            let started = Instant::now();
+            let finished = run.await;
+            (ticket, finished, started.elapsed())
+        }
     };
     // A year stands for "never": `select!` evaluates a disabled branch's future too.
     let never = Duration::from_secs(365 * 24 * 3600);
@@ -162,22 +166,16 @@ where
         let now = Instant::now();
         match event {
             Event::Shutdown => engine.shutdown(now, &mut actions),
-            Event::Done((ticket, finished)) => {
+            Event::Done((ticket, finished, took)) => {
                 let ticket: Ticket = ticket;
                 let Finished { records, result } = finished;
+                engine.job_took(records, took);
                 engine.done_prefix(ticket, records, result, now, &mut actions);
             }
             Event::Polled(Ok(())) => {
-                // A revoke may have run inside `poll`: forget those partitions first, and
-                // drop their records the poll took before it (their next owner reads them).
+                // A revoke may have run inside `poll`: forget those partitions first (the
+                // source dropped its records read before the revoke).
                 let revoked = source.take_revoked();
-                if !revoked.is_empty() {
-                    polled.retain(|r| {
-                        !revoked
-                            .iter()
-                            .any(|(t, p)| r.partition() == *p && r.topic() == t)
-                    });
-                }
                 engine.revoked(revoked);
                 engine.records(polled.drain(..), now, &mut actions);
             }

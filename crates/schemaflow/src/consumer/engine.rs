@@ -47,6 +47,12 @@ use crate::error::{Error, Result};
 /// back for long.
 pub(crate) const MAX_RUN: usize = 500;
 
+/// About how long one run may take: runs are cut to what the handler does in this long
+/// ([`Engine::job_took`]). A serial member polls librdkafka (where rebalance callbacks run)
+/// between runs, so this bounds how long a rebalance waits for it, whatever the handler's
+/// speed: with a slow handler a run is one record, as a job was before runs.
+pub(crate) const RUN_TIME: Duration = Duration::from_millis(50);
+
 /// Most records one poll of the source takes.
 pub(crate) const MAX_POLL: usize = 500;
 
@@ -273,6 +279,8 @@ pub(crate) struct Engine<R> {
     revoke_deadline: Option<Instant>,
     /// Reused by [`records`](Self::records) for one lane's records of a poll.
     group: Vec<Waiting<R>>,
+    /// Most records of a run now: what the handler does in [`RUN_TIME`].
+    run_cap: usize,
 }
 
 impl<R: SourceRecord> Engine<R> {
@@ -294,6 +302,7 @@ impl<R: SourceRecord> Engine<R> {
             last_record: now,
             revoke_deadline: None,
             group: Vec::new(),
+            run_cap: MAX_RUN,
         }
     }
 
@@ -371,7 +380,9 @@ impl<R: SourceRecord> Engine<R> {
             .min()
             .unwrap_or(self.s.look_ahead);
         PollLimit {
-            max: room.min(if serial { MAX_RUN } else { MAX_POLL }).max(1),
+            max: room
+                .min(if serial { self.run_cap } else { MAX_POLL })
+                .max(1),
             one_lane: serial.then_some(self.s.ordering),
         }
     }
@@ -482,6 +493,7 @@ impl<R: SourceRecord> Engine<R> {
             self.s.max_records(),
             self.s.max_wait(),
         );
+        let run_cap = self.run_cap;
         while self.in_flight < self.s.max_concurrency {
             // A batch still filling waits, unless full or its first record waited long.
             let hold = |q: &std::collections::VecDeque<Waiting<R>>| {
@@ -499,7 +511,7 @@ impl<R: SourceRecord> Engine<R> {
                     1 + q
                         .iter()
                         .skip(1)
-                        .take(MAX_RUN - 1)
+                        .take(run_cap.saturating_sub(1))
                         .take_while(|w| w.joins)
                         .count()
                 }
@@ -621,6 +633,17 @@ impl<R: SourceRecord> Engine<R> {
                 self.paused -= 1;
             }
         }
+    }
+
+    /// A job of `records` records (those it handled) took `took`: the next runs are cut to
+    /// what the handler does in [`RUN_TIME`] at that pace (1 to [`MAX_RUN`] records).
+    pub(crate) fn job_took(&mut self, records: usize, took: Duration) {
+        if records == 0 || self.s.batch.is_some() {
+            return;
+        }
+        let per_record = (took.as_nanos() / records as u128).max(1);
+        let fits = RUN_TIME.as_nanos() / per_record;
+        self.run_cap = usize::try_from(fits).unwrap_or(MAX_RUN).clamp(1, MAX_RUN);
     }
 
     /// A job finished, all or nothing. `Ok`: its records are finished, and the partition's
@@ -1442,5 +1465,22 @@ mod tests {
             &rec(0, 0),
             &rec(1, 0)
         ));
+    }
+
+    #[test]
+    fn a_slow_handler_cuts_the_runs_to_about_run_time() {
+        let mut h = Harness::new(settings(ProcessingOrder::Partition, 1));
+        // 10 records in a second: 100 ms a record, over RUN_TIME: runs of one.
+        h.e.job_took(10, Duration::from_secs(1));
+        assert_eq!(h.e.poll_limit().max, 1);
+        h.poll((0..3).map(|o| rec(0, o)));
+        h.schedule();
+        assert_eq!(h.started_offsets(), [[0]]);
+        // Fast again: back to the longest runs.
+        h.e.job_took(100, Duration::from_micros(100));
+        assert_eq!(h.e.poll_limit().max, MAX_RUN);
+        // 5 ms a record: 10 fit in 50 ms.
+        h.e.job_took(2, Duration::from_millis(10));
+        assert_eq!(h.e.poll_limit().max, 10);
     }
 }

@@ -89,8 +89,9 @@ pub(crate) struct KafkaSource<'c> {
     /// One stream for the life of the loop (its waker slot registered once).
     stream: Mutex<MessageStream<'c, CommitOnRevoke>>,
     /// What a poll read past its limit (a record of another lane after a serial run, or an
-    /// error met while draining): handed out first by the next poll. At most one.
-    peeked: Mutex<Option<KafkaResult<BorrowedMessage<'c>>>>,
+    /// error met while draining): handed out first by the next poll. At most one; with how
+    /// many partitions had been revoked (not yet taken by the loop) when it was read.
+    peeked: Mutex<Option<(KafkaResult<BorrowedMessage<'c>>, usize)>>,
 }
 
 impl<'c> KafkaSource<'c> {
@@ -122,7 +123,8 @@ impl<'c> Source for KafkaSource<'c> {
     }
 
     async fn poll_batch(&self, out: &mut Vec<BorrowedMessage<'c>>, limit: PollLimit) -> Result<()> {
-        let peeked = lock(&self.peeked).take();
+        let context = self.consumer.context();
+        let peeked = lock(&self.peeked).take().map(|(first, _)| first);
         let first = match peeked {
             Some(first) => first,
             None => std::future::poll_fn(|cx| {
@@ -132,9 +134,14 @@ impl<'c> Source for KafkaSource<'c> {
             // rdkafka's streams never end; were one to, it is no record.
             .unwrap_or(Err(KafkaError::NoMessageReceived)),
         };
+        let start = out.len();
         out.push(first.map_err(|e| kafka_error("consuming", e))?);
+        // A revoke served while waiting came before the first record: the loop forgets those
+        // partitions before it takes the records, which are of their new assignment.
+        let revoked_before = context.revoked_len();
         // Then what librdkafka has ready, without waiting (a waker that does nothing: the
-        // next awaited poll registers the task's own again before it waits).
+        // next awaited poll registers the task's own again before it waits). A rebalance
+        // event served here ends the drain (the stream answers `Pending` for it).
         let mut stream = lock(&self.stream);
         let mut cx = Context::from_waker(Waker::noop());
         for _ in 1..limit.max {
@@ -149,16 +156,30 @@ impl<'c> Source for KafkaSource<'c> {
                         _ => true,
                     };
                     if !joins {
-                        *lock(&self.peeked) = Some(Ok(m));
+                        *lock(&self.peeked) = Some((Ok(m), context.revoked_len()));
                         break;
                     }
                     out.push(m);
                 }
                 Err(e) => {
-                    *lock(&self.peeked) = Some(Err(e));
+                    *lock(&self.peeked) = Some((Err(e), context.revoked_len()));
                     break;
                 }
             }
+        }
+        drop(stream);
+        // A revoke served by the drain's last poll came after this poll's records: those of
+        // the revoked partitions are their next owner's (never handled, never stored here).
+        let revoked_after = context.revoked_since(revoked_before);
+        if !revoked_after.is_empty() {
+            let mut i = start;
+            out.retain(|m| {
+                i += 1;
+                i <= start
+                    || !revoked_after
+                        .iter()
+                        .any(|(t, p)| m.partition() == *p && m.topic() == t)
+            });
         }
         Ok(())
     }
@@ -213,16 +234,19 @@ impl<'c> Source for KafkaSource<'c> {
 
     fn take_revoked(&self) -> Vec<TopicPartition> {
         let revoked = self.consumer.context().take_revoked();
-        if !revoked.is_empty() {
-            // A record read ahead of a partition that went is its next owner's.
-            let mut peeked = lock(&self.peeked);
-            if let Some(Ok(m)) = peeked.as_ref() {
-                if revoked
-                    .iter()
-                    .any(|(t, p)| m.topic() == t && m.partition() == *p)
-                {
-                    *peeked = None;
-                }
+        let mut peeked = lock(&self.peeked);
+        if let Some((read, since)) = peeked.as_mut() {
+            // A record read ahead of a partition revoked after it was read is its next
+            // owner's; one read after the revoke is of the partition's new assignment.
+            let after = revoked.get(*since..).unwrap_or_default();
+            let gone = matches!(read, Ok(m) if after
+                .iter()
+                .any(|(t, p)| m.topic() == t && m.partition() == *p));
+            if gone {
+                *peeked = None;
+            } else {
+                // The list starts again empty.
+                *since = 0;
             }
         }
         revoked
