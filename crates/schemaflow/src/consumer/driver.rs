@@ -9,7 +9,10 @@ use std::time::Duration;
 use rdkafka::consumer::CommitMode;
 use tokio::time::Instant;
 
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Wake, Waker};
 
 use super::engine::{Action, Engine, Job, JobStop, Ticket};
 use super::events::Counters;
@@ -39,6 +42,25 @@ pub(crate) struct Work<R> {
     pub(crate) records: Vec<R>,
     pub(crate) topic: Arc<str>,
     pub(crate) stop: JobStop,
+    /// Set when the shutdown future was woken: a run yields before its next record, so the
+    /// loop sees the shutdown (and the run's stop) before it starts another one.
+    pub(crate) shutdown_woken: Arc<AtomicBool>,
+}
+
+/// A waker that notes the wake in a flag, then wakes the task.
+struct FlagWaker {
+    flag: Arc<AtomicBool>,
+    task: Waker,
+}
+
+impl Wake for FlagWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.flag.store(true, Ordering::Relaxed);
+        self.task.wake_by_ref();
+    }
 }
 
 /// How a job ended: how many of its records, from its first, are finished, and whether the
@@ -95,6 +117,7 @@ where
     WF: Future<Output = Finished>,
 {
     tokio::pin!(shutdown);
+    let shutdown_woken = Arc::new(AtomicBool::new(false));
     let mut in_flight = InFlight::new();
     let mut actions: Vec<Action<S::Record>> = Vec::new();
     let mut polled: Vec<S::Record> = Vec::new();
@@ -109,6 +132,7 @@ where
             records,
             topic,
             stop,
+            shutdown_woken: shutdown_woken.clone(),
         });
         async move {
             let started = Instant::now();
@@ -154,7 +178,7 @@ where
         let far = now + never;
         let event = tokio::select! {
             biased;
-            () = &mut shutdown, if w.shutdown => Event::Shutdown,
+            () = watch(shutdown.as_mut(), &shutdown_woken), if w.shutdown => Event::Shutdown,
             done = in_flight.next(), if !in_flight.is_empty() => Event::Done(done),
             r = source.poll_batch(&mut polled, limit), if w.receive => Event::Polled(r),
             () = tokio::time::sleep(w.commit_after.unwrap_or(never)), if w.commit_after.is_some() => Event::CommitDue,
@@ -212,6 +236,22 @@ where
     };
     source.leave();
     result.and(final_commit)
+}
+
+/// The shutdown future, polled with a waker that sets `flag` when it is woken (then wakes
+/// the task): a run in flight looks at the flag between its records.
+fn watch<'a, F: Future<Output = ()>>(
+    mut shutdown: Pin<&'a mut F>,
+    flag: &'a Arc<AtomicBool>,
+) -> impl Future<Output = ()> + 'a {
+    std::future::poll_fn(move |cx| {
+        flag.store(false, Ordering::Relaxed);
+        let waker = Waker::from(Arc::new(FlagWaker {
+            flag: flag.clone(),
+            task: cx.waker().clone(),
+        }));
+        shutdown.as_mut().poll(&mut Context::from_waker(&waker))
+    })
 }
 
 /// Carry out the engine's actions.

@@ -313,7 +313,8 @@ impl<V: FromFrame> TypedConsumer<V> {
         // A job of `run` is a run: one record, or records of one lane that came together,
         // handled one after another.
         let work = move |w: Work<_>| async move {
-            self.process_run(&w.records, &w.topic, &w.stop, call).await
+            self.process_run(&w.records, &w.topic, &w.stop, &w.shutdown_woken, call)
+                .await
         };
         self.consume(self.config.ordering, None, work, shutdown)
             .await

@@ -312,7 +312,10 @@ impl<F: Future> InFlight<F> {
                 *parent = Some(cx.waker().clone());
             }
         }
-        loop {
+        // One pass over the futures woken so far, then back to the task: a future that wakes
+        // itself while polled (a run yielding so the loop can look at its other events) has
+        // woken the task too, so it is polled again after the loop had its turn.
+        {
             let ids = match self.woken.ids.lock() {
                 Ok(mut ids) => std::mem::take(&mut *ids),
                 Err(_) => return Poll::Pending,
@@ -348,6 +351,7 @@ impl<F: Future> InFlight<F> {
                 return Poll::Ready(out);
             }
         }
+        Poll::Pending
     }
 }
 

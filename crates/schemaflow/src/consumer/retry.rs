@@ -341,6 +341,7 @@ impl<V: FromFrame> TypedConsumer<V> {
         msgs: &[BorrowedMessage<'_>],
         topic: &Arc<str>,
         stop: &JobStop,
+        shutdown_woken: &std::sync::atomic::AtomicBool,
         call: &C,
     ) -> Finished
     where
@@ -350,8 +351,14 @@ impl<V: FromFrame> TypedConsumer<V> {
         let (mut bytes, mut handled, mut finished) = (0u64, 0u64, 0usize);
         let mut result = Ok(());
         for m in msgs {
-            if finished > 0 && stop.is_set() {
-                break;
+            if finished > 0 {
+                if shutdown_woken.load(std::sync::atomic::Ordering::Relaxed) {
+                    // The loop looks at the shutdown before this run goes on.
+                    tokio::task::yield_now().await;
+                }
+                if stop.is_set() {
+                    break;
+                }
             }
             bytes += m.payload().map_or(0, |p| p.len() as u64);
             match self.process_one(m, topic, call).await {
