@@ -305,7 +305,7 @@ fn print(
     let value = m.value.clone().unwrap_or(serde_json::Value::Null);
     let line = if metadata {
         json!({
-            "topic": m.topic,
+            "topic": &*m.topic,
             "partition": m.partition,
             "offset": m.offset,
             "key": m.key.as_deref().map(|k| String::from_utf8_lossy(k).to_string()),

@@ -39,8 +39,8 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::time::Duration;
 
-use rdkafka::consumer::{Consumer, StreamConsumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::consumer::{Consumer, DefaultConsumerContext, MessageStream, StreamConsumer};
+use rdkafka::error::{KafkaError, KafkaResult, RDKafkaErrorCode};
 use rdkafka::message::{BorrowedMessage, Message as _};
 use rdkafka::producer::Producer;
 use rdkafka::{Offset, TopicPartitionList};
@@ -342,20 +342,23 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
         tokio::pin!(shutdown);
         let mut stats = ExactlyOnceStats::default();
         let mut aborts_in_row = 0u32;
+        // One stream for the whole run: `recv` builds one per record (a waker slot
+        // registered and removed under a lock each time).
+        let mut stream = self.consumer.stream();
         loop {
             // Gather a batch (at least one record, then whatever comes within batch_wait).
             let mut batch: Vec<BorrowedMessage<'_>> = Vec::new();
             tokio::select! {
                 biased;
                 () = &mut shutdown => return Ok(stats),
-                m = self.consumer.recv() => match m {
+                m = next_record(&mut stream) => match m {
                     Ok(m) => batch.push(m),
                     Err(e) => { tracing::warn!(error = %e, "consumer error"); continue; }
                 },
             }
             let deadline = tokio::time::Instant::now() + self.config.batch_wait;
             while batch.len() < self.config.batch_size {
-                match tokio::time::timeout_at(deadline, self.consumer.recv()).await {
+                match tokio::time::timeout_at(deadline, next_record(&mut stream)).await {
                     Ok(Ok(m)) => batch.push(m),
                     Ok(Err(e)) => tracing::warn!(error = %e, "consumer error"),
                     Err(_) => break,
@@ -647,4 +650,17 @@ fn is_fenced_error(e: &KafkaError) -> bool {
         KafkaError::Transaction(t) => is_fenced(t.code()),
         other => other.rdkafka_error_code().is_some_and(is_fenced),
     }
+}
+
+/// The next record of a long-lived stream.
+fn next_record<'s, 'c>(
+    stream: &'s mut MessageStream<'c, DefaultConsumerContext>,
+) -> impl Future<Output = KafkaResult<BorrowedMessage<'c>>> + 's {
+    std::future::poll_fn(move |cx| {
+        use futures_core::Stream;
+        std::pin::Pin::new(&mut *stream)
+            .poll_next(cx)
+            // rdkafka's streams never end; were one to, it is no record.
+            .map(|m| m.unwrap_or(Err(KafkaError::NoMessageReceived)))
+    })
 }

@@ -16,7 +16,10 @@
 //! exactly-once processor's own environment rule is its transaction: abort, rewind, retry
 //! the batch.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use bytes::Bytes;
 
 use rdkafka::message::{BorrowedMessage, Headers, Message as _};
 
@@ -32,16 +35,22 @@ use crate::wire::{HeaderSchemaId, SchemaId, VALUE_SCHEMA_ID_HEADER};
 const MAX_ENVIRONMENT_BACKOFF: Duration = Duration::from_secs(5);
 
 /// A decoded record.
+///
+/// What it costs besides the value: the topic is the partition's name shared by every
+/// record of it (a reference count, not a copy); the key is a [`Bytes`] (its `Deref` gives
+/// the `&[u8]`, `.to_vec()` an owned copy when you need one); headers are copied only when
+/// the record has any.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message<V> {
-    /// Topic.
-    pub topic: String,
+    /// Topic (shared by the records of a partition; `&*m.topic` or `m.topic.as_ref()` is the
+    /// `&str`).
+    pub topic: Arc<str>,
     /// Partition.
     pub partition: i32,
     /// Offset.
     pub offset: i64,
     /// Key bytes.
-    pub key: Option<Vec<u8>>,
+    pub key: Option<Bytes>,
     /// The value; `None` for a tombstone (a null payload).
     pub value: Option<V>,
     /// Headers.
@@ -120,6 +129,7 @@ impl<V: FromFrame> TypedConsumer<V> {
     pub(crate) async fn decode_holding_position(
         &self,
         msg: &BorrowedMessage<'_>,
+        topic: &Arc<str>,
     ) -> Result<std::result::Result<Message<V>, DecodeFailure>> {
         let started = Instant::now();
         let budget = self.config.environment_retry_timeout;
@@ -141,7 +151,7 @@ impl<V: FromFrame> TypedConsumer<V> {
             source: Box::new(error),
         };
         loop {
-            let (error, id) = match self.decode(msg).await {
+            let (error, id) = match self.decode(msg, topic).await {
                 Ok(m) => return Ok(Ok(m)),
                 Err(failed) => failed,
             };
@@ -174,6 +184,7 @@ impl<V: FromFrame> TypedConsumer<V> {
     async fn decode(
         &self,
         msg: &BorrowedMessage<'_>,
+        topic: &Arc<str>,
     ) -> std::result::Result<Message<V>, DecodeFailure> {
         let headers: Vec<(String, Option<Vec<u8>>)> = msg
             .headers()
@@ -192,10 +203,10 @@ impl<V: FromFrame> TypedConsumer<V> {
             }
         };
         Ok(Message {
-            topic: msg.topic().to_string(),
+            topic: topic.clone(),
             partition: msg.partition(),
             offset: msg.offset(),
-            key: msg.key().map(<[u8]>::to_vec),
+            key: msg.key().map(Bytes::copy_from_slice),
             value,
             headers,
             schema_id,

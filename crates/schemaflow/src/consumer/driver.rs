@@ -9,7 +9,12 @@ use std::time::Duration;
 use rdkafka::consumer::CommitMode;
 use tokio::time::Instant;
 
-use super::engine::{Action, Engine, Job, Ticket};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::task::{Context, Wake, Waker};
+
+use super::engine::{Action, Engine, Job, JobStop, Ticket};
 use super::events::Counters;
 use super::parallel::InFlight;
 use super::retry::{Backoff, StopSignal};
@@ -31,13 +36,45 @@ enum Event<T> {
     Tick,
 }
 
-/// Run the loop until the engine is finished, then let held partitions go, commit what is
-/// committable (whatever stopped the loop: never past an unfinished record, their offsets
-/// were not stored), and leave the group. Returns the engine's result, or the final
-/// commit's error.
+/// What a job hands to the work: its records, their topic (shared), and whether to stop
+/// early (a run).
+pub(crate) struct Work<R> {
+    pub(crate) records: Vec<R>,
+    pub(crate) topic: Arc<str>,
+    pub(crate) stop: JobStop,
+    /// Set when the shutdown future was woken: a run yields before its next record, so the
+    /// loop sees the shutdown (and the run's stop) before it starts another one.
+    pub(crate) shutdown_woken: Arc<AtomicBool>,
+}
+
+/// A waker that notes the wake in a flag, then wakes the task.
+struct FlagWaker {
+    flag: Arc<AtomicBool>,
+    task: Waker,
+}
+
+impl Wake for FlagWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.flag.store(true, Ordering::Relaxed);
+        self.task.wake_by_ref();
+    }
+}
+
+/// How a job ended: how many of its records, from its first, are finished, and whether the
+/// consumer goes on (`Err`: it stops with that error).
+pub(crate) struct Finished {
+    pub(crate) records: usize,
+    pub(crate) result: Result<()>,
+}
+
+/// [`drive_jobs`] with a work that finishes all of its records or none (`Err`).
+#[cfg(test)]
 pub(crate) async fn drive<S, W, WF>(
     source: &S,
-    mut engine: Engine<S::Record>,
+    engine: Engine<S::Record>,
     work: W,
     shutdown: impl Future<Output = ()>,
     counters: &Counters,
@@ -48,14 +85,60 @@ where
     W: Fn(Vec<S::Record>) -> WF,
     WF: Future<Output = Result<()>>,
 {
+    let work = |w: Work<S::Record>| {
+        let n = w.records.len();
+        let run = work(w.records);
+        async move {
+            let result = run.await;
+            Finished {
+                records: if result.is_ok() { n } else { 0 },
+                result,
+            }
+        }
+    };
+    drive_jobs(source, engine, work, shutdown, counters, stop).await
+}
+
+/// Run the loop until the engine is finished, then let held partitions go, commit what is
+/// committable (whatever stopped the loop: never past an unfinished record, their offsets
+/// were not stored), and leave the group. Returns the engine's result, or the final
+/// commit's error.
+pub(crate) async fn drive_jobs<S, W, WF>(
+    source: &S,
+    mut engine: Engine<S::Record>,
+    work: W,
+    shutdown: impl Future<Output = ()>,
+    counters: &Counters,
+    stop: &StopSignal,
+) -> Result<()>
+where
+    S: Source,
+    W: Fn(Work<S::Record>) -> WF,
+    WF: Future<Output = Finished>,
+{
     tokio::pin!(shutdown);
+    let shutdown_woken = Arc::new(AtomicBool::new(false));
     let mut in_flight = InFlight::new();
     let mut actions: Vec<Action<S::Record>> = Vec::new();
     let mut polled: Vec<S::Record> = Vec::new();
     let start = |job: Job<S::Record>| {
-        let Job { ticket, records } = job;
-        let run = work(records);
-        async move { (ticket, run.await) }
+        let Job {
+            ticket,
+            records,
+            topic,
+            stop,
+        } = job;
+        let run = work(Work {
+            records,
+            topic,
+            stop,
+            shutdown_woken: shutdown_woken.clone(),
+        });
+        async move {
+            let started = Instant::now();
+            let finished = run.await;
+            (ticket, finished, started.elapsed())
+        }
     };
     // A year stands for "never": `select!` evaluates a disabled branch's future too.
     let never = Duration::from_secs(365 * 24 * 3600);
@@ -91,12 +174,13 @@ where
         // A revoke arriving inside `poll` now waits for these (see `rebalance`).
         source.defer_revokes(engine.defers_revokes());
         let w = engine.waits();
+        let limit = engine.poll_limit();
         let far = now + never;
         let event = tokio::select! {
             biased;
-            () = &mut shutdown, if w.shutdown => Event::Shutdown,
+            () = watch(shutdown.as_mut(), &shutdown_woken), if w.shutdown => Event::Shutdown,
             done = in_flight.next(), if !in_flight.is_empty() => Event::Done(done),
-            r = source.poll(&mut polled), if w.receive => Event::Polled(r),
+            r = source.poll_batch(&mut polled, limit), if w.receive => Event::Polled(r),
             () = tokio::time::sleep(w.commit_after.unwrap_or(never)), if w.commit_after.is_some() => Event::CommitDue,
             () = tokio::time::sleep_until(w.idle_at.unwrap_or(far)), if w.idle_at.is_some() => Event::Idle,
             () = tokio::time::sleep(w.tick_after.unwrap_or(never)), if w.tick_after.is_some() => Event::Tick,
@@ -106,16 +190,18 @@ where
         let now = Instant::now();
         match event {
             Event::Shutdown => engine.shutdown(now, &mut actions),
-            Event::Done((ticket, outcome)) => {
+            Event::Done((ticket, finished, took)) => {
                 let ticket: Ticket = ticket;
-                engine.done(ticket, outcome, now, &mut actions);
+                let Finished { records, result } = finished;
+                engine.job_took(records, took);
+                engine.done_prefix(ticket, records, result, now, &mut actions);
             }
             Event::Polled(Ok(())) => {
-                // A revoke may have run inside `poll`: forget those partitions first.
-                engine.revoked(source.take_revoked());
-                for record in polled.drain(..) {
-                    engine.record(record, now, &mut actions);
-                }
+                // A revoke may have run inside `poll`: forget those partitions first (the
+                // source dropped its records read before the revoke).
+                let revoked = source.take_revoked();
+                engine.revoked(revoked);
+                engine.records(polled.drain(..), now, &mut actions);
             }
             Event::Polled(Err(e)) => {
                 tracing::warn!(error = %e, "consumer error");
@@ -150,6 +236,22 @@ where
     };
     source.leave();
     result.and(final_commit)
+}
+
+/// The shutdown future, polled with a waker that sets `flag` when it is woken (then wakes
+/// the task): a run in flight looks at the flag between its records.
+fn watch<'a, F: Future<Output = ()>>(
+    mut shutdown: Pin<&'a mut F>,
+    flag: &'a Arc<AtomicBool>,
+) -> impl Future<Output = ()> + 'a {
+    std::future::poll_fn(move |cx| {
+        flag.store(false, Ordering::Relaxed);
+        let waker = Waker::from(Arc::new(FlagWaker {
+            flag: flag.clone(),
+            task: cx.waker().clone(),
+        }));
+        shutdown.as_mut().poll(&mut Context::from_waker(&waker))
+    })
 }
 
 /// Carry out the engine's actions.

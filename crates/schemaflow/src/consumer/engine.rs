@@ -8,31 +8,82 @@
 //!   key, or itself, by [`ProcessingOrder`]); a lane runs one job at a time; up to
 //!   `max_concurrency` jobs run at once. A job is one record, or (batches) up to
 //!   `max_records` of one partition, held back until full or until its first record waited
-//!   `max_wait`.
+//!   `max_wait` — or a *run*: the records of one lane that came next to each other in one
+//!   poll of the source ([`Engine::records`]), handled one by one, in order, by one job
+//!   (what the lane would have done one job at a time, with the loop's bookkeeping paid once
+//!   for all of them).
 //! - **Offsets** ([`super::offset_tracker`]): a partition's position moves over a record
 //!   only once it and every earlier record received from the partition are finished, so a
 //!   commit never passes an unfinished record (in flight, waiting, failed, or held by an
-//!   environment fault).
+//!   environment fault). A job reports how many of its records finished, from its first
+//!   ([`Engine::done_prefix`]); the position is stored once per job.
 //! - **Look-ahead**: a partition with `look_ahead` records waiting is paused, and resumed at
 //!   half.
 //! - **Revoke**: a revoke held for records in flight drops the partitions' waiting records at
-//!   once, and lets the partitions go when their records are finished or `revoke_timeout`
-//!   passed; once let go, the partitions are forgotten (a record of theirs finishing late
-//!   stores nothing: its epoch is gone).
-//! - **Stopping** (shutdown, idle, the first error): nothing more starts, waiting records are
-//!   dropped (not committed: read again after the restart), the jobs in flight are waited
-//!   for up to `drain_timeout`. The first error is what the run returns; an environment
-//!   fault cut short by a shutdown is not an error.
+//!   once (and a run of theirs in flight stops after its current record: the rest of it is
+//!   waiting as much as the records in the lane), and lets the partitions go when their
+//!   records are finished or `revoke_timeout` passed; once let go, the partitions are
+//!   forgotten (a record of theirs finishing late stores nothing: its epoch is gone).
+//! - **Stopping** (shutdown, idle, the first error): nothing more starts (a run in flight
+//!   stops after its current record), waiting records are dropped (not committed: read
+//!   again after the restart), the jobs in flight are waited for up to `drain_timeout`. The
+//!   first error is what the run returns; an environment fault cut short by a shutdown is
+//!   not an error.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::config::ConsumerConfig;
-use super::offset_tracker::{OffsetTracker, TopicPartition};
+use super::offset_tracker::{PartitionOffsets, TopicPartition};
 use super::parallel::{BatchConfig, LaneKey, Lanes, ProcessingOrder};
 use crate::error::{Error, Result};
+
+/// Most records of one run (one job of `run`): long enough to pay the loop's bookkeeping
+/// once for many records, short enough that a commit (stored per finished job) is not held
+/// back for long.
+pub(crate) const MAX_RUN: usize = 500;
+
+/// About how long one run may take: runs are cut to what the handler does in this long
+/// ([`Engine::job_took`]). A serial member polls librdkafka (where rebalance callbacks run)
+/// between runs, so this bounds how long a rebalance waits for it, whatever the handler's
+/// speed: with a slow handler a run is one record, as a job was before runs.
+pub(crate) const RUN_TIME: Duration = Duration::from_millis(50);
+
+/// Most records one poll of the source takes.
+pub(crate) const MAX_POLL: usize = 500;
+
+/// How much one poll of the source may take ([`Engine::poll_limit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct PollLimit {
+    /// Most records.
+    pub(crate) max: usize,
+    /// Serially: only records of the first record's lane (what one run takes), by this
+    /// ordering; the source keeps the first record of another lane for its next poll.
+    pub(crate) one_lane: Option<ProcessingOrder>,
+}
+
+impl PollLimit {
+    /// One record.
+    pub(crate) const ONE: PollLimit = PollLimit {
+        max: 1,
+        one_lane: None,
+    };
+}
+
+/// Whether `b` waits in the same lane as `a` under `order`.
+pub(crate) fn same_lane<R: SourceRecord>(order: ProcessingOrder, a: &R, b: &R) -> bool {
+    a.partition() == b.partition()
+        && match order {
+            ProcessingOrder::Partition => true,
+            ProcessingOrder::Key => a.key() == b.key(),
+            ProcessingOrder::Unordered => false,
+        }
+        && a.topic() == b.topic()
+}
 
 /// What the engine reads of a record.
 pub(crate) trait SourceRecord {
@@ -106,17 +157,37 @@ impl Settings {
 #[derive(Debug)]
 pub(crate) struct Ticket {
     key: LaneKey,
-    tp: TopicPartition,
+    /// The partition's index in the engine.
+    part: usize,
     /// The partition's assignment epoch when the job started.
     epoch: u64,
     offsets: Vec<i64>,
 }
 
-/// Records to hand to the handler, as one call.
+/// Whether a run in flight is to stop after its current record: its partition's revoke is
+/// held, or the consumer is stopping. The records it did not start are then unfinished, as
+/// the records waiting in the lanes are.
+#[derive(Debug, Clone)]
+pub(crate) struct JobStop {
+    partition: Arc<AtomicBool>,
+    engine: Arc<AtomicBool>,
+}
+
+impl JobStop {
+    /// Whether the job is to start no further record.
+    pub(crate) fn is_set(&self) -> bool {
+        self.partition.load(Ordering::Relaxed) || self.engine.load(Ordering::Relaxed)
+    }
+}
+
+/// Records to hand to the handler: one call (a record, a batch) or a run of calls.
 #[derive(Debug)]
 pub(crate) struct Job<R> {
     pub(crate) ticket: Ticket,
     pub(crate) records: Vec<R>,
+    /// The records' topic, shared (one per partition, not a copy per record).
+    pub(crate) topic: Arc<str>,
+    pub(crate) stop: JobStop,
 }
 
 /// What the driver is to do.
@@ -159,21 +230,45 @@ pub(crate) struct Waits {
     pub(crate) revoke_at: Option<Instant>,
 }
 
+/// A received record waiting in its lane.
+struct Waiting<R> {
+    record: R,
+    at: Instant,
+    part: usize,
+    /// Came right after the lane's previous record in the same poll: may go in its run.
+    joins: bool,
+}
+
+/// What the engine keeps of one partition it has read.
+struct Part {
+    tp: TopicPartition,
+    topic: Arc<str>,
+    offsets: PartitionOffsets,
+    /// Records waiting (not started).
+    waiting: usize,
+    paused: bool,
+    /// Bumped on revoke, so that a job of an earlier assignment finishing late stores nothing.
+    epoch: u64,
+    /// Jobs in flight.
+    running: usize,
+    /// Set while the partition's revoke is held: its runs in flight stop early.
+    stop: Arc<AtomicBool>,
+}
+
 /// The consumer loop's state. `R` is the record type of the source.
 pub(crate) struct Engine<R> {
     s: Settings,
-    lanes: Lanes<(R, Instant)>,
-    tracker: OffsetTracker,
-    /// Records waiting (not started) per partition.
-    waiting: HashMap<TopicPartition, usize>,
-    paused: HashSet<TopicPartition>,
-    /// Bumped on revoke, so that a job of an earlier assignment finishing late stores nothing.
-    epochs: HashMap<TopicPartition, u64>,
-    /// Jobs in flight per partition.
-    running: HashMap<TopicPartition, usize>,
+    lanes: Lanes<Waiting<R>>,
+    parts: Vec<Part>,
+    /// Topic → partition → index in `parts`.
+    index: HashMap<Arc<str>, HashMap<i32, usize>>,
+    /// Partitions paused now.
+    paused: usize,
     in_flight: usize,
     /// Why the loop stops, once it does.
     stopping: Option<Result<()>>,
+    /// Set once the loop stops: runs in flight stop after their current record.
+    stop_flag: Arc<AtomicBool>,
     shutdown_asked: bool,
     drain_timed_out: bool,
     drain_deadline: Instant,
@@ -182,6 +277,10 @@ pub(crate) struct Engine<R> {
     last_record: Instant,
     /// The bound of a revoke held for records in flight.
     revoke_deadline: Option<Instant>,
+    /// Reused by [`records`](Self::records) for one lane's records of a poll.
+    group: Vec<Waiting<R>>,
+    /// Most records of a run now: what the handler does in [`RUN_TIME`].
+    run_cap: usize,
 }
 
 impl<R: SourceRecord> Engine<R> {
@@ -189,13 +288,12 @@ impl<R: SourceRecord> Engine<R> {
         Engine {
             s,
             lanes: Lanes::new(),
-            tracker: OffsetTracker::new(),
-            waiting: HashMap::new(),
-            paused: HashSet::new(),
-            epochs: HashMap::new(),
-            running: HashMap::new(),
+            parts: Vec::new(),
+            index: HashMap::new(),
+            paused: 0,
             in_flight: 0,
             stopping: None,
+            stop_flag: Arc::new(AtomicBool::new(false)),
             shutdown_asked: false,
             drain_timed_out: false,
             drain_deadline: now,
@@ -203,6 +301,8 @@ impl<R: SourceRecord> Engine<R> {
             last_commit: now,
             last_record: now,
             revoke_deadline: None,
+            group: Vec::new(),
+            run_cap: MAX_RUN,
         }
     }
 
@@ -233,7 +333,58 @@ impl<R: SourceRecord> Engine<R> {
 
     fn stop(&mut self, why: Result<()>, now: Instant) {
         self.stopping = Some(why);
+        self.stop_flag.store(true, Ordering::Relaxed);
         self.drain_deadline = now + self.s.drain_timeout;
+    }
+
+    /// The index of a known partition.
+    fn find(&self, topic: &str, partition: i32) -> Option<usize> {
+        self.index.get(topic)?.get(&partition).copied()
+    }
+
+    /// The index of a partition, known from now on if it was not.
+    fn part_of(&mut self, topic: &str, partition: i32) -> usize {
+        if let Some(i) = self.find(topic, partition) {
+            return i;
+        }
+        let i = self.parts.len();
+        let shared: Arc<str> = match self.index.get_key_value(topic) {
+            Some((t, _)) => t.clone(),
+            None => Arc::from(topic),
+        };
+        self.parts.push(Part {
+            tp: (topic.to_string(), partition),
+            topic: shared.clone(),
+            offsets: PartitionOffsets::default(),
+            waiting: 0,
+            paused: false,
+            epoch: 0,
+            running: 0,
+            stop: Arc::new(AtomicBool::new(false)),
+        });
+        self.index.entry(shared).or_default().insert(partition, i);
+        i
+    }
+
+    /// How much the next poll may take: no more than the look-ahead room of any partition
+    /// that is not paused (so a poll never fills a partition past its look-ahead: the
+    /// record that fills it pauses it, as when records came one at a time), and serially
+    /// only what one run takes (so nothing waits while a record is in flight).
+    pub(crate) fn poll_limit(&self) -> PollLimit {
+        let serial = self.s.max_concurrency == 1 && self.s.batch.is_none();
+        let room = self
+            .parts
+            .iter()
+            .filter(|p| !p.paused)
+            .map(|p| self.s.look_ahead.saturating_sub(p.waiting))
+            .min()
+            .unwrap_or(self.s.look_ahead);
+        PollLimit {
+            max: room
+                .min(if serial { self.run_cap } else { MAX_POLL })
+                .max(1),
+            one_lane: serial.then_some(self.s.ordering),
+        }
     }
 
     /// What to wait for next.
@@ -261,9 +412,10 @@ impl<R: SourceRecord> Engine<R> {
     }
 
     /// A revoke is held for records in flight (`held`: its partitions). When first seen,
-    /// the partitions' waiting records are dropped (not started: the next owner reads them)
-    /// and its bound starts; once none of their records is in flight, or the bound passed,
-    /// the partitions are let go.
+    /// the partitions' waiting records are dropped (not started: the next owner reads them),
+    /// their runs in flight told to stop after their current record, and its bound starts;
+    /// once none of their records is in flight, or the bound passed, the partitions are let
+    /// go.
     pub(crate) fn revoke_held(
         &mut self,
         held: &[TopicPartition],
@@ -275,14 +427,19 @@ impl<R: SourceRecord> Engine<R> {
             None => {
                 for tp in held {
                     self.lanes.drop_partition(&tp.0, tp.1);
-                    self.waiting.remove(tp);
+                    if let Some(i) = self.find(&tp.0, tp.1) {
+                        let p = &mut self.parts[i];
+                        p.waiting = 0;
+                        p.stop.store(true, Ordering::Relaxed);
+                    }
                 }
                 *self.revoke_deadline.insert(now + self.s.revoke_timeout)
             }
         };
         let busy: usize = held
             .iter()
-            .map(|tp| self.running.get(tp).copied().unwrap_or(0))
+            .filter_map(|tp| self.find(&tp.0, tp.1))
+            .map(|i| self.parts[i].running)
             .sum();
         if busy > 0 && now < until {
             return;
@@ -303,10 +460,18 @@ impl<R: SourceRecord> Engine<R> {
         for tp in partitions {
             let dropped = self.lanes.drop_partition(&tp.0, tp.1);
             tracing::debug!(topic = %tp.0, partition = tp.1, dropped, "partition revoked");
-            self.tracker.forget(&tp);
-            self.waiting.remove(&tp);
-            self.paused.remove(&tp);
-            *self.epochs.entry(tp).or_insert(0) += 1;
+            let Some(i) = self.find(&tp.0, tp.1) else {
+                continue;
+            };
+            let p = &mut self.parts[i];
+            p.offsets = PartitionOffsets::default();
+            p.waiting = 0;
+            if std::mem::take(&mut p.paused) {
+                self.paused -= 1;
+            }
+            p.epoch += 1;
+            // The old flag stays with the old jobs; the next assignment starts unstopped.
+            p.stop = Arc::new(AtomicBool::new(false));
         }
     }
 
@@ -317,7 +482,9 @@ impl<R: SourceRecord> Engine<R> {
             if self.lanes.waiting() > 0 {
                 // Not started: unfinished, so never committed past; read again after restart.
                 self.lanes.clear();
-                self.waiting.clear();
+                for p in &mut self.parts {
+                    p.waiting = 0;
+                }
             }
             return;
         }
@@ -326,81 +493,164 @@ impl<R: SourceRecord> Engine<R> {
             self.s.max_records(),
             self.s.max_wait(),
         );
+        let run_cap = self.run_cap;
         while self.in_flight < self.s.max_concurrency {
             // A batch still filling waits, unless full or its first record waited long.
-            let hold = |q: &std::collections::VecDeque<(R, Instant)>| {
+            let hold = |q: &std::collections::VecDeque<Waiting<R>>| {
                 batch
                     && q.len() < max_records
                     && q.front()
-                        .is_some_and(|(_, t)| now.duration_since(*t) < max_wait)
+                        .is_some_and(|w| now.duration_since(w.at) < max_wait)
             };
-            let Some((key, items)) = self.lanes.take(max_records, hold) else {
+            // A batch: up to `max_records`. Otherwise a run: the first record and those that
+            // joined it in its poll.
+            let count = |q: &std::collections::VecDeque<Waiting<R>>| {
+                if batch {
+                    q.len().min(max_records)
+                } else {
+                    1 + q
+                        .iter()
+                        .skip(1)
+                        .take(run_cap.saturating_sub(1))
+                        .take_while(|w| w.joins)
+                        .count()
+                }
+            };
+            let Some((key, items)) = self.lanes.take_with(hold, count) else {
                 break;
             };
-            let (topic, partition) = key.partition();
-            let tp: TopicPartition = (topic.to_string(), partition);
-            if let Some(w) = self.waiting.get_mut(&tp) {
-                *w = w.saturating_sub(items.len());
-            }
-            let epoch = self.epochs.get(&tp).copied().unwrap_or(0);
-            let offsets: Vec<i64> = items.iter().map(|(r, _)| r.offset()).collect();
-            let records: Vec<R> = items.into_iter().map(|(r, _)| r).collect();
-            *self.running.entry(tp.clone()).or_insert(0) += 1;
+            let i = items[0].part;
+            let p = &mut self.parts[i];
+            p.waiting = p.waiting.saturating_sub(items.len());
+            let offsets: Vec<i64> = items.iter().map(|w| w.record.offset()).collect();
+            let records: Vec<R> = items.into_iter().map(|w| w.record).collect();
+            p.running += 1;
             self.in_flight += 1;
             out.push(Action::Start(Job {
                 ticket: Ticket {
                     key,
-                    tp,
-                    epoch,
+                    part: i,
+                    epoch: p.epoch,
                     offsets,
                 },
                 records,
+                topic: p.topic.clone(),
+                stop: JobStop {
+                    partition: p.stop.clone(),
+                    engine: self.stop_flag.clone(),
+                },
             }));
         }
-        let half = self.s.look_ahead / 2;
-        let waiting = &self.waiting;
-        let room: Vec<TopicPartition> = self
-            .paused
-            .iter()
-            .filter(|tp| waiting.get(*tp).copied().unwrap_or(0) <= half)
-            .cloned()
-            .collect();
-        for tp in room {
-            self.paused.remove(&tp);
-            out.push(Action::Resume(tp));
+        if self.paused > 0 {
+            let half = self.s.look_ahead / 2;
+            for p in &mut self.parts {
+                if p.paused && p.waiting <= half {
+                    p.paused = false;
+                    self.paused -= 1;
+                    out.push(Action::Resume(p.tp.clone()));
+                }
+            }
         }
     }
 
     /// A record arrived: it waits in its lane; its partition is paused if that fills the
     /// partition's look-ahead.
+    #[cfg(test)]
     pub(crate) fn record(&mut self, record: R, now: Instant, out: &mut Vec<Action<R>>) {
-        self.last_record = now;
-        let tp: TopicPartition = (record.topic().to_string(), record.partition());
-        self.tracker.received(&tp, record.offset());
-        let key = LaneKey::of(
-            self.s.ordering,
-            record.topic(),
-            record.partition(),
-            record.offset(),
-            record.key(),
-        );
-        self.lanes.push(key, (record, now));
-        let w = self.waiting.entry(tp.clone()).or_insert(0);
-        *w += 1;
-        if *w >= self.s.look_ahead && !self.paused.contains(&tp) {
-            self.paused.insert(tp.clone());
-            out.push(Action::Pause(tp));
+        self.records(std::iter::once(record), now, out);
+    }
+
+    /// Records arrived together (one poll of the source), in order: each waits in its lane,
+    /// and the records of one lane that came next to each other may go as one run. A
+    /// partition is paused if they fill its look-ahead. The bookkeeping is per lane's group
+    /// of records, not per record: one look-up of the partition and of the lane for each.
+    pub(crate) fn records(
+        &mut self,
+        records: impl IntoIterator<Item = R>,
+        now: Instant,
+        out: &mut Vec<Action<R>>,
+    ) {
+        let mut group = std::mem::take(&mut self.group);
+        // The lane and partition of the group being gathered.
+        let mut lane: Option<(LaneKey, usize)> = None;
+        for record in records {
+            let same = lane.as_ref().is_some_and(|(k, _)| {
+                let (topic, partition) = k.partition();
+                partition == record.partition()
+                    && k.holds(record.partition(), record.offset(), record.key())
+                    && topic == record.topic()
+            });
+            if !same {
+                if let Some((k, _)) = lane.take() {
+                    self.push_group(k, &mut group, out);
+                }
+                let i = self.part_of(record.topic(), record.partition());
+                let key = LaneKey::of(
+                    self.s.ordering,
+                    &self.parts[i].topic,
+                    record.partition(),
+                    record.offset(),
+                    record.key(),
+                );
+                lane = Some((key, i));
+            }
+            let part = lane.as_ref().map_or(0, |(_, i)| *i);
+            self.parts[part].offsets.received(record.offset());
+            self.last_record = now;
+            group.push(Waiting {
+                record,
+                at: now,
+                part,
+                joins: same,
+            });
+        }
+        if let Some((k, _)) = lane {
+            self.push_group(k, &mut group, out);
+        }
+        self.group = group;
+    }
+
+    /// One lane's records of a poll into their lane (and the partition paused if full).
+    fn push_group(&mut self, key: LaneKey, group: &mut Vec<Waiting<R>>, out: &mut Vec<Action<R>>) {
+        let Some(i) = group.first().map(|w| w.part) else {
+            return;
+        };
+        let n = group.len();
+        self.lanes.push_all(key, group.drain(..));
+        let p = &mut self.parts[i];
+        p.waiting += n;
+        if p.waiting >= self.s.look_ahead && !p.paused {
+            p.paused = true;
+            self.paused += 1;
+            out.push(Action::Pause(p.tp.clone()));
         }
     }
 
     /// Pausing a partition failed: it is not paused.
     pub(crate) fn pause_failed(&mut self, tp: &TopicPartition) {
-        self.paused.remove(tp);
+        if let Some(i) = self.find(&tp.0, tp.1) {
+            if std::mem::take(&mut self.parts[i].paused) {
+                self.paused -= 1;
+            }
+        }
     }
 
-    /// A job finished. `Ok`: its records are finished, and the partition's position moves
-    /// over them if every earlier record is finished too. `Err`: the consumer stops (the
-    /// first error is the run's); its records stay unfinished, so never committed past.
+    /// A job of `records` records (those it handled) took `took`: the next runs are cut to
+    /// what the handler does in [`RUN_TIME`] at that pace (1 to [`MAX_RUN`] records).
+    pub(crate) fn job_took(&mut self, records: usize, took: Duration) {
+        if records == 0 || self.s.batch.is_some() {
+            return;
+        }
+        let per_record = (took.as_nanos() / records as u128).max(1);
+        let fits = RUN_TIME.as_nanos() / per_record;
+        self.run_cap = usize::try_from(fits).unwrap_or(MAX_RUN).clamp(1, MAX_RUN);
+    }
+
+    /// A job finished, all or nothing. `Ok`: its records are finished, and the partition's
+    /// position moves over them if every earlier record is finished too. `Err`: the consumer
+    /// stops (the first error is the run's); its records stay unfinished, so never committed
+    /// past.
+    #[cfg(test)]
     pub(crate) fn done(
         &mut self,
         ticket: Ticket,
@@ -408,18 +658,46 @@ impl<R: SourceRecord> Engine<R> {
         now: Instant,
         out: &mut Vec<Action<R>>,
     ) {
+        let finished = if outcome.is_ok() {
+            ticket.offsets.len()
+        } else {
+            0
+        };
+        self.done_prefix(ticket, finished, outcome, now, out);
+    }
+
+    /// A job finished its first `finished` records (a run that failed or was stopped part
+    /// way; all of them for a job that went through). Those are finished — the partition's
+    /// position stored once for them, over them as far as every earlier record is finished
+    /// too — and the others stay unfinished, so never committed past. `Err`: the consumer
+    /// stops (the first error is the run's).
+    pub(crate) fn done_prefix(
+        &mut self,
+        ticket: Ticket,
+        finished: usize,
+        outcome: Result<()>,
+        now: Instant,
+        out: &mut Vec<Action<R>>,
+    ) {
         let Ticket {
             key,
-            tp,
+            part,
             epoch,
             offsets,
         } = ticket;
         self.lanes.done(&key);
-        if let Some(n) = self.running.get_mut(&tp) {
-            *n = n.saturating_sub(1);
-        }
+        let p = &mut self.parts[part];
+        p.running = p.running.saturating_sub(1);
         self.in_flight = self.in_flight.saturating_sub(1);
         self.last_record = now;
+        let finished = finished.min(offsets.len());
+        if finished > 0 && p.epoch == epoch && self.s.commit_offsets {
+            let moved = p.offsets.finish(offsets[..finished].iter().copied());
+            self.since_commit += finished;
+            if let Some(next) = moved {
+                out.push(Action::Store(p.tp.clone(), next));
+            }
+        }
         match outcome {
             Ok(()) => {}
             // Cut short by the shutdown: unfinished, read again after the restart.
@@ -437,19 +715,9 @@ impl<R: SourceRecord> Engine<R> {
                 return;
             }
         }
-        if self.epochs.get(&tp).copied().unwrap_or(0) != epoch || !self.s.commit_offsets {
-            return;
-        }
-        let mut moved = None;
-        for o in &offsets {
-            moved = self.tracker.finished(&tp, *o).or(moved);
-        }
-        self.since_commit += offsets.len();
-        if let Some(next) = moved {
-            out.push(Action::Store(tp, next));
-        }
-        if self.since_commit >= self.s.commit_every
-            || now.duration_since(self.last_commit) >= self.s.commit_interval
+        if self.since_commit > 0
+            && (self.since_commit >= self.s.commit_every
+                || now.duration_since(self.last_commit) >= self.s.commit_interval)
         {
             self.commit_due(now, out);
         }
@@ -1027,5 +1295,192 @@ mod tests {
                 assert_eq!(h.last_stored(0).unwrap_or(0), first_unfinished);
             }
         }
+    }
+
+    impl Harness {
+        /// Records arriving in one poll of the source.
+        fn poll(&mut self, records: impl IntoIterator<Item = Rec>) {
+            let mut out = Vec::new();
+            self.e.records(records, self.now, &mut out);
+            self.sort(out);
+        }
+
+        /// Finish the started job whose first record is `offset` (of partition `p`), its
+        /// first `n` records finished.
+        fn finish_prefix(&mut self, p: i32, offset: i64, n: usize, outcome: Result<()>) {
+            let i = self
+                .started
+                .iter()
+                .position(|j| j.records[0].partition == p && j.records[0].offset == offset)
+                .expect("no such job in flight");
+            let job = self.started.remove(i);
+            let mut out = Vec::new();
+            self.e
+                .done_prefix(job.ticket, n, outcome, self.now, &mut out);
+            self.sort(out);
+        }
+    }
+
+    #[test]
+    fn a_lanes_records_of_one_poll_go_as_one_run_and_store_one_position() {
+        let mut h = Harness::new(settings(ProcessingOrder::Partition, 4));
+        h.poll([(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (0, 3), (0, 4)].map(|(p, o)| rec(p, o)));
+        h.schedule();
+        // One run per lane's records that came next to each other; partition 0's second
+        // group waits behind its first (one job per lane at a time).
+        assert_eq!(h.started_offsets(), [vec![0, 1, 2], vec![0, 1]]);
+        assert_eq!(h.e.waiting(), 2);
+        h.finish(0, 0, Ok(()));
+        assert_eq!(h.stored, [(tp(0), 3)], "one store for the run");
+        h.schedule();
+        assert_eq!(h.started_offsets(), [vec![0, 1], vec![3, 4]]);
+        h.finish(0, 3, Ok(()));
+        h.finish(1, 0, Ok(()));
+        assert_eq!(h.last_stored(0), Some(5));
+        assert_eq!(h.last_stored(1), Some(2));
+        assert_eq!(h.stored.len(), 3);
+    }
+
+    #[test]
+    fn a_run_that_fails_in_the_middle_stores_only_up_to_the_failed_record() {
+        let mut h = Harness::new(settings(ProcessingOrder::Partition, 1));
+        h.poll((0..5).map(|o| rec(0, o)));
+        h.schedule();
+        assert_eq!(h.started_offsets(), [[0, 1, 2, 3, 4]]);
+        // Records 0 and 1 went through; record 2 stopped the consumer.
+        h.finish_prefix(0, 0, 2, Err(handler_failed(2)));
+        assert_eq!(h.stored, [(tp(0), 2)]);
+        assert!(h
+            .take_other()
+            .iter()
+            .any(|a| matches!(a, Action::CutRetries)));
+        assert!(h.e.is_finished());
+        assert!(matches!(
+            h.e.finish(),
+            Err(Error::Handler { offset: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn a_run_finished_part_way_before_an_earlier_job_stores_nothing_past_it() {
+        let mut h = Harness::new(settings(ProcessingOrder::Unordered, 4));
+        // Unordered: every record its own lane, so each is a job of one.
+        h.poll((0..3).map(|o| rec(0, o)));
+        h.schedule();
+        assert_eq!(h.started_offsets(), [[0], [1], [2]]);
+        h.finish(0, 2, Ok(()));
+        h.finish(0, 1, Ok(()));
+        assert!(h.stored.is_empty(), "offset 0 is unfinished");
+        h.finish(0, 0, Ok(()));
+        assert_eq!(h.stored, [(tp(0), 3)], "one store for the three");
+    }
+
+    #[test]
+    fn a_held_revoke_stops_its_partitions_runs_after_the_current_record() {
+        let mut h = Harness::new(settings(ProcessingOrder::Partition, 4));
+        h.poll([(0, 0), (0, 1), (0, 2), (1, 0), (1, 1)].map(|(p, o)| rec(p, o)));
+        h.schedule();
+        let stop = |h: &Harness, p: i32| {
+            h.started
+                .iter()
+                .find(|j| j.records[0].partition == p)
+                .map(|j| j.stop.is_set())
+        };
+        assert_eq!((stop(&h, 0), stop(&h, 1)), (Some(false), Some(false)));
+        let mut out = Vec::new();
+        h.e.revoke_held(&[tp(0)], h.now, &mut out);
+        assert!(out.is_empty(), "held while its run is in flight");
+        assert_eq!(
+            (stop(&h, 0), stop(&h, 1)),
+            (Some(true), Some(false)),
+            "only the revoked partition's run stops"
+        );
+        // It stopped after its first record: that one is stored, the rest are not.
+        h.finish_prefix(0, 0, 1, Ok(()));
+        assert_eq!(h.stored, [(tp(0), 1)]);
+        h.e.revoke_held(&[tp(0)], h.now, &mut out);
+        assert!(matches!(out[..], [Action::LetRevokedGo]));
+        h.e.revoked(vec![tp(0)]);
+        // Assigned again: a new run of partition 0 is not stopped.
+        h.poll([rec(0, 1)]);
+        h.schedule();
+        assert_eq!(stop(&h, 0), Some(false));
+    }
+
+    #[test]
+    fn stopping_stops_every_run_in_flight() {
+        let mut h = Harness::new(settings(ProcessingOrder::Partition, 4));
+        h.poll([(0, 0), (0, 1), (1, 0), (1, 1)].map(|(p, o)| rec(p, o)));
+        h.schedule();
+        assert!(h.started.iter().all(|j| !j.stop.is_set()));
+        let mut out = Vec::new();
+        h.e.shutdown(h.now, &mut out);
+        assert!(h.started.iter().all(|j| j.stop.is_set()));
+        h.finish_prefix(0, 0, 1, Ok(()));
+        h.finish_prefix(1, 0, 2, Ok(()));
+        assert!(h.e.is_finished());
+        assert_eq!(h.last_stored(0), Some(1));
+        assert_eq!(h.last_stored(1), Some(2));
+    }
+
+    #[test]
+    fn key_order_runs_only_a_keys_records_that_came_together() {
+        let mut h = Harness::new(settings(ProcessingOrder::Key, 8));
+        h.poll([keyed(0, "a"), keyed(1, "a"), keyed(2, "b"), keyed(3, "a")]);
+        h.schedule();
+        assert_eq!(h.started_offsets(), [vec![0, 1], vec![2]]);
+        assert_eq!(h.e.waiting(), 1, "a's third waits for a's run");
+    }
+
+    #[test]
+    fn a_poll_takes_no_more_than_the_look_ahead_room_and_serially_one_lane() {
+        let mut s = settings(ProcessingOrder::Partition, 4);
+        s.look_ahead = 4;
+        let mut h = Harness::new(s);
+        assert_eq!(h.e.poll_limit().max, 4);
+        assert_eq!(h.e.poll_limit().one_lane, None);
+        h.poll((0..3).map(|o| rec(0, o)));
+        assert_eq!(h.e.poll_limit().max, 1, "room for one more in partition 0");
+        h.poll([rec(0, 3)]);
+        assert!(matches!(&h.take_other()[..], [Action::Pause(p)] if *p == tp(0)));
+        // A paused partition gives nothing more: the others' room counts.
+        assert_eq!(h.e.poll_limit().max, 4);
+        let serial = Harness::new(settings(ProcessingOrder::Partition, 1));
+        assert_eq!(serial.e.poll_limit().max, MAX_RUN);
+        assert_eq!(
+            serial.e.poll_limit().one_lane,
+            Some(ProcessingOrder::Partition)
+        );
+    }
+
+    #[test]
+    fn same_lane_follows_the_ordering() {
+        let (a0, a1, b) = (keyed(0, "a"), keyed(1, "a"), keyed(2, "b"));
+        assert!(same_lane(ProcessingOrder::Partition, &a0, &b));
+        assert!(same_lane(ProcessingOrder::Key, &a0, &a1));
+        assert!(!same_lane(ProcessingOrder::Key, &a0, &b));
+        assert!(!same_lane(ProcessingOrder::Unordered, &a0, &a1));
+        assert!(!same_lane(
+            ProcessingOrder::Partition,
+            &rec(0, 0),
+            &rec(1, 0)
+        ));
+    }
+
+    #[test]
+    fn a_slow_handler_cuts_the_runs_to_about_run_time() {
+        let mut h = Harness::new(settings(ProcessingOrder::Partition, 1));
+        // 10 records in a second: 100 ms a record, over RUN_TIME: runs of one.
+        h.e.job_took(10, Duration::from_secs(1));
+        assert_eq!(h.e.poll_limit().max, 1);
+        h.poll((0..3).map(|o| rec(0, o)));
+        h.schedule();
+        assert_eq!(h.started_offsets(), [[0]]);
+        // Fast again: back to the longest runs.
+        h.e.job_took(100, Duration::from_micros(100));
+        assert_eq!(h.e.poll_limit().max, MAX_RUN);
+        // 5 ms a record: 10 fit in 50 ms.
+        h.e.job_took(2, Duration::from_millis(10));
+        assert_eq!(h.e.poll_limit().max, 10);
     }
 }

@@ -76,6 +76,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::BorrowedMessage;
 use rdkafka::producer::FutureProducer;
 use rdkafka::TopicPartitionList;
 
@@ -109,6 +110,7 @@ use crate::codec::FromFrame;
 use crate::error::{kafka_error, Result};
 use crate::registry::schemas::SchemaResolver;
 use crate::registry::CachedRegistry;
+use driver::{Finished, Work};
 use engine::{Engine, Settings};
 use events::{Counters, EventListener};
 use retry::StopSignal;
@@ -304,21 +306,17 @@ impl<V: FromFrame> TypedConsumer<V> {
     {
         let handler = Mutex::new(handler);
         let handler = &handler;
-        // A job of `run` holds one record.
-        let call = move |mut one: Vec<Message<V>>| {
-            // The lock is held only to create the future, never across an await: the
-            // handlers of other records in flight call it meanwhile.
-            let call = one
-                .pop()
-                .map(|m| (handler.lock().unwrap_or_else(PoisonError::into_inner))(m));
-            async move {
-                match call {
-                    Some(call) => call.await,
-                    None => Ok(()),
-                }
-            }
+        // The lock is held only to create the future, never across an await: the handlers
+        // of other records in flight call it meanwhile.
+        let call = move |m: Message<V>| (handler.lock().unwrap_or_else(PoisonError::into_inner))(m);
+        let call = &call;
+        // A job of `run` is a run: one record, or records of one lane that came together,
+        // handled one after another.
+        let work = move |w: Work<_>| async move {
+            self.process_run(&w.records, &w.topic, &w.stop, &w.shutdown_woken, call)
+                .await
         };
-        self.consume(self.config.ordering, None, call, shutdown)
+        self.consume(self.config.ordering, None, work, shutdown)
             .await
     }
 
@@ -347,41 +345,45 @@ impl<V: FromFrame> TypedConsumer<V> {
         let call = move |batch: Vec<Message<V>>| {
             (handler.lock().unwrap_or_else(PoisonError::into_inner))(batch)
         };
+        let call = &call;
+        // A job of `run_batch` is one call: all of its records finish, or none.
+        let work = move |w: Work<_>| async move {
+            let result = self.process(&w.records, &w.topic, call).await;
+            Finished {
+                records: if result.is_ok() { w.records.len() } else { 0 },
+                result,
+            }
+        };
         self.consume(
             ProcessingOrder::Partition,
             Some(self.config.batch),
-            call,
+            work,
             shutdown,
         )
         .await
     }
 
-    /// The consumer loop, for single records and batches alike: the engine driven over the
-    /// rdkafka consumer, each job through [`process`](Self::process). With
-    /// `max_concurrency` 1 it receives a record only when none is in flight, so it is the
-    /// serial consumer: receive, handle, store, commit.
-    async fn consume<C, CF>(
-        &self,
+    /// The consumer loop, for runs and batches alike: the engine driven over the rdkafka
+    /// consumer, each job through `work`. With `max_concurrency` 1 it receives records only
+    /// when none is in flight, so it is the serial consumer: receive, handle, store, commit.
+    async fn consume<'s, W, WF>(
+        &'s self,
         ordering: ProcessingOrder,
         batch: Option<BatchConfig>,
-        call: C,
+        work: W,
         shutdown: impl Future<Output = ()>,
     ) -> Result<ConsumerStats>
     where
-        C: Fn(Vec<Message<V>>) -> CF,
-        CF: Future<Output = std::result::Result<(), HandlerError>>,
+        W: Fn(Work<BorrowedMessage<'s>>) -> WF,
+        WF: Future<Output = Finished>,
     {
-        let source = KafkaSource {
-            consumer: &self.consumer,
-        };
+        let source = KafkaSource::new(&self.consumer);
         let engine = Engine::new(
             Settings::new(&self.config, ordering, batch),
             tokio::time::Instant::now(),
         );
-        let call = &call;
-        let work = move |msgs: Vec<_>| async move { self.process(&msgs, call).await };
         let result =
-            driver::drive(&source, engine, work, shutdown, &self.counters, &self.stop).await;
+            driver::drive_jobs(&source, engine, work, shutdown, &self.counters, &self.stop).await;
         let stats = self.stats();
         tracing::info!(
             handled = stats.handled,

@@ -54,28 +54,37 @@ impl Default for BatchConfig {
     }
 }
 
-/// The lane a record waits in.
+/// The lane a record waits in. The topic is the partition's shared name (a reference count,
+/// not a copy per record).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum LaneKey {
-    Partition(String, i32),
-    Key(String, i32, Option<Vec<u8>>),
-    Record(String, i32, i64),
+    Partition(Arc<str>, i32),
+    Key(Arc<str>, i32, Option<Vec<u8>>),
+    Record(Arc<str>, i32, i64),
 }
 
 impl LaneKey {
     pub(crate) fn of(
         order: ProcessingOrder,
-        topic: &str,
+        topic: &Arc<str>,
         partition: i32,
         offset: i64,
         key: Option<&[u8]>,
     ) -> LaneKey {
         match order {
-            ProcessingOrder::Partition => LaneKey::Partition(topic.to_string(), partition),
-            ProcessingOrder::Key => {
-                LaneKey::Key(topic.to_string(), partition, key.map(<[u8]>::to_vec))
-            }
-            ProcessingOrder::Unordered => LaneKey::Record(topic.to_string(), partition, offset),
+            ProcessingOrder::Partition => LaneKey::Partition(topic.clone(), partition),
+            ProcessingOrder::Key => LaneKey::Key(topic.clone(), partition, key.map(<[u8]>::to_vec)),
+            ProcessingOrder::Unordered => LaneKey::Record(topic.clone(), partition, offset),
+        }
+    }
+
+    /// Whether a record of `partition` with `key` and `offset` belongs in this lane (without
+    /// building its key).
+    pub(crate) fn holds(&self, partition: i32, offset: i64, key: Option<&[u8]>) -> bool {
+        match self {
+            LaneKey::Partition(_, p) => *p == partition,
+            LaneKey::Key(_, p, k) => *p == partition && k.as_deref() == key,
+            LaneKey::Record(_, p, o) => *p == partition && *o == offset,
         }
     }
 
@@ -114,24 +123,47 @@ impl<T> Lanes<T> {
         self.waiting
     }
 
+    #[cfg(test)]
     pub(crate) fn push(&mut self, key: LaneKey, item: T) {
-        let lane = self.lanes.entry(key.clone()).or_insert_with(|| Lane {
-            queue: VecDeque::new(),
-            busy: false,
-        });
-        if !lane.busy && lane.queue.is_empty() {
+        self.push_all(key, std::iter::once(item));
+    }
+
+    /// Push records of one lane at once: one look-up for all of them.
+    pub(crate) fn push_all(&mut self, key: LaneKey, items: impl IntoIterator<Item = T>) {
+        let lane = match self.lanes.get_mut(&key) {
+            Some(lane) => lane,
+            None => self.lanes.entry(key.clone()).or_insert_with(|| Lane {
+                queue: VecDeque::new(),
+                busy: false,
+            }),
+        };
+        let was_empty = lane.queue.is_empty();
+        let before = lane.queue.len();
+        lane.queue.extend(items);
+        let added = lane.queue.len() - before;
+        if !lane.busy && was_empty && added > 0 {
             self.ready.push_back(key);
         }
-        lane.queue.push_back(item);
-        self.waiting += 1;
+        self.waiting += added;
     }
 
     /// The next ready lane's first `max` records (at least one); the lane becomes busy.
     /// `hold` may keep a ready lane back (a batch still filling): it stays ready.
+    #[cfg(test)]
     pub(crate) fn take(
         &mut self,
         max: usize,
+        hold: impl FnMut(&VecDeque<T>) -> bool,
+    ) -> Option<(LaneKey, Vec<T>)> {
+        self.take_with(hold, |q| q.len().min(max.max(1)))
+    }
+
+    /// The next ready lane's first `count(queue)` records (at least one, at most all); the
+    /// lane becomes busy. `hold` as in [`take`](Self::take).
+    pub(crate) fn take_with(
+        &mut self,
         mut hold: impl FnMut(&VecDeque<T>) -> bool,
+        mut count: impl FnMut(&VecDeque<T>) -> usize,
     ) -> Option<(LaneKey, Vec<T>)> {
         for _ in 0..self.ready.len() {
             let key = self.ready.pop_front()?;
@@ -145,7 +177,7 @@ impl<T> Lanes<T> {
                 self.ready.push_back(key);
                 continue;
             }
-            let n = lane.queue.len().min(max.max(1));
+            let n = count(&lane.queue).clamp(1, lane.queue.len());
             let items: Vec<T> = lane.queue.drain(..n).collect();
             lane.busy = true;
             self.waiting -= items.len();
@@ -280,7 +312,10 @@ impl<F: Future> InFlight<F> {
                 *parent = Some(cx.waker().clone());
             }
         }
-        loop {
+        // One pass over the futures woken so far, then back to the task: a future that wakes
+        // itself while polled (a run yielding so the loop can look at its other events) has
+        // woken the task too, so it is polled again after the loop had its turn.
+        {
             let ids = match self.woken.ids.lock() {
                 Ok(mut ids) => std::mem::take(&mut *ids),
                 Err(_) => return Poll::Pending,
@@ -316,6 +351,7 @@ impl<F: Future> InFlight<F> {
                 return Poll::Ready(out);
             }
         }
+        Poll::Pending
     }
 }
 

@@ -65,6 +65,20 @@ impl CommitOnRevoke {
         }
     }
 
+    /// How many partitions were revoked since the loop last asked (the list only grows
+    /// until [`take_revoked`](Self::take_revoked)).
+    pub(crate) fn revoked_len(&self) -> usize {
+        self.revoked.lock().map_or(0, |r| r.len())
+    }
+
+    /// The partitions revoked since [`revoked_len`](Self::revoked_len) was `from`.
+    pub(crate) fn revoked_since(&self, from: usize) -> Vec<TopicPartition> {
+        self.revoked
+            .lock()
+            .map(|r| r.get(from..).unwrap_or_default().to_vec())
+            .unwrap_or_default()
+    }
+
     /// The partitions revoked since the loop last asked.
     pub(crate) fn take_revoked(&self) -> Vec<TopicPartition> {
         match self.revoked.lock() {

@@ -11,6 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::driver::Finished;
+use super::engine::JobStop;
+
 use rdkafka::message::{BorrowedMessage, Message as _};
 
 use super::decode::Message;
@@ -258,7 +261,12 @@ impl<V: FromFrame> TypedConsumer<V> {
     /// is retried holding the position), hand the rest to `call` together, act on the
     /// verdict of a failure: retry the whole call, reject each record by the dead-letter
     /// policy, or stop. `Err` stops the consumer.
-    pub(crate) async fn process<C, CF>(&self, msgs: &[BorrowedMessage<'_>], call: &C) -> Result<()>
+    pub(crate) async fn process<C, CF>(
+        &self,
+        msgs: &[BorrowedMessage<'_>],
+        topic: &Arc<str>,
+        call: &C,
+    ) -> Result<()>
     where
         C: Fn(Vec<Message<V>>) -> CF,
         CF: Future<Output = std::result::Result<(), HandlerError>>,
@@ -271,7 +279,7 @@ impl<V: FromFrame> TypedConsumer<V> {
         }
         // Indexes of the records rejected on decoding: out of the call from then on.
         let mut rejected: Vec<usize> = Vec::new();
-        let mut decoded = self.decode_batch(msgs, &mut rejected).await?;
+        let mut decoded = self.decode_batch(msgs, topic, &mut rejected).await?;
         if decoded.is_empty() {
             return Ok(());
         }
@@ -300,7 +308,7 @@ impl<V: FromFrame> TypedConsumer<V> {
                         Counters::add(&self.counters.handler_errors, 1);
                         tracing::debug!(error = %e, attempt = retries.attempt() - 1, records = n, "handler failed; retrying");
                         tokio::time::sleep(pause).await;
-                        decoded = self.decode_batch(msgs, &mut rejected).await?;
+                        decoded = self.decode_batch(msgs, topic, &mut rejected).await?;
                         if decoded.is_empty() {
                             return Ok(());
                         }
@@ -323,11 +331,115 @@ impl<V: FromFrame> TypedConsumer<V> {
         Ok(())
     }
 
+    /// A run of `run` (records of one lane, in order): each record as a job of its own would
+    /// be — decoded, handed to `call`, retried, rejected or stopped at by the one retry loop
+    /// — one after another, starting no further record once `stop` is set. Returns how many
+    /// of them, from the first, finished (handled, dead-lettered or skipped), and `Err` if
+    /// one stopped the consumer. The counters are added once for the run.
+    pub(crate) async fn process_run<C, CF>(
+        &self,
+        msgs: &[BorrowedMessage<'_>],
+        topic: &Arc<str>,
+        stop: &JobStop,
+        shutdown_woken: &std::sync::atomic::AtomicBool,
+        call: &C,
+    ) -> Finished
+    where
+        C: Fn(Message<V>) -> CF,
+        CF: Future<Output = std::result::Result<(), HandlerError>>,
+    {
+        let (mut bytes, mut handled, mut finished) = (0u64, 0u64, 0usize);
+        let mut result = Ok(());
+        for m in msgs {
+            if finished > 0 {
+                if shutdown_woken.load(std::sync::atomic::Ordering::Relaxed) {
+                    // The loop looks at the shutdown before this run goes on.
+                    tokio::task::yield_now().await;
+                }
+                if stop.is_set() {
+                    break;
+                }
+            }
+            bytes += m.payload().map_or(0, |p| p.len() as u64);
+            match self.process_one(m, topic, call).await {
+                Ok(true) => handled += 1,
+                Ok(false) => {}
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            }
+            finished += 1;
+        }
+        Counters::add(&self.counters.bytes, bytes);
+        Counters::add(&self.counters.handled, handled);
+        Finished {
+            records: finished,
+            result,
+        }
+    }
+
+    /// One record through the retry loop, as [`process`](Self::process) does a job of one.
+    /// `Ok(true)`: handled; `Ok(false)`: rejected by the dead-letter policy; `Err`: stop.
+    async fn process_one<C, CF>(
+        &self,
+        m: &BorrowedMessage<'_>,
+        topic: &Arc<str>,
+        call: &C,
+    ) -> Result<bool>
+    where
+        C: Fn(Message<V>) -> CF,
+        CF: Future<Output = std::result::Result<(), HandlerError>>,
+    {
+        let mut retries: Option<Retries> = None;
+        let failure = loop {
+            let decoded = match self.decode_holding_position(m, topic).await? {
+                Ok(d) => d,
+                Err((e, id)) => {
+                    self.reject(m, super::dead_letter::Rejected::Decode(e, id))
+                        .await?;
+                    return Ok(false);
+                }
+            };
+            // The handler owns the value; a retry decodes the record again (the writer
+            // schema is cached) rather than every record paying for a clone in case of one.
+            let e = match call(decoded).await {
+                Ok(()) => return Ok(true),
+                Err(e) => e,
+            };
+            let retries = retries.get_or_insert_with(|| {
+                Retries::new(self.config.max_retries, self.config.retry_backoff)
+            });
+            match retries.after(e.verdict()) {
+                AfterFailure::Stop => return Err(handler_error(m, e)),
+                AfterFailure::Reject => {
+                    Counters::add(&self.counters.handler_errors, 1);
+                    break e;
+                }
+                AfterFailure::Again(pause) => {
+                    Counters::add(&self.counters.handler_errors, 1);
+                    tracing::debug!(error = %e, attempt = retries.attempt() - 1, records = 1, "handler failed; retrying");
+                    tokio::time::sleep(pause).await;
+                }
+            }
+        };
+        let verdict = failure.verdict();
+        let source: Arc<dyn StdError + Send + Sync> = Arc::from(failure.into_source());
+        let id = self.schema_id_of(m).await;
+        self.reject(
+            m,
+            super::dead_letter::Rejected::Handler(source, verdict, id),
+        )
+        .await?;
+        Ok(false)
+    }
+
     /// Decode the records not yet rejected, rejecting (by policy) those that are the record's
     /// own fault. `Err`: stop the consumer.
     async fn decode_batch(
         &self,
         msgs: &[BorrowedMessage<'_>],
+        topic: &Arc<str>,
         rejected: &mut Vec<usize>,
     ) -> Result<Vec<Message<V>>> {
         let mut decoded = Vec::with_capacity(msgs.len());
@@ -335,7 +447,7 @@ impl<V: FromFrame> TypedConsumer<V> {
             if rejected.contains(&i) {
                 continue;
             }
-            match self.decode_holding_position(m).await? {
+            match self.decode_holding_position(m, topic).await? {
                 Ok(d) => decoded.push(d),
                 Err((e, id)) => {
                     rejected.push(i);
