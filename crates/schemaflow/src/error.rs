@@ -94,15 +94,15 @@ pub enum Error {
         /// Offset.
         offset: i64,
         /// What the handler's failure asked for.
-        verdict: crate::consumer::Verdict,
+        verdict: crate::consumer::verdict::Verdict,
         /// The handler's error, whole (its own source chain included).
         source: std::sync::Arc<dyn std::error::Error + Send + Sync>,
     },
 }
 
 /// How [`Error::Handler`] came about, for its message.
-fn handler_outcome(verdict: crate::consumer::Verdict) -> &'static str {
-    use crate::consumer::Verdict;
+fn handler_outcome(verdict: crate::consumer::verdict::Verdict) -> &'static str {
+    use crate::consumer::verdict::Verdict;
     match verdict {
         Verdict::Stop => "and stopped the consumer (nothing committed past it)",
         Verdict::DeadLetter => "and gave the record up (no dead-letter topic configured)",

@@ -19,7 +19,7 @@ use rdkafka::message::{BorrowedMessage, Header, Headers, Message as _, OwnedHead
 use rdkafka::producer::FutureRecord;
 
 use super::events::{ConsumerEvent, Counters, Position};
-use super::retry::Verdict;
+use super::verdict::Verdict;
 use super::TypedConsumer;
 use crate::codec::FromFrame;
 use crate::error::{kafka_error, Error, Result};

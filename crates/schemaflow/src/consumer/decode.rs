@@ -23,8 +23,8 @@ use bytes::Bytes;
 
 use rdkafka::message::{BorrowedMessage, Headers, Message as _};
 
+use super::backoff::Backoff;
 use super::events::{ConsumerEvent, Counters, Position};
-use super::retry::Backoff;
 use super::TypedConsumer;
 use crate::codec::FromFrame;
 use crate::error::{Error, Fault, Result};

@@ -14,10 +14,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Wake, Waker};
 
-use super::engine::{Action, Engine, Job, JobStop, Ticket};
+use super::backoff::Backoff;
+use super::engine::{Action, Engine, Finished, Job, JobStop, Ticket};
 use super::events::Counters;
 use super::parallel::InFlight;
-use super::retry::{Backoff, StopSignal};
+use super::retry::StopSignal;
 use super::source::{CommitFailure, Source};
 use crate::error::Result;
 
@@ -61,13 +62,6 @@ impl Wake for FlagWaker {
         self.flag.store(true, Ordering::Relaxed);
         self.task.wake_by_ref();
     }
-}
-
-/// How a job ended: how many of its records, from its first, are finished, and whether the
-/// consumer goes on (`Err`: it stops with that error).
-pub(crate) struct Finished {
-    pub(crate) records: usize,
-    pub(crate) result: Result<()>,
 }
 
 /// [`drive_jobs`] with a work that finishes all of its records or none (`Err`).

@@ -85,6 +85,13 @@ pub(crate) fn same_lane<R: SourceRecord>(order: ProcessingOrder, a: &R, b: &R) -
         && a.topic() == b.topic()
 }
 
+/// How a job ended: how many of its records, from its first, are finished, and whether the
+/// consumer goes on (`Err`: it stops with that error).
+pub(crate) struct Finished {
+    pub(crate) records: usize,
+    pub(crate) result: Result<()>,
+}
+
 /// What the engine reads of a record.
 pub(crate) trait SourceRecord {
     fn topic(&self) -> &str;

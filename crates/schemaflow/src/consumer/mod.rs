@@ -80,6 +80,7 @@ use rdkafka::message::BorrowedMessage;
 use rdkafka::producer::FutureProducer;
 use rdkafka::TopicPartitionList;
 
+mod backoff;
 mod config;
 pub mod dead_letter;
 mod decode;
@@ -92,6 +93,7 @@ mod rebalance;
 mod retry;
 mod source;
 pub mod start_offset;
+pub(crate) mod verdict;
 
 pub use crate::admin::create_topic;
 pub use crate::shutdown_signal;
@@ -110,7 +112,8 @@ use crate::codec::FromFrame;
 use crate::error::{kafka_error, Result};
 use crate::registry::schemas::SchemaResolver;
 use crate::registry::CachedRegistry;
-use driver::{Finished, Work};
+use driver::Work;
+use engine::Finished;
 use engine::{Engine, Settings};
 use events::{Counters, EventListener};
 use retry::StopSignal;
