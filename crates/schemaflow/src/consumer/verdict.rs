@@ -33,7 +33,7 @@ pub enum Verdict {
 
 /// A handler's failure: a [`Verdict`] and the error behind it (its
 /// [`source`](HandlerError::source), kept whole: it becomes the source of
-/// [`Error::Handler`] if the consumer stops at it).
+/// [`Error::Handler`](crate::error::Error::Handler) if the consumer stops at it).
 ///
 /// A handler returns `Result<(), HandlerError>`. `?` on any ordinary error (anything that
 /// converts into `Box<dyn Error + Send + Sync>`: a `std::error::Error`, a `String`, a `&str`)
