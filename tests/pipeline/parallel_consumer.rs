@@ -449,10 +449,9 @@ async fn batches_hold_one_partition_in_order_and_commit_after_ok() {
         .collect();
     produce(&reg, &topic, &records).await;
     let mut cfg = config(&topic, &group, ProcessingOrder::Partition, 2);
-    cfg.batch = BatchConfig {
-        max_records: 50,
-        max_wait: Duration::from_millis(30),
-    };
+    cfg.batch = BatchConfig::default()
+        .max_records(50)
+        .max_wait(Duration::from_millis(30));
     let consumer = TypedConsumer::<UserEvent>::new(cfg, reg.clone()).unwrap();
     let batches = Arc::new(Mutex::new(Vec::<Vec<(i32, i64)>>::new()));
     let done = Arc::new(Notify::new());

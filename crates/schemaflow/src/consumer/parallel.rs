@@ -36,7 +36,18 @@ pub enum ProcessingOrder {
 }
 
 /// How [`TypedConsumer::run_batch`](crate::consumer::TypedConsumer::run_batch) groups records.
+///
+/// ```
+/// use std::time::Duration;
+/// use schemaflow::consumer::BatchConfig;
+///
+/// let batch = BatchConfig::default()
+///     .max_records(1_000)
+///     .max_wait(Duration::from_millis(20));
+/// assert_eq!(batch.max_records, 1_000);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BatchConfig {
     /// Most records in one batch. Default: 500.
     pub max_records: usize,
@@ -51,6 +62,22 @@ impl Default for BatchConfig {
             max_records: 500,
             max_wait: Duration::from_millis(100),
         }
+    }
+}
+
+impl BatchConfig {
+    /// Most records in one batch.
+    #[must_use]
+    pub fn max_records(mut self, max_records: usize) -> Self {
+        self.max_records = max_records;
+        self
+    }
+
+    /// How long the first record of a batch may wait for more.
+    #[must_use]
+    pub fn max_wait(mut self, max_wait: Duration) -> Self {
+        self.max_wait = max_wait;
+        self
     }
 }
 
