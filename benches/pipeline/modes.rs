@@ -170,8 +170,23 @@ pub async fn produce_typed(
 
 /// A group member of its own (a fresh group reads `topic` from the start), librdkafka's
 /// defaults otherwise.
+/// librdkafka properties every consumer row gets, from `SCHEMAFLOW_BENCH_CONSUMER_PROPS`
+/// (`k=v,k=v`): for experiments on the fetch settings, the same for raw and typed rows.
+fn experiment_props() -> Vec<(String, String)> {
+    std::env::var("SCHEMAFLOW_BENCH_CONSUMER_PROPS")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 fn raw_consumer(brokers: &str, topic: &str, label: &str) -> BaseConsumer {
-    let c: BaseConsumer = KafkaClientConfig::new()
+    let mut config = KafkaClientConfig::new();
+    for (k, v) in experiment_props() {
+        config.set(k, v);
+    }
+    let c: BaseConsumer = config
         .set("bootstrap.servers", brokers)
         .set(
             "group.id",
@@ -266,7 +281,7 @@ pub async fn consume_typed(
     for _ in 0..rounds {
         let group = format!("bench-pipe-typed-{:08x}", fastrand::u32(..));
         let consumer = TypedConsumer::<BenchSmall>::new(
-            ConsumerConfig::new(brokers, group, &[topic]),
+            ConsumerConfig::new(brokers, group, &[topic]).properties(experiment_props()),
             reg.clone(),
         )
         .expect("create the typed consumer");
