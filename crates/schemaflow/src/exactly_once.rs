@@ -273,21 +273,18 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
         })
         .await
         .map_err(|_| kafka_error("initialising transactions", KafkaError::Canceled))??;
-        let own = [
-            ("group.id", config.group_id.as_str()),
-            ("enable.auto.commit", "false"),
-            ("auto.offset.reset", "earliest"),
-            ("isolation.level", "read_committed"),
-        ];
-        let defaults: Vec<(&str, &str)> = crate::kafka_config::CONSUMER_DEFAULTS
-            .iter()
-            .copied()
-            .chain(own)
-            .collect();
-        let consumer: StreamConsumer =
-            crate::kafka_config::kafka_config(&config.brokers, &defaults, &config.properties)
-                .create()
-                .map_err(|e| kafka_error("creating the consumer", e))?;
+        let consumer: StreamConsumer = crate::kafka_config::kafka_config(
+            &config.brokers,
+            &[
+                ("group.id", &config.group_id),
+                ("enable.auto.commit", "false"),
+                ("auto.offset.reset", "earliest"),
+                ("isolation.level", "read_committed"),
+            ],
+            &config.properties,
+        )
+        .create()
+        .map_err(|e| kafka_error("creating the consumer", e))?;
         let topics: Vec<&str> = config.input_topics.iter().map(String::as_str).collect();
         consumer
             .subscribe(&topics)

@@ -22,18 +22,6 @@ pub const PRODUCER_DEFAULTS: &[(&str, &str)] = &[
     ("compression.type", "lz4"),
 ];
 
-/// The consumer defaults beside each consumer's own settings (group, offsets, isolation).
-///
-/// `fetch.queue.backoff.ms=10` (librdkafka's default: 1000): once a partition's fetch queue
-/// holds more than `queued.min.messages`, librdkafka waits this long before fetching the
-/// partition again. A consumer that does real work per record (decoding, a handler) drains the
-/// queue more slowly than the broker fills it, so with the default it idles up to a second
-/// after every full queue: measured (BENCHMARKS.md, end to end) a poll loop + our decoder read
-/// 185 k records/s with 1000 ms and ~800 k/s with 10 ms on the same topic, and the typed
-/// consumer went from 182 k/s to ~380 k/s. Java's consumer has no such pause. A property given
-/// by the user still wins.
-pub const CONSUMER_DEFAULTS: &[(&str, &str)] = &[("fetch.queue.backoff.ms", "10")];
-
 /// `bootstrap.servers` = `brokers`, then `defaults`, then `overrides` (the user's properties,
 /// which win).
 pub fn kafka_config(

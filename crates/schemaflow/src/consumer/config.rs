@@ -283,20 +283,18 @@ impl ConsumerConfig {
         } else {
             "read_uncommitted"
         };
-        let own = [
-            ("group.id", self.group_id.as_str()),
-            ("enable.auto.commit", "false"),
-            ("enable.auto.offset.store", "false"),
-            ("auto.offset.reset", self.auto_offset_reset.as_str()),
-            ("isolation.level", isolation),
-            ("group.protocol", self.group_protocol.as_str()),
-        ];
-        let defaults: Vec<(&str, &str)> = crate::kafka_config::CONSUMER_DEFAULTS
-            .iter()
-            .copied()
-            .chain(own)
-            .collect();
-        crate::kafka_config::kafka_config(&self.brokers, &defaults, &self.properties)
+        crate::kafka_config::kafka_config(
+            &self.brokers,
+            &[
+                ("group.id", &self.group_id),
+                ("enable.auto.commit", "false"),
+                ("enable.auto.offset.store", "false"),
+                ("auto.offset.reset", &self.auto_offset_reset),
+                ("isolation.level", isolation),
+                ("group.protocol", self.group_protocol.as_str()),
+            ],
+            &self.properties,
+        )
     }
 }
 
