@@ -203,6 +203,11 @@ async fn member(
         .set("heartbeat.interval.ms", "500");
     cfg.commit_every = 500;
     cfg.commit_interval = Duration::from_millis(500);
+    // SCHEMAFLOW_CHAOS_DEBUG=cgrp (with RUST_LOG=rdkafka=debug and --nocapture): librdkafka's
+    // own account of the members' group protocol, to see what a mock abort followed.
+    if let Ok(contexts) = std::env::var("SCHEMAFLOW_CHAOS_DEBUG") {
+        cfg = cfg.set("debug", contexts);
+    }
     cfg.dead_letter = DeadLetter::PerTopic;
     cfg.environment_retry_timeout = Duration::from_secs(120);
     let consumer = TypedConsumer::<UserEvent>::new(cfg, cached(&url)).unwrap();
