@@ -79,11 +79,18 @@ pub fn decode(key: &[u8], value: Option<&[u8]>) -> Result<Decoded, FormatError> 
             }),
         },
         Key::Config { subject } => {
-            let level = match value {
-                Some(bytes) => ConfigValue::decode(bytes)?.compatibility_level,
-                None => None,
+            let (level, policy) = match value {
+                Some(bytes) => {
+                    let v = ConfigValue::decode(bytes)?;
+                    (v.compatibility_level, v.compatibility_policy)
+                }
+                None => (None, None),
             };
-            one(Event::Config { subject, level })
+            one(Event::Config {
+                subject,
+                level,
+                policy,
+            })
         }
         Key::Mode { subject } => {
             let mode = match value {
@@ -269,15 +276,21 @@ pub fn records_for(state: &State, events: &[Event]) -> Vec<Record> {
                     .encode(),
                 ),
             )),
-            Event::Config { subject, level } => {
+            Event::Config {
+                subject,
+                level,
+                policy,
+            } => {
                 let key = Key::Config {
                     subject: subject.clone(),
                 }
                 .encode();
-                let value = level.map(|l| {
+                // Nothing set: the config is removed (a tombstone).
+                let value = (level.is_some() || policy.is_some()).then(|| {
                     ConfigValue {
                         subject: subject.clone(),
-                        compatibility_level: Some(l),
+                        compatibility_level: *level,
+                        compatibility_policy: policy.clone(),
                     }
                     .encode()
                 });
@@ -710,6 +723,7 @@ mod tests {
                 Event::Config {
                     subject: Some("s".into()),
                     level: None,
+                    policy: None,
                 },
             ],
         );
