@@ -14,7 +14,7 @@
 //! - [`wire`]: the Confluent frame (magic 0, 4-byte id, message indexes) and header-carried ids.
 //! - [`codec`]: typed codecs for generated types, and any frame to JSON.
 //! - [`compat`]: compatibility checks with Confluent Schema Registry's verdicts.
-//! - [`format`]: one shape for the three languages (Confluent's `SchemaProvider`): parse with
+//! - [`format`](mod@format): one shape for the three languages (Confluent's `SchemaProvider`): parse with
 //!   references, canonical and normalized forms, fingerprint, the checker's view.
 //!
 //! `schemaflow` re-exports all of it under the same paths (`schemaflow::codec`,

@@ -1,4 +1,4 @@
-//! Avro behind the [`SchemaProvider`](super::SchemaProvider) shape.
+//! Avro behind the [`SchemaProvider`] shape.
 
 use super::{Parsed, SchemaProvider};
 use crate::compat::avro::AvroCompatSchema;

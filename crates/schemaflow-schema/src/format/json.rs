@@ -1,4 +1,4 @@
-//! JSON Schema behind the [`SchemaProvider`](super::SchemaProvider) shape.
+//! JSON Schema behind the [`SchemaProvider`] shape.
 
 use super::{Parsed, SchemaProvider};
 use crate::compat::json::JsonCompatSchema;

@@ -1,4 +1,4 @@
-//! Protobuf behind the [`SchemaProvider`](super::SchemaProvider) shape.
+//! Protobuf behind the [`SchemaProvider`] shape.
 
 use prost::Message as _;
 

@@ -34,7 +34,7 @@
 //!   count); Protobuf — SHA-256 of the serialized `FileDescriptorProto` without source
 //!   positions (comments and formatting do not count); JSON Schema — SHA-256 of the
 //!   normalized text (Confluent's `normalize()`: keys sorted, no insignificant whitespace).
-//!   All three come from [`crate::format`]. Lower-case hex after `sha256:`.
+//!   All three come from [`crate::format`](mod@crate::format). Lower-case hex after `sha256:`.
 //!   Two versions with the same fingerprint are the same schema; `lock --add` records a new
 //!   version only when the fingerprint changed.
 //!
