@@ -223,6 +223,8 @@ pub enum SchemaTypeArg {
     Avro,
     /// Protocol Buffers (`.proto`).
     Protobuf,
+    /// JSON Schema (`.json`).
+    Json,
 }
 
 impl From<SchemaTypeArg> for SchemaType {
@@ -230,19 +232,21 @@ impl From<SchemaTypeArg> for SchemaType {
         match a {
             SchemaTypeArg::Avro => SchemaType::Avro,
             SchemaTypeArg::Protobuf => SchemaType::Protobuf,
+            SchemaTypeArg::Json => SchemaType::Json,
         }
     }
 }
 
-/// The schema type a file's extension names: `.avsc` is Avro, `.proto` is Protobuf, and
-/// nothing else is guessed, in every command (`check`, `register`, `produce`). `.avsc` is what
-/// Avro's own tools and Confluent's Maven plugin take for an Avro schema; `.avro` names an Avro
-/// data (object container) file, not a schema, and `.json` is as likely a JSON Schema, which
-/// schemaflow does not handle: those need `--schema-type`.
+/// The schema type a file's extension names: `.avsc` is Avro, `.proto` is Protobuf, `.json` is
+/// JSON Schema, and nothing else is guessed, in every command (`check`, `register`,
+/// `produce`). `.avsc` is what Avro's own tools and Confluent's Maven plugin take for an Avro
+/// schema (so an Avro schema in a `.json` file needs `--schema-type avro`); `.avro` names an
+/// Avro data (object container) file, not a schema.
 pub fn schema_type_from_extension(file: &std::path::Path) -> Option<SchemaType> {
     match file.extension().and_then(|e| e.to_str()) {
         Some("avsc") => Some(SchemaType::Avro),
         Some("proto") => Some(SchemaType::Protobuf),
+        Some("json") => Some(SchemaType::Json),
         _ => None,
     }
 }
@@ -417,6 +421,7 @@ impl From<schemaflow::SchemaError> for CliError {
         match e {
             SchemaError::ParseAvroSchema { .. }
             | SchemaError::ParseProtobufSchema { .. }
+            | SchemaError::ParseJsonSchema { .. }
             | SchemaError::Json(_) => CliError::usage(e.to_string()),
             other => CliError::failed(other.to_string()),
         }

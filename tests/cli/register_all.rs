@@ -619,3 +619,81 @@ async fn an_invalid_schema_is_reported_at_its_file_and_line() {
     assert!(!err.contains("schema.proto"), "{}", show(&out));
     server.stop().await.expect("stop");
 }
+
+const JSON_ADDRESS: &str =
+    r#"{"title":"Address","type":"object","properties":{"city":{"type":"string"}}}"#;
+const JSON_USER_V1: &str = r##"{"title":"User","type":"object","properties":{"id":{"type":"string"},"address":{"$ref":"address.json"},"device":{"$ref":"#/definitions/Device"}},"definitions":{"Device":{"type":"object","properties":{"os":{"type":"string"}}}}}"##;
+/// `id` becomes a number: TYPE_CHANGED, refused under BACKWARD.
+const JSON_USER_BREAKING: &str = r##"{"title":"User","type":"object","properties":{"id":{"type":"integer"},"address":{"$ref":"address.json"},"device":{"$ref":"#/definitions/Device"}},"definitions":{"Device":{"type":"object","properties":{"os":{"type":"string"}}}}}"##;
+
+/// JSON Schema files go through `register --all` like the others: the file a `$ref` names is
+/// registered first under the reference's name and referenced at its version; a breaking
+/// change is refused with the rule and the JSON pointer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_schema_files_with_a_cross_file_ref() {
+    let (server, client) = start().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        &[
+            (
+                "schemaflow-subjects.toml",
+                "[[file]]\npath = \"schemas/json/user.json\"\ntopic = \"users\"\n\n[[file]]\npath = \"schemas/json/address.json\"\nsubject = \"address.json\"\n",
+            ),
+            ("schemas/json/address.json", JSON_ADDRESS),
+            ("schemas/json/user.json", JSON_USER_V1),
+        ],
+    );
+    let url = server.url().to_string();
+    let out = register(
+        dir.path(),
+        &["--all", "--registry", &url, "--output", "json"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let doc = json(&out);
+    assert_eq!(
+        steps(&doc)
+            .iter()
+            .map(|(f, s, _)| (f.as_str(), s.as_str()))
+            .collect::<Vec<_>>(),
+        vec![
+            ("schemas/json/address.json", "address.json"),
+            ("schemas/json/user.json", "users-value"),
+        ],
+        "{doc}"
+    );
+    let latest = client
+        .version("users-value", Version::Latest)
+        .await
+        .expect("users-value");
+    assert_eq!(latest.schema.schema_type, schemaflow::SchemaType::Json);
+    assert_eq!(
+        latest.schema.references,
+        vec![reference("address.json", "address.json", 1)]
+    );
+
+    // A breaking change: exit 1, the rule and the pointer.
+    write(
+        dir.path(),
+        &[("schemas/json/user.json", JSON_USER_BREAKING)],
+    );
+    let out = register(dir.path(), &["--all", "--registry", &url]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+    let all = show(&out);
+    assert!(
+        all.contains("TYPE_CHANGED") && all.contains("#/properties/id"),
+        "{all}"
+    );
+    assert_eq!(versions(&client, "users-value").await, vec![1]);
+
+    // An invalid JSON Schema is a usage error naming the file, the keyword and the pointer.
+    write(
+        dir.path(),
+        &[("schemas/json/user.json", r#"{"title":"User","type":5}"#)],
+    );
+    let out = register(dir.path(), &["--all", "--registry", &url]).await;
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(show(&out).contains("#/type"), "{}", show(&out));
+    server.stop().await.expect("stop");
+}

@@ -37,10 +37,11 @@ const V1: &str =
     r#"{"type":"record","name":"U","namespace":"shop","fields":[{"name":"id","type":"string"}]}"#;
 const V2: &str = r#"{"type":"record","name":"U","namespace":"shop","fields":[{"name":"id","type":"string"},{"name":"note","type":["null","string"],"default":null}]}"#;
 
-/// `.avsc` is Avro and `.proto` Protobuf; `.avro` (Avro's data-file extension) and `.json`
-/// (as likely JSON Schema) are not guessed, in `check` as in `register`.
+/// `.avsc` is Avro, `.proto` Protobuf and `.json` JSON Schema; `.avro` (Avro's data-file
+/// extension) is not guessed, in `check` as in `register`. An Avro schema in a `.json` file
+/// needs `--schema-type avro`: read as JSON Schema it is invalid (exit 2, keyword and pointer).
 #[test]
-fn only_avsc_and_proto_name_a_schema_type() {
+fn only_avsc_proto_and_json_name_a_schema_type() {
     let dir = tempfile::tempdir().expect("temp dir");
     let d = dir.path();
     for ext in ["avsc", "avro", "json"] {
@@ -58,11 +59,21 @@ fn only_avsc_and_proto_name_a_schema_type() {
     };
     let out = pair("avsc", &[]);
     assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let out = pair("avro", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--schema-type"),
+        "{}",
+        show(&out)
+    );
+    let out = pair("json", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", show(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("#/type"),
+        "{}",
+        show(&out)
+    );
     for ext in ["avro", "json"] {
-        let out = pair(ext, &[]);
-        assert_eq!(out.status.code(), Some(2), "{ext}: {}", show(&out));
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("--schema-type"), "{ext}: {stderr}");
         let out = pair(ext, &["--schema-type", "avro"]);
         assert_eq!(out.status.code(), Some(0), "{ext}: {}", show(&out));
     }

@@ -19,7 +19,7 @@ const ODD_V1: &str = r#"{"type":"record","name":"Odd","namespace":"shop","fields
 const ODD_V2: &str = r#"{"type":"record","name":"Odd","namespace":"shop","fields":[{"name":"x","type":["null","string"],"default":null}]}"#;
 const NEW_V1: &str = r#"{"type":"record","name":"New","namespace":"shop","fields":[]}"#;
 
-fn git(dir: &Path, args: &[&str]) {
+pub fn git(dir: &Path, args: &[&str]) {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)

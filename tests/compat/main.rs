@@ -6,6 +6,7 @@
 
 mod avro;
 mod check_cli_rules;
+mod check_json;
 mod check_outputs;
 mod check_repo;
 mod check_waivers;

@@ -11,6 +11,7 @@ mod authz;
 mod client_faults;
 mod concurrency;
 mod durability;
+mod json_schema;
 mod kafka_leader;
 mod kafka_store;
 mod log_recovery;

@@ -1,6 +1,7 @@
 //! How the embedded registry asks whether a schema may be registered: through a trait, so the
 //! compatibility engine plugs in (and tests can substitute a checker).
 
+use schemaflow::compat::json::JsonCompatPolicy;
 use schemaflow::registry::types::CompatibilityLevel;
 use schemaflow::SchemaType;
 
@@ -28,9 +29,23 @@ pub trait CompatibilityChecker: Send + Sync + 'static {
         previous: &[CheckInput],
         candidate: &CheckInput,
     ) -> Result<Vec<String>, String>;
+
+    /// [`check`](Self::check) under a JSON Schema compatibility policy (Confluent's
+    /// `compatibilityPolicy`, resolved for the subject). A checker without policies ignores it.
+    fn check_with_policy(
+        &self,
+        level: CompatibilityLevel,
+        policy: JsonCompatPolicy,
+        previous: &[CheckInput],
+        candidate: &CheckInput,
+    ) -> Result<Vec<String>, String> {
+        let _ = policy;
+        self.check(level, previous, candidate)
+    }
 }
 
-/// The compatibility engine ([`schemaflow::compat`]): Confluent's verdicts for Avro and Protobuf.
+/// The compatibility engine ([`schemaflow::compat`]): Confluent's verdicts for Avro, Protobuf
+/// and JSON Schema (under the subject's `compatibilityPolicy`).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CompatibilityEngine;
 
@@ -41,6 +56,16 @@ impl CompatibilityChecker for CompatibilityEngine {
         previous: &[CheckInput],
         candidate: &CheckInput,
     ) -> Result<Vec<String>, String> {
+        self.check_with_policy(level, JsonCompatPolicy::Strict, previous, candidate)
+    }
+
+    fn check_with_policy(
+        &self,
+        level: CompatibilityLevel,
+        policy: JsonCompatPolicy,
+        previous: &[CheckInput],
+        candidate: &CheckInput,
+    ) -> Result<Vec<String>, String> {
         let input = |c: &CheckInput| schemaflow::compat::SchemaInput {
             schema_type: c.schema_type,
             text: c.schema.clone(),
@@ -48,7 +73,8 @@ impl CompatibilityChecker for CompatibilityEngine {
             label: c.label.clone(),
         };
         let previous: Vec<_> = previous.iter().map(input).collect();
-        schemaflow::compat::check(level, &previous, &input(candidate))
+        // The policy only changes JSON Schema verdicts; Avro and Protobuf have one set.
+        schemaflow::compat::json::check(level, &previous, &input(candidate), policy)
             .map(|report| {
                 if report.compatible {
                     Vec::new()

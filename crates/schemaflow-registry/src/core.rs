@@ -4,8 +4,9 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use schemaflow::codec::avro::AvroSchema;
 use schemaflow::codec::protobuf::{decode_serialized, ProtobufSchema};
+use schemaflow::compat::json::JsonCompatPolicy;
+use schemaflow::compat::SchemaInput;
 use schemaflow::registry::error::ErrorCode;
 use schemaflow::registry::types::{
     CompatibilityLevel, CompatibilityResult, Mode, RegisteredSchema, Schema, SchemaReference,
@@ -13,6 +14,7 @@ use schemaflow::registry::types::{
 };
 use schemaflow::wire::SchemaId;
 use schemaflow::SchemaType;
+use schemaflow_schema::format;
 
 use super::compat::{CheckInput, CompatibilityChecker};
 use crate::event::{Event, StoredSchema, VersionExtras};
@@ -68,8 +70,9 @@ const MAIN_PROTO: &str = "schema.proto";
 pub struct Registry {
     store: Store,
     checker: Arc<dyn CompatibilityChecker>,
-    /// Identity keys of stored schemas, computed once per id (they never change).
-    keys: Mutex<HashMap<u32, String>>,
+    /// Identity keys of stored schemas (as written, normalized), computed once per id (they
+    /// never change).
+    keys: Mutex<HashMap<u32, (String, String)>>,
 }
 
 impl std::fmt::Debug for Registry {
@@ -84,6 +87,9 @@ impl std::fmt::Debug for Registry {
 struct Validated {
     key: String,
     deps: Vec<(String, String)>,
+    /// `normalize=true`: the text to store instead of the one given, where the language has a
+    /// normalized text (JSON Schema).
+    normalized_text: Option<String>,
 }
 
 impl Registry {
@@ -140,6 +146,19 @@ impl Registry {
         schema: &Schema,
         import_id: Option<u32>,
     ) -> ApiResult<RegisteredSchema> {
+        self.register_with(subject, schema, import_id, false)
+    }
+
+    /// [`register`](Self::register) with `normalize=true` or not: normalized, a schema is
+    /// stored and matched in its normalized form (Confluent's `normalize()`; JSON Schema:
+    /// keys sorted), so key order and layout do not make a new version.
+    pub fn register_with(
+        &self,
+        subject: &str,
+        schema: &Schema,
+        import_id: Option<u32>,
+        normalize: bool,
+    ) -> ApiResult<RegisteredSchema> {
         check_subject(subject)?;
         let mut w = self.store.begin();
         let (events, answer) = {
@@ -159,19 +178,31 @@ impl Registry {
                 }
                 _ => {}
             }
-            let v = validate(&state, schema)?;
+            let v = validate(&state, schema, normalize)?;
+            let stored_schema;
+            let schema = match &v.normalized_text {
+                Some(text) => {
+                    stored_schema = Schema {
+                        schema: text.clone(),
+                        ..schema.clone()
+                    };
+                    &stored_schema
+                }
+                None => schema,
+            };
             let live = state.live_versions(subject);
             // Already registered under this subject: the same id and version, no new version.
             for e in live.iter().rev() {
                 if let Some(s) = state.schemas.get(&e.id) {
-                    if self.same_schema(&state, s, schema.schema_type, &v.key) {
+                    if self.same_schema(&state, s, schema.schema_type, &v.key, normalize) {
                         return Ok(registered(subject, e, s));
                     }
                 }
             }
             let level = state.level_for(subject);
             if level != CompatibilityLevel::None && !live.is_empty() {
-                let messages = self.compat_messages(&state, level, &live, schema, &v)?;
+                let policy = state.policy_for(subject);
+                let messages = self.compat_messages(&state, level, policy, &live, schema, &v)?;
                 if !messages.is_empty() {
                     return Err(ApiError::new(
                         ErrorCode::Incompatible,
@@ -186,7 +217,7 @@ impl Registry {
             let existing = state
                 .schemas
                 .values()
-                .find(|s| self.same_schema(&state, s, schema.schema_type, &v.key))
+                .find(|s| self.same_schema(&state, s, schema.schema_type, &v.key, normalize))
                 .map(|s| s.id);
             let id = match (import_id, existing) {
                 (Some(want), Some(have)) if want != have => {
@@ -250,19 +281,30 @@ impl Registry {
         schema: &Schema,
         deleted: bool,
     ) -> ApiResult<RegisteredSchema> {
+        self.lookup_with(subject, schema, deleted, false)
+    }
+
+    /// [`lookup`](Self::lookup) with `normalize=true` or not.
+    pub fn lookup_with(
+        &self,
+        subject: &str,
+        schema: &Schema,
+        deleted: bool,
+        normalize: bool,
+    ) -> ApiResult<RegisteredSchema> {
         let state = self.store.read();
         let versions = state
             .subjects
             .get(subject)
             .ok_or_else(|| ApiError::subject_not_found(subject))?;
-        let v = validate(&state, schema)?;
+        let v = validate(&state, schema, normalize)?;
         versions
             .iter()
             .rev()
             .filter(|e| deleted || !e.deleted)
             .find_map(|e| {
                 let s = state.schemas.get(&e.id)?;
-                self.same_schema(&state, s, schema.schema_type, &v.key)
+                self.same_schema(&state, s, schema.schema_type, &v.key, normalize)
                     .then(|| registered(subject, e, s))
             })
             .ok_or_else(|| ApiError::new(ErrorCode::SchemaNotFound, "Schema not found"))
@@ -407,10 +449,13 @@ impl Registry {
                         mode: None,
                     });
                 }
-                if state.subject_levels.contains_key(subject) {
+                if state.subject_levels.contains_key(subject)
+                    || state.subject_policies.contains_key(subject)
+                {
                     events.push(Event::Config {
                         subject: Some(subject.to_string()),
                         level: None,
+                        policy: None,
                     });
                 }
                 soft_deleted = live;
@@ -485,19 +530,55 @@ impl Registry {
         }
     }
 
-    /// `PUT /config[/{subject}]`.
+    /// `PUT /config[/{subject}]`: what is given replaces what is set, what is not given stays
+    /// (Confluent's `ConfigValue.merge`).
     pub fn set_config(
         &self,
         subject: Option<&str>,
-        level: CompatibilityLevel,
-    ) -> ApiResult<CompatibilityLevel> {
+        level: Option<CompatibilityLevel>,
+        policy: Option<JsonCompatPolicy>,
+    ) -> ApiResult<(Option<CompatibilityLevel>, Option<JsonCompatPolicy>)> {
         let mut w = self.store.begin();
+        let (level, policy) = {
+            let state = w.read();
+            let (old_level, old_policy) = match subject {
+                None => (state.global_level, state.global_policy),
+                Some(s) => (
+                    state.subject_levels.get(s).copied(),
+                    state.subject_policies.get(s).copied(),
+                ),
+            };
+            (level.or(old_level), policy.or(old_policy))
+        };
         w.commit(&[Event::Config {
             subject: subject.map(str::to_string),
-            level: Some(level),
+            level,
+            policy: policy.map(|p| p.as_str().to_string()),
         }])
         .map_err(ApiError::store)?;
-        Ok(level)
+        Ok((level, policy))
+    }
+
+    /// The JSON Schema compatibility policy set for the subject (or globally with `None`),
+    /// if any: what `GET /config` shows as `compatibilityPolicy`.
+    pub fn policy(
+        &self,
+        subject: Option<&str>,
+        default_to_global: bool,
+    ) -> Option<JsonCompatPolicy> {
+        let state = self.store.read();
+        match subject {
+            None => state.global_policy,
+            Some(s) => state
+                .subject_policies
+                .get(s)
+                .copied()
+                .or(if default_to_global {
+                    state.global_policy
+                } else {
+                    None
+                }),
+        }
     }
 
     /// `DELETE /config[/{subject}]`: back to the default; answers the level removed.
@@ -507,6 +588,7 @@ impl Registry {
         w.commit(&[Event::Config {
             subject: subject.map(str::to_string),
             level: None,
+            policy: None,
         }])
         .map_err(ApiError::store)?;
         Ok(old)
@@ -541,7 +623,7 @@ impl Registry {
         schema: &Schema,
     ) -> ApiResult<CompatibilityResult> {
         let state = self.store.read();
-        let v = validate(&state, schema)?;
+        let v = validate(&state, schema, false)?;
         let level = state.level_for(subject);
         let against: Vec<VersionEntry> = match version {
             Some(ver) => match find_version(&state, subject, ver, false) {
@@ -569,7 +651,8 @@ impl Registry {
         } else {
             level
         };
-        let messages = self.compat_messages(&state, level, &against, schema, &v)?;
+        let policy = state.policy_for(subject);
+        let messages = self.compat_messages(&state, level, policy, &against, schema, &v)?;
         Ok(CompatibilityResult {
             is_compatible: messages.is_empty(),
             messages,
@@ -580,6 +663,7 @@ impl Registry {
         &self,
         state: &State,
         level: CompatibilityLevel,
+        policy: JsonCompatPolicy,
         live: &[VersionEntry],
         schema: &Schema,
         v: &Validated,
@@ -615,7 +699,7 @@ impl Registry {
             label: "the new schema".into(),
         };
         self.checker
-            .check(level, &inputs, &candidate)
+            .check_with_policy(level, policy, &inputs, &candidate)
             .map_err(|reason| {
                 ApiError::new(
                     ErrorCode::InvalidSchema,
@@ -624,26 +708,44 @@ impl Registry {
             })
     }
 
-    fn same_schema(&self, state: &State, stored: &StoredSchema, t: SchemaType, key: &str) -> bool {
+    fn same_schema(
+        &self,
+        state: &State,
+        stored: &StoredSchema,
+        t: SchemaType,
+        key: &str,
+        normalize: bool,
+    ) -> bool {
         if stored.schema_type != t {
             return false;
         }
         let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(k) = keys.get(&stored.id) {
-            return k == key;
+        if let Some((canonical, normalized)) = keys.get(&stored.id) {
+            return if normalize {
+                normalized == key
+            } else {
+                canonical == key
+            };
         }
         let as_schema = Schema {
             schema: stored.schema.clone(),
             schema_type: stored.schema_type,
             references: stored.references.clone(),
         };
-        match validate(state, &as_schema) {
-            Ok(v) => {
-                let same = v.key == key;
-                keys.insert(stored.id, v.key);
+        match (
+            validate(state, &as_schema, false),
+            validate(state, &as_schema, true),
+        ) {
+            (Ok(c), Ok(n)) => {
+                let same = if normalize {
+                    n.key == key
+                } else {
+                    c.key == key
+                };
+                keys.insert(stored.id, (c.key, n.key));
                 same
             }
-            Err(_) => false,
+            _ => false,
         }
     }
 
@@ -761,66 +863,26 @@ fn resolve_into(
     Ok(())
 }
 
-/// Parse the schema with its references; the identity key is a normal form of its text.
-fn validate(state: &State, schema: &Schema) -> ApiResult<Validated> {
+/// Parse the schema with its references through its format's provider
+/// ([`schemaflow_schema::format`]); the identity key is its canonical form, or its normalized
+/// form when `normalize`. An invalid schema is 42201 with the parser's reason (JSON Schema:
+/// the keyword and its JSON pointer).
+fn validate(state: &State, schema: &Schema, normalize: bool) -> ApiResult<Validated> {
     let deps = resolve_refs(state, &schema.references)?;
-    let invalid = |reason: String| {
-        ApiError::new(
-            ErrorCode::InvalidSchema,
-            format!("Invalid schema: {reason}"),
-        )
+    let input = SchemaInput {
+        schema_type: schema.schema_type,
+        text: schema.schema.clone(),
+        references: deps,
+        label: "the schema".into(),
     };
-    let key = match schema.schema_type {
-        SchemaType::Avro => {
-            let texts: Vec<&str> = deps.iter().map(|(_, t)| t.as_str()).collect();
-            AvroSchema::parse(&schema.schema, &texts).map_err(|e| invalid(e.to_string()))?;
-            // JSON re-serialized with sorted keys: whitespace and key order do not matter.
-            serde_json::from_str::<serde_json::Value>(&schema.schema)
-                .map(|v| v.to_string())
-                .unwrap_or_else(|_| schema.schema.trim().to_string())
-        }
-        SchemaType::Protobuf => {
-            let imports: Vec<(&str, &str)> =
-                deps.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-            let parsed = ProtobufSchema::parse(MAIN_PROTO, &schema.schema, &imports)
-                .map_err(|e| invalid(e.to_string()))?;
-            normalized_descriptor(&parsed)
-        }
-        SchemaType::Json => {
-            let v: serde_json::Value = serde_json::from_str(&schema.schema)
-                .map_err(|e| invalid(format!("not JSON: {e}")))?;
-            v.to_string()
-        }
-    };
+    let parsed = format::parse(&input)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidSchema, format!("Invalid schema: {e}")))?;
+    let normalized_text = (normalize && schema.schema_type == SchemaType::Json)
+        .then(|| parsed.normalized_string().to_string());
     let refs_key = serde_json::to_string(&schema.references).unwrap_or_default();
     Ok(Validated {
-        key: format!("{key}\u{0}{refs_key}"),
-        deps,
+        key: format!("{}\u{0}{refs_key}", parsed.identity(normalize)),
+        deps: input.references,
+        normalized_text,
     })
-}
-
-/// The descriptor of a Protobuf schema with what does not change its meaning removed (file
-/// name, `json_name`, source info), so `.proto` text and Confluent's serialized form of the
-/// same file are recognised as one schema.
-fn normalized_descriptor(parsed: &ProtobufSchema) -> String {
-    use prost::Message as _;
-    fn strip(m: &mut prost_types::DescriptorProto) {
-        for f in &mut m.field {
-            f.json_name = None;
-        }
-        for n in &mut m.nested_type {
-            strip(n);
-        }
-    }
-    let Some(file) = parsed.pool().get_file_by_name(parsed.file_name()) else {
-        return String::new();
-    };
-    let mut fdp = file.file_descriptor_proto().clone();
-    fdp.name = None;
-    fdp.source_code_info = None;
-    for m in &mut fdp.message_type {
-        strip(m);
-    }
-    let bytes = fdp.encode_to_vec();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -95,12 +95,16 @@ pub enum Event {
         /// Subject.
         subject: String,
     },
-    /// Compatibility level set (`None` subject: global) or removed (`None` level).
+    /// A config set (`None` subject: global) or removed (`None` level and policy): the whole
+    /// config record, as Confluent's `CONFIG` value holds it.
     Config {
         /// Subject, or global.
         subject: Option<String>,
-        /// The level, or removed.
+        /// The level, or none.
         level: Option<CompatibilityLevel>,
+        /// Confluent's `compatibilityPolicy` for JSON Schema (`STRICT` or `LENIENT`), or none.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        policy: Option<String>,
     },
     /// Mode set or removed.
     Mode {
@@ -165,6 +169,7 @@ mod tests {
             Event::Config {
                 subject: None,
                 level: None,
+                policy: None,
             },
             Event::Mode {
                 subject: None,

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::event::{Event, StoredSchema, VersionExtras};
+use schemaflow::compat::json::JsonCompatPolicy;
 use schemaflow::registry::types::{CompatibilityLevel, Mode};
 
 /// One version of a subject.
@@ -31,6 +32,11 @@ pub struct State {
     pub global_level: Option<CompatibilityLevel>,
     /// Per-subject levels.
     pub subject_levels: HashMap<String, CompatibilityLevel>,
+    /// Global JSON Schema compatibility policy (Confluent's `compatibilityPolicy`; default
+    /// STRICT).
+    pub global_policy: Option<JsonCompatPolicy>,
+    /// Per-subject policies.
+    pub subject_policies: HashMap<String, JsonCompatPolicy>,
     /// Global mode.
     pub global_mode: Option<Mode>,
     /// Per-subject modes.
@@ -101,11 +107,28 @@ impl State {
                 self.soft_delete(subject, |v| v.version <= *version)
             }
             Event::ClearSubject { subject } => self.remove_versions(subject, |v| v.deleted),
-            Event::Config { subject, level } => match (subject, level) {
-                (None, l) => std::mem::replace(&mut self.global_level, *l) != *l,
-                (Some(s), Some(l)) => self.subject_levels.insert(s.clone(), *l) != Some(*l),
-                (Some(s), None) => self.subject_levels.remove(s).is_some(),
-            },
+            Event::Config {
+                subject,
+                level,
+                policy,
+            } => {
+                // A policy this version cannot read counts as none (STRICT).
+                let policy: Option<JsonCompatPolicy> =
+                    policy.as_deref().and_then(|p| p.parse().ok());
+                let policy_changed = match subject {
+                    None => std::mem::replace(&mut self.global_policy, policy) != policy,
+                    Some(s) => match policy {
+                        Some(p) => self.subject_policies.insert(s.clone(), p) != Some(p),
+                        None => self.subject_policies.remove(s).is_some(),
+                    },
+                };
+                let level_changed = match (subject, level) {
+                    (None, l) => std::mem::replace(&mut self.global_level, *l) != *l,
+                    (Some(s), Some(l)) => self.subject_levels.insert(s.clone(), *l) != Some(*l),
+                    (Some(s), None) => self.subject_levels.remove(s).is_some(),
+                };
+                policy_changed | level_changed
+            }
             Event::Mode { subject, mode } => match (subject, mode) {
                 (None, m) => std::mem::replace(&mut self.global_mode, *m) != *m,
                 (Some(s), Some(m)) => self.subject_modes.insert(s.clone(), *m) != Some(*m),
@@ -159,6 +182,16 @@ impl State {
             .get(subject)
             .copied()
             .or(self.global_level)
+            .unwrap_or_default()
+    }
+
+    /// The JSON Schema compatibility policy in force for a subject (subject, then global,
+    /// then STRICT, as Confluent resolves `compatibilityPolicy`).
+    pub fn policy_for(&self, subject: &str) -> JsonCompatPolicy {
+        self.subject_policies
+            .get(subject)
+            .copied()
+            .or(self.global_policy)
             .unwrap_or_default()
     }
 
@@ -317,6 +350,7 @@ mod tests {
         let set = |subject: Option<&str>, level| Event::Config {
             subject: subject.map(str::to_owned),
             level,
+            policy: None,
         };
         assert!(state.apply(&set(None, Some(CompatibilityLevel::Full))));
         assert!(!state.apply(&set(None, Some(CompatibilityLevel::Full))));

@@ -184,6 +184,7 @@ mod tests {
             w.commit(&[Event::Config {
                 subject: None,
                 level: Some(CompatibilityLevel::Full),
+                policy: None,
             }])
             .unwrap();
         }

@@ -14,6 +14,8 @@
 //! - [`wire`]: the Confluent frame (magic 0, 4-byte id, message indexes) and header-carried ids.
 //! - [`codec`]: typed codecs for generated types, and any frame to JSON.
 //! - [`compat`]: compatibility checks with Confluent Schema Registry's verdicts.
+//! - [`format`](mod@format): one shape for the three languages (Confluent's `SchemaProvider`): parse with
+//!   references, canonical and normalized forms, fingerprint, the checker's view.
 //!
 //! `schemaflow` re-exports all of it under the same paths (`schemaflow::codec`,
 //! `schemaflow::compat`, `schemaflow::wire`, `schemaflow::Decimal`, …); depend on this crate
@@ -25,6 +27,7 @@ pub mod codec;
 pub mod compat;
 mod decimal;
 pub mod error;
+pub mod format;
 pub mod json_schema;
 pub mod lock;
 pub mod protobuf;

@@ -15,6 +15,7 @@ pub fn schema_error(e: schemaflow::SchemaError) -> CliError {
     match e {
         SchemaError::ParseAvroSchema { .. }
         | SchemaError::ParseProtobufSchema { .. }
+        | SchemaError::ParseJsonSchema { .. }
         | SchemaError::UnsupportedSchemaType { .. } => CliError::usage(e.to_string()),
         other => CliError::io(other.to_string()),
     }
@@ -36,6 +37,46 @@ pub fn avro_full_name(text: &str) -> Option<String> {
         Some(ns) if !ns.is_empty() => Some(format!("{ns}.{name}")),
         _ => Some(name.to_string()),
     }
+}
+
+/// The other files a JSON Schema names in its `$ref`s (`address.json`,
+/// `common/money.json#/definitions/Money` → `common/money.json`): Confluent resolves each by
+/// the reference of that name. In-document references (`#/definitions/…`) are not files.
+pub fn json_file_refs(text: &str) -> Vec<String> {
+    fn walk(v: &serde_json::Value, out: &mut Vec<String>) {
+        match v {
+            serde_json::Value::Object(m) => {
+                for (k, x) in m {
+                    match (k.as_str(), x) {
+                        ("$ref", serde_json::Value::String(r)) => {
+                            let file = r.split('#').next().unwrap_or_default();
+                            // Absolute URIs resolve by `$id`, not by a file of the repository.
+                            if !file.is_empty()
+                                && !file.contains("://")
+                                && !out.iter().any(|o| o == file)
+                            {
+                                out.push(file.to_string());
+                            }
+                        }
+                        _ => walk(x, out),
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+        walk(&v, &mut out);
+    }
+    out
+}
+
+/// A JSON Schema's `title`: what Confluent's record-name strategies take for its name.
+pub fn json_title(text: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    v.get("title")?.as_str().map(str::to_string)
 }
 
 /// Where Protobuf imports come from: a lookup from import path to text.

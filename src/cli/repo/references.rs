@@ -103,6 +103,23 @@ pub fn direct_references(
             }
             Ok(refs)
         }
+        Some(SchemaType::Json) => {
+            let dir = Path::new(path)
+                .parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            let mut refs = Vec::new();
+            for name in super::inputs::json_file_refs(text) {
+                let file = format!("{dir}/{name}");
+                if !tree.files.contains_key(&file) {
+                    return Err(CliError::usage(format!(
+                        "{path}: $ref \"{name}\" not found (looked for {file})"
+                    )));
+                }
+                refs.push((name, file));
+            }
+            Ok(refs)
+        }
         _ => Ok(Vec::new()),
     }
 }

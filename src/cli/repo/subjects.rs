@@ -272,7 +272,14 @@ pub fn record_name(path: &str, text: &str) -> Result<String, CliError> {
                 (_, Some(m)) => Ok(m.to_string()),
             }
         }
-        _ => Err(CliError::usage(format!("{path}: not an .avsc or .proto file"))),
+        Some(SchemaType::Json) => super::inputs::json_title(text).ok_or_else(|| {
+            CliError::usage(format!(
+                "{path}: a JSON Schema without a title has no record name: map it to a subject in the subjects config"
+            ))
+        }),
+        _ => Err(CliError::usage(format!(
+            "{path}: not an .avsc, .proto or .json file"
+        ))),
     }
 }
 

@@ -1,4 +1,5 @@
-//! The schema files of a repository: `*.avsc` under `schemas/` and `*.proto` under `proto/`
+//! The schema files of a repository: `*.avsc` and JSON Schema `*.json` under `schemas/` and
+//! `*.proto` under `proto/`
 //! (`evolution/` folders hold samples and are skipped), from the working tree or a git commit.
 
 use std::collections::BTreeMap;
@@ -9,7 +10,7 @@ use schemaflow::compat::SchemaInput;
 use schemaflow::SchemaType;
 
 use super::super::common::{schema_type_from_extension, CliError};
-use super::inputs::{avro_full_name, proto_references, read, Sources};
+use super::inputs::{avro_full_name, json_file_refs, proto_references, read, Sources};
 use super::DEFAULT_SUBJECTS_CONFIG;
 
 /// Schema files by repository path.
@@ -55,6 +56,53 @@ impl Tree {
             .collect()
     }
 
+    /// The files a JSON Schema's `$ref`s name, transitively and dependencies first, as
+    /// `(reference name, text)`: the name as the `$ref` writes it, the file relative to the
+    /// referring file's folder.
+    pub fn json_references(
+        &self,
+        label: &str,
+        path: &str,
+    ) -> Result<Vec<(String, String)>, CliError> {
+        fn walk(
+            tree: &Tree,
+            label: &str,
+            path: &str,
+            out: &mut Vec<(String, String)>,
+            seen: &mut Vec<String>,
+        ) -> Result<(), CliError> {
+            let Some(text) = tree.files.get(path) else {
+                return Ok(());
+            };
+            let dir = Path::new(path)
+                .parent()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            for name in json_file_refs(text) {
+                let file = if dir.is_empty() {
+                    name.clone()
+                } else {
+                    format!("{dir}/{name}")
+                };
+                if seen.contains(&file) {
+                    continue;
+                }
+                seen.push(file.clone());
+                let Some(dep) = tree.files.get(&file) else {
+                    return Err(CliError::usage(format!(
+                        "{label}: $ref \"{name}\" not found (looked for {file})"
+                    )));
+                };
+                walk(tree, label, &file, out, seen)?;
+                out.push((name, dep.clone()));
+            }
+            Ok(())
+        }
+        let mut out = Vec::new();
+        walk(self, label, path, &mut out, &mut vec![path.to_string()])?;
+        Ok(out)
+    }
+
     /// The checker input for `path` (with its references from this tree), `None` when the
     /// tree has no such schema file.
     pub fn input(&self, path: &str, label: String) -> Result<Option<SchemaInput>, CliError> {
@@ -72,7 +120,8 @@ impl Tree {
                     .unwrap_or_default();
                 proto_references(&label, text, &dir, self)?
             }
-            _ => self.avro_references(path),
+            SchemaType::Json => self.json_references(&label, path)?,
+            SchemaType::Avro => self.avro_references(path),
         };
         Ok(Some(SchemaInput {
             schema_type,
@@ -95,7 +144,8 @@ impl Sources for Tree {
 
 pub fn wanted(path: &str) -> bool {
     let in_root = path.starts_with("schemas/") || path.starts_with("proto/");
-    let right_ext = (path.starts_with("schemas/") && path.ends_with(".avsc"))
+    let right_ext = (path.starts_with("schemas/")
+        && (path.ends_with(".avsc") || path.ends_with(".json")))
         || (path.starts_with("proto/") && path.ends_with(".proto"));
     in_root && right_ext && !path.split('/').any(|c| c == "evolution")
 }
@@ -217,6 +267,8 @@ pub(crate) mod tests {
     fn wanted_paths() {
         assert!(wanted("schemas/user.avsc"));
         assert!(wanted("proto/events/v1/user.proto"));
+        assert!(wanted("schemas/json/user_event.json"));
+        assert!(!wanted("schemas/evolution/json/user_event.json"));
         assert!(!wanted("schemas/evolution/user.avsc"));
         assert!(!wanted("proto/evolution/events/v1/user.proto"));
         assert!(!wanted("schemas/readme.md"));

@@ -103,6 +103,7 @@ mod tests {
             &[Event::Config {
                 subject: Some("s".into()),
                 level: Some(CompatibilityLevel::Full),
+                policy: None,
             }],
         )
         .unwrap();

@@ -65,9 +65,16 @@ async fn subjects(State(app): State<App>, who: Who, q: Q) -> Answer {
     Ok(ok(&list))
 }
 
-async fn register(State(app): State<App>, Path(subject): Path<String>, bytes: Bytes) -> Answer {
+async fn register(
+    State(app): State<App>,
+    Path(subject): Path<String>,
+    q: Q,
+    bytes: Bytes,
+) -> Answer {
     let (schema, id) = schema_request(&bytes)?;
-    let r = app.registry.register(&subject, &schema, id)?;
+    let r = app
+        .registry
+        .register_with(&subject, &schema, id, flag(&q, "normalize"))?;
     Ok(ok(&RegisterResponse {
         guid: r.guid,
         id: r.id.0,
@@ -76,9 +83,12 @@ async fn register(State(app): State<App>, Path(subject): Path<String>, bytes: By
 
 async fn lookup(State(app): State<App>, Path(subject): Path<String>, q: Q, bytes: Bytes) -> Answer {
     let (schema, _) = schema_request(&bytes)?;
-    let r = app
-        .registry
-        .lookup(&subject, &schema, flag(&q, "deleted"))?;
+    let r = app.registry.lookup_with(
+        &subject,
+        &schema,
+        flag(&q, "deleted"),
+        flag(&q, "normalize"),
+    )?;
     subject_version(&app, &r, &q)
 }
 

@@ -79,11 +79,18 @@ pub fn decode(key: &[u8], value: Option<&[u8]>) -> Result<Decoded, FormatError> 
             }),
         },
         Key::Config { subject } => {
-            let level = match value {
-                Some(bytes) => ConfigValue::decode(bytes)?.compatibility_level,
-                None => None,
+            let (level, policy) = match value {
+                Some(bytes) => {
+                    let v = ConfigValue::decode(bytes)?;
+                    (v.compatibility_level, v.compatibility_policy)
+                }
+                None => (None, None),
             };
-            one(Event::Config { subject, level })
+            one(Event::Config {
+                subject,
+                level,
+                policy,
+            })
         }
         Key::Mode { subject } => {
             let mode = match value {
@@ -269,15 +276,21 @@ pub fn records_for(state: &State, events: &[Event]) -> Vec<Record> {
                     .encode(),
                 ),
             )),
-            Event::Config { subject, level } => {
+            Event::Config {
+                subject,
+                level,
+                policy,
+            } => {
                 let key = Key::Config {
                     subject: subject.clone(),
                 }
                 .encode();
-                let value = level.map(|l| {
+                // Nothing set: the config is removed (a tombstone).
+                let value = (level.is_some() || policy.is_some()).then(|| {
                     ConfigValue {
                         subject: subject.clone(),
-                        compatibility_level: Some(l),
+                        compatibility_level: *level,
+                        compatibility_policy: policy.clone(),
                     }
                     .encode()
                 });
@@ -432,6 +445,14 @@ mod tests {
             subject: "common.proto".into(),
             version: 1,
         }];
+        let addr =
+            r#"{"$id":"address.json","type":"object","properties":{"city":{"type":"string"}}}"#;
+        let user = r#"{"title":"UserEvent","type":"object","properties":{"address":{"$ref":"address.json"}},"required":["address"]}"#;
+        let addr_refs = vec![SchemaReference {
+            name: "address.json".into(),
+            subject: "address.json".into(),
+            version: 1,
+        }];
         let want_schemas: BTreeMap<u32, StoredSchema> = [
             schema(1, SchemaType::Avro, o1, vec![]),
             schema(2, SchemaType::Avro, o2, vec![]),
@@ -440,18 +461,22 @@ mod tests {
             schema(5, SchemaType::Avro, "\"string\"", vec![]),
             schema(6, SchemaType::Avro, "\"bytes\"", vec![]),
             schema(7, SchemaType::Avro, "\"string\"", vec![]),
+            schema(8, SchemaType::Json, addr, vec![]),
+            schema(9, SchemaType::Json, user, addr_refs),
         ]
         .into_iter()
         .map(|s| (s.id, s))
         .collect();
         assert_eq!(state.schemas, want_schemas);
         let want_subjects: BTreeMap<String, Vec<VersionEntry>> = [
+            ("address.json", versions(&[(1, 8, false)])),
             ("common.proto", versions(&[(1, 3, false)])),
             ("legacy-value", versions(&[(1, 5, true), (2, 6, true)])),
             ("orders-copy-value", versions(&[(1, 1, false)])),
             ("orders-value", versions(&[(2, 2, false)])),
             ("payments-value", versions(&[(1, 4, false)])),
             ("rules-value", versions(&[(1, 7, false)])),
+            ("user-events-json-value", versions(&[(1, 9, false)])),
         ]
         .into_iter()
         .map(|(s, v)| (s.to_string(), v))
@@ -477,7 +502,22 @@ mod tests {
         assert_eq!(state.global_level, Some(CompatibilityLevel::Forward));
         assert_eq!(
             state.subject_levels,
-            HashMap::from([("payments-value".to_string(), CompatibilityLevel::None)])
+            HashMap::from([
+                ("payments-value".to_string(), CompatibilityLevel::None),
+                (
+                    "user-events-json-value".to_string(),
+                    CompatibilityLevel::Backward
+                ),
+            ])
+        );
+        // Confluent's compatibilityPolicy, read with the level.
+        assert_eq!(
+            state.policy_for("user-events-json-value"),
+            schemaflow::compat::json::JsonCompatPolicy::Lenient
+        );
+        assert_eq!(
+            state.policy_for("payments-value"),
+            schemaflow::compat::json::JsonCompatPolicy::Strict
         );
         assert_eq!(state.global_mode, None);
         assert_eq!(
@@ -488,7 +528,7 @@ mod tests {
         for s in state.schemas.values().filter(|s| s.id != 5) {
             assert_eq!(state.guids.get(&s.guid), Some(&s.id), "guid of id {}", s.id);
         }
-        assert_eq!(state.next_id(), 8);
+        assert_eq!(state.next_id(), 10);
         for (f, a) in fx.iter().zip(&applied) {
             let want = if f.key.contains("\"NOOP\"") {
                 Applied::Noop
@@ -536,7 +576,7 @@ mod tests {
             )
             .unwrap_or_else(|e| panic!("{}: {e}", f.what));
         }
-        assert!(checked >= 14, "{checked}");
+        assert!(checked >= 17, "{checked}");
     }
 
     #[test]
@@ -710,6 +750,7 @@ mod tests {
                 Event::Config {
                     subject: Some("s".into()),
                     level: None,
+                    policy: None,
                 },
             ],
         );

@@ -343,6 +343,9 @@ pub struct ConfigValue {
     pub subject: Option<String>,
     /// The level (a newer Confluent's config may hold only other settings).
     pub compatibility_level: Option<CompatibilityLevel>,
+    /// Confluent's `compatibilityPolicy` (JSON Schema's `STRICT` or `LENIENT`), written right
+    /// after the level as its `ConfigUpdateRequest` orders the fields.
+    pub compatibility_policy: Option<String>,
 }
 
 impl ConfigValue {
@@ -359,6 +362,16 @@ impl ConfigValue {
             out.push_str(sep);
             out.push_str("\"compatibilityLevel\":");
             push_str(&mut out, l.as_str());
+            sep = ",";
+        }
+        if let Some(p) = self
+            .compatibility_policy
+            .as_deref()
+            .filter(|p| !p.is_empty())
+        {
+            out.push_str(sep);
+            out.push_str("\"compatibilityPolicy\":");
+            push_str(&mut out, p);
         }
         out.push('}');
         out.into_bytes()
@@ -383,6 +396,7 @@ impl ConfigValue {
         Ok(ConfigValue {
             subject: opt_string(&fields, "subject", WHAT)?,
             compatibility_level,
+            compatibility_policy: opt_string(&fields, "compatibilityPolicy", WHAT)?,
         })
     }
 }

@@ -13,6 +13,9 @@
 //!   walked in the previous schema (the reader) and each reader field is found in the
 //!   candidate by its name or aliases, as the resolution matches them.
 //!
+//! * **JSON Schema**: the finding's path is a JSON pointer into the candidate (`#/properties/a`),
+//!   walked in the same small JSON pass.
+//!
 //! An element is placed at its `"name"` when it has one (a field, a named type), else where
 //! its value starts; what cannot be placed is at line 1.
 
@@ -67,7 +70,17 @@ pub fn locate(
                 })
                 .collect()
         }
-        _ => {
+        SchemaType::Json => {
+            let candidate = Node::parse(&cand.text);
+            findings
+                .into_iter()
+                .map(|f| {
+                    let at = candidate.as_ref().map(|c| json_position(c, &f.path));
+                    (at.unwrap_or(Position::START), f)
+                })
+                .collect()
+        }
+        SchemaType::Protobuf => {
             let positions = proto_positions(&cand.label, &cand.text);
             findings
                 .into_iter()
@@ -402,6 +415,39 @@ fn avro_forward(reader: &Node, candidate: &Node, path: &str) -> Position {
 }
 
 // ---------------------------------------------------------------------------------------------
+/// Where a JSON pointer (`#/properties/age`) leads in the candidate: the deepest element of
+/// the pointer the candidate has (an element removed is placed at its parent). A segment
+/// that names no key or index of an array is looked for among the array's strings
+/// (`#/required/age`: the `"age"` of `required`). Pointer escapes (`~1`, `~0`) are undone.
+fn json_position(root: &Node, pointer: &str) -> Position {
+    let mut node = root;
+    for raw in pointer
+        .trim_start_matches('#')
+        .split('/')
+        .filter(|s| !s.is_empty())
+    {
+        let seg = raw.replace("~1", "/").replace("~0", "~");
+        let next = match &node.value {
+            Value::Object(entries) => entries.iter().find(|(k, _)| *k == seg).map(|(_, n)| n),
+            Value::Array(items) => seg
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| items.get(i))
+                .or_else(|| {
+                    items
+                        .iter()
+                        .find(|n| matches!(&n.value, Value::String(s) if *s == seg))
+                }),
+            _ => None,
+        };
+        match next {
+            Some(n) => node = n,
+            None => break,
+        }
+    }
+    node.at
+}
+
 // A JSON value that remembers where it starts.
 
 /// A JSON value with the position of its first character.
@@ -606,6 +652,17 @@ mod tests {
 
     fn at(line: usize, column: usize) -> Position {
         Position { line, column }
+    }
+
+    #[test]
+    fn json_pointers_are_placed() {
+        let text = "{\n  \"type\": \"object\",\n  \"properties\": {\n    \"a/b\": {\"type\": \"string\"}\n  },\n  \"required\": [\"x\",\n    \"a/b\"]\n}";
+        let n = Node::parse(text).expect("json");
+        assert_eq!(json_position(&n, "#/properties/a~1b").line, 4);
+        assert_eq!(json_position(&n, "#/required/a~1b").line, 7);
+        // Gone from the candidate: its parent.
+        assert_eq!(json_position(&n, "#/properties/gone").line, 3);
+        assert_eq!(json_position(&n, "#/").line, 1);
     }
 
     #[test]

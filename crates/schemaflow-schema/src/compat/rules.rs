@@ -98,8 +98,8 @@ rules! {
     // Protobuf (the registry's schema-diff differences; compatibility as in Confluent's
     // `SchemaDiff.COMPATIBLE_CHANGES`, plus ONEOF_FIELD_MOVED_TO_TOP_LEVEL of its
     // `MessageSchemaDiff`).
-    PackageChanged = "PACKAGE_CHANGED", SchemaChange, PROTOBUF, true,
-        "The file's package changed (types are matched by their names within the package).";
+    PackageChanged = "PACKAGE_CHANGED", SchemaChange, PROTOBUF, false,
+        "The file's package changed: every message's full name changes with it.";
     MessageAdded = "MESSAGE_ADDED", SchemaChange, PROTOBUF, true,
         "A message type was added.";
     MessageRemoved = "MESSAGE_REMOVED", SchemaChange, PROTOBUF, false,

@@ -65,7 +65,7 @@ pub struct LockFile {
 pub struct LockedSubject {
     /// The subject name.
     pub name: String,
-    /// `AVRO` or `PROTOBUF`.
+    /// `AVRO`, `PROTOBUF` or `JSON`.
     #[serde(rename = "type", with = "schema_type")]
     pub schema_type: SchemaType,
     /// The subject's compatibility level.
@@ -97,7 +97,7 @@ pub struct LockedVersion {
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LockedReference {
-    /// The Avro full name or the Protobuf import path.
+    /// The Avro full name, the Protobuf import path or the JSON Schema reference name.
     pub name: String,
     /// The referenced subject (in the same lock).
     pub subject: String,
@@ -116,12 +116,9 @@ mod schema_type {
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<SchemaType, D::Error> {
         let s = String::deserialize(d)?;
-        match s.parse::<SchemaType>() {
-            Ok(t @ (SchemaType::Avro | SchemaType::Protobuf)) => Ok(t),
-            _ => Err(serde::de::Error::custom(format!(
-                "type {s:?}: expected AVRO or PROTOBUF"
-            ))),
-        }
+        s.parse::<SchemaType>().map_err(|_| {
+            serde::de::Error::custom(format!("type {s:?}: expected AVRO, PROTOBUF or JSON"))
+        })
     }
 }
 
@@ -302,8 +299,10 @@ mod tests {
             Err(LockError::DanglingReference { .. })
         ));
         assert!(matches!(
-            LockFile::parse("l", &text.replace("type = \"AVRO\"", "type = \"JSON\"")),
+            LockFile::parse("l", &text.replace("type = \"AVRO\"", "type = \"XML\"")),
             Err(LockError::Invalid { .. })
         ));
+        // JSON Schema subjects lock like the others.
+        assert!(LockFile::parse("l", &text.replace("type = \"AVRO\"", "type = \"JSON\"")).is_ok());
     }
 }

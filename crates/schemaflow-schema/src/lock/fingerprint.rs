@@ -1,49 +1,20 @@
 //! A schema version's fingerprint: what makes two texts the same schema (see [`super`]).
 
-use prost::Message as _;
-use sha2::{Digest, Sha256};
-
-use crate::compat::avro::AvroCompatSchema;
-use crate::compat::protobuf::ProtoCompatSchema;
 use crate::compat::SchemaInput;
-use crate::error::{Error, Result};
-use crate::SchemaType;
+use crate::error::Result;
 
-/// `sha256:<hex>` of the normalised schema: Avro's Parsing Canonical Form, or Protobuf's
-/// `FileDescriptorProto` without source positions and under a fixed file name. The input's
+/// `sha256:<hex>` of the normalised schema ([`crate::format::Parsed::fingerprint`]): Avro's
+/// Parsing Canonical Form, Protobuf's `FileDescriptorProto` without source positions and
+/// under a fixed file name, JSON Schema's normalized text (keys sorted). The input's
 /// references are needed to parse it, but are not part of the fingerprint (they have theirs).
 pub fn fingerprint(input: &SchemaInput) -> Result<String> {
-    let bytes = match input.schema_type {
-        SchemaType::Avro => {
-            crate::avro::canonical_form(AvroCompatSchema::parse(input)?.schema()).into_bytes()
-        }
-        SchemaType::Protobuf => {
-            let parsed = ProtoCompatSchema::parse(input)?;
-            let mut fdp = parsed.file().file_descriptor_proto().clone();
-            // Comments and layout live in source_code_info; the name is where the file sat.
-            fdp.source_code_info = None;
-            fdp.name = None;
-            fdp.encode_to_vec()
-        }
-        SchemaType::Json => {
-            return Err(Error::UnsupportedSchemaType {
-                schema_type: SchemaType::Json.to_string(),
-                operation: "locking",
-            })
-        }
-    };
-    let digest = Sha256::digest(&bytes);
-    let mut hex = String::with_capacity(7 + 64);
-    hex.push_str("sha256:");
-    for b in digest {
-        hex.push_str(&format!("{b:02x}"));
-    }
-    Ok(hex)
+    Ok(crate::format::parse(input)?.fingerprint().to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::SchemaType;
 
     #[test]
     fn layout_does_not_count_content_does() {
@@ -85,5 +56,16 @@ mod tests {
         let f1 = fingerprint(&p1).expect("p1");
         assert_eq!(f1, fingerprint(&p2).expect("p2"));
         assert_ne!(f1, fingerprint(&p3).expect("p3"));
+
+        let j1 = SchemaInput::new(SchemaType::Json, r#"{"type":"object","title":"J"}"#, "j1");
+        let j2 = SchemaInput::new(
+            SchemaType::Json,
+            "{\n  \"title\": \"J\",\n  \"type\": \"object\"\n}",
+            "j2",
+        );
+        let j3 = SchemaInput::new(SchemaType::Json, r#"{"type":"array","title":"J"}"#, "j3");
+        let fj = fingerprint(&j1).expect("j1");
+        assert_eq!(fj, fingerprint(&j2).expect("j2"));
+        assert_ne!(fj, fingerprint(&j3).expect("j3"));
     }
 }

@@ -12,7 +12,7 @@
 //!
 //! [[subject]]
 //! name = "user-events-value"                  # the registry subject (or the schema's full name)
-//! type = "AVRO"                               # AVRO | PROTOBUF
+//! type = "AVRO"                               # AVRO | PROTOBUF | JSON
 //! compatibility = "BACKWARD"                  # the subject's level
 //! file = "schemas/user_event.avsc"            # where the current schema lives (optional)
 //!
@@ -26,13 +26,15 @@
 //!
 //! * Subjects are sorted by name, versions by number; `file` paths are relative to the lock
 //!   file's folder (the repository root) with `/` separators.
-//! * `references` name other subjects of the same lock (`name` is the Avro full name or the
-//!   Protobuf import path, as in the registry's `references`), so every locked version can be
+//! * `references` name other subjects of the same lock (`name` is the Avro full name, the
+//!   Protobuf import path or the JSON Schema reference name, as in the registry's `references`), so every locked version can be
 //!   parsed from the lock alone.
 //! * `fingerprint`: Avro — SHA-256 of the schema's Parsing Canonical Form (the Avro
 //!   specification's normalisation: whitespace, attribute order, docs and defaults do not
 //!   count); Protobuf — SHA-256 of the serialized `FileDescriptorProto` without source
-//!   positions (comments and formatting do not count). Lower-case hex after `sha256:`.
+//!   positions (comments and formatting do not count); JSON Schema — SHA-256 of the
+//!   normalized text (Confluent's `normalize()`: keys sorted, no insignificant whitespace).
+//!   All three come from [`crate::format`](mod@crate::format). Lower-case hex after `sha256:`.
 //!   Two versions with the same fingerprint are the same schema; `lock --add` records a new
 //!   version only when the fingerprint changed.
 //!

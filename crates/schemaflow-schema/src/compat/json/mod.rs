@@ -78,11 +78,35 @@ impl JsonCompatPolicy {
         rule.compatible() || (self == JsonCompatPolicy::Lenient && LENIENT_ALSO.contains(&rule))
     }
 
-    /// `STRICT` or `LENIENT`.
+    /// `STRICT` or `LENIENT` (Confluent's `compatibilityPolicy` config values).
     pub fn as_str(self) -> &'static str {
         match self {
             JsonCompatPolicy::Strict => "STRICT",
             JsonCompatPolicy::Lenient => "LENIENT",
+        }
+    }
+}
+
+impl std::fmt::Display for JsonCompatPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The text given was not a JSON compatibility policy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown compatibility policy {0:?}: expected STRICT or LENIENT")]
+pub struct UnknownJsonCompatPolicy(pub String);
+
+impl std::str::FromStr for JsonCompatPolicy {
+    type Err = UnknownJsonCompatPolicy;
+
+    /// Case-insensitive `STRICT` or `LENIENT`.
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        match s.to_ascii_uppercase().as_str() {
+            "STRICT" => Ok(JsonCompatPolicy::Strict),
+            "LENIENT" => Ok(JsonCompatPolicy::Lenient),
+            _ => Err(UnknownJsonCompatPolicy(s.to_string())),
         }
     }
 }

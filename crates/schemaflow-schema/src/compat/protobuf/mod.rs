@@ -15,7 +15,8 @@
 //! * **Declared types** (the file's top-level messages and enums, and the types each message
 //!   nests) are matched by their **simple name within the enclosing scope**
 //!   (`SchemaDiff.compareTypeElements`). A package rename is therefore one `PACKAGE_CHANGED`
-//!   (compatible, as upstream's "Detect package change"), not a removal of every message. A
+//!   (incompatible, as upstream's "Detect package change" at commit
+//!   1b51f24596e6dad2b21cb7917a224ac17f9c2f2c), not a removal of every message. A
 //!   message whose position among its sibling messages changes is `MESSAGE_MOVED`
 //!   (compatible); map entries are not types and take no position.
 //! * **A field's message type** is matched by its **name relative to the package of the file
@@ -142,7 +143,7 @@ impl Diff<'_> {
                 Rule::PackageChanged,
                 if up.is_empty() { "(package)" } else { up }.to_string(),
                 format!(
-                    "the package changed from '{op}' to '{up}'; the registry accepts this (types are matched by their names within the package), but message full names change with it"
+                    "the package changed from '{op}' to '{up}': every message's full name changes with it, so readers that look types up by full name break; register it under a new subject"
                 ),
             );
         }
