@@ -54,6 +54,7 @@
 #![deny(missing_docs)]
 
 mod avro;
+mod json_schema;
 mod lock;
 mod protobuf;
 mod rust;
@@ -132,6 +133,7 @@ pub(crate) struct SourceFile {
 #[derive(Debug, Clone)]
 pub struct Builder {
     avro_dirs: Vec<PathBuf>,
+    json_schema_dirs: Vec<PathBuf>,
     proto_dirs: Vec<PathBuf>,
     includes: Vec<PathBuf>,
     separate_sets: Vec<String>,
@@ -155,6 +157,7 @@ impl Builder {
     pub fn new() -> Self {
         Builder {
             avro_dirs: Vec::new(),
+            json_schema_dirs: Vec::new(),
             proto_dirs: Vec::new(),
             includes: Vec::new(),
             separate_sets: Vec::new(),
@@ -173,6 +176,16 @@ impl Builder {
     /// refer to each other's named types.
     pub fn avro_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
         self.avro_dirs.push(dir.as_ref().to_path_buf());
+        self
+    }
+
+    /// Generate every `.json` JSON Schema file below `dir` (one module per file, named after
+    /// its stem, under `json::`; the root type is named after the schema's `title`, else the
+    /// stem). Call again for more folders; their files form one set, so a `$ref` may name
+    /// another file by its path relative to the referring file (`"address.json"`, the name
+    /// Confluent's registry references it by).
+    pub fn json_schema_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.json_schema_dirs.push(dir.as_ref().to_path_buf());
         self
     }
 
@@ -290,6 +303,7 @@ impl Builder {
             for dir in self
                 .avro_dirs
                 .iter()
+                .chain(&self.json_schema_dirs)
                 .chain(&self.proto_dirs)
                 .chain(&self.includes)
                 .chain(&self.lock_file)
@@ -321,12 +335,14 @@ fn generate(b: &Builder) -> Result<Generated, Error> {
     let mut inputs = Vec::new();
     let avro_main = read_sets(&b.avro_dirs, "avsc", None, &b.separate_sets)?;
     let proto_main = read_sets(&b.proto_dirs, "proto", None, &b.separate_sets)?;
+    let json_main = read_sets(&b.json_schema_dirs, "json", None, &b.separate_sets)?;
     inputs.extend(avro_main.iter().map(|f| f.path.clone()));
+    inputs.extend(json_main.iter().map(|f| f.path.clone()));
     inputs.extend(proto_main.iter().map(|f| f.path.clone()));
     if let Some(lock_path) = &b.lock_file {
         // Imports from include folders resolve like the set's own files.
         let extra = read_sets(&b.includes, "proto", None, &[])?;
-        lock::check(lock_path, &avro_main, &proto_main, &extra)?;
+        lock::check(lock_path, &avro_main, &proto_main, &extra, &json_main)?;
         inputs.push(lock_path.clone());
     }
 
@@ -350,6 +366,31 @@ fn generate(b: &Builder) -> Result<Generated, Error> {
                 &mut out,
                 &files,
                 Some(&main_names),
+                &b.runtime,
+                &b.type_attributes,
+            )?;
+            out.push_str("}\n");
+        }
+        out.push_str("}\n\n");
+    }
+
+    if !b.json_schema_dirs.is_empty() {
+        out.push_str("/// Types generated from the JSON Schemas (one module per `.json` file).\n");
+        out.push_str(TOP_ALLOW);
+        out.push_str("pub mod json {\n");
+        let main =
+            json_schema::generate_set(&mut out, &json_main, None, &b.runtime, &b.type_attributes)?;
+        for set in &b.separate_sets {
+            let files = read_sets(&b.json_schema_dirs, "json", Some(set), &b.separate_sets)?;
+            inputs.extend(files.iter().map(|f| f.path.clone()));
+            if files.is_empty() {
+                continue;
+            }
+            open_set_module(&mut out, set, "it may refer to the parent module's files");
+            json_schema::generate_set(
+                &mut out,
+                &files,
+                Some(&main),
                 &b.runtime,
                 &b.type_attributes,
             )?;
