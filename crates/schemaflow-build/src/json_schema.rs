@@ -131,7 +131,20 @@ pub fn generate_set(
 ) -> Result<SetExports, Error> {
     let mut infos = Vec::new();
     let mut sources: Vec<&SourceFile> = Vec::new();
-    for f in files {
+    for (i, f) in files.iter().enumerate() {
+        // One module per file, named after its stem: two stems alike would be one module.
+        if let Some(g) = files[..i]
+            .iter()
+            .find(|g| module_name(&g.rel) == module_name(&f.rel))
+        {
+            return Err(Error {
+                file: format!("{}, {}", g.path.display(), f.path.display()),
+                reason: format!(
+                    "both would be the module `json::{}`: rename one (modules are named after file stems)",
+                    module_name(&f.rel)
+                ),
+            });
+        }
         infos.push(info(f, true, "super::")?);
         sources.push(f);
     }
