@@ -444,7 +444,7 @@ impl<'a> FileGen<'a> {
         if let Some(r) = node.get("$ref").and_then(Node::as_str) {
             return self.ref_type(r, ptr);
         }
-        let type_nullable = type_list(node).iter().any(|t| *t == "null");
+        let type_nullable = type_list(node).contains(&"null");
         if object_parts(self.doc(), node, ptr).is_some() || string_enum(node).is_some() {
             let code = self.named(ptr, node, hint);
             return Ok(Ty {
@@ -590,7 +590,7 @@ impl<'a> FileGen<'a> {
         let target = self.files[j].doc.pointer(fragment);
         Ok(Ty {
             code: self.marker(j, &name),
-            nullable: target.is_some_and(|t| is_nullable(t)),
+            nullable: target.is_some_and(is_nullable),
         })
     }
 }
