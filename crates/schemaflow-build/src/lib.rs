@@ -1,9 +1,9 @@
 //! # schemaflow-build
 //!
 //! Build-time code generation for the `schemaflow` crate: Rust types
-//! for a crate's own Avro (`.avsc`) and Protobuf (`.proto`) schemas, generated from its
-//! `build.rs` — what prost-build is for Protobuf, for both formats, with every type knowing its
-//! schema for the registry.
+//! for a crate's own Avro (`.avsc`), Protobuf (`.proto`) and JSON Schema (`.json`) schemas,
+//! generated from its `build.rs` — what prost-build is for Protobuf, for all three formats,
+//! with every type knowing its schema for the registry.
 //!
 //! ```no_run
 //! // build.rs of your crate ([build-dependencies] schemaflow-build)
@@ -11,6 +11,7 @@
 //!     schemaflow_build::Builder::new()
 //!         .avro_dir("schemas") // every .avsc below it
 //!         .proto_dir("proto") // every .proto below it; also the import root
+//!         .json_schema_dir("json") // every .json JSON Schema below it
 //!         .compile()?; // writes $OUT_DIR/schemaflow.rs, prints rerun-if-changed
 //!     Ok(())
 //! }
@@ -23,6 +24,7 @@
 //! }
 //! use schemas::avro::order::Order; // schemas/order.avsc
 //! use schemas::proto::shop::v1::Shipment; // proto/shop/v1/*.proto, package shop.v1
+//! use schemas::json::invoice::Invoice; // json/invoice.json, "title": "Invoice"
 //! ```
 //!
 //! What is generated:
@@ -36,10 +38,27 @@
 //!   same loader as schemaflow's registry and checker (so imports of `google/protobuf/*`,
 //!   `google/type/*` and Confluent's `confluent/*` files resolve without being given), then
 //!   prost-build generates messages: one module per package (`proto::shop::v1`).
-//! * Every top-level Avro type and every Protobuf message implements
+//! * **JSON Schema**: every `.json` file becomes a module named after its file stem
+//!   (`json::invoice`), holding serde types for its root (named after its `title`, else the
+//!   stem), its `definitions`/`$defs` (named after their keys) and the objects, string enums
+//!   and unions inside them. The file is first validated as the registry validates it (the
+//!   draft from `$schema`, draft-07 when absent; the draft's meta-schema; every `$ref`
+//!   resolved), so a broken schema fails the build naming the file and the reason. A `$ref`
+//!   to another file (`"party.json"`, relative to the referring file — the name Confluent's
+//!   registry references it by) is that file's type by a relative path; `#/definitions/..`
+//!   and `#/$defs/..` are the definition's type; recursion is boxed where needed. Properties
+//!   keep the schema's order; a required property is a plain field; an optional one is an
+//!   `Option` left out when `None`, unless `null` is one of its values (`type: [T, "null"]`,
+//!   `oneOf [null, X]`: `None` is written as `null`, as Python writes a key set to None) or it
+//!   has a `default` (then the field holds the default when the key is absent, and is always
+//!   written); maps are `BTreeMap`; `format`s stay `String`s (written back exactly as read).
+//!   Parts with no Rust shape (tuples, mixed `type` lists, `{}`) are `serde_json::Value`,
+//!   which needs `serde_json` among the crate's dependencies.
+//! * Every top-level Avro type, every Protobuf message and every JSON Schema file's root type
+//!   implements
 //!   `schemaflow::GeneratedSchema` (the file's exact text, full name, references, message
-//!   index path) and `schemaflow::codec::RegistryCodec`, so the typed producer and consumer
-//!   take it as is.
+//!   index path; for JSON Schema the `$ref` names as references) and
+//!   `schemaflow::codec::RegistryCodec`, so the typed producer and consumer take it as is.
 //! * Every Avro record `Foo` also gets `Foo::decode_into(&mut self, frame, writer)` (decoding
 //!   into an existing value, its strings, vectors and map entries reused) and a borrowed view
 //!   `FooRef<'a>` (`Foo::view(frame, writer)`: strings and bytes as `&'a str` / `&'a [u8]` into
@@ -204,10 +223,11 @@ impl Builder {
         self
     }
 
-    /// Compile the sub-folder `name` of every Avro and Protobuf folder apart, as its own set
-    /// (`avro::<name>::…`, `proto::<name>::…`, with its own descriptor pool): for a next
-    /// version of types that share names with the main set, such as a v2 to test evolution
-    /// against. Its files may refer to the main set's types (Avro named types; Protobuf
+    /// Compile the sub-folder `name` of every Avro, JSON Schema and Protobuf folder apart, as
+    /// its own set (`avro::<name>::…`, `json::<name>::…`, `proto::<name>::…`, with its own
+    /// descriptor pool): for a next version of types that share names with the main set, such
+    /// as a v2 to test evolution against. Its files may refer to the main set's types (Avro
+    /// named types; JSON Schema `$ref`s to files, resolved in the sub-folder first; Protobuf
     /// imports, resolved in the sub-folder first). Without this, a sub-folder is part of the
     /// main set like any other.
     pub fn separate_set(&mut self, name: impl Into<String>) -> &mut Self {
@@ -236,9 +256,10 @@ impl Builder {
     }
 
     /// Add an attribute (`#[derive(Hash)]`, `#[serde(deny_unknown_fields)]`, …) to generated
-    /// types. `path` is an Avro full name (`shop.Order`) or a Protobuf full name with a
-    /// leading dot (`.shop.v1.Shipment`, prost-build's matching); `"."` matches every type of
-    /// both formats. Avro types always derive `Debug, Clone, PartialEq, Serialize,
+    /// types. `path` is an Avro full name (`shop.Order`), a Protobuf full name with a
+    /// leading dot (`.shop.v1.Shipment`, prost-build's matching), or for JSON Schema a Rust
+    /// type name (`Invoice`) or a file and pointer (`invoice.json#/definitions/Line`,
+    /// `invoice.json#` for the root); `"."` matches every type of every format. Avro types always derive `Debug, Clone, PartialEq, Serialize,
     /// Deserialize`; Protobuf messages what prost derives.
     pub fn type_attribute(
         &mut self,
