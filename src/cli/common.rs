@@ -223,6 +223,8 @@ pub enum SchemaTypeArg {
     Avro,
     /// Protocol Buffers (`.proto`).
     Protobuf,
+    /// JSON Schema (a `.json` file is not guessed: it could be anything).
+    Json,
 }
 
 impl From<SchemaTypeArg> for SchemaType {
@@ -230,6 +232,7 @@ impl From<SchemaTypeArg> for SchemaType {
         match a {
             SchemaTypeArg::Avro => SchemaType::Avro,
             SchemaTypeArg::Protobuf => SchemaType::Protobuf,
+            SchemaTypeArg::Json => SchemaType::Json,
         }
     }
 }
