@@ -2,8 +2,8 @@
 """Golden Confluent wire-format frames, written by Confluent's own Python serializers.
 
 What it is:
-    Serializes a fixed set of Avro and Protobuf values with confluent-kafka's
-    AvroSerializer / ProtobufSerializer (default config: auto.register.schemas,
+    Serializes a fixed set of Avro, Protobuf and JSON Schema values with confluent-kafka's
+    AvroSerializer / ProtobufSerializer / JSONSerializer (default config: auto.register.schemas,
     TopicNameStrategy, value serializer) against the in-process mock Schema
     Registry (``mock://golden``), and writes the resulting frames to
     ``tests/fixtures/golden/<name>.bin`` plus ``tests/fixtures/golden/manifest.json``
@@ -42,6 +42,7 @@ from confluent_kafka.schema_registry import (
     SchemaRegistryClient,
 )
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.schema_registry.protobuf import (
     ProtobufDeserializer,
     ProtobufSerializer,
@@ -231,6 +232,63 @@ def fill_full_event(ev) -> None:
     item.quantity = 2
 
 
+# JSON Schema values (schemas/json/user_event.json, referencing address.json by name). Key
+# order is the order of the Rust struct's fields: the frame's text keeps the dict's order.
+JSON_FULL = {
+    "event_id": "6f1c2b9e-3d4a-4f5b-8c7d-9e0f1a2b3c4d",
+    "user_id": "user-42",
+    "action": "PURCHASE",
+    "occurred_at": "2023-11-14T22:13:20.123Z",
+    "amount": "12.34",
+    "session_id": "sess-1",
+    "device": {"platform": "ios", "app_version": "17.1"},
+    "shipping_address": {"street": "1 Main St", "city": "Springfield", "country_code": "US"},
+    "tags": ["new", "mobile"],
+    "attributes": {"campaign": "fall"},
+}
+JSON_MINIMAL = {
+    "event_id": "00000000-0000-4000-8000-000000000001",
+    "user_id": "u",
+    "action": "LOGIN",
+    "occurred_at": "1970-01-01T00:00:00Z",
+    "amount": "0.00",
+    "session_id": None,
+    "device": {"platform": "web", "app_version": None},
+    "shipping_address": None,
+    "tags": [],
+    "attributes": {},
+}
+# What the text form has to get right beyond the sample: floats (Python's repr: 1e+16,
+# 1.5e-07), integers past 2^53, non-ASCII (written as UTF-8) and control characters.
+JSON_SCALARS_SCHEMA = json.dumps({
+    "$schema": "http://json-schema.org/draft-07/schema#",
+    "title": "Scalars",
+    "type": "object",
+    "properties": {
+        "text": {"type": "string"},
+        "big": {"type": "number"},
+        "small": {"type": "number"},
+        "plain": {"type": "number"},
+        "count": {"type": "integer"},
+        "flag": {"type": "boolean"},
+        "nothing": {"type": "null"},
+        "list": {"type": "array", "items": {"type": "number"}},
+    },
+    "required": ["text", "big", "small", "plain", "count", "flag", "nothing", "list"],
+    "additionalProperties": False,
+}, separators=(",", ":"))
+JSON_SCALARS = {
+    "text": "h\u00e9llo \u2713 \"q\" \\ \n\t\u0001\u007f \U0001f600",
+    "big": 1e16,
+    "small": 1.5e-07,
+    "plain": 0.1,
+    "count": 9007199254740993,
+    "flag": True,
+    "nothing": None,
+    "list": [1.0, -0.0, 1e-05, 123456789012345680.0, 2.5],
+}
+
+
 def normalize_avro(value):
     """Make a deserialized Avro value comparable with the input dicts."""
     if isinstance(value, dict):
@@ -366,6 +424,33 @@ def main() -> None:
         fill_full_event(full_v2)
         full_v2.channel = "ios"
         proto_case("user-events-proto-v2", UserEventV2, [("proto_user_event_v2", full_v2)])
+
+    # ---------------- JSON Schema ----------------
+    address_json = (REPO / "schemas" / "json" / "address.json").read_text()
+    client.register_schema("address.json", Schema(address_json, "JSON"))
+    address_json_ref = SchemaReference(name="address.json", subject="address.json", version=1)
+
+    def json_case(topic, schema, values):
+        ser = JSONSerializer(schema, client)
+        de = JSONDeserializer(schema, schema_registry_client=client)
+        ctx = SerializationContext(topic, MessageField.VALUE)
+        for name, value in values:
+            frame = ser(value, ctx)
+
+            def check(frame, value=value):
+                got = de(frame, ctx)
+                assert got == value, (got, value)
+
+            record(name, frame, schema_type="JSON", topic=topic, message=json.loads(schema.schema_str)["title"],
+                   registered_schema_obj=schema, check=check)
+
+    user_event_json = Schema((REPO / "schemas" / "json" / "user_event.json").read_text(), "JSON",
+                             [address_json_ref])
+    json_case("user-events-json", user_event_json, [
+        ("json_user_event_full", JSON_FULL),
+        ("json_user_event_minimal", JSON_MINIMAL),
+    ])
+    json_case("json-scalars", Schema(JSON_SCALARS_SCHEMA, "JSON"), [("json_scalars", JSON_SCALARS)])
 
     # ---------------- Write ----------------
     OUT.mkdir(parents=True, exist_ok=True)

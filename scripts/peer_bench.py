@@ -97,7 +97,42 @@ def compile_protos(tmp: Path) -> dict:
     return {"user_event": events.UserEvent, "small": shapes.Small, "wide": shapes.Wide}
 
 
+def json_schema_main(frames_path: str, out_path: str) -> None:
+    """The Python row of BENCHMARKS.md "JSON Schema codec": Confluent's JSONSerializer and
+    JSONDeserializer (validate on, as by default) on the values of schemaflow's frames
+    (benches/json_schema.rs writes FRAMES.json: record, schema, hex), against the in-process
+    mock registry with the schema registered as the frames' id, caches warm. Checks that
+    JSONSerializer's frame equals schemaflow's byte for byte."""
+    from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
+
+    records = json.loads(Path(frames_path).read_text())
+    out = open(out_path, "w")
+    client = SchemaRegistryClient.new_client({"url": "mock://json-schema-bench"})
+    for rec in records:
+        frame = bytes.fromhex(rec["hex"])
+        topic = f"bench-json-{rec['record']}"
+        ctx = SerializationContext(topic, MessageField.VALUE)
+        schema = Schema(rec["schema"], "JSON")
+        schema_id = client.register_schema(f"{topic}-value", schema)
+        # schemaflow's frame carries id 1; the mock gives its own: compare the JSON text, and
+        # the id separately.
+        ser = JSONSerializer(schema, client)
+        de = JSONDeserializer(schema, schema_registry_client=client)
+        ours = frame[:1] + schema_id.to_bytes(4, "big") + frame[5:]
+        value = de(ours, ctx)
+        theirs = ser(value, ctx)
+        for op, fn in (("encode", lambda: ser(value, ctx)), ("decode", lambda: de(ours, ctx))):
+            row = {"peer": "confluent-kafka-python " + CK_VERSION, "format": "json_schema",
+                   "record": rec["record"], "op": op, **time_op(fn), "same_bytes": theirs == ours}
+            print(json.dumps(row), flush=True)
+            out.write(json.dumps(row) + "\n")
+    out.close()
+
+
 def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--json-schema":
+        json_schema_main(sys.argv[2], sys.argv[3])
+        return
     if len(sys.argv) != 3:
         raise SystemExit("usage: peer_bench.py FRAMES.json OUT.jsonl")
     spec = json.loads(Path(sys.argv[1]).read_text())

@@ -106,6 +106,11 @@ pub struct ConsumeArgs {
     /// `produce --metadata` reads).
     #[arg(long)]
     metadata: bool,
+    /// JSON Schema: print values without checking them against their writer schema
+    /// (Confluent's `validate=false`); by default a value that breaks it is undecodable (its
+    /// JSON pointer and keyword in the error), dead-lettered with --dlq-topic.
+    #[arg(long)]
+    no_validate: bool,
 }
 
 enum Start {
@@ -185,6 +190,7 @@ async fn consume(g: Global, a: ConsumeArgs) -> Result<(), CliError> {
         (None, _) => DeadLetter::Skip,
     };
     config.properties = g.properties();
+    config.validate = !a.no_validate;
     let registry = g.registry()?;
     let consumer = if a.group.is_some() {
         TypedConsumer::<serde_json::Value>::new(config, registry)?

@@ -5,8 +5,9 @@
 //! `--brokers` and/or `--registry` (or `KAFKA_BROKERS` / `SCHEMA_REGISTRY_URL`) it uses real
 //! services instead, e.g. those of `docker compose up -d --wait`.
 //!
-//! Steps: register the sample schemas → produce N `UserEvent`s in Avro (`user-events`) and in
-//! Protobuf (`user-events-proto`) → consume them in group `my-group` with at-least-once
+//! Steps: register the sample schemas → produce N `UserEvent`s in Avro (`user-events`), in
+//! Protobuf (`user-events-proto`) and in JSON Schema (`user-events-json`, validated both
+//! ways) → consume them in group `my-group` with at-least-once
 //! commits → schema evolution (check and register v2, a v1 consumer reads v2 data; a breaking
 //! change is refused) → a few poison records go to the dead-letter topic → summary.
 //!
@@ -37,11 +38,14 @@ use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 
 use crate::outln;
 
+mod json_user_event;
+
 use super::common::{block_on, finish, CliError, Global};
 use super::duration::human;
 
 const AVRO_TOPIC: &str = "user-events";
 const PROTO_TOPIC: &str = "user-events-proto";
+const JSON_TOPIC: &str = "user-events-json";
 const DLQ_TOPIC: &str = "user-events.dlq";
 const GROUP: &str = "my-group";
 
@@ -104,6 +108,47 @@ fn proto_sample(i: u64) -> pb::UserEvent {
         tags: e.tags,
         ..Default::default()
     }
+}
+
+fn json_sample(i: u64) -> json_user_event::UserEvent {
+    let e = sample(i);
+    let millis = e.occurred_at;
+    json_user_event::UserEvent {
+        event_id: e.event_id.to_string(),
+        user_id: e.user_id,
+        action: ["LOGIN", "VIEW", "PURCHASE", "LOGOUT"][(i % 4) as usize].into(),
+        occurred_at: rfc3339_millis(millis),
+        amount: format!("{}.00", if i % 4 == 2 { i % 10_000 } else { 0 }),
+        session_id: e.session_id,
+        device: json_user_event::Device {
+            platform: e.device.platform,
+            app_version: None,
+        },
+        shipping_address: None,
+        tags: e.tags,
+        attributes: Default::default(),
+    }
+}
+
+/// `ms` since the epoch as RFC 3339 UTC with milliseconds (civil-from-days, no date crate).
+fn rfc3339_millis(ms: i64) -> String {
+    let (secs, milli) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{milli:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 fn bar(len: u64, what: &str) -> ProgressBar {
@@ -511,7 +556,12 @@ async fn demo(g: Global, a: DemoArgs) -> Result<(), CliError> {
     )?;
     outln!("  registry: {registry_url}")?;
 
-    for (topic, partitions) in [(AVRO_TOPIC, 3), (PROTO_TOPIC, 3), (DLQ_TOPIC, 1)] {
+    for (topic, partitions) in [
+        (AVRO_TOPIC, 3),
+        (PROTO_TOPIC, 3),
+        (JSON_TOPIC, 3),
+        (DLQ_TOPIC, 1),
+    ] {
         match &mock {
             Some(m) => m
                 .create_topic(topic, partitions, 1)
@@ -525,8 +575,12 @@ async fn demo(g: Global, a: DemoArgs) -> Result<(), CliError> {
     let producer = TypedProducer::new(pc, registry.clone())?;
     let avro_id = producer.preload::<UserEvent>(AVRO_TOPIC).await?;
     let proto_id = producer.preload::<pb::UserEvent>(PROTO_TOPIC).await?;
+    let json_id = producer
+        .preload::<json_user_event::UserEvent>(JSON_TOPIC)
+        .await?;
     outln!("\n1. registered {} as id {avro_id} (user-events-value, with its reference com.example.events.Address)", UserEvent::FULL_NAME)?;
     outln!("   registered {} as id {proto_id} (user-events-proto-value, importing events/v1/common.proto)", pb::UserEvent::FULL_NAME)?;
+    outln!("   registered {} as id {json_id} (user-events-json-value, JSON Schema, referencing address.json)", json_user_event::UserEvent::FULL_NAME)?;
 
     // 2 and 3. Produce and consume.
     let n = a.count;
@@ -553,7 +607,19 @@ async fn demo(g: Global, a: DemoArgs) -> Result<(), CliError> {
         embedded_broker,
     )
     .await?;
+    let (json_out, json_in) = produce_and_consume(
+        &brokers,
+        &registry,
+        &producer,
+        JSON_TOPIC,
+        n,
+        json_sample,
+        "JSON Schema",
+        embedded_broker,
+    )
+    .await?;
     outln!("\n2. produced {n} Avro events to {AVRO_TOPIC} ({:.0} msg/s) and {n} Protobuf events to {PROTO_TOPIC} ({:.0} msg/s)", avro_out.per_sec(), proto_out.per_sec())?;
+    outln!("   and {n} JSON Schema events to {JSON_TOPIC} ({:.0} msg/s), each checked against its schema", json_out.per_sec())?;
     if embedded_broker {
         outln!("   consumed while producing, at most {MOCK_WINDOW} records ahead: the in-process broker keeps only about 5 MiB per partition")?;
     }
@@ -563,6 +629,11 @@ async fn demo(g: Global, a: DemoArgs) -> Result<(), CliError> {
         avro_in.rate.per_sec(),
         proto_in.stats.handled,
         proto_in.rate.per_sec()
+    )?;
+    outln!(
+        "   and {} JSON Schema ({:.0} msg/s), each checked against its writer schema",
+        json_in.stats.handled,
+        json_in.rate.per_sec()
     )?;
     // The join is a wait for the group coordinator, not consuming: its own line, not counted
     // in the rates (timed from the first record).
@@ -698,6 +769,11 @@ async fn demo(g: Global, a: DemoArgs) -> Result<(), CliError> {
         "  consume       {:>10.0} msg/s Avro   {:>10.0} msg/s Protobuf",
         avro_in.rate.per_sec(),
         proto_in.rate.per_sec()
+    )?;
+    outln!(
+        "  JSON Schema   {:>10.0} msg/s produce {:>10.0} msg/s consume",
+        json_out.per_sec(),
+        json_in.rate.per_sec()
     )?;
     outln!(
         "  registry      {} HTTP calls, {} cache hits",

@@ -8,6 +8,11 @@
 //! * Avro, `--json avro`: Avro's standard JSON encoding (unions as `{"type": value}`).
 //! * Protobuf: the proto3 JSON mapping (either field-name spelling; int64 as strings or
 //!   numbers; enums by name; `Timestamp` as RFC 3339).
+//! * JSON Schema (`--schema-type json`): the line is the value. It is checked against the
+//!   schema (a line that breaks it is a bad line, with the JSON pointer and keyword at fault;
+//!   `--no-validate` writes it unchecked, Confluent's `validate=false`) and written as
+//!   Confluent's Python `JSONSerializer` writes it after `json.loads`: keys in the line's
+//!   order, no whitespace, so the frame is byte-identical to Python's for the same line.
 //!
 //! Non-finite floats and doubles are the strings `"NaN"`, `"Infinity"`, `"-Infinity"` (also
 //! `"INF"`, `"-INF"`), as `consume` prints them. In Avro's natural form a plain value in a
@@ -38,6 +43,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord};
 use rdkafka::types::RDKafkaErrorCode;
 use schemaflow::codec::json::{json_to_avro_frame, json_to_protobuf_frame, AvroJsonForm};
+use schemaflow::codec::json_schema::{self, python_json::Ordered};
 use schemaflow::codec::WriterSchema;
 use schemaflow::registry::{Schema, SchemaReference, SchemaResolver, Version};
 use schemaflow::wire::SchemaId;
@@ -113,6 +119,10 @@ pub struct ProduceArgs {
     /// Report bad lines on stderr and go on instead of stopping with exit 1.
     #[arg(long)]
     skip_invalid: bool,
+    /// JSON Schema: write lines without checking them against the schema (Confluent's
+    /// `validate=false`).
+    #[arg(long)]
+    no_validate: bool,
 }
 
 /// Run `produce`.
@@ -159,11 +169,37 @@ fn message_to_write(
             Ok(Some(m.to_string()))
         }
         (WriterSchema::Protobuf(p), None) => Ok(Some(p.message_at(&[0])?.full_name().to_string())),
-        (WriterSchema::Avro(_), Some(_)) => {
+        (WriterSchema::Avro(_) | WriterSchema::Json(_), Some(_)) => {
             Err(CliError::usage("--message is for Protobuf schemas"))
         }
-        (WriterSchema::Avro(_), None) => Ok(None),
+        (WriterSchema::Avro(_) | WriterSchema::Json(_), None) => Ok(None),
     }
+}
+
+/// A JSON Schema line's frame: the value read again with its keys in order (the
+/// `serde_json::Value` the line was read into sorts them), so the frame is Python's.
+fn json_schema_frame(
+    line: &str,
+    metadata: bool,
+    schema: &json_schema::JsonWriterSchema,
+    id: SchemaId,
+    validate: bool,
+    frame: &mut Vec<u8>,
+) -> Result<(), schemaflow::SchemaError> {
+    let ordered: Ordered = serde_json::from_str(line)
+        .map_err(|e| schemaflow::SchemaError::Json(format!("not JSON: {e}")))?;
+    let value = match (&ordered, metadata) {
+        (Ordered::Object(entries), true) => entries
+            .iter()
+            .find(|(k, _)| k == "value")
+            .map(|(_, v)| v)
+            .unwrap_or(&Ordered::Null),
+        _ => &ordered,
+    };
+    json_schema::with_validation(validate, || {
+        json_schema::encode_ordered(schema, id, value, frame)
+    })
+    .map(|_| ())
 }
 
 async fn settle(d: DeliveryFuture, topic: &str) -> Result<(), CliError> {
@@ -290,6 +326,9 @@ async fn produce(g: Global, a: ProduceArgs) -> Result<(), CliError> {
                     (WriterSchema::Protobuf(_), None) => Err(schemaflow::SchemaError::Json(
                         "no Protobuf message chosen".into(),
                     )),
+                    (WriterSchema::Json(s), _) => {
+                        json_schema_frame(&line, a.metadata, s, id, !a.no_validate, &mut frame)
+                    }
                 };
                 r.map(|()| record).map_err(|e| e.to_string())
             });

@@ -62,7 +62,12 @@ fn assert_same(name: &str, ours: &[u8], theirs: &[u8]) {
 
 #[test]
 fn every_fixture_is_covered() {
-    let names: Vec<String> = load().into_iter().map(|g| g.name).collect();
+    // The JSON Schema frames are covered by json_schema_golden.rs.
+    let names: Vec<String> = load()
+        .into_iter()
+        .filter(|g| g.entry["schema_type"] != "JSON")
+        .map(|g| g.name)
+        .collect();
     assert_eq!(
         names,
         [

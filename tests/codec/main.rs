@@ -20,4 +20,8 @@ mod avro_hostile;
 mod avro_views;
 mod golden_confluent;
 mod json;
+mod json_generated;
+mod json_schema;
+mod json_schema_golden;
+mod json_schema_sample;
 mod protobuf;

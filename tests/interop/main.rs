@@ -8,5 +8,8 @@
 mod common;
 
 mod java;
+#[path = "../codec/json_schema_sample.rs"]
+mod json_schema_sample;
 mod python_header_ids;
+mod python_json_schema;
 mod python_registry;

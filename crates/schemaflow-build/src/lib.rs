@@ -1,9 +1,9 @@
 //! # schemaflow-build
 //!
 //! Build-time code generation for the `schemaflow` crate: Rust types
-//! for a crate's own Avro (`.avsc`) and Protobuf (`.proto`) schemas, generated from its
-//! `build.rs` — what prost-build is for Protobuf, for both formats, with every type knowing its
-//! schema for the registry.
+//! for a crate's own Avro (`.avsc`), Protobuf (`.proto`) and JSON Schema (`.json`) schemas,
+//! generated from its `build.rs` — what prost-build is for Protobuf, for all three formats,
+//! with every type knowing its schema for the registry.
 //!
 //! ```no_run
 //! // build.rs of your crate ([build-dependencies] schemaflow-build)
@@ -11,6 +11,7 @@
 //!     schemaflow_build::Builder::new()
 //!         .avro_dir("schemas") // every .avsc below it
 //!         .proto_dir("proto") // every .proto below it; also the import root
+//!         .json_schema_dir("json") // every .json JSON Schema below it
 //!         .compile()?; // writes $OUT_DIR/schemaflow.rs, prints rerun-if-changed
 //!     Ok(())
 //! }
@@ -23,6 +24,7 @@
 //! }
 //! use schemas::avro::order::Order; // schemas/order.avsc
 //! use schemas::proto::shop::v1::Shipment; // proto/shop/v1/*.proto, package shop.v1
+//! use schemas::json::invoice::Invoice; // json/invoice.json, "title": "Invoice"
 //! ```
 //!
 //! What is generated:
@@ -36,10 +38,27 @@
 //!   same loader as schemaflow's registry and checker (so imports of `google/protobuf/*`,
 //!   `google/type/*` and Confluent's `confluent/*` files resolve without being given), then
 //!   prost-build generates messages: one module per package (`proto::shop::v1`).
-//! * Every top-level Avro type and every Protobuf message implements
+//! * **JSON Schema**: every `.json` file becomes a module named after its file stem
+//!   (`json::invoice`), holding serde types for its root (named after its `title`, else the
+//!   stem), its `definitions`/`$defs` (named after their keys) and the objects, string enums
+//!   and unions inside them. The file is first validated as the registry validates it (the
+//!   draft from `$schema`, draft-07 when absent; the draft's meta-schema; every `$ref`
+//!   resolved), so a broken schema fails the build naming the file and the reason. A `$ref`
+//!   to another file (`"party.json"`, relative to the referring file — the name Confluent's
+//!   registry references it by) is that file's type by a relative path; `#/definitions/..`
+//!   and `#/$defs/..` are the definition's type; recursion is boxed where needed. Properties
+//!   keep the schema's order; a required property is a plain field; an optional one is an
+//!   `Option` left out when `None`, unless `null` is one of its values (`type: [T, "null"]`,
+//!   `oneOf [null, X]`: `None` is written as `null`, as Python writes a key set to None) or it
+//!   has a `default` (then the field holds the default when the key is absent, and is always
+//!   written); maps are `BTreeMap`; `format`s stay `String`s (written back exactly as read).
+//!   Parts with no Rust shape (tuples, mixed `type` lists, `{}`) are `serde_json::Value`,
+//!   which needs `serde_json` among the crate's dependencies.
+//! * Every top-level Avro type, every Protobuf message and every JSON Schema file's root type
+//!   implements
 //!   `schemaflow::GeneratedSchema` (the file's exact text, full name, references, message
-//!   index path) and `schemaflow::codec::RegistryCodec`, so the typed producer and consumer
-//!   take it as is.
+//!   index path; for JSON Schema the `$ref` names as references) and
+//!   `schemaflow::codec::RegistryCodec`, so the typed producer and consumer take it as is.
 //! * Every Avro record `Foo` also gets `Foo::decode_into(&mut self, frame, writer)` (decoding
 //!   into an existing value, its strings, vectors and map entries reused) and a borrowed view
 //!   `FooRef<'a>` (`Foo::view(frame, writer)`: strings and bytes as `&'a str` / `&'a [u8]` into
@@ -54,6 +73,7 @@
 #![deny(missing_docs)]
 
 mod avro;
+mod json_schema;
 mod lock;
 mod protobuf;
 mod rust;
@@ -132,6 +152,7 @@ pub(crate) struct SourceFile {
 #[derive(Debug, Clone)]
 pub struct Builder {
     avro_dirs: Vec<PathBuf>,
+    json_schema_dirs: Vec<PathBuf>,
     proto_dirs: Vec<PathBuf>,
     includes: Vec<PathBuf>,
     separate_sets: Vec<String>,
@@ -155,6 +176,7 @@ impl Builder {
     pub fn new() -> Self {
         Builder {
             avro_dirs: Vec::new(),
+            json_schema_dirs: Vec::new(),
             proto_dirs: Vec::new(),
             includes: Vec::new(),
             separate_sets: Vec::new(),
@@ -176,6 +198,16 @@ impl Builder {
         self
     }
 
+    /// Generate every `.json` JSON Schema file below `dir` (one module per file, named after
+    /// its stem, under `json::`; the root type is named after the schema's `title`, else the
+    /// stem). Call again for more folders; their files form one set, so a `$ref` may name
+    /// another file by its path relative to the referring file (`"address.json"`, the name
+    /// Confluent's registry references it by).
+    pub fn json_schema_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
+        self.json_schema_dirs.push(dir.as_ref().to_path_buf());
+        self
+    }
+
     /// Generate every `.proto` file below `dir` (one module per package, under `proto::`);
     /// `dir` is also an import root. Call again for more folders.
     pub fn proto_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
@@ -191,10 +223,11 @@ impl Builder {
         self
     }
 
-    /// Compile the sub-folder `name` of every Avro and Protobuf folder apart, as its own set
-    /// (`avro::<name>::…`, `proto::<name>::…`, with its own descriptor pool): for a next
-    /// version of types that share names with the main set, such as a v2 to test evolution
-    /// against. Its files may refer to the main set's types (Avro named types; Protobuf
+    /// Compile the sub-folder `name` of every Avro, JSON Schema and Protobuf folder apart, as
+    /// its own set (`avro::<name>::…`, `json::<name>::…`, `proto::<name>::…`, with its own
+    /// descriptor pool): for a next version of types that share names with the main set, such
+    /// as a v2 to test evolution against. Its files may refer to the main set's types (Avro
+    /// named types; JSON Schema `$ref`s to files, resolved in the sub-folder first; Protobuf
     /// imports, resolved in the sub-folder first). Without this, a sub-folder is part of the
     /// main set like any other.
     pub fn separate_set(&mut self, name: impl Into<String>) -> &mut Self {
@@ -223,9 +256,10 @@ impl Builder {
     }
 
     /// Add an attribute (`#[derive(Hash)]`, `#[serde(deny_unknown_fields)]`, …) to generated
-    /// types. `path` is an Avro full name (`shop.Order`) or a Protobuf full name with a
-    /// leading dot (`.shop.v1.Shipment`, prost-build's matching); `"."` matches every type of
-    /// both formats. Avro types always derive `Debug, Clone, PartialEq, Serialize,
+    /// types. `path` is an Avro full name (`shop.Order`), a Protobuf full name with a
+    /// leading dot (`.shop.v1.Shipment`, prost-build's matching), or for JSON Schema a Rust
+    /// type name (`Invoice`) or a file and pointer (`invoice.json#/definitions/Line`,
+    /// `invoice.json#` for the root); `"."` matches every type of every format. Avro types always derive `Debug, Clone, PartialEq, Serialize,
     /// Deserialize`; Protobuf messages what prost derives.
     pub fn type_attribute(
         &mut self,
@@ -290,6 +324,7 @@ impl Builder {
             for dir in self
                 .avro_dirs
                 .iter()
+                .chain(&self.json_schema_dirs)
                 .chain(&self.proto_dirs)
                 .chain(&self.includes)
                 .chain(&self.lock_file)
@@ -321,12 +356,14 @@ fn generate(b: &Builder) -> Result<Generated, Error> {
     let mut inputs = Vec::new();
     let avro_main = read_sets(&b.avro_dirs, "avsc", None, &b.separate_sets)?;
     let proto_main = read_sets(&b.proto_dirs, "proto", None, &b.separate_sets)?;
+    let json_main = read_sets(&b.json_schema_dirs, "json", None, &b.separate_sets)?;
     inputs.extend(avro_main.iter().map(|f| f.path.clone()));
+    inputs.extend(json_main.iter().map(|f| f.path.clone()));
     inputs.extend(proto_main.iter().map(|f| f.path.clone()));
     if let Some(lock_path) = &b.lock_file {
         // Imports from include folders resolve like the set's own files.
         let extra = read_sets(&b.includes, "proto", None, &[])?;
-        lock::check(lock_path, &avro_main, &proto_main, &extra)?;
+        lock::check(lock_path, &avro_main, &proto_main, &extra, &json_main)?;
         inputs.push(lock_path.clone());
     }
 
@@ -350,6 +387,31 @@ fn generate(b: &Builder) -> Result<Generated, Error> {
                 &mut out,
                 &files,
                 Some(&main_names),
+                &b.runtime,
+                &b.type_attributes,
+            )?;
+            out.push_str("}\n");
+        }
+        out.push_str("}\n\n");
+    }
+
+    if !b.json_schema_dirs.is_empty() {
+        out.push_str("/// Types generated from the JSON Schemas (one module per `.json` file).\n");
+        out.push_str(TOP_ALLOW);
+        out.push_str("pub mod json {\n");
+        let main =
+            json_schema::generate_set(&mut out, &json_main, None, &b.runtime, &b.type_attributes)?;
+        for set in &b.separate_sets {
+            let files = read_sets(&b.json_schema_dirs, "json", Some(set), &b.separate_sets)?;
+            inputs.extend(files.iter().map(|f| f.path.clone()));
+            if files.is_empty() {
+                continue;
+            }
+            open_set_module(&mut out, set, "it may refer to the parent module's files");
+            json_schema::generate_set(
+                &mut out,
+                &files,
+                Some(&main),
                 &b.runtime,
                 &b.type_attributes,
             )?;

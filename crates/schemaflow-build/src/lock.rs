@@ -6,7 +6,8 @@
 //! A schema file is matched to its locked subject by the subject's `file` (relative to the
 //! lock's folder), so the build needs neither the subjects file nor a registry. Its
 //! references are the other files of its set: an `.avsc` may name any type of the other
-//! `.avsc` files, a `.proto` imports by path relative to its folder.
+//! `.avsc` files, a `.proto` imports by path relative to its folder, a JSON Schema `$ref`s
+//! another `.json` file by its path relative to its own folder.
 
 use std::path::{Path, PathBuf};
 
@@ -30,6 +31,7 @@ pub(crate) fn check(
     avro: &[SourceFile],
     proto: &[SourceFile],
     proto_extra: &[SourceFile],
+    json: &[SourceFile],
 ) -> Result<(), Error> {
     let fail = |reason: String| Error {
         file: lock_path.display().to_string(),
@@ -54,7 +56,8 @@ pub(crate) fn check(
         let at = lock_dir.join(rel);
         let (set, others): (&[SourceFile], Vec<&SourceFile>) = match subject.schema_type {
             SchemaType::Avro => (avro, avro.iter().collect()),
-            _ => (proto, proto.iter().chain(proto_extra).collect()),
+            SchemaType::Json => (json, json.iter().collect()),
+            SchemaType::Protobuf => (proto, proto.iter().chain(proto_extra).collect()),
         };
         let Some(current) = set.iter().find(|f| same_file(&f.path, &at)) else {
             // Not one of this build's files (another crate's, or deleted: `schemaflow
@@ -67,7 +70,9 @@ pub(crate) fn check(
             .collect();
         let references = match subject.schema_type {
             SchemaType::Avro => avro_references(&current.text, &others),
-            _ => others
+            // By `$ref` name, transitively: what the registry's references hold.
+            SchemaType::Json => crate::json_schema::file_references(current, json)?,
+            SchemaType::Protobuf => others
                 .iter()
                 .map(|f| (f.rel.clone(), f.text.clone()))
                 .collect(),

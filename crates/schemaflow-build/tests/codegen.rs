@@ -18,6 +18,9 @@ fn generate(root: &Path) -> Result<Generated, Error> {
     if root.join("schemas").is_dir() {
         b.avro_dir(root.join("schemas"));
     }
+    if root.join("schemas/json").is_dir() {
+        b.json_schema_dir(root.join("schemas/json"));
+    }
     if root.join("proto").is_dir() {
         b.proto_dir(root.join("proto"));
     }
@@ -52,6 +55,8 @@ fn generated_source_matches_golden() {
         "proto/events/v1/common.proto",
         "proto/events/v1/user_event.proto",
         "proto/evolution/events/v1/user_event.proto",
+        "schemas/json/address.json",
+        "schemas/json/user_event.json",
     ] {
         assert!(
             inputs.iter().any(|i| i == f),

@@ -232,3 +232,102 @@ fn cargo_build_fails_on_a_breaking_change() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+const JSON_ADDRESS: &str =
+    r#"{"type":"object","properties":{"city":{"type":"string"}},"required":["city"]}"#;
+const JSON_USER_V1: &str = "{\n  \"title\": \"User\",\n  \"type\": \"object\",\n  \"properties\": {\n    \"id\": {\"type\": \"string\"},\n    \"home\": {\"$ref\": \"address.json\"}\n  },\n  \"required\": [\"id\"],\n  \"additionalProperties\": false\n}\n";
+
+/// A crate folder with a JSON Schema pair (`user.json` references `address.json`) and the
+/// lock of their first versions.
+fn json_project(dir: &Path) {
+    write(dir, "json/address.json", JSON_ADDRESS);
+    write(dir, "json/user.json", JSON_USER_V1);
+    let address = SchemaInput::new(SchemaType::Json, JSON_ADDRESS, "address");
+    let user = SchemaInput::new(SchemaType::Json, JSON_USER_V1, "user")
+        .with_references(vec![("address.json".into(), JSON_ADDRESS.into())]);
+    // The lock's JSON fingerprint is being added beside this change; the build's check does
+    // not read fingerprints, so a placeholder stands in until `fingerprint` knows JSON.
+    let json_version = |input: &SchemaInput, refs| LockedVersion {
+        version: 1,
+        fingerprint: fingerprint(input).unwrap_or_else(|_| "sha256:00".into()),
+        references: refs,
+        schema: input.text.clone(),
+    };
+    let lock = LockFile {
+        format: FORMAT,
+        subjects: vec![
+            LockedSubject {
+                name: "shop-address".into(),
+                schema_type: SchemaType::Json,
+                compatibility: CompatibilityLevel::Backward,
+                file: Some("json/address.json".into()),
+                versions: vec![json_version(&address, vec![])],
+            },
+            LockedSubject {
+                name: "users-json-value".into(),
+                schema_type: SchemaType::Json,
+                compatibility: CompatibilityLevel::Backward,
+                file: Some("json/user.json".into()),
+                versions: vec![json_version(
+                    &user,
+                    vec![LockedReference {
+                        name: "address.json".into(),
+                        subject: "shop-address".into(),
+                        version: 1,
+                    }],
+                )],
+            },
+        ],
+    };
+    write(dir, "schemaflow.lock", &lock.to_text());
+}
+
+// The lock file's format learns `type = "JSON"` (and the JSON fingerprint) in the lock's own
+// change for issue 26; until then `LockFile::parse` refuses a JSON subject, so no lock can
+// hold one and the build has nothing to check. Run with `--ignored` once it does.
+#[test]
+#[ignore = "needs schemaflow.lock to accept JSON subjects (crates/schemaflow-schema/src/lock)"]
+fn a_breaking_json_schema_change_fails_the_build() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let d = tmp.path();
+    json_project(d);
+    let json_builder = || {
+        let mut b = Builder::new();
+        b.json_schema_dir(d.join("json"))
+            .lock_file(d.join("schemaflow.lock"))
+            .emit_rerun_if_changed(false);
+        b
+    };
+    json_builder().generate().expect("v1 builds");
+    // Compatible under BACKWARD: an optional property added to a closed object.
+    write(
+        d,
+        "json/user.json",
+        &JSON_USER_V1.replace(
+            "\"home\": {\"$ref\": \"address.json\"}\n",
+            "\"home\": {\"$ref\": \"address.json\"},\n    \"email\": {\"type\": \"string\"}\n",
+        ),
+    );
+    json_builder()
+        .generate()
+        .expect("a compatible change builds");
+    // Breaking: `id` string -> integer; in the referenced file, a new required property.
+    write(
+        d,
+        "json/user.json",
+        &JSON_USER_V1.replace(
+            "\"id\": {\"type\": \"string\"}",
+            "\"id\": {\"type\": \"integer\"}",
+        ),
+    );
+    let err = json_builder()
+        .generate()
+        .expect_err("a breaking change fails");
+    let text = err.to_string();
+    assert!(text.contains("json/user.json:"), "{text}");
+    assert!(text.contains("#/properties/id"), "{text}");
+    assert!(
+        text.contains("against users-json-value version 1 (lock)"),
+        "{text}"
+    );
+}

@@ -133,7 +133,47 @@ pub enum Error {
     /// A value could not be turned into JSON (or JSON into a value).
     #[error("converting to JSON: {0}")]
     Json(String),
+
+    /// A value does not match its JSON Schema: refused on serialize, or a record whose value
+    /// breaks its writer schema on deserialize (the record's fault: dead-lettered).
+    #[error("JSON value for schema id {schema_id} does not match its schema: {source}")]
+    InvalidJsonValue {
+        /// The schema id the value was written (or is being written) with.
+        schema_id: SchemaId,
+        /// Where in the value, which keyword, and why.
+        source: Box<JsonValidationError>,
+    },
 }
+
+/// Why a JSON value fails its JSON Schema: the first violation the validator found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JsonValidationError {
+    /// Where in the value, as a JSON pointer (`/address/zip`; empty for the whole value).
+    pub pointer: String,
+    /// The schema keyword that failed (`required`, `type`, `pattern`, `additionalProperties`).
+    pub keyword: String,
+    /// Where that keyword sits in the schema, as a JSON pointer (`/properties/address/...`).
+    pub schema_path: String,
+    /// What is wrong, in the validator's words.
+    pub reason: String,
+}
+
+impl std::fmt::Display for JsonValidationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = if self.pointer.is_empty() {
+            "the root"
+        } else {
+            &self.pointer
+        };
+        write!(
+            f,
+            "at {at}: keyword {} (schema {}): {}",
+            self.keyword, self.schema_path, self.reason
+        )
+    }
+}
+
+impl std::error::Error for JsonValidationError {}
 
 /// Why a JSON Schema is not valid: the keyword at fault, where, and what is wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]

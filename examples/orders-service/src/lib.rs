@@ -4,13 +4,15 @@
 
 use schemaflow::producer::{Record, TypedProducer};
 
-/// The types generated from `schemas/` and `proto/` by `schemaflow-build` in `build.rs`.
+/// The types generated from `schemas/`, `proto/` and `json/` by `schemaflow-build` in `build.rs`.
 pub mod schemas {
     schemaflow::include_schemas!();
 }
 
 use schemas::avro::customer::Customer;
 use schemas::avro::order::{Line, Order, Status};
+use schemas::json::invoice::{Invoice, InvoiceCurrency, Line as InvoiceLine};
+use schemas::json::party::Party;
 use schemas::proto::shop::v1::{Destination, Shipment};
 
 /// The `i`-th sample order: a cross-file reference (`Customer`), a decimal, an enum, an array
@@ -48,12 +50,37 @@ pub fn shipment(i: u32) -> Shipment {
     }
 }
 
-/// Send `count` orders (Avro, subject `<orders>-value`) and their shipments (Protobuf,
-/// `<shipments>-value`), keyed by order id; the schemas are registered on first use.
+/// The invoice of [`order`]`(i)` (JSON Schema): a cross-file `$ref` (`Party`, from
+/// `party.json`), an in-document one (`Line`), an enum, a nullable and an optional property.
+pub fn invoice(i: u32) -> Invoice {
+    let o = order(i);
+    Invoice {
+        invoice_id: format!("inv-{i}"),
+        order_id: o.order_id.to_string(),
+        bill_to: Party {
+            name: format!("Customer {i}"),
+            vat_id: i.is_multiple_of(3).then(|| format!("DE{:09}", i)),
+            country: "DE".into(),
+        },
+        total_cents: i64::from(i) * 100 + 99,
+        currency: InvoiceCurrency::Eur,
+        lines: vec![InvoiceLine {
+            sku: format!("sku-{i}"),
+            cents: i64::from(i) * 100 + 99,
+        }],
+        note: i.is_multiple_of(2).then(|| "paid by card".to_string()),
+    }
+}
+
+/// Send `count` orders (Avro, subject `<orders>-value`), their shipments (Protobuf,
+/// `<shipments>-value`) and their invoices (JSON Schema, `<invoices>-value`), keyed by order
+/// id; the schemas are registered on first use (`invoice.json` with its reference to
+/// `party.json`).
 pub async fn publish(
     producer: &TypedProducer,
     orders: &str,
     shipments: &str,
+    invoices: &str,
     count: u32,
 ) -> schemaflow::Result<()> {
     for i in 0..count {
@@ -65,6 +92,10 @@ pub async fn publish(
         let s = shipment(i);
         producer
             .send(Record::to(shipments).key(key.as_bytes()).value(&s))
+            .await?;
+        let inv = invoice(i);
+        producer
+            .send(Record::to(invoices).key(key.as_bytes()).value(&inv))
             .await?;
     }
     Ok(())

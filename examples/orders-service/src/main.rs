@@ -1,13 +1,15 @@
 //! `SCHEMA_REGISTRY_URL=URL orders-service BROKERS [COUNT] [TOPIC_PREFIX]`: sends COUNT orders
-//! (Avro) and shipments (Protobuf) through the schema registry at URL, then reads the
-//! orders back as v2 (`schemas/v2/order.avsc`, resolved from the v1 data) and the shipments as
-//! they were sent, checks every value, and prints one line per topic. Exit 1 on a mismatch.
+//! (Avro), shipments (Protobuf) and invoices (JSON Schema) through the schema registry at URL,
+//! then reads the orders back as v2 (`schemas/v2/order.avsc`, resolved from the v1 data) and
+//! the shipments and invoices as they were sent, checks every value, and prints one line per
+//! topic. Exit 1 on a mismatch.
 
 use std::time::Duration;
 
 use orders_service::schemas::avro::v2::order::Order as OrderV2;
+use orders_service::schemas::json::invoice::Invoice;
 use orders_service::schemas::proto::shop::v1::Shipment;
-use orders_service::{order, publish, shipment};
+use orders_service::{invoice, order, publish, shipment};
 use schemaflow::consumer::{ConsumerConfig, HandlerError, Message, TypedConsumer};
 use schemaflow::producer::{ProducerConfig, TypedProducer};
 use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
@@ -20,7 +22,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .ok_or("usage: orders-service BROKERS [COUNT] [TOPIC_PREFIX]")?;
     let count: u32 = args.next().as_deref().unwrap_or("100").parse()?;
     let prefix = args.next().unwrap_or_default();
-    let (orders, shipments) = (format!("{prefix}orders"), format!("{prefix}shipments"));
+    let (orders, shipments, invoices) = (
+        format!("{prefix}orders"),
+        format!("{prefix}shipments"),
+        format!("{prefix}invoices"),
+    );
 
     // A service is given its registry; its integration test starts an embedded one
     // (`schemaflow-registry`, a dev-dependency: nothing of the server is in this binary).
@@ -30,12 +36,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         RegistryClient::new(ClientConfig::new(&url))?,
         CacheConfig::default(),
     );
-    for topic in [&orders, &shipments] {
+    for topic in [&orders, &shipments, &invoices] {
         schemaflow::admin::create_topic(&brokers, topic, 3).await?;
     }
 
     let producer = TypedProducer::new(ProducerConfig::new(&brokers), registry.clone())?;
-    publish(&producer, &orders, &shipments, count).await?;
+    publish(&producer, &orders, &shipments, &invoices, count).await?;
 
     // Orders written with v1, read as v2: `coupon` takes its default.
     let group = format!("{prefix}orders-service");
@@ -72,7 +78,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut seen_shipments = 0u32;
     let consumer = TypedConsumer::<Shipment>::new(
         consumer_config(&brokers, &shipments_group, &shipments),
-        registry,
+        registry.clone(),
     )?;
     consumer
         .run(
@@ -94,9 +100,38 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         )
         .await?;
 
+    // Invoices: validated against invoice.json (and party.json) on both sides.
+    let mut seen_invoices = 0u32;
+    let consumer = TypedConsumer::<Invoice>::new(
+        consumer_config(&brokers, &format!("{prefix}invoices-reader"), &invoices),
+        registry,
+    )?;
+    consumer
+        .run(
+            |m: Message<Invoice>| {
+                let ok = m.value.as_ref().is_some_and(|v| {
+                    let i = v
+                        .invoice_id
+                        .strip_prefix("inv-")
+                        .and_then(|n| n.parse::<u32>().ok())
+                        .unwrap_or(u32::MAX);
+                    *v == invoice(i)
+                });
+                seen_invoices += 1;
+                if !ok {
+                    bad.push(format!("invoice at {}@{}", m.partition, m.offset));
+                }
+                async { Ok::<(), HandlerError>(()) }
+            },
+            std::future::pending::<()>(),
+        )
+        .await?;
+
     println!("{orders}: sent {count} orders (v1), read {seen_orders} as v2");
     println!("{shipments}: sent {count} shipments, read {seen_shipments}");
-    if !bad.is_empty() || seen_orders != count || seen_shipments != count {
+    println!("{invoices}: sent {count} invoices (JSON Schema), read {seen_invoices}");
+    if !bad.is_empty() || seen_orders != count || seen_shipments != count || seen_invoices != count
+    {
         eprintln!("mismatch: {bad:?}");
         std::process::exit(1);
     }

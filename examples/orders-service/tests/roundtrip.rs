@@ -1,4 +1,5 @@
-//! The downstream crate end to end: its binary sends its own Avro and Protobuf types through
+//! The downstream crate end to end: its binary sends its own Avro, Protobuf and JSON Schema
+//! types (the invoice's `$ref` to party.json registered as a reference) through
 //! a registry to a real Kafka broker and reads them back (the orders as v2). The registry is
 //! `schemaflow-registry` embedded in this test (a dev-dependency, as a team's own integration
 //! tests would use it), on real HTTP.
@@ -88,6 +89,12 @@ async fn sends_and_reads_its_own_types_through_the_registry_and_kafka() {
     );
     assert!(
         stdout.contains(&format!("{prefix}shipments: sent 50 shipments, read 50")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "{prefix}invoices: sent 50 invoices (JSON Schema), read 50"
+        )),
         "{stdout}"
     );
 }

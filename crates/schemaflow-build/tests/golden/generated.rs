@@ -588,6 +588,109 @@ impl UserEvent {
 }
 }
 
+/// Types generated from the JSON Schemas (one module per `.json` file).
+#[allow(missing_docs, dead_code, unused_imports, unreachable_pub, clippy::all, clippy::pedantic, clippy::nursery)]
+pub mod json {
+#[doc(hidden)]
+pub mod __schemaflow_meta {
+    pub const FILE_0: &str = "{\n  \"$schema\": \"http://json-schema.org/draft-07/schema#\",\n  \"title\": \"Address\",\n  \"description\": \"A postal address. Defined in its own file and referenced by name (\\\"address.json\\\") from user_event.json.\",\n  \"type\": \"object\",\n  \"properties\": {\n    \"street\": {\"type\": \"string\"},\n    \"city\": {\"type\": \"string\"},\n    \"country_code\": {\"type\": \"string\", \"pattern\": \"^[A-Z]{2}$\", \"description\": \"ISO 3166-1 alpha-2\"}\n  },\n  \"required\": [\"street\", \"city\", \"country_code\"],\n  \"additionalProperties\": false\n}\n";
+    pub const REFS_0: &[::schemaflow::GeneratedReference] = &[];
+    pub const FILE_1: &str = "{\n  \"$schema\": \"http://json-schema.org/draft-07/schema#\",\n  \"title\": \"UserEvent\",\n  \"description\": \"Something a user did, published to the user-events-json topic (the JSON Schema twin of user_event.avsc).\",\n  \"type\": \"object\",\n  \"properties\": {\n    \"event_id\": {\"type\": \"string\", \"format\": \"uuid\"},\n    \"user_id\": {\"type\": \"string\"},\n    \"action\": {\"type\": \"string\", \"enum\": [\"LOGIN\", \"LOGOUT\", \"VIEW\", \"PURCHASE\"]},\n    \"occurred_at\": {\"type\": \"string\", \"format\": \"date-time\"},\n    \"amount\": {\"type\": \"string\", \"pattern\": \"^-?[0-9]+\\\\.[0-9]{2}$\", \"description\": \"Order total for PURCHASE, 0.00 otherwise (a decimal string, as Confluent's serdes write BigDecimal).\"},\n    \"session_id\": {\"type\": [\"string\", \"null\"]},\n    \"device\": {\"$ref\": \"#/definitions/Device\"},\n    \"shipping_address\": {\"oneOf\": [{\"type\": \"null\"}, {\"$ref\": \"address.json\"}]},\n    \"tags\": {\"type\": \"array\", \"items\": {\"type\": \"string\"}, \"default\": []},\n    \"attributes\": {\"type\": \"object\", \"additionalProperties\": {\"type\": \"string\"}, \"default\": {}}\n  },\n  \"required\": [\"event_id\", \"user_id\", \"action\", \"occurred_at\", \"amount\", \"device\"],\n  \"additionalProperties\": false,\n  \"definitions\": {\n    \"Device\": {\n      \"type\": \"object\",\n      \"properties\": {\n        \"platform\": {\"type\": \"string\"},\n        \"app_version\": {\"type\": [\"string\", \"null\"]}\n      },\n      \"required\": [\"platform\"],\n      \"additionalProperties\": false\n    }\n  }\n}\n";
+    pub const REFS_1: &[::schemaflow::GeneratedReference] = &[::schemaflow::GeneratedReference { name: "address.json", file: "address.json", schema_type: ::schemaflow::SchemaType::Json, schema_text: self::FILE_0, references: self::REFS_0 }];
+}
+/// Types generated from `address.json`.
+#[allow(clippy::all, missing_docs)]
+pub mod address {
+/// A postal address. Defined in its own file and referenced by name ("address.json") from user_event.json.
+#[derive(Debug, Clone, PartialEq, ::schemaflow::codegen_support::serde::Serialize, ::schemaflow::codegen_support::serde::Deserialize)]
+#[serde(crate = "::schemaflow::codegen_support::serde")]
+#[serde(deny_unknown_fields)]
+pub struct Address {
+    pub street: ::std::string::String,
+    pub city: ::std::string::String,
+    /// ISO 3166-1 alpha-2
+    pub country_code: ::std::string::String,
+}
+impl ::schemaflow::GeneratedSchema for Address {
+    const SCHEMA_TYPE: ::schemaflow::SchemaType = ::schemaflow::SchemaType::Json;
+    const FULL_NAME: &'static str = "Address";
+    const SCHEMA_TEXT: &'static str = super::__schemaflow_meta::FILE_0;
+    const FILE: &'static str = "address.json";
+    const REFERENCES: &'static [::schemaflow::GeneratedReference] = super::__schemaflow_meta::REFS_0;
+    const MESSAGE_INDEXES: &'static [i32] = &[];
+}
+impl ::schemaflow::codec::RegistryCodec for Address {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::codec::Result<()> {
+        ::schemaflow::codec::json_schema::encode_frame(self, id, buf)
+    }
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
+        ::schemaflow::codec::json_schema::decode_frame(frame, writer)
+    }
+}
+}
+/// Types generated from `user_event.json`.
+#[allow(clippy::all, missing_docs)]
+pub mod user_event {
+/// Something a user did, published to the user-events-json topic (the JSON Schema twin of user_event.avsc).
+#[derive(Debug, Clone, PartialEq, ::schemaflow::codegen_support::serde::Serialize, ::schemaflow::codegen_support::serde::Deserialize)]
+#[serde(crate = "::schemaflow::codegen_support::serde")]
+#[serde(deny_unknown_fields)]
+pub struct UserEvent {
+    pub event_id: ::std::string::String,
+    pub user_id: ::std::string::String,
+    pub action: UserEventAction,
+    pub occurred_at: ::std::string::String,
+    /// Order total for PURCHASE, 0.00 otherwise (a decimal string, as Confluent's serdes write BigDecimal).
+    pub amount: ::std::string::String,
+    #[serde(default)]
+    pub session_id: ::std::option::Option<::std::string::String>,
+    pub device: Device,
+    #[serde(default)]
+    pub shipping_address: ::std::option::Option<super::address::Address>,
+    #[serde(default)]
+    pub tags: ::std::vec::Vec<::std::string::String>,
+    #[serde(default)]
+    pub attributes: ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+}
+#[derive(Debug, Clone, PartialEq, ::schemaflow::codegen_support::serde::Serialize, ::schemaflow::codegen_support::serde::Deserialize)]
+#[serde(crate = "::schemaflow::codegen_support::serde")]
+#[serde(deny_unknown_fields)]
+pub struct Device {
+    pub platform: ::std::string::String,
+    #[serde(default)]
+    pub app_version: ::std::option::Option<::std::string::String>,
+}
+#[derive(Debug, Clone, Copy, Eq, Hash, PartialOrd, Ord, PartialEq, ::schemaflow::codegen_support::serde::Serialize, ::schemaflow::codegen_support::serde::Deserialize)]
+#[serde(crate = "::schemaflow::codegen_support::serde")]
+pub enum UserEventAction {
+    #[serde(rename = "LOGIN")]
+    Login,
+    #[serde(rename = "LOGOUT")]
+    Logout,
+    #[serde(rename = "VIEW")]
+    View,
+    #[serde(rename = "PURCHASE")]
+    Purchase,
+}
+impl ::schemaflow::GeneratedSchema for UserEvent {
+    const SCHEMA_TYPE: ::schemaflow::SchemaType = ::schemaflow::SchemaType::Json;
+    const FULL_NAME: &'static str = "UserEvent";
+    const SCHEMA_TEXT: &'static str = super::__schemaflow_meta::FILE_1;
+    const FILE: &'static str = "user_event.json";
+    const REFERENCES: &'static [::schemaflow::GeneratedReference] = super::__schemaflow_meta::REFS_1;
+    const MESSAGE_INDEXES: &'static [i32] = &[];
+}
+impl ::schemaflow::codec::RegistryCodec for UserEvent {
+    fn encode_frame(&self, id: ::schemaflow::wire::SchemaId, buf: &mut ::std::vec::Vec<u8>) -> ::schemaflow::codec::Result<()> {
+        ::schemaflow::codec::json_schema::encode_frame(self, id, buf)
+    }
+    fn decode_frame(frame: &[u8], writer: &::schemaflow::codec::WriterSchema) -> ::schemaflow::codec::Result<(::schemaflow::wire::SchemaId, Self)> {
+        ::schemaflow::codec::json_schema::decode_frame(frame, writer)
+    }
+}
+}
+}
+
 /// Messages generated from the Protobuf schemas (one module per package).
 #[allow(missing_docs, dead_code, unused_imports, unreachable_pub, clippy::all, clippy::pedantic, clippy::nursery)]
 pub mod proto {

@@ -348,7 +348,7 @@ impl<T: AvroDatum> AvroCodec<T> {
     ) -> Result<(SchemaId, T)> {
         match writer {
             super::WriterSchema::Avro(w) => self.decode(frame, w),
-            super::WriterSchema::Protobuf(_) => Err(self.not_avro()),
+            super::WriterSchema::Protobuf(_) | super::WriterSchema::Json(_) => Err(self.not_avro()),
         }
     }
 
@@ -409,7 +409,7 @@ impl<T: AvroDatum> AvroCodec<T> {
     ) -> Result<SchemaId> {
         match writer {
             super::WriterSchema::Avro(w) => self.decode_into(frame, w, value),
-            super::WriterSchema::Protobuf(_) => Err(self.not_avro()),
+            super::WriterSchema::Protobuf(_) | super::WriterSchema::Json(_) => Err(self.not_avro()),
         }
     }
 
@@ -517,7 +517,7 @@ impl<T: AvroBorrow> AvroCodec<T> {
     ) -> Result<Option<(SchemaId, T::Ref<'a>)>> {
         match writer {
             super::WriterSchema::Avro(w) => self.view(frame, w),
-            super::WriterSchema::Protobuf(_) => Err(self.not_avro()),
+            super::WriterSchema::Protobuf(_) | super::WriterSchema::Json(_) => Err(self.not_avro()),
         }
     }
 }

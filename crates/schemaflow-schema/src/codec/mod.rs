@@ -1,11 +1,13 @@
-//! Typed codecs for the Confluent frame: [`avro`] and [`protobuf`], and [`json`] for decoding
-//! any frame to JSON given its writer schema (what the CLI prints).
+//! Typed codecs for the Confluent frame: [`avro`], [`protobuf`] and [`json_schema`] (JSON
+//! Schema: serde values, validated), and [`json`] for decoding any frame to JSON given its
+//! writer schema (what the CLI prints).
 
 pub mod avro;
 mod avro_datum;
 mod avro_resolve;
 mod avro_view;
 pub mod json;
+pub mod json_schema;
 pub mod protobuf;
 
 use std::sync::Arc;
@@ -21,6 +23,8 @@ pub enum WriterSchema {
     Avro(Arc<avro::AvroSchema>),
     /// A Protobuf schema (with its imports).
     Protobuf(Arc<protobuf::ProtobufSchema>),
+    /// A JSON Schema (with its references) and its validator, compiled on first use.
+    Json(Arc<json_schema::JsonWriterSchema>),
 }
 
 impl WriterSchema {
@@ -29,6 +33,16 @@ impl WriterSchema {
         match self {
             WriterSchema::Avro(s) => json::avro_frame_to_json(frame, s),
             WriterSchema::Protobuf(s) => s.frame_to_json(frame),
+            WriterSchema::Json(s) => s.frame_to_json(frame),
+        }
+    }
+
+    /// Its schema language.
+    pub fn schema_type(&self) -> crate::SchemaType {
+        match self {
+            WriterSchema::Avro(_) => crate::SchemaType::Avro,
+            WriterSchema::Protobuf(_) => crate::SchemaType::Protobuf,
+            WriterSchema::Json(_) => crate::SchemaType::Json,
         }
     }
 }

@@ -58,7 +58,7 @@ pub fn decode_with_writer<T: Message + Default + GeneratedSchema>(
         return Err(Error::SchemaTypeMismatch {
             type_name: T::FULL_NAME.to_string(),
             expected: crate::SchemaType::Protobuf,
-            found: crate::SchemaType::Avro,
+            found: writer.schema_type(),
         });
     };
     let (id, rest) = wire::read_header(frame)?;

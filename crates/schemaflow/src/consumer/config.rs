@@ -102,6 +102,10 @@ pub struct ConsumerConfig {
     pub revoke_timeout: Duration,
     /// How [`TypedConsumer::run_batch`](super::TypedConsumer::run_batch) groups records. Default: [`BatchConfig::default`].
     pub batch: BatchConfig,
+    /// JSON Schema: check each value against its writer schema when decoding (Confluent's
+    /// `validate` for a deserializer); a value that breaks it is the record's fault
+    /// (dead-lettered by [`dead_letter`](Self::dead_letter)). Default: true.
+    pub validate: bool,
     /// librdkafka properties, applied last (also to the dead-letter producer, so security
     /// settings reach both). Secret ones print as `<redacted>`.
     pub properties: KafkaProperties,
@@ -132,6 +136,7 @@ impl ConsumerConfig {
             drain_timeout: Duration::from_secs(10),
             revoke_timeout: Duration::from_secs(10),
             batch: BatchConfig::default(),
+            validate: true,
             properties: KafkaProperties::default(),
         }
     }
@@ -269,6 +274,12 @@ impl ConsumerConfig {
         self.look_ahead
             .unwrap_or_else(|| 1000.max(2 * self.max_concurrency.max(1)))
             .max(1)
+    }
+
+    /// JSON Schema: check values against their writer schema when decoding (default true).
+    pub fn validate(mut self, validate: bool) -> Self {
+        self.validate = validate;
+        self
     }
 
     /// Set a librdkafka property.

@@ -230,7 +230,7 @@ impl<V: FromFrame> TypedConsumer<V> {
         };
         Ok(TypedConsumer {
             consumer,
-            resolver: SchemaResolver::new(registry),
+            resolver: SchemaResolver::new(registry).validate_json(config.validate),
             dead_letters,
             created_dlq: Mutex::new(Vec::new()),
             config,

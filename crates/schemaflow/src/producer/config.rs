@@ -69,6 +69,10 @@ pub struct ProducerConfig {
     pub max_in_flight: usize,
     /// Where the schema id goes. Default: [`SchemaIdPlacement::Payload`].
     pub schema_id_placement: SchemaIdPlacement,
+    /// JSON Schema: check each value against its schema before writing it (Confluent's
+    /// `validate` for a serializer); a value that breaks it is refused by `enqueue`/`send`
+    /// with the JSON pointer and keyword at fault. Default: true.
+    pub validate: bool,
     /// librdkafka properties. Defaults set here: `enable.idempotence=true`, `acks=all`,
     /// `linger.ms=5`, `compression.type=lz4`. Secret ones print as `<redacted>`.
     pub properties: KafkaProperties,
@@ -84,6 +88,7 @@ impl ProducerConfig {
             normalize: false,
             max_in_flight: 100_000,
             schema_id_placement: SchemaIdPlacement::Payload,
+            validate: true,
             properties: KafkaProperties::default(),
         }
     }
@@ -163,6 +168,12 @@ impl ProducerConfig {
         V: Into<String>,
     {
         self.properties(properties)
+    }
+
+    /// JSON Schema: check values against their schema before writing them (default true).
+    pub fn validate(mut self, validate: bool) -> Self {
+        self.validate = validate;
+        self
     }
 
     /// Set a librdkafka property.

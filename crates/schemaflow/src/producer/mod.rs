@@ -264,7 +264,10 @@ impl TypedProducer {
             frame.clear();
             let payload = match (record.value, &resolved) {
                 (Some(v), Some(r)) => {
-                    v.encode_frame(r.id, frame)?;
+                    // JSON Schema's `validate` knob (a no-op for Avro and Protobuf).
+                    crate::codec::json_schema::with_validation(self.config.validate, || {
+                        v.encode_frame(r.id, frame)
+                    })?;
                     // The header form's payload is the frame without its magic byte and id.
                     let skip = if guid_header.is_some() {
                         crate::wire::HEADER_LEN

@@ -8,12 +8,14 @@ use moka::future::Cache;
 use super::cache::CachedRegistry;
 use super::types::{Schema, SchemaReference, Version};
 use crate::codec::avro::AvroSchema;
+use crate::codec::json_schema::JsonWriterSchema;
 use crate::codec::protobuf::ProtobufSchema;
 use crate::codec::WriterSchema;
 use crate::error::{Error, Result};
 use crate::wire::{HeaderSchemaId, SchemaId};
 use crate::SchemaError;
 use crate::{GeneratedReference, GeneratedSchema, SchemaType};
+use schemaflow_schema::json_schema::JsonSchema;
 
 /// Register `T`'s schema under `subject`: each reference first (under a subject named as the
 /// reference, Confluent's default), then `T` with those references. Answers `T`'s id.
@@ -98,6 +100,8 @@ pub struct SchemaResolver {
     /// moka's async look-up costs more than the decode of a small record). Bounded.
     hot: Arc<std::sync::RwLock<std::collections::HashMap<u32, WriterSchema>>>,
     guids: Cache<uuid::Uuid, SchemaId>,
+    /// Whether JSON Schema writer schemas validate what they decode (Confluent's `validate`).
+    validate_json: bool,
 }
 
 impl std::fmt::Debug for SchemaResolver {
@@ -116,7 +120,16 @@ impl SchemaResolver {
             parsed: Cache::new(10_000),
             hot: Default::default(),
             guids: Cache::new(10_000),
+            validate_json: true,
         }
+    }
+
+    /// Whether values of JSON Schema records are checked against their writer schema when
+    /// decoded (Confluent's `validate` for a deserializer). Default: true. Set it before the
+    /// first look-up: writer schemas are cached with it.
+    pub fn validate_json(mut self, validate: bool) -> Self {
+        self.validate_json = validate;
+        self
     }
 
     /// The registry used.
@@ -185,13 +198,16 @@ impl SchemaResolver {
                     &imports,
                 )?)))
             }
-            // Not an Avro parse error: the record was written with a kind of schema this crate
-            // does not decode (the record's fault for this consumer: dead-lettered).
-            SchemaType::Json => Err(SchemaError::UnsupportedSchemaType {
-                schema_type: format!("JSON (schema id {id})"),
-                operation: "decoding a record",
+            // Parsed here (without the `json-schema` feature, parsing is an error saying so:
+            // the record's fault for this consumer, dead-lettered); the validator is compiled
+            // on first use and cached with the schema, per id.
+            SchemaType::Json => {
+                let name = format!("schema id {}", id.0);
+                let parsed = JsonSchema::parse(&name, &schema.schema, &deps)?;
+                Ok(WriterSchema::Json(Arc::new(
+                    JsonWriterSchema::with_validation(parsed, self.validate_json),
+                )))
             }
-            .into()),
         }
     }
 

@@ -1,0 +1,155 @@
+//! A JSON Schema compiled for validating values: the `jsonschema` crate's validator, with the
+//! schema's references served by name and no retrieval from anywhere else.
+
+use serde_json::Value;
+
+#[cfg(feature = "json-schema")]
+use crate::error::JsonValidationError;
+use crate::error::{Error, Result};
+use crate::json_schema::JsonSchema;
+use crate::wire::SchemaId;
+
+/// A compiled validator for one schema (cheap to share: [`super::JsonWriterSchema`] keeps one).
+pub struct CompiledValidator {
+    #[cfg(feature = "json-schema")]
+    inner: jsonschema::Validator,
+}
+
+impl std::fmt::Debug for CompiledValidator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledValidator").finish_non_exhaustive()
+    }
+}
+
+#[cfg(not(feature = "json-schema"))]
+impl CompiledValidator {
+    /// Without the `json-schema` feature there is no validator: an error that says so.
+    pub fn compile(schema: &JsonSchema) -> Result<Self> {
+        let _ = schema;
+        Err(feature_missing())
+    }
+
+    /// Unreachable without the feature (no validator compiles); an error all the same.
+    pub fn validate(&self, _id: SchemaId, _value: &Value) -> Result<()> {
+        Err(feature_missing())
+    }
+}
+
+#[cfg(not(feature = "json-schema"))]
+fn feature_missing() -> Error {
+    Error::UnsupportedSchemaType {
+        schema_type: "JSON (without the `json-schema` feature)".into(),
+        operation: "validating a JSON Schema value",
+    }
+}
+
+#[cfg(feature = "json-schema")]
+impl CompiledValidator {
+    /// Compile `schema` for its draft, its `$ref`s to references resolved by their names.
+    pub fn compile(schema: &JsonSchema) -> Result<Self> {
+        use crate::json_schema::Draft;
+        let draft = match schema.draft() {
+            Draft::Draft4 => jsonschema::Draft::Draft4,
+            Draft::Draft6 => jsonschema::Draft::Draft6,
+            Draft::Draft7 => jsonschema::Draft::Draft7,
+            Draft::Draft201909 => jsonschema::Draft::Draft201909,
+            Draft::Draft202012 => jsonschema::Draft::Draft202012,
+        };
+        let references = schema
+            .references()
+            .iter()
+            .filter_map(|(name, text)| {
+                let value: Value = serde_json::from_str(text).ok()?;
+                Some((name.clone(), value))
+            })
+            .collect();
+        let inner = jsonschema::options()
+            .with_draft(draft)
+            // Python's serdes call `jsonschema.validate` without a format checker: `format` is
+            // an annotation there, so it is one here too (values agree across languages).
+            .should_validate_formats(false)
+            .with_retriever(ByName { references })
+            .build(schema.value())
+            .map_err(|e| Error::ParseJsonSchema {
+                name: "compiling its validator".into(),
+                source: crate::error::InvalidJsonSchema {
+                    keyword: e.kind().keyword().to_string(),
+                    pointer: format!("#{}", e.schema_path().as_str()),
+                    reason: e.to_string(),
+                },
+            })?;
+        Ok(CompiledValidator { inner })
+    }
+
+    /// Check `value`; the first violation, with its pointer and keyword, is the error.
+    #[inline]
+    pub fn validate(&self, id: SchemaId, value: &Value) -> Result<()> {
+        // The boolean check is the fast path; the error's details are built only on failure.
+        if self.inner.is_valid(value) {
+            return Ok(());
+        }
+        Err(self.violation(id, value))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn violation(&self, id: SchemaId, value: &Value) -> Error {
+        let source = match self.inner.validate(value) {
+            Err(e) => JsonValidationError {
+                pointer: e.instance_path().as_str().to_string(),
+                keyword: e.kind().keyword().to_string(),
+                schema_path: format!("#{}", e.schema_path().as_str()),
+                reason: e.to_string(),
+            },
+            // is_valid and validate disagreeing would be the validator's bug; still an error.
+            Ok(()) => JsonValidationError {
+                pointer: String::new(),
+                keyword: String::new(),
+                schema_path: "#".into(),
+                reason: "the validator refused the value without saying why".into(),
+            },
+        };
+        Error::InvalidJsonValue {
+            schema_id: id,
+            source: Box::new(source),
+        }
+    }
+}
+
+/// Serves a schema's references to the validator by the reference's name: a `$ref` of
+/// `address.json` resolves (against the root's base URI) to `…/address.json`, found here by
+/// that last part, or by a reference's own `$id`. Nothing is fetched from anywhere else.
+#[cfg(feature = "json-schema")]
+struct ByName {
+    references: Vec<(String, Value)>,
+}
+
+#[cfg(feature = "json-schema")]
+impl jsonschema::Retrieve for ByName {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> std::result::Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let uri = uri.as_str();
+        let by_name = |name: &str| {
+            uri == name
+                || uri
+                    .strip_suffix(name)
+                    .is_some_and(|head| head.ends_with('/') || head.ends_with(':'))
+        };
+        let by_id = |doc: &Value| {
+            ["$id", "id"].iter().any(|k| {
+                doc.get(*k)
+                    .and_then(Value::as_str)
+                    .is_some_and(|id| id.trim_end_matches('#') == uri)
+            })
+        };
+        self.references
+            .iter()
+            .find(|(name, doc)| by_name(name) || by_id(doc))
+            .map(|(_, doc)| doc.clone())
+            .ok_or_else(|| {
+                format!("no reference named {uri:?} (references resolve by name)").into()
+            })
+    }
+}
