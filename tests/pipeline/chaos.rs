@@ -463,6 +463,9 @@ async fn nothing_is_lost_under_a_seeded_schedule_of_faults() {
         let mut cfg =
             ExactlyOnceConfig::new(&eos_brokers, "chaos-eos", INPUT, OUTPUT, "chaos-eos-1");
         cfg.max_aborts = 1_000;
+        if let Ok(contexts) = std::env::var("SCHEMAFLOW_CHAOS_DEBUG") {
+            cfg = cfg.set("debug", contexts);
+        }
         let processor = ExactlyOnceProcessor::<UserEvent, pb::UserEvent>::new(cfg, cached(&url))
             .await
             .unwrap();
