@@ -202,11 +202,12 @@ fn run_row(mode: &Mode, args: &[String]) -> Outcome {
         Runner::Rust => {
             let exe = std::env::current_exe().expect("current exe");
             // `SCHEMAFLOW_BENCH_WRAP="valgrind --tool=callgrind …"` runs each Rust row under
-            // that command (instruction counts that other load on the machine does not move).
+            // that command (instruction counts that other load on the machine does not move);
+            // `{mode}` in it is the row's name (`perf record -o /tmp/{mode}.data`).
             let wrap: Vec<String> = std::env::var("SCHEMAFLOW_BENCH_WRAP")
                 .unwrap_or_default()
                 .split_whitespace()
-                .map(str::to_string)
+                .map(|w| w.replace("{mode}", mode.name))
                 .collect();
             let mut c = match wrap.split_first() {
                 Some((tool, args)) => {

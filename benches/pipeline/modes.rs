@@ -340,16 +340,22 @@ pub async fn consume_typed(
         let count = Arc::new(AtomicUsize::new(0));
         let clock = Arc::new(Mutex::new(Clock::default()));
         let done = Arc::new(tokio::sync::Notify::new());
+        // The clock is read for the first and the n-th record only (as the raw rows read it),
+        // not per record.
         let seen = {
             let (count, clock, done) = (count.clone(), clock.clone(), done.clone());
             move |k: usize| {
-                let now = Instant::now();
                 let before = count.fetch_add(k, Ordering::Relaxed);
-                let mut c = clock.lock().unwrap_or_else(|e| e.into_inner());
-                c.first.get_or_insert(now);
-                if before < n && before + k >= n {
-                    c.last = Some(now);
-                    done.notify_one();
+                let first = before == 0;
+                let last = before < n && before + k >= n;
+                if first || last {
+                    let now = Instant::now();
+                    let mut c = clock.lock().unwrap_or_else(|e| e.into_inner());
+                    c.first.get_or_insert(now);
+                    if last {
+                        c.last = Some(now);
+                        done.notify_one();
+                    }
                 }
             }
         };
