@@ -253,7 +253,12 @@ fn run_row(mode: &Mode, args: &[String]) -> Outcome {
             // CPU µs a record of each timed round (the Rust rows measure it; the peers not).
             let cpu_us: Vec<f64> = v["cpu_us"]
                 .as_array()
-                .map(|a| a.iter().skip(1).filter_map(serde_json::Value::as_f64).collect())
+                .map(|a| {
+                    a.iter()
+                        .skip(1)
+                        .filter_map(serde_json::Value::as_f64)
+                        .collect()
+                })
                 .unwrap_or_default();
             let o = Outcome::Ran {
                 warmup: rates[0],

@@ -40,7 +40,11 @@ pub fn cpu_secs() -> f64 {
     // The fields after the command name (which may hold spaces) in parentheses.
     let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let f: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    let ticks = |i: usize| {
+        f.get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
     // utime and stime are the 14th and 15th fields: 12th and 13th after the name.
     (ticks(11) + ticks(12)) / 100.0
 }

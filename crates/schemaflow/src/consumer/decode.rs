@@ -72,7 +72,10 @@ pub(crate) fn value_schema_id_header<'m>(msg: &'m BorrowedMessage<'_>) -> Option
 
 /// The value of the `__value_schema_id` header among `headers`.
 fn schema_id_header(headers: &BorrowedHeaders) -> Option<&[u8]> {
-    headers.iter().find(|h| h.key == VALUE_SCHEMA_ID_HEADER)?.value
+    headers
+        .iter()
+        .find(|h| h.key == VALUE_SCHEMA_ID_HEADER)?
+        .value
 }
 
 /// Decode a value `payload` whose schema id is in `header` (the `__value_schema_id`
