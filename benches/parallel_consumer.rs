@@ -53,7 +53,7 @@ async fn child(spec: &str) {
     let done = Arc::new(tokio::sync::Notify::new());
     let started = Arc::new(std::sync::Mutex::new(None::<Instant>));
     let (c, d, s) = (count.clone(), done.clone(), started.clone());
-    consumer
+    let stats = consumer
         .run(
             move |_m: Message<UserEvent>| {
                 let (c, d, s) = (c.clone(), d.clone(), s.clone());
@@ -76,10 +76,15 @@ async fn child(spec: &str) {
         .unwrap()
         .map_or(0.0, |t| t.elapsed().as_secs_f64());
     let handled = count.load(Ordering::Relaxed);
+    // What limits a mode shows here: how many records were in flight at most, how many
+    // waited at most, and how often a full look-ahead paused a partition.
     println!(
-        "RESULT|{label}|{handled}|{:.0}|{:.1}",
+        "RESULT|{label}|{handled}|{:.0}|{:.1}|{}|{}|{}",
         n as f64 / elapsed,
-        common::status_mib("VmHWM:")
+        common::status_mib("VmHWM:"),
+        stats.max_in_flight,
+        stats.max_buffered,
+        stats.pauses,
     );
 }
 
@@ -110,8 +115,8 @@ async fn main() {
     println!(
         "{TOTAL} records, {PARTITIONS} partitions, {KEYS} keys, handler sleeps {HANDLER_SLEEP:?}"
     );
-    println!("| mode | records | records/s | vs serial | peak RSS |");
-    println!("|---|---:|---:|---:|---:|");
+    println!("| mode | records | records/s | vs serial | peak RSS | most in flight | most waiting | pauses |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|");
     let exe = std::env::current_exe().unwrap();
     let mut serial = None;
     for mode in 0..MODES.len() {
@@ -134,11 +139,14 @@ async fn main() {
         let rate: f64 = f[3].parse().unwrap_or(f64::NAN);
         let base = *serial.get_or_insert(rate);
         println!(
-            "| {} | {} | {rate:.0} | {:.1}× | {} MiB |",
+            "| {} | {} | {rate:.0} | {:.1}× | {} MiB | {} | {} | {} |",
             f[1],
             f[2],
             rate / base,
-            f[4]
+            f[4],
+            f[5],
+            f[6],
+            f[7]
         );
     }
     server.stop().await.unwrap();

@@ -14,16 +14,21 @@
 //!   `AvroDeserializer`, Java `KafkaConsumer` + Apache Avro's `GenericDatumReader`.
 //!
 //! The producers share `ProducerConfig`'s settings (idempotent, acks=all, linger 5 ms, lz4); the
-//! consumers librdkafka's / kafka-clients' defaults. Prints the BENCHMARKS.md section (tables,
-//! ratios, the issue-25 targets met or not); with `SCHEMAFLOW_BENCH_OUT=DIR` also writes it to
-//! `DIR/pipeline.md` and every number to `DIR/pipeline.json` (`scripts/pipeline-bench` runs this
-//! and splices the section into BENCHMARKS.md).
+//! consumers librdkafka's / kafka-clients' defaults, except that every librdkafka consumer (raw,
+//! typed, Python) has schemaflow's `fetch.queue.backoff.ms=10`. Prints the BENCHMARKS.md
+//! section (tables, ratios, the issue-25 targets met or not); with `SCHEMAFLOW_BENCH_OUT=DIR`
+//! also writes it to `DIR/pipeline.md` and every number to `DIR/pipeline.json`
+//! (`scripts/pipeline-bench` runs this and splices the section into BENCHMARKS.md).
 //!
 //! Run: `cargo bench --bench pipeline`: on the broker in `SCHEMAFLOW_TEST_BROKERS` when set,
 //! else on one it starts with `scripts/kafka start` (and stops at exit). Settings:
 //! `SCHEMAFLOW_BENCH_RECORDS` (default 200000), `SCHEMAFLOW_BENCH_ROUNDS` (3),
 //! `SCHEMAFLOW_BENCH_MODES` (a comma-separated subset of the rows' names, e.g.
-//! `consume-raw,consume-raw-decode,consume-typed-run,consume-typed-batch`: no peers).
+//! `consume-raw,consume-raw-decode,consume-typed-run,consume-typed-batch`: no peers),
+//! `SCHEMAFLOW_BENCH_WRAP` (a command to run each Rust row under, e.g. `valgrind
+//! --tool=callgrind`). The Rust rows also report the process's CPU time per record of each
+//! round (every thread, librdkafka's included): the evidence that holds when the machine is
+//! shared.
 
 mod common;
 #[path = "pipeline/modes.rs"]
@@ -181,9 +186,13 @@ async fn child(spec: &str) {
         }
         other => panic!("unknown mode {other}"),
     };
+    let cpu_us: Vec<f64> = rates.iter().map(|r| r.cpu_us).collect();
+    let rates: Vec<f64> = rates.iter().map(|r| r.rate).collect();
     println!(
         "{}",
-        serde_json::json!({ "mode": mode, "rates": rates, "peak_rss_mib": status_mib("VmHWM:") })
+        serde_json::json!({
+            "mode": mode, "rates": rates, "cpu_us": cpu_us, "peak_rss_mib": status_mib("VmHWM:")
+        })
     );
 }
 
@@ -191,7 +200,23 @@ async fn child(spec: &str) {
 fn run_row(mode: &Mode, args: &[String]) -> Outcome {
     let mut cmd = match mode.runner {
         Runner::Rust => {
-            let mut c = Command::new(std::env::current_exe().expect("current exe"));
+            let exe = std::env::current_exe().expect("current exe");
+            // `SCHEMAFLOW_BENCH_WRAP="valgrind --tool=callgrind …"` runs each Rust row under
+            // that command (instruction counts that other load on the machine does not move);
+            // `{mode}` in it is the row's name (`perf record -o /tmp/{mode}.data`).
+            let wrap: Vec<String> = std::env::var("SCHEMAFLOW_BENCH_WRAP")
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(|w| w.replace("{mode}", mode.name))
+                .collect();
+            let mut c = match wrap.split_first() {
+                Some((tool, args)) => {
+                    let mut c = Command::new(tool);
+                    c.args(args).arg(exe);
+                    c
+                }
+                None => Command::new(exe),
+            };
             c.env(CHILD_ENV, format!("{} {}", mode.name, args.join(" ")));
             c
         }
@@ -225,9 +250,20 @@ fn run_row(mode: &Mode, args: &[String]) -> Outcome {
             if rates.len() < 2 {
                 return Outcome::NotRun(format!("no rounds in its answer: {v}"));
             }
+            // CPU µs a record of each timed round (the Rust rows measure it; the peers not).
+            let cpu_us: Vec<f64> = v["cpu_us"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .skip(1)
+                        .filter_map(serde_json::Value::as_f64)
+                        .collect()
+                })
+                .unwrap_or_default();
             let o = Outcome::Ran {
                 warmup: rates[0],
                 rounds: rates[1..].to_vec(),
+                cpu_us,
                 peak_rss_mib: v["peak_rss_mib"].as_f64().unwrap_or(f64::NAN),
             };
             eprintln!("pipeline: {} {o:?}", mode.name);

@@ -101,6 +101,9 @@ def consume(brokers: str, registry: SchemaRegistryClient, n: int, rounds: int, t
                 "group.id": f"bench-pipe-python-{uuid.uuid4().hex[:8]}",
                 "auto.offset.reset": "earliest",
                 "enable.auto.commit": False,
+                # As every librdkafka consumer of the run (schemaflow's default): librdkafka's
+                # 1 s default pauses a partition's fetching after each full fetch queue.
+                "fetch.queue.backoff.ms": 10,
             }
         )
         consumer.subscribe([topic])

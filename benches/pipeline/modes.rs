@@ -24,6 +24,48 @@ use schemaflow::wire::SchemaId;
 
 use crate::samples::avro::bench_small::BenchSmall;
 
+/// One timed round: records/s, and the process's CPU time (user + system, every thread:
+/// librdkafka's too) per record over the round — the number that stays meaningful when other
+/// work shares the cores and the wall clock does not.
+#[derive(Debug, Clone, Copy)]
+pub struct Round {
+    pub rate: f64,
+    pub cpu_us: f64,
+}
+
+/// This process's CPU time so far (`/proc/self/stat` utime + stime, every thread, dead ones
+/// included), in seconds; 10 ms ticks.
+pub fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name (which may hold spaces) in parentheses.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        f.get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    // utime and stime are the 14th and 15th fields: 12th and 13th after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Measures a round's CPU time from its creation.
+pub struct CpuClock(f64);
+
+impl CpuClock {
+    pub fn start() -> Self {
+        CpuClock(cpu_secs())
+    }
+
+    /// The round: `rate` records/s, CPU µs per record of `n`.
+    pub fn round(&self, rate: f64, n: usize) -> Round {
+        Round {
+            rate,
+            cpu_us: (cpu_secs() - self.0) * 1e6 / n.max(1) as f64,
+        }
+    }
+}
+
 /// The `i`-th record of every row (the Python and Java peers build the same values from `i`).
 pub fn record(i: usize) -> BenchSmall {
     BenchSmall {
@@ -124,12 +166,15 @@ pub async fn produce_raw(
     reg: &CachedRegistry,
     topics: &[String],
     n: usize,
-) -> Vec<f64> {
+) -> Vec<Round> {
     let frames = frames(schema_id(reg, &topics[0]).await, n);
     let p = raw_producer(brokers);
     topics
         .iter()
-        .map(|t| produce_raw_round(&p, t, &frames))
+        .map(|t| {
+            let cpu = CpuClock::start();
+            cpu.round(produce_raw_round(&p, t, &frames), n)
+        })
         .collect()
 }
 
@@ -140,7 +185,7 @@ pub async fn produce_typed(
     reg: &CachedRegistry,
     topics: &[String],
     n: usize,
-) -> Vec<f64> {
+) -> Vec<Round> {
     let values: Vec<BenchSmall> = (0..n).map(record).collect();
     let producer = TypedProducer::new(ProducerConfig::new(brokers), reg.clone())
         .expect("create the typed producer");
@@ -150,6 +195,7 @@ pub async fn produce_typed(
             .preload::<BenchSmall>(topic)
             .await
             .expect("schema id");
+        let cpu = CpuClock::start();
         let started = Instant::now();
         let mut pending = Vec::with_capacity(n);
         for v in &values {
@@ -163,13 +209,11 @@ pub async fn produce_typed(
         for p in pending {
             p.await.expect("delivery");
         }
-        rates.push(n as f64 / started.elapsed().as_secs_f64());
+        rates.push(cpu.round(n as f64 / started.elapsed().as_secs_f64(), n));
     }
     rates
 }
 
-/// A group member of its own (a fresh group reads `topic` from the start), librdkafka's
-/// defaults otherwise.
 /// librdkafka properties every consumer row gets, from `SCHEMAFLOW_BENCH_CONSUMER_PROPS`
 /// (`k=v,k=v`): for experiments on the fetch settings, the same for raw and typed rows.
 fn experiment_props() -> Vec<(String, String)> {
@@ -181,8 +225,14 @@ fn experiment_props() -> Vec<(String, String)> {
         .collect()
 }
 
+/// A group member of its own (a fresh group reads `topic` from the start), librdkafka's
+/// defaults otherwise (but the fetch back-off).
 fn raw_consumer(brokers: &str, topic: &str, label: &str) -> BaseConsumer {
     let mut config = KafkaClientConfig::new();
+    // The typed consumer's fetch back-off (schemaflow's default, not librdkafka's 1 s), so the
+    // raw rows are the floor of the same fetching.
+    let (k, v) = schemaflow::kafka_config::FETCH_QUEUE_BACKOFF;
+    config.set(k, v);
     for (k, v) in experiment_props() {
         config.set(k, v);
     }
@@ -220,16 +270,18 @@ fn poll_round(c: &BaseConsumer, n: usize, mut each: impl FnMut(&[u8])) -> f64 {
 }
 
 /// Raw consume: the poll loop, each payload's length and last byte read.
-pub fn consume_raw(brokers: &str, topic: &str, n: usize, rounds: usize) -> Vec<f64> {
+pub fn consume_raw(brokers: &str, topic: &str, n: usize, rounds: usize) -> Vec<Round> {
     (0..rounds)
         .map(|_| {
+            let cpu = CpuClock::start();
             let c = raw_consumer(brokers, topic, "raw");
             let mut sum = 0u64;
             let rate = poll_round(&c, n, |p| {
                 sum += p.len() as u64 + u64::from(p.last().copied().unwrap_or(0));
             });
             black_box(sum);
-            rate
+            drop(c);
+            cpu.round(rate, n)
         })
         .collect()
 }
@@ -243,7 +295,7 @@ pub async fn consume_raw_decode(
     topic: &str,
     n: usize,
     rounds: usize,
-) -> Vec<f64> {
+) -> Vec<Round> {
     let id = schema_id(reg, topic).await;
     let writer = SchemaResolver::new(reg.clone())
         .writer_schema(id)
@@ -251,11 +303,14 @@ pub async fn consume_raw_decode(
         .expect("writer schema");
     (0..rounds)
         .map(|_| {
+            let cpu = CpuClock::start();
             let c = raw_consumer(brokers, topic, "raw-decode");
-            poll_round(&c, n, |p| {
+            let rate = poll_round(&c, n, |p| {
                 let (_, v) = BenchSmall::decode_frame(p, &writer).expect("decode");
                 black_box(v);
-            })
+            });
+            drop(c);
+            cpu.round(rate, n)
         })
         .collect()
 }
@@ -276,9 +331,10 @@ pub async fn consume_typed(
     n: usize,
     rounds: usize,
     batch: bool,
-) -> Vec<f64> {
+) -> Vec<Round> {
     let mut rates = Vec::new();
     for _ in 0..rounds {
+        let cpu = CpuClock::start();
         let group = format!("bench-pipe-typed-{:08x}", fastrand::u32(..));
         let consumer = TypedConsumer::<BenchSmall>::new(
             ConsumerConfig::new(brokers, group, &[topic]).properties(experiment_props()),
@@ -288,16 +344,22 @@ pub async fn consume_typed(
         let count = Arc::new(AtomicUsize::new(0));
         let clock = Arc::new(Mutex::new(Clock::default()));
         let done = Arc::new(tokio::sync::Notify::new());
+        // The clock is read for the first and the n-th record only (as the raw rows read it),
+        // not per record.
         let seen = {
             let (count, clock, done) = (count.clone(), clock.clone(), done.clone());
             move |k: usize| {
-                let now = Instant::now();
                 let before = count.fetch_add(k, Ordering::Relaxed);
-                let mut c = clock.lock().unwrap_or_else(|e| e.into_inner());
-                c.first.get_or_insert(now);
-                if before < n && before + k >= n {
-                    c.last = Some(now);
-                    done.notify_one();
+                let first = before == 0;
+                let last = before < n && before + k >= n;
+                if first || last {
+                    let now = Instant::now();
+                    let mut c = clock.lock().unwrap_or_else(|e| e.into_inner());
+                    c.first.get_or_insert(now);
+                    if last {
+                        c.last = Some(now);
+                        done.notify_one();
+                    }
                 }
             }
         };
@@ -335,7 +397,9 @@ pub async fn consume_typed(
             (Some(a), Some(b)) => b.duration_since(a).as_secs_f64(),
             _ => f64::NAN,
         };
-        rates.push(n as f64 / secs);
+        drop(c);
+        drop(consumer);
+        rates.push(cpu.round(n as f64 / secs, n));
     }
     rates
 }

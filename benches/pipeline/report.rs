@@ -16,6 +16,8 @@ pub enum Outcome {
     Ran {
         warmup: f64,
         rounds: Vec<f64>,
+        /// CPU µs per record of each timed round (empty for the peers).
+        cpu_us: Vec<f64>,
         peak_rss_mib: f64,
     },
     /// It could not run (a peer missing, a failure), and why.
@@ -72,10 +74,13 @@ impl Run {
                 Outcome::Ran {
                     warmup,
                     rounds,
+                    cpu_us,
                     peak_rss_mib,
                 } => serde_json::json!({
                     "name": r.name, "label": r.label, "warmup": warmup, "rounds": rounds,
-                    "median": median(rounds), "peak_rss_mib": peak_rss_mib,
+                    "median": median(rounds), "cpu_us": cpu_us,
+                    "cpu_us_median": (!cpu_us.is_empty()).then(|| median(cpu_us)),
+                    "peak_rss_mib": peak_rss_mib,
                 }),
                 Outcome::NotRun(why) => {
                     serde_json::json!({ "name": r.name, "label": r.label, "not_run": why })
@@ -156,14 +161,14 @@ fn fmt_ratio(r: Option<f64>) -> String {
 fn table(out: &mut String, run: &Run, produce: bool, of: &[(&str, &str)]) {
     let _ = write!(
         out,
-        "| {} | records/s (median) | rounds (warm-up) | peak RSS |",
+        "| {} | records/s (median) | rounds (warm-up) | CPU µs/record (median) | peak RSS |",
         if produce { "producer" } else { "consumer" }
     );
     for (_, head) in of {
         let _ = write!(out, " {head} ÷ row |");
     }
     out.push('\n');
-    out.push_str("|---|---:|---|---:|");
+    out.push_str("|---|---:|---|---:|---:|");
     for _ in of {
         out.push_str("---:|");
     }
@@ -173,12 +178,18 @@ fn table(out: &mut String, run: &Run, produce: bool, of: &[(&str, &str)]) {
             Outcome::Ran {
                 warmup,
                 rounds,
+                cpu_us,
                 peak_rss_mib,
             } => {
                 let all: Vec<String> = rounds.iter().map(|r| thousands(*r)).collect();
+                let cpu = if cpu_us.is_empty() {
+                    "–".to_string()
+                } else {
+                    format!("{:.2}", median(cpu_us))
+                };
                 let _ = write!(
                     out,
-                    "| {} | **{}** | {} ({}) | {:.1} MiB |",
+                    "| {} | **{}** | {} ({}) | {cpu} | {:.1} MiB |",
                     row.label,
                     thousands(median(rounds)),
                     all.join(" / "),
@@ -196,7 +207,7 @@ fn table(out: &mut String, run: &Run, produce: bool, of: &[(&str, &str)]) {
             Outcome::NotRun(why) => {
                 let _ = write!(
                     out,
-                    "| {} | not run: {} | | |",
+                    "| {} | not run: {} | | | |",
                     row.label,
                     why.replace('|', "/")
                 );

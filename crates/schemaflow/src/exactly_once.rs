@@ -276,6 +276,7 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
         let consumer: StreamConsumer = crate::kafka_config::kafka_config(
             &config.brokers,
             &[
+                crate::kafka_config::FETCH_QUEUE_BACKOFF,
                 ("group.id", &config.group_id),
                 ("enable.auto.commit", "false"),
                 ("auto.offset.reset", "earliest"),

@@ -107,7 +107,10 @@ pub struct ConsumerConfig {
     /// (dead-lettered by [`dead_letter`](Self::dead_letter)). Default: true.
     pub validate: bool,
     /// librdkafka properties, applied last (also to the dead-letter producer, so security
-    /// settings reach both). Secret ones print as `<redacted>`.
+    /// settings reach both). Secret ones print as `<redacted>`. They override schemaflow's own
+    /// consumer defaults too, such as `fetch.queue.backoff.ms=10`
+    /// ([`FETCH_QUEUE_BACKOFF`](crate::kafka_config::FETCH_QUEUE_BACKOFF): librdkafka's 1 s
+    /// default idles a decoding consumer after each full fetch queue).
     pub properties: KafkaProperties,
 }
 
@@ -297,6 +300,7 @@ impl ConsumerConfig {
         crate::kafka_config::kafka_config(
             &self.brokers,
             &[
+                crate::kafka_config::FETCH_QUEUE_BACKOFF,
                 ("group.id", &self.group_id),
                 ("enable.auto.commit", "false"),
                 ("enable.auto.offset.store", "false"),
@@ -330,5 +334,24 @@ impl GroupProtocol {
             GroupProtocol::Classic => "classic",
             GroupProtocol::Consumer => "consumer",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fetch_back_off_is_a_default_the_users_property_overrides() {
+        let config = ConsumerConfig::new("b", "g", &["t"]);
+        assert_eq!(
+            config.kafka_config().get("fetch.queue.backoff.ms"),
+            Some("10")
+        );
+        let config = config.set("fetch.queue.backoff.ms", "1000");
+        assert_eq!(
+            config.kafka_config().get("fetch.queue.backoff.ms"),
+            Some("1000")
+        );
     }
 }

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 
-use rdkafka::message::{BorrowedMessage, Headers, Message as _};
+use rdkafka::message::{BorrowedHeaders, BorrowedMessage, Headers, Message as _};
 
 use super::backoff::Backoff;
 use super::events::{ConsumerEvent, Counters, Position};
@@ -67,7 +67,12 @@ pub(crate) type DecodeFailure = (Error, Option<SchemaId>);
 
 /// The value of the record's `__value_schema_id` header, if it has one.
 pub(crate) fn value_schema_id_header<'m>(msg: &'m BorrowedMessage<'_>) -> Option<&'m [u8]> {
-    msg.headers()?
+    schema_id_header(msg.headers()?)
+}
+
+/// The value of the `__value_schema_id` header among `headers`.
+fn schema_id_header(headers: &BorrowedHeaders) -> Option<&[u8]> {
+    headers
         .iter()
         .find(|h| h.key == VALUE_SCHEMA_ID_HEADER)?
         .value
@@ -125,13 +130,24 @@ pub(crate) async fn schema_id(
 impl<V: FromFrame> TypedConsumer<V> {
     /// Decode, retrying the environment's faults within the budget without giving up the
     /// record. `Err` = stop the consumer (budget spent, or a fault retrying cannot fix);
-    /// `Ok(Err)` = the record's own fault.
+    /// `Ok(Err)` = the record's own fault. The budget counts from `started`: when the job
+    /// holding the record started (read once per job, not per record; a run is cut to ~50 ms
+    /// of handling, so a record's budget is at most that much shorter).
     pub(crate) async fn decode_holding_position(
         &self,
         msg: &BorrowedMessage<'_>,
         topic: &Arc<str>,
+        started: Instant,
     ) -> Result<std::result::Result<Message<V>, DecodeFailure>> {
-        let started = Instant::now();
+        // The first try builds no retry state: nearly every record decodes.
+        let (error, id) = match self.decode(msg, topic).await {
+            Ok(m) => return Ok(Ok(m)),
+            Err(failed) => failed,
+        };
+        if error.fault() == Fault::Record {
+            return Ok(Err((error, id)));
+        }
+        let mut failed = Some((error, id));
         let budget = self.config.environment_retry_timeout;
         let mut backoff = Backoff::new(
             self.config.retry_backoff.max(Duration::from_millis(1)),
@@ -151,9 +167,12 @@ impl<V: FromFrame> TypedConsumer<V> {
             source: Box::new(error),
         };
         loop {
-            let (error, id) = match self.decode(msg, topic).await {
-                Ok(m) => return Ok(Ok(m)),
-                Err(failed) => failed,
+            let (error, id) = match failed.take() {
+                Some(failed) => failed,
+                None => match self.decode(msg, topic).await {
+                    Ok(m) => return Ok(Ok(m)),
+                    Err(failed) => failed,
+                },
             };
             let waited = started.elapsed();
             match error.fault() {
@@ -186,8 +205,10 @@ impl<V: FromFrame> TypedConsumer<V> {
         msg: &BorrowedMessage<'_>,
         topic: &Arc<str>,
     ) -> std::result::Result<Message<V>, DecodeFailure> {
-        let headers: Vec<(String, Option<Vec<u8>>)> = msg
-            .headers()
+        // One look at the headers (a call into librdkafka) for both their copy and the
+        // schema id header.
+        let native = msg.headers();
+        let headers: Vec<(String, Option<Vec<u8>>)> = native
             .map(|h| {
                 h.iter()
                     .map(|h| (h.key.to_string(), h.value.map(<[u8]>::to_vec)))
@@ -197,8 +218,8 @@ impl<V: FromFrame> TypedConsumer<V> {
         let (value, schema_id) = match msg.payload() {
             None => (None, None),
             Some(payload) => {
-                let (id, value) =
-                    decode_value(&self.resolver, payload, value_schema_id_header(msg)).await?;
+                let header = native.and_then(schema_id_header);
+                let (id, value) = decode_value(&self.resolver, payload, header).await?;
                 (Some(value), Some(id))
             }
         };

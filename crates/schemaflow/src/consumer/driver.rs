@@ -112,6 +112,7 @@ where
 {
     tokio::pin!(shutdown);
     let shutdown_woken = Arc::new(AtomicBool::new(false));
+    let mut flag_waker: Option<(Waker, Waker)> = None;
     let mut in_flight = InFlight::new();
     let mut actions: Vec<Action<S::Record>> = Vec::new();
     let mut polled: Vec<S::Record> = Vec::new();
@@ -172,7 +173,7 @@ where
         let far = now + never;
         let event = tokio::select! {
             biased;
-            () = watch(shutdown.as_mut(), &shutdown_woken), if w.shutdown => Event::Shutdown,
+            () = watch(shutdown.as_mut(), &shutdown_woken, &mut flag_waker), if w.shutdown => Event::Shutdown,
             done = in_flight.next(), if !in_flight.is_empty() => Event::Done(done),
             r = source.poll_batch(&mut polled, limit), if w.receive => Event::Polled(r),
             () = tokio::time::sleep(w.commit_after.unwrap_or(never)), if w.commit_after.is_some() => Event::CommitDue,
@@ -234,17 +235,29 @@ where
 
 /// The shutdown future, polled with a waker that sets `flag` when it is woken (then wakes
 /// the task): a run in flight looks at the flag between its records.
+/// `made` keeps the flag's waker (with the task's it wraps) from one turn of the loop to the
+/// next: made once per task waker, not on every poll.
 fn watch<'a, F: Future<Output = ()>>(
     mut shutdown: Pin<&'a mut F>,
     flag: &'a Arc<AtomicBool>,
+    made: &'a mut Option<(Waker, Waker)>,
 ) -> impl Future<Output = ()> + 'a {
     std::future::poll_fn(move |cx| {
         flag.store(false, Ordering::Relaxed);
-        let waker = Waker::from(Arc::new(FlagWaker {
-            flag: flag.clone(),
-            task: cx.waker().clone(),
-        }));
-        shutdown.as_mut().poll(&mut Context::from_waker(&waker))
+        if !made
+            .as_ref()
+            .is_some_and(|(task, _)| task.will_wake(cx.waker()))
+        {
+            *made = None;
+        }
+        let (_, waker) = made.get_or_insert_with(|| {
+            let waker = Waker::from(Arc::new(FlagWaker {
+                flag: flag.clone(),
+                task: cx.waker().clone(),
+            }));
+            (cx.waker().clone(), waker)
+        });
+        shutdown.as_mut().poll(&mut Context::from_waker(waker))
     })
 }
 

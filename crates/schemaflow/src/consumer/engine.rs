@@ -82,7 +82,7 @@ pub(crate) fn same_lane<R: SourceRecord>(order: ProcessingOrder, a: &R, b: &R) -
             ProcessingOrder::Key => a.key() == b.key(),
             ProcessingOrder::Unordered => false,
         }
-        && a.topic() == b.topic()
+        && a.same_topic(b)
 }
 
 /// How a job ended: how many of its records, from its first, are finished, and whether the
@@ -98,11 +98,20 @@ pub(crate) trait SourceRecord {
     fn partition(&self) -> i32;
     fn offset(&self) -> i64;
     fn key(&self) -> Option<&[u8]>;
+    /// Whether `other` is of the same topic (a source may know it without comparing names).
+    fn same_topic(&self, other: &Self) -> bool {
+        self.topic() == other.topic()
+    }
 }
 
 impl SourceRecord for rdkafka::message::BorrowedMessage<'_> {
     fn topic(&self) -> &str {
         rdkafka::Message::topic(self)
+    }
+    fn same_topic(&self, other: &Self) -> bool {
+        // librdkafka keeps one topic object per name in a client, so the same object is the
+        // same topic: no name read (a `strlen` and a UTF-8 check per call) for the common case.
+        std::ptr::eq(self.topic_ptr(), other.topic_ptr()) || self.topic() == other.topic()
     }
     fn partition(&self) -> i32 {
         rdkafka::Message::partition(self)
@@ -581,12 +590,16 @@ impl<R: SourceRecord> Engine<R> {
         // The lane and partition of the group being gathered.
         let mut lane: Option<(LaneKey, usize)> = None;
         for record in records {
-            let same = lane.as_ref().is_some_and(|(k, _)| {
-                let (topic, partition) = k.partition();
-                partition == record.partition()
-                    && k.holds(record.partition(), record.offset(), record.key())
-                    && topic == record.topic()
-            });
+            // The lane's previous record is the group's last (the group is pushed when the
+            // lane changes): the topic is compared with it, record to record.
+            let same = lane.is_some()
+                && group.last().is_some_and(|w: &Waiting<R>| {
+                    w.record.partition() == record.partition()
+                        && lane.as_ref().is_some_and(|(k, _)| {
+                            k.holds(record.partition(), record.offset(), record.key())
+                        })
+                        && w.record.same_topic(&record)
+                });
             if !same {
                 if let Some((k, _)) = lane.take() {
                     self.push_group(k, &mut group, out);

@@ -257,7 +257,8 @@ impl<T> Lanes<T> {
 /// Handler futures in flight, polled from the consumer's task. Each future gets a waker of its
 /// own, so a wake polls only the future woken, not all of them (hundreds may be in flight).
 pub(crate) struct InFlight<F> {
-    slots: Vec<Option<Pin<Box<F>>>>,
+    /// The futures, each with its own waker (made once per slot, not per poll).
+    slots: Vec<(Option<Pin<Box<F>>>, Waker)>,
     free: Vec<usize>,
     woken: Arc<Woken>,
     len: usize,
@@ -309,12 +310,17 @@ impl<F: Future> InFlight<F> {
     pub(crate) fn push(&mut self, fut: F) {
         let id = match self.free.pop() {
             Some(id) => {
-                self.slots[id] = Some(Box::pin(fut));
+                self.slots[id].0 = Some(Box::pin(fut));
                 id
             }
             None => {
-                self.slots.push(Some(Box::pin(fut)));
-                self.slots.len() - 1
+                let id = self.slots.len();
+                let waker = Waker::from(Arc::new(SlotWaker {
+                    id,
+                    woken: self.woken.clone(),
+                }));
+                self.slots.push((Some(Box::pin(fut)), waker));
+                id
             }
         };
         self.len += 1;
@@ -359,16 +365,12 @@ impl<F: Future> InFlight<F> {
                     }
                     break;
                 }
-                let Some(Some(fut)) = self.slots.get_mut(*id) else {
+                let Some((Some(fut), waker)) = self.slots.get_mut(*id) else {
                     continue;
                 };
-                let waker = Waker::from(Arc::new(SlotWaker {
-                    id: *id,
-                    woken: self.woken.clone(),
-                }));
-                let mut child = Context::from_waker(&waker);
+                let mut child = Context::from_waker(waker);
                 if let Poll::Ready(out) = fut.as_mut().poll(&mut child) {
-                    self.slots[*id] = None;
+                    self.slots[*id].0 = None;
                     self.free.push(*id);
                     self.len -= 1;
                     result = Some(out);

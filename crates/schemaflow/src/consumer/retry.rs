@@ -9,7 +9,7 @@ use std::error::Error as StdError;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::engine::{Finished, JobStop};
 
@@ -201,6 +201,8 @@ impl<V: FromFrame> TypedConsumer<V> {
     {
         let (mut bytes, mut handled, mut finished) = (0u64, 0u64, 0usize);
         let mut result = Ok(());
+        // The environment-retry budget of each record counts from here (one clock read a run).
+        let started = Instant::now();
         for m in msgs {
             if finished > 0 {
                 if shutdown_woken.load(std::sync::atomic::Ordering::Relaxed) {
@@ -212,7 +214,7 @@ impl<V: FromFrame> TypedConsumer<V> {
                 }
             }
             bytes += m.payload().map_or(0, |p| p.len() as u64);
-            match self.process_one(m, topic, call).await {
+            match self.process_one(m, topic, started, call).await {
                 Ok(true) => handled += 1,
                 Ok(false) => {}
                 Err(e) => {
@@ -236,6 +238,7 @@ impl<V: FromFrame> TypedConsumer<V> {
         &self,
         m: &BorrowedMessage<'_>,
         topic: &Arc<str>,
+        mut started: Instant,
         call: &C,
     ) -> Result<bool>
     where
@@ -244,7 +247,7 @@ impl<V: FromFrame> TypedConsumer<V> {
     {
         let mut retries: Option<Retries> = None;
         let failure = loop {
-            let decoded = match self.decode_holding_position(m, topic).await? {
+            let decoded = match self.decode_holding_position(m, topic, started).await? {
                 Ok(d) => d,
                 Err((e, id)) => {
                     self.reject(m, super::dead_letter::Rejected::Decode(e, id))
@@ -271,6 +274,8 @@ impl<V: FromFrame> TypedConsumer<V> {
                     Counters::add(&self.counters.handler_errors, 1);
                     tracing::debug!(error = %e, attempt = retries.attempt() - 1, records = 1, "handler failed; retrying");
                     tokio::time::sleep(pause).await;
+                    // The decode before the next call has a budget of its own.
+                    started = Instant::now();
                 }
             }
         };
@@ -293,12 +298,13 @@ impl<V: FromFrame> TypedConsumer<V> {
         topic: &Arc<str>,
         rejected: &mut Vec<usize>,
     ) -> Result<Vec<Message<V>>> {
+        let started = Instant::now();
         let mut decoded = Vec::with_capacity(msgs.len());
         for (i, m) in msgs.iter().enumerate() {
             if rejected.contains(&i) {
                 continue;
             }
-            match self.decode_holding_position(m, topic).await? {
+            match self.decode_holding_position(m, topic, started).await? {
                 Ok(d) => decoded.push(d),
                 Err((e, id)) => {
                     rejected.push(i);

@@ -74,7 +74,9 @@ pub struct ProducerConfig {
     /// with the JSON pointer and keyword at fault. Default: true.
     pub validate: bool,
     /// librdkafka properties. Defaults set here: `enable.idempotence=true`, `acks=all`,
-    /// `linger.ms=5`, `compression.type=lz4`. Secret ones print as `<redacted>`.
+    /// `linger.ms=5`, `compression.type=lz4`, and `queue.buffering.max.messages` twice
+    /// `max_in_flight` (so librdkafka's own queue is never the bound that holds). Secret ones
+    /// print as `<redacted>`.
     pub properties: KafkaProperties,
 }
 
@@ -185,10 +187,49 @@ impl ProducerConfig {
     /// The librdkafka configuration a producer made from this uses: the defaults above, then
     /// `properties` (for a raw producer with the same settings, e.g. in benchmarks).
     pub fn kafka_config(&self) -> KafkaConfig {
-        crate::kafka_config::kafka_config(
-            &self.brokers,
-            crate::kafka_config::PRODUCER_DEFAULTS,
-            &self.properties,
-        )
+        let queue = librdkafka_queue_limit(self.max_in_flight).to_string();
+        let defaults: Vec<(&str, &str)> = crate::kafka_config::PRODUCER_DEFAULTS
+            .iter()
+            .copied()
+            .chain([("queue.buffering.max.messages", queue.as_str())])
+            .collect();
+        crate::kafka_config::kafka_config(&self.brokers, &defaults, &self.properties)
+    }
+}
+
+/// librdkafka's own cap on queued records (`queue.buffering.max.messages`, its default
+/// 100,000), set above the in-flight window so that the window is the bound that holds.
+///
+/// A record's place in the window comes back in its delivery callback, but librdkafka counts
+/// the record until it frees the whole delivered batch, after every callback of the batch.
+/// With both at 100,000, an `enqueue` let in by a callback could meet a full librdkafka queue
+/// and wait for room. Twice the window (at least librdkafka's default) leaves room for any
+/// delivered batch.
+pub(crate) fn librdkafka_queue_limit(max_in_flight: usize) -> usize {
+    max_in_flight
+        .max(1)
+        .saturating_mul(2)
+        .clamp(100_000, 2_147_483_647)
+}
+
+#[cfg(test)]
+mod queue_limit_tests {
+    use super::*;
+
+    #[test]
+    fn librdkafkas_queue_holds_twice_the_window_and_the_users_setting_wins() {
+        assert_eq!(librdkafka_queue_limit(100_000), 200_000);
+        assert_eq!(librdkafka_queue_limit(10), 100_000);
+        assert_eq!(librdkafka_queue_limit(usize::MAX), 2_147_483_647);
+        let config = ProducerConfig::new("b");
+        assert_eq!(
+            config.kafka_config().get("queue.buffering.max.messages"),
+            Some("200000")
+        );
+        let config = config.set("queue.buffering.max.messages", "5000");
+        assert_eq!(
+            config.kafka_config().get("queue.buffering.max.messages"),
+            Some("5000")
+        );
     }
 }

@@ -349,7 +349,8 @@ impl TypedProducer {
                 Ok(()) => return Ok(()),
                 Err((e, back)) if e.rdkafka_error_code() == Some(RDKafkaErrorCode::QueueFull) => {
                     record = back;
-                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    // Room comes back with each delivered batch: look again soon.
+                    tokio::time::sleep(Duration::from_millis(1)).await;
                 }
                 Err((e, back)) => {
                     return Err(kafka_error(&format!("producing to {}", back.topic), e))
