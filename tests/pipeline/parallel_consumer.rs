@@ -551,9 +551,21 @@ async fn a_member_joining_while_records_are_in_flight_loses_and_repeats_nothing(
     let seen_b = seen.clone();
     let (h, al) = (handler(seen.clone(), all.clone()), all.clone());
     let run_b = async {
-        // B joins once A is well under way, with records in flight.
-        while seen_b.lock().unwrap().len() < 100 {
-            tokio::time::sleep(Duration::from_millis(10)).await;
+        // B joins once A is well under way, with records in flight. Bounded: were A to stop
+        // (its 60 s) before 100 records, an unbounded wait would hang the test, not fail it.
+        let under_way = async {
+            while seen_b.lock().unwrap().len() < 100 {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        if tokio::time::timeout(Duration::from_secs(60), under_way)
+            .await
+            .is_err()
+        {
+            panic!(
+                "member A handled {} records in 60 s, fewer than the 100 B waits for",
+                seen_b.lock().unwrap().len()
+            );
         }
         b.run(h, stop(al)).await
     };
