@@ -161,6 +161,21 @@ async fn invalid_values_are_the_records_fault_and_a_dead_registry_the_environmen
         message.contains("at /celsius: keyword minimum"),
         "{message}"
     );
+    // `dlq inspect` shows the value as it is, and why it was dead-lettered.
+    let out = common::cli::run(
+        &url,
+        &["dlq", "inspect", "--topic", &dlq, "--max-messages", "1"],
+        None,
+    )
+    .await;
+    let inspected = common::cli::json_lines(&common::cli::ok(&out));
+    assert_eq!(
+        inspected[0]["value"],
+        serde_json::json!({"sensor": "d", "celsius": -999})
+    );
+    assert!(inspected[0]["error"]["exception.message"]
+        .as_str()
+        .is_some_and(|m| m.contains("/celsius")));
 
     // consume --no-validate prints all three.
     let out = common::cli::run(
