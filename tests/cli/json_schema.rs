@@ -23,8 +23,11 @@ fn raw_send(topic: &str, payload: &[u8]) {
     p.flush(Duration::from_secs(10)).expect("flush");
 }
 
+/// A record read raw: its payload and headers (as text).
+type RawRecord = (Vec<u8>, Vec<(String, String)>);
+
 /// The records of partition 0 of `topic`: payload and headers.
-fn read_all(topic: &str, n: usize) -> Vec<(Vec<u8>, Vec<(String, String)>)> {
+fn read_all(topic: &str, n: usize) -> Vec<RawRecord> {
     let c: BaseConsumer = rdkafka::ClientConfig::new()
         .set("bootstrap.servers", &broker().bootstrap)
         .set("group.id", rand_topic("raw"))
