@@ -113,11 +113,11 @@ fn small() -> BenchSmall {
 
 fn wide() -> BenchWide {
     BenchWide {
-        l0: 1_700_000_000_000 + 0,
+        l0: 1_700_000_000_000,
         d0: 0.5,
         s0: "value-0".into(),
         b0: true,
-        i0: 0007,
+        i0: 7,
         l1: 1_700_000_000_000 + 1,
         d1: 1.5,
         s1: "value-1".into(),

@@ -121,7 +121,9 @@ pub fn run(g: Global, a: DlqArgs) -> ExitCode {
                     let c = consumer(&g, &format!("schemaflow-dlq-inspect-{}", fastrand::u32(..)))?;
                     c.subscribe(&[&topic])
                         .map_err(|e| CliError::io(e.to_string()))?;
-                    let resolver = SchemaResolver::new(g.registry()?);
+                    // JSON Schema values are shown unchecked: a dead letter that broke its
+                    // schema is shown as it is (its error headers already say why).
+                    let resolver = SchemaResolver::new(g.registry()?).validate_json(false);
                     let (mut n, mut not_dead) = (0u64, 0u64);
                     while max_messages.is_none_or(|m| n + not_dead < m) {
                         let Some(m) = next(&c, idle_timeout).await? else {

@@ -17,6 +17,8 @@ fn demo_runs_the_whole_pipeline_on_the_embedded_default() {
         "(embedded)",
         "produced 3000 Avro events to user-events",
         "3000 Protobuf events to user-events-proto",
+        "3000 JSON Schema events to user-events-json",
+        "and 3000 JSON Schema (",
         "consumed while producing, at most 20000 records ahead",
         "with at-least-once commits: 3000 Avro",
         "3000 Protobuf (",

@@ -13,6 +13,7 @@ mod config_mistakes;
 mod demo;
 mod dlq_inspect;
 mod docker_compose;
+mod json_schema;
 mod key_field;
 mod logs;
 mod offsets;

@@ -692,7 +692,7 @@ async fn sigterm_while_waiting_for_the_registry_stops_at_once_and_commits_nothin
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_record_written_with_a_json_schema_is_the_records_fault_not_an_avro_parse_error() {
+async fn a_json_schema_record_is_read_and_one_breaking_its_schema_is_the_records_fault() {
     let dir = tempfile::tempdir().unwrap();
     let registry = serve(dir.path(), free_port());
     let client = RegistryClient::new(ClientConfig::new(&registry.url)).unwrap();
@@ -709,9 +709,12 @@ async fn a_record_written_with_a_json_schema_is_the_records_fault_not_an_avro_pa
         .unwrap();
     let mut frame = vec![0];
     frame.extend_from_slice(&id.0.to_be_bytes());
+    // A value that breaks the schema (`a` is a number): dead-lettered; the good one printed.
+    let mut bad = frame.clone();
     frame.extend_from_slice(br#"{"a":"x"}"#);
-    raw_send(&topic, &[&frame]);
-    let (code, _, stderr) = spawn(
+    bad.extend_from_slice(br#"{"a":5}"#);
+    raw_send(&topic, &[&bad, &frame]);
+    let (code, stdout, stderr) = spawn(
         &registry.url,
         &[
             "consume",
@@ -727,9 +730,10 @@ async fn a_record_written_with_a_json_schema_is_the_records_fault_not_an_avro_pa
     .finish(Duration::from_secs(60));
     assert_eq!(code, Some(0), "{stderr}");
     assert!(
-        stderr.contains("dead-lettered") && stderr.contains("JSON"),
+        stderr.contains("dead-lettered") && stderr.contains("at /a: keyword type"),
         "{stderr}"
     );
     assert!(!stderr.contains("parsing Avro"), "{stderr}");
+    assert_eq!(stdout.trim(), r#"{"a":"x"}"#);
     assert_eq!(records_in(&dlq), 1);
 }

@@ -165,7 +165,9 @@ fn each_draft_validates_by_its_own_rules() {
         (
             r#"{"$schema":"https://json-schema.org/draft/2019-09/schema","type":"object","dependentRequired":{"a":["b"]}}"#,
             json!({"a": 1}),
-            "dependentRequired",
+            // The validator names the missing property's rule: `required` (its schema path
+            // says dependentRequired).
+            "required",
         ),
         (
             r#"{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"array","prefixItems":[{"type":"string"}],"items":false}"#,

@@ -97,7 +97,7 @@ impl CompiledValidator {
         let source = match self.inner.validate(value) {
             Err(e) => JsonValidationError {
                 pointer: e.instance_path().as_str().to_string(),
-                keyword: e.kind().keyword().to_string(),
+                keyword: keyword_of(e.kind().keyword(), e.schema_path().as_str()),
                 schema_path: format!("#{}", e.schema_path().as_str()),
                 reason: e.to_string(),
             },
@@ -114,6 +114,22 @@ impl CompiledValidator {
             source: Box::new(source),
         }
     }
+}
+
+/// The keyword to report: the validator's, except for a `false` subschema (`"items": false`,
+/// `"additionalProperties": false` beside `prefixItems`), where the validator says
+/// `falseSchema` and the keyword holding the `false` is the one a user looks for.
+#[cfg(feature = "json-schema")]
+fn keyword_of(kind: &str, schema_path: &str) -> String {
+    if kind == "falseSchema" {
+        if let Some(k) = schema_path
+            .rsplit('/')
+            .find(|k| !k.is_empty() && k.parse::<usize>().is_err())
+        {
+            return k.replace("~1", "/").replace("~0", "~");
+        }
+    }
+    kind.to_string()
 }
 
 /// Serves a schema's references to the validator by the reference's name: a `$ref` of
