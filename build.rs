@@ -3,8 +3,7 @@
 //! exactly as a user's crate does: the library itself includes none of them. `evolution/`
 //! holds v2 of the same types, compiled as a separate set. `schemaflow.lock` holds the released
 //! versions: a breaking change to a sample schema fails this build (`schemaflow lock --add`
-//! after a release records the new version) — JSON Schema subjects as soon as the lock holds
-//! them (a JSON file no locked subject names is new, and builds).
+//! after a release records the new version), for JSON Schema subjects as for the others.
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     schemaflow_build::Builder::new()
         .avro_dir("schemas")

@@ -33,12 +33,11 @@ use schemaflow::registry::{CachedRegistry, Schema, SubjectNameStrategy};
 use schemaflow::GeneratedSchema;
 use schemaflow_cli::samples::avro::evolution::user_event as avro_v2;
 use schemaflow_cli::samples::avro::user_event::{Action, Device, UserEvent};
+use schemaflow_cli::samples::json::user_event as json_user_event;
 use schemaflow_cli::samples::proto::events::v1 as pb;
 use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
 
 use crate::outln;
-
-mod json_user_event;
 
 use super::common::{block_on, finish, CliError, Global};
 use super::duration::human;
@@ -116,7 +115,12 @@ fn json_sample(i: u64) -> json_user_event::UserEvent {
     json_user_event::UserEvent {
         event_id: e.event_id.to_string(),
         user_id: e.user_id,
-        action: ["LOGIN", "VIEW", "PURCHASE", "LOGOUT"][(i % 4) as usize].into(),
+        action: [
+            json_user_event::UserEventAction::Login,
+            json_user_event::UserEventAction::View,
+            json_user_event::UserEventAction::Purchase,
+            json_user_event::UserEventAction::Logout,
+        ][(i % 4) as usize],
         occurred_at: rfc3339_millis(millis),
         amount: format!("{}.00", if i % 4 == 2 { i % 10_000 } else { 0 }),
         session_id: e.session_id,

@@ -245,11 +245,9 @@ fn json_project(dir: &Path) {
     let address = SchemaInput::new(SchemaType::Json, JSON_ADDRESS, "address");
     let user = SchemaInput::new(SchemaType::Json, JSON_USER_V1, "user")
         .with_references(vec![("address.json".into(), JSON_ADDRESS.into())]);
-    // The lock's JSON fingerprint is being added beside this change; the build's check does
-    // not read fingerprints, so a placeholder stands in until `fingerprint` knows JSON.
     let json_version = |input: &SchemaInput, refs| LockedVersion {
         version: 1,
-        fingerprint: fingerprint(input).unwrap_or_else(|_| "sha256:00".into()),
+        fingerprint: fingerprint(input).expect("a JSON Schema's fingerprint"),
         references: refs,
         schema: input.text.clone(),
     };
@@ -282,11 +280,9 @@ fn json_project(dir: &Path) {
     write(dir, "schemaflow.lock", &lock.to_text());
 }
 
-// The lock file's format learns `type = "JSON"` (and the JSON fingerprint) in the lock's own
-// change for issue 26; until then `LockFile::parse` refuses a JSON subject, so no lock can
-// hold one and the build has nothing to check. Run with `--ignored` once it does.
+/// The lock holds JSON Schema subjects (`type = "JSON"`, the canonical form's fingerprint):
+/// a breaking change to a locked JSON file fails the build, naming the file and the pointer.
 #[test]
-#[ignore = "needs schemaflow.lock to accept JSON subjects (crates/schemaflow-schema/src/lock)"]
 fn a_breaking_json_schema_change_fails_the_build() {
     let tmp = tempfile::tempdir().expect("tmp");
     let d = tmp.path();
