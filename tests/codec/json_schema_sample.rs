@@ -1,8 +1,9 @@
-//! A hand-written serde twin of schemas/json/user_event.json (what `schemaflow-build`'s JSON
-//! Schema codegen generates, written out until that lands): its `GeneratedSchema` carries
+//! A hand-written serde twin of schemas/json/user_event.json: its `GeneratedSchema` carries
 //! the exact file texts and the reference to address.json by name, and its `RegistryCodec`
-//! delegates to `schemaflow::codec::json_schema` as generated code does. Shared by the codec,
-//! interop and CLI tests (`#[path]`-included).
+//! delegates to `schemaflow::codec::json_schema` as generated code does. It stays beside the
+//! generated `samples::json::user_event::UserEvent` (tests/codec/json_generated.rs) because its
+//! `action` is a `String`: the validation tests need values the schema refuses (`"JUMP"`), which
+//! the generated enum cannot hold. Shared by the codec and interop tests (`#[path]`-included).
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
