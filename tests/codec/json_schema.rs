@@ -113,6 +113,23 @@ fn deserialize_validates_against_the_writer_schema_by_default() {
 }
 
 #[test]
+fn a_repeated_key_decodes_as_python_reads_it_the_last_value_winning() {
+    let text = serde_json::to_string(&sample::minimal()).expect("json");
+    let writer = user_event_writer(true);
+    // The first `user_id` breaks the schema, the last one is what Python's json.loads keeps:
+    // valid, and read with the last value (the frame is checked as a Value, not in place).
+    let repeated = text.replacen('{', "{\"user_id\":5,", 1);
+    assert!(repeated.matches("\"user_id\"").count() == 2, "{repeated}");
+    let (_, back) = UserEvent::decode_frame(&frame(3, &repeated), &writer).expect("last wins");
+    assert_eq!(back, sample::minimal());
+    // The other way round the last value breaks it: the violation at the key.
+    let body = text.strip_suffix('}').expect("an object");
+    let repeated = format!("{body},\"user_id\":5}}");
+    let r = UserEvent::decode_frame(&frame(3, &repeated), &writer);
+    assert_eq!(violation(r), ("/user_id".to_string(), "type".to_string()));
+}
+
+#[test]
 fn bad_frames_are_typed_errors() {
     let writer = user_event_writer(true);
     for bytes in [

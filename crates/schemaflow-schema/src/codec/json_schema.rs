@@ -44,6 +44,8 @@ use crate::wire::{self, SchemaId};
 use crate::{GeneratedReference, GeneratedSchema, SchemaType};
 
 pub mod python_json;
+#[cfg(feature = "json-schema")]
+mod tape;
 mod validator;
 
 pub use validator::CompiledValidator;
@@ -161,9 +163,10 @@ pub fn encode_frame<T: Serialize + GeneratedSchema>(
 ) -> Result<()> {
     if validating_encode() {
         let schema = generated_schema::<T>(id)?;
-        validate_serialized(&schema, id, value)?;
+        write_validated_frame(&schema, value, id, buf)
+    } else {
+        write_frame(value, id, buf)
     }
-    write_frame(value, id, buf)
 }
 
 /// Decode a frame into `T` given the writer schema fetched by the frame's id: the JSON is
@@ -253,9 +256,10 @@ impl<T: Serialize + DeserializeOwned> JsonSchemaCodec<T> {
     /// [`with_validation`] turned that off).
     pub fn encode(&self, id: SchemaId, value: &T, buf: &mut Vec<u8>) -> Result<()> {
         if validating_encode() {
-            validate_serialized(&self.schema, id, value)?;
+            write_validated_frame(&self.schema, value, id, buf)
+        } else {
+            write_frame(value, id, buf)
         }
-        write_frame(value, id, buf)
     }
 
     /// Decode a frame written with `writer` (validated against it when it validates).
@@ -306,10 +310,12 @@ fn decode_with<T: DeserializeOwned>(
     if !schema.validate {
         return Ok((id, parse_payload(id, payload)?));
     }
-    let value: Value = parse_payload(id, payload)?;
-    schema.validate(id, &value)?;
-    let typed = T::deserialize(value).map_err(|e| not_json(id, e))?;
-    Ok((id, typed))
+    // The text is checked in place, then read into `T`: no `Value` in between (unless a key
+    // repeats: then `T` is read from the `Value` that was checked, the last value winning).
+    match schema.validator()?.validate_text(id, payload)? {
+        None => Ok((id, parse_payload(id, payload)?)),
+        Some(value) => Ok((id, T::deserialize(value).map_err(|e| not_json(id, e))?)),
+    }
 }
 
 fn parse_payload<T: DeserializeOwned>(id: SchemaId, payload: &[u8]) -> Result<T> {
@@ -321,14 +327,24 @@ fn not_json(id: SchemaId, e: serde_json::Error) -> Error {
     Error::Json(format!("the value of schema id {id}: {e}"))
 }
 
-/// Serialize `value` to a `Value` and check it: the validator reads a `Value`.
-fn validate_serialized<T: Serialize>(
+/// Write the frame of `value`, then check the text written (in place, no `Value`: what a
+/// reader will validate is exactly these bytes). On error `buf` is as it was.
+fn write_validated_frame<T: Serialize + ?Sized>(
     schema: &JsonWriterSchema,
-    id: SchemaId,
     value: &T,
+    id: SchemaId,
+    buf: &mut Vec<u8>,
 ) -> Result<()> {
-    let v = serde_json::to_value(value).map_err(|e| Error::Json(e.to_string()))?;
-    schema.validate(id, &v)
+    let start = buf.len();
+    write_frame(value, id, buf)?;
+    let checked = buf
+        .get(start + wire::HEADER_LEN..)
+        .ok_or_else(|| Error::Json("the frame written has no payload".into()))
+        .and_then(|text| schema.validator()?.validate_text(id, text).map(drop));
+    if checked.is_err() {
+        buf.truncate(start);
+    }
+    checked
 }
 
 fn write_frame<T: Serialize + ?Sized>(value: &T, id: SchemaId, buf: &mut Vec<u8>) -> Result<()> {

@@ -51,49 +51,104 @@ fn write_python_float<W: ?Sized + io::Write>(writer: &mut W, ryu: &str) -> io::R
         None => (body, 0),
     };
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    // value = 0.DIGITS × 10^point
-    let mut digits: Vec<u8> = int_part.bytes().chain(frac_part.bytes()).collect();
+    // value = 0.DIGITS × 10^point. ryu writes at most 17 significant digits, and positional
+    // notation (below) pads with at most 16 zeros: fixed buffers, no allocation per float.
+    let mut digit_buf = [0_u8; 40];
+    let mut n = 0;
+    for d in int_part
+        .bytes()
+        .chain(frac_part.bytes())
+        .take(digit_buf.len())
+    {
+        digit_buf[n] = d;
+        n += 1;
+    }
+    let mut digits = &digit_buf[..n];
     let mut point = int_part.len() as i32 + exponent;
     let leading = digits.iter().take_while(|d| **d == b'0').count();
-    digits.drain(..leading);
+    digits = &digits[leading..];
     point -= leading as i32;
-    while digits.last() == Some(&b'0') {
-        digits.pop();
+    while let [rest @ .., b'0'] = digits {
+        digits = rest;
     }
-    let mut out: Vec<u8> = Vec::with_capacity(32);
+    let mut out = Out::default();
     if negative {
         out.push(b'-');
     }
     if digits.is_empty() {
-        out.extend_from_slice(b"0.0");
-        return writer.write_all(&out);
+        out.extend(b"0.0");
+        return writer.write_all(out.bytes());
     }
     let x = point - 1; // the exponent in d.ddd × 10^x
     if (-4..16).contains(&x) {
         if point <= 0 {
-            out.extend_from_slice(b"0.");
-            out.extend(std::iter::repeat_n(b'0', (-point) as usize));
-            out.extend_from_slice(&digits);
+            out.extend(b"0.");
+            out.zeros((-point) as usize);
+            out.extend(digits);
         } else if point as usize >= digits.len() {
-            out.extend_from_slice(&digits);
-            out.extend(std::iter::repeat_n(b'0', point as usize - digits.len()));
-            out.extend_from_slice(b".0");
+            out.extend(digits);
+            out.zeros(point as usize - digits.len());
+            out.extend(b".0");
         } else {
             let (a, b) = digits.split_at(point as usize);
-            out.extend_from_slice(a);
+            out.extend(a);
             out.push(b'.');
-            out.extend_from_slice(b);
+            out.extend(b);
         }
     } else {
         out.push(digits[0]);
         if digits.len() > 1 {
             out.push(b'.');
-            out.extend_from_slice(&digits[1..]);
+            out.extend(&digits[1..]);
         }
-        let sign = if x < 0 { '-' } else { '+' };
-        out.extend_from_slice(format!("e{sign}{:02}", x.abs()).as_bytes());
+        out.push(b'e');
+        out.push(if x < 0 { b'-' } else { b'+' });
+        let e = x.unsigned_abs();
+        if e >= 100 {
+            out.push(b'0' + (e / 100) as u8);
+        }
+        out.push(b'0' + (e / 10 % 10) as u8);
+        out.push(b'0' + (e % 10) as u8);
     }
-    writer.write_all(&out)
+    writer.write_all(out.bytes())
+}
+
+/// A float's text on the stack: sign, up to 17 digits, up to 16 zeros of padding, the point
+/// and an exponent fit in 48 bytes; what would not fit is dropped (never reached).
+struct Out {
+    buf: [u8; 48],
+    len: usize,
+}
+
+impl Default for Out {
+    fn default() -> Self {
+        Out {
+            buf: [0; 48],
+            len: 0,
+        }
+    }
+}
+
+impl Out {
+    fn push(&mut self, b: u8) {
+        if let Some(slot) = self.buf.get_mut(self.len) {
+            *slot = b;
+            self.len += 1;
+        }
+    }
+    fn extend(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.push(*b);
+        }
+    }
+    fn zeros(&mut self, n: usize) {
+        for _ in 0..n {
+            self.push(b'0');
+        }
+    }
+    fn bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
 }
 
 /// Write `value` as Python's `JSONSerializer` writes it (see the module docs).

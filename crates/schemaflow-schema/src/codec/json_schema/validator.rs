@@ -4,6 +4,8 @@
 use serde_json::Value;
 
 #[cfg(feature = "json-schema")]
+use super::tape::{Tape, TapeJson};
+#[cfg(feature = "json-schema")]
 use crate::error::JsonValidationError;
 use crate::error::{Error, Result};
 use crate::json_schema::JsonSchema;
@@ -13,6 +15,9 @@ use crate::wire::SchemaId;
 pub struct CompiledValidator {
     #[cfg(feature = "json-schema")]
     inner: jsonschema::Validator,
+    /// The same schema compiled for the [`Tape`] representation: what checks a frame's text.
+    #[cfg(feature = "json-schema")]
+    on_tape: jsonschema::Validator<TapeJson>,
 }
 
 impl std::fmt::Debug for CompiledValidator {
@@ -31,6 +36,11 @@ impl CompiledValidator {
 
     /// Unreachable without the feature (no validator compiles); an error all the same.
     pub fn validate(&self, _id: SchemaId, _value: &Value) -> Result<()> {
+        Err(feature_missing())
+    }
+
+    /// Unreachable without the feature (no validator compiles); an error all the same.
+    pub(super) fn validate_text(&self, _id: SchemaId, _text: &[u8]) -> Result<Option<Value>> {
         Err(feature_missing())
     }
 }
@@ -55,7 +65,7 @@ impl CompiledValidator {
             Draft::Draft201909 => jsonschema::Draft::Draft201909,
             Draft::Draft202012 => jsonschema::Draft::Draft202012,
         };
-        let references = schema
+        let references: Vec<(String, Value)> = schema
             .references()
             .iter()
             .filter_map(|(name, text)| {
@@ -63,22 +73,31 @@ impl CompiledValidator {
                 Some((name.clone(), value))
             })
             .collect();
+        let compile_error = |e: jsonschema::ValidationError<'_>| Error::ParseJsonSchema {
+            name: "compiling its validator".into(),
+            source: crate::error::InvalidJsonSchema {
+                keyword: e.kind().keyword().to_string(),
+                pointer: format!("#{}", e.schema_path().as_str()),
+                reason: e.to_string(),
+            },
+        };
         let inner = jsonschema::options()
             .with_draft(draft)
             // Python's serdes call `jsonschema.validate` without a format checker: `format` is
             // an annotation there, so it is one here too (values agree across languages).
             .should_validate_formats(false)
+            .with_retriever(ByName {
+                references: references.clone(),
+            })
+            .build(schema.value())
+            .map_err(compile_error)?;
+        let on_tape = jsonschema::options_for::<TapeJson>()
+            .with_draft(draft)
+            .should_validate_formats(false)
             .with_retriever(ByName { references })
             .build(schema.value())
-            .map_err(|e| Error::ParseJsonSchema {
-                name: "compiling its validator".into(),
-                source: crate::error::InvalidJsonSchema {
-                    keyword: e.kind().keyword().to_string(),
-                    pointer: format!("#{}", e.schema_path().as_str()),
-                    reason: e.to_string(),
-                },
-            })?;
-        Ok(CompiledValidator { inner })
+            .map_err(compile_error)?;
+        Ok(CompiledValidator { inner, on_tape })
     }
 
     /// Check `value`; the first violation, with its pointer and keyword, is the error.
@@ -89,6 +108,31 @@ impl CompiledValidator {
             return Ok(());
         }
         Err(self.violation(id, value))
+    }
+
+    /// Check one JSON text (a frame's payload) without building a `Value` (see
+    /// [`super::tape`]): text that is not JSON is an [`Error::Json`], a violation the same
+    /// error as [`validate`](Self::validate) gives for the text's value. A text whose objects
+    /// repeat a key is checked as a `Value` (which keeps the last value, as Python's
+    /// `json.loads`): that `Value` is returned, for the caller to read instead of the text.
+    pub(super) fn validate_text(&self, id: SchemaId, text: &[u8]) -> Result<Option<Value>> {
+        if let Some(tape) = Tape::parse(text) {
+            if !tape.has_duplicate_keys() && self.on_tape.is_valid(tape.root()) {
+                return Ok(None);
+            }
+        }
+        self.validate_value_of(id, text).map(Some)
+    }
+
+    /// The slow path of [`validate_text`](Self::validate_text): the text as a `Value`, checked
+    /// as [`validate`](Self::validate) checks it (a violation's details come from here).
+    #[cold]
+    #[inline(never)]
+    fn validate_value_of(&self, id: SchemaId, text: &[u8]) -> Result<Value> {
+        let value: Value = serde_json::from_slice(text)
+            .map_err(|e| Error::Json(format!("the value of schema id {id}: {e}")))?;
+        self.validate(id, &value)?;
+        Ok(value)
     }
 
     #[cold]
