@@ -41,7 +41,7 @@ use std::time::Duration;
 use schemaflow::secret::Secret;
 
 pub use self::compat::{CheckInput, CompatibilityChecker, CompatibilityEngine};
-pub use self::core::{ApiError, Registry};
+pub use self::core::{ApiError, Registered, Registry, SchemaContract, INVALID_RULESET};
 pub use self::event::{Event, StoredSchema};
 pub use self::log::error::LogError;
 pub use self::log::kafka::{KafkaStoreConfig, KafkaStoreError};
