@@ -17,7 +17,10 @@ use schemaflow::SchemaType;
 use schemaflow_schema::format;
 
 use super::compat::{CheckInput, CompatibilityChecker};
-use crate::event::{Event, StoredSchema, VersionExtras};
+use crate::contract::{
+    merge_metadata, merge_rule_sets, ConfigContract, Metadata, RuleSet, CONFLUENT_VERSION,
+};
+use crate::event::{Event, StoredSchema};
 use crate::state::{State, VersionEntry};
 use crate::store::Store;
 
@@ -53,6 +56,12 @@ impl ApiError {
         )
     }
 
+    /// Confluent's `RestInvalidRuleSetException`: 42210 (`INVALID_RULESET_ERROR_CODE`) with
+    /// the rule's complaint.
+    pub fn invalid_rule_set(message: impl Into<String>) -> Self {
+        Self::new(ErrorCode::Other(INVALID_RULESET), message)
+    }
+
     fn store(e: std::io::Error) -> Self {
         Self::new(
             ErrorCode::StoreError,
@@ -62,6 +71,31 @@ impl ApiError {
 }
 
 type ApiResult<T> = Result<T, ApiError>;
+
+/// Confluent's `Errors.INVALID_RULESET_ERROR_CODE` (HTTP 422).
+pub const INVALID_RULESET: i32 = 42210;
+
+/// What a register, lookup or compatibility request carries beside the schema: Confluent's
+/// `metadata` and `ruleSet` (both absent for a client that knows nothing of data contracts).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SchemaContract {
+    /// `metadata`.
+    pub metadata: Option<Metadata>,
+    /// `ruleSet`.
+    pub rule_set: Option<RuleSet>,
+}
+
+/// A register's answer: the version, and whether the registry filled in metadata or a rule
+/// set (Confluent's `modifiedSchema`: its answer then holds the whole schema, not only the id).
+#[derive(Debug, Clone)]
+pub struct Registered {
+    /// The version registered (or found).
+    pub schema: RegisteredSchema,
+    /// The schema as stored under its id (with its metadata and rule set).
+    pub stored: StoredSchema,
+    /// Metadata or a rule set came from the config or the previous version.
+    pub modified: bool,
+}
 
 /// Name given to a Protobuf schema's main file when it arrives as source text.
 const MAIN_PROTO: &str = "schema.proto";
@@ -159,6 +193,44 @@ impl Registry {
         import_id: Option<u32>,
         normalize: bool,
     ) -> ApiResult<RegisteredSchema> {
+        self.register_contract(
+            subject,
+            schema,
+            &SchemaContract::default(),
+            import_id,
+            normalize,
+        )
+        .map(|r| r.schema)
+    }
+
+    /// [`register_with`](Self::register_with) with Confluent's `metadata` and `ruleSet`, as
+    /// `KafkaSchemaRegistry.registerOrForward` and `register` decide:
+    ///
+    /// - a rule set is validated first (`RuleSet.validate`; 42210);
+    /// - when the config in scope has no default or override metadata or rule set, the
+    ///   request as given (its metadata and rules included) found under the subject is the
+    ///   answer, id only;
+    /// - else (not in IMPORT mode) the metadata and rule set are the request's, or the latest
+    ///   live version's when the request has none, merged over the config's defaults and under
+    ///   its overrides (`maybeSetMetadataRuleSet`); a `confluent:version` property there is set
+    ///   to the new version number;
+    /// - the schema with that metadata and rule set found under the subject is the answer;
+    ///   else compatibility is checked against the live versions whose metadata property named
+    ///   by the config's `compatibilityGroup` has the same value (absent matching absent), and
+    ///   a new version registered — under the id of the same schema text with the same
+    ///   metadata and rules, or a new id (an id is a schema with its metadata and rules, as
+    ///   Confluent's MD5 of a schema covers them).
+    pub fn register_contract(
+        &self,
+        subject: &str,
+        schema: &Schema,
+        contract: &SchemaContract,
+        import_id: Option<u32>,
+        normalize: bool,
+    ) -> ApiResult<Registered> {
+        if let Some(rs) = &contract.rule_set {
+            rs.validate().map_err(|e| ApiError::invalid_rule_set(e.0))?;
+        }
         check_subject(subject)?;
         let mut w = self.store.begin();
         let (events, answer) = {
@@ -191,18 +263,71 @@ impl Registry {
                 None => schema,
             };
             let live = state.live_versions(subject);
-            // Already registered under this subject: the same id and version, no new version.
-            for e in live.iter().rev() {
-                if let Some(s) = state.schemas.get(&e.id) {
-                    if self.same_schema(&state, s, schema.schema_type, &v.key, normalize) {
-                        return Ok(registered(subject, e, s));
-                    }
+            let config = state.contract_for(subject);
+            let found = |metadata: Option<&Metadata>, rule_set: Option<&RuleSet>| {
+                live.iter().rev().find_map(|e| {
+                    let s = state.schemas.get(&e.id)?;
+                    (s.metadata.as_ref() == metadata
+                        && s.rule_set.as_ref() == rule_set
+                        && self.same_schema(&state, s, schema.schema_type, &v.key, normalize))
+                    .then(|| (e.clone(), s.clone()))
+                })
+            };
+            // registerOrForward: without defaults or overrides, the request as given.
+            if !config.has_defaults_or_overrides() {
+                if let Some((e, s)) = found(contract.metadata.as_ref(), contract.rule_set.as_ref())
+                {
+                    return Ok(Registered {
+                        schema: registered(subject, &e, &s),
+                        stored: s,
+                        modified: false,
+                    });
                 }
             }
+            let next_version = state
+                .subjects
+                .get(subject)
+                .and_then(|v| v.last())
+                .map_or(1, |e| e.version + 1);
+            let previous = live.last().and_then(|e| state.schemas.get(&e.id));
+            let (metadata, rule_set, modified) = if state.mode_for(subject) == Mode::Import {
+                (contract.metadata.clone(), contract.rule_set.clone(), false)
+            } else {
+                with_config_and_previous(&config, contract, previous, next_version)
+            };
+            // Already registered under this subject: the same id and version, no new version.
+            if let Some((e, s)) = found(metadata.as_ref(), rule_set.as_ref()) {
+                return Ok(Registered {
+                    schema: registered(subject, &e, &s),
+                    stored: s,
+                    modified,
+                });
+            }
             let level = state.level_for(subject);
-            if level != CompatibilityLevel::None && !live.is_empty() {
+            // Only versions in the same compatibility group (Confluent's
+            // isCompatibleWithPrevious with `compatibilityGroup`).
+            let group = |md: Option<&Metadata>| {
+                config
+                    .compatibility_group
+                    .as_deref()
+                    .and_then(|g| md.and_then(|m| m.property(g)))
+                    .map(str::to_owned)
+            };
+            let mine = group(metadata.as_ref());
+            let against: Vec<VersionEntry> = live
+                .iter()
+                .filter(|e| {
+                    config.compatibility_group.is_none()
+                        || state
+                            .schemas
+                            .get(&e.id)
+                            .is_some_and(|s| group(s.metadata.as_ref()) == mine)
+                })
+                .cloned()
+                .collect();
+            if level != CompatibilityLevel::None && !against.is_empty() {
                 let policy = state.policy_for(subject);
-                let messages = self.compat_messages(&state, level, policy, &live, schema, &v)?;
+                let messages = self.compat_messages(&state, level, policy, &against, schema, &v)?;
                 if !messages.is_empty() {
                     return Err(ApiError::new(
                         ErrorCode::Incompatible,
@@ -217,7 +342,11 @@ impl Registry {
             let existing = state
                 .schemas
                 .values()
-                .find(|s| self.same_schema(&state, s, schema.schema_type, &v.key, normalize))
+                .find(|s| {
+                    s.metadata == metadata
+                        && s.rule_set == rule_set
+                        && self.same_schema(&state, s, schema.schema_type, &v.key, normalize)
+                })
                 .map(|s| s.id);
             let id = match (import_id, existing) {
                 (Some(want), Some(have)) if want != have => {
@@ -242,36 +371,41 @@ impl Registry {
                         references: schema.references.clone(),
                         // Derived from the content, as the topic's readers derive it: every
                         // instance and every restart serve the same guid.
-                        guid: super::schemas_topic::record::guid_for(&schema.schema, &schema.references),
+                        guid: super::schemas_topic::record::guid_of(
+                            &schema.schema,
+                            &schema.references,
+                            metadata.as_ref(),
+                            rule_set.as_ref(),
+                        ),
+                        metadata,
+                        rule_set,
                     }));
                     id
                 }
             };
-            let version = state
-                .subjects
-                .get(subject)
-                .and_then(|v| v.last())
-                .map_or(1, |e| e.version + 1);
-            events.push(Event::version(subject, version, id));
-            (events, (version, id))
+            events.push(Event::version(subject, next_version, id));
+            (events, (next_version, id, modified))
         };
         w.commit(&events).map_err(ApiError::store)?;
         let state = self.store.read();
-        let (version, id) = answer;
+        let (version, id, modified) = answer;
         let stored = state
             .schemas
             .get(&id)
             .ok_or_else(|| ApiError::new(ErrorCode::StoreError, "schema vanished"))?;
-        Ok(registered(
-            subject,
-            &VersionEntry {
-                version,
-                id,
-                deleted: false,
-                extras: VersionExtras::default(),
-            },
-            stored,
-        ))
+        Ok(Registered {
+            schema: registered(
+                subject,
+                &VersionEntry {
+                    version,
+                    id,
+                    deleted: false,
+                },
+                stored,
+            ),
+            stored: stored.clone(),
+            modified,
+        })
     }
 
     /// `POST /subjects/{subject}`: the version of `subject` holding `schema`.
@@ -292,6 +426,27 @@ impl Registry {
         deleted: bool,
         normalize: bool,
     ) -> ApiResult<RegisteredSchema> {
+        self.lookup_contract(
+            subject,
+            schema,
+            &SchemaContract::default(),
+            deleted,
+            normalize,
+        )
+    }
+
+    /// [`lookup_with`](Self::lookup_with) with Confluent's `metadata` and `ruleSet`: the
+    /// version whose schema, metadata and rule set are the ones given (Confluent's
+    /// `lookUpSchemaUnderSubject` finds the schema by its MD5, which covers the metadata and
+    /// rules: a request without them does not find a version that has them).
+    pub fn lookup_contract(
+        &self,
+        subject: &str,
+        schema: &Schema,
+        contract: &SchemaContract,
+        deleted: bool,
+        normalize: bool,
+    ) -> ApiResult<RegisteredSchema> {
         let state = self.store.read();
         let versions = state
             .subjects
@@ -304,7 +459,41 @@ impl Registry {
             .filter(|e| deleted || !e.deleted)
             .find_map(|e| {
                 let s = state.schemas.get(&e.id)?;
-                self.same_schema(&state, s, schema.schema_type, &v.key, normalize)
+                (s.metadata == contract.metadata
+                    && s.rule_set == contract.rule_set
+                    && self.same_schema(&state, s, schema.schema_type, &v.key, normalize))
+                .then(|| registered(subject, e, s))
+            })
+            .ok_or_else(|| ApiError::new(ErrorCode::SchemaNotFound, "Schema not found"))
+    }
+
+    /// `GET /subjects/{subject}/metadata?key=K&value=V…`: the latest version whose metadata
+    /// properties hold every given pair (Confluent's `getLatestWithMetadata`; no pairs: the
+    /// latest version with metadata). None: 40401 when the subject has no versions, else 40403.
+    pub fn latest_with_metadata(
+        &self,
+        subject: &str,
+        pairs: &[(String, String)],
+        deleted: bool,
+    ) -> ApiResult<RegisteredSchema> {
+        let state = self.store.read();
+        let versions: Vec<&VersionEntry> = state
+            .subjects
+            .get(subject)
+            .map(|vs| vs.iter().filter(|e| deleted || !e.deleted).collect())
+            .unwrap_or_default();
+        if versions.is_empty() {
+            return Err(ApiError::subject_not_found(subject));
+        }
+        versions
+            .iter()
+            .rev()
+            .find_map(|e| {
+                let s = state.schemas.get(&e.id)?;
+                let m = s.metadata.as_ref()?;
+                pairs
+                    .iter()
+                    .all(|(k, v)| m.property(k) == Some(v.as_str()))
                     .then(|| registered(subject, e, s))
             })
             .ok_or_else(|| ApiError::new(ErrorCode::SchemaNotFound, "Schema not found"))
@@ -451,11 +640,13 @@ impl Registry {
                 }
                 if state.subject_levels.contains_key(subject)
                     || state.subject_policies.contains_key(subject)
+                    || state.subject_contracts.contains_key(subject)
                 {
                     events.push(Event::Config {
                         subject: Some(subject.to_string()),
                         level: None,
                         policy: None,
+                        contract: ConfigContract::default(),
                     });
                 }
                 soft_deleted = live;
@@ -538,25 +729,74 @@ impl Registry {
         level: Option<CompatibilityLevel>,
         policy: Option<JsonCompatPolicy>,
     ) -> ApiResult<(Option<CompatibilityLevel>, Option<JsonCompatPolicy>)> {
+        self.set_config_contract(subject, level, policy, &ConfigContract::default())
+            .map(|(l, p, _)| (l, p))
+    }
+
+    /// `PUT /config[/{subject}]` with the data-contract settings too: each given one replaces
+    /// what is set, the rest stays (Confluent's `ConfigValue.update`). A default or override
+    /// rule set is validated first (42210).
+    pub fn set_config_contract(
+        &self,
+        subject: Option<&str>,
+        level: Option<CompatibilityLevel>,
+        policy: Option<JsonCompatPolicy>,
+        contract: &ConfigContract,
+    ) -> ApiResult<(
+        Option<CompatibilityLevel>,
+        Option<JsonCompatPolicy>,
+        ConfigContract,
+    )> {
+        for rs in [&contract.default_rule_set, &contract.override_rule_set]
+            .into_iter()
+            .flatten()
+        {
+            rs.validate().map_err(|e| ApiError::invalid_rule_set(e.0))?;
+        }
         let mut w = self.store.begin();
-        let (level, policy) = {
+        let (level, policy, contract) = {
             let state = w.read();
-            let (old_level, old_policy) = match subject {
-                None => (state.global_level, state.global_policy),
+            let (old_level, old_policy, old_contract) = match subject {
+                None => (
+                    state.global_level,
+                    state.global_policy,
+                    state.global_contract.clone(),
+                ),
                 Some(s) => (
                     state.subject_levels.get(s).copied(),
                     state.subject_policies.get(s).copied(),
+                    state.subject_contracts.get(s).cloned().unwrap_or_default(),
                 ),
             };
-            (level.or(old_level), policy.or(old_policy))
+            (
+                level.or(old_level),
+                policy.or(old_policy),
+                old_contract.updated(contract),
+            )
         };
         w.commit(&[Event::Config {
             subject: subject.map(str::to_string),
             level,
             policy: policy.map(|p| p.as_str().to_string()),
+            contract: contract.clone(),
         }])
         .map_err(ApiError::store)?;
-        Ok((level, policy))
+        Ok((level, policy, contract))
+    }
+
+    /// The data-contract settings set for the subject (or globally with `None`); with
+    /// `default_to_global`, a subject's missing ones from the global config.
+    pub fn config_contract(
+        &self,
+        subject: Option<&str>,
+        default_to_global: bool,
+    ) -> ConfigContract {
+        let state = self.store.read();
+        match subject {
+            None => state.global_contract.clone(),
+            Some(s) if default_to_global => state.contract_for(s),
+            Some(s) => state.subject_contracts.get(s).cloned().unwrap_or_default(),
+        }
     }
 
     /// The JSON Schema compatibility policy set for the subject (or globally with `None`),
@@ -589,6 +829,7 @@ impl Registry {
             subject: subject.map(str::to_string),
             level: None,
             policy: None,
+            contract: ConfigContract::default(),
         }])
         .map_err(ApiError::store)?;
         Ok(old)
@@ -622,6 +863,21 @@ impl Registry {
         version: Option<Version>,
         schema: &Schema,
     ) -> ApiResult<CompatibilityResult> {
+        self.check_compatibility_contract(subject, version, schema, &SchemaContract::default())
+    }
+
+    /// [`check_compatibility`](Self::check_compatibility) of a schema with Confluent's
+    /// `metadata`: with a `compatibilityGroup` in the config, only versions whose metadata
+    /// property of that name has the value the request's metadata gives (absent matching
+    /// absent) are compared (`isCompatibleWithPrevious`; the request's metadata as given, not
+    /// merged with the config or the previous version's).
+    pub fn check_compatibility_contract(
+        &self,
+        subject: &str,
+        version: Option<Version>,
+        schema: &Schema,
+        contract: &SchemaContract,
+    ) -> ApiResult<CompatibilityResult> {
         let state = self.store.read();
         let v = validate(&state, schema, false)?;
         let level = state.level_for(subject);
@@ -633,6 +889,23 @@ impl Registry {
                 Err(e) => return Err(e),
             },
             None => state.live_versions(subject),
+        };
+        let against = match state.contract_for(subject).compatibility_group {
+            None => against,
+            Some(g) => {
+                let value =
+                    |md: Option<&Metadata>| md.and_then(|m| m.property(&g)).map(str::to_owned);
+                let mine = value(contract.metadata.as_ref());
+                against
+                    .into_iter()
+                    .filter(|e| {
+                        state
+                            .schemas
+                            .get(&e.id)
+                            .is_some_and(|s| value(s.metadata.as_ref()) == mine)
+                    })
+                    .collect()
+            }
         };
         if level == CompatibilityLevel::None || against.is_empty() {
             return Ok(CompatibilityResult {
@@ -773,6 +1046,42 @@ impl Registry {
             .map_err(|e| ApiError::new(ErrorCode::InvalidSchema, e.to_string()))?;
         Ok(parsed.serialized())
     }
+}
+
+/// Confluent's `maybeSetMetadataRuleSet`: the request's metadata (else the previous
+/// version's) over the config's default and under its override, the same for the rule set;
+/// `confluent:version`, when the result has it, set to `version`. Whether anything was set.
+fn with_config_and_previous(
+    config: &ConfigContract,
+    contract: &SchemaContract,
+    previous: Option<&StoredSchema>,
+    version: i32,
+) -> (Option<Metadata>, Option<RuleSet>, bool) {
+    let specific_metadata = contract
+        .metadata
+        .as_ref()
+        .or_else(|| previous.and_then(|p| p.metadata.as_ref()));
+    let mut metadata = merge_metadata(
+        merge_metadata(config.default_metadata.as_ref(), specific_metadata).as_ref(),
+        config.override_metadata.as_ref(),
+    );
+    let specific_rules = contract
+        .rule_set
+        .as_ref()
+        .or_else(|| previous.and_then(|p| p.rule_set.as_ref()));
+    let rule_set = merge_rule_sets(
+        merge_rule_sets(config.default_rule_set.as_ref(), specific_rules).as_ref(),
+        config.override_rule_set.as_ref(),
+    );
+    if let Some(m) = metadata
+        .as_mut()
+        .filter(|m| m.properties.contains_key(CONFLUENT_VERSION))
+    {
+        m.properties
+            .insert(CONFLUENT_VERSION.to_owned(), version.to_string());
+    }
+    let modified = metadata.is_some() || rule_set.is_some();
+    (metadata, rule_set, modified)
 }
 
 fn check_subject(subject: &str) -> ApiResult<()> {

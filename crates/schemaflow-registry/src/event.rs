@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::contract::{ConfigContract, Metadata, RuleSet};
 use schemaflow::registry::types::{CompatibilityLevel, Mode, SchemaReference};
 use schemaflow::SchemaType;
 
@@ -22,26 +23,13 @@ pub struct StoredSchema {
     pub references: Vec<SchemaReference>,
     /// GUID (Confluent 8.x).
     pub guid: String,
-}
-
-/// Confluent's `metadata` and `ruleSet` of a version, as the raw JSON text another registry
-/// wrote: carried with the version so that a later rewrite of it (a soft delete) keeps them
-/// byte for byte. Empty for the versions this registry registers.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct VersionExtras {
-    /// `metadata`, raw JSON.
+    /// Confluent's `metadata`: part of the schema's identity, as in Confluent's MD5 of a
+    /// schema (the same text with other metadata is another id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<String>,
-    /// `ruleSet`, raw JSON.
+    pub metadata: Option<Metadata>,
+    /// Confluent's `ruleSet`: part of the schema's identity, like `metadata`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule_set: Option<String>,
-}
-
-impl VersionExtras {
-    /// Neither is present (the common case; not written to the file log).
-    pub fn is_empty(&self) -> bool {
-        self.metadata.is_none() && self.rule_set.is_none()
-    }
+    pub rule_set: Option<RuleSet>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -67,9 +55,6 @@ pub enum Event {
         /// log, which writes a soft delete as [`Event::DeleteVersion`]).
         #[serde(default, skip_serializing_if = "is_false")]
         deleted: bool,
-        /// Confluent's `metadata`/`ruleSet`, when another registry wrote them.
-        #[serde(default, skip_serializing_if = "VersionExtras::is_empty")]
-        extras: VersionExtras,
     },
     /// A version deleted (soft, or permanently after a soft delete).
     DeleteVersion {
@@ -95,8 +80,8 @@ pub enum Event {
         /// Subject.
         subject: String,
     },
-    /// A config set (`None` subject: global) or removed (`None` level and policy): the whole
-    /// config record, as Confluent's `CONFIG` value holds it.
+    /// A config set (`None` subject: global) or removed (nothing set): the whole config
+    /// record, as Confluent's `CONFIG` value holds it.
     Config {
         /// Subject, or global.
         subject: Option<String>,
@@ -105,6 +90,10 @@ pub enum Event {
         /// Confluent's `compatibilityPolicy` for JSON Schema (`STRICT` or `LENIENT`), or none.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         policy: Option<String>,
+        /// The data-contract settings (`compatibilityGroup`, default and override metadata
+        /// and rule sets).
+        #[serde(default, skip_serializing_if = "ConfigContract::is_empty")]
+        contract: ConfigContract,
     },
     /// Mode set or removed.
     Mode {
@@ -128,14 +117,13 @@ pub const KNOWN_KINDS: &[&str] = &[
 ];
 
 impl Event {
-    /// A new, live version with no extras: what this registry's own writes hold.
+    /// A new, live version: what this registry's own writes hold.
     pub fn version(subject: impl Into<String>, version: i32, id: u32) -> Event {
         Event::Version {
             subject: subject.into(),
             version,
             id,
             deleted: false,
-            extras: VersionExtras::default(),
         }
     }
 }
@@ -152,6 +140,8 @@ mod tests {
                 schema: "\"int\"".into(),
                 references: vec![],
                 guid: "g".into(),
+                metadata: None,
+                rule_set: None,
             }),
             Event::version("s", 1, 1),
             Event::DeleteVersion {
@@ -170,6 +160,7 @@ mod tests {
                 subject: None,
                 level: None,
                 policy: None,
+                contract: ConfigContract::default(),
             },
             Event::Mode {
                 subject: None,
@@ -204,23 +195,47 @@ mod tests {
     }
 
     #[test]
-    fn a_plain_version_is_written_as_before_and_extras_round_trip() {
+    fn plain_events_are_written_as_before_and_contracts_round_trip() {
         let line = serde_json::to_string(&Event::version("s", 1, 2)).unwrap();
         assert_eq!(
             line,
             r#"{"event":"version","subject":"s","version":1,"id":2}"#
         );
-        let with = Event::Version {
-            subject: "s".into(),
-            version: 1,
-            id: 2,
-            deleted: true,
-            extras: VersionExtras {
-                metadata: Some(r#"{"properties":{"a":"b"}}"#.into()),
-                rule_set: None,
-            },
-        };
+        let plain = Event::Schema(StoredSchema {
+            id: 1,
+            schema_type: SchemaType::Avro,
+            schema: "\"int\"".into(),
+            references: vec![],
+            guid: "g".into(),
+            metadata: None,
+            rule_set: None,
+        });
+        assert_eq!(
+            serde_json::to_string(&plain).unwrap(),
+            r#"{"event":"schema","id":1,"schema_type":"AVRO","schema":"\"int\"","references":[],"guid":"g"}"#
+        );
+        let with = Event::Schema(StoredSchema {
+            metadata: Some(Metadata {
+                properties: [("owner".into(), "a".into())].into(),
+                ..Metadata::default()
+            }),
+            ..match plain {
+                Event::Schema(s) => s,
+                _ => unreachable!(),
+            }
+        });
         let line = serde_json::to_string(&with).unwrap();
         assert_eq!(serde_json::from_str::<Event>(&line).unwrap(), with);
+        let config = Event::Config {
+            subject: None,
+            level: None,
+            policy: None,
+            contract: ConfigContract {
+                compatibility_group: Some("major".into()),
+                ..ConfigContract::default()
+            },
+        };
+        let line = serde_json::to_string(&config).unwrap();
+        assert_eq!(serde_json::from_str::<Event>(&line).unwrap(), config);
     }
 }

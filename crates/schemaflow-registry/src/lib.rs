@@ -18,6 +18,7 @@ mod access_log;
 mod answer;
 pub mod authz;
 mod compat;
+pub mod contract;
 mod core;
 mod data_lock;
 mod event;
@@ -40,8 +41,8 @@ use std::time::Duration;
 use schemaflow::secret::Secret;
 
 pub use self::compat::{CheckInput, CompatibilityChecker, CompatibilityEngine};
-pub use self::core::{ApiError, Registry};
-pub use self::event::{Event, StoredSchema, VersionExtras};
+pub use self::core::{ApiError, Registered, Registry, SchemaContract, INVALID_RULESET};
+pub use self::event::{Event, StoredSchema};
 pub use self::log::error::LogError;
 pub use self::log::kafka::{KafkaStoreConfig, KafkaStoreError};
 pub use self::rate_limit::RateLimit;

@@ -4,7 +4,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::event::{Event, StoredSchema, VersionExtras};
+use crate::contract::ConfigContract;
+use crate::event::{Event, StoredSchema};
 use schemaflow::compat::json::JsonCompatPolicy;
 use schemaflow::registry::types::{CompatibilityLevel, Mode};
 
@@ -17,8 +18,6 @@ pub struct VersionEntry {
     pub id: u32,
     /// Soft-deleted.
     pub deleted: bool,
-    /// Confluent's `metadata`/`ruleSet` as another registry wrote them (empty for ours).
-    pub extras: VersionExtras,
 }
 
 /// The registry's state: what replaying a log gives.
@@ -43,6 +42,11 @@ pub struct State {
     pub subject_modes: HashMap<String, Mode>,
     /// GUID → id.
     pub guids: HashMap<String, u32>,
+    /// Global data-contract settings (`compatibilityGroup`, default and override metadata and
+    /// rule sets).
+    pub global_contract: ConfigContract,
+    /// Per-subject data-contract settings.
+    pub subject_contracts: HashMap<String, ConfigContract>,
 }
 
 impl State {
@@ -71,13 +75,11 @@ impl State {
                 version,
                 id,
                 deleted,
-                extras,
             } => {
                 let entry = VersionEntry {
                     version: *version,
                     id: *id,
                     deleted: *deleted,
-                    extras: extras.clone(),
                 };
                 let versions = self.subjects.entry(subject.clone()).or_default();
                 match versions.iter_mut().find(|e| e.version == *version) {
@@ -111,7 +113,18 @@ impl State {
                 subject,
                 level,
                 policy,
+                contract,
             } => {
+                let contract_changed = match subject {
+                    None => {
+                        std::mem::replace(&mut self.global_contract, contract.clone()) != *contract
+                    }
+                    Some(s) if contract.is_empty() => self.subject_contracts.remove(s).is_some(),
+                    Some(s) => {
+                        self.subject_contracts.insert(s.clone(), contract.clone())
+                            != Some(contract.clone())
+                    }
+                };
                 // A policy this version cannot read counts as none (STRICT).
                 let policy: Option<JsonCompatPolicy> =
                     policy.as_deref().and_then(|p| p.parse().ok());
@@ -127,7 +140,7 @@ impl State {
                     (Some(s), Some(l)) => self.subject_levels.insert(s.clone(), *l) != Some(*l),
                     (Some(s), None) => self.subject_levels.remove(s).is_some(),
                 };
-                policy_changed | level_changed
+                policy_changed | level_changed | contract_changed
             }
             Event::Mode { subject, mode } => match (subject, mode) {
                 (None, m) => std::mem::replace(&mut self.global_mode, *m) != *m,
@@ -195,6 +208,15 @@ impl State {
             .unwrap_or_default()
     }
 
+    /// The data-contract settings in force for a subject: each of the subject's own, else the
+    /// global one (resolved setting by setting, as the level is).
+    pub fn contract_for(&self, subject: &str) -> ConfigContract {
+        match self.subject_contracts.get(subject) {
+            Some(c) => c.or(&self.global_contract),
+            None => self.global_contract.clone(),
+        }
+    }
+
     /// The mode in force for a subject.
     pub fn mode_for(&self, subject: &str) -> Mode {
         self.subject_modes
@@ -217,6 +239,8 @@ mod tests {
             schema: text.into(),
             references: vec![],
             guid: format!("guid-{text}"),
+            metadata: None,
+            rule_set: None,
         }
     }
 
@@ -259,19 +283,13 @@ mod tests {
         assert!(state.apply(&Event::version("s", 1, 5)));
         assert!(!state.apply(&Event::version("s", 1, 5)));
         assert_eq!(versions(&state, "s"), [(1, 5, false), (2, 7, false)]);
-        let extras = VersionExtras {
-            metadata: Some("{}".into()),
-            rule_set: None,
-        };
         assert!(state.apply(&Event::Version {
             subject: "s".into(),
             version: 2,
             id: 7,
             deleted: true,
-            extras: extras.clone(),
         }));
         assert_eq!(versions(&state, "s"), [(1, 5, false), (2, 7, true)]);
-        assert_eq!(state.subjects["s"][1].extras, extras);
         assert_eq!(state.live_versions("s").len(), 1);
     }
 
@@ -351,6 +369,7 @@ mod tests {
             subject: subject.map(str::to_owned),
             level,
             policy: None,
+            contract: ConfigContract::default(),
         };
         assert!(state.apply(&set(None, Some(CompatibilityLevel::Full))));
         assert!(!state.apply(&set(None, Some(CompatibilityLevel::Full))));
@@ -380,5 +399,29 @@ mod tests {
         assert_eq!(state.mode_for("s"), Mode::Readonly);
         assert!(state.apply(&set(None, None)));
         assert_eq!(state.mode_for("s"), Mode::default());
+    }
+
+    #[test]
+    fn config_contracts_are_set_removed_and_resolved_setting_by_setting() {
+        let mut state = State::default();
+        let set = |subject: Option<&str>, group: Option<&str>, md: bool| Event::Config {
+            subject: subject.map(str::to_owned),
+            level: None,
+            policy: None,
+            contract: ConfigContract {
+                compatibility_group: group.map(str::to_owned),
+                default_metadata: md.then(crate::contract::Metadata::default),
+                ..ConfigContract::default()
+            },
+        };
+        assert!(state.apply(&set(None, Some("major"), false)));
+        assert!(!state.apply(&set(None, Some("major"), false)));
+        assert!(state.apply(&set(Some("s"), None, true)));
+        let c = state.contract_for("s");
+        assert_eq!(c.compatibility_group.as_deref(), Some("major"));
+        assert!(c.default_metadata.is_some());
+        assert!(state.contract_for("t").default_metadata.is_none());
+        assert!(state.apply(&set(Some("s"), None, false)));
+        assert!(!state.subject_contracts.contains_key("s"));
     }
 }

@@ -157,6 +157,8 @@ mod tests {
             schema: format!("{{\"type\":\"fixed\",\"name\":\"F{id}\",\"size\":1}}"),
             references: vec![],
             guid: format!("g{id}"),
+            metadata: None,
+            rule_set: None,
         })
     }
 
@@ -185,6 +187,7 @@ mod tests {
                 subject: None,
                 level: Some(CompatibilityLevel::Full),
                 policy: None,
+                contract: Default::default(),
             }])
             .unwrap();
         }

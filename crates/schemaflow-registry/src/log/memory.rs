@@ -66,6 +66,8 @@ mod tests {
             schema: format!("{{\"type\":\"fixed\",\"name\":\"F{id}\",\"size\":1}}"),
             references: vec![],
             guid: format!("g{id}"),
+            metadata: None,
+            rule_set: None,
         })
     }
 
@@ -104,6 +106,7 @@ mod tests {
                 subject: Some("s".into()),
                 level: Some(CompatibilityLevel::Full),
                 policy: None,
+                contract: Default::default(),
             }],
         )
         .unwrap();

@@ -4,7 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 
-use super::{flag, ok, parse_version, schema_request, Answer, App, Route, Q};
+use super::{contract_request, flag, ok, parse_version, schema_request, Answer, App, Route, Q};
 use crate::authz::Permission::Read;
 use crate::authz::Scope::Subject;
 use schemaflow::registry::protocol::CompatibilityCheckResponse;
@@ -31,9 +31,13 @@ async fn compat_version(
     bytes: Bytes,
 ) -> Answer {
     let (schema, _) = schema_request(&bytes)?;
-    let r = app
-        .registry
-        .check_compatibility(&subject, Some(parse_version(&v)?), &schema)?;
+    let contract = contract_request(&bytes)?;
+    let r = app.registry.check_compatibility_contract(
+        &subject,
+        Some(parse_version(&v)?),
+        &schema,
+        &contract,
+    )?;
     Ok(ok(&CompatibilityCheckResponse::new(r, flag(&q, "verbose"))))
 }
 
@@ -44,6 +48,9 @@ async fn compat_all(
     bytes: Bytes,
 ) -> Answer {
     let (schema, _) = schema_request(&bytes)?;
-    let r = app.registry.check_compatibility(&subject, None, &schema)?;
+    let contract = contract_request(&bytes)?;
+    let r = app
+        .registry
+        .check_compatibility_contract(&subject, None, &schema, &contract)?;
     Ok(ok(&CompatibilityCheckResponse::new(r, flag(&q, "verbose"))))
 }

@@ -1,7 +1,10 @@
 //! The routes of compatibility levels (`/config`, `/config/{subject}`): the global level is
 //! the `Config` resource, a subject's level is the subject's. Beside the level, a config holds
 //! Confluent's `compatibilityPolicy` (`STRICT`, the default, or `LENIENT`): which JSON Schema
-//! changes count as compatible, per subject and global like the level.
+//! changes count as compatible, per subject and global like the level. And Confluent's data
+//! contract settings: `compatibilityGroup` (the metadata property that groups versions for
+//! compatibility), `defaultMetadata`/`overrideMetadata` and `defaultRuleSet`/`overrideRuleSet`
+//! (merged into every schema registered under the config), each kept until replaced.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -9,6 +12,7 @@ use axum::extract::{Path, State};
 use super::{body, flag, ok, Answer, App, Route, Q};
 use crate::authz::Permission::{Read, Write};
 use crate::authz::Scope::{Config, Subject};
+use crate::contract::ConfigContract;
 use crate::core::ApiError;
 use schemaflow::compat::json::JsonCompatPolicy;
 use schemaflow::registry::protocol::{
@@ -27,11 +31,17 @@ pub(super) fn routes() -> Vec<Route> {
     ]
 }
 
-/// The level and policy a `PUT` asks for: `compatibility` (or `compatibilityLevel`) and
-/// Confluent's `compatibilityPolicy` (`STRICT` or `LENIENT`, for JSON Schema); at least one.
-fn config_from(
-    bytes: &Bytes,
-) -> Result<(Option<CompatibilityLevel>, Option<JsonCompatPolicy>), ApiError> {
+/// What a `PUT` asks for.
+type ConfigUpdate = (
+    Option<CompatibilityLevel>,
+    Option<JsonCompatPolicy>,
+    ConfigContract,
+);
+
+/// The level, policy and data-contract settings a `PUT` asks for: `compatibility` (or
+/// `compatibilityLevel`), Confluent's `compatibilityPolicy` (`STRICT` or `LENIENT`, for JSON
+/// Schema), `compatibilityGroup`, default and override metadata and rule sets; at least one.
+fn config_from(bytes: &Bytes) -> Result<ConfigUpdate, ApiError> {
     let b: ConfigUpdateRequest = body(bytes)?;
     let invalid = || {
         ApiError::new(
@@ -60,28 +70,48 @@ fn config_from(
             ))
         }
     };
-    if level.is_none() && policy.is_none() {
+    let contract: ConfigContract = serde_json::from_value(raw)
+        .map_err(|e| ApiError::new(ErrorCode::Other(422), format!("Unprocessable entity: {e}")))?;
+    if level.is_none() && policy.is_none() && contract.is_empty() {
         return Err(invalid());
     }
-    Ok((level, policy))
+    Ok((level, policy, contract))
 }
 
-/// `{"compatibilityLevel": …}`, with `compatibilityPolicy` when one is set.
-fn level(compatibility_level: CompatibilityLevel, policy: Option<JsonCompatPolicy>) -> Answer {
-    let mut v = serde_json::to_value(ConfigResponse {
-        compatibility_level,
-    })
-    .unwrap_or_default();
+/// `v` (a JSON object) with the data-contract settings that are set.
+fn add_contract(v: &mut serde_json::Value, contract: &ConfigContract) {
+    if let (Ok(serde_json::Value::Object(c)), Some(o)) =
+        (serde_json::to_value(contract), v.as_object_mut())
+    {
+        o.extend(c);
+    }
+}
+
+/// `{"compatibilityLevel": …}`, with `compatibilityPolicy` and the data-contract settings when
+/// set (a subject's config may hold only those: then no level, as Confluent's `Config` leaves
+/// a `null` out).
+fn level(
+    compatibility_level: Option<CompatibilityLevel>,
+    policy: Option<JsonCompatPolicy>,
+    contract: &ConfigContract,
+) -> Answer {
+    let mut v = match compatibility_level {
+        Some(compatibility_level) => serde_json::to_value(ConfigResponse {
+            compatibility_level,
+        })
+        .unwrap_or_default(),
+        None => serde_json::Value::Object(Default::default()),
+    };
     if let (Some(p), Some(o)) = (policy, v.as_object_mut()) {
         o.insert("compatibilityPolicy".into(), p.as_str().into());
     }
+    add_contract(&mut v, contract);
     Ok(ok(&v))
 }
 
-/// `{"compatibility": …}` as Confluent answers a `PUT`, with `compatibilityPolicy` when set.
-fn updated(
-    (compatibility, policy): (Option<CompatibilityLevel>, Option<JsonCompatPolicy>),
-) -> Answer {
+/// `{"compatibility": …}` as Confluent answers a `PUT`, with `compatibilityPolicy` and the
+/// data-contract settings when set.
+fn updated((compatibility, policy, contract): ConfigUpdate) -> Answer {
     let mut v = serde_json::to_value(ConfigUpdateResponse {
         compatibility: compatibility.unwrap_or_default(),
     })
@@ -89,40 +119,57 @@ fn updated(
     if let (Some(p), Some(o)) = (policy, v.as_object_mut()) {
         o.insert("compatibilityPolicy".into(), p.as_str().into());
     }
+    add_contract(&mut v, &contract);
     Ok(ok(&v))
 }
 
 async fn get_global_config(State(app): State<App>) -> Answer {
     level(
-        app.registry.config(None, true)?,
+        Some(app.registry.config(None, true)?),
         app.registry.policy(None, true),
+        &app.registry.config_contract(None, true),
     )
 }
 
 async fn put_global_config(State(app): State<App>, bytes: Bytes) -> Answer {
-    let (l, p) = config_from(&bytes)?;
-    updated(app.registry.set_config(None, l, p)?)
+    let (l, p, c) = config_from(&bytes)?;
+    updated(app.registry.set_config_contract(None, l, p, &c)?)
 }
 
 async fn delete_global_config(State(app): State<App>) -> Answer {
     let policy = app.registry.policy(None, true);
-    level(app.registry.delete_config(None)?, policy)
+    let contract = app.registry.config_contract(None, true);
+    level(Some(app.registry.delete_config(None)?), policy, &contract)
 }
 
 async fn get_config(State(app): State<App>, Path(subject): Path<String>, q: Q) -> Answer {
     let to_global = flag(&q, "defaultToGlobal");
-    level(
-        app.registry.config(Some(&subject), to_global)?,
-        app.registry.policy(Some(&subject), to_global),
-    )
+    let policy = app.registry.policy(Some(&subject), to_global);
+    let contract = app.registry.config_contract(Some(&subject), to_global);
+    match app.registry.config(Some(&subject), to_global) {
+        Ok(l) => level(Some(l), policy, &contract),
+        // The subject's config holds other settings only.
+        Err(e)
+            if e.code == ErrorCode::SubjectCompatibilityNotConfigured
+                && (policy.is_some() || !contract.is_empty()) =>
+        {
+            level(None, policy, &contract)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 async fn put_config(State(app): State<App>, Path(subject): Path<String>, bytes: Bytes) -> Answer {
-    let (l, p) = config_from(&bytes)?;
-    updated(app.registry.set_config(Some(&subject), l, p)?)
+    let (l, p, c) = config_from(&bytes)?;
+    updated(app.registry.set_config_contract(Some(&subject), l, p, &c)?)
 }
 
 async fn delete_config(State(app): State<App>, Path(subject): Path<String>) -> Answer {
     let policy = app.registry.policy(Some(&subject), false);
-    level(app.registry.delete_config(Some(&subject))?, policy)
+    let contract = app.registry.config_contract(Some(&subject), false);
+    level(
+        Some(app.registry.delete_config(Some(&subject))?),
+        policy,
+        &contract,
+    )
 }

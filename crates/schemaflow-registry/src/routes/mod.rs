@@ -39,7 +39,8 @@ use serde::Serialize;
 use super::access_log::{record_route, AccessPrincipal};
 use super::answer::{answer, encode, error};
 use super::authz::{AuthFile, Authorizer, Denied, Permission, Principal};
-use super::core::{ApiError, Registry};
+use super::contract::{Metadata, RuleSet};
+use super::core::{ApiError, Registry, SchemaContract};
 use super::event::StoredSchema;
 use super::forward::{forward_writes, Forwarder};
 use super::metrics::{track, Metrics};
@@ -341,6 +342,46 @@ fn schema_request(bytes: &Bytes) -> Result<(Schema, Option<u32>), ApiError> {
             format!("Invalid schema type {}", e.0),
         )
     })
+}
+
+/// The `metadata` and `ruleSet` of a register, lookup or compatibility request (the shared
+/// request type predates them). A field that is not Confluent's shape (a rule `kind` or `mode`
+/// outside its enum) is refused as Jackson's mapping error is: HTTP 422, error code 422.
+fn contract_request(bytes: &Bytes) -> Result<SchemaContract, ApiError> {
+    #[derive(serde::Deserialize)]
+    struct Contract {
+        #[serde(default)]
+        metadata: Option<Metadata>,
+        #[serde(default, rename = "ruleSet")]
+        rule_set: Option<RuleSet>,
+    }
+    let c: Contract = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::new(ErrorCode::Other(422), format!("Unprocessable entity: {e}")))?;
+    Ok(SchemaContract {
+        metadata: c.metadata,
+        rule_set: c.rule_set,
+    })
+}
+
+/// `answer` (a JSON object) with the stored schema's `metadata` and `ruleSet`, when it has
+/// them, as Confluent's `Schema` and `SchemaString` carry them.
+fn with_contract<T: Serialize>(answer: &T, stored: &StoredSchema) -> Response {
+    let mut v = serde_json::to_value(answer).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        if let Some(m) = &stored.metadata {
+            o.insert(
+                "metadata".into(),
+                serde_json::to_value(m).unwrap_or_default(),
+            );
+        }
+        if let Some(r) = &stored.rule_set {
+            o.insert(
+                "ruleSet".into(),
+                serde_json::to_value(r).unwrap_or_default(),
+            );
+        }
+    }
+    ok(&v)
 }
 
 fn flag(q: &Q, name: &str) -> bool {

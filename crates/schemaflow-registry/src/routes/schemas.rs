@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 
-use super::{ok, raw, schema_text, Answer, App, Route, Who, Q};
+use super::{ok, raw, schema_text, with_contract, Answer, App, Route, Who, Q};
 use crate::authz::Permission::Authenticated;
 use crate::authz::Principal;
 use crate::core::ApiError;
@@ -59,8 +59,8 @@ async fn schema_by_id(State(app): State<App>, who: Who, Path(id): Path<String>, 
         s.schema_type,
         s.references.clone(),
     );
-    answer.guid = Some(s.guid);
-    Ok(ok(&answer))
+    answer.guid = Some(s.guid.clone());
+    Ok(with_contract(&answer, &s))
 }
 
 async fn raw_schema_by_id(
@@ -94,7 +94,7 @@ async fn schema_by_guid(
         s.references.clone(),
     );
     answer.id = Some(s.id);
-    Ok(ok(&answer))
+    Ok(with_contract(&answer, &s))
 }
 
 async fn id_subjects(State(app): State<App>, who: Who, Path(id): Path<String>, q: Q) -> Answer {

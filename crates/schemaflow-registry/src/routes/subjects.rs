@@ -4,12 +4,14 @@
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 
+use axum::extract::Query;
+
 use super::{
-    flag, ok, parse_version, raw, schema_request, schema_text, Answer, App, Route, Who, Q,
+    contract_request, flag, ok, parse_version, raw, schema_request, schema_text, with_contract,
+    Answer, App, Route, Who, Q,
 };
 use crate::authz::Permission::{Authenticated, Read, Write};
 use crate::authz::Scope::Subject;
-use crate::event::StoredSchema;
 use schemaflow::registry::protocol::{RegisterResponse, SubjectVersionResponse};
 use schemaflow::registry::types::RegisteredSchema;
 
@@ -36,22 +38,22 @@ pub(super) fn routes() -> Vec<Route> {
             Read(Subject),
             raw_version,
         ),
+        Route::get(
+            "/subjects/{subject}/metadata",
+            Read(Subject),
+            latest_with_metadata,
+        ),
     ]
 }
 
-/// The answer about `r`, its schema in the format asked for.
+/// The answer about `r`, its schema in the format asked for, with the metadata and rule set
+/// of its id.
 fn subject_version(app: &App, r: &RegisteredSchema, q: &Q) -> Answer {
-    let stored = StoredSchema {
-        id: r.id.0,
-        schema_type: r.schema.schema_type,
-        schema: r.schema.schema.clone(),
-        references: r.schema.references.clone(),
-        guid: r.guid.clone().unwrap_or_default(),
-    };
-    Ok(ok(&SubjectVersionResponse::new(
-        r,
-        schema_text(app, &stored, q)?,
-    )))
+    let stored = app.registry.schema_by_id(r.id.0)?;
+    Ok(with_contract(
+        &SubjectVersionResponse::new(r, schema_text(app, &stored, q)?),
+        &stored,
+    ))
 }
 
 async fn subjects(State(app): State<App>, who: Who, q: Q) -> Answer {
@@ -72,20 +74,57 @@ async fn register(
     bytes: Bytes,
 ) -> Answer {
     let (schema, id) = schema_request(&bytes)?;
+    let contract = contract_request(&bytes)?;
+    let r =
+        app.registry
+            .register_contract(&subject, &schema, &contract, id, flag(&q, "normalize"))?;
+    if !r.modified {
+        return Ok(ok(&RegisterResponse {
+            guid: r.schema.guid,
+            id: r.schema.id.0,
+        }));
+    }
+    // Confluent's RegisterSchemaResponse of a schema the registry filled in: the whole
+    // version, so the client learns the metadata and rules it now has.
+    let answer = SubjectVersionResponse::new(&r.schema, r.stored.schema.clone());
+    let mut v = serde_json::to_value(&answer).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("subject");
+    }
+    Ok(with_contract(&v, &r.stored))
+}
+
+/// `GET /subjects/{subject}/metadata?key=K&value=V[&key=…&value=…][&deleted=true]`: the
+/// latest version whose metadata holds the pairs (keys and values paired in order, as
+/// Confluent's `SubjectsResource.getLatestWithMetadata`).
+async fn latest_with_metadata(
+    State(app): State<App>,
+    Path(subject): Path<String>,
+    Query(pairs): Query<Vec<(String, String)>>,
+    q: Q,
+) -> Answer {
+    let keys = pairs
+        .iter()
+        .filter(|(k, _)| k == "key")
+        .map(|(_, v)| v.clone());
+    let values = pairs
+        .iter()
+        .filter(|(k, _)| k == "value")
+        .map(|(_, v)| v.clone());
+    let wanted: Vec<(String, String)> = keys.zip(values).collect();
     let r = app
         .registry
-        .register_with(&subject, &schema, id, flag(&q, "normalize"))?;
-    Ok(ok(&RegisterResponse {
-        guid: r.guid,
-        id: r.id.0,
-    }))
+        .latest_with_metadata(&subject, &wanted, flag(&q, "deleted"))?;
+    subject_version(&app, &r, &q)
 }
 
 async fn lookup(State(app): State<App>, Path(subject): Path<String>, q: Q, bytes: Bytes) -> Answer {
     let (schema, _) = schema_request(&bytes)?;
-    let r = app.registry.lookup_with(
+    let contract = contract_request(&bytes)?;
+    let r = app.registry.lookup_contract(
         &subject,
         &schema,
+        &contract,
         flag(&q, "deleted"),
         flag(&q, "normalize"),
     )?;

@@ -7,10 +7,10 @@
 //!
 //! - `SCHEMA` with a value: [`Event::Schema`] (the schema under its id, with the guid derived
 //!   from the record, [`SchemaValue::guid`]) and [`Event::Version`] (that version of the
-//!   subject has that id, `deleted` as written — `deleted:true` is a soft delete — with its
-//!   `metadata`/`ruleSet` raw, so a soft delete written later rewrites the record with them
-//!   unchanged). A later record for the same key replaces the earlier one, as compaction
-//!   would.
+//!   subject has that id, `deleted` as written — `deleted:true` is a soft delete). The
+//!   record's `metadata` and `ruleSet` belong to the schema under its id, as in Confluent,
+//!   whose MD5 of a schema covers them; a soft delete written later rewrites the record with
+//!   them. A later record for the same key replaces the earlier one, as compaction would.
 //! - `SCHEMA` tombstone: [`Event::DeleteVersion`], permanent. The id stays known, so ids are
 //!   never reused (Confluent's next id is the highest seen + 1).
 //! - `DELETE_SUBJECT`: [`Event::DeleteSubject`], every version up to its `version`.
@@ -33,7 +33,7 @@ use std::collections::HashMap;
 use super::record::{
     ClearSubjectValue, ConfigValue, DeleteSubjectValue, FormatError, Key, ModeValue, SchemaValue,
 };
-use crate::event::{Event, StoredSchema, VersionExtras};
+use crate::event::{Event, StoredSchema};
 use crate::state::State;
 
 /// A record: key bytes, and value bytes or `None` for a tombstone.
@@ -79,17 +79,18 @@ pub fn decode(key: &[u8], value: Option<&[u8]>) -> Result<Decoded, FormatError> 
             }),
         },
         Key::Config { subject } => {
-            let (level, policy) = match value {
+            let (level, policy, contract) = match value {
                 Some(bytes) => {
                     let v = ConfigValue::decode(bytes)?;
-                    (v.compatibility_level, v.compatibility_policy)
+                    (v.compatibility_level, v.compatibility_policy, v.contract)
                 }
-                None => (None, None),
+                None => (None, None, Default::default()),
             };
             one(Event::Config {
                 subject,
                 level,
                 policy,
+                contract,
             })
         }
         Key::Mode { subject } => {
@@ -166,16 +167,14 @@ fn schema_events(subject: String, version: i32, v: SchemaValue) -> Result<Decode
         schema: v.schema,
         references: v.references,
         guid,
+        metadata: v.metadata,
+        rule_set: v.rule_set,
     };
     let version = Event::Version {
         subject,
         version,
         id: v.id,
         deleted: v.deleted,
-        extras: VersionExtras {
-            metadata: v.metadata,
-            rule_set: v.rule_set,
-        },
     };
     Ok(Decoded::Events(vec![Event::Schema(schema), version]))
 }
@@ -197,7 +196,6 @@ pub fn records_for(state: &State, events: &[Event]) -> Vec<Record> {
                 version,
                 id,
                 deleted,
-                extras,
             } => {
                 let Some(s) = new_schemas
                     .get(id)
@@ -212,7 +210,7 @@ pub fn records_for(state: &State, events: &[Event]) -> Vec<Record> {
                     );
                     continue;
                 };
-                out.push(schema_record(subject, *version, s, *deleted, extras));
+                out.push(schema_record(subject, *version, s, *deleted));
             }
             Event::DeleteVersion {
                 subject,
@@ -235,12 +233,11 @@ pub fn records_for(state: &State, events: &[Event]) -> Vec<Record> {
                     .subjects
                     .get(subject)
                     .and_then(|vs| vs.iter().find(|e| e.version == *version));
-                let Some((s, entry)) = entry.and_then(|entry| {
+                let Some(s) = entry.and_then(|entry| {
                     new_schemas
                         .get(&entry.id)
                         .copied()
                         .or_else(|| state.schemas.get(&entry.id))
-                        .map(|s| (s, entry))
                 }) else {
                     tracing::warn!(
                         subject,
@@ -249,7 +246,7 @@ pub fn records_for(state: &State, events: &[Event]) -> Vec<Record> {
                     );
                     continue;
                 };
-                out.push(schema_record(subject, *version, s, true, &entry.extras));
+                out.push(schema_record(subject, *version, s, true));
             }
             Event::ClearSubject { subject } => out.push((
                 Key::ClearSubject {
@@ -280,20 +277,23 @@ pub fn records_for(state: &State, events: &[Event]) -> Vec<Record> {
                 subject,
                 level,
                 policy,
+                contract,
             } => {
                 let key = Key::Config {
                     subject: subject.clone(),
                 }
                 .encode();
                 // Nothing set: the config is removed (a tombstone).
-                let value = (level.is_some() || policy.is_some()).then(|| {
-                    ConfigValue {
-                        subject: subject.clone(),
-                        compatibility_level: *level,
-                        compatibility_policy: policy.clone(),
-                    }
-                    .encode()
-                });
+                let value =
+                    (level.is_some() || policy.is_some() || !contract.is_empty()).then(|| {
+                        ConfigValue {
+                            subject: subject.clone(),
+                            compatibility_level: *level,
+                            compatibility_policy: policy.clone(),
+                            contract: contract.clone(),
+                        }
+                        .encode()
+                    });
                 out.push((key, value));
             }
             Event::Mode { subject, mode } => {
@@ -315,13 +315,7 @@ pub fn records_for(state: &State, events: &[Event]) -> Vec<Record> {
     out
 }
 
-fn schema_record(
-    subject: &str,
-    version: i32,
-    s: &StoredSchema,
-    deleted: bool,
-    extras: &VersionExtras,
-) -> Record {
+fn schema_record(subject: &str, version: i32, s: &StoredSchema, deleted: bool) -> Record {
     let key = Key::Schema {
         subject: subject.to_string(),
         version,
@@ -334,8 +328,8 @@ fn schema_record(
         md5: None,
         schema_type: s.schema_type,
         references: s.references.clone(),
-        metadata: extras.metadata.clone(),
-        rule_set: extras.rule_set.clone(),
+        metadata: s.metadata.clone(),
+        rule_set: s.rule_set.clone(),
         schema: s.schema.clone(),
         deleted,
     }
@@ -354,7 +348,8 @@ mod tests {
     use std::collections::{BTreeMap, HashMap};
 
     use super::*;
-    use crate::schemas_topic::record::guid_for;
+    use crate::contract::{Metadata, RuleSet};
+    use crate::schemas_topic::record::{guid_for, guid_of};
     use crate::state::VersionEntry;
     use schemaflow::registry::types::{CompatibilityLevel, Mode, SchemaReference};
     use schemaflow::SchemaType;
@@ -406,6 +401,54 @@ mod tests {
             schema: text.to_string(),
             guid: guid_for(text, &refs),
             references: refs,
+            metadata: None,
+            rule_set: None,
+        }
+    }
+
+    /// Id 7 of the fixtures: `"string"` with metadata and a domain rule.
+    fn rules_schema() -> StoredSchema {
+        let metadata: Metadata = serde_json::from_str(
+            r#"{"tags":{"**.ssn":["PII"]},"properties":{"owner":"team-a"},"sensitive":["ssn"]}"#,
+        )
+        .expect("metadata");
+        let rule_set: RuleSet = serde_json::from_str(
+            r#"{"domainRules":[{"name":"checkLen","kind":"CONDITION","mode":"WRITE","type":"CEL","expr":"size(message) < 100","disabled":false}]}"#,
+        )
+        .expect("ruleSet");
+        StoredSchema {
+            id: 7,
+            schema_type: SchemaType::Avro,
+            schema: "\"string\"".into(),
+            references: vec![],
+            guid: guid_of("\"string\"", &[], Some(&metadata), Some(&rule_set)),
+            metadata: Some(metadata),
+            rule_set: Some(rule_set),
+        }
+    }
+
+    /// Id 10 of the fixtures: a JSON Schema with metadata and all three rule lists.
+    fn contracts_schema() -> StoredSchema {
+        let fx = fixtures();
+        let f = fx
+            .iter()
+            .find(|f| f.key.contains("contracts-value") && f.key.contains("SCHEMA"))
+            .expect("the contracts-value fixture");
+        let v: serde_json::Value =
+            serde_json::from_str(f.value.as_deref().unwrap_or_default()).expect("value");
+        let metadata: Metadata = serde_json::from_value(v["metadata"].clone()).expect("metadata");
+        let rule_set: RuleSet = serde_json::from_value(v["ruleSet"].clone()).expect("ruleSet");
+        assert_eq!(rule_set.encoding_rules.len(), 1);
+        assert!(rule_set.encoding_rules[0].disabled);
+        let text = v["schema"].as_str().expect("schema").to_string();
+        StoredSchema {
+            id: 10,
+            schema_type: SchemaType::Json,
+            guid: guid_of(&text, &[], Some(&metadata), Some(&rule_set)),
+            schema: text,
+            references: vec![],
+            metadata: Some(metadata),
+            rule_set: Some(rule_set),
         }
     }
 
@@ -415,7 +458,6 @@ mod tests {
                 version,
                 id,
                 deleted,
-                extras: VersionExtras::default(),
             })
             .collect()
     }
@@ -460,9 +502,10 @@ mod tests {
             schema(4, SchemaType::Protobuf, pay, refs),
             schema(5, SchemaType::Avro, "\"string\"", vec![]),
             schema(6, SchemaType::Avro, "\"bytes\"", vec![]),
-            schema(7, SchemaType::Avro, "\"string\"", vec![]),
+            rules_schema(),
             schema(8, SchemaType::Json, addr, vec![]),
             schema(9, SchemaType::Json, user, addr_refs),
+            contracts_schema(),
         ]
         .into_iter()
         .map(|s| (s.id, s))
@@ -471,6 +514,7 @@ mod tests {
         let want_subjects: BTreeMap<String, Vec<VersionEntry>> = [
             ("address.json", versions(&[(1, 8, false)])),
             ("common.proto", versions(&[(1, 3, false)])),
+            ("contracts-value", versions(&[(1, 10, false)])),
             ("legacy-value", versions(&[(1, 5, true), (2, 6, true)])),
             ("orders-copy-value", versions(&[(1, 1, false)])),
             ("orders-value", versions(&[(2, 2, false)])),
@@ -481,22 +525,7 @@ mod tests {
         .into_iter()
         .map(|(s, v)| (s.to_string(), v))
         .collect();
-        // The version carries Confluent's metadata and ruleSet as written, byte for byte.
-        let mut subjects = state.subjects.clone();
-        let rules = subjects
-            .get_mut("rules-value")
-            .and_then(|vs| vs.first_mut())
-            .map(|v| std::mem::take(&mut v.extras))
-            .unwrap_or_default();
-        let rules_value = fx
-            .iter()
-            .find(|f| f.key.contains("rules-value"))
-            .and_then(|f| f.value.as_deref())
-            .unwrap_or_default();
-        for raw in [&rules.metadata, &rules.rule_set] {
-            let raw = raw.as_deref().unwrap_or("absent");
-            assert!(rules_value.contains(raw), "{raw} not in {rules_value}");
-        }
+        let subjects = state.subjects.clone();
         assert_eq!(subjects, want_subjects);
         // FULL from Confluent's key, then FORWARD from Karapace's spelling of the same key.
         assert_eq!(state.global_level, Some(CompatibilityLevel::Forward));
@@ -508,8 +537,18 @@ mod tests {
                     "user-events-json-value".to_string(),
                     CompatibilityLevel::Backward
                 ),
+                ("contracts-value".to_string(), CompatibilityLevel::Backward),
             ])
         );
+        // The data-contract settings of a CONFIG record.
+        let c = state.contract_for("contracts-value");
+        assert_eq!(c.compatibility_group.as_deref(), Some("major"));
+        assert_eq!(
+            c.default_metadata
+                .and_then(|m| m.properties.get("owner").cloned()),
+            Some("team-a".to_string())
+        );
+        assert_eq!(c.override_rule_set.map(|r| r.encoding_rules.len()), Some(1));
         // Confluent's compatibilityPolicy, read with the level.
         assert_eq!(
             state.policy_for("user-events-json-value"),
@@ -524,11 +563,12 @@ mod tests {
             state.subject_modes,
             HashMap::from([("orders-copy-value".to_string(), Mode::Readonly)])
         );
-        // Ids 5 and 7 hold the same text: one guid, the later id.
-        for s in state.schemas.values().filter(|s| s.id != 5) {
+        // Ids 5 and 7 hold the same text, but 7 has metadata and rules: two guids (Confluent's
+        // MD5 of a schema covers them).
+        for s in state.schemas.values() {
             assert_eq!(state.guids.get(&s.guid), Some(&s.id), "guid of id {}", s.id);
         }
-        assert_eq!(state.next_id(), 10);
+        assert_eq!(state.next_id(), 11);
         for (f, a) in fx.iter().zip(&applied) {
             let want = if f.key.contains("\"NOOP\"") {
                 Applied::Noop
@@ -576,7 +616,7 @@ mod tests {
             )
             .unwrap_or_else(|e| panic!("{}: {e}", f.what));
         }
-        assert!(checked >= 17, "{checked}");
+        assert!(checked >= 19, "{checked}");
     }
 
     #[test]
@@ -727,11 +767,12 @@ mod tests {
             got[0].1.as_deref().map(String::from_utf8_lossy).as_deref(),
             Some(want.as_str())
         );
-        // The extras are the version's: a tombstone forgets them with it.
+        // The metadata and rules are the schema's: a tombstone of the version keeps the id's.
         let mut state = state;
         let (k, _) = &got[0];
         read_record(&mut state, k, None).ok();
         assert!(!state.subjects.contains_key("rules-value"));
+        assert_eq!(state.schemas.get(&7), Some(&rules_schema()));
     }
 
     #[test]
@@ -751,6 +792,7 @@ mod tests {
                     subject: Some("s".into()),
                     level: None,
                     policy: None,
+                    contract: Default::default(),
                 },
             ],
         );

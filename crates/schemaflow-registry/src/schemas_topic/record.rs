@@ -33,26 +33,31 @@
 //! `schemaType`; the primitive `deleted` is always written. `ConfigValue` is
 //! `{"subject":"s","compatibilityLevel":"FULL"}` (global: no `subject`), `ModeValue`
 //! `{"subject":"s","mode":"READONLY"}`, `DeleteSubjectValue` `{"subject":"s","version":3}`,
-//! `ClearSubjectValue` `{"subject":"s"}`. `metadata` and `ruleSet` are kept as the raw JSON
-//! text read, and written back unchanged in place.
+//! `ClearSubjectValue` `{"subject":"s"}`. `metadata` and `ruleSet` are read into
+//! [`crate::contract`]'s types (unknown fields ignored, as Confluent's `@JsonIgnoreProperties`)
+//! and written as Jackson writes Confluent's `Metadata` and `RuleSet`. A `CONFIG` value goes
+//! on, after the level (and `compatibilityPolicy`), with `compatibilityGroup`,
+//! `defaultMetadata`, `overrideMetadata`, `defaultRuleSet`, `overrideRuleSet` — the order of
+//! `storage/ConfigValue.java`'s creator.
 //!
 //! Strings are escaped as Jackson does: `"`, `\` and control characters only (`\n`, `\t`, …,
 //! else `\u00XX` with upper-case hex); non-ASCII stays raw UTF-8.
 //!
 //! # The schema's guid
 //!
-//! Confluent's `MD5.ofSchema` (`storage/MD5.java`) hashes the schema text, then each
-//! reference's name, subject and big-endian 4-byte version; `SchemaValue.md5` holds it in
-//! base64 when written. The guid is the name-based (version 3) UUID built from those 16 bytes
+//! Confluent's `MD5.ofSchema` (`storage/MD5.java`, `Schema.updateHash`) hashes the schema
+//! text, then each reference's name, subject and big-endian 4-byte version, then — when
+//! present — a `1` byte and the metadata, a `1` byte and the rule set
+//! ([`crate::contract::update_hash`]); `SchemaValue.md5` holds it in base64 when written. The guid is the name-based (version 3) UUID built from those 16 bytes
 //! ([`guid_for`]): a function of the record alone, so every instance and every restart serve
 //! the same guid, and the same schema text and references always get the same one.
 
 use std::fmt::Write as _;
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
 
+use crate::contract::{to_jackson, ConfigContract, Metadata, RuleSet};
 use schemaflow::registry::types::{CompatibilityLevel, Mode, SchemaReference};
 use schemaflow::SchemaType;
 
@@ -228,10 +233,10 @@ pub struct SchemaValue {
     pub schema_type: SchemaType,
     /// Dependencies.
     pub references: Vec<SchemaReference>,
-    /// Confluent's `metadata`, as the raw JSON text read (written back unchanged).
-    pub metadata: Option<String>,
-    /// Confluent's `ruleSet`, as the raw JSON text read (written back unchanged).
-    pub rule_set: Option<String>,
+    /// Confluent's `metadata`.
+    pub metadata: Option<Metadata>,
+    /// Confluent's `ruleSet`.
+    pub rule_set: Option<RuleSet>,
     /// The schema text.
     pub schema: String,
     /// Soft-deleted.
@@ -250,9 +255,9 @@ struct SchemaValueIn {
     #[serde(default)]
     references: Option<Vec<SchemaReference>>,
     #[serde(default)]
-    metadata: Option<Box<RawValue>>,
+    metadata: Option<Metadata>,
     #[serde(rename = "ruleSet", default)]
-    rule_set: Option<Box<RawValue>>,
+    rule_set: Option<RuleSet>,
     schema: String,
     #[serde(default)]
     deleted: bool,
@@ -283,14 +288,8 @@ impl SchemaValue {
             }
             out.push(']');
         }
-        if let Some(m) = &self.metadata {
-            out.push_str(",\"metadata\":");
-            out.push_str(m);
-        }
-        if let Some(r) = &self.rule_set {
-            out.push_str(",\"ruleSet\":");
-            out.push_str(r);
-        }
+        push_contract(&mut out, ",", "metadata", self.metadata.as_ref());
+        push_contract(&mut out, ",", "ruleSet", self.rule_set.as_ref());
         out.push_str(",\"schema\":");
         push_str(&mut out, &self.schema);
         let _ = write!(out, ",\"deleted\":{}}}", self.deleted);
@@ -315,8 +314,8 @@ impl SchemaValue {
             md5: v.md5,
             schema_type,
             references: v.references.unwrap_or_default(),
-            metadata: raw_text(v.metadata),
-            rule_set: raw_text(v.rule_set),
+            metadata: v.metadata,
+            rule_set: v.rule_set,
             schema: v.schema,
             deleted: v.deleted,
         })
@@ -332,7 +331,14 @@ impl SchemaValue {
                 .ok()
                 .and_then(|b| <[u8; 16]>::try_from(b.as_slice()).ok())
         });
-        guid_from_md5(given.unwrap_or_else(|| md5_of_schema(&self.schema, &self.references)))
+        guid_from_md5(given.unwrap_or_else(|| {
+            md5_of(
+                &self.schema,
+                &self.references,
+                self.metadata.as_ref(),
+                self.rule_set.as_ref(),
+            )
+        }))
     }
 }
 
@@ -346,6 +352,8 @@ pub struct ConfigValue {
     /// Confluent's `compatibilityPolicy` (JSON Schema's `STRICT` or `LENIENT`), written right
     /// after the level as its `ConfigUpdateRequest` orders the fields.
     pub compatibility_policy: Option<String>,
+    /// `compatibilityGroup` and the default and override metadata and rule sets.
+    pub contract: ConfigContract,
 }
 
 impl ConfigValue {
@@ -372,7 +380,32 @@ impl ConfigValue {
             out.push_str(sep);
             out.push_str("\"compatibilityPolicy\":");
             push_str(&mut out, p);
+            sep = ",";
         }
+        let c = &self.contract;
+        if let Some(g) = c.compatibility_group.as_deref().filter(|g| !g.is_empty()) {
+            out.push_str(sep);
+            out.push_str("\"compatibilityGroup\":");
+            push_str(&mut out, g);
+            sep = ",";
+        }
+        for (name, m) in [
+            ("defaultMetadata", &c.default_metadata),
+            ("overrideMetadata", &c.override_metadata),
+        ] {
+            if push_contract(&mut out, sep, name, m.as_ref()) {
+                sep = ",";
+            }
+        }
+        for (name, r) in [
+            ("defaultRuleSet", &c.default_rule_set),
+            ("overrideRuleSet", &c.override_rule_set),
+        ] {
+            if push_contract(&mut out, sep, name, r.as_ref()) {
+                sep = ",";
+            }
+        }
+        let _ = sep;
         out.push('}');
         out.into_bytes()
     }
@@ -393,10 +426,13 @@ impl ConfigValue {
                 ))
             }
         };
+        let contract: ConfigContract = serde_json::from_value(Value::Object(fields.clone()))
+            .map_err(|source| FormatError::Json { what: WHAT, source })?;
         Ok(ConfigValue {
             subject: opt_string(&fields, "subject", WHAT)?,
             compatibility_level,
             compatibility_policy: opt_string(&fields, "compatibilityPolicy", WHAT)?,
+            contract,
         })
     }
 }
@@ -513,10 +549,25 @@ impl ClearSubjectValue {
     }
 }
 
-/// A raw JSON value as text, `null` as absent.
-fn raw_text(raw: Option<Box<RawValue>>) -> Option<String> {
-    raw.filter(|r| r.get() != "null")
-        .map(|r| r.get().to_owned())
+/// `<sep>"name":<value as Jackson writes it>`, when the value is there and not empty
+/// (`NON_EMPTY`); whether anything was written.
+fn push_contract<T: serde::Serialize + Default + PartialEq>(
+    out: &mut String,
+    sep: &str,
+    name: &str,
+    value: Option<&T>,
+) -> bool {
+    match value {
+        Some(v) if *v != T::default() => {
+            out.push_str(sep);
+            out.push('"');
+            out.push_str(name);
+            out.push_str("\":");
+            out.push_str(&to_jackson(v));
+            true
+        }
+        _ => false,
+    }
 }
 
 fn object(bytes: &[u8], what: &'static str) -> Result<serde_json::Map<String, Value>, FormatError> {
@@ -562,9 +613,20 @@ fn push_str(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// Confluent's `MD5.ofSchema`: MD5 of the schema text (UTF-8), then each reference's name,
-/// subject and version (4 bytes, big-endian).
+/// Confluent's `MD5.ofSchema` of a schema without metadata or rule set: MD5 of the schema
+/// text (UTF-8), then each reference's name, subject and version (4 bytes, big-endian).
 pub fn md5_of_schema(schema: &str, references: &[SchemaReference]) -> [u8; 16] {
+    md5_of(schema, references, None, None)
+}
+
+/// Confluent's `MD5.ofSchema` (`Schema.updateHash`): [`md5_of_schema`]'s bytes, then the
+/// metadata and rule set when present ([`crate::contract::update_hash`]).
+pub fn md5_of(
+    schema: &str,
+    references: &[SchemaReference],
+    metadata: Option<&Metadata>,
+    rule_set: Option<&RuleSet>,
+) -> [u8; 16] {
     let mut m = Md5::new();
     m.update(schema.as_bytes());
     for r in references {
@@ -572,12 +634,23 @@ pub fn md5_of_schema(schema: &str, references: &[SchemaReference]) -> [u8; 16] {
         m.update(r.subject.as_bytes());
         m.update(&r.version.to_be_bytes());
     }
+    crate::contract::update_hash(metadata, rule_set, &mut |b| m.update(b));
     m.finish()
 }
 
 /// The guid for a schema and its references (see the module docs).
 pub fn guid_for(schema: &str, references: &[SchemaReference]) -> String {
     guid_from_md5(md5_of_schema(schema, references))
+}
+
+/// The guid for a schema, its references, metadata and rule set (see the module docs).
+pub fn guid_of(
+    schema: &str,
+    references: &[SchemaReference],
+    metadata: Option<&Metadata>,
+    rule_set: Option<&RuleSet>,
+) -> String {
+    guid_from_md5(md5_of(schema, references, metadata, rule_set))
 }
 
 fn guid_from_md5(md5: [u8; 16]) -> String {
@@ -806,5 +879,150 @@ mod tests {
             .as_bytes(),
         );
         assert_eq!(v.map(|v| v.guid()).ok(), Some(guid_for("\"int\"", &[])));
+    }
+
+    /// Confluent's `core/src/test/resources/schema-md5-golden-data.json` (read by
+    /// `SchemaMD5RegressionTest`): the Avro schema's MD5 with and without references, metadata
+    /// and rules, printed as a UUID of the raw 16 bytes.
+    #[test]
+    fn md5_with_metadata_and_rules_matches_confluents_golden_data() {
+        use crate::contract::{Rule, RuleKind, RuleMode};
+        let avro = r#"{"type":"record","name":"Person","namespace":"io.confluent.kafka.example","fields":[{"name":"name","type":"string"},{"name":"age","type":"int"},{"name":"ssn","type":"string"},{"name":"user","type":"io.confluent.kafka.example.User"},{"name":"address","type":"io.confluent.kafka.example.Address"}]}"#;
+        let refs = vec![
+            SchemaReference {
+                name: "io.confluent.kafka.example.User".into(),
+                subject: "User".into(),
+                version: 1,
+            },
+            SchemaReference {
+                name: "io.confluent.kafka.example.Address".into(),
+                subject: "Address".into(),
+                version: 2,
+            },
+        ];
+        let metadata = Metadata {
+            tags: [
+                (
+                    "environment".into(),
+                    ["production".into(), "staging".into()].into(),
+                ),
+                ("team".into(), ["data-engineering".into()].into()),
+            ]
+            .into(),
+            properties: [
+                (
+                    "description".into(),
+                    "Person schema for user management".into(),
+                ),
+                ("owner".into(), "data-team".into()),
+                ("version".into(), "1.0.0".into()),
+            ]
+            .into(),
+            sensitive: ["credit-card".into(), "ssn".into()].into(),
+        };
+        let rule = |name: &str, doc: &str, kind, mode, t: &str, field: &str, expr: &str| Rule {
+            name: Some(name.into()),
+            doc: Some(doc.into()),
+            kind,
+            mode,
+            rule_type: Some(t.into()),
+            tags: ["PERSON".into()].into(),
+            params: [("field".into(), field.into())].into(),
+            expr: Some(expr.into()),
+            on_success: Some("none".into()),
+            on_failure: Some("error".into()),
+            disabled: false,
+        };
+        let rules = RuleSet {
+            migration_rules: vec![
+                rule(
+                    "upgrade-rule-1",
+                    "Upgrade rule for field changes",
+                    RuleKind::Transform,
+                    RuleMode::Upgrade,
+                    "FIELD_UPDATE",
+                    "name",
+                    "field.name = field.name.toUpperCase()",
+                ),
+                rule(
+                    "downgrade-rule-1",
+                    "Downgrade rule for compatibility",
+                    RuleKind::Transform,
+                    RuleMode::Downgrade,
+                    "FIELD_DELETE",
+                    "ssn",
+                    "delete field.ssn",
+                ),
+            ],
+            domain_rules: vec![
+                rule(
+                    "validation-rule-1",
+                    "Validate age field",
+                    RuleKind::Condition,
+                    RuleMode::Write,
+                    "FIELD_VALIDATION",
+                    "age",
+                    "field.age >= 0 && field.age <= 150",
+                ),
+                rule(
+                    "masking-rule-1",
+                    "Mask sensitive data on read",
+                    RuleKind::Transform,
+                    RuleMode::Read,
+                    "DATA_MASKING",
+                    "ssn",
+                    "field.ssn = '***-**-****'",
+                ),
+            ],
+            encoding_rules: vec![],
+        };
+        let want = [
+            "d629bb05-ad85-3d20-fbcb-895de3c459f7",
+            "c0708b8f-65f6-b698-bffe-45c1dfa8987c",
+            "2034166c-90a8-1166-0ff2-f5f62c80dbe0",
+            "d9877161-cfdf-d8c5-4eb4-ab37ed50e9d5",
+            "5c08d70e-5347-41b2-6369-199425d044eb",
+            "96825311-eb10-b7f5-48be-2a023b4c018e",
+            "3619d8e0-2ee8-de51-0d9e-2520d39174d5",
+            "589556fb-ad98-e8e0-94fa-e6da3455433a",
+        ];
+        for (i, want) in want.iter().enumerate() {
+            let r: &[SchemaReference] = if i & 4 != 0 { &refs } else { &[] };
+            let m = (i & 2 != 0).then_some(&metadata);
+            let rs = (i & 1 != 0).then_some(&rules);
+            let got = uuid::Uuid::from_bytes(md5_of(avro, r, m, rs)).to_string();
+            assert_eq!(got, *want, "combination {i:03b}");
+        }
+    }
+
+    #[test]
+    fn config_value_writes_the_contract_after_the_level_in_confluents_order() {
+        let v = ConfigValue {
+            subject: Some("s".into()),
+            compatibility_level: Some(CompatibilityLevel::Backward),
+            compatibility_policy: None,
+            contract: ConfigContract {
+                compatibility_group: Some("major".into()),
+                default_metadata: Some(Metadata {
+                    properties: [("owner".into(), "a".into())].into(),
+                    ..Metadata::default()
+                }),
+                override_rule_set: Some(RuleSet {
+                    domain_rules: vec![crate::contract::Rule {
+                        name: Some("r".into()),
+                        rule_type: Some("CEL".into()),
+                        ..Default::default()
+                    }],
+                    ..RuleSet::default()
+                }),
+                ..ConfigContract::default()
+            },
+        };
+        let bytes = v.encode();
+        assert_eq!(
+            String::from_utf8_lossy(&bytes),
+            r#"{"subject":"s","compatibilityLevel":"BACKWARD","compatibilityGroup":"major","defaultMetadata":{"properties":{"owner":"a"}},"overrideRuleSet":{"domainRules":[{"name":"r","kind":"TRANSFORM","mode":"WRITEREAD","type":"CEL","disabled":false}]}}"#
+        );
+        assert_eq!(ConfigValue::decode(&bytes).ok(), Some(v));
     }
 }
