@@ -1,101 +1,67 @@
 //! The in-flight window: at most `max_in_flight` records between `enqueue` and their delivery
 //! report.
 //!
-//! Each record takes a semaphore permit before it is handed to librdkafka and carries it, with
-//! the sender of its delivery report, as the record's delivery opaque. librdkafka's delivery
-//! callback ([`DeliveryReports::delivery`], on the producer's polling thread) drops the permit
-//! the moment the broker answers (or the record fails), whether or not the caller has polled
-//! its [`PendingDelivery`] yet: "enqueue everything, then await all" never waits on itself.
+//! Each record takes a place in the producer's window (an atomic count) before it is handed to
+//! librdkafka, and carries a [`DeliverySlot`] as its delivery opaque. librdkafka's delivery
+//! callback ([`DeliveryReports::delivery`], on the producer's polling thread) gives the place
+//! back the moment the broker answers (or the record fails) and writes the report into the slot,
+//! whether or not the caller has polled its [`PendingDelivery`] yet: "enqueue everything, then
+//! await all" never waits on itself.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
 
-use rdkafka::error::KafkaError;
 use rdkafka::message::Message as _;
 use rdkafka::producer::{DeliveryResult, ProducerContext};
 use rdkafka::ClientContext;
-use tokio::sync::{oneshot, OwnedSemaphorePermit};
 
+use super::window::Window;
 use super::Delivery;
-use crate::error::{kafka_error, Result};
-use crate::wire::SchemaId;
+use crate::error::kafka_error;
 
-/// The librdkafka context of a [`super::TypedProducer`]: answers each record's
-/// [`PendingDelivery`] and frees its place in the in-flight window.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct DeliveryReports;
+pub use super::delivery::{DeliverySlot, PendingDelivery};
+
+/// The librdkafka context of a [`super::TypedProducer`]: holds its in-flight window, answers
+/// each record's [`PendingDelivery`] and frees its place in the window.
+#[derive(Debug)]
+pub struct DeliveryReports {
+    window: Window,
+}
+
+impl DeliveryReports {
+    /// The context of a producer with `max_in_flight` places (at least 1).
+    pub(crate) fn new(max_in_flight: usize) -> Self {
+        DeliveryReports {
+            window: Window::new(max_in_flight),
+        }
+    }
+
+    /// The in-flight window.
+    pub(crate) fn window(&self) -> &Window {
+        &self.window
+    }
+}
 
 impl ClientContext for DeliveryReports {}
 
 impl ProducerContext for DeliveryReports {
-    type DeliveryOpaque = Box<InFlight>;
+    type DeliveryOpaque = Arc<DeliverySlot>;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, in_flight: Box<InFlight>) {
-        let InFlight {
-            reply,
-            schema_id,
-            permit,
-        } = *in_flight;
-        // Room for the next record now, not when (or if) someone awaits this one.
-        drop(permit);
+    fn delivery(&self, result: &DeliveryResult<'_>, slot: Arc<DeliverySlot>) {
+        // Room for the next record now, not when (or if) someone awaits this one. Every
+        // record with this opaque took a place (only `TypedProducer` can make a slot).
+        self.window.release();
         let report = match result {
             Ok(m) => Ok(Delivery {
                 partition: m.partition(),
                 offset: m.offset(),
-                schema_id,
+                schema_id: slot.schema_id(),
             }),
             Err((e, m)) => Err(kafka_error(
                 &format!("producing to {}", m.topic()),
                 e.clone(),
             )),
         };
-        // The caller may have dropped its PendingDelivery: nobody left to tell.
-        let _ = reply.send(report);
-    }
-}
-
-/// One record's place in the window, travelling through librdkafka as its delivery opaque.
-#[derive(Debug)]
-pub struct InFlight {
-    reply: oneshot::Sender<Result<Delivery>>,
-    schema_id: Option<SchemaId>,
-    permit: OwnedSemaphorePermit,
-}
-
-impl InFlight {
-    /// The opaque for a record holding `permit`, and the future of its delivery report.
-    pub(super) fn new(
-        permit: OwnedSemaphorePermit,
-        schema_id: Option<SchemaId>,
-    ) -> (Box<InFlight>, PendingDelivery) {
-        let (reply, report) = oneshot::channel();
-        (
-            Box::new(InFlight {
-                reply,
-                schema_id,
-                permit,
-            }),
-            PendingDelivery { report },
-        )
-    }
-}
-
-/// The delivery report of one enqueued record: where it landed, or why it failed. Dropping it
-/// does not cancel the record.
-#[derive(Debug)]
-#[must_use = "a record's delivery can fail: await its report"]
-pub struct PendingDelivery {
-    report: oneshot::Receiver<Result<Delivery>>,
-}
-
-impl Future for PendingDelivery {
-    type Output = Result<Delivery>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.report).poll(cx).map(|r| {
-            // The sender went without a report: the producer was dropped first.
-            r.unwrap_or_else(|_| Err(kafka_error("producing", KafkaError::Canceled)))
-        })
+        // The caller may have dropped its PendingDelivery: then the slot goes with `slot`.
+        slot.report(report);
     }
 }

@@ -15,13 +15,17 @@
 //!
 //! The hot path allocates no frame: each thread encodes into one reused buffer that librdkafka
 //! copies, and the schema id comes from a lock-free table after the first record of a (type,
-//! topic) pair ([`schema_ids`]).
+//! topic) pair ([`schema_ids`]), borrowed, not cloned. A record's one allocation is its delivery
+//! report's slot ([`in_flight::DeliverySlot`]); its place in the window is a lock-free count.
 
 mod config;
+mod delivery;
 pub mod in_flight;
 mod record;
 pub mod schema_ids;
+mod window;
 
+use std::any::TypeId;
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +33,6 @@ use std::time::Duration;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, FutureRecord, Producer, ThreadedProducer};
-use tokio::sync::Semaphore;
 
 use crate::codec::RegistryCodec;
 use crate::error::{kafka_error, Result};
@@ -41,8 +44,9 @@ pub use config::{ProducerConfig, SchemaIdPlacement, SchemaIdSource};
 pub use in_flight::{DeliveryReports, PendingDelivery};
 pub use record::{Delivery, Record};
 
-use in_flight::InFlight;
+use delivery::DeliverySlot;
 use schema_ids::{ResolvedId, SchemaIds};
+use window::Window;
 
 /// The librdkafka producer under a [`TypedProducer`].
 pub type KafkaProducer = ThreadedProducer<DeliveryReports>;
@@ -105,7 +109,6 @@ pub struct TypedProducer {
     registry: CachedRegistry,
     config: Arc<ProducerConfig>,
     schema_ids: Arc<SchemaIds>,
-    in_flight: Arc<Semaphore>,
 }
 
 impl std::fmt::Debug for TypedProducer {
@@ -131,8 +134,8 @@ impl<'a> Addressed<'a> {
         self,
         payload: Option<&'a [u8]>,
         headers: Option<OwnedHeaders>,
-        in_flight: Box<InFlight>,
-    ) -> BaseRecord<'a, [u8], [u8], Box<InFlight>> {
+        in_flight: Arc<DeliverySlot>,
+    ) -> BaseRecord<'a, [u8], [u8], Arc<DeliverySlot>> {
         BaseRecord {
             topic: self.topic,
             partition: self.partition,
@@ -152,7 +155,7 @@ enum FirstTry {
     QueueFull {
         payload: Option<Vec<u8>>,
         headers: Option<OwnedHeaders>,
-        in_flight: Box<InFlight>,
+        in_flight: Arc<DeliverySlot>,
     },
     Failed(KafkaError),
 }
@@ -162,12 +165,11 @@ impl TypedProducer {
     pub fn new(config: ProducerConfig, registry: CachedRegistry) -> Result<Self> {
         let producer: KafkaProducer = config
             .kafka_config()
-            .create_with_context(DeliveryReports)
+            .create_with_context(DeliveryReports::new(config.max_in_flight))
             .map_err(|e| kafka_error("creating the producer", e))?;
         Ok(TypedProducer {
             producer,
             registry,
-            in_flight: Arc::new(Semaphore::new(config.max_in_flight.max(1))),
             config: Arc::new(config),
             schema_ids: Arc::new(SchemaIds::default()),
         })
@@ -190,10 +192,15 @@ impl TypedProducer {
     }
 
     async fn schema_id<V: RegistryCodec>(&self, topic: &str) -> Result<ResolvedId> {
-        let ty = std::any::TypeId::of::<V>();
-        if let Some(r) = self.schema_ids.get(ty, topic) {
-            return Ok(r.clone());
+        match self.schema_ids.get(TypeId::of::<V>(), topic) {
+            Some(r) => Ok(r.clone()),
+            None => self.resolve::<V>(topic).await,
         }
+    }
+
+    /// Ask the registry for `V`'s schema id on `topic` (the slow path: once per pair) and keep
+    /// it in the table.
+    async fn resolve<V: RegistryCodec>(&self, topic: &str) -> Result<ResolvedId> {
         let subject = self
             .config
             .value_subject_strategy
@@ -214,7 +221,8 @@ impl TypedProducer {
             SchemaIdPlacement::Payload => None,
         };
         let resolved = ResolvedId { id, guid_header };
-        self.schema_ids.insert(ty, topic, resolved.clone());
+        self.schema_ids
+            .insert(TypeId::of::<V>(), topic, resolved.clone());
         Ok(resolved)
     }
 
@@ -245,13 +253,22 @@ impl TypedProducer {
         &self,
         record: Record<'_, V>,
     ) -> Result<PendingDelivery> {
-        let permit = self.acquire().await?;
-        let resolved = match record.value {
-            Some(_) => Some(self.schema_id::<V>(record.topic).await?),
+        let place = self.window().take().await;
+        // Borrowed from the table on the hot path (no reference count touched); owned only
+        // the first time a pair is resolved.
+        let fetched;
+        let resolved: Option<&ResolvedId> = match record.value {
             None => None,
+            Some(_) => Some(match self.schema_ids.get(TypeId::of::<V>(), record.topic) {
+                Some(kept) => kept,
+                None => {
+                    fetched = self.resolve::<V>(record.topic).await?;
+                    &fetched
+                }
+            }),
         };
-        let (in_flight, pending) = InFlight::new(permit, resolved.as_ref().map(|r| r.id));
-        let guid_header = resolved.as_ref().and_then(|r| r.guid_header.as_deref());
+        let (in_flight, pending) = DeliverySlot::new(resolved.map(|r| r.id));
+        let guid_header = resolved.and_then(|r| r.guid_header.as_deref());
         let headers = headers(guid_header, &record.headers);
         let at = Addressed {
             topic: record.topic,
@@ -262,7 +279,7 @@ impl TypedProducer {
         // Encode and hand over without an await in between: the buffer is this thread's.
         let first = FRAME.with_borrow_mut(|frame| -> Result<FirstTry> {
             frame.clear();
-            let payload = match (record.value, &resolved) {
+            let payload = match (record.value, resolved) {
                 (Some(v), Some(r)) => {
                     // JSON Schema's `validate` knob (a no-op for Avro and Protobuf).
                     crate::codec::json_schema::with_validation(self.config.validate, || {
@@ -295,7 +312,7 @@ impl TypedProducer {
             Ok(first)
         })?;
         match first {
-            FirstTry::Queued => {}
+            FirstTry::Queued => place.hand_over(),
             FirstTry::Failed(e) => {
                 return Err(kafka_error(&format!("producing to {}", record.topic), e))
             }
@@ -305,7 +322,8 @@ impl TypedProducer {
                 in_flight,
             } => {
                 self.send_when_queue_has_room(at.record(payload.as_deref(), headers, in_flight))
-                    .await?
+                    .await?;
+                place.hand_over();
             }
         }
         Ok(pending)
@@ -317,8 +335,8 @@ impl TypedProducer {
         &self,
         record: FutureRecord<'_, [u8], [u8]>,
     ) -> Result<PendingDelivery> {
-        let permit = self.acquire().await?;
-        let (in_flight, pending) = InFlight::new(permit, None);
+        let place = self.window().take().await;
+        let (in_flight, pending) = DeliverySlot::new(None);
         let at = Addressed {
             topic: record.topic,
             key: record.key,
@@ -327,22 +345,19 @@ impl TypedProducer {
         };
         self.send_when_queue_has_room(at.record(record.payload, record.headers, in_flight))
             .await?;
+        place.hand_over();
         Ok(pending)
     }
 
-    /// A place in the in-flight window (waits while it is full).
-    async fn acquire(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
-        self.in_flight
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|_| kafka_error("sending", KafkaError::Canceled))
+    /// The in-flight window (in the librdkafka context, where delivery reports release it).
+    fn window(&self) -> &Window {
+        self.producer.context().window()
     }
 
     /// Hand `record` to librdkafka, waiting while its queue is full.
     async fn send_when_queue_has_room(
         &self,
-        mut record: BaseRecord<'_, [u8], [u8], Box<InFlight>>,
+        mut record: BaseRecord<'_, [u8], [u8], Arc<DeliverySlot>>,
     ) -> Result<()> {
         loop {
             match self.producer.send(record) {
@@ -387,4 +402,69 @@ fn headers(guid_header: Option<&[u8]>, extra: &[(&str, &[u8])]) -> Option<OwnedH
         });
     }
     Some(h)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{CacheConfig, ClientConfig, RegistryClient};
+
+    /// A producer whose broker never answers (port 9 of loopback: nothing listens), so records
+    /// stay queued in librdkafka.
+    fn unreachable_producer(max_in_flight: usize) -> TypedProducer {
+        let registry = CachedRegistry::new(
+            RegistryClient::new(ClientConfig::new("http://127.0.0.1:9")).unwrap(),
+            CacheConfig::default(),
+        );
+        let config = ProducerConfig::new("127.0.0.1:9")
+            .max_in_flight(max_in_flight)
+            .set("log_level", "0");
+        TypedProducer::new(config, registry).unwrap()
+    }
+
+    fn raw(topic: &str) -> FutureRecord<'_, [u8], [u8]> {
+        FutureRecord::to(topic).payload(&b"x"[..])
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_dropped_producer_resolves_its_pending_deliveries_with_an_error() {
+        let producer = unreachable_producer(10);
+        let mut pending = Vec::new();
+        for _ in 0..3 {
+            pending.push(producer.enqueue_raw(raw("t")).await.unwrap());
+        }
+        assert_eq!(producer.window().used(), 3, "each record holds a place");
+        drop(producer);
+        // The deadline only turns a hang (a report that never comes) into a failure.
+        let reports = tokio::time::timeout(Duration::from_secs(60), async {
+            let mut reports = Vec::new();
+            for p in pending {
+                reports.push(p.await);
+            }
+            reports
+        })
+        .await
+        .expect("a pending delivery outlived its producer");
+        for r in reports {
+            let e = r.expect_err("nothing was delivered");
+            assert!(e.to_string().contains("producing to t"), "{e}");
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_record_librdkafka_refuses_gives_its_place_back() {
+        let producer = unreachable_producer(2);
+        let _kept = producer.enqueue_raw(raw("t")).await.unwrap();
+        // Past `message.max.bytes` (1,000,000 by default): refused by `send` itself.
+        let big = vec![0u8; 2_000_000];
+        let refused = producer
+            .enqueue_raw(FutureRecord::to("t").payload(&big[..]))
+            .await;
+        assert!(refused.is_err(), "librdkafka took a record past its limit");
+        assert_eq!(
+            producer.window().used(),
+            1,
+            "only the queued record holds a place"
+        );
+    }
 }
