@@ -87,7 +87,13 @@ pub struct ConsumerConfig {
     /// [`ProcessingOrder::Partition`] more than the partition count assigned adds nothing.
     pub max_concurrency: usize,
     /// Records received and waiting (not yet started) per partition before the partition is
-    /// paused (librdkafka pause/resume) instead of buffered further; resumed at half.
+    /// paused (librdkafka pause/resume) instead of buffered further; resumed at half. What a
+    /// member holds beyond librdkafka's own prefetch (`queued.max.messages.kbytes`) is at most
+    /// this many records per assigned partition (a poll takes no more than the partitions'
+    /// room). A pause drops the partition's prefetched records in librdkafka, and the
+    /// resumed partition is fetched again behind any Fetch in flight: with `max_concurrency`
+    /// above 1 the consumer defaults `fetch.wait.max.ms` to 100
+    /// ([`PARALLEL_FETCH_WAIT`](crate::kafka_config::PARALLEL_FETCH_WAIT)) so that wait is short.
     /// Default (`None`): `max(1000, 2 × max_concurrency)`.
     pub look_ahead: Option<usize>,
     /// How long shutdown (or a stop on an error) waits for the records in flight to finish
@@ -110,7 +116,10 @@ pub struct ConsumerConfig {
     /// settings reach both). Secret ones print as `<redacted>`. They override schemaflow's own
     /// consumer defaults too, such as `fetch.queue.backoff.ms=10`
     /// ([`FETCH_QUEUE_BACKOFF`](crate::kafka_config::FETCH_QUEUE_BACKOFF): librdkafka's 1 s
-    /// default idles a decoding consumer after each full fetch queue).
+    /// default idles a decoding consumer after each full fetch queue) and, with
+    /// `max_concurrency` above 1, `fetch.wait.max.ms=100`
+    /// ([`PARALLEL_FETCH_WAIT`](crate::kafka_config::PARALLEL_FETCH_WAIT): a resumed partition
+    /// waits for its next fetch behind the Fetch in flight).
     pub properties: KafkaProperties,
 }
 
@@ -297,19 +306,22 @@ impl ConsumerConfig {
         } else {
             "read_uncommitted"
         };
-        crate::kafka_config::kafka_config(
-            &self.brokers,
-            &[
-                crate::kafka_config::FETCH_QUEUE_BACKOFF,
-                ("group.id", &self.group_id),
-                ("enable.auto.commit", "false"),
-                ("enable.auto.offset.store", "false"),
-                ("auto.offset.reset", &self.auto_offset_reset),
-                ("isolation.level", isolation),
-                ("group.protocol", self.group_protocol.as_str()),
-            ],
-            &self.properties,
-        )
+        let mut defaults = vec![
+            crate::kafka_config::FETCH_QUEUE_BACKOFF,
+            ("group.id", self.group_id.as_str()),
+            ("enable.auto.commit", "false"),
+            ("enable.auto.offset.store", "false"),
+            ("auto.offset.reset", self.auto_offset_reset.as_str()),
+            ("isolation.level", isolation),
+            ("group.protocol", self.group_protocol.as_str()),
+        ];
+        // Only a member with several records in flight pauses partitions (a serial one stops
+        // receiving instead): a paused partition, once resumed, waits for its next fetch no
+        // longer than this.
+        if self.max_concurrency > 1 {
+            defaults.push(crate::kafka_config::PARALLEL_FETCH_WAIT);
+        }
+        crate::kafka_config::kafka_config(&self.brokers, &defaults, &self.properties)
     }
 }
 
@@ -352,6 +364,22 @@ mod tests {
         assert_eq!(
             config.kafka_config().get("fetch.queue.backoff.ms"),
             Some("1000")
+        );
+    }
+
+    #[test]
+    fn a_parallel_consumer_waits_less_for_a_fetch_a_serial_one_keeps_librdkafkas_wait() {
+        let serial = ConsumerConfig::new("b", "g", &["t"]);
+        assert_eq!(serial.kafka_config().get("fetch.wait.max.ms"), None);
+        let parallel = serial.concurrency(ProcessingOrder::Key, 256);
+        assert_eq!(
+            parallel.kafka_config().get("fetch.wait.max.ms"),
+            Some("100")
+        );
+        let parallel = parallel.set("fetch.wait.max.ms", "500");
+        assert_eq!(
+            parallel.kafka_config().get("fetch.wait.max.ms"),
+            Some("500")
         );
     }
 }

@@ -18,7 +18,7 @@
 //!   environment fault). A job reports how many of its records finished, from its first
 //!   ([`Engine::done_prefix`]); the position is stored once per job.
 //! - **Look-ahead**: a partition with `look_ahead` records waiting is paused, and resumed at
-//!   half.
+//!   half. Batches go on reading while every slot is taken only until a full batch waits.
 //! - **Revoke**: a revoke held for records in flight drops the partitions' waiting records at
 //!   once (and a run of theirs in flight stops after its current record: the rest of it is
 //!   waiting as much as the records in the lane), and lets the partitions go when their
@@ -410,10 +410,14 @@ impl<R: SourceRecord> Engine<R> {
         Waits {
             shutdown: !self.shutdown_asked,
             // Serially (and whenever every slot is taken) receive nothing more: the records a
-            // busy member has not started stay in librdkafka's bounded fetch queue.
+            // busy member has not started stay in librdkafka's bounded fetch queue. Batches
+            // keep filling while every slot is taken, but only until one of them is full: it
+            // is the next to go, and records read past it would only wait here (holding
+            // librdkafka's fetch buffers outside its prefetch bound, and filling the
+            // look-ahead up to a pause, which drops the partition's prefetched records).
             receive: !stopping
                 && self.revoke_deadline.is_none()
-                && (self.in_flight < self.s.max_concurrency || self.s.batch.is_some()),
+                && (self.in_flight < self.s.max_concurrency || self.batch_filling()),
             commit_after: (self.since_commit > 0).then_some(self.s.commit_interval),
             idle_at: self
                 .s
@@ -425,6 +429,12 @@ impl<R: SourceRecord> Engine<R> {
             drain_at: stopping.then_some(self.drain_deadline),
             revoke_at: self.revoke_deadline,
         }
+    }
+
+    /// Batches only: whether no partition has a full batch waiting yet.
+    fn batch_filling(&self) -> bool {
+        let full = self.s.max_records();
+        self.s.batch.is_some() && self.parts.iter().all(|p| p.waiting < full)
     }
 
     /// A revoke is held for records in flight (`held`: its partitions). When first seen,
@@ -1259,6 +1269,46 @@ mod tests {
         assert_eq!(h.last_stored(0), Some(2));
         h.schedule();
         assert_eq!(h.started_offsets(), [[2, 3, 4]]);
+    }
+
+    #[test]
+    fn a_busy_batch_consumer_receives_only_until_a_full_batch_waits() {
+        let config = ConsumerConfig::new("b", "g", &["t"]);
+        let batch = BatchConfig {
+            max_records: 3,
+            max_wait: Duration::from_millis(100),
+        };
+        let mut h = Harness::new(Settings::new(
+            &config,
+            ProcessingOrder::Partition,
+            Some(batch),
+        ));
+        h.receive((0..3).map(|o| rec(0, o)));
+        h.schedule();
+        assert_eq!(h.started_offsets(), [[0, 1, 2]]);
+        // The only slot is taken: the next batches still fill meanwhile.
+        h.receive([rec(0, 3), rec(1, 0)]);
+        h.schedule();
+        assert!(h.e.waits().receive, "no batch is full yet");
+        h.receive([rec(1, 1), rec(1, 2)]);
+        h.schedule();
+        assert!(
+            !h.e.waits().receive,
+            "partition 1's batch is full and waits for the slot: nothing more is read"
+        );
+        assert_eq!(h.e.waiting(), 4);
+        h.finish(0, 0, Ok(()));
+        h.schedule();
+        assert_eq!(h.started.len(), 1);
+        assert_eq!(
+            h.started[0].records,
+            [rec(1, 0), rec(1, 1), rec(1, 2)],
+            "the full batch goes"
+        );
+        assert!(
+            h.e.waits().receive,
+            "partition 0's batch of one fills again"
+        );
     }
 
     #[test]
