@@ -598,7 +598,7 @@ mod tests {
             let keys = ["a", "b", "c", "id", "n\u{e9}", "x"];
             match self.next() % if depth > 3 { 6 } else { 8 } {
                 0 => Value::Null,
-                1 => Value::Bool(self.next() % 2 == 0),
+                1 => Value::Bool(self.next().is_multiple_of(2)),
                 2 => Value::from(self.next() as i64 % 7 - 3),
                 3 => Value::from((self.next() % 9) as f64 / 2.0 - 1.5),
                 4 => Value::from(["", "a", "ab", "q\"z", "\u{263a}x"][(self.next() % 5) as usize]),
