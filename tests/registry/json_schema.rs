@@ -7,45 +7,9 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
+use crate::http::Http;
+
 use schemaflow_registry::{CompatibilityEngine, EmbeddedRegistry, ServerConfig};
-
-const CT: &str = "application/vnd.schemaregistry.v1+json";
-
-struct Http {
-    base: String,
-    client: reqwest::Client,
-}
-
-impl Http {
-    async fn call(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .header("Content-Type", CT);
-        if let Some(b) = body {
-            req = req.body(b.to_string());
-        }
-        let resp = req.send().await.expect("request");
-        let status = resp.status().as_u16();
-        let text = resp.text().await.expect("body");
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.call(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    async fn put(&self, path: &str, body: Value) -> (u16, Value) {
-        self.call(reqwest::Method::PUT, path, Some(body)).await
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.call(reqwest::Method::GET, path, None).await
-    }
-}
 
 async fn start() -> (EmbeddedRegistry, Http) {
     let server = EmbeddedRegistry::start(
@@ -54,10 +18,7 @@ async fn start() -> (EmbeddedRegistry, Http) {
     )
     .await
     .expect("registry");
-    let http = Http {
-        base: server.url().to_string(),
-        client: reqwest::Client::new(),
-    };
+    let http = Http::new(server.url());
     (server, http)
 }
 

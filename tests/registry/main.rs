@@ -12,6 +12,7 @@ mod client_faults;
 mod concurrency;
 mod data_contracts;
 mod durability;
+mod http;
 mod json_schema;
 mod kafka_leader;
 mod kafka_store;
