@@ -539,11 +539,6 @@ async fn a_member_joining_while_records_are_in_flight_loses_and_repeats_nothing(
         reg.clone(),
     )
     .unwrap();
-    let b = TypedConsumer::<UserEvent>::new(
-        config(&topic, &group, ProcessingOrder::Partition, 4),
-        reg.clone(),
-    )
-    .unwrap();
     let stop = |all: Arc<Notify>| async move {
         let _ = tokio::time::timeout(Duration::from_secs(60), all.notified()).await;
     };
@@ -567,6 +562,15 @@ async fn a_member_joining_while_records_are_in_flight_loses_and_repeats_nothing(
                 seen_b.lock().unwrap().len()
             );
         }
+        // Made (and so subscribed) only now: `TypedConsumer::new` joins the group, and a
+        // member that joined without polling holds every later rebalance of the group until
+        // it polls (its revoke waits for it) — made up front, B could join first, take every
+        // partition and keep A waiting in its join for as long as the test waits.
+        let b = TypedConsumer::<UserEvent>::new(
+            config(&topic, &group, ProcessingOrder::Partition, 4),
+            reg.clone(),
+        )
+        .unwrap();
         b.run(h, stop(al)).await
     };
     let (ra, rb) = tokio::join!(run_a, run_b);

@@ -187,6 +187,12 @@ impl<V> std::fmt::Debug for TypedConsumer<V> {
 
 impl<V: FromFrame> TypedConsumer<V> {
     /// Join the group and subscribe to `config.topics`.
+    ///
+    /// The consumer is a member of its group from here on: call [`run`](Self::run) (or
+    /// [`run_batch`](Self::run_batch)) soon after. A member that has joined but does not poll
+    /// holds its group's next rebalance — its partitions are given up only from inside `run` —
+    /// so every other member waits in its join until it runs, or until `max.poll.interval.ms`
+    /// passes.
     pub fn new(config: ConsumerConfig, registry: CachedRegistry) -> Result<Self> {
         let this = Self::create(config, registry)?;
         let topics: Vec<&str> = this.config.topics.iter().map(String::as_str).collect();
