@@ -103,6 +103,7 @@ impl RuleKind {
 
 /// One rule: Confluent's `Rule`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Rule {
     /// Unique within the rule set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -137,10 +138,10 @@ pub struct Rule {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expr: Option<String>,
     /// Action on success (`NONE`, `ERROR`, `DLQ`, or `write,read` for two-way modes).
-    #[serde(default, rename = "onSuccess", skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_success: Option<String>,
     /// Action on failure.
-    #[serde(default, rename = "onFailure", skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub on_failure: Option<String>,
     /// Disabled (always written, as Jackson writes a primitive).
     #[serde(default, deserialize_with = "null_as_default")]
@@ -149,11 +150,11 @@ pub struct Rule {
 
 /// Confluent's `RuleSet`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct RuleSet {
     /// Rules between versions (`UPGRADE`, `DOWNGRADE`, `UPDOWN`).
     #[serde(
         default,
-        rename = "migrationRules",
         deserialize_with = "null_as_default",
         skip_serializing_if = "Vec::is_empty"
     )]
@@ -161,7 +162,6 @@ pub struct RuleSet {
     /// Rules on the data (`WRITE`, `READ`, `WRITEREAD`).
     #[serde(
         default,
-        rename = "domainRules",
         deserialize_with = "null_as_default",
         skip_serializing_if = "Vec::is_empty"
     )]
@@ -169,7 +169,6 @@ pub struct RuleSet {
     /// Rules on the encoded bytes (`WRITE`, `READ`, `WRITEREAD`).
     #[serde(
         default,
-        rename = "encodingRules",
         deserialize_with = "null_as_default",
         skip_serializing_if = "Vec::is_empty"
     )]
@@ -402,41 +401,22 @@ pub fn merge_rule_sets(old: Option<&RuleSet>, new: Option<&RuleSet>) -> Option<R
 /// groups versions for compatibility, and the metadata and rules merged into every schema
 /// registered under it (defaults below the schema's own, overrides above).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ConfigContract {
     /// `compatibilityGroup`.
-    #[serde(
-        default,
-        rename = "compatibilityGroup",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compatibility_group: Option<String>,
     /// `defaultMetadata`.
-    #[serde(
-        default,
-        rename = "defaultMetadata",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_metadata: Option<Metadata>,
     /// `overrideMetadata`.
-    #[serde(
-        default,
-        rename = "overrideMetadata",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub override_metadata: Option<Metadata>,
     /// `defaultRuleSet`.
-    #[serde(
-        default,
-        rename = "defaultRuleSet",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_rule_set: Option<RuleSet>,
     /// `overrideRuleSet`.
-    #[serde(
-        default,
-        rename = "overrideRuleSet",
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub override_rule_set: Option<RuleSet>,
 }
 

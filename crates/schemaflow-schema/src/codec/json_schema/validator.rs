@@ -129,8 +129,7 @@ impl CompiledValidator {
     #[cold]
     #[inline(never)]
     fn validate_value_of(&self, id: SchemaId, text: &[u8]) -> Result<Value> {
-        let value: Value = serde_json::from_slice(text)
-            .map_err(|e| Error::Json(format!("the value of schema id {id}: {e}")))?;
+        let value: Value = serde_json::from_slice(text).map_err(|e| super::not_json(id, e))?;
         self.validate(id, &value)?;
         Ok(value)
     }
