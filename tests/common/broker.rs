@@ -41,6 +41,17 @@ pub fn broker() -> &'static Broker {
 }
 
 fn start() -> Broker {
+    let (bootstrap, watcher, _) = watched_kafka("start");
+    Broker {
+        bootstrap,
+        _watcher: Some(watcher),
+    }
+}
+
+/// `scripts/kafka COMMAND DIR` (`start`, or `cluster N`) in a fresh temp dir, under a watcher
+/// that stops it and removes the dir when this process exits: the bootstrap list, the watcher
+/// and the dir.
+pub fn watched_kafka(command: &str) -> (String, Child, std::path::PathBuf) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/kafka");
     // Kept past this process: the watcher removes it after stopping the broker.
     let dir = tempfile::Builder::new()
@@ -54,7 +65,7 @@ fn start() -> Broker {
     // sent to the whole process group (caught, not ignored: its children get the defaults back),
     // so it outlives the test process and does its job (the broker runs in a session of its own).
     let watch = r#"trap : INT TERM HUP; parent=$PPID
-"$0" start "$1" >"$1/start.out" 2>"$1/start.err"; echo $? >"$1/start.rc.tmp"; mv "$1/start.rc.tmp" "$1/start.rc"
+"$0" $2 "$1" >"$1/start.out" 2>"$1/start.err"; echo $? >"$1/start.rc.tmp"; mv "$1/start.rc.tmp" "$1/start.rc"
 while kill -0 "$parent" 2>/dev/null; do sleep 0.5; done
 "$0" stop "$1" >/dev/null 2>&1; rm -rf "$1""#;
     let mut watcher = Command::new("sh")
@@ -62,6 +73,7 @@ while kill -0 "$parent" 2>/dev/null; do sleep 0.5; done
         .arg(watch)
         .arg(script)
         .arg(&dir)
+        .arg(command)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -78,14 +90,14 @@ while kill -0 "$parent" 2>/dev/null; do sleep 0.5; done
         }
         assert!(
             Instant::now() < deadline,
-            "scripts/kafka start did not finish within 15 min"
+            "scripts/kafka {command} did not finish within 15 min"
         );
         std::thread::sleep(Duration::from_millis(50));
     };
     let err = std::fs::read_to_string(dir.join("start.err")).unwrap_or_default();
     assert!(
         rc == "0",
-        "scripts/kafka start {} failed (exit {rc}):\n{err}\nlog: {}",
+        "scripts/kafka {command} {} failed (exit {rc}):\n{err}\nlog: {}",
         dir.display(),
         log_tail(&dir.join("kafka.log"))
     );
@@ -94,13 +106,10 @@ while kill -0 "$parent" 2>/dev/null; do sleep 0.5; done
         .unwrap()
         .lines()
         .last()
-        .expect("scripts/kafka start printed no address")
+        .expect("scripts/kafka printed no address")
         .trim()
         .to_string();
-    Broker {
-        bootstrap,
-        _watcher: Some(watcher),
-    }
+    (bootstrap, watcher, dir)
 }
 
 fn log_tail(path: &Path) -> String {
@@ -118,13 +127,22 @@ pub fn rand_topic(name: &str) -> String {
 /// producer or consumer started next sees them all). Explicit, though the test broker would
 /// auto-create topics: tests say how many partitions they need.
 pub async fn create_topic(bootstrap: &str, topic: &str, partitions: i32) {
+    create_replicated_topic(bootstrap, topic, partitions, 1).await
+}
+
+/// [`create_topic`] with `replicas` copies of each partition (on a cluster).
+pub async fn create_replicated_topic(bootstrap: &str, topic: &str, partitions: i32, replicas: i32) {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .create()
         .unwrap();
     let res = admin
         .create_topics(
-            &[NewTopic::new(topic, partitions, TopicReplication::Fixed(1))],
+            &[NewTopic::new(
+                topic,
+                partitions,
+                TopicReplication::Fixed(replicas),
+            )],
             &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
         )
         .await

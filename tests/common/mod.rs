@@ -151,6 +151,7 @@ pub fn proto_v2_full(channel: &str) -> pb_v2::UserEvent {
 }
 pub mod broker;
 pub mod cli;
+pub mod cluster;
 pub mod examples;
 pub mod java;
 pub mod python;
