@@ -61,9 +61,22 @@ fn keys_in_log(bootstrap: &str, topic: &str) -> BTreeMap<Vec<u8>, usize> {
     let mut ends = BTreeMap::new();
     let mut tpl = TopicPartitionList::new();
     for p in 0..PARTITIONS {
-        let (_, high) = c
-            .fetch_watermarks(topic, p, Duration::from_secs(10))
-            .expect("watermarks");
+        // Leadership may be moving (the preferred leader taking its partitions back after the
+        // faults): asked again until a leader answers.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let high = loop {
+            match c.fetch_watermarks(topic, p, Duration::from_secs(10)) {
+                Ok((_, high)) => break high,
+                Err(e) => {
+                    assert!(
+                        Instant::now() < deadline,
+                        "no end offset of {topic}/{p}: {e}"
+                    );
+                    eprintln!("end offset of {topic}/{p}: {e} (asked again)");
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+            }
+        };
         ends.insert(p, high);
         tpl.add_partition_offset(topic, p, Offset::Beginning)
             .expect("offset");
@@ -81,7 +94,15 @@ fn keys_in_log(bootstrap: &str, topic: &str) -> BTreeMap<Vec<u8>, usize> {
             "log not read to its end: {at:?} of {ends:?}"
         );
         if let Some(m) = c.poll(Duration::from_millis(200)) {
-            let m = m.expect("fetch");
+            // librdkafka reports a transient error (a node that just came back refusing a
+            // fetch) and goes on fetching: the deadline above bounds the read.
+            let m = match m {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("reading the log: {e} (librdkafka retries)");
+                    continue;
+                }
+            };
             *keys
                 .entry(m.key().expect("every record has a key").to_vec())
                 .or_insert(0) += 1;
