@@ -50,6 +50,32 @@ mod validator;
 
 pub use validator::CompiledValidator;
 
+/// Called once by every set of generated JSON Schema types (`schemaflow-build`), so that a
+/// crate whose generated types need the `json-schema` feature and lacks it fails to compile
+/// with a message naming the feature, rather than failing at run time on the first value (the
+/// validator is only compiled in with the feature). Expands to nothing with the feature.
+#[cfg(feature = "json-schema")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __json_schema_types_need_the_feature {
+    () => {};
+}
+
+/// Without the feature: the compile error (see the feature's variant).
+#[cfg(not(feature = "json-schema"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __json_schema_types_need_the_feature {
+    () => {
+        ::core::compile_error!(
+            "these types were generated from JSON Schema files: enable the `json-schema` feature of schemaflow (in Cargo.toml: schemaflow = { version = \"...\", features = [\"json-schema\"] }); without it values cannot be validated"
+        );
+    };
+}
+
+#[doc(hidden)]
+pub use crate::__json_schema_types_need_the_feature as types_need_the_feature;
+
 thread_local! {
     /// Whether [`encode_frame`] and [`JsonSchemaCodec::encode`] validate on this thread.
     static VALIDATE_ON_ENCODE: Cell<bool> = const { Cell::new(true) };
