@@ -159,15 +159,10 @@ pub enum ParsedSchema {
 }
 
 impl ParsedSchema {
-    /// Parse a schema input (Protobuf: text or base64 descriptor).
+    /// Parse a schema input (Protobuf: text or base64 descriptor), by its language's
+    /// provider ([`crate::format::provider`]).
     pub fn parse(input: &SchemaInput) -> Result<Self> {
-        match input.schema_type {
-            SchemaType::Avro => avro::AvroCompatSchema::parse(input).map(ParsedSchema::Avro),
-            SchemaType::Protobuf => {
-                protobuf::ProtoCompatSchema::parse(input).map(ParsedSchema::Protobuf)
-            }
-            SchemaType::Json => json::JsonCompatSchema::parse(input).map(ParsedSchema::Json),
-        }
+        crate::format::provider(input.schema_type).parse_compat(input)
     }
 
     fn schema_type(&self) -> SchemaType {
