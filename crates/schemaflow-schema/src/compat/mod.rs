@@ -64,6 +64,7 @@ mod input;
 pub mod json;
 mod level;
 pub mod locate;
+mod parse;
 pub mod protobuf;
 mod rules;
 
@@ -159,12 +160,6 @@ pub enum ParsedSchema {
 }
 
 impl ParsedSchema {
-    /// Parse a schema input (Protobuf: text or base64 descriptor), by its language's
-    /// provider ([`crate::format::provider`]).
-    pub fn parse(input: &SchemaInput) -> Result<Self> {
-        crate::format::provider(input.schema_type).parse_compat(input)
-    }
-
     fn schema_type(&self) -> SchemaType {
         match self {
             ParsedSchema::Avro(_) => SchemaType::Avro,
