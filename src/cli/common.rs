@@ -241,14 +241,10 @@ impl From<SchemaTypeArg> for SchemaType {
 /// JSON Schema, and nothing else is guessed, in every command (`check`, `register`,
 /// `produce`). `.avsc` is what Avro's own tools and Confluent's Maven plugin take for an Avro
 /// schema (so an Avro schema in a `.json` file needs `--schema-type avro`); `.avro` names an
-/// Avro data (object container) file, not a schema.
+/// Avro data (object container) file, not a schema. The providers say which extension is
+/// whose ([`schemaflow::format::from_extension`]).
 pub fn schema_type_from_extension(file: &std::path::Path) -> Option<SchemaType> {
-    match file.extension().and_then(|e| e.to_str()) {
-        Some("avsc") => Some(SchemaType::Avro),
-        Some("proto") => Some(SchemaType::Protobuf),
-        Some("json") => Some(SchemaType::Json),
-        _ => None,
-    }
+    schemaflow::format::from_extension(file)
 }
 
 /// Schema type from `--schema-type`, else from the file extension.

@@ -2,13 +2,14 @@
 //! defines is either a typo (`"strng"`: said as an unknown type with the closest known name,
 //! `unknown type "strng" at /fields/1/type (did you mean "string"?)`) or a named type of
 //! another schema (dotted, or capitalised like `Address`: then which `--reference` to pass).
-//! Protobuf: imports without a `--reference`. `register` and `produce` add this to the
+//! Protobuf: imports without a `--reference`. Each language's provider finds them
+//! ([`schemaflow::format::SchemaProvider::unresolved`]). `register` and `produce` add this to the
 //! registry's error, which ("Unknown primitive type: com.example.events.Address", "import not
 //! found") does not say what to do.
 
+use schemaflow::format::{self, Unresolved};
 use schemaflow::registry::{Schema, SchemaReference};
 use schemaflow::SchemaType;
-use schemaflow_schema::avro::{unknown_types, UnknownType};
 
 use super::common::CliError;
 
@@ -38,32 +39,13 @@ pub fn hint(
     references: &[SchemaReference],
     message: &str,
 ) -> Option<String> {
-    let referenced = |name: &str| references.iter().any(|r| r.name == name);
-    let (typos, missing): (Vec<String>, Vec<String>) = match kind {
-        SchemaType::Avro => {
-            let (missing, typos): (Vec<UnknownType>, Vec<UnknownType>) = unknown_types(text, &[])
-                .into_iter()
-                .filter(|u| !referenced(&u.full_name) && !referenced(&u.name))
-                .partition(UnknownType::looks_like_a_reference);
-            let mut names: Vec<String> = missing.into_iter().map(|u| u.full_name).collect();
-            names.dedup();
-            let typos = typos
-                .iter()
-                .map(ToString::to_string)
-                // Our registry already says it; Confluent's says "Unknown primitive type".
-                .filter(|t| !message.contains(t.as_str()))
-                .collect();
-            (typos, names)
-        }
-        SchemaType::Protobuf => (
-            Vec::new(),
-            protobuf_imports(text)
-                .into_iter()
-                .filter(|i| !referenced(i))
-                .collect(),
-        ),
-        _ => return None,
-    };
+    let names: Vec<&str> = references.iter().map(|r| r.name.as_str()).collect();
+    let Unresolved { typos, missing } = format::provider(kind).unresolved(text, &names);
+    // Our registry already says a typo; Confluent's says "Unknown primitive type".
+    let typos: Vec<String> = typos
+        .into_iter()
+        .filter(|t| !message.contains(t.as_str()))
+        .collect();
     let mut parts = typos;
     if let Some(example) = missing.first() {
         parts.push(format!(
@@ -73,24 +55,6 @@ pub fn hint(
         ));
     }
     (!parts.is_empty()).then(|| parts.join("; "))
-}
-
-/// The files a `.proto` imports, except the well-known `google/protobuf/*` and `google/type/*`
-/// ones, which are never registered (Confluent's `skip.known.types`).
-fn protobuf_imports(text: &str) -> Vec<String> {
-    text.lines()
-        .filter_map(|l| {
-            let l = l.trim_start().strip_prefix("import")?.trim_start();
-            let l = l
-                .strip_prefix("public")
-                .or_else(|| l.strip_prefix("weak"))
-                .unwrap_or(l)
-                .trim_start();
-            let path = l.strip_prefix('"')?.split('"').next()?;
-            (!path.starts_with("google/protobuf/") && !path.starts_with("google/type/"))
-                .then(|| path.to_string())
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -242,9 +242,8 @@ async fn produce(g: Global, a: ProduceArgs) -> Result<(), CliError> {
                 };
                 // What would make the command refuse every line is refused before the
                 // registry is changed: a schema that does not parse, a --message it lacks.
-                if let Some(local) = parse_before_registering(&registry, &schema, file).await? {
-                    message_to_write(&local, a.message.as_deref())?;
-                }
+                let local = parse_before_registering(&registry, &schema, file).await?;
+                message_to_write(&local, a.message.as_deref())?;
                 registry
                     .client()
                     .register(&subject, &schema, false)

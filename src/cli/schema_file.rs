@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use schemaflow::codec::avro::AvroSchema;
+use schemaflow::codec::json_schema::JsonWriterSchema;
 use schemaflow::codec::protobuf::ProtobufSchema;
 use schemaflow::codec::WriterSchema;
 use schemaflow::registry::{CachedRegistry, Schema, SchemaReference, Version};
@@ -32,14 +33,20 @@ pub(super) fn parse_reference(s: &str) -> Result<SchemaReference, String> {
 
 /// `schema` (read from `file`) parsed here, with its references' texts fetched from the
 /// registry, so that a schema the registry would refuse is refused without registering
-/// anything. `None` for a JSON Schema, which `produce` does not write: the registry says so.
+/// anything. A JSON Schema is also compiled into its validator here: a schema the validator
+/// cannot compile (a `pattern` that is not a regular expression) would fail every line.
 pub(super) async fn parse_before_registering(
     registry: &CachedRegistry,
     schema: &Schema,
     file: &Path,
-) -> Result<Option<WriterSchema>, CliError> {
+) -> Result<WriterSchema, CliError> {
     let mut deps = Vec::new();
     reference_texts(registry, &schema.references, &mut deps, 0).await?;
+    let file_name = || {
+        file.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "schema".into())
+    };
     let parsed = match schema.schema_type {
         SchemaType::Avro => {
             let texts: Vec<&str> = deps.iter().map(|(_, t)| t.as_str()).collect();
@@ -48,16 +55,17 @@ pub(super) async fn parse_before_registering(
         SchemaType::Protobuf => {
             let imports: Vec<(&str, &str)> =
                 deps.iter().map(|(n, t)| (n.as_str(), t.as_str())).collect();
-            let name = file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_else(|| "schema.proto".into());
-            ProtobufSchema::parse(&name, &schema.schema, &imports)
+            ProtobufSchema::parse(&file_name(), &schema.schema, &imports)
                 .map(|s| WriterSchema::Protobuf(Arc::new(s)))
         }
-        _ => return Ok(None),
+        SchemaType::Json => {
+            JsonWriterSchema::parse(&file_name(), &schema.schema, &deps).and_then(|s| {
+                s.validator()?;
+                Ok(WriterSchema::Json(Arc::new(s)))
+            })
+        }
     };
-    parsed.map(Some).map_err(|e| {
+    parsed.map_err(|e| {
         let message = format!("{}: {e}", file.display());
         match super::missing_refs::hint(
             schema.schema_type,

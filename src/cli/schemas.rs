@@ -9,7 +9,6 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use schemaflow::registry::{CompatibilityLevel, Schema, SchemaReference, Version};
 use schemaflow::wire::SchemaId;
-use schemaflow::SchemaType;
 use serde_json::json;
 
 use crate::outln;
@@ -199,16 +198,13 @@ enum GetOutput {
     Json,
 }
 
-/// The schema itself, as a file of it would hold it: Avro and JSON Schema as indented JSON,
-/// Protobuf (and any text that is not JSON) as it is.
+/// The schema itself, as a file of it would hold it: a JSON text (Avro, JSON Schema) indented,
+/// any other (Protobuf's `.proto` text or base64 descriptor) as it is.
 fn print_schema(schema: &Schema) -> Result<(), CliError> {
-    let text = match schema.schema_type {
-        SchemaType::Protobuf => None,
-        _ => serde_json::from_str::<serde_json::Value>(&schema.schema)
-            .ok()
-            .and_then(|v| serde_json::to_string_pretty(&v).ok()),
-    }
-    .unwrap_or_else(|| schema.schema.trim_end().to_string());
+    let text = serde_json::from_str::<serde_json::Value>(&schema.schema)
+        .ok()
+        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+        .unwrap_or_else(|| schema.schema.trim_end().to_string());
     outln!("{text}")
 }
 

@@ -225,3 +225,58 @@ async fn invalid_values_are_the_records_fault_and_a_dead_registry_the_environmen
     assert_eq!(out.status.code(), Some(3), "{}", common::cli::stderr(&out));
     assert_eq!(read_all(&dlq, 2).len(), 1, "nothing more dead-lettered");
 }
+
+/// `produce --schema-type json --schema-file` parses the schema (and compiles its validator)
+/// before anything is registered or any line is read, as it does an Avro or Protobuf file: a
+/// bad schema is a usage error at the user's file, naming the keyword and pointer at fault,
+/// and the topic stays empty.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bad_schema_file_is_refused_before_anything_is_sent() {
+    let (server, registry) = common::services::registry().await;
+    let url = server.url().to_string();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("bad.json");
+    // `minimum` must be a number.
+    std::fs::write(
+        &file,
+        r#"{"title":"Reading","type":"object","properties":{"celsius":{"type":"number","minimum":"cold"}}}"#,
+    )
+    .expect("schema file");
+    let file = file.to_string_lossy().into_owned();
+    let topic = rand_topic("t-json-bad-schema");
+    create_topic(&broker().bootstrap, &topic, 1).await;
+
+    let out = common::cli::run(
+        &url,
+        &[
+            "produce",
+            "--topic",
+            &topic,
+            "--schema-type",
+            "json",
+            "--schema-file",
+            &file,
+        ],
+        Some("{\"celsius\":21.5}\n"),
+    )
+    .await;
+    let err = common::cli::stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!("{file}: parsing JSON Schema bad.json"))
+            && err.contains("keyword minimum at #/properties/celsius/minimum"),
+        "{err}"
+    );
+    // Refused here, not by the registry: nothing was registered…
+    let subjects = registry.client().subjects(false).await.expect("subjects");
+    assert!(!subjects.iter().any(|s| s.contains(&topic)), "{subjects:?}");
+    // …and nothing was written.
+    let c: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &broker().bootstrap)
+        .create()
+        .expect("consumer");
+    let (_, high) = c
+        .fetch_watermarks(&topic, 0, Duration::from_secs(10))
+        .expect("watermarks");
+    assert_eq!(high, 0);
+}

@@ -15,4 +15,5 @@ mod exactly_once_mock;
 mod parallel_consumer;
 mod producer_consumer;
 mod producer_in_flight;
+mod producer_json_schema;
 mod producer_partitioner;

@@ -186,6 +186,12 @@ pub fn generate_set(
 
     // Metadata: each file's text and references (the registry's references, by `$ref` name).
     let mut meta = String::from("#[doc(hidden)]\npub mod __schemaflow_meta {\n");
+    // A compile error naming the runtime's `json-schema` feature when the crate lacks it
+    // (the validator these types need is only built with it).
+    let _ = writeln!(
+        meta,
+        "    {rt}::codec::json_schema::types_need_the_feature!();"
+    );
     for (i, f) in files.iter().enumerate() {
         let _ = writeln!(meta, "    pub const FILE_{i}: &str = {};", str_lit(&f.text));
         let mut entries = Vec::new();

@@ -202,7 +202,8 @@ impl Builder {
     /// its stem, under `json::`; the root type is named after the schema's `title`, else the
     /// stem). Call again for more folders; their files form one set, so a `$ref` may name
     /// another file by its path relative to the referring file (`"address.json"`, the name
-    /// Confluent's registry references it by).
+    /// Confluent's registry references it by). The crate using the types needs the
+    /// `json-schema` feature of `schemaflow`: without it they fail to compile, saying so.
     pub fn json_schema_dir(&mut self, dir: impl AsRef<Path>) -> &mut Self {
         self.json_schema_dirs.push(dir.as_ref().to_path_buf());
         self

@@ -40,6 +40,9 @@ fn generated_source_matches_golden() {
     assert!(src.contains("pub parent: ::std::option::Option<::std::boxed::Box<Line>>,"));
     assert!(src.contains("pub bundle: ::std::option::Option<::std::vec::Vec<Line>>,"));
     assert!(src.contains("pub referred_by: ::std::option::Option<::std::boxed::Box<Customer>>,"));
+    // Without the runtime's `json-schema` feature the types do not compile (the macro is a
+    // `compile_error!` naming the feature then).
+    assert!(src.contains("::schemaflow::codec::json_schema::types_need_the_feature!();"));
     // The references carry the `$ref` names.
     assert!(src.contains("name: \"customer.json\""));
     assert!(src.contains("name: \"common/money.json\""));

@@ -71,7 +71,7 @@ pub mod secret;
 
 // The schema layer lives in the Kafka-free `schemaflow-schema` crate (the codegen and the fuzz
 // targets depend on it without librdkafka); its modules keep their paths here.
-pub use schemaflow_schema::{codec, compat, lock, wire};
+pub use schemaflow_schema::{codec, compat, format, lock, wire};
 pub use schemaflow_schema::{
     Decimal, Error as SchemaError, GeneratedReference, GeneratedSchema, ParseDecimalError,
     SchemaType, UnknownSchemaType,

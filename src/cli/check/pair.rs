@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use schemaflow::compat::{self, SchemaInput};
-use schemaflow::SchemaType;
+use schemaflow::format::{self, ReferenceNaming};
 
 use super::super::common::{schema_type_of, CliError};
-use super::super::repo::inputs::{avro_full_name, proto_references, read, schema_error, Sources};
+use super::super::repo::inputs::{import_references, read, record_name, schema_error, Sources};
 use super::{located, CheckArgs, NotChecked, Outcome};
 
 /// Protobuf imports from the importer's folder, then the `--proto-path` folders.
@@ -33,14 +33,16 @@ pub(super) fn pair_mode(args: &CheckArgs) -> Result<Outcome, CliError> {
         CliError::usage("give --candidate FILE (and --previous FILE…), or --against git:REF")
     })?;
     let schema_type = schema_type_of(args.schema_type, candidate)?;
-    let avro_refs = if schema_type == SchemaType::Avro {
+    let naming = format::provider(schema_type).reference_naming();
+    // References by type name come from --reference files, named by what each defines.
+    let named_refs = if naming == ReferenceNaming::TypeName {
         let mut refs = Vec::new();
         for r in &args.reference {
             let text = read(r)?;
-            let name = avro_full_name(&text).ok_or_else(|| {
+            let label = r.display().to_string();
+            let name = record_name(schema_type, &label, &text).ok_or_else(|| {
                 CliError::usage(format!(
-                    "{}: a reference must be a named Avro type (record, enum, fixed)",
-                    r.display()
+                    "{label}: a reference must define a named type (an Avro record, enum or fixed)"
                 ))
             })?;
             refs.push((name, text));
@@ -55,16 +57,16 @@ pub(super) fn pair_mode(args: &CheckArgs) -> Result<Outcome, CliError> {
     let load = |path: &Path| -> Result<SchemaInput, CliError> {
         let text = read(path)?;
         let label = path.display().to_string();
-        let references = match schema_type {
-            SchemaType::Protobuf => {
+        let references = match naming {
+            ReferenceNaming::ImportPath => {
                 let dir = path
                     .parent()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default();
                 let dir = if dir.is_empty() { ".".to_string() } else { dir };
-                proto_references(&label, &text, &dir, &sources)?
+                import_references(schema_type, &label, &text, &dir, &sources)?
             }
-            _ => avro_refs.clone(),
+            ReferenceNaming::TypeName | ReferenceNaming::RelativePath => named_refs.clone(),
         };
         Ok(SchemaInput {
             schema_type,

@@ -1,64 +1,18 @@
 //! A schema file's direct references among the repository's files, as the registry is sent
 //! them: Avro named types defined by other files (full name, sorted), Protobuf imports of other
 //! files under `proto/` (import path, in import order; `google/*` and Confluent's bundled files
-//! excepted, as Confluent's clients skip them).
+//! excepted, as Confluent's clients skip them), JSON Schema files its `$ref`s name (path
+//! relative to it). Which of these a file has is its provider's
+//! [`ReferenceNaming`](schemaflow::format::ReferenceNaming).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use schemaflow::SchemaType;
+use schemaflow::format::{self, ReferenceNaming};
 
 use super::super::common::{schema_type_from_extension, CliError};
-use super::inputs::avro_full_name;
+use super::inputs::{record_name, used_names};
 use super::tree::Tree;
-
-/// The type names an Avro schema uses (full names, and bare names as written).
-fn avro_type_names(v: &serde_json::Value, ns: Option<&str>, out: &mut BTreeSet<String>) {
-    use serde_json::Value;
-    const BUILT_IN: [&str; 13] = [
-        "null", "boolean", "int", "long", "float", "double", "bytes", "string", "record", "enum",
-        "array", "map", "fixed",
-    ];
-    match v {
-        Value::String(s) if !BUILT_IN.contains(&s.as_str()) => {
-            out.insert(s.clone());
-            if let (false, Some(ns)) = (s.contains('.'), ns) {
-                out.insert(format!("{ns}.{s}"));
-            }
-        }
-        Value::Array(items) => {
-            for i in items {
-                avro_type_names(i, ns, out);
-            }
-        }
-        Value::Object(o) => {
-            let name = o.get("name").and_then(Value::as_str);
-            let own_ns = match name.and_then(|n| n.rsplit_once('.')) {
-                Some((n, _)) => Some(n),
-                None => o.get("namespace").and_then(Value::as_str).or(ns),
-            };
-            // Only named types set the namespace of what they contain.
-            let is_named = matches!(
-                o.get("type").and_then(Value::as_str),
-                Some("record" | "error" | "enum" | "fixed")
-            );
-            let inner = if is_named { own_ns } else { ns };
-            for key in ["type", "items", "values"] {
-                if let Some(t) = o.get(key) {
-                    avro_type_names(t, inner, out);
-                }
-            }
-            if let Some(Value::Array(fields)) = o.get("fields") {
-                for f in fields {
-                    if let Some(t) = f.get("type") {
-                        avro_type_names(t, inner, out);
-                    }
-                }
-            }
-        }
-        _ => {}
-    }
-}
 
 /// A file's direct references: `(reference name, file path)`.
 pub fn direct_references(
@@ -66,33 +20,32 @@ pub fn direct_references(
     path: &str,
     text: &str,
 ) -> Result<Vec<(String, String)>, CliError> {
-    match schema_type_from_extension(Path::new(path)) {
-        Some(SchemaType::Avro) => {
-            let Ok(v) = serde_json::from_str::<serde_json::Value>(text) else {
-                return Err(CliError::usage(format!("{path}: not JSON")));
-            };
-            let mut used = BTreeSet::new();
-            avro_type_names(&v, None, &mut used);
-            let own = avro_full_name(text);
+    let Some(schema_type) = schema_type_from_extension(Path::new(path)) else {
+        return Ok(Vec::new());
+    };
+    let used = used_names(schema_type, path, text)?;
+    match format::provider(schema_type).reference_naming() {
+        // The other files of the language that define a type this one uses, by that name.
+        ReferenceNaming::TypeName => {
+            let own = record_name(schema_type, path, text);
             let mut refs: Vec<(String, String)> = tree
                 .files
                 .iter()
-                .filter(|(p, _)| p.ends_with(".avsc") && p.as_str() != path)
-                .filter_map(|(p, t)| avro_full_name(t).map(|n| (n, p.clone())))
+                .filter(|(p, _)| {
+                    p.as_str() != path
+                        && schema_type_from_extension(Path::new(p)) == Some(schema_type)
+                })
+                .filter_map(|(p, t)| record_name(schema_type, p, t).map(|n| (n, p.clone())))
                 .filter(|(n, _)| used.contains(n) && own.as_deref() != Some(n.as_str()))
                 .collect();
             refs.sort();
             refs.dedup_by(|a, b| a.0 == b.0);
             Ok(refs)
         }
-        Some(SchemaType::Protobuf) => {
-            let imports = schemaflow::compat::protobuf::imports_of(path, text)
-                .map_err(|e| CliError::usage(e.to_string()))?;
+        // Imports below `proto/`, the import root.
+        ReferenceNaming::ImportPath => {
             let mut refs = Vec::new();
-            for import in imports {
-                if schemaflow::compat::protobuf::is_well_known_import(&import) {
-                    continue;
-                }
+            for import in used {
                 let file = format!("proto/{import}");
                 if !tree.files.contains_key(&file) {
                     return Err(CliError::usage(format!(
@@ -103,13 +56,14 @@ pub fn direct_references(
             }
             Ok(refs)
         }
-        Some(SchemaType::Json) => {
+        // Paths relative to the referring file's folder.
+        ReferenceNaming::RelativePath => {
             let dir = Path::new(path)
                 .parent()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
             let mut refs = Vec::new();
-            for name in super::inputs::json_file_refs(text) {
+            for name in used {
                 let file = format!("{dir}/{name}");
                 if !tree.files.contains_key(&file) {
                     return Err(CliError::usage(format!(
@@ -120,7 +74,6 @@ pub fn direct_references(
             }
             Ok(refs)
         }
-        _ => Ok(Vec::new()),
     }
 }
 

@@ -10,12 +10,11 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use schemaflow::compat::CompatibilityLevel;
+use schemaflow::format::{self, NoRecordName};
 use schemaflow::registry::SubjectNameStrategy;
-use schemaflow::SchemaType;
 use serde::Deserialize;
 
 use super::super::common::{schema_type_from_extension, CliError};
-use super::inputs::avro_full_name;
 use super::tree::Tree;
 use super::waivers::{Waiver, WaiverEntry};
 use super::DEFAULT_SUBJECTS_CONFIG;
@@ -250,37 +249,23 @@ fn resolve(written: &str, config_dir: Option<&Path>, tree: &Tree) -> Result<Stri
     }
 }
 
-/// RecordNameStrategy's name for a file: the Avro top-level full name, or the Protobuf
-/// package plus the first message's name.
+/// RecordNameStrategy's name for a file, as its language's provider gives it: the Avro
+/// top-level full name, the Protobuf package plus the first message's name, the JSON Schema
+/// `title`.
 pub fn record_name(path: &str, text: &str) -> Result<String, CliError> {
-    match schema_type_from_extension(Path::new(path)) {
-        Some(SchemaType::Avro) => avro_full_name(text).ok_or_else(|| {
-            CliError::usage(format!(
-                "{path}: not a named Avro type, so it has no record name: map it to a subject in the subjects config"
-            ))
-        }),
-        Some(SchemaType::Protobuf) => {
-            let file = protox::file::File::from_source(path, text)
-                .map_err(|e| CliError::usage(format!("{path}: {e}")))?;
-            let fdp = file.file_descriptor_proto();
-            let message = fdp.message_type.first().and_then(|m| m.name.as_deref());
-            match (fdp.package.as_deref(), message) {
-                (_, None) => Err(CliError::usage(format!(
-                    "{path}: defines no message, so it has no record name: map it to a subject in the subjects config"
-                ))),
-                (Some(p), Some(m)) if !p.is_empty() => Ok(format!("{p}.{m}")),
-                (_, Some(m)) => Ok(m.to_string()),
-            }
-        }
-        Some(SchemaType::Json) => super::inputs::json_title(text).ok_or_else(|| {
-            CliError::usage(format!(
-                "{path}: a JSON Schema without a title has no record name: map it to a subject in the subjects config"
-            ))
-        }),
-        _ => Err(CliError::usage(format!(
+    let Some(schema_type) = schema_type_from_extension(Path::new(path)) else {
+        return Err(CliError::usage(format!(
             "{path}: not an .avsc, .proto or .json file"
-        ))),
-    }
+        )));
+    };
+    format::provider(schema_type)
+        .record_name(path, text)
+        .map_err(|e| match e {
+            NoRecordName::Unnamed(why) => CliError::usage(format!(
+                "{path}: {why}, so it has no record name: map it to a subject in the subjects config"
+            )),
+            NoRecordName::Invalid(reason) => CliError::usage(format!("{path}: {reason}")),
+        })
 }
 
 #[cfg(test)]

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use schemaflow::compat::SchemaInput;
+use schemaflow::format::{self, ReferenceNaming};
 use schemaflow::SchemaType;
 
 use super::super::common::{schema_type_from_extension, CliError};
-use super::inputs::{avro_full_name, json_file_refs, proto_references, read, Sources};
+use super::inputs::{import_references, read, record_name, used_names, Sources};
 use super::DEFAULT_SUBJECTS_CONFIG;
 
 /// Schema files by repository path.
@@ -21,14 +22,21 @@ pub struct Tree {
 }
 
 impl Tree {
-    /// The other Avro files this one needs: those whose type names it (or a needed file)
-    /// mentions as a JSON string, transitively.
-    pub fn avro_references(&self, path: &str) -> Vec<(String, String)> {
+    /// The other files of a language whose references name types
+    /// ([`ReferenceNaming::TypeName`]: Avro) that this one needs: those whose type names it
+    /// (or a needed file) mentions as a JSON string, transitively.
+    pub fn type_name_references(
+        &self,
+        schema_type: SchemaType,
+        path: &str,
+    ) -> Vec<(String, String)> {
         let others: Vec<(String, &String)> = self
             .files
             .iter()
-            .filter(|(p, _)| p.ends_with(".avsc") && p.as_str() != path)
-            .filter_map(|(_, t)| avro_full_name(t).map(|n| (n, t)))
+            .filter(|(p, _)| {
+                p.as_str() != path && schema_type_from_extension(Path::new(p)) == Some(schema_type)
+            })
+            .filter_map(|(p, t)| record_name(schema_type, p, t).map(|n| (n, t)))
             .collect();
         let mentions = |text: &str, full: &str| {
             let short = full.rsplit('.').next().unwrap_or(full);
@@ -56,16 +64,19 @@ impl Tree {
             .collect()
     }
 
-    /// The files a JSON Schema's `$ref`s name, transitively and dependencies first, as
-    /// `(reference name, text)`: the name as the `$ref` writes it, the file relative to the
-    /// referring file's folder.
-    pub fn json_references(
+    /// The files a schema names by paths relative to itself
+    /// ([`ReferenceNaming::RelativePath`]: JSON Schema's `$ref`s), transitively and
+    /// dependencies first, as `(reference name, text)`: the name as the schema writes it, the
+    /// file relative to the referring file's folder.
+    pub fn relative_path_references(
         &self,
+        schema_type: SchemaType,
         label: &str,
         path: &str,
     ) -> Result<Vec<(String, String)>, CliError> {
         fn walk(
             tree: &Tree,
+            schema_type: SchemaType,
             label: &str,
             path: &str,
             out: &mut Vec<(String, String)>,
@@ -78,7 +89,7 @@ impl Tree {
                 .parent()
                 .map(|p| p.display().to_string())
                 .unwrap_or_default();
-            for name in json_file_refs(text) {
+            for name in used_names(schema_type, path, text)? {
                 let file = if dir.is_empty() {
                     name.clone()
                 } else {
@@ -93,13 +104,20 @@ impl Tree {
                         "{label}: $ref \"{name}\" not found (looked for {file})"
                     )));
                 };
-                walk(tree, label, &file, out, seen)?;
+                walk(tree, schema_type, label, &file, out, seen)?;
                 out.push((name, dep.clone()));
             }
             Ok(())
         }
         let mut out = Vec::new();
-        walk(self, label, path, &mut out, &mut vec![path.to_string()])?;
+        walk(
+            self,
+            schema_type,
+            label,
+            path,
+            &mut out,
+            &mut vec![path.to_string()],
+        )?;
         Ok(out)
     }
 
@@ -112,16 +130,18 @@ impl Tree {
         let Some(schema_type) = schema_type_from_extension(Path::new(path)) else {
             return Ok(None);
         };
-        let references = match schema_type {
-            SchemaType::Protobuf => {
+        let references = match format::provider(schema_type).reference_naming() {
+            ReferenceNaming::ImportPath => {
                 let dir = Path::new(path)
                     .parent()
                     .map(|p| p.display().to_string())
                     .unwrap_or_default();
-                proto_references(&label, text, &dir, self)?
+                import_references(schema_type, &label, text, &dir, self)?
             }
-            SchemaType::Json => self.json_references(&label, path)?,
-            SchemaType::Avro => self.avro_references(path),
+            ReferenceNaming::RelativePath => {
+                self.relative_path_references(schema_type, &label, path)?
+            }
+            ReferenceNaming::TypeName => self.type_name_references(schema_type, path),
         };
         Ok(Some(SchemaInput {
             schema_type,

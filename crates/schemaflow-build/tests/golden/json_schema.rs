@@ -5,6 +5,7 @@
 pub mod json {
 #[doc(hidden)]
 pub mod __schemaflow_meta {
+    ::schemaflow::codec::json_schema::types_need_the_feature!();
     pub const FILE_0: &str = "{\n  \"title\": \"Money\",\n  \"description\": \"No $schema: draft-07. A sub-folder file; referenced as \\\"common/money.json\\\".\",\n  \"type\": \"object\",\n  \"properties\": {\n    \"units\": {\"type\": \"integer\"},\n    \"currency\": {\"type\": \"string\", \"enum\": [\"EUR\", \"USD\"]}\n  },\n  \"required\": [\"units\", \"currency\"]\n}\n";
     pub const REFS_0: &[::schemaflow::GeneratedReference] = &[];
     pub const FILE_1: &str = "{\n  \"$schema\": \"http://json-schema.org/draft-04/schema#\",\n  \"title\": \"Customer\",\n  \"description\": \"draft-04: allOf of a definition and properties, a recursive reference to the root, an open content model with typed extra properties.\",\n  \"allOf\": [\n    {\"$ref\": \"#/definitions/Named\"},\n    {\n      \"type\": \"object\",\n      \"properties\": {\n        \"email\": {\"type\": [\"string\", \"null\"]},\n        \"referred_by\": {\"$ref\": \"#\"}\n      },\n      \"required\": [\"email\"]\n    }\n  ],\n  \"definitions\": {\n    \"Named\": {\n      \"type\": \"object\",\n      \"properties\": {\"name\": {\"type\": \"string\"}, \"labels\": {\"type\": \"object\", \"additionalProperties\": {\"type\": \"string\"}, \"properties\": {\"tier\": {\"type\": \"string\"}}}},\n      \"required\": [\"name\"]\n    }\n  }\n}\n";

@@ -28,7 +28,7 @@
 //! [`encode_frame`]/[`decode_frame`], any other through [`JsonSchemaCodec`] with a schema
 //! given at run time — and [`serde_json::Value`] (what the CLI prints).
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock, RwLock};
@@ -49,6 +49,32 @@ mod tape;
 mod validator;
 
 pub use validator::CompiledValidator;
+
+/// Called once by every set of generated JSON Schema types (`schemaflow-build`), so that a
+/// crate whose generated types need the `json-schema` feature and lacks it fails to compile
+/// with a message naming the feature, rather than failing at run time on the first value (the
+/// validator is only compiled in with the feature). Expands to nothing with the feature.
+#[cfg(feature = "json-schema")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __json_schema_types_need_the_feature {
+    () => {};
+}
+
+/// Without the feature: the compile error (see the feature's variant).
+#[cfg(not(feature = "json-schema"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __json_schema_types_need_the_feature {
+    () => {
+        ::core::compile_error!(
+            "these types were generated from JSON Schema files: enable the `json-schema` feature of schemaflow (in Cargo.toml: schemaflow = { version = \"...\", features = [\"json-schema\"] }); without it values cannot be validated"
+        );
+    };
+}
+
+#[doc(hidden)]
+pub use crate::__json_schema_types_need_the_feature as types_need_the_feature;
 
 thread_local! {
     /// Whether [`encode_frame`] and [`JsonSchemaCodec::encode`] validate on this thread.
@@ -72,6 +98,34 @@ pub fn with_validation<R>(validate: bool, f: impl FnOnce() -> R) -> R {
 
 fn validating_encode() -> bool {
     VALIDATE_ON_ENCODE.with(Cell::get)
+}
+
+thread_local! {
+    /// The schema [`encode_frame`] validates against on this thread, when not the type's own.
+    static ENCODE_SCHEMA: RefCell<Option<Arc<JsonWriterSchema>>> = const { RefCell::new(None) };
+}
+
+/// Run `f` with [`encode_frame`] validating against `schema` on this thread instead of the
+/// generated type's own schema, restoring the previous setting after; `None` changes nothing.
+/// A producer that writes under an id it did not register its type's schema for (the latest
+/// registered version, Confluent's `use.latest.version`, or a fixed id) passes the schema the
+/// registry has under that id: Python's `JSONSerializer` validates against the schema it
+/// writes with, and a reader validates against that one too. A thread-local, like
+/// [`with_validation`], so that [`RegistryCodec::encode_frame`](super::RegistryCodec) keeps
+/// its signature.
+pub fn with_writer_schema<R>(schema: Option<Arc<JsonWriterSchema>>, f: impl FnOnce() -> R) -> R {
+    let Some(schema) = schema else {
+        return f();
+    };
+    struct Restore(Option<Arc<JsonWriterSchema>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            ENCODE_SCHEMA.with_borrow_mut(|s| *s = previous);
+        }
+    }
+    let _restore = Restore(ENCODE_SCHEMA.with_borrow_mut(|s| s.replace(schema)));
+    f()
 }
 
 /// A JSON Schema writer schema: the parsed schema (with its references) and its validator,
@@ -154,7 +208,8 @@ impl JsonWriterSchema {
 }
 
 /// Append the frame of `value` under schema id `id` to `buf`, after checking `value` against
-/// `T`'s schema (unless [`with_validation`] turned that off). The JSON is Python's
+/// `T`'s schema, or the one [`with_writer_schema`] gave (unless [`with_validation`] turned
+/// that off). The JSON is Python's
 /// `JSONSerializer`'s text for the same value. On error `buf` is as it was.
 pub fn encode_frame<T: Serialize + GeneratedSchema>(
     value: &T,
@@ -162,6 +217,15 @@ pub fn encode_frame<T: Serialize + GeneratedSchema>(
     buf: &mut Vec<u8>,
 ) -> Result<()> {
     if validating_encode() {
+        // The schema written with when the caller gave one ([`with_writer_schema`]), else
+        // the type's own.
+        let given = ENCODE_SCHEMA.with_borrow(|s| {
+            s.as_ref()
+                .map(|schema| write_validated_frame(schema, value, id, buf))
+        });
+        if let Some(written) = given {
+            return written;
+        }
         let schema = generated_schema::<T>(id)?;
         write_validated_frame(&schema, value, id, buf)
     } else {

@@ -64,6 +64,7 @@ mod input;
 pub mod json;
 mod level;
 pub mod locate;
+mod parse;
 pub mod protobuf;
 mod rules;
 
@@ -159,17 +160,6 @@ pub enum ParsedSchema {
 }
 
 impl ParsedSchema {
-    /// Parse a schema input (Protobuf: text or base64 descriptor).
-    pub fn parse(input: &SchemaInput) -> Result<Self> {
-        match input.schema_type {
-            SchemaType::Avro => avro::AvroCompatSchema::parse(input).map(ParsedSchema::Avro),
-            SchemaType::Protobuf => {
-                protobuf::ProtoCompatSchema::parse(input).map(ParsedSchema::Protobuf)
-            }
-            SchemaType::Json => json::JsonCompatSchema::parse(input).map(ParsedSchema::Json),
-        }
-    }
-
     fn schema_type(&self) -> SchemaType {
         match self {
             ParsedSchema::Avro(_) => SchemaType::Avro,

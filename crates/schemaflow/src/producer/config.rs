@@ -71,7 +71,10 @@ pub struct ProducerConfig {
     pub schema_id_placement: SchemaIdPlacement,
     /// JSON Schema: check each value against its schema before writing it (Confluent's
     /// `validate` for a serializer); a value that breaks it is refused by `enqueue`/`send`
-    /// with the JSON pointer and keyword at fault. Default: true.
+    /// with the JSON pointer and keyword at fault. The schema is the one written with: the
+    /// type's own when auto-registering, the registry's schema of the id with
+    /// [`SchemaIdSource::UseLatest`] or [`SchemaIdSource::Fixed`] (as Python's
+    /// `JSONSerializer` with `use.latest.version`). Default: true.
     pub validate: bool,
     /// librdkafka properties. Defaults set here: `enable.idempotence=true`, `acks=all`,
     /// `linger.ms=5`, `compression.type=lz4`, and `queue.buffering.max.messages` twice

@@ -34,11 +34,13 @@ use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, FutureRecord, Producer, ThreadedProducer};
 
-use crate::codec::RegistryCodec;
+use crate::codec::json_schema;
+use crate::codec::{RegistryCodec, WriterSchema};
 use crate::error::{kafka_error, Result};
 use crate::registry::schemas::register_generated;
-use crate::registry::{CachedRegistry, Version};
+use crate::registry::{CachedRegistry, SchemaResolver, Version};
 use crate::wire::{HeaderSchemaId, SchemaId, VALUE_SCHEMA_ID_HEADER};
+use crate::SchemaType;
 
 pub use config::{ProducerConfig, SchemaIdPlacement, SchemaIdSource};
 pub use in_flight::{DeliveryReports, PendingDelivery};
@@ -220,7 +222,30 @@ impl TypedProducer {
             ),
             SchemaIdPlacement::Payload => None,
         };
-        let resolved = ResolvedId { id, guid_header };
+        // JSON Schema validates against the schema written with (Python's `JSONSerializer`):
+        // under an id the type's schema was not registered for, the registry's.
+        let json_writer = match self.config.schema_ids {
+            SchemaIdSource::Fixed(_) | SchemaIdSource::UseLatest
+                if V::SCHEMA_TYPE == SchemaType::Json && self.config.validate =>
+            {
+                let writer = SchemaResolver::new(self.registry.clone())
+                    .writer_schema(id)
+                    .await?;
+                let schema = json_schema::json_writer(&writer, V::FULL_NAME)?;
+                // Compiled now: a schema that cannot be is an error here, not on each record.
+                schema.validator()?;
+                match writer {
+                    WriterSchema::Json(s) => Some(s),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let resolved = ResolvedId {
+            id,
+            guid_header,
+            json_writer,
+        };
         self.schema_ids
             .insert(TypeId::of::<V>(), topic, resolved.clone());
         Ok(resolved)
@@ -282,8 +307,10 @@ impl TypedProducer {
             let payload = match (record.value, resolved) {
                 (Some(v), Some(r)) => {
                     // JSON Schema's `validate` knob (a no-op for Avro and Protobuf).
-                    crate::codec::json_schema::with_validation(self.config.validate, || {
-                        v.encode_frame(r.id, frame)
+                    json_schema::with_validation(self.config.validate, || {
+                        json_schema::with_writer_schema(r.json_writer.clone(), || {
+                            v.encode_frame(r.id, frame)
+                        })
                     })?;
                     // The header form's payload is the frame without its magic byte and id.
                     let skip = if guid_header.is_some() {

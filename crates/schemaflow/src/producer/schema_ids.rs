@@ -9,20 +9,41 @@
 use std::any::TypeId;
 use std::sync::{Arc, OnceLock};
 
+use crate::codec::json_schema::JsonWriterSchema;
 use crate::wire::SchemaId;
 
 /// Pairs kept, at most.
 pub const SLOTS: usize = 64;
 
 /// What a (type, topic) pair resolved to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(super) struct ResolvedId {
     /// The value's schema id.
     pub id: SchemaId,
     /// `__value_schema_id` header value (magic 1 + GUID), when ids travel in headers (shared:
     /// a copy per record is a reference count, not an allocation).
     pub guid_header: Option<Arc<[u8]>>,
+    /// JSON Schema written under an id the producer did not register its type's schema for
+    /// (the latest version, a fixed id): the schema the registry has under `id`, which values
+    /// are validated against instead of the type's own.
+    pub json_writer: Option<Arc<JsonWriterSchema>>,
 }
+
+/// Equal ids, header values, and the same JSON writer schema (by identity: a schema is
+/// resolved once per pair).
+impl PartialEq for ResolvedId {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.guid_header == other.guid_header
+            && match (&self.json_writer, &other.json_writer) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
+    }
+}
+
+impl Eq for ResolvedId {}
 
 #[derive(Debug)]
 struct Slot {
@@ -90,6 +111,7 @@ mod tests {
         ResolvedId {
             id: SchemaId(id),
             guid_header: None,
+            json_writer: None,
         }
     }
 
