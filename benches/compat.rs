@@ -3,7 +3,11 @@
 //!
 //! * `check` — what `schemaflow check` and the registry pay per request: parse both schemas
 //!   and compare;
-//! * `diff` — the comparison alone, on schemas parsed beforehand.
+//! * `diff` — the comparison alone, on schemas parsed beforehand;
+//! * `check/protobuf_shared_chain_40` — an imported chain of 41 messages each naming the next
+//!   twice (2^40 paths), changed at its end: each pair of definitions is compared once, so
+//!   this costs about what 41 messages cost (tests/compat/protobuf.rs counts the comparisons;
+//!   the time is measured here, not asserted in a test).
 //!
 //! Run: `cargo bench --bench compat`. Results go to BENCHMARKS.md by hand from the output.
 use std::hint::black_box;
@@ -107,12 +111,51 @@ fn bench(c: &mut Criterion) {
     }
 }
 
+/// lib.proto's chain N0 → … → N<depth>, each naming the next twice, the last holding one
+/// field of `leaf_type`, imported by a main file whose message names N0.
+fn shared_chain(depth: usize, leaf_type: &str, label: &str) -> SchemaInput {
+    let mut lib = String::from("syntax = \"proto3\"; package lib;\n");
+    for i in 0..depth {
+        lib.push_str(&format!(
+            "message N{i} {{ N{n} a = 1; N{n} b = 2; }}\n",
+            n = i + 1
+        ));
+    }
+    lib.push_str(&format!("message N{depth} {{ {leaf_type} v = 1; }}\n"));
+    let main =
+        "syntax = \"proto3\"; package app; import \"lib.proto\"; message M { lib.N0 n = 1; }";
+    SchemaInput::new(SchemaType::Protobuf, main, label)
+        .with_references(vec![("lib.proto".to_string(), lib)])
+}
+
+fn bench_shared_chain(c: &mut Criterion) {
+    let prev = shared_chain(40, "int32", "previous");
+    let cand = shared_chain(40, "string", "candidate");
+    // The change at the chain's end is found (a real comparison, not a short cut).
+    let report = check(
+        CompatibilityLevel::Backward,
+        std::slice::from_ref(&prev),
+        &cand,
+    )
+    .expect("parses");
+    assert!(!report.compatible);
+    c.bench_function("compat/check/protobuf_shared_chain_40", |b| {
+        b.iter(|| {
+            check(
+                CompatibilityLevel::Backward,
+                std::slice::from_ref(black_box(&prev)),
+                black_box(&cand),
+            )
+        })
+    });
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default()
         .sample_size(30)
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
-    targets = bench
+    targets = bench, bench_shared_chain
 }
 criterion_main!(benches);

@@ -625,8 +625,24 @@ async fn nothing_is_lost_under_a_seeded_schedule_of_faults() {
         "too few faults ran: {log:?} {eos_log:?}"
     );
 
-    // Let the last commits go out on a healthy cluster, then stop everyone.
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The last commits go out on a healthy cluster (each member commits every second): wait
+    // until both groups' commits reach every partition's end, then stop everyone.
+    let ends_committed = input_ends.iter().map(|e| Some(*e)).collect::<Vec<_>>();
+    let commits_deadline = Instant::now() + Duration::from_secs(60);
+    for group in [Group::Classic, Group::Kip848] {
+        loop {
+            let now = committed(&brokers, group.id(), INPUT);
+            if now == ends_committed {
+                break;
+            }
+            assert!(
+                Instant::now() < commits_deadline,
+                "seed {seed}: the {group:?} group's commits {now:?} never reached the ends \
+                 {ends_committed:?} on a healthy cluster"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
     stop_all.send(true).unwrap();
     let mut stats = vec![steady.await.unwrap(), steady848.await.unwrap()];
     stats.extend(churn.await.unwrap());

@@ -17,8 +17,8 @@ use common::samples::avro::user_event::UserEvent;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use schemaflow::consumer::{
-    BatchConfig, ConsumerConfig, ConsumerStats, HandlerError, Message, ProcessingOrder,
-    TypedConsumer,
+    BatchConfig, ConsumerConfig, ConsumerEvent, ConsumerStats, HandlerError, Message,
+    ProcessingOrder, TypedConsumer,
 };
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
 use schemaflow::registry::{
@@ -127,12 +127,18 @@ async fn run_logged(
                 }
             },
             async move {
+                // Stop on the timeout too, so that the count below says what was missing.
                 let _ = tokio::time::timeout(Duration::from_secs(60), done.notified()).await;
             },
         )
         .await
         .unwrap();
     let log = std::mem::take(&mut *log.lock().unwrap());
+    assert!(
+        log.len() >= expected,
+        "{} of {expected} records handled in 60 s",
+        log.len()
+    );
     (log, overlap.max.load(Ordering::SeqCst), stats)
 }
 
@@ -186,13 +192,21 @@ async fn partition_order_holds_while_partitions_overlap() {
     )
     .unwrap();
     let (log, overlap, _) = run_logged(&consumer, 240, 5).await;
-    let mut last: BTreeMap<i32, i64> = BTreeMap::new();
+    // Every record once, and each partition's offsets in order with none skipped.
+    let ids: BTreeSet<String> = log
+        .iter()
+        .map(|m| m.value.as_ref().unwrap().user_id.clone())
+        .collect();
+    assert_eq!(log.len(), 240, "a record handled twice");
+    assert_eq!(ids, (0..240).map(|i| i.to_string()).collect());
+    let mut offsets: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
     for m in &log {
-        if let Some(prev) = last.insert(m.partition, m.offset) {
-            assert!(prev < m.offset, "partition {} out of order", m.partition);
-        }
+        offsets.entry(m.partition).or_default().push(m.offset);
     }
-    assert_eq!(last.len(), partitions as usize);
+    assert_eq!(offsets.len(), partitions as usize);
+    for (p, o) in &offsets {
+        assert_eq!(o, &(0..60).collect::<Vec<i64>>(), "partition {p}");
+    }
     assert!(overlap > 1, "partitions never overlapped: {overlap}");
     server.stop().await.unwrap();
 }
@@ -417,15 +431,22 @@ async fn a_stalled_handler_pauses_its_partition_and_bounds_the_look_ahead() {
     );
     let watch = async {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-        while consumer.stats().pauses == 0 {
-            assert!(tokio::time::Instant::now() < deadline, "never paused");
+        // Stalled and paused: a partition is paused when its look-ahead is full, so the
+        // look-ahead reaches its bound with nothing handled; that it never goes past it, for
+        // the whole run, is max_buffered below.
+        loop {
+            let stats = consumer.stats();
+            if stats.pauses > 0 && stats.buffered >= 50 {
+                assert!(stats.buffered <= 50, "{stats:?}");
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "never paused with a full look-ahead: {stats:?}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
-        // Stalled and paused: the look-ahead stays bounded while time passes.
-        tokio::time::sleep(Duration::from_millis(700)).await;
-        let stats = consumer.stats();
         assert_eq!(handled.load(Ordering::SeqCst), 0);
-        assert!(stats.buffered <= 50, "{stats:?}");
         release.notify_one();
     };
     let (stats, ()) = tokio::join!(run, watch);
@@ -665,7 +686,17 @@ async fn dead_letters_and_the_outage_rule_hold_per_record_in_parallel() {
     cfg.max_retries = 1;
     cfg.retry_backoff = Duration::from_millis(10);
     cfg.environment_retry_timeout = Duration::from_secs(60);
-    let consumer = TypedConsumer::<UserEvent>::new(cfg, cached(&url)).unwrap();
+    // The most retries of one record held for the outage (records are decoded, and so wait
+    // for the registry, one at a time as they are fetched).
+    let retries = Arc::new(AtomicUsize::new(0));
+    let r = retries.clone();
+    let consumer = TypedConsumer::<UserEvent>::new(cfg, cached(&url))
+        .unwrap()
+        .on_event(move |e| {
+            if let ConsumerEvent::Retrying { attempt, .. } = e {
+                r.fetch_max(*attempt as usize, Ordering::SeqCst);
+            }
+        });
     let handled = Arc::new(Mutex::new(BTreeMap::<String, usize>::new()));
     let all = Arc::new(Notify::new());
     let (h, a) = (handled.clone(), all.clone());
@@ -686,16 +717,35 @@ async fn dead_letters_and_the_outage_rule_hold_per_record_in_parallel() {
                 Ok::<(), HandlerError>(())
             }
         },
-        async move {
+        async {
             let _ = tokio::time::timeout(Duration::from_secs(90), all.notified()).await;
-            // Let the last dead letters and offsets settle before stopping.
-            tokio::time::sleep(Duration::from_millis(500)).await;
+            // The last dead letter written and nothing left in flight before stopping (the
+            // offsets are committed on the way out).
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+            loop {
+                let s = consumer.stats();
+                if s.dead_lettered >= 3 && s.in_flight == 0 && s.buffered == 0 {
+                    break;
+                }
+                if tokio::time::Instant::now() > deadline {
+                    break; // the assertions below say what is missing
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
         },
     );
     let h = handled.clone();
     let outage = async move {
-        // Long enough for the member to join and fetch under a loaded CI (3 s was not).
-        tokio::time::sleep(Duration::from_secs(10)).await;
+        // The member joined, fetched, and holds a record through several retries of the
+        // outage: nothing may have been handled.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while retries.load(Ordering::SeqCst) < 3 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no record held through 3 retries of the outage"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         assert!(
             h.lock().unwrap().is_empty(),
             "a record was handled while the registry was down"

@@ -84,6 +84,7 @@ impl Diff<'_> {
     /// Every field by number, top-level fields and oneof members alike, so that a change of
     /// oneof membership (renamed, merged, dissolved) hides no change of the field itself.
     fn fields(&mut self, om: &MessageDescriptor, um: &MessageDescriptor) {
+        self.field_comparisons += 1;
         let deleted_oneofs = self.oneofs(om, um);
         let tags: BTreeSet<u32> = om.fields().chain(um.fields()).map(|f| f.number()).collect();
         for tag in tags {
