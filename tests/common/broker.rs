@@ -52,6 +52,15 @@ fn start() -> Broker {
 /// that stops it and removes the dir when this process exits: the bootstrap list, the watcher
 /// and the dir.
 pub fn watched_kafka(command: &str) -> (String, Child, std::path::PathBuf) {
+    watched_kafka_env(command, &[])
+}
+
+/// [`watched_kafka`] with environment variables for `scripts/kafka` (e.g.
+/// `SCHEMAFLOW_KAFKA_ADVERTISED`).
+pub fn watched_kafka_env(
+    command: &str,
+    env: &[(&str, &str)],
+) -> (String, Child, std::path::PathBuf) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/kafka");
     // Kept past this process: the watcher removes it after stopping the broker.
     let dir = tempfile::Builder::new()
@@ -74,6 +83,7 @@ while kill -0 "$parent" 2>/dev/null; do sleep 0.5; done
         .arg(script)
         .arg(&dir)
         .arg(command)
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -157,3 +157,4 @@ pub mod java;
 pub mod python;
 pub mod serve;
 pub mod services;
+pub mod toxiproxy;

@@ -51,7 +51,7 @@ async fn until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
 }
 
 /// Every record key in `topic`, read from the start of each partition to its end.
-fn keys_in_log(bootstrap: &str, topic: &str) -> BTreeMap<Vec<u8>, usize> {
+pub(crate) fn keys_in_log(bootstrap: &str, topic: &str) -> BTreeMap<Vec<u8>, usize> {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
         .set("group.id", rand_topic("log-reader"))

@@ -12,6 +12,7 @@ mod cluster_faults;
 mod consumer_groups;
 mod exactly_once;
 mod exactly_once_mock;
+mod network_faults;
 mod parallel_consumer;
 mod producer_consumer;
 mod producer_in_flight;
