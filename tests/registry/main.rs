@@ -21,4 +21,5 @@ mod openapi;
 mod rate_limit;
 mod schemathesis;
 mod server;
+mod takeover;
 mod tls;
