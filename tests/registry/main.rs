@@ -10,6 +10,7 @@ mod common;
 mod authz;
 mod client_faults;
 mod concurrency;
+mod conformance;
 mod data_contracts;
 mod durability;
 mod http;

@@ -725,7 +725,18 @@ impl Registry {
         let event = {
             let state = w.read();
             self.writable(&state, subject)?;
-            let e = find_version(&state, subject, version, permanent)?;
+            // A numbered version is found soft-deleted too, so that deleting it softly again
+            // is 40406, as Confluent's SubjectVersionsResource.deleteSchemaVersion (it looks
+            // the version up with lookupDeletedSchema=true); `latest` means the latest live
+            // one, or for a permanent delete the latest one.
+            let with_deleted = permanent || matches!(version, Version::Number(_));
+            let e = find_version(&state, subject, version, with_deleted)?;
+            if !permanent && e.deleted {
+                return Err(ApiError::new(
+                    ErrorCode::VersionSoftDeleted,
+                    format!("Subject '{subject}' Version {} was soft deleted. Set permanent=true to delete permanently", e.version),
+                ));
+            }
             if permanent && !e.deleted {
                 return Err(ApiError::new(
                     ErrorCode::VersionNotSoftDeleted,
