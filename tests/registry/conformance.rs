@@ -393,7 +393,8 @@ async fn protobuf_format_serialized(h: Http) {
 
 /// References resolve by subject and version; `GET …/versions/{v}/referencedby` lists the ids
 /// of the schemas referencing that version (`SubjectVersionsResource.getReferencedBy` →
-/// `KafkaSchemaRegistry.getReferencedBy`, sorted), `[]` when none; an unknown version: 40402.
+/// `KafkaSchemaRegistry.getReferencedBy`, sorted), `[]` when none; an unknown version: 40402;
+/// deleting a referenced version: 42206.
 async fn references_and_referenced_by(h: Http) {
     let base = subject("ref-base");
     let base_id = register(
@@ -434,6 +435,10 @@ async fn references_and_referenced_by(h: Http) {
         .get(&format!("/subjects/{base}/versions/9/referencedby"))
         .await;
     assert_error(status, &body, 40402);
+    // A referenced version cannot be deleted (KafkaSchemaRegistry.deleteSchemaVersion:
+    // ReferenceExistsException, 42206).
+    let (status, body) = h.delete(&format!("/subjects/{base}/versions/1")).await;
+    assert_error(status, &body, 42206);
 }
 
 // ---- compatibility -------------------------------------------------------------------------

@@ -586,17 +586,7 @@ impl Registry {
     pub fn referenced_by(&self, subject: &str, version: Version) -> ApiResult<Vec<u32>> {
         let state = self.store.read();
         let e = find_version(&state, subject, version, false)?;
-        Ok(state
-            .schemas
-            .values()
-            .filter(|s| {
-                !state.forgotten.contains(&s.id)
-                    && s.references
-                        .iter()
-                        .any(|r| r.subject == subject && r.version == e.version)
-            })
-            .map(|s| s.id)
-            .collect())
+        Ok(referencing(&state, subject, e.version))
     }
 
     /// `GET /subjects/{subject}/versions`.
@@ -731,6 +721,14 @@ impl Registry {
             // one, or for a permanent delete the latest one.
             let with_deleted = permanent || matches!(version, Version::Number(_));
             let e = find_version(&state, subject, version, with_deleted)?;
+            // Confluent's KafkaSchemaRegistry.deleteSchemaVersion: a version other schemas
+            // reference cannot be deleted, softly or permanently (ReferenceExistsException).
+            if !referencing(&state, subject, e.version).is_empty() {
+                return Err(ApiError::new(
+                    ErrorCode::ReferenceExists,
+                    format!("One or more references exist to the schema {{magic=1, keytype=SCHEMA, subject={subject}, version={}}}.", e.version),
+                ));
+            }
             if !permanent && e.deleted {
                 return Err(ApiError::new(
                     ErrorCode::VersionSoftDeleted,
@@ -1208,6 +1206,23 @@ fn find_version(
     found
         .cloned()
         .ok_or_else(|| ApiError::version_not_found(version))
+}
+
+/// The ids of the resolvable schemas whose references name `subject` `version`, ascending
+/// (Confluent's `lookupCache.referencesSchema`: a soft-deleted referrer still counts, a
+/// permanently deleted one no longer does).
+fn referencing(state: &State, subject: &str, version: i32) -> Vec<u32> {
+    state
+        .schemas
+        .values()
+        .filter(|s| {
+            !state.forgotten.contains(&s.id)
+                && s.references
+                    .iter()
+                    .any(|r| r.subject == subject && r.version == version)
+        })
+        .map(|s| s.id)
+        .collect()
 }
 
 /// `(name, text)` of every transitive dependency, dependencies first.
