@@ -300,6 +300,43 @@ mod tests {
         assert_eq!(state.guids.get("guid-\"long\""), Some(&3));
     }
 
+    /// Issue 28: Confluent forgets a schema when its last version is permanently deleted
+    /// (`InMemoryCache.schemaTombstoned`), but its id is never given again.
+    #[test]
+    fn a_schema_no_version_uses_no_longer_resolves_but_keeps_its_id_taken() {
+        let mut state = with_versions(2);
+        // Id 1 also under another subject: deleting s/1 leaves it in use.
+        state.apply(&Event::version("t", 1, 1));
+        let hard = |state: &mut State, subject: &str, version| {
+            state.apply(&Event::DeleteVersion {
+                subject: subject.into(),
+                version,
+                permanent: true,
+            })
+        };
+        assert!(hard(&mut state, "s", 1));
+        assert!(state.resolvable(1).is_some(), "t/1 still uses id 1");
+        // A soft delete keeps it resolvable (data written with it stays readable).
+        state.apply(&Event::DeleteVersion {
+            subject: "t".into(),
+            version: 1,
+            permanent: false,
+        });
+        assert!(state.resolvable(1).is_some());
+        assert!(hard(&mut state, "t", 1));
+        assert!(
+            state.resolvable(1).is_none(),
+            "no version uses id 1 any more"
+        );
+        assert!(hard(&mut state, "s", 2));
+        assert!(state.resolvable(2).is_none());
+        assert_eq!(state.next_id(), 3, "forgotten ids stay taken");
+        // Used again (another registry's record, or the same schema registered again).
+        state.apply(&Event::version("u", 1, 2));
+        assert!(state.resolvable(2).is_some());
+        assert!(state.resolvable(1).is_none());
+    }
+
     #[test]
     fn version_is_added_in_order_and_rewritten_in_place() {
         let mut state = State::default();
