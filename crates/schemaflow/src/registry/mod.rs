@@ -23,6 +23,6 @@ pub use error::{ErrorCode, RegistryError, TlsProblem};
 pub use schemas::{register_generated, SchemaResolver};
 pub use strategy::SubjectNameStrategy;
 pub use types::{
-    CompatibilityLevel, CompatibilityResult, Mode, RegisteredSchema, Schema, SchemaReference,
-    Subject, Version,
+    CompatibilityLevel, CompatibilityResult, Metadata, Mode, RegisteredSchema, Rule, RuleKind,
+    RuleMode, RuleSet, Schema, SchemaReference, Subject, Version,
 };
