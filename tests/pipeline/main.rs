@@ -9,6 +9,7 @@ mod common;
 
 mod chaos;
 mod consumer_groups;
+mod data_contracts;
 mod exactly_once;
 mod exactly_once_mock;
 mod parallel_consumer;

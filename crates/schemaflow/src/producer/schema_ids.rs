@@ -15,14 +15,32 @@ use crate::wire::SchemaId;
 pub const SLOTS: usize = 64;
 
 /// What a (type, topic) pair resolved to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub(super) struct ResolvedId {
     /// The value's schema id.
     pub id: SchemaId,
     /// `__value_schema_id` header value (magic 1 + GUID), when ids travel in headers (shared:
     /// a copy per record is a reference count, not an allocation).
     pub guid_header: Option<Arc<[u8]>>,
+    /// The WRITE rules of the schema, when it has some (`None`: nothing runs, nothing is
+    /// converted).
+    pub rules: Option<Arc<super::rules::WriteRules>>,
 }
+
+/// Two resolutions are the same when their rules are the same compiled rules.
+impl PartialEq for ResolvedId {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+            && self.guid_header == other.guid_header
+            && match (&self.rules, &other.rules) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
+    }
+}
+
+impl Eq for ResolvedId {}
 
 #[derive(Debug)]
 struct Slot {
@@ -90,6 +108,7 @@ mod tests {
         ResolvedId {
             id: SchemaId(id),
             guid_header: None,
+            rules: None,
         }
     }
 
