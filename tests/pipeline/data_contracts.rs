@@ -51,6 +51,7 @@ async fn register_with_rules(reg: &CachedRegistry, topic: &str, rules: Vec<Rule>
         .register_with_contract(&subject, &schema, None, Some(set), false)
         .await
         .unwrap()
+        .0
 }
 
 /// A producer writing with the subject's latest version (the one with the rules), as Python's

@@ -23,11 +23,6 @@ pub(super) struct WriteRules {
 impl WriteRules {
     /// Run the rules on `frame`, a record for `topic`: `frame` is left as the rules leave it.
     pub fn apply(&self, topic: &str, frame: &mut Vec<u8>) -> Result<()> {
-        let (id, json) = self.writer.frame_to_json(frame)?;
-        let after = self.rules.run(&self.subject, topic, json)?;
-        if self.rules.transforms() {
-            encode::json_to_frame(&self.writer, id, &after, frame)?;
-        }
-        Ok(())
+        encode::apply_to_frame(&self.rules, &self.writer, &self.subject, topic, frame)
     }
 }

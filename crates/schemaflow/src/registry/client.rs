@@ -351,7 +351,7 @@ impl RegistryClient {
     }
 
     /// Register `schema` under `subject` with a data contract (`metadata`, `rule_set`);
-    /// answers its id. A schema that differs from a registered one only in its contract is
+    /// answers its id (and GUID). A schema that differs from a registered one only in its contract is
     /// a new version, as Confluent decides.
     pub async fn register_with_contract(
         &self,
@@ -360,7 +360,7 @@ impl RegistryClient {
         metadata: Option<Metadata>,
         rule_set: Option<RuleSet>,
         normalize: bool,
-    ) -> Result<SchemaId, RegistryError> {
+    ) -> Result<(SchemaId, Option<String>), RegistryError> {
         let path = format!("/subjects/{}/versions", enc(subject));
         let r: RegisterResponse = self
             .call(
@@ -370,7 +370,7 @@ impl RegistryClient {
                 Some(&SchemaRequest::new(schema).with_contract(metadata, rule_set)),
             )
             .await?;
-        Ok(SchemaId(r.id))
+        Ok((SchemaId(r.id), r.guid))
     }
 
     /// Find the version of `subject` holding `schema`.

@@ -8,6 +8,23 @@ use crate::error::Result;
 use crate::wire::SchemaId;
 use crate::SchemaError;
 
+/// Run `rules` on `frame` (written with `writer`), a record of `topic` under `subject`: the
+/// frame as JSON through the rules, and re-encoded when a transform may have changed it.
+pub fn apply_to_frame(
+    rules: &super::DomainRules,
+    writer: &WriterSchema,
+    subject: &str,
+    topic: &str,
+    frame: &mut Vec<u8>,
+) -> Result<()> {
+    let (id, json) = writer.frame_to_json(frame)?;
+    let after = rules.run(subject, topic, json)?;
+    if rules.transforms() {
+        json_to_frame(writer, id, &after, frame)?;
+    }
+    Ok(())
+}
+
 /// Replace `frame` (written with `writer` under `id`) by the frame of `json`.
 pub fn json_to_frame(
     writer: &WriterSchema,
