@@ -225,6 +225,45 @@ async fn a_rule_that_does_not_compile_stops_the_producer_before_it_sends() {
     server.stop().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_rule_that_does_not_compile_stops_the_consumer_at_its_first_record() {
+    let b = broker();
+    let (server, reg) = registry().await;
+    let topic = rand_topic("rule-bad-read");
+    create_topic(&b.bootstrap, &topic, 1).await;
+    register_with_rules(
+        &reg,
+        &topic,
+        vec![cel("broken", RuleMode::Read, "message.user_id ==")],
+    )
+    .await;
+    // A READ rule is not compiled on write: the record is sent.
+    latest_producer(&reg)
+        .send(Record::to(&topic).value(&event("user-1")))
+        .await
+        .unwrap();
+    let mut cfg = ConsumerConfig::new(&b.bootstrap, rand_topic("g"), &[&topic]);
+    cfg.dead_letter = DeadLetter::PerTopic;
+    let consumer = TypedConsumer::<UserEvent>::new(cfg, reg.clone()).unwrap();
+    let stopped = consumer
+        .run(
+            |_m: Message<UserEvent>| async { Ok::<(), HandlerError>(()) },
+            tokio::time::sleep(Duration::from_secs(60)),
+        )
+        .await
+        .unwrap_err();
+    // Stopped with the contract's error, holding the record: not dead-lettered, not handled.
+    let schemaflow::Error::Environment { source, offset, .. } = &stopped else {
+        panic!("not a stop at the record: {stopped}");
+    };
+    assert_eq!(*offset, 0);
+    assert!(
+        matches!(&**source, schemaflow::Error::Rule(RuleError::Invalid { rule, .. }) if rule == "broken"),
+        "{stopped}"
+    );
+    server.stop().await.unwrap();
+}
+
 async fn consume(consumer: TypedConsumer<UserEvent>, expected: usize) -> Vec<Message<UserEvent>> {
     consume_with_stats(consumer, expected).await.0
 }
