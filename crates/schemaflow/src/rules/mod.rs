@@ -16,7 +16,7 @@
 //! (Avro's natural JSON, which is what Python's rules see as a dict; Protobuf's JSON mapping;
 //! JSON Schema's own value), so a generated Rust type needs no glue.
 //!
-//! Executors: `CEL` ([`cel`]). A rule of another type (`CEL_FIELD`, `JSONATA`, `ENCRYPT`) runs
+//! Executors: `CEL` (the `cel` crate, in `cel.rs`). A rule of another type (`CEL_FIELD`, `JSONATA`, `ENCRYPT`) runs
 //! as Python runs a rule whose executor is not registered: its `onFailure` action (default
 //! `ERROR`) with "could not find rule executor". Migration and encoding rules are not run here.
 //!
