@@ -210,12 +210,34 @@ pub struct SchemaRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub schema_type: Option<String>,
-    /// The data contract's metadata (Confluent's `metadata`), when there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The data contract's metadata (Confluent's `metadata`), when there is one. Read
+    /// leniently (a shape that is not Confluent's reads as none): the server judges a request's
+    /// contract apart, answering Confluent's 422 for what does not map.
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub metadata: Option<Metadata>,
-    /// The data contract's rules (Confluent's `ruleSet`), when there are some.
-    #[serde(rename = "ruleSet", default, skip_serializing_if = "Option::is_none")]
+    /// The data contract's rules (Confluent's `ruleSet`), when there are some; read leniently
+    /// as `metadata` is.
+    #[serde(
+        rename = "ruleSet",
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rule_set: Option<RuleSet>,
+}
+
+/// `T` if the value is one, else `None` (any JSON is accepted).
+fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).ok())
 }
 
 impl SchemaRequest {
