@@ -46,6 +46,8 @@ use schemaflow::codec::json::{json_to_avro_frame, json_to_protobuf_frame, AvroJs
 use schemaflow::codec::json_schema::{self, python_json::Ordered};
 use schemaflow::codec::WriterSchema;
 use schemaflow::registry::{Schema, SchemaReference, SchemaResolver, Version};
+use schemaflow::rules::encode::apply_to_frame;
+use schemaflow::rules::{Direction, DomainRules};
 use schemaflow::wire::SchemaId;
 
 use super::common::{block_on, finish, schema_type_of, CliError, Global, SchemaTypeArg};
@@ -262,6 +264,14 @@ async fn produce(g: Global, a: ProduceArgs) -> Result<(), CliError> {
         .writer_schema(id)
         .await?;
     let message = message_to_write(&writer, a.message.as_deref())?;
+    // The schema's WRITE rules (data contract), compiled before any line is read: a rule that
+    // does not compile stops here; a line a rule refuses is an invalid line.
+    let write_rules = DomainRules::compile(
+        registry.schema_by_id(id).await?.rule_set.as_ref(),
+        Direction::Write,
+        &format!("subject {subject}"),
+    )
+    .map_err(|e| CliError::usage(e.to_string()))?;
     let keys = match (&a.key, &a.key_field) {
         (Some(k), _) => KeySource::Fixed(k.clone().into_bytes()),
         (None, Some(path)) => KeySource::Field(KeyPath::new(
@@ -331,6 +341,14 @@ async fn produce(g: Global, a: ProduceArgs) -> Result<(), CliError> {
                 };
                 r.map(|()| record).map_err(|e| e.to_string())
             });
+        let encoded = encoded.and_then(|record| match (&write_rules, &record.value) {
+            (Some(rules), Some(_)) => {
+                apply_to_frame(rules, &writer, &subject, &a.topic, &mut frame)
+                    .map_err(|e| e.to_string())?;
+                Ok(record)
+            }
+            _ => Ok(record),
+        });
         let record = match encoded {
             Ok(r) => r,
             Err(reason) if a.skip_invalid => {

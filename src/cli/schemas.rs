@@ -7,7 +7,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use schemaflow::registry::{CompatibilityLevel, Schema, SchemaReference, Version};
+use schemaflow::registry::{
+    CompatibilityLevel, Metadata, RuleSet, Schema, SchemaById, SchemaReference, Version,
+};
+use schemaflow::rules::{Direction, DomainRules};
 use schemaflow::wire::SchemaId;
 use serde_json::json;
 
@@ -74,11 +77,20 @@ pub struct RegisterArgs {
     /// Ask the registry to normalize the schema.
     #[arg(long)]
     normalize: bool,
+    /// The data contract's metadata: a JSON file in Confluent's shape (`{"properties":
+    /// {...}, "tags": {...}, "sensitive": [...]}`), registered with the schema.
+    #[arg(long, value_name = "FILE")]
+    metadata: Option<PathBuf>,
+    /// The data contract's rules: a JSON file in Confluent's `ruleSet` shape
+    /// (`{"domainRules": [{"name", "kind", "mode", "type": "CEL", "expr", ...}]}`), checked
+    /// here (Confluent's rule-set rules, and each CEL expression compiled) before it is sent.
+    #[arg(long, value_name = "FILE")]
+    rule_set: Option<PathBuf>,
     /// Register every schema file of the repository under its subject (from the subjects
     /// file), referenced files first; schemas already registered are left alone.
     #[arg(
         long,
-        conflicts_with_all = ["subject", "schema_file", "schema_type", "reference"]
+        conflicts_with_all = ["subject", "schema_file", "schema_type", "reference", "metadata", "rule_set"]
     )]
     all: bool,
     /// With --all: print the plan (and the registry's verdicts), change nothing.
@@ -125,15 +137,47 @@ pub fn run_register(g: Global, a: RegisterArgs) -> ExitCode {
             // schema is reported at the user's file (and line, for Protobuf), not at the
             // registry's copy of it.
             super::schema_file::parse_before_registering(&registry, &schema, &schema_file).await?;
-            let (id, guid) = registry
-                .client()
-                .register(&subject, &schema, a.normalize)
-                .await
-                .map_err(|e| super::missing_refs::register_error(e, &schema))?;
+            let metadata = match &a.metadata {
+                Some(f) => Some(read_json::<Metadata>(f)?),
+                None => None,
+            };
+            let rule_set = match &a.rule_set {
+                Some(f) => Some(read_rule_set(f)?),
+                None => None,
+            };
+            let client = registry.client();
+            let (id, guid) = if metadata.is_none() && rule_set.is_none() {
+                client.register(&subject, &schema, a.normalize).await
+            } else {
+                client
+                    .register_with_contract(&subject, &schema, metadata, rule_set, a.normalize)
+                    .await
+            }
+            .map_err(|e| super::missing_refs::register_error(e, &schema))?;
             print_json(&json!({"subject": subject, "id": id.0, "guid": guid}))?;
             Ok(())
         }),
     )
+}
+
+/// A JSON file read as `T`; a usage error naming the file when it is not.
+fn read_json<T: serde::de::DeserializeOwned>(file: &std::path::Path) -> Result<T, CliError> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| CliError::io(format!("reading {}: {e}", file.display())))?;
+    serde_json::from_str(&text).map_err(|e| CliError::usage(format!("{}: {e}", file.display())))
+}
+
+/// A rule-set file, checked as Confluent's registry checks it and with every CEL rule
+/// compiled (both directions), so a mistake is reported at the user's file.
+fn read_rule_set(file: &std::path::Path) -> Result<RuleSet, CliError> {
+    let set: RuleSet = read_json(file)?;
+    set.validate()
+        .map_err(|e| CliError::usage(format!("{}: {e}", file.display())))?;
+    for direction in [Direction::Write, Direction::Read] {
+        DomainRules::compile(Some(&set), direction, &file.display().to_string())
+            .map_err(|e| CliError::usage(e.to_string()))?;
+    }
+    Ok(set)
 }
 
 /// `schemaflow schemas …`
@@ -168,6 +212,21 @@ enum SchemasCommand {
         /// `schema`: the schema itself (default); `json`: the registry's answer.
         #[arg(long, value_enum, default_value_t = GetOutput::Schema)]
         output: GetOutput,
+    },
+    /// Show a schema with its data contract, as one JSON object: the registry's answer (id,
+    /// subject and version when asked by subject, schemaType, schema, references) with its
+    /// `metadata` and `ruleSet` when it has them. Example: schemas show --subject
+    /// user-events-value
+    Show {
+        /// Schema id.
+        #[arg(long, conflicts_with = "subject")]
+        id: Option<u32>,
+        /// Subject.
+        #[arg(long, required_unless_present = "id")]
+        subject: Option<String>,
+        /// Version number or `latest`.
+        #[arg(long, default_value = "latest")]
+        version: String,
     },
     /// List a subject's versions.
     Versions {
@@ -206,6 +265,27 @@ fn print_schema(schema: &Schema) -> Result<(), CliError> {
         .and_then(|v| serde_json::to_string_pretty(&v).ok())
         .unwrap_or_else(|| schema.schema.trim_end().to_string());
     outln!("{text}")
+}
+
+/// `answer` (a JSON object) with the schema's `metadata` and `ruleSet`, when it has them.
+fn with_contract(answer: &mut serde_json::Value, s: &SchemaById) {
+    let Some(o) = answer.as_object_mut() else {
+        return;
+    };
+    if let Some(m) = s
+        .metadata
+        .as_ref()
+        .and_then(|m| serde_json::to_value(m).ok())
+    {
+        o.insert("metadata".into(), m);
+    }
+    if let Some(r) = s
+        .rule_set
+        .as_ref()
+        .and_then(|r| serde_json::to_value(r).ok())
+    {
+        o.insert("ruleSet".into(), r);
+    }
 }
 
 fn version(v: &str) -> Result<Version, CliError> {
@@ -256,6 +336,30 @@ pub fn run_schemas(g: Global, a: SchemasArgs) -> ExitCode {
                             &serde_json::to_value(&r).map_err(|e| CliError::io(e.to_string()))?,
                         )?,
                     }
+                }
+                SchemasCommand::Show { id: Some(id), .. } => {
+                    let s = c.schema_by_id(SchemaId(id)).await?;
+                    let mut answer = json!({
+                        "id": id,
+                        "schemaType": s.schema.schema_type.as_str(),
+                        "schema": s.schema.schema,
+                        "references": s.schema.references,
+                    });
+                    with_contract(&mut answer, &s);
+                    print_json(&answer)?;
+                }
+                SchemasCommand::Show {
+                    subject,
+                    version: v,
+                    ..
+                } => {
+                    let subject = subject.unwrap_or_default();
+                    let r = c.version(&subject, version(&v)?).await?;
+                    let s = c.schema_by_id(r.id).await?;
+                    let mut answer =
+                        serde_json::to_value(&r).map_err(|e| CliError::io(e.to_string()))?;
+                    with_contract(&mut answer, &s);
+                    print_json(&answer)?;
                 }
                 SchemasCommand::Versions { subject } => {
                     print_json(&json!(c.subject_versions(&subject).await?))?;

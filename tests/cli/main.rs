@@ -10,6 +10,7 @@ mod common;
 mod broker_unreachable;
 mod closed_stdout;
 mod config_mistakes;
+mod data_contracts;
 mod demo;
 mod dlq_inspect;
 mod docker_compose;

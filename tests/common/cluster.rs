@@ -85,21 +85,22 @@ impl Cluster {
         );
     }
 
-    /// The node leading `topic`'s `partition` now (a fresh metadata request).
-    pub fn leader(&self, topic: &str, partition: i32) -> i32 {
+    /// The node leading `topic`'s `partition` now (a fresh client's metadata request), or `None`
+    /// while no node answers for it (a node paused or leadership moving).
+    pub fn leader(&self, topic: &str, partition: i32) -> Option<i32> {
         let client: BaseConsumer = ClientConfig::new()
             .set("bootstrap.servers", &self.bootstrap)
             .create()
             .expect("metadata client");
         let md = client
-            .fetch_metadata(Some(topic), Duration::from_secs(10))
-            .expect("metadata");
+            .fetch_metadata(Some(topic), Duration::from_secs(5))
+            .ok()?;
         md.topics()
             .iter()
             .find(|t| t.name() == topic)
             .and_then(|t| t.partitions().iter().find(|p| p.id() == partition))
+            .filter(|p| p.error().is_none() && p.leader() >= 0)
             .map(|p| p.leader())
-            .unwrap_or_else(|| panic!("no leader for {topic}/{partition}"))
     }
 }
 

@@ -13,3 +13,4 @@ mod json_schema_sample;
 mod python_header_ids;
 mod python_json_schema;
 mod python_registry;
+mod python_rules;

@@ -10,6 +10,7 @@ mod common;
 mod chaos;
 mod cluster_faults;
 mod consumer_groups;
+mod data_contracts;
 mod exactly_once;
 mod exactly_once_mock;
 mod network_faults;

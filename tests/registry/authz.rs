@@ -164,7 +164,8 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
         (Method::DELETE, "/config/orders-value", None),
         (Method::GET, "/mode", None),
         (Method::PUT, "/mode", Some(json!({"mode": "READWRITE"}))),
-        (Method::GET, "/mode/orders-value", None),
+        // With defaultToGlobal: without a subject-level mode Confluent answers 40409 (issue 28).
+        (Method::GET, "/mode/orders-value?defaultToGlobal=true", None),
         (
             Method::PUT,
             "/mode/orders-value",
@@ -289,7 +290,14 @@ async fn each_endpoint_needs_its_permission() {
         ),
         (
             Method::GET,
-            "/mode/orders-value",
+            "/mode/orders-value?defaultToGlobal=true",
+            None,
+            &read_orders,
+            &[OTHER],
+        ),
+        (
+            Method::GET,
+            "/subjects/orders-value/versions/1/referencedby",
             None,
             &read_orders,
             &[OTHER],
@@ -313,6 +321,13 @@ async fn each_endpoint_needs_its_permission() {
             "/mode/orders-value",
             Some(&rw),
             &write_orders,
+            &[READER, OTHER],
+        ),
+        (
+            Method::DELETE,
+            "/mode/orders-value",
+            None,
+            &[WRITER],
             &[READER, OTHER],
         ),
         (
@@ -535,15 +550,21 @@ async fn basic_auth_is_one_user_with_every_permission() {
         let (status, b) = s.call(method.clone(), &path, root, body.as_ref()).await;
         assert_eq!(status, 200, "{method} {path}: {b}");
     }
-    // Soft-deleted, then permanently: the id is under no subject, and root still reads it.
+    // Soft-deleted, then permanently: the id is under no subject, so it no longer resolves —
+    // for root as for anyone (Confluent forgets a hard-deleted schema nothing uses, issue 28):
+    // a 40403, not an authorization error.
     let (status, _) = s
         .call(Method::DELETE, "/subjects/x?permanent=true", root, None)
         .await;
     assert_eq!(status, 200);
-    let (status, _) = s
+    let (status, b) = s
         .call(Method::GET, &format!("/schemas/ids/{id}"), root, None)
         .await;
-    assert_eq!(status, 200);
+    assert_eq!(
+        (status, b["error_code"].clone()),
+        (404, json!(40403)),
+        "{b}"
+    );
     let (status, _) = s.call(Method::GET, "/subjects", ("root", "pa"), None).await;
     assert_eq!(status, 401);
     s.server.stop().await.unwrap();

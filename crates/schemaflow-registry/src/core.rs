@@ -121,9 +121,11 @@ impl std::fmt::Debug for Registry {
 struct Validated {
     key: String,
     deps: Vec<(String, String)>,
-    /// `normalize=true`: the text to store instead of the one given, where the language has a
-    /// normalized text (JSON Schema).
-    normalized_text: Option<String>,
+    /// The text to store instead of the one given, where Confluent stores another: its
+    /// `KafkaSchemaRegistry.canonicalizeSchema` stores `parsedSchema.canonicalString()`, after
+    /// `normalize()` when asked. JSON Schema: compact JSON, keys as written (sorted when
+    /// normalized). Avro and Protobuf keep the text as given (not yet Confluent's form).
+    stored_text: Option<String>,
 }
 
 impl Registry {
@@ -252,7 +254,7 @@ impl Registry {
             }
             let v = validate(&state, schema, normalize)?;
             let stored_schema;
-            let schema = match &v.normalized_text {
+            let schema = match &v.stored_text {
                 Some(text) => {
                     stored_schema = Schema {
                         schema: text.clone(),
@@ -501,7 +503,7 @@ impl Registry {
 
     /// `GET /schemas/ids/{id}`.
     pub fn schema_by_id(&self, id: u32) -> ApiResult<StoredSchema> {
-        self.store.read().schemas.get(&id).cloned().ok_or_else(|| {
+        self.store.read().resolvable(id).cloned().ok_or_else(|| {
             ApiError::new(ErrorCode::SchemaNotFound, format!("Schema {id} not found"))
         })
     }
@@ -512,7 +514,7 @@ impl Registry {
         state
             .guids
             .get(guid)
-            .and_then(|id| state.schemas.get(id))
+            .and_then(|id| state.resolvable(*id))
             .cloned()
             .ok_or_else(|| {
                 ApiError::new(
@@ -525,7 +527,7 @@ impl Registry {
     /// `GET /schemas/ids/{id}/versions`: every (subject, version) using the id.
     pub fn id_versions(&self, id: u32, deleted: bool) -> ApiResult<Vec<(String, i32)>> {
         let state = self.store.read();
-        if !state.schemas.contains_key(&id) {
+        if state.resolvable(id).is_none() {
             return Err(ApiError::new(
                 ErrorCode::SchemaNotFound,
                 format!("Schema {id} not found"),
@@ -551,6 +553,40 @@ impl Registry {
             .filter(|(_, vs)| deleted || vs.iter().any(|e| !e.deleted))
             .map(|(s, _)| s.clone())
             .collect()
+    }
+
+    /// `GET /subjects?deletedOnly=true`: the subjects whose every version is soft-deleted
+    /// (Confluent's `KafkaSchemaRegistry.extractUniqueSubjects` folds a subject's `deleted`
+    /// flags with `&&`, and `LookupFilter.DELETED_ONLY` keeps the deleted ones).
+    pub fn deleted_subjects(&self) -> Vec<String> {
+        let state = self.store.read();
+        state
+            .subjects
+            .iter()
+            .filter(|(_, vs)| vs.iter().all(|e| e.deleted))
+            .map(|(s, _)| s.clone())
+            .collect()
+    }
+
+    /// `GET /subjects/{subject}/versions?deletedOnly=true`: only the soft-deleted versions
+    /// (Confluent's `LookupFilter.DELETED_ONLY`); an unknown subject is 40401.
+    pub fn deleted_versions(&self, subject: &str) -> ApiResult<Vec<i32>> {
+        let state = self.store.read();
+        let vs = state
+            .subjects
+            .get(subject)
+            .ok_or_else(|| ApiError::subject_not_found(subject))?;
+        Ok(vs.iter().filter(|e| e.deleted).map(|e| e.version).collect())
+    }
+
+    /// `GET /subjects/{subject}/versions/{version}/referencedby`: the ids of the schemas whose
+    /// references name this version, ascending (Confluent's
+    /// `KafkaSchemaRegistry.getReferencedBy`: `lookupCache.referencesSchema(key)`, sorted).
+    /// The version is looked up as `GET …/versions/{version}` does: 40401, 40402.
+    pub fn referenced_by(&self, subject: &str, version: Version) -> ApiResult<Vec<u32>> {
+        let state = self.store.read();
+        let e = find_version(&state, subject, version, false)?;
+        Ok(referencing(&state, subject, e.version))
     }
 
     /// `GET /subjects/{subject}/versions`.
@@ -679,7 +715,26 @@ impl Registry {
         let event = {
             let state = w.read();
             self.writable(&state, subject)?;
-            let e = find_version(&state, subject, version, permanent)?;
+            // A numbered version is found soft-deleted too, so that deleting it softly again
+            // is 40406, as Confluent's SubjectVersionsResource.deleteSchemaVersion (it looks
+            // the version up with lookupDeletedSchema=true); `latest` means the latest live
+            // one, or for a permanent delete the latest one.
+            let with_deleted = permanent || matches!(version, Version::Number(_));
+            let e = find_version(&state, subject, version, with_deleted)?;
+            // Confluent's KafkaSchemaRegistry.deleteSchemaVersion: a version other schemas
+            // reference cannot be deleted, softly or permanently (ReferenceExistsException).
+            if !referencing(&state, subject, e.version).is_empty() {
+                return Err(ApiError::new(
+                    ErrorCode::ReferenceExists,
+                    format!("One or more references exist to the schema {{magic=1, keytype=SCHEMA, subject={subject}, version={}}}.", e.version),
+                ));
+            }
+            if !permanent && e.deleted {
+                return Err(ApiError::new(
+                    ErrorCode::VersionSoftDeleted,
+                    format!("Subject '{subject}' Version {} was soft deleted. Set permanent=true to delete permanently", e.version),
+                ));
+            }
             if permanent && !e.deleted {
                 return Err(ApiError::new(
                     ErrorCode::VersionNotSoftDeleted,
@@ -842,6 +897,29 @@ impl Registry {
             None => state.global_mode.unwrap_or_default(),
             Some(s) => state.mode_for(s),
         }
+    }
+
+    /// `GET /mode/{subject}` without `defaultToGlobal`: the subject's own mode, if set.
+    pub fn subject_mode(&self, subject: &str) -> Option<Mode> {
+        self.store.read().subject_modes.get(subject).copied()
+    }
+
+    /// `DELETE /mode/{subject}`: the subject's own mode goes (back to the global one); the
+    /// mode it had. None set: 40401, as Confluent's `ModeResource.deleteSubjectMode`.
+    pub fn delete_mode(&self, subject: &str) -> ApiResult<Mode> {
+        let mut w = self.store.begin();
+        let old = w
+            .read()
+            .subject_modes
+            .get(subject)
+            .copied()
+            .ok_or_else(|| ApiError::subject_not_found(subject))?;
+        w.commit(&[Event::Mode {
+            subject: Some(subject.to_string()),
+            mode: None,
+        }])
+        .map_err(ApiError::store)?;
+        Ok(old)
     }
 
     /// `PUT /mode[/{subject}]`.
@@ -1130,6 +1208,23 @@ fn find_version(
         .ok_or_else(|| ApiError::version_not_found(version))
 }
 
+/// The ids of the resolvable schemas whose references name `subject` `version`, ascending
+/// (Confluent's `lookupCache.referencesSchema`: a soft-deleted referrer still counts, a
+/// permanently deleted one no longer does).
+fn referencing(state: &State, subject: &str, version: i32) -> Vec<u32> {
+    state
+        .schemas
+        .values()
+        .filter(|s| {
+            !state.forgotten.contains(&s.id)
+                && s.references
+                    .iter()
+                    .any(|r| r.subject == subject && r.version == version)
+        })
+        .map(|s| s.id)
+        .collect()
+}
+
 /// `(name, text)` of every transitive dependency, dependencies first.
 fn resolve_refs(state: &State, refs: &[SchemaReference]) -> ApiResult<Vec<(String, String)>> {
     let mut out: Vec<(String, String)> = Vec::new();
@@ -1186,12 +1281,17 @@ fn validate(state: &State, schema: &Schema, normalize: bool) -> ApiResult<Valida
     };
     let parsed = format::parse(&input)
         .map_err(|e| ApiError::new(ErrorCode::InvalidSchema, format!("Invalid schema: {e}")))?;
-    let normalized_text = (normalize && schema.schema_type == SchemaType::Json)
-        .then(|| parsed.normalized_string().to_string());
+    let stored_text = (schema.schema_type == SchemaType::Json).then(|| {
+        if normalize {
+            parsed.normalized_string().to_string()
+        } else {
+            parsed.canonical_string().to_string()
+        }
+    });
     let refs_key = serde_json::to_string(&schema.references).unwrap_or_default();
     Ok(Validated {
         key: format!("{}\u{0}{refs_key}", parsed.identity(normalize)),
         deps: input.references,
-        normalized_text,
+        stored_text,
     })
 }

@@ -2,7 +2,7 @@
 //! (file, Kafka topic, memory) reads its log into [`Event`]s and applies them here, so the
 //! three cannot drift apart.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::contract::ConfigContract;
 use crate::event::{Event, StoredSchema};
@@ -47,6 +47,10 @@ pub struct State {
     pub global_contract: ConfigContract,
     /// Per-subject data-contract settings.
     pub subject_contracts: HashMap<String, ConfigContract>,
+    /// Ids whose every version was permanently deleted: they no longer resolve (Confluent's
+    /// `InMemoryCache.schemaTombstoned` forgets a schema with its last key), but stay in
+    /// `schemas` so that they are never given again.
+    pub forgotten: HashSet<u32>,
 }
 
 impl State {
@@ -81,6 +85,7 @@ impl State {
                     id: *id,
                     deleted: *deleted,
                 };
+                self.forgotten.remove(id);
                 let versions = self.subjects.entry(subject.clone()).or_default();
                 match versions.iter_mut().find(|e| e.version == *version) {
                     Some(e) if *e == entry => false,
@@ -167,13 +172,32 @@ impl State {
         let Some(versions) = self.subjects.get_mut(subject) else {
             return false;
         };
-        let before = versions.len();
+        let removed: Vec<u32> = versions.iter().filter(|v| gone(v)).map(|v| v.id).collect();
         versions.retain(|v| !gone(v));
-        let changed = versions.len() != before;
         if versions.is_empty() {
             self.subjects.remove(subject);
         }
-        changed
+        for id in &removed {
+            if !self.id_in_use(*id) {
+                self.forgotten.insert(*id);
+            }
+        }
+        !removed.is_empty()
+    }
+
+    /// Whether a version of any subject (soft-deleted ones included) has the id.
+    fn id_in_use(&self, id: u32) -> bool {
+        self.subjects
+            .values()
+            .any(|vs| vs.iter().any(|e| e.id == id))
+    }
+
+    /// The schema under `id`, unless no version has it any more (hard-deleted).
+    pub fn resolvable(&self, id: u32) -> Option<&StoredSchema> {
+        if self.forgotten.contains(&id) {
+            return None;
+        }
+        self.schemas.get(&id)
     }
 
     /// The next free schema id.
@@ -274,6 +298,43 @@ mod tests {
         assert!(state.apply(&Event::Schema(schema(3, "\"long\""))));
         assert_eq!(state.guids.get("guid-\"int\""), None);
         assert_eq!(state.guids.get("guid-\"long\""), Some(&3));
+    }
+
+    /// Issue 28: Confluent forgets a schema when its last version is permanently deleted
+    /// (`InMemoryCache.schemaTombstoned`), but its id is never given again.
+    #[test]
+    fn a_schema_no_version_uses_no_longer_resolves_but_keeps_its_id_taken() {
+        let mut state = with_versions(2);
+        // Id 1 also under another subject: deleting s/1 leaves it in use.
+        state.apply(&Event::version("t", 1, 1));
+        let hard = |state: &mut State, subject: &str, version| {
+            state.apply(&Event::DeleteVersion {
+                subject: subject.into(),
+                version,
+                permanent: true,
+            })
+        };
+        assert!(hard(&mut state, "s", 1));
+        assert!(state.resolvable(1).is_some(), "t/1 still uses id 1");
+        // A soft delete keeps it resolvable (data written with it stays readable).
+        state.apply(&Event::DeleteVersion {
+            subject: "t".into(),
+            version: 1,
+            permanent: false,
+        });
+        assert!(state.resolvable(1).is_some());
+        assert!(hard(&mut state, "t", 1));
+        assert!(
+            state.resolvable(1).is_none(),
+            "no version uses id 1 any more"
+        );
+        assert!(hard(&mut state, "s", 2));
+        assert!(state.resolvable(2).is_none());
+        assert_eq!(state.next_id(), 3, "forgotten ids stay taken");
+        // Used again (another registry's record, or the same schema registered again).
+        state.apply(&Event::version("u", 1, 2));
+        assert!(state.resolvable(2).is_some());
+        assert!(state.resolvable(1).is_none());
     }
 
     #[test]

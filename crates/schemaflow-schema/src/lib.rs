@@ -25,6 +25,7 @@
 pub mod avro;
 pub mod codec;
 pub mod compat;
+pub mod contract;
 mod decimal;
 pub mod error;
 pub mod format;

@@ -37,6 +37,12 @@ pub enum Error {
     #[error(transparent)]
     Schema(#[from] SchemaError),
 
+    /// A data-contract rule: a schema's rules cannot be used ([`Fault::Fatal`]: fix the
+    /// contract), or a rule refused a record ([`Fault::Record`]: dead-lettered by a consumer,
+    /// never retried).
+    #[error(transparent)]
+    Rule(#[from] crate::rules::RuleError),
+
     /// A schema registry call failed.
     #[error("schema registry: {0}")]
     Registry(#[from] crate::registry::RegistryError),
@@ -141,6 +147,8 @@ impl Error {
                 f => f,
             },
             Error::Undecodable { .. } | Error::Schema(_) | Error::Handler { .. } => Fault::Record,
+            Error::Rule(crate::rules::RuleError::Failed(_)) => Fault::Record,
+            Error::Rule(crate::rules::RuleError::Invalid { .. }) => Fault::Fatal,
         }
     }
 

@@ -47,7 +47,8 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use crate::codec::RegistryCodec;
 use crate::consumer::{
-    dead_letter_record, decode_value, error_kind, value_schema_id_header, BoxError, DeadLetterCause,
+    dead_letter_record, decode_value, dlq_rule, error_kind, value_schema_id_header, BoxError,
+    DeadLetterCause,
 };
 use crate::error::{kafka_error, Error, Fault, Result};
 use crate::producer::{ProducerConfig, Record, TypedProducer};
@@ -520,7 +521,14 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
             };
             // The consumer's one decode path: the id from the `__value_schema_id` header
             // (Confluent 8) or the frame's prefix.
-            match decode_value::<I>(&self.resolver, payload, value_schema_id_header(msg)).await {
+            match decode_value::<I>(
+                &self.resolver,
+                payload,
+                value_schema_id_header(msg),
+                msg.topic(),
+            )
+            .await
+            {
                 Ok((_, value)) => {
                     let outs = transform(&value).map_err(|e| Error::Handler {
                         topic: msg.topic().into(),
@@ -548,6 +556,7 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                         class: error_kind(&e),
                         message: &message,
                         schema_id: id.or_else(|| wire::read_header(payload).ok().map(|(id, _)| id)),
+                        rule: dlq_rule(&e),
                     };
                     let rec = dead_letter_record(msg, &self.config.dead_letter_topic, &cause);
                     raw_pending.push(self.producer.enqueue_raw(rec).await?);

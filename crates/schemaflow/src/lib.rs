@@ -67,6 +67,7 @@ pub mod kafka_config;
 pub mod producer;
 pub mod redact;
 pub mod registry;
+pub mod rules;
 pub mod secret;
 
 // The schema layer lives in the Kafka-free `schemaflow-schema` crate (the codegen and the fuzz

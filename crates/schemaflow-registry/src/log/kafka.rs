@@ -322,6 +322,7 @@ impl KafkaLog {
         let config = self.config.clone();
         let progress = Arc::clone(&self.progress);
         let leadership = Arc::clone(&self.leadership);
+        let plain = self.producer.clone();
         let coordination = config.coordination_topic();
         let mut client = config.client();
         client
@@ -378,6 +379,8 @@ impl KafkaLog {
                 "a new leader reading to the end",
             )
             .map_err(|e| e.to_string())?;
+            // The transaction's commit marker must not stay the topic's last offset.
+            seal(&plain, &config, &progress).map_err(|e| e.to_string())?;
             Ok(producer)
         };
         spawn_election(
@@ -419,8 +422,9 @@ impl KafkaLog {
         Arc::clone(&self.leadership)
     }
 
-    /// Write the records of one change (as the leader, in one transaction) and wait until
-    /// this instance's reader applied them.
+    /// Write the records of one change (as the leader, in one transaction), leave a plain
+    /// `NOOP` after its commit marker ([`seal`]), and wait until this instance's reader applied
+    /// them.
     pub fn write(&self, records: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<(), KafkaStoreError> {
         if records.is_empty() {
             return Ok(());
@@ -446,42 +450,22 @@ impl KafkaLog {
                     // A fenced or broken transactional producer cannot write again: the
                     // election decides who leads next.
                     self.leadership.step_down(&e.to_string());
+                    // An aborted transaction ends in an abort marker: seal it too (best
+                    // effort: the write failed either way).
+                    if let Err(sealing) = seal(&self.producer, &self.config, &self.progress) {
+                        tracing::warn!(topic = %self.config.topic, error = %sealing, "could not write a NOOP after a failed write");
+                    }
                     return Err(e);
                 }
             }
         };
-        self.wait_applied(last, "a write")
+        self.wait_applied(last, "a write")?;
+        seal(&self.producer, &self.config, &self.progress)
     }
 
-    /// Produce in order; the offset of the last record.
+    /// Produce in order, outside any transaction; the offset of the last record.
     fn send(&self, records: Vec<(Vec<u8>, Option<Vec<u8>>)>) -> Result<i64, KafkaStoreError> {
-        let mut pending = Vec::with_capacity(records.len());
-        for (key, value) in &records {
-            let mut r = FutureRecord::to(&self.config.topic).partition(0).key(key);
-            if let Some(v) = value {
-                r = r.payload(v);
-            }
-            let f = self
-                .producer
-                .send_result(r)
-                .map_err(|(e, _)| kafka(format!("writing to {}", self.config.topic))(e))?;
-            pending.push(f);
-        }
-        let mut last = -1;
-        for f in pending {
-            match futures::executor::block_on(f) {
-                Ok(Ok(d)) => last = d.offset,
-                Ok(Err((e, _))) => {
-                    return Err(kafka(format!("writing to {}", self.config.topic))(e))
-                }
-                Err(_) => {
-                    return Err(kafka(format!("writing to {}", self.config.topic))(
-                        KafkaError::Canceled,
-                    ))
-                }
-            }
-        }
-        Ok(last)
+        send_plain(&self.producer, &self.config.topic, records)
     }
 
     fn wait_applied(&self, offset: i64, what: &'static str) -> Result<(), KafkaStoreError> {
@@ -582,6 +566,64 @@ fn wait_applied(
             .wait_timeout(next, left)
             .unwrap_or_else(|e| e.into_inner())
             .0;
+    }
+    Ok(())
+}
+
+/// Produce `records` to partition 0 of `topic` with the idempotent, non-transactional
+/// producer (Confluent's `KafkaStore` producer); the offset of the last record.
+fn send_plain(
+    producer: &FutureProducer,
+    topic: &str,
+    records: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+) -> Result<i64, KafkaStoreError> {
+    let fail = |e| kafka(format!("writing to {topic}"))(e);
+    let mut pending = Vec::with_capacity(records.len());
+    for (key, value) in &records {
+        let mut r = FutureRecord::to(topic).partition(0).key(key);
+        if let Some(v) = value {
+            r = r.payload(v);
+        }
+        pending.push(producer.send_result(r).map_err(|(e, _)| fail(e))?);
+    }
+    let mut last = -1;
+    for f in pending {
+        match futures::executor::block_on(f) {
+            Ok(Ok(d)) => last = d.offset,
+            Ok(Err((e, _))) => return Err(fail(e)),
+            Err(_) => return Err(fail(KafkaError::Canceled)),
+        }
+    }
+    Ok(last)
+}
+
+/// Leave a record, not a transaction marker, at the topic's end after this instance's
+/// transaction: readers that count records up to the end offset − 1 (Karapace's replay,
+/// `schema_reader.py`) never receive a control record, and would wait for ever on a topic
+/// whose last offset is a commit or abort marker.
+///
+/// A non-transactional `NOOP` (Confluent's `KafkaStore` writes the same record at start-up,
+/// `KafkaStore.java`'s `waitUntilKafkaReaderReachesLastOffset`) goes after the transaction.
+/// The coordinator writes the commit marker after `commit_transaction` returns, so the `NOOP`
+/// may land before it; but then a `read_committed` reader (ours) receives the `NOOP` only once
+/// the marker is written. So once our reader applied the `NOOP`, the marker exists: if
+/// anything follows the `NOOP`, one more `NOOP` lands after the marker. Whatever comes later is
+/// another writer's, which seals its own. A `NOOP` holds no state, so writing it outside the
+/// fencing transaction gives a paused old leader nothing to corrupt.
+fn seal(
+    producer: &FutureProducer,
+    config: &KafkaStoreConfig,
+    progress: &Progress,
+) -> Result<(), KafkaStoreError> {
+    let mut noop = send_plain(producer, &config.topic, vec![noop_record()])?;
+    wait_applied(progress, config, noop, "a NOOP after a transaction")?;
+    let (_, high) = producer
+        .client()
+        .fetch_watermarks(&config.topic, 0, config.timeout)
+        .map_err(kafka(format!("reading the end offset of {}", config.topic)))?;
+    if high > noop + 1 {
+        noop = send_plain(producer, &config.topic, vec![noop_record()])?;
+        wait_applied(progress, config, noop, "a NOOP after a transaction")?;
     }
     Ok(())
 }

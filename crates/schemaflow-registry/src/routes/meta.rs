@@ -1,5 +1,5 @@
-//! The routes about the registry itself: `/`, `/health`, `/metrics`, `/v1/metadata/id` and
-//! `/openapi.json`.
+//! The routes about the registry itself: `/`, `/health`, `/metrics`, `/v1/metadata/id`,
+//! `/v1/metadata/version`, `/contexts` and `/openapi.json`.
 
 use std::collections::BTreeMap;
 
@@ -22,6 +22,11 @@ pub(super) fn routes() -> Vec<Route> {
         Route::get("/health", Open, health),
         Route::get("/metrics", Authenticated, metrics_text),
         Route::get("/v1/metadata/id", Authenticated, metadata_id),
+        Route::get("/v1/metadata/version", Authenticated, metadata_version),
+        // Only the default context: Confluent's KafkaSchemaRegistry.listContexts always lists
+        // "." first, then the contexts of qualified subjects (which this registry does not
+        // support).
+        Route::get("/contexts", Authenticated, || async { ok(&["."]) }),
         Route::get("/openapi.json", Authenticated, openapi),
     ]
 }
@@ -71,6 +76,12 @@ async fn metadata_id(State(app): State<App>) -> Response {
             path: Vec::new(),
         },
     })
+}
+
+/// `GET /v1/metadata/version`: Confluent's `SchemaRegistryServerVersion` (`version`,
+/// `commitId`), here this crate's version; no commit id is built in.
+async fn metadata_version() -> Response {
+    ok(&serde_json::json!({"version": env!("CARGO_PKG_VERSION"), "commitId": ""}))
 }
 
 /// `GET /health`: this instance serves (it answers only after reading its store to the end)

@@ -4,7 +4,7 @@
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 
-use super::{body, ok, Answer, App, Route};
+use super::{body, flag, ok, Answer, App, Route, Q};
 use crate::authz::Permission::{Read, Write};
 use crate::authz::Scope::{Config, Subject};
 use crate::core::ApiError;
@@ -17,6 +17,7 @@ pub(super) fn routes() -> Vec<Route> {
         Route::put("/mode", Write(Config), put_global_mode),
         Route::get("/mode/{subject}", Read(Subject), get_mode),
         Route::put("/mode/{subject}", Write(Subject), put_mode),
+        Route::delete("/mode/{subject}", Write(Subject), delete_mode),
     ]
 }
 
@@ -43,8 +44,23 @@ async fn put_global_mode(State(app): State<App>, bytes: Bytes) -> Answer {
     answer(app.registry.set_mode(None, mode_from(&bytes)?)?)
 }
 
-async fn get_mode(State(app): State<App>, Path(subject): Path<String>) -> Answer {
-    answer(app.registry.mode(Some(&subject)))
+/// Confluent's `ModeResource.getMode`: the subject's own mode, or 40409 when it has none —
+/// unless `defaultToGlobal=true`, which answers the mode in force.
+async fn get_mode(State(app): State<App>, Path(subject): Path<String>, q: Q) -> Answer {
+    if flag(&q, "defaultToGlobal") {
+        return answer(app.registry.mode(Some(&subject)));
+    }
+    match app.registry.subject_mode(&subject) {
+        Some(mode) => answer(mode),
+        None => Err(ApiError::new(
+            ErrorCode::SubjectModeNotConfigured,
+            format!("Subject '{subject}' does not have subject-level mode configured"),
+        )),
+    }
+}
+
+async fn delete_mode(State(app): State<App>, Path(subject): Path<String>) -> Answer {
+    answer(app.registry.delete_mode(&subject)?)
 }
 
 async fn put_mode(State(app): State<App>, Path(subject): Path<String>, bytes: Bytes) -> Answer {

@@ -39,6 +39,11 @@ pub(super) fn routes() -> Vec<Route> {
             raw_version,
         ),
         Route::get(
+            "/subjects/{subject}/versions/{version}/referencedby",
+            Read(Subject),
+            referenced_by,
+        ),
+        Route::get(
             "/subjects/{subject}/metadata",
             Read(Subject),
             latest_with_metadata,
@@ -58,9 +63,13 @@ fn subject_version(app: &App, r: &RegisteredSchema, q: &Q) -> Answer {
 
 async fn subjects(State(app): State<App>, who: Who, q: Q) -> Answer {
     let prefix = q.get("subjectPrefix").map(String::as_str).unwrap_or("");
-    let list: Vec<String> = app
-        .registry
-        .subjects(flag(&q, "deleted"))
+    // deletedOnly wins over deleted, as Confluent's SubjectsResource.list picks its filter.
+    let all = if flag(&q, "deletedOnly") {
+        app.registry.deleted_subjects()
+    } else {
+        app.registry.subjects(flag(&q, "deleted"))
+    };
+    let list: Vec<String> = all
         .into_iter()
         .filter(|s| s.starts_with(prefix) && who.may_read(s))
         .collect();
@@ -138,7 +147,19 @@ async fn delete_subject(State(app): State<App>, Path(subject): Path<String>, q: 
 }
 
 async fn versions(State(app): State<App>, Path(subject): Path<String>, q: Q) -> Answer {
+    if flag(&q, "deletedOnly") {
+        return Ok(ok(&app.registry.deleted_versions(&subject)?));
+    }
     Ok(ok(&app.registry.versions(&subject, flag(&q, "deleted"))?))
+}
+
+async fn referenced_by(
+    State(app): State<App>,
+    Path((subject, v)): Path<(String, String)>,
+) -> Answer {
+    Ok(ok(&app
+        .registry
+        .referenced_by(&subject, parse_version(&v)?)?))
 }
 
 async fn version(

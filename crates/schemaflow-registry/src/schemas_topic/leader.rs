@@ -15,6 +15,9 @@
 //! * **Fencing**: the leader writes through one transactional producer whose
 //!   `transactional.id` every instance of the group shares, so a new leader's
 //!   `init_transactions` fences the old one: a paused old leader that wakes up cannot write.
+//!   After each transaction (the win's included) a plain `NOOP` is appended outside it
+//!   (`log/kafka.rs`'s `seal`), so the topic never ends in a commit marker that readers
+//!   counting to the end offset − 1 (Karapace) would wait for.
 //! * After winning, a leader reads the topic to its end (a `NOOP` marker through its own
 //!   producer) before it assigns an id, then announces its `advertised_url` on the
 //!   coordination topic (compacted, key `leader`).

@@ -23,6 +23,7 @@ use super::verdict::Verdict;
 use super::TypedConsumer;
 use crate::codec::FromFrame;
 use crate::error::{kafka_error, Error, Result};
+use crate::rules::{Action, RuleError, RuleFailure};
 use crate::wire::SchemaId;
 use crate::SchemaError;
 
@@ -88,6 +89,18 @@ pub struct DeadLetterCause<'a> {
     pub message: &'a str,
     /// The frame's schema id, when it had one.
     pub schema_id: Option<SchemaId>,
+    /// The data-contract rule whose `DLQ` action sent it here ([`dlq_rule`]): its `__rule.*`
+    /// headers are added, as Confluent's DLQ action adds them.
+    pub rule: Option<&'a RuleFailure>,
+}
+
+/// The rule failure of `e` when the rule's action is `DLQ` (Confluent's DLQ action: the
+/// record goes to the dead-letter topic with `__rule.*` headers).
+pub fn dlq_rule(e: &Error) -> Option<&RuleFailure> {
+    match e {
+        Error::Rule(RuleError::Failed(f)) if f.action == Action::Dlq => Some(f),
+        _ => None,
+    }
 }
 
 /// The dead letter of `msg` for `topic`: its key, value and headers unchanged, plus the error
@@ -120,6 +133,9 @@ pub fn dead_letter_record<'m>(
     if let Some(t) = &id_text {
         extra.push((HEADER_SCHEMA_ID, t.as_bytes()));
     }
+    if let Some(rule) = cause.rule {
+        extra.extend(rule.headers());
+    }
     for (k, v) in extra {
         headers = headers.insert(Header {
             key: k,
@@ -140,6 +156,7 @@ pub fn dead_letter_record<'m>(
 pub fn error_kind(e: &Error) -> &'static str {
     match e {
         Error::Registry(_) => "RegistryError",
+        Error::Rule(_) => "RuleError",
         Error::Schema(s) => match s {
             SchemaError::Frame(_) => "FrameError",
             SchemaError::DecodeAvro { .. } | SchemaError::ResolveAvroSchema { .. } => {
@@ -191,10 +208,18 @@ impl<V: FromFrame> TypedConsumer<V> {
             });
             return Ok(());
         }
-        let (Some(topic), Some(producer)) = (
-            self.config.dead_letter.topic_for(msg.topic()),
-            &self.dead_letters,
-        ) else {
+        let rule = match &rejected {
+            Rejected::Decode(e, _) => dlq_rule(e),
+            Rejected::Handler(..) => None,
+        };
+        // A DLQ rule's own `dlq.topic` parameter wins over the consumer's dead-letter topic,
+        // as Python's DLQ action takes it (the policy still decides whether to dead-letter).
+        let policy_topic = self.config.dead_letter.topic_for(msg.topic());
+        let topic = match (rule.and_then(|r| r.dlq_topic.clone()), &policy_topic) {
+            (Some(t), Some(_)) => Some(t),
+            _ => policy_topic,
+        };
+        let (Some(topic), Some(producer)) = (topic, &self.dead_letters) else {
             return Err(match rejected {
                 Rejected::Decode(e, _) => Error::Undecodable {
                     topic: at.topic.to_string(),
@@ -217,6 +242,7 @@ impl<V: FromFrame> TypedConsumer<V> {
             class,
             message: &message,
             schema_id: id,
+            rule,
         };
         let record = dead_letter_record(msg, &topic, &cause);
         producer

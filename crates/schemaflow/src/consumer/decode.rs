@@ -78,13 +78,15 @@ fn schema_id_header(headers: &BorrowedHeaders) -> Option<&[u8]> {
         .value
 }
 
-/// Decode a value `payload` whose schema id is in `header` (the `__value_schema_id`
-/// header's value) or, without one, in the payload's frame prefix. One try: the caller
+/// Decode a value `payload` of `topic` whose schema id is in `header` (the `__value_schema_id`
+/// header's value) or, without one, in the payload's frame prefix; the writer schema's READ
+/// rules run on it when it has some. One try: the caller
 /// decides what an environment fault ([`Error::fault`]) means.
 pub(crate) async fn decode_value<V: FromFrame>(
     resolver: &SchemaResolver,
     payload: &[u8],
     header: Option<&[u8]>,
+    topic: &str,
 ) -> std::result::Result<(SchemaId, V), DecodeFailure> {
     // The header form (Confluent 8): the payload has no magic and id; put them in front so
     // one decoder reads both forms.
@@ -102,12 +104,34 @@ pub(crate) async fn decode_value<V: FromFrame>(
         }
     };
     let (id, _) = crate::wire::read_header(frame).map_err(|e| (e.into(), None))?;
-    let writer = resolver
-        .writer_schema(id)
-        .await
-        .map_err(|e| (e, Some(id)))?;
-    let value = V::from_frame(frame, &writer).map_err(|e| (e.into(), Some(id)))?;
+    let writer = resolver.readable(id).await.map_err(|e| (e, Some(id)))?;
+    let value = match &writer.read_rules {
+        // No READ rules: the frame goes straight into V, nothing converted.
+        None => V::from_frame(frame, &writer.schema).map_err(Error::from),
+        Some(rules) => read_with_rules(frame, &writer.schema, rules, topic),
+    }
+    .map_err(|e| (e, Some(id)))?;
     Ok((id, value))
+}
+
+/// Decode through the writer's READ rules: the frame as JSON, the rules run on it (a refusal
+/// is the record's fault), then into `V` — from the same frame, or from the transformed value
+/// re-encoded with the writer schema.
+fn read_with_rules<V: FromFrame>(
+    frame: &[u8],
+    writer: &crate::codec::WriterSchema,
+    rules: &crate::rules::DomainRules,
+    topic: &str,
+) -> Result<V> {
+    let (id, json) = writer.frame_to_json(frame)?;
+    // Python's default subject (TopicNameStrategy): what `__rule.subject` names.
+    let after = rules.run(&format!("{topic}-value"), topic, json)?;
+    if !rules.transforms() {
+        return Ok(V::from_frame(frame, writer)?);
+    }
+    let mut changed = Vec::with_capacity(frame.len());
+    crate::rules::encode::json_to_frame(writer, id, &after, &mut changed)?;
+    Ok(V::from_frame(&changed, writer)?)
 }
 
 /// The writer schema id of a record, from its header or its frame prefix, if it can be read
@@ -219,7 +243,7 @@ impl<V: FromFrame> TypedConsumer<V> {
             None => (None, None),
             Some(payload) => {
                 let header = native.and_then(schema_id_header);
-                let (id, value) = decode_value(&self.resolver, payload, header).await?;
+                let (id, value) = decode_value(&self.resolver, payload, header, topic).await?;
                 (Some(value), Some(id))
             }
         };

@@ -98,7 +98,7 @@ pub(crate) mod verdict;
 pub use crate::admin::create_topic;
 pub use crate::shutdown_signal;
 pub use config::{ConsumerConfig, GroupProtocol};
-pub use dead_letter::{dead_letter_record, error_kind, DeadLetter, DeadLetterCause};
+pub use dead_letter::{dead_letter_record, dlq_rule, error_kind, DeadLetter, DeadLetterCause};
 pub use decode::Message;
 pub use events::{ConsumerEvent, ConsumerStats, Position};
 pub use parallel::{BatchConfig, ProcessingOrder};

@@ -22,6 +22,7 @@ mod config;
 mod delivery;
 pub mod in_flight;
 mod record;
+mod rules;
 pub mod schema_ids;
 mod window;
 
@@ -39,6 +40,7 @@ use crate::codec::{RegistryCodec, WriterSchema};
 use crate::error::{kafka_error, Result};
 use crate::registry::schemas::register_generated;
 use crate::registry::{CachedRegistry, SchemaResolver, Version};
+use crate::rules::{Direction, DomainRules};
 use crate::wire::{HeaderSchemaId, SchemaId, VALUE_SCHEMA_ID_HEADER};
 use crate::SchemaType;
 
@@ -47,6 +49,7 @@ pub use in_flight::{DeliveryReports, PendingDelivery};
 pub use record::{Delivery, Record};
 
 use delivery::DeliverySlot;
+use rules::WriteRules;
 use schema_ids::{ResolvedId, SchemaIds};
 use window::Window;
 
@@ -241,14 +244,39 @@ impl TypedProducer {
             }
             _ => None,
         };
+        let rules = self.write_rules(id, &subject).await?;
         let resolved = ResolvedId {
             id,
             guid_header,
             json_writer,
+            rules,
         };
         self.schema_ids
             .insert(TypeId::of::<V>(), topic, resolved.clone());
         Ok(resolved)
+    }
+
+    /// The WRITE rules of schema `id` under `subject`, compiled (a rule that cannot be used
+    /// is an error now, before any record); `None` when it has none.
+    async fn write_rules(&self, id: SchemaId, subject: &str) -> Result<Option<Arc<WriteRules>>> {
+        let fetched = self.registry.schema_by_id(id).await?;
+        let Some(rules) = DomainRules::compile(
+            fetched.rule_set.as_ref(),
+            Direction::Write,
+            &format!("subject {subject}"),
+        )?
+        else {
+            return Ok(None);
+        };
+        let writer = SchemaResolver::new(self.registry.clone())
+            .validate_json(self.config.validate)
+            .writer_schema(id)
+            .await?;
+        Ok(Some(Arc::new(WriteRules {
+            subject: subject.to_string(),
+            rules,
+            writer,
+        })))
     }
 
     /// The GUID the registry gave schema `id` (the registry client caches it).
@@ -312,6 +340,10 @@ impl TypedProducer {
                             v.encode_frame(r.id, frame)
                         })
                     })?;
+                    // The schema's WRITE rules, on the frame (none: one branch, nothing else).
+                    if let Some(rules) = &r.rules {
+                        rules.apply(record.topic, frame)?;
+                    }
                     // The header form's payload is the frame without its magic byte and id.
                     let skip = if guid_header.is_some() {
                         crate::wire::HEADER_LEN

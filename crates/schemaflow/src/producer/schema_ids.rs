@@ -27,15 +27,23 @@ pub(super) struct ResolvedId {
     /// (the latest version, a fixed id): the schema the registry has under `id`, which values
     /// are validated against instead of the type's own.
     pub json_writer: Option<Arc<JsonWriterSchema>>,
+    /// The WRITE rules of the schema, when it has some (`None`: nothing runs, nothing is
+    /// converted).
+    pub rules: Option<Arc<super::rules::WriteRules>>,
 }
 
-/// Equal ids, header values, and the same JSON writer schema (by identity: a schema is
-/// resolved once per pair).
+/// Equal ids, header values, and the same JSON writer schema and compiled rules (by identity:
+/// each is resolved once per pair).
 impl PartialEq for ResolvedId {
     fn eq(&self, other: &Self) -> bool {
         self.id == other.id
             && self.guid_header == other.guid_header
             && match (&self.json_writer, &other.json_writer) {
+                (None, None) => true,
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                _ => false,
+            }
+            && match (&self.rules, &other.rules) {
                 (None, None) => true,
                 (Some(a), Some(b)) => Arc::ptr_eq(a, b),
                 _ => false,
@@ -112,6 +120,7 @@ mod tests {
             id: SchemaId(id),
             guid_header: None,
             json_writer: None,
+            rules: None,
         }
     }
 

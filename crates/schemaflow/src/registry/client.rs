@@ -27,7 +27,8 @@ use super::protocol::{
     SubjectVersion, SubjectVersionResponse, CONTENT_TYPE,
 };
 use super::types::{
-    CompatibilityLevel, CompatibilityResult, Mode, RegisteredSchema, Schema, Version,
+    CompatibilityLevel, CompatibilityResult, Metadata, Mode, RegisteredSchema, RuleSet, Schema,
+    Version,
 };
 use crate::redact::Urls;
 use crate::secret::Secret;
@@ -252,6 +253,11 @@ pub struct SchemaById {
     pub schema: Schema,
     /// Its GUID, when the registry gives one.
     pub guid: Option<String>,
+    /// Its data contract's metadata, when it has one.
+    pub metadata: Option<Metadata>,
+    /// Its data contract's rules, when it has some: what a producer writing with it and a
+    /// consumer reading it run.
+    pub rule_set: Option<RuleSet>,
 }
 
 impl RegistryClient {
@@ -344,6 +350,29 @@ impl RegistryClient {
         Ok((SchemaId(r.id), r.guid))
     }
 
+    /// Register `schema` under `subject` with a data contract (`metadata`, `rule_set`);
+    /// answers its id (and GUID). A schema that differs from a registered one only in its contract is
+    /// a new version, as Confluent decides.
+    pub async fn register_with_contract(
+        &self,
+        subject: &str,
+        schema: &Schema,
+        metadata: Option<Metadata>,
+        rule_set: Option<RuleSet>,
+        normalize: bool,
+    ) -> Result<(SchemaId, Option<String>), RegistryError> {
+        let path = format!("/subjects/{}/versions", enc(subject));
+        let r: RegisterResponse = self
+            .call(
+                Method::POST,
+                &path,
+                &[("normalize", normalize.to_string())],
+                Some(&SchemaRequest::new(schema).with_contract(metadata, rule_set)),
+            )
+            .await?;
+        Ok((SchemaId(r.id), r.guid))
+    }
+
     /// Find the version of `subject` holding `schema`.
     pub async fn lookup(
         &self,
@@ -389,6 +418,8 @@ impl RegistryClient {
         Ok(SchemaById {
             schema,
             guid: body.guid,
+            metadata: body.metadata,
+            rule_set: body.rule_set,
         })
     }
 
@@ -408,6 +439,8 @@ impl RegistryClient {
                 reason: e.to_string(),
             })?,
             guid: body.guid,
+            metadata: body.metadata,
+            rule_set: body.rule_set,
         };
         let id = id.ok_or_else(|| RegistryError::BadResponse {
             method: "GET".into(),

@@ -20,9 +20,9 @@ pub mod types;
 pub use cache::{CacheConfig, CacheStats, CachedRegistry};
 pub use client::{ClientConfig, RegistryClient, SchemaById};
 pub use error::{ErrorCode, RegistryError, TlsProblem};
-pub use schemas::{register_generated, SchemaResolver};
+pub use schemas::{register_generated, ReadableSchema, SchemaResolver};
 pub use strategy::SubjectNameStrategy;
 pub use types::{
-    CompatibilityLevel, CompatibilityResult, Mode, RegisteredSchema, Schema, SchemaReference,
-    Subject, Version,
+    CompatibilityLevel, CompatibilityResult, Metadata, Mode, RegisteredSchema, Rule, RuleKind,
+    RuleMode, RuleSet, Schema, SchemaReference, Subject, Version,
 };

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::types::SchemaReference;
 use super::types::{CompatibilityLevel, CompatibilityResult, Mode, RegisteredSchema, Schema};
+use super::types::{Metadata, RuleSet};
 use crate::wire::SchemaId;
 use crate::SchemaType;
 
@@ -209,6 +210,34 @@ pub struct SchemaRequest {
         skip_serializing_if = "Option::is_none"
     )]
     pub schema_type: Option<String>,
+    /// The data contract's metadata (Confluent's `metadata`), when there is one. Read
+    /// leniently (a shape that is not Confluent's reads as none): the server judges a request's
+    /// contract apart, answering Confluent's 422 for what does not map.
+    #[serde(
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub metadata: Option<Metadata>,
+    /// The data contract's rules (Confluent's `ruleSet`), when there are some; read leniently
+    /// as `metadata` is.
+    #[serde(
+        rename = "ruleSet",
+        default,
+        deserialize_with = "lenient",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub rule_set: Option<RuleSet>,
+}
+
+/// `T` if the value is one, else `None` (any JSON is accepted).
+fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(serde_json::from_value(v).ok())
 }
 
 impl SchemaRequest {
@@ -220,7 +249,16 @@ impl SchemaRequest {
             references: schema.references.clone(),
             schema: schema.schema.clone(),
             schema_type: Some(schema.schema_type.as_str().to_string()),
+            metadata: None,
+            rule_set: None,
         }
+    }
+
+    /// With a data contract: `metadata` and `rule_set` registered with the schema.
+    pub fn with_contract(mut self, metadata: Option<Metadata>, rule_set: Option<RuleSet>) -> Self {
+        self.metadata = metadata;
+        self.rule_set = rule_set;
+        self
     }
 
     /// The schema asked about, and the id asked for.
@@ -268,6 +306,12 @@ pub struct SchemaResponse {
         skip_serializing_if = "Option::is_none"
     )]
     pub schema_type: Option<String>,
+    /// The data contract's metadata (Confluent's `metadata`), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+    /// The data contract's rules (Confluent's `ruleSet`), when there are some.
+    #[serde(rename = "ruleSet", default, skip_serializing_if = "Option::is_none")]
+    pub rule_set: Option<RuleSet>,
 }
 
 impl SchemaResponse {
@@ -279,6 +323,8 @@ impl SchemaResponse {
             references,
             schema: text,
             schema_type: wire_schema_type(schema_type),
+            metadata: None,
+            rule_set: None,
         }
     }
 
@@ -317,6 +363,12 @@ pub struct SubjectVersionResponse {
     pub subject: String,
     /// The version under the subject.
     pub version: i32,
+    /// The data contract's metadata (Confluent's `metadata`), when there is one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Metadata>,
+    /// The data contract's rules (Confluent's `ruleSet`), when there are some.
+    #[serde(rename = "ruleSet", default, skip_serializing_if = "Option::is_none")]
+    pub rule_set: Option<RuleSet>,
 }
 
 impl SubjectVersionResponse {
@@ -330,6 +382,8 @@ impl SubjectVersionResponse {
             schema_type: wire_schema_type(r.schema.schema_type),
             subject: r.subject.clone(),
             version: r.version,
+            metadata: None,
+            rule_set: None,
         }
     }
 
@@ -494,6 +548,21 @@ pub struct ClusterScope {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn data_contracts_travel_both_ways() {
+        let body = r#"{"schema":"\"int\"","metadata":{"properties":{"owner":"a"}},"ruleSet":{"domainRules":[{"name":"r","type":"CEL","mode":"WRITE","kind":"CONDITION","expr":"message > 0"}]}}"#;
+        let got: SchemaResponse = serde_json::from_str(body).unwrap();
+        let rules = got.rule_set.clone().unwrap();
+        assert_eq!(rules.domain_rules[0].expr.as_deref(), Some("message > 0"));
+        assert_eq!(got.metadata.unwrap().property("owner"), Some("a"));
+        let sent = serde_json::to_value(
+            SchemaRequest::new(&Schema::avro("\"int\"")).with_contract(None, Some(rules)),
+        )
+        .unwrap();
+        assert_eq!(sent["ruleSet"]["domainRules"][0]["mode"], "WRITE");
+        assert!(sent.get("metadata").is_none());
+    }
 
     #[test]
     fn requests_and_answers_keep_confluents_shape() {

@@ -12,6 +12,7 @@ use crate::codec::json_schema::JsonWriterSchema;
 use crate::codec::protobuf::ProtobufSchema;
 use crate::codec::WriterSchema;
 use crate::error::{Error, Result};
+use crate::rules::{Direction, DomainRules};
 use crate::wire::{HeaderSchemaId, SchemaId};
 use crate::SchemaError;
 use crate::{GeneratedReference, GeneratedSchema, SchemaType};
@@ -91,14 +92,25 @@ async fn register_references(
 /// Ids kept on the lock-only hot path of [`SchemaResolver`]; more stay in the moka cache.
 const HOT_SCHEMAS: usize = 1024;
 
-/// Schema id → parsed writer schema, with references fetched recursively; cached per id.
+/// A writer schema ready to read with: parsed, and its data contract's READ rules compiled
+/// (`None` when no rule runs on read: then nothing is converted).
+#[derive(Debug, Clone)]
+pub struct ReadableSchema {
+    /// The parsed schema.
+    pub schema: WriterSchema,
+    /// Its domain rules that run on read, in the order they run.
+    pub read_rules: Option<Arc<DomainRules>>,
+}
+
+/// Schema id → parsed writer schema (and its READ rules), with references fetched
+/// recursively; cached per id.
 #[derive(Clone)]
 pub struct SchemaResolver {
     registry: CachedRegistry,
-    parsed: Cache<u32, WriterSchema>,
+    parsed: Cache<u32, ReadableSchema>,
     /// The hot path: ids already parsed, behind a plain lock (a consumer sees a handful of ids;
     /// moka's async look-up costs more than the decode of a small record). Bounded.
-    hot: Arc<std::sync::RwLock<std::collections::HashMap<u32, WriterSchema>>>,
+    hot: Arc<std::sync::RwLock<std::collections::HashMap<u32, ReadableSchema>>>,
     guids: Cache<uuid::Uuid, SchemaId>,
     /// Whether JSON Schema writer schemas validate what they decode (Confluent's `validate`).
     validate_json: bool,
@@ -139,6 +151,12 @@ impl SchemaResolver {
 
     /// The parsed writer schema of `id`.
     pub async fn writer_schema(&self, id: SchemaId) -> Result<WriterSchema> {
+        Ok(self.readable(id).await?.schema)
+    }
+
+    /// The parsed writer schema of `id` with its READ rules. A rule that cannot be used (its
+    /// CEL does not compile) is an error here, at the first record of the schema.
+    pub async fn readable(&self, id: SchemaId) -> Result<ReadableSchema> {
         if let Some(w) = self.hot.read().ok().and_then(|h| h.get(&id.0).cloned()) {
             return Ok(w);
         }
@@ -175,9 +193,20 @@ impl SchemaResolver {
         }
     }
 
-    async fn load(&self, id: SchemaId) -> Result<WriterSchema> {
+    async fn load(&self, id: SchemaId) -> Result<ReadableSchema> {
         let fetched = self.registry.schema_by_id(id).await?;
-        let schema = &fetched.schema;
+        let read_rules = DomainRules::compile(
+            fetched.rule_set.as_ref(),
+            Direction::Read,
+            &format!("schema id {}", id.0),
+        )?;
+        Ok(ReadableSchema {
+            schema: self.parse(id, &fetched.schema).await?,
+            read_rules,
+        })
+    }
+
+    async fn parse(&self, id: SchemaId, schema: &Schema) -> Result<WriterSchema> {
         let mut deps = Vec::new();
         self.references(&schema.references, &mut deps, 0).await?;
         match schema.schema_type {

@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 use crate::wire::SchemaId;
 use crate::SchemaType;
 
+/// Data contracts (Confluent's `metadata` and `ruleSet`): one definition shared with the
+/// registry server.
+pub use schemaflow_schema::contract::{Metadata, Rule, RuleKind, RuleMode, RuleSet};
+
 /// A subject: the name under which a schema's versions are registered (`user-events-value`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]

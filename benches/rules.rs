@@ -1,0 +1,147 @@
+//! What data-contract rules cost per record (issue 27): the producer's encode and the
+//! consumer's decode of the benchmarks' `UserEvent`, with no rules (today's path: the
+//! producer and consumer hold `None` and convert nothing) and with one CEL condition on the
+//! value (`message.user_id.startsWith('user-')`: the frame decoded to JSON, converted to CEL
+//! values, evaluated).
+//!
+//! Groups `rules_encode` and `rules_decode`, each `no_rules` and `one_cel_condition`; then,
+//! because the machine is shared, CPU µs per record of each (this process's CPU time over
+//! 200,000 records), printed as `cpu_us_per_record <name> <µs>`.
+//!
+//! ```text
+//! cargo bench --bench rules
+//! ```
+
+mod common;
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use common::samples::avro::user_event::UserEvent;
+use criterion::{criterion_group, criterion_main, Criterion};
+use schemaflow::codec::avro::AvroSchema;
+use schemaflow::codec::{RegistryCodec, WriterSchema};
+use schemaflow::registry::{Rule, RuleKind, RuleMode, RuleSet};
+use schemaflow::rules::encode::apply_to_frame;
+use schemaflow::rules::{Direction, DomainRules};
+use schemaflow::wire::SchemaId;
+use schemaflow::GeneratedSchema;
+
+const ID: SchemaId = SchemaId(1);
+
+fn writer() -> WriterSchema {
+    let refs: Vec<&str> = UserEvent::REFERENCES
+        .iter()
+        .map(|r| r.schema_text)
+        .collect();
+    WriterSchema::Avro(Arc::new(
+        AvroSchema::parse(UserEvent::SCHEMA_TEXT, &refs).expect("UserEvent's schema"),
+    ))
+}
+
+fn rules(direction: Direction) -> Arc<DomainRules> {
+    let set = RuleSet {
+        domain_rules: vec![Rule {
+            name: Some("known_user".into()),
+            kind: RuleKind::Condition,
+            mode: RuleMode::Writeread,
+            rule_type: Some("CEL".into()),
+            expr: Some("message.user_id.startsWith('user-')".into()),
+            ..Rule::default()
+        }],
+        ..RuleSet::default()
+    };
+    DomainRules::compile(Some(&set), direction, "bench")
+        .expect("the rule compiles")
+        .expect("one rule runs")
+}
+
+/// The producer's per-record work: encode, then the WRITE rules when there are some.
+fn encode(v: &UserEvent, rules: Option<&(Arc<DomainRules>, WriterSchema)>, buf: &mut Vec<u8>) {
+    buf.clear();
+    v.encode_frame(ID, buf).expect("encodes");
+    if let Some((r, w)) = rules {
+        apply_to_frame(r, w, "t-value", "t", buf).expect("passes");
+    }
+}
+
+/// The consumer's per-record work: the READ rules when there are some, then decode.
+fn decode(frame: &[u8], w: &WriterSchema, rules: Option<&DomainRules>) -> UserEvent {
+    if let Some(r) = rules {
+        let (_, json) = w.frame_to_json(frame).expect("decodes");
+        r.run("t-value", "t", json).expect("passes");
+    }
+    UserEvent::decode_frame(frame, w).expect("decodes").1
+}
+
+fn bench(c: &mut Criterion) {
+    let v = common::event(7);
+    let w = writer();
+    let write = (rules(Direction::Write), w.clone());
+    let read = rules(Direction::Read);
+    let mut frame = Vec::new();
+    v.encode_frame(ID, &mut frame).unwrap();
+    let mut buf = Vec::with_capacity(256);
+
+    let mut g = c.benchmark_group("rules_encode");
+    g.bench_function("no_rules", |b| {
+        b.iter(|| encode(black_box(&v), None, &mut buf))
+    });
+    g.bench_function("one_cel_condition", |b| {
+        b.iter(|| encode(black_box(&v), Some(&write), &mut buf))
+    });
+    g.finish();
+    let mut g = c.benchmark_group("rules_decode");
+    g.bench_function("no_rules", |b| {
+        b.iter(|| decode(black_box(&frame), &w, None))
+    });
+    g.bench_function("one_cel_condition", |b| {
+        b.iter(|| decode(black_box(&frame), &w, Some(&read)))
+    });
+    g.finish();
+
+    const N: usize = 200_000;
+    let cpu = |name: &str, f: &mut dyn FnMut()| {
+        let start = cpu_secs();
+        for _ in 0..N {
+            f();
+        }
+        let us = (cpu_secs() - start) * 1e6 / N as f64;
+        println!("cpu_us_per_record {name} {us:.3}");
+    };
+    cpu("encode/no_rules", &mut || encode(&v, None, &mut buf));
+    cpu("encode/one_cel_condition", &mut || {
+        encode(&v, Some(&write), &mut buf)
+    });
+    cpu("decode/no_rules", &mut || {
+        black_box(decode(&frame, &w, None));
+    });
+    cpu("decode/one_cel_condition", &mut || {
+        black_box(decode(&frame, &w, Some(&read)));
+    });
+}
+
+/// This process's CPU time so far (`/proc/self/stat` utime + stime), in seconds; 10 ms ticks.
+fn cpu_secs() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // The fields after the command name (which may hold spaces) in parentheses.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        f.get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(f64::NAN)
+    };
+    // utime and stime are the 14th and 15th fields: 12th and 13th after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(20)
+        .warm_up_time(std::time::Duration::from_millis(500))
+        .measurement_time(std::time::Duration::from_secs(2));
+    targets = bench
+}
+criterion_main!(benches);

@@ -1,0 +1,396 @@
+//! Data-contract rules run by the producer (`WRITE`) and the consumer (`READ`): the domain
+//! rules of a schema's `ruleSet`, following confluent-kafka-python's
+//! `BaseSerde._execute_rules_with_phase`.
+//!
+//! ```text
+//! ruleSet.domainRules ─ compile once per schema (DomainRules::compile) ─ None: no rule applies
+//!   → per record: value as JSON → each rule in order (READ: reverse order)
+//!       skip disabled rules and rules of the other mode (WRITEREAD applies to both)
+//!       CEL CONDITION false / executor error → onFailure (default ERROR)
+//!       CEL TRANSFORM → the answer is the new value
+//!       success → onSuccess (default NONE)
+//! ```
+//!
+//! A schema with no rule for the direction compiles to `None`, and the producer and consumer
+//! then never convert the value: no rules, no cost. Rules run on the format's value as JSON
+//! (Avro's natural JSON, which is what Python's rules see as a dict; Protobuf's JSON mapping;
+//! JSON Schema's own value), so a generated Rust type needs no glue.
+//!
+//! Executors: `CEL` (the `cel` crate, in `cel.rs`). A rule of another type (`CEL_FIELD`, `JSONATA`, `ENCRYPT`) runs
+//! as Python runs a rule whose executor is not registered: its `onFailure` action (default
+//! `ERROR`) with "could not find rule executor". Migration and encoding rules are not run here.
+//!
+//! Stricter than Python, on purpose: an expression that does not compile and an unknown action
+//! are [`RuleError::Invalid`] when the rules are compiled (a producer's start-up, a consumer's
+//! first record of the schema), not a failure of every record.
+
+mod action;
+mod cel;
+pub mod encode;
+mod error;
+
+use std::sync::Arc;
+
+use crate::registry::{Rule, RuleKind, RuleMode, RuleSet};
+
+pub use action::Action;
+pub use error::{
+    RuleError, RuleFailure, HEADER_RULE_EXCEPTION, HEADER_RULE_MODE, HEADER_RULE_NAME,
+    HEADER_RULE_SUBJECT, HEADER_RULE_TOPIC,
+};
+
+use self::cel::CelProgram;
+
+/// Which side runs the rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// The producer (mode `WRITE`).
+    Write,
+    /// The consumer (mode `READ`).
+    Read,
+}
+
+impl Direction {
+    /// Confluent's mode name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::Write => "WRITE",
+            Direction::Read => "READ",
+        }
+    }
+
+    /// Whether a rule of `mode` runs in this direction.
+    fn applies(self, mode: RuleMode) -> bool {
+        matches!(
+            (mode, self),
+            (RuleMode::Writeread, _)
+                | (RuleMode::Write, Direction::Write)
+                | (RuleMode::Read, Direction::Read)
+        )
+    }
+}
+
+/// How a rule runs.
+#[derive(Debug)]
+enum Executor {
+    /// A compiled CEL expression over the message.
+    Cel(CelProgram),
+    /// No executor here for its type: the rule fails with this reason when it runs.
+    Missing(String),
+}
+
+#[derive(Debug)]
+struct CompiledRule {
+    name: String,
+    kind: RuleKind,
+    /// The reason a false condition gives (Python's `RuleConditionError`).
+    condition_failed: String,
+    executor: Executor,
+    on_success: Action,
+    on_failure: Action,
+    dlq_topic: Option<String>,
+}
+
+/// The domain rules of one schema that run in one direction, compiled.
+#[derive(Debug)]
+pub struct DomainRules {
+    direction: Direction,
+    rules: Vec<CompiledRule>,
+    transforms: bool,
+}
+
+impl DomainRules {
+    /// Compile the domain rules of `rule_set` that run in `direction` (in the order they run:
+    /// READ reversed), for the schema described by `schema` (for error messages). `Ok(None)`
+    /// when none runs: the caller then skips rules altogether.
+    pub fn compile(
+        rule_set: Option<&RuleSet>,
+        direction: Direction,
+        schema: &str,
+    ) -> Result<Option<Arc<DomainRules>>, RuleError> {
+        let Some(set) = rule_set else {
+            return Ok(None);
+        };
+        let mut rules = Vec::new();
+        let mut ordered: Vec<&Rule> = set.domain_rules.iter().collect();
+        if direction == Direction::Read {
+            ordered.reverse();
+        }
+        for rule in ordered {
+            if rule.disabled || !direction.applies(rule.mode) {
+                continue;
+            }
+            rules.push(compile_rule(rule, direction, schema)?);
+        }
+        if rules.is_empty() {
+            return Ok(None);
+        }
+        let transforms = rules.iter().any(|r| r.kind == RuleKind::Transform);
+        Ok(Some(Arc::new(DomainRules {
+            direction,
+            rules,
+            transforms,
+        })))
+    }
+
+    /// Whether a rule may change the value (a `TRANSFORM`): the caller must then re-encode.
+    pub fn transforms(&self) -> bool {
+        self.transforms
+    }
+
+    /// Run the rules on `value`, a record of `topic` under `subject`: the value after them
+    /// (changed only by transforms), or the failure that refused the record.
+    pub fn run(
+        &self,
+        subject: &str,
+        topic: &str,
+        mut value: serde_json::Value,
+    ) -> Result<serde_json::Value, RuleError> {
+        for rule in &self.rules {
+            let outcome = match (&rule.executor, rule.kind) {
+                (Executor::Missing(reason), _) => Err(reason.clone()),
+                (Executor::Cel(p), RuleKind::Condition) => match p.condition(&value) {
+                    Ok(true) => Ok(None),
+                    Ok(false) => Err(rule.condition_failed.clone()),
+                    Err(e) => Err(e),
+                },
+                (Executor::Cel(p), RuleKind::Transform) => {
+                    p.eval(&value).and_then(|v| cel::from_cel(&v)).map(Some)
+                }
+            };
+            let (action, exception) = match outcome {
+                // A transform answering null leaves no message: Python's onFailure, no error.
+                Ok(Some(serde_json::Value::Null)) => (rule.on_failure, String::new()),
+                Ok(Some(new)) => {
+                    value = new;
+                    (rule.on_success, String::new())
+                }
+                Ok(None) => (rule.on_success, String::new()),
+                Err(e) => (rule.on_failure, e),
+            };
+            if action == Action::None {
+                continue;
+            }
+            let exception = if exception.is_empty() {
+                format!("Rule failed: {}", rule.name)
+            } else {
+                exception
+            };
+            return Err(RuleError::Failed(Box::new(RuleFailure {
+                rule: rule.name.clone(),
+                mode: self.direction.name(),
+                subject: subject.to_string(),
+                topic: topic.to_string(),
+                exception,
+                action,
+                dlq_topic: rule.dlq_topic.clone(),
+            })));
+        }
+        Ok(value)
+    }
+}
+
+fn compile_rule(
+    rule: &Rule,
+    direction: Direction,
+    schema: &str,
+) -> Result<CompiledRule, RuleError> {
+    let name = rule.name.clone().unwrap_or_default();
+    let invalid = |reason: String| RuleError::Invalid {
+        schema: schema.to_string(),
+        rule: name.clone(),
+        reason,
+    };
+    let on_success = action::resolve(rule, direction, rule.on_success.as_deref(), Action::None)
+        .map_err(invalid)?;
+    let on_failure = action::resolve(rule, direction, rule.on_failure.as_deref(), Action::Error)
+        .map_err(invalid)?;
+    let executor = match rule.rule_type.as_deref().map(str::to_ascii_uppercase) {
+        Some(t) if t == "CEL" => {
+            let expr = rule.expr.as_deref().unwrap_or_default();
+            Executor::Cel(
+                CelProgram::compile(expr)
+                    .map_err(|e| invalid(format!("CEL expression {expr:?}: {e}")))?,
+            )
+        }
+        Some(t) => Executor::Missing(format!("Could not find rule executor of type {t}")),
+        None => Executor::Missing(format!("Rule type is None for rule {name}")),
+    };
+    // Python's RuleConditionError message.
+    let condition_failed = match (&rule.doc, &rule.expr) {
+        (Some(doc), _) if !doc.is_empty() => doc.clone(),
+        (_, Some(expr)) if !expr.is_empty() => format!("Rule expr failed: {expr}"),
+        _ => format!("Rule failed: {name}"),
+    };
+    Ok(CompiledRule {
+        name,
+        kind: rule.kind,
+        condition_failed,
+        executor,
+        on_success,
+        on_failure,
+        dlq_topic: rule.params.get("dlq.topic").cloned(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn cel(name: &str, kind: RuleKind, mode: RuleMode, expr: &str) -> Rule {
+        Rule {
+            name: Some(name.into()),
+            kind,
+            mode,
+            rule_type: Some("CEL".into()),
+            expr: Some(expr.into()),
+            ..Rule::default()
+        }
+    }
+
+    fn set(rules: Vec<Rule>) -> RuleSet {
+        RuleSet {
+            domain_rules: rules,
+            ..RuleSet::default()
+        }
+    }
+
+    fn failure(e: RuleError) -> RuleFailure {
+        match e {
+            RuleError::Failed(f) => *f,
+            other => panic!("not a failure: {other}"),
+        }
+    }
+
+    #[test]
+    fn no_rule_for_the_direction_compiles_to_nothing() {
+        assert!(DomainRules::compile(None, Direction::Write, "s")
+            .unwrap()
+            .is_none());
+        let read_only = set(vec![cel("r", RuleKind::Condition, RuleMode::Read, "true")]);
+        assert!(
+            DomainRules::compile(Some(&read_only), Direction::Write, "s")
+                .unwrap()
+                .is_none()
+        );
+        let disabled = set(vec![Rule {
+            disabled: true,
+            ..cel("d", RuleKind::Condition, RuleMode::Write, "false")
+        }]);
+        assert!(DomainRules::compile(Some(&disabled), Direction::Write, "s")
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn a_false_condition_fails_with_pythons_message() {
+        let s = set(vec![cel(
+            "adult",
+            RuleKind::Condition,
+            RuleMode::Write,
+            "message.age >= 18",
+        )]);
+        let rules = DomainRules::compile(Some(&s), Direction::Write, "s")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            rules.run("s", "t", json!({"age": 20})).unwrap(),
+            json!({"age": 20})
+        );
+        let f = failure(rules.run("s", "t", json!({"age": 2})).unwrap_err());
+        assert_eq!(f.rule, "adult");
+        assert_eq!(f.mode, "WRITE");
+        assert_eq!(f.exception, "Rule expr failed: message.age >= 18");
+        assert_eq!(f.action, Action::Error);
+    }
+
+    #[test]
+    fn actions_decide_what_a_failure_does() {
+        let none = set(vec![Rule {
+            on_failure: Some("NONE".into()),
+            ..cel("n", RuleKind::Condition, RuleMode::Read, "false")
+        }]);
+        let rules = DomainRules::compile(Some(&none), Direction::Read, "s")
+            .unwrap()
+            .unwrap();
+        assert_eq!(rules.run("s", "t", json!(1)).unwrap(), json!(1));
+        let dlq = set(vec![Rule {
+            on_failure: Some("ERROR,DLQ".into()),
+            doc: Some("must be positive".into()),
+            ..cel("p", RuleKind::Condition, RuleMode::Writeread, "message > 0")
+        }]);
+        let read = DomainRules::compile(Some(&dlq), Direction::Read, "s")
+            .unwrap()
+            .unwrap();
+        let f = failure(read.run("s", "t", json!(-1)).unwrap_err());
+        assert_eq!((f.action, f.mode), (Action::Dlq, "READ"));
+        assert_eq!(f.exception, "must be positive");
+        let write = DomainRules::compile(Some(&dlq), Direction::Write, "s")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            failure(write.run("s", "t", json!(-1)).unwrap_err()).action,
+            Action::Error
+        );
+    }
+
+    #[test]
+    fn read_rules_run_in_reverse_and_transforms_change_the_value() {
+        // Written order: double, then add one. Read runs add-one first, then double.
+        let s = set(vec![
+            cel(
+                "double",
+                RuleKind::Transform,
+                RuleMode::Writeread,
+                "message * 2",
+            ),
+            cel(
+                "inc",
+                RuleKind::Transform,
+                RuleMode::Writeread,
+                "message + 1",
+            ),
+        ]);
+        let write = DomainRules::compile(Some(&s), Direction::Write, "s")
+            .unwrap()
+            .unwrap();
+        assert!(write.transforms());
+        assert_eq!(write.run("s", "t", json!(5)).unwrap(), json!(11));
+        let read = DomainRules::compile(Some(&s), Direction::Read, "s")
+            .unwrap()
+            .unwrap();
+        assert_eq!(read.run("s", "t", json!(5)).unwrap(), json!(12));
+    }
+
+    #[test]
+    fn bad_rules_are_refused_when_compiled_and_unknown_executors_fail_when_run() {
+        let bad = set(vec![cel(
+            "b",
+            RuleKind::Condition,
+            RuleMode::Write,
+            "message.",
+        )]);
+        let e = DomainRules::compile(Some(&bad), Direction::Write, "subject s").unwrap_err();
+        assert!(
+            matches!(&e, RuleError::Invalid { rule, .. } if rule == "b"),
+            "{e}"
+        );
+        let action = set(vec![Rule {
+            on_failure: Some("EMAIL".into()),
+            ..cel("a", RuleKind::Condition, RuleMode::Write, "true")
+        }]);
+        assert!(DomainRules::compile(Some(&action), Direction::Write, "s").is_err());
+        let field = set(vec![Rule {
+            rule_type: Some("JSONATA".into()),
+            ..cel("j", RuleKind::Transform, RuleMode::Write, "$")
+        }]);
+        let rules = DomainRules::compile(Some(&field), Direction::Write, "s")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            failure(rules.run("s", "t", json!({})).unwrap_err()).exception,
+            "Could not find rule executor of type JSONATA"
+        );
+    }
+}

@@ -1,0 +1,321 @@
+//! Data-contract rules in the typed producer and consumer, through a real broker and the
+//! embedded registry: a CEL condition refusing records on produce, a READ condition sending
+//! records to the dead-letter topic with Confluent's `__rule.*` headers, a disabled rule
+//! ignored, and a rule that does not compile stopping a producer before it sends anything.
+use crate::common;
+
+use std::time::Duration;
+
+use common::broker::{broker, create_topic, rand_topic};
+use common::samples::avro::user_event::UserEvent;
+use common::services::registry;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::{Headers, Message as _};
+use schemaflow::consumer::{ConsumerConfig, DeadLetter, HandlerError, Message, TypedConsumer};
+use schemaflow::producer::{ProducerConfig, Record, SchemaIdSource, TypedProducer};
+use schemaflow::registry::schemas::generated_schema;
+use schemaflow::registry::{register_generated, CachedRegistry, Rule, RuleKind, RuleMode, RuleSet};
+use schemaflow::rules::{Action, RuleError};
+use schemaflow::wire::SchemaId;
+
+fn event(user: &str) -> UserEvent {
+    let mut e = common::avro_full();
+    e.user_id = user.to_string();
+    e
+}
+
+fn cel(name: &str, mode: RuleMode, expr: &str) -> Rule {
+    Rule {
+        name: Some(name.into()),
+        kind: RuleKind::Condition,
+        mode,
+        rule_type: Some("CEL".into()),
+        expr: Some(expr.into()),
+        ..Rule::default()
+    }
+}
+
+/// Register `UserEvent` under `<topic>-value` with `rules` (a version of its own, after the
+/// plain one that registers its references): its id.
+async fn register_with_rules(reg: &CachedRegistry, topic: &str, rules: Vec<Rule>) -> SchemaId {
+    let subject = format!("{topic}-value");
+    register_generated::<UserEvent>(reg, &subject, false)
+        .await
+        .unwrap();
+    let schema = generated_schema::<UserEvent>(reg, false).await.unwrap();
+    let set = RuleSet {
+        domain_rules: rules,
+        ..RuleSet::default()
+    };
+    reg.client()
+        .register_with_contract(&subject, &schema, None, Some(set), false)
+        .await
+        .unwrap()
+        .0
+}
+
+/// A producer writing with the subject's latest version (the one with the rules), as Python's
+/// serializer does with `use.latest.version`.
+fn latest_producer(reg: &CachedRegistry) -> TypedProducer {
+    TypedProducer::new(
+        ProducerConfig::new(&broker().bootstrap).schema_ids(SchemaIdSource::UseLatest),
+        reg.clone(),
+    )
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cel_condition_refuses_a_record_on_produce_and_lets_good_ones_through() {
+    let b = broker();
+    let (server, reg) = registry().await;
+    let topic = rand_topic("rule-write");
+    create_topic(&b.bootstrap, &topic, 1).await;
+    let disabled = Rule {
+        disabled: true,
+        ..cel("never", RuleMode::Write, "false")
+    };
+    register_with_rules(
+        &reg,
+        &topic,
+        vec![
+            cel(
+                "known_user",
+                RuleMode::Write,
+                "message.user_id.startsWith('user-')",
+            ),
+            disabled,
+        ],
+    )
+    .await;
+    let producer = latest_producer(&reg);
+    producer
+        .send(Record::to(&topic).value(&event("user-1")))
+        .await
+        .unwrap();
+    let refused = producer
+        .send(Record::to(&topic).value(&event("intruder")))
+        .await
+        .unwrap_err();
+    match &refused {
+        schemaflow::Error::Rule(RuleError::Failed(f)) => {
+            assert_eq!(f.rule, "known_user");
+            assert_eq!(f.mode, "WRITE");
+            assert_eq!(f.subject, format!("{topic}-value"));
+            assert_eq!(
+                f.exception,
+                "Rule expr failed: message.user_id.startsWith('user-')"
+            );
+            assert_eq!(f.action, Action::Error);
+        }
+        other => panic!("not a rule failure: {other}"),
+    }
+    assert_eq!(refused.fault(), schemaflow::Fault::Record);
+    producer
+        .send(Record::to(&topic).value(&event("user-2")))
+        .await
+        .unwrap();
+
+    // Only the two good records reached the topic.
+    let consumer = TypedConsumer::<UserEvent>::new(
+        ConsumerConfig::new(&b.bootstrap, rand_topic("g"), &[&topic]),
+        reg.clone(),
+    )
+    .unwrap();
+    let got = consume(consumer, 2).await;
+    let users: Vec<String> = got
+        .iter()
+        .map(|m| m.value.as_ref().unwrap().user_id.clone())
+        .collect();
+    assert_eq!(users, ["user-1", "user-2"]);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_failing_a_read_rule_goes_to_the_dlq_with_rule_headers() {
+    let b = broker();
+    let (server, reg) = registry().await;
+    let topic = rand_topic("rule-read");
+    let dlq = format!("{topic}.dlq");
+    create_topic(&b.bootstrap, &topic, 1).await;
+    let id = register_with_rules(
+        &reg,
+        &topic,
+        vec![Rule {
+            on_failure: Some("DLQ".into()),
+            ..cel(
+                "known_user",
+                RuleMode::Read,
+                "message.user_id.startsWith('user-')",
+            )
+        }],
+    )
+    .await;
+    // The READ rule does not run on write: all five are sent.
+    let producer = latest_producer(&reg);
+    let users = ["user-0", "bad-1", "user-2", "bad-3", "user-4"];
+    for u in users {
+        producer
+            .send(Record::to(&topic).key(u.as_bytes()).value(&event(u)))
+            .await
+            .unwrap();
+    }
+
+    let mut cfg = ConsumerConfig::new(&b.bootstrap, rand_topic("g"), &[&topic]);
+    cfg.dead_letter = DeadLetter::PerTopic;
+    let consumer = TypedConsumer::<UserEvent>::new(cfg, reg.clone()).unwrap();
+    let (got, stats) = consume_with_stats(consumer, 3).await;
+    let handled: Vec<String> = got
+        .iter()
+        .map(|m| m.value.as_ref().unwrap().user_id.clone())
+        .collect();
+    assert_eq!(handled, ["user-0", "user-2", "user-4"]);
+    assert_eq!(
+        stats.dead_lettered, 2,
+        "nothing lost: 3 handled + 2 dead letters"
+    );
+
+    let c = raw_reader(&dlq);
+    for expected in ["bad-1", "bad-3"] {
+        let m = tokio::time::timeout(Duration::from_secs(30), c.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(m.key(), Some(expected.as_bytes()));
+        // The original bytes, as Python's DLQ action sends them on read.
+        let (frame_id, _) = schemaflow::wire::read_header(m.payload().unwrap()).unwrap();
+        assert_eq!(frame_id, id);
+        let h = m.headers().unwrap();
+        let get = |k: &str| header(h, k);
+        assert_eq!(get("__rule.name").as_deref(), Some("known_user"));
+        assert_eq!(get("__rule.mode").as_deref(), Some("READ"));
+        assert_eq!(get("__rule.subject"), Some(format!("{topic}-value")));
+        assert_eq!(get("__rule.topic"), Some(topic.clone()));
+        assert_eq!(
+            get("__rule.exception").as_deref(),
+            Some("Rule expr failed: message.user_id.startsWith('user-')")
+        );
+        assert_eq!(
+            get("__connect.errors.exception.class.name").as_deref(),
+            Some("RuleError")
+        );
+    }
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rule_that_does_not_compile_stops_the_producer_before_it_sends() {
+    let (server, reg) = registry().await;
+    let topic = rand_topic("rule-bad");
+    register_with_rules(
+        &reg,
+        &topic,
+        vec![cel("broken", RuleMode::Write, "message.user_id ==")],
+    )
+    .await;
+    let producer = latest_producer(&reg);
+    let e = producer.preload::<UserEvent>(&topic).await.unwrap_err();
+    match &e {
+        schemaflow::Error::Rule(RuleError::Invalid { rule, schema, .. }) => {
+            assert_eq!(rule, "broken");
+            assert_eq!(schema, &format!("subject {topic}-value"));
+        }
+        other => panic!("not an invalid rule: {other}"),
+    }
+    assert_eq!(e.fault(), schemaflow::Fault::Fatal);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_rule_that_does_not_compile_stops_the_consumer_at_its_first_record() {
+    let b = broker();
+    let (server, reg) = registry().await;
+    let topic = rand_topic("rule-bad-read");
+    create_topic(&b.bootstrap, &topic, 1).await;
+    register_with_rules(
+        &reg,
+        &topic,
+        vec![cel("broken", RuleMode::Read, "message.user_id ==")],
+    )
+    .await;
+    // A READ rule is not compiled on write: the record is sent.
+    latest_producer(&reg)
+        .send(Record::to(&topic).value(&event("user-1")))
+        .await
+        .unwrap();
+    let mut cfg = ConsumerConfig::new(&b.bootstrap, rand_topic("g"), &[&topic]);
+    cfg.dead_letter = DeadLetter::PerTopic;
+    let consumer = TypedConsumer::<UserEvent>::new(cfg, reg.clone()).unwrap();
+    let stopped = consumer
+        .run(
+            |_m: Message<UserEvent>| async { Ok::<(), HandlerError>(()) },
+            tokio::time::sleep(Duration::from_secs(60)),
+        )
+        .await
+        .unwrap_err();
+    // Stopped with the contract's error, holding the record: not dead-lettered, not handled.
+    let schemaflow::Error::Environment { source, offset, .. } = &stopped else {
+        panic!("not a stop at the record: {stopped}");
+    };
+    assert_eq!(*offset, 0);
+    assert!(
+        matches!(&**source, schemaflow::Error::Rule(RuleError::Invalid { rule, .. }) if rule == "broken"),
+        "{stopped}"
+    );
+    server.stop().await.unwrap();
+}
+
+async fn consume(consumer: TypedConsumer<UserEvent>, expected: usize) -> Vec<Message<UserEvent>> {
+    consume_with_stats(consumer, expected).await.0
+}
+
+/// Run `consumer` until `expected` records were handled.
+async fn consume_with_stats(
+    consumer: TypedConsumer<UserEvent>,
+    expected: usize,
+) -> (Vec<Message<UserEvent>>, schemaflow::consumer::ConsumerStats) {
+    use std::sync::{Arc, Mutex};
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let done = Arc::new(tokio::sync::Notify::new());
+    let (s, d) = (seen.clone(), done.clone());
+    let stats = consumer
+        .run(
+            move |m: Message<UserEvent>| {
+                let (s, d) = (s.clone(), d.clone());
+                async move {
+                    let mut v = s.lock().unwrap();
+                    v.push(m);
+                    if v.len() >= expected {
+                        d.notify_one();
+                    }
+                    Ok::<(), HandlerError>(())
+                }
+            },
+            async move {
+                let _ = tokio::time::timeout(Duration::from_secs(60), done.notified()).await;
+            },
+        )
+        .await
+        .unwrap();
+    let v = std::mem::take(&mut *seen.lock().unwrap());
+    (v, stats)
+}
+
+/// A plain consumer of `topic` from the beginning (to read dead letters as raw records).
+fn raw_reader(topic: &str) -> StreamConsumer {
+    let c: StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &broker().bootstrap)
+        .set("group.id", rand_topic("dlq-reader"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    c.subscribe(&[topic]).unwrap();
+    c
+}
+
+/// A header's value as text.
+fn header(h: &rdkafka::message::BorrowedHeaders, key: &str) -> Option<String> {
+    h.iter()
+        .find(|x| x.key == key)
+        .and_then(|x| x.value)
+        .map(|v| String::from_utf8_lossy(v).to_string())
+}
