@@ -61,18 +61,33 @@ pub fn watched_kafka_env(
     command: &str,
     env: &[(&str, &str)],
 ) -> (String, Child, std::path::PathBuf) {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/kafka");
-    // Kept past this process: the watcher removes it after stopping the broker.
+    // A cold install resolves Kafka from Maven Central first: allow for a slow network.
+    watched("kafka", command, env, Duration::from_secs(900))
+}
+
+/// `scripts/NAME COMMAND DIR` (NAME is `kafka` or `toxiproxy`) in a fresh temp dir, under a
+/// watcher that runs `scripts/NAME stop DIR` and removes the dir when this process exits:
+/// the last line the script printed (an address), the watcher and the dir. `limit` bounds the
+/// start (a cold install included).
+pub fn watched(
+    name: &str,
+    command: &str,
+    env: &[(&str, &str)],
+    limit: Duration,
+) -> (String, Child, std::path::PathBuf) {
+    let script = format!("{}/scripts/{name}", env!("CARGO_MANIFEST_DIR"));
+    // Kept past this process: the watcher removes it after stopping the service.
     let dir = tempfile::Builder::new()
-        .prefix("schemaflow-kafka-")
+        .prefix(&format!("schemaflow-{name}-"))
         .tempdir()
         .unwrap()
         .keep();
-    // The watcher runs `scripts/kafka start` (so that a stop can never race a start), records
-    // its outcome, then waits for the test process (its parent) to go away and stops the broker
-    // and removes its dir: no orphans, whatever way the tests end. It survives Ctrl-C and SIGTERM
-    // sent to the whole process group (caught, not ignored: its children get the defaults back),
-    // so it outlives the test process and does its job (the broker runs in a session of its own).
+    // The watcher runs `scripts/NAME start` (so that a stop can never race a start), records
+    // its outcome, then waits for the test process (its parent) to go away and stops the
+    // service and removes its dir: no orphans, whatever way the tests end. It survives Ctrl-C
+    // and SIGTERM sent to the whole process group (caught, not ignored: its children get the
+    // defaults back), so it outlives the test process and does its job (the service runs in a
+    // session of its own).
     let watch = r#"trap : INT TERM HUP; parent=$PPID
 "$0" $2 "$1" >"$1/start.out" 2>"$1/start.err"; echo $? >"$1/start.rc.tmp"; mv "$1/start.rc.tmp" "$1/start.rc"
 while kill -0 "$parent" 2>/dev/null; do sleep 0.5; done
@@ -80,7 +95,7 @@ while kill -0 "$parent" 2>/dev/null; do sleep 0.5; done
     let mut watcher = Command::new("sh")
         .arg("-c")
         .arg(watch)
-        .arg(script)
+        .arg(&script)
         .arg(&dir)
         .arg(command)
         .envs(env.iter().copied())
@@ -88,38 +103,37 @@ while kill -0 "$parent" 2>/dev/null; do sleep 0.5; done
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("start the broker watcher");
-    // A cold install resolves Kafka from Maven Central first: allow for a slow network.
-    let deadline = Instant::now() + Duration::from_secs(900);
+        .unwrap_or_else(|e| panic!("start the {name} watcher: {e}"));
+    let deadline = Instant::now() + limit;
     let rc = loop {
         if let Ok(rc) = std::fs::read_to_string(dir.join("start.rc")) {
             break rc.trim().to_string();
         }
         if let Ok(Some(status)) = watcher.try_wait() {
-            panic!("the broker watcher exited ({status}) before scripts/kafka start finished");
+            panic!("the {name} watcher exited ({status}) before scripts/{name} {command} finished");
         }
         assert!(
             Instant::now() < deadline,
-            "scripts/kafka {command} did not finish within 15 min"
+            "scripts/{name} {command} did not finish within {limit:?}"
         );
         std::thread::sleep(Duration::from_millis(50));
     };
     let err = std::fs::read_to_string(dir.join("start.err")).unwrap_or_default();
     assert!(
         rc == "0",
-        "scripts/kafka {command} {} failed (exit {rc}):\n{err}\nlog: {}",
+        "scripts/{name} {command} {} failed (exit {rc}):\n{err}\nlog: {}",
         dir.display(),
         log_tail(&dir.join("kafka.log"))
     );
     eprint!("{err}");
-    let bootstrap = std::fs::read_to_string(dir.join("start.out"))
+    let address = std::fs::read_to_string(dir.join("start.out"))
         .unwrap()
         .lines()
         .last()
-        .expect("scripts/kafka printed no address")
+        .unwrap_or_else(|| panic!("scripts/{name} printed no address"))
         .trim()
         .to_string();
-    (bootstrap, watcher, dir)
+    (address, watcher, dir)
 }
 
 fn log_tail(path: &Path) -> String {

@@ -4,8 +4,8 @@
 //! (`reset_peer`), a byte limit (`limit_data`) — added and removed while clients run.
 #![allow(dead_code)]
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Child;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -65,55 +65,9 @@ impl Toxic {
 impl Toxiproxy {
     /// Start a server (building it first when the cache has none) and wait until it answers.
     pub fn start() -> Toxiproxy {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/toxiproxy");
-        let dir = tempfile::Builder::new()
-            .prefix("schemaflow-toxiproxy-")
-            .tempdir()
-            .expect("temp dir")
-            .keep();
-        // As the broker's watcher (common::broker::watched_kafka): starts the server, then
-        // waits for the test process to go away and stops it, whatever way the tests end.
-        let watch = r#"trap : INT TERM HUP; parent=$PPID
-"$0" start "$1" >"$1/start.out" 2>"$1/start.err"; echo $? >"$1/start.rc.tmp"; mv "$1/start.rc.tmp" "$1/start.rc"
-while kill -0 "$parent" 2>/dev/null; do sleep 0.5; done
-"$0" stop "$1" >/dev/null 2>&1; rm -rf "$1""#;
-        let mut watcher = Command::new("sh")
-            .arg("-c")
-            .arg(watch)
-            .arg(script)
-            .arg(&dir)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the toxiproxy watcher");
         // A cold install builds the server from the Go module proxy first.
-        let deadline = Instant::now() + Duration::from_secs(600);
-        let rc = loop {
-            if let Ok(rc) = std::fs::read_to_string(dir.join("start.rc")) {
-                break rc.trim().to_string();
-            }
-            if let Ok(Some(status)) = watcher.try_wait() {
-                panic!("the toxiproxy watcher exited ({status}) before the server started");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "scripts/toxiproxy start did not finish within 10 min"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        };
-        let err = std::fs::read_to_string(dir.join("start.err")).unwrap_or_default();
-        assert!(
-            rc == "0",
-            "scripts/toxiproxy start failed (exit {rc}):\n{err}"
-        );
-        let api = std::fs::read_to_string(dir.join("start.out"))
-            .expect("start.out")
-            .lines()
-            .last()
-            .expect("scripts/toxiproxy printed no address")
-            .trim()
-            .to_string();
+        let (api, watcher, _) =
+            super::broker::watched("toxiproxy", "start", &[], Duration::from_secs(600));
         Toxiproxy {
             api,
             http: reqwest::Client::new(),

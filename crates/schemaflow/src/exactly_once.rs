@@ -10,6 +10,9 @@
 //! on a fatal error (fenced, or librdkafka's producer in its fatal state): stop, write nothing more
 //! on any other error: abort_transaction, rewind each partition to its first record in the batch, go again
 //! a transactional call that times out (retriable): called again to resume it, never aborted
+//! a transactional call librdkafka holds past its timeout (wedged): the producer is replaced by
+//!       a new one with the same transactional.id (fencing the wedged one), each partition
+//!       rewound to its committed offset (or the batch's first record), go again
 //! ```
 //!
 //! A zombie (an instance whose `transactional.id` a newer instance took over: its
@@ -35,8 +38,12 @@
 //! to rewind records another batch already covered. Throughput comes from the batch instead:
 //! up to `batch_size` records share one commit, and more processors (partitions) scale it out.
 
+mod txn_call;
+
 use std::future::Future;
 use std::marker::PhantomData;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use rdkafka::consumer::{Consumer, DefaultConsumerContext, MessageStream, StreamConsumer};
@@ -97,6 +104,11 @@ pub struct ExactlyOnceConfig {
     pub batch_wait: Duration,
     /// Aborted batches retried before giving up. Default: 10.
     pub max_aborts: u32,
+    /// The timeout given to each of librdkafka's blocking transactional calls (init, send
+    /// offsets, commit, abort); one that answers *retriable* is called again, up to 20 times.
+    /// A call librdkafka holds half as long again (15 s at the default) counts as wedged and the producer is replaced.
+    /// Default: 30 s.
+    pub txn_call_timeout: Duration,
     /// librdkafka properties for both clients, applied last. Secret ones print as
     /// `<redacted>`.
     pub properties: crate::redact::KafkaProperties,
@@ -121,8 +133,15 @@ impl ExactlyOnceConfig {
             batch_size: 500,
             batch_wait: Duration::from_millis(100),
             max_aborts: 10,
+            txn_call_timeout: Duration::from_secs(30),
             properties: Default::default(),
         }
+    }
+
+    /// Set [`txn_call_timeout`](Self::txn_call_timeout).
+    pub fn txn_call_timeout(mut self, timeout: Duration) -> Self {
+        self.txn_call_timeout = timeout;
+        self
     }
 
     /// Read these input topics (instead of the one given to [`new`](Self::new)).
@@ -185,6 +204,9 @@ pub struct ExactlyOnceStats {
     pub commits: u64,
     /// Transactions aborted (and retried).
     pub aborts: u64,
+    /// Producers replaced because librdkafka held a transactional call past its timeout
+    /// (see [`ExactlyOnceConfig::txn_call_timeout`]).
+    pub producer_replacements: u64,
 }
 
 /// What [`ExactlyOnceProcessor::run_with_progress`] reports after each transaction.
@@ -245,7 +267,12 @@ pub enum Progress<'a> {
 /// ```
 pub struct ExactlyOnceProcessor<I, O> {
     consumer: StreamConsumer,
-    producer: TypedProducer,
+    /// The transactional producer; replaced when librdkafka wedges one (`txn_call`).
+    producer: Mutex<TypedProducer>,
+    /// Set by a transactional call found wedged; taken by the loop, which then replaces the
+    /// producer instead of aborting.
+    wedged: AtomicBool,
+    registry: CachedRegistry,
     resolver: SchemaResolver,
     config: ExactlyOnceConfig,
     _types: PhantomData<fn(I) -> O>,
@@ -262,18 +289,8 @@ impl<I, O> std::fmt::Debug for ExactlyOnceProcessor<I, O> {
 impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
     /// Create the clients, initialise transactions (fencing older instances) and subscribe.
     pub async fn new(config: ExactlyOnceConfig, registry: CachedRegistry) -> Result<Self> {
-        let pc = ProducerConfig::new(&config.brokers)
-            .set("transactional.id", &config.transactional_id)
-            .with_properties(&config.properties);
-        let producer = TypedProducer::new(pc, registry.clone())?;
-        let p = producer.inner().clone();
-        tokio::task::spawn_blocking(move || {
-            resume_retriable("initialising transactions", || {
-                p.init_transactions(TXN_CALL_TIMEOUT)
-            })
-        })
-        .await
-        .map_err(|_| kafka_error("initialising transactions", KafkaError::Canceled))??;
+        let wedged = AtomicBool::new(false);
+        let producer = transactional_producer(&config, &registry, &wedged).await?;
         let consumer: StreamConsumer = crate::kafka_config::kafka_config(
             &config.brokers,
             &[
@@ -293,8 +310,10 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
             .map_err(|e| kafka_error("subscribing", e))?;
         Ok(ExactlyOnceProcessor {
             consumer,
-            producer,
-            resolver: SchemaResolver::new(registry),
+            producer: Mutex::new(producer),
+            wedged,
+            resolver: SchemaResolver::new(registry.clone()),
+            registry,
             config,
             _types: PhantomData,
         })
@@ -382,19 +401,38 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                     tracing::error!(error = %e, "fatal error; the processor stops");
                     return Err(e);
                 }
+                Err(e) if self.wedged.swap(false, Ordering::SeqCst) => {
+                    // librdkafka holds a call of this producer's transaction: no abort (it
+                    // would conflict with that call). A new producer fences it; the batch is
+                    // read again from what the coordinator settled.
+                    stats.aborts += 1;
+                    aborts_in_row += 1;
+                    stats.producer_replacements += 1;
+                    self.replace_producer().await?;
+                    progress(Progress::Aborted(&stats, &e));
+                    let starts = self.settled_positions(&batch, &e).await?;
+                    drop(batch);
+                    self.rewind(&starts)?;
+                    if aborts_in_row > self.config.max_aborts {
+                        return Err(e);
+                    }
+                }
                 Err(e) => {
                     stats.aborts += 1;
                     aborts_in_row += 1;
                     tracing::warn!(error = %e, "transaction aborted; rewinding");
-                    let p = self.producer.inner().clone();
-                    let aborted = tokio::task::spawn_blocking(move || {
-                        resume_retriable("aborting the transaction", || {
-                            p.abort_transaction(TXN_CALL_TIMEOUT)
-                        })
-                    })
-                    .await
-                    .map_err(|_| kafka_error("aborting the transaction", KafkaError::Canceled))
-                    .and_then(|r| r);
+                    let p = self.producer().inner().clone();
+                    let aborted = txn_call::resume_retriable(
+                        "aborting the transaction",
+                        self.config.txn_call_timeout,
+                        &self.wedged,
+                        move |t| p.abort_transaction(t),
+                    )
+                    .await;
+                    if self.wedged.swap(false, Ordering::SeqCst) {
+                        stats.producer_replacements += 1;
+                        self.replace_producer().await?;
+                    }
                     if let Err(abort_error) = aborted {
                         // Fenced while aborting (or the abort itself is fatal): stop. Any other
                         // failure to abort shows again at the next begin_transaction.
@@ -406,16 +444,8 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                         tracing::warn!(error = %abort_error, "aborting the transaction failed");
                     }
                     progress(Progress::Aborted(&stats, &e));
-                    // Back to the first record of each partition in this batch: everything
-                    // before it was in a committed transaction (records are handled in order).
-                    let mut starts: std::collections::BTreeMap<(String, i32), i64> =
-                        Default::default();
-                    for m in &batch {
-                        let e = starts
-                            .entry((m.topic().to_string(), m.partition()))
-                            .or_insert(m.offset());
-                        *e = (*e).min(m.offset());
-                    }
+                    // Back to the first record of each partition in this batch.
+                    let starts = batch_starts(&batch);
                     drop(batch);
                     self.rewind(&starts)?;
                     if aborts_in_row > self.config.max_aborts {
@@ -441,7 +471,75 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
     /// librdkafka's fatal error of the producer, if it is in that state: the underlying cause
     /// (e.g. `Fenced` with the broker's reason), not the `Fatal` code operations report.
     fn fatal_cause(&self) -> Option<(RDKafkaErrorCode, String)> {
-        self.producer.inner().client().fatal_error()
+        self.producer().inner().client().fatal_error()
+    }
+
+    /// The current transactional producer (a handle: the clients are shared).
+    fn producer(&self) -> TypedProducer {
+        self.producer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Put a new producer with the same `transactional.id` in place of one whose call
+    /// librdkafka holds: its `init_transactions` bumps the epoch, so the coordinator ends the
+    /// wedged producer's open transaction (aborted, or committed if its commit had reached
+    /// the coordinator) and fences it. The wedged producer is dropped when its call returns.
+    async fn replace_producer(&self) -> Result<()> {
+        tracing::warn!(
+            transactional_id = %self.config.transactional_id,
+            "replacing the transactional producer"
+        );
+        let fresh = transactional_producer(&self.config, &self.registry, &self.wedged).await?;
+        *self.producer.lock().unwrap_or_else(PoisonError::into_inner) = fresh;
+        Ok(())
+    }
+
+    /// Where each partition of `batch` is read again from after a producer was replaced: its
+    /// committed offset when the wedged transaction was committed after all (its offsets went
+    /// in with it), else the batch's first record.
+    async fn settled_positions(
+        &self,
+        batch: &[BorrowedMessage<'_>],
+        e: &Error,
+    ) -> Result<std::collections::BTreeMap<(String, i32), i64>> {
+        let mut starts = batch_starts(batch);
+        let mut tpl = TopicPartitionList::new();
+        for (topic, partition) in starts.keys() {
+            tpl.add_partition(topic, *partition);
+        }
+        // With read_committed, the offset fetch waits out an unsettled transaction's offsets
+        // (KIP-447's require_stable), so what it answers is settled. The group's coordinator
+        // may be what went away: asked again while it is (an environment fault, never a
+        // reason to guess the positions).
+        let mut attempt = 0;
+        let committed = loop {
+            match self
+                .consumer
+                .committed_offsets(tpl.clone(), self.config.txn_call_timeout)
+            {
+                Ok(committed) => break committed,
+                Err(err) if attempt < txn_call::TXN_RESUMES => {
+                    attempt += 1;
+                    tracing::warn!(error = %err, attempt, "reading the committed offsets; asking again");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+                Err(err) => return Err(kafka_error("reading the committed offsets", err)),
+            }
+        };
+        for el in committed.elements() {
+            if let (Offset::Offset(at), Some(start)) = (
+                el.offset(),
+                starts.get_mut(&(el.topic().to_string(), el.partition())),
+            ) {
+                if at > *start {
+                    tracing::info!(topic = el.topic(), partition = el.partition(), at, error = %e, "the wedged transaction was committed; going on from its offsets");
+                    *start = at;
+                }
+            }
+        }
+        Ok(starts)
     }
 
     /// The error a stopping instance returns: when librdkafka says the producer was fenced,
@@ -499,7 +597,8 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
         F: FnMut(&I) -> std::result::Result<Vec<O>, E>,
         E: Into<BoxError>,
     {
-        let producer = self.producer.inner();
+        let typed = self.producer();
+        let producer = typed.inner();
         producer
             .begin_transaction()
             .map_err(|e| kafka_error("beginning a transaction", e))?;
@@ -542,7 +641,7 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                         if let Some(k) = msg.key() {
                             rec = rec.key(k);
                         }
-                        pending.push(self.producer.enqueue(rec).await?);
+                        pending.push(typed.enqueue(rec).await?);
                         outputs += 1;
                     }
                 }
@@ -559,7 +658,7 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                         rule: dlq_rule(&e),
                     };
                     let rec = dead_letter_record(msg, &self.config.dead_letter_topic, &cause);
-                    raw_pending.push(self.producer.enqueue_raw(rec).await?);
+                    raw_pending.push(typed.enqueue_raw(rec).await?);
                     dead += 1;
                 }
             }
@@ -576,17 +675,24 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                 KafkaError::Global(RDKafkaErrorCode::State),
             )
         })?;
+        let timeout = self.config.txn_call_timeout;
+        let meta = std::sync::Arc::new(meta);
         let p = producer.clone();
-        tokio::task::spawn_blocking(move || -> Result<()> {
-            resume_retriable("sending offsets to the transaction", || {
-                p.send_offsets_to_transaction(&offsets, &meta, TXN_CALL_TIMEOUT)
-            })?;
-            resume_retriable("committing the transaction", || {
-                p.commit_transaction(TXN_CALL_TIMEOUT)
-            })
-        })
-        .await
-        .map_err(|_| kafka_error("committing the transaction", KafkaError::Canceled))??;
+        txn_call::resume_retriable(
+            "sending offsets to the transaction",
+            timeout,
+            &self.wedged,
+            move |t| p.send_offsets_to_transaction(&offsets, &meta, t),
+        )
+        .await?;
+        let p = producer.clone();
+        txn_call::resume_retriable(
+            "committing the transaction",
+            timeout,
+            &self.wedged,
+            move |t| p.commit_transaction(t),
+        )
+        .await?;
         Ok((outputs, dead))
     }
 
@@ -606,43 +712,39 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
     }
 }
 
-/// The timeout of one transactional call (librdkafka blocks the calling thread up to it).
-const TXN_CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// A transactional producer for `config`'s `transactional.id`, its transactions initialised
+/// (fencing any older producer with that id).
+async fn transactional_producer(
+    config: &ExactlyOnceConfig,
+    registry: &CachedRegistry,
+    wedged: &AtomicBool,
+) -> Result<TypedProducer> {
+    let pc = ProducerConfig::new(&config.brokers)
+        .set("transactional.id", &config.transactional_id)
+        .with_properties(&config.properties);
+    let producer = TypedProducer::new(pc, registry.clone())?;
+    let p = producer.inner().clone();
+    txn_call::resume_retriable(
+        "initialising transactions",
+        config.txn_call_timeout,
+        wedged,
+        move |t| p.init_transactions(t),
+    )
+    .await?;
+    Ok(producer)
+}
 
-/// How many times a transactional call that failed as retriable is called again before its
-/// error is returned: 20 × 30 s, well past any broker fail-over.
-const TXN_RESUMES: u32 = 20;
-
-/// Run a blocking transactional call of librdkafka, calling it again while it fails as
-/// *retriable* (typically its timeout passed while the coordinator was unreachable).
-///
-/// That is librdkafka's contract (`rd_kafka_commit_transaction` & co.: "retriable: the
-/// application may call this function again to resume the operation"), and the only safe
-/// move: the operation goes on in the background, so aborting instead fails with "Conflicting
-/// commit_transaction API call is already in progress" — and so does every
-/// `begin_transaction` after it, for ever. The chaos test (`tests/pipeline/chaos.rs`) wedged
-/// a processor exactly so before this. Errors that require an abort, or are fatal, are
-/// returned at once for the caller's abort-or-stop decision.
-fn resume_retriable(
-    operation: &str,
-    mut call: impl FnMut() -> rdkafka::error::KafkaResult<()>,
-) -> Result<()> {
-    let mut resumes = 0;
-    loop {
-        match call() {
-            Ok(()) => return Ok(()),
-            Err(KafkaError::Transaction(e))
-                if e.is_retriable() && !e.is_fatal() && !e.txn_requires_abort() =>
-            {
-                if resumes == TXN_RESUMES {
-                    return Err(kafka_error(operation, KafkaError::Transaction(e)));
-                }
-                resumes += 1;
-                tracing::warn!(error = %e, operation, resumes, "retriable; calling it again to resume");
-            }
-            Err(e) => return Err(kafka_error(operation, e)),
-        }
+/// The first offset of each partition in `batch`: everything before it was in a committed
+/// transaction (records are handled in order).
+fn batch_starts(batch: &[BorrowedMessage<'_>]) -> std::collections::BTreeMap<(String, i32), i64> {
+    let mut starts = std::collections::BTreeMap::new();
+    for m in batch {
+        let e = starts
+            .entry((m.topic().to_string(), m.partition()))
+            .or_insert(m.offset());
+        *e = (*e).min(m.offset());
     }
+    starts
 }
 
 /// librdkafka's codes for "another producer with this transactional.id took over".
