@@ -337,7 +337,20 @@ pub async fn consume_typed(
         let cpu = CpuClock::start();
         let group = format!("bench-pipe-typed-{:08x}", fastrand::u32(..));
         let consumer = TypedConsumer::<BenchSmall>::new(
-            ConsumerConfig::new(brokers, group, &[topic]).properties(experiment_props()),
+            {
+                let mut c =
+                    ConsumerConfig::new(brokers, group, &[topic]).properties(experiment_props());
+                if let Some(n) = std::env::var("SCHEMAFLOW_BENCH_COMMIT_EVERY")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                {
+                    c.commit_every = n;
+                }
+                if std::env::var("SCHEMAFLOW_BENCH_READ_UNCOMMITTED").is_ok() {
+                    c.read_committed = false;
+                }
+                c
+            },
             reg.clone(),
         )
         .expect("create the typed consumer");

@@ -167,6 +167,10 @@ async fn acknowledged_records_survive_a_killed_and_a_paused_leader_on_three_node
         &transactional_id,
     );
     eos.batch_size = 500;
+    // A paused or killed node may be the processor's group coordinator: librdkafka then holds
+    // `send_offsets_to_transaction` for good (librdkafka#5456/#5511) and the processor replaces
+    // its producer once a call is 1.5× this late — 15 s here, inside `read_committed`'s 60 s.
+    eos.txn_call_timeout = Duration::from_secs(10);
     let processor = ExactlyOnceProcessor::<UserEvent, Output>::new(eos, reg.clone())
         .await
         .expect("processor");

@@ -59,7 +59,7 @@ use crate::consumer::{
 };
 use crate::error::{kafka_error, Error, Fault, Result};
 use crate::producer::{ProducerConfig, Record, TypedProducer};
-use crate::registry::schemas::SchemaResolver;
+use crate::registry::schemas::{SchemaMemo, SchemaResolver};
 use crate::registry::CachedRegistry;
 use crate::wire;
 
@@ -607,6 +607,7 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
         let mut outputs = 0u64;
         let mut dead = 0u64;
         let mut offsets = TopicPartitionList::new();
+        let mut memo = SchemaMemo::default();
         for msg in batch {
             offsets
                 .add_partition_offset(
@@ -622,6 +623,7 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
             // (Confluent 8) or the frame's prefix.
             match decode_value::<I>(
                 &self.resolver,
+                &mut memo,
                 payload,
                 value_schema_id_header(msg),
                 msg.topic(),

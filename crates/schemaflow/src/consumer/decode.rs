@@ -28,7 +28,7 @@ use super::events::{ConsumerEvent, Counters, Position};
 use super::TypedConsumer;
 use crate::codec::FromFrame;
 use crate::error::{Error, Fault, Result};
-use crate::registry::schemas::SchemaResolver;
+use crate::registry::schemas::{SchemaMemo, SchemaResolver};
 use crate::wire::{HeaderSchemaId, SchemaId, VALUE_SCHEMA_ID_HEADER};
 
 /// Longest pause between two retries of an environment fault.
@@ -84,6 +84,7 @@ fn schema_id_header(headers: &BorrowedHeaders) -> Option<&[u8]> {
 /// decides what an environment fault ([`Error::fault`]) means.
 pub(crate) async fn decode_value<V: FromFrame>(
     resolver: &SchemaResolver,
+    memo: &mut SchemaMemo,
     payload: &[u8],
     header: Option<&[u8]>,
     topic: &str,
@@ -104,7 +105,10 @@ pub(crate) async fn decode_value<V: FromFrame>(
         }
     };
     let (id, _) = crate::wire::read_header(frame).map_err(|e| (e.into(), None))?;
-    let writer = resolver.readable(id).await.map_err(|e| (e, Some(id)))?;
+    let writer = memo
+        .readable(resolver, id)
+        .await
+        .map_err(|e| (e, Some(id)))?;
     let value = match &writer.read_rules {
         // No READ rules: the frame goes straight into V, nothing converted.
         None => V::from_frame(frame, &writer.schema).map_err(Error::from),
@@ -162,9 +166,10 @@ impl<V: FromFrame> TypedConsumer<V> {
         msg: &BorrowedMessage<'_>,
         topic: &Arc<str>,
         started: Instant,
+        memo: &mut SchemaMemo,
     ) -> Result<std::result::Result<Message<V>, DecodeFailure>> {
         // The first try builds no retry state: nearly every record decodes.
-        let (error, id) = match self.decode(msg, topic).await {
+        let (error, id) = match self.decode(msg, topic, memo).await {
             Ok(m) => return Ok(Ok(m)),
             Err(failed) => failed,
         };
@@ -193,7 +198,7 @@ impl<V: FromFrame> TypedConsumer<V> {
         loop {
             let (error, id) = match failed.take() {
                 Some(failed) => failed,
-                None => match self.decode(msg, topic).await {
+                None => match self.decode(msg, topic, memo).await {
                     Ok(m) => return Ok(Ok(m)),
                     Err(failed) => failed,
                 },
@@ -228,6 +233,7 @@ impl<V: FromFrame> TypedConsumer<V> {
         &self,
         msg: &BorrowedMessage<'_>,
         topic: &Arc<str>,
+        memo: &mut SchemaMemo,
     ) -> std::result::Result<Message<V>, DecodeFailure> {
         // One look at the headers (a call into librdkafka) for both their copy and the
         // schema id header.
@@ -243,7 +249,8 @@ impl<V: FromFrame> TypedConsumer<V> {
             None => (None, None),
             Some(payload) => {
                 let header = native.and_then(schema_id_header);
-                let (id, value) = decode_value(&self.resolver, payload, header, topic).await?;
+                let (id, value) =
+                    decode_value(&self.resolver, memo, payload, header, topic).await?;
                 (Some(value), Some(id))
             }
         };

@@ -20,6 +20,7 @@ use super::events::Counters;
 use super::TypedConsumer;
 use crate::codec::FromFrame;
 use crate::error::{Error, Result};
+use crate::registry::schemas::SchemaMemo;
 
 pub(crate) use super::backoff::Backoff;
 pub use super::verdict::{BoxError, HandlerError, Verdict};
@@ -203,6 +204,7 @@ impl<V: FromFrame> TypedConsumer<V> {
         let mut result = Ok(());
         // The environment-retry budget of each record counts from here (one clock read a run).
         let started = Instant::now();
+        let mut memo = SchemaMemo::default();
         for m in msgs {
             if finished > 0 {
                 if shutdown_woken.load(std::sync::atomic::Ordering::Relaxed) {
@@ -214,7 +216,7 @@ impl<V: FromFrame> TypedConsumer<V> {
                 }
             }
             bytes += m.payload().map_or(0, |p| p.len() as u64);
-            match self.process_one(m, topic, started, call).await {
+            match self.process_one(m, topic, started, &mut memo, call).await {
                 Ok(true) => handled += 1,
                 Ok(false) => {}
                 Err(e) => {
@@ -239,6 +241,7 @@ impl<V: FromFrame> TypedConsumer<V> {
         m: &BorrowedMessage<'_>,
         topic: &Arc<str>,
         mut started: Instant,
+        memo: &mut SchemaMemo,
         call: &C,
     ) -> Result<bool>
     where
@@ -247,7 +250,10 @@ impl<V: FromFrame> TypedConsumer<V> {
     {
         let mut retries: Option<Retries> = None;
         let failure = loop {
-            let decoded = match self.decode_holding_position(m, topic, started).await? {
+            let decoded = match self
+                .decode_holding_position(m, topic, started, memo)
+                .await?
+            {
                 Ok(d) => d,
                 Err((e, id)) => {
                     self.reject(m, super::dead_letter::Rejected::Decode(e, id))
@@ -299,12 +305,16 @@ impl<V: FromFrame> TypedConsumer<V> {
         rejected: &mut Vec<usize>,
     ) -> Result<Vec<Message<V>>> {
         let started = Instant::now();
+        let mut memo = SchemaMemo::default();
         let mut decoded = Vec::with_capacity(msgs.len());
         for (i, m) in msgs.iter().enumerate() {
             if rejected.contains(&i) {
                 continue;
             }
-            match self.decode_holding_position(m, topic, started).await? {
+            match self
+                .decode_holding_position(m, topic, started, &mut memo)
+                .await?
+            {
                 Ok(d) => decoded.push(d),
                 Err((e, id)) => {
                     rejected.push(i);
