@@ -17,6 +17,7 @@ mod http;
 mod json_schema;
 mod kafka_leader;
 mod kafka_store;
+mod kafka_write_cost;
 mod log_recovery;
 mod openapi;
 mod rate_limit;
