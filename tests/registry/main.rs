@@ -8,6 +8,7 @@
 mod common;
 
 mod authz;
+mod canonical_upgrade;
 mod client_faults;
 mod concurrency;
 mod conformance;
