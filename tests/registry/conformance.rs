@@ -806,6 +806,51 @@ async fn avro_normalize_sorts_attributes(h: Http) {
     assert_ne!(x, y);
 }
 
+/// `normalize=true` also normalizes the references: `AvroSchema.normalize` keeps
+/// `references.stream().sorted().distinct()` (`SchemaReference.compareTo`: subject, then
+/// version), so the same references listed in another order, or twice, are the same schema
+/// and are stored sorted.
+async fn normalize_sorts_references(h: Http) {
+    let (a, b) = (subject("normref-a"), subject("normref-b"));
+    register(
+        &h,
+        &a,
+        &json!({"type": "record", "name": "NA", "namespace": "conf", "fields": []}).to_string(),
+    )
+    .await;
+    register(
+        &h,
+        &b,
+        &json!({"type": "record", "name": "NB", "namespace": "conf", "fields": []}).to_string(),
+    )
+    .await;
+    let text = json!({"type": "record", "name": "NUser", "namespace": "conf", "fields": [
+        {"name": "a", "type": "conf.NA"}, {"name": "b", "type": "conf.NB"}]})
+    .to_string();
+    let ref_a = json!({"name": "conf.NA", "subject": a, "version": 1});
+    let ref_b = json!({"name": "conf.NB", "subject": b, "version": 1});
+    let s = subject("normref-user");
+    let path = format!("/subjects/{s}/versions?normalize=true");
+    let mut ids = Vec::new();
+    for refs in [
+        json!([ref_b, ref_a]),
+        json!([ref_a, ref_b]),
+        json!([ref_b, ref_a, ref_b]),
+    ] {
+        let (status, body) = h
+            .post(&path, json!({"schema": text, "references": refs}))
+            .await;
+        assert_eq!(status, 200, "{body}");
+        ids.push(body["id"].clone());
+    }
+    assert!(ids.iter().all(|id| *id == ids[0]), "{ids:?}");
+    let (status, body) = h.get(&format!("/subjects/{s}/versions/1")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["references"], json!([ref_a, ref_b]), "{body}");
+    let (status, body) = h.get(&format!("/subjects/{s}/versions")).await;
+    assert_eq!((status, body), (200, json!([1])));
+}
+
 /// Subject deletes and references (`KafkaSchemaRegistry.deleteSubject`): version by version
 /// — the live ones softly, all of them permanently — a version another schema references
 /// stops the delete with `ReferenceExistsException` (42206), checked before "not soft-deleted
@@ -925,6 +970,7 @@ cases!(
     json_schema_text_is_canonical,
     avro_text_is_canonical,
     avro_normalize_sorts_attributes,
+    normalize_sorts_references,
     a_referenced_subject_cannot_be_deleted,
     an_unknown_route_is_a_404_error_body,
 );

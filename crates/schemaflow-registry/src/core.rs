@@ -127,6 +127,10 @@ struct Validated {
     /// normalized). Avro: Avro Java's `Schema.toString()` (attributes sorted when
     /// normalized). Protobuf keeps the text as given (not yet Confluent's form).
     stored_text: Option<String>,
+    /// The references to store instead of the ones given: with `normalize`, Confluent's
+    /// `normalize()` sorts them (`SchemaReference.compareTo`: subject, then version) and drops
+    /// repeats (`distinct`).
+    stored_references: Option<Vec<SchemaReference>>,
 }
 
 impl Registry {
@@ -255,15 +259,21 @@ impl Registry {
             }
             let v = validate(&state, schema, normalize)?;
             let stored_schema;
-            let schema = match &v.stored_text {
-                Some(text) => {
-                    stored_schema = Schema {
-                        schema: text.clone(),
-                        ..schema.clone()
-                    };
-                    &stored_schema
-                }
-                None => schema,
+            let schema = if v.stored_text.is_some() || v.stored_references.is_some() {
+                stored_schema = Schema {
+                    schema: v
+                        .stored_text
+                        .clone()
+                        .unwrap_or_else(|| schema.schema.clone()),
+                    references: v
+                        .stored_references
+                        .clone()
+                        .unwrap_or_else(|| schema.references.clone()),
+                    ..schema.clone()
+                };
+                &stored_schema
+            } else {
+                schema
             };
             let live = state.live_versions(subject);
             let config = state.contract_for(subject);
@@ -1306,10 +1316,28 @@ fn validate(state: &State, schema: &Schema, normalize: bool) -> ApiResult<Valida
             parsed.canonical_string().to_string()
         }
     });
-    let refs_key = serde_json::to_string(&schema.references).unwrap_or_default();
+    let stored_references = normalize.then(|| normalized_references(&schema.references));
+    let refs = stored_references.as_ref().unwrap_or(&schema.references);
+    let refs_key = serde_json::to_string(refs).unwrap_or_default();
     Ok(Validated {
         key: format!("{}\u{0}{refs_key}", parsed.identity(normalize)),
         deps: input.references,
         stored_text,
+        stored_references,
     })
+}
+
+/// Confluent's normalized references (`AvroSchema.normalize` & co.:
+/// `references.stream().sorted().distinct()`): ordered by subject, then version (a stable
+/// sort: the same subject and version keep their order), each reference once.
+fn normalized_references(refs: &[SchemaReference]) -> Vec<SchemaReference> {
+    let mut sorted = refs.to_vec();
+    sorted.sort_by(|a, b| a.subject.cmp(&b.subject).then(a.version.cmp(&b.version)));
+    let mut out: Vec<SchemaReference> = Vec::with_capacity(sorted.len());
+    for r in sorted {
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    out
 }
