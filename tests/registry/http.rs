@@ -50,6 +50,19 @@ impl Http {
         self.call(reqwest::Method::GET, path, None).await
     }
 
+    /// `GET path`: the status and the body's exact text (for answers whose bytes matter,
+    /// such as a schema's canonical text, which a JSON value would re-order).
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .expect("request");
+        let status = resp.status().as_u16();
+        (status, resp.text().await.expect("body"))
+    }
+
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         self.call(reqwest::Method::DELETE, path, None).await
     }

@@ -171,7 +171,7 @@ async fn compatibility_verbose_and_the_lenient_policy() {
         .await;
     assert_eq!(
         (status, body["error_code"].clone()),
-        (409, json!(40901)),
+        (409, json!(409)),
         "{body}"
     );
 

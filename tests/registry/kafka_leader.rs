@@ -4,7 +4,10 @@
 //! SIGKILL in a burst of registrations: another takes over, nothing acknowledged is lost, no
 //! id is reused. A `--leader-eligibility false` instance started beside a running leader
 //! knows it and forwards at once; an eligible instance that joins leaves the leader leading
-//! (no new election), and takes over when the leader dies.
+//! (no new election), and takes over when the leader dies. Fencing: a leader paused with
+//! SIGSTOP, resumed after another took over, has its late write forwarded or refused, never
+//! written as its own; and a leader whose producer epoch was bumped under it (what a paused
+//! leader wakes up to) has its write refused, leaving nothing in the log.
 
 use crate::common;
 
@@ -213,28 +216,54 @@ async fn three_instances_agree_and_survive_the_leader_dying() {
     // A burst through a follower while the leader is SIGKILLed.
     let follower = (first_leader + 1) % 3;
     let c = client(&instances[follower].url);
+    const BURST: usize = 40;
+    let progress = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let seen = std::sync::Arc::clone(&progress);
     let burst = tokio::spawn(async move {
         let mut acked = Vec::new();
-        for n in 0..40 {
+        for n in 0..BURST {
             let (id, _) = c
                 .register("burst", &schema(1000 + n), false)
                 .await
                 .expect("burst register (retried through the fail-over)");
             acked.push((1000 + n, id.0));
+            seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         }
         acked
     });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Kill the leader once the burst is under way (a few acknowledged), not after a guessed
+    // delay; and check it was still under way, or the fail-over met no write in flight.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while progress.load(std::sync::atomic::Ordering::SeqCst) < 3 {
+        assert!(Instant::now() < deadline, "the burst started within 30 s");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let mut instances = instances;
     let dead = instances.remove(first_leader);
+    let dead_url = dead.url.clone();
     let pid = dead.child.id().to_string();
     let _ = Command::new("kill").args(["-KILL", &pid]).status();
+    let at_kill = progress.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        at_kill < BURST,
+        "the leader died with the burst in flight ({at_kill} of {BURST} acknowledged)"
+    );
     drop(dead);
     let acked = burst.await.expect("burst");
     let refs: Vec<&Instance> = instances.iter().collect();
     let new_leader = leader_of(&refs).await;
     let survivors = &instances;
-    assert!(new_leader < survivors.len());
+    // Every survivor names the same new leader, and it is not the dead one.
+    for inst in survivors {
+        let h = health(&inst.url).await;
+        assert_eq!(
+            h["leader_url"],
+            serde_json::json!(survivors[new_leader].url),
+            "{}: {h}",
+            inst.url
+        );
+    }
+    assert_ne!(survivors[new_leader].url, dead_url);
     for inst in survivors {
         let c = client(&inst.url);
         let versions = c.subject_versions("burst").await.expect("burst versions");
@@ -377,4 +406,182 @@ async fn a_joining_instance_leaves_the_leader_leading_until_it_dies() {
             .expect("registered");
         assert_eq!(found.id, id);
     }
+}
+
+/// `schemaflow_registry_forwarded_writes_total` of an instance.
+async fn forwarded_writes(url: &str) -> u64 {
+    let metrics = reqwest::get(format!("{url}/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("schemaflow_registry_forwarded_writes_total "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Fencing: a leader paused with SIGSTOP loses its session, another instance takes over
+/// (`init_transactions` under the shared transactional id fences the paused producer), and
+/// the paused one, resumed, is sent a write at once — before it may have noticed. That write
+/// must not land as its own: either it is refused (and nothing of it is in the log), or it
+/// was forwarded to the new leader (its forwarded-writes counter says so) and every instance
+/// agrees on its id. Either way no id serves two schemas, and the old leader follows the new
+/// one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_paused_old_leader_cannot_write_after_a_new_leader_took_over() {
+    let topic = rand_topic("schemas-fence");
+    let group = format!("sr-{topic}");
+    let old = serve(&topic, &group);
+    assert_eq!(leader_of(&[&old]).await, 0);
+    let new = serve(&topic, &group);
+    let h = health(&new.url).await;
+    assert_eq!(h["leader_url"], serde_json::json!(old.url), "{h}");
+    let on_old = client(&old.url);
+    on_old
+        .set_compatibility(None, schemaflow::registry::CompatibilityLevel::None)
+        .await
+        .expect("level");
+    let (first, _) = on_old
+        .register("fence-1", &schema(1), false)
+        .await
+        .expect("register on the old leader");
+
+    let pid = old.child.id().to_string();
+    let stopped = Command::new("kill").args(["-STOP", &pid]).status();
+    assert!(stopped.is_ok_and(|s| s.success()), "SIGSTOP the leader");
+    // The survivor wins once the paused one's session (6 s) has expired.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while health(&new.url).await["leader"] != true {
+        assert!(Instant::now() < deadline, "no new leader within 60 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let on_new = client(&new.url);
+    let (second, _) = on_new
+        .register("fence-2", &schema(2), false)
+        .await
+        .expect("register on the new leader");
+
+    let forwarded_before = {
+        let resumed = Command::new("kill").args(["-CONT", &pid]).status();
+        assert!(resumed.is_ok_and(|s| s.success()), "SIGCONT the old leader");
+        // Sent at once: the resumed instance may still believe it leads.
+        let late = client_without_retries(&old.url)
+            .register("fence-3", &schema(3), false)
+            .await;
+        (late, forwarded_writes(&old.url).await)
+    };
+    match forwarded_before {
+        (Ok((late_id, _)), forwarded) => {
+            // Which way the race went, for whoever reads the output.
+            eprintln!("the late write was forwarded to the new leader");
+            assert_eq!(
+                forwarded, 1,
+                "a late write that succeeded was the new leader's"
+            );
+            let found = on_new
+                .lookup("fence-3", &schema(3), false)
+                .await
+                .expect("the forwarded write is in the log");
+            assert_eq!(found.id, late_id);
+            assert!(late_id != first && late_id != second, "no id reused");
+        }
+        (Err(e), _) => {
+            eprintln!("the late write was refused: {e}");
+            // A write through the new leader first: its reader then holds everything in the
+            // log before it, a late write of the old leader included, had one landed.
+            on_new
+                .register("fence-4", &schema(4), false)
+                .await
+                .expect("register on the new leader");
+            let absent = on_new.subject_versions("fence-3").await;
+            assert!(
+                absent.is_err(),
+                "a refused late write left nothing ({e}): {absent:?}"
+            );
+        }
+    }
+    // The old instance follows the new leader and reads what it wrote.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let h = health(&old.url).await;
+        if h["leader"] == false && h["leader_url"] == serde_json::json!(new.url) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the old leader follows: {h}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let found = client(&old.url)
+        .lookup("fence-2", &schema(2), false)
+        .await
+        .expect("the new leader's write, read by the old one");
+    assert_eq!(found.id, second);
+    assert_ne!(first, second);
+}
+
+/// Fencing, deterministically: what a paused leader wakes up to is a producer epoch bumped
+/// under its transactional id (`schemaflow-registry-{group}-{topic}`, shared by the group)
+/// by the leader elected meanwhile. Here the test bumps it itself (`init_transactions`, as a
+/// new leader's election does) while the instance still holds the coordination partition and
+/// believes it leads: its next write must be refused and leave nothing a `read_committed`
+/// reader (ours, Confluent's) sees; the instance steps down, wins again (fencing the test's
+/// producer in turn), and later writes go through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_fenced_leader_write_is_refused_and_leaves_nothing() {
+    use rdkafka::config::ClientConfig as KafkaConfig;
+    use rdkafka::producer::{BaseProducer, Producer};
+
+    let topic = rand_topic("schemas-fenced");
+    let group = format!("sr-{topic}");
+    let leader = serve(&topic, &group);
+    assert_eq!(leader_of(&[&leader]).await, 0);
+    let c = client_without_retries(&leader.url);
+    let (before, _) = c
+        .register("fenced-1", &schema(1), false)
+        .await
+        .expect("register on the leader");
+
+    let usurper: BaseProducer = KafkaConfig::new()
+        .set("bootstrap.servers", &broker().bootstrap)
+        .set(
+            "transactional.id",
+            format!("schemaflow-registry-{group}-{topic}"),
+        )
+        .create()
+        .expect("producer");
+    usurper
+        .init_transactions(Duration::from_secs(30))
+        .expect("bump the epoch: the instance's producer is fenced");
+
+    let late = c.register("fenced-2", &schema(2), false).await;
+    assert!(
+        late.is_err(),
+        "a fenced leader's write is refused: {late:?}"
+    );
+
+    // The instance wins again (it still holds the partition) and writes; by then its reader
+    // holds the whole log, so the refused write would show had any of it landed.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let after = loop {
+        match c.register("fenced-3", &schema(3), false).await {
+            Ok((id, _)) => break id,
+            Err(e) => {
+                assert!(Instant::now() < deadline, "the instance writes again: {e}");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+    };
+    assert_ne!(before, after);
+    let refused = c.subject_versions("fenced-2").await;
+    assert!(
+        refused.is_err(),
+        "the refused write left nothing: {refused:?}"
+    );
+    let found = c
+        .lookup("fenced-1", &schema(1), false)
+        .await
+        .expect("the write before the fencing stays");
+    assert_eq!(found.id, before);
 }

@@ -8,6 +8,7 @@
 mod common;
 
 mod authz;
+mod canonical_upgrade;
 mod client_faults;
 mod concurrency;
 mod conformance;
@@ -17,6 +18,7 @@ mod http;
 mod json_schema;
 mod kafka_leader;
 mod kafka_store;
+mod kafka_write_cost;
 mod log_recovery;
 mod openapi;
 mod rate_limit;

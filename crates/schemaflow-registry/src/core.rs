@@ -124,8 +124,13 @@ struct Validated {
     /// The text to store instead of the one given, where Confluent stores another: its
     /// `KafkaSchemaRegistry.canonicalizeSchema` stores `parsedSchema.canonicalString()`, after
     /// `normalize()` when asked. JSON Schema: compact JSON, keys as written (sorted when
-    /// normalized). Avro and Protobuf keep the text as given (not yet Confluent's form).
+    /// normalized). Avro: Avro Java's `Schema.toString()` (attributes sorted when
+    /// normalized). Protobuf keeps the text as given (not yet Confluent's form).
     stored_text: Option<String>,
+    /// The references to store instead of the ones given: with `normalize`, Confluent's
+    /// `normalize()` sorts them (`SchemaReference.compareTo`: subject, then version) and drops
+    /// repeats (`distinct`).
+    stored_references: Option<Vec<SchemaReference>>,
 }
 
 impl Registry {
@@ -254,15 +259,21 @@ impl Registry {
             }
             let v = validate(&state, schema, normalize)?;
             let stored_schema;
-            let schema = match &v.stored_text {
-                Some(text) => {
-                    stored_schema = Schema {
-                        schema: text.clone(),
-                        ..schema.clone()
-                    };
-                    &stored_schema
-                }
-                None => schema,
+            let schema = if v.stored_text.is_some() || v.stored_references.is_some() {
+                stored_schema = Schema {
+                    schema: v
+                        .stored_text
+                        .clone()
+                        .unwrap_or_else(|| schema.schema.clone()),
+                    references: v
+                        .stored_references
+                        .clone()
+                        .unwrap_or_else(|| schema.references.clone()),
+                    ..schema.clone()
+                };
+                &stored_schema
+            } else {
+                schema
             };
             let live = state.live_versions(subject);
             let config = state.contract_for(subject);
@@ -635,18 +646,27 @@ impl Registry {
                 .subjects
                 .get(subject)
                 .ok_or_else(|| ApiError::subject_not_found(subject))?;
-            if permanent {
-                if vs.iter().any(|e| !e.deleted) {
+            if !permanent && vs.iter().all(|e| e.deleted) {
+                return Err(ApiError::new(
+                    ErrorCode::SubjectSoftDeleted,
+                    format!("Subject '{subject}' was soft deleted.Set permanent=true to delete permanently"),
+                ));
+            }
+            // As Confluent's KafkaSchemaRegistry.deleteSubject, version by version (the live
+            // ones for a soft delete, all for a permanent one), lowest first: a version other
+            // schemas reference stops the delete (ReferenceExistsException, 42206), and so
+            // does, permanently, a live one (SubjectNotSoftDeletedException, 40405) — whichever
+            // comes first.
+            for e in vs.iter().filter(|e| permanent || !e.deleted) {
+                if !referencing(&state, subject, e.version).is_empty() {
+                    return Err(reference_exists(subject, e.version));
+                }
+                if permanent && !e.deleted {
                     return Err(ApiError::new(
                         ErrorCode::SubjectNotSoftDeleted,
                         format!("Subject '{subject}' was not deleted first before being permanently deleted"),
                     ));
                 }
-            } else if vs.iter().all(|e| e.deleted) {
-                return Err(ApiError::new(
-                    ErrorCode::SubjectSoftDeleted,
-                    format!("Subject '{subject}' was soft deleted.Set permanent=true to delete permanently"),
-                ));
             }
             if permanent {
                 vs.iter()
@@ -724,10 +744,7 @@ impl Registry {
             // Confluent's KafkaSchemaRegistry.deleteSchemaVersion: a version other schemas
             // reference cannot be deleted, softly or permanently (ReferenceExistsException).
             if !referencing(&state, subject, e.version).is_empty() {
-                return Err(ApiError::new(
-                    ErrorCode::ReferenceExists,
-                    format!("One or more references exist to the schema {{magic=1, keytype=SCHEMA, subject={subject}, version={}}}.", e.version),
-                ));
+                return Err(reference_exists(subject, e.version));
             }
             if !permanent && e.deleted {
                 return Err(ApiError::new(
@@ -1208,6 +1225,15 @@ fn find_version(
         .ok_or_else(|| ApiError::version_not_found(version))
 }
 
+/// Confluent's `ReferenceExistsException` (42206) for `subject` `version`, its message naming
+/// the `SchemaKey` as Confluent's does.
+fn reference_exists(subject: &str, version: i32) -> ApiError {
+    ApiError::new(
+        ErrorCode::ReferenceExists,
+        format!("One or more references exist to the schema {{magic=1, keytype=SCHEMA, subject={subject}, version={version}}}."),
+    )
+}
+
 /// The ids of the resolvable schemas whose references name `subject` `version`, ascending
 /// (Confluent's `lookupCache.referencesSchema`: a soft-deleted referrer still counts, a
 /// permanently deleted one no longer does).
@@ -1281,17 +1307,37 @@ fn validate(state: &State, schema: &Schema, normalize: bool) -> ApiResult<Valida
     };
     let parsed = format::parse(&input)
         .map_err(|e| ApiError::new(ErrorCode::InvalidSchema, format!("Invalid schema: {e}")))?;
-    let stored_text = (schema.schema_type == SchemaType::Json).then(|| {
+    // Protobuf keeps its text as given (Confluent stores its own printout of the descriptor:
+    // not done yet).
+    let stored_text = (schema.schema_type != SchemaType::Protobuf).then(|| {
         if normalize {
             parsed.normalized_string().to_string()
         } else {
             parsed.canonical_string().to_string()
         }
     });
-    let refs_key = serde_json::to_string(&schema.references).unwrap_or_default();
+    let stored_references = normalize.then(|| normalized_references(&schema.references));
+    let refs = stored_references.as_ref().unwrap_or(&schema.references);
+    let refs_key = serde_json::to_string(refs).unwrap_or_default();
     Ok(Validated {
         key: format!("{}\u{0}{refs_key}", parsed.identity(normalize)),
         deps: input.references,
         stored_text,
+        stored_references,
     })
+}
+
+/// Confluent's normalized references (`AvroSchema.normalize` & co.:
+/// `references.stream().sorted().distinct()`): ordered by subject, then version (a stable
+/// sort: the same subject and version keep their order), each reference once.
+fn normalized_references(refs: &[SchemaReference]) -> Vec<SchemaReference> {
+    let mut sorted = refs.to_vec();
+    sorted.sort_by(|a, b| a.subject.cmp(&b.subject).then(a.version.cmp(&b.version)));
+    let mut out: Vec<SchemaReference> = Vec::with_capacity(sorted.len());
+    for r in sorted {
+        if !out.contains(&r) {
+            out.push(r);
+        }
+    }
+    out
 }

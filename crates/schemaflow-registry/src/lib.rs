@@ -5,7 +5,7 @@
 //! shapes and error codes: global increasing ids (the same schema under two subjects has one
 //! id; re-registering returns the existing id), versions per subject, soft then permanent
 //! deletes (ids stay readable after a soft delete), global and per-subject compatibility
-//! (default BACKWARD) enforced on register with HTTP 409 / 40901, modes READWRITE, READONLY
+//! (default BACKWARD) enforced on register with HTTP 409 / `error_code` 409 (Confluent's), modes READWRITE, READONLY
 //! and IMPORT (which takes a given id). Schemas are validated on register (42201 with the
 //! parser's reason). Protobuf schemas are accepted as `.proto` text or as a base64
 //! `FileDescriptorProto` (what Confluent's Python serializer sends), and `?format=serialized`

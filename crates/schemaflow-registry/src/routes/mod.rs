@@ -406,12 +406,14 @@ fn schema_text(app: &App, s: &StoredSchema, q: &Q) -> Result<String, ApiError> {
     }
 }
 
-/// A schema served as itself (`…/schema` routes): Avro schemas are JSON and served as such;
-/// other types as a JSON string.
+/// A schema served as itself (`…/schema` routes): a JSON text (Avro, JSON Schema) byte for
+/// byte, as Confluent's `getSchemaOnly` answers the stored string — re-encoding it would
+/// re-order its keys and lose the canonical text; other texts as a JSON string.
 fn raw(text: String) -> Answer {
-    let body =
-        serde_json::from_str::<serde_json::Value>(&text).unwrap_or(serde_json::Value::String(text));
-    Ok(ok(&body))
+    match serde_json::value::RawValue::from_string(text.clone()) {
+        Ok(json) => Ok(ok(&json)),
+        Err(_) => Ok(ok(&serde_json::Value::String(text))),
+    }
 }
 
 #[cfg(test)]

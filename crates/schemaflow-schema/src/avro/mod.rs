@@ -11,6 +11,8 @@
 //! * [`logical`]: `uuid` and `decimal` between their Rust types and their bytes;
 //! * [`merge`]: reading into an existing value, reusing its buffers (`decode_into`);
 //! * `default`: a field default (JSON) encoded into Avro binary;
+//! * `java_string`: Avro Java's `Schema.toString()`, the text Confluent stores (over
+//!   `ordered_json`, a JSON tree that keeps keys in the order written);
 //! * [`unknown_types`]: type names a schema uses that nothing defines (typos, missing
 //!   references), with where they are and the closest known name.
 
@@ -18,10 +20,12 @@ pub mod binary;
 mod canonical;
 mod decode_error;
 pub(crate) mod default;
+mod java_string;
 pub(crate) mod kind;
 pub mod logical;
 pub mod merge;
 pub(crate) mod names;
+mod ordered_json;
 mod resolve_error;
 mod unknown_types;
 
@@ -29,6 +33,7 @@ pub(crate) use binary::{read_int, read_len, read_long, take, write_bytes, write_
 pub(crate) use canonical::{canonical_form, rabin_fingerprint};
 pub use decode_error::AvroDecodeError;
 pub(crate) use default::encode_default;
+pub(crate) use java_string::java_string;
 pub(crate) use kind::{promotable, Kind, Phys};
 pub(crate) use names::{collect_named_types, deref, full_name, names_match, Names};
 pub use resolve_error::{ResolveError, ResolveRule};

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::{NoRecordName, Parsed, ReferenceNaming, SchemaProvider, Unresolved};
-use crate::avro::{unknown_types, UnknownType};
+use crate::avro::{java_string, unknown_types, UnknownType};
 use crate::compat::avro::AvroCompatSchema;
 use crate::compat::{ParsedSchema, SchemaInput};
 use crate::error::{Error, Result};
@@ -63,15 +63,17 @@ impl SchemaProvider for AvroProvider {
     fn parse(&self, input: &SchemaInput) -> Result<Parsed> {
         let parsed = AvroCompatSchema::parse(input)?;
         let pcf = crate::avro::canonical_form(parsed.schema());
-        // The JSON re-serialized with sorted keys: whitespace and key order do not matter
-        // (the text parsed as Avro, so it is JSON).
-        let sorted = serde_json::from_str::<serde_json::Value>(&input.text)
-            .map(|v| v.to_string())
-            .unwrap_or_else(|_| input.text.trim().to_string());
+        // Confluent's canonical text (Avro Java's `Schema.toString()`), which is also what
+        // identifies the schema in a subject (Confluent hashes it); a shape Avro Java would
+        // refuse but apache-avro took keeps its text as given, so it stays itself.
+        let canonical = java_string(&input.text, &input.references, false)
+            .unwrap_or_else(|| input.text.clone());
+        let normalized =
+            java_string(&input.text, &input.references, true).unwrap_or_else(|| canonical.clone());
         Ok(Parsed::new(
             SchemaType::Avro,
-            sorted.clone(),
-            sorted,
+            canonical,
+            normalized,
             pcf.as_bytes(),
             ParsedSchema::Avro(parsed),
         ))

@@ -176,15 +176,17 @@ impl Parsed {
         self.schema_type
     }
 
-    /// Confluent's `canonicalString()` (JSON Schema: compact, keys as written; Avro: the JSON
-    /// with sorted keys; Protobuf: the descriptor without file name, source info and
-    /// `json_name`, hex-encoded).
+    /// Confluent's `canonicalString()` (JSON Schema: compact, keys as written; Avro: Avro
+    /// Java's `Schema.toString()`, compact JSON in Avro's own order with attributes as
+    /// written; Protobuf: the descriptor without file name, source info and `json_name`,
+    /// hex-encoded).
     pub fn canonical_string(&self) -> &str {
         &self.canonical
     }
 
     /// Confluent's `normalize()` form (`normalize=true` on register and lookup; JSON Schema:
-    /// keys sorted at every level).
+    /// keys sorted at every level; Avro: the canonical text of `toNormalizedString`,
+    /// attributes, aliases and default values' keys sorted).
     pub fn normalized_string(&self) -> &str {
         &self.normalized
     }

@@ -187,10 +187,11 @@ mod tests {
 
     #[test]
     fn codes_round_trip_and_map_to_status() {
-        for c in [40401, 40402, 40403, 40901, 42201, 42202, 42203, 50001] {
+        for c in [40401, 40402, 40403, 409, 42201, 42202, 42203, 50001] {
             assert_eq!(ErrorCode::from_code(c).code(), c);
         }
-        assert_eq!(ErrorCode::from_code(409), ErrorCode::Incompatible);
+        // Confluent answers 409; 40901 (other registries) means the same.
+        assert_eq!(ErrorCode::from_code(40901), ErrorCode::Incompatible);
         assert_eq!(ErrorCode::Incompatible.http_status(), 409);
         assert_eq!(ErrorCode::InvalidSchema.http_status(), 422);
         assert_eq!(ErrorCode::SubjectNotFound.http_status(), 404);

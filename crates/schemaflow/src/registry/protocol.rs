@@ -43,7 +43,9 @@ pub enum ErrorCode {
     SubjectCompatibilityNotConfigured,
     /// 40409 subject-level mode not configured.
     SubjectModeNotConfigured,
-    /// 409 or 40901: the schema is incompatible with an earlier one.
+    /// 409: the schema is incompatible with an earlier one (Confluent's
+    /// `RestIncompatibleSchemaException.DEFAULT_ERROR_CODE`, the HTTP status itself; 40901,
+    /// which some other registries answer, is read as this too).
     Incompatible,
     /// 42201 invalid schema.
     InvalidSchema,
@@ -105,7 +107,7 @@ impl ErrorCode {
         }
     }
 
-    /// The numeric code (the current Confluent code for `Incompatible`: 40901).
+    /// The numeric code (`Incompatible`: 409, as Confluent answers it).
     pub fn code(self) -> i32 {
         match self {
             ErrorCode::Unauthorized => 40101,
@@ -119,7 +121,7 @@ impl ErrorCode {
             ErrorCode::VersionNotSoftDeleted => 40407,
             ErrorCode::SubjectCompatibilityNotConfigured => 40408,
             ErrorCode::SubjectModeNotConfigured => 40409,
-            ErrorCode::Incompatible => 40901,
+            ErrorCode::Incompatible => 409,
             ErrorCode::InvalidSchema => 42201,
             ErrorCode::InvalidVersion => 42202,
             ErrorCode::InvalidCompatibilityLevel => 42203,
