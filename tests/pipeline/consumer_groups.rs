@@ -600,3 +600,63 @@ async fn share_then_kill(protocol: Protocol) {
     );
     server.stop().await.unwrap();
 }
+
+/// Dropping a consumer whose handler holds a record (a cancelled task, a test that panicked)
+/// closes it and returns: librdkafka's close revokes the partitions, and a revoke held back
+/// for records in flight would wait for an unassign from a loop that is gone — for ever, in
+/// `BaseConsumer`'s drop. The drop is done on a thread of its own so that a regression fails
+/// this test instead of hanging it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_consumer_with_a_record_in_flight_closes_it() {
+    use schemaflow::consumer::{ConsumerConfig, HandlerError, Message, TypedConsumer};
+    let b = broker();
+    let (server, reg) = common::services::registry().await;
+    let topic = rand_topic("drop-in-flight");
+    create_topic(&b.bootstrap, &topic, 2).await;
+    let producer = TypedProducer::new(ProducerConfig::new(&b.bootstrap), reg.clone()).unwrap();
+    for i in 0..20 {
+        let mut e = common::avro_minimal();
+        e.user_id = format!("user-{i}");
+        let record = Record::to(&topic).key(e.user_id.as_bytes()).value(&e);
+        producer.send(record).await.unwrap();
+    }
+    let (bootstrap, group) = (b.bootstrap.clone(), rand_topic("drop-group"));
+    let (done, dropped) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let consumer = TypedConsumer::<UserEvent>::new(
+                ConsumerConfig::new(&bootstrap, group, &[&topic]),
+                reg,
+            )
+            .unwrap();
+            let (started, mut in_flight) = mpsc::channel::<()>(1);
+            tokio::select! {
+                r = consumer.run(
+                    move |_m: Message<UserEvent>| {
+                        let started = started.clone();
+                        async move {
+                            let _ = started.send(()).await;
+                            // Never finishes: the record stays in flight.
+                            std::future::pending::<()>().await;
+                            Ok::<(), HandlerError>(())
+                        }
+                    },
+                    std::future::pending(),
+                ) => panic!("the run ended: {r:?}"),
+                _ = in_flight.recv() => {}
+            }
+            // The run's future is gone with its record in flight; now the consumer.
+            drop(consumer);
+        });
+        let _ = done.send(());
+    });
+    tokio::task::spawn_blocking(move || dropped.recv_timeout(WAIT))
+        .await
+        .unwrap()
+        .expect("dropping the consumer returned");
+    server.stop().await.unwrap();
+}

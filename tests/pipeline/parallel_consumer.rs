@@ -540,11 +540,22 @@ async fn a_member_joining_while_records_are_in_flight_loses_and_repeats_nothing(
     produce(&reg, &topic, &records).await;
     let seen = Arc::new(Mutex::new(BTreeMap::<usize, usize>::new()));
     let all = Arc::new(Notify::new());
-    let handler = |seen: Arc<Mutex<BTreeMap<usize, usize>>>, all: Arc<Notify>| {
+    // Until B handles its first record, every record after the 100th takes the longest
+    // (40 ms): A alone then needs 7 s for the other 700, so B's join (a rebalance, seconds on
+    // a loaded machine) comes before A has read everything — or B would get nothing to do.
+    let b_started = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let handler = |seen: Arc<Mutex<BTreeMap<usize, usize>>>, all: Arc<Notify>, is_b: bool| {
+        let b_started = b_started.clone();
         move |m: Message<UserEvent>| {
-            let (seen, all) = (seen.clone(), all.clone());
+            let (seen, all, b_started) = (seen.clone(), all.clone(), b_started.clone());
             async move {
-                tokio::time::sleep(Duration::from_millis(fastrand::u64(0..40))).await;
+                use std::sync::atomic::Ordering::SeqCst;
+                if is_b {
+                    b_started.store(true, SeqCst);
+                }
+                let slow = !b_started.load(SeqCst) && seen.lock().unwrap().len() >= 100;
+                let pause = if slow { 40 } else { fastrand::u64(0..40) };
+                tokio::time::sleep(Duration::from_millis(pause)).await;
                 let id: usize = m.value.unwrap().user_id.parse().unwrap();
                 let mut s = seen.lock().unwrap();
                 *s.entry(id).or_insert(0) += 1;
@@ -563,9 +574,9 @@ async fn a_member_joining_while_records_are_in_flight_loses_and_repeats_nothing(
     let stop = |all: Arc<Notify>| async move {
         let _ = tokio::time::timeout(Duration::from_secs(60), all.notified()).await;
     };
-    let run_a = a.run(handler(seen.clone(), all.clone()), stop(all.clone()));
+    let run_a = a.run(handler(seen.clone(), all.clone(), false), stop(all.clone()));
     let seen_b = seen.clone();
-    let (h, al) = (handler(seen.clone(), all.clone()), all.clone());
+    let (h, al) = (handler(seen.clone(), all.clone(), true), all.clone());
     let run_b = async {
         // B joins once A is well under way, with records in flight. Bounded: were A to stop
         // (its 60 s) before 100 records, an unbounded wait would hang the test, not fail it.

@@ -185,6 +185,20 @@ impl<V> std::fmt::Debug for TypedConsumer<V> {
     }
 }
 
+impl<V> Drop for TypedConsumer<V> {
+    /// librdkafka's close (in the `StreamConsumer`'s drop, right after this) revokes the
+    /// partitions; a consumer dropped in the middle of a run — its task cancelled, a test that
+    /// panicked — may be holding a revoke back for records in flight that will never finish,
+    /// and close would wait for their unassign for ever. So: hold nothing back from here on,
+    /// and let a revoke already held go now (the finished records' offsets are committed; the
+    /// unfinished ones were never stored, so their records are read again by the next owner).
+    fn drop(&mut self) {
+        let context = self.consumer.context();
+        context.defer_revokes(false);
+        context.let_go(&self.consumer);
+    }
+}
+
 impl<V: FromFrame> TypedConsumer<V> {
     /// Join the group and subscribe to `config.topics`.
     ///
