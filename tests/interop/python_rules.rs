@@ -1,7 +1,9 @@
 //! Data-contract rules across languages, against the embedded registry and the test broker:
 //! Confluent's Python client registers a schema with a CEL WRITE condition and our producer
 //! enforces it; our `schemaflow register --rule-set` registers one and Confluent's Python
-//! `AvroSerializer` (with its CEL executor) enforces it.
+//! `AvroSerializer` (with its CEL executor) enforces it; a `CEL_FIELD` transform masking the
+//! fields tagged `PII` gives byte-identical frames from Python's serializer and our producer,
+//! and each side reads the other's.
 //!
 //! Needs Python 3 and PyPI on first run: the venv is made (then reused) by scripts/python-env.
 use crate::common;
@@ -10,6 +12,10 @@ use common::broker::{broker, create_topic, rand_topic};
 use common::python::python;
 use common::samples::avro::address::Address;
 use common::services::registry;
+use rdkafka::consumer::{Consumer, StreamConsumer};
+use rdkafka::message::Message as _;
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use schemaflow::consumer::{ConsumerConfig, HandlerError, Message, TypedConsumer};
 use schemaflow::producer::{ProducerConfig, Record, SchemaIdSource, TypedProducer};
 use schemaflow::rules::RuleError;
 
@@ -118,5 +124,126 @@ async fn our_register_rule_set_is_enforced_by_pythons_serializer() {
     );
     let out = peer(&["serialize", &url, &topic, SCHEMA_FILE]).await;
     assert!(out.contains("2 passed, 0 failed"), "{out}");
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cel_field_mask_gives_python_and_us_the_same_bytes() {
+    let (server, reg) = registry().await;
+    let url = server.url().to_string();
+    let topic = rand_topic("py-field");
+    let bootstrap = &broker().bootstrap;
+    create_topic(bootstrap, &topic, 1).await;
+    // Python registers: `street` and `city` tagged PII in the schema, and the CEL_FIELD
+    // transform (rules_peer.py's MASK) on PII strings longer than four characters.
+    let id: u32 = peer(&[
+        "field-register",
+        &url,
+        &format!("{topic}-value"),
+        SCHEMA_FILE,
+    ])
+    .await
+    .trim()
+    .parse()
+    .unwrap();
+    let python_frame = hex::decode(
+        peer(&["field-serialize", &url, &topic, SCHEMA_FILE])
+            .await
+            .trim(),
+    )
+    .unwrap();
+
+    // Ours: the same record through our producer, then Python's frame as it is.
+    let producer = TypedProducer::new(
+        ProducerConfig::new(bootstrap).schema_ids(SchemaIdSource::UseLatest),
+        reg.clone(),
+    )
+    .unwrap();
+    producer
+        .send(Record::to(&topic).value(&address("US")))
+        .await
+        .unwrap();
+    let raw: FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap();
+    raw.send(
+        FutureRecord::<(), _>::to(&topic).payload(&python_frame),
+        std::time::Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
+
+    let reader: StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", rand_topic("raw"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    reader.subscribe(&[&topic]).unwrap();
+    let ours = tokio::time::timeout(std::time::Duration::from_secs(60), reader.recv())
+        .await
+        .unwrap()
+        .unwrap()
+        .payload()
+        .unwrap()
+        .to_vec();
+    let (frame_id, _) = schemaflow::wire::read_header(&ours).unwrap();
+    assert_eq!(frame_id.0, id, "we wrote with Python's version");
+    assert_eq!(
+        hex::encode(&ours),
+        hex::encode(&python_frame),
+        "our frame and Python's differ"
+    );
+
+    let masked = Address {
+        street: "XXXX-street".into(),
+        city: "XXXX-city".into(),
+        // Not tagged, and too short for the mask anyway: as sent.
+        country_code: "US".into(),
+    };
+    // Python's deserializer reads ours.
+    let read = peer(&[
+        "field-deserialize",
+        &url,
+        &topic,
+        SCHEMA_FILE,
+        &hex::encode(&ours),
+    ])
+    .await;
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(read.trim()).unwrap(),
+        serde_json::json!({"street": "XXXX-street", "city": "XXXX-city", "country_code": "US"})
+    );
+    // Our consumer reads both: ours and Python's.
+    let consumer = TypedConsumer::<Address>::new(
+        ConsumerConfig::new(bootstrap, rand_topic("g"), &[&topic]),
+        reg.clone(),
+    )
+    .unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let done = std::sync::Arc::new(tokio::sync::Notify::new());
+    let (s, d) = (seen.clone(), done.clone());
+    consumer
+        .run(
+            move |m: Message<Address>| {
+                let (s, d) = (s.clone(), d.clone());
+                async move {
+                    let mut v = s.lock().unwrap();
+                    v.extend(m.value);
+                    if v.len() >= 2 {
+                        d.notify_one();
+                    }
+                    Ok::<(), HandlerError>(())
+                }
+            },
+            async move {
+                let _ =
+                    tokio::time::timeout(std::time::Duration::from_secs(60), done.notified()).await;
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(*seen.lock().unwrap(), vec![masked.clone(), masked]);
     server.stop().await.unwrap();
 }

@@ -1,7 +1,9 @@
 //! Data-contract rules in the typed producer and consumer, through a real broker and the
 //! embedded registry: a CEL condition refusing records on produce, a READ condition sending
 //! records to the dead-letter topic with Confluent's `__rule.*` headers, a disabled rule
-//! ignored, and a rule that does not compile stopping a producer before it sends anything.
+//! ignored, a rule that does not compile stopping a producer before it sends anything, and
+//! `CEL_FIELD` rules on the fields the metadata tags (a transform masking them, a condition
+//! refusing a record).
 use crate::common;
 
 use std::time::Duration;
@@ -14,7 +16,9 @@ use rdkafka::message::{Headers, Message as _};
 use schemaflow::consumer::{ConsumerConfig, DeadLetter, HandlerError, Message, TypedConsumer};
 use schemaflow::producer::{ProducerConfig, Record, SchemaIdSource, TypedProducer};
 use schemaflow::registry::schemas::generated_schema;
-use schemaflow::registry::{register_generated, CachedRegistry, Rule, RuleKind, RuleMode, RuleSet};
+use schemaflow::registry::{
+    register_generated, CachedRegistry, Metadata, Rule, RuleKind, RuleMode, RuleSet,
+};
 use schemaflow::rules::{Action, RuleError};
 use schemaflow::wire::SchemaId;
 
@@ -38,6 +42,16 @@ fn cel(name: &str, mode: RuleMode, expr: &str) -> Rule {
 /// Register `UserEvent` under `<topic>-value` with `rules` (a version of its own, after the
 /// plain one that registers its references): its id.
 async fn register_with_rules(reg: &CachedRegistry, topic: &str, rules: Vec<Rule>) -> SchemaId {
+    register_with_contract(reg, topic, None, rules).await
+}
+
+/// [`register_with_rules`] with `metadata` too.
+async fn register_with_contract(
+    reg: &CachedRegistry,
+    topic: &str,
+    metadata: Option<Metadata>,
+    rules: Vec<Rule>,
+) -> SchemaId {
     let subject = format!("{topic}-value");
     register_generated::<UserEvent>(reg, &subject, false)
         .await
@@ -48,7 +62,7 @@ async fn register_with_rules(reg: &CachedRegistry, topic: &str, rules: Vec<Rule>
         ..RuleSet::default()
     };
     reg.client()
-        .register_with_contract(&subject, &schema, None, Some(set), false)
+        .register_with_contract(&subject, &schema, metadata, Some(set), false)
         .await
         .unwrap()
         .0
@@ -261,6 +275,96 @@ async fn a_read_rule_that_does_not_compile_stops_the_consumer_at_its_first_recor
         matches!(&**source, schemaflow::Error::Rule(RuleError::Invalid { rule, .. }) if rule == "broken"),
         "{stopped}"
     );
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cel_field_rules_mask_and_check_the_fields_the_metadata_tags() {
+    let b = broker();
+    let (server, reg) = registry().await;
+    let topic = rand_topic("rule-field");
+    create_topic(&b.bootstrap, &topic, 1).await;
+    // Tags by path: a field of the referenced Address (inside a union), a nullable field of
+    // the event itself, and the user id.
+    let mut metadata = Metadata::default();
+    metadata
+        .tags
+        .insert("**.Address.street".into(), ["PII".to_string()].into());
+    metadata.tags.insert(
+        "com.example.events.UserEvent.session_id".into(),
+        ["PII".to_string()].into(),
+    );
+    metadata
+        .tags
+        .insert("**.user_id".into(), ["ID".to_string()].into());
+    let field = |name: &str, kind: RuleKind, tag: &str, expr: &str| Rule {
+        name: Some(name.into()),
+        kind,
+        mode: RuleMode::Write,
+        rule_type: Some("CEL_FIELD".into()),
+        tags: [tag.to_string()].into(),
+        expr: Some(expr.into()),
+        ..Rule::default()
+    };
+    register_with_contract(
+        &reg,
+        &topic,
+        Some(metadata),
+        vec![
+            field(
+                "mask_pii",
+                RuleKind::Transform,
+                "PII",
+                "typeName == 'STRING' ; 'XXX-' + name",
+            ),
+            field(
+                "known_user",
+                RuleKind::Condition,
+                "ID",
+                "value.startsWith('user-')",
+            ),
+        ],
+    )
+    .await;
+    let producer = latest_producer(&reg);
+    producer
+        .send(Record::to(&topic).value(&event("user-1")))
+        .await
+        .unwrap();
+    match producer
+        .send(Record::to(&topic).value(&event("intruder")))
+        .await
+    {
+        Err(schemaflow::Error::Rule(RuleError::Failed(f))) => {
+            assert_eq!(f.rule, "known_user");
+            assert_eq!(f.exception, "Rule expr failed: value.startsWith('user-')");
+        }
+        other => panic!("the ID condition did not refuse the record: {other:?}"),
+    }
+    // A record with no session and no address: nothing to mask there, and it passes.
+    let mut bare = event("user-2");
+    bare.session_id = None;
+    bare.shipping_address = None;
+    producer
+        .send(Record::to(&topic).value(&bare))
+        .await
+        .unwrap();
+
+    let consumer = TypedConsumer::<UserEvent>::new(
+        ConsumerConfig::new(&b.bootstrap, rand_topic("g"), &[&topic]),
+        reg.clone(),
+    )
+    .unwrap();
+    let got = consume(consumer, 2).await;
+    let first = got[0].value.as_ref().unwrap();
+    let mut expected = event("user-1");
+    expected.session_id = Some("XXX-session_id".into());
+    if let Some(a) = expected.shipping_address.as_mut() {
+        a.street = "XXX-street".into();
+    }
+    // Only the tagged fields changed: city, tags, attributes, device are as sent.
+    assert_eq!(first, &expected);
+    assert_eq!(got[1].value.as_ref().unwrap(), &bare);
     server.stop().await.unwrap();
 }
 

@@ -12,7 +12,7 @@ use crate::codec::json_schema::JsonWriterSchema;
 use crate::codec::protobuf::ProtobufSchema;
 use crate::codec::WriterSchema;
 use crate::error::{Error, Result};
-use crate::rules::{Direction, DomainRules};
+use crate::rules::{Direction, DomainRules, RuleTarget};
 use crate::wire::{HeaderSchemaId, SchemaId};
 use crate::SchemaError;
 use crate::{GeneratedReference, GeneratedSchema, SchemaType};
@@ -195,15 +195,18 @@ impl SchemaResolver {
 
     async fn load(&self, id: SchemaId) -> Result<ReadableSchema> {
         let fetched = self.registry.schema_by_id(id).await?;
-        let read_rules = DomainRules::compile(
+        let schema = self.parse(id, &fetched.schema).await?;
+        let target = RuleTarget {
+            schema: &schema,
+            metadata: fetched.metadata.as_ref(),
+        };
+        let read_rules = DomainRules::compile_for(
             fetched.rule_set.as_ref(),
+            Some(target),
             Direction::Read,
             &format!("schema id {}", id.0),
         )?;
-        Ok(ReadableSchema {
-            schema: self.parse(id, &fetched.schema).await?,
-            read_rules,
-        })
+        Ok(ReadableSchema { schema, read_rules })
     }
 
     async fn parse(&self, id: SchemaId, schema: &Schema) -> Result<WriterSchema> {

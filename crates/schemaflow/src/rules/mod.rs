@@ -16,9 +16,11 @@
 //! (Avro's natural JSON, which is what Python's rules see as a dict; Protobuf's JSON mapping;
 //! JSON Schema's own value), so a generated Rust type needs no glue.
 //!
-//! Executors: `CEL` (the `cel` crate, in `cel.rs`). A rule of another type (`CEL_FIELD`, `JSONATA`, `ENCRYPT`) runs
-//! as Python runs a rule whose executor is not registered: its `onFailure` action (default
-//! `ERROR`) with "could not find rule executor". Migration and encoding rules are not run here.
+//! Executors: `CEL` (the `cel` crate, in `cel.rs`) and `CEL_FIELD` (`cel_field.rs`, per field
+//! of the writer schema's [`FieldTree`], Avro; on Protobuf and JSON Schema it fails as below,
+//! saying so). A rule of another type (`JSONATA` as a domain rule, `ENCRYPT`) runs as Python
+//! runs a rule whose executor is not registered: its `onFailure` action (default `ERROR`) with
+//! "could not find rule executor". Migration and encoding rules are not run here.
 //!
 //! Stricter than Python, on purpose: an expression that does not compile and an unknown action
 //! are [`RuleError::Invalid`] when the rules are compiled (a producer's start-up, a consumer's
@@ -26,12 +28,16 @@
 
 mod action;
 mod cel;
+mod cel_field;
 pub mod encode;
 mod error;
+mod fields;
+mod wildcard;
 
 use std::sync::Arc;
 
-use crate::registry::{Rule, RuleKind, RuleMode, RuleSet};
+use crate::codec::WriterSchema;
+use crate::registry::{Metadata, Rule, RuleKind, RuleMode, RuleSet};
 
 pub use action::Action;
 pub use error::{
@@ -40,6 +46,17 @@ pub use error::{
 };
 
 use self::cel::CelProgram;
+use self::cel_field::CelField;
+use self::fields::FieldTree;
+
+/// The schema rules run on: what field rules (`CEL_FIELD`) walk and take tags from.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleTarget<'a> {
+    /// The writer schema, parsed.
+    pub schema: &'a WriterSchema,
+    /// The version's metadata (its `tags` by path).
+    pub metadata: Option<&'a Metadata>,
+}
 
 /// Which side runs the rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +92,11 @@ impl Direction {
 enum Executor {
     /// A compiled CEL expression over the message.
     Cel(CelProgram),
+    /// A compiled CEL expression over each tagged field.
+    CelField(CelField),
+    /// A rule that does nothing here: a field transform that an earlier one with the same
+    /// tags supersedes (Python's `are_transforms_with_same_tag`).
+    Skip,
     /// No executor here for its type: the rule fails with this reason when it runs.
     Missing(String),
 }
@@ -103,14 +125,39 @@ impl DomainRules {
     /// Compile the domain rules of `rule_set` that run in `direction` (in the order they run:
     /// READ reversed), for the schema described by `schema` (for error messages). `Ok(None)`
     /// when none runs: the caller then skips rules altogether.
+    ///
+    /// Without the writer schema, a `CEL_FIELD` rule's expression is checked but the rule
+    /// fails when run: use [`DomainRules::compile_for`] to run rules.
     pub fn compile(
         rule_set: Option<&RuleSet>,
+        direction: Direction,
+        schema: &str,
+    ) -> Result<Option<Arc<DomainRules>>, RuleError> {
+        Self::compile_for(rule_set, None, direction, schema)
+    }
+
+    /// Whether any domain rule of `rule_set` runs in `direction`: when none does, the caller
+    /// need not even parse the writer schema for [`DomainRules::compile_for`].
+    pub fn any(rule_set: Option<&RuleSet>, direction: Direction) -> bool {
+        rule_set.is_some_and(|set| {
+            set.domain_rules
+                .iter()
+                .any(|r| !r.disabled && direction.applies(r.mode))
+        })
+    }
+
+    /// [`DomainRules::compile`] for records of `target`: field rules walk its fields.
+    pub fn compile_for(
+        rule_set: Option<&RuleSet>,
+        target: Option<RuleTarget<'_>>,
         direction: Direction,
         schema: &str,
     ) -> Result<Option<Arc<DomainRules>>, RuleError> {
         let Some(set) = rule_set else {
             return Ok(None);
         };
+        // Built on the first field rule, shared by all of them.
+        let mut fields: Option<Result<Arc<FieldTree>, String>> = None;
         let mut rules = Vec::new();
         let mut ordered: Vec<&Rule> = set.domain_rules.iter().collect();
         if direction == Direction::Read {
@@ -120,7 +167,20 @@ impl DomainRules {
             if rule.disabled || !direction.applies(rule.mode) {
                 continue;
             }
-            rules.push(compile_rule(rule, direction, schema)?);
+            // The first-written of same-tag field transforms runs, in both directions.
+            let superseded = set
+                .domain_rules
+                .iter()
+                .take_while(|other| !std::ptr::eq(*other, rule))
+                .any(|other| same_tag_transforms(rule, other));
+            rules.push(compile_rule(
+                rule,
+                direction,
+                schema,
+                superseded,
+                target,
+                &mut fields,
+            )?);
         }
         if rules.is_empty() {
             return Ok(None);
@@ -149,14 +209,21 @@ impl DomainRules {
         for rule in &self.rules {
             let outcome = match (&rule.executor, rule.kind) {
                 (Executor::Missing(reason), _) => Err(reason.clone()),
+                (Executor::Skip, _) => Ok(None),
+                // Transforms change `value` in place.
+                (Executor::CelField(f), _) => match f.run(&mut value) {
+                    Ok(true) => Ok(None),
+                    Ok(false) => Err(rule.condition_failed.clone()),
+                    Err(e) => Err(e),
+                },
                 (Executor::Cel(p), RuleKind::Condition) => match p.condition(&value) {
                     Ok(true) => Ok(None),
                     Ok(false) => Err(rule.condition_failed.clone()),
                     Err(e) => Err(e),
                 },
-                (Executor::Cel(p), RuleKind::Transform) => {
-                    p.eval(&value).and_then(|v| cel::from_cel(&v)).map(Some)
-                }
+                (Executor::Cel(p), RuleKind::Transform) => p
+                    .eval(&value)
+                    .and_then(|v| v.as_ref().map(cel::from_cel).transpose()),
             };
             let (action, exception) = match outcome {
                 // A transform answering null leaves no message: Python's onFailure, no error.
@@ -190,10 +257,45 @@ impl DomainRules {
     }
 }
 
+/// Python's `FieldRuleExecutor.are_transforms_with_same_tag`, for the field rules run here.
+fn same_tag_transforms(rule: &Rule, other: &Rule) -> bool {
+    let field_rule = |r: &Rule| {
+        r.rule_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("CEL_FIELD"))
+    };
+    field_rule(rule)
+        && !rule.tags.is_empty()
+        && rule.kind == RuleKind::Transform
+        && other.kind == rule.kind
+        && other.mode == rule.mode
+        && other.rule_type == rule.rule_type
+        && other.tags == rule.tags
+}
+
+/// The field tree of `target` for field rules: `Err` saying why there is none.
+fn field_tree(target: Option<RuleTarget<'_>>) -> Result<Arc<FieldTree>, String> {
+    match target.map(|t| (t.schema, t.metadata)) {
+        Some((WriterSchema::Avro(s), metadata)) => {
+            Ok(Arc::new(FieldTree::avro(s.schema(), metadata)))
+        }
+        Some((WriterSchema::Protobuf(_), _)) => {
+            Err("CEL_FIELD rules on Protobuf schemas are not supported by schemaflow yet".into())
+        }
+        Some((WriterSchema::Json(_), _)) => {
+            Err("CEL_FIELD rules on JSON schemas are not supported by schemaflow yet".into())
+        }
+        None => Err("CEL_FIELD rules need the writer schema: compiled without one".into()),
+    }
+}
+
 fn compile_rule(
     rule: &Rule,
     direction: Direction,
     schema: &str,
+    superseded: bool,
+    target: Option<RuleTarget<'_>>,
+    fields: &mut Option<Result<Arc<FieldTree>, String>>,
 ) -> Result<CompiledRule, RuleError> {
     let name = rule.name.clone().unwrap_or_default();
     let invalid = |reason: String| RuleError::Invalid {
@@ -212,6 +314,20 @@ fn compile_rule(
                 CelProgram::compile(expr)
                     .map_err(|e| invalid(format!("CEL expression {expr:?}: {e}")))?,
             )
+        }
+        Some(t) if t == "CEL_FIELD" => {
+            let expr = rule.expr.as_deref().unwrap_or_default();
+            // The expression is checked even when the rule cannot run here.
+            CelProgram::compile(expr)
+                .map_err(|e| invalid(format!("CEL expression {expr:?}: {e}")))?;
+            match fields.get_or_insert_with(|| field_tree(target)) {
+                _ if superseded => Executor::Skip,
+                Ok(tree) => Executor::CelField(
+                    CelField::compile(expr, rule.kind, rule.tags.clone(), tree.clone())
+                        .map_err(|e| invalid(format!("CEL expression {expr:?}: {e}")))?,
+                ),
+                Err(reason) => Executor::Missing(reason.clone()),
+            }
         }
         Some(t) => Executor::Missing(format!("Could not find rule executor of type {t}")),
         None => Executor::Missing(format!("Rule type is None for rule {name}")),
@@ -392,5 +508,54 @@ mod tests {
             failure(rules.run("s", "t", json!({})).unwrap_err()).exception,
             "Could not find rule executor of type JSONATA"
         );
+    }
+
+    fn field_rule(name: &str, expr: &str) -> Rule {
+        Rule {
+            rule_type: Some("CEL_FIELD".into()),
+            tags: ["PII".to_string()].into(),
+            ..cel(name, RuleKind::Transform, RuleMode::Write, expr)
+        }
+    }
+
+    #[test]
+    fn field_rules_walk_the_writer_schema_and_the_first_same_tag_transform_wins() {
+        let avro = crate::codec::avro::AvroSchema::parse(
+            r#"{"type": "record", "name": "U", "fields": [
+                {"name": "ssn", "type": "string", "confluent:tags": ["PII"]},
+                {"name": "n", "type": "string"}]}"#,
+            &[],
+        )
+        .unwrap();
+        let writer = WriterSchema::Avro(Arc::new(avro));
+        let target = RuleTarget {
+            schema: &writer,
+            metadata: None,
+        };
+        let s = set(vec![
+            field_rule("first", "'***'"),
+            // Same kind, mode, type and tags: superseded by `first`, as in Python.
+            field_rule("second", "'---'"),
+        ]);
+        let rules = DomainRules::compile_for(Some(&s), Some(target), Direction::Write, "s")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            rules.run("s", "t", json!({"ssn": "1", "n": "2"})).unwrap(),
+            json!({"ssn": "***", "n": "2"})
+        );
+        // Without the writer schema the expression is still checked, and the rule cannot run.
+        assert!(DomainRules::compile(
+            Some(&set(vec![field_rule("b", "value +")])),
+            Direction::Write,
+            "s"
+        )
+        .is_err());
+        let blind = DomainRules::compile(Some(&s), Direction::Write, "s")
+            .unwrap()
+            .unwrap();
+        assert!(failure(blind.run("s", "t", json!({})).unwrap_err())
+            .exception
+            .contains("need the writer schema"));
     }
 }
