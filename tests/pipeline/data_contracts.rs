@@ -3,7 +3,8 @@
 //! records to the dead-letter topic with Confluent's `__rule.*` headers, a disabled rule
 //! ignored, a rule that does not compile stopping a producer before it sends anything, and
 //! `CEL_FIELD` rules on the fields the metadata tags (a transform masking them, a condition
-//! refusing a record).
+//! refusing a record), and JSONata migration rules making a breaking change safe (v1 and v2
+//! in separate compatibility groups, consumers on either version reading both).
 use crate::common;
 
 use std::time::Duration;
@@ -13,14 +14,20 @@ use common::samples::avro::user_event::UserEvent;
 use common::services::registry;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message as _};
+use schemaflow::codec::avro::AvroSchema;
+use schemaflow::codec::json::{json_to_avro_frame, AvroJsonForm};
+use schemaflow::codec::FromFrame;
 use schemaflow::consumer::{ConsumerConfig, DeadLetter, HandlerError, Message, TypedConsumer};
 use schemaflow::producer::{ProducerConfig, Record, SchemaIdSource, TypedProducer};
 use schemaflow::registry::schemas::generated_schema;
 use schemaflow::registry::{
-    register_generated, CachedRegistry, Metadata, Rule, RuleKind, RuleMode, RuleSet,
+    register_generated, CachedRegistry, Metadata, ReaderVersion, Rule, RuleKind, RuleMode, RuleSet,
+    Schema,
 };
 use schemaflow::rules::{Action, RuleError};
 use schemaflow::wire::SchemaId;
+use schemaflow::SchemaType;
+use serde_json::json;
 
 fn event(user: &str) -> UserEvent {
     let mut e = common::avro_full();
@@ -368,22 +375,22 @@ async fn cel_field_rules_mask_and_check_the_fields_the_metadata_tags() {
     server.stop().await.unwrap();
 }
 
-async fn consume(consumer: TypedConsumer<UserEvent>, expected: usize) -> Vec<Message<UserEvent>> {
+async fn consume<V: FromFrame>(consumer: TypedConsumer<V>, expected: usize) -> Vec<Message<V>> {
     consume_with_stats(consumer, expected).await.0
 }
 
 /// Run `consumer` until `expected` records were handled.
-async fn consume_with_stats(
-    consumer: TypedConsumer<UserEvent>,
+async fn consume_with_stats<V: FromFrame>(
+    consumer: TypedConsumer<V>,
     expected: usize,
-) -> (Vec<Message<UserEvent>>, schemaflow::consumer::ConsumerStats) {
+) -> (Vec<Message<V>>, schemaflow::consumer::ConsumerStats) {
     use std::sync::{Arc, Mutex};
     let seen = Arc::new(Mutex::new(Vec::new()));
     let done = Arc::new(tokio::sync::Notify::new());
     let (s, d) = (seen.clone(), done.clone());
     let stats = consumer
         .run(
-            move |m: Message<UserEvent>| {
+            move |m: Message<V>| {
                 let (s, d) = (s.clone(), d.clone());
                 async move {
                     let mut v = s.lock().unwrap();
@@ -402,6 +409,155 @@ async fn consume_with_stats(
         .unwrap();
     let v = std::mem::take(&mut *seen.lock().unwrap());
     (v, stats)
+}
+
+const CUSTOMER_V1: &str = r#"{"type": "record", "name": "Customer", "namespace": "com.acme",
+  "fields": [{"name": "name", "type": "string"}, {"name": "ssn", "type": "string"}]}"#;
+const CUSTOMER_V2: &str = r#"{"type": "record", "name": "Customer", "namespace": "com.acme",
+  "fields": [{"name": "name", "type": "string"},
+             {"name": "socialSecurityNumber", "type": "string"}]}"#;
+
+/// A migration rule of Confluent's data-contracts walk-through: rename `from` to `to`.
+fn rename(name: &str, mode: RuleMode, from: &str, to: &str) -> Rule {
+    Rule {
+        name: Some(name.into()),
+        kind: RuleKind::Transform,
+        mode,
+        rule_type: Some("JSONATA".into()),
+        expr: Some(format!(
+            "$merge([$sift($, function($v, $k) {{$k != '{from}'}}), {{'{to}': $.'{from}'}}])"
+        )),
+        ..Rule::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jsonata_migrations_make_a_breaking_change_safe_both_ways() {
+    let b = broker();
+    let (server, reg) = registry().await;
+    let topic = rand_topic("migrate");
+    let subject = format!("{topic}-value");
+    create_topic(&b.bootstrap, &topic, 1).await;
+    // Versions are compatible within their major version only.
+    let config = reqwest::Client::new()
+        .put(format!("{}/config/{subject}", server.url()))
+        .json(&json!({"compatibilityGroup": "major_version"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(config.status().is_success(), "{config:?}");
+    let major = |v: &str| Metadata {
+        properties: [("major_version".to_string(), v.to_string())].into(),
+        ..Metadata::default()
+    };
+    let avro = |text: &str| Schema {
+        schema: text.to_string(),
+        schema_type: SchemaType::Avro,
+        references: vec![],
+    };
+    let (v1, _) = reg
+        .client()
+        .register_with_contract(&subject, &avro(CUSTOMER_V1), Some(major("1")), None, false)
+        .await
+        .unwrap();
+    // `ssn` renamed: breaking — refused within major version 1 …
+    assert!(reg
+        .client()
+        .register_with_contract(&subject, &avro(CUSTOMER_V2), Some(major("1")), None, false)
+        .await
+        .is_err());
+    // … and accepted as the start of major version 2, with its migrations.
+    let rules = RuleSet {
+        migration_rules: vec![
+            rename("to_v2", RuleMode::Upgrade, "ssn", "socialSecurityNumber"),
+            rename("to_v1", RuleMode::Downgrade, "socialSecurityNumber", "ssn"),
+        ],
+        ..RuleSet::default()
+    };
+    let (v2, _) = reg
+        .client()
+        .register_with_contract(
+            &subject,
+            &avro(CUSTOMER_V2),
+            Some(major("2")),
+            Some(rules),
+            false,
+        )
+        .await
+        .unwrap();
+    assert_ne!(v1, v2);
+
+    // One record written with each version.
+    let frame = |text: &str, id, value: serde_json::Value| {
+        let mut buf = Vec::new();
+        let schema = AvroSchema::parse(text, &[]).unwrap();
+        json_to_avro_frame(&value, &schema, id, AvroJsonForm::Natural, &mut buf).unwrap();
+        buf
+    };
+    let raw: rdkafka::producer::FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &b.bootstrap)
+        .create()
+        .unwrap();
+    for payload in [
+        frame(CUSTOMER_V1, v1, json!({"name": "Ann", "ssn": "111"})),
+        frame(
+            CUSTOMER_V2,
+            v2,
+            json!({"name": "Bob", "socialSecurityNumber": "222"}),
+        ),
+    ] {
+        raw.send(
+            rdkafka::producer::FutureRecord::<(), _>::to(&topic).payload(&payload),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    }
+
+    let read_as = |reader: ReaderVersion| {
+        let mut cfg = ConsumerConfig::new(&b.bootstrap, rand_topic("g"), &[&topic]);
+        cfg.reader_version = reader;
+        TypedConsumer::<serde_json::Value>::new(cfg, reg.clone()).unwrap()
+    };
+    let values = |got: Vec<Message<serde_json::Value>>| -> Vec<serde_json::Value> {
+        got.into_iter().map(|m| m.value.unwrap()).collect()
+    };
+    // On v2 (the latest): the v1 record upgraded.
+    let on_v2 = values(consume(read_as(ReaderVersion::Latest), 2).await);
+    assert_eq!(
+        on_v2,
+        [
+            json!({"name": "Ann", "socialSecurityNumber": "111"}),
+            json!({"name": "Bob", "socialSecurityNumber": "222"})
+        ]
+    );
+    // On v1 (the latest of major version 1): the v2 record downgraded.
+    let on_v1 = values(
+        consume(
+            read_as(ReaderVersion::LatestWithMetadata(
+                [("major_version".to_string(), "1".to_string())].into(),
+            )),
+            2,
+        )
+        .await,
+    );
+    assert_eq!(
+        on_v1,
+        [
+            json!({"name": "Ann", "ssn": "111"}),
+            json!({"name": "Bob", "ssn": "222"})
+        ]
+    );
+    // As written (the default): no migration.
+    let as_written = values(consume(read_as(ReaderVersion::Writer), 2).await);
+    assert_eq!(
+        as_written,
+        [
+            json!({"name": "Ann", "ssn": "111"}),
+            json!({"name": "Bob", "socialSecurityNumber": "222"})
+        ]
+    );
+    server.stop().await.unwrap();
 }
 
 /// A plain consumer of `topic` from the beginning (to read dead letters as raw records).

@@ -16,11 +16,15 @@
 //! (Avro's natural JSON, which is what Python's rules see as a dict; Protobuf's JSON mapping;
 //! JSON Schema's own value), so a generated Rust type needs no glue.
 //!
-//! Executors: `CEL` (the `cel` crate, in `cel.rs`) and `CEL_FIELD` (`cel_field.rs`, per field
-//! of the writer schema's [`FieldTree`], Avro; on Protobuf and JSON Schema it fails as below,
-//! saying so). A rule of another type (`JSONATA` as a domain rule, `ENCRYPT`) runs as Python
+//! Executors: `CEL` (the `cel` crate, in `cel.rs`), `CEL_FIELD` (`cel_field.rs`, per field
+//! of the writer schema's field tree, Avro; on Protobuf and JSON Schema it fails as below,
+//! saying so) and `JSONATA` (`jsonata.rs`). A rule of another type (`ENCRYPT`) runs as Python
 //! runs a rule whose executor is not registered: its `onFailure` action (default `ERROR`) with
-//! "could not find rule executor". Migration and encoding rules are not run here.
+//! "could not find rule executor". Encoding rules are not run here.
+//!
+//! Migration rules (directions [`Direction::Upgrade`] and [`Direction::Downgrade`]) compile and
+//! run the same way, one version step at a time: the chain between a record's writer version
+//! and the consumer's reader version is found by `registry::migrations`.
 //!
 //! Stricter than Python, on purpose: an expression that does not compile and an unknown action
 //! are [`RuleError::Invalid`] when the rules are compiled (a producer's start-up, a consumer's
@@ -32,6 +36,7 @@ mod cel_field;
 pub mod encode;
 mod error;
 mod fields;
+mod jsonata;
 mod wildcard;
 
 use std::sync::Arc;
@@ -48,6 +53,7 @@ pub use error::{
 use self::cel::CelProgram;
 use self::cel_field::CelField;
 use self::fields::FieldTree;
+use self::jsonata::JsonataProgram;
 
 /// The schema rules run on: what field rules (`CEL_FIELD`) walk and take tags from.
 #[derive(Debug, Clone, Copy)]
@@ -58,13 +64,19 @@ pub struct RuleTarget<'a> {
     pub metadata: Option<&'a Metadata>,
 }
 
-/// Which side runs the rules.
+/// Which side runs the rules, and so which of them run: domain rules on write (the producer)
+/// and read (the consumer), migration rules when a record is upgraded or downgraded between
+/// versions (the consumer reading with another version than the writer's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
-    /// The producer (mode `WRITE`).
+    /// The producer (domain rules of mode `WRITE`).
     Write,
-    /// The consumer (mode `READ`).
+    /// The consumer (domain rules of mode `READ`).
     Read,
+    /// A record migrated to a later version (migration rules of mode `UPGRADE`).
+    Upgrade,
+    /// A record migrated to an earlier version (migration rules of mode `DOWNGRADE`).
+    Downgrade,
 }
 
 impl Direction {
@@ -73,6 +85,8 @@ impl Direction {
         match self {
             Direction::Write => "WRITE",
             Direction::Read => "READ",
+            Direction::Upgrade => "UPGRADE",
+            Direction::Downgrade => "DOWNGRADE",
         }
     }
 
@@ -80,10 +94,29 @@ impl Direction {
     fn applies(self, mode: RuleMode) -> bool {
         matches!(
             (mode, self),
-            (RuleMode::Writeread, _)
+            (RuleMode::Writeread, Direction::Write | Direction::Read)
+                | (RuleMode::Updown, Direction::Upgrade | Direction::Downgrade)
                 | (RuleMode::Write, Direction::Write)
                 | (RuleMode::Read, Direction::Read)
+                | (RuleMode::Upgrade, Direction::Upgrade)
+                | (RuleMode::Downgrade, Direction::Downgrade)
         )
+    }
+
+    /// The rules of `set` this direction runs from (Python's `_execute_rules_with_phase`):
+    /// the domain rules, or the migration rules; READ and DOWNGRADE run them in reverse.
+    fn rules(self, set: &RuleSet) -> Vec<&Rule> {
+        let (rules, reversed) = match self {
+            Direction::Write => (&set.domain_rules, false),
+            Direction::Read => (&set.domain_rules, true),
+            Direction::Upgrade => (&set.migration_rules, false),
+            Direction::Downgrade => (&set.migration_rules, true),
+        };
+        let mut ordered: Vec<&Rule> = rules.iter().collect();
+        if reversed {
+            ordered.reverse();
+        }
+        ordered
     }
 }
 
@@ -92,6 +125,8 @@ impl Direction {
 enum Executor {
     /// A compiled CEL expression over the message.
     Cel(CelProgram),
+    /// A JSONata expression over the message.
+    Jsonata(JsonataProgram),
     /// A compiled CEL expression over each tagged field.
     CelField(CelField),
     /// A rule that does nothing here: a field transform that an earlier one with the same
@@ -140,7 +175,8 @@ impl DomainRules {
     /// need not even parse the writer schema for [`DomainRules::compile_for`].
     pub fn any(rule_set: Option<&RuleSet>, direction: Direction) -> bool {
         rule_set.is_some_and(|set| {
-            set.domain_rules
+            direction
+                .rules(set)
                 .iter()
                 .any(|r| !r.disabled && direction.applies(r.mode))
         })
@@ -159,17 +195,16 @@ impl DomainRules {
         // Built on the first field rule, shared by all of them.
         let mut fields: Option<Result<Arc<FieldTree>, String>> = None;
         let mut rules = Vec::new();
-        let mut ordered: Vec<&Rule> = set.domain_rules.iter().collect();
-        if direction == Direction::Read {
-            ordered.reverse();
-        }
-        for rule in ordered {
+        let all = match direction {
+            Direction::Write | Direction::Read => &set.domain_rules,
+            Direction::Upgrade | Direction::Downgrade => &set.migration_rules,
+        };
+        for rule in direction.rules(set) {
             if rule.disabled || !direction.applies(rule.mode) {
                 continue;
             }
             // The first-written of same-tag field transforms runs, in both directions.
-            let superseded = set
-                .domain_rules
+            let superseded = all
                 .iter()
                 .take_while(|other| !std::ptr::eq(*other, rule))
                 .any(|other| same_tag_transforms(rule, other));
@@ -221,6 +256,14 @@ impl DomainRules {
                     Ok(false) => Err(rule.condition_failed.clone()),
                     Err(e) => Err(e),
                 },
+                (Executor::Jsonata(p), RuleKind::Condition) => match p.eval(&value) {
+                    Ok(serde_json::Value::Bool(false) | serde_json::Value::Null) => {
+                        Err(rule.condition_failed.clone())
+                    }
+                    Ok(_) => Ok(None),
+                    Err(e) => Err(e),
+                },
+                (Executor::Jsonata(p), RuleKind::Transform) => p.eval(&value).map(Some),
                 (Executor::Cel(p), RuleKind::Transform) => p
                     .eval(&value)
                     .and_then(|v| v.as_ref().map(cel::from_cel).transpose()),
@@ -313,6 +356,13 @@ fn compile_rule(
             Executor::Cel(
                 CelProgram::compile(expr)
                     .map_err(|e| invalid(format!("CEL expression {expr:?}: {e}")))?,
+            )
+        }
+        Some(t) if t == "JSONATA" => {
+            let expr = rule.expr.as_deref().unwrap_or_default();
+            Executor::Jsonata(
+                JsonataProgram::compile(expr)
+                    .map_err(|e| invalid(format!("JSONata expression {expr:?}: {e}")))?,
             )
         }
         Some(t) if t == "CEL_FIELD" => {
@@ -498,7 +548,7 @@ mod tests {
         }]);
         assert!(DomainRules::compile(Some(&action), Direction::Write, "s").is_err());
         let field = set(vec![Rule {
-            rule_type: Some("JSONATA".into()),
+            rule_type: Some("ENCRYPT".into()),
             ..cel("j", RuleKind::Transform, RuleMode::Write, "$")
         }]);
         let rules = DomainRules::compile(Some(&field), Direction::Write, "s")
@@ -506,7 +556,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             failure(rules.run("s", "t", json!({})).unwrap_err()).exception,
-            "Could not find rule executor of type JSONATA"
+            "Could not find rule executor of type ENCRYPT"
         );
     }
 
@@ -557,5 +607,44 @@ mod tests {
         assert!(failure(blind.run("s", "t", json!({})).unwrap_err())
             .exception
             .contains("need the writer schema"));
+    }
+
+    #[test]
+    fn migration_rules_run_by_mode_and_downgrade_runs_them_in_reverse() {
+        let jsonata = |name: &str, mode: RuleMode, expr: &str| Rule {
+            rule_type: Some("JSONATA".into()),
+            ..cel(name, RuleKind::Transform, mode, expr)
+        };
+        let s = RuleSet {
+            migration_rules: vec![
+                jsonata("up", RuleMode::Upgrade, "$ * 10"),
+                jsonata("both", RuleMode::Updown, "$ + 1"),
+                jsonata("down", RuleMode::Downgrade, "$ - 100"),
+            ],
+            // Domain rules are not migrations.
+            domain_rules: vec![cel("w", RuleKind::Transform, RuleMode::Write, "0")],
+            ..RuleSet::default()
+        };
+        let up = DomainRules::compile(Some(&s), Direction::Upgrade, "s")
+            .unwrap()
+            .unwrap();
+        assert_eq!(up.run("s", "t", json!(1)).unwrap(), json!(11));
+        // Reversed: `down` first, then `both`.
+        let down = DomainRules::compile(Some(&s), Direction::Downgrade, "s")
+            .unwrap()
+            .unwrap();
+        assert_eq!(down.run("s", "t", json!(1)).unwrap(), json!(-98));
+        assert!(!DomainRules::any(
+            Some(&RuleSet {
+                domain_rules: vec![],
+                ..s.clone()
+            }),
+            Direction::Write
+        ));
+        let bad = RuleSet {
+            migration_rules: vec![jsonata("b", RuleMode::Upgrade, "$merge([")],
+            ..RuleSet::default()
+        };
+        assert!(DomainRules::compile(Some(&bad), Direction::Upgrade, "s").is_err());
     }
 }
