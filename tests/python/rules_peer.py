@@ -17,6 +17,15 @@ CEL executor, pinned in scripts/requirements.txt), the peer of tests/interop/pyt
       address; prints the frame as hex
   rules_peer.py field-deserialize URL TOPIC SCHEMA_FILE HEX
       Confluent's AvroDeserializer reads the frame HEX; prints the record as JSON
+  rules_peer.py migrate-register URL SUBJECT V1_FILE V2_FILE
+      register v1 (metadata major_version=1) and v2 (major_version=2, with Confluent's
+      JSONata UPGRADE/DOWNGRADE rules renaming ssn <-> socialSecurityNumber); prints both ids
+  rules_peer.py migrate-serialize URL TOPIC V1_FILE
+      Confluent's AvroSerializer on v1 (use.latest.with.metadata major_version=1) serializes
+      {"name": "Ann", "ssn": "111"}; prints the frame as hex
+  rules_peer.py migrate-deserialize URL TOPIC V1_FILE HEX
+      Confluent's AvroDeserializer on v1 (use.latest.with.metadata major_version=1, its
+      JSONata executor) reads the frame HEX; prints the record as JSON
 """
 
 from __future__ import annotations
@@ -25,6 +34,8 @@ import json
 import sys
 
 from confluent_kafka.schema_registry import (
+    Metadata,
+    MetadataProperties,
     Rule,
     RuleKind,
     RuleMode,
@@ -35,6 +46,7 @@ from confluent_kafka.schema_registry import (
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
 from confluent_kafka.schema_registry.rules.cel.cel_executor import CelExecutor
 from confluent_kafka.schema_registry.rules.cel.cel_field_executor import CelFieldExecutor
+from confluent_kafka.schema_registry.rules.jsonata.jsonata_executor import JsonataExecutor
 from confluent_kafka.serialization import MessageField, SerializationContext, SerializationError
 
 
@@ -156,12 +168,84 @@ def field_deserialize(url: str, topic: str, frame_hex: str) -> None:
     print(json.dumps(value, sort_keys=True))
 
 
+# Confluent's data-contracts walk-through: the field renamed, both ways.
+UPGRADE = "$merge([$sift($, function($v, $k) {$k != 'ssn'}), {'socialSecurityNumber': $.'ssn'}])"
+DOWNGRADE = (
+    "$merge([$sift($, function($v, $k) {$k != 'socialSecurityNumber'}), "
+    "{'ssn': $.'socialSecurityNumber'}])"
+)
+ON_V1 = {"major_version": "1"}
+
+
+def major(version: str) -> Metadata:
+    return Metadata(
+        tags=None, properties=MetadataProperties({"major_version": version}), sensitive=None
+    )
+
+
+def migration(name: str, mode: RuleMode, expr: str) -> Rule:
+    return Rule(
+        name=name,
+        doc=None,
+        kind=RuleKind.TRANSFORM,
+        mode=mode,
+        type="JSONATA",
+        tags=None,
+        params=None,
+        expr=expr,
+        on_success=None,
+        on_failure=None,
+        disabled=False,
+    )
+
+
+def migrate_register(url: str, subject: str, v1: str, v2: str) -> None:
+    client = SchemaRegistryClient({"url": url})
+    id1 = client.register_schema(subject, Schema(v1, "AVRO", metadata=major("1")))
+    rules = RuleSet(
+        migration_rules=[
+            migration("to_v2", RuleMode.UPGRADE, UPGRADE),
+            migration("to_v1", RuleMode.DOWNGRADE, DOWNGRADE),
+        ],
+        domain_rules=[],
+    )
+    id2 = client.register_schema(subject, Schema(v2, "AVRO", metadata=major("2"), rule_set=rules))
+    print(id1, id2)
+
+
+def migrate_serialize(url: str, topic: str, v1: str) -> None:
+    client = SchemaRegistryClient({"url": url})
+    ser = AvroSerializer(
+        client, v1, conf={"auto.register.schemas": False, "use.latest.with.metadata": ON_V1}
+    )
+    frame = ser({"name": "Ann", "ssn": "111"}, SerializationContext(topic, MessageField.VALUE))
+    print(frame.hex())
+
+
+def migrate_deserialize(url: str, topic: str, v1: str, frame_hex: str) -> None:
+    JsonataExecutor.register()
+    client = SchemaRegistryClient({"url": url})
+    de = AvroDeserializer(client, v1, conf={"use.latest.with.metadata": ON_V1})
+    value = de(bytes.fromhex(frame_hex), SerializationContext(topic, MessageField.VALUE))
+    print(json.dumps(value, sort_keys=True))
+
+
 def main() -> int:
     command, url, name, schema_file = sys.argv[1:5]
     with open(schema_file, encoding="utf-8") as f:
         text = f.read()
     if command == "register":
         register(url, name, text)
+        return 0
+    if command == "migrate-register":
+        with open(sys.argv[5], encoding="utf-8") as f:
+            migrate_register(url, name, text, f.read())
+        return 0
+    if command == "migrate-serialize":
+        migrate_serialize(url, name, text)
+        return 0
+    if command == "migrate-deserialize":
+        migrate_deserialize(url, name, text, sys.argv[5])
         return 0
     if command == "field-register":
         field_register(url, name, text)
