@@ -300,6 +300,36 @@ impl DomainRules {
     }
 }
 
+/// Check that every expression of `set` compiles: `CEL` and `CEL_FIELD` rules as CEL,
+/// `JSONATA` rules as JSONata, in all three phases; other types and the actions are not
+/// looked at (an executor or action this side does not know may exist on another client).
+/// What a registry checks at registration, so a rule that could never run is refused there.
+pub fn check_expressions(set: &RuleSet) -> Result<(), RuleError> {
+    let all = set
+        .domain_rules
+        .iter()
+        .chain(&set.migration_rules)
+        .chain(&set.encoding_rules);
+    for rule in all {
+        let expr = rule.expr.as_deref().unwrap_or_default();
+        let checked = match rule.rule_type.as_deref().map(str::to_ascii_uppercase) {
+            Some(t) if t == "CEL" || t == "CEL_FIELD" => CelProgram::compile(expr)
+                .map(drop)
+                .map_err(|e| format!("CEL expression {expr:?}: {e}")),
+            Some(t) if t == "JSONATA" => JsonataProgram::compile(expr)
+                .map(drop)
+                .map_err(|e| format!("JSONata expression {expr:?}: {e}")),
+            _ => Ok(()),
+        };
+        checked.map_err(|reason| RuleError::Invalid {
+            schema: "the rule set".into(),
+            rule: rule.name.clone().unwrap_or_default(),
+            reason,
+        })?;
+    }
+    Ok(())
+}
+
 /// Python's `FieldRuleExecutor.are_transforms_with_same_tag`, for the field rules run here.
 fn same_tag_transforms(rule: &Rule, other: &Rule) -> bool {
     let field_rule = |r: &Rule| {
@@ -646,5 +676,34 @@ mod tests {
             ..RuleSet::default()
         };
         assert!(DomainRules::compile(Some(&bad), Direction::Upgrade, "s").is_err());
+    }
+
+    #[test]
+    fn expressions_are_checked_in_every_phase() {
+        let ok = RuleSet {
+            domain_rules: vec![cel("c", RuleKind::Condition, RuleMode::Write, "true")],
+            // An executor this side does not know is not its to judge.
+            encoding_rules: vec![Rule {
+                rule_type: Some("ENCRYPT".into()),
+                ..cel("e", RuleKind::Transform, RuleMode::Write, "??")
+            }],
+            ..RuleSet::default()
+        };
+        assert_eq!(check_expressions(&ok), Ok(()));
+        let bad_migration = RuleSet {
+            migration_rules: vec![Rule {
+                rule_type: Some("JSONATA".into()),
+                ..cel("m", RuleKind::Transform, RuleMode::Upgrade, "$merge([")
+            }],
+            ..RuleSet::default()
+        };
+        assert!(
+            matches!(check_expressions(&bad_migration), Err(RuleError::Invalid { rule, .. }) if rule == "m")
+        );
+        let bad_field = RuleSet {
+            domain_rules: vec![field_rule("f", "value +")],
+            ..RuleSet::default()
+        };
+        assert!(check_expressions(&bad_field).is_err());
     }
 }
