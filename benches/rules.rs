@@ -2,9 +2,13 @@
 //! consumer's decode of the benchmarks' `UserEvent`, with no rules (today's path: the
 //! producer and consumer hold `None` and convert nothing) and with one CEL condition on the
 //! value (`message.user_id.startsWith('user-')`: the frame decoded to JSON, converted to CEL
-//! values, evaluated).
+//! values, evaluated), one CEL_FIELD transform masking the address's `street` (tagged PII by
+//! the metadata: the frame to JSON, the field walk, the value re-encoded) on encode, and one
+//! JSONata migration step on decode (a consumer reading another version: the frame to JSON,
+//! Confluent's `$merge`/`$sift` rename expression, re-encoded, decoded).
 //!
-//! Groups `rules_encode` and `rules_decode`, each `no_rules` and `one_cel_condition`; then,
+//! Groups `rules_encode` (`no_rules`, `one_cel_condition`, `one_cel_field_transform`) and
+//! `rules_decode` (`no_rules`, `one_cel_condition`, `one_jsonata_migration`); then,
 //! because the machine is shared, CPU µs per record of each (this process's CPU time over
 //! 200,000 records), printed as `cpu_us_per_record <name> <µs>`.
 //!
@@ -21,9 +25,9 @@ use common::samples::avro::user_event::UserEvent;
 use criterion::{criterion_group, criterion_main, Criterion};
 use schemaflow::codec::avro::AvroSchema;
 use schemaflow::codec::{RegistryCodec, WriterSchema};
-use schemaflow::registry::{Rule, RuleKind, RuleMode, RuleSet};
-use schemaflow::rules::encode::apply_to_frame;
-use schemaflow::rules::{Direction, DomainRules};
+use schemaflow::registry::{Metadata, Rule, RuleKind, RuleMode, RuleSet};
+use schemaflow::rules::encode::{apply_to_frame, json_to_frame};
+use schemaflow::rules::{Direction, DomainRules, RuleTarget};
 use schemaflow::wire::SchemaId;
 use schemaflow::GeneratedSchema;
 
@@ -56,6 +60,65 @@ fn rules(direction: Direction) -> Arc<DomainRules> {
         .expect("one rule runs")
 }
 
+/// A CEL_FIELD WRITE transform masking the fields tagged PII (the address's street).
+fn field_rules(w: &WriterSchema) -> Arc<DomainRules> {
+    let mut metadata = Metadata::default();
+    metadata
+        .tags
+        .insert("**.Address.street".into(), ["PII".to_string()].into());
+    let set = RuleSet {
+        domain_rules: vec![Rule {
+            name: Some("mask".into()),
+            kind: RuleKind::Transform,
+            mode: RuleMode::Write,
+            rule_type: Some("CEL_FIELD".into()),
+            tags: ["PII".to_string()].into(),
+            expr: Some("typeName == 'STRING' ; 'XXX-' + name".into()),
+            ..Rule::default()
+        }],
+        ..RuleSet::default()
+    };
+    let target = RuleTarget {
+        schema: w,
+        metadata: Some(&metadata),
+    };
+    DomainRules::compile_for(Some(&set), Some(target), Direction::Write, "bench")
+        .expect("the rule compiles")
+        .expect("one rule runs")
+}
+
+/// One UPGRADE step: Confluent's rename expression (here `user_id` onto itself, so the
+/// value still fits the schema and decodes).
+fn migration() -> Arc<DomainRules> {
+    let set = RuleSet {
+        migration_rules: vec![Rule {
+            name: Some("rename".into()),
+            kind: RuleKind::Transform,
+            mode: RuleMode::Upgrade,
+            rule_type: Some("JSONATA".into()),
+            expr: Some(
+                "$merge([$sift($, function($v, $k) {$k != 'user_id'}), {'user_id': $.'user_id'}])"
+                    .into(),
+            ),
+            ..Rule::default()
+        }],
+        ..RuleSet::default()
+    };
+    DomainRules::compile(Some(&set), Direction::Upgrade, "bench")
+        .expect("the rule compiles")
+        .expect("one rule runs")
+}
+
+/// The consumer's per-record work with a migration: frame to JSON, the step, the reader's
+/// frame, decode.
+fn decode_migrated(frame: &[u8], w: &WriterSchema, step: &DomainRules) -> UserEvent {
+    let (id, json) = w.frame_to_json(frame).expect("decodes");
+    let json = step.run("t-value", "t", json).expect("migrates");
+    let mut out = Vec::with_capacity(frame.len());
+    json_to_frame(w, id, &json, &mut out).expect("encodes");
+    UserEvent::decode_frame(&out, w).expect("decodes").1
+}
+
 /// The producer's per-record work: encode, then the WRITE rules when there are some.
 fn encode(v: &UserEvent, rules: Option<&(Arc<DomainRules>, WriterSchema)>, buf: &mut Vec<u8>) {
     buf.clear();
@@ -79,6 +142,8 @@ fn bench(c: &mut Criterion) {
     let w = writer();
     let write = (rules(Direction::Write), w.clone());
     let read = rules(Direction::Read);
+    let field = (field_rules(&w), w.clone());
+    let step = migration();
     let mut frame = Vec::new();
     v.encode_frame(ID, &mut frame).unwrap();
     let mut buf = Vec::with_capacity(256);
@@ -90,6 +155,9 @@ fn bench(c: &mut Criterion) {
     g.bench_function("one_cel_condition", |b| {
         b.iter(|| encode(black_box(&v), Some(&write), &mut buf))
     });
+    g.bench_function("one_cel_field_transform", |b| {
+        b.iter(|| encode(black_box(&v), Some(&field), &mut buf))
+    });
     g.finish();
     let mut g = c.benchmark_group("rules_decode");
     g.bench_function("no_rules", |b| {
@@ -97,6 +165,9 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("one_cel_condition", |b| {
         b.iter(|| decode(black_box(&frame), &w, Some(&read)))
+    });
+    g.bench_function("one_jsonata_migration", |b| {
+        b.iter(|| decode_migrated(black_box(&frame), &w, &step))
     });
     g.finish();
 
@@ -118,6 +189,12 @@ fn bench(c: &mut Criterion) {
     });
     cpu("decode/one_cel_condition", &mut || {
         black_box(decode(&frame, &w, Some(&read)));
+    });
+    cpu("encode/one_cel_field_transform", &mut || {
+        encode(&v, Some(&field), &mut buf)
+    });
+    cpu("decode/one_jsonata_migration", &mut || {
+        black_box(decode_migrated(&frame, &w, &step));
     });
 }
 

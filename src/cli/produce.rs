@@ -47,7 +47,7 @@ use schemaflow::codec::json_schema::{self, python_json::Ordered};
 use schemaflow::codec::WriterSchema;
 use schemaflow::registry::{Schema, SchemaReference, SchemaResolver, Version};
 use schemaflow::rules::encode::apply_to_frame;
-use schemaflow::rules::{Direction, DomainRules};
+use schemaflow::rules::{Direction, DomainRules, RuleTarget};
 use schemaflow::wire::SchemaId;
 
 use super::common::{block_on, finish, schema_type_of, CliError, Global, SchemaTypeArg};
@@ -266,8 +266,14 @@ async fn produce(g: Global, a: ProduceArgs) -> Result<(), CliError> {
     let message = message_to_write(&writer, a.message.as_deref())?;
     // The schema's WRITE rules (data contract), compiled before any line is read: a rule that
     // does not compile stops here; a line a rule refuses is an invalid line.
-    let write_rules = DomainRules::compile(
-        registry.schema_by_id(id).await?.rule_set.as_ref(),
+    let fetched = registry.schema_by_id(id).await?;
+    let target = RuleTarget {
+        schema: &writer,
+        metadata: fetched.metadata.as_ref(),
+    };
+    let write_rules = DomainRules::compile_for(
+        fetched.rule_set.as_ref(),
+        Some(target),
         Direction::Write,
         &format!("subject {subject}"),
     )

@@ -167,13 +167,18 @@ fn read_json<T: serde::de::DeserializeOwned>(file: &std::path::Path) -> Result<T
     serde_json::from_str(&text).map_err(|e| CliError::usage(format!("{}: {e}", file.display())))
 }
 
-/// A rule-set file, checked as Confluent's registry checks it and with every CEL rule
-/// compiled (both directions), so a mistake is reported at the user's file.
+/// A rule-set file, checked as Confluent's registry checks it and with every CEL and JSONata rule
+/// compiled (every direction, migrations too), so a mistake is reported at the user's file.
 fn read_rule_set(file: &std::path::Path) -> Result<RuleSet, CliError> {
     let set: RuleSet = read_json(file)?;
     set.validate()
         .map_err(|e| CliError::usage(format!("{}: {e}", file.display())))?;
-    for direction in [Direction::Write, Direction::Read] {
+    for direction in [
+        Direction::Write,
+        Direction::Read,
+        Direction::Upgrade,
+        Direction::Downgrade,
+    ] {
         DomainRules::compile(Some(&set), direction, &file.display().to_string())
             .map_err(|e| CliError::usage(e.to_string()))?;
     }

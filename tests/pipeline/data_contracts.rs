@@ -1,22 +1,33 @@
 //! Data-contract rules in the typed producer and consumer, through a real broker and the
 //! embedded registry: a CEL condition refusing records on produce, a READ condition sending
 //! records to the dead-letter topic with Confluent's `__rule.*` headers, a disabled rule
-//! ignored, and a rule that does not compile stopping a producer before it sends anything.
+//! ignored, a rule that does not compile stopping a producer before it sends anything, and
+//! `CEL_FIELD` rules on the fields the metadata tags (a transform masking them, a condition
+//! refusing a record), and JSONata migration rules making a breaking change safe (v1 and v2
+//! in separate compatibility groups, consumers on either version reading both).
 use crate::common;
 
 use std::time::Duration;
 
 use common::broker::{broker, create_topic, rand_topic};
 use common::samples::avro::user_event::UserEvent;
-use common::services::registry;
+use common::services::{registry, registry_unchecked};
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::message::{Headers, Message as _};
+use schemaflow::codec::avro::AvroSchema;
+use schemaflow::codec::json::{json_to_avro_frame, AvroJsonForm};
+use schemaflow::codec::FromFrame;
 use schemaflow::consumer::{ConsumerConfig, DeadLetter, HandlerError, Message, TypedConsumer};
 use schemaflow::producer::{ProducerConfig, Record, SchemaIdSource, TypedProducer};
 use schemaflow::registry::schemas::generated_schema;
-use schemaflow::registry::{register_generated, CachedRegistry, Rule, RuleKind, RuleMode, RuleSet};
+use schemaflow::registry::{
+    register_generated, CachedRegistry, Metadata, ReaderVersion, Rule, RuleKind, RuleMode, RuleSet,
+    Schema,
+};
 use schemaflow::rules::{Action, RuleError};
 use schemaflow::wire::SchemaId;
+use schemaflow::SchemaType;
+use serde_json::json;
 
 fn event(user: &str) -> UserEvent {
     let mut e = common::avro_full();
@@ -38,6 +49,16 @@ fn cel(name: &str, mode: RuleMode, expr: &str) -> Rule {
 /// Register `UserEvent` under `<topic>-value` with `rules` (a version of its own, after the
 /// plain one that registers its references): its id.
 async fn register_with_rules(reg: &CachedRegistry, topic: &str, rules: Vec<Rule>) -> SchemaId {
+    register_with_contract(reg, topic, None, rules).await
+}
+
+/// [`register_with_rules`] with `metadata` too.
+async fn register_with_contract(
+    reg: &CachedRegistry,
+    topic: &str,
+    metadata: Option<Metadata>,
+    rules: Vec<Rule>,
+) -> SchemaId {
     let subject = format!("{topic}-value");
     register_generated::<UserEvent>(reg, &subject, false)
         .await
@@ -48,7 +69,7 @@ async fn register_with_rules(reg: &CachedRegistry, topic: &str, rules: Vec<Rule>
         ..RuleSet::default()
     };
     reg.client()
-        .register_with_contract(&subject, &schema, None, Some(set), false)
+        .register_with_contract(&subject, &schema, metadata, Some(set), false)
         .await
         .unwrap()
         .0
@@ -204,7 +225,8 @@ async fn a_record_failing_a_read_rule_goes_to_the_dlq_with_rule_headers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rule_that_does_not_compile_stops_the_producer_before_it_sends() {
-    let (server, reg) = registry().await;
+    // Our registry refuses such a rule set; Confluent's (and this one told not to) keeps it.
+    let (server, reg) = registry_unchecked().await;
     let topic = rand_topic("rule-bad");
     register_with_rules(
         &reg,
@@ -228,7 +250,8 @@ async fn a_rule_that_does_not_compile_stops_the_producer_before_it_sends() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_read_rule_that_does_not_compile_stops_the_consumer_at_its_first_record() {
     let b = broker();
-    let (server, reg) = registry().await;
+    // Our registry refuses such a rule set; Confluent's (and this one told not to) keeps it.
+    let (server, reg) = registry_unchecked().await;
     let topic = rand_topic("rule-bad-read");
     create_topic(&b.bootstrap, &topic, 1).await;
     register_with_rules(
@@ -264,22 +287,112 @@ async fn a_read_rule_that_does_not_compile_stops_the_consumer_at_its_first_recor
     server.stop().await.unwrap();
 }
 
-async fn consume(consumer: TypedConsumer<UserEvent>, expected: usize) -> Vec<Message<UserEvent>> {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cel_field_rules_mask_and_check_the_fields_the_metadata_tags() {
+    let b = broker();
+    let (server, reg) = registry().await;
+    let topic = rand_topic("rule-field");
+    create_topic(&b.bootstrap, &topic, 1).await;
+    // Tags by path: a field of the referenced Address (inside a union), a nullable field of
+    // the event itself, and the user id.
+    let mut metadata = Metadata::default();
+    metadata
+        .tags
+        .insert("**.Address.street".into(), ["PII".to_string()].into());
+    metadata.tags.insert(
+        "com.example.events.UserEvent.session_id".into(),
+        ["PII".to_string()].into(),
+    );
+    metadata
+        .tags
+        .insert("**.user_id".into(), ["ID".to_string()].into());
+    let field = |name: &str, kind: RuleKind, tag: &str, expr: &str| Rule {
+        name: Some(name.into()),
+        kind,
+        mode: RuleMode::Write,
+        rule_type: Some("CEL_FIELD".into()),
+        tags: [tag.to_string()].into(),
+        expr: Some(expr.into()),
+        ..Rule::default()
+    };
+    register_with_contract(
+        &reg,
+        &topic,
+        Some(metadata),
+        vec![
+            field(
+                "mask_pii",
+                RuleKind::Transform,
+                "PII",
+                "typeName == 'STRING' ; 'XXX-' + name",
+            ),
+            field(
+                "known_user",
+                RuleKind::Condition,
+                "ID",
+                "value.startsWith('user-')",
+            ),
+        ],
+    )
+    .await;
+    let producer = latest_producer(&reg);
+    producer
+        .send(Record::to(&topic).value(&event("user-1")))
+        .await
+        .unwrap();
+    match producer
+        .send(Record::to(&topic).value(&event("intruder")))
+        .await
+    {
+        Err(schemaflow::Error::Rule(RuleError::Failed(f))) => {
+            assert_eq!(f.rule, "known_user");
+            assert_eq!(f.exception, "Rule expr failed: value.startsWith('user-')");
+        }
+        other => panic!("the ID condition did not refuse the record: {other:?}"),
+    }
+    // A record with no session and no address: nothing to mask there, and it passes.
+    let mut bare = event("user-2");
+    bare.session_id = None;
+    bare.shipping_address = None;
+    producer
+        .send(Record::to(&topic).value(&bare))
+        .await
+        .unwrap();
+
+    let consumer = TypedConsumer::<UserEvent>::new(
+        ConsumerConfig::new(&b.bootstrap, rand_topic("g"), &[&topic]),
+        reg.clone(),
+    )
+    .unwrap();
+    let got = consume(consumer, 2).await;
+    let first = got[0].value.as_ref().unwrap();
+    let mut expected = event("user-1");
+    expected.session_id = Some("XXX-session_id".into());
+    if let Some(a) = expected.shipping_address.as_mut() {
+        a.street = "XXX-street".into();
+    }
+    // Only the tagged fields changed: city, tags, attributes, device are as sent.
+    assert_eq!(first, &expected);
+    assert_eq!(got[1].value.as_ref().unwrap(), &bare);
+    server.stop().await.unwrap();
+}
+
+async fn consume<V: FromFrame>(consumer: TypedConsumer<V>, expected: usize) -> Vec<Message<V>> {
     consume_with_stats(consumer, expected).await.0
 }
 
 /// Run `consumer` until `expected` records were handled.
-async fn consume_with_stats(
-    consumer: TypedConsumer<UserEvent>,
+async fn consume_with_stats<V: FromFrame>(
+    consumer: TypedConsumer<V>,
     expected: usize,
-) -> (Vec<Message<UserEvent>>, schemaflow::consumer::ConsumerStats) {
+) -> (Vec<Message<V>>, schemaflow::consumer::ConsumerStats) {
     use std::sync::{Arc, Mutex};
     let seen = Arc::new(Mutex::new(Vec::new()));
     let done = Arc::new(tokio::sync::Notify::new());
     let (s, d) = (seen.clone(), done.clone());
     let stats = consumer
         .run(
-            move |m: Message<UserEvent>| {
+            move |m: Message<V>| {
                 let (s, d) = (s.clone(), d.clone());
                 async move {
                     let mut v = s.lock().unwrap();
@@ -298,6 +411,155 @@ async fn consume_with_stats(
         .unwrap();
     let v = std::mem::take(&mut *seen.lock().unwrap());
     (v, stats)
+}
+
+const CUSTOMER_V1: &str = r#"{"type": "record", "name": "Customer", "namespace": "com.acme",
+  "fields": [{"name": "name", "type": "string"}, {"name": "ssn", "type": "string"}]}"#;
+const CUSTOMER_V2: &str = r#"{"type": "record", "name": "Customer", "namespace": "com.acme",
+  "fields": [{"name": "name", "type": "string"},
+             {"name": "socialSecurityNumber", "type": "string"}]}"#;
+
+/// A migration rule of Confluent's data-contracts walk-through: rename `from` to `to`.
+fn rename(name: &str, mode: RuleMode, from: &str, to: &str) -> Rule {
+    Rule {
+        name: Some(name.into()),
+        kind: RuleKind::Transform,
+        mode,
+        rule_type: Some("JSONATA".into()),
+        expr: Some(format!(
+            "$merge([$sift($, function($v, $k) {{$k != '{from}'}}), {{'{to}': $.'{from}'}}])"
+        )),
+        ..Rule::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn jsonata_migrations_make_a_breaking_change_safe_both_ways() {
+    let b = broker();
+    let (server, reg) = registry().await;
+    let topic = rand_topic("migrate");
+    let subject = format!("{topic}-value");
+    create_topic(&b.bootstrap, &topic, 1).await;
+    // Versions are compatible within their major version only.
+    let config = reqwest::Client::new()
+        .put(format!("{}/config/{subject}", server.url()))
+        .json(&json!({"compatibilityGroup": "major_version"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(config.status().is_success(), "{config:?}");
+    let major = |v: &str| Metadata {
+        properties: [("major_version".to_string(), v.to_string())].into(),
+        ..Metadata::default()
+    };
+    let avro = |text: &str| Schema {
+        schema: text.to_string(),
+        schema_type: SchemaType::Avro,
+        references: vec![],
+    };
+    let (v1, _) = reg
+        .client()
+        .register_with_contract(&subject, &avro(CUSTOMER_V1), Some(major("1")), None, false)
+        .await
+        .unwrap();
+    // `ssn` renamed: breaking — refused within major version 1 …
+    assert!(reg
+        .client()
+        .register_with_contract(&subject, &avro(CUSTOMER_V2), Some(major("1")), None, false)
+        .await
+        .is_err());
+    // … and accepted as the start of major version 2, with its migrations.
+    let rules = RuleSet {
+        migration_rules: vec![
+            rename("to_v2", RuleMode::Upgrade, "ssn", "socialSecurityNumber"),
+            rename("to_v1", RuleMode::Downgrade, "socialSecurityNumber", "ssn"),
+        ],
+        ..RuleSet::default()
+    };
+    let (v2, _) = reg
+        .client()
+        .register_with_contract(
+            &subject,
+            &avro(CUSTOMER_V2),
+            Some(major("2")),
+            Some(rules),
+            false,
+        )
+        .await
+        .unwrap();
+    assert_ne!(v1, v2);
+
+    // One record written with each version.
+    let frame = |text: &str, id, value: serde_json::Value| {
+        let mut buf = Vec::new();
+        let schema = AvroSchema::parse(text, &[]).unwrap();
+        json_to_avro_frame(&value, &schema, id, AvroJsonForm::Natural, &mut buf).unwrap();
+        buf
+    };
+    let raw: rdkafka::producer::FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &b.bootstrap)
+        .create()
+        .unwrap();
+    for payload in [
+        frame(CUSTOMER_V1, v1, json!({"name": "Ann", "ssn": "111"})),
+        frame(
+            CUSTOMER_V2,
+            v2,
+            json!({"name": "Bob", "socialSecurityNumber": "222"}),
+        ),
+    ] {
+        raw.send(
+            rdkafka::producer::FutureRecord::<(), _>::to(&topic).payload(&payload),
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+    }
+
+    let read_as = |reader: ReaderVersion| {
+        let mut cfg = ConsumerConfig::new(&b.bootstrap, rand_topic("g"), &[&topic]);
+        cfg.reader_version = reader;
+        TypedConsumer::<serde_json::Value>::new(cfg, reg.clone()).unwrap()
+    };
+    let values = |got: Vec<Message<serde_json::Value>>| -> Vec<serde_json::Value> {
+        got.into_iter().map(|m| m.value.unwrap()).collect()
+    };
+    // On v2 (the latest): the v1 record upgraded.
+    let on_v2 = values(consume(read_as(ReaderVersion::Latest), 2).await);
+    assert_eq!(
+        on_v2,
+        [
+            json!({"name": "Ann", "socialSecurityNumber": "111"}),
+            json!({"name": "Bob", "socialSecurityNumber": "222"})
+        ]
+    );
+    // On v1 (the latest of major version 1): the v2 record downgraded.
+    let on_v1 = values(
+        consume(
+            read_as(ReaderVersion::LatestWithMetadata(
+                [("major_version".to_string(), "1".to_string())].into(),
+            )),
+            2,
+        )
+        .await,
+    );
+    assert_eq!(
+        on_v1,
+        [
+            json!({"name": "Ann", "ssn": "111"}),
+            json!({"name": "Bob", "ssn": "222"})
+        ]
+    );
+    // As written (the default): no migration.
+    let as_written = values(consume(read_as(ReaderVersion::Writer), 2).await);
+    assert_eq!(
+        as_written,
+        [
+            json!({"name": "Ann", "ssn": "111"}),
+            json!({"name": "Bob", "socialSecurityNumber": "222"})
+        ]
+    );
+    server.stop().await.unwrap();
 }
 
 /// A plain consumer of `topic` from the beginning (to read dead letters as raw records).

@@ -5,7 +5,8 @@
 //! without them carries the latest version's forward, a config's default and override
 //! metadata and rule sets merge into what is registered, `GET /subjects/{s}/metadata` finds
 //! the latest version by metadata, `compatibilityGroup` limits compatibility to versions of
-//! the same group, a malformed rule set is refused (42210) as Confluent refuses it; all of it
+//! the same group, a malformed rule set is refused (42210) as Confluent refuses it (and, ours
+//! only, one whose CEL or JSONata expression does not compile, unless told not to); all of it
 //! kept through the file log (restart), the Kafka `_schemas` store (records byte for byte as
 //! Confluent writes them, read back by a second instance and served by a follower), and read
 //! back identical by Confluent's own Python `SchemaRegistryClient`.
@@ -376,6 +377,56 @@ async fn compatibility_group_compares_only_versions_of_the_same_group() {
     )
     .await;
     assert_eq!(status, 409);
+    server.stop().await.expect("stop");
+}
+
+#[tokio::test]
+async fn rule_sets_whose_expressions_do_not_compile_are_refused_unless_told_not_to() {
+    let rules = |kind_type: &str, expr: &str| {
+        let (phase, mode) = match kind_type {
+            "JSONATA" => ("migrationRules", "UPGRADE"),
+            _ => ("domainRules", "WRITE"),
+        };
+        json!({phase: [{"name": "bad", "kind": "TRANSFORM", "mode": mode, "type": kind_type, "expr": expr}]})
+    };
+    let (server, http) = start(ServerConfig::default()).await;
+    for (t, expr) in [
+        ("CEL", "message.ssn =="),
+        ("CEL_FIELD", "value +"),
+        ("JSONATA", "$merge(["),
+    ] {
+        let (status, r) =
+            register(&http, "expr", with_contract(V1, None, Some(rules(t, expr)))).await;
+        assert_eq!((status, &r["error_code"]), (422, &json!(42210)), "{t}: {r}");
+        let message = r["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("\"bad\"") && message.contains(expr),
+            "{t}: {message}"
+        );
+        // A config's default rule set too.
+        let (status, r) = http
+            .put("/config/expr", json!({"defaultRuleSet": rules(t, expr)}))
+            .await;
+        assert_eq!((status, &r["error_code"]), (422, &json!(42210)), "{t}: {r}");
+    }
+    let (status, _) = http.get("/subjects/expr/versions").await;
+    assert_eq!(status, 404, "nothing was registered");
+    // Expressions that compile, and a rule type this registry has no executor for, pass.
+    let mut fine = rules("CEL", "size(message.ssn) == 9");
+    fine["encodingRules"] = json!([{"name": "enc", "kind": "TRANSFORM", "mode": "WRITE", "type": "ENCRYPT", "expr": "??"}]);
+    let (status, r) = register(&http, "expr", with_contract(V1, None, Some(fine))).await;
+    assert_eq!(status, 200, "{r}");
+    server.stop().await.expect("stop");
+
+    // Told not to (as Confluent's registry, which does not compile them): accepted.
+    let (server, http) = start(ServerConfig::default().check_rule_expressions(false)).await;
+    let (status, r) = register(
+        &http,
+        "expr",
+        with_contract(V1, None, Some(rules("CEL", "message.ssn =="))),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
     server.stop().await.expect("stop");
 }
 

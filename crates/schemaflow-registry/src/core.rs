@@ -107,6 +107,8 @@ pub struct Registry {
     /// Identity keys of stored schemas (as written, normalized), computed once per id (they
     /// never change).
     keys: Mutex<HashMap<u32, (String, String)>>,
+    /// Whether a rule set's CEL and JSONata expressions must compile to be registered.
+    check_expressions: bool,
 }
 
 impl std::fmt::Debug for Registry {
@@ -140,7 +142,28 @@ impl Registry {
             store,
             checker,
             keys: Mutex::new(HashMap::new()),
+            check_expressions: true,
         }
+    }
+
+    /// Whether a rule set whose CEL (`CEL`, `CEL_FIELD`) or JSONata expression does not
+    /// compile is refused (42210, as an invalid rule set) when registered or set in `/config`.
+    /// Default: true. Confluent's open-source registry does not compile expressions (a bad one
+    /// fails in every client instead); off, this one accepts them as it does — for tests of
+    /// what clients do with a rule that cannot run.
+    pub fn check_rule_expressions(mut self, check: bool) -> Self {
+        self.check_expressions = check;
+        self
+    }
+
+    /// A rule set as `RuleSet.validate` checks it, and its expressions compiled when asked.
+    fn validate_rule_set(&self, rs: &schemaflow::registry::RuleSet) -> ApiResult<()> {
+        rs.validate().map_err(|e| ApiError::invalid_rule_set(e.0))?;
+        if self.check_expressions {
+            schemaflow::rules::check_expressions(rs)
+                .map_err(|e| ApiError::invalid_rule_set(e.to_string()))?;
+        }
+        Ok(())
     }
 
     /// Close the store's local log and release its data folder (see [`Store::close`]): what
@@ -236,7 +259,7 @@ impl Registry {
         normalize: bool,
     ) -> ApiResult<Registered> {
         if let Some(rs) = &contract.rule_set {
-            rs.validate().map_err(|e| ApiError::invalid_rule_set(e.0))?;
+            self.validate_rule_set(rs)?;
         }
         check_subject(subject)?;
         let mut w = self.store.begin();
@@ -823,7 +846,7 @@ impl Registry {
             .into_iter()
             .flatten()
         {
-            rs.validate().map_err(|e| ApiError::invalid_rule_set(e.0))?;
+            self.validate_rule_set(rs)?;
         }
         let mut w = self.store.begin();
         let (level, policy, contract) = {

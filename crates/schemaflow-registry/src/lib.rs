@@ -98,6 +98,9 @@ pub struct ServerConfig {
     pub tls: Option<TlsConfig>,
     /// Requests per client address (429 beyond it). Default: none (no limit).
     pub rate_limit: Option<RateLimit>,
+    /// Refuse (42210) a rule set whose CEL or JSONata expression does not compile. Default:
+    /// true. See [`Registry::check_rule_expressions`].
+    pub check_rule_expressions: bool,
 }
 
 impl Default for ServerConfig {
@@ -111,6 +114,7 @@ impl Default for ServerConfig {
             max_body_bytes: 16 << 20,
             tls: None,
             rate_limit: None,
+            check_rule_expressions: true,
         }
     }
 }
@@ -161,6 +165,12 @@ impl ServerConfig {
     /// Limit the requests per client address.
     pub fn rate_limit(mut self, limit: RateLimit) -> Self {
         self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Whether rule sets whose expressions do not compile are refused (default: true).
+    pub fn check_rule_expressions(mut self, check: bool) -> Self {
+        self.check_rule_expressions = check;
         self
     }
 }
@@ -300,7 +310,9 @@ impl EmbeddedRegistry {
                 return Err(e);
             }
         };
-        let registry = Arc::new(Registry::new(store, checker));
+        let registry = Arc::new(
+            Registry::new(store, checker).check_rule_expressions(config.check_rule_expressions),
+        );
         server.registry = Some(Arc::clone(&registry));
         // Set once, here; nothing else holds the slot's writer.
         let router = routes::router_with_auth(

@@ -147,7 +147,9 @@ impl Error {
                 f => f,
             },
             Error::Undecodable { .. } | Error::Schema(_) | Error::Handler { .. } => Fault::Record,
-            Error::Rule(crate::rules::RuleError::Failed(_)) => Fault::Record,
+            Error::Rule(
+                crate::rules::RuleError::Failed(_) | crate::rules::RuleError::NoMigration { .. },
+            ) => Fault::Record,
             Error::Rule(crate::rules::RuleError::Invalid { .. }) => Fault::Fatal,
         }
     }

@@ -9,6 +9,7 @@ use super::dead_letter::DeadLetter;
 use super::parallel::{BatchConfig, ProcessingOrder};
 use super::start_offset::StartAt;
 use crate::redact::KafkaProperties;
+use crate::registry::ReaderVersion;
 
 /// Consumer settings: [`ConsumerConfig::new`] with the brokers, the group and the topics, then
 /// a chainable method per setting, named like its field. The fields stay public, to read and to
@@ -117,6 +118,12 @@ pub struct ConsumerConfig {
     /// `validate` for a deserializer); a value that breaks it is the record's fault
     /// (dead-lettered by [`dead_letter`](Self::dead_letter)). Default: true.
     pub validate: bool,
+    /// The version records are read as (Confluent's `use.latest.version` /
+    /// `use.latest.with.metadata`): a record written with another version of the topic's
+    /// value subject is migrated by the migration rules between the two (JSONata
+    /// UPGRADE/DOWNGRADE) before it becomes `V`. Default: [`ReaderVersion::Writer`], each record
+    /// as written (no registry look-up, no conversion).
+    pub reader_version: ReaderVersion,
     /// librdkafka properties, applied last (also to the dead-letter producer, so security
     /// settings reach both). Secret ones print as `<redacted>`. They override schemaflow's own
     /// consumer defaults too, such as `fetch.queue.backoff.ms=10`
@@ -154,6 +161,7 @@ impl ConsumerConfig {
             revoke_timeout: Duration::from_secs(10),
             batch: BatchConfig::default(),
             validate: true,
+            reader_version: ReaderVersion::Writer,
             properties: KafkaProperties::default(),
         }
     }

@@ -109,6 +109,21 @@ pub(crate) async fn decode_value<V: FromFrame>(
         .readable(resolver, id)
         .await
         .map_err(|e| (e, Some(id)))?;
+    if resolver.migrates() {
+        // Python's default subject (TopicNameStrategy), as for the rules' `__rule.subject`.
+        let subject = format!("{topic}-value");
+        let migration = resolver
+            .migration(id, &subject)
+            .await
+            .map_err(|e| (e, Some(id)))?;
+        if let Some(m) = migration {
+            let value = m
+                .apply(&writer.schema, &subject, topic, frame)
+                .and_then(|migrated| Ok(V::from_frame(&migrated, &m.reader.schema)?))
+                .map_err(|e| (e, Some(id)))?;
+            return Ok((id, value));
+        }
+    }
     let value = match &writer.read_rules {
         // No READ rules: the frame goes straight into V, nothing converted.
         None => V::from_frame(frame, &writer.schema).map_err(Error::from),

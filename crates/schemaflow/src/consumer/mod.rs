@@ -250,7 +250,9 @@ impl<V: FromFrame> TypedConsumer<V> {
         };
         Ok(TypedConsumer {
             consumer,
-            resolver: SchemaResolver::new(registry).validate_json(config.validate),
+            resolver: SchemaResolver::new(registry)
+                .validate_json(config.validate)
+                .reader_version(config.reader_version.clone()),
             dead_letters,
             created_dlq: Mutex::new(Vec::new()),
             config,

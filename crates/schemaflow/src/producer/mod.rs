@@ -40,7 +40,7 @@ use crate::codec::{RegistryCodec, WriterSchema};
 use crate::error::{kafka_error, Result};
 use crate::registry::schemas::register_generated;
 use crate::registry::{CachedRegistry, SchemaResolver, Version};
-use crate::rules::{Direction, DomainRules};
+use crate::rules::{Direction, DomainRules, RuleTarget};
 use crate::wire::{HeaderSchemaId, SchemaId, VALUE_SCHEMA_ID_HEADER};
 use crate::SchemaType;
 
@@ -260,18 +260,28 @@ impl TypedProducer {
     /// is an error now, before any record); `None` when it has none.
     async fn write_rules(&self, id: SchemaId, subject: &str) -> Result<Option<Arc<WriteRules>>> {
         let fetched = self.registry.schema_by_id(id).await?;
-        let Some(rules) = DomainRules::compile(
+        // No WRITE rule, nothing to parse: a schema without rules costs nothing more here
+        // (and a READ rule is not this producer's to compile).
+        if !DomainRules::any(fetched.rule_set.as_ref(), Direction::Write) {
+            return Ok(None);
+        }
+        let writer = SchemaResolver::new(self.registry.clone())
+            .validate_json(self.config.validate)
+            .writer_schema(id)
+            .await?;
+        let target = RuleTarget {
+            schema: &writer,
+            metadata: fetched.metadata.as_ref(),
+        };
+        let Some(rules) = DomainRules::compile_for(
             fetched.rule_set.as_ref(),
+            Some(target),
             Direction::Write,
             &format!("subject {subject}"),
         )?
         else {
             return Ok(None);
         };
-        let writer = SchemaResolver::new(self.registry.clone())
-            .validate_json(self.config.validate)
-            .writer_schema(id)
-            .await?;
         Ok(Some(Arc::new(WriteRules {
             subject: subject.to_string(),
             rules,

@@ -496,6 +496,23 @@ impl RegistryClient {
         .await
     }
 
+    /// `GET /subjects/{subject}/metadata?key=…&value=…`: the latest version of `subject`
+    /// whose metadata properties hold every pair of `properties` (Confluent's
+    /// `use.latest.with.metadata`).
+    pub async fn latest_with_metadata(
+        &self,
+        subject: &str,
+        properties: &std::collections::BTreeMap<String, String>,
+    ) -> Result<RegisteredSchema, RegistryError> {
+        let path = format!("/subjects/{}/metadata", enc(subject));
+        let query: Vec<(&str, String)> = properties
+            .iter()
+            .flat_map(|(k, v)| [("key", k.clone()), ("value", v.clone())])
+            .collect();
+        let r: SubjectVersionResponse = self.call(Method::GET, &path, &query, None::<&()>).await?;
+        self.registered(Method::GET, &path, r)
+    }
+
     /// `GET /subjects/{subject}/versions/{version}`.
     pub async fn version(
         &self,

@@ -12,6 +12,7 @@
 pub mod cache;
 pub mod client;
 pub mod error;
+pub mod migrations;
 pub mod protocol;
 pub mod schemas;
 pub mod strategy;
@@ -20,6 +21,7 @@ pub mod types;
 pub use cache::{CacheConfig, CacheStats, CachedRegistry};
 pub use client::{ClientConfig, RegistryClient, SchemaById};
 pub use error::{ErrorCode, RegistryError, TlsProblem};
+pub use migrations::{Migration, ReaderVersion};
 pub use schemas::{register_generated, ReadableSchema, SchemaResolver};
 pub use strategy::SubjectNameStrategy;
 pub use types::{

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use moka::future::Cache;
 
 use super::cache::CachedRegistry;
+use super::migrations::{Migration, ReaderVersion};
 use super::types::{Schema, SchemaReference, Version};
 use crate::codec::avro::AvroSchema;
 use crate::codec::json_schema::JsonWriterSchema;
 use crate::codec::protobuf::ProtobufSchema;
 use crate::codec::WriterSchema;
 use crate::error::{Error, Result};
-use crate::rules::{Direction, DomainRules};
+use crate::rules::{Direction, DomainRules, RuleTarget};
 use crate::wire::{HeaderSchemaId, SchemaId};
 use crate::SchemaError;
 use crate::{GeneratedReference, GeneratedSchema, SchemaType};
@@ -141,6 +142,10 @@ pub struct SchemaResolver {
     guids: Cache<uuid::Uuid, SchemaId>,
     /// Whether JSON Schema writer schemas validate what they decode (Confluent's `validate`).
     validate_json: bool,
+    /// The version records are read as (migrations between it and each writer's).
+    reader: ReaderVersion,
+    /// (writer id, subject) → its migration to the reader version (`None`: read as written).
+    migrations: Cache<(u32, String), Option<Arc<Migration>>>,
 }
 
 impl std::fmt::Debug for SchemaResolver {
@@ -160,7 +165,37 @@ impl SchemaResolver {
             hot: Default::default(),
             guids: Cache::new(10_000),
             validate_json: true,
+            reader: ReaderVersion::Writer,
+            migrations: Cache::new(10_000),
         }
+    }
+
+    /// Read records as `reader` (Confluent's `use.latest.version` /
+    /// `use.latest.with.metadata`): a record of another version is migrated by the migration
+    /// rules between the two. Default: [`ReaderVersion::Writer`], no migration.
+    pub fn reader_version(mut self, reader: ReaderVersion) -> Self {
+        self.reader = reader;
+        self
+    }
+
+    /// Whether a reader version is set (records may be migrated).
+    pub fn migrates(&self) -> bool {
+        self.reader != ReaderVersion::Writer
+    }
+
+    /// The migration of records of schema `id` under `subject` to the reader version;
+    /// `None` (at no cost when no reader version is set) when they are read as written.
+    pub async fn migration(&self, id: SchemaId, subject: &str) -> Result<Option<Arc<Migration>>> {
+        if self.reader == ReaderVersion::Writer {
+            return Ok(None);
+        }
+        self.migrations
+            .try_get_with(
+                (id.0, subject.to_string()),
+                super::migrations::plan(self, subject, id, &self.reader),
+            )
+            .await
+            .map_err(|e| (*e).clone())
     }
 
     /// Whether values of JSON Schema records are checked against their writer schema when
@@ -222,15 +257,18 @@ impl SchemaResolver {
 
     async fn load(&self, id: SchemaId) -> Result<ReadableSchema> {
         let fetched = self.registry.schema_by_id(id).await?;
-        let read_rules = DomainRules::compile(
+        let schema = self.parse(id, &fetched.schema).await?;
+        let target = RuleTarget {
+            schema: &schema,
+            metadata: fetched.metadata.as_ref(),
+        };
+        let read_rules = DomainRules::compile_for(
             fetched.rule_set.as_ref(),
+            Some(target),
             Direction::Read,
             &format!("schema id {}", id.0),
         )?;
-        Ok(ReadableSchema {
-            schema: self.parse(id, &fetched.schema).await?,
-            read_rules,
-        })
+        Ok(ReadableSchema { schema, read_rules })
     }
 
     async fn parse(&self, id: SchemaId, schema: &Schema) -> Result<WriterSchema> {

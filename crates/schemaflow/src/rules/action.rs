@@ -58,8 +58,8 @@ pub(super) fn resolve(
     let two_way = matches!(rule.mode, RuleMode::Writeread | RuleMode::Updown);
     let name = match (two_way, text.split_once(',')) {
         (true, Some((write, read))) => match direction {
-            Direction::Write => write,
-            Direction::Read => read,
+            Direction::Write | Direction::Upgrade => write,
+            Direction::Read | Direction::Downgrade => read,
         },
         _ => text,
     };

@@ -1,6 +1,9 @@
 //! The `CEL` executor: one expression over the whole value, bound as `message` (Confluent's
 //! `CelExecutor`). A `CONDITION` must answer a bool; a `TRANSFORM`'s answer is the new value.
 //!
+//! An expression may start with a guard, `guard ; expr` (Confluent's `CelExecutor.execute`):
+//! when the guard is false, a `CONDITION` passes and a `TRANSFORM` leaves the value as it was.
+//!
 //! The expression is compiled once, when a schema's rules are compiled; each record is
 //! converted from JSON into CEL's values (integers as CEL `int`, as Python's `celpy` sees an
 //! Avro `int`/`long`, so `message.age >= 18` compares like with like) and evaluated in a
@@ -18,8 +21,9 @@ fn env() -> &'static Arc<Env> {
     ENV.get_or_init(|| Arc::new(Env::stdlib()))
 }
 
-/// A compiled CEL expression.
+/// A compiled CEL expression, with its guard when it has one.
 pub(super) struct CelProgram {
+    guard: Option<Program>,
     program: Program,
 }
 
@@ -30,25 +34,56 @@ impl std::fmt::Debug for CelProgram {
 }
 
 impl CelProgram {
-    /// Compile `expr`; `Err` with the parser's message.
+    /// Compile `expr` (and its guard, the part before the first `;`, split there as Python
+    /// splits it); `Err` with the parser's message.
     pub fn compile(expr: &str) -> Result<CelProgram, String> {
-        let program = env().compile(expr).map_err(|e| e.to_string())?;
-        Ok(CelProgram { program })
+        let compile = |e: &str| env().compile(e).map_err(|e| e.to_string());
+        match expr.split_once(';') {
+            Some((guard, body)) => Ok(CelProgram {
+                // An empty guard is no guard (Python: `len(guard.strip()) > 0`).
+                guard: match guard.trim() {
+                    "" => None,
+                    g => Some(compile(g)?),
+                },
+                program: compile(body)?,
+            }),
+            None => Ok(CelProgram {
+                guard: None,
+                program: compile(expr)?,
+            }),
+        }
     }
 
-    /// Evaluate with `message` bound to `value`.
-    pub fn eval(&self, value: &serde_json::Value) -> Result<Value, String> {
+    /// Evaluate with `vars` bound: `None` when the guard is false (the expression did not
+    /// run). A guard answering anything but `true` counts as false, as Python's `not`.
+    pub fn eval_vars(&self, vars: Vec<(&str, Value)>) -> Result<Option<Value>, String> {
         let mut ctx = Context::with_env(env().clone());
-        ctx.add_variable_from_value("message", to_cel(value));
-        self.program.execute(&ctx).map_err(|e| e.to_string())
+        for (name, value) in vars {
+            ctx.add_variable_from_value(name, value);
+        }
+        if let Some(guard) = &self.guard {
+            if guard.execute(&ctx).map_err(|e| e.to_string())? != Value::Bool(true) {
+                return Ok(None);
+            }
+        }
+        self.program
+            .execute(&ctx)
+            .map(Some)
+            .map_err(|e| e.to_string())
     }
 
-    /// Evaluate as a condition: `Ok(true)` passes, `Ok(false)` fails; an answer that is not a
-    /// bool is an error.
+    /// Evaluate with `message` bound to `value`: `None` when the guard is false.
+    pub fn eval(&self, value: &serde_json::Value) -> Result<Option<Value>, String> {
+        self.eval_vars(vec![("message", to_cel(value))])
+    }
+
+    /// Evaluate as a condition: `Ok(true)` passes (so does a false guard), `Ok(false)` fails;
+    /// an answer that is not a bool is an error.
     pub fn condition(&self, value: &serde_json::Value) -> Result<bool, String> {
         match self.eval(value)? {
-            Value::Bool(b) => Ok(b),
-            other => Err(format!(
+            None | Some(Value::Bool(true)) => Ok(true),
+            Some(Value::Bool(false)) => Ok(false),
+            Some(other) => Err(format!(
                 "a CEL condition must answer a bool, not {:?}",
                 other.type_of()
             )),
@@ -133,8 +168,20 @@ mod tests {
         assert_eq!(from_cel(&to_cel(&v)).unwrap(), v);
         let t = CelProgram::compile("message.b").unwrap();
         assert_eq!(
-            from_cel(&t.eval(&v).unwrap()).unwrap(),
+            from_cel(&t.eval(&v).unwrap().unwrap()).unwrap(),
             json!({"c": 18446744073709551615u64})
         );
+    }
+
+    #[test]
+    fn a_false_guard_skips_the_expression() {
+        let p = CelProgram::compile("message.kind == 'a' ; message.n > 1").unwrap();
+        assert_eq!(p.condition(&json!({"kind": "a", "n": 2})), Ok(true));
+        assert_eq!(p.condition(&json!({"kind": "a", "n": 0})), Ok(false));
+        // The guard is false: the body (which would fail on a missing field) never runs.
+        assert_eq!(p.condition(&json!({"kind": "b"})), Ok(true));
+        assert_eq!(p.eval(&json!({"kind": "b"})), Ok(None));
+        assert!(CelProgram::compile("message.kind == ; true").is_err());
+        assert!(CelProgram::compile(" ; message.n").unwrap().guard.is_none());
     }
 }

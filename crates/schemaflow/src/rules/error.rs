@@ -30,6 +30,15 @@ pub enum RuleError {
         /// Why.
         reason: String,
     },
+    /// The record's writer schema is not a version of the subject the consumer reads it as,
+    /// so no chain of migrations leads from it to the reader version: the record's fault.
+    #[error("schema id {writer} is not a version of subject {subject}: no migration path to the reader version")]
+    NoMigration {
+        /// The writer schema id.
+        writer: u32,
+        /// The subject.
+        subject: String,
+    },
     /// A rule refused the record (a `CONDITION` was false, or the rule could not run) and its
     /// `onFailure` action is `ERROR` or `DLQ`: the record's fault.
     #[error("{}", .0)]

@@ -16,9 +16,15 @@
 //! (Avro's natural JSON, which is what Python's rules see as a dict; Protobuf's JSON mapping;
 //! JSON Schema's own value), so a generated Rust type needs no glue.
 //!
-//! Executors: `CEL` (the `cel` crate, in `cel.rs`). A rule of another type (`CEL_FIELD`, `JSONATA`, `ENCRYPT`) runs
-//! as Python runs a rule whose executor is not registered: its `onFailure` action (default
-//! `ERROR`) with "could not find rule executor". Migration and encoding rules are not run here.
+//! Executors: `CEL` (the `cel` crate, in `cel.rs`), `CEL_FIELD` (`cel_field.rs`, per field
+//! of the writer schema's field tree, Avro; on Protobuf and JSON Schema it fails as below,
+//! saying so) and `JSONATA` (`jsonata.rs`). A rule of another type (`ENCRYPT`) runs as Python
+//! runs a rule whose executor is not registered: its `onFailure` action (default `ERROR`) with
+//! "could not find rule executor". Encoding rules are not run here.
+//!
+//! Migration rules (directions [`Direction::Upgrade`] and [`Direction::Downgrade`]) compile and
+//! run the same way, one version step at a time: the chain between a record's writer version
+//! and the consumer's reader version is found by `registry::migrations`.
 //!
 //! Stricter than Python, on purpose: an expression that does not compile and an unknown action
 //! are [`RuleError::Invalid`] when the rules are compiled (a producer's start-up, a consumer's
@@ -26,12 +32,17 @@
 
 mod action;
 mod cel;
+mod cel_field;
 pub mod encode;
 mod error;
+mod fields;
+mod jsonata;
+mod wildcard;
 
 use std::sync::Arc;
 
-use crate::registry::{Rule, RuleKind, RuleMode, RuleSet};
+use crate::codec::WriterSchema;
+use crate::registry::{Metadata, Rule, RuleKind, RuleMode, RuleSet};
 
 pub use action::Action;
 pub use error::{
@@ -40,14 +51,32 @@ pub use error::{
 };
 
 use self::cel::CelProgram;
+use self::cel_field::CelField;
+use self::fields::FieldTree;
+use self::jsonata::JsonataProgram;
 
-/// Which side runs the rules.
+/// The schema rules run on: what field rules (`CEL_FIELD`) walk and take tags from.
+#[derive(Debug, Clone, Copy)]
+pub struct RuleTarget<'a> {
+    /// The writer schema, parsed.
+    pub schema: &'a WriterSchema,
+    /// The version's metadata (its `tags` by path).
+    pub metadata: Option<&'a Metadata>,
+}
+
+/// Which side runs the rules, and so which of them run: domain rules on write (the producer)
+/// and read (the consumer), migration rules when a record is upgraded or downgraded between
+/// versions (the consumer reading with another version than the writer's).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
-    /// The producer (mode `WRITE`).
+    /// The producer (domain rules of mode `WRITE`).
     Write,
-    /// The consumer (mode `READ`).
+    /// The consumer (domain rules of mode `READ`).
     Read,
+    /// A record migrated to a later version (migration rules of mode `UPGRADE`).
+    Upgrade,
+    /// A record migrated to an earlier version (migration rules of mode `DOWNGRADE`).
+    Downgrade,
 }
 
 impl Direction {
@@ -56,6 +85,8 @@ impl Direction {
         match self {
             Direction::Write => "WRITE",
             Direction::Read => "READ",
+            Direction::Upgrade => "UPGRADE",
+            Direction::Downgrade => "DOWNGRADE",
         }
     }
 
@@ -63,10 +94,29 @@ impl Direction {
     fn applies(self, mode: RuleMode) -> bool {
         matches!(
             (mode, self),
-            (RuleMode::Writeread, _)
+            (RuleMode::Writeread, Direction::Write | Direction::Read)
+                | (RuleMode::Updown, Direction::Upgrade | Direction::Downgrade)
                 | (RuleMode::Write, Direction::Write)
                 | (RuleMode::Read, Direction::Read)
+                | (RuleMode::Upgrade, Direction::Upgrade)
+                | (RuleMode::Downgrade, Direction::Downgrade)
         )
+    }
+
+    /// The rules of `set` this direction runs from (Python's `_execute_rules_with_phase`):
+    /// the domain rules, or the migration rules; READ and DOWNGRADE run them in reverse.
+    fn rules(self, set: &RuleSet) -> Vec<&Rule> {
+        let (rules, reversed) = match self {
+            Direction::Write => (&set.domain_rules, false),
+            Direction::Read => (&set.domain_rules, true),
+            Direction::Upgrade => (&set.migration_rules, false),
+            Direction::Downgrade => (&set.migration_rules, true),
+        };
+        let mut ordered: Vec<&Rule> = rules.iter().collect();
+        if reversed {
+            ordered.reverse();
+        }
+        ordered
     }
 }
 
@@ -75,6 +125,13 @@ impl Direction {
 enum Executor {
     /// A compiled CEL expression over the message.
     Cel(CelProgram),
+    /// A JSONata expression over the message.
+    Jsonata(JsonataProgram),
+    /// A compiled CEL expression over each tagged field.
+    CelField(CelField),
+    /// A rule that does nothing here: a field transform that an earlier one with the same
+    /// tags supersedes (Python's `are_transforms_with_same_tag`).
+    Skip,
     /// No executor here for its type: the rule fails with this reason when it runs.
     Missing(String),
 }
@@ -103,24 +160,62 @@ impl DomainRules {
     /// Compile the domain rules of `rule_set` that run in `direction` (in the order they run:
     /// READ reversed), for the schema described by `schema` (for error messages). `Ok(None)`
     /// when none runs: the caller then skips rules altogether.
+    ///
+    /// Without the writer schema, a `CEL_FIELD` rule's expression is checked but the rule
+    /// fails when run: use [`DomainRules::compile_for`] to run rules.
     pub fn compile(
         rule_set: Option<&RuleSet>,
+        direction: Direction,
+        schema: &str,
+    ) -> Result<Option<Arc<DomainRules>>, RuleError> {
+        Self::compile_for(rule_set, None, direction, schema)
+    }
+
+    /// Whether any domain rule of `rule_set` runs in `direction`: when none does, the caller
+    /// need not even parse the writer schema for [`DomainRules::compile_for`].
+    pub fn any(rule_set: Option<&RuleSet>, direction: Direction) -> bool {
+        rule_set.is_some_and(|set| {
+            direction
+                .rules(set)
+                .iter()
+                .any(|r| !r.disabled && direction.applies(r.mode))
+        })
+    }
+
+    /// [`DomainRules::compile`] for records of `target`: field rules walk its fields.
+    pub fn compile_for(
+        rule_set: Option<&RuleSet>,
+        target: Option<RuleTarget<'_>>,
         direction: Direction,
         schema: &str,
     ) -> Result<Option<Arc<DomainRules>>, RuleError> {
         let Some(set) = rule_set else {
             return Ok(None);
         };
+        // Built on the first field rule, shared by all of them.
+        let mut fields: Option<Result<Arc<FieldTree>, String>> = None;
         let mut rules = Vec::new();
-        let mut ordered: Vec<&Rule> = set.domain_rules.iter().collect();
-        if direction == Direction::Read {
-            ordered.reverse();
-        }
-        for rule in ordered {
+        let all = match direction {
+            Direction::Write | Direction::Read => &set.domain_rules,
+            Direction::Upgrade | Direction::Downgrade => &set.migration_rules,
+        };
+        for rule in direction.rules(set) {
             if rule.disabled || !direction.applies(rule.mode) {
                 continue;
             }
-            rules.push(compile_rule(rule, direction, schema)?);
+            // The first-written of same-tag field transforms runs, in both directions.
+            let superseded = all
+                .iter()
+                .take_while(|other| !std::ptr::eq(*other, rule))
+                .any(|other| same_tag_transforms(rule, other));
+            rules.push(compile_rule(
+                rule,
+                direction,
+                schema,
+                superseded,
+                target,
+                &mut fields,
+            )?);
         }
         if rules.is_empty() {
             return Ok(None);
@@ -149,14 +244,29 @@ impl DomainRules {
         for rule in &self.rules {
             let outcome = match (&rule.executor, rule.kind) {
                 (Executor::Missing(reason), _) => Err(reason.clone()),
+                (Executor::Skip, _) => Ok(None),
+                // Transforms change `value` in place.
+                (Executor::CelField(f), _) => match f.run(&mut value) {
+                    Ok(true) => Ok(None),
+                    Ok(false) => Err(rule.condition_failed.clone()),
+                    Err(e) => Err(e),
+                },
                 (Executor::Cel(p), RuleKind::Condition) => match p.condition(&value) {
                     Ok(true) => Ok(None),
                     Ok(false) => Err(rule.condition_failed.clone()),
                     Err(e) => Err(e),
                 },
-                (Executor::Cel(p), RuleKind::Transform) => {
-                    p.eval(&value).and_then(|v| cel::from_cel(&v)).map(Some)
-                }
+                (Executor::Jsonata(p), RuleKind::Condition) => match p.eval(&value) {
+                    Ok(serde_json::Value::Bool(false) | serde_json::Value::Null) => {
+                        Err(rule.condition_failed.clone())
+                    }
+                    Ok(_) => Ok(None),
+                    Err(e) => Err(e),
+                },
+                (Executor::Jsonata(p), RuleKind::Transform) => p.eval(&value).map(Some),
+                (Executor::Cel(p), RuleKind::Transform) => p
+                    .eval(&value)
+                    .and_then(|v| v.as_ref().map(cel::from_cel).transpose()),
             };
             let (action, exception) = match outcome {
                 // A transform answering null leaves no message: Python's onFailure, no error.
@@ -190,10 +300,75 @@ impl DomainRules {
     }
 }
 
+/// Check that every expression of `set` compiles: `CEL` and `CEL_FIELD` rules as CEL,
+/// `JSONATA` rules as JSONata, in all three phases; other types and the actions are not
+/// looked at (an executor or action this side does not know may exist on another client).
+/// What a registry checks at registration, so a rule that could never run is refused there.
+pub fn check_expressions(set: &RuleSet) -> Result<(), RuleError> {
+    let all = set
+        .domain_rules
+        .iter()
+        .chain(&set.migration_rules)
+        .chain(&set.encoding_rules);
+    for rule in all {
+        let expr = rule.expr.as_deref().unwrap_or_default();
+        let checked = match rule.rule_type.as_deref().map(str::to_ascii_uppercase) {
+            Some(t) if t == "CEL" || t == "CEL_FIELD" => CelProgram::compile(expr)
+                .map(drop)
+                .map_err(|e| format!("CEL expression {expr:?}: {e}")),
+            Some(t) if t == "JSONATA" => JsonataProgram::compile(expr)
+                .map(drop)
+                .map_err(|e| format!("JSONata expression {expr:?}: {e}")),
+            _ => Ok(()),
+        };
+        checked.map_err(|reason| RuleError::Invalid {
+            schema: "the rule set".into(),
+            rule: rule.name.clone().unwrap_or_default(),
+            reason,
+        })?;
+    }
+    Ok(())
+}
+
+/// Python's `FieldRuleExecutor.are_transforms_with_same_tag`, for the field rules run here.
+fn same_tag_transforms(rule: &Rule, other: &Rule) -> bool {
+    let field_rule = |r: &Rule| {
+        r.rule_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("CEL_FIELD"))
+    };
+    field_rule(rule)
+        && !rule.tags.is_empty()
+        && rule.kind == RuleKind::Transform
+        && other.kind == rule.kind
+        && other.mode == rule.mode
+        && other.rule_type == rule.rule_type
+        && other.tags == rule.tags
+}
+
+/// The field tree of `target` for field rules: `Err` saying why there is none.
+fn field_tree(target: Option<RuleTarget<'_>>) -> Result<Arc<FieldTree>, String> {
+    match target.map(|t| (t.schema, t.metadata)) {
+        Some((WriterSchema::Avro(s), metadata)) => {
+            Ok(Arc::new(FieldTree::avro(s.schema(), metadata)))
+        }
+        Some((WriterSchema::Protobuf(_), _)) => {
+            Err("CEL_FIELD rules on Protobuf schemas are not supported by schemaflow yet".into())
+        }
+        Some((WriterSchema::Json(_), _)) => {
+            Err("CEL_FIELD rules on JSON schemas are not supported by schemaflow yet".into())
+        }
+        None => Err("CEL_FIELD rules need the writer schema: compiled without one".into()),
+    }
+}
+
 fn compile_rule(
     rule: &Rule,
     direction: Direction,
     schema: &str,
+    superseded: bool,
+    target: Option<RuleTarget<'_>>,
+    fields: &mut Option<Result<Arc<FieldTree>, String>>,
 ) -> Result<CompiledRule, RuleError> {
     let name = rule.name.clone().unwrap_or_default();
     let invalid = |reason: String| RuleError::Invalid {
@@ -212,6 +387,27 @@ fn compile_rule(
                 CelProgram::compile(expr)
                     .map_err(|e| invalid(format!("CEL expression {expr:?}: {e}")))?,
             )
+        }
+        Some(t) if t == "JSONATA" => {
+            let expr = rule.expr.as_deref().unwrap_or_default();
+            Executor::Jsonata(
+                JsonataProgram::compile(expr)
+                    .map_err(|e| invalid(format!("JSONata expression {expr:?}: {e}")))?,
+            )
+        }
+        Some(t) if t == "CEL_FIELD" => {
+            let expr = rule.expr.as_deref().unwrap_or_default();
+            // The expression is checked even when the rule cannot run here.
+            CelProgram::compile(expr)
+                .map_err(|e| invalid(format!("CEL expression {expr:?}: {e}")))?;
+            match fields.get_or_insert_with(|| field_tree(target)) {
+                _ if superseded => Executor::Skip,
+                Ok(tree) => Executor::CelField(
+                    CelField::compile(expr, rule.kind, rule.tags.clone(), tree.clone())
+                        .map_err(|e| invalid(format!("CEL expression {expr:?}: {e}")))?,
+                ),
+                Err(reason) => Executor::Missing(reason.clone()),
+            }
         }
         Some(t) => Executor::Missing(format!("Could not find rule executor of type {t}")),
         None => Executor::Missing(format!("Rule type is None for rule {name}")),
@@ -382,7 +578,7 @@ mod tests {
         }]);
         assert!(DomainRules::compile(Some(&action), Direction::Write, "s").is_err());
         let field = set(vec![Rule {
-            rule_type: Some("JSONATA".into()),
+            rule_type: Some("ENCRYPT".into()),
             ..cel("j", RuleKind::Transform, RuleMode::Write, "$")
         }]);
         let rules = DomainRules::compile(Some(&field), Direction::Write, "s")
@@ -390,7 +586,124 @@ mod tests {
             .unwrap();
         assert_eq!(
             failure(rules.run("s", "t", json!({})).unwrap_err()).exception,
-            "Could not find rule executor of type JSONATA"
+            "Could not find rule executor of type ENCRYPT"
         );
+    }
+
+    fn field_rule(name: &str, expr: &str) -> Rule {
+        Rule {
+            rule_type: Some("CEL_FIELD".into()),
+            tags: ["PII".to_string()].into(),
+            ..cel(name, RuleKind::Transform, RuleMode::Write, expr)
+        }
+    }
+
+    #[test]
+    fn field_rules_walk_the_writer_schema_and_the_first_same_tag_transform_wins() {
+        let avro = crate::codec::avro::AvroSchema::parse(
+            r#"{"type": "record", "name": "U", "fields": [
+                {"name": "ssn", "type": "string", "confluent:tags": ["PII"]},
+                {"name": "n", "type": "string"}]}"#,
+            &[],
+        )
+        .unwrap();
+        let writer = WriterSchema::Avro(Arc::new(avro));
+        let target = RuleTarget {
+            schema: &writer,
+            metadata: None,
+        };
+        let s = set(vec![
+            field_rule("first", "'***'"),
+            // Same kind, mode, type and tags: superseded by `first`, as in Python.
+            field_rule("second", "'---'"),
+        ]);
+        let rules = DomainRules::compile_for(Some(&s), Some(target), Direction::Write, "s")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            rules.run("s", "t", json!({"ssn": "1", "n": "2"})).unwrap(),
+            json!({"ssn": "***", "n": "2"})
+        );
+        // Without the writer schema the expression is still checked, and the rule cannot run.
+        assert!(DomainRules::compile(
+            Some(&set(vec![field_rule("b", "value +")])),
+            Direction::Write,
+            "s"
+        )
+        .is_err());
+        let blind = DomainRules::compile(Some(&s), Direction::Write, "s")
+            .unwrap()
+            .unwrap();
+        assert!(failure(blind.run("s", "t", json!({})).unwrap_err())
+            .exception
+            .contains("need the writer schema"));
+    }
+
+    #[test]
+    fn migration_rules_run_by_mode_and_downgrade_runs_them_in_reverse() {
+        let jsonata = |name: &str, mode: RuleMode, expr: &str| Rule {
+            rule_type: Some("JSONATA".into()),
+            ..cel(name, RuleKind::Transform, mode, expr)
+        };
+        let s = RuleSet {
+            migration_rules: vec![
+                jsonata("up", RuleMode::Upgrade, "$ * 10"),
+                jsonata("both", RuleMode::Updown, "$ + 1"),
+                jsonata("down", RuleMode::Downgrade, "$ - 100"),
+            ],
+            // Domain rules are not migrations.
+            domain_rules: vec![cel("w", RuleKind::Transform, RuleMode::Write, "0")],
+            ..RuleSet::default()
+        };
+        let up = DomainRules::compile(Some(&s), Direction::Upgrade, "s")
+            .unwrap()
+            .unwrap();
+        assert_eq!(up.run("s", "t", json!(1)).unwrap(), json!(11));
+        // Reversed: `down` first, then `both`.
+        let down = DomainRules::compile(Some(&s), Direction::Downgrade, "s")
+            .unwrap()
+            .unwrap();
+        assert_eq!(down.run("s", "t", json!(1)).unwrap(), json!(-98));
+        assert!(!DomainRules::any(
+            Some(&RuleSet {
+                domain_rules: vec![],
+                ..s.clone()
+            }),
+            Direction::Write
+        ));
+        let bad = RuleSet {
+            migration_rules: vec![jsonata("b", RuleMode::Upgrade, "$merge([")],
+            ..RuleSet::default()
+        };
+        assert!(DomainRules::compile(Some(&bad), Direction::Upgrade, "s").is_err());
+    }
+
+    #[test]
+    fn expressions_are_checked_in_every_phase() {
+        let ok = RuleSet {
+            domain_rules: vec![cel("c", RuleKind::Condition, RuleMode::Write, "true")],
+            // An executor this side does not know is not its to judge.
+            encoding_rules: vec![Rule {
+                rule_type: Some("ENCRYPT".into()),
+                ..cel("e", RuleKind::Transform, RuleMode::Write, "??")
+            }],
+            ..RuleSet::default()
+        };
+        assert_eq!(check_expressions(&ok), Ok(()));
+        let bad_migration = RuleSet {
+            migration_rules: vec![Rule {
+                rule_type: Some("JSONATA".into()),
+                ..cel("m", RuleKind::Transform, RuleMode::Upgrade, "$merge([")
+            }],
+            ..RuleSet::default()
+        };
+        assert!(
+            matches!(check_expressions(&bad_migration), Err(RuleError::Invalid { rule, .. }) if rule == "m")
+        );
+        let bad_field = RuleSet {
+            domain_rules: vec![field_rule("f", "value +")],
+            ..RuleSet::default()
+        };
+        assert!(check_expressions(&bad_field).is_err());
     }
 }
