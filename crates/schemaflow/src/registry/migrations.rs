@@ -21,8 +21,9 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::schemas::{ReadableSchema, SchemaResolver};
+use super::readable_schema::ReadableSchema;
 use super::types::Version;
+use super::CachedRegistry;
 use crate::codec::WriterSchema;
 use crate::error::Result;
 use crate::rules::{encode, Direction, DomainRules, RuleError};
@@ -76,10 +77,20 @@ impl Migration {
     }
 }
 
+/// What planning a migration looks up: the registry, and a schema ready to read by its id.
+/// The consumer's schema resolver is one; a trait so that this file and the resolver's (which
+/// keeps the planned migrations) do not depend on each other.
+pub(crate) trait SchemaLookup {
+    /// The registry the versions are read from.
+    fn registry(&self) -> &CachedRegistry;
+    /// The parsed schema of `id` with its READ rules.
+    fn readable(&self, id: SchemaId) -> impl std::future::Future<Output = Result<ReadableSchema>>;
+}
+
 /// The migration for records of schema `writer` read as `reader` under `subject`; `None`
 /// when the writer's version is the reader's (or no reader version is asked for).
 pub(super) async fn plan(
-    resolver: &SchemaResolver,
+    resolver: &impl SchemaLookup,
     subject: &str,
     writer: SchemaId,
     reader: &ReaderVersion,

@@ -14,6 +14,7 @@ pub mod client;
 pub mod error;
 pub mod migrations;
 pub mod protocol;
+mod readable_schema;
 pub mod schemas;
 pub mod strategy;
 pub mod types;

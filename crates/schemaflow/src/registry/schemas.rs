@@ -6,7 +6,8 @@ use std::sync::Arc;
 use moka::future::Cache;
 
 use super::cache::CachedRegistry;
-use super::migrations::{Migration, ReaderVersion};
+use super::migrations::{Migration, ReaderVersion, SchemaLookup};
+pub use super::readable_schema::ReadableSchema;
 use super::types::{Schema, SchemaReference, Version};
 use crate::codec::avro::AvroSchema;
 use crate::codec::json_schema::JsonWriterSchema;
@@ -92,16 +93,6 @@ async fn register_references(
 
 /// Ids kept on the lock-only hot path of [`SchemaResolver`]; more stay in the moka cache.
 const HOT_SCHEMAS: usize = 1024;
-
-/// A writer schema ready to read with: parsed, and its data contract's READ rules compiled
-/// (`None` when no rule runs on read: then nothing is converted).
-#[derive(Debug, Clone)]
-pub struct ReadableSchema {
-    /// The parsed schema.
-    pub schema: WriterSchema,
-    /// Its domain rules that run on read, in the order they run.
-    pub read_rules: Option<Arc<DomainRules>>,
-}
 
 /// The writer schema of the last id looked up, kept for a run of records (nearly always of
 /// one id): a record of the same id as the one before it skips [`SchemaResolver`]'s shared
@@ -330,5 +321,15 @@ impl SchemaResolver {
             out.push((r.name.clone(), dep.schema.schema.clone()));
         }
         Ok(())
+    }
+}
+
+impl SchemaLookup for SchemaResolver {
+    fn registry(&self) -> &CachedRegistry {
+        SchemaResolver::registry(self)
+    }
+
+    async fn readable(&self, id: SchemaId) -> Result<ReadableSchema> {
+        SchemaResolver::readable(self, id).await
     }
 }
