@@ -70,6 +70,10 @@ pub struct ConsumeArgs {
     /// Consumer group (offsets committed after printing); default: none (assign, no commits).
     #[arg(long)]
     group: Option<String>,
+    /// With --group: commit after this many printed records, or after a second, whichever
+    /// comes first (the library's `commit_every`; default 10000).
+    #[arg(long, value_name = "RECORDS", requires = "group")]
+    commit_every: Option<usize>,
     /// Start at the beginning (same as `--offset beginning`).
     #[arg(long, conflicts_with_all = ["offset", "from_timestamp"])]
     from_beginning: bool,
@@ -177,6 +181,9 @@ async fn consume(g: Global, a: ConsumeArgs) -> Result<(), CliError> {
         Start::Beginning | Start::End => None,
     };
     config.commit_offsets = a.group.is_some();
+    if let Some(n) = a.commit_every {
+        config.commit_every = n.max(1);
+    }
     config.read_committed = true;
     config.environment_retry_timeout =
         seconds("--registry-retry-timeout", a.registry_retry_timeout)?;

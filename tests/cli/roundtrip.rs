@@ -539,13 +539,14 @@ async fn consumer_process_killed_and_restarted_resumes_from_the_last_commit() {
         }
     };
 
-    let (mut first, rx) = spawn(&["--offset", "beginning"]);
+    let (mut first, rx) = spawn(&["--offset", "beginning", "--commit-every", "500"]);
     let mut seen_first = Vec::new();
     while seen_first.len() < N / 2 {
         seen_first.push(next(&rx));
     }
     // It is held there (its stdout full) before the end. Kill it once a commit of its has
-    // reached the broker (it commits every 500 records).
+    // reached the broker (it commits every 500 records: its stdout blocked, its loop does
+    // not reach the one-second commit).
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while committed() == 0 {
         assert!(
