@@ -407,8 +407,7 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                     // read again from what the coordinator settled.
                     stats.aborts += 1;
                     aborts_in_row += 1;
-                    stats.producer_replacements += 1;
-                    self.replace_producer().await?;
+                    self.replace_producer(&mut stats).await?;
                     progress(Progress::Aborted(&stats, &e));
                     let starts = self.settled_positions(&batch, &e).await?;
                     drop(batch);
@@ -430,8 +429,7 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                     )
                     .await;
                     if self.wedged.swap(false, Ordering::SeqCst) {
-                        stats.producer_replacements += 1;
-                        self.replace_producer().await?;
+                        self.replace_producer(&mut stats).await?;
                     }
                     if let Err(abort_error) = aborted {
                         // Fenced while aborting (or the abort itself is fatal): stop. Any other
@@ -486,7 +484,9 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
     /// librdkafka holds: its `init_transactions` bumps the epoch, so the coordinator ends the
     /// wedged producer's open transaction (aborted, or committed if its commit had reached
     /// the coordinator) and fences it. The wedged producer is dropped when its call returns.
-    async fn replace_producer(&self) -> Result<()> {
+    /// Counted in `stats.producer_replacements`.
+    async fn replace_producer(&self, stats: &mut ExactlyOnceStats) -> Result<()> {
+        stats.producer_replacements += 1;
         tracing::warn!(
             transactional_id = %self.config.transactional_id,
             "replacing the transactional producer"
