@@ -85,6 +85,22 @@ impl Cluster {
         );
     }
 
+    /// Node `node`'s second listener, for a fault proxy: (`127.0.0.1:PORT` the node advertises
+    /// on it, where a proxy must listen; `127.0.0.1:PORT` the node listens on, the proxy's
+    /// upstream). A client bootstrapping through the proxies meets only proxies.
+    pub fn proxied(&self, node: i32) -> (String, String) {
+        let line = std::fs::read_to_string(self.node_dir(node).join("proxied"))
+            .unwrap_or_else(|e| panic!("node {node} has no proxied listener: {e}"));
+        let mut ports = line.split_whitespace();
+        let (Some(proxy), Some(listener)) = (ports.next(), ports.next()) else {
+            panic!("node {node}'s proxied file: {line:?}");
+        };
+        (
+            format!("127.0.0.1:{proxy}"),
+            format!("127.0.0.1:{listener}"),
+        )
+    }
+
     /// The node leading `topic`'s `partition` now (a fresh client's metadata request), or `None`
     /// while no node answers for it (a node paused or leadership moving).
     pub fn leader(&self, topic: &str, partition: i32) -> Option<i32> {

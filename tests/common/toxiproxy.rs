@@ -112,6 +112,16 @@ impl Toxiproxy {
             .to_string()
     }
 
+    /// A proxy named `name` listening on `listen` (a port a broker advertises) to `upstream`.
+    pub async fn proxy_on(&self, name: &str, listen: &str, upstream: &str) {
+        self.call(
+            reqwest::Method::POST,
+            "/proxies",
+            Some(json!({ "name": name, "listen": listen, "upstream": upstream, "enabled": true })),
+        )
+        .await;
+    }
+
     /// Point proxy `name` (listening on `listen`) at another upstream: for a broker that must
     /// advertise the proxy's address before it starts.
     pub async fn set_upstream(&self, name: &str, listen: &str, upstream: &str) {

@@ -8,6 +8,7 @@
 mod common;
 
 mod chaos;
+mod cluster_chaos;
 mod cluster_faults;
 mod consumer_groups;
 mod data_contracts;

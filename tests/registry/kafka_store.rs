@@ -137,20 +137,29 @@ async fn state_comes_from_the_topic_alone() {
     c.delete_version("users-copy", Version::Number(1), false)
         .await
         .expect("soft delete");
-    c.register(
-        "gone-value",
-        &Schema::avro(r#"{"type":"fixed","name":"F","size":2}"#),
-        false,
-    )
-    .await
-    .expect("gone");
+    let (gone, _) = c
+        .register(
+            "gone-value",
+            &Schema::avro(r#"{"type":"fixed","name":"F","size":2}"#),
+            false,
+        )
+        .await
+        .expect("gone");
     c.delete_version("gone-value", Version::Number(1), false)
         .await
         .expect("soft delete gone");
     c.delete_version("gone-value", Version::Number(1), true)
         .await
         .expect("hard delete gone");
-    let before = snapshot(&c).await;
+    let before = with_ids(snapshot(&c).await, &a, &[gone.0, u1.0, u2.0]).await;
+    // A hard-deleted id no subject uses any more stops resolving (Confluent's 40403); the ids
+    // still used resolve. Part of the snapshot, so every instance and the restart agree.
+    assert_eq!(
+        before[format!("id:{}", gone.0)],
+        serde_json::json!({"status": 404, "code": 40403}),
+        "a hard-deleted id no longer resolves"
+    );
+    assert_eq!(before[format!("id:{}", u1.0)]["status"], 200);
     // Soft-deleted users-copy is still listed with ?deleted=true; hard-deleted gone-value is not.
     let listed = before["subjects"]["body"].to_string();
     assert!(
@@ -166,7 +175,10 @@ async fn state_comes_from_the_topic_alone() {
     // A second instance on the same topic, no local state: the same answers.
     let b = start(&topic).await.expect("second instance starts");
     let cb = client(&b);
-    assert_eq!(snapshot(&cb).await, before);
+    assert_eq!(
+        with_ids(snapshot(&cb).await, &b, &[gone.0, u1.0, u2.0]).await,
+        before
+    );
     assert_eq!(
         cb.version("users-value", Version::Number(1))
             .await
@@ -184,18 +196,49 @@ async fn state_comes_from_the_topic_alone() {
         assert!(Instant::now() < deadline, "B never saw A's write");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let ids = [gone.0, u1.0, u2.0];
+    let last = with_ids(snapshot(&cb).await, &b, &ids).await;
+    assert_eq!(
+        last["subjects"],
+        with_later(&before["subjects"]),
+        "B holds A's later write"
+    );
     a.stop().await.expect("stop a");
     b.stop().await.expect("stop b");
 
-    // Restart from the topic alone.
+    // Restart from the topic alone: everything the instances served, the same — subjects,
+    // versions (soft-deleted ones too), texts, ids, guids, configs, modes, and the
+    // hard-deleted id still unresolved.
     let c2 = start(&topic).await.expect("restart");
-    let after = snapshot(&client(&c2)).await;
-    assert_eq!(after["subjects"], snapshot_subjects_with_later(&before));
+    let after = with_ids(snapshot(&client(&c2)).await, &c2, &ids).await;
+    assert_eq!(after, last);
     c2.stop().await.expect("stop");
 }
 
-fn snapshot_subjects_with_later(before: &serde_json::Value) -> serde_json::Value {
-    let mut s = before["subjects"].clone();
+/// `snapshot` with `/schemas/ids/{id}`'s status and error code for each of `ids`.
+async fn with_ids(
+    mut snap: serde_json::Value,
+    server: &EmbeddedRegistry,
+    ids: &[u32],
+) -> serde_json::Value {
+    let http = reqwest::Client::new();
+    for id in ids {
+        let r = http
+            .get(format!("{}/schemas/ids/{id}", server.url()))
+            .send()
+            .await
+            .expect("GET id");
+        let status = r.status().as_u16();
+        let body: serde_json::Value = r.json().await.expect("a JSON answer");
+        snap[format!("id:{id}")] =
+            serde_json::json!({"status": status, "code": body["error_code"]});
+    }
+    snap
+}
+
+/// The subject list with `later-value` added.
+fn with_later(subjects: &serde_json::Value) -> serde_json::Value {
+    let mut s = subjects.clone();
     if let Some(a) = s["body"].as_array_mut() {
         a.push("later-value".into());
         a.sort_by(|x, y| x.as_str().cmp(&y.as_str()));
