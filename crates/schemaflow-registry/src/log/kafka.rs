@@ -650,17 +650,29 @@ fn send_transaction(
             }
         }
     }
+    // Every record delivered before the commit is asked for: rdkafka's `commit_transaction`
+    // first flushes, and its flush, finding a record not yet reported, polls for up to 100 ms
+    // for a report that the `FutureProducer`'s own thread has already taken — every
+    // registration took 100 ms more than its round trips. Delivered first, the flush finds
+    // nothing to wait for.
+    let mut offsets = Vec::with_capacity(pending.len());
+    for f in pending {
+        let delivered = match futures::executor::block_on(f) {
+            Ok(Ok(d)) => Ok(d.offset),
+            Ok(Err((e, _))) => Err(e),
+            Err(_) => Err(KafkaError::Canceled),
+        };
+        match delivered {
+            Ok(offset) => offsets.push(offset),
+            Err(e) => {
+                let _ = producer.abort_transaction(config.timeout);
+                return Err(fail(e));
+            }
+        }
+    }
     if let Err(e) = producer.commit_transaction(config.timeout) {
         let _ = producer.abort_transaction(config.timeout);
         return Err(fail(e));
-    }
-    let mut offsets = Vec::with_capacity(pending.len());
-    for f in pending {
-        match futures::executor::block_on(f) {
-            Ok(Ok(d)) => offsets.push(d.offset),
-            Ok(Err((e, _))) => return Err(fail(e)),
-            Err(_) => return Err(fail(KafkaError::Canceled)),
-        }
     }
     Ok(offsets)
 }
