@@ -77,12 +77,15 @@ export async function call(method, path, body) {
 
 export const get = (path) => call('GET', path);
 
-/** GET, answering `fallback` for the listed error codes (a subject without its own level). */
+/**
+ * GET, answering `fallback` for the listed error codes or HTTP statuses (a subject without a
+ * level of its own: 40408; a user who may not read the global config: 403).
+ */
 export async function getOr(path, codes, fallback) {
   try {
     return await get(path);
   } catch (e) {
-    if (e instanceof ApiError && codes.includes(e.code)) return fallback;
+    if (e instanceof ApiError && (codes.includes(e.code) || codes.includes(e.status))) return fallback;
     throw e;
   }
 }
