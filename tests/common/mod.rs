@@ -150,6 +150,7 @@ pub fn proto_v2_full(channel: &str) -> pb_v2::UserEvent {
     v2
 }
 pub mod broker;
+pub mod browser;
 pub mod cli;
 pub mod cluster;
 pub mod examples;

@@ -127,6 +127,12 @@ fn endpoints() -> Vec<(Method, &'static str, Option<Value>)> {
         (Method::GET, "/metrics", None),
         (Method::GET, "/v1/metadata/id", None),
         (Method::GET, "/schemas/types", None),
+        (Method::GET, "/schemas?deleted=true", None),
+        (
+            Method::GET,
+            "/v1/metadata/permissions?subject=orders-value",
+            None,
+        ),
         (Method::GET, "/schemas/ids/1", None),
         (Method::GET, "/schemas/ids/1/schema", None),
         (Method::GET, "/schemas/ids/1/subjects", None),
@@ -508,6 +514,102 @@ async fn subject_lists_and_schema_ids_show_only_readable_subjects() {
         assert_eq!(s.call(Method::GET, &path, OTHER, None).await.0, 200);
         assert_eq!(s.call(Method::GET, &path, READER, None).await.0, 404);
     }
+    s.server.stop().await.unwrap();
+}
+
+/// The web page's two reads: `GET /schemas` (every version, filtered like `/subjects`) and
+/// `GET /v1/metadata/permissions` (what the caller may do, from the same auth file).
+#[tokio::test]
+async fn schema_list_and_permissions_follow_the_auth_file() {
+    let s = start().await;
+    s.register("orders-value", &avro("A")).await;
+    s.register(
+        "orders-value",
+        &json!({"schema": json!({"type": "record", "name": "A", "fields": [
+        {"name": "a", "type": "int"}, {"name": "b", "type": "int", "default": 0}]}).to_string()}),
+    )
+    .await;
+    s.register("shared-value", &avro("B")).await;
+    let (status, _) = s
+        .call(
+            Method::DELETE,
+            "/subjects/orders-value/versions/1",
+            ADMIN,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200);
+    let listed = |answer: Value| -> Vec<(String, i64, bool)> {
+        answer
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|v| {
+                (
+                    v["subject"].as_str().unwrap().to_string(),
+                    v["version"].as_i64().unwrap(),
+                    v["deleted"].as_bool().unwrap_or(false),
+                )
+            })
+            .collect()
+    };
+    let (_, all) = s
+        .call(Method::GET, "/schemas?deleted=true", ADMIN, None)
+        .await;
+    assert_eq!(
+        listed(all),
+        [
+            ("orders-value".into(), 1, true),
+            ("orders-value".into(), 2, false),
+            ("shared-value".into(), 1, false)
+        ]
+    );
+    let (_, live) = s.call(Method::GET, "/schemas", READER, None).await;
+    assert_eq!(listed(live.clone()), [("orders-value".into(), 2, false)]);
+    assert!(
+        live[0]["schema"].as_str().unwrap().contains("\"b\""),
+        "{live}"
+    );
+    let (_, latest) = s
+        .call(
+            Method::GET,
+            "/schemas?deleted=true&latestOnly=true",
+            OTHER,
+            None,
+        )
+        .await;
+    assert_eq!(listed(latest), [("shared-value".into(), 1, false)]);
+    let (_, page) = s
+        .call(
+            Method::GET,
+            "/schemas?deleted=true&offset=1&limit=1",
+            ADMIN,
+            None,
+        )
+        .await;
+    assert_eq!(listed(page), [("orders-value".into(), 2, false)]);
+    let (status, bad) = s.call(Method::GET, "/schemas?limit=x", ADMIN, None).await;
+    assert_eq!((status, bad["error_code"].as_i64()), (400, Some(400)));
+
+    let ask = "/v1/metadata/permissions?subject=orders-value&subject=shared-value";
+    let (_, admin) = s.call(Method::GET, ask, ADMIN, None).await;
+    assert_eq!(
+        admin,
+        json!({"user": "admin", "config": "WRITE",
+               "subjects": {"orders-value": "WRITE", "shared-value": "WRITE"}})
+    );
+    let (_, writer) = s.call(Method::GET, ask, WRITER, None).await;
+    assert_eq!(
+        writer,
+        json!({"user": "writer", "config": "NONE",
+               "subjects": {"orders-value": "WRITE", "shared-value": "NONE"}})
+    );
+    let (_, reader) = s.call(Method::GET, ask, READER, None).await;
+    assert_eq!(
+        reader,
+        json!({"user": "reader", "config": "READ",
+               "subjects": {"orders-value": "READ", "shared-value": "NONE"}})
+    );
     s.server.stop().await.unwrap();
 }
 

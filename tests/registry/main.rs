@@ -26,3 +26,4 @@ mod schemathesis;
 mod server;
 mod takeover;
 mod tls;
+mod ui;

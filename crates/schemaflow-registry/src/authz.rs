@@ -358,6 +358,19 @@ impl Principal {
         }
     }
 
+    /// Whether the caller may do `op` on `resource` (`GET /v1/metadata/permissions`).
+    pub(crate) fn may(&self, op: Operation, resource: &Resource) -> bool {
+        match &self.0 {
+            None => true,
+            Some((a, user)) => a.file.allows(user, op, resource),
+        }
+    }
+
+    /// The user's name, when authorization is configured.
+    pub(crate) fn user(&self) -> Option<&str> {
+        self.0.as_ref().map(|(_, user)| &**user)
+    }
+
     /// Whether the caller may read `subject`.
     pub(crate) fn may_read(&self, subject: &str) -> bool {
         match &self.0 {

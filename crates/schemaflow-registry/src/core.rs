@@ -535,6 +535,37 @@ impl Registry {
             .ok_or_else(|| ApiError::new(ErrorCode::SchemaNotFound, "Schema not found"))
     }
 
+    /// `GET /schemas`: each version of the subjects whose name starts with `prefix`, in subject
+    /// then version order, with its schema and whether it is soft-deleted; soft-deleted
+    /// versions only with `deleted`; with `latest_only`, only each subject's last version of
+    /// those (Confluent's `SchemasResource.getSchemas`). One read of the state for all: the
+    /// web page's subject list is one call, not one per subject.
+    pub fn list_versions(
+        &self,
+        prefix: &str,
+        deleted: bool,
+        latest_only: bool,
+    ) -> Vec<(RegisteredSchema, bool, StoredSchema)> {
+        let state = self.store.read();
+        let mut out = Vec::new();
+        for (subject, vs) in state.subjects.range(prefix.to_string()..) {
+            if !subject.starts_with(prefix) {
+                break;
+            }
+            let shown: Vec<&VersionEntry> = vs.iter().filter(|e| deleted || !e.deleted).collect();
+            let shown = match (latest_only, shown.last()) {
+                (true, Some(last)) => vec![*last],
+                _ => shown,
+            };
+            for e in shown {
+                if let Some(s) = state.resolvable(e.id) {
+                    out.push((registered(subject, e, s), e.deleted, s.clone()));
+                }
+            }
+        }
+        out
+    }
+
     /// `GET /schemas/ids/{id}`.
     pub fn schema_by_id(&self, id: u32) -> ApiResult<StoredSchema> {
         self.store.read().resolvable(id).cloned().ok_or_else(|| {

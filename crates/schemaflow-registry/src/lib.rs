@@ -11,8 +11,9 @@
 //! `FileDescriptorProto` (what Confluent's Python serializer sends), and `?format=serialized`
 //! answers base64 for either. Every acknowledged write is fsynced to an append-only log first.
 //!
-//! Known gap: a schema registered as a base64 descriptor is served back in that form (no
-//! descriptor → `.proto` text printer yet).
+//! A schema registered as a base64 descriptor is served back in that form, and as `.proto`
+//! text with `?format=default` (Confluent's formatted form). `GET /ui/` serves a web page over
+//! this same API (see the README's "Web page").
 
 mod access_log;
 mod answer;
@@ -32,6 +33,7 @@ pub mod schemas_topic;
 mod state;
 mod store;
 mod tls;
+mod ui;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,14 +1,15 @@
 //! The routes about the registry itself: `/`, `/health`, `/metrics`, `/v1/metadata/id`,
-//! `/v1/metadata/version`, `/contexts` and `/openapi.json`.
+//! `/v1/metadata/version`, `/v1/metadata/permissions`, `/contexts` and `/openapi.json`.
 
 use std::collections::BTreeMap;
 
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::{ok, App, Route};
+use super::{ok, App, Route, Who};
 use crate::authz::Permission::{Authenticated, Open};
+use crate::authz::{Operation, Resource};
 use schemaflow::registry::protocol::{ClusterScope, HealthResponse, RootResponse, ServerClusterId};
 
 /// The OpenAPI 3.1 document of the routes (`tests/registry/openapi.rs` checks that it lists
@@ -23,6 +24,7 @@ pub(super) fn routes() -> Vec<Route> {
         Route::get("/metrics", Authenticated, metrics_text),
         Route::get("/v1/metadata/id", Authenticated, metadata_id),
         Route::get("/v1/metadata/version", Authenticated, metadata_version),
+        Route::get("/v1/metadata/permissions", Authenticated, permissions),
         // Only the default context: Confluent's KafkaSchemaRegistry.listContexts always lists
         // "." first, then the contexts of qualified subjects (which this registry does not
         // support).
@@ -95,4 +97,33 @@ async fn health(State(app): State<App>) -> Response {
         starting_for_seconds: None,
         status: "UP".into(),
     })
+}
+
+/// `GET /v1/metadata/permissions[?subject=S…]`: what the caller may do — `user` (absent
+/// without authorization), `config` (the global config and mode) and each asked subject:
+/// `WRITE`, `READ` or `NONE`. Not Confluent's (its RBAC lives in another service): the web
+/// page asks it which controls to show; the routes check every call anyway.
+async fn permissions(who: Who, Query(pairs): Query<Vec<(String, String)>>) -> Response {
+    let level = |resource: &Resource| {
+        if who.may(Operation::Write, resource) {
+            "WRITE"
+        } else if who.may(Operation::Read, resource) {
+            "READ"
+        } else {
+            "NONE"
+        }
+    };
+    let subjects: BTreeMap<&str, &str> = pairs
+        .iter()
+        .filter(|(k, _)| k == "subject")
+        .map(|(_, s)| (s.as_str(), level(&Resource::Subject(s.clone()))))
+        .collect();
+    let mut answer = serde_json::json!({
+        "config": level(&Resource::Config),
+        "subjects": subjects,
+    });
+    if let (Some(user), Some(o)) = (who.user(), answer.as_object_mut()) {
+        o.insert("user".into(), user.into());
+    }
+    ok(&answer)
 }

@@ -44,6 +44,7 @@ use super::core::{ApiError, Registry, SchemaContract};
 use super::event::StoredSchema;
 use super::forward::{forward_writes, Forwarder};
 use super::metrics::{track, Metrics};
+use schemaflow::codec::protobuf::serialized_as_text;
 use schemaflow::registry::protocol::{ErrorBody, ErrorCode, SchemaRequest};
 use schemaflow::registry::types::{Schema, Version};
 
@@ -201,6 +202,9 @@ pub(crate) fn router_with_auth(
             confluent_errors,
         ))
         .with_state(app)
+        // After the layers: the page's files need no credentials (they hold no data; the
+        // page's API calls carry the user's) and are not API routes.
+        .merge(super::ui::router())
 }
 
 /// The most of a non-Confluent error body read to reuse as the message: axum's texts are one
@@ -397,12 +401,17 @@ fn parse_version(v: &str) -> Result<Version, ApiError> {
     })
 }
 
-/// The schema text in the asked format (`format=serialized`: Protobuf as base64 descriptor).
+/// The schema text in the asked format: `format=serialized`, Protobuf as a base64
+/// descriptor; `format=default`, Protobuf as `.proto` text also when it was registered as a
+/// descriptor (Confluent's `ProtobufSchema.formattedString("default")`, its canonical text);
+/// otherwise as registered.
 fn schema_text(app: &App, s: &StoredSchema, q: &Q) -> Result<String, ApiError> {
-    if q.get("format").is_some_and(|f| f == "serialized") {
-        app.registry.serialized_form(s)
-    } else {
-        Ok(s.schema.clone())
+    match q.get("format").map(String::as_str) {
+        Some("serialized") => app.registry.serialized_form(s),
+        Some("default") if s.schema_type == schemaflow::SchemaType::Protobuf => {
+            Ok(serialized_as_text(&s.schema).unwrap_or_else(|| s.schema.clone()))
+        }
+        _ => Ok(s.schema.clone()),
     }
 }
 

@@ -1,16 +1,20 @@
-//! The routes of schemas by id and GUID (`/schemas/…`). They need only credentials: ids are
-//! shared between subjects, so the handlers answer only what the caller may read.
+//! The routes of schemas by id and GUID (`/schemas/…`) and the list of every version
+//! (`/schemas`). They need only credentials: ids are shared between subjects, so the handlers
+//! answer only what the caller may read.
 
 use axum::extract::{Path, State};
 
-use super::{ok, raw, schema_text, with_contract, Answer, App, Route, Who, Q};
+use super::{flag, ok, raw, schema_text, with_contract, Answer, App, Route, Who, Q};
 use crate::authz::Permission::Authenticated;
 use crate::authz::Principal;
 use crate::core::ApiError;
-use schemaflow::registry::protocol::{ErrorCode, SchemaResponse, SubjectVersion};
+use schemaflow::registry::protocol::{
+    ErrorCode, SchemaResponse, SubjectVersion, SubjectVersionResponse,
+};
 
 pub(super) fn routes() -> Vec<Route> {
     vec![
+        Route::get("/schemas", Authenticated, list),
         Route::get("/schemas/types", Authenticated, || async {
             ok(&["JSON", "PROTOBUF", "AVRO"])
         }),
@@ -114,4 +118,64 @@ async fn id_versions(State(app): State<App>, who: Who, Path(id): Path<String>, q
             .map(|(subject, version)| SubjectVersion { subject, version })
             .collect();
     Ok(ok(&vs))
+}
+
+/// `GET /schemas?subjectPrefix=&deleted=&latestOnly=&offset=&limit=`: Confluent's list of
+/// schemas — one entry per (subject, version) the caller may read, shaped like
+/// `GET /subjects/{subject}/versions/{version}`, in subject then version order; a
+/// soft-deleted version (listed with `deleted=true`) carries `"deleted": true`, as
+/// Confluent's `Schema` entity does. `offset` and `limit` page the list (`limit` below 1:
+/// all). The web page builds its subject list from this one call.
+async fn list(State(app): State<App>, who: Who, q: Q) -> Answer {
+    let prefix = q.get("subjectPrefix").map(String::as_str).unwrap_or("");
+    let number = |name: &str| -> Result<i64, ApiError> {
+        match q.get(name) {
+            None => Ok(0),
+            Some(v) => v.parse().map_err(|_| {
+                ApiError::new(
+                    ErrorCode::Other(400),
+                    format!("Query parameter {name} must be an integer, not '{v}'"),
+                )
+            }),
+        }
+    };
+    let offset = usize::try_from(number("offset")?.max(0)).unwrap_or(usize::MAX);
+    let limit = match number("limit")? {
+        l if l < 1 => usize::MAX,
+        l => usize::try_from(l).unwrap_or(usize::MAX),
+    };
+    let mut out = Vec::new();
+    for (r, deleted, stored) in app
+        .registry
+        .list_versions(prefix, flag(&q, "deleted"), flag(&q, "latestOnly"))
+        .into_iter()
+        .filter(|(r, _, _)| who.may_read(&r.subject))
+        .skip(offset)
+        .take(limit)
+    {
+        let mut v = serde_json::to_value(SubjectVersionResponse::new(
+            &r,
+            schema_text(&app, &stored, &q)?,
+        ))
+        .unwrap_or_default();
+        if let Some(o) = v.as_object_mut() {
+            if let Some(m) = &stored.metadata {
+                o.insert(
+                    "metadata".into(),
+                    serde_json::to_value(m).unwrap_or_default(),
+                );
+            }
+            if let Some(rs) = &stored.rule_set {
+                o.insert(
+                    "ruleSet".into(),
+                    serde_json::to_value(rs).unwrap_or_default(),
+                );
+            }
+            if deleted {
+                o.insert("deleted".into(), true.into());
+            }
+        }
+        out.push(v);
+    }
+    Ok(ok(&out))
 }

@@ -109,6 +109,12 @@ pub fn decode_serialized(text: &str) -> Option<prost_types::FileDescriptorProto>
     crate::protobuf::decode_descriptor(text)
 }
 
+/// The `.proto` text of a schema in Confluent's serialized form (see [`decode_serialized`]);
+/// `None` when `text` is not one (`.proto` source is shown as it is).
+pub fn serialized_as_text(text: &str) -> Option<String> {
+    decode_serialized(text).map(|f| crate::protobuf::print::proto_text(&f))
+}
+
 impl ProtobufSchema {
     /// Parse `text` (named `file`), whose imports are given as `(import path, text)` pairs.
     /// The well-known `google/protobuf/*`, `google/type/*` and Confluent's `confluent/*` files

@@ -9,6 +9,7 @@
 //!   `confluent/type/decimal.proto` (embedded, [`bundled`]) — and the compiler over it.
 
 pub mod bundled;
+pub mod print;
 
 use std::collections::HashMap;
 
