@@ -246,3 +246,51 @@ async fn consume_reads_records_as_the_latest_version_through_migrations() {
     );
     reg.stop().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_serve_checks_rule_expressions_unless_told_not_to() {
+    use common::serve::Serve;
+    let body = json!({
+        "schema": r#"{"type": "record", "name": "R", "fields": [{"name": "a", "type": "string"}]}"#,
+        "ruleSet": {"domainRules": [{"name": "broken", "kind": "CONDITION", "mode": "WRITE",
+            "type": "CEL", "expr": "message.a =="}]}
+    });
+    let register = |url: String| {
+        let body = body.clone();
+        async move {
+            reqwest::Client::new()
+                .post(format!("{url}/subjects/s-value/versions"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // By default: refused, naming the rule.
+    let (mut checking, url) = Serve::new().serving();
+    let refused = register(url).await;
+    assert_eq!(refused.status().as_u16(), 422);
+    let err: Value = refused.json().await.unwrap();
+    assert_eq!(err["error_code"], 42210, "{err}");
+    assert!(err["message"].to_string().contains("broken"), "{err}");
+    // Told not to (as Confluent's registry behaves): stored as given.
+    let (mut lenient, url) = Serve::new()
+        .args(["--check-rule-expressions", "false"])
+        .serving();
+    let stored = register(url.clone()).await;
+    assert!(stored.status().is_success(), "{stored:?}");
+    let latest: Value = reqwest::get(format!("{url}/subjects/s-value/versions/latest"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(latest["ruleSet"]["domainRules"][0]["expr"], "message.a ==");
+    for child in [&mut checking, &mut lenient] {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    // The flag is in the help.
+    let help = ok(&run("http://127.0.0.1:9", &["registry", "serve", "--help"], None).await);
+    assert!(help.contains("--check-rule-expressions"), "{help}");
+}
