@@ -852,3 +852,183 @@ async fn the_exactly_once_processor_reads_inputs_as_the_reader_version() {
     );
     server.stop().await.unwrap();
 }
+
+/// `Customer` v1 (major version 1) and v2 (major version 2, with `migrations`) under
+/// `subject`, compared within their major version only: their ids.
+async fn customer_versions(
+    url: &str,
+    reg: &CachedRegistry,
+    subject: &str,
+    migrations: Vec<Rule>,
+) -> (SchemaId, SchemaId) {
+    let config = reqwest::Client::new()
+        .put(format!("{url}/config/{subject}"))
+        .json(&json!({"compatibilityGroup": "major_version"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(config.status().is_success(), "{config:?}");
+    let major = |v: &str| Metadata {
+        properties: [("major_version".to_string(), v.to_string())].into(),
+        ..Metadata::default()
+    };
+    let avro = |text: &str| Schema {
+        schema: text.to_string(),
+        schema_type: SchemaType::Avro,
+        references: vec![],
+    };
+    let (v1, _) = reg
+        .client()
+        .register_with_contract(subject, &avro(CUSTOMER_V1), Some(major("1")), None, false)
+        .await
+        .unwrap();
+    let rules = RuleSet {
+        migration_rules: migrations,
+        ..RuleSet::default()
+    };
+    let (v2, _) = reg
+        .client()
+        .register_with_contract(
+            subject,
+            &avro(CUSTOMER_V2),
+            Some(major("2")),
+            Some(rules),
+            false,
+        )
+        .await
+        .unwrap();
+    (v1, v2)
+}
+
+/// The group's committed offset of partition 0 of `topic`, as the broker has it.
+async fn committed(group: &str, topic: &str) -> Option<i64> {
+    let (group, topic) = (group.to_string(), topic.to_string());
+    tokio::task::spawn_blocking(move || {
+        let c: rdkafka::consumer::BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &broker().bootstrap)
+            .set("group.id", &group)
+            .create()
+            .unwrap();
+        let mut tpl = rdkafka::TopicPartitionList::new();
+        tpl.add_partition(&topic, 0);
+        let got = c.committed_offsets(tpl, Duration::from_secs(10)).unwrap();
+        match got.find_partition(&topic, 0).unwrap().offset() {
+            rdkafka::Offset::Offset(o) => Some(o),
+            _ => None,
+        }
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_that_fails_at_run_time_dead_letters_its_record_and_commits_nothing_past_it() {
+    let b = broker();
+    let (server, reg) = registry().await;
+    // The same upgrade twice: with onFailure DLQ, and with the default (ERROR).
+    let (dlq_topic, stop_topic) = (rand_topic("migrate-dlq"), rand_topic("migrate-stop"));
+    let mut bob_frame = Vec::new();
+    for (topic, on_failure) in [(&dlq_topic, Some("DLQ")), (&stop_topic, None)] {
+        create_topic(&b.bootstrap, topic, 1).await;
+        // Bob's record makes the expression fail as it runs (a string plus a number); the
+        // others are renamed as in Confluent's walk-through.
+        let upgrade = Rule {
+            on_failure: on_failure.map(str::to_string),
+            expr: Some(
+                "$.name = 'Bob' ? $.name + 1 : $merge([$sift($, function($v, $k) {$k != 'ssn'}), {'socialSecurityNumber': $.'ssn'}])"
+                    .into(),
+            ),
+            ..rename("to_v2", RuleMode::Upgrade, "ssn", "socialSecurityNumber")
+        };
+        let (v1, _) =
+            customer_versions(server.url(), &reg, &format!("{topic}-value"), vec![upgrade]).await;
+        let raw: rdkafka::producer::FutureProducer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &b.bootstrap)
+            .create()
+            .unwrap();
+        let schema = AvroSchema::parse(CUSTOMER_V1, &[]).unwrap();
+        for name in ["Ann", "Bob", "Cid"] {
+            let mut frame = Vec::new();
+            json_to_avro_frame(
+                &json!({"name": name, "ssn": "1"}),
+                &schema,
+                v1,
+                AvroJsonForm::Natural,
+                &mut frame,
+            )
+            .unwrap();
+            if name == "Bob" {
+                bob_frame = frame.clone();
+            }
+            raw.send(
+                rdkafka::producer::FutureRecord::<str, _>::to(topic)
+                    .key(name)
+                    .payload(&frame),
+                Duration::from_secs(30),
+            )
+            .await
+            .unwrap();
+        }
+    }
+
+    // onFailure DLQ: Bob goes to the dead-letter topic with Confluent's rule headers, the
+    // others are read migrated, and the group commits past all three.
+    let group = rand_topic("g");
+    let mut cfg = ConsumerConfig::new(&b.bootstrap, &group, &[&dlq_topic]);
+    cfg.reader_version = ReaderVersion::Latest;
+    cfg.dead_letter = DeadLetter::PerTopic;
+    let consumer = TypedConsumer::<serde_json::Value>::new(cfg, reg.clone()).unwrap();
+    let (got, stats) = consume_with_stats(consumer, 2).await;
+    let values: Vec<serde_json::Value> = got.into_iter().map(|m| m.value.unwrap()).collect();
+    assert_eq!(
+        values,
+        [
+            json!({"name": "Ann", "socialSecurityNumber": "1"}),
+            json!({"name": "Cid", "socialSecurityNumber": "1"})
+        ]
+    );
+    assert_eq!(stats.dead_lettered, 1);
+    assert_eq!(committed(&group, &dlq_topic).await, Some(3));
+    let c = raw_reader(&format!("{dlq_topic}.dlq"));
+    let m = tokio::time::timeout(Duration::from_secs(30), c.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.key(), Some(&b"Bob"[..]));
+    let h = m.headers().unwrap();
+    assert_eq!(header(h, "__rule.name").as_deref(), Some("to_v2"));
+    assert_eq!(header(h, "__rule.mode").as_deref(), Some("UPGRADE"));
+    assert_eq!(
+        header(h, "__rule.subject"),
+        Some(format!("{dlq_topic}-value"))
+    );
+    assert_eq!(header(h, "__rule.topic"), Some(dlq_topic.clone()));
+    assert!(
+        header(h, "__rule.exception").is_some_and(|e| !e.is_empty()),
+        "{:?}",
+        header(h, "__rule.exception")
+    );
+    // The original bytes: Bob's v1 frame (both topics' v1 has one text, hence one id).
+    assert_eq!(m.payload(), Some(&bob_frame[..]));
+
+    // The default action (ERROR) and no dead letters: the consumer stops at Bob, holding him,
+    // having committed Ann only.
+    let group = rand_topic("g");
+    let mut cfg = ConsumerConfig::new(&b.bootstrap, &group, &[&stop_topic]);
+    cfg.reader_version = ReaderVersion::Latest;
+    let consumer = TypedConsumer::<serde_json::Value>::new(cfg, reg.clone()).unwrap();
+    let stopped = consumer
+        .run(
+            |_m: Message<serde_json::Value>| async { Ok::<(), HandlerError>(()) },
+            tokio::time::sleep(Duration::from_secs(60)),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&stopped, schemaflow::Error::Rule(RuleError::Failed(f)) if f.rule == "to_v2")
+            || stopped.to_string().contains("to_v2"),
+        "{stopped}"
+    );
+    assert_eq!(committed(&group, &stop_topic).await, Some(1), "{stopped}");
+    server.stop().await.unwrap();
+}
