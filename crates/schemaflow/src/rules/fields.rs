@@ -150,7 +150,7 @@ impl FieldTree {
     /// The node a record starts at: the schema (Avro), or the Protobuf message named
     /// `message` — without the name, the first message (in index-path order) whose fields
     /// hold every key of `value`, as the JSON of a record does not say which message it is.
-    pub(super) fn root_for<'a>(&'a self, value: &Json, message: Option<&str>) -> Option<usize> {
+    pub(super) fn root_for(&self, value: &Json, message: Option<&str>) -> Option<usize> {
         if self.messages.is_empty() {
             return None;
         }
