@@ -12,8 +12,13 @@
 //! because the machine is shared, CPU µs per record of each (this process's CPU time over
 //! 200,000 records), printed as `cpu_us_per_record <name> <µs>`.
 //!
+//! Then, when `RULES_BENCH_PYTHON` names a Python with Confluent's serdes, Confluent's Python
+//! `AvroSerializer`/`AvroDeserializer` doing the same six things (scripts/rules_bench.py: the
+//! same schema, value and expressions, a `mock://` registry, warm caches), after (never
+//! beside) the Rust timings, with CPU µs per record too:
+//!
 //! ```text
-//! cargo bench --bench rules
+//! RULES_BENCH_PYTHON="$(scripts/python-env | tail -1)/bin/python" cargo bench --bench rules
 //! ```
 
 mod common;
@@ -196,6 +201,37 @@ fn bench(c: &mut Criterion) {
     cpu("decode/one_jsonata_migration", &mut || {
         black_box(decode_migrated(&frame, &w, &step));
     });
+    python_peer(&frame);
+}
+
+/// Confluent's Python serdes on the same schema, value and rules (scripts/rules_bench.py).
+fn python_peer(frame: &[u8]) {
+    let Ok(python) = std::env::var("RULES_BENCH_PYTHON") else {
+        eprintln!("rules bench: RULES_BENCH_PYTHON not set, no Python rows");
+        return;
+    };
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    let dir = std::path::Path::new(&target).join("rules-bench");
+    std::fs::create_dir_all(&dir).expect("the bench's directory");
+    let references: Vec<serde_json::Value> = UserEvent::REFERENCES
+        .iter()
+        .map(|r| serde_json::json!({"name": r.name, "schema": r.schema_text}))
+        .collect();
+    let spec = serde_json::json!({
+        "schema": UserEvent::SCHEMA_TEXT,
+        "references": references,
+        "frame": hex::encode(frame),
+    });
+    let spec_file = dir.join("spec.json");
+    std::fs::write(&spec_file, spec.to_string()).expect("spec.json written");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/rules_bench.py");
+    let status = std::process::Command::new(python)
+        .arg(script)
+        .arg(&spec_file)
+        .arg(dir.join("python.jsonl"))
+        .status()
+        .expect("rules_bench.py runs");
+    assert!(status.success(), "rules_bench.py failed");
 }
 
 /// This process's CPU time so far (`/proc/self/stat` utime + stime), in seconds; 10 ms ticks.

@@ -38,6 +38,7 @@ use rdkafka::{Offset, TopicPartitionList};
 use schemaflow::consumer::{
     ConsumerConfig, ConsumerEvent, DeadLetter, HandlerError, Message, StartAt, TypedConsumer,
 };
+use schemaflow::registry::ReaderVersion;
 use serde_json::json;
 
 use super::common::{block_on, finish, CliError, Global};
@@ -56,8 +57,12 @@ use super::duration::human;
 /// partition; with --group only to partitions without a committed offset, the others resume
 /// where the group left off.
 ///
+/// With --use-latest-version or --use-latest-with-metadata every record is read as one version
+/// of `<topic>-value`, through the migration rules of the versions between (data contracts).
+///
 /// Examples:
 ///   schemaflow consume --topic user-events --from-beginning --max-messages 10
+///   schemaflow consume --topic customers --from-beginning --use-latest-with-metadata major_version=2
 ///   schemaflow consume --topic user-events --group audit --metadata
 ///   schemaflow consume --topic user-events --offset 42 --metadata | \
 ///       schemaflow produce --topic user-events-copy --subject user-events-value --metadata
@@ -115,6 +120,42 @@ pub struct ConsumeArgs {
     /// JSON pointer and keyword in the error), dead-lettered with --dlq-topic.
     #[arg(long)]
     no_validate: bool,
+    /// Read every record as the subject's latest version (Confluent's `use.latest.version`):
+    /// a record of another version is migrated by the JSONata migration rules between the
+    /// two (UPGRADE going forward, DOWNGRADE back); one without a path between them is
+    /// undecodable (dead-lettered with --dlq-topic). The subject is `<topic>-value`.
+    #[arg(long, conflicts_with = "use_latest_with_metadata")]
+    use_latest_version: bool,
+    /// Read every record as the subject's latest version whose metadata properties hold
+    /// KEY=VALUE (Confluent's `use.latest.with.metadata`; repeat for several, e.g.
+    /// `--use-latest-with-metadata major_version=1` to stay on a compatibility group),
+    /// migrated as with --use-latest-version.
+    #[arg(long, value_name = "KEY=VALUE")]
+    use_latest_with_metadata: Vec<String>,
+}
+
+/// The reader version the flags ask for (`--use-latest-version`,
+/// `--use-latest-with-metadata`).
+fn reader_version(a: &ConsumeArgs) -> Result<ReaderVersion, CliError> {
+    if a.use_latest_version {
+        return Ok(ReaderVersion::Latest);
+    }
+    if a.use_latest_with_metadata.is_empty() {
+        return Ok(ReaderVersion::Writer);
+    }
+    let mut wanted = std::collections::BTreeMap::new();
+    for pair in &a.use_latest_with_metadata {
+        let (k, v) = pair
+            .split_once('=')
+            .filter(|(k, _)| !k.is_empty())
+            .ok_or_else(|| {
+                CliError::usage(format!(
+                    "--use-latest-with-metadata {pair:?}: expected KEY=VALUE"
+                ))
+            })?;
+        wanted.insert(k.to_string(), v.to_string());
+    }
+    Ok(ReaderVersion::LatestWithMetadata(wanted))
 }
 
 enum Start {
@@ -198,6 +239,7 @@ async fn consume(g: Global, a: ConsumeArgs) -> Result<(), CliError> {
     };
     config.properties = g.properties();
     config.validate = !a.no_validate;
+    config.reader_version = reader_version(&a)?;
     let registry = g.registry()?;
     let consumer = if a.group.is_some() {
         TypedConsumer::<serde_json::Value>::new(config, registry)?

@@ -111,6 +111,12 @@ struct ServeArgs {
     /// Require client certificates signed by this CA (PEM): mutual TLS.
     #[arg(long, value_name = "FILE", requires = "tls_cert")]
     tls_client_ca: Option<PathBuf>,
+    /// Whether a schema's rule set must compile to be registered: each CEL and CEL_FIELD
+    /// expression as CEL, each JSONATA one as JSONata, in every phase; a rule set that does not
+    /// is refused with 422 (error code 42210) naming the rule. Confluent's registry does not
+    /// check: `false` stores any rule set as given, and a client then fails at start-up.
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "true|false")]
+    check_rule_expressions: bool,
 }
 
 impl RegistryArgs {
@@ -173,6 +179,7 @@ pub fn run(global: &Global, args: RegistryArgs) -> ExitCode {
             config.kafka_store = kafka_store;
             config.basic_auth = basic_auth.map(Into::into);
             config.auth_file = a.auth_file.clone();
+            config.check_rule_expressions = a.check_rule_expressions;
             config.rate_limit = a
                 .rate_limit
                 .filter(|n| *n > 0.0 && n.is_finite())

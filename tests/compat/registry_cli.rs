@@ -587,3 +587,66 @@ async fn topic_subjects_need_the_subjects_file() {
     assert_eq!(out.status.code(), Some(2), "{}", show(&out));
     server.stop().await.expect("stop");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_compatibility_group_change_is_reported_and_a_group_is_checked_within() {
+    use schemaflow::registry::Metadata;
+    let (server, client) = start(None).await;
+    client
+        .register("shop.Address", &Schema::avro(ADDRESS), false)
+        .await
+        .expect("register Address");
+    let config = reqwest::Client::new()
+        .put(format!("{}/config/shop.User", server.url()))
+        .json(&serde_json::json!({"compatibilityGroup": "major_version"}))
+        .send()
+        .await
+        .expect("config");
+    assert!(config.status().is_success(), "{config:?}");
+    let major = Metadata {
+        properties: [("major_version".to_string(), "1".to_string())].into(),
+        ..Metadata::default()
+    };
+    client
+        .register_with_contract("shop.User", &user_v1_schema(), Some(major), None, false)
+        .await
+        .expect("register User v1 in major version 1");
+
+    // No metadata in the subjects file: the file stays in the latest's group (1), and a
+    // breaking change there fails as it would without groups.
+    let same_group = layout(&[
+        ("schemas/address.avsc", ADDRESS),
+        ("schemas/user.avsc", USER_BREAKING),
+    ]);
+    let out = check(same_group.path(), &["--registry", server.url()]).await;
+    assert_eq!(out.status.code(), Some(1), "{}", show(&out));
+
+    // The file starts major version 2: nothing of group 1 is compared, and that is reported.
+    let subjects = "[defaults]\nstrategy = \"record\"\n\n[[file]]\npath = \"schemas/user.avsc\"\nsubject = \"shop.User\"\nmetadata = { major_version = \"2\" }\n";
+    let next_group = layout(&[
+        ("schemaflow-subjects.toml", subjects),
+        ("schemas/address.avsc", ADDRESS),
+        ("schemas/user.avsc", USER_BREAKING),
+    ]);
+    let out = check(
+        next_group.path(),
+        &["--registry", server.url(), "--output", "json"],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(0), "{}", show(&out));
+    let doc = json(&out);
+    assert!(findings(&doc).is_empty(), "{doc}");
+    let notes = doc["not_checked"].as_array().cloned().unwrap_or_default();
+    let note = notes
+        .iter()
+        .find(|n| n["subject"] == "shop.User")
+        .unwrap_or_else(|| panic!("no note for shop.User: {doc}"));
+    let reason = note["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.starts_with("compatibility group change")
+            && reason.contains("major_version = \"2\"")
+            && reason.contains("major_version = \"1\""),
+        "{reason}"
+    );
+    server.stop().await.expect("stop");
+}

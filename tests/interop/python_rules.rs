@@ -3,7 +3,8 @@
 //! enforces it; our `schemaflow register --rule-set` registers one and Confluent's Python
 //! `AvroSerializer` (with its CEL executor) enforces it; a `CEL_FIELD` transform masking the
 //! fields tagged `PII` gives byte-identical frames from Python's serializer and our producer,
-//! and each side reads the other's; a breaking change made safe with Confluent's JSONata
+//! and each side reads the other's — for Avro and for JSON Schema (tags by the `confluent:tags`
+//! keyword, Confluent's `JSONSerializer`); a breaking change made safe with Confluent's JSONata
 //! migration rules (registered by Python): Python writes v1 and our consumer on v2 reads it
 //! upgraded, we write v2 and Python's deserializer on v1 reads it downgraded.
 //!
@@ -247,6 +248,131 @@ async fn a_cel_field_mask_gives_python_and_us_the_same_bytes() {
         .await
         .unwrap();
     assert_eq!(*seen.lock().unwrap(), vec![masked.clone(), masked]);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cel_field_mask_on_json_schema_gives_python_and_us_the_same_bytes() {
+    use common::samples::json::address::Address as JsonAddress;
+    const JSON_FILE: &str = "schemas/json/address.json";
+    let (server, reg) = registry().await;
+    let url = server.url().to_string();
+    let topic = rand_topic("py-json-field");
+    let bootstrap = &broker().bootstrap;
+    create_topic(bootstrap, &topic, 1).await;
+    // Python registers: `street` and `city` tagged PII in the schema, and the same mask.
+    let id: u32 = peer(&[
+        "json-field-register",
+        &url,
+        &format!("{topic}-value"),
+        JSON_FILE,
+    ])
+    .await
+    .trim()
+    .parse()
+    .unwrap();
+    let python_frame = hex::decode(
+        peer(&["json-field-serialize", &url, &topic, JSON_FILE])
+            .await
+            .trim(),
+    )
+    .unwrap();
+    let producer = TypedProducer::new(
+        ProducerConfig::new(bootstrap).schema_ids(SchemaIdSource::UseLatest),
+        reg.clone(),
+    )
+    .unwrap();
+    let sent = JsonAddress {
+        street: "1 Main St".into(),
+        city: "Springfield".into(),
+        country_code: "US".into(),
+    };
+    producer
+        .send(Record::to(&topic).value(&sent))
+        .await
+        .unwrap();
+    let raw: FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .unwrap();
+    raw.send(
+        FutureRecord::<(), _>::to(&topic).payload(&python_frame),
+        std::time::Duration::from_secs(30),
+    )
+    .await
+    .unwrap();
+    let reader: StreamConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", rand_topic("raw"))
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    reader.subscribe(&[&topic]).unwrap();
+    let ours = tokio::time::timeout(std::time::Duration::from_secs(60), reader.recv())
+        .await
+        .unwrap()
+        .unwrap()
+        .payload()
+        .unwrap()
+        .to_vec();
+    let (frame_id, _) = schemaflow::wire::read_header(&ours).unwrap();
+    assert_eq!(frame_id.0, id, "we wrote with Python's version");
+    assert_eq!(
+        String::from_utf8_lossy(&ours[5..]),
+        String::from_utf8_lossy(&python_frame[5..]),
+        "our payload and Python's differ"
+    );
+    assert_eq!(hex::encode(&ours), hex::encode(&python_frame));
+
+    // Python's deserializer reads ours; our consumer reads both.
+    let read = peer(&[
+        "json-field-deserialize",
+        &url,
+        &topic,
+        JSON_FILE,
+        &hex::encode(&ours),
+    ])
+    .await;
+    let masked =
+        serde_json::json!({"street": "XXXX-street", "city": "XXXX-city", "country_code": "US"});
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(read.trim()).unwrap(),
+        masked
+    );
+    let consumer = TypedConsumer::<JsonAddress>::new(
+        ConsumerConfig::new(bootstrap, rand_topic("g"), &[&topic]),
+        reg.clone(),
+    )
+    .unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let done = std::sync::Arc::new(tokio::sync::Notify::new());
+    let (s, d) = (seen.clone(), done.clone());
+    consumer
+        .run(
+            move |m: Message<JsonAddress>| {
+                let (s, d) = (s.clone(), d.clone());
+                async move {
+                    let mut v = s.lock().unwrap();
+                    v.extend(m.value);
+                    if v.len() >= 2 {
+                        d.notify_one();
+                    }
+                    Ok::<(), HandlerError>(())
+                }
+            },
+            async move {
+                let _ =
+                    tokio::time::timeout(std::time::Duration::from_secs(60), done.notified()).await;
+            },
+        )
+        .await
+        .unwrap();
+    let expected = JsonAddress {
+        street: "XXXX-street".into(),
+        city: "XXXX-city".into(),
+        country_code: "US".into(),
+    };
+    assert_eq!(*seen.lock().unwrap(), vec![expected.clone(), expected]);
     server.stop().await.unwrap();
 }
 

@@ -3,7 +3,7 @@
 //! records to the dead-letter topic with Confluent's `__rule.*` headers, a disabled rule
 //! ignored, a rule that does not compile stopping a producer before it sends anything, and
 //! `CEL_FIELD` rules on the fields the metadata tags (a transform masking them, a condition
-//! refusing a record), and JSONata migration rules making a breaking change safe (v1 and v2
+//! refusing a record) — on Avro, Protobuf and JSON Schema values —, and JSONata migration rules making a breaking change safe (v1 and v2
 //! in separate compatibility groups, consumers on either version reading both).
 use crate::common;
 
@@ -59,11 +59,19 @@ async fn register_with_contract(
     metadata: Option<Metadata>,
     rules: Vec<Rule>,
 ) -> SchemaId {
+    register_type_with_contract::<UserEvent>(reg, topic, metadata, rules).await
+}
+
+/// [`register_with_contract`] for the generated type `T` (Avro, Protobuf or JSON Schema).
+async fn register_type_with_contract<T: schemaflow::GeneratedSchema>(
+    reg: &CachedRegistry,
+    topic: &str,
+    metadata: Option<Metadata>,
+    rules: Vec<Rule>,
+) -> SchemaId {
     let subject = format!("{topic}-value");
-    register_generated::<UserEvent>(reg, &subject, false)
-        .await
-        .unwrap();
-    let schema = generated_schema::<UserEvent>(reg, false).await.unwrap();
+    register_generated::<T>(reg, &subject, false).await.unwrap();
+    let schema = generated_schema::<T>(reg, false).await.unwrap();
     let set = RuleSet {
         domain_rules: rules,
         ..RuleSet::default()
@@ -377,6 +385,177 @@ async fn cel_field_rules_mask_and_check_the_fields_the_metadata_tags() {
     server.stop().await.unwrap();
 }
 
+/// The masking and checking rules of the `CEL_FIELD` tests, and metadata tagging `paths`
+/// (`PII`) and `id_path` (`ID`).
+fn field_contract(paths: &[&str], id_path: &str) -> (Metadata, Vec<Rule>) {
+    let mut metadata = Metadata::default();
+    for p in paths {
+        metadata
+            .tags
+            .insert(p.to_string(), ["PII".to_string()].into());
+    }
+    metadata
+        .tags
+        .insert(id_path.into(), ["ID".to_string()].into());
+    let field = |name: &str, kind: RuleKind, tag: &str, expr: &str| Rule {
+        name: Some(name.into()),
+        kind,
+        mode: RuleMode::Write,
+        rule_type: Some("CEL_FIELD".into()),
+        tags: [tag.to_string()].into(),
+        expr: Some(expr.into()),
+        ..Rule::default()
+    };
+    let rules = vec![
+        field(
+            "mask_pii",
+            RuleKind::Transform,
+            "PII",
+            "typeName == 'STRING' ; 'XXX-' + name",
+        ),
+        field(
+            "known_user",
+            RuleKind::Condition,
+            "ID",
+            "value.startsWith('user-')",
+        ),
+    ];
+    (metadata, rules)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cel_field_rules_on_protobuf_mask_and_check_the_tagged_fields() {
+    use common::samples::proto::events::v1 as pb;
+    let b = broker();
+    let (server, reg) = registry().await;
+    let topic = rand_topic("rule-field-pb");
+    create_topic(&b.bootstrap, &topic, 1).await;
+    // `street` of the imported Address (in common.proto), the optional session id, the user id.
+    let (metadata, rules) = field_contract(
+        &["**.Address.street", "events.v1.UserEvent.session_id"],
+        "events.v1.UserEvent.user_id",
+    );
+    register_type_with_contract::<pb::UserEvent>(&reg, &topic, Some(metadata), rules).await;
+    let producer = latest_producer(&reg);
+    let event = |user: &str| pb::UserEvent {
+        user_id: user.into(),
+        ..common::proto_full()
+    };
+    producer
+        .send(Record::to(&topic).value(&event("user-1")))
+        .await
+        .unwrap();
+    match producer
+        .send(Record::to(&topic).value(&event("intruder")))
+        .await
+    {
+        Err(schemaflow::Error::Rule(RuleError::Failed(f))) => {
+            assert_eq!(f.rule, "known_user");
+            assert_eq!(f.exception, "Rule expr failed: value.startsWith('user-')");
+        }
+        other => panic!("the ID condition did not refuse the record: {other:?}"),
+    }
+    // No session, no address: nothing to mask there, and it passes.
+    let bare = pb::UserEvent {
+        session_id: None,
+        shipping_address: None,
+        ..event("user-2")
+    };
+    producer
+        .send(Record::to(&topic).value(&bare))
+        .await
+        .unwrap();
+
+    let consumer = TypedConsumer::<pb::UserEvent>::new(
+        ConsumerConfig::new(&b.bootstrap, rand_topic("g"), &[&topic]),
+        reg.clone(),
+    )
+    .unwrap();
+    let got = consume(consumer, 2).await;
+    let mut expected = event("user-1");
+    expected.session_id = Some("XXX-session_id".into());
+    if let Some(a) = expected.shipping_address.as_mut() {
+        a.street = "XXX-street".into();
+    }
+    // Only the tagged fields changed: the city, tags, attributes, items, timestamp as sent.
+    assert_eq!(got[0].value.as_ref().unwrap(), &expected);
+    assert_eq!(got[1].value.as_ref().unwrap(), &bare);
+    server.stop().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cel_field_rules_on_json_schema_mask_and_check_the_tagged_fields() {
+    use common::samples::json::address::Address;
+    use common::samples::json::user_event::{Device, UserEvent, UserEventAction};
+    let b = broker();
+    let (server, reg) = registry().await;
+    let topic = rand_topic("rule-field-json");
+    create_topic(&b.bootstrap, &topic, 1).await;
+    // `street` of the referenced address.json (through a oneOf and a $ref to another
+    // document), the nullable session id, the user id.
+    let (metadata, rules) =
+        field_contract(&["$.shipping_address.street", "$.session_id"], "$.user_id");
+    register_type_with_contract::<UserEvent>(&reg, &topic, Some(metadata), rules).await;
+    let event = |user: &str| UserEvent {
+        event_id: "6f1c2b9e-3d4a-4f5b-8c7d-9e0f1a2b3c4d".into(),
+        user_id: user.into(),
+        action: UserEventAction::Purchase,
+        occurred_at: "2023-11-14T22:13:20.123Z".into(),
+        amount: "12.34".into(),
+        session_id: Some("sess-1".into()),
+        device: Device {
+            platform: "ios".into(),
+            app_version: Some("17.1".into()),
+        },
+        shipping_address: Some(Address {
+            street: "1 Main St".into(),
+            city: "Springfield".into(),
+            country_code: "US".into(),
+        }),
+        tags: vec!["new".into()],
+        attributes: [("campaign".to_string(), "fall".to_string())].into(),
+    };
+    let producer = latest_producer(&reg);
+    producer
+        .send(Record::to(&topic).value(&event("user-1")))
+        .await
+        .unwrap();
+    match producer
+        .send(Record::to(&topic).value(&event("intruder")))
+        .await
+    {
+        Err(schemaflow::Error::Rule(RuleError::Failed(f))) => {
+            assert_eq!(f.rule, "known_user");
+            assert_eq!(f.exception, "Rule expr failed: value.startsWith('user-')");
+        }
+        other => panic!("the ID condition did not refuse the record: {other:?}"),
+    }
+    let bare = UserEvent {
+        session_id: None,
+        shipping_address: None,
+        ..event("user-2")
+    };
+    producer
+        .send(Record::to(&topic).value(&bare))
+        .await
+        .unwrap();
+
+    let consumer = TypedConsumer::<UserEvent>::new(
+        ConsumerConfig::new(&b.bootstrap, rand_topic("g"), &[&topic]),
+        reg.clone(),
+    )
+    .unwrap();
+    let got = consume(consumer, 2).await;
+    let mut expected = event("user-1");
+    expected.session_id = Some("XXX-session_id".into());
+    if let Some(a) = expected.shipping_address.as_mut() {
+        a.street = "XXX-street".into();
+    }
+    assert_eq!(got[0].value.as_ref().unwrap(), &expected);
+    assert_eq!(got[1].value.as_ref().unwrap(), &bare);
+    server.stop().await.unwrap();
+}
+
 async fn consume<V: FromFrame>(consumer: TypedConsumer<V>, expected: usize) -> Vec<Message<V>> {
     consume_with_stats(consumer, expected).await.0
 }
@@ -580,4 +759,276 @@ fn header(h: &rdkafka::message::BorrowedHeaders, key: &str) -> Option<String> {
         .find(|x| x.key == key)
         .and_then(|x| x.value)
         .map(|v| String::from_utf8_lossy(v).to_string())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_exactly_once_processor_reads_inputs_as_the_reader_version() {
+    use common::samples::avro::evolution::user_event as v2;
+    use schemaflow::exactly_once::{ExactlyOnceConfig, ExactlyOnceProcessor, Progress};
+    const N: usize = 3;
+    let b = broker();
+    let (server, reg) = registry().await;
+    let (input, output) = (rand_topic("eos-migrate-in"), rand_topic("eos-migrate-out"));
+    create_topic(&b.bootstrap, &input, 1).await;
+    create_topic(&b.bootstrap, &output, 1).await;
+    let subject = format!("{input}-value");
+    // v1, then v2 (adds `channel`, default "web") whose UPGRADE rule says where it came from.
+    register_generated::<UserEvent>(&reg, &subject, false)
+        .await
+        .unwrap();
+    let schema = generated_schema::<v2::UserEvent>(&reg, false)
+        .await
+        .unwrap();
+    let upgrade = Rule {
+        name: Some("channel".into()),
+        kind: RuleKind::Transform,
+        mode: RuleMode::Upgrade,
+        rule_type: Some("JSONATA".into()),
+        expr: Some("$merge([$, {'channel': 'migrated'}])".into()),
+        ..Rule::default()
+    };
+    let rules = RuleSet {
+        migration_rules: vec![upgrade],
+        ..RuleSet::default()
+    };
+    reg.client()
+        .register_with_contract(&subject, &schema, None, Some(rules), false)
+        .await
+        .unwrap();
+    // Written as v1.
+    let producer = TypedProducer::new(ProducerConfig::new(&b.bootstrap), reg.clone()).unwrap();
+    for i in 0..N {
+        producer
+            .send(Record::to(&input).value(&event(&format!("user-{i}"))))
+            .await
+            .unwrap();
+    }
+    let cfg = ExactlyOnceConfig::new(
+        &b.bootstrap,
+        &rand_topic("eos-migrate-group"),
+        &input,
+        &output,
+        &rand_topic("eos-migrate-txn"),
+    )
+    .reader_version(ReaderVersion::Latest);
+    let processor = ExactlyOnceProcessor::<v2::UserEvent, v2::UserEvent>::new(cfg, reg.clone())
+        .await
+        .unwrap();
+    let seen = std::sync::Mutex::new(Vec::new());
+    let (all_in, all_in_rx) = tokio::sync::oneshot::channel::<()>();
+    let mut all_in = Some(all_in);
+    let run = processor.run_with_progress(
+        |e: &v2::UserEvent| {
+            seen.lock().unwrap().push(e.channel.clone());
+            Ok::<_, String>(vec![e.clone()])
+        },
+        |p| {
+            if let Progress::Committed(s) = p {
+                if s.inputs >= N as u64 {
+                    if let Some(tx) = all_in.take() {
+                        let _ = tx.send(());
+                    }
+                }
+            }
+        },
+        async {
+            let _ = all_in_rx.await;
+        },
+    );
+    let stats = tokio::time::timeout(Duration::from_secs(120), run)
+        .await
+        .expect("every input committed within the wait")
+        .unwrap();
+    assert_eq!(
+        (stats.inputs, stats.dead_lettered),
+        (N as u64, 0),
+        "{stats:?}"
+    );
+    // Migrated, not merely resolved (which would give the default, "web").
+    assert!(
+        seen.lock().unwrap().iter().all(|c| c == "migrated"),
+        "{:?}",
+        seen.lock().unwrap()
+    );
+    server.stop().await.unwrap();
+}
+
+/// `Customer` v1 (major version 1) and v2 (major version 2, with `migrations`) under
+/// `subject`, compared within their major version only: their ids.
+async fn customer_versions(
+    url: &str,
+    reg: &CachedRegistry,
+    subject: &str,
+    migrations: Vec<Rule>,
+) -> (SchemaId, SchemaId) {
+    let config = reqwest::Client::new()
+        .put(format!("{url}/config/{subject}"))
+        .json(&json!({"compatibilityGroup": "major_version"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(config.status().is_success(), "{config:?}");
+    let major = |v: &str| Metadata {
+        properties: [("major_version".to_string(), v.to_string())].into(),
+        ..Metadata::default()
+    };
+    let avro = |text: &str| Schema {
+        schema: text.to_string(),
+        schema_type: SchemaType::Avro,
+        references: vec![],
+    };
+    let (v1, _) = reg
+        .client()
+        .register_with_contract(subject, &avro(CUSTOMER_V1), Some(major("1")), None, false)
+        .await
+        .unwrap();
+    let rules = RuleSet {
+        migration_rules: migrations,
+        ..RuleSet::default()
+    };
+    let (v2, _) = reg
+        .client()
+        .register_with_contract(
+            subject,
+            &avro(CUSTOMER_V2),
+            Some(major("2")),
+            Some(rules),
+            false,
+        )
+        .await
+        .unwrap();
+    (v1, v2)
+}
+
+/// The group's committed offset of partition 0 of `topic`, as the broker has it.
+async fn committed(group: &str, topic: &str) -> Option<i64> {
+    let (group, topic) = (group.to_string(), topic.to_string());
+    tokio::task::spawn_blocking(move || {
+        let c: rdkafka::consumer::BaseConsumer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &broker().bootstrap)
+            .set("group.id", &group)
+            .create()
+            .unwrap();
+        let mut tpl = rdkafka::TopicPartitionList::new();
+        tpl.add_partition(&topic, 0);
+        let got = c.committed_offsets(tpl, Duration::from_secs(10)).unwrap();
+        match got.find_partition(&topic, 0).unwrap().offset() {
+            rdkafka::Offset::Offset(o) => Some(o),
+            _ => None,
+        }
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migration_that_fails_at_run_time_dead_letters_its_record_and_commits_nothing_past_it() {
+    let b = broker();
+    let (server, reg) = registry().await;
+    // The same upgrade twice: with onFailure DLQ, and with the default (ERROR).
+    let (dlq_topic, stop_topic) = (rand_topic("migrate-dlq"), rand_topic("migrate-stop"));
+    let mut bob_frame = Vec::new();
+    for (topic, on_failure) in [(&dlq_topic, Some("DLQ")), (&stop_topic, None)] {
+        create_topic(&b.bootstrap, topic, 1).await;
+        // Bob's record makes the expression fail as it runs (a string plus a number); the
+        // others are renamed as in Confluent's walk-through.
+        let upgrade = Rule {
+            on_failure: on_failure.map(str::to_string),
+            expr: Some(
+                "$.name = 'Bob' ? $.name + 1 : $merge([$sift($, function($v, $k) {$k != 'ssn'}), {'socialSecurityNumber': $.'ssn'}])"
+                    .into(),
+            ),
+            ..rename("to_v2", RuleMode::Upgrade, "ssn", "socialSecurityNumber")
+        };
+        let (v1, _) =
+            customer_versions(server.url(), &reg, &format!("{topic}-value"), vec![upgrade]).await;
+        let raw: rdkafka::producer::FutureProducer = rdkafka::ClientConfig::new()
+            .set("bootstrap.servers", &b.bootstrap)
+            .create()
+            .unwrap();
+        let schema = AvroSchema::parse(CUSTOMER_V1, &[]).unwrap();
+        for name in ["Ann", "Bob", "Cid"] {
+            let mut frame = Vec::new();
+            json_to_avro_frame(
+                &json!({"name": name, "ssn": "1"}),
+                &schema,
+                v1,
+                AvroJsonForm::Natural,
+                &mut frame,
+            )
+            .unwrap();
+            if name == "Bob" {
+                bob_frame = frame.clone();
+            }
+            raw.send(
+                rdkafka::producer::FutureRecord::<str, _>::to(topic)
+                    .key(name)
+                    .payload(&frame),
+                Duration::from_secs(30),
+            )
+            .await
+            .unwrap();
+        }
+    }
+
+    // onFailure DLQ: Bob goes to the dead-letter topic with Confluent's rule headers, the
+    // others are read migrated, and the group commits past all three.
+    let group = rand_topic("g");
+    let mut cfg = ConsumerConfig::new(&b.bootstrap, &group, &[&dlq_topic]);
+    cfg.reader_version = ReaderVersion::Latest;
+    cfg.dead_letter = DeadLetter::PerTopic;
+    let consumer = TypedConsumer::<serde_json::Value>::new(cfg, reg.clone()).unwrap();
+    let (got, stats) = consume_with_stats(consumer, 2).await;
+    let values: Vec<serde_json::Value> = got.into_iter().map(|m| m.value.unwrap()).collect();
+    assert_eq!(
+        values,
+        [
+            json!({"name": "Ann", "socialSecurityNumber": "1"}),
+            json!({"name": "Cid", "socialSecurityNumber": "1"})
+        ]
+    );
+    assert_eq!(stats.dead_lettered, 1);
+    assert_eq!(committed(&group, &dlq_topic).await, Some(3));
+    let c = raw_reader(&format!("{dlq_topic}.dlq"));
+    let m = tokio::time::timeout(Duration::from_secs(30), c.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.key(), Some(&b"Bob"[..]));
+    let h = m.headers().unwrap();
+    assert_eq!(header(h, "__rule.name").as_deref(), Some("to_v2"));
+    assert_eq!(header(h, "__rule.mode").as_deref(), Some("UPGRADE"));
+    assert_eq!(
+        header(h, "__rule.subject"),
+        Some(format!("{dlq_topic}-value"))
+    );
+    assert_eq!(header(h, "__rule.topic"), Some(dlq_topic.clone()));
+    assert!(
+        header(h, "__rule.exception").is_some_and(|e| !e.is_empty()),
+        "{:?}",
+        header(h, "__rule.exception")
+    );
+    // The original bytes: Bob's v1 frame (both topics' v1 has one text, hence one id).
+    assert_eq!(m.payload(), Some(&bob_frame[..]));
+
+    // The default action (ERROR) and no dead letters: the consumer stops at Bob, holding him,
+    // having committed Ann only.
+    let group = rand_topic("g");
+    let mut cfg = ConsumerConfig::new(&b.bootstrap, &group, &[&stop_topic]);
+    cfg.reader_version = ReaderVersion::Latest;
+    let consumer = TypedConsumer::<serde_json::Value>::new(cfg, reg.clone()).unwrap();
+    let stopped = consumer
+        .run(
+            |_m: Message<serde_json::Value>| async { Ok::<(), HandlerError>(()) },
+            tokio::time::sleep(Duration::from_secs(60)),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&stopped, schemaflow::Error::Rule(RuleError::Failed(f)) if f.rule == "to_v2")
+            || stopped.to_string().contains("to_v2"),
+        "{stopped}"
+    );
+    assert_eq!(committed(&group, &stop_topic).await, Some(1), "{stopped}");
+    server.stop().await.unwrap();
 }

@@ -17,6 +17,14 @@ CEL executor, pinned in scripts/requirements.txt), the peer of tests/interop/pyt
       address; prints the frame as hex
   rules_peer.py field-deserialize URL TOPIC SCHEMA_FILE HEX
       Confluent's AvroDeserializer reads the frame HEX; prints the record as JSON
+  rules_peer.py json-field-register URL SUBJECT SCHEMA_FILE
+      the JSON Schema SCHEMA_FILE with `street` and `city` tagged PII (the `confluent:tags`
+      keyword) and the same CEL_FIELD WRITE transform; prints the id
+  rules_peer.py json-field-serialize URL TOPIC SCHEMA_FILE
+      Confluent's JSONSerializer (use.latest.version, its CEL_FIELD executor) serializes the
+      US address; prints the frame as hex
+  rules_peer.py json-field-deserialize URL TOPIC SCHEMA_FILE HEX
+      Confluent's JSONDeserializer reads the frame HEX; prints the record as JSON
   rules_peer.py migrate-register URL SUBJECT V1_FILE V2_FILE
       register v1 (metadata major_version=1) and v2 (major_version=2, with Confluent's
       JSONata UPGRADE/DOWNGRADE rules renaming ssn <-> socialSecurityNumber); prints both ids
@@ -44,6 +52,7 @@ from confluent_kafka.schema_registry import (
     SchemaRegistryClient,
 )
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.schema_registry.rules.cel.cel_executor import CelExecutor
 from confluent_kafka.schema_registry.rules.cel.cel_field_executor import CelFieldExecutor
 from confluent_kafka.schema_registry.rules.jsonata.jsonata_executor import JsonataExecutor
@@ -168,6 +177,53 @@ def field_deserialize(url: str, topic: str, frame_hex: str) -> None:
     print(json.dumps(value, sort_keys=True))
 
 
+def mask_rule() -> RuleSet:
+    return RuleSet(
+        migration_rules=[],
+        domain_rules=[
+            Rule(
+                name="mask_pii",
+                doc=None,
+                kind=RuleKind.TRANSFORM,
+                mode=RuleMode.WRITE,
+                type="CEL_FIELD",
+                tags=["PII"],
+                params=None,
+                expr=MASK,
+                on_success=None,
+                on_failure=None,
+                disabled=False,
+            )
+        ],
+    )
+
+
+def json_field_register(url: str, subject: str, text: str) -> None:
+    schema = json.loads(text)
+    for name in ("street", "city"):
+        schema["properties"][name]["confluent:tags"] = ["PII"]
+    client = SchemaRegistryClient({"url": url})
+    print(client.register_schema(subject, Schema(json.dumps(schema), "JSON", rule_set=mask_rule())))
+
+
+def json_field_serialize(url: str, topic: str, text: str) -> None:
+    CelFieldExecutor.register()
+    client = SchemaRegistryClient({"url": url})
+    ser = JSONSerializer(
+        text, client, conf={"auto.register.schemas": False, "use.latest.version": True}
+    )
+    frame = ser(address("US"), SerializationContext(topic, MessageField.VALUE))
+    print(frame.hex())
+
+
+def json_field_deserialize(url: str, topic: str, frame_hex: str) -> None:
+    CelFieldExecutor.register()
+    client = SchemaRegistryClient({"url": url})
+    de = JSONDeserializer(None, schema_registry_client=client)
+    value = de(bytes.fromhex(frame_hex), SerializationContext(topic, MessageField.VALUE))
+    print(json.dumps(value, sort_keys=True))
+
+
 # Confluent's data-contracts walk-through: the field renamed, both ways.
 UPGRADE = "$merge([$sift($, function($v, $k) {$k != 'ssn'}), {'socialSecurityNumber': $.'ssn'}])"
 DOWNGRADE = (
@@ -246,6 +302,15 @@ def main() -> int:
         return 0
     if command == "migrate-deserialize":
         migrate_deserialize(url, name, text, sys.argv[5])
+        return 0
+    if command == "json-field-register":
+        json_field_register(url, name, text)
+        return 0
+    if command == "json-field-serialize":
+        json_field_serialize(url, name, text)
+        return 0
+    if command == "json-field-deserialize":
+        json_field_deserialize(url, name, sys.argv[5])
         return 0
     if command == "field-register":
         field_register(url, name, text)

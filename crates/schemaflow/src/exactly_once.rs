@@ -60,7 +60,7 @@ use crate::consumer::{
 use crate::error::{kafka_error, Error, Fault, Result};
 use crate::producer::{ProducerConfig, Record, TypedProducer};
 use crate::registry::schemas::{SchemaMemo, SchemaResolver};
-use crate::registry::CachedRegistry;
+use crate::registry::{CachedRegistry, ReaderVersion};
 use crate::wire;
 
 /// Settings of an [`ExactlyOnceProcessor`]: [`ExactlyOnceConfig::new`] with the required
@@ -109,6 +109,11 @@ pub struct ExactlyOnceConfig {
     /// A call librdkafka holds half as long again (15 s at the default) counts as wedged and the producer is replaced.
     /// Default: 30 s.
     pub txn_call_timeout: Duration,
+    /// The version inputs are read as (Confluent's `use.latest.version` /
+    /// `use.latest.with.metadata`): an input of another version is migrated by the migration
+    /// rules between the two, as the consumer does; one that cannot be is dead-lettered.
+    /// Default: [`ReaderVersion::Writer`], each input as written.
+    pub reader_version: ReaderVersion,
     /// librdkafka properties for both clients, applied last. Secret ones print as
     /// `<redacted>`.
     pub properties: crate::redact::KafkaProperties,
@@ -134,8 +139,15 @@ impl ExactlyOnceConfig {
             batch_wait: Duration::from_millis(100),
             max_aborts: 10,
             txn_call_timeout: Duration::from_secs(30),
+            reader_version: ReaderVersion::Writer,
             properties: Default::default(),
         }
+    }
+
+    /// Set [`reader_version`](Self::reader_version).
+    pub fn reader_version(mut self, reader: ReaderVersion) -> Self {
+        self.reader_version = reader;
+        self
     }
 
     /// Set [`txn_call_timeout`](Self::txn_call_timeout).
@@ -312,7 +324,8 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
             consumer,
             producer: Mutex::new(producer),
             wedged,
-            resolver: SchemaResolver::new(registry.clone()),
+            resolver: SchemaResolver::new(registry.clone())
+                .reader_version(config.reader_version.clone()),
             registry,
             config,
             _types: PhantomData,

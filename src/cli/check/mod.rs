@@ -154,7 +154,11 @@ Protobuf package + first message; topic and topic-record need a topic per file.
 Referenced files (Avro named types from other files of schemas/, Protobuf imports of
 proto/ files other than google/*) are sent as references: their subjects (same rules) must
 already hold their exact text, else REFERENCE_NOT_REGISTERED. A subject the registry does
-not know yet is a new schema, listed as not checked. Auth: --registry-auth USER:PASS
+not know yet is a new schema, listed as not checked. A subject whose config has a
+compatibilityGroup (e.g. major_version) is checked within the file's group: its [[file]]
+metadata (metadata = { major_version = \"2\" }), else the latest version's; a file leaving
+the latest version's group is listed as not checked (\"compatibility group change\"): the
+versions of that group are not compared with it. Auth: --registry-auth USER:PASS
 (SCHEMA_REGISTRY_AUTH) or --registry-token TOKEN (SCHEMA_REGISTRY_TOKEN).
 
 Exit codes: 0 compatible, 1 incompatible, 2 usage or parse error, 3 I/O, git or registry

@@ -53,13 +53,25 @@
 //! # Outcomes
 //!
 //! A subject the registry does not know (`40401`) is a new schema: it passes, with a note.
+//!
+//! # Compatibility groups
+//!
+//! A subject whose config has a `compatibilityGroup` (a metadata property, e.g.
+//! `major_version`) is compared within one group: the file's, which is the `metadata` its
+//! `[[file]]` entry gives (`metadata = { major_version = "2" }`), else the latest version's
+//! (what registering it without metadata keeps). A file whose group differs from the latest
+//! version's is reported with a note (`compatibility group change`): the versions of the
+//! latest's group are not compared with it.
 //! A schema the registry cannot parse (`42201`) is exit 2; an unreachable registry or any
 //! other error is exit 3 with one line on stderr.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use schemaflow::registry::{ErrorCode, RegistryClient, RegistryError, Schema, SchemaReference};
+use schemaflow::registry::{
+    CachedRegistry, ErrorCode, Metadata, RegistryClient, RegistryError, Schema, SchemaReference,
+    Version,
+};
 
 use super::super::common::{schema_type_from_extension, CliError, Global};
 use super::super::repo::references::direct_references;
@@ -188,6 +200,66 @@ impl Resolver<'_> {
     }
 }
 
+/// The metadata to check `path` with under `subject`, and a note when that moves the subject
+/// to another compatibility group. With a `compatibilityGroup` configured (say
+/// `major_version`), the file's group is its `metadata` in the subjects file, else the latest
+/// version's (registering without metadata carries it forward, as Confluent does); the
+/// registry compares the file with the versions of that group only. A group other than the
+/// latest version's is a deliberate break: nothing of the latest's group is compared, so it is
+/// reported (readers across it need migration rules).
+fn group_change(
+    remote: &Remote,
+    registry: &CachedRegistry,
+    subjects: &Subjects,
+    path: &str,
+    subject: &str,
+) -> Result<(Option<Metadata>, Option<String>), CliError> {
+    let declared = subjects.metadata_of(path);
+    let group = remote
+        .rt
+        .block_on(remote.client.compatibility_group(subject))
+        .map_err(registry_fail)?;
+    let Some(group) = group else {
+        let metadata = declared.map(|p| Metadata {
+            properties: p.clone(),
+            ..Metadata::default()
+        });
+        return Ok((metadata, None));
+    };
+    let latest = remote
+        .rt
+        .block_on(remote.client.version(subject, Version::Latest))
+        .map_err(registry_fail)?;
+    let latest_metadata = remote
+        .rt
+        .block_on(registry.schema_by_id(latest.id))
+        .map_err(registry_fail)?
+        .metadata
+        .clone()
+        .unwrap_or_default();
+    let was = latest_metadata.property(&group).map(str::to_string);
+    let metadata = match declared {
+        Some(p) => Metadata {
+            properties: p.clone(),
+            ..Metadata::default()
+        },
+        None => latest_metadata,
+    };
+    let now = metadata.property(&group).map(str::to_string);
+    let shown = |v: &Option<String>| {
+        v.as_deref()
+            .map_or("(none)".to_string(), |v| format!("{v:?}"))
+    };
+    let note = (now != was).then(|| {
+        format!(
+            "compatibility group change: subject {subject} groups versions by {group}, and this file ({group} = {}) leaves the latest version's group ({group} = {}); versions of other groups are not compared with it (Confluent's compatibilityGroup): readers across the change need migration rules",
+            shown(&now),
+            shown(&was)
+        )
+    });
+    Ok((Some(metadata), note))
+}
+
 /// Run registry mode against `url`.
 pub(super) fn registry_mode(
     global: &Global,
@@ -205,7 +277,8 @@ pub(super) fn registry_mode(
     )?;
 
     // The command line's registry client: its basic auth or bearer token, TLS settings.
-    let client = global.registry_at(url)?.client().clone();
+    let registry = global.registry_at(url)?;
+    let client = registry.client().clone();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -264,10 +337,19 @@ pub(super) fn registry_mode(
             }
             Err(e) => return Err(registry_fail(e)),
         }
-        let result = match remote
-            .rt
-            .block_on(remote.client.check_compatibility(&subject, None, &schema))
-        {
+        let (metadata, moved) = group_change(&remote, &registry, &subjects, path, &subject)?;
+        if let Some(note) = moved {
+            not_checked.push(NotChecked {
+                file: path.clone(),
+                subject: Some(subject.clone()),
+                reason: note,
+            });
+        }
+        let result = match remote.rt.block_on(
+            remote
+                .client
+                .check_compatibility_with_metadata(&subject, None, &schema, metadata),
+        ) {
             Ok(r) => r,
             Err(e) if e.code() == Some(ErrorCode::SubjectNotFound) => {
                 not_checked.push(new_subject());

@@ -51,6 +51,11 @@ struct FileEntry {
     key: bool,
     /// This subject's compatibility level, over `[defaults].compatibility`.
     compatibility: Option<CompatibilityLevel>,
+    /// The metadata properties the file is registered with (`major_version = "2"`): what
+    /// `check --registry` sends, so a subject with a `compatibilityGroup` is checked within
+    /// the file's group, and a change of group is reported.
+    #[serde(default)]
+    metadata: BTreeMap<String, String>,
 }
 
 /// Subject rules, checked against the repository's files.
@@ -173,6 +178,14 @@ impl Subjects {
             .get(path)
             .and_then(|e| e.compatibility)
             .or(self.default_compatibility)
+    }
+
+    /// The metadata properties the subjects file gives a repository file (`None`: none).
+    pub fn metadata_of(&self, path: &str) -> Option<&BTreeMap<String, String>> {
+        self.files
+            .get(path)
+            .map(|e| &e.metadata)
+            .filter(|m| !m.is_empty())
     }
 
     /// The subject of a repository file.

@@ -575,6 +575,30 @@ impl RegistryClient {
         Ok(c.compatibility_level)
     }
 
+    /// The `compatibilityGroup` of `GET /config/{subject}?defaultToGlobal=true`: the metadata
+    /// property whose value scopes the subject's compatibility checks (`None`: all versions
+    /// are compared).
+    pub async fn compatibility_group(
+        &self,
+        subject: &str,
+    ) -> Result<Option<String>, RegistryError> {
+        /// The one field of the config read here.
+        #[derive(serde::Deserialize)]
+        struct Group {
+            #[serde(rename = "compatibilityGroup", default)]
+            compatibility_group: Option<String>,
+        }
+        let g: Group = self
+            .call(
+                Method::GET,
+                &format!("/config/{}", enc(subject)),
+                &[("defaultToGlobal", "true".into())],
+                None::<&()>,
+            )
+            .await?;
+        Ok(g.compatibility_group)
+    }
+
     /// `PUT /config[/{subject}]`.
     pub async fn set_compatibility(
         &self,
@@ -624,6 +648,20 @@ impl RegistryClient {
         version: Option<Version>,
         schema: &Schema,
     ) -> Result<CompatibilityResult, RegistryError> {
+        self.check_compatibility_with_metadata(subject, version, schema, None)
+            .await
+    }
+
+    /// [`check_compatibility`](Self::check_compatibility) of `schema` as it would be registered
+    /// with `metadata`: with a `compatibilityGroup` configured, the registry compares it with
+    /// the versions of its group only.
+    pub async fn check_compatibility_with_metadata(
+        &self,
+        subject: &str,
+        version: Option<Version>,
+        schema: &Schema,
+        metadata: Option<Metadata>,
+    ) -> Result<CompatibilityResult, RegistryError> {
         let path = match version {
             Some(v) => format!("/compatibility/subjects/{}/versions/{v}", enc(subject)),
             None => format!("/compatibility/subjects/{}/versions", enc(subject)),
@@ -633,7 +671,7 @@ impl RegistryClient {
                 Method::POST,
                 &path,
                 &[("verbose", "true".into())],
-                Some(&SchemaRequest::new(schema)),
+                Some(&SchemaRequest::new(schema).with_contract(metadata, None)),
             )
             .await?;
         Ok(r.into())

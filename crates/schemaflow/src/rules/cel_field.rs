@@ -1,6 +1,6 @@
 //! The `CEL_FIELD` executor: one expression run per field of the record, following
-//! confluent-kafka-python's `CelFieldExecutor` over its format walk (`common/avro.py`
-//! `transform`):
+//! confluent-kafka-python's `CelFieldExecutor` over its format walk (`common/avro.py`,
+//! `common/protobuf.py` `transform`; JSON Schema's in `cel_field_json.rs`). The Avro walk:
 //!
 //! ```text
 //! record → each field present, in schema order (nested records, array items, map values
@@ -18,6 +18,12 @@
 //! `message` is the containing record as it is at that field (earlier fields already
 //! transformed), converted per field: only when the expression names `message` at all, as
 //! Python binds `now` only when named — a rule on `value` alone pays for the value alone.
+//!
+//! Protobuf records walk the same tree (`fields_protobuf.rs`), with what Python's walk does
+//! differently: fields are looked up by their JSON names, a field without presence that is
+//! absent is its default (and the rule runs on it), values and `message` are bound as
+//! Python's CEL binds a message's (64-bit integers as numbers, enums as numbers, bytes as
+//! bytes, `message` keyed by field name with every field).
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -26,8 +32,28 @@ use cel::Value;
 use serde_json::Value as Json;
 
 use super::cel::{from_cel, to_cel, CelProgram};
-use super::fields::{node_type, Field, FieldTree, Node};
+use super::cel_field_json::JsonFields;
+use super::fields::{node_type, Field, FieldTree, FieldType, Node};
+use super::fields_protobuf::{record_to_cel, scalar_from_cel, scalar_to_cel};
 use crate::registry::RuleKind;
+
+/// What a field rule walks: a field tree (Avro, Protobuf), or a JSON Schema document, walked
+/// with each value as Python walks it (`cel_field_json.rs`).
+#[derive(Debug, Clone)]
+pub(super) enum FieldSource {
+    /// The fields of an Avro or Protobuf schema.
+    Tree(Arc<FieldTree>),
+    /// A JSON Schema.
+    Json(Arc<JsonFields>),
+}
+
+/// One field as a rule sees it: the bindings besides `value` and `message`.
+pub(super) struct FieldView<'a> {
+    pub name: &'a str,
+    pub full_name: &'a str,
+    pub type_name: FieldType,
+    pub tags: &'a BTreeSet<String>,
+}
 
 /// A compiled `CEL_FIELD` rule over one schema's fields.
 #[derive(Debug)]
@@ -38,7 +64,7 @@ pub(super) struct CelField {
     tags: BTreeSet<String>,
     /// Whether the expression names `message` (else it is not bound).
     needs_message: bool,
-    fields: Arc<FieldTree>,
+    fields: FieldSource,
 }
 
 impl CelField {
@@ -47,7 +73,7 @@ impl CelField {
         expr: &str,
         kind: RuleKind,
         tags: BTreeSet<String>,
-        fields: Arc<FieldTree>,
+        fields: FieldSource,
     ) -> Result<CelField, String> {
         Ok(CelField {
             program: CelProgram::compile(expr)?,
@@ -60,26 +86,83 @@ impl CelField {
 
     /// Run over `value` (transformed in place): `Ok(false)` when a condition failed on a
     /// field, `Err` when the expression could not be evaluated or its answer has no JSON form.
-    pub fn run(&self, value: &mut Json) -> Result<bool, String> {
-        self.walk(&self.fields.root, value, None)
+    /// `message` names the Protobuf message of the record when the caller knows it.
+    pub fn run(&self, value: &mut Json, message: Option<&str>) -> Result<bool, String> {
+        match &self.fields {
+            FieldSource::Tree(tree) => match tree.root_for(value, message) {
+                Some(record) => self.walk(tree, &Node::Record(record), value, None),
+                None => self.walk(tree, &tree.root, value, None),
+            },
+            FieldSource::Json(json) => json.walk(self, value),
+        }
+    }
+
+    /// Whether the rule runs on a field of `type_name` tagged `tags` (`is_primitive` and the
+    /// rule's tags, as Python's `transform` and `CelFieldExecutor` decide).
+    pub(super) fn selects(&self, type_name: FieldType, tags: &BTreeSet<String>) -> bool {
+        type_name.is_primitive() && (self.tags.is_empty() || !self.tags.is_disjoint(tags))
+    }
+
+    /// Run the expression on one field's value with Confluent's bindings: the answer, or
+    /// `None` when the guard was false (the field passes unchanged). The caller judges a
+    /// condition's answer and writes a transform's back.
+    pub(super) fn eval_field(
+        &self,
+        field: FieldView<'_>,
+        value: Value,
+        message: Option<Value>,
+    ) -> Result<Option<Value>, String> {
+        let tags: Vec<Value> = field
+            .tags
+            .iter()
+            .map(|t| Value::String(Arc::new(t.clone())))
+            .collect();
+        let mut vars = vec![
+            ("value", value),
+            (
+                "fullName",
+                Value::String(Arc::new(field.full_name.to_string())),
+            ),
+            ("name", Value::String(Arc::new(field.name.to_string()))),
+            (
+                "typeName",
+                Value::String(Arc::new(field.type_name.name().to_string())),
+            ),
+            ("tags", Value::List(Arc::new(tags))),
+        ];
+        if let Some(m) = message {
+            vars.push(("message", m));
+        }
+        self.program.eval_vars(vars)
+    }
+
+    /// The rule's kind.
+    pub(super) fn kind(&self) -> RuleKind {
+        self.kind
+    }
+
+    /// Whether `message` is bound.
+    pub(super) fn needs_message(&self) -> bool {
+        self.needs_message
     }
 
     fn walk(
         &self,
+        tree: &FieldTree,
         node: &Node,
         value: &mut Json,
         at: Option<(&Field, Option<&Value>)>,
     ) -> Result<bool, String> {
         match node {
-            Node::Union(branches) => match self.fields.branch(branches, value) {
-                Some(branch) => self.walk(branch, value, at),
+            Node::Union(branches) => match tree.branch(branches, value) {
+                Some(branch) => self.walk(tree, branch, value, at),
                 // No branch holds the value: Python leaves it as it is.
                 None => Ok(true),
             },
             Node::Array(items) => {
                 if let Json::Array(xs) = value {
                     for x in xs {
-                        self.walk(items, x, at)?;
+                        self.walk(tree, items, x, at)?;
                     }
                 }
                 Ok(true)
@@ -87,61 +170,88 @@ impl CelField {
             Node::Map(values) => {
                 if let Json::Object(m) = value {
                     for v in m.values_mut() {
-                        self.walk(values, v, at)?;
+                        self.walk(tree, values, v, at)?;
                     }
                 }
                 Ok(true)
             }
             Node::Record(i) => {
-                let (Json::Object(obj), Some(record)) = (value, self.fields.records.get(*i)) else {
+                let (Json::Object(obj), Some(record)) = (value, tree.records.get(*i)) else {
                     return Ok(true);
                 };
                 for field in &record.fields {
-                    let message = match self.needs_message && obj.contains_key(&field.name) {
+                    let key = field.key();
+                    let present = obj.contains_key(key);
+                    // A Protobuf field without presence that is absent holds its default:
+                    // Python reads it (getattr) and runs the rule on it.
+                    let default = match &field.proto {
+                        Some(p) if !present && !p.presence => Some(p),
+                        _ => None,
+                    };
+                    if !present && default.is_none() {
+                        continue;
+                    }
+                    let message = match self.needs_message {
+                        true if field.proto.is_some() => Some(record_to_cel(tree, *i, obj)),
                         true => Some(to_cel(&Json::Object(obj.clone()))),
                         false => None,
                     };
-                    let Some(v) = obj.get_mut(&field.name) else {
-                        continue;
+                    let at = Some((field, message.as_ref()));
+                    let passed = match (obj.get_mut(key), default) {
+                        (Some(v), _) => self.walk(tree, &field.node, v, at)?,
+                        (None, Some(p)) => {
+                            let before = scalar_from_cel(p, &p.default)?;
+                            let mut v = before.clone();
+                            let passed = self.walk(tree, &field.node, &mut v, at)?;
+                            // The default written back only when the rule changed it: the
+                            // JSON mapping leaves defaults out, and so does the encoding.
+                            if v != before {
+                                obj.insert(key.to_string(), v);
+                            }
+                            passed
+                        }
+                        (None, None) => true,
                     };
-                    if !self.walk(&field.node, v, Some((field, message.as_ref())))? {
+                    if !passed {
                         return Ok(false);
                     }
                 }
                 Ok(true)
             }
-            Node::Leaf(_) => {
+            Node::Leaf(_) | Node::Opaque(..) => {
                 let Some((field, message)) = at else {
                     // A schema that is not a record: no field, no rule (as Python).
                     return Ok(true);
                 };
                 let kind = node_type(node);
-                if !kind.is_primitive()
-                    || (!self.tags.is_empty() && self.tags.is_disjoint(&field.tags))
-                {
+                if !self.selects(kind, &field.tags) {
                     return Ok(true);
                 }
-                let tags: Vec<Value> = field
-                    .tags
-                    .iter()
-                    .map(|t| Value::String(Arc::new(t.clone())))
-                    .collect();
-                let mut vars = vec![
-                    ("value", to_cel(value)),
-                    ("fullName", Value::String(Arc::new(field.full_name.clone()))),
-                    ("name", Value::String(Arc::new(field.name.clone()))),
-                    ("typeName", Value::String(Arc::new(kind.name().to_string()))),
-                    ("tags", Value::List(Arc::new(tags))),
-                ];
-                if let Some(m) = message {
-                    vars.push(("message", m.clone()));
+                if let Node::Opaque(_, reason) = node {
+                    return Err((*reason).to_string());
                 }
-                match (self.program.eval_vars(vars)?, self.kind) {
+                let cel_value = match &field.proto {
+                    Some(p) => scalar_to_cel(p, value)?,
+                    None => to_cel(value),
+                };
+                let view = FieldView {
+                    name: &field.name,
+                    full_name: &field.full_name,
+                    type_name: kind,
+                    tags: &field.tags,
+                };
+                match (
+                    self.eval_field(view, cel_value, message.cloned())?,
+                    self.kind,
+                ) {
                     // The guard was false: the field passes, unchanged.
                     (None, _) => Ok(true),
                     (Some(answer), RuleKind::Condition) => Ok(answer != Value::Bool(false)),
                     (Some(answer), RuleKind::Transform) => {
-                        *value = from_cel(&answer)?;
+                        *value = match &field.proto {
+                            Some(p) => scalar_from_cel(p, &answer)?,
+                            None => from_cel(&answer)?,
+                        };
                         Ok(true)
                     }
                 }
@@ -166,14 +276,20 @@ mod tests {
           "fields": [{"name": "street", "type": "string"}]}], "default": null}
       ]}"#;
 
-    fn tree(metadata: Option<&Metadata>) -> Arc<FieldTree> {
+    fn tree(metadata: Option<&Metadata>) -> FieldSource {
         let schema = apache_avro::Schema::parse_str(SCHEMA).unwrap();
-        Arc::new(FieldTree::avro(&schema, metadata))
+        FieldSource::Tree(Arc::new(FieldTree::avro(&schema, metadata)))
     }
 
     fn user() -> Json {
         json!({"ssn": "123-45-6789", "age": 30, "email": "a@b.c",
                "aliases": ["al", "bo"], "home": {"street": "1 Main St"}})
+    }
+
+    impl CelField {
+        fn run_avro(&self, value: &mut Json) -> Result<bool, String> {
+            self.run(value, None)
+        }
     }
 
     fn tags(t: &[&str]) -> BTreeSet<String> {
@@ -197,7 +313,7 @@ mod tests {
         )
         .unwrap();
         let mut v = user();
-        assert_eq!(rule.run(&mut v), Ok(true));
+        assert_eq!(rule.run_avro(&mut v), Ok(true));
         assert_eq!(
             v,
             json!({"ssn": "XXX-ssn-com.acme.User.ssn", "age": 30,
@@ -206,7 +322,7 @@ mod tests {
         );
         // A null in the nullable field is the NULL branch: the guard skips it.
         let mut v = json!({"ssn": "1", "age": 1, "email": null, "aliases": [], "home": null});
-        assert_eq!(rule.run(&mut v), Ok(true));
+        assert_eq!(rule.run_avro(&mut v), Ok(true));
         assert_eq!(v["email"], Json::Null);
     }
 
@@ -220,7 +336,7 @@ mod tests {
         )
         .unwrap();
         let mut v = user();
-        rule.run(&mut v).unwrap();
+        rule.run_avro(&mut v).unwrap();
         // The union's branch is the type: STRING, not COMBINED.
         assert_eq!(v["email"], json!("STRING:a@b.c:30:0"));
         // Array items are walked with the array field's name.
@@ -232,7 +348,7 @@ mod tests {
         )
         .unwrap();
         let mut v = user();
-        items.run(&mut v).unwrap();
+        items.run_avro(&mut v).unwrap();
         assert_eq!(v["aliases"], json!(["al!", "bo!"]));
     }
 
@@ -245,10 +361,10 @@ mod tests {
             tree(None),
         )
         .unwrap();
-        assert_eq!(adult.run(&mut user()), Ok(true));
+        assert_eq!(adult.run_avro(&mut user()), Ok(true));
         let mut young = user();
         young["age"] = json!(3);
-        assert_eq!(adult.run(&mut young), Ok(false));
+        assert_eq!(adult.run_avro(&mut young), Ok(false));
         // Items of an array never fail a condition (Python checks the field's own value).
         let items = CelField::compile(
             "name == 'aliases' ; false",
@@ -257,7 +373,7 @@ mod tests {
             tree(None),
         )
         .unwrap();
-        assert_eq!(items.run(&mut user()), Ok(true));
+        assert_eq!(items.run_avro(&mut user()), Ok(true));
         let bad = CelField::compile(
             "value.nope",
             RuleKind::Condition,
@@ -265,6 +381,6 @@ mod tests {
             tree(None),
         )
         .unwrap();
-        assert!(bad.run(&mut user()).is_err());
+        assert!(bad.run_avro(&mut user()).is_err());
     }
 }

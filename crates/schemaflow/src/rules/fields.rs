@@ -5,7 +5,8 @@
 //! `RuleContext.enter_field` merges them.
 //!
 //! Built once per schema, when its rules are compiled, so the per-record walk only follows
-//! the tree and never parses or matches names.
+//! the tree and never parses or matches names. Avro trees are built here; Protobuf trees (one
+//! record per message, with what the proto3 JSON mapping needs) in `fields_protobuf.rs`.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -85,6 +86,10 @@ pub(super) enum Node {
     Map(Box<Node>),
     /// A union: the branch is chosen from the value.
     Union(Vec<Node>),
+    /// A value Confluent's clients bind to CEL as one value of `FieldType` although its schema
+    /// is a message (Protobuf's `google.protobuf.Timestamp`, `confluent.type.Decimal`): a field
+    /// rule that would run on it fails with the reason given, rather than skip it silently.
+    Opaque(FieldType, &'static str),
 }
 
 /// A record's field.
@@ -98,6 +103,15 @@ pub(super) struct Field {
     pub tags: BTreeSet<String>,
     /// Its schema.
     pub node: Node,
+    /// For a Protobuf field: how its value is written in the proto3 JSON mapping.
+    pub proto: Option<super::fields_protobuf::ProtoField>,
+}
+
+impl Field {
+    /// The key of the field's value in the record's JSON object.
+    pub fn key(&self) -> &str {
+        self.proto.as_ref().map_or(&self.name, |p| &p.json_key)
+    }
 }
 
 /// A record's fields, in the schema's order (the order Python walks them).
@@ -111,6 +125,9 @@ pub(super) struct Record {
 pub struct FieldTree {
     pub(super) root: Node,
     pub(super) records: Vec<Record>,
+    /// Protobuf: each message of the schema's file (full name, record), in index-path order;
+    /// the record's message is one of them. Empty for Avro (the root is the schema).
+    pub(super) messages: Vec<(String, usize)>,
 }
 
 impl FieldTree {
@@ -126,7 +143,35 @@ impl FieldTree {
         FieldTree {
             root,
             records: b.records,
+            messages: Vec::new(),
         }
+    }
+
+    /// The node a record starts at: the schema (Avro), or the Protobuf message named
+    /// `message` — without the name, the first message (in index-path order) whose fields
+    /// hold every key of `value`, as the JSON of a record does not say which message it is.
+    pub(super) fn root_for(&self, value: &Json, message: Option<&str>) -> Option<usize> {
+        if self.messages.is_empty() {
+            return None;
+        }
+        if let Some(name) = message {
+            return self
+                .messages
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, i)| *i);
+        }
+        let holds = |i: usize| match (value, self.records.get(i)) {
+            (Json::Object(o), Some(r)) => o
+                .keys()
+                .all(|k| r.fields.iter().any(|f| f.key() == k || f.name == *k)),
+            _ => false,
+        };
+        self.messages
+            .iter()
+            .map(|(_, i)| *i)
+            .find(|i| holds(*i))
+            .or_else(|| self.messages.first().map(|(_, i)| *i))
     }
 
     /// The branch of `branches` that `value` (natural JSON: a union is its plain value) is
@@ -162,6 +207,7 @@ pub(super) fn node_type(node: &Node) -> FieldType {
         Node::Array(_) => FieldType::Array,
         Node::Map(_) => FieldType::Map,
         Node::Union(_) => FieldType::Combined,
+        Node::Opaque(t, _) => *t,
     }
 }
 
@@ -226,7 +272,7 @@ impl AvroBuilder<'_> {
                 let mut fields = Vec::with_capacity(r.fields.len());
                 for f in &r.fields {
                     let full_name = format!("{full}.{}", f.name);
-                    let mut tags = self.metadata_tags(&full_name);
+                    let mut tags = metadata_tags(self.metadata, &full_name);
                     if let Some(Json::Array(own)) = f.custom_attributes.get("confluent:tags") {
                         tags.extend(own.iter().filter_map(Json::as_str).map(str::to_string));
                     }
@@ -235,6 +281,7 @@ impl AvroBuilder<'_> {
                         full_name,
                         tags,
                         node: self.node(&f.schema),
+                        proto: None,
                     });
                 }
                 self.records[index].fields = fields;
@@ -251,17 +298,17 @@ impl AvroBuilder<'_> {
             }
         }
     }
+}
 
-    /// The tags `metadata.tags` gives `full_name` (`RuleContext.get_tags`).
-    fn metadata_tags(&self, full_name: &str) -> BTreeSet<String> {
-        let mut out = BTreeSet::new();
-        if let Some(m) = self.metadata {
-            for (path, tags) in &m.tags {
-                if wildcard_match(full_name, path) {
-                    out.extend(tags.iter().cloned());
-                }
+/// The tags `metadata.tags` gives `full_name` (`RuleContext.get_tags`).
+pub(super) fn metadata_tags(metadata: Option<&Metadata>, full_name: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    if let Some(m) = metadata {
+        for (path, tags) in &m.tags {
+            if wildcard_match(full_name, path) {
+                out.extend(tags.iter().cloned());
             }
         }
-        out
     }
+    out
 }

@@ -17,8 +17,9 @@
 //! JSON Schema's own value), so a generated Rust type needs no glue.
 //!
 //! Executors: `CEL` (the `cel` crate, in `cel.rs`), `CEL_FIELD` (`cel_field.rs`, per field
-//! of the writer schema's field tree, Avro; on Protobuf and JSON Schema it fails as below,
-//! saying so) and `JSONATA` (`jsonata.rs`). A rule of another type (`ENCRYPT`) runs as Python
+//! of the writer schema: Avro and Protobuf through a field tree built once per schema,
+//! `fields.rs` and `fields_protobuf.rs`; JSON Schema by walking the schema document with the
+//! value, `cel_field_json.rs`) and `JSONATA` (`jsonata.rs`). A rule of another type (`ENCRYPT`) runs as Python
 //! runs a rule whose executor is not registered: its `onFailure` action (default `ERROR`) with
 //! "could not find rule executor". Encoding rules are not run here.
 //!
@@ -33,9 +34,11 @@
 mod action;
 mod cel;
 mod cel_field;
+mod cel_field_json;
 pub mod encode;
 mod error;
 mod fields;
+mod fields_protobuf;
 mod jsonata;
 mod wildcard;
 
@@ -51,7 +54,7 @@ pub use error::{
 };
 
 use self::cel::CelProgram;
-use self::cel_field::CelField;
+use self::cel_field::{CelField, FieldSource};
 use self::fields::FieldTree;
 use self::jsonata::JsonataProgram;
 
@@ -193,7 +196,7 @@ impl DomainRules {
             return Ok(None);
         };
         // Built on the first field rule, shared by all of them.
-        let mut fields: Option<Result<Arc<FieldTree>, String>> = None;
+        let mut fields: Option<Result<FieldSource, String>> = None;
         let mut rules = Vec::new();
         let all = match direction {
             Direction::Write | Direction::Read => &set.domain_rules,
@@ -239,14 +242,27 @@ impl DomainRules {
         &self,
         subject: &str,
         topic: &str,
+        value: serde_json::Value,
+    ) -> Result<serde_json::Value, RuleError> {
+        self.run_message(subject, topic, value, None)
+    }
+
+    /// [`DomainRules::run`] on a record of the Protobuf message `message` (its full name),
+    /// which field rules then walk; without it, they take the first message of the schema's
+    /// file whose fields hold the record's keys.
+    pub fn run_message(
+        &self,
+        subject: &str,
+        topic: &str,
         mut value: serde_json::Value,
+        message: Option<&str>,
     ) -> Result<serde_json::Value, RuleError> {
         for rule in &self.rules {
             let outcome = match (&rule.executor, rule.kind) {
                 (Executor::Missing(reason), _) => Err(reason.clone()),
                 (Executor::Skip, _) => Ok(None),
                 // Transforms change `value` in place.
-                (Executor::CelField(f), _) => match f.run(&mut value) {
+                (Executor::CelField(f), _) => match f.run(&mut value, message) {
                     Ok(true) => Ok(None),
                     Ok(false) => Err(rule.condition_failed.clone()),
                     Err(e) => Err(e),
@@ -346,17 +362,17 @@ fn same_tag_transforms(rule: &Rule, other: &Rule) -> bool {
         && other.tags == rule.tags
 }
 
-/// The field tree of `target` for field rules: `Err` saying why there is none.
-fn field_tree(target: Option<RuleTarget<'_>>) -> Result<Arc<FieldTree>, String> {
+/// The fields of `target` for field rules: `Err` saying why there are none.
+fn field_tree(target: Option<RuleTarget<'_>>) -> Result<FieldSource, String> {
     match target.map(|t| (t.schema, t.metadata)) {
-        Some((WriterSchema::Avro(s), metadata)) => {
-            Ok(Arc::new(FieldTree::avro(s.schema(), metadata)))
-        }
-        Some((WriterSchema::Protobuf(_), _)) => {
-            Err("CEL_FIELD rules on Protobuf schemas are not supported by schemaflow yet".into())
-        }
-        Some((WriterSchema::Json(_), _)) => {
-            Err("CEL_FIELD rules on JSON schemas are not supported by schemaflow yet".into())
+        Some((WriterSchema::Avro(s), metadata)) => Ok(FieldSource::Tree(Arc::new(
+            FieldTree::avro(s.schema(), metadata),
+        ))),
+        Some((WriterSchema::Protobuf(s), metadata)) => Ok(FieldSource::Tree(Arc::new(
+            FieldTree::protobuf(s.pool(), s.file_name(), metadata),
+        ))),
+        Some((WriterSchema::Json(s), metadata)) => {
+            cel_field_json::json_fields(s, metadata).map(FieldSource::Json)
         }
         None => Err("CEL_FIELD rules need the writer schema: compiled without one".into()),
     }
@@ -368,7 +384,7 @@ fn compile_rule(
     schema: &str,
     superseded: bool,
     target: Option<RuleTarget<'_>>,
-    fields: &mut Option<Result<Arc<FieldTree>, String>>,
+    fields: &mut Option<Result<FieldSource, String>>,
 ) -> Result<CompiledRule, RuleError> {
     let name = rule.name.clone().unwrap_or_default();
     let invalid = |reason: String| RuleError::Invalid {
