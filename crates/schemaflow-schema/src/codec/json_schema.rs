@@ -391,20 +391,18 @@ fn not_json(id: SchemaId, e: serde_json::Error) -> Error {
     Error::Json(format!("the value of schema id {id}: {e}"))
 }
 
-/// Write the frame of `value`, then check the text written (in place, no `Value`: what a
-/// reader will validate is exactly these bytes). On error `buf` is as it was.
+/// Write the frame of `value`, checking the text as it is written (no `Value`: what a reader
+/// will validate is exactly these bytes). On error `buf` is as it was.
 fn write_validated_frame<T: Serialize + ?Sized>(
     schema: &JsonWriterSchema,
     value: &T,
     id: SchemaId,
     buf: &mut Vec<u8>,
 ) -> Result<()> {
+    let validator = schema.validator()?;
     let start = buf.len();
-    write_frame(value, id, buf)?;
-    let checked = buf
-        .get(start + wire::HEADER_LEN..)
-        .ok_or_else(|| Error::Json("the frame written has no payload".into()))
-        .and_then(|text| schema.validator()?.validate_text(id, text).map(drop));
+    wire::write_header(id, buf);
+    let checked = validator.write_checked(id, value, buf);
     if checked.is_err() {
         buf.truncate(start);
     }
