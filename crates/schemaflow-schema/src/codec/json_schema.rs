@@ -374,12 +374,13 @@ fn decode_with<T: DeserializeOwned>(
     if !schema.validate {
         return Ok((id, parse_payload(id, payload)?));
     }
-    // The text is checked in place, then read into `T`: no `Value` in between (unless a key
-    // repeats: then `T` is read from the `Value` that was checked, the last value winning).
-    match schema.validator()?.validate_text(id, payload)? {
-        None => Ok((id, parse_payload(id, payload)?)),
-        Some(value) => Ok((id, T::deserialize(value).map_err(|e| not_json(id, e))?)),
-    }
+    // The text is checked in place, and `T` read from what was checked: no `Value` in between
+    // (unless a key repeats: then `T` is read from the `Value` that was checked, the last value
+    // winning) and no second parse.
+    schema
+        .validator()?
+        .read_checked(id, payload)
+        .map(|value| (id, value))
 }
 
 fn parse_payload<T: DeserializeOwned>(id: SchemaId, payload: &[u8]) -> Result<T> {

@@ -176,6 +176,7 @@ impl FloatText {
     }
 
     /// The text (ASCII: always `Some`).
+    #[cfg_attr(not(feature = "json-schema"), allow(dead_code))]
     pub(crate) fn as_str(&self) -> Option<&str> {
         std::str::from_utf8(self.bytes()).ok()
     }

@@ -30,6 +30,7 @@ use jsonschema::json::{Array, Json, JsonNumber, Node, NodeIdentity, Object};
 use jsonschema::JsonType;
 use serde_json::{Map, Number, Value};
 
+pub(crate) mod de;
 mod parser;
 pub(crate) mod writer;
 

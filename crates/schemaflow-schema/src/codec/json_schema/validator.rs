@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 #[cfg(feature = "json-schema")]
-use super::tape::{writer::TapeBuilder, Tape, TapeJson};
+use super::tape::{de::from_tape, writer::TapeBuilder, Tape, TapeJson};
 #[cfg(feature = "json-schema")]
 use crate::error::JsonValidationError;
 use crate::error::{Error, Result};
@@ -41,6 +41,15 @@ impl CompiledValidator {
 
     /// Unreachable without the feature (no validator compiles); an error all the same.
     pub(super) fn validate_text(&self, _id: SchemaId, _text: &[u8]) -> Result<Option<Value>> {
+        Err(feature_missing())
+    }
+
+    /// Unreachable without the feature (no validator compiles); an error all the same.
+    pub(super) fn read_checked<T: serde::de::DeserializeOwned>(
+        &self,
+        _id: SchemaId,
+        _text: &[u8],
+    ) -> Result<T> {
         Err(feature_missing())
     }
 
@@ -132,6 +141,28 @@ impl CompiledValidator {
             }
         }
         self.validate_value_of(id, text).map(Some)
+    }
+
+    /// Check one JSON text and read `T` from it, parsing the text once: `T` is read from the
+    /// tape that was checked ([`super::tape::de`]), or by serde_json where that reader refuses
+    /// (then serde_json's value or error is the answer). Errors as
+    /// [`validate_text`](Self::validate_text); a text whose objects repeat a key is read from
+    /// the `Value` that was checked (the last value of the key, as Python's `json.loads`).
+    pub(super) fn read_checked<T: serde::de::DeserializeOwned>(
+        &self,
+        id: SchemaId,
+        text: &[u8],
+    ) -> Result<T> {
+        if let Some(tape) = Tape::parse(text) {
+            if !tape.has_duplicate_keys() && self.on_tape.is_valid(tape.root()) {
+                return match from_tape(&tape) {
+                    Some(value) => Ok(value),
+                    None => serde_json::from_slice(text).map_err(|e| super::not_json(id, e)),
+                };
+            }
+        }
+        let value = self.validate_value_of(id, text)?;
+        T::deserialize(value).map_err(|e| super::not_json(id, e))
     }
 
     /// Append `value`'s text (Python's form, [`super::python_json`]) to `buf` and check it,
