@@ -356,7 +356,16 @@ mod tests {
     fn ryu_text_is_python_s_where_the_fast_path_takes_it() {
         // The general layout is the reference: on every value the fast path takes, it must
         // write what the layout writes (the exponent boundaries, then any bit pattern).
-        let mut values = vec![1e-5, 9.99e-5, 1e-4, 1e15, 9.999999999999998e15, 1e16, 0.5, -0.0];
+        let mut values = vec![
+            1e-5,
+            9.99e-5,
+            1e-4,
+            1e15,
+            9.999999999999998e15,
+            1e16,
+            0.5,
+            -0.0,
+        ];
         let mut x: u64 = 3;
         for _ in 0..50_000 {
             x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);

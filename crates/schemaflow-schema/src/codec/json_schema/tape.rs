@@ -369,9 +369,10 @@ impl Json for TapeJson {
         buffer.bufs.arena.clear();
         buffer.bufs.arena.push_str(string);
         // A name comes from a tape, whose spans all fit: Null is never reached.
-        buffer.bufs.entries.push(
-            Span::arena(0, string.len()).map_or(Entry::Null, Entry::Str),
-        );
+        buffer
+            .bufs
+            .entries
+            .push(Span::arena(0, string.len()).map_or(Entry::Null, Entry::Str));
         f(buffer.root())
     }
 }
@@ -386,7 +387,10 @@ pub(crate) struct TapeNode<'a> {
 impl<'a> TapeNode<'a> {
     fn entry(&self) -> &'a Entry {
         // Every index handed out points into the tape; Null keeps a broken one harmless.
-        self.tape.entries().get(self.at as usize).unwrap_or(&Entry::Null)
+        self.tape
+            .entries()
+            .get(self.at as usize)
+            .unwrap_or(&Entry::Null)
     }
 
     /// The node as a `serde_json::Value` (for errors, `enum`/`const` and `uniqueItems`).

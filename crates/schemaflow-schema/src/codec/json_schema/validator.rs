@@ -346,6 +346,9 @@ mod tests {
             }
         }
         // Both answers were exercised, or the comparison says little.
-        assert!(valid > 100 && invalid > 100, "{valid} valid, {invalid} invalid");
+        assert!(
+            valid > 100 && invalid > 100,
+            "{valid} valid, {invalid} invalid"
+        );
     }
 }

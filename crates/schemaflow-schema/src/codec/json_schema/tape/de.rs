@@ -15,8 +15,8 @@
 use std::fmt;
 
 use serde::de::{
-    self, DeserializeOwned, DeserializeSeed, EnumAccess, MapAccess, SeqAccess,
-    VariantAccess, Visitor,
+    self, DeserializeOwned, DeserializeSeed, EnumAccess, MapAccess, SeqAccess, VariantAccess,
+    Visitor,
 };
 use serde::forward_to_deserialize_any;
 
@@ -315,7 +315,11 @@ impl<'de, 't: 'de> SeqAccess<'de> for Elements<'t> {
         let at = self.next;
         self.next = skip(self.tape.entries(), at);
         self.left -= 1;
-        seed.deserialize(Reader { tape: self.tape, at }).map(Some)
+        seed.deserialize(Reader {
+            tape: self.tape,
+            at,
+        })
+        .map(Some)
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -355,7 +359,10 @@ impl<'de, 't: 'de> MapAccess<'de> for Members<'t> {
         let at = self.next;
         self.next = skip(self.tape.entries(), at);
         self.left = self.left.checked_sub(1).ok_or(Refused)?;
-        seed.deserialize(Reader { tape: self.tape, at })
+        seed.deserialize(Reader {
+            tape: self.tape,
+            at,
+        })
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -495,7 +502,10 @@ impl<'de, 't: 'de> EnumAccess<'de> for Variant<'t> {
     type Error = Refused;
     type Variant = Reader<'t>;
 
-    fn variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<(S::Value, Self::Variant), Refused> {
+    fn variant_seed<S: DeserializeSeed<'de>>(
+        self,
+        seed: S,
+    ) -> Result<(S::Value, Self::Variant), Refused> {
         let name = de::value::BorrowedStrDeserializer::<Refused>::new(self.name);
         Ok((seed.deserialize(name)?, self.value))
     }

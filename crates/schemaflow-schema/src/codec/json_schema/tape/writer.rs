@@ -399,9 +399,25 @@ mod tests {
     fn numbers_are_recorded_as_a_re_read_classifies_them() {
         let mut g = Gen(5);
         let mut values: Vec<f64> = vec![
-            0.0, -0.0, 1.0, -1.0, 0.1, 98.25, 1e15, 1e16, 1e-4, 1e-5, 1.5e-7, 5e-324,
-            1.7976931348623157e308, 9007199254740993.0, 0.30000000000000004, 123456.789e-10,
-            f64::NAN, f64::INFINITY, f64::NEG_INFINITY,
+            0.0,
+            -0.0,
+            1.0,
+            -1.0,
+            0.1,
+            98.25,
+            1e15,
+            1e16,
+            1e-4,
+            1e-5,
+            1.5e-7,
+            5e-324,
+            1.7976931348623157e308,
+            9007199254740993.0,
+            0.30000000000000004,
+            123456.789e-10,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
         ];
         values.extend((0..20_000).map(|_| float(&mut g)));
         values.extend((0..5_000).map(|_| (g.next() % 1_000_000) as f64 / 1000.0));
