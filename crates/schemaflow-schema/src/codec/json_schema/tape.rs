@@ -34,7 +34,9 @@ pub(crate) mod de;
 mod parser;
 pub(crate) mod writer;
 
-/// One JSON text as a tape (see the module docs).
+/// One JSON text as a tape (see the module docs). The default is an empty tape (the buffer
+/// `propertyNames` fills, [`TapeJson::with_string_node`]).
+#[derive(Default)]
 pub(crate) struct Tape<'s> {
     /// The text read, for strings that point into it ("" for a written tape).
     text: &'s str,
@@ -206,16 +208,6 @@ impl Tape<'_> {
     /// The text of a string or key span.
     fn str(&self, span: Span) -> &str {
         strings(self.text, &self.bufs.arena, span)
-    }
-}
-
-impl Default for Tape<'_> {
-    fn default() -> Self {
-        Tape {
-            text: "",
-            bufs: Buffers::default(),
-            duplicate_keys: false,
-        }
     }
 }
 
