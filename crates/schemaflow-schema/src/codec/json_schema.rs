@@ -374,12 +374,13 @@ fn decode_with<T: DeserializeOwned>(
     if !schema.validate {
         return Ok((id, parse_payload(id, payload)?));
     }
-    // The text is checked in place, then read into `T`: no `Value` in between (unless a key
-    // repeats: then `T` is read from the `Value` that was checked, the last value winning).
-    match schema.validator()?.validate_text(id, payload)? {
-        None => Ok((id, parse_payload(id, payload)?)),
-        Some(value) => Ok((id, T::deserialize(value).map_err(|e| not_json(id, e))?)),
-    }
+    // The text is checked in place, and `T` read from what was checked: no `Value` in between
+    // (unless a key repeats: then `T` is read from the `Value` that was checked, the last value
+    // winning) and no second parse.
+    schema
+        .validator()?
+        .read_checked(id, payload)
+        .map(|value| (id, value))
 }
 
 fn parse_payload<T: DeserializeOwned>(id: SchemaId, payload: &[u8]) -> Result<T> {
@@ -391,20 +392,18 @@ fn not_json(id: SchemaId, e: serde_json::Error) -> Error {
     Error::Json(format!("the value of schema id {id}: {e}"))
 }
 
-/// Write the frame of `value`, then check the text written (in place, no `Value`: what a
-/// reader will validate is exactly these bytes). On error `buf` is as it was.
+/// Write the frame of `value`, checking the text as it is written (no `Value`: what a reader
+/// will validate is exactly these bytes). On error `buf` is as it was.
 fn write_validated_frame<T: Serialize + ?Sized>(
     schema: &JsonWriterSchema,
     value: &T,
     id: SchemaId,
     buf: &mut Vec<u8>,
 ) -> Result<()> {
+    let validator = schema.validator()?;
     let start = buf.len();
-    write_frame(value, id, buf)?;
-    let checked = buf
-        .get(start + wire::HEADER_LEN..)
-        .ok_or_else(|| Error::Json("the frame written has no payload".into()))
-        .and_then(|text| schema.validator()?.validate_text(id, text).map(drop));
+    wire::write_header(id, buf);
+    let checked = validator.write_checked(id, value, buf);
     if checked.is_err() {
         buf.truncate(start);
     }

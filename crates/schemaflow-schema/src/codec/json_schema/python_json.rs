@@ -27,25 +27,49 @@ pub struct PythonFormatter;
 
 impl Formatter for PythonFormatter {
     fn write_f64<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f64) -> io::Result<()> {
-        let mut buf = ryu::Buffer::new();
-        write_python_float(writer, buf.format_finite(value))
+        writer.write_all(f64_text(value).bytes())
     }
 
     fn write_f32<W: ?Sized + io::Write>(&mut self, writer: &mut W, value: f32) -> io::Result<()> {
-        let mut buf = ryu::Buffer::new();
-        write_python_float(writer, buf.format_finite(value))
+        writer.write_all(f32_text(value).bytes())
     }
+}
+
+/// A finite `f64` as Python's `repr` writes it.
+pub(crate) fn f64_text(value: f64) -> FloatText {
+    let mut buf = ryu::Buffer::new();
+    python_float(buf.format_finite(value))
+}
+
+/// A finite `f32` as Python's `repr` writes the same shortest digits.
+pub(crate) fn f32_text(value: f32) -> FloatText {
+    let mut buf = ryu::Buffer::new();
+    python_float(buf.format_finite(value))
 }
 
 /// ryu's shortest digits laid out as Python's `repr`: the same digits, positional notation
 /// for decimal exponents -4 to 15 (always with a fractional part: `1.0`, `0.0001`), else
 /// `d.ddde±XX` (`1e+16`, `1e-05`). ryu switches to exponents at other points (`0.00001`,
-/// `1e16`), so its text is taken apart into digits and exponent and laid out again.
-fn write_python_float<W: ?Sized + io::Write>(writer: &mut W, ryu: &str) -> io::Result<()> {
+/// `1e16`), so its text is taken apart into digits and exponent and laid out again — unless it
+/// is already Python's (most values: see [`python_float`]).
+fn python_float(ryu: &str) -> FloatText {
     let (negative, body) = match ryu.strip_prefix('-') {
         Some(b) => (true, b),
         None => (false, ryu),
     };
+    // ryu writes positional notation (with a fraction, `1.0`) for decimal exponents -5 to 15,
+    // Python's `repr` for -4 to 15: without an exponent and outside 1e-5..1e-4 (`0.0000ddd`)
+    // the two texts are the same (`ryu_text_is_python_s_where_the_fast_path_takes_it`).
+    if !body.contains('e') && !body.starts_with("0.0000") {
+        let mut out = FloatText::default();
+        out.extend(ryu.as_bytes());
+        return out;
+    }
+    python_layout(negative, body)
+}
+
+/// [`python_float`]'s general case: ryu's text taken apart and laid out again.
+fn python_layout(negative: bool, body: &str) -> FloatText {
     let (mantissa, exponent) = match body.split_once('e') {
         Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
         None => (body, 0),
@@ -71,13 +95,13 @@ fn write_python_float<W: ?Sized + io::Write>(writer: &mut W, ryu: &str) -> io::R
     while let [rest @ .., b'0'] = digits {
         digits = rest;
     }
-    let mut out = Out::default();
+    let mut out = FloatText::default();
     if negative {
         out.push(b'-');
     }
     if digits.is_empty() {
         out.extend(b"0.0");
-        return writer.write_all(out.bytes());
+        return out;
     }
     let x = point - 1; // the exponent in d.ddd × 10^x
     if (-4..16).contains(&x) {
@@ -110,26 +134,26 @@ fn write_python_float<W: ?Sized + io::Write>(writer: &mut W, ryu: &str) -> io::R
         out.push(b'0' + (e / 10 % 10) as u8);
         out.push(b'0' + (e % 10) as u8);
     }
-    writer.write_all(out.bytes())
+    out
 }
 
 /// A float's text on the stack: sign, up to 17 digits, up to 16 zeros of padding, the point
 /// and an exponent fit in 48 bytes; what would not fit is dropped (never reached).
-struct Out {
+pub(crate) struct FloatText {
     buf: [u8; 48],
     len: usize,
 }
 
-impl Default for Out {
+impl Default for FloatText {
     fn default() -> Self {
-        Out {
+        FloatText {
             buf: [0; 48],
             len: 0,
         }
     }
 }
 
-impl Out {
+impl FloatText {
     fn push(&mut self, b: u8) {
         if let Some(slot) = self.buf.get_mut(self.len) {
             *slot = b;
@@ -146,8 +170,15 @@ impl Out {
             self.push(b'0');
         }
     }
-    fn bytes(&self) -> &[u8] {
+    /// The text's bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
         &self.buf[..self.len]
+    }
+
+    /// The text (ASCII: always `Some`).
+    #[cfg_attr(not(feature = "json-schema"), allow(dead_code))]
+    pub(crate) fn as_str(&self) -> Option<&str> {
+        std::str::from_utf8(self.bytes()).ok()
     }
 }
 
@@ -317,6 +348,41 @@ mod tests {
             assert_eq!(
                 String::from_utf8(to_vec(&v).expect("f64")).expect("utf8"),
                 py
+            );
+        }
+    }
+
+    #[test]
+    fn ryu_text_is_python_s_where_the_fast_path_takes_it() {
+        // The general layout is the reference: on every value the fast path takes, it must
+        // write what the layout writes (the exponent boundaries, then any bit pattern).
+        let mut values = vec![
+            1e-5,
+            9.99e-5,
+            1e-4,
+            1e15,
+            9.999999999999998e15,
+            1e16,
+            0.5,
+            -0.0,
+        ];
+        let mut x: u64 = 3;
+        for _ in 0..50_000 {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            values.push(f64::from_bits(x));
+            values.push((x >> 40) as f64 / 1e6);
+        }
+        for v in values.into_iter().filter(|v| v.is_finite()) {
+            let mut buf = ryu::Buffer::new();
+            let ryu = buf.format_finite(v);
+            let (negative, body) = match ryu.strip_prefix('-') {
+                Some(b) => (true, b),
+                None => (false, ryu),
+            };
+            assert_eq!(
+                python_float(ryu).bytes(),
+                python_layout(negative, body).bytes(),
+                "{v:e}"
             );
         }
     }

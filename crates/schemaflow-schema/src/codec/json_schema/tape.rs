@@ -1,14 +1,22 @@
-//! A JSON text read into a flat tape that the `jsonschema` validator reads in place, so that
+//! A JSON text as a flat tape that the `jsonschema` validator reads in place, so that
 //! validating a frame builds no `serde_json::Value`.
 //!
 //! Why: the validator is generic over its JSON representation (`jsonschema::json`). With
 //! `serde_json::Value` every string, array and object of a record is allocated to be checked
 //! and dropped again — on the 6-field record that was most of the cost of a validated decode,
 //! and on the serialize side the value was even turned into a `Value` before being written.
-//! The tape is one `Vec` of entries in document order, strings borrowed from the frame (owned
-//! only where the text escapes them), containers knowing where they end; the validator walks
-//! it as it walks a `Value`. Measured in `benches/json_schema.rs` (BENCHMARKS.md, "JSON Schema
-//! codec").
+//! The tape is one `Vec` of entries in document order, containers knowing where they end; the
+//! validator walks it as it walks a `Value`. Measured in `benches/json_schema.rs`
+//! (BENCHMARKS.md, "JSON Schema codec").
+//!
+//! Two ways fill a tape: [`parser`] reads a frame's text (deserialize), [`writer`] records the
+//! values as serde_json writes them (serialize, so that the text written is never read back).
+//! Both give the same entries for the same text (`a_written_tape_is_the_tape_of_its_text`).
+//!
+//! Strings are spans, not references: into the text read (a string without escapes), or into
+//! the tape's own arena (an unescaped string, or every string the writer records). Entries then
+//! hold no lifetime, so a thread keeps its tape's buffers from one record to the next
+//! ([`Buffers`]) and a validated record allocates nothing for its tape.
 //!
 //! Duplicate keys: `serde_json::Value` keeps the last value of a repeated key (as Python's
 //! `json.loads`), and the validator's answer depends on it (`required` counts members). A tape
@@ -16,28 +24,109 @@
 //! validates a `Value` instead, so answers never differ.
 
 use std::borrow::Cow;
+use std::cell::Cell;
 
 use jsonschema::json::{Array, Json, JsonNumber, Node, NodeIdentity, Object};
 use jsonschema::JsonType;
 use serde_json::{Map, Number, Value};
 
-/// One JSON text as a tape (see the module docs).
+pub(crate) mod de;
+mod parser;
+pub(crate) mod writer;
+
+/// One JSON text as a tape (see the module docs). The default is an empty tape (the buffer
+/// `propertyNames` fills, [`TapeJson::with_string_node`]).
+#[derive(Default)]
 pub(crate) struct Tape<'s> {
-    entries: Vec<Entry<'s>>,
+    /// The text read, for strings that point into it ("" for a written tape).
+    text: &'s str,
+    bufs: Buffers,
     duplicate_keys: bool,
+}
+
+/// A tape's storage, kept per thread between records (see the module docs).
+#[derive(Default)]
+pub(crate) struct Buffers {
+    entries: Vec<Entry>,
+    /// Strings that are not in the text: unescaped, or recorded while writing.
+    arena: String,
+    /// The containers open while a tape is filled.
+    open: Vec<Open>,
+}
+
+thread_local! {
+    /// The buffers of the last tape this thread dropped.
+    static POOL: Cell<Buffers> = const {
+        Cell::new(Buffers {
+            entries: Vec::new(),
+            arena: String::new(),
+            open: Vec::new(),
+        })
+    };
+}
+
+/// Buffers past this many entries are freed rather than kept: one odd, huge record must not
+/// pin its memory for the life of the thread.
+const KEEP_ENTRIES: usize = 1 << 14;
+
+impl Buffers {
+    /// This thread's kept buffers (empty), or new ones.
+    pub(crate) fn take() -> Buffers {
+        POOL.with(Cell::take)
+    }
+
+    /// Hand the buffers back to this thread for its next tape.
+    fn give_back(mut self) {
+        if self.entries.capacity() <= KEEP_ENTRIES && self.arena.capacity() <= KEEP_ENTRIES * 8 {
+            self.entries.clear();
+            self.arena.clear();
+            self.open.clear();
+            POOL.with(|p| p.set(self));
+        }
+    }
 }
 
 /// One node of the tape. A container is followed by its members (`Key` then value, for an
 /// object) up to `end`, the index after its last entry.
-#[derive(Debug, Clone)]
-pub(crate) enum Entry<'s> {
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Entry {
     Null,
     Bool(bool),
     Number(Num),
-    Str(Cow<'s, str>),
-    Key(Cow<'s, str>),
+    Str(Span),
+    Key(Span),
     Array { len: u32, end: u32 },
     Object { len: u32, end: u32 },
+}
+
+/// Where a string is: in the text read, or (top bit of `start`) in the tape's arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    start: u32,
+    len: u32,
+}
+
+const IN_ARENA: u32 = 1 << 31;
+
+impl Span {
+    /// `start..end` of the text; `None` past what a span holds (the text is then not taken).
+    fn text(start: usize, end: usize) -> Option<Span> {
+        Span::new(start, end, 0)
+    }
+
+    /// `start..end` of the arena; `None` past what a span holds.
+    fn arena(start: usize, end: usize) -> Option<Span> {
+        Span::new(start, end, IN_ARENA)
+    }
+
+    fn new(start: usize, end: usize, flag: u32) -> Option<Span> {
+        let start = u32::try_from(start).ok().filter(|s| s & IN_ARENA == 0)?;
+        let len = u32::try_from(end.checked_sub(start as usize)?).ok()?;
+        Some(Span {
+            start: start | flag,
+            len,
+        })
+    }
 }
 
 /// A number as serde_json reads it: non-negative integers as `u64`, negative as `i64`, the rest
@@ -50,18 +139,55 @@ pub(crate) enum Num {
     Float(f64),
 }
 
-mod parser;
+impl PartialEq for Num {
+    /// Bit for bit: `-0.0` and `0.0` are different readings of a text.
+    fn eq(&self, other: &Num) -> bool {
+        match (*self, *other) {
+            (Num::PosInt(a), Num::PosInt(b)) => a == b,
+            (Num::NegInt(a), Num::NegInt(b)) => a == b,
+            (Num::Float(a), Num::Float(b)) => a.to_bits() == b.to_bits(),
+            _ => false,
+        }
+    }
+}
 
-impl<'s> Tape<'s> {
+/// A container being filled: where its entry is, how many members so far, and for an object
+/// which keys it has seen.
+#[derive(Clone, Copy)]
+pub(crate) struct Open {
+    at: usize,
+    len: u32,
+    object: bool,
+    seen: KeyFilter,
+}
+
+impl Open {
+    fn new(at: usize, object: bool) -> Open {
+        Open {
+            at,
+            len: 0,
+            object,
+            seen: KeyFilter::default(),
+        }
+    }
+}
+
+/// serde_json's own nesting limit: it reads no deeper text, so no tape holds one.
+const MAX_DEPTH: usize = 128;
+
+impl Tape<'_> {
     /// Read `text` (one JSON value, nothing after it but whitespace); `None` when it is not
     /// JSON this reader takes (the caller then reads it with serde_json: see [`parser`]).
-    pub(crate) fn parse(text: &'s [u8]) -> Option<Tape<'s>> {
-        // A frame's JSON is about 3 bytes an entry; start near it to grow once at most.
+    pub(crate) fn parse(text: &[u8]) -> Option<Tape<'_>> {
+        let text = std::str::from_utf8(text).ok()?;
         let mut tape = Tape {
-            entries: Vec::with_capacity(text.len() / 4 + 4),
+            text,
+            bufs: Buffers::take(),
             duplicate_keys: false,
         };
-        parser::parse(text, &mut tape.entries, &mut tape.duplicate_keys)?;
+        // A frame's JSON is about 3 bytes an entry; start near it to grow once at most.
+        tape.bufs.entries.reserve(text.len() / 4 + 4);
+        parser::parse(text, &mut tape.bufs, &mut tape.duplicate_keys)?;
         Some(tape)
     }
 
@@ -72,41 +198,91 @@ impl<'s> Tape<'s> {
 
     /// The root node.
     pub(crate) fn root(&self) -> TapeNode<'_> {
-        TapeNode {
-            tape: &self.entries,
-            at: 0,
-        }
+        TapeNode { tape: self, at: 0 }
+    }
+
+    fn entries(&self) -> &[Entry] {
+        &self.bufs.entries
+    }
+
+    /// The text of a string or key span.
+    fn str(&self, span: Span) -> &str {
+        strings(self.text, &self.bufs.arena, span)
     }
 }
 
+impl Drop for Tape<'_> {
+    fn drop(&mut self) {
+        std::mem::take(&mut self.bufs).give_back();
+    }
+}
+
+/// The text of `span`, from `text` or `arena`; "" for a span that points nowhere (none is made).
+fn strings<'a>(text: &'a str, arena: &'a str, span: Span) -> &'a str {
+    let (from, start) = if span.start & IN_ARENA != 0 {
+        (arena, (span.start & !IN_ARENA) as usize)
+    } else {
+        (text, span.start as usize)
+    };
+    from.get(start..start + span.len as usize).unwrap_or("")
+}
+
 fn index(n: usize) -> u32 {
-    // A tape's indices come from `u32` ends (the parser refuses more entries): saturating
+    // A tape's indices come from `u32` ends (the readers refuse more entries): saturating
     // would only make a malformed tape refuse, never read out of bounds.
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
-fn entry_text<'e>(e: &'e Entry<'_>) -> &'e str {
-    match e {
-        Entry::Str(s) | Entry::Key(s) => s,
-        _ => "",
+/// The keys an open object has seen, as two bits of 1,024 a key: a repeated key is looked for
+/// (a walk of the object) only when both its bits are already set. A 50-key object sends about
+/// one key in a hundred to that walk, where one bit of 256 sent every fifth.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct KeyFilter([u64; 16]);
+
+impl KeyFilter {
+    /// Note `key`; `true` when it may repeat a key noted before.
+    fn note(&mut self, key: &str) -> bool {
+        // FNV-1a over the key's bytes.
+        let mut h: u32 = 0x811c_9dc5;
+        for b in key.bytes() {
+            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+        }
+        h ^= h >> 15;
+        let bits = [(h & 1023) as usize, ((h >> 10) & 1023) as usize];
+        let seen = bits
+            .iter()
+            .all(|b| self.0[b / 64] & (1_u64 << (b % 64)) != 0);
+        for b in bits {
+            self.0[b / 64] |= 1_u64 << (b % 64);
+        }
+        seen
     }
 }
 
-/// A key's hash for the parser's repeated-key filter: FNV-1a over its bytes.
-fn key_hash(key: &str) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in key.bytes() {
-        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+/// Push the key `span` of the innermost open object, noting whether the object repeats it.
+fn push_key(bufs: &mut Buffers, text: &str, span: Span, duplicate_keys: &mut bool) -> Option<()> {
+    let key = strings(text, &bufs.arena, span);
+    let top = bufs.open.last_mut()?;
+    let object_at = top.at;
+    let maybe = top.seen.note(key);
+    bufs.entries.push(Entry::Key(span));
+    if maybe && repeats(bufs, text, object_at, bufs.entries.len() - 1) {
+        *duplicate_keys = true;
     }
-    h ^ (h >> 15)
+    Some(())
 }
 
 /// Whether the key at `key_at` already names a member of the object opened at `object_at`.
-fn repeats(entries: &[Entry<'_>], object_at: usize, key_at: usize) -> bool {
-    let key = entries.get(key_at).map_or("", entry_text);
+fn repeats(bufs: &Buffers, text: &str, object_at: usize, key_at: usize) -> bool {
+    let key_text = |e: Option<&Entry>| match e {
+        Some(Entry::Key(span)) => strings(text, &bufs.arena, *span),
+        _ => "",
+    };
+    let entries = &bufs.entries;
+    let key = key_text(entries.get(key_at));
     let mut i = object_at + 1;
     while i < key_at {
-        if entry_text(&entries[i]) == key {
+        if key_text(entries.get(i)) == key {
             return true;
         }
         // Skip the key and its value.
@@ -115,8 +291,43 @@ fn repeats(entries: &[Entry<'_>], object_at: usize, key_at: usize) -> bool {
     false
 }
 
+/// A value is complete: count it as a member of the innermost open container.
+fn count_member(bufs: &mut Buffers) -> Option<()> {
+    if let Some(top) = bufs.open.last_mut() {
+        top.len = top.len.checked_add(1)?;
+    }
+    Some(())
+}
+
+/// Open a container: its entry (completed by [`close`]) and its place on the stack.
+fn open(bufs: &mut Buffers, object: bool) -> Option<()> {
+    if bufs.open.len() >= MAX_DEPTH {
+        return None;
+    }
+    bufs.open.push(Open::new(bufs.entries.len(), object));
+    bufs.entries.push(if object {
+        Entry::Object { len: 0, end: 0 }
+    } else {
+        Entry::Array { len: 0, end: 0 }
+    });
+    Some(())
+}
+
+/// Close the innermost container: its entry learns its length and where it ends, and it counts
+/// as a member of the one around it.
+fn close(bufs: &mut Buffers) -> Option<()> {
+    let open = bufs.open.pop()?;
+    let end = u32::try_from(bufs.entries.len()).ok()?;
+    *bufs.entries.get_mut(open.at)? = if open.object {
+        Entry::Object { len: open.len, end }
+    } else {
+        Entry::Array { len: open.len, end }
+    };
+    count_member(bufs)
+}
+
 /// The index after the value starting at `i`.
-fn skip(entries: &[Entry<'_>], i: usize) -> usize {
+fn skip(entries: &[Entry], i: usize) -> usize {
     match entries.get(i) {
         Some(Entry::Array { end, .. } | Entry::Object { end, .. }) => *end as usize,
         _ => i + 1,
@@ -129,7 +340,8 @@ pub(crate) struct TapeJson;
 impl Json for TapeJson {
     type Node<'a> = TapeNode<'a>;
     type PreparedKey = Box<str>;
-    type StringBuffer = ();
+    /// A one-string tape, reused by `propertyNames` for each name.
+    type StringBuffer = Tape<'static>;
 
     // A member look-up is a walk of the object: a members pass is never dearer.
     const KEYS_PER_LOOKUP: usize = 1 << 16;
@@ -140,23 +352,37 @@ impl Json for TapeJson {
         key.into()
     }
 
-    fn with_string_node<T>((): &mut (), string: &str, f: impl FnOnce(TapeNode<'_>) -> T) -> T {
-        let one = [Entry::Str(Cow::Borrowed(string))];
-        f(TapeNode { tape: &one, at: 0 })
+    fn with_string_node<T>(
+        buffer: &mut Tape<'static>,
+        string: &str,
+        f: impl FnOnce(TapeNode<'_>) -> T,
+    ) -> T {
+        buffer.bufs.entries.clear();
+        buffer.bufs.arena.clear();
+        buffer.bufs.arena.push_str(string);
+        // A name comes from a tape, whose spans all fit: Null is never reached.
+        buffer
+            .bufs
+            .entries
+            .push(Span::arena(0, string.len()).map_or(Entry::Null, Entry::Str));
+        f(buffer.root())
     }
 }
 
-/// A node of a tape: the entries and its index.
+/// A node of a tape: the tape and its index.
 #[derive(Clone, Copy)]
 pub(crate) struct TapeNode<'a> {
-    tape: &'a [Entry<'a>],
+    tape: &'a Tape<'a>,
     at: u32,
 }
 
 impl<'a> TapeNode<'a> {
-    fn entry(&self) -> &'a Entry<'a> {
+    fn entry(&self) -> &'a Entry {
         // Every index handed out points into the tape; Null keeps a broken one harmless.
-        self.tape.get(self.at as usize).unwrap_or(&Entry::Null)
+        self.tape
+            .entries()
+            .get(self.at as usize)
+            .unwrap_or(&Entry::Null)
     }
 
     /// The node as a `serde_json::Value` (for errors, `enum`/`const` and `uniqueItems`).
@@ -167,7 +393,7 @@ impl<'a> TapeNode<'a> {
             Entry::Number(n) => n
                 .number()
                 .map_or(Value::Null, |n| Value::Number(n.into_owned())),
-            Entry::Str(s) | Entry::Key(s) => Value::String(s.to_string()),
+            Entry::Str(s) | Entry::Key(s) => Value::String(self.tape.str(*s).to_string()),
             Entry::Array { .. } => Value::Array(
                 self.as_array()
                     .map(|a| a.elements().map(|e| e.value()).collect())
@@ -269,7 +495,7 @@ impl<'a> Node<'a, TapeJson> for TapeNode<'a> {
     }
     fn as_string(&self) -> Option<Cow<'a, str>> {
         match self.entry() {
-            Entry::Str(s) | Entry::Key(s) => Some(Cow::Borrowed(s)),
+            Entry::Str(s) | Entry::Key(s) => Some(Cow::Borrowed(self.tape.str(*s))),
             _ => None,
         }
     }
@@ -302,7 +528,7 @@ impl<'a> Node<'a, TapeJson> for TapeNode<'a> {
         // Strings, booleans and null compare in place (a string `enum` is the common case);
         // numbers and containers through a Value, as the `jsonschema` default does.
         match (self.entry(), expected) {
-            (Entry::Str(s) | Entry::Key(s), Value::String(e)) => s == e,
+            (Entry::Str(s) | Entry::Key(s), Value::String(e)) => self.tape.str(*s) == e,
             (Entry::Str(_) | Entry::Key(_), _) => false,
             (Entry::Bool(b), Value::Bool(e)) => b == e,
             (Entry::Bool(_), _) => false,
@@ -314,13 +540,16 @@ impl<'a> Node<'a, TapeJson> for TapeNode<'a> {
         Cow::Owned(self.value())
     }
     fn identity(&self) -> Option<NodeIdentity> {
-        Some(NodeIdentity::tagged(self.tape.as_ptr() as usize, self.at))
+        Some(NodeIdentity::tagged(
+            std::ptr::from_ref(self.tape) as usize,
+            self.at,
+        ))
     }
 }
 
 /// An object node.
 pub(crate) struct TapeObject<'a> {
-    tape: &'a [Entry<'a>],
+    tape: &'a Tape<'a>,
     at: u32,
     len: u32,
     end: u32,
@@ -328,7 +557,7 @@ pub(crate) struct TapeObject<'a> {
 
 /// Members of an object, in the text's order.
 pub(crate) struct Members<'a> {
-    tape: &'a [Entry<'a>],
+    tape: &'a Tape<'a>,
     next: usize,
     end: usize,
 }
@@ -340,9 +569,12 @@ impl<'a> Iterator for Members<'a> {
         if self.next >= self.end {
             return None;
         }
-        let key = self.tape.get(self.next).map_or("", entry_text);
+        let key = match self.tape.entries().get(self.next) {
+            Some(Entry::Key(span)) => self.tape.str(*span),
+            _ => "",
+        };
         let value_at = self.next + 1;
-        self.next = skip(self.tape, value_at);
+        self.next = skip(self.tape.entries(), value_at);
         Some((
             key,
             TapeNode {
@@ -377,7 +609,7 @@ impl<'a> Object<'a, TapeJson> for TapeObject<'a> {
 
 /// An array node.
 pub(crate) struct TapeArray<'a> {
-    tape: &'a [Entry<'a>],
+    tape: &'a Tape<'a>,
     at: u32,
     len: u32,
     end: u32,
@@ -385,7 +617,7 @@ pub(crate) struct TapeArray<'a> {
 
 /// Elements of an array, in order.
 pub(crate) struct Elements<'a> {
-    tape: &'a [Entry<'a>],
+    tape: &'a Tape<'a>,
     next: usize,
     end: usize,
 }
@@ -398,7 +630,7 @@ impl<'a> Iterator for Elements<'a> {
             return None;
         }
         let at = self.next;
-        self.next = skip(self.tape, at);
+        self.next = skip(self.tape.entries(), at);
         Some(TapeNode {
             tape: self.tape,
             at: index(at),
@@ -584,17 +816,17 @@ mod tests {
     }
 
     /// A small deterministic generator of JSON values (no dependency for one test).
-    struct Gen(u64);
+    pub(super) struct Gen(pub(super) u64);
 
     impl Gen {
-        fn next(&mut self) -> u64 {
+        pub(super) fn next(&mut self) -> u64 {
             self.0 = self
                 .0
                 .wrapping_mul(6_364_136_223_846_793_005)
                 .wrapping_add(1);
             self.0 >> 33
         }
-        fn value(&mut self, depth: u32) -> Value {
+        pub(super) fn value(&mut self, depth: u32) -> Value {
             let keys = ["a", "b", "c", "id", "n\u{e9}", "x"];
             match self.next() % if depth > 3 { 6 } else { 8 } {
                 0 => Value::Null,

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 #[cfg(feature = "json-schema")]
-use super::tape::{Tape, TapeJson};
+use super::tape::{de::from_tape, writer::TapeBuilder, Tape, TapeJson};
 #[cfg(feature = "json-schema")]
 use crate::error::JsonValidationError;
 use crate::error::{Error, Result};
@@ -40,7 +40,21 @@ impl CompiledValidator {
     }
 
     /// Unreachable without the feature (no validator compiles); an error all the same.
-    pub(super) fn validate_text(&self, _id: SchemaId, _text: &[u8]) -> Result<Option<Value>> {
+    pub(super) fn read_checked<T: serde::de::DeserializeOwned>(
+        &self,
+        _id: SchemaId,
+        _text: &[u8],
+    ) -> Result<T> {
+        Err(feature_missing())
+    }
+
+    /// Unreachable without the feature (no validator compiles); an error all the same.
+    pub(super) fn write_checked<T: serde::Serialize + ?Sized>(
+        &self,
+        _id: SchemaId,
+        _value: &T,
+        _buf: &mut Vec<u8>,
+    ) -> Result<()> {
         Err(feature_missing())
     }
 }
@@ -122,6 +136,58 @@ impl CompiledValidator {
             }
         }
         self.validate_value_of(id, text).map(Some)
+    }
+
+    /// Check one JSON text and read `T` from it, parsing the text once: `T` is read from the
+    /// tape that was checked ([`super::tape::de`]), or by serde_json where that reader refuses
+    /// (then serde_json's value or error is the answer). Errors as
+    /// [`validate_text`](Self::validate_text); a text whose objects repeat a key is read from
+    /// the `Value` that was checked (the last value of the key, as Python's `json.loads`).
+    pub(super) fn read_checked<T: serde::de::DeserializeOwned>(
+        &self,
+        id: SchemaId,
+        text: &[u8],
+    ) -> Result<T> {
+        if let Some(tape) = Tape::parse(text) {
+            if !tape.has_duplicate_keys() && self.on_tape.is_valid(tape.root()) {
+                return match from_tape(&tape) {
+                    Some(value) => Ok(value),
+                    None => serde_json::from_slice(text).map_err(|e| super::not_json(id, e)),
+                };
+            }
+        }
+        let value = self.validate_value_of(id, text)?;
+        T::deserialize(value).map_err(|e| super::not_json(id, e))
+    }
+
+    /// Append `value`'s text (Python's form, [`super::python_json`]) to `buf` and check it,
+    /// recording the tape as the text is written ([`super::tape::writer`]) rather than reading
+    /// the text back; the answer is the one [`validate_text`](Self::validate_text) gives for
+    /// the text written. What the recorder does not follow is read back as before. On error
+    /// `buf` may hold part of the text: the caller truncates it.
+    pub(super) fn write_checked<T: serde::Serialize + ?Sized>(
+        &self,
+        id: SchemaId,
+        value: &T,
+        buf: &mut Vec<u8>,
+    ) -> Result<()> {
+        let from = buf.len();
+        let mut builder = TapeBuilder::new();
+        {
+            let mut ser = serde_json::Serializer::with_formatter(&mut *buf, builder.formatter());
+            value
+                .serialize(&mut ser)
+                .map_err(|e| Error::Json(e.to_string()))?;
+        }
+        let text = buf.get(from..).unwrap_or_default();
+        match builder.finish() {
+            Some(tape) if !tape.has_duplicate_keys() && self.on_tape.is_valid(tape.root()) => {
+                Ok(())
+            }
+            // Invalid, or a key repeats: the text's `Value` decides and says why.
+            Some(_) => self.validate_value_of(id, text).map(drop),
+            None => self.validate_text(id, text).map(drop),
+        }
     }
 
     /// The slow path of [`validate_text`](Self::validate_text): the text as a `Value`, checked
@@ -210,5 +276,74 @@ impl jsonschema::Retrieve for ByName {
             .ok_or_else(|| {
                 format!("no reference named {uri:?} (references resolve by name)").into()
             })
+    }
+}
+
+#[cfg(all(test, feature = "json-schema"))]
+mod tests {
+    use super::*;
+    use crate::codec::json_schema::python_json;
+
+    /// A small deterministic generator of JSON values (the tape tests have a wider one).
+    fn value(x: &mut u64, depth: u32) -> Value {
+        *x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        let r = *x >> 33;
+        match r % if depth > 2 { 5 } else { 7 } {
+            0 => Value::Null,
+            1 => Value::from(r.is_multiple_of(5)),
+            2 => Value::from((r % 11) as i64 - 5),
+            3 => Value::from((r % 13) as f64 / 4.0 - 1.0),
+            4 => Value::from(["", "a", "ab\n", "abcdef"][(r % 4) as usize]),
+            5 => Value::Array((0..r % 4).map(|_| value(x, depth + 1)).collect()),
+            _ => Value::Object(
+                (0..r % 5)
+                    .map(|i| {
+                        let k = ["id", "name", "tags", "x"][((r >> 3) + i) as usize % 4];
+                        (k.to_string(), value(x, depth + 1))
+                    })
+                    .collect(),
+            ),
+        }
+    }
+
+    #[test]
+    fn checking_while_writing_answers_as_checking_the_text() {
+        let schema = r#"{"type":"object","properties":{"id":{"type":"integer","minimum":-2},"name":{"type":"string","maxLength":3},"tags":{"type":"array","items":{"type":["string","number"]},"uniqueItems":true},"x":{"enum":[null,true,0.25,"a"]}},"required":["id"],"additionalProperties":{"type":["object","array","null"]}}"#;
+        let v = CompiledValidator::compile(&JsonSchema::parse("s", schema, &[]).expect("schema"))
+            .expect("compiles");
+        let mut x = 1;
+        let (mut valid, mut invalid) = (0, 0);
+        for i in 0..5_000_u64 {
+            // Mostly records (an object with an `id`), so that both answers come up often.
+            let mut value = value(&mut x, 0);
+            if i % 5 != 0 {
+                let mut record = match value {
+                    Value::Object(m) => m,
+                    other => [("x".to_string(), other)].into_iter().collect(),
+                };
+                record.insert("id".into(), Value::from((i % 7) as i64 - 3));
+                value = Value::Object(record);
+            }
+            let text = python_json::to_vec(&value).expect("json");
+            let expected = v.validate_text(SchemaId(1), &text).map(drop);
+            let mut buf = b"head".to_vec();
+            let got = v.write_checked(SchemaId(1), &value, &mut buf).map(drop);
+            assert_eq!(
+                got.as_ref().map_err(ToString::to_string),
+                expected.as_ref().map_err(ToString::to_string),
+                "{value}"
+            );
+            assert_eq!(&buf[4..], &text[..]);
+            if expected.is_ok() {
+                valid += 1;
+            } else {
+                invalid += 1;
+            }
+        }
+        // Both answers were exercised, or the comparison says little.
+        assert!(
+            valid > 100 && invalid > 100,
+            "{valid} valid, {invalid} invalid"
+        );
     }
 }

@@ -3,119 +3,90 @@
 //! Why not serde_json's parser (a `DeserializeSeed` filling the tape was the first version):
 //! measured on the 6-field record, reading the text through serde's visitor machinery cost
 //! three times what writing it did, and it was most of a validated serialize. This reader does
-//! only what the tape needs: one UTF-8 check of the whole text, strings borrowed where they
-//! have no escape, numbers split as serde_json splits them.
+//! only what the tape needs: strings as spans of the text where they have no escape, numbers
+//! split as serde_json splits them. The text is checked as UTF-8 by the caller.
 //!
 //! It answers for well-formed JSON only: anything it does not accept (malformed text, a lone
 //! surrogate escape, nesting past serde_json's 128 levels, a float whose digits serde_json
 //! might round differently than the standard library) is `None`, and the caller reads the text
 //! with serde_json instead — so the tape never disagrees with a `serde_json::Value`.
 
-use std::borrow::Cow;
+use super::{close, count_member, open, push_key, Buffers, Entry, Num, Span};
 
-use super::{Entry, Num};
-
-/// serde_json's own nesting limit: deeper text is its error, so it is not read here.
-const MAX_DEPTH: usize = 128;
-
-/// An open container: where its entry is, how many members so far, and for an object which
-/// key hashes it has seen (a repeated key is looked for only on a hit).
-struct Open {
-    at: usize,
-    len: u32,
-    object: bool,
-    seen: [u64; 16],
-}
-
-/// Read `text` onto `entries`; `None` when the text is not JSON this reader takes (see the
+/// Read `s` onto `bufs` (empty); `None` when the text is not JSON this reader takes (see the
 /// module docs). `duplicate_keys` is set when an object repeats a key.
-pub(super) fn parse<'s>(
-    text: &'s [u8],
-    entries: &mut Vec<Entry<'s>>,
-    duplicate_keys: &mut bool,
-) -> Option<()> {
-    let s = std::str::from_utf8(text).ok()?;
-    let b = text;
+pub(super) fn parse(s: &str, bufs: &mut Buffers, duplicate_keys: &mut bool) -> Option<()> {
+    let b = s.as_bytes();
     let mut i = 0;
-    let mut stack: Vec<Open> = Vec::new();
     'value: loop {
         skip_ws(b, &mut i);
         match *b.get(i)? {
             c @ (b'{' | b'[') => {
                 i += 1;
-                if stack.len() >= MAX_DEPTH {
-                    return None;
-                }
                 let object = c == b'{';
-                stack.push(Open {
-                    at: entries.len(),
-                    len: 0,
-                    object,
-                    seen: [0; 16],
-                });
-                entries.push(if object {
-                    Entry::Object { len: 0, end: 0 }
-                } else {
-                    Entry::Array { len: 0, end: 0 }
-                });
+                open(bufs, object)?;
                 skip_ws(b, &mut i);
-                let close = if object { b'}' } else { b']' };
-                if b.get(i) == Some(&close) {
+                let end = if object { b'}' } else { b']' };
+                if b.get(i) == Some(&end) {
                     i += 1;
-                    close_top(&mut stack, entries)?;
+                    close(bufs)?;
                 } else {
                     if object {
-                        key(s, b, &mut i, &mut stack, entries, duplicate_keys)?;
+                        key(s, &mut i, bufs, duplicate_keys)?;
                     }
                     continue 'value;
                 }
             }
             b'"' => {
-                let v = string(s, b, &mut i)?;
-                entries.push(Entry::Str(v));
+                let v = string(s, &mut i, &mut bufs.arena)?;
+                bufs.entries.push(Entry::Str(v));
+                count_member(bufs)?;
             }
             b't' => {
                 literal(b, &mut i, b"true")?;
-                entries.push(Entry::Bool(true));
+                bufs.entries.push(Entry::Bool(true));
+                count_member(bufs)?;
             }
             b'f' => {
                 literal(b, &mut i, b"false")?;
-                entries.push(Entry::Bool(false));
+                bufs.entries.push(Entry::Bool(false));
+                count_member(bufs)?;
             }
             b'n' => {
                 literal(b, &mut i, b"null")?;
-                entries.push(Entry::Null);
+                bufs.entries.push(Entry::Null);
+                count_member(bufs)?;
             }
             b'-' | b'0'..=b'9' => {
-                let n = number(s, b, &mut i)?;
-                entries.push(Entry::Number(n));
+                let n = number(s, &mut i)?;
+                bufs.entries.push(Entry::Number(n));
+                count_member(bufs)?;
             }
             _ => return None,
         }
-        // A value is complete: it is a member of the innermost open container, if any.
+        // A value is complete (and counted): what follows it in the innermost container.
         loop {
-            let Some(top) = stack.last_mut() else {
+            let Some(top) = bufs.open.last() else {
                 skip_ws(b, &mut i);
                 return (i == b.len()).then_some(());
             };
-            top.len = top.len.checked_add(1)?;
             let object = top.object;
             skip_ws(b, &mut i);
             match *b.get(i)? {
                 b',' => {
                     i += 1;
                     if object {
-                        key(s, b, &mut i, &mut stack, entries, duplicate_keys)?;
+                        key(s, &mut i, bufs, duplicate_keys)?;
                     }
                     continue 'value;
                 }
                 b'}' if object => {
                     i += 1;
-                    close_top(&mut stack, entries)?;
+                    close(bufs)?;
                 }
                 b']' if !object => {
                     i += 1;
-                    close_top(&mut stack, entries)?;
+                    close(bufs)?;
                 }
                 _ => return None,
             }
@@ -123,48 +94,15 @@ pub(super) fn parse<'s>(
     }
 }
 
-/// Close the innermost container: its entry learns its length and where it ends.
-fn close_top(stack: &mut Vec<Open>, entries: &mut [Entry<'_>]) -> Option<()> {
-    let open = stack.pop()?;
-    let end = u32::try_from(entries.len()).ok()?;
-    *entries.get_mut(open.at)? = if open.object {
-        Entry::Object { len: open.len, end }
-    } else {
-        Entry::Array { len: open.len, end }
-    };
-    // The container itself is a value of the one around it: counted by the caller's loop.
-    Some(())
-}
-
 /// An object's key and its colon; notes a repeated key.
-fn key<'s>(
-    s: &'s str,
-    b: &[u8],
-    i: &mut usize,
-    stack: &mut [Open],
-    entries: &mut Vec<Entry<'s>>,
-    duplicate_keys: &mut bool,
-) -> Option<()> {
+fn key(s: &str, i: &mut usize, bufs: &mut Buffers, duplicate_keys: &mut bool) -> Option<()> {
+    let b = s.as_bytes();
     skip_ws(b, i);
     if b.get(*i) != Some(&b'"') {
         return None;
     }
-    let k = string(s, b, i)?;
-    let top = stack.last_mut()?;
-    // Two bits of 1,024 a key: a 50-key object sends about one key in a hundred to the exact
-    // (walking) check, where one bit of 256 sent every fifth.
-    let h = super::key_hash(&k);
-    let bits = [(h & 1023) as usize, ((h >> 10) & 1023) as usize];
-    let seen = bits
-        .iter()
-        .all(|b| top.seen[b / 64] & (1_u64 << (b % 64)) != 0);
-    entries.push(Entry::Key(k));
-    if seen && super::repeats(entries, top.at, entries.len() - 1) {
-        *duplicate_keys = true;
-    }
-    for b in bits {
-        top.seen[b / 64] |= 1_u64 << (b % 64);
-    }
+    let k = string(s, i, &mut bufs.arena)?;
+    push_key(bufs, s, k, duplicate_keys)?;
     skip_ws(b, i);
     if b.get(*i) != Some(&b':') {
         return None;
@@ -188,29 +126,31 @@ fn literal(b: &[u8], i: &mut usize, word: &[u8]) -> Option<()> {
     }
 }
 
-/// A string starting at the quote at `*i`: borrowed when it has no escape.
-fn string<'s>(s: &'s str, b: &[u8], i: &mut usize) -> Option<Cow<'s, str>> {
+/// A string starting at the quote at `*i`: a span of the text when it has no escape, else
+/// unescaped into `arena`.
+fn string(s: &str, i: &mut usize, arena: &mut String) -> Option<Span> {
+    let b = s.as_bytes();
     let start = *i + 1;
     let mut j = start;
     loop {
         match *b.get(j)? {
             b'"' => {
                 *i = j + 1;
-                // Quotes are ASCII: both ends are char boundaries of the checked text.
-                return s.get(start..j).map(Cow::Borrowed);
+                return Span::text(start, j);
             }
             b'\\' => break,
             c if c < 0x20 => return None,
             _ => j += 1,
         }
     }
-    let mut out = String::with_capacity(j - start + 8);
-    out.push_str(s.get(start..j)?);
+    let from = arena.len();
+    // Quotes and backslashes are ASCII: every cut below is a char boundary of the text.
+    arena.push_str(s.get(start..j)?);
     loop {
         match *b.get(j)? {
             b'"' => {
                 *i = j + 1;
-                return Some(Cow::Owned(out));
+                return Span::arena(from, arena.len());
             }
             b'\\' => {
                 let c = match *b.get(j + 1)? {
@@ -239,12 +179,12 @@ fn string<'s>(s: &'s str, b: &[u8], i: &mut usize) -> Option<Cow<'s, str>> {
                         } else {
                             hi
                         };
-                        out.push(char::from_u32(code)?);
+                        arena.push(char::from_u32(code)?);
                         continue;
                     }
                     _ => return None,
                 };
-                out.push(c);
+                arena.push(c);
                 j += 2;
             }
             c if c < 0x20 => return None,
@@ -257,7 +197,7 @@ fn string<'s>(s: &'s str, b: &[u8], i: &mut usize) -> Option<Cow<'s, str>> {
                     }
                     j += 1;
                 }
-                out.push_str(s.get(from..j)?);
+                arena.push_str(s.get(from..j)?);
             }
         }
     }
@@ -272,10 +212,19 @@ fn hex4(b: &[u8], at: usize) -> Option<u32> {
     Some(v)
 }
 
-/// A number at `*i`, split as serde_json splits it: an integer that fits is `u64` (or `i64`
-/// when negative), anything else a float.
-fn number(s: &str, b: &[u8], i: &mut usize) -> Option<Num> {
-    let start = *i;
+/// The shape of a number's text: what decides how serde_json reads it.
+struct Scanned {
+    end: usize,
+    negative: bool,
+    int_start: usize,
+    int_digits: usize,
+    frac_digits: usize,
+    exponent: i64,
+    float: bool,
+}
+
+/// Scan the number at `start` (JSON's grammar); `None` when it is not one.
+fn scan(b: &[u8], start: usize) -> Option<Scanned> {
     let mut j = start;
     let negative = b.get(j) == Some(&b'-');
     if negative {
@@ -333,32 +282,76 @@ fn number(s: &str, b: &[u8], i: &mut usize) -> Option<Num> {
             exponent = -exponent;
         }
     }
-    *i = j;
-    let text = s.get(start..j)?;
-    if !float {
-        let digits = s.get(int_start..j)?;
-        if let Ok(n) = digits.parse::<u64>() {
-            if !negative {
-                return Some(Num::PosInt(n));
+    Some(Scanned {
+        end: j,
+        negative,
+        int_start,
+        int_digits,
+        frac_digits,
+        exponent,
+        float,
+    })
+}
+
+impl Scanned {
+    /// Few digits and a small power of ten: one correctly rounded operation, where serde_json
+    /// and the standard library agree exactly.
+    fn std_agrees(&self) -> bool {
+        let scale = self.exponent - self.frac_digits as i64;
+        self.int_digits + self.frac_digits <= 15 && (-22..=22).contains(&scale)
+    }
+}
+
+/// A number at `*i`, split as serde_json splits it: an integer that fits is `u64` (or `i64`
+/// when negative), anything else a float.
+fn number(s: &str, i: &mut usize) -> Option<Num> {
+    let start = *i;
+    let n = scan(s.as_bytes(), start)?;
+    *i = n.end;
+    let text = s.get(start..n.end)?;
+    if !n.float {
+        let digits = s.get(n.int_start..n.end)?;
+        if let Ok(v) = digits.parse::<u64>() {
+            if !n.negative {
+                return Some(Num::PosInt(v));
             }
             // serde_json reads `-0` as the float -0.0, and a negative past i64 as a float.
-            if n == 0 {
+            if v == 0 {
                 return Some(Num::Float(-0.0));
             }
-            if let Some(v) = 0_i64.checked_sub_unsigned(n) {
+            if let Some(v) = 0_i64.checked_sub_unsigned(v) {
                 return Some(Num::NegInt(v));
             }
         }
         // Past 64 bits serde_json reads a float: ask it, so the value is its.
         return serde_float(text);
     }
-    // Few digits and a small power of ten: one correctly rounded operation, where serde_json
-    // and the standard library agree exactly. Otherwise serde_json's own answer.
-    let scale = exponent - frac_digits as i64;
-    if int_digits + frac_digits <= 15 && (-22..=22).contains(&scale) {
+    if n.std_agrees() {
         text.parse::<f64>().ok().map(Num::Float)
     } else {
         serde_float(text)
+    }
+}
+
+/// How a re-read of `text`, the whole of one number, would read it (`None`: not a number).
+pub(super) fn number_text(text: &str) -> Option<Num> {
+    let mut i = 0;
+    let n = number(text, &mut i)?;
+    (i == text.len()).then_some(n)
+}
+
+/// How a re-read of `text` would read it, where `text` is the shortest round-trip form of
+/// `value` (ryu's digits; Python's layout of them): `value` itself whenever the standard
+/// library would parse it, which rounds correctly and so gives back exactly `value` — no parse.
+pub(super) fn written_float(text: &str, value: f64) -> Option<Num> {
+    let n = scan(text.as_bytes(), 0)?;
+    if n.end != text.len() {
+        return None;
+    }
+    if n.float && n.std_agrees() {
+        Some(Num::Float(value))
+    } else {
+        number_text(text)
     }
 }
 
