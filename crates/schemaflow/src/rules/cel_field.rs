@@ -33,6 +33,7 @@ use serde_json::Value as Json;
 
 use super::cel::{from_cel, to_cel, CelProgram};
 use super::cel_field_json::JsonFields;
+use super::field_rule::{FieldRule, FieldView};
 use super::fields::{node_type, Field, FieldTree, FieldType, Node};
 use super::fields_protobuf::{record_to_cel, scalar_from_cel, scalar_to_cel};
 use crate::registry::RuleKind;
@@ -45,14 +46,6 @@ pub(super) enum FieldSource {
     Tree(Arc<FieldTree>),
     /// A JSON Schema.
     Json(Arc<JsonFields>),
-}
-
-/// One field as a rule sees it: the bindings besides `value` and `message`.
-pub(super) struct FieldView<'a> {
-    pub name: &'a str,
-    pub full_name: &'a str,
-    pub type_name: FieldType,
-    pub tags: &'a BTreeSet<String>,
 }
 
 /// A compiled `CEL_FIELD` rule over one schema's fields.
@@ -93,7 +86,7 @@ impl CelField {
                 Some(record) => self.walk(tree, &Node::Record(record), value, None),
                 None => self.walk(tree, &tree.root, value, None),
             },
-            FieldSource::Json(json) => json.walk(self, value),
+            FieldSource::Json(json) => json.walk(self as &dyn FieldRule, value),
         }
     }
 
@@ -257,6 +250,29 @@ impl CelField {
                 }
             }
         }
+    }
+}
+
+impl FieldRule for CelField {
+    fn kind(&self) -> RuleKind {
+        CelField::kind(self)
+    }
+
+    fn needs_message(&self) -> bool {
+        CelField::needs_message(self)
+    }
+
+    fn selects(&self, type_name: FieldType, tags: &BTreeSet<String>) -> bool {
+        CelField::selects(self, type_name, tags)
+    }
+
+    fn eval_field(
+        &self,
+        field: FieldView<'_>,
+        value: Value,
+        message: Option<Value>,
+    ) -> Result<Option<Value>, String> {
+        CelField::eval_field(self, field, value, message)
     }
 }
 

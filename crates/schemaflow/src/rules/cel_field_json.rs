@@ -31,7 +31,7 @@ use cel::Value;
 use serde_json::{Map, Value as Json};
 
 use super::cel::{from_cel, to_cel};
-use super::cel_field::{CelField, FieldView};
+use super::field_rule::{FieldRule, FieldView};
 use super::fields::{metadata_tags, FieldType};
 use crate::codec::json_schema::JsonWriterSchema;
 use crate::registry::{Metadata, RuleKind};
@@ -78,13 +78,13 @@ impl JsonFields {
     }
 
     /// Run `rule` over `value`, transformed in place: `Ok(false)` when a condition failed.
-    pub fn walk(&self, rule: &CelField, value: &mut Json) -> Result<bool, String> {
+    pub fn walk(&self, rule: &dyn FieldRule, value: &mut Json) -> Result<bool, String> {
         self.transform(rule, &self.root, &self.root, "$", value, None)
     }
 
     fn transform(
         &self,
-        rule: &CelField,
+        rule: &dyn FieldRule,
         doc: &Json,
         schema: &Json,
         path: &str,
@@ -172,7 +172,7 @@ impl JsonFields {
     /// Each property of `object` (Python's `_transform_field`).
     fn properties(
         &self,
-        rule: &CelField,
+        rule: &dyn FieldRule,
         doc: &Json,
         props: &Map<String, Json>,
         path: &str,
@@ -211,7 +211,12 @@ impl JsonFields {
         Ok(passed)
     }
 
-    fn leaf(&self, rule: &CelField, f: &mut FieldCtx, value: &mut Json) -> Result<bool, String> {
+    fn leaf(
+        &self,
+        rule: &dyn FieldRule,
+        f: &mut FieldCtx,
+        value: &mut Json,
+    ) -> Result<bool, String> {
         if !rule.selects(f.type_name, &f.tags) {
             return Ok(true);
         }
@@ -394,100 +399,4 @@ pub(super) fn json_fields(
     metadata: Option<&Metadata>,
 ) -> Result<Arc<JsonFields>, String> {
     JsonFields::new(schema, metadata).map(Arc::new)
-}
-
-#[cfg(all(test, feature = "json-schema"))]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-    use crate::rules::cel_field::FieldSource;
-
-    const ADDRESS: &str = r#"{"type": "object", "title": "Address",
-      "properties": {"street": {"type": "string"}, "zip": {"type": "integer"}},
-      "required": ["street"], "additionalProperties": false}"#;
-    const USER: &str = r##"{"type": "object", "title": "User",
-      "properties": {
-        "ssn": {"type": "string", "confluent:tags": ["PII"]},
-        "age": {"type": "integer"},
-        "email": {"type": ["null", "string"], "confluent:tags": ["PII"]},
-        "kind": {"type": "string", "enum": ["A", "B"], "confluent:tags": ["PII"]},
-        "aliases": {"type": "array", "items": {"type": "string"}, "confluent:tags": ["PII"]},
-        "device": {"$ref": "#/definitions/Device"},
-        "home": {"oneOf": [{"type": "null"}, {"$ref": "address.json"}]}
-      },
-      "definitions": {"Device": {"type": "object",
-        "properties": {"platform": {"type": "string"}}}}}"##;
-
-    fn rule(expr: &str, kind: RuleKind, tags: &[&str], metadata: Option<&Metadata>) -> CelField {
-        let schema = JsonWriterSchema::parse(
-            "user",
-            USER,
-            &[("address.json".to_string(), ADDRESS.to_string())],
-        )
-        .unwrap();
-        let fields = JsonFields::new(&schema, metadata).unwrap();
-        let tags: BTreeSet<String> = tags.iter().map(|t| t.to_string()).collect();
-        CelField::compile(expr, kind, tags, FieldSource::Json(Arc::new(fields))).unwrap()
-    }
-
-    fn user() -> Json {
-        json!({"ssn": "123", "age": 30, "email": "a@b.c", "kind": "A", "aliases": ["al"],
-               "device": {"platform": "ios"}, "home": {"street": "1 Main", "zip": 12345}})
-    }
-
-    #[test]
-    fn tags_by_keyword_and_metadata_choose_the_fields() {
-        let mut metadata = Metadata::default();
-        metadata
-            .tags
-            .insert("$.home.street".into(), ["PII".to_string()].into());
-        metadata
-            .tags
-            .insert("**.platform".into(), ["PII".to_string()].into());
-        let mask = rule(
-            "typeName == 'STRING' ; 'XXX-' + fullName",
-            RuleKind::Transform,
-            &["PII"],
-            Some(&metadata),
-        );
-        let mut v = user();
-        assert_eq!(mask.run(&mut v, None), Ok(true));
-        assert_eq!(
-            v,
-            json!({"ssn": "XXX-$.ssn", "age": 30, "email": "XXX-$.email", "kind": "A",
-                   "aliases": ["XXX-$.aliases"], "device": {"platform": "XXX-$.device.platform"},
-                   "home": {"street": "XXX-$.home.street", "zip": 12345}}),
-            "an enum is not primitive: never masked"
-        );
-        // A null in the nullable field, and no home: nothing to run on.
-        let mut v = json!({"ssn": "1", "email": null, "home": null});
-        assert_eq!(mask.run(&mut v, None), Ok(true));
-        assert_eq!(v, json!({"ssn": "XXX-$.ssn", "email": null, "home": null}));
-    }
-
-    #[test]
-    fn the_bindings_and_conditions_are_pythons() {
-        let check = rule(
-            "name == 'zip' ; typeName == 'INT' && value == 12345 && fullName == '$.home.zip' \
-             && message.street == '1 Main' && size(tags) == 0",
-            RuleKind::Condition,
-            &[],
-            None,
-        );
-        assert_eq!(check.run(&mut user(), None), Ok(true));
-        let adult = rule(
-            "name == 'age' ; value >= 18",
-            RuleKind::Condition,
-            &[],
-            None,
-        );
-        assert_eq!(adult.run(&mut user(), None), Ok(true));
-        let mut young = user();
-        young["age"] = json!(3);
-        assert_eq!(adult.run(&mut young, None), Ok(false));
-        // Items of an array never fail a condition (Python checks the field's own value).
-        let items = rule("name == 'aliases' ; false", RuleKind::Condition, &[], None);
-        assert_eq!(items.run(&mut user(), None), Ok(true));
-    }
 }

@@ -104,7 +104,7 @@ pub(super) struct Field {
     /// Its schema.
     pub node: Node,
     /// For a Protobuf field: how its value is written in the proto3 JSON mapping.
-    pub proto: Option<super::fields_protobuf::ProtoField>,
+    pub proto: Option<super::proto_field::ProtoField>,
 }
 
 impl Field {

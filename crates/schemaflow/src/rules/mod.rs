@@ -35,11 +35,17 @@ mod action;
 mod cel;
 mod cel_field;
 mod cel_field_json;
+#[cfg(all(test, feature = "json-schema"))]
+mod cel_field_json_tests;
 pub mod encode;
 mod error;
+mod field_rule;
 mod fields;
 mod fields_protobuf;
+#[cfg(test)]
+mod fields_protobuf_tests;
 mod jsonata;
+mod proto_field;
 mod wildcard;
 
 use std::sync::Arc;
