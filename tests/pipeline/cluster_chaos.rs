@@ -424,6 +424,7 @@ fn print_log(path: &Path) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_seeded_schedule_of_faults_on_three_nodes_loses_nothing() {
+    let _one = crate::cluster_faults::ONE_CLUSTER_AT_A_TIME.lock().await;
     let k = knobs();
     let seed = k.seed;
     let plan = schedule(seed, k.faults);
