@@ -1,9 +1,9 @@
 //! Consumer memory over a long run: the resident set (VmRSS) of one typed consumer after
 //! 100k, 250k, 500k and 1M records of `UserEvent` from a 6-partition topic on a real broker
-//! (Apache Kafka), serial (the default), `Key` with 256 in flight, and `run_batch`. It must stay
-//! flat: what
-//! the consumer holds is bounded by librdkafka's fetch queue, the look-ahead and the records in
-//! flight, never by how many records went by (no per-record bookkeeping that is kept).
+//! (Apache Kafka), serial (the default), `Key` with 256 in flight, `run_batch` and `run_ref`. It
+//! must stay flat: what the consumer holds is bounded by librdkafka's fetch queue, the
+//! look-ahead and the records in flight, never by how many records went by (no per-record
+//! bookkeeping that is kept).
 //! Each mode runs in a process of its own, so its numbers are its own. Prints a Markdown
 //! table for BENCHMARKS.md; with `SCHEMAFLOW_BENCH_OUT=DIR` also writes it, with each mode's
 //! growth and whether it is flat, to `DIR/consumer_memory.md` (`scripts/pipeline-bench` puts it
@@ -25,7 +25,9 @@ use common::samples::avro::user_event::UserEvent;
 use common::{broker, event, services, status_mib};
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use schemaflow::codec::RegistryCodec;
-use schemaflow::consumer::{ConsumerConfig, HandlerError, Message, ProcessingOrder, TypedConsumer};
+use schemaflow::consumer::{
+    ConsumerConfig, HandlerError, Message, MessageRef, ProcessingOrder, TypedConsumer,
+};
 use schemaflow::producer::{ProducerConfig, TypedProducer};
 use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
 
@@ -35,20 +37,34 @@ const TOTAL: usize = 1_000_000;
 const MARKS: [usize; 4] = [100_000, 250_000, 500_000, 1_000_000];
 /// Set in a mode's child process: `<mode> <registry url> <topic> <brokers>`.
 const CHILD_ENV: &str = "SCHEMAFLOW_BENCH_MEMORY_CHILD";
-/// (label, ordering, max concurrency, `run_batch` rather than `run`).
-const MODES: &[(&str, ProcessingOrder, usize, bool)] = &[
+/// Which loop a mode runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Loop {
+    Run,
+    RunRef,
+    Batch,
+}
+
+/// (label, ordering, max concurrency, loop).
+const MODES: &[(&str, ProcessingOrder, usize, Loop)] = &[
     (
         "serial (`Partition`, 1)",
         ProcessingOrder::Partition,
         1,
-        false,
+        Loop::Run,
     ),
-    ("`Key`, 256", ProcessingOrder::Key, 256, false),
+    ("`Key`, 256", ProcessingOrder::Key, 256, Loop::Run),
     (
         "`run_batch` (500 a batch)",
         ProcessingOrder::Partition,
         1,
-        true,
+        Loop::Batch,
+    ),
+    (
+        "`run_ref` (serial)",
+        ProcessingOrder::Partition,
+        1,
+        Loop::RunRef,
     ),
 ];
 /// The most the peak may exceed the resident set at 100k records and still be flat: librdkafka's
@@ -58,7 +74,7 @@ const FLAT_MIB: f64 = 64.0;
 async fn child(spec: &str) {
     let f: Vec<&str> = spec.split(' ').collect();
     let (mode, url, topic, brokers) = (f[0].parse::<usize>().unwrap(), f[1], f[2], f[3]);
-    let (label, ordering, concurrency, batch) = MODES[mode];
+    let (label, ordering, concurrency, looped) = MODES[mode];
     let reg = CachedRegistry::new(
         RegistryClient::new(ClientConfig::new(url)).unwrap(),
         CacheConfig::default(),
@@ -89,13 +105,25 @@ async fn child(spec: &str) {
         }
     };
     let shutdown = async move { done.notified().await };
-    if batch {
+    if looped == Loop::Batch {
         consumer
             .run_batch(
                 move |msgs: Vec<Message<UserEvent>>| {
                     seen(msgs.len());
                     std::hint::black_box(msgs);
                     async { Ok::<(), HandlerError>(()) }
+                },
+                shutdown,
+            )
+            .await
+            .unwrap();
+    } else if looped == Loop::RunRef {
+        consumer
+            .run_ref(
+                async |m: MessageRef<'_, UserEvent>| {
+                    seen(1);
+                    std::hint::black_box(m.value());
+                    Ok::<(), HandlerError>(())
                 },
                 shutdown,
             )

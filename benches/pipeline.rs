@@ -10,7 +10,8 @@
 //!   each round writes a fresh topic.
 //! - consume (one topic, written once ahead by the raw producer; a fresh group per round): raw
 //!   `BaseConsumer::poll` (payload read), raw poll + schemaflow's generated decoder (the floor
-//!   for a typed consumer), `TypedConsumer::run` and `run_batch`, Confluent Python `Consumer` +
+//!   for a typed consumer), raw poll + that decoder into one reused value (the floor for
+//!   `run_ref`), `TypedConsumer::run`, `run_ref` and `run_batch`, Confluent Python `Consumer` +
 //!   `AvroDeserializer`, Java `KafkaConsumer` + Apache Avro's `GenericDatumReader`.
 //!
 //! The producers share `ProducerConfig`'s settings (idempotent, acks=all, linger 5 ms, lz4); the
@@ -24,7 +25,7 @@
 //! else on one it starts with `scripts/kafka start` (and stops at exit). Settings:
 //! `SCHEMAFLOW_BENCH_RECORDS` (default 200000), `SCHEMAFLOW_BENCH_ROUNDS` (3),
 //! `SCHEMAFLOW_BENCH_MODES` (a comma-separated subset of the rows' names, e.g.
-//! `consume-raw,consume-raw-decode,consume-typed-run,consume-typed-batch`: no peers),
+//! `consume-raw,consume-raw-decode,consume-typed-run,consume-typed-ref`: no peers),
 //! `SCHEMAFLOW_BENCH_WRAP` (a command to run each Rust row under, e.g. `valgrind
 //! --tool=callgrind`). The Rust rows also report the process's CPU time per record of each
 //! round (every thread, librdkafka's included): the evidence that holds when the machine is
@@ -109,10 +110,22 @@ const MODES: &[Mode] = &[
         label: "raw `BaseConsumer::poll` + schemaflow's generated decoder",
     },
     Mode {
+        name: "consume-raw-decode-into",
+        produce: false,
+        runner: Runner::Rust,
+        label: "raw `BaseConsumer::poll` + the generated decoder into one reused value",
+    },
+    Mode {
         name: "consume-typed-run",
         produce: false,
         runner: Runner::Rust,
         label: "schemaflow `TypedConsumer::run` (a handler call per record)",
+    },
+    Mode {
+        name: "consume-typed-ref",
+        produce: false,
+        runner: Runner::Rust,
+        label: "schemaflow `TypedConsumer::run_ref` (the record lent, its value decoded in place)",
     },
     Mode {
         name: "consume-typed-batch",
@@ -178,11 +191,17 @@ async fn child(spec: &str) {
         "consume-raw-decode" => {
             modes::consume_raw_decode(brokers, &reg, topic, n, all_rounds).await
         }
+        "consume-raw-decode-into" => {
+            modes::consume_raw_decode_into(brokers, &reg, topic, n, all_rounds).await
+        }
         "consume-typed-run" => {
-            modes::consume_typed(brokers, &reg, topic, n, all_rounds, false).await
+            modes::consume_typed(brokers, &reg, topic, n, all_rounds, modes::Typed::Run).await
+        }
+        "consume-typed-ref" => {
+            modes::consume_typed(brokers, &reg, topic, n, all_rounds, modes::Typed::RunRef).await
         }
         "consume-typed-batch" => {
-            modes::consume_typed(brokers, &reg, topic, n, all_rounds, true).await
+            modes::consume_typed(brokers, &reg, topic, n, all_rounds, modes::Typed::Batch).await
         }
         other => panic!("unknown mode {other}"),
     };

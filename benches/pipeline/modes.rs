@@ -17,7 +17,7 @@ use rdkafka::message::Message as _;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
 use schemaflow::codec::RegistryCodec;
-use schemaflow::consumer::{ConsumerConfig, HandlerError, Message, TypedConsumer};
+use schemaflow::consumer::{ConsumerConfig, HandlerError, Message, MessageRef, TypedConsumer};
 use schemaflow::producer::{ProducerConfig, Record, TypedProducer};
 use schemaflow::registry::{register_generated, CachedRegistry, SchemaResolver};
 use schemaflow::wire::SchemaId;
@@ -315,6 +315,46 @@ pub async fn consume_raw_decode(
         .collect()
 }
 
+/// Raw poll + the generated decoder into one reused value (`decode_frame_into`): the floor
+/// for `run_ref`, which decodes the same way.
+pub async fn consume_raw_decode_into(
+    brokers: &str,
+    reg: &CachedRegistry,
+    topic: &str,
+    n: usize,
+    rounds: usize,
+) -> Vec<Round> {
+    let id = schema_id(reg, topic).await;
+    let writer = SchemaResolver::new(reg.clone())
+        .writer_schema(id)
+        .await
+        .expect("writer schema");
+    (0..rounds)
+        .map(|_| {
+            let cpu = CpuClock::start();
+            let c = raw_consumer(brokers, topic, "raw-decode-into");
+            let mut value = BenchSmall::default();
+            let rate = poll_round(&c, n, |p| {
+                value.decode_frame_into(p, &writer).expect("decode");
+                black_box(&value);
+            });
+            drop(c);
+            cpu.round(rate, n)
+        })
+        .collect()
+}
+
+/// Which typed consumer loop a row runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Typed {
+    /// `run`: a new `Message` a record, a handler call each.
+    Run,
+    /// `run_ref`: a `MessageRef` a record, the value decoded in place.
+    RunRef,
+    /// `run_batch`: batches of 500.
+    Batch,
+}
+
 /// When the first and the `n`-th record were handled.
 #[derive(Default)]
 struct Clock {
@@ -322,15 +362,16 @@ struct Clock {
     last: Option<Instant>,
 }
 
-/// Typed consume: `TypedConsumer::run` (one handler call per record) or `run_batch`, a fresh
-/// group per round; records/s from the first record handled to the `n`-th.
+/// Typed consume: `TypedConsumer::run` (one handler call per record), `run_ref` or
+/// `run_batch`, a fresh group per round; records/s from the first record handled to the
+/// `n`-th.
 pub async fn consume_typed(
     brokers: &str,
     reg: &CachedRegistry,
     topic: &str,
     n: usize,
     rounds: usize,
-    batch: bool,
+    typed: Typed,
 ) -> Vec<Round> {
     let mut rates = Vec::new();
     for _ in 0..rounds {
@@ -380,7 +421,7 @@ pub async fn consume_typed(
             let done = done.clone();
             async move { done.notified().await }
         };
-        if batch {
+        if typed == Typed::Batch {
             consumer
                 .run_batch(
                     move |msgs: Vec<Message<BenchSmall>>| {
@@ -392,6 +433,18 @@ pub async fn consume_typed(
                 )
                 .await
                 .expect("run_batch");
+        } else if typed == Typed::RunRef {
+            consumer
+                .run_ref(
+                    async |m: MessageRef<'_, BenchSmall>| {
+                        seen(1);
+                        black_box(m.value());
+                        Ok::<(), HandlerError>(())
+                    },
+                    shutdown,
+                )
+                .await
+                .expect("run_ref");
         } else {
             consumer
                 .run(

@@ -267,6 +267,7 @@ pub fn markdown(run: &Run) -> String {
         false,
         &[
             ("consume-typed-run", "`run`"),
+            ("consume-typed-ref", "`run_ref`"),
             ("consume-typed-batch", "`run_batch`"),
         ],
     );
@@ -275,6 +276,7 @@ pub fn markdown(run: &Run) -> String {
     );
     for (typed, name) in [
         ("consume-typed-run", "`run`"),
+        ("consume-typed-ref", "`run_ref`"),
         ("consume-typed-batch", "`run_batch`"),
     ] {
         target(
@@ -293,6 +295,19 @@ pub fn markdown(run: &Run) -> String {
             "consume-raw-decode",
             0.9,
         );
+        if typed == "consume-typed-ref" {
+            // The like-for-like floor of a consumer decoding in place.
+            target(
+                &mut out,
+                run,
+                &format!(
+                    "typed consume ({name}) ≥ 0.9× raw poll + our decoder into a reused value"
+                ),
+                typed,
+                "consume-raw-decode-into",
+                0.9,
+            );
+        }
         target(
             &mut out,
             run,

@@ -390,3 +390,147 @@ async fn a_wedged_transactional_call_replaces_the_producer_and_loses_nothing() {
     );
     server.stop().await.unwrap();
 }
+
+/// A shutdown while the transaction in hand cannot finish — its coordinator down, so
+/// librdkafka answers each transactional call *retriable* after its timeout and the processor
+/// calls it again (up to 20 × 30 s) — ends the run after `drain_timeout`, leaving that
+/// transaction open and uncommitted. A successor with the same `transactional.id` then
+/// takes every input from the last committed transaction on: the two runs' committed inputs
+/// add up to all of them, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_while_a_transactional_call_is_resumed_stops_after_the_drain_timeout() {
+    const N: usize = 400;
+    let mock = MockCluster::new(3).unwrap();
+    let brokers = mock.bootstrap_servers();
+    for (t, p) in [("input", 2), ("output", 2), ("output.dlq", 1)] {
+        mock.create_topic(t, p, 1).unwrap();
+        // Leaders away from the transaction coordinator: only it goes down.
+        for partition in 0..p {
+            mock.partition_leader(t, partition, Some(3)).unwrap();
+        }
+    }
+    mock.coordinator(MockCoordinator::Transaction("eos-drain".into()), 1)
+        .unwrap();
+    mock.coordinator(MockCoordinator::Group("eos-drain-group".into()), 2)
+        .unwrap();
+    let (server, reg) = registry().await;
+    let producer = TypedProducer::new(ProducerConfig::new(&brokers), reg.clone()).unwrap();
+    let inputs: Vec<UserEvent> = (0..N).map(event).collect();
+    let mut pending = Vec::new();
+    for e in &inputs {
+        let record = Record::to("input").key(e.user_id.as_bytes()).value(e);
+        pending.push(producer.enqueue(record).await.unwrap());
+    }
+    for p in pending {
+        p.await.unwrap();
+    }
+
+    let config = || {
+        ExactlyOnceConfig::new(&brokers, "eos-drain-group", "input", "output", "eos-drain")
+            .batch_size(50)
+            .drain_timeout(Duration::from_secs(1))
+    };
+    let transform = |e: &UserEvent| {
+        Ok::<_, String>(vec![pb::UserEvent {
+            user_id: e.user_id.clone(),
+            ..Default::default()
+        }])
+    };
+    let processor = ExactlyOnceProcessor::<UserEvent, pb::UserEvent>::new(config(), reg.clone())
+        .await
+        .unwrap();
+    let processed = Arc::new(AtomicUsize::new(0));
+    let committed = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(Notify::new());
+    let (p2, c2, s2) = (processed.clone(), committed.clone(), stop.clone());
+    let run = tokio::spawn(async move {
+        processor
+            .run_with_progress(
+                move |e: &UserEvent| {
+                    // Slow enough that the coordinator goes down with batches still to come.
+                    std::thread::sleep(Duration::from_millis(5));
+                    p2.fetch_add(1, Ordering::SeqCst);
+                    transform(e)
+                },
+                move |p| {
+                    if let Progress::Committed(stats) = p {
+                        c2.store(stats.inputs as usize, Ordering::SeqCst);
+                    }
+                },
+                async move { s2.notified().await },
+            )
+            .await
+    });
+    wait_for("no commit", || committed.load(Ordering::SeqCst) >= 50).await;
+    mock.broker_down(1).unwrap();
+    // A whole batch transformed past the last commit: its transaction is in hand and cannot
+    // commit while its coordinator is down.
+    let in_hand = || processed.load(Ordering::SeqCst) >= committed.load(Ordering::SeqCst) + 50;
+    wait_for("no batch in hand", in_hand).await;
+    stop.notify_one();
+    // Without the drain timeout the run goes on resuming the call for up to 20 × 30 s.
+    let first = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("the processor stops when told to, transaction in hand")
+        .unwrap()
+        .unwrap();
+    assert!(
+        (first.inputs as usize) < N,
+        "the batch in hand was not committed: {first:?}"
+    );
+    assert_eq!(first.inputs as usize, committed.load(Ordering::SeqCst));
+
+    // The coordinator back, a successor with the same transactional.id.
+    mock.broker_up(1).unwrap();
+    let successor = ExactlyOnceProcessor::<UserEvent, pb::UserEvent>::new(config(), reg.clone())
+        .await
+        .unwrap();
+    let rest = Arc::new(AtomicUsize::new(0));
+    let (r2, stop) = (rest.clone(), Arc::new(Notify::new()));
+    let s2 = stop.clone();
+    let run = tokio::spawn(async move {
+        successor
+            .run_with_progress(
+                transform,
+                move |p| {
+                    if let Progress::Committed(stats) = p {
+                        r2.store(stats.inputs as usize, Ordering::SeqCst);
+                    }
+                },
+                async move { s2.notified().await },
+            )
+            .await
+    });
+    let first_inputs = first.inputs as usize;
+    wait_for("the rest not committed", || {
+        first_inputs + rest.load(Ordering::SeqCst) >= N
+    })
+    .await;
+    stop.notify_one();
+    let second = tokio::time::timeout(Duration::from_secs(60), run)
+        .await
+        .expect("the successor stops when told to")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        first.inputs + second.inputs,
+        N as u64,
+        "every input committed once: {first:?} then {second:?}"
+    );
+    // Every input has its output (the mock broker keeps no transaction state, so what the
+    // abandoned transaction wrote is visible too: not asserted; Apache Kafka's side is
+    // `cluster_faults.rs`).
+    let (out, _): (Vec<pb::UserEvent>, _) = read_committed(&brokers, "output", &reg, N).await;
+    let ids: BTreeSet<String> = out.iter().map(|o| o.user_id.clone()).collect();
+    assert_eq!(ids, inputs.iter().map(|e| e.user_id.clone()).collect());
+    server.stop().await.unwrap();
+}
+
+/// Wait until `done`, for up to a minute (then fail with `what`).
+async fn wait_for(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "{what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}

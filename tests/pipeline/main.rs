@@ -11,6 +11,7 @@ mod chaos;
 mod cluster_chaos;
 mod cluster_faults;
 mod consumer_groups;
+mod consumer_in_place;
 mod data_contracts;
 mod exactly_once;
 mod exactly_once_mock;

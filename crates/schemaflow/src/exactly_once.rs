@@ -109,6 +109,10 @@ pub struct ExactlyOnceConfig {
     /// A call librdkafka holds half as long again (15 s at the default) counts as wedged and the producer is replaced.
     /// Default: 30 s.
     pub txn_call_timeout: Duration,
+    /// How long a shutdown waits for the transaction in hand to finish (committed, or
+    /// aborted and rewound) before it leaves it open — never committed by this instance,
+    /// aborted by its coordinator. Default: 10 s.
+    pub drain_timeout: Duration,
     /// The version inputs are read as (Confluent's `use.latest.version` /
     /// `use.latest.with.metadata`): an input of another version is migrated by the migration
     /// rules between the two, as the consumer does; one that cannot be is dead-lettered.
@@ -139,6 +143,7 @@ impl ExactlyOnceConfig {
             batch_wait: Duration::from_millis(100),
             max_aborts: 10,
             txn_call_timeout: Duration::from_secs(30),
+            drain_timeout: Duration::from_secs(10),
             reader_version: ReaderVersion::Writer,
             properties: Default::default(),
         }
@@ -153,6 +158,12 @@ impl ExactlyOnceConfig {
     /// Set [`txn_call_timeout`](Self::txn_call_timeout).
     pub fn txn_call_timeout(mut self, timeout: Duration) -> Self {
         self.txn_call_timeout = timeout;
+        self
+    }
+
+    /// Set [`drain_timeout`](Self::drain_timeout).
+    pub fn drain_timeout(mut self, timeout: Duration) -> Self {
+        self.drain_timeout = timeout;
         self
     }
 
@@ -332,7 +343,10 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
         })
     }
 
-    /// Process until `shutdown` completes; each input goes through `transform`.
+    /// Process until `shutdown` completes; each input goes through `transform`. A
+    /// transaction in hand when `shutdown` completes gets up to
+    /// [`ExactlyOnceConfig::drain_timeout`] to finish; past it, it is left open (never
+    /// committed by this instance) and the run returns.
     ///
     /// Errors come in the three classes of rust-rdkafka's transactional producer:
     /// - *retriable / abortable* (a transform error, a broker timeout, a registry that is
@@ -398,77 +412,136 @@ impl<I: RegistryCodec, O: RegistryCodec> ExactlyOnceProcessor<I, O> {
                     Err(_) => break,
                 }
             }
-            match self.transact(&batch, &mut transform).await {
-                Ok((outputs, dead)) => {
-                    stats.inputs += batch.len() as u64;
-                    stats.outputs += outputs;
-                    stats.dead_lettered += dead;
-                    stats.commits += 1;
-                    aborts_in_row = 0;
-                    progress(Progress::Committed(&stats));
-                }
-                // A fenced producer (another instance took over this transactional.id) or a
-                // registry that refuses us: this instance must not write again.
-                Err(e) if self.must_stop(&e) => {
-                    let e = self.final_error(e);
-                    tracing::error!(error = %e, "fatal error; the processor stops");
-                    return Err(e);
-                }
-                Err(e) if self.wedged.swap(false, Ordering::SeqCst) => {
-                    // librdkafka holds a call of this producer's transaction: no abort (it
-                    // would conflict with that call). A new producer fences it; the batch is
-                    // read again from what the coordinator settled.
-                    stats.aborts += 1;
-                    aborts_in_row += 1;
-                    self.replace_producer(&mut stats).await?;
-                    progress(Progress::Aborted(&stats, &e));
-                    let starts = self.settled_positions(&batch, &e).await?;
-                    drop(batch);
-                    self.rewind(&starts)?;
-                    if aborts_in_row > self.config.max_aborts {
-                        return Err(e);
-                    }
-                }
-                Err(e) => {
-                    stats.aborts += 1;
-                    aborts_in_row += 1;
-                    tracing::warn!(error = %e, "transaction aborted; rewinding");
-                    let p = self.producer().inner().clone();
-                    let aborted = txn_call::resume_retriable(
-                        "aborting the transaction",
-                        self.config.txn_call_timeout,
-                        &self.wedged,
-                        move |t| p.abort_transaction(t),
-                    )
-                    .await;
-                    if self.wedged.swap(false, Ordering::SeqCst) {
-                        self.replace_producer(&mut stats).await?;
-                    }
-                    if let Err(abort_error) = aborted {
-                        // Fenced while aborting (or the abort itself is fatal): stop. Any other
-                        // failure to abort shows again at the next begin_transaction.
-                        if self.must_stop(&abort_error) {
-                            let e = self.final_error(abort_error);
-                            tracing::error!(error = %e, "fatal error; the processor stops");
-                            return Err(e);
+            // A shutdown while a transaction is in hand lets it finish (commit, or abort and
+            // rewind) for up to `drain_timeout`. One that takes longer — a call resumed again
+            // and again while a coordinator is unreachable, a producer being replaced — is
+            // left open, never committed by this instance: its outputs stay invisible to
+            // `read_committed` readers and its inputs uncommitted, and the coordinator aborts
+            // it when the transaction times out or the next instance with this
+            // `transactional.id` starts (which fences this one).
+            let settled = {
+                let settle = self.settle(
+                    batch,
+                    &mut transform,
+                    &mut progress,
+                    &mut stats,
+                    &mut aborts_in_row,
+                );
+                tokio::pin!(settle);
+                tokio::select! {
+                    biased;
+                    r = &mut settle => Some(r),
+                    () = &mut shutdown => {
+                        match tokio::time::timeout(self.config.drain_timeout, &mut settle).await {
+                            Ok(Err(e)) => Some(Err(e)),
+                            Ok(Ok(())) => None,
+                            Err(_) => {
+                                tracing::warn!(
+                                    drain_timeout = ?self.config.drain_timeout,
+                                    "shutting down with a transaction still in hand: left \
+                                     open, never committed (its coordinator aborts it)"
+                                );
+                                None
+                            }
                         }
-                        tracing::warn!(error = %abort_error, "aborting the transaction failed");
                     }
-                    progress(Progress::Aborted(&stats, &e));
-                    // Back to the first record of each partition in this batch.
-                    let starts = batch_starts(&batch);
-                    drop(batch);
-                    self.rewind(&starts)?;
-                    if aborts_in_row > self.config.max_aborts {
-                        return Err(e);
-                    }
-                    tokio::time::sleep(Duration::from_millis(
-                        100 * u64::from(aborts_in_row.min(20)),
-                    ))
-                    .await;
                 }
+            };
+            match settled {
+                Some(Ok(())) => {}
+                Some(Err(e)) => return Err(e),
+                // The shutdown came: nothing more starts.
+                None => return Ok(stats),
             }
         }
+    }
+
+    /// What follows a gathered batch: its transaction committed (the counters and
+    /// `progress` told), or aborted and the inputs rewound (`Err`: the processor stops).
+    async fn settle<F, E, P>(
+        &self,
+        batch: Vec<BorrowedMessage<'_>>,
+        transform: &mut F,
+        progress: &mut P,
+        stats: &mut ExactlyOnceStats,
+        aborts_in_row: &mut u32,
+    ) -> Result<()>
+    where
+        F: FnMut(&I) -> std::result::Result<Vec<O>, E>,
+        E: Into<BoxError>,
+        P: FnMut(Progress<'_>),
+    {
+        match self.transact(&batch, transform).await {
+            Ok((outputs, dead)) => {
+                stats.inputs += batch.len() as u64;
+                stats.outputs += outputs;
+                stats.dead_lettered += dead;
+                stats.commits += 1;
+                *aborts_in_row = 0;
+                progress(Progress::Committed(stats));
+            }
+            // A fenced producer (another instance took over this transactional.id) or a
+            // registry that refuses us: this instance must not write again.
+            Err(e) if self.must_stop(&e) => {
+                let e = self.final_error(e);
+                tracing::error!(error = %e, "fatal error; the processor stops");
+                return Err(e);
+            }
+            Err(e) if self.wedged.swap(false, Ordering::SeqCst) => {
+                // librdkafka holds a call of this producer's transaction: no abort (it
+                // would conflict with that call). A new producer fences it; the batch is
+                // read again from what the coordinator settled.
+                stats.aborts += 1;
+                *aborts_in_row += 1;
+                self.replace_producer(stats).await?;
+                progress(Progress::Aborted(stats, &e));
+                let starts = self.settled_positions(&batch, &e).await?;
+                drop(batch);
+                self.rewind(&starts)?;
+                if *aborts_in_row > self.config.max_aborts {
+                    return Err(e);
+                }
+            }
+            Err(e) => {
+                stats.aborts += 1;
+                *aborts_in_row += 1;
+                tracing::warn!(error = %e, "transaction aborted; rewinding");
+                let p = self.producer().inner().clone();
+                let aborted = txn_call::resume_retriable(
+                    "aborting the transaction",
+                    self.config.txn_call_timeout,
+                    &self.wedged,
+                    move |t| p.abort_transaction(t),
+                )
+                .await;
+                if self.wedged.swap(false, Ordering::SeqCst) {
+                    self.replace_producer(stats).await?;
+                }
+                if let Err(abort_error) = aborted {
+                    // Fenced while aborting (or the abort itself is fatal): stop. Any other
+                    // failure to abort shows again at the next begin_transaction.
+                    if self.must_stop(&abort_error) {
+                        let e = self.final_error(abort_error);
+                        tracing::error!(error = %e, "fatal error; the processor stops");
+                        return Err(e);
+                    }
+                    tracing::warn!(error = %abort_error, "aborting the transaction failed");
+                }
+                progress(Progress::Aborted(stats, &e));
+                // Back to the first record of each partition in this batch.
+                let starts = batch_starts(&batch);
+                drop(batch);
+                self.rewind(&starts)?;
+                if *aborts_in_row > self.config.max_aborts {
+                    return Err(e);
+                }
+                tokio::time::sleep(Duration::from_millis(
+                    100 * u64::from((*aborts_in_row).min(20)),
+                ))
+                .await;
+            }
+        }
+        Ok(())
     }
 
     /// Whether this instance must stop rather than abort and retry: the error is fatal

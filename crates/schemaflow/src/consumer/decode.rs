@@ -78,6 +78,46 @@ fn schema_id_header(headers: &BorrowedHeaders) -> Option<&[u8]> {
         .value
 }
 
+/// Where [`decode_value_to`] puts the decoded value: a new value, or one decoded into in
+/// place.
+pub(crate) trait Destination<V> {
+    /// What the caller gets.
+    type Out;
+    /// The value straight from a frame written with `writer` (no rules, no migration).
+    fn from_frame(self, frame: &[u8], writer: &crate::codec::WriterSchema) -> Result<Self::Out>;
+    /// A value decoded otherwise (through rules or a migration).
+    fn put(self, value: V) -> Self::Out;
+}
+
+/// A new value.
+pub(crate) struct NewValue;
+
+impl<V: FromFrame> Destination<V> for NewValue {
+    type Out = V;
+    fn from_frame(self, frame: &[u8], writer: &crate::codec::WriterSchema) -> Result<V> {
+        Ok(V::from_frame(frame, writer)?)
+    }
+    fn put(self, value: V) -> V {
+        value
+    }
+}
+
+/// Into a value kept from an earlier record ([`FromFrame::set_from_frame`]: its string
+/// buffers, vectors and map entries are reused), or a new one the first time.
+impl<V: FromFrame> Destination<V> for &mut Option<V> {
+    type Out = ();
+    fn from_frame(self, frame: &[u8], writer: &crate::codec::WriterSchema) -> Result<()> {
+        match self {
+            Some(v) => v.set_from_frame(frame, writer)?,
+            None => *self = Some(V::from_frame(frame, writer)?),
+        }
+        Ok(())
+    }
+    fn put(self, value: V) {
+        *self = Some(value);
+    }
+}
+
 /// Decode a value `payload` of `topic` whose schema id is in `header` (the `__value_schema_id`
 /// header's value) or, without one, in the payload's frame prefix; the writer schema's READ
 /// rules run on it when it has some. One try: the caller
@@ -89,6 +129,18 @@ pub(crate) async fn decode_value<V: FromFrame>(
     header: Option<&[u8]>,
     topic: &str,
 ) -> std::result::Result<(SchemaId, V), DecodeFailure> {
+    decode_value_to(resolver, memo, payload, header, topic, NewValue).await
+}
+
+/// [`decode_value`] into `to`.
+pub(crate) async fn decode_value_to<V: FromFrame, D: Destination<V>>(
+    resolver: &SchemaResolver,
+    memo: &mut SchemaMemo,
+    payload: &[u8],
+    header: Option<&[u8]>,
+    topic: &str,
+    to: D,
+) -> std::result::Result<(SchemaId, D::Out), DecodeFailure> {
     // The header form (Confluent 8): the payload has no magic and id; put them in front so
     // one decoder reads both forms.
     let framed;
@@ -121,16 +173,16 @@ pub(crate) async fn decode_value<V: FromFrame>(
                 .apply(&writer.schema, &subject, topic, frame)
                 .and_then(|migrated| Ok(V::from_frame(&migrated, &m.reader.schema)?))
                 .map_err(|e| (e, Some(id)))?;
-            return Ok((id, value));
+            return Ok((id, to.put(value)));
         }
     }
-    let value = match &writer.read_rules {
+    let out = match &writer.read_rules {
         // No READ rules: the frame goes straight into V, nothing converted.
-        None => V::from_frame(frame, &writer.schema).map_err(Error::from),
-        Some(rules) => read_with_rules(frame, &writer.schema, rules, topic),
+        None => to.from_frame(frame, &writer.schema),
+        Some(rules) => read_with_rules(frame, &writer.schema, rules, topic).map(|v| to.put(v)),
     }
     .map_err(|e| (e, Some(id)))?;
-    Ok((id, value))
+    Ok((id, out))
 }
 
 /// Decode through the writer's READ rules: the frame as JSON, the rules run on it (a refusal
@@ -176,15 +228,15 @@ impl<V: FromFrame> TypedConsumer<V> {
     /// `Ok(Err)` = the record's own fault. The budget counts from `started`: when the job
     /// holding the record started (read once per job, not per record; a run is cut to ~50 ms
     /// of handling, so a record's budget is at most that much shorter).
-    pub(crate) async fn decode_holding_position(
+    /// `once` is one try (the record into a new [`Message`], or into a kept value).
+    pub(crate) async fn decode_holding_position<T>(
         &self,
         msg: &BorrowedMessage<'_>,
-        topic: &Arc<str>,
         started: Instant,
-        memo: &mut SchemaMemo,
-    ) -> Result<std::result::Result<Message<V>, DecodeFailure>> {
+        mut once: impl AsyncFnMut() -> std::result::Result<T, DecodeFailure>,
+    ) -> Result<std::result::Result<T, DecodeFailure>> {
         // The first try builds no retry state: nearly every record decodes.
-        let (error, id) = match self.decode(msg, topic, memo).await {
+        let (error, id) = match once().await {
             Ok(m) => return Ok(Ok(m)),
             Err(failed) => failed,
         };
@@ -213,7 +265,7 @@ impl<V: FromFrame> TypedConsumer<V> {
         loop {
             let (error, id) = match failed.take() {
                 Some(failed) => failed,
-                None => match self.decode(msg, topic, memo).await {
+                None => match once().await {
                     Ok(m) => return Ok(Ok(m)),
                     Err(failed) => failed,
                 },
@@ -244,7 +296,7 @@ impl<V: FromFrame> TypedConsumer<V> {
     }
 
     /// One try at a record: its value through [`decode_value`], with its metadata.
-    async fn decode(
+    pub(crate) async fn decode(
         &self,
         msg: &BorrowedMessage<'_>,
         topic: &Arc<str>,
@@ -279,6 +331,23 @@ impl<V: FromFrame> TypedConsumer<V> {
             schema_id,
             timestamp: msg.timestamp().to_millis(),
         })
+    }
+
+    /// One try at a record's value, into `slot` (kept from the record before: see
+    /// [`Destination`]); its writer schema id, `None` for a tombstone (`slot` untouched).
+    pub(crate) async fn decode_into(
+        &self,
+        msg: &BorrowedMessage<'_>,
+        topic: &str,
+        memo: &mut SchemaMemo,
+        slot: &mut Option<V>,
+    ) -> std::result::Result<Option<SchemaId>, DecodeFailure> {
+        let Some(payload) = msg.payload() else {
+            return Ok(None);
+        };
+        let header = msg.headers().and_then(schema_id_header);
+        let (id, ()) = decode_value_to(&self.resolver, memo, payload, header, topic, slot).await?;
+        Ok(Some(id))
     }
 
     /// The writer schema id of a record, if it can be read.

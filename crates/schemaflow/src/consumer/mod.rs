@@ -84,9 +84,11 @@ mod backoff;
 mod config;
 pub mod dead_letter;
 mod decode;
+mod deliver;
 mod driver;
 mod engine;
 mod events;
+mod message_ref;
 pub mod offset_tracker;
 pub mod parallel;
 mod rebalance;
@@ -101,6 +103,7 @@ pub use config::{ConsumerConfig, GroupProtocol};
 pub use dead_letter::{dead_letter_record, dlq_rule, error_kind, DeadLetter, DeadLetterCause};
 pub use decode::Message;
 pub use events::{ConsumerEvent, ConsumerStats, Position};
+pub use message_ref::MessageRef;
 pub use parallel::{BatchConfig, ProcessingOrder};
 pub use rebalance::CommitOnRevoke;
 pub use retry::{BoxError, HandlerError, Verdict};
@@ -112,6 +115,7 @@ use crate::codec::FromFrame;
 use crate::error::{kafka_error, Result};
 use crate::registry::schemas::SchemaResolver;
 use crate::registry::CachedRegistry;
+use deliver::{InPlace, Owned};
 use driver::Work;
 use engine::Finished;
 use engine::{Engine, Settings};
@@ -174,6 +178,11 @@ pub struct TypedConsumer<V> {
     /// environment retries short.
     stop: StopSignal,
     _value: PhantomData<fn() -> V>,
+}
+
+/// The lock, whatever a panic elsewhere left in it (the data is spare decoded values).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl<V> std::fmt::Debug for TypedConsumer<V> {
@@ -338,8 +347,95 @@ impl<V: FromFrame> TypedConsumer<V> {
         // A job of `run` is a run: one record, or records of one lane that came together,
         // handled one after another.
         let work = move |w: Work<_>| async move {
-            self.process_run(&w.records, &w.topic, &w.stop, &w.shutdown_woken, call)
-                .await
+            self.process_run(
+                &w.records,
+                &w.topic,
+                &w.stop,
+                &w.shutdown_woken,
+                &mut Owned(call),
+            )
+            .await
+        };
+        self.consume(self.config.ordering, None, work, shutdown)
+            .await
+    }
+
+    /// [`run`](Self::run) with the record lent to the handler instead of given: a
+    /// [`MessageRef`] whose value is decoded into a value the consumer keeps — its string
+    /// buffers, vectors and map entries reused record after record, as prost's `merge`
+    /// reuses a message — and whose topic, key and headers are read where librdkafka holds
+    /// them. A consumer that reads its records without keeping them allocates nothing per
+    /// record once the kept value's buffers have grown (for generated Avro types; Protobuf
+    /// and [`serde_json::Value`] decode a new value into the kept place). Copy what you keep
+    /// past the call, or take [`MessageRef::to_message`].
+    ///
+    /// Everything else is [`run`](Self::run)'s: ordering and concurrency (each job in
+    /// flight has a kept value of its own), retries (the record decoded again before each),
+    /// dead letters, the environment rule, offsets, rebalances and shutdown.
+    ///
+    /// ```no_run
+    /// # mod schemas {
+    /// #   include!(concat!(env!("CARGO_MANIFEST_DIR"), "/../schemaflow-build/tests/golden/generated.rs"));
+    /// # }
+    /// use schemaflow::consumer::{ConsumerConfig, HandlerError, MessageRef, TypedConsumer};
+    /// use schemaflow::registry::{CacheConfig, CachedRegistry, ClientConfig, RegistryClient};
+    /// use schemas::avro::user_event::UserEvent;
+    ///
+    /// # #[tokio::main]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let registry = CachedRegistry::new(
+    /// #     RegistryClient::new(ClientConfig::new("http://localhost:8081"))?,
+    /// #     CacheConfig::default(),
+    /// # );
+    /// let consumer = TypedConsumer::<UserEvent>::new(
+    ///     ConsumerConfig::new("localhost:9092", "audit", &["user-events"]),
+    ///     registry,
+    /// )?;
+    /// let seen = std::sync::atomic::AtomicU64::new(0);
+    /// consumer
+    ///     .run_ref(
+    ///         async |m: MessageRef<'_, UserEvent>| {
+    ///             if let Some(event) = m.value() {
+    ///                 // Borrowed: `event.user_id` is the kept value's, until the next record.
+    ///                 seen.fetch_add(event.user_id.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    ///             }
+    ///             Ok::<(), HandlerError>(())
+    ///         },
+    ///         async {
+    ///             let _ = tokio::signal::ctrl_c().await;
+    ///         },
+    ///     )
+    ///     .await?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub async fn run_ref<F>(
+        &self,
+        handler: F,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<ConsumerStats>
+    where
+        F: AsyncFn(MessageRef<'_, V>) -> std::result::Result<(), HandlerError>,
+    {
+        let handler = &handler;
+        // Kept values of jobs that finished, for the next jobs: one per job in flight at
+        // most, so a serial consumer decodes into one value for its whole life.
+        let kept: Mutex<Vec<Option<V>>> = Mutex::new(Vec::new());
+        let kept = &kept;
+        let work = move |w: Work<_>| async move {
+            let slot = lock(kept).pop().flatten();
+            let mut deliver = InPlace { handler, slot };
+            let finished = self
+                .process_run(
+                    &w.records,
+                    &w.topic,
+                    &w.stop,
+                    &w.shutdown_woken,
+                    &mut deliver,
+                )
+                .await;
+            lock(kept).push(deliver.slot);
+            finished
         };
         self.consume(self.config.ordering, None, work, shutdown)
             .await

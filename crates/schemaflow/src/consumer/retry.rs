@@ -16,6 +16,7 @@ use super::engine::{Finished, JobStop};
 use rdkafka::message::{BorrowedMessage, Message as _};
 
 use super::decode::Message;
+use super::deliver::Deliver;
 use super::events::Counters;
 use super::TypedConsumer;
 use crate::codec::FromFrame;
@@ -183,23 +184,19 @@ impl<V: FromFrame> TypedConsumer<V> {
         Ok(())
     }
 
-    /// A run of `run` (records of one lane, in order): each record as a job of its own would
-    /// be — decoded, handed to `call`, retried, rejected or stopped at by the one retry loop
-    /// — one after another, starting no further record once `stop` is set. Returns how many
+    /// A run of `run` or `run_ref` (records of one lane, in order): each record as a job of
+    /// its own would be — decoded and handed to the handler by `deliver`, retried, rejected
+    /// or stopped at by the one retry loop — one after another, starting no further record once `stop` is set. Returns how many
     /// of them, from the first, finished (handled, dead-lettered or skipped), and `Err` if
     /// one stopped the consumer. The counters are added once for the run.
-    pub(crate) async fn process_run<C, CF>(
+    pub(crate) async fn process_run<D: Deliver<V>>(
         &self,
         msgs: &[BorrowedMessage<'_>],
         topic: &Arc<str>,
         stop: &JobStop,
         shutdown_woken: &std::sync::atomic::AtomicBool,
-        call: &C,
-    ) -> Finished
-    where
-        C: Fn(Message<V>) -> CF,
-        CF: Future<Output = std::result::Result<(), HandlerError>>,
-    {
+        deliver: &mut D,
+    ) -> Finished {
         let (mut bytes, mut handled, mut finished) = (0u64, 0u64, 0usize);
         let mut result = Ok(());
         // The environment-retry budget of each record counts from here (one clock read a run).
@@ -216,7 +213,10 @@ impl<V: FromFrame> TypedConsumer<V> {
                 }
             }
             bytes += m.payload().map_or(0, |p| p.len() as u64);
-            match self.process_one(m, topic, started, &mut memo, call).await {
+            match self
+                .process_one(m, topic, started, &mut memo, deliver)
+                .await
+            {
                 Ok(true) => handled += 1,
                 Ok(false) => {}
                 Err(e) => {
@@ -236,22 +236,20 @@ impl<V: FromFrame> TypedConsumer<V> {
 
     /// One record through the retry loop, as [`process`](Self::process) does a job of one.
     /// `Ok(true)`: handled; `Ok(false)`: rejected by the dead-letter policy; `Err`: stop.
-    async fn process_one<C, CF>(
+    async fn process_one<D: Deliver<V>>(
         &self,
         m: &BorrowedMessage<'_>,
         topic: &Arc<str>,
         mut started: Instant,
         memo: &mut SchemaMemo,
-        call: &C,
-    ) -> Result<bool>
-    where
-        C: Fn(Message<V>) -> CF,
-        CF: Future<Output = std::result::Result<(), HandlerError>>,
-    {
+        deliver: &mut D,
+    ) -> Result<bool> {
         let mut retries: Option<Retries> = None;
         let failure = loop {
             let decoded = match self
-                .decode_holding_position(m, topic, started, memo)
+                .decode_holding_position(m, started, async || {
+                    deliver.decode(self, m, topic, memo).await
+                })
                 .await?
             {
                 Ok(d) => d,
@@ -261,9 +259,9 @@ impl<V: FromFrame> TypedConsumer<V> {
                     return Ok(false);
                 }
             };
-            // The handler owns the value; a retry decodes the record again (the writer
-            // schema is cached) rather than every record paying for a clone in case of one.
-            let e = match call(decoded).await {
+            // A retry decodes the record again (the writer schema is cached) rather than
+            // every record paying for a clone in case of one.
+            let e = match deliver.call(decoded, m, topic).await {
                 Ok(()) => return Ok(true),
                 Err(e) => e,
             };
@@ -312,7 +310,9 @@ impl<V: FromFrame> TypedConsumer<V> {
                 continue;
             }
             match self
-                .decode_holding_position(m, topic, started, &mut memo)
+                .decode_holding_position(m, started, async || {
+                    self.decode(m, topic, &mut memo).await
+                })
                 .await?
             {
                 Ok(d) => decoded.push(d),
