@@ -333,9 +333,14 @@ pub async fn consume_raw_decode_into(
         .map(|_| {
             let cpu = CpuClock::start();
             let c = raw_consumer(brokers, topic, "raw-decode-into");
-            let mut value = BenchSmall::default();
+            let mut value: Option<BenchSmall> = None;
             let rate = poll_round(&c, n, |p| {
-                value.decode_frame_into(p, &writer).expect("decode");
+                match &mut value {
+                    Some(v) => {
+                        v.decode_frame_into(p, &writer).expect("decode");
+                    }
+                    None => value = Some(BenchSmall::decode_frame(p, &writer).expect("decode").1),
+                }
                 black_box(&value);
             });
             drop(c);

@@ -395,8 +395,7 @@ async fn a_wedged_transactional_call_replaces_the_producer_and_loses_nothing() {
 /// librdkafka answers each transactional call *retriable* after its timeout and the processor
 /// calls it again (up to 20 × 30 s) — ends the run after `drain_timeout`, leaving that
 /// transaction open and uncommitted. A successor with the same `transactional.id` then
-/// takes every input from the last committed transaction on: the two runs' committed inputs
-/// add up to all of them, once.
+/// gives every input its output.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shutdown_while_a_transactional_call_is_resumed_stops_after_the_drain_timeout() {
     const N: usize = 400;
@@ -501,9 +500,8 @@ async fn a_shutdown_while_a_transactional_call_is_resumed_stops_after_the_drain_
             )
             .await
     });
-    let first_inputs = first.inputs as usize;
-    wait_for("the rest not committed", || {
-        first_inputs + rest.load(Ordering::SeqCst) >= N
+    wait_for("the inputs not all committed", || {
+        rest.load(Ordering::SeqCst) >= N
     })
     .await;
     stop.notify_one();
@@ -512,14 +510,13 @@ async fn a_shutdown_while_a_transactional_call_is_resumed_stops_after_the_drain_
         .expect("the successor stops when told to")
         .unwrap()
         .unwrap();
-    assert_eq!(
-        first.inputs + second.inputs,
-        N as u64,
-        "every input committed once: {first:?} then {second:?}"
-    );
-    // Every input has its output (the mock broker keeps no transaction state, so what the
-    // abandoned transaction wrote is visible too: not asserted; Apache Kafka's side is
-    // `cluster_faults.rs`).
+    eprintln!("first run {first:?}, then {second:?}");
+    // Every input has its output. Not asserted here: that the successor starts after the
+    // first run's committed inputs and that the abandoned transaction's outputs vanish —
+    // librdkafka's mock broker keeps no transaction state (a TxnOffsetCommit is not a
+    // committed offset there, so the successor reads from the start; no markers, so
+    // `read_committed` sees aborted records). That half is Apache Kafka's, asserted by
+    // `exactly_once.rs` and `cluster_faults.rs`.
     let (out, _): (Vec<pb::UserEvent>, _) = read_committed(&brokers, "output", &reg, N).await;
     let ids: BTreeSet<String> = out.iter().map(|o| o.user_id.clone()).collect();
     assert_eq!(ids, inputs.iter().map(|e| e.user_id.clone()).collect());

@@ -24,6 +24,7 @@ use bytes::Bytes;
 use rdkafka::message::{BorrowedHeaders, BorrowedMessage, Headers, Message as _};
 
 use super::backoff::Backoff;
+use super::deliver::Decode;
 use super::events::{ConsumerEvent, Counters, Position};
 use super::TypedConsumer;
 use crate::codec::FromFrame;
@@ -228,15 +229,17 @@ impl<V: FromFrame> TypedConsumer<V> {
     /// `Ok(Err)` = the record's own fault. The budget counts from `started`: when the job
     /// holding the record started (read once per job, not per record; a run is cut to ~50 ms
     /// of handling, so a record's budget is at most that much shorter).
-    /// `once` is one try (the record into a new [`Message`], or into a kept value).
-    pub(crate) async fn decode_holding_position<T>(
+    /// `to` makes one try (the record into a new [`Message`], or into a kept value).
+    pub(crate) async fn decode_holding_position<D: Decode<V>>(
         &self,
         msg: &BorrowedMessage<'_>,
+        topic: &Arc<str>,
         started: Instant,
-        mut once: impl AsyncFnMut() -> std::result::Result<T, DecodeFailure>,
-    ) -> Result<std::result::Result<T, DecodeFailure>> {
+        memo: &mut SchemaMemo,
+        to: &mut D,
+    ) -> Result<std::result::Result<D::Decoded, DecodeFailure>> {
         // The first try builds no retry state: nearly every record decodes.
-        let (error, id) = match once().await {
+        let (error, id) = match to.decode(self, msg, topic, memo).await {
             Ok(m) => return Ok(Ok(m)),
             Err(failed) => failed,
         };
@@ -265,7 +268,7 @@ impl<V: FromFrame> TypedConsumer<V> {
         loop {
             let (error, id) = match failed.take() {
                 Some(failed) => failed,
-                None => match once().await {
+                None => match to.decode(self, msg, topic, memo).await {
                     Ok(m) => return Ok(Ok(m)),
                     Err(failed) => failed,
                 },

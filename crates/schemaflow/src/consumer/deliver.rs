@@ -20,9 +20,9 @@ use crate::codec::FromFrame;
 use crate::registry::schemas::SchemaMemo;
 use crate::wire::SchemaId;
 
-/// One try at decoding a record, then the handler's call with it.
-pub(crate) trait Deliver<V> {
-    /// What a decode hands to the call.
+/// One try at decoding a record.
+pub(crate) trait Decode<V> {
+    /// What a decode gives.
     type Decoded;
 
     /// Decode `m` once (the caller retries the environment's faults).
@@ -33,7 +33,27 @@ pub(crate) trait Deliver<V> {
         topic: &Arc<str>,
         memo: &mut SchemaMemo,
     ) -> Result<Self::Decoded, DecodeFailure>;
+}
 
+/// A record decoded into a new [`Message`] (`run`, and each record of a batch).
+pub(crate) struct NewMessage;
+
+impl<V: FromFrame> Decode<V> for NewMessage {
+    type Decoded = Message<V>;
+
+    async fn decode(
+        &mut self,
+        consumer: &TypedConsumer<V>,
+        m: &BorrowedMessage<'_>,
+        topic: &Arc<str>,
+        memo: &mut SchemaMemo,
+    ) -> Result<Message<V>, DecodeFailure> {
+        consumer.decode(m, topic, memo).await
+    }
+}
+
+/// A decode, then the handler's call with the decoded record.
+pub(crate) trait Deliver<V>: Decode<V> {
     /// The handler's call with the decoded record.
     async fn call(
         &mut self,
@@ -46,12 +66,7 @@ pub(crate) trait Deliver<V> {
 /// `run`'s handler: a new [`Message`] a record, owned by the handler.
 pub(crate) struct Owned<'h, C>(pub(crate) &'h C);
 
-impl<V, C, CF> Deliver<V> for Owned<'_, C>
-where
-    V: FromFrame,
-    C: Fn(Message<V>) -> CF,
-    CF: Future<Output = Result<(), HandlerError>>,
-{
+impl<V: FromFrame, C> Decode<V> for Owned<'_, C> {
     type Decoded = Message<V>;
 
     async fn decode(
@@ -61,9 +76,16 @@ where
         topic: &Arc<str>,
         memo: &mut SchemaMemo,
     ) -> Result<Message<V>, DecodeFailure> {
-        consumer.decode(m, topic, memo).await
+        NewMessage.decode(consumer, m, topic, memo).await
     }
+}
 
+impl<V, C, CF> Deliver<V> for Owned<'_, C>
+where
+    V: FromFrame,
+    C: Fn(Message<V>) -> CF,
+    CF: Future<Output = Result<(), HandlerError>>,
+{
     async fn call(
         &mut self,
         decoded: Message<V>,
@@ -81,11 +103,7 @@ pub(crate) struct InPlace<'h, V, F> {
     pub(crate) slot: Option<V>,
 }
 
-impl<V, F> Deliver<V> for InPlace<'_, V, F>
-where
-    V: FromFrame,
-    F: AsyncFn(MessageRef<'_, V>) -> Result<(), HandlerError>,
-{
+impl<V: FromFrame, F> Decode<V> for InPlace<'_, V, F> {
     /// The writer schema id; `None` for a tombstone.
     type Decoded = Option<SchemaId>;
 
@@ -98,7 +116,13 @@ where
     ) -> Result<Option<SchemaId>, DecodeFailure> {
         consumer.decode_into(m, topic, memo, &mut self.slot).await
     }
+}
 
+impl<V, F> Deliver<V> for InPlace<'_, V, F>
+where
+    V: FromFrame,
+    F: AsyncFn(MessageRef<'_, V>) -> Result<(), HandlerError>,
+{
     async fn call(
         &mut self,
         schema_id: Option<SchemaId>,

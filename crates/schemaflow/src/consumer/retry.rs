@@ -16,7 +16,7 @@ use super::engine::{Finished, JobStop};
 use rdkafka::message::{BorrowedMessage, Message as _};
 
 use super::decode::Message;
-use super::deliver::Deliver;
+use super::deliver::{Deliver, NewMessage};
 use super::events::Counters;
 use super::TypedConsumer;
 use crate::codec::FromFrame;
@@ -247,9 +247,7 @@ impl<V: FromFrame> TypedConsumer<V> {
         let mut retries: Option<Retries> = None;
         let failure = loop {
             let decoded = match self
-                .decode_holding_position(m, started, async || {
-                    deliver.decode(self, m, topic, memo).await
-                })
+                .decode_holding_position(m, topic, started, memo, deliver)
                 .await?
             {
                 Ok(d) => d,
@@ -310,9 +308,7 @@ impl<V: FromFrame> TypedConsumer<V> {
                 continue;
             }
             match self
-                .decode_holding_position(m, started, async || {
-                    self.decode(m, topic, &mut memo).await
-                })
+                .decode_holding_position(m, topic, started, &mut memo, &mut NewMessage)
                 .await?
             {
                 Ok(d) => decoded.push(d),
