@@ -367,7 +367,8 @@ impl<V: FromFrame> TypedConsumer<V> {
     /// them. A consumer that reads its records without keeping them allocates nothing per
     /// record once the kept value's buffers have grown (for generated Avro types; Protobuf
     /// and [`serde_json::Value`] decode a new value into the kept place). Copy what you keep
-    /// past the call, or take [`MessageRef::to_message`].
+    /// past the call, or take [`MessageRef::to_message`]. A kept value keeps the capacity of
+    /// the largest record decoded into it (as a reused `String` or `Vec` does).
     ///
     /// Everything else is [`run`](Self::run)'s: ordering and concurrency (each job in
     /// flight has a kept value of its own), retries (the record decoded again before each),
