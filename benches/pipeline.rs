@@ -189,10 +189,10 @@ async fn child(spec: &str) {
         "produce-typed" => modes::produce_typed(brokers, &reg, &topics, n).await,
         "consume-raw" => modes::consume_raw(brokers, topic, n, all_rounds),
         "consume-raw-decode" => {
-            modes::consume_raw_decode(brokers, &reg, topic, n, all_rounds).await
+            modes::consume_raw_decode(brokers, &reg, topic, n, all_rounds, false).await
         }
         "consume-raw-decode-into" => {
-            modes::consume_raw_decode_into(brokers, &reg, topic, n, all_rounds).await
+            modes::consume_raw_decode(brokers, &reg, topic, n, all_rounds, true).await
         }
         "consume-typed-run" => {
             modes::consume_typed(brokers, &reg, topic, n, all_rounds, modes::Typed::Run).await

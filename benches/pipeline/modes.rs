@@ -288,13 +288,15 @@ pub fn consume_raw(brokers: &str, topic: &str, n: usize, rounds: usize) -> Vec<R
 
 /// Raw poll + our decoder: the poll loop, each frame decoded by `BenchSmall`'s generated codec
 /// (magic byte, id check, Avro body) against its writer schema, fetched once ahead — the
-/// floor for a typed consumer.
+/// floor for a typed consumer. `into_reused`: decoded into one reused value
+/// (`decode_frame_into`) — the floor for `run_ref`, which decodes the same way.
 pub async fn consume_raw_decode(
     brokers: &str,
     reg: &CachedRegistry,
     topic: &str,
     n: usize,
     rounds: usize,
+    into_reused: bool,
 ) -> Vec<Round> {
     let id = schema_id(reg, topic).await;
     let writer = SchemaResolver::new(reg.clone())
@@ -305,43 +307,20 @@ pub async fn consume_raw_decode(
         .map(|_| {
             let cpu = CpuClock::start();
             let c = raw_consumer(brokers, topic, "raw-decode");
-            let rate = poll_round(&c, n, |p| {
-                let (_, v) = BenchSmall::decode_frame(p, &writer).expect("decode");
-                black_box(v);
-            });
-            drop(c);
-            cpu.round(rate, n)
-        })
-        .collect()
-}
-
-/// Raw poll + the generated decoder into one reused value (`decode_frame_into`): the floor
-/// for `run_ref`, which decodes the same way.
-pub async fn consume_raw_decode_into(
-    brokers: &str,
-    reg: &CachedRegistry,
-    topic: &str,
-    n: usize,
-    rounds: usize,
-) -> Vec<Round> {
-    let id = schema_id(reg, topic).await;
-    let writer = SchemaResolver::new(reg.clone())
-        .writer_schema(id)
-        .await
-        .expect("writer schema");
-    (0..rounds)
-        .map(|_| {
-            let cpu = CpuClock::start();
-            let c = raw_consumer(brokers, topic, "raw-decode-into");
-            let mut value: Option<BenchSmall> = None;
-            let rate = poll_round(&c, n, |p| {
-                match &mut value {
-                    Some(v) => {
-                        v.decode_frame_into(p, &writer).expect("decode");
-                    }
-                    None => value = Some(BenchSmall::decode_frame(p, &writer).expect("decode").1),
+            let mut kept: Option<BenchSmall> = None;
+            let rate = poll_round(&c, n, |p| match &mut kept {
+                Some(v) if into_reused => {
+                    v.decode_frame_into(p, &writer).expect("decode");
+                    black_box(v);
                 }
-                black_box(&value);
+                _ => {
+                    let (_, v) = BenchSmall::decode_frame(p, &writer).expect("decode");
+                    if into_reused {
+                        kept = Some(v);
+                    } else {
+                        black_box(v);
+                    }
+                }
             });
             drop(c);
             cpu.round(rate, n)

@@ -26,9 +26,15 @@ fn event(i: usize) -> UserEvent {
     let mut e = common::avro_full();
     e.user_id = format!("user-{i}");
     e.occurred_at = i as i64;
-    e.session_id = (i % 2 == 0).then(|| format!("session-{}", "x".repeat(i % 7)));
-    e.device.app_version = (i % 3 != 0).then(|| format!("{i}.0"));
-    e.shipping_address = if i % 5 == 0 { None } else { e.shipping_address };
+    e.session_id = i
+        .is_multiple_of(2)
+        .then(|| format!("session-{}", "x".repeat(i % 7)));
+    e.device.app_version = (!i.is_multiple_of(3)).then(|| format!("{i}.0"));
+    e.shipping_address = if i.is_multiple_of(5) {
+        None
+    } else {
+        e.shipping_address
+    };
     e.tags = (0..i % 4).map(|t| format!("tag-{t}-{i}")).collect();
     e.attributes = (0..i % 3)
         .map(|a| (format!("k{a}"), "v".repeat(i % 11)))
@@ -259,7 +265,7 @@ async fn run_ref_in_key_order_with_jobs_in_flight_keeps_each_value_apart() {
         .unwrap();
     assert_eq!(stats.handled as usize, n);
     assert!(stats.max_in_flight > 1, "jobs ran at once: {stats:?}");
-    let by_user = by_user.lock().unwrap();
+    let by_user = std::mem::take(&mut *by_user.lock().unwrap());
     for v in &values {
         assert_eq!(by_user.get(&v.user_id), Some(v));
     }

@@ -292,30 +292,10 @@ async fn broker_down_during_produce_loses_nothing_and_duplicates_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wedged_transactional_call_replaces_the_producer_and_loses_nothing() {
     const N: usize = 300;
-    let mock = MockCluster::new(3).unwrap();
-    let brokers = mock.bootstrap_servers();
-    for (t, p) in [("input", 2), ("output", 2), ("output.dlq", 1)] {
-        mock.create_topic(t, p, 1).unwrap();
-        // Leaders away from the coordinators below: only the group coordinator goes down.
-        for partition in 0..p {
-            mock.partition_leader(t, partition, Some(3)).unwrap();
-        }
-    }
-    mock.coordinator(MockCoordinator::Transaction("eos-wedge".into()), 1)
-        .unwrap();
-    mock.coordinator(MockCoordinator::Group("eos-wedge-group".into()), 2)
-        .unwrap();
+    // Only the group coordinator goes down below.
+    let (mock, brokers, inputs) = coordinators_apart("eos-wedge", "eos-wedge-group", N);
     let (server, reg) = registry().await;
-    let producer = TypedProducer::new(ProducerConfig::new(&brokers), reg.clone()).unwrap();
-    let inputs: Vec<UserEvent> = (0..N).map(event).collect();
-    let mut pending = Vec::new();
-    for e in &inputs {
-        let record = Record::to("input").key(e.user_id.as_bytes()).value(e);
-        pending.push(producer.enqueue(record).await.unwrap());
-    }
-    for p in pending {
-        p.await.unwrap();
-    }
+    write_inputs(&brokers, &reg, &inputs).await;
 
     let cfg = ExactlyOnceConfig::new(&brokers, "eos-wedge-group", "input", "output", "eos-wedge")
         .batch_size(50)
@@ -399,30 +379,10 @@ async fn a_wedged_transactional_call_replaces_the_producer_and_loses_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shutdown_while_a_transactional_call_is_resumed_stops_after_the_drain_timeout() {
     const N: usize = 400;
-    let mock = MockCluster::new(3).unwrap();
-    let brokers = mock.bootstrap_servers();
-    for (t, p) in [("input", 2), ("output", 2), ("output.dlq", 1)] {
-        mock.create_topic(t, p, 1).unwrap();
-        // Leaders away from the transaction coordinator: only it goes down.
-        for partition in 0..p {
-            mock.partition_leader(t, partition, Some(3)).unwrap();
-        }
-    }
-    mock.coordinator(MockCoordinator::Transaction("eos-drain".into()), 1)
-        .unwrap();
-    mock.coordinator(MockCoordinator::Group("eos-drain-group".into()), 2)
-        .unwrap();
+    // Only the transaction coordinator goes down below.
+    let (mock, brokers, inputs) = coordinators_apart("eos-drain", "eos-drain-group", N);
     let (server, reg) = registry().await;
-    let producer = TypedProducer::new(ProducerConfig::new(&brokers), reg.clone()).unwrap();
-    let inputs: Vec<UserEvent> = (0..N).map(event).collect();
-    let mut pending = Vec::new();
-    for e in &inputs {
-        let record = Record::to("input").key(e.user_id.as_bytes()).value(e);
-        pending.push(producer.enqueue(record).await.unwrap());
-    }
-    for p in pending {
-        p.await.unwrap();
-    }
+    write_inputs(&brokers, &reg, &inputs).await;
 
     let config = || {
         ExactlyOnceConfig::new(&brokers, "eos-drain-group", "input", "output", "eos-drain")
@@ -529,5 +489,45 @@ async fn wait_for(what: &str, done: impl Fn() -> bool) {
     while !done() {
         assert!(std::time::Instant::now() < deadline, "{what}");
         tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// A mock cluster of three: the transaction coordinator of `transactional_id` on broker 1, the
+/// group coordinator of `group` on broker 2, every partition of `input`, `output` and
+/// `output.dlq` led by broker 3 — so either coordinator can go down alone. With `n` inputs.
+fn coordinators_apart(
+    transactional_id: &str,
+    group: &str,
+    n: usize,
+) -> (
+    MockCluster<'static, rdkafka::producer::DefaultProducerContext>,
+    String,
+    Vec<UserEvent>,
+) {
+    let mock = MockCluster::new(3).unwrap();
+    let brokers = mock.bootstrap_servers();
+    for (t, p) in [("input", 2), ("output", 2), ("output.dlq", 1)] {
+        mock.create_topic(t, p, 1).unwrap();
+        for partition in 0..p {
+            mock.partition_leader(t, partition, Some(3)).unwrap();
+        }
+    }
+    mock.coordinator(MockCoordinator::Transaction(transactional_id.into()), 1)
+        .unwrap();
+    mock.coordinator(MockCoordinator::Group(group.into()), 2)
+        .unwrap();
+    (mock, brokers, (0..n).map(event).collect())
+}
+
+/// Write `inputs` to `input` (keyed by user), waiting for every delivery.
+async fn write_inputs(brokers: &str, reg: &CachedRegistry, inputs: &[UserEvent]) {
+    let producer = TypedProducer::new(ProducerConfig::new(brokers), reg.clone()).unwrap();
+    let mut pending = Vec::new();
+    for e in inputs {
+        let record = Record::to("input").key(e.user_id.as_bytes()).value(e);
+        pending.push(producer.enqueue(record).await.unwrap());
+    }
+    for p in pending {
+        p.await.unwrap();
     }
 }

@@ -85,7 +85,7 @@ pub(crate) trait Destination<V> {
     /// What the caller gets.
     type Out;
     /// The value straight from a frame written with `writer` (no rules, no migration).
-    fn from_frame(self, frame: &[u8], writer: &crate::codec::WriterSchema) -> Result<Self::Out>;
+    fn frame(self, frame: &[u8], writer: &crate::codec::WriterSchema) -> Result<Self::Out>;
     /// A value decoded otherwise (through rules or a migration).
     fn put(self, value: V) -> Self::Out;
 }
@@ -95,7 +95,7 @@ pub(crate) struct NewValue;
 
 impl<V: FromFrame> Destination<V> for NewValue {
     type Out = V;
-    fn from_frame(self, frame: &[u8], writer: &crate::codec::WriterSchema) -> Result<V> {
+    fn frame(self, frame: &[u8], writer: &crate::codec::WriterSchema) -> Result<V> {
         Ok(V::from_frame(frame, writer)?)
     }
     fn put(self, value: V) -> V {
@@ -107,7 +107,7 @@ impl<V: FromFrame> Destination<V> for NewValue {
 /// buffers, vectors and map entries are reused), or a new one the first time.
 impl<V: FromFrame> Destination<V> for &mut Option<V> {
     type Out = ();
-    fn from_frame(self, frame: &[u8], writer: &crate::codec::WriterSchema) -> Result<()> {
+    fn frame(self, frame: &[u8], writer: &crate::codec::WriterSchema) -> Result<()> {
         match self {
             Some(v) => v.set_from_frame(frame, writer)?,
             None => *self = Some(V::from_frame(frame, writer)?),
@@ -179,7 +179,7 @@ pub(crate) async fn decode_value_to<V: FromFrame, D: Destination<V>>(
     }
     let out = match &writer.read_rules {
         // No READ rules: the frame goes straight into V, nothing converted.
-        None => to.from_frame(frame, &writer.schema),
+        None => to.frame(frame, &writer.schema),
         Some(rules) => read_with_rules(frame, &writer.schema, rules, topic).map(|v| to.put(v)),
     }
     .map_err(|e| (e, Some(id)))?;
