@@ -15,10 +15,16 @@
 //!            transformer value, the one jsonata-rs value that owns a syntax tree and
 //!            borrows no arena; parsed on the thread's first record of the expression
 //! per record the thread's arena, emptied; the value converted straight into it (no JSON
-//!            text); a small driver program `$sf_run($sf_input, $sf_expr)` evaluated, whose
-//!            native `$sf_run` evaluates the kept tree with the value as `$` and `$$`, as
+//!            text); a small driver program `$sf_run($sf_input)` evaluated, whose native
+//!            `$sf_run` evaluates the kept tree with the value as `$` and `$$`, as
 //!            `JsonAta::evaluate` binds its input
 //! ```
+//!
+//! jsonata-rs leaks: an evaluation's top frame (a hash map of its ~50 built-in functions and
+//! the variables bound) is held by the function values it creates, which live in the arena and
+//! are never dropped, so each evaluation leaves about 7 KB behind whichever way it is called.
+//! The driver binds one variable only: a second one grew that map past a capacity step and
+//! leaked 2.2 KB more a record (measured; see BENCHMARKS.md).
 //!
 //! Measured on the benchmarks' `UserEvent` (BENCHMARKS.md, issue 27): the per-record parse of
 //! the expression and of the input's JSON text were most of a migration's cost. What is left
@@ -35,17 +41,28 @@ use bumpalo::Bump;
 use jsonata_rs::{ArrayFlags, FunctionContext, JsonAta, Value};
 use serde_json::Value as Json;
 
-/// The driver evaluated per record: the kept expression (`$sf_expr` names it) run on the value.
-const DRIVER: &str = "$sf_run($sf_input, $sf_expr)";
+/// The driver evaluated per record: the thread's current expression run on the value.
+const DRIVER: &str = "$sf_run($sf_input)";
 
 /// How many parsed expressions a thread keeps; past it, the thread's cache starts again (a
 /// process runs few migration expressions; this bounds one that compiles many).
 const KEPT_PER_THREAD: usize = 64;
 
+/// This thread's parsed expressions.
+struct Parsed {
+    /// By their text, each the `update` of a transformer value (see the module's docs).
+    programs: HashMap<String, Value<'static>>,
+    /// The text of the one the record being evaluated runs (not a variable of the driver:
+    /// see the module's docs on the leak).
+    current: String,
+}
+
 thread_local! {
-    /// This thread's parsed expressions by their text, each the `update` of a transformer
-    /// value (see the module's docs).
-    static PARSED: RefCell<HashMap<String, Value<'static>>> = RefCell::new(HashMap::new());
+    /// This thread's parsed expressions.
+    static PARSED: RefCell<Parsed> = RefCell::new(Parsed {
+        programs: HashMap::new(),
+        current: String::new(),
+    });
     /// The arena this thread's records are evaluated in, emptied before each.
     static ARENA: RefCell<Bump> = RefCell::new(Bump::new());
 }
@@ -73,7 +90,7 @@ impl JsonataProgram {
     /// Apply the expression to `value`: its answer (undefined answers `null`).
     pub fn eval(&self, value: &Json) -> Result<Json, String> {
         guarded(|| {
-            self.keep_parsed()?;
+            self.make_current()?;
             ARENA.with(|arena| match arena.try_borrow_mut() {
                 Ok(mut arena) => {
                     arena.reset();
@@ -85,22 +102,25 @@ impl JsonataProgram {
         })
     }
 
-    /// Parse the expression into this thread's cache unless it is there.
-    fn keep_parsed(&self) -> Result<(), String> {
+    /// Make the expression the one `$sf_run` runs on this thread, parsing it into the
+    /// thread's cache unless it is there.
+    fn make_current(&self) -> Result<(), String> {
         PARSED.with(|parsed| {
             let mut parsed = parsed
                 .try_borrow_mut()
                 .map_err(|_| "JSONata expressions are being parsed on this thread already")?;
-            if parsed.contains_key(&self.expr) {
+            parsed.current.clear();
+            parsed.current.push_str(&self.expr);
+            if parsed.programs.contains_key(&self.expr) {
                 return Ok(());
             }
-            if parsed.len() >= KEPT_PER_THREAD {
-                parsed.clear();
+            if parsed.programs.len() >= KEPT_PER_THREAD {
+                parsed.programs.clear();
             }
             let arena = Bump::new();
             let program = JsonAta::new(&self.expr, &arena).map_err(|e| e.to_string())?;
             let tree = program.ast();
-            parsed.insert(
+            parsed.programs.insert(
                 self.expr.clone(),
                 Value::Transformer {
                     pattern: Box::new(tree.clone()),
@@ -115,9 +135,8 @@ impl JsonataProgram {
     fn eval_in(&self, arena: &Bump, value: &Json) -> Result<Json, String> {
         let driver = JsonAta::new(DRIVER, arena).map_err(|e| e.to_string())?;
         driver.register_function("sift", 2, sift);
-        driver.register_function("sf_run", 2, run_parsed);
+        driver.register_function("sf_run", 1, run_parsed);
         driver.assign_var("sf_input", to_value(arena, value));
-        driver.assign_var("sf_expr", Value::string(arena, &self.expr));
         let answer = driver.evaluate(None, None).map_err(|e| e.to_string())?;
         to_json(answer)
     }
@@ -139,7 +158,7 @@ fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
     })
 }
 
-/// `$sf_run(input, expr)`: this thread's parsed `expr` evaluated with `input` as its context
+/// `$sf_run(input)`: this thread's current expression evaluated with `input` as its context
 /// (`$`) and root (`$$`), in the driver's frame (so with the built-in functions and `$sift`).
 /// An array input is wrapped as `JsonAta::evaluate` wraps it, to be taken as one value.
 fn run_parsed<'a>(
@@ -147,24 +166,24 @@ fn run_parsed<'a>(
     args: &[&'a Value<'a>],
 ) -> jsonata_rs::Result<&'a Value<'a>> {
     let input = args.first().copied().unwrap_or_else(Value::undefined);
-    let expr = args.get(1).map(|e| e.as_str()).unwrap_or_default();
     let input = if input.is_array() {
         Value::wrap_in_array(context.arena, input, ArrayFlags::WRAPPED)
     } else {
         input
     };
     context.frame.bind("$", input);
-    PARSED.with(
-        |parsed| match parsed.try_borrow().as_deref().map(|p| p.get(&*expr)) {
+    PARSED.with(|parsed| {
+        let parsed = parsed.try_borrow();
+        match parsed.as_deref().map(|p| p.programs.get(&p.current)) {
             Ok(Some(Value::Transformer { update, .. })) => {
                 context.evaluator.evaluate(update, input, &context.frame)
             }
             // Not reached: `eval` parsed it on this thread just before.
-            _ => Err(jsonata_rs::Error::D3137Error(format!(
-                "the expression {expr:?} is not parsed on this thread"
-            ))),
-        },
-    )
+            _ => Err(jsonata_rs::Error::D3137Error(
+                "no JSONata expression is parsed for this evaluation".into(),
+            )),
+        }
+    })
 }
 
 /// `value` as a jsonata-rs value in `arena`, as the crate converts its JSON bindings (arrays
