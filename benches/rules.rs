@@ -7,10 +7,17 @@
 //! JSONata migration step on decode (a consumer reading another version: the frame to JSON,
 //! Confluent's `$merge`/`$sift` rename expression, re-encoded, decoded).
 //!
-//! Groups `rules_encode` (`no_rules`, `one_cel_condition`, `one_cel_field_transform`) and
-//! `rules_decode` (`no_rules`, `one_cel_condition`, `one_jsonata_migration`); then,
-//! because the machine is shared, CPU µs per record of each (this process's CPU time over
-//! 200,000 records), printed as `cpu_us_per_record <name> <µs>`.
+//! First, because the machine is shared, CPU µs per record of each case (this process's CPU
+//! time over 200,000 records; 20,000 for the JSONata migration), printed as
+//! `cpu_us_per_record <name> <µs>`, before anything else runs in the process. Then criterion's
+//! groups `rules_encode` (`no_rules`, `one_cel_condition`, `one_cel_field_transform`) and
+//! `rules_decode` (`no_rules`, `one_cel_condition`, `one_jsonata_migration`).
+//!
+//! After the cases, the steps of the two transform rows, CPU µs per record each
+//! (`step_cpu_us_per_record`): the frame to JSON, the rule's run on a copy of the JSON (the
+//! copy timed alone too; a JSONata step also with the expression `$`, its floor), the JSON to
+//! a frame, and the typed encode and decode; and how much the process's resident set grew per
+//! JSONata record (`rss_growth_bytes_per_record`).
 //!
 //! Then, when `RULES_BENCH_PYTHON` names a Python with Confluent's serdes, Confluent's Python
 //! `AvroSerializer`/`AvroDeserializer` doing the same six things (scripts/rules_bench.py: the
@@ -95,16 +102,18 @@ fn field_rules(w: &WriterSchema) -> Arc<DomainRules> {
 /// One UPGRADE step: Confluent's rename expression (here `user_id` onto itself, so the
 /// value still fits the schema and decodes).
 fn migration() -> Arc<DomainRules> {
+    migration_by("$merge([$sift($, function($v, $k) {$k != 'user_id'}), {'user_id': $.'user_id'}])")
+}
+
+/// One UPGRADE step running the JSONata expression `expr`.
+fn migration_by(expr: &str) -> Arc<DomainRules> {
     let set = RuleSet {
         migration_rules: vec![Rule {
             name: Some("rename".into()),
             kind: RuleKind::Transform,
             mode: RuleMode::Upgrade,
             rule_type: Some("JSONATA".into()),
-            expr: Some(
-                "$merge([$sift($, function($v, $k) {$k != 'user_id'}), {'user_id': $.'user_id'}])"
-                    .into(),
-            ),
+            expr: Some(expr.into()),
             ..Rule::default()
         }],
         ..RuleSet::default()
@@ -153,6 +162,42 @@ fn bench(c: &mut Criterion) {
     v.encode_frame(ID, &mut frame).unwrap();
     let mut buf = Vec::with_capacity(256);
 
+    // CPU time first, in a fresh process: criterion's iterations of the JSONata row leave
+    // a heap that jsonata-rs never frees (about 9 KB a record) behind them, which slowed
+    // what ran after it by up to 2x in one run.
+    const N: usize = 200_000;
+    let cpu = |name: &str, n: usize, f: &mut dyn FnMut()| {
+        let start = cpu_secs();
+        for _ in 0..n {
+            f();
+        }
+        let us = (cpu_secs() - start) * 1e6 / n as f64;
+        println!("cpu_us_per_record {name} {us:.3}");
+    };
+    cpu("encode/no_rules", N, &mut || encode(&v, None, &mut buf));
+    cpu("encode/one_cel_condition", N, &mut || {
+        encode(&v, Some(&write), &mut buf)
+    });
+    cpu("decode/no_rules", N, &mut || {
+        black_box(decode(&frame, &w, None));
+    });
+    cpu("decode/one_cel_condition", N, &mut || {
+        black_box(decode(&frame, &w, Some(&read)));
+    });
+    cpu("encode/one_cel_field_transform", N, &mut || {
+        encode(&v, Some(&field), &mut buf)
+    });
+    // jsonata-rs never frees some of what an evaluation allocates (BENCHMARKS.md): fewer
+    // records, so that the heap this leaves behind weighs less on what is timed after it.
+    let rss_before = common::status_mib("VmRSS:");
+    cpu("decode/one_jsonata_migration", N / 10, &mut || {
+        black_box(decode_migrated(&frame, &w, &step));
+    });
+    let rss_growth =
+        (common::status_mib("VmRSS:") - rss_before) * 1024.0 * 1024.0 / (N / 10) as f64;
+    println!("rss_growth_bytes_per_record decode/one_jsonata_migration {rss_growth:.0}");
+    steps(&v, &frame, &w, &field.0, &step);
+
     let mut g = c.benchmark_group("rules_encode");
     g.bench_function("no_rules", |b| {
         b.iter(|| encode(black_box(&v), None, &mut buf))
@@ -176,32 +221,56 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
 
+    python_peer(&frame);
+}
+
+/// CPU µs per record of each step of the two rows with a transform: what a CEL_FIELD encode
+/// and a JSONata decode spend where (`step_cpu_us_per_record <row>/<step> <µs>`).
+fn steps(v: &UserEvent, frame: &[u8], w: &WriterSchema, field: &DomainRules, step: &DomainRules) {
+    // Fewer records for the JSONata steps, which leak (see `bench`).
     const N: usize = 200_000;
-    let cpu = |name: &str, f: &mut dyn FnMut()| {
+    let cpu = |name: &str, n: usize, f: &mut dyn FnMut()| {
         let start = cpu_secs();
-        for _ in 0..N {
+        for _ in 0..n {
             f();
         }
-        let us = (cpu_secs() - start) * 1e6 / N as f64;
-        println!("cpu_us_per_record {name} {us:.3}");
+        let us = (cpu_secs() - start) * 1e6 / n as f64;
+        println!("step_cpu_us_per_record {name} {us:.3}");
     };
-    cpu("encode/no_rules", &mut || encode(&v, None, &mut buf));
-    cpu("encode/one_cel_condition", &mut || {
-        encode(&v, Some(&write), &mut buf)
+    let (id, json) = w.frame_to_json(frame).expect("decodes");
+    let mut buf = Vec::with_capacity(256);
+    cpu("encode/value_to_frame", N, &mut || {
+        buf.clear();
+        v.encode_frame(ID, &mut buf).expect("encodes");
     });
-    cpu("decode/no_rules", &mut || {
-        black_box(decode(&frame, &w, None));
+    cpu("both/frame_to_json", N, &mut || {
+        black_box(w.frame_to_json(black_box(frame)).expect("decodes"));
     });
-    cpu("decode/one_cel_condition", &mut || {
-        black_box(decode(&frame, &w, Some(&read)));
+    cpu("encode/cel_field_run", N, &mut || {
+        black_box(field.run("t-value", "t", json.clone()).expect("passes"));
     });
-    cpu("encode/one_cel_field_transform", &mut || {
-        encode(&v, Some(&field), &mut buf)
+    cpu("both/json_clone", N, &mut || {
+        black_box(json.clone());
     });
-    cpu("decode/one_jsonata_migration", &mut || {
-        black_box(decode_migrated(&frame, &w, &step));
+    cpu("both/json_to_frame", N, &mut || {
+        json_to_frame(w, id, black_box(&json), &mut buf).expect("encodes");
     });
-    python_peer(&frame);
+    cpu("decode/jsonata_run", N / 10, &mut || {
+        black_box(step.run("t-value", "t", json.clone()).expect("migrates"));
+    });
+    // The floor of a JSONata step: the expression `$` (the value itself), so what is left is
+    // the executor's way in and out and jsonata-rs's set-up of an evaluation.
+    let identity = migration_by("$");
+    cpu("decode/jsonata_identity_run", N / 10, &mut || {
+        black_box(
+            identity
+                .run("t-value", "t", json.clone())
+                .expect("migrates"),
+        );
+    });
+    cpu("decode/frame_to_value", N, &mut || {
+        black_box(UserEvent::decode_frame(black_box(frame), w).expect("decodes"));
+    });
 }
 
 /// Confluent's Python serdes on the same schema, value and rules (scripts/rules_bench.py).

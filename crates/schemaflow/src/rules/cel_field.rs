@@ -58,6 +58,9 @@ pub(super) struct CelField {
     /// Whether the expression names `message` (else it is not bound).
     needs_message: bool,
     fields: FieldSource,
+    /// For a field tree: by record, by field, whether the rule can run anywhere under the
+    /// field (see `live_fields`); the walk skips the others. Empty for JSON Schema.
+    live: Vec<Vec<bool>>,
 }
 
 impl CelField {
@@ -68,25 +71,46 @@ impl CelField {
         tags: BTreeSet<String>,
         fields: FieldSource,
     ) -> Result<CelField, String> {
-        Ok(CelField {
+        let mut rule = CelField {
             program: CelProgram::compile(expr)?,
             kind,
             tags,
             needs_message: expr.contains("message"),
             fields,
-        })
+            live: Vec::new(),
+        };
+        if let FieldSource::Tree(tree) = &rule.fields {
+            rule.live = live_fields(tree, |t, tags| rule.selects(t, tags));
+        }
+        Ok(rule)
     }
 
     /// Run over `value` (transformed in place): `Ok(false)` when a condition failed on a
     /// field, `Err` when the expression could not be evaluated or its answer has no JSON form.
     /// `message` names the Protobuf message of the record when the caller knows it.
+    #[cfg(test)]
     pub fn run(&self, value: &mut Json, message: Option<&str>) -> Result<bool, String> {
+        self.run_tracked(value, message, &mut false)
+    }
+
+    /// [`CelField::run`], setting `changed` when a transform wrote a value that differs from
+    /// the one it replaced (a JSON Schema walk sets it whenever the rule is a transform: that
+    /// walk does not track its writes), so that an unchanged record need not be re-encoded.
+    pub fn run_tracked(
+        &self,
+        value: &mut Json,
+        message: Option<&str>,
+        changed: &mut bool,
+    ) -> Result<bool, String> {
         match &self.fields {
             FieldSource::Tree(tree) => match tree.root_for(value, message) {
-                Some(record) => self.walk(tree, &Node::Record(record), value, None),
-                None => self.walk(tree, &tree.root, value, None),
+                Some(record) => self.walk(tree, &Node::Record(record), value, None, changed),
+                None => self.walk(tree, &tree.root, value, None, changed),
             },
-            FieldSource::Json(json) => json.walk(self as &dyn FieldRule, value),
+            FieldSource::Json(json) => {
+                *changed |= self.kind == RuleKind::Transform;
+                json.walk(self as &dyn FieldRule, value)
+            }
         }
     }
 
@@ -145,17 +169,18 @@ impl CelField {
         node: &Node,
         value: &mut Json,
         at: Option<(&Field, Option<&Value>)>,
+        changed: &mut bool,
     ) -> Result<bool, String> {
         match node {
             Node::Union(branches) => match tree.branch(branches, value) {
-                Some(branch) => self.walk(tree, branch, value, at),
+                Some(branch) => self.walk(tree, branch, value, at, changed),
                 // No branch holds the value: Python leaves it as it is.
                 None => Ok(true),
             },
             Node::Array(items) => {
                 if let Json::Array(xs) = value {
                     for x in xs {
-                        self.walk(tree, items, x, at)?;
+                        self.walk(tree, items, x, at, changed)?;
                     }
                 }
                 Ok(true)
@@ -163,7 +188,7 @@ impl CelField {
             Node::Map(values) => {
                 if let Json::Object(m) = value {
                     for v in m.values_mut() {
-                        self.walk(tree, values, v, at)?;
+                        self.walk(tree, values, v, at, changed)?;
                     }
                 }
                 Ok(true)
@@ -172,7 +197,12 @@ impl CelField {
                 let (Json::Object(obj), Some(record)) = (value, tree.records.get(*i)) else {
                     return Ok(true);
                 };
-                for field in &record.fields {
+                let live = self.live.get(*i).map_or(&[][..], Vec::as_slice);
+                for (n, field) in record.fields.iter().enumerate() {
+                    // No field under this one is selected: nothing to run, nothing to bind.
+                    if !live.get(n).copied().unwrap_or(true) {
+                        continue;
+                    }
                     let key = field.key();
                     let present = obj.contains_key(key);
                     // A Protobuf field without presence that is absent holds its default:
@@ -191,11 +221,11 @@ impl CelField {
                     };
                     let at = Some((field, message.as_ref()));
                     let passed = match (obj.get_mut(key), default) {
-                        (Some(v), _) => self.walk(tree, &field.node, v, at)?,
+                        (Some(v), _) => self.walk(tree, &field.node, v, at, changed)?,
                         (None, Some(p)) => {
                             let before = scalar_from_cel(p, &p.default)?;
                             let mut v = before.clone();
-                            let passed = self.walk(tree, &field.node, &mut v, at)?;
+                            let passed = self.walk(tree, &field.node, &mut v, at, changed)?;
                             // The default written back only when the rule changed it: the
                             // JSON mapping leaves defaults out, and so does the encoding.
                             if v != before {
@@ -241,15 +271,61 @@ impl CelField {
                     (None, _) => Ok(true),
                     (Some(answer), RuleKind::Condition) => Ok(answer != Value::Bool(false)),
                     (Some(answer), RuleKind::Transform) => {
-                        *value = match &field.proto {
+                        let new = match &field.proto {
                             Some(p) => scalar_from_cel(p, &answer)?,
                             None => from_cel(&answer)?,
                         };
+                        if *value != new {
+                            *value = new;
+                            *changed = true;
+                        }
                         Ok(true)
                     }
                 }
             }
         }
+    }
+}
+
+/// By record of `tree`, by field: whether `selects` takes some value under the field — a
+/// value of the field itself (through arrays, maps and union branches, which keep the field's
+/// tags) or a field of a record it holds. The least fixed point, as records may recurse: a
+/// record is live only when a finite path from it reaches a selected value.
+fn live_fields(
+    tree: &FieldTree,
+    selects: impl Fn(FieldType, &BTreeSet<String>) -> bool,
+) -> Vec<Vec<bool>> {
+    fn reaches(
+        node: &Node,
+        tags: &BTreeSet<String>,
+        records: &[bool],
+        selects: &dyn Fn(FieldType, &BTreeSet<String>) -> bool,
+    ) -> bool {
+        match node {
+            Node::Leaf(t) | Node::Opaque(t, _) => selects(*t, tags),
+            Node::Array(n) | Node::Map(n) => reaches(n, tags, records, selects),
+            Node::Union(branches) => branches.iter().any(|n| reaches(n, tags, records, selects)),
+            Node::Record(i) => records.get(*i).copied().unwrap_or(true),
+        }
+    }
+    let mut records = vec![false; tree.records.len()];
+    let mut live: Vec<Vec<bool>>;
+    loop {
+        live = tree
+            .records
+            .iter()
+            .map(|r| {
+                r.fields
+                    .iter()
+                    .map(|f| reaches(&f.node, &f.tags, &records, &selects))
+                    .collect()
+            })
+            .collect();
+        let next: Vec<bool> = live.iter().map(|fields| fields.contains(&true)).collect();
+        if next == records {
+            return live;
+        }
+        records = next;
     }
 }
 
@@ -366,6 +442,54 @@ mod tests {
         let mut v = user();
         items.run_avro(&mut v).unwrap();
         assert_eq!(v["aliases"], json!(["al!", "bo!"]));
+    }
+
+    #[test]
+    fn only_a_changed_value_counts_as_a_change() {
+        let run = |expr: &str, mut v: Json| {
+            let rule =
+                CelField::compile(expr, RuleKind::Transform, tags(&["PII"]), tree(None)).unwrap();
+            let mut changed = false;
+            assert_eq!(rule.run_tracked(&mut v, None, &mut changed), Ok(true));
+            (v, changed)
+        };
+        // The answer is the value it replaces: nothing to re-encode.
+        assert_eq!(run("typeName == 'STRING' ; value", user()), (user(), false));
+        // The tagged field's guard is false: nothing ran.
+        assert_eq!(run("typeName == 'INT' ; 1", user()), (user(), false));
+        let (v, changed) = run("typeName == 'STRING' ; 'XXX-' + value", user());
+        assert!(changed);
+        assert_eq!(v["ssn"], json!("XXX-123-45-6789"));
+    }
+
+    #[test]
+    fn the_walk_skips_fields_no_selected_value_is_under() {
+        const LIST: &str = r#"{"type": "record", "name": "Node", "fields": [
+            {"name": "label", "type": "string"},
+            {"name": "count", "type": "int"},
+            {"name": "next", "type": ["null", "Node"], "default": null},
+            {"name": "meta", "type": {"type": "record", "name": "Meta",
+              "fields": [{"name": "note", "type": "string"}]}}
+          ]}"#;
+        let mut metadata = Metadata::default();
+        metadata.tags.insert("Node.label".into(), tags(&["PII"]));
+        let schema = apache_avro::Schema::parse_str(LIST).unwrap();
+        let fields = FieldSource::Tree(Arc::new(FieldTree::avro(&schema, Some(&metadata))));
+        let rule = CelField::compile("'XXX'", RuleKind::Transform, tags(&["PII"]), fields.clone())
+            .unwrap();
+        // Node: label (tagged) and next (a Node, recursively) are walked; count and meta not.
+        assert_eq!(rule.live, [vec![true, false, true, false], vec![false]]);
+        let mut v = json!({"label": "a", "count": 1, "next": {"label": "b", "count": 2,
+            "next": null, "meta": {"note": "n"}}, "meta": {"note": "m"}});
+        let mut changed = false;
+        assert_eq!(rule.run_tracked(&mut v, None, &mut changed), Ok(true));
+        assert!(changed);
+        assert_eq!(v["next"]["label"], json!("XXX"));
+        assert_eq!(v["meta"]["note"], json!("m"));
+        // A rule no field's tags meet walks nothing.
+        let none =
+            CelField::compile("'XXX'", RuleKind::Transform, tags(&["OTHER"]), fields).unwrap();
+        assert_eq!(none.live, [vec![false; 4], vec![false]]);
     }
 
     #[test]

@@ -13,7 +13,7 @@ use crate::wire::SchemaId;
 use crate::SchemaError;
 
 /// Run `rules` on `frame` (written with `writer`), a record of `topic` under `subject`: the
-/// frame as JSON through the rules, and re-encoded when a transform may have changed it.
+/// frame as JSON through the rules, and re-encoded when a transform changed it.
 pub fn apply_to_frame(
     rules: &super::DomainRules,
     writer: &WriterSchema,
@@ -26,8 +26,9 @@ pub fn apply_to_frame(
         WriterSchema::Protobuf(s) => Some(protobuf_message(s, frame)?),
         _ => None,
     };
-    let after = rules.run_message(subject, topic, json, message.as_deref())?;
-    if !rules.transforms() {
+    let (after, changed) = rules.run_tracked(subject, topic, json, message.as_deref())?;
+    // The frame still holds the value when no transform changed it: nothing to write.
+    if !changed {
         return Ok(());
     }
     match writer {

@@ -1,19 +1,71 @@
 //! The `JSONATA` executor: a migration rule's expression applied to the whole value (as JSON),
 //! its answer the new value — Confluent's `JsonataExecutor.transform`.
 //!
-//! The evaluator is jsonata-rs (see the crate's Cargo.toml for why). Its programs live in a
-//! per-evaluation arena, so an expression is parsed once when rules are compiled (a syntax
-//! error is [`super::RuleError::Invalid`] then) and again per record, with the value handed
-//! over as JSON text, which is what the crate takes. It lacks `$sift`, which Confluent's
-//! migration examples use to drop a field (`$sift($, function($v, $k) {$k != 'ssn'})`):
-//! registered here.
+//! The evaluator is jsonata-rs (see the crate's Cargo.toml for why). It lacks `$sift`, which
+//! Confluent's migration examples use to drop a field (`$sift($, function($v, $k) {$k !=
+//! 'ssn'})`): registered here.
+//!
+//! What a record costs is mostly jsonata-rs's way in, so the expression is not run the way the
+//! crate's `JsonAta::evaluate` would take it (parse the expression, then parse the input as
+//! JSONata text, in a new arena):
+//!
+//! ```text
+//! compile    the expression is parsed once, to check it
+//! per thread the parsed expression, kept (jsonata-rs's values are not Send) inside a
+//!            transformer value, the one jsonata-rs value that owns a syntax tree and
+//!            borrows no arena; parsed on the thread's first record of the expression
+//! per record the thread's arena, emptied; the value converted straight into it (no JSON
+//!            text); a small driver program `$sf_run($sf_input)` evaluated, whose native
+//!            `$sf_run` evaluates the kept tree with the value as `$` and `$$`, as
+//!            `JsonAta::evaluate` binds its input
+//! ```
+//!
+//! jsonata-rs leaks: an evaluation's top frame (a hash map of its ~50 built-in functions and
+//! the variables bound) is held by the function values it creates, which live in the arena and
+//! are never dropped, so each evaluation leaves about 7 KB behind whichever way it is called.
+//! The driver binds one variable only: a second one grew that map past a capacity step and
+//! leaked 2.2 KB more a record (measured; see BENCHMARKS.md).
+//!
+//! Measured on the benchmarks' `UserEvent` (BENCHMARKS.md, issue 27): the per-record parse of
+//! the expression and of the input's JSON text were most of a migration's cost. What is left
+//! is jsonata-rs's own per-evaluation set-up (it binds its ~50 built-in functions and parses
+//! its function-chaining helper on every `evaluate`), which no caller can skip.
 //!
 //! JSONata numbers are doubles: an integral answer comes back as a JSON integer (an Avro
 //! `int`/`long` field stays one), as jsonata-python gives Python an `int`.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use bumpalo::Bump;
-use jsonata_rs::{FunctionContext, JsonAta, Value};
+use jsonata_rs::{ArrayFlags, FunctionContext, JsonAta, Value};
 use serde_json::Value as Json;
+
+/// The driver evaluated per record: the thread's current expression run on the value.
+const DRIVER: &str = "$sf_run($sf_input)";
+
+/// How many parsed expressions a thread keeps; past it, the thread's cache starts again (a
+/// process runs few migration expressions; this bounds one that compiles many).
+const KEPT_PER_THREAD: usize = 64;
+
+/// This thread's parsed expressions.
+struct Parsed {
+    /// By their text, each the `update` of a transformer value (see the module's docs).
+    programs: HashMap<String, Value<'static>>,
+    /// The text of the one the record being evaluated runs (not a variable of the driver:
+    /// see the module's docs on the leak).
+    current: String,
+}
+
+thread_local! {
+    /// This thread's parsed expressions.
+    static PARSED: RefCell<Parsed> = RefCell::new(Parsed {
+        programs: HashMap::new(),
+        current: String::new(),
+    });
+    /// The arena this thread's records are evaluated in, emptied before each.
+    static ARENA: RefCell<Bump> = RefCell::new(Bump::new());
+}
 
 /// A checked JSONata expression.
 #[derive(Debug)]
@@ -24,8 +76,12 @@ pub(super) struct JsonataProgram {
 impl JsonataProgram {
     /// Check that `expr` parses; `Err` with the parser's message.
     pub fn compile(expr: &str) -> Result<JsonataProgram, String> {
-        let arena = Bump::new();
-        JsonAta::new(expr, &arena).map_err(|e| e.to_string())?;
+        guarded(|| {
+            let arena = Bump::new();
+            JsonAta::new(expr, &arena)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })?;
         Ok(JsonataProgram {
             expr: expr.to_string(),
         })
@@ -33,14 +89,125 @@ impl JsonataProgram {
 
     /// Apply the expression to `value`: its answer (undefined answers `null`).
     pub fn eval(&self, value: &Json) -> Result<Json, String> {
-        let arena = Bump::new();
-        let program = JsonAta::new(&self.expr, &arena).map_err(|e| e.to_string())?;
-        program.register_function("sift", 2, sift);
-        let input = serde_json::to_string(value).map_err(|e| e.to_string())?;
-        let answer = program
-            .evaluate(Some(&input), None)
-            .map_err(|e| e.to_string())?;
+        guarded(|| {
+            self.make_current()?;
+            ARENA.with(|arena| match arena.try_borrow_mut() {
+                Ok(mut arena) => {
+                    arena.reset();
+                    self.eval_in(&arena, value)
+                }
+                // Only if an evaluation ever ran inside another on this thread: its own arena.
+                Err(_) => self.eval_in(&Bump::new(), value),
+            })
+        })
+    }
+
+    /// Make the expression the one `$sf_run` runs on this thread, parsing it into the
+    /// thread's cache unless it is there.
+    fn make_current(&self) -> Result<(), String> {
+        PARSED.with(|parsed| {
+            let mut parsed = parsed
+                .try_borrow_mut()
+                .map_err(|_| "JSONata expressions are being parsed on this thread already")?;
+            parsed.current.clear();
+            parsed.current.push_str(&self.expr);
+            if parsed.programs.contains_key(&self.expr) {
+                return Ok(());
+            }
+            if parsed.programs.len() >= KEPT_PER_THREAD {
+                parsed.programs.clear();
+            }
+            let arena = Bump::new();
+            let program = JsonAta::new(&self.expr, &arena).map_err(|e| e.to_string())?;
+            let tree = program.ast();
+            parsed.programs.insert(
+                self.expr.clone(),
+                Value::Transformer {
+                    pattern: Box::new(tree.clone()),
+                    update: Box::new(tree.clone()),
+                    delete: None,
+                },
+            );
+            Ok(())
+        })
+    }
+
+    fn eval_in(&self, arena: &Bump, value: &Json) -> Result<Json, String> {
+        let driver = JsonAta::new(DRIVER, arena).map_err(|e| e.to_string())?;
+        driver.register_function("sift", 2, sift);
+        driver.register_function("sf_run", 1, run_parsed);
+        driver.assign_var("sf_input", to_value(arena, value));
+        let answer = driver.evaluate(None, None).map_err(|e| e.to_string())?;
         to_json(answer)
+    }
+}
+
+/// `f`, with a panic of jsonata-rs as an `Err`: the crate panics on some expressions and
+/// values (`%`, the parent operator, is `unimplemented!` in its parser; its values panic when
+/// read as another type), and neither a registry checking a rule nor a consumer migrating a
+/// record should go down with it. The thread's cached state stays usable: its borrows end as
+/// the panic unwinds, and the arena is emptied before the next record.
+fn guarded<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
+        let reason = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        Err(format!("jsonata-rs failed: {reason}"))
+    })
+}
+
+/// `$sf_run(input)`: this thread's current expression evaluated with `input` as its context
+/// (`$`) and root (`$$`), in the driver's frame (so with the built-in functions and `$sift`).
+/// An array input is wrapped as `JsonAta::evaluate` wraps it, to be taken as one value.
+fn run_parsed<'a>(
+    context: FunctionContext<'a, '_>,
+    args: &[&'a Value<'a>],
+) -> jsonata_rs::Result<&'a Value<'a>> {
+    let input = args.first().copied().unwrap_or_else(Value::undefined);
+    let input = if input.is_array() {
+        Value::wrap_in_array(context.arena, input, ArrayFlags::WRAPPED)
+    } else {
+        input
+    };
+    context.frame.bind("$", input);
+    PARSED.with(|parsed| {
+        let parsed = parsed.try_borrow();
+        match parsed.as_deref().map(|p| p.programs.get(&p.current)) {
+            Ok(Some(Value::Transformer { update, .. })) => {
+                context.evaluator.evaluate(update, input, &context.frame)
+            }
+            // Not reached: `eval` parsed it on this thread just before.
+            _ => Err(jsonata_rs::Error::D3137Error(
+                "no JSONata expression is parsed for this evaluation".into(),
+            )),
+        }
+    })
+}
+
+/// `value` as a jsonata-rs value in `arena`, as the crate converts its JSON bindings (arrays
+/// unflagged, numbers as doubles).
+fn to_value<'a>(arena: &'a Bump, value: &Json) -> &'a Value<'a> {
+    match value {
+        Json::Null => Value::null(arena),
+        Json::Bool(b) => Value::bool(*b),
+        Json::Number(n) => Value::number(arena, n.as_f64().unwrap_or(f64::NAN)),
+        Json::String(s) => Value::string(arena, s),
+        Json::Array(items) => {
+            let array = Value::array_with_capacity(arena, items.len(), ArrayFlags::empty());
+            for item in items {
+                array.push(to_value(arena, item));
+            }
+            array
+        }
+        Json::Object(map) => {
+            let object = Value::object_with_capacity(arena, map.len());
+            for (k, v) in map {
+                object.insert(k, to_value(arena, v));
+            }
+            object
+        }
     }
 }
 
@@ -148,9 +315,85 @@ mod tests {
             json!(2.5)
         );
         assert!(JsonataProgram::compile("$merge([").is_err());
+        // jsonata-rs panics on the parent operator: an error here.
+        assert!(JsonataProgram::compile("%.a").is_err());
         assert!(JsonataProgram::compile("$sift($, 1)")
             .unwrap()
             .eval(&json!({"a": 1}))
             .is_err());
+    }
+
+    /// The answer of jsonata-rs's own way in: the expression parsed and the value handed over
+    /// as JSON text (what this executor did before it kept parsed expressions).
+    fn reference(expr: &str, value: &Json) -> Result<Json, String> {
+        let arena = Bump::new();
+        let program = JsonAta::new(expr, &arena).map_err(|e| e.to_string())?;
+        program.register_function("sift", 2, sift);
+        let answer = program
+            .evaluate(Some(&value.to_string()), None)
+            .map_err(|e| e.to_string())?;
+        to_json(answer)
+    }
+
+    #[test]
+    fn a_kept_expression_answers_as_jsonata_rs_evaluate_does() {
+        let inputs = [
+            json!({"a": [[1, 2], [3]], "b": [{"c": 1}, {"c": [2, 3]}], "n": 1.5, "s": "x\u{7}",
+                   "big": 12_345_678_901_234_i64, "o": {"p": null}}),
+            json!([1, [2, 3], {"a": [4]}]),
+            json!(null),
+            json!("x"),
+            json!(3),
+        ];
+        let exprs = [
+            "$",
+            "$$",
+            "$$.n + $.n",
+            "a",
+            "a[0]",
+            "a[1][0]",
+            "a.$",
+            "b.c",
+            "b[c=1]",
+            "**.c",
+            "$[1]",
+            "$[0]",
+            "[$]",
+            "$count($)",
+            "$count(a)",
+            "$sum(a)",
+            "$append(a, [9])",
+            "$ ~> $count()",
+            "n * 2",
+            "big + 1",
+            "s",
+            "o",
+            "o.p",
+            "{'x': a}",
+            "($x := $; $x.b)",
+            "$map(a, function($v) {$count($v)})",
+            "$merge([$sift($, function($v, $k) {$k != 'a'}), {'z': 1}])",
+            "$lookup($, 'n')",
+            "nope",
+        ];
+        for input in &inputs {
+            for expr in exprs {
+                let ours = JsonataProgram::compile(expr).unwrap().eval(input);
+                assert_eq!(ours, reference(expr, input), "{expr} on {input}");
+            }
+        }
+    }
+
+    #[test]
+    fn programs_kept_on_a_thread_do_not_mix() {
+        let programs: Vec<_> = (0..KEPT_PER_THREAD + 3)
+            .map(|i| JsonataProgram::compile(&format!("$.n + {i}")).unwrap())
+            .collect();
+        // Twice round: the second pass finds some kept and re-parses those the cap dropped.
+        for _ in 0..2 {
+            for (i, p) in programs.iter().enumerate() {
+                assert_eq!(p.eval(&json!({"n": 1})).unwrap(), json!(1 + i));
+            }
+        }
     }
 }

@@ -260,19 +260,37 @@ impl DomainRules {
         &self,
         subject: &str,
         topic: &str,
-        mut value: serde_json::Value,
+        value: serde_json::Value,
         message: Option<&str>,
     ) -> Result<serde_json::Value, RuleError> {
+        self.run_tracked(subject, topic, value, message)
+            .map(|(value, _)| value)
+    }
+
+    /// [`DomainRules::run_message`], also saying whether a transform may have changed the
+    /// value (`false`: it is the value it was given, so the frame it came from still holds
+    /// it and need not be encoded again — re-encoding costs more than the rest of a field
+    /// rule's run).
+    fn run_tracked(
+        &self,
+        subject: &str,
+        topic: &str,
+        mut value: serde_json::Value,
+        message: Option<&str>,
+    ) -> Result<(serde_json::Value, bool), RuleError> {
+        let mut changed = false;
         for rule in &self.rules {
             let outcome = match (&rule.executor, rule.kind) {
                 (Executor::Missing(reason), _) => Err(reason.clone()),
                 (Executor::Skip, _) => Ok(None),
                 // Transforms change `value` in place.
-                (Executor::CelField(f), _) => match f.run(&mut value, message) {
-                    Ok(true) => Ok(None),
-                    Ok(false) => Err(rule.condition_failed.clone()),
-                    Err(e) => Err(e),
-                },
+                (Executor::CelField(f), _) => {
+                    match f.run_tracked(&mut value, message, &mut changed) {
+                        Ok(true) => Ok(None),
+                        Ok(false) => Err(rule.condition_failed.clone()),
+                        Err(e) => Err(e),
+                    }
+                }
                 (Executor::Cel(p), RuleKind::Condition) => match p.condition(&value) {
                     Ok(true) => Ok(None),
                     Ok(false) => Err(rule.condition_failed.clone()),
@@ -294,6 +312,7 @@ impl DomainRules {
                 // A transform answering null leaves no message: Python's onFailure, no error.
                 Ok(Some(serde_json::Value::Null)) => (rule.on_failure, String::new()),
                 Ok(Some(new)) => {
+                    changed |= new != value;
                     value = new;
                     (rule.on_success, String::new())
                 }
@@ -318,7 +337,7 @@ impl DomainRules {
                 dlq_topic: rule.dlq_topic.clone(),
             })));
         }
-        Ok(value)
+        Ok((value, changed))
     }
 }
 
