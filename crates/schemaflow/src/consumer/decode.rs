@@ -24,7 +24,6 @@ use bytes::Bytes;
 use rdkafka::message::{BorrowedHeaders, BorrowedMessage, Headers, Message as _};
 
 use super::backoff::Backoff;
-use super::deliver::Decode;
 use super::events::{ConsumerEvent, Counters, Position};
 use super::TypedConsumer;
 use crate::codec::FromFrame;
@@ -220,6 +219,38 @@ pub(crate) async fn schema_id(
         None => crate::wire::read_header(msg.payload()?)
             .ok()
             .map(|(id, _)| id),
+    }
+}
+
+/// One try at decoding a record.
+pub(crate) trait Decode<V> {
+    /// What a decode gives.
+    type Decoded;
+
+    /// Decode `m` once (the caller retries the environment's faults).
+    async fn decode(
+        &mut self,
+        consumer: &TypedConsumer<V>,
+        m: &BorrowedMessage<'_>,
+        topic: &Arc<str>,
+        memo: &mut SchemaMemo,
+    ) -> Result<Self::Decoded, DecodeFailure>;
+}
+
+/// A record decoded into a new [`Message`] (`run`, and each record of a batch).
+pub(crate) struct NewMessage;
+
+impl<V: FromFrame> Decode<V> for NewMessage {
+    type Decoded = Message<V>;
+
+    async fn decode(
+        &mut self,
+        consumer: &TypedConsumer<V>,
+        m: &BorrowedMessage<'_>,
+        topic: &Arc<str>,
+        memo: &mut SchemaMemo,
+    ) -> Result<Message<V>, DecodeFailure> {
+        consumer.decode(m, topic, memo).await
     }
 }
 

@@ -12,45 +12,13 @@ use std::sync::Arc;
 
 use rdkafka::message::BorrowedMessage;
 
-use super::decode::{DecodeFailure, Message};
+use super::decode::{Decode, DecodeFailure, Message, NewMessage};
 use super::message_ref::MessageRef;
 use super::verdict::HandlerError;
 use super::TypedConsumer;
 use crate::codec::FromFrame;
 use crate::registry::schemas::SchemaMemo;
 use crate::wire::SchemaId;
-
-/// One try at decoding a record.
-pub(crate) trait Decode<V> {
-    /// What a decode gives.
-    type Decoded;
-
-    /// Decode `m` once (the caller retries the environment's faults).
-    async fn decode(
-        &mut self,
-        consumer: &TypedConsumer<V>,
-        m: &BorrowedMessage<'_>,
-        topic: &Arc<str>,
-        memo: &mut SchemaMemo,
-    ) -> Result<Self::Decoded, DecodeFailure>;
-}
-
-/// A record decoded into a new [`Message`] (`run`, and each record of a batch).
-pub(crate) struct NewMessage;
-
-impl<V: FromFrame> Decode<V> for NewMessage {
-    type Decoded = Message<V>;
-
-    async fn decode(
-        &mut self,
-        consumer: &TypedConsumer<V>,
-        m: &BorrowedMessage<'_>,
-        topic: &Arc<str>,
-        memo: &mut SchemaMemo,
-    ) -> Result<Message<V>, DecodeFailure> {
-        consumer.decode(m, topic, memo).await
-    }
-}
 
 /// A decode, then the handler's call with the decoded record.
 pub(crate) trait Deliver<V>: Decode<V> {

@@ -16,7 +16,8 @@ use super::engine::{Finished, JobStop};
 use rdkafka::message::{BorrowedMessage, Message as _};
 
 use super::decode::Message;
-use super::deliver::{Deliver, NewMessage};
+use super::decode::NewMessage;
+use super::deliver::Deliver;
 use super::events::Counters;
 use super::TypedConsumer;
 use crate::codec::FromFrame;
