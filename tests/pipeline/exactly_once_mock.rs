@@ -303,31 +303,13 @@ async fn a_wedged_transactional_call_replaces_the_producer_and_loses_nothing() {
     let processor = ExactlyOnceProcessor::<UserEvent, pb::UserEvent>::new(cfg, reg.clone())
         .await
         .unwrap();
-    let processed = Arc::new(AtomicUsize::new(0));
-    let committed = Arc::new(AtomicUsize::new(0));
-    let stop = Arc::new(Notify::new());
-    let (p2, c2, s2) = (processed.clone(), committed.clone(), stop.clone());
-    let run = tokio::spawn(async move {
-        processor
-            .run_with_progress(
-                move |e: &UserEvent| {
-                    // Slow enough that the coordinator goes down with batches still to come.
-                    std::thread::sleep(Duration::from_millis(5));
-                    p2.fetch_add(1, Ordering::SeqCst);
-                    Ok::<_, String>(vec![pb::UserEvent {
-                        user_id: e.user_id.clone(),
-                        ..Default::default()
-                    }])
-                },
-                move |p| {
-                    if let Progress::Committed(stats) = p {
-                        c2.store(stats.inputs as usize, Ordering::SeqCst);
-                    }
-                },
-                async move { s2.notified().await },
-            )
-            .await
-    });
+    // Slow enough that the coordinator goes down with batches still to come.
+    let Watched {
+        processed,
+        committed,
+        stop,
+        run,
+    } = watch(processor, Duration::from_millis(5));
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while processed.load(Ordering::SeqCst) < 60 {
         assert!(std::time::Instant::now() < deadline, "no progress");
@@ -389,37 +371,16 @@ async fn a_shutdown_while_a_transactional_call_is_resumed_stops_after_the_drain_
             .batch_size(50)
             .drain_timeout(Duration::from_secs(1))
     };
-    let transform = |e: &UserEvent| {
-        Ok::<_, String>(vec![pb::UserEvent {
-            user_id: e.user_id.clone(),
-            ..Default::default()
-        }])
-    };
     let processor = ExactlyOnceProcessor::<UserEvent, pb::UserEvent>::new(config(), reg.clone())
         .await
         .unwrap();
-    let processed = Arc::new(AtomicUsize::new(0));
-    let committed = Arc::new(AtomicUsize::new(0));
-    let stop = Arc::new(Notify::new());
-    let (p2, c2, s2) = (processed.clone(), committed.clone(), stop.clone());
-    let run = tokio::spawn(async move {
-        processor
-            .run_with_progress(
-                move |e: &UserEvent| {
-                    // Slow enough that the coordinator goes down with batches still to come.
-                    std::thread::sleep(Duration::from_millis(5));
-                    p2.fetch_add(1, Ordering::SeqCst);
-                    transform(e)
-                },
-                move |p| {
-                    if let Progress::Committed(stats) = p {
-                        c2.store(stats.inputs as usize, Ordering::SeqCst);
-                    }
-                },
-                async move { s2.notified().await },
-            )
-            .await
-    });
+    // Slow enough that the coordinator goes down with batches still to come.
+    let Watched {
+        processed,
+        committed,
+        stop,
+        run,
+    } = watch(processor, Duration::from_millis(5));
     wait_for("no commit", || committed.load(Ordering::SeqCst) >= 50).await;
     mock.broker_down(1).unwrap();
     // A whole batch transformed past the last commit: its transaction is in hand and cannot
@@ -444,22 +405,12 @@ async fn a_shutdown_while_a_transactional_call_is_resumed_stops_after_the_drain_
     let successor = ExactlyOnceProcessor::<UserEvent, pb::UserEvent>::new(config(), reg.clone())
         .await
         .unwrap();
-    let rest = Arc::new(AtomicUsize::new(0));
-    let (r2, stop) = (rest.clone(), Arc::new(Notify::new()));
-    let s2 = stop.clone();
-    let run = tokio::spawn(async move {
-        successor
-            .run_with_progress(
-                transform,
-                move |p| {
-                    if let Progress::Committed(stats) = p {
-                        r2.store(stats.inputs as usize, Ordering::SeqCst);
-                    }
-                },
-                async move { s2.notified().await },
-            )
-            .await
-    });
+    let Watched {
+        committed: rest,
+        stop,
+        run,
+        ..
+    } = watch(successor, Duration::ZERO);
     wait_for("the inputs not all committed", || {
         rest.load(Ordering::SeqCst) >= N
     })
@@ -529,5 +480,53 @@ async fn write_inputs(brokers: &str, reg: &CachedRegistry, inputs: &[UserEvent])
     }
     for p in pending {
         p.await.unwrap();
+    }
+}
+
+/// A processor running on a task of its own, and what a test watches of it.
+struct Watched {
+    /// Inputs transformed so far.
+    processed: Arc<AtomicUsize>,
+    /// Inputs in committed transactions so far.
+    committed: Arc<AtomicUsize>,
+    /// Ends the run.
+    stop: Arc<Notify>,
+    run: tokio::task::JoinHandle<schemaflow::Result<schemaflow::exactly_once::ExactlyOnceStats>>,
+}
+
+/// Run `processor` until [`Watched::stop`], each input turned into a `pb::UserEvent` of its
+/// user after `pause`.
+fn watch(processor: ExactlyOnceProcessor<UserEvent, pb::UserEvent>, pause: Duration) -> Watched {
+    let processed = Arc::new(AtomicUsize::new(0));
+    let committed = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(Notify::new());
+    let (p2, c2, s2) = (processed.clone(), committed.clone(), stop.clone());
+    let run = tokio::spawn(async move {
+        processor
+            .run_with_progress(
+                move |e: &UserEvent| {
+                    if !pause.is_zero() {
+                        std::thread::sleep(pause);
+                    }
+                    p2.fetch_add(1, Ordering::SeqCst);
+                    Ok::<_, String>(vec![pb::UserEvent {
+                        user_id: e.user_id.clone(),
+                        ..Default::default()
+                    }])
+                },
+                move |p| {
+                    if let Progress::Committed(stats) = p {
+                        c2.store(stats.inputs as usize, Ordering::SeqCst);
+                    }
+                },
+                async move { s2.notified().await },
+            )
+            .await
+    });
+    Watched {
+        processed,
+        committed,
+        stop,
+        run,
     }
 }
